@@ -1,0 +1,1 @@
+//! Criterion benchmarks and side-by-side comparison scripts; see `benches/` and RESULTS.md.

@@ -1,0 +1,5 @@
+//! The conformance harness (DESIGN.md, "Conformance harness"). For now it holds the union of
+//! the protocol crates' rule catalogs; capture reading, observers and reports land with the
+//! issue "Conformance harness".
+
+pub mod catalog;

@@ -1,0 +1,2 @@
+//! FLV files and tags, legacy and Enhanced RTMP codecs.
+pub mod rules;

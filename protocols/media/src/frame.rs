@@ -1,0 +1,175 @@
+//! Frames: one access unit of one track, with its timing.
+
+use bytes::Bytes;
+use std::fmt;
+
+/// What a track carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MediaKind {
+    Video,
+    Audio,
+    /// Timed metadata (e.g. AMF0 `onMetaData`, ID3).
+    Data,
+}
+
+/// A track within one stream: its kind and an index among tracks of that kind.
+///
+/// Index 0 is the default track; Enhanced RTMP multitrack and MPEG-TS programs with several
+/// audio PIDs use the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Track {
+    pub kind: MediaKind,
+    pub index: u8,
+}
+
+impl Track {
+    pub const VIDEO: Track = Track { kind: MediaKind::Video, index: 0 };
+    pub const AUDIO: Track = Track { kind: MediaKind::Audio, index: 0 };
+    pub const DATA: Track = Track { kind: MediaKind::Data, index: 0 };
+}
+
+/// Codec identifiers for every codec a Weir protocol can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Codec {
+    H264,
+    H265,
+    Av1,
+    Vp8,
+    Vp9,
+    /// Sorenson H.263 (FLV codec id 2).
+    H263,
+    /// On2 VP6 and VP6 with alpha (FLV codec ids 4, 5).
+    Vp6,
+    /// Screen video v1/v2 (FLV codec ids 3, 6).
+    ScreenVideo,
+    Aac,
+    Mp3,
+    Opus,
+    Flac,
+    Ac3,
+    Eac3,
+    /// G.711 A-law.
+    Pcma,
+    /// G.711 µ-law.
+    Pcmu,
+    /// Linear PCM, any endianness (FLV sound formats 0 and 3).
+    Pcm,
+    Adpcm,
+    Nellymoser,
+    Speex,
+    /// A codec the protocol named but Weir does not model (FLV/E-RTMP id or FourCC given).
+    Unknown(u32),
+}
+
+impl Codec {
+    /// The kind of track this codec belongs on (`None` for [`Codec::Unknown`]).
+    pub fn kind(self) -> Option<MediaKind> {
+        use Codec::*;
+        match self {
+            H264 | H265 | Av1 | Vp8 | Vp9 | H263 | Vp6 | ScreenVideo => Some(MediaKind::Video),
+            Aac | Mp3 | Opus | Flac | Ac3 | Eac3 | Pcma | Pcmu | Pcm | Adpcm | Nellymoser
+            | Speex => Some(MediaKind::Audio),
+            Unknown(_) => None,
+        }
+    }
+
+    /// The short lower-case name used in reports and the HTTP API (`h264`, `aac`, ...),
+    /// following FFmpeg's codec names so that output compares directly with `ffprobe`.
+    pub fn name(self) -> &'static str {
+        use Codec::*;
+        match self {
+            H264 => "h264",
+            H265 => "hevc",
+            Av1 => "av1",
+            Vp8 => "vp8",
+            Vp9 => "vp9",
+            H263 => "flv1",
+            Vp6 => "vp6",
+            ScreenVideo => "flashsv",
+            Aac => "aac",
+            Mp3 => "mp3",
+            Opus => "opus",
+            Flac => "flac",
+            Ac3 => "ac3",
+            Eac3 => "eac3",
+            Pcma => "pcm_alaw",
+            Pcmu => "pcm_mulaw",
+            Pcm => "pcm",
+            Adpcm => "adpcm_swf",
+            Nellymoser => "nellymoser",
+            Speex => "speex",
+            Unknown(_) => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Codec::Unknown(id) => write!(f, "unknown({id:#x})"),
+            c => f.write_str(c.name()),
+        }
+    }
+}
+
+/// A media timestamp on the 90 kHz clock of MPEG systems and RTP video.
+///
+/// 90 kHz represents RTMP/FLV milliseconds, MPEG-TS PTS/DTS and RTP video timestamps exactly,
+/// so that no ingest or delivery path loses precision on its own clock. Signed, so that a
+/// composition offset may put a PTS before its DTS during conversions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Ticks per second.
+    pub const HZ: i64 = 90_000;
+
+    pub const fn from_millis(ms: i64) -> Self {
+        Timestamp(ms * 90)
+    }
+
+    /// Milliseconds, rounded towards negative infinity.
+    pub const fn as_millis(self) -> i64 {
+        self.0.div_euclid(90)
+    }
+
+    pub const fn ticks(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}ms", self.as_millis())
+    }
+}
+
+/// One access unit of one track.
+///
+/// Payload formats are those of FLV and MP4, so that the common RTMP/HTTP-FLV path never
+/// rewrites a payload: H.264 and H.265 as NAL units with 4-byte big-endian length prefixes,
+/// AAC as raw access units (no ADTS header), others as their codec's bitstream. Codec
+/// configurations (decoder records, AudioSpecificConfig) travel separately, not in frames.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub track: Track,
+    pub codec: Codec,
+    pub pts: Timestamp,
+    pub dts: Timestamp,
+    /// A random access point: decoding can start here.
+    pub keyframe: bool,
+    pub data: Bytes,
+}
+
+/// A track's decoder configuration, as FLV and MP4 carry it: the AVC or HEVC decoder
+/// configuration record, the AV1 codec configuration record, the VP9 codec configuration
+/// record, the AAC AudioSpecificConfig or the Opus identification header (`OpusHead`).
+///
+/// It precedes the frames it configures and replaces any earlier configuration of its track.
+/// Parse `data` with the codec's module when its fields are needed; forward it as is otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackConfig {
+    pub track: Track,
+    pub codec: Codec,
+    pub data: Bytes,
+}

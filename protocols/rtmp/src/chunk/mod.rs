@@ -1,0 +1,1 @@
+//! The chunk stream (RTMP 1.0 §5.3).
