@@ -1,0 +1,317 @@
+//! The AMF3 decoder (AMF3 §3), with the three reference tables of §2.2: strings, complex
+//! values (objects, arrays, dates, XML, byte arrays) and traits.
+//!
+//! Tables hold slices of the input and type markers, never copies; string and trait references
+//! are resolved by copying out of the input, charged to a budget proportional to the message
+//! size, so a message of many one-byte references cannot amplify memory. Complex-value
+//! references stay [`Value::Reference`].
+
+use super::marker;
+use super::u29;
+use super::value::{Object, Value};
+use crate::reader::{ReadRules, Reader, capacity};
+use crate::{Error, Limits, rules};
+
+pub(crate) const AMF3_READ: ReadRules = ReadRules {
+    truncated: &rules::AMF3_LENGTH_TRUNCATED,
+    utf8: &rules::AMF3_STRING_UTF8,
+};
+
+/// Bytes that resolving references may copy, per byte of message (with a 1 MiB floor).
+const REFERENCE_BUDGET_PER_BYTE: usize = 32;
+const REFERENCE_BUDGET_FLOOR: usize = 1 << 20;
+
+/// Decodes one AMF3 value (no 0x11 prefix) from the start of `input`, with fresh reference
+/// tables; returns it and the bytes it used.
+pub fn decode(input: &[u8], limits: &crate::Limits) -> Result<(Value, usize), Error> {
+    let mut reader = Reader::new(input, 0, AMF3_READ);
+    let value = Decoder::new(input.len(), limits).value(&mut reader, 0)?;
+    Ok((value, reader.pos()))
+}
+
+/// Traits as the table keeps them: slices of the input.
+struct Traits<'a> {
+    class: &'a str,
+    sealed: Vec<&'a str>,
+    dynamic: bool,
+}
+
+/// The reference tables of one message.
+pub(crate) struct Decoder<'a> {
+    limits: &'a Limits,
+    strings: Vec<&'a str>,
+    /// The type marker of each complex value, in the order they began.
+    objects: Vec<u8>,
+    traits: Vec<Traits<'a>>,
+    /// Bytes that resolving string and trait references may still copy.
+    budget: usize,
+}
+
+impl<'a> Decoder<'a> {
+    /// Tables for a message of `message_len` bytes.
+    pub fn new(message_len: usize, limits: &'a Limits) -> Self {
+        Decoder {
+            limits,
+            strings: Vec::new(),
+            objects: Vec::new(),
+            traits: Vec::new(),
+            budget: message_len
+                .saturating_mul(REFERENCE_BUDGET_PER_BYTE)
+                .max(REFERENCE_BUDGET_FLOOR),
+        }
+    }
+
+    /// One value; `depth` containers (AMF0 ones included) are open around it.
+    pub fn value(&mut self, r: &mut Reader<'a>, depth: usize) -> Result<Value, Error> {
+        let start = r.pos();
+        let type_marker = r.u8("AMF3 type marker")?;
+        Ok(match type_marker {
+            marker::UNDEFINED => Value::Undefined,
+            marker::NULL => Value::Null,
+            marker::FALSE => Value::Boolean(false),
+            marker::TRUE => Value::Boolean(true),
+            marker::INTEGER => Value::Integer(u29::to_i29(u29::read(r, "integer")?)),
+            marker::DOUBLE => Value::Double(r.f64("double")?),
+            marker::STRING => Value::String(self.string(r, "string")?),
+            marker::XML_DOCUMENT | marker::XML | marker::BYTE_ARRAY | marker::DATE => {
+                match self.complex_header(r, type_marker)? {
+                    Err(index) => Value::Reference(index),
+                    Ok(len) => self.leaf(r, type_marker, len)?,
+                }
+            }
+            marker::ARRAY => match self.complex_header(r, type_marker)? {
+                Err(index) => Value::Reference(index),
+                Ok(dense_count) => {
+                    let depth = self.limits.enter(depth, start)?;
+                    self.array(r, depth, start + 1, dense_count)?
+                }
+            },
+            marker::OBJECT => match self.complex_header(r, type_marker)? {
+                Err(index) => Value::Reference(index),
+                Ok(traits_header) => {
+                    let depth = self.limits.enter(depth, start)?;
+                    Value::Object(self.object(r, depth, traits_header)?)
+                }
+            },
+            m @ (marker::VECTOR_INT
+            | marker::VECTOR_UINT
+            | marker::VECTOR_DOUBLE
+            | marker::VECTOR_OBJECT
+            | marker::DICTIONARY) => {
+                return Err(Error::new(
+                    &rules::AMF3_MARKER_UNSUPPORTED,
+                    start,
+                    format!("AMF3 vector/dictionary marker 0x{m:02x} is not supported"),
+                ));
+            }
+            m => {
+                return Err(Error::new(
+                    &rules::AMF3_MARKER_UNKNOWN,
+                    start,
+                    format!("unknown AMF3 type marker 0x{m:02x}"),
+                ));
+            }
+        })
+    }
+
+    /// The U29 after a complex value's marker: `Err(index)` for a (checked) reference, or
+    /// `Ok(rest)` (the bits above the flag) for an inline value, which takes its table slot.
+    fn complex_header(
+        &mut self,
+        r: &mut Reader<'a>,
+        type_marker: u8,
+    ) -> Result<Result<u32, u32>, Error> {
+        let offset = r.pos();
+        let header = u29::read(r, "reference or length")?;
+        let rest = header >> 1;
+        if header & 1 == 0 {
+            return match self.objects.get(rest as usize) {
+                Some(&m) if m == type_marker => Ok(Err(rest)),
+                found => Err(Error::new(
+                    &rules::AMF3_OBJECT_REFERENCE,
+                    offset,
+                    match found {
+                        Some(m) => format!(
+                            "reference {rest} with marker 0x{type_marker:02x} points to a value with marker 0x{m:02x}"
+                        ),
+                        None => format!(
+                            "object reference {rest}, but only {} complex values came before",
+                            self.objects.len()
+                        ),
+                    },
+                )),
+            };
+        }
+        self.objects.push(type_marker);
+        Ok(Ok(rest))
+    }
+
+    /// The body of a date, XML document, XML or byte array; `len` is its byte length (for a
+    /// date, unused).
+    fn leaf(&mut self, r: &mut Reader<'a>, type_marker: u8, len: u32) -> Result<Value, Error> {
+        let len = len as usize;
+        Ok(match type_marker {
+            marker::DATE => Value::Date(r.f64("date")?),
+            marker::XML_DOCUMENT => Value::XmlDocument(r.utf8(len, "XML document")?.to_owned()),
+            marker::XML => Value::Xml(r.utf8(len, "XML")?.to_owned()),
+            _ => Value::ByteArray(r.bytes(len, "byte array")?.to_vec()),
+        })
+    }
+
+    /// §3.11: the associative part up to an empty name, then `dense_count` values.
+    fn array(
+        &mut self,
+        r: &mut Reader<'a>,
+        depth: usize,
+        header_offset: usize,
+        dense_count: u32,
+    ) -> Result<Value, Error> {
+        let dense_count = self.item_count(header_offset, dense_count, "array dense part")?;
+        let associative = self.members(r, depth)?;
+        let mut dense = Vec::with_capacity(capacity(dense_count, r.remaining(), 1));
+        for _ in 0..dense_count {
+            dense.push(self.value(r, depth)?);
+        }
+        Ok(Value::Array { associative, dense })
+    }
+
+    /// §3.12: traits (inline or by reference), sealed values, then dynamic members.
+    fn object(&mut self, r: &mut Reader<'a>, depth: usize, header: u32) -> Result<Object, Error> {
+        let traits_offset = r.pos();
+        let index = if header & 1 == 0 {
+            let index = (header >> 1) as usize;
+            let Some(traits) = self.traits.get(index) else {
+                return Err(Error::new(
+                    &rules::AMF3_TRAIT_REFERENCE,
+                    traits_offset,
+                    format!(
+                        "traits reference {index}, but only {} traits came before",
+                        self.traits.len()
+                    ),
+                ));
+            };
+            let size = traits.class.len() + traits.sealed.iter().map(|s| s.len()).sum::<usize>();
+            self.charge(size, traits_offset)?;
+            index
+        } else {
+            self.inline_traits(r, header >> 1)?
+        };
+        let traits = &self.traits[index];
+        let class = traits.class.to_owned();
+        let names: Vec<&'a str> = traits.sealed.clone();
+        let dynamic = traits.dynamic;
+        let mut sealed = Vec::with_capacity(capacity(names.len(), r.remaining(), 1));
+        for name in names {
+            sealed.push((name.to_owned(), self.value(r, depth)?));
+        }
+        let dynamic = if dynamic {
+            Some(self.members(r, depth)?)
+        } else {
+            None
+        };
+        Ok(Object {
+            class,
+            sealed,
+            dynamic,
+        })
+    }
+
+    /// Inline traits (the header bits above the inline flag: externalizable, dynamic, count);
+    /// returns their table index.
+    fn inline_traits(&mut self, r: &mut Reader<'a>, header: u32) -> Result<usize, Error> {
+        let offset = r.pos();
+        let class = self.str(r, "class name")?;
+        if header & 1 != 0 {
+            return Err(Error::new(
+                &rules::AMF3_EXTERNALIZABLE,
+                offset,
+                format!("externalizable object of class {class:?}"),
+            ));
+        }
+        let count = self.item_count(offset, header >> 2, "sealed members")?;
+        let mut sealed = Vec::with_capacity(capacity(count, r.remaining(), 1));
+        for _ in 0..count {
+            sealed.push(self.str(r, "sealed member name")?);
+        }
+        self.traits.push(Traits {
+            class,
+            sealed,
+            dynamic: header & 2 != 0,
+        });
+        Ok(self.traits.len() - 1)
+    }
+
+    /// Name/value pairs up to an empty name (array associative part, dynamic members).
+    fn members(&mut self, r: &mut Reader<'a>, depth: usize) -> Result<Vec<(String, Value)>, Error> {
+        let mut members = Vec::new();
+        loop {
+            let offset = r.pos();
+            let name = self.str(r, "member name")?;
+            if name.is_empty() {
+                return Ok(members);
+            }
+            if members.len() >= self.limits.max_items {
+                return Err(Error::new(
+                    &rules::AMF3_CONTAINER_ITEMS,
+                    offset,
+                    format!("more than {} members", self.limits.max_items),
+                ));
+            }
+            members.push((name.to_owned(), self.value(r, depth)?));
+        }
+    }
+
+    /// A string value, owned (references charged to the budget).
+    fn string(&mut self, r: &mut Reader<'a>, what: &str) -> Result<String, Error> {
+        self.str(r, what).map(str::to_owned)
+    }
+
+    /// §1.3.2 UTF-8-vr: an inline string (added to the table unless empty) or a reference.
+    fn str(&mut self, r: &mut Reader<'a>, what: &str) -> Result<&'a str, Error> {
+        let offset = r.pos();
+        let header = u29::read(r, what)?;
+        let rest = (header >> 1) as usize;
+        if header & 1 == 0 {
+            let Some(&s) = self.strings.get(rest) else {
+                return Err(Error::new(
+                    &rules::AMF3_STRING_REFERENCE,
+                    offset,
+                    format!(
+                        "{what}: string reference {rest}, but only {} strings came before",
+                        self.strings.len()
+                    ),
+                ));
+            };
+            self.charge(s.len(), offset)?;
+            return Ok(s);
+        }
+        let s = r.utf8(rest, what)?;
+        if !s.is_empty() {
+            self.strings.push(s);
+        }
+        Ok(s)
+    }
+
+    fn charge(&mut self, bytes: usize, offset: usize) -> Result<(), Error> {
+        self.budget = self.budget.checked_sub(bytes).ok_or_else(|| {
+            Error::new(
+                &rules::AMF3_REFERENCE_BUDGET,
+                offset,
+                "references copy more data than the message size allows",
+            )
+        })?;
+        Ok(())
+    }
+
+    /// `count` items announced by the field at `offset`, checked against the limit.
+    fn item_count(&self, offset: usize, count: u32, what: &str) -> Result<usize, Error> {
+        match usize::try_from(count) {
+            Ok(count) if count <= self.limits.max_items => Ok(count),
+            _ => Err(Error::new(
+                &rules::AMF3_CONTAINER_ITEMS,
+                offset,
+                format!("{what}: {count} items, limit {}", self.limits.max_items),
+            )),
+        }
+    }
+}

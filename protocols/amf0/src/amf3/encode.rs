@@ -1,0 +1,134 @@
+//! The AMF3 encoder (AMF3 §3).
+//!
+//! Strings and traits are always written inline (never by reference): that is valid AMF3, and
+//! it keeps separately encoded values consistent with a decoder whose tables span the whole
+//! message. Complex values still take their object-table slots, so [`Value::Reference`]s that
+//! came from a decoder keep pointing where they pointed.
+
+use super::value::{Object, Value};
+use super::{marker, u29};
+use crate::encode::truncate_utf8;
+
+/// Appends one AMF3 value (no 0x11 prefix) to `out`, with fresh reference tables.
+///
+/// Integers outside the 29-bit range are written as doubles; strings longer than 2^28-1 bytes
+/// are cut at a character boundary; names that are empty in an array's associative part or
+/// among dynamic members (where the empty name ends the list) are skipped.
+pub fn encode(value: &Value, out: &mut Vec<u8>) {
+    Encoder::default().value(value, out);
+}
+
+/// The object table of one message: the marker of each complex value written so far, which
+/// is the marker a reference to it must repeat.
+#[derive(Default)]
+pub(crate) struct Encoder {
+    objects: Vec<u8>,
+}
+
+const MAX_LEN: usize = (u29::MAX >> 1) as usize;
+const I29_MIN: i32 = -(1 << 28);
+const I29_MAX: i32 = (1 << 28) - 1;
+
+impl Encoder {
+    pub fn value(&mut self, value: &Value, out: &mut Vec<u8>) {
+        match value {
+            Value::Undefined => out.push(marker::UNDEFINED),
+            Value::Null => out.push(marker::NULL),
+            Value::Boolean(false) => out.push(marker::FALSE),
+            Value::Boolean(true) => out.push(marker::TRUE),
+            Value::Integer(i @ I29_MIN..=I29_MAX) => {
+                out.push(marker::INTEGER);
+                u29::write(*i as u32 & u29::MAX, out);
+            }
+            Value::Integer(i) => double(f64::from(*i), out),
+            Value::Double(d) => double(*d, out),
+            Value::String(s) => {
+                out.push(marker::STRING);
+                string(s, out);
+            }
+            Value::XmlDocument(s) => self.text(marker::XML_DOCUMENT, s, out),
+            Value::Xml(s) => self.text(marker::XML, s, out),
+            Value::ByteArray(bytes) => {
+                let bytes = &bytes[..bytes.len().min(MAX_LEN)];
+                self.inline(marker::BYTE_ARRAY, bytes.len(), out);
+                out.extend_from_slice(bytes);
+            }
+            Value::Date(millis) => {
+                self.inline(marker::DATE, 0, out);
+                out.extend_from_slice(&millis.to_be_bytes());
+            }
+            Value::Array { associative, dense } => {
+                self.inline(marker::ARRAY, dense.len(), out);
+                self.members(associative, out);
+                for item in dense {
+                    self.value(item, out);
+                }
+            }
+            Value::Object(object) => self.object(object, out),
+            Value::Reference(index) => {
+                let type_marker = self
+                    .objects
+                    .get(*index as usize)
+                    .copied()
+                    .unwrap_or(marker::OBJECT);
+                out.push(type_marker);
+                u29::write((index << 1) & u29::MAX, out);
+            }
+        }
+    }
+
+    /// A complex value's marker and inline header (`rest` above the inline flag); the value
+    /// takes the next object-table slot.
+    fn inline(&mut self, type_marker: u8, rest: usize, out: &mut Vec<u8>) {
+        self.objects.push(type_marker);
+        out.push(type_marker);
+        u29::write((rest.min(MAX_LEN) as u32) << 1 | 1, out);
+    }
+
+    fn text(&mut self, type_marker: u8, s: &str, out: &mut Vec<u8>) {
+        let s = truncate_utf8(s, MAX_LEN);
+        self.inline(type_marker, s.len(), out);
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    /// §3.12 with inline traits: U29O-traits = sealed count, dynamic flag, 0b011.
+    fn object(&mut self, object: &Object, out: &mut Vec<u8>) {
+        let dynamic = usize::from(object.dynamic.is_some());
+        self.inline(
+            marker::OBJECT,
+            object.sealed.len() << 3 | dynamic << 2 | 1,
+            out,
+        );
+        string(&object.class, out);
+        for (name, _) in &object.sealed {
+            string(name, out);
+        }
+        for (_, value) in &object.sealed {
+            self.value(value, out);
+        }
+        if let Some(members) = &object.dynamic {
+            self.members(members, out);
+        }
+    }
+
+    /// Name/value pairs closed by the empty name.
+    fn members(&mut self, members: &[(String, Value)], out: &mut Vec<u8>) {
+        for (name, value) in members.iter().filter(|(name, _)| !name.is_empty()) {
+            string(name, out);
+            self.value(value, out);
+        }
+        string("", out);
+    }
+}
+
+fn double(d: f64, out: &mut Vec<u8>) {
+    out.push(marker::DOUBLE);
+    out.extend_from_slice(&d.to_be_bytes());
+}
+
+/// §1.3.2 UTF-8-vr, inline.
+fn string(s: &str, out: &mut Vec<u8>) {
+    let s = truncate_utf8(s, MAX_LEN);
+    u29::write((s.len() as u32) << 1 | 1, out);
+    out.extend_from_slice(s.as_bytes());
+}

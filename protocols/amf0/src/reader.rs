@@ -1,0 +1,106 @@
+//! A bounds-checked cursor over one message, shared by the AMF0 and AMF3 decoders.
+//!
+//! Every read checks the bytes actually available first, so no length from the wire is
+//! trusted before the bytes behind it are there.
+
+use crate::Error;
+use weir_media::Rule;
+
+/// The rules a cursor names when a read falls short or a string is not UTF-8 (they differ
+/// between AMF0 and AMF3).
+#[derive(Clone, Copy)]
+pub(crate) struct ReadRules {
+    pub truncated: &'static Rule,
+    pub utf8: &'static Rule,
+}
+
+pub(crate) struct Reader<'a> {
+    input: &'a [u8],
+    pos: usize,
+    rules: ReadRules,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(input: &'a [u8], pos: usize, rules: ReadRules) -> Self {
+        Reader { input, pos, rules }
+    }
+
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub fn input(&self) -> &'a [u8] {
+        self.input
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.input.len() - self.pos
+    }
+
+    pub fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    /// The next `n` bytes; `what` names the field in the error.
+    pub fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], Error> {
+        match self.input.get(self.pos..).and_then(|rest| rest.get(..n)) {
+            Some(bytes) => {
+                self.pos += n;
+                Ok(bytes)
+            }
+            None => Err(Error::new(
+                self.rules.truncated,
+                self.pos,
+                format!("{what} needs {n} bytes, only {} left", self.remaining()),
+            )),
+        }
+    }
+
+    pub fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Error> {
+        let bytes = self.bytes(N, what)?;
+        let mut out = [0; N];
+        out.copy_from_slice(bytes);
+        Ok(out)
+    }
+
+    pub fn u8(&mut self, what: &str) -> Result<u8, Error> {
+        Ok(self.array::<1>(what)?[0])
+    }
+
+    pub fn u16(&mut self, what: &str) -> Result<u16, Error> {
+        self.array(what).map(u16::from_be_bytes)
+    }
+
+    pub fn u32(&mut self, what: &str) -> Result<u32, Error> {
+        self.array(what).map(u32::from_be_bytes)
+    }
+
+    pub fn f64(&mut self, what: &str) -> Result<f64, Error> {
+        self.array(what).map(f64::from_be_bytes)
+    }
+
+    /// `len` bytes of UTF-8 text.
+    pub fn utf8(&mut self, len: usize, what: &str) -> Result<&'a str, Error> {
+        let start = self.pos;
+        let bytes = self.bytes(len, what)?;
+        std::str::from_utf8(bytes).map_err(|e| {
+            Error::new(
+                self.rules.utf8,
+                start + e.valid_up_to(),
+                format!("{what} is not valid UTF-8 at its byte {}", e.valid_up_to()),
+            )
+        })
+    }
+
+    /// Moves the cursor to `pos`, a position another cursor over the same input reached.
+    pub fn seek(&mut self, pos: usize) {
+        debug_assert!(pos <= self.input.len());
+        self.pos = pos.min(self.input.len());
+    }
+}
+
+/// A capacity to reserve for `count` announced items, each at least `min_item_bytes` long:
+/// never more than the remaining input could hold.
+pub(crate) fn capacity(count: usize, remaining: usize, min_item_bytes: usize) -> usize {
+    count.min(remaining / min_item_bytes.max(1))
+}
