@@ -1,0 +1,85 @@
+//! Aggregate messages (RTMP 1.0 §7.1.6): a run of sub-messages, each an FLV-tag-like 11-byte
+//! header (type, 24-bit body size, 24-bit timestamp plus an 8-bit extension holding its high
+//! bits, 24-bit stream id), the body, and a 4-byte back pointer holding 11 + body size.
+
+use crate::Error;
+use crate::chunk::RawMessage;
+use crate::rules::AGGREGATE_FORMAT;
+
+const SUB_HEADER_LEN: usize = 11;
+const BACK_POINTER_LEN: usize = 4;
+
+/// Sub-messages of an aggregate (§7.1.6), timestamps rebased onto the aggregate's: the first
+/// sub-message gets the aggregate's timestamp and the others keep their distance to it. They
+/// inherit the aggregate's chunk and message stream ids (the header's stream id field is not
+/// used by senders), and their payloads are slices of the aggregate's.
+///
+/// A malformed sub-message yields one error and ends the iteration. Error offsets count from
+/// the start of the aggregate's payload; add the message's stream offset to place them.
+pub fn split_aggregate(raw: &RawMessage) -> impl Iterator<Item = Result<RawMessage, Error>> + '_ {
+    let mut pos = 0;
+    let mut first_timestamp = None;
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed || pos >= raw.payload.len() {
+            return None;
+        }
+        let item = read_sub_message(raw, pos, &mut first_timestamp);
+        match &item {
+            Ok((_, next)) => pos = *next,
+            Err(_) => failed = true,
+        }
+        Some(item.map(|(msg, _)| msg))
+    })
+}
+
+/// The sub-message at `pos` and the position after its back pointer.
+fn read_sub_message(
+    raw: &RawMessage,
+    pos: usize,
+    first_timestamp: &mut Option<u32>,
+) -> Result<(RawMessage, usize), Error> {
+    let payload = &raw.payload;
+    let error = |at: usize, detail: String| Error::rule(&AGGREGATE_FORMAT, at as u64, detail);
+    let header = payload.get(pos..pos + SUB_HEADER_LEN).ok_or_else(|| {
+        error(
+            pos,
+            format!(
+                "sub-message header needs 11 bytes, {} left",
+                payload.len() - pos
+            ),
+        )
+    })?;
+    let type_id = header[0];
+    let size = usize::from(header[1]) << 16 | usize::from(header[2]) << 8 | usize::from(header[3]);
+    let timestamp = u32::from_be_bytes([header[7], header[4], header[5], header[6]]);
+    let body_start = pos + SUB_HEADER_LEN;
+    let body_end = body_start + size;
+    let back_pointer = payload.get(body_end..body_end + BACK_POINTER_LEN).ok_or_else(|| {
+        error(pos, format!("sub-message of type {type_id} announces {size} body bytes plus a back pointer, {} left", payload.len() - body_start))
+    })?;
+    let back_pointer = u32::from_be_bytes([
+        back_pointer[0],
+        back_pointer[1],
+        back_pointer[2],
+        back_pointer[3],
+    ]);
+    if back_pointer as usize != SUB_HEADER_LEN + size {
+        return Err(error(
+            body_end,
+            format!(
+                "back pointer is {back_pointer}, expected {}",
+                SUB_HEADER_LEN + size
+            ),
+        ));
+    }
+    let first = *first_timestamp.get_or_insert(timestamp);
+    let msg = RawMessage {
+        csid: raw.csid,
+        timestamp: raw.timestamp.wrapping_add(timestamp.wrapping_sub(first)),
+        type_id,
+        stream_id: raw.stream_id,
+        payload: payload.slice(body_start..body_end),
+    };
+    Ok((msg, body_end + BACK_POINTER_LEN))
+}

@@ -1,0 +1,153 @@
+//! Command (RTMP 1.0 §7.1.1) and data (§7.1.2) messages: sequences of AMF values.
+//!
+//! The AMF3 variants (types 17 and 15) start with one format selector byte, 0x00, followed by
+//! AMF0 values that may switch to AMF3 with the 0x11 marker (§7.1.1). A payload of the AMF3
+//! type without that 0x00 byte is read as AMF0 straight away: a command name never starts with
+//! 0x00 (the Number marker), so the two are told apart without guessing.
+
+use bytes::Bytes;
+use weir_amf0::{Limits, Value};
+use weir_media::{Rule, Violation};
+
+use crate::Error;
+use crate::rules::{COMMAND_AMF, DATA_MESSAGE};
+
+/// A command: name, transaction id, command object and further arguments (§7.1.1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    pub name: String,
+    pub transaction_id: f64,
+    /// `Value::Null` when the command has none (or the message ends before it).
+    pub object: Value,
+    pub args: Vec<Value>,
+    /// Sent as type 17 (AMF3 container) rather than 20.
+    pub amf3: bool,
+}
+
+/// A data message such as `@setDataFrame` or `onMetaData` (§7.1.2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// `values[0]` is the handler name string.
+    pub values: Vec<Value>,
+    /// Sent as type 15 (AMF3 container) rather than 18.
+    pub amf3: bool,
+}
+
+/// The AMF values of a command or data payload, with errors placed in the whole stream.
+fn decode_values(
+    payload: &[u8],
+    amf3: bool,
+    limits: &Limits,
+    offset: u64,
+    rule: &'static Rule,
+) -> Result<Vec<Value>, Error> {
+    let skip = usize::from(amf3 && payload.first() == Some(&0));
+    let body = payload.get(skip..).unwrap_or_default();
+    weir_amf0::decode_all(body, limits).map_err(|e| {
+        Error::rule(
+            rule,
+            offset + (skip + e.offset) as u64,
+            format!("AMF value at payload byte {}: {e}", skip + e.offset),
+        )
+    })
+}
+
+fn encode_values<'a>(amf3: bool, values: impl IntoIterator<Item = &'a Value>) -> Bytes {
+    let mut out = Vec::new();
+    if amf3 {
+        out.push(0);
+    }
+    for value in values {
+        weir_amf0::encode(value, &mut out);
+    }
+    Bytes::from(out)
+}
+
+impl Command {
+    pub(super) fn decode(
+        payload: &[u8],
+        amf3: bool,
+        limits: &Limits,
+        offset: u64,
+        violations: &mut Vec<Violation>,
+    ) -> Result<Command, Error> {
+        let mut values = decode_values(payload, amf3, limits, offset, &COMMAND_AMF)?.into_iter();
+        let name = match values.next() {
+            Some(Value::String(name) | Value::LongString(name)) => name,
+            Some(other) => match other.as_str() {
+                Some(name) => name.to_owned(),
+                None => {
+                    return Err(Error::rule(
+                        &COMMAND_AMF,
+                        offset,
+                        format!("command name is {other:?}, not a string"),
+                    ));
+                }
+            },
+            None => {
+                return Err(Error::rule(
+                    &COMMAND_AMF,
+                    offset,
+                    "command message has no values",
+                ));
+            }
+        };
+        let transaction_id = match values.next() {
+            Some(value) if value.as_f64().is_some() => value.as_f64().unwrap_or_default(),
+            other => {
+                violations.push(Violation::new(
+                    &COMMAND_AMF,
+                    offset,
+                    format!(
+                        "command {name:?} has transaction id {other:?}, not a number; read as 0"
+                    ),
+                ));
+                0.0
+            }
+        };
+        let object = values.next().unwrap_or(Value::Null);
+        Ok(Command {
+            name,
+            transaction_id,
+            object,
+            args: values.collect(),
+            amf3,
+        })
+    }
+
+    pub(super) fn encode(&self) -> Bytes {
+        let head = [
+            Value::string(self.name.as_str()),
+            Value::Number(self.transaction_id),
+            self.object.clone(),
+        ];
+        encode_values(self.amf3, head.iter().chain(&self.args))
+    }
+}
+
+impl Data {
+    pub(super) fn decode(
+        payload: &[u8],
+        amf3: bool,
+        limits: &Limits,
+        offset: u64,
+        violations: &mut Vec<Violation>,
+    ) -> Result<Data, Error> {
+        let values = decode_values(payload, amf3, limits, offset, &DATA_MESSAGE)?;
+        if values.first().and_then(Value::as_str).is_none() {
+            violations.push(Violation::new(
+                &DATA_MESSAGE,
+                offset,
+                format!(
+                    "data message starts with {:?}, not a handler name string",
+                    values.first()
+                ),
+            ));
+        }
+        Ok(Data { values, amf3 })
+    }
+
+    pub(super) fn encode(&self) -> Bytes {
+        encode_values(self.amf3, &self.values)
+    }
+}
