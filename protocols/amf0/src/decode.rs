@@ -197,3 +197,186 @@ impl<'a> Decoder<'a> {
             .utf8(usize::try_from(len).unwrap_or(usize::MAX), what)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weir_media::Rule;
+
+    fn decode_default(input: &[u8]) -> Result<(Value, usize), Error> {
+        decode(input, &Limits::default())
+    }
+
+    /// Decoding `input` fails on `rule` at `offset`.
+    fn fails(input: &[u8], rule: &'static Rule, offset: usize) {
+        let err = decode_default(input).expect_err("input must be rejected");
+        assert_eq!((err.rule.id, err.offset), (rule.id, offset), "{err}");
+    }
+
+    #[test]
+    fn decodes_an_rtmp_connect_command() {
+        let mut input = vec![0x02, 0x00, 0x07];
+        input.extend_from_slice(b"connect");
+        input.extend_from_slice(&[0x00, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0]);
+        input.extend_from_slice(&[0x03, 0x00, 0x03]);
+        input.extend_from_slice(b"app");
+        input.extend_from_slice(&[0x02, 0x00, 0x04]);
+        input.extend_from_slice(b"live");
+        input.extend_from_slice(&[0x00, 0x00, 0x09]);
+        let values = decode_all(&input, &Limits::default()).unwrap();
+        assert_eq!(
+            values,
+            [
+                Value::from("connect"),
+                Value::Number(1.0),
+                Value::object([("app", Value::from("live"))])
+            ]
+        );
+    }
+
+    #[test]
+    fn decodes_every_simple_marker() {
+        assert_eq!(
+            decode_default(&[0x01, 0x00]),
+            Ok((Value::Boolean(false), 2))
+        );
+        assert_eq!(decode_default(&[0x01, 0x02]), Ok((Value::Boolean(true), 2)));
+        assert_eq!(decode_default(&[0x05]), Ok((Value::Null, 1)));
+        assert_eq!(decode_default(&[0x06]), Ok((Value::Undefined, 1)));
+        assert_eq!(decode_default(&[0x0D]), Ok((Value::Unsupported, 1)));
+        assert_eq!(
+            decode_default(&[0x0B, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFE]),
+            Ok((
+                Value::Date {
+                    millis: 0.0,
+                    timezone: -2
+                },
+                11
+            ))
+        );
+        assert_eq!(
+            decode_default(&[0x0C, 0, 0, 0, 1, b'x', 0xAA]),
+            Ok((Value::LongString("x".into()), 6))
+        );
+        assert_eq!(
+            decode_default(&[0x0F, 0, 0, 0, 2, b'<', b'a']),
+            Ok((Value::XmlDocument("<a".into()), 7))
+        );
+        assert_eq!(
+            decode_default(&[0x10, 0, 1, b'C', 0, 1, b'k', 0x05, 0, 0, 0x09]),
+            Ok((
+                Value::TypedObject {
+                    class: "C".into(),
+                    properties: vec![("k".into(), Value::Null)]
+                },
+                11
+            ))
+        );
+        assert_eq!(
+            decode_default(&[0x11, 0x04, 0x7F]),
+            Ok((Value::Amf3(amf3::Value::Integer(127)), 3))
+        );
+    }
+
+    #[test]
+    fn empty_names_and_wrong_counts_are_accepted() {
+        // A property with an empty name that is not the object end.
+        assert_eq!(
+            decode_default(&[0x03, 0, 0, 0x05, 0, 0, 0x09]),
+            Ok((Value::Object(vec![(String::new(), Value::Null)]), 7))
+        );
+        // An ECMA array announcing 5 entries but holding 1.
+        assert_eq!(
+            decode_default(&[0x08, 0, 0, 0, 5, 0, 1, b'a', 0x05, 0, 0, 0x09]),
+            Ok((Value::EcmaArray(vec![("a".into(), Value::Null)]), 12))
+        );
+    }
+
+    #[test]
+    fn references_point_to_earlier_complex_values_of_the_message() {
+        // [ref 0] inside the array that is complex value 0: a cycle, kept as an index.
+        assert_eq!(
+            decode_default(&[0x0A, 0, 0, 0, 1, 0x07, 0, 0]),
+            Ok((Value::StrictArray(vec![Value::Reference(0)]), 8))
+        );
+        fails(&[0x0A, 0, 0, 0, 1, 0x07, 0, 1], &rules::REFERENCE_RANGE, 6);
+        fails(&[0x07, 0, 0], &rules::REFERENCE_RANGE, 1);
+        // Across the values of one message.
+        let values = decode_all(&[0x03, 0, 0, 0x09, 0x07, 0, 0], &Limits::default()).unwrap();
+        assert_eq!(values, [Value::Object(vec![]), Value::Reference(0)]);
+    }
+
+    #[test]
+    fn bad_input_names_its_rule_and_offset() {
+        // A string longer than the buffer.
+        fails(&[0x02, 0x00, 0x10, b'a', b'b'], &rules::LENGTH_TRUNCATED, 3);
+        // A long string of 0xFFFFFFFF bytes in a 10-byte buffer.
+        fails(
+            &[0x0C, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4, 5],
+            &rules::LENGTH_TRUNCATED,
+            5,
+        );
+        // An ECMA array claiming 2^32-1 entries, and a strict array likewise.
+        fails(
+            &[0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0x09],
+            &rules::CONTAINER_ITEMS,
+            1,
+        );
+        fails(&[0x0A, 0xFF, 0xFF, 0xFF, 0xFF], &rules::CONTAINER_ITEMS, 1);
+        // A strict array announcing more items than there are bytes: no allocation up front.
+        fails(
+            &[0x0A, 0x00, 0x01, 0x00, 0x00, 0x05],
+            &rules::LENGTH_TRUNCATED,
+            6,
+        );
+        // Unknown and reserved markers, at top level and nested.
+        fails(&[0x12], &rules::MARKER_UNKNOWN, 0);
+        fails(&[0xFF], &rules::MARKER_UNKNOWN, 0);
+        fails(&[0x03, 0, 1, b'k', 0x20], &rules::MARKER_UNKNOWN, 4);
+        fails(&[0x04], &rules::MARKER_RESERVED, 0);
+        fails(&[0x0A, 0, 0, 0, 1, 0x0E], &rules::MARKER_RESERVED, 5);
+        // Invalid UTF-8 in a string and in a property name.
+        fails(&[0x02, 0, 3, b'a', 0xC3, 0x28], &rules::STRING_UTF8, 4);
+        fails(&[0x03, 0, 1, 0xFF, 0x05], &rules::STRING_UTF8, 3);
+        // The object-end marker where a value belongs.
+        fails(&[0x09], &rules::OBJECT_END, 0);
+        fails(&[0x03, 0, 1, b'k', 0x09], &rules::OBJECT_END, 4);
+        // An object that never ends.
+        fails(&[0x03, 0, 1, b'k', 0x05], &rules::LENGTH_TRUNCATED, 5);
+        fails(&[], &rules::LENGTH_TRUNCATED, 0);
+    }
+
+    #[test]
+    fn item_limit_bounds_properties() {
+        let limits = Limits {
+            max_items: 1,
+            ..Limits::default()
+        };
+        let input = [0x03, 0, 1, b'a', 0x05, 0, 1, b'b', 0x05, 0, 0, 0x09];
+        let err = decode(&input, &limits).unwrap_err();
+        assert_eq!((err.rule.id, err.offset), (rules::CONTAINER_ITEMS.id, 5));
+    }
+
+    #[test]
+    fn nesting_bombs_stop_at_the_depth_limit() {
+        // 100000 nested strict arrays of one item: the 65th opens at byte 64 * 5.
+        let bomb = [0x0A, 0, 0, 0, 1].repeat(100_000);
+        fails(&bomb, &rules::NESTING_DEPTH, 320);
+        // Objects whose one property holds the next object.
+        let bomb = [0x03, 0, 1, b'k'].repeat(100_000);
+        fails(&bomb, &rules::NESTING_DEPTH, 256);
+        // AMF3 arrays behind the switch: one dense item each, 3 bytes per level.
+        let mut bomb = vec![0x11];
+        bomb.extend([0x09, 0x03, 0x01].repeat(100_000));
+        fails(&bomb, &rules::NESTING_DEPTH, 1 + 64 * 3);
+        // AMF0 and AMF3 levels count together: 60 AMF0 arrays, then AMF3 ones.
+        let mut bomb = [0x0A, 0, 0, 0, 1].repeat(60);
+        bomb.push(0x11);
+        bomb.extend([0x09, 0x03, 0x01].repeat(100_000));
+        fails(&bomb, &rules::NESTING_DEPTH, 60 * 5 + 1 + 4 * 3);
+        // Exactly at the limit is fine.
+        let mut deep = [0x0A, 0, 0, 0, 1].repeat(64);
+        deep.push(0x05);
+        assert!(decode_default(&deep).is_ok());
+    }
+}

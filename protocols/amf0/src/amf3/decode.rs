@@ -315,3 +315,162 @@ impl<'a> Decoder<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weir_media::Rule;
+
+    fn decode_default(input: &[u8]) -> Result<(Value, usize), Error> {
+        decode(input, &Limits::default())
+    }
+
+    fn fails(input: &[u8], rule: &'static Rule, offset: usize) {
+        let err = decode_default(input).expect_err("input must be rejected");
+        assert_eq!((err.rule.id, err.offset), (rule.id, offset), "{err}");
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(decode_default(&[0x00]), Ok((Value::Undefined, 1)));
+        assert_eq!(decode_default(&[0x01]), Ok((Value::Null, 1)));
+        assert_eq!(decode_default(&[0x02]), Ok((Value::Boolean(false), 1)));
+        assert_eq!(decode_default(&[0x03]), Ok((Value::Boolean(true), 1)));
+        assert_eq!(
+            decode_default(&[0x04, 0xFF, 0xFF, 0xFF, 0xFF]),
+            Ok((Value::Integer(-1), 5))
+        );
+        assert_eq!(
+            decode_default(&[0x04, 0x81, 0x00]),
+            Ok((Value::Integer(128), 3))
+        );
+        assert_eq!(
+            decode_default(&[0x05, 0x40, 0x09, 0x21, 0xFB, 0x54, 0x44, 0x2D, 0x18]),
+            Ok((Value::Double(std::f64::consts::PI), 9))
+        );
+        assert_eq!(
+            decode_default(&[0x06, 0x05, b'h', b'i']),
+            Ok((Value::String("hi".into()), 4))
+        );
+        assert_eq!(
+            decode_default(&[0x08, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]),
+            Ok((Value::Date(0.0), 10))
+        );
+        assert_eq!(
+            decode_default(&[0x0B, 0x03, b'<']),
+            Ok((Value::Xml("<".into()), 3))
+        );
+        assert_eq!(
+            decode_default(&[0x07, 0x03, b'<']),
+            Ok((Value::XmlDocument("<".into()), 3))
+        );
+        assert_eq!(
+            decode_default(&[0x0C, 0x05, 1, 2]),
+            Ok((Value::ByteArray(vec![1, 2]), 4))
+        );
+    }
+
+    #[test]
+    fn string_references_resolve_and_the_empty_string_takes_no_slot() {
+        // [ "", "foo", ref 0 ]: the empty string is not in the table, so ref 0 is "foo".
+        let input = [
+            0x09, 0x07, 0x01, 0x06, 0x01, 0x06, 0x07, b'f', b'o', b'o', 0x06, 0x00,
+        ];
+        let dense = ["", "foo", "foo"].map(|s| Value::String(s.into())).to_vec();
+        assert_eq!(
+            decode_default(&input),
+            Ok((
+                Value::Array {
+                    associative: vec![],
+                    dense
+                },
+                input.len()
+            ))
+        );
+        fails(&[0x06, 0x00], &rules::AMF3_STRING_REFERENCE, 1);
+    }
+
+    #[test]
+    fn object_references_stay_indices_and_must_match_their_marker() {
+        // An anonymous dynamic object whose member "me" refers to itself.
+        let input = [0x0A, 0x0B, 0x01, 0x05, b'm', b'e', 0x0A, 0x00, 0x01];
+        let me = Object::anonymous([("me", Value::Reference(0))]);
+        assert_eq!(decode_default(&input), Ok((Value::Object(me), input.len())));
+        // An array holding a reference to itself under the object marker.
+        fails(
+            &[0x09, 0x03, 0x01, 0x0A, 0x00],
+            &rules::AMF3_OBJECT_REFERENCE,
+            4,
+        );
+        fails(&[0x0C, 0x00], &rules::AMF3_OBJECT_REFERENCE, 1);
+    }
+
+    #[test]
+    fn traits_references_copy_class_and_member_names() {
+        // [ C{a: 1}, C{a: 2} ], the second by traits reference 0 (header 0b0001).
+        let input = [
+            0x09, 0x05, 0x01, // array, 2 dense, no associative part
+            0x0A, 0x13, 0x03, b'C', 0x03, b'a', 0x04, 0x01, // sealed C with member a
+            0x0A, 0x01, 0x04, 0x02, // traits ref 0
+        ];
+        let object = |n| {
+            Value::Object(Object {
+                class: "C".into(),
+                sealed: vec![("a".into(), Value::Integer(n))],
+                dynamic: None,
+            })
+        };
+        assert_eq!(
+            decode_default(&input),
+            Ok((
+                Value::Array {
+                    associative: vec![],
+                    dense: vec![object(1), object(2)]
+                },
+                input.len()
+            ))
+        );
+        fails(&[0x0A, 0x05], &rules::AMF3_TRAIT_REFERENCE, 2);
+    }
+
+    #[test]
+    fn unsupported_shapes_name_their_rule() {
+        // Externalizable: inline object, inline traits, externalizable flag.
+        fails(&[0x0A, 0x07, 0x03, b'X'], &rules::AMF3_EXTERNALIZABLE, 2);
+        for m in 0x0D..=0x11 {
+            fails(&[m, 0x01], &rules::AMF3_MARKER_UNSUPPORTED, 0);
+        }
+        fails(&[0x12], &rules::AMF3_MARKER_UNKNOWN, 0);
+        fails(&[0x06, 0x05, 0xC3, 0x28], &rules::AMF3_STRING_UTF8, 2);
+        fails(&[0x0C, 0x7F, 1, 2], &rules::AMF3_LENGTH_TRUNCATED, 2);
+        fails(&[0x04, 0x80, 0x80], &rules::AMF3_LENGTH_TRUNCATED, 3);
+        // A dense part of 2^28-1 items.
+        fails(
+            &[0x09, 0xFF, 0xFF, 0xFF, 0xFF],
+            &rules::AMF3_CONTAINER_ITEMS,
+            1,
+        );
+    }
+
+    /// An array of one 60000-byte string and `refs` one-byte references to it.
+    fn string_then_references(refs: u32) -> Vec<u8> {
+        let mut input = vec![0x09];
+        u29::write((refs + 1) << 1 | 1, &mut input);
+        input.extend([0x01, 0x06]);
+        u29::write(60_000 << 1 | 1, &mut input);
+        input.extend(std::iter::repeat_n(b'a', 60_000));
+        input.extend([0x06, 0x00].repeat(refs as usize));
+        input
+    }
+
+    #[test]
+    fn string_references_cannot_amplify_memory() {
+        // 100 copies (6 MB from 60 kB) exceed the budget of 32 bytes per message byte.
+        let err = decode_default(&string_then_references(100)).unwrap_err();
+        assert_eq!(err.rule.id, rules::AMF3_REFERENCE_BUDGET.id, "{err}");
+        assert!(err.offset > 60_000, "{err}");
+        // 30 copies are within it.
+        let (value, _) = decode_default(&string_then_references(30)).unwrap();
+        assert!(matches!(value, Value::Array { dense, .. } if dense.len() == 31));
+    }
+}
