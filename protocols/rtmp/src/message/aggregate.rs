@@ -1,6 +1,10 @@
 //! Aggregate messages (RTMP 1.0 §7.1.6): a run of sub-messages, each an FLV-tag-like 11-byte
 //! header (type, 24-bit body size, 24-bit timestamp plus an 8-bit extension holding its high
 //! bits, 24-bit stream id), the body, and a 4-byte back pointer holding 11 + body size.
+//!
+//! The back pointer must be present but its value is not checked: FMS 3.0.3 leaves the last
+//! back pointer of every aggregate uninitialised (corpus `rtmp/server_stream`), and readers
+//! (FFmpeg among them) skip the field.
 
 use crate::Error;
 use crate::chunk::RawMessage;
@@ -55,21 +59,12 @@ fn read_sub_message(
     let timestamp = u32::from_be_bytes([header[7], header[4], header[5], header[6]]);
     let body_start = pos + SUB_HEADER_LEN;
     let body_end = body_start + size;
-    let back_pointer = payload.get(body_end..body_end + BACK_POINTER_LEN).ok_or_else(|| {
-        error(pos, format!("sub-message of type {type_id} announces {size} body bytes plus a back pointer, {} left", payload.len() - body_start))
-    })?;
-    let back_pointer = u32::from_be_bytes([
-        back_pointer[0],
-        back_pointer[1],
-        back_pointer[2],
-        back_pointer[3],
-    ]);
-    if back_pointer as usize != SUB_HEADER_LEN + size {
+    if payload.len() < body_end + BACK_POINTER_LEN {
         return Err(error(
-            body_end,
+            pos,
             format!(
-                "back pointer is {back_pointer}, expected {}",
-                SUB_HEADER_LEN + size
+                "sub-message of type {type_id} announces {size} body bytes plus a back pointer, {} left",
+                payload.len() - body_start
             ),
         ));
     }
