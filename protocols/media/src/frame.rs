@@ -23,9 +23,18 @@ pub struct Track {
 }
 
 impl Track {
-    pub const VIDEO: Track = Track { kind: MediaKind::Video, index: 0 };
-    pub const AUDIO: Track = Track { kind: MediaKind::Audio, index: 0 };
-    pub const DATA: Track = Track { kind: MediaKind::Data, index: 0 };
+    pub const VIDEO: Track = Track {
+        kind: MediaKind::Video,
+        index: 0,
+    };
+    pub const AUDIO: Track = Track {
+        kind: MediaKind::Audio,
+        index: 0,
+    };
+    pub const DATA: Track = Track {
+        kind: MediaKind::Data,
+        index: 0,
+    };
 }
 
 /// Codec identifiers for every codec a Weir protocol can carry.

@@ -4,12 +4,34 @@
 //!
 //! Every ingest turns its protocol into `Frame`s; every delivery turns `Frame`s into its
 //! protocol (see DESIGN.md, "Media model").
+//!
+//! The codec modules parse and write what travels beside the frames: decoder configuration
+//! records ([`avc`], [`hevc`]), the AAC [`aac::AudioSpecificConfig`] and its [`adts`] framing,
+//! the [`opus::OpusHead`], and NAL unit framing ([`nal`]). [`CodecConfig`] is the one entry
+//! point for consumers. Every parser takes hostile input: it fails with a [`ConfigError`]
+//! naming a rule of [`rules::CATALOG`], never panics, and allocates no more than its input.
 
+pub mod aac;
+pub mod adts;
+pub mod avc;
+pub mod bits;
+pub mod config;
+pub mod error;
 pub mod frame;
+pub mod hevc;
 pub mod machine;
+pub mod nal;
+pub mod opus;
 pub mod rule;
 pub mod rules;
 
+pub use aac::AudioSpecificConfig;
+pub use adts::AdtsHeader;
+pub use avc::{AvcDecoderConfig, Sps};
+pub use config::{CodecConfig, ConfigSummary, FrameRate};
+pub use error::ConfigError;
 pub use frame::{Codec, Frame, MediaKind, Timestamp, Track, TrackConfig};
+pub use hevc::{HevcDecoderConfig, HevcSps};
 pub use machine::Output;
+pub use opus::OpusHead;
 pub use rule::{Level, Rule, Violation};

@@ -53,12 +53,20 @@ pub struct Violation {
 
 impl Violation {
     pub fn new(rule: &'static Rule, offset: u64, detail: impl Into<String>) -> Self {
-        Violation { rule, offset, detail: detail.into() }
+        Violation {
+            rule,
+            offset,
+            detail: detail.into(),
+        }
     }
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}: {}", self.rule.id, self.offset, self.detail)
+        write!(
+            f,
+            "{} at byte {}: {}",
+            self.rule.id, self.offset, self.detail
+        )
     }
 }

@@ -1,0 +1,300 @@
+//! ADTS: the Audio Data Transport Stream framing of AAC (ISO/IEC 13818-7 §6.2, ISO/IEC
+//! 14496-3 §1.A.2) used by MPEG-TS, HLS and `.aac` files. Frames carry raw AAC access units;
+//! Weir's [`Frame`](crate::Frame)s carry them without the header and the
+//! [`AudioSpecificConfig`] separately, so ingest strips headers and delivery adds them.
+
+use crate::ConfigError;
+use crate::aac::{AudioSpecificConfig, SamplingFrequency};
+use crate::bits::{BitReader, BitWriter};
+use crate::rules::{
+    AAC_SAMPLING_INDEX, ADTS_FRAME_LENGTH, ADTS_LAYER, ADTS_PROFILE, ADTS_SYNCWORD, ADTS_TRUNCATED,
+};
+
+/// Bytes of an ADTS header without CRC.
+pub const HEADER_LEN: usize = 7;
+
+/// One ADTS header (`adts_fixed_header` and `adts_variable_header`, §6.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdtsHeader {
+    /// `ID`: true for MPEG-2 AAC, false for MPEG-4.
+    pub mpeg2: bool,
+    /// `protection_absent` is 0: a CRC follows the header.
+    pub has_crc: bool,
+    /// `profile_ObjectType`: the audio object type minus one (0-3).
+    pub profile: u8,
+    /// `sampling_frequency_index` (0-12).
+    pub sampling_index: u8,
+    pub private_bit: bool,
+    /// `channel_configuration` (0-7).
+    pub channel_configuration: u8,
+    pub original_copy: bool,
+    pub home: bool,
+    pub copyright_id_bit: bool,
+    pub copyright_id_start: bool,
+    /// `aac_frame_length`: header, CRC and payload bytes.
+    pub frame_length: u16,
+    /// `adts_buffer_fullness` (0x7FF: variable bit rate).
+    pub buffer_fullness: u16,
+    /// `number_of_raw_data_blocks_in_frame` plus one.
+    pub raw_data_blocks: u8,
+    /// `crc_check`, when present.
+    pub crc: Option<u16>,
+}
+
+impl AdtsHeader {
+    /// Header length: 7 bytes, plus 2 for the CRC, plus 2 per further raw data block position
+    /// when a multi-block frame is protected (§6.2.2 `adts_header_error_check`).
+    pub fn header_len(&self) -> usize {
+        match (self.has_crc, self.raw_data_blocks) {
+            (false, _) => HEADER_LEN,
+            (true, blocks) => HEADER_LEN + 2 * usize::from(blocks.max(1)),
+        }
+    }
+
+    /// Parses a header at the start of `data`.
+    pub fn parse(data: &[u8]) -> Result<Self, ConfigError> {
+        let mut r = BitReader::new(data, &ADTS_TRUNCATED);
+        let sync = r.u(12, "syncword")?;
+        if sync != 0xfff {
+            return Err(ConfigError::new(
+                &ADTS_SYNCWORD,
+                0,
+                format!("syncword {sync:#05x}, not 0xfff"),
+            ));
+        }
+        let mpeg2 = r.flag("ID")?;
+        let layer = r.u(2, "layer")?;
+        if layer != 0 {
+            return Err(ConfigError::new(
+                &ADTS_LAYER,
+                1,
+                format!("layer {layer}, not 0"),
+            ));
+        }
+        let has_crc = !r.flag("protection_absent")?;
+        let profile = r.u(2, "profile_ObjectType")? as u8;
+        let sampling_index = r.u(4, "sampling_frequency_index")? as u8;
+        if sampling_index > 12 {
+            return Err(ConfigError::new(
+                &AAC_SAMPLING_INDEX,
+                2,
+                format!("sampling_frequency_index {sampling_index} is reserved"),
+            ));
+        }
+        let mut header = AdtsHeader {
+            mpeg2,
+            has_crc,
+            profile,
+            sampling_index,
+            private_bit: r.flag("private_bit")?,
+            channel_configuration: r.u(3, "channel_configuration")? as u8,
+            original_copy: r.flag("original_copy")?,
+            home: r.flag("home")?,
+            copyright_id_bit: r.flag("copyright_identification_bit")?,
+            copyright_id_start: r.flag("copyright_identification_start")?,
+            frame_length: r.u(13, "aac_frame_length")? as u16,
+            buffer_fullness: r.u(11, "adts_buffer_fullness")? as u16,
+            raw_data_blocks: r.u(2, "number_of_raw_data_blocks_in_frame")? as u8 + 1,
+            crc: None,
+        };
+        if usize::from(header.frame_length) < header.header_len() {
+            return Err(ConfigError::new(
+                &ADTS_FRAME_LENGTH,
+                3,
+                format!(
+                    "aac_frame_length {} is shorter than the {}-byte header",
+                    header.frame_length,
+                    header.header_len()
+                ),
+            ));
+        }
+        if has_crc {
+            r.skip(
+                16 * (usize::from(header.raw_data_blocks) - 1),
+                "raw_data_block_position",
+            )?;
+            header.crc = Some(r.u16("crc_check")?);
+        }
+        Ok(header)
+    }
+
+    /// Writes the header (and its CRC field, when `has_crc`; multi-block positions as zero).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = BitWriter::new();
+        w.put(12, 0xfff);
+        w.flag(self.mpeg2);
+        w.put(2, 0);
+        w.flag(!self.has_crc);
+        w.put(2, self.profile.into());
+        w.put(4, self.sampling_index.into());
+        w.flag(self.private_bit);
+        w.put(3, self.channel_configuration.into());
+        w.flag(self.original_copy);
+        w.flag(self.home);
+        w.flag(self.copyright_id_bit);
+        w.flag(self.copyright_id_start);
+        w.put(13, self.frame_length.into());
+        w.put(11, self.buffer_fullness.into());
+        w.put(2, u64::from(self.raw_data_blocks.clamp(1, 4) - 1));
+        if self.has_crc {
+            w.put(16 * (u32::from(self.raw_data_blocks.clamp(1, 4)) - 1), 0);
+            w.put(16, self.crc.unwrap_or(0).into());
+        }
+        w.finish()
+    }
+
+    /// The AudioSpecificConfig this header implies (object type = profile + 1).
+    pub fn audio_specific_config(&self) -> AudioSpecificConfig {
+        AudioSpecificConfig::new(
+            self.profile + 1,
+            SamplingFrequency::Index(self.sampling_index),
+            self.channel_configuration,
+        )
+    }
+
+    /// A header for one raw access unit of `payload_len` bytes coded as `config` says.
+    ///
+    /// ADTS carries the core config only: an HE-AAC config yields its AAC-LC core, with SBR
+    /// implicit. Object types above 4, explicit frequencies outside the table, channel
+    /// configurations above 7 and frames over 8191 bytes cannot be carried.
+    pub fn for_payload(
+        config: &AudioSpecificConfig,
+        payload_len: usize,
+    ) -> Result<Self, ConfigError> {
+        let fail = |detail: String| ConfigError::new(&ADTS_PROFILE, 0, detail);
+        if !(1..=4).contains(&config.object_type) {
+            return Err(fail(format!(
+                "audio object type {} cannot be carried in ADTS",
+                config.object_type
+            )));
+        }
+        let sampling_index = config.sampling.index().filter(|&i| i < 13).ok_or_else(|| {
+            fail(format!(
+                "sampling frequency {} Hz has no ADTS index",
+                config.sampling.hz()
+            ))
+        })?;
+        if config.channel_configuration > 7 {
+            return Err(fail(format!(
+                "channel configuration {} cannot be carried in ADTS",
+                config.channel_configuration
+            )));
+        }
+        let frame_length = u16::try_from(payload_len + HEADER_LEN)
+            .ok()
+            .filter(|&l| l < 1 << 13)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    &ADTS_FRAME_LENGTH,
+                    0,
+                    format!("a {payload_len}-byte payload does not fit a 13-bit frame length"),
+                )
+            })?;
+        Ok(AdtsHeader {
+            mpeg2: false,
+            has_crc: false,
+            profile: config.object_type - 1,
+            sampling_index,
+            private_bit: false,
+            channel_configuration: config.channel_configuration,
+            original_copy: false,
+            home: false,
+            copyright_id_bit: false,
+            copyright_id_start: false,
+            frame_length,
+            buffer_fullness: 0x7ff,
+            raw_data_blocks: 1,
+            crc: None,
+        })
+    }
+}
+
+/// Prefixes one raw AAC access unit with an ADTS header built from `config`.
+pub fn raw_to_adts(config: &AudioSpecificConfig, raw: &[u8]) -> Result<Vec<u8>, ConfigError> {
+    let mut out = AdtsHeader::for_payload(config, raw.len())?.to_bytes();
+    out.extend_from_slice(raw);
+    Ok(out)
+}
+
+/// One ADTS frame found in a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdtsFrame<'a> {
+    pub header: AdtsHeader,
+    /// Offset of the header in the buffer.
+    pub offset: usize,
+    /// The raw data block(s) after the header and CRC.
+    pub payload: &'a [u8],
+}
+
+/// Iterator over the ADTS frames of a buffer of consecutive frames.
+///
+/// Bytes that are not a valid header where one is due yield one error (naming
+/// `media.adts.syncword` and the offset) and the iterator resynchronises on the next valid
+/// header; a frame cut short by the end of the buffer yields `media.adts.truncated` and ends.
+#[derive(Debug, Clone)]
+pub struct AdtsFrames<'a> {
+    data: &'a [u8],
+    offset: usize,
+}
+
+/// The ADTS frames of `data`.
+pub fn adts_frames(data: &[u8]) -> AdtsFrames<'_> {
+    AdtsFrames { data, offset: 0 }
+}
+
+impl<'a> Iterator for AdtsFrames<'a> {
+    type Item = Result<AdtsFrame<'a>, ConfigError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.data.get(self.offset..).filter(|r| !r.is_empty())?;
+        match AdtsHeader::parse(rest) {
+            Ok(header) => {
+                let start = self.offset;
+                let Some(frame) = rest.get(..usize::from(header.frame_length)) else {
+                    self.offset = self.data.len();
+                    return Some(Err(ConfigError::new(
+                        &ADTS_TRUNCATED,
+                        start,
+                        format!(
+                            "aac_frame_length {} with only {} bytes left",
+                            header.frame_length,
+                            rest.len()
+                        ),
+                    )));
+                };
+                self.offset += frame.len();
+                let payload = frame.get(header.header_len()..).unwrap_or_default();
+                Some(Ok(AdtsFrame {
+                    header,
+                    offset: start,
+                    payload,
+                }))
+            }
+            Err(e) if e.rule == &ADTS_TRUNCATED => {
+                let start = self.offset;
+                self.offset = self.data.len();
+                Some(Err(e.shifted(start)))
+            }
+            Err(e) => {
+                let start = self.offset;
+                // Resynchronise: the next 0xFFF that starts a valid header.
+                let skip = (1..rest.len())
+                    .find(|&i| {
+                        rest.get(i..)
+                            .is_some_and(|r| r.len() >= 2 && r[0] == 0xff && r[1] & 0xf0 == 0xf0)
+                            && rest.get(i..).is_some_and(|r| AdtsHeader::parse(r).is_ok())
+                    })
+                    .unwrap_or(rest.len());
+                self.offset += skip;
+                Some(Err(ConfigError::new(
+                    &ADTS_SYNCWORD,
+                    start,
+                    format!(
+                        "{} bytes without a valid ADTS header skipped ({})",
+                        skip, e.detail
+                    ),
+                )))
+            }
+        }
+    }
+}

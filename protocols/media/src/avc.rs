@@ -1,0 +1,497 @@
+//! H.264/AVC: the decoder configuration record of ISO/IEC 14496-15 §5.3.3.1 (what FLV and MP4
+//! carry as the video sequence header) and the sequence parameter set of H.264 §7.3.2.1.1,
+//! which holds the profile, level and picture size a server reports.
+
+use crate::ConfigError;
+use crate::bits::{BitReader, BitWriter, Rbsp};
+use crate::config::FrameRate;
+use crate::nal::AvcNalType;
+use crate::rules::{
+    AVC_CONFIG_SYNTAX, AVC_CONFIG_VERSION, AVC_LENGTH_SIZE, AVC_SPS, AVC_SPS_CROPPING,
+};
+use bytes::Bytes;
+
+/// AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.3.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AvcDecoderConfig {
+    /// `AVCProfileIndication`: the `profile_idc` of the SPSs.
+    pub profile_indication: u8,
+    /// `profile_compatibility`: the constraint-set flags byte of the SPSs.
+    pub profile_compatibility: u8,
+    /// `AVCLevelIndication`: the `level_idc` of the SPSs.
+    pub level_indication: u8,
+    /// Bytes in each NAL unit length prefix: 1, 2 or 4.
+    pub length_size: u8,
+    /// Sequence parameter set NAL units (header byte included).
+    pub sps: Vec<Bytes>,
+    /// Picture parameter set NAL units (header byte included).
+    pub pps: Vec<Bytes>,
+    /// The fields the record adds for the high profiles (`profile_idc` 100, 110, 122, 144),
+    /// when the record carries them; many writers omit them.
+    pub high: Option<AvcHighExtension>,
+}
+
+/// The high-profile tail of the AVC record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AvcHighExtension {
+    /// `chroma_format_idc` (2 bits).
+    pub chroma_format: u8,
+    /// Luma bit depth, 8 to 15.
+    pub bit_depth_luma: u8,
+    /// Chroma bit depth, 8 to 15.
+    pub bit_depth_chroma: u8,
+    /// Sequence parameter set extension NAL units.
+    pub sps_ext: Vec<Bytes>,
+}
+
+/// The profiles whose records may carry the [`AvcHighExtension`].
+fn has_high_extension(profile_idc: u8) -> bool {
+    matches!(profile_idc, 100 | 110 | 122 | 144)
+}
+
+impl AvcDecoderConfig {
+    /// Parses a record. Bytes after the last field are ignored, as the spec allows later
+    /// versions to add fields.
+    pub fn parse(data: &[u8]) -> Result<Self, ConfigError> {
+        let mut r = BitReader::new(data, &AVC_CONFIG_SYNTAX);
+        let version = r.u8("configurationVersion")?;
+        if version != 1 {
+            return Err(ConfigError::new(
+                &AVC_CONFIG_VERSION,
+                0,
+                format!("configurationVersion is {version}, not 1"),
+            ));
+        }
+        let profile_indication = r.u8("AVCProfileIndication")?;
+        let profile_compatibility = r.u8("profile_compatibility")?;
+        let level_indication = r.u8("AVCLevelIndication")?;
+        r.skip(6, "reserved")?;
+        let length_size = length_size(r.u(2, "lengthSizeMinusOne")?, &AVC_LENGTH_SIZE, 4)?;
+        r.skip(3, "reserved")?;
+        let sps_count = r.u(5, "numOfSequenceParameterSets")?;
+        let sps = read_parameter_sets(&mut r, sps_count as usize, "sequenceParameterSetNALUnit")?;
+        let pps_count = r.u8("numOfPictureParameterSets")?;
+        let pps = read_parameter_sets(&mut r, pps_count.into(), "pictureParameterSetNALUnit")?;
+        let high = if has_high_extension(profile_indication) && r.bits_left() >= 32 {
+            r.skip(6, "reserved")?;
+            let chroma_format = r.u(2, "chroma_format")? as u8;
+            r.skip(5, "reserved")?;
+            let bit_depth_luma = r.u(3, "bit_depth_luma_minus8")? as u8 + 8;
+            r.skip(5, "reserved")?;
+            let bit_depth_chroma = r.u(3, "bit_depth_chroma_minus8")? as u8 + 8;
+            let count = r.u8("numOfSequenceParameterSetExt")?;
+            let sps_ext =
+                read_parameter_sets(&mut r, count.into(), "sequenceParameterSetExtNALUnit")?;
+            Some(AvcHighExtension {
+                chroma_format,
+                bit_depth_luma,
+                bit_depth_chroma,
+                sps_ext,
+            })
+        } else {
+            None
+        };
+        Ok(AvcDecoderConfig {
+            profile_indication,
+            profile_compatibility,
+            level_indication,
+            length_size,
+            sps,
+            pps,
+            high,
+        })
+    }
+
+    /// Writes the record. Fails, naming the rule the output would break, when a field cannot
+    /// be encoded (more than 31 SPSs, a NAL unit over 65535 bytes, a bad length size, ...).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ConfigError> {
+        let mut w = BitWriter::new();
+        w.put(8, 1);
+        w.put(8, self.profile_indication.into());
+        w.put(8, self.profile_compatibility.into());
+        w.put(8, self.level_indication.into());
+        w.put(6, 0b11_1111);
+        w.put(
+            2,
+            length_size_minus_one(self.length_size, &AVC_LENGTH_SIZE)?,
+        );
+        w.put(3, 0b111);
+        write_parameter_sets(&mut w, &self.sps, 5, "SPS", &AVC_CONFIG_SYNTAX)?;
+        write_parameter_sets(&mut w, &self.pps, 8, "PPS", &AVC_CONFIG_SYNTAX)?;
+        if let Some(high) = &self.high {
+            let bad = |what: &str| {
+                ConfigError::new(&AVC_CONFIG_SYNTAX, 0, format!("{what} cannot be encoded"))
+            };
+            if high.chroma_format > 3 {
+                return Err(bad("chroma_format"));
+            }
+            if !(8..=15).contains(&high.bit_depth_luma)
+                || !(8..=15).contains(&high.bit_depth_chroma)
+            {
+                return Err(bad("bit depth"));
+            }
+            w.put(6, 0b11_1111);
+            w.put(2, high.chroma_format.into());
+            w.put(5, 0b1_1111);
+            w.put(3, u64::from(high.bit_depth_luma - 8));
+            w.put(5, 0b1_1111);
+            w.put(3, u64::from(high.bit_depth_chroma - 8));
+            write_parameter_sets(
+                &mut w,
+                &high.sps_ext,
+                8,
+                "SPS extension",
+                &AVC_CONFIG_SYNTAX,
+            )?;
+        }
+        Ok(w.finish())
+    }
+
+    /// The first SPS, parsed; error offsets count from the start of the record.
+    pub fn first_sps(&self) -> Option<Result<Sps, ConfigError>> {
+        // The first SPS follows the 6 fixed bytes and its 2-byte length.
+        self.sps
+            .first()
+            .map(|nal| Sps::parse(nal).map_err(|e| e.shifted(8)))
+    }
+}
+
+/// Turns a 2-bit `lengthSizeMinusOne` into a length size, rejecting 3-byte lengths.
+pub(crate) fn length_size(
+    minus_one: u32,
+    rule: &'static crate::Rule,
+    offset: usize,
+) -> Result<u8, ConfigError> {
+    match minus_one {
+        0 | 1 | 3 => Ok(minus_one as u8 + 1),
+        _ => Err(ConfigError::new(
+            rule,
+            offset,
+            "lengthSizeMinusOne is 2 (3-byte lengths are not allowed)",
+        )),
+    }
+}
+
+pub(crate) fn length_size_minus_one(
+    size: u8,
+    rule: &'static crate::Rule,
+) -> Result<u64, ConfigError> {
+    match size {
+        1 | 2 | 4 => Ok(u64::from(size) - 1),
+        _ => Err(ConfigError::new(
+            rule,
+            0,
+            format!("a NAL length size of {size} cannot be encoded"),
+        )),
+    }
+}
+
+/// Reads `count` parameter sets, each a 16-bit length and that many bytes.
+pub(crate) fn read_parameter_sets(
+    r: &mut BitReader<'_>,
+    count: usize,
+    field: &str,
+) -> Result<Vec<Bytes>, ConfigError> {
+    // No allocation ahead of the bytes: each entry needs at least its 2 length bytes.
+    let mut sets = Vec::with_capacity(count.min(r.bits_left() / 16));
+    for _ in 0..count {
+        let len = r.u16(field)?;
+        sets.push(Bytes::copy_from_slice(r.bytes(len.into(), field)?));
+    }
+    Ok(sets)
+}
+
+/// Writes a count of `count_bits` bits, then each set as a 16-bit length and its bytes.
+pub(crate) fn write_parameter_sets(
+    w: &mut BitWriter,
+    sets: &[Bytes],
+    count_bits: u32,
+    what: &str,
+    rule: &'static crate::Rule,
+) -> Result<(), ConfigError> {
+    if sets.len() >= 1 << count_bits {
+        return Err(ConfigError::new(
+            rule,
+            w.position() / 8,
+            format!("{} {what}s do not fit a {count_bits}-bit count", sets.len()),
+        ));
+    }
+    w.put(count_bits, sets.len() as u64);
+    for set in sets {
+        let len = u16::try_from(set.len()).map_err(|_| {
+            ConfigError::new(
+                rule,
+                w.position() / 8,
+                format!("a {}-byte {what} does not fit a 16-bit length", set.len()),
+            )
+        })?;
+        w.put(16, len.into());
+        for &b in set.iter() {
+            w.put(8, b.into());
+        }
+    }
+    Ok(())
+}
+
+/// The parts of an H.264 sequence parameter set (H.264 §7.3.2.1.1) a server reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sps {
+    pub profile_idc: u8,
+    /// `constraint_set0_flag` in the top bit through `constraint_set5_flag`, then 2 reserved bits.
+    pub constraint_flags: u8,
+    pub level_idc: u8,
+    pub seq_parameter_set_id: u32,
+    /// 0 monochrome, 1 4:2:0, 2 4:2:2, 3 4:4:4.
+    pub chroma_format_idc: u8,
+    pub separate_colour_plane: bool,
+    pub bit_depth_luma: u8,
+    pub bit_depth_chroma: u8,
+    /// Every picture is a frame (no field coding).
+    pub frame_mbs_only: bool,
+    /// Width of the decoded frame in luma samples, before cropping.
+    pub coded_width: u32,
+    /// Height of the decoded frame in luma samples, before cropping.
+    pub coded_height: u32,
+    /// Displayed width: the coded width less the cropping rectangle (§7.4.2.1.1).
+    pub width: u32,
+    /// Displayed height: the coded height less the cropping rectangle (§7.4.2.1.1).
+    pub height: u32,
+    /// Frames per second from the VUI timing information (Annex E), when present.
+    pub frame_rate: Option<FrameRate>,
+}
+
+/// Profiles whose SPS carries chroma format, bit depths and scaling matrices (§7.3.2.1.1).
+fn has_chroma_info(profile_idc: u8) -> bool {
+    matches!(
+        profile_idc,
+        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
+    )
+}
+
+impl Sps {
+    /// Parses an SPS NAL unit (header byte included).
+    pub fn parse(nal: &[u8]) -> Result<Self, ConfigError> {
+        let rbsp = Rbsp::from_nal(nal);
+        let mut r = rbsp.reader(&AVC_SPS);
+        let header = r.u8("nal_unit_header")?;
+        if AvcNalType::of_header(header) != AvcNalType::SPS {
+            return Err(ConfigError::new(
+                &AVC_SPS,
+                0,
+                format!("NAL unit type {} is not an SPS (7)", header & 0x1f),
+            ));
+        }
+        let profile_idc = r.u8("profile_idc")?;
+        let constraint_flags = r.u8("constraint_set_flags")?;
+        let level_idc = r.u8("level_idc")?;
+        let seq_parameter_set_id = r.ue_max(31, "seq_parameter_set_id")?;
+        let (
+            mut chroma_format_idc,
+            mut separate_colour_plane,
+            mut bit_depth_luma,
+            mut bit_depth_chroma,
+        ) = (1, false, 8, 8);
+        if has_chroma_info(profile_idc) {
+            chroma_format_idc = r.ue_max(3, "chroma_format_idc")? as u8;
+            if chroma_format_idc == 3 {
+                separate_colour_plane = r.flag("separate_colour_plane_flag")?;
+            }
+            bit_depth_luma = r.ue_max(6, "bit_depth_luma_minus8")? as u8 + 8;
+            bit_depth_chroma = r.ue_max(6, "bit_depth_chroma_minus8")? as u8 + 8;
+            r.skip(1, "qpprime_y_zero_transform_bypass_flag")?;
+            if r.flag("seq_scaling_matrix_present_flag")? {
+                let lists = if chroma_format_idc == 3 { 12 } else { 8 };
+                for i in 0..lists {
+                    if r.flag("seq_scaling_list_present_flag")? {
+                        skip_scaling_list(&mut r, if i < 6 { 16 } else { 64 })?;
+                    }
+                }
+            }
+        }
+        r.ue_max(12, "log2_max_frame_num_minus4")?;
+        match r.ue_max(2, "pic_order_cnt_type")? {
+            0 => {
+                r.ue_max(12, "log2_max_pic_order_cnt_lsb_minus4")?;
+            }
+            1 => {
+                r.skip(1, "delta_pic_order_always_zero_flag")?;
+                r.se("offset_for_non_ref_pic")?;
+                r.se("offset_for_top_to_bottom_field")?;
+                let cycle = r.ue_max(255, "num_ref_frames_in_pic_order_cnt_cycle")?;
+                for _ in 0..cycle {
+                    r.se("offset_for_ref_frame")?;
+                }
+            }
+            _ => {}
+        }
+        r.ue("max_num_ref_frames")?;
+        r.skip(1, "gaps_in_frame_num_value_allowed_flag")?;
+        let width_in_mbs = u64::from(r.ue("pic_width_in_mbs_minus1")?) + 1;
+        let height_in_map_units = u64::from(r.ue("pic_height_in_map_units_minus1")?) + 1;
+        let frame_mbs_only = r.flag("frame_mbs_only_flag")?;
+        if !frame_mbs_only {
+            r.skip(1, "mb_adaptive_frame_field_flag")?;
+        }
+        r.skip(1, "direct_8x8_inference_flag")?;
+        let crop = if r.flag("frame_cropping_flag")? {
+            [
+                r.ue("frame_crop_left_offset")?,
+                r.ue("frame_crop_right_offset")?,
+                r.ue("frame_crop_top_offset")?,
+                r.ue("frame_crop_bottom_offset")?,
+            ]
+        } else {
+            [0; 4]
+        };
+        let crop_offset = r.byte_offset();
+        let frame_rate = if r.flag("vui_parameters_present_flag")? {
+            vui_frame_rate(&mut r)?
+        } else {
+            None
+        };
+
+        let coded_width = width_in_mbs * 16;
+        let coded_height = (2 - u64::from(frame_mbs_only)) * height_in_map_units * 16;
+        // ChromaArrayType 0 (monochrome or separate planes) crops in luma samples (§7.4.2.1.1).
+        let (sub_width, sub_height) = match (separate_colour_plane, chroma_format_idc) {
+            (true, _) | (_, 0) | (_, 3) => (1, 1),
+            (_, 1) => (2, 2),
+            _ => (2, 1),
+        };
+        let crop_unit_y = sub_height * (2 - u64::from(frame_mbs_only));
+        let crop_w = sub_width * (u64::from(crop[0]) + u64::from(crop[1]));
+        let crop_h = crop_unit_y * (u64::from(crop[2]) + u64::from(crop[3]));
+        let (Some(width), Some(height)) = (
+            coded_width.checked_sub(crop_w),
+            coded_height.checked_sub(crop_h),
+        ) else {
+            return Err(ConfigError::new(
+                &AVC_SPS_CROPPING,
+                crop_offset,
+                format!(
+                    "cropping {crop_w}x{crop_h} samples from a {coded_width}x{coded_height} frame"
+                ),
+            ));
+        };
+        let fit = |v: u64, what: &str| {
+            u32::try_from(v).map_err(|_| {
+                ConfigError::new(&AVC_SPS, crop_offset, format!("{what} {v} is out of range"))
+            })
+        };
+        Ok(Sps {
+            profile_idc,
+            constraint_flags,
+            level_idc,
+            seq_parameter_set_id,
+            chroma_format_idc,
+            separate_colour_plane,
+            bit_depth_luma,
+            bit_depth_chroma,
+            frame_mbs_only,
+            coded_width: fit(coded_width, "coded width")?,
+            coded_height: fit(coded_height, "coded height")?,
+            width: fit(width, "width")?,
+            height: fit(height, "height")?,
+            frame_rate,
+        })
+    }
+
+    /// `constraint_set<n>_flag`.
+    pub fn constraint_set(&self, n: u8) -> bool {
+        n < 8 && self.constraint_flags & (0x80 >> n) != 0
+    }
+
+    /// The profile name as FFmpeg prints it ("Constrained Baseline", "High", "High 10 Intra"...).
+    pub fn profile_name(&self) -> Option<&'static str> {
+        profile_name(self.profile_idc, self.constraint_flags)
+    }
+
+    /// The level as a number, "3" or "3.1" ("1b" for level 1b), as SRS reports it.
+    pub fn level_name(&self) -> String {
+        level_name(self.profile_idc, self.constraint_flags, self.level_idc)
+    }
+}
+
+/// Skips a `scaling_list()` of `size` coefficients (§7.3.2.1.1.1).
+fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Result<(), ConfigError> {
+    let (mut last, mut next) = (8i32, 8i32);
+    for _ in 0..size {
+        if next != 0 {
+            let delta = r.se("delta_scale")?;
+            if !(-128..=127).contains(&delta) {
+                return Err(r.error(format!("delta_scale {delta} outside -128..=127")));
+            }
+            next = (last + delta + 256) % 256;
+        }
+        if next != 0 {
+            last = next;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the VUI up to its timing information (Annex E.1.1).
+fn vui_frame_rate(r: &mut BitReader<'_>) -> Result<Option<FrameRate>, ConfigError> {
+    if r.flag("aspect_ratio_info_present_flag")? && r.u8("aspect_ratio_idc")? == 255 {
+        r.skip(32, "sar_width, sar_height")?;
+    }
+    if r.flag("overscan_info_present_flag")? {
+        r.skip(1, "overscan_appropriate_flag")?;
+    }
+    if r.flag("video_signal_type_present_flag")? {
+        r.skip(4, "video_format, video_full_range_flag")?;
+        if r.flag("colour_description_present_flag")? {
+            r.skip(24, "colour_description")?;
+        }
+    }
+    if r.flag("chroma_loc_info_present_flag")? {
+        r.ue("chroma_sample_loc_type_top_field")?;
+        r.ue("chroma_sample_loc_type_bottom_field")?;
+    }
+    if !r.flag("timing_info_present_flag")? {
+        return Ok(None);
+    }
+    let num_units_in_tick = r.u(32, "num_units_in_tick")?;
+    let time_scale = r.u(32, "time_scale")?;
+    // A frame lasts two ticks: a tick is one field (E.2.1).
+    Ok(FrameRate::new(
+        time_scale,
+        num_units_in_tick.saturating_mul(2),
+    ))
+}
+
+/// H.264 profile names as FFmpeg prints them (libavcodec/profiles.c).
+pub fn profile_name(profile_idc: u8, constraint_flags: u8) -> Option<&'static str> {
+    let set1 = constraint_flags & 0x40 != 0;
+    let set3 = constraint_flags & 0x10 != 0;
+    Some(match (profile_idc, set1, set3) {
+        (66, true, _) => "Constrained Baseline",
+        (66, false, _) => "Baseline",
+        (77, ..) => "Main",
+        (88, ..) => "Extended",
+        (100, ..) => "High",
+        (110, _, true) => "High 10 Intra",
+        (110, ..) => "High 10",
+        (122, _, true) => "High 4:2:2 Intra",
+        (122, ..) => "High 4:2:2",
+        (244, _, true) => "High 4:4:4 Intra",
+        (244, ..) => "High 4:4:4 Predictive",
+        (44, ..) => "CAVLC 4:4:4",
+        (118, ..) => "Multiview High",
+        (128, ..) => "Stereo High",
+        _ => return None,
+    })
+}
+
+/// `level_idc` as a level number (Annex A.3): 31 is "3.1", 30 is "3"; 11 with
+/// constraint_set3 in the Baseline, Main and Extended profiles (and 9) is level "1b".
+pub fn level_name(profile_idc: u8, constraint_flags: u8, level_idc: u8) -> String {
+    let set3 = constraint_flags & 0x10 != 0;
+    if level_idc == 9 || (level_idc == 11 && set3 && matches!(profile_idc, 66 | 77 | 88)) {
+        return "1b".into();
+    }
+    match level_idc % 10 {
+        0 => format!("{}", level_idc / 10),
+        minor => format!("{}.{minor}", level_idc / 10),
+    }
+}

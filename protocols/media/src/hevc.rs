@@ -1,0 +1,385 @@
+//! H.265/HEVC: the decoder configuration record of ISO/IEC 14496-15 §8.3.3.1 (Enhanced RTMP
+//! `hvc1` sequence start, MP4 `hvcC`) and the parts of the sequence parameter set
+//! (H.265 §7.3.2.2.1) that give the picture size.
+
+use crate::ConfigError;
+use crate::avc::{length_size, length_size_minus_one, read_parameter_sets, write_parameter_sets};
+use crate::bits::{BitReader, BitWriter, Rbsp};
+use crate::nal::HevcNalType;
+use crate::rules::{
+    HEVC_CONFIG_SYNTAX, HEVC_CONFIG_VERSION, HEVC_LENGTH_SIZE, HEVC_SPS,
+    HEVC_SPS_CONFORMANCE_WINDOW,
+};
+use bytes::Bytes;
+
+/// HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 §8.3.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HevcDecoderConfig {
+    /// The general profile, tier and level of the stream (H.265 §7.3.3).
+    pub general: ProfileTierLevel,
+    /// `min_spatial_segmentation_idc` (12 bits).
+    pub min_spatial_segmentation_idc: u16,
+    /// `parallelismType` (2 bits).
+    pub parallelism_type: u8,
+    /// `chroma_format_idc` (2 bits).
+    pub chroma_format: u8,
+    /// Luma bit depth, 8 to 15.
+    pub bit_depth_luma: u8,
+    /// Chroma bit depth, 8 to 15.
+    pub bit_depth_chroma: u8,
+    /// `avgFrameRate` in frames per 256 seconds (0: unspecified).
+    pub avg_frame_rate: u16,
+    /// `constantFrameRate` (2 bits).
+    pub constant_frame_rate: u8,
+    /// `numTemporalLayers` (3 bits).
+    pub num_temporal_layers: u8,
+    pub temporal_id_nested: bool,
+    /// Bytes in each NAL unit length prefix: 1, 2 or 4.
+    pub length_size: u8,
+    /// The parameter set and SEI arrays, in record order.
+    pub arrays: Vec<HevcNalArray>,
+}
+
+/// The general profile, tier and level fields shared by the record and the SPS (H.265 §7.3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProfileTierLevel {
+    /// `general_profile_space` (2 bits).
+    pub profile_space: u8,
+    /// `general_tier_flag`: the High tier.
+    pub high_tier: bool,
+    /// `general_profile_idc` (5 bits): 1 Main, 2 Main 10, 3 Main Still Picture, 4 Rext...
+    pub profile_idc: u8,
+    /// `general_profile_compatibility_flag[0..32]`, flag 0 in the top bit.
+    pub profile_compatibility_flags: u32,
+    /// The 48 bits from `general_progressive_source_flag` to `general_inbld_flag`/reserved.
+    pub constraint_indicator_flags: u64,
+    /// `general_level_idc`: 30 times the level number.
+    pub level_idc: u8,
+}
+
+impl ProfileTierLevel {
+    fn read(r: &mut BitReader<'_>) -> Result<Self, ConfigError> {
+        Ok(ProfileTierLevel {
+            profile_space: r.u(2, "general_profile_space")? as u8,
+            high_tier: r.flag("general_tier_flag")?,
+            profile_idc: r.u(5, "general_profile_idc")? as u8,
+            profile_compatibility_flags: r.u(32, "general_profile_compatibility_flags")?,
+            constraint_indicator_flags: r.u64(48, "general_constraint_indicator_flags")?,
+            level_idc: r.u8("general_level_idc")?,
+        })
+    }
+
+    fn write(&self, w: &mut BitWriter) {
+        w.put(2, self.profile_space.into());
+        w.flag(self.high_tier);
+        w.put(5, self.profile_idc.into());
+        w.put(32, self.profile_compatibility_flags.into());
+        w.put(48, self.constraint_indicator_flags);
+        w.put(8, self.level_idc.into());
+    }
+
+    /// The profile name as FFmpeg prints it ("Main", "Main 10", "Main Still Picture", "Rext");
+    /// a `general_profile_idc` of 0 falls back to the first compatibility flag set (A.3).
+    pub fn profile_name(&self) -> Option<&'static str> {
+        let idc = match self.profile_idc {
+            0 => (1..=4).find(|i| self.profile_compatibility_flags & (1 << (31 - i)) != 0)?,
+            idc => idc,
+        };
+        Some(match idc {
+            1 => "Main",
+            2 => "Main 10",
+            3 => "Main Still Picture",
+            4 => "Rext",
+            _ => return None,
+        })
+    }
+
+    /// The level as a number, "3" or "3.1" (`general_level_idc` is 30 times it, A.4.1).
+    pub fn level_name(&self) -> String {
+        let (major, minor) = (self.level_idc / 30, self.level_idc % 30 / 3);
+        match minor {
+            0 => format!("{major}"),
+            _ => format!("{major}.{minor}"),
+        }
+    }
+}
+
+/// One array of NAL units of one type in the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HevcNalArray {
+    /// `array_completeness`: every NAL unit of this type is in the array, none in the samples.
+    pub complete: bool,
+    pub nal_type: HevcNalType,
+    pub nalus: Vec<Bytes>,
+}
+
+impl HevcDecoderConfig {
+    /// Parses a record. Bytes after the last array are ignored.
+    pub fn parse(data: &[u8]) -> Result<Self, ConfigError> {
+        let mut r = BitReader::new(data, &HEVC_CONFIG_SYNTAX);
+        let version = r.u8("configurationVersion")?;
+        if version != 1 {
+            return Err(ConfigError::new(
+                &HEVC_CONFIG_VERSION,
+                0,
+                format!("configurationVersion is {version}, not 1"),
+            ));
+        }
+        let general = ProfileTierLevel::read(&mut r)?;
+        r.skip(4, "reserved")?;
+        let min_spatial_segmentation_idc = r.u(12, "min_spatial_segmentation_idc")? as u16;
+        r.skip(6, "reserved")?;
+        let parallelism_type = r.u(2, "parallelismType")? as u8;
+        r.skip(6, "reserved")?;
+        let chroma_format = r.u(2, "chromaFormat")? as u8;
+        r.skip(5, "reserved")?;
+        let bit_depth_luma = r.u(3, "bitDepthLumaMinus8")? as u8 + 8;
+        r.skip(5, "reserved")?;
+        let bit_depth_chroma = r.u(3, "bitDepthChromaMinus8")? as u8 + 8;
+        let avg_frame_rate = r.u16("avgFrameRate")?;
+        let constant_frame_rate = r.u(2, "constantFrameRate")? as u8;
+        let num_temporal_layers = r.u(3, "numTemporalLayers")? as u8;
+        let temporal_id_nested = r.flag("temporalIdNested")?;
+        let length_size = length_size(r.u(2, "lengthSizeMinusOne")?, &HEVC_LENGTH_SIZE, 21)?;
+        let count = r.u8("numOfArrays")?;
+        // Each array needs at least 3 bytes: allocate no more than the input can hold.
+        let mut arrays = Vec::with_capacity(usize::from(count).min(r.bits_left() / 24));
+        for _ in 0..count {
+            let complete = r.flag("array_completeness")?;
+            r.skip(1, "reserved")?;
+            let nal_type = HevcNalType(r.u(6, "NAL_unit_type")? as u8);
+            let n = r.u16("numNalus")?;
+            let nalus = read_parameter_sets(&mut r, n.into(), "nalUnit")?;
+            arrays.push(HevcNalArray {
+                complete,
+                nal_type,
+                nalus,
+            });
+        }
+        Ok(HevcDecoderConfig {
+            general,
+            min_spatial_segmentation_idc,
+            parallelism_type,
+            chroma_format,
+            bit_depth_luma,
+            bit_depth_chroma,
+            avg_frame_rate,
+            constant_frame_rate,
+            num_temporal_layers,
+            temporal_id_nested,
+            length_size,
+            arrays,
+        })
+    }
+
+    /// Writes the record; fails, naming the rule, when a field cannot be encoded.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ConfigError> {
+        let bad = |what: &str| {
+            ConfigError::new(&HEVC_CONFIG_SYNTAX, 0, format!("{what} cannot be encoded"))
+        };
+        let g = &self.general;
+        if g.profile_space > 3 || g.profile_idc > 31 || g.constraint_indicator_flags >> 48 != 0 {
+            return Err(bad("general profile"));
+        }
+        if self.min_spatial_segmentation_idc > 0xfff
+            || self.parallelism_type > 3
+            || self.chroma_format > 3
+        {
+            return Err(bad(
+                "min_spatial_segmentation_idc, parallelismType or chromaFormat",
+            ));
+        }
+        if !(8..=15).contains(&self.bit_depth_luma) || !(8..=15).contains(&self.bit_depth_chroma) {
+            return Err(bad("bit depth"));
+        }
+        if self.constant_frame_rate > 3 || self.num_temporal_layers > 7 {
+            return Err(bad("constantFrameRate or numTemporalLayers"));
+        }
+        let count = u8::try_from(self.arrays.len()).map_err(|_| bad("more than 255 arrays"))?;
+        let mut w = BitWriter::new();
+        w.put(8, 1);
+        g.write(&mut w);
+        w.put(4, 0b1111);
+        w.put(12, self.min_spatial_segmentation_idc.into());
+        w.put(6, 0b11_1111);
+        w.put(2, self.parallelism_type.into());
+        w.put(6, 0b11_1111);
+        w.put(2, self.chroma_format.into());
+        w.put(5, 0b1_1111);
+        w.put(3, u64::from(self.bit_depth_luma - 8));
+        w.put(5, 0b1_1111);
+        w.put(3, u64::from(self.bit_depth_chroma - 8));
+        w.put(16, self.avg_frame_rate.into());
+        w.put(2, self.constant_frame_rate.into());
+        w.put(3, self.num_temporal_layers.into());
+        w.flag(self.temporal_id_nested);
+        w.put(
+            2,
+            length_size_minus_one(self.length_size, &HEVC_LENGTH_SIZE)?,
+        );
+        w.put(8, count.into());
+        for array in &self.arrays {
+            if array.nal_type.0 > 63 {
+                return Err(bad("NAL_unit_type"));
+            }
+            w.flag(array.complete);
+            w.flag(false);
+            w.put(6, array.nal_type.0.into());
+            write_parameter_sets(&mut w, &array.nalus, 16, "NAL unit", &HEVC_CONFIG_SYNTAX)?;
+        }
+        Ok(w.finish())
+    }
+
+    /// The NAL units of one type, in record order.
+    pub fn nalus(&self, nal_type: HevcNalType) -> impl Iterator<Item = &Bytes> {
+        self.arrays
+            .iter()
+            .filter(move |a| a.nal_type == nal_type)
+            .flat_map(|a| &a.nalus)
+    }
+
+    /// The first SPS, parsed; error offsets count from the start of the record.
+    pub fn first_sps(&self) -> Option<Result<HevcSps, ConfigError>> {
+        // 23 fixed bytes; each array adds 3 bytes, each NAL unit 2 plus its length.
+        let mut offset = 23;
+        for array in &self.arrays {
+            offset += 3;
+            for nal in &array.nalus {
+                if array.nal_type == HevcNalType::SPS {
+                    return Some(HevcSps::parse(nal).map_err(|e| e.shifted(offset + 2)));
+                }
+                offset += 2 + nal.len();
+            }
+        }
+        None
+    }
+}
+
+/// The parts of an H.265 sequence parameter set (H.265 §7.3.2.2.1) up to the bit depths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HevcSps {
+    pub general: ProfileTierLevel,
+    pub seq_parameter_set_id: u32,
+    /// 0 monochrome, 1 4:2:0, 2 4:2:2, 3 4:4:4.
+    pub chroma_format_idc: u8,
+    pub separate_colour_plane: bool,
+    /// `pic_width_in_luma_samples`: the decoded width.
+    pub coded_width: u32,
+    /// `pic_height_in_luma_samples`: the decoded height.
+    pub coded_height: u32,
+    /// The width of the conformance window (§7.4.3.2.1): what a player shows.
+    pub width: u32,
+    /// The height of the conformance window.
+    pub height: u32,
+    pub bit_depth_luma: u8,
+    pub bit_depth_chroma: u8,
+}
+
+impl HevcSps {
+    /// Parses an SPS NAL unit (two-byte header included).
+    pub fn parse(nal: &[u8]) -> Result<Self, ConfigError> {
+        let rbsp = Rbsp::from_nal(nal);
+        let mut r = rbsp.reader(&HEVC_SPS);
+        let header = r.u16("nal_unit_header")?;
+        let nal_type = HevcNalType::of_header((header >> 8) as u8);
+        if nal_type != HevcNalType::SPS {
+            return Err(ConfigError::new(
+                &HEVC_SPS,
+                0,
+                format!("NAL unit type {} is not an SPS (33)", nal_type.0),
+            ));
+        }
+        r.skip(4, "sps_video_parameter_set_id")?;
+        let max_sub_layers_minus1 = r.u(3, "sps_max_sub_layers_minus1")?;
+        if max_sub_layers_minus1 > 6 {
+            return Err(r.error(format!(
+                "sps_max_sub_layers_minus1 is {max_sub_layers_minus1}, above 6"
+            )));
+        }
+        r.skip(1, "sps_temporal_id_nesting_flag")?;
+        let general = ProfileTierLevel::read(&mut r)?;
+        skip_sub_layers(&mut r, max_sub_layers_minus1)?;
+        let seq_parameter_set_id = r.ue_max(15, "sps_seq_parameter_set_id")?;
+        let chroma_format_idc = r.ue_max(3, "chroma_format_idc")? as u8;
+        let separate_colour_plane =
+            chroma_format_idc == 3 && r.flag("separate_colour_plane_flag")?;
+        let coded_width = r.ue("pic_width_in_luma_samples")?;
+        let coded_height = r.ue("pic_height_in_luma_samples")?;
+        let window_offset = r.byte_offset();
+        let window = if r.flag("conformance_window_flag")? {
+            [
+                r.ue("conf_win_left_offset")?,
+                r.ue("conf_win_right_offset")?,
+                r.ue("conf_win_top_offset")?,
+                r.ue("conf_win_bottom_offset")?,
+            ]
+        } else {
+            [0; 4]
+        };
+        let bit_depth_luma = r.ue_max(8, "bit_depth_luma_minus8")? as u8 + 8;
+        let bit_depth_chroma = r.ue_max(8, "bit_depth_chroma_minus8")? as u8 + 8;
+        // SubWidthC and SubHeightC (Table 6-1); ChromaArrayType 0 crops in luma samples.
+        let (sub_width, sub_height) = match (separate_colour_plane, chroma_format_idc) {
+            (true, _) | (_, 0) | (_, 3) => (1u64, 1u64),
+            (_, 1) => (2, 2),
+            _ => (2, 1),
+        };
+        let crop_w = sub_width * (u64::from(window[0]) + u64::from(window[1]));
+        let crop_h = sub_height * (u64::from(window[2]) + u64::from(window[3]));
+        let (Some(width), Some(height)) = (
+            u64::from(coded_width)
+                .checked_sub(crop_w)
+                .filter(|&w| w > 0 || coded_width == 0),
+            u64::from(coded_height)
+                .checked_sub(crop_h)
+                .filter(|&h| h > 0 || coded_height == 0),
+        ) else {
+            return Err(ConfigError::new(
+                &HEVC_SPS_CONFORMANCE_WINDOW,
+                window_offset,
+                format!(
+                    "conformance window crops {crop_w}x{crop_h} samples from a {coded_width}x{coded_height} picture"
+                ),
+            ));
+        };
+        Ok(HevcSps {
+            general,
+            seq_parameter_set_id,
+            chroma_format_idc,
+            separate_colour_plane,
+            coded_width,
+            coded_height,
+            // Both fit: they are at most the u32 coded sizes.
+            width: width as u32,
+            height: height as u32,
+            bit_depth_luma,
+            bit_depth_chroma,
+        })
+    }
+}
+
+/// Skips the sub-layer part of `profile_tier_level(1, maxNumSubLayersMinus1)` (§7.3.3).
+fn skip_sub_layers(r: &mut BitReader<'_>, max_sub_layers_minus1: u32) -> Result<(), ConfigError> {
+    let mut present = Vec::with_capacity(max_sub_layers_minus1 as usize);
+    for _ in 0..max_sub_layers_minus1 {
+        present.push((
+            r.flag("sub_layer_profile_present_flag")?,
+            r.flag("sub_layer_level_present_flag")?,
+        ));
+    }
+    if max_sub_layers_minus1 > 0 {
+        r.skip(
+            2 * (8 - max_sub_layers_minus1 as usize),
+            "reserved_zero_2bits",
+        )?;
+    }
+    for (profile, level) in present {
+        if profile {
+            r.skip(88, "sub_layer_profile")?;
+        }
+        if level {
+            r.skip(8, "sub_layer_level_idc")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! Opus: the identification header `OpusHead` (RFC 7845 §5.1, also the codec configuration of
+//! Enhanced RTMP, MP4 `dOps` aside) and packet durations from the TOC byte (RFC 6716 §3.1).
+
+use crate::ConfigError;
+use crate::rules::{
+    OPUS_CHANNELS, OPUS_MAGIC, OPUS_MAPPING, OPUS_PACKET, OPUS_SYNTAX, OPUS_VERSION,
+};
+
+const MAGIC: &[u8; 8] = b"OpusHead";
+
+/// The Opus identification header (RFC 7845 §5.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpusHead {
+    /// The version byte; the upper four bits (major version) are 0.
+    pub version: u8,
+    /// Output channel count.
+    pub channels: u8,
+    /// Samples at 48 kHz to discard from the decoder output at the start.
+    pub pre_skip: u16,
+    /// The sample rate of the original input (informational; Opus always decodes at 48 kHz).
+    pub input_sample_rate: u32,
+    /// Output gain in Q7.8 dB.
+    pub output_gain: i16,
+    /// The channel mapping family and, for families other than 0, its table.
+    pub mapping: ChannelMapping,
+}
+
+/// How coded streams map to output channels (RFC 7845 §5.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelMapping {
+    /// Family 0: one stream, mono or coupled stereo.
+    MonoOrStereo,
+    /// Families 1 (Vorbis order, up to 8 channels), 255 (undefined order) and others: a table.
+    Table {
+        family: u8,
+        /// Number of Opus streams in each packet.
+        streams: u8,
+        /// How many of them are coupled (stereo).
+        coupled: u8,
+        /// For each output channel, the decoded channel it takes (255: silence).
+        mapping: Vec<u8>,
+    },
+}
+
+impl OpusHead {
+    /// Parses the header. Bytes after the mapping table are ignored (§5.1).
+    pub fn parse(data: &[u8]) -> Result<Self, ConfigError> {
+        if data.get(..8) != Some(MAGIC) {
+            return Err(ConfigError::new(
+                &OPUS_MAGIC,
+                0,
+                "does not start with \"OpusHead\"",
+            ));
+        }
+        let fixed = data.get(8..19).ok_or_else(|| {
+            ConfigError::new(
+                &OPUS_SYNTAX,
+                data.len(),
+                format!("{} bytes, the fixed header needs 19", data.len()),
+            )
+        })?;
+        let version = fixed[0];
+        if version >> 4 != 0 {
+            return Err(ConfigError::new(
+                &OPUS_VERSION,
+                8,
+                format!("version {version} has major version {}", version >> 4),
+            ));
+        }
+        let channels = fixed[1];
+        let family = fixed[10];
+        let mapping = match family {
+            0 => ChannelMapping::MonoOrStereo,
+            _ => {
+                let table = data.get(19..21).ok_or_else(|| {
+                    ConfigError::new(
+                        &OPUS_SYNTAX,
+                        19,
+                        format!("mapping family {family} without stream counts"),
+                    )
+                })?;
+                let mapping = data.get(21..21 + usize::from(channels)).ok_or_else(|| {
+                    ConfigError::new(
+                        &OPUS_SYNTAX,
+                        21,
+                        format!("mapping table of {channels} channels is truncated"),
+                    )
+                })?;
+                ChannelMapping::Table {
+                    family,
+                    streams: table[0],
+                    coupled: table[1],
+                    mapping: mapping.to_vec(),
+                }
+            }
+        };
+        let head = OpusHead {
+            version,
+            channels,
+            pre_skip: u16::from_le_bytes([fixed[2], fixed[3]]),
+            input_sample_rate: u32::from_le_bytes([fixed[4], fixed[5], fixed[6], fixed[7]]),
+            output_gain: i16::from_le_bytes([fixed[8], fixed[9]]),
+            mapping,
+        };
+        head.validate()?;
+        Ok(head)
+    }
+
+    /// Checks the channel count and mapping rules (§5.1.1).
+    fn validate(&self) -> Result<(), ConfigError> {
+        let channels = self.channels;
+        let family = match &self.mapping {
+            ChannelMapping::MonoOrStereo => 0,
+            ChannelMapping::Table { family, .. } => *family,
+        };
+        let channels_ok = match family {
+            0 => (1..=2).contains(&channels),
+            1 => (1..=8).contains(&channels),
+            _ => channels >= 1,
+        };
+        if !channels_ok {
+            return Err(ConfigError::new(
+                &OPUS_CHANNELS,
+                9,
+                format!("{channels} channels with mapping family {family}"),
+            ));
+        }
+        if let ChannelMapping::Table {
+            streams,
+            coupled,
+            mapping,
+            ..
+        } = &self.mapping
+        {
+            let decoded = u16::from(*streams) + u16::from(*coupled);
+            if *streams == 0 || coupled > streams || decoded > 255 {
+                return Err(ConfigError::new(
+                    &OPUS_MAPPING,
+                    19,
+                    format!("{streams} streams with {coupled} coupled"),
+                ));
+            }
+            if mapping.len() != usize::from(channels) {
+                return Err(ConfigError::new(
+                    &OPUS_MAPPING,
+                    21,
+                    format!("{} mapping entries for {channels} channels", mapping.len()),
+                ));
+            }
+            if let Some(i) = mapping
+                .iter()
+                .position(|&m| m != 255 && u16::from(m) >= decoded)
+            {
+                return Err(ConfigError::new(
+                    &OPUS_MAPPING,
+                    21 + i,
+                    format!(
+                        "channel {i} maps to decoded channel {}, beyond the {decoded} decoded channels",
+                        mapping[i]
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the header; fails, naming the rule, for a header [`OpusHead::parse`] would reject.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ConfigError> {
+        self.validate()?;
+        if self.version >> 4 != 0 {
+            return Err(ConfigError::new(&OPUS_VERSION, 8, "major version is not 0"));
+        }
+        let mut out = Vec::with_capacity(21 + usize::from(self.channels));
+        out.extend_from_slice(MAGIC);
+        out.push(self.version);
+        out.push(self.channels);
+        out.extend_from_slice(&self.pre_skip.to_le_bytes());
+        out.extend_from_slice(&self.input_sample_rate.to_le_bytes());
+        out.extend_from_slice(&self.output_gain.to_le_bytes());
+        match &self.mapping {
+            ChannelMapping::MonoOrStereo => out.push(0),
+            ChannelMapping::Table {
+                family,
+                streams,
+                coupled,
+                mapping,
+            } => {
+                out.extend_from_slice(&[*family, *streams, *coupled]);
+                out.extend_from_slice(mapping);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Samples at 48 kHz of one frame of the configuration in a TOC byte (RFC 6716 §3.1,
+/// Table 2): SILK 10/20/40/60 ms, Hybrid 10/20 ms, CELT 2.5/5/10/20 ms.
+pub fn frame_samples(toc: u8) -> u32 {
+    let config = toc >> 3;
+    let ms_tenths = match config {
+        0..=11 => [100, 200, 400, 600][usize::from(config % 4)],
+        12..=15 => [100, 200][usize::from(config % 2)],
+        _ => [25, 50, 100, 200][usize::from(config % 4)],
+    };
+    ms_tenths * 48 / 10
+}
+
+/// Samples at 48 kHz of a whole packet: frames per packet (§3.2) times the frame duration.
+pub fn packet_samples(packet: &[u8]) -> Result<u32, ConfigError> {
+    let (&toc, rest) = packet
+        .split_first()
+        .ok_or_else(|| ConfigError::new(&OPUS_PACKET, 0, "empty packet: no TOC byte"))?;
+    let frames = match toc & 0x03 {
+        0 => 1,
+        1 | 2 => 2,
+        _ => {
+            let count = rest.first().ok_or_else(|| {
+                ConfigError::new(&OPUS_PACKET, 1, "code 3 packet without a frame count byte")
+            })? & 0x3f;
+            if count == 0 {
+                return Err(ConfigError::new(
+                    &OPUS_PACKET,
+                    1,
+                    "code 3 packet with a frame count of 0",
+                ));
+            }
+            u32::from(count)
+        }
+    };
+    let samples = frames * frame_samples(toc);
+    if samples > 5760 {
+        return Err(ConfigError::new(
+            &OPUS_PACKET,
+            1,
+            format!("{frames} frames last {} ms, more than 120 ms", samples / 48),
+        ));
+    }
+    Ok(samples)
+}
