@@ -82,7 +82,5 @@ rules! {
         "Each track of a ManyTracks packet announces a size that fits in what remains of the body.";
 
     SCRIPT_NAME = "flv.script.name", Must, "FLV 10.1 §E.4.4.1",
-        "A script data tag is an AMF0 string (the method or object name, e.g. onMetaData) followed by AMF0 values.";
-    SCRIPT_VALUES = "flv.script.values", Must, "FLV 10.1 §E.4.4.1",
-        "The values after a script data tag's name are well-formed AMF0.";
+        "A script data tag is an AMF0 string (the method or object name, e.g. onMetaData) followed by AMF0 values (whose own rules are in the amf0 catalog).";
 }

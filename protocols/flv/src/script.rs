@@ -1,0 +1,154 @@
+//! Script data tags (FLV 10.1 §E.4.4.1): an AMF0 name, e.g. `onMetaData`, and AMF0 values.
+//!
+//! RTMP publishers send metadata as a data message `@setDataFrame`, `onMetaData`, {...};
+//! a server stores and forwards it without the `@setDataFrame` wrapper (the form an FLV file
+//! holds): [`ScriptData::without_set_data_frame`] and [`ScriptData::with_set_data_frame`]
+//! convert between the two.
+
+use crate::{Error, rules};
+use bytes::Bytes;
+use weir_amf0::{Limits, Value};
+
+/// One script data tag body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptData {
+    pub name: String,
+    pub values: Vec<Value>,
+}
+
+impl ScriptData {
+    pub const ON_META_DATA: &'static str = "onMetaData";
+    pub const SET_DATA_FRAME: &'static str = "@setDataFrame";
+
+    /// Metadata as an FLV file (and an RTMP player) receives it.
+    pub fn on_meta_data(metadata: Value) -> Self {
+        ScriptData {
+            name: Self::ON_META_DATA.into(),
+            values: vec![metadata],
+        }
+    }
+
+    /// Parses a body with the AMF0 decoder's `limits`; AMF0 errors keep the amf0 rule they
+    /// break, with the offset within `body`.
+    pub fn parse(body: &[u8], limits: &Limits) -> Result<ScriptData, Error> {
+        let amf = |e: weir_amf0::Error| Error::rule(e.rule, e.offset as u64, e.detail);
+        let (name, used) = weir_amf0::decode(body, limits).map_err(amf)?;
+        let name = match name {
+            Value::String(s) | Value::LongString(s) => s,
+            other => {
+                return Err(Error::rule(
+                    &rules::SCRIPT_NAME,
+                    0,
+                    format!("the name is {other:?}, not a string"),
+                ));
+            }
+        };
+        let rest = body.get(used..).unwrap_or_default();
+        let values =
+            weir_amf0::decode_all(rest, limits).map_err(|e| amf(e).shifted(used as u64))?;
+        Ok(ScriptData { name, values })
+    }
+
+    pub fn to_bytes(&self) -> Bytes {
+        let mut out = Vec::new();
+        weir_amf0::encode(&Value::string(self.name.as_str()), &mut out);
+        weir_amf0::encode_all(&self.values, &mut out);
+        out.into()
+    }
+
+    /// The `onMetaData` object or ECMA array, if this is metadata (wrapped or not).
+    pub fn metadata(&self) -> Option<&Value> {
+        let unwrapped = self.name == Self::ON_META_DATA;
+        let wrapped = self.name == Self::SET_DATA_FRAME
+            && self.values.first().and_then(Value::as_str) == Some(Self::ON_META_DATA);
+        match (unwrapped, wrapped) {
+            (true, _) => self.values.first(),
+            (_, true) => self.values.get(1),
+            _ => None,
+        }
+        .filter(|v| v.properties().is_some())
+    }
+
+    /// `@setDataFrame`, `name`, values... becomes `name`, values...; anything else is kept.
+    pub fn without_set_data_frame(mut self) -> Self {
+        if self.name == Self::SET_DATA_FRAME {
+            if let Some(Value::String(inner) | Value::LongString(inner)) = self.values.first() {
+                self.name = inner.clone();
+                self.values.remove(0);
+            }
+        }
+        self
+    }
+
+    /// `name`, values... becomes `@setDataFrame`, `name`, values... (what a publisher sends).
+    pub fn with_set_data_frame(self) -> Self {
+        if self.name == Self::SET_DATA_FRAME {
+            return self;
+        }
+        let mut values = Vec::with_capacity(self.values.len() + 1);
+        values.push(Value::string(self.name));
+        values.extend(self.values);
+        ScriptData {
+            name: Self::SET_DATA_FRAME.into(),
+            values,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> ScriptData {
+        ScriptData::on_meta_data(Value::EcmaArray(vec![
+            ("width".into(), Value::Number(1280.0)),
+            ("videocodecid".into(), Value::Number(7.0)),
+        ]))
+    }
+
+    #[test]
+    fn set_data_frame_wraps_and_unwraps() {
+        let wrapped = sample().with_set_data_frame();
+        assert_eq!(wrapped.name, "@setDataFrame");
+        assert_eq!(
+            wrapped
+                .metadata()
+                .and_then(|m| m.get("width"))
+                .and_then(Value::as_f64),
+            Some(1280.0)
+        );
+        let bytes = wrapped.to_bytes();
+        assert_eq!(&bytes[..16], b"\x02\x00\x0d@setDataFrame");
+        let parsed = ScriptData::parse(&bytes, &Limits::default()).unwrap();
+        assert_eq!(parsed.without_set_data_frame(), sample());
+    }
+
+    #[test]
+    fn name_must_be_a_string() {
+        let e = ScriptData::parse(&[0x00, 0, 0, 0, 0, 0, 0, 0, 0], &Limits::default()).unwrap_err();
+        assert_eq!((e.rule.unwrap().id, e.offset), ("flv.script.name", 0));
+    }
+
+    #[test]
+    fn bad_values_keep_the_amf0_rule_and_offset() {
+        // "onMetaData" then a truncated number.
+        let e =
+            ScriptData::parse(b"\x02\x00\x0aonMetaData\x00\x40", &Limits::default()).unwrap_err();
+        assert!(e.rule.unwrap().id.starts_with("amf"), "{e}");
+        assert!(e.offset >= 13, "{e}");
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(name in "[a-zA-Z@]{0,20}", n in proptest::collection::vec(any::<f64>().prop_filter("NaN", |f| !f.is_nan()), 0..5)) {
+            let script = ScriptData { name, values: n.into_iter().map(Value::Number).collect() };
+            prop_assert_eq!(ScriptData::parse(&script.to_bytes(), &Limits::default()).unwrap(), script);
+        }
+
+        #[test]
+        fn no_panic(body: Vec<u8>) {
+            let _ = ScriptData::parse(&body, &Limits::default());
+        }
+    }
+}
