@@ -71,12 +71,14 @@ impl ScriptData {
 
     /// `@setDataFrame`, `name`, values... becomes `name`, values...; anything else is kept.
     pub fn without_set_data_frame(mut self) -> Self {
-        if self.name == Self::SET_DATA_FRAME {
-            if let Some(Value::String(inner) | Value::LongString(inner)) = self.values.first() {
-                self.name = inner.clone();
-                self.values.remove(0);
+        let inner = match self.values.first() {
+            Some(Value::String(s) | Value::LongString(s)) if self.name == Self::SET_DATA_FRAME => {
+                s.clone()
             }
-        }
+            _ => return self,
+        };
+        self.name = inner;
+        self.values.remove(0);
         self
     }
 
