@@ -132,3 +132,69 @@ pub(crate) fn truncate_utf8(s: &str, max: usize) -> &str {
         .unwrap_or(0);
     &s[..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Limits, decode};
+
+    fn bytes(value: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode(value, &mut out);
+        out
+    }
+
+    #[test]
+    fn known_encodings() {
+        assert_eq!(
+            bytes(&Value::Number(1.0)),
+            [0x00, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(bytes(&Value::Boolean(true)), [0x01, 0x01]);
+        assert_eq!(bytes(&Value::from("ok")), [0x02, 0x00, 0x02, b'o', b'k']);
+        assert_eq!(bytes(&Value::Reference(258)), [0x07, 0x01, 0x02]);
+        assert_eq!(
+            bytes(&Value::Date {
+                millis: 0.0,
+                timezone: -1
+            }),
+            [0x0B, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
+        );
+        assert_eq!(
+            bytes(&Value::TypedObject {
+                class: "C".into(),
+                properties: vec![]
+            }),
+            [0x10, 0x00, 0x01, b'C', 0x00, 0x00, 0x09]
+        );
+        assert_eq!(
+            bytes(&Value::Amf3(amf3::Value::String("a".into()))),
+            [0x11, 0x06, 0x03, b'a']
+        );
+    }
+
+    #[test]
+    fn ecma_array_announces_its_real_count() {
+        let array = Value::EcmaArray(vec![("a".into(), Value::Null), ("b".into(), Value::Null)]);
+        assert_eq!(&bytes(&array)[..5], [0x08, 0, 0, 0, 2]);
+    }
+
+    #[test]
+    fn oversized_text_takes_the_nearest_faithful_form() {
+        let long = "a".repeat(70_000);
+        let encoded = bytes(&Value::String(long.clone()));
+        assert_eq!(encoded[..5], [0x0C, 0x00, 0x01, 0x11, 0x70]);
+        assert_eq!(
+            decode(&encoded, &Limits::default()).unwrap().0,
+            Value::LongString(long)
+        );
+
+        // A 2-byte character straddles the 65535-byte limit: the name is cut before it.
+        let name = "é".repeat(40_000);
+        let encoded = bytes(&Value::object([(name.clone(), Value::Null)]));
+        let (decoded, _) = decode(&encoded, &Limits::default()).unwrap();
+        let cut = &decoded.properties().unwrap()[0].0;
+        assert_eq!(cut.len(), 65_534);
+        assert!(name.starts_with(cut.as_str()));
+    }
+}

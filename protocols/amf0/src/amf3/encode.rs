@@ -132,3 +132,52 @@ fn string(s: &str, out: &mut Vec<u8>) {
     u29::write((s.len() as u32) << 1 | 1, out);
     out.extend_from_slice(s.as_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(value: &Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode(value, &mut out);
+        out
+    }
+
+    #[test]
+    fn integers_outside_29_bits_become_doubles() {
+        assert_eq!(bytes(&Value::Integer(-1)), [0x04, 0xFF, 0xFF, 0xFF, 0xFF]);
+        assert_eq!(
+            bytes(&Value::Integer((1 << 28) - 1)),
+            [0x04, 0xBF, 0xFF, 0xFF, 0xFF]
+        );
+        let mut double = vec![0x05];
+        double.extend_from_slice(&f64::from(1 << 28).to_be_bytes());
+        assert_eq!(bytes(&Value::Integer(1 << 28)), double);
+    }
+
+    #[test]
+    fn objects_write_inline_traits_and_references_repeat_their_marker() {
+        let object = Object {
+            class: "C".into(),
+            sealed: vec![("a".into(), Value::Null)],
+            dynamic: Some(vec![
+                ("".into(), Value::Null),
+                ("d".into(), Value::Reference(0)),
+            ]),
+        };
+        assert_eq!(
+            bytes(&Value::Object(object)),
+            [
+                0x0A, 0x1B, 0x03, b'C', 0x03, b'a', // traits: 1 sealed, dynamic, class C
+                0x01, // a = null
+                0x03, b'd', 0x0A, 0x00, // d = ref 0 (the object itself); "" skipped
+                0x01, // end of dynamic members
+            ]
+        );
+        let array = Value::Array {
+            associative: vec![],
+            dense: vec![Value::Reference(0)],
+        };
+        assert_eq!(bytes(&array), [0x09, 0x03, 0x01, 0x09, 0x00]);
+    }
+}
