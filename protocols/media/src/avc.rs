@@ -495,3 +495,184 @@ pub fn level_name(profile_idc: u8, constraint_flags: u8, level_idc: u8) -> Strin
         minor => format!("{}.{minor}", level_idc / 10),
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// libx264 (ffmpeg 5.1, `testsrc=size=640x360:rate=30 -pix_fmt yuv420p`): High, level 3.0,
+    /// 40x23 macroblocks (368 lines) cropped by 8 lines; ffprobe: High, 640x360, 30/1.
+    const X264_HIGH_640X360: &str = "6764001eacd940a02ff970110000030001000003003c0f162d96";
+    /// The same source with `-profile:v baseline`; ffprobe: Constrained Baseline.
+    const X264_BASELINE_640X360: &str = "6742c01ed900a02ff970110000030001000003003c0f162e48";
+
+    #[test]
+    fn parses_x264_high_sps_with_cropping() {
+        let sps = Sps::parse(&hex(X264_HIGH_640X360)).unwrap();
+        assert_eq!(
+            (sps.profile_idc, sps.level_idc, sps.chroma_format_idc),
+            (100, 30, 1)
+        );
+        assert_eq!((sps.coded_width, sps.coded_height), (640, 368));
+        assert_eq!((sps.width, sps.height), (640, 360));
+        assert_eq!(
+            (sps.bit_depth_luma, sps.bit_depth_chroma, sps.frame_mbs_only),
+            (8, 8, true)
+        );
+        assert_eq!(sps.frame_rate, FrameRate::new(30, 1));
+        assert_eq!(sps.profile_name(), Some("High"));
+        assert_eq!(sps.level_name(), "3");
+    }
+
+    #[test]
+    fn parses_x264_constrained_baseline_sps() {
+        let sps = Sps::parse(&hex(X264_BASELINE_640X360)).unwrap();
+        assert_eq!((sps.profile_idc, sps.constraint_flags), (66, 0xc0));
+        assert!(sps.constraint_set(0) && sps.constraint_set(1) && !sps.constraint_set(2));
+        assert_eq!(sps.profile_name(), Some("Constrained Baseline"));
+        assert_eq!((sps.width, sps.height), (640, 360));
+    }
+
+    #[test]
+    fn sps_errors_name_rule_and_offset() {
+        let nal = hex(X264_HIGH_640X360);
+        // The timing information ends in byte 21; every shorter prefix is an error.
+        for cut in 1..21 {
+            let e = Sps::parse(&nal[..cut]).unwrap_err();
+            assert_eq!(e.rule.id, "media.avc.sps", "cut at {cut}: {e}");
+            assert!(e.offset as usize <= cut, "cut at {cut}: {e}");
+        }
+        let e = Sps::parse(&hex("68ebe3cb22c0")).unwrap_err();
+        assert!(e.detail.contains("not an SPS"), "{e}");
+        // Cropping 200 pairs of lines from a 368-line frame.
+        let mut w = BitWriter::new();
+        w.put(8, 0x67);
+        w.put(24, 0x42_c0_1e);
+        for ue in [0u32, 0, 0, 0, 0] {
+            put_ue(&mut w, ue); // sps id, frame num, poc type 0, poc lsb, ref frames
+        }
+        w.put(1, 0); // gaps_in_frame_num_value_allowed_flag
+        put_ue(&mut w, 39);
+        put_ue(&mut w, 22);
+        w.put(3, 0b101); // frame_mbs_only, direct_8x8, frame_cropping
+        for ue in [0, 0, 0, 200] {
+            put_ue(&mut w, ue);
+        }
+        w.put(2, 0b01); // no VUI, stop bit
+        let e = Sps::parse(&w.finish()).unwrap_err();
+        assert_eq!(e.rule.id, "media.avc.sps-cropping", "{e}");
+    }
+
+    fn put_ue(w: &mut BitWriter, value: u32) {
+        let v = u64::from(value) + 1;
+        let bits = 64 - v.leading_zeros();
+        w.put(bits - 1, 0);
+        w.put(bits, v);
+    }
+
+    #[test]
+    fn level_names() {
+        assert_eq!(level_name(100, 0, 31), "3.1");
+        assert_eq!(level_name(100, 0, 51), "5.1");
+        assert_eq!(level_name(66, 0x10, 11), "1b");
+        assert_eq!(level_name(100, 0x10, 11), "1.1");
+        assert_eq!(profile_name(110, 0x10), Some("High 10 Intra"));
+        assert_eq!(profile_name(244, 0), Some("High 4:4:4 Predictive"));
+    }
+
+    #[test]
+    fn record_round_trip_and_errors() {
+        let record = AvcDecoderConfig {
+            profile_indication: 100,
+            profile_compatibility: 0,
+            level_indication: 30,
+            length_size: 4,
+            sps: vec![Bytes::from(hex(X264_HIGH_640X360))],
+            pps: vec![Bytes::from_static(&[0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0])],
+            high: Some(AvcHighExtension {
+                chroma_format: 1,
+                bit_depth_luma: 8,
+                bit_depth_chroma: 8,
+                sps_ext: vec![],
+            }),
+        };
+        let bytes = record.to_bytes().unwrap();
+        assert_eq!(&bytes[..6], &[1, 100, 0, 30, 0xff, 0xe1]);
+        assert_eq!(&bytes[bytes.len() - 4..], &[0xfd, 0xf8, 0xf8, 0]);
+        assert_eq!(AvcDecoderConfig::parse(&bytes).unwrap(), record);
+        // Without the high-profile tail (as FFmpeg's FLV muxer writes it).
+        let short = &bytes[..bytes.len() - 4];
+        assert_eq!(AvcDecoderConfig::parse(short).unwrap().high, None);
+        let mut bad = bytes.clone();
+        bad[0] = 0;
+        assert_eq!(
+            AvcDecoderConfig::parse(&bad).unwrap_err().rule.id,
+            "media.avc.config-version"
+        );
+        bad[0] = 1;
+        bad[4] = 0xfe;
+        assert_eq!(
+            AvcDecoderConfig::parse(&bad).unwrap_err().rule.id,
+            "media.avc.length-size"
+        );
+        let e = AvcDecoderConfig::parse(&bytes[..20]).unwrap_err();
+        assert_eq!((e.rule.id, e.offset), ("media.avc.config-syntax", 8));
+        let many = AvcDecoderConfig {
+            sps: vec![Bytes::new(); 32],
+            ..record
+        };
+        assert_eq!(
+            many.to_bytes().unwrap_err().rule.id,
+            "media.avc.config-syntax"
+        );
+    }
+
+    fn nal() -> impl Strategy<Value = Bytes> {
+        proptest::collection::vec(any::<u8>(), 0..40).prop_map(Bytes::from)
+    }
+
+    prop_compose! {
+        fn record()(
+            profile_indication in any::<u8>(),
+            profile_compatibility in any::<u8>(),
+            level_indication in any::<u8>(),
+            length_size in prop_oneof![Just(1u8), Just(2), Just(4)],
+            sps in proptest::collection::vec(nal(), 0..4),
+            pps in proptest::collection::vec(nal(), 0..4),
+            high in (0u8..4, 8u8..16, 8u8..16, proptest::collection::vec(nal(), 0..3)),
+        ) -> AvcDecoderConfig {
+            let high = has_high_extension(profile_indication).then(|| AvcHighExtension {
+                chroma_format: high.0, bit_depth_luma: high.1, bit_depth_chroma: high.2, sps_ext: high.3,
+            });
+            AvcDecoderConfig { profile_indication, profile_compatibility, level_indication, length_size, sps, pps, high }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn record_parse_write_round_trip(record in record()) {
+            let bytes = record.to_bytes().unwrap();
+            prop_assert_eq!(AvcDecoderConfig::parse(&bytes).unwrap(), record);
+        }
+
+        #[test]
+        fn no_panic_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..128)) {
+            if let Ok(record) = AvcDecoderConfig::parse(&data) {
+                let _ = record.first_sps();
+            }
+            let mut nal = vec![0x67];
+            nal.extend_from_slice(&data);
+            if let Err(e) = Sps::parse(&nal) {
+                prop_assert!(e.offset as usize <= nal.len());
+            }
+        }
+    }
+}

@@ -383,3 +383,183 @@ fn skip_sub_layers(r: &mut BitReader<'_>, max_sub_layers_minus1: u32) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::avc::tests::hex;
+    use proptest::prelude::*;
+
+    /// libx265 (ffmpeg 5.1, `testsrc=size=320x180 -pix_fmt yuv420p`): Main, level 2 (idc 60),
+    /// 320x184 coded with a 4-line conformance window; ffprobe: Main, 320x180, coded 320x184.
+    const X265_MAIN_320X180_SPS: &str =
+        "42010101600000030090000003000003003ca00a080b9f796566924caf016808000003000800000300c840";
+    const X265_VPS: &str = "40010c01ffff01600000030090000003000003003c959809";
+    const X265_PPS: &str = "4401c172b46240";
+
+    #[test]
+    fn parses_x265_sps_with_conformance_window() {
+        let sps = HevcSps::parse(&hex(X265_MAIN_320X180_SPS)).unwrap();
+        assert_eq!((sps.coded_width, sps.coded_height), (320, 184));
+        assert_eq!((sps.width, sps.height), (320, 180));
+        assert_eq!(
+            (
+                sps.chroma_format_idc,
+                sps.bit_depth_luma,
+                sps.bit_depth_chroma
+            ),
+            (1, 8, 8)
+        );
+        assert_eq!(
+            (
+                sps.general.profile_idc,
+                sps.general.level_idc,
+                sps.general.high_tier
+            ),
+            (1, 60, false)
+        );
+        assert_eq!(sps.general.profile_name(), Some("Main"));
+        assert_eq!(sps.general.level_name(), "2");
+        for cut in 2..20 {
+            let e = HevcSps::parse(&hex(X265_MAIN_320X180_SPS)[..cut]).unwrap_err();
+            assert_eq!(e.rule.id, "media.hevc.sps", "{e}");
+        }
+        assert!(
+            HevcSps::parse(&hex(X265_VPS))
+                .unwrap_err()
+                .detail
+                .contains("not an SPS")
+        );
+    }
+
+    #[test]
+    fn level_and_profile_names() {
+        let ptl = |profile_idc, flags, level_idc| ProfileTierLevel {
+            profile_idc,
+            profile_compatibility_flags: flags,
+            level_idc,
+            ..Default::default()
+        };
+        assert_eq!(ptl(1, 0, 153).level_name(), "5.1");
+        assert_eq!(ptl(2, 0, 93).level_name(), "3.1");
+        assert_eq!(ptl(2, 0, 93).profile_name(), Some("Main 10"));
+        assert_eq!(ptl(0, 1 << 29, 93).profile_name(), Some("Main 10"));
+        assert_eq!(ptl(4, 0, 93).profile_name(), Some("Rext"));
+        assert_eq!(ptl(9, 0, 93).profile_name(), None);
+    }
+
+    fn x265_record() -> HevcDecoderConfig {
+        let array = |complete, nal_type, nal: &str| HevcNalArray {
+            complete,
+            nal_type,
+            nalus: vec![Bytes::from(hex(nal))],
+        };
+        HevcDecoderConfig {
+            general: HevcSps::parse(&hex(X265_MAIN_320X180_SPS)).unwrap().general,
+            min_spatial_segmentation_idc: 0,
+            parallelism_type: 0,
+            chroma_format: 1,
+            bit_depth_luma: 8,
+            bit_depth_chroma: 8,
+            avg_frame_rate: 0,
+            constant_frame_rate: 0,
+            num_temporal_layers: 1,
+            temporal_id_nested: true,
+            length_size: 4,
+            arrays: vec![
+                array(true, HevcNalType::VPS, X265_VPS),
+                array(true, HevcNalType::SPS, X265_MAIN_320X180_SPS),
+                array(false, HevcNalType::PPS, X265_PPS),
+            ],
+        }
+    }
+
+    #[test]
+    fn record_round_trip_and_errors() {
+        let record = x265_record();
+        let bytes = record.to_bytes().unwrap();
+        assert_eq!(hex("010160000000900000000000"), &bytes[..12]);
+        assert_eq!(hex("3cf000fcfdf8f800000f03a0000100"), &bytes[12..27]);
+        assert_eq!(HevcDecoderConfig::parse(&bytes).unwrap(), record);
+        assert_eq!(record.first_sps().unwrap().unwrap().height, 180);
+        let mut bad = bytes.clone();
+        bad[0] = 2;
+        assert_eq!(
+            HevcDecoderConfig::parse(&bad).unwrap_err().rule.id,
+            "media.hevc.config-version"
+        );
+        bad[0] = 1;
+        bad[21] = 0x0e;
+        assert_eq!(
+            HevcDecoderConfig::parse(&bad).unwrap_err().rule.id,
+            "media.hevc.length-size"
+        );
+        let e = HevcDecoderConfig::parse(&bytes[..40]).unwrap_err();
+        assert_eq!(e.rule.id, "media.hevc.config-syntax");
+        // An SPS error is reported at its offset in the record.
+        let mut broken = record.clone();
+        broken.arrays[1].nalus[0] = broken.arrays[1].nalus[0].slice(..10);
+        let e = broken.first_sps().unwrap().unwrap_err();
+        assert_eq!(e.rule.id, "media.hevc.sps");
+        assert!(
+            (23 + 3 + 2 + 24 + 3 + 2..23 + 3 + 2 + 24 + 3 + 2 + 10).contains(&(e.offset as usize)),
+            "{e}"
+        );
+    }
+
+    prop_compose! {
+        fn record()(
+            general in (0u8..4, any::<bool>(), 0u8..32, any::<u32>(), 0u64..1 << 48, any::<u8>()),
+            layout in (0u16..4096, 0u8..4, 0u8..4, 8u8..16, 8u8..16, any::<u16>(), 0u8..4, 0u8..8, any::<bool>()),
+            length_size in prop_oneof![Just(1u8), Just(2), Just(4)],
+            arrays in proptest::collection::vec(
+                (any::<bool>(), 0u8..64, proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), 0..3)),
+                0..4,
+            ),
+        ) -> HevcDecoderConfig {
+            HevcDecoderConfig {
+                general: ProfileTierLevel {
+                    profile_space: general.0,
+                    high_tier: general.1,
+                    profile_idc: general.2,
+                    profile_compatibility_flags: general.3,
+                    constraint_indicator_flags: general.4,
+                    level_idc: general.5,
+                },
+                min_spatial_segmentation_idc: layout.0,
+                parallelism_type: layout.1,
+                chroma_format: layout.2,
+                bit_depth_luma: layout.3,
+                bit_depth_chroma: layout.4,
+                avg_frame_rate: layout.5,
+                constant_frame_rate: layout.6,
+                num_temporal_layers: layout.7,
+                temporal_id_nested: layout.8,
+                length_size,
+                arrays: arrays.into_iter().map(|(complete, t, nalus)| HevcNalArray {
+                    complete,
+                    nal_type: HevcNalType(t),
+                    nalus: nalus.into_iter().map(Bytes::from).collect(),
+                }).collect(),
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn record_parse_write_round_trip(record in record()) {
+            let bytes = record.to_bytes().unwrap();
+            prop_assert_eq!(HevcDecoderConfig::parse(&bytes).unwrap(), record);
+        }
+
+        #[test]
+        fn no_panic_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..128)) {
+            if let Ok(record) = HevcDecoderConfig::parse(&data) {
+                let _ = record.first_sps();
+            }
+            let mut nal = vec![0x42, 0x01];
+            nal.extend_from_slice(&data);
+            let _ = HevcSps::parse(&nal);
+        }
+    }
+}
