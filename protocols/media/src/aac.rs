@@ -434,3 +434,164 @@ fn take_rest(r: &mut BitReader<'_>) -> Result<Bits, ConfigError> {
         len,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::avc::tests::hex;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_plain_lc() {
+        // avatar.flv: AAC-LC 44100 Hz stereo (ffprobe).
+        let asc = AudioSpecificConfig::parse(&[0x12, 0x10]).unwrap();
+        assert_eq!(
+            asc,
+            AudioSpecificConfig::new(2, SamplingFrequency::Index(4), 2)
+        );
+        assert_eq!(
+            (asc.output_sample_rate(), asc.channels(), asc.profile_name()),
+            (44100, Some(2), Some("LC"))
+        );
+        assert_eq!(asc.to_bytes().unwrap(), [0x12, 0x10]);
+    }
+
+    #[test]
+    fn parses_backward_compatible_sbr_absent() {
+        // avc_aac.flv: LC 48000 Hz stereo with a sync extension saying "no SBR" (ffprobe: LC).
+        let bytes = hex("119056e500");
+        let asc = AudioSpecificConfig::parse(&bytes).unwrap();
+        assert_eq!(
+            asc.sbr,
+            Some(SbrSignalling::BackwardCompatible {
+                sbr: None,
+                ps: false
+            })
+        );
+        assert_eq!(
+            (asc.output_sample_rate(), asc.channels(), asc.profile_name()),
+            (48000, Some(2), Some("LC"))
+        );
+        assert_eq!(asc.rest, Bits::default());
+        assert_eq!(asc.to_bytes().unwrap(), bytes);
+    }
+
+    #[test]
+    fn parses_hierarchical_he_aac_and_v2() {
+        // HE-AAC: SBR at 44100 Hz over a 22050 Hz AAC-LC stereo core.
+        let asc = AudioSpecificConfig::parse(&hex("2b920800")).unwrap();
+        assert_eq!(asc.object_type, object_type::AAC_LC);
+        assert_eq!(asc.sampling, SamplingFrequency::Index(7));
+        assert_eq!(
+            asc.sbr,
+            Some(SbrSignalling::Hierarchical {
+                ps: false,
+                sampling: SamplingFrequency::Index(4)
+            })
+        );
+        assert_eq!(
+            (asc.output_sample_rate(), asc.channels(), asc.profile_name()),
+            (44100, Some(2), Some("HE-AAC"))
+        );
+        assert_eq!(asc.to_bytes().unwrap(), hex("2b920800"));
+        // HE-AACv2: PS turns a mono 24000 Hz core into 48000 Hz stereo.
+        let asc = AudioSpecificConfig::parse(&hex("eb098800")).unwrap();
+        assert_eq!((asc.channel_configuration, asc.sampling.hz()), (1, 24000));
+        assert_eq!(
+            (asc.output_sample_rate(), asc.channels(), asc.profile_name()),
+            (48000, Some(2), Some("HE-AACv2"))
+        );
+        assert_eq!(asc.to_bytes().unwrap(), hex("eb098800"));
+    }
+
+    #[test]
+    fn escape_object_type_explicit_frequency_and_rest() {
+        // Object type 42 (USAC, escaped), explicit 50000 Hz, channel configuration 0, then
+        // bits this module does not model.
+        let mut w = BitWriter::new();
+        w.put(5, 31);
+        w.put(6, 10);
+        w.put(4, 15);
+        w.put(24, 50_000);
+        w.put(4, 0);
+        w.put(13, 0x1abc);
+        let bytes = w.finish();
+        let asc = AudioSpecificConfig::parse(&bytes).unwrap();
+        assert_eq!(asc.object_type, 42);
+        assert_eq!(asc.sampling, SamplingFrequency::Explicit(50_000));
+        assert_eq!((asc.ga, asc.channels(), asc.rest.len), (None, None, 13));
+        assert_eq!(asc.to_bytes().unwrap(), bytes);
+    }
+
+    #[test]
+    fn errors_name_rules() {
+        assert_eq!(
+            AudioSpecificConfig::parse(&[0x00, 0x10])
+                .unwrap_err()
+                .rule
+                .id,
+            "media.aac.object-type"
+        );
+        let e = AudioSpecificConfig::parse(&[0x16, 0x90]).unwrap_err();
+        assert_eq!(e.rule.id, "media.aac.sampling-index", "{e}");
+        assert_eq!(
+            AudioSpecificConfig::parse(&[0x12]).unwrap_err().rule.id,
+            "media.aac.config-syntax"
+        );
+        assert_eq!(
+            AudioSpecificConfig::parse(&[]).unwrap_err().rule.id,
+            "media.aac.config-syntax"
+        );
+    }
+
+    fn sampling() -> impl Strategy<Value = SamplingFrequency> {
+        prop_oneof![
+            (0u8..13).prop_map(SamplingFrequency::Index),
+            (0u32..1 << 24).prop_map(SamplingFrequency::Explicit)
+        ]
+    }
+
+    prop_compose! {
+        fn config()(
+            object_type in prop_oneof![1u8..5, 6u8..8, 8u8..29, 30u8..31, 32u8..96],
+            sampling in sampling(),
+            channel_configuration in 0u8..16,
+            ga in (any::<bool>(), proptest::option::of(0u16..1 << 14), 0u8..8, proptest::option::of(any::<bool>())),
+            sbr in proptest::option::of((any::<bool>(), sampling(), proptest::option::of(sampling()), any::<bool>())),
+        ) -> AudioSpecificConfig {
+            let mut asc = AudioSpecificConfig::new(object_type, sampling, channel_configuration);
+            let modelled = is_ga_with_modelled_config(object_type) && channel_configuration != 0;
+            asc.ga = modelled.then_some(GaSpecificConfig {
+                frame_length_960: ga.0,
+                core_coder_delay: ga.1,
+                layer_nr: (object_type == 6).then_some(ga.2),
+                extension_flag3: ga.3,
+            });
+            asc.sbr = match sbr {
+                Some((true, output, ..)) => Some(SbrSignalling::Hierarchical { ps: object_type % 2 == 0, sampling: output }),
+                Some((false, _, output, ps)) if modelled => {
+                    Some(SbrSignalling::BackwardCompatible { sbr: output, ps: ps && output.is_some() })
+                }
+                _ => None,
+            };
+            asc
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parse_write_round_trip(asc in config()) {
+            let bytes = asc.to_bytes().unwrap();
+            prop_assert_eq!(AudioSpecificConfig::parse(&bytes).unwrap(), asc);
+        }
+
+        #[test]
+        fn no_panic_and_canonical_rewrite(data in proptest::collection::vec(any::<u8>(), 0..24)) {
+            if let Ok(asc) = AudioSpecificConfig::parse(&data) {
+                let _ = (asc.channels(), asc.profile_name(), asc.output_sample_rate());
+                let bytes = asc.to_bytes().unwrap();
+                prop_assert_eq!(AudioSpecificConfig::parse(&bytes).unwrap(), asc);
+            }
+        }
+    }
+}

@@ -298,3 +298,178 @@ impl<'a> Iterator for AdtsFrames<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::avc::tests::hex;
+    use proptest::prelude::*;
+
+    /// The first frame of ffmpeg 5.1's native AAC encoder, `-f adts`, 44100 Hz stereo LC:
+    /// header `fff150802b3ffc`, 345 bytes (ffprobe: aac LC 44100 Hz 2 channels).
+    const FFMPEG_HEADER: &str = "fff150802b3ffc";
+
+    #[test]
+    fn parses_ffmpeg_header() {
+        let header = AdtsHeader::parse(&hex(FFMPEG_HEADER)).unwrap();
+        assert_eq!(
+            (header.mpeg2, header.has_crc, header.profile),
+            (false, false, 1)
+        );
+        assert_eq!(
+            (header.sampling_index, header.channel_configuration),
+            (4, 2)
+        );
+        assert_eq!(
+            (
+                header.frame_length,
+                header.buffer_fullness,
+                header.raw_data_blocks
+            ),
+            (345, 0x7ff, 1)
+        );
+        assert_eq!(header.header_len(), 7);
+        assert_eq!(
+            header.audio_specific_config().to_bytes().unwrap(),
+            [0x12, 0x10]
+        );
+        assert_eq!(header.to_bytes(), hex(FFMPEG_HEADER));
+    }
+
+    #[test]
+    fn header_with_crc() {
+        let config = AudioSpecificConfig::new(2, SamplingFrequency::Index(3), 1);
+        let mut header = AdtsHeader::for_payload(&config, 100).unwrap();
+        header.has_crc = true;
+        header.crc = Some(0xbeef);
+        header.frame_length = 109;
+        let bytes = header.to_bytes();
+        assert_eq!(bytes.len(), 9);
+        assert_eq!(&bytes[7..], &[0xbe, 0xef]);
+        assert_eq!(AdtsHeader::parse(&bytes).unwrap(), header);
+        let mut frame = bytes;
+        frame.extend_from_slice(&[0x55; 100]);
+        let frames: Vec<_> = adts_frames(&frame).collect::<Result<_, _>>().unwrap();
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].payload, &[0x55; 100]);
+    }
+
+    #[test]
+    fn splits_resyncs_and_reports() {
+        let config = AudioSpecificConfig::new(2, SamplingFrequency::Index(4), 2);
+        let mut data = b"junk".to_vec();
+        data.extend(raw_to_adts(&config, &[1, 2, 3]).unwrap());
+        data.extend(raw_to_adts(&config, &[4; 10]).unwrap());
+        data.extend_from_slice(&[0xff, 0xf3, 0x00]); // layer 1: not a header
+        data.extend(raw_to_adts(&config, &[5]).unwrap());
+        data.extend(&raw_to_adts(&config, &[6; 20]).unwrap()[..12]);
+        let items: Vec<_> = adts_frames(&data).collect();
+        assert_eq!(items.len(), 6);
+        let e = items[0].as_ref().unwrap_err();
+        assert_eq!((e.rule.id, e.offset), ("media.adts.syncword", 0));
+        assert!(e.detail.starts_with("4 bytes"), "{e}");
+        let frame = items[1].as_ref().unwrap();
+        assert_eq!(
+            (
+                frame.offset,
+                frame.payload,
+                frame.header.audio_specific_config()
+            ),
+            (4, &[1u8, 2, 3][..], config.clone())
+        );
+        assert_eq!(items[2].as_ref().unwrap().payload, &[4; 10]);
+        let e = items[3].as_ref().unwrap_err();
+        assert_eq!((e.rule.id, e.offset), ("media.adts.syncword", 31));
+        assert_eq!(items[4].as_ref().unwrap().payload, &[5]);
+        let e = items[5].as_ref().unwrap_err();
+        assert_eq!((e.rule.id, e.offset), ("media.adts.truncated", 42));
+    }
+
+    #[test]
+    fn writer_refuses_what_adts_cannot_carry() {
+        let he = AudioSpecificConfig::parse(&hex("2b920800")).unwrap();
+        // HE-AAC goes out as its LC core (22050 Hz), SBR implicit.
+        let header = AdtsHeader::for_payload(&he, 10).unwrap();
+        assert_eq!((header.profile, header.sampling_index), (1, 7));
+        let usac = AudioSpecificConfig::new(42, SamplingFrequency::Index(3), 2);
+        assert_eq!(
+            AdtsHeader::for_payload(&usac, 10).unwrap_err().rule.id,
+            "media.adts.profile"
+        );
+        let odd = AudioSpecificConfig::new(2, SamplingFrequency::Explicit(50_000), 2);
+        assert_eq!(
+            AdtsHeader::for_payload(&odd, 10).unwrap_err().rule.id,
+            "media.adts.profile"
+        );
+        let lc = AudioSpecificConfig::new(2, SamplingFrequency::Explicit(48_000), 2);
+        assert_eq!(AdtsHeader::for_payload(&lc, 10).unwrap().sampling_index, 3);
+        assert_eq!(
+            AdtsHeader::for_payload(&lc, 8185).unwrap_err().rule.id,
+            "media.adts.frame-length"
+        );
+    }
+
+    #[test]
+    fn header_errors() {
+        let mut bad = hex(FFMPEG_HEADER);
+        bad[1] = 0xf3; // layer 1
+        assert_eq!(
+            AdtsHeader::parse(&bad).unwrap_err().rule.id,
+            "media.adts.layer"
+        );
+        let mut bad = hex(FFMPEG_HEADER);
+        bad[2] = 0x7c; // sampling index 15
+        assert_eq!(
+            AdtsHeader::parse(&bad).unwrap_err().rule.id,
+            "media.aac.sampling-index"
+        );
+        let mut bad = hex(FFMPEG_HEADER);
+        bad[3] = 0x80;
+        bad[4] = 0x00;
+        bad[5] = 0x1f; // frame length 0
+        assert_eq!(
+            AdtsHeader::parse(&bad).unwrap_err().rule.id,
+            "media.adts.frame-length"
+        );
+        assert_eq!(
+            AdtsHeader::parse(&hex("fff150")).unwrap_err().rule.id,
+            "media.adts.truncated"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn raw_adts_round_trip(
+            object_type in 1u8..5,
+            index in 0u8..13,
+            channels in 0u8..8,
+            frames in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..6),
+        ) {
+            let config = AudioSpecificConfig::new(object_type, SamplingFrequency::Index(index), channels);
+            let mut stream = Vec::new();
+            for raw in &frames {
+                let adts = raw_to_adts(&config, raw).unwrap();
+                prop_assert_eq!(AdtsHeader::parse(&adts).unwrap().to_bytes(), &adts[..7]);
+                stream.extend(adts);
+            }
+            let parsed: Vec<AdtsFrame<'_>> = adts_frames(&stream).collect::<Result<_, _>>().unwrap();
+            prop_assert_eq!(parsed.len(), frames.len());
+            for (frame, raw) in parsed.iter().zip(&frames) {
+                prop_assert_eq!(frame.payload, &raw[..]);
+                prop_assert_eq!(frame.header.audio_specific_config(), config.clone());
+            }
+        }
+
+        #[test]
+        fn no_panic_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut covered = 0;
+            for item in adts_frames(&data) {
+                if let Ok(frame) = item {
+                    covered += frame.header.frame_length as usize;
+                    prop_assert!(frame.offset + frame.header.frame_length as usize <= data.len());
+                }
+            }
+            prop_assert!(covered <= data.len());
+        }
+    }
+}
