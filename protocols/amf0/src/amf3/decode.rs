@@ -23,10 +23,17 @@ const REFERENCE_BUDGET_FLOOR: usize = 1 << 20;
 
 /// Decodes one AMF3 value (no 0x11 prefix) from the start of `input`, with fresh reference
 /// tables; returns it and the bytes it used.
-pub fn decode(input: &[u8], limits: &crate::Limits) -> Result<(Value, usize), Error> {
+pub fn decode(input: &[u8], limits: &Limits) -> Result<(Value, usize), Error> {
     let mut reader = Reader::new(input, 0, AMF3_READ);
     let value = Decoder::new(input.len(), limits).value(&mut reader, 0)?;
     Ok((value, reader.pos()))
+}
+
+/// What follows a complex value's marker (§2.2): a reference, or the bits above the inline
+/// flag (a length, a count or the traits header).
+enum Header {
+    Reference(u32),
+    Inline(u32),
 }
 
 /// Traits as the table keeps them: slices of the input.
@@ -75,20 +82,20 @@ impl<'a> Decoder<'a> {
             marker::STRING => Value::String(self.string(r, "string")?),
             marker::XML_DOCUMENT | marker::XML | marker::BYTE_ARRAY | marker::DATE => {
                 match self.complex_header(r, type_marker)? {
-                    Err(index) => Value::Reference(index),
-                    Ok(len) => self.leaf(r, type_marker, len)?,
+                    Header::Reference(index) => Value::Reference(index),
+                    Header::Inline(len) => self.leaf(r, type_marker, len)?,
                 }
             }
             marker::ARRAY => match self.complex_header(r, type_marker)? {
-                Err(index) => Value::Reference(index),
-                Ok(dense_count) => {
+                Header::Reference(index) => Value::Reference(index),
+                Header::Inline(dense_count) => {
                     let depth = self.limits.enter(depth, start)?;
                     self.array(r, depth, start + 1, dense_count)?
                 }
             },
             marker::OBJECT => match self.complex_header(r, type_marker)? {
-                Err(index) => Value::Reference(index),
-                Ok(traits_header) => {
+                Header::Reference(index) => Value::Reference(index),
+                Header::Inline(traits_header) => {
                     let depth = self.limits.enter(depth, start)?;
                     Value::Object(self.object(r, depth, traits_header)?)
                 }
@@ -114,19 +121,15 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    /// The U29 after a complex value's marker: `Err(index)` for a (checked) reference, or
-    /// `Ok(rest)` (the bits above the flag) for an inline value, which takes its table slot.
-    fn complex_header(
-        &mut self,
-        r: &mut Reader<'a>,
-        type_marker: u8,
-    ) -> Result<Result<u32, u32>, Error> {
+    /// The U29 after a complex value's marker: a checked reference, or an inline value, which
+    /// takes its table slot.
+    fn complex_header(&mut self, r: &mut Reader<'a>, type_marker: u8) -> Result<Header, Error> {
         let offset = r.pos();
         let header = u29::read(r, "reference or length")?;
         let rest = header >> 1;
         if header & 1 == 0 {
             return match self.objects.get(rest as usize) {
-                Some(&m) if m == type_marker => Ok(Err(rest)),
+                Some(&m) if m == type_marker => Ok(Header::Reference(rest)),
                 found => Err(Error::new(
                     &rules::AMF3_OBJECT_REFERENCE,
                     offset,
@@ -143,7 +146,7 @@ impl<'a> Decoder<'a> {
             };
         }
         self.objects.push(type_marker);
-        Ok(Ok(rest))
+        Ok(Header::Inline(rest))
     }
 
     /// The body of a date, XML document, XML or byte array; `len` is its byte length (for a
