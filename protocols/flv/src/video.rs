@@ -301,11 +301,13 @@ impl VideoTag {
                 Ok(())
             }
             VideoTag::Enhanced { frame_type, body } => {
-                if *frame_type == FrameType::Command
-                    && body.packet_type != VideoPacketType::Metadata
-                {
+                // E-RTMP v2 reads a command byte for FrameType 5 unless the packet type right
+                // after the ModEx chain is Metadata, so a multitrack command frame is a command.
+                let metadata =
+                    body.packet_type == VideoPacketType::Metadata && body.multitrack.is_none();
+                if *frame_type == FrameType::Command && !metadata {
                     return Err(Error::usage(
-                        "an enhanced command frame is VideoTag::EnhancedCommand",
+                        "a FrameType 5 tag other than plain Metadata is VideoTag::EnhancedCommand",
                     ));
                 }
                 body.write(out, EX_HEADER_BIT >> 4 | *frame_type as u8)
@@ -315,7 +317,10 @@ impl VideoTag {
                 packet_type,
                 command,
             } => {
-                if *packet_type > 0x0f || *packet_type == VideoPacketType::Metadata as u8 {
+                if *packet_type > 0x0f
+                    || *packet_type == VideoPacketType::Metadata as u8
+                    || *packet_type == 7
+                {
                     return Err(Error::usage(format!(
                         "packet type {packet_type} cannot carry a command"
                     )));
