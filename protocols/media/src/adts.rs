@@ -463,11 +463,9 @@ mod tests {
         #[test]
         fn no_panic_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..300)) {
             let mut covered = 0;
-            for item in adts_frames(&data) {
-                if let Ok(frame) = item {
-                    covered += frame.header.frame_length as usize;
-                    prop_assert!(frame.offset + frame.header.frame_length as usize <= data.len());
-                }
+            for frame in adts_frames(&data).flatten() {
+                covered += frame.header.frame_length as usize;
+                prop_assert!(frame.offset + frame.header.frame_length as usize <= data.len());
             }
             prop_assert!(covered <= data.len());
         }

@@ -176,3 +176,107 @@ impl CodecConfig {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Track;
+    use crate::avc::tests::hex;
+    use proptest::prelude::*;
+
+    fn track(codec: Codec, data: &str) -> TrackConfig {
+        TrackConfig {
+            track: Track::VIDEO,
+            codec,
+            data: Bytes::from(hex(data)),
+        }
+    }
+
+    #[test]
+    fn summarises_avc_record_from_avatar_flv() {
+        // The AVC sequence header of the SRS sample avatar.flv; ffprobe: h264 High, level 32,
+        // 768x320, 25/1.
+        let config = CodecConfig::parse(&track(
+            Codec::H264,
+            "01640020ffe1001967640020acd940c029b011000003000100000300320f18319601000568ebecb22c",
+        ))
+        .unwrap();
+        let s = config.summary();
+        assert_eq!(
+            (s.codec, s.profile, s.level.as_deref()),
+            (Codec::H264, Some("High"), Some("3.2"))
+        );
+        assert_eq!(
+            (s.width, s.height, s.frame_rate),
+            (Some(768), Some(320), FrameRate::new(25, 1))
+        );
+        assert_eq!((s.sample_rate, s.channels), (None, None));
+    }
+
+    #[test]
+    fn summarises_audio_and_opaque() {
+        let s = CodecConfig::parse(&track(Codec::Aac, "1210"))
+            .unwrap()
+            .summary();
+        assert_eq!(
+            (s.profile, s.sample_rate, s.channels, s.width),
+            (Some("LC"), Some(44100), Some(2), None)
+        );
+        let s = CodecConfig::parse(&track(
+            Codec::Opus,
+            "4f707573486561640102380180bb0000000000",
+        ))
+        .unwrap()
+        .summary();
+        assert_eq!(
+            (s.codec, s.sample_rate, s.channels),
+            (Codec::Opus, Some(48000), Some(2))
+        );
+        let av1 = track(Codec::Av1, "810d0c000a0f0000006aea7fecf804332020202080");
+        let config = CodecConfig::parse(&av1).unwrap();
+        assert_eq!(
+            config,
+            CodecConfig::Opaque {
+                codec: Codec::Av1,
+                data: av1.data.clone()
+            }
+        );
+        assert_eq!(config.summary(), ConfigSummary::new(Codec::Av1));
+    }
+
+    #[test]
+    fn sps_errors_count_from_the_record() {
+        let mut data = hex(
+            "01640020ffe1001967640020acd940c029b011000003000100000300320f18319601000568ebecb22c",
+        );
+        data[8] = 0x68; // the SPS's header byte now says PPS
+        let e = CodecConfig::parse(&TrackConfig {
+            track: Track::VIDEO,
+            codec: Codec::H264,
+            data: data.into(),
+        })
+        .unwrap_err();
+        assert_eq!((e.rule.id, e.offset), ("media.avc.sps", 8));
+    }
+
+    #[test]
+    fn frame_rate_reduces() {
+        assert_eq!(FrameRate::new(60, 2), Some(FrameRate { num: 30, den: 1 }));
+        assert_eq!(
+            FrameRate::new(30000, 1001).unwrap().to_string(),
+            "30000/1001"
+        );
+        assert_eq!(FrameRate::new(0, 1), None);
+    }
+
+    proptest! {
+        #[test]
+        fn no_panic_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..96), codec in 0usize..5) {
+            let codec = [Codec::H264, Codec::H265, Codec::Aac, Codec::Opus, Codec::Vp9][codec];
+            let config = TrackConfig { track: Track::VIDEO, codec, data: data.into() };
+            if let Ok(parsed) = CodecConfig::parse(&config) {
+                prop_assert_eq!(parsed.summary().codec, codec);
+            }
+        }
+    }
+}

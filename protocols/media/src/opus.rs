@@ -237,3 +237,151 @@ pub fn packet_samples(packet: &[u8]) -> Result<u32, ConfigError> {
     }
     Ok(samples)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::avc::tests::hex;
+    use proptest::prelude::*;
+
+    /// libopus via ffmpeg 5.1 (`sine=sample_rate=48000 -c:a libopus -f ogg`): mono,
+    /// pre-skip 312, input rate 48000, family 0.
+    const LIBOPUS_HEAD: &str = "4f707573486561640101380180bb0000000000";
+
+    #[test]
+    fn parses_libopus_head() {
+        let head = OpusHead::parse(&hex(LIBOPUS_HEAD)).unwrap();
+        assert_eq!(
+            head,
+            OpusHead {
+                version: 1,
+                channels: 1,
+                pre_skip: 312,
+                input_sample_rate: 48000,
+                output_gain: 0,
+                mapping: ChannelMapping::MonoOrStereo
+            }
+        );
+        assert_eq!(head.to_bytes().unwrap(), hex(LIBOPUS_HEAD));
+    }
+
+    #[test]
+    fn surround_mapping_and_errors() {
+        // 5.1 in Vorbis order (RFC 7845 §5.1.1.2): 4 streams, 2 coupled.
+        let head = OpusHead {
+            version: 1,
+            channels: 6,
+            pre_skip: 312,
+            input_sample_rate: 44100,
+            output_gain: -256,
+            mapping: ChannelMapping::Table {
+                family: 1,
+                streams: 4,
+                coupled: 2,
+                mapping: vec![0, 4, 1, 2, 3, 5],
+            },
+        };
+        let bytes = head.to_bytes().unwrap();
+        assert_eq!(bytes.len(), 27);
+        assert_eq!(OpusHead::parse(&bytes).unwrap(), head);
+        let mut bad = bytes.clone();
+        bad[26] = 6; // beyond 4 + 2 decoded channels
+        let e = OpusHead::parse(&bad).unwrap_err();
+        assert_eq!((e.rule.id, e.offset), ("media.opus.mapping", 26));
+        let mut bad = bytes.clone();
+        bad[20] = 5; // more coupled than streams
+        assert_eq!(
+            OpusHead::parse(&bad).unwrap_err().rule.id,
+            "media.opus.mapping"
+        );
+        assert_eq!(
+            OpusHead::parse(&bytes[..24]).unwrap_err().rule.id,
+            "media.opus.syntax"
+        );
+        let mut bad = hex(LIBOPUS_HEAD);
+        bad[9] = 3; // 3 channels in family 0
+        assert_eq!(
+            OpusHead::parse(&bad).unwrap_err().rule.id,
+            "media.opus.channels"
+        );
+        bad[8] = 0x10;
+        assert_eq!(
+            OpusHead::parse(&bad).unwrap_err().rule.id,
+            "media.opus.version"
+        );
+        assert_eq!(
+            OpusHead::parse(b"OpusTags").unwrap_err().rule.id,
+            "media.opus.magic"
+        );
+    }
+
+    #[test]
+    fn packet_durations() {
+        assert_eq!(frame_samples(0x00), 480); // SILK NB 10 ms
+        assert_eq!(frame_samples(0x18), 2880); // SILK 60 ms
+        assert_eq!(frame_samples(0x78), 960); // Hybrid FB 20 ms
+        assert_eq!(frame_samples(0x80), 120); // CELT 2.5 ms
+        assert_eq!(frame_samples(0xf8), 960); // CELT FB 20 ms
+        assert_eq!(packet_samples(&[0xf8, 0xaa]).unwrap(), 960);
+        assert_eq!(packet_samples(&[0xf9]).unwrap(), 1920);
+        assert_eq!(packet_samples(&[0xfb, 0x06]).unwrap(), 5760);
+        assert_eq!(
+            packet_samples(&[0xfb, 0x07]).unwrap_err().rule.id,
+            "media.opus.packet"
+        );
+        assert_eq!(
+            packet_samples(&[0xfb, 0x00]).unwrap_err().rule.id,
+            "media.opus.packet"
+        );
+        assert_eq!(
+            packet_samples(&[0x1b, 0x03]).unwrap_err().rule.id,
+            "media.opus.packet"
+        );
+        assert_eq!(
+            packet_samples(&[]).unwrap_err().rule.id,
+            "media.opus.packet"
+        );
+    }
+
+    prop_compose! {
+        fn head()(
+            version in 0u8..16,
+            fixed in (any::<u16>(), any::<u32>(), any::<i16>()),
+            family in prop_oneof![Just(0u8), Just(1), Just(255), 2u8..255],
+            streams in 1u8..10,
+            coupled in 0u8..10,
+            channels in 1u8..9,
+            picks in proptest::collection::vec(any::<u8>(), 8),
+        ) -> OpusHead {
+            let (channels, mapping) = if family == 0 {
+                (channels.min(2), ChannelMapping::MonoOrStereo)
+            } else {
+                let coupled = coupled.min(streams);
+                let decoded = streams + coupled;
+                let mapping = picks[..usize::from(channels)].iter().map(|&p| if p == 255 { 255 } else { p % decoded }).collect();
+                (channels, ChannelMapping::Table { family, streams, coupled, mapping })
+            };
+            OpusHead { version, channels, pre_skip: fixed.0, input_sample_rate: fixed.1, output_gain: fixed.2, mapping }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parse_write_round_trip(head in head()) {
+            let bytes = head.to_bytes().unwrap();
+            prop_assert_eq!(OpusHead::parse(&bytes).unwrap(), head);
+        }
+
+        #[test]
+        fn no_panic_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let mut head = b"OpusHead".to_vec();
+            head.extend_from_slice(&data);
+            if let Ok(parsed) = OpusHead::parse(&head) {
+                prop_assert!(parsed.to_bytes().is_ok());
+            }
+            if let Ok(samples) = packet_samples(&data) {
+                prop_assert!((120..=5760).contains(&samples));
+            }
+        }
+    }
+}
