@@ -67,7 +67,7 @@ pub enum CodecConfig {
 }
 
 /// What a server reports about a track; `None` for what the configuration does not say.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigSummary {
     pub codec: Codec,
     /// The profile name as FFmpeg prints it ("High", "Main 10", "LC", "HE-AAC"...).

@@ -111,6 +111,13 @@ impl OpusHead {
         let channels = self.channels;
         let family = match &self.mapping {
             ChannelMapping::MonoOrStereo => 0,
+            ChannelMapping::Table { family: 0, .. } => {
+                return Err(ConfigError::new(
+                    &OPUS_MAPPING,
+                    18,
+                    "mapping family 0 has no mapping table",
+                ));
+            }
             ChannelMapping::Table { family, .. } => *family,
         };
         let channels_ok = match family {
