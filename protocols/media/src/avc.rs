@@ -432,6 +432,22 @@ fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Result<(), ConfigErr
 
 /// Reads the VUI up to its timing information (Annex E.1.1).
 fn vui_frame_rate(r: &mut BitReader<'_>) -> Result<Option<FrameRate>, ConfigError> {
+    skip_vui_head(r)?;
+    if !r.flag("timing_info_present_flag")? {
+        return Ok(None);
+    }
+    let num_units_in_tick = r.u(32, "num_units_in_tick")?;
+    let time_scale = r.u(32, "time_scale")?;
+    // A frame lasts two ticks: a tick is one field (E.2.1).
+    Ok(FrameRate::new(
+        time_scale,
+        num_units_in_tick.saturating_mul(2),
+    ))
+}
+
+/// Skips the VUI fields H.264 (E.1.1) and H.265 (E.2.1) share, from aspect ratio to chroma
+/// location.
+pub(crate) fn skip_vui_head(r: &mut BitReader<'_>) -> Result<(), ConfigError> {
     if r.flag("aspect_ratio_info_present_flag")? && r.u8("aspect_ratio_idc")? == 255 {
         r.skip(32, "sar_width, sar_height")?;
     }
@@ -448,16 +464,7 @@ fn vui_frame_rate(r: &mut BitReader<'_>) -> Result<Option<FrameRate>, ConfigErro
         r.ue("chroma_sample_loc_type_top_field")?;
         r.ue("chroma_sample_loc_type_bottom_field")?;
     }
-    if !r.flag("timing_info_present_flag")? {
-        return Ok(None);
-    }
-    let num_units_in_tick = r.u(32, "num_units_in_tick")?;
-    let time_scale = r.u(32, "time_scale")?;
-    // A frame lasts two ticks: a tick is one field (E.2.1).
-    Ok(FrameRate::new(
-        time_scale,
-        num_units_in_tick.saturating_mul(2),
-    ))
+    Ok(())
 }
 
 /// H.264 profile names as FFmpeg prints them (libavcodec/profiles.c).

@@ -156,11 +156,14 @@ impl CodecConfig {
                 let general = sps.as_ref().map_or(record.general, |sps| sps.general);
                 s.profile = general.profile_name();
                 s.level = Some(general.level_name());
+                // The SPS timing, else the record's avgFrameRate (frames per 256 s).
+                s.frame_rate = sps.as_ref().and_then(|sps| sps.frame_rate);
+                s.frame_rate = s
+                    .frame_rate
+                    .or_else(|| FrameRate::new(record.avg_frame_rate.into(), 256));
                 if let Some(sps) = sps {
                     (s.width, s.height) = (Some(sps.width), Some(sps.height));
                 }
-                // avgFrameRate is in frames per 256 s.
-                s.frame_rate = FrameRate::new(record.avg_frame_rate.into(), 256);
             }
             CodecConfig::Aac(asc) => {
                 s.profile = asc.profile_name();

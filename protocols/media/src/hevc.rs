@@ -3,8 +3,11 @@
 //! (H.265 §7.3.2.2.1) that give the picture size.
 
 use crate::ConfigError;
-use crate::avc::{length_size, length_size_minus_one, read_parameter_sets, write_parameter_sets};
+use crate::avc::{
+    length_size, length_size_minus_one, read_parameter_sets, skip_vui_head, write_parameter_sets,
+};
 use crate::bits::{BitReader, BitWriter, Rbsp};
+use crate::config::FrameRate;
 use crate::nal::HevcNalType;
 use crate::rules::{
     HEVC_CONFIG_SYNTAX, HEVC_CONFIG_VERSION, HEVC_LENGTH_SIZE, HEVC_SPS,
@@ -273,6 +276,10 @@ pub struct HevcSps {
     pub height: u32,
     pub bit_depth_luma: u8,
     pub bit_depth_chroma: u8,
+    /// Frames per second from the VUI timing information (E.2.1), when present. `None` also
+    /// when the SPS past the bit depths does not parse: the picture size above does not
+    /// depend on it, and a server should not refuse a stream for its timing hints.
+    pub frame_rate: Option<FrameRate>,
 }
 
 impl HevcSps {
@@ -318,6 +325,7 @@ impl HevcSps {
         };
         let bit_depth_luma = r.ue_max(8, "bit_depth_luma_minus8")? as u8 + 8;
         let bit_depth_chroma = r.ue_max(8, "bit_depth_chroma_minus8")? as u8 + 8;
+        let frame_rate = vui_frame_rate(&mut r, max_sub_layers_minus1).ok().flatten();
         // SubWidthC and SubHeightC (Table 6-1); ChromaArrayType 0 crops in luma samples.
         let (sub_width, sub_height) = match (separate_colour_plane, chroma_format_idc) {
             (true, _) | (_, 0) | (_, 3) => (1u64, 1u64),
@@ -354,8 +362,133 @@ impl HevcSps {
             height: height as u32,
             bit_depth_luma,
             bit_depth_chroma,
+            frame_rate,
         })
     }
+}
+
+/// Reads the rest of the SPS up to the VUI timing information (§7.3.2.2.1, E.2.1).
+fn vui_frame_rate(
+    r: &mut BitReader<'_>,
+    max_sub_layers_minus1: u32,
+) -> Result<Option<FrameRate>, ConfigError> {
+    let log2_max_poc_lsb = r.ue_max(12, "log2_max_pic_order_cnt_lsb_minus4")? + 4;
+    let first = if r.flag("sps_sub_layer_ordering_info_present_flag")? {
+        0
+    } else {
+        max_sub_layers_minus1
+    };
+    for _ in first..=max_sub_layers_minus1 {
+        r.ue("sps_max_dec_pic_buffering_minus1")?;
+        r.ue("sps_max_num_reorder_pics")?;
+        r.ue("sps_max_latency_increase_plus1")?;
+    }
+    for field in [
+        "log2_min_luma_coding_block_size_minus3",
+        "log2_diff_max_min_luma_coding_block_size",
+        "log2_min_luma_transform_block_size_minus2",
+        "log2_diff_max_min_luma_transform_block_size",
+        "max_transform_hierarchy_depth_inter",
+        "max_transform_hierarchy_depth_intra",
+    ] {
+        r.ue(field)?;
+    }
+    if r.flag("scaling_list_enabled_flag")? && r.flag("sps_scaling_list_data_present_flag")? {
+        skip_scaling_list_data(r)?;
+    }
+    r.skip(2, "amp_enabled_flag, sample_adaptive_offset_enabled_flag")?;
+    if r.flag("pcm_enabled_flag")? {
+        r.skip(
+            8,
+            "pcm_sample_bit_depth_luma_minus1, pcm_sample_bit_depth_chroma_minus1",
+        )?;
+        r.ue("log2_min_pcm_luma_coding_block_size_minus3")?;
+        r.ue("log2_diff_max_min_pcm_luma_coding_block_size")?;
+        r.skip(1, "pcm_loop_filter_disabled_flag")?;
+    }
+    let sets = r.ue_max(64, "num_short_term_ref_pic_sets")?;
+    let mut previous_delta_pocs = 0u32;
+    for index in 0..sets {
+        previous_delta_pocs = skip_st_ref_pic_set(r, index, previous_delta_pocs)?;
+    }
+    if r.flag("long_term_ref_pics_present_flag")? {
+        let count = r.ue_max(32, "num_long_term_ref_pics_sps")?;
+        r.skip(
+            count as usize * (log2_max_poc_lsb as usize + 1),
+            "lt_ref_pic_poc_lsb_sps",
+        )?;
+    }
+    r.skip(
+        2,
+        "sps_temporal_mvp_enabled_flag, strong_intra_smoothing_enabled_flag",
+    )?;
+    if !r.flag("vui_parameters_present_flag")? {
+        return Ok(None);
+    }
+    skip_vui_head(r)?;
+    r.skip(
+        3,
+        "neutral_chroma_indication_flag, field_seq_flag, frame_field_info_present_flag",
+    )?;
+    if r.flag("default_display_window_flag")? {
+        for _ in 0..4 {
+            r.ue("def_disp_win_offset")?;
+        }
+    }
+    if !r.flag("vui_timing_info_present_flag")? {
+        return Ok(None);
+    }
+    let num_units_in_tick = r.u(32, "vui_num_units_in_tick")?;
+    let time_scale = r.u(32, "vui_time_scale")?;
+    Ok(FrameRate::new(time_scale, num_units_in_tick))
+}
+
+/// Skips `scaling_list_data()` (§7.3.4).
+fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), ConfigError> {
+    for size_id in 0..4 {
+        let step = if size_id == 3 { 3 } else { 1 };
+        for _ in (0..6).step_by(step) {
+            if !r.flag("scaling_list_pred_mode_flag")? {
+                r.ue("scaling_list_pred_matrix_id_delta")?;
+                continue;
+            }
+            if size_id > 1 {
+                r.se("scaling_list_dc_coef_minus8")?;
+            }
+            for _ in 0..(16 << (2 * size_id)).min(64) {
+                r.se("scaling_list_delta_coef")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Skips `st_ref_pic_set(index)` as the SPS carries it (§7.3.7) and returns its NumDeltaPocs,
+/// which the next set needs when it is predicted from this one.
+fn skip_st_ref_pic_set(
+    r: &mut BitReader<'_>,
+    index: u32,
+    previous_delta_pocs: u32,
+) -> Result<u32, ConfigError> {
+    if index != 0 && r.flag("inter_ref_pic_set_prediction_flag")? {
+        r.skip(1, "delta_rps_sign")?;
+        r.ue("abs_delta_rps_minus1")?;
+        let mut delta_pocs = 0;
+        for _ in 0..=previous_delta_pocs {
+            // use_delta_flag is inferred to be 1 when absent.
+            if r.flag("used_by_curr_pic_flag")? || r.flag("use_delta_flag")? {
+                delta_pocs += 1;
+            }
+        }
+        return Ok(delta_pocs);
+    }
+    let negative = r.ue_max(16, "num_negative_pics")?;
+    let positive = r.ue_max(16, "num_positive_pics")?;
+    for _ in 0..negative + positive {
+        r.ue("delta_poc_minus1")?;
+        r.skip(1, "used_by_curr_pic_flag")?;
+    }
+    Ok(negative + positive)
 }
 
 /// Skips the sub-layer part of `profile_tier_level(1, maxNumSubLayersMinus1)` (§7.3.3).
@@ -420,6 +553,7 @@ mod tests {
         );
         assert_eq!(sps.general.profile_name(), Some("Main"));
         assert_eq!(sps.general.level_name(), "2");
+        assert_eq!(sps.frame_rate, FrameRate::new(25, 1));
         for cut in 2..20 {
             let e = HevcSps::parse(&hex(X265_MAIN_320X180_SPS)[..cut]).unwrap_err();
             assert_eq!(e.rule.id, "media.hevc.sps", "{e}");

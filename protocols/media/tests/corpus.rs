@@ -139,11 +139,17 @@ fn avc_aac_flv_h264_high_2160p60() {
 #[test]
 fn hevc_aac_flv_enhanced_hvc1() {
     // ffprobe 5.1 cannot read Enhanced FLV; on the record's NAL units as Annex B it reports
-    // hevc Main level 153 3840x2160. The record says avgFrameRate 0 (unspecified).
+    // hevc Main level 153 3840x2160 60/1 (from the SPS VUI; the record's avgFrameRate is 0).
     assert_eq!(
         summaries("flv/hevc_aac.flv"),
         [
-            video(Codec::H265, "Main", "5.1", (3840, 2160), None),
+            video(
+                Codec::H265,
+                "Main",
+                "5.1",
+                (3840, 2160),
+                FrameRate::new(60, 1)
+            ),
             aac(48000)
         ]
     );
