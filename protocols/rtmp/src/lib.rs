@@ -9,5 +9,6 @@ pub mod error;
 pub mod handshake;
 pub mod message;
 pub mod rules;
+pub mod session;
 
 pub use error::Error;

@@ -1,0 +1,285 @@
+//! What both roles share below the command layer: the handshake, the chunk stream in both
+//! directions, acknowledgements (RTMP 1.0 §5.4.3-5.4.5) and ping answers (§7.1.7).
+//!
+//! Acknowledgements are sent at the exact byte where the window fills, so that the output is
+//! the same however the input is split.
+
+use crate::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
+use crate::handshake::{ClientHandshake, HandshakeInfo, ServerHandshake};
+use crate::message::{Message, UserControl, split_aggregate};
+use crate::session::{SessionConfig, csid};
+use crate::{Error, rules};
+use bytes::{Bytes, BytesMut};
+use rand_core::RngCore;
+use weir_media::{Output, Violation};
+
+/// Something the connection layer hands up to the role, in stream order.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    HandshakeDone(HandshakeInfo),
+    Message { header: Header, message: Message },
+    Violation(Violation),
+}
+
+/// The header fields of a received message, and where its first chunk starts in the peer's
+/// stream.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Header {
+    pub timestamp: u32,
+    pub stream_id: u32,
+    pub offset: u64,
+}
+
+enum Handshake {
+    Server(ServerHandshake),
+    Client(ClientHandshake),
+    Done,
+}
+
+pub(crate) struct Connection {
+    pub config: SessionConfig,
+    handshake: Handshake,
+    decoder: ChunkDecoder,
+    encoder: ChunkEncoder,
+    /// Bytes to transmit, flushed as one `Output::Transmit` when the application polls.
+    tx: BytesMut,
+    /// Bytes received so far, handshake included (the acknowledgement sequence number).
+    received: u64,
+    /// The window the peer announced: we acknowledge every so many bytes.
+    ack_window: Option<u32>,
+    last_ack: u64,
+    /// The last Window Acknowledgement Size we announced.
+    announced_window: Option<u32>,
+    /// Bytes sent and the peer's last acknowledgement of them.
+    sent: u64,
+    peer_acknowledged: u32,
+    closed: Option<Error>,
+    /// Observing a recorded stream: our own handshake packets never reached the recorded peer,
+    /// so checks of its replies against them are meaningless and dropped (the harness checks
+    /// the recorded pair with `handshake::check_c2`/`check_s2`).
+    observer: bool,
+}
+
+impl Connection {
+    pub fn server(config: SessionConfig, epoch_ms: u32, observer: bool) -> Self {
+        Self::new(
+            config,
+            Handshake::Server(ServerHandshake::new(epoch_ms)),
+            observer,
+        )
+    }
+
+    pub fn client(config: SessionConfig, handshake: ClientHandshake, observer: bool) -> Self {
+        let mut conn = Self::new(config, Handshake::Client(handshake), observer);
+        conn.drain_handshake(&mut Vec::new());
+        conn
+    }
+
+    pub fn is_observer(&self) -> bool {
+        self.observer
+    }
+
+    fn new(config: SessionConfig, handshake: Handshake, observer: bool) -> Self {
+        Connection {
+            decoder: ChunkDecoder::new(config.chunk_limits, 0),
+            config,
+            handshake,
+            encoder: ChunkEncoder::new(),
+            tx: BytesMut::new(),
+            received: 0,
+            ack_window: None,
+            last_ack: 0,
+            announced_window: None,
+            sent: 0,
+            peer_acknowledged: 0,
+            closed: None,
+            observer,
+        }
+    }
+
+    pub fn is_established(&self) -> bool {
+        matches!(self.handshake, Handshake::Done)
+    }
+
+    /// Bytes received and sent so far, and the peer's last acknowledgement.
+    pub fn counters(&self) -> (u64, u64, u32) {
+        (self.received, self.sent, self.peer_acknowledged)
+    }
+
+    /// Takes peer bytes; what they mean is appended to `incoming` in stream order.
+    pub fn receive(
+        &mut self,
+        data: &[u8],
+        rng: &mut dyn RngCore,
+        incoming: &mut Vec<Incoming>,
+    ) -> Result<(), Error> {
+        if let Some(err) = &self.closed {
+            return Err(err.clone());
+        }
+        let result = self.receive_open(data, rng, incoming);
+        if let Err(err) = &result {
+            self.closed = Some(err.clone());
+        }
+        result
+    }
+
+    fn receive_open(
+        &mut self,
+        mut data: &[u8],
+        rng: &mut dyn RngCore,
+        incoming: &mut Vec<Incoming>,
+    ) -> Result<(), Error> {
+        if !self.is_established() {
+            let used = match &mut self.handshake {
+                Handshake::Server(hs) => hs.handle_input(data, rng)?,
+                Handshake::Client(hs) => hs.handle_input(data, rng)?,
+                Handshake::Done => 0,
+            };
+            self.received += used as u64;
+            data = &data[used..];
+            self.drain_handshake(incoming);
+            if !self.is_established() {
+                return Ok(());
+            }
+        }
+        loop {
+            if let Some(window) = self.ack_window
+                && self.received - self.last_ack >= u64::from(window)
+            {
+                self.last_ack = self.received;
+                let sequence = self.received as u32; // wraps, as the field does
+                self.send(csid::CONTROL, 0, 0, &Message::Acknowledgement { sequence });
+            }
+            if data.is_empty() {
+                return Ok(());
+            }
+            let room = match self.ack_window {
+                Some(window) => u64::from(window) - (self.received - self.last_ack),
+                None => u64::MAX,
+            };
+            let take = data.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+            self.decoder.push(&data[..take]);
+            self.received += take as u64;
+            data = &data[take..];
+            self.drain_messages(incoming)?;
+        }
+    }
+
+    fn drain_handshake(&mut self, incoming: &mut Vec<Incoming>) {
+        let done = loop {
+            let out = match &mut self.handshake {
+                Handshake::Server(hs) => hs.poll_output(),
+                Handshake::Client(hs) => hs.poll_output(),
+                Handshake::Done => return,
+            };
+            match out {
+                Some(Output::Transmit(bytes)) => {
+                    self.sent += bytes.len() as u64;
+                    self.tx.extend_from_slice(&bytes);
+                }
+                Some(Output::Violation(v)) if self.observer && v.rule == &rules::HANDSHAKE_ECHO => {
+                }
+                Some(Output::Violation(v)) => incoming.push(Incoming::Violation(v)),
+                Some(Output::Event(info)) => incoming.push(Incoming::HandshakeDone(info)),
+                None => break true,
+            }
+        };
+        let finished = match &self.handshake {
+            Handshake::Server(hs) => hs.is_done(),
+            Handshake::Client(hs) => hs.is_done(),
+            Handshake::Done => true,
+        };
+        if done && finished {
+            self.handshake = Handshake::Done;
+            self.decoder = ChunkDecoder::new(self.config.chunk_limits, self.received);
+        }
+    }
+
+    fn drain_messages(&mut self, incoming: &mut Vec<Incoming>) -> Result<(), Error> {
+        let mut violations = Vec::new();
+        loop {
+            let next = self.decoder.next_message(&mut violations);
+            incoming.extend(violations.drain(..).map(Incoming::Violation));
+            let Some(raw) = next? else { return Ok(()) };
+            let offset = self.decoder.message_offset();
+            if raw.type_id == 22 {
+                for sub in split_aggregate(&raw) {
+                    match sub {
+                        Ok(sub) => self.decode_message(&sub, offset, incoming),
+                        Err(err) => {
+                            incoming.push(Incoming::Violation(violation_from(err, offset)));
+                            break;
+                        }
+                    }
+                }
+            } else {
+                self.decode_message(&raw, offset, incoming);
+            }
+        }
+    }
+
+    fn decode_message(&mut self, raw: &RawMessage, offset: u64, incoming: &mut Vec<Incoming>) {
+        let mut violations = Vec::new();
+        let decoded = Message::decode(raw, &self.config.amf_limits, offset, &mut violations);
+        incoming.extend(violations.into_iter().map(Incoming::Violation));
+        let message = match decoded {
+            Ok(message) => message,
+            Err(err) => {
+                // Be liberal: an unreadable message is reported and skipped, the session goes on.
+                incoming.push(Incoming::Violation(violation_from(err, offset)));
+                return;
+            }
+        };
+        match &message {
+            Message::WindowAckSize(size) => self.ack_window = (*size > 0).then_some(*size),
+            Message::Acknowledgement { sequence } => self.peer_acknowledged = *sequence,
+            Message::UserControl(UserControl::PingRequest(time)) => {
+                let pong = Message::UserControl(UserControl::PingResponse(*time));
+                self.send(csid::CONTROL, 0, 0, &pong);
+            }
+            Message::SetPeerBandwidth { size, .. } if self.announced_window != Some(*size) => {
+                // §5.4.5: answer with our window when the peer's limit differs from it.
+                self.announce_window(*size);
+            }
+            _ => {}
+        }
+        let header = Header {
+            timestamp: raw.timestamp,
+            stream_id: raw.stream_id,
+            offset,
+        };
+        incoming.push(Incoming::Message { header, message });
+    }
+
+    /// Announces the Window Acknowledgement Size the peer must acknowledge by.
+    pub fn announce_window(&mut self, size: u32) {
+        self.announced_window = Some(size);
+        self.send(csid::CONTROL, 0, 0, &Message::WindowAckSize(size));
+    }
+
+    /// Announces and switches to a new outgoing chunk size.
+    pub fn set_chunk_size(&mut self, size: u32) {
+        self.send(csid::CONTROL, 0, 0, &Message::SetChunkSize(size));
+    }
+
+    pub fn send(&mut self, csid: u32, timestamp: u32, stream_id: u32, message: &Message) {
+        self.send_raw(&message.to_raw(csid, timestamp, stream_id));
+    }
+
+    pub fn send_raw(&mut self, raw: &RawMessage) {
+        let before = self.tx.len();
+        self.encoder.encode(raw, &mut self.tx);
+        self.sent += (self.tx.len() - before) as u64;
+    }
+
+    /// The bytes to transmit since the last call, if any.
+    pub fn take_transmit(&mut self) -> Option<Bytes> {
+        (!self.tx.is_empty()).then(|| self.tx.split().freeze())
+    }
+}
+
+fn violation_from(err: Error, offset: u64) -> Violation {
+    let rule = err.rule.unwrap_or(&rules::COMMAND_AMF);
+    let at = if err.offset == 0 { offset } else { err.offset };
+    Violation::new(rule, at, err.detail)
+}

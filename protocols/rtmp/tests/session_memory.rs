@@ -1,0 +1,273 @@
+//! Our client machine and our server machine publish and play to each other through memory,
+//! with a minimal relay between the publishing and the playing connection, on the real media
+//! of a corpus FLV file.
+
+mod support;
+
+use std::time::Instant;
+use support::{Drained, corpus, flv_media_tags, rng};
+use weir_amf0::Value;
+use weir_flv::media::MediaPacket;
+use weir_rtmp::session::{
+    ClientEvent, ClientOptions, ClientSession, PublishKind, ServerEvent, ServerSession,
+    SessionConfig, StreamData,
+};
+
+/// One connection: a client machine and a server machine wired back to back.
+struct Link {
+    client: ClientSession,
+    server: ServerSession,
+    client_out: Drained<ClientEvent>,
+    server_out: Drained<ServerEvent>,
+}
+
+impl Link {
+    fn new(seed: u64, config: SessionConfig) -> Link {
+        let now = Instant::now();
+        let options = ClientOptions::new("rtmp://127.0.0.1:1935/live", "live");
+        Link {
+            client: ClientSession::new(config.clone(), options, now, rng(seed)),
+            server: ServerSession::new(config, now, rng(seed + 1)),
+            client_out: Drained::default(),
+            server_out: Drained::default(),
+        }
+    }
+
+    /// Moves bytes both ways until neither side has anything left to say; the server accepts
+    /// every request. Returns the server events of this round.
+    fn pump(&mut self) -> Vec<ServerEvent> {
+        let now = Instant::now();
+        let mut server_events = Vec::new();
+        loop {
+            let mut moved = false;
+            while let Some(out) = self.client.poll_output() {
+                if let weir_media::Output::Transmit(bytes) = &out {
+                    self.server
+                        .handle_input(now, bytes)
+                        .expect("server accepts our client");
+                    moved = true;
+                }
+                self.client_out.take(out);
+            }
+            while let Some(out) = self.server.poll_output() {
+                match &out {
+                    weir_media::Output::Transmit(bytes) => {
+                        self.client
+                            .handle_input(now, bytes)
+                            .expect("client accepts our server");
+                        moved = true;
+                    }
+                    weir_media::Output::Event(event) => {
+                        server_events.push(event.clone());
+                        match event {
+                            ServerEvent::Connect(r) => self.server.accept_connect(r.id).unwrap(),
+                            ServerEvent::Publish(r) => self.server.accept_publish(r.id).unwrap(),
+                            ServerEvent::Play(r) => self.server.accept_play(r.id).unwrap(),
+                            _ => {}
+                        }
+                    }
+                    weir_media::Output::Violation(_) => {}
+                }
+                self.server_out.take(out);
+            }
+            if !moved {
+                return server_events;
+            }
+        }
+    }
+}
+
+fn media_of(events: &[ServerEvent]) -> Vec<(u32, MediaPacket)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::Data {
+                timestamp,
+                data: StreamData::Media(p),
+                ..
+            } => Some((*timestamp, p.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
+    for chunk_size in [128, 4096, 60000] {
+        let config = SessionConfig {
+            chunk_size,
+            ..SessionConfig::default()
+        };
+        let mut publisher = Link::new(1, config.clone());
+        publisher
+            .client
+            .publish("cam?key=secret", PublishKind::Live)
+            .unwrap();
+        let events = publisher.pump();
+        let connect = events.iter().find_map(|e| match e {
+            ServerEvent::Connect(r) => Some(r.clone()),
+            _ => None,
+        });
+        let connect = connect.expect("connect reached the application");
+        assert_eq!(connect.app, "live");
+        assert_eq!(
+            connect.tc_url.as_deref(),
+            Some("rtmp://127.0.0.1:1935/live")
+        );
+        let publish = events.iter().find_map(|e| match e {
+            ServerEvent::Publish(r) => Some(r.clone()),
+            _ => None,
+        });
+        let publish = publish.expect("publish reached the application");
+        assert_eq!(
+            (publish.name.as_str(), publish.query.as_str()),
+            ("cam", "key=secret")
+        );
+        assert_eq!(publish.kind, PublishKind::Live);
+        assert!(
+            publisher
+                .client_out
+                .events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::Publishing { .. }))
+        );
+
+        let mut player = Link::new(7, config);
+        player.client.play("cam", -2.0).unwrap();
+        let play = player.pump();
+        let play_request = play.iter().find_map(|e| match e {
+            ServerEvent::Play(r) => Some(r.clone()),
+            _ => None,
+        });
+        let play_stream = play_request
+            .expect("play reached the application")
+            .stream_id;
+        assert!(
+            player
+                .client_out
+                .events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::Playing { .. }))
+        );
+
+        // The publisher sends metadata and the real media of an FLV file.
+        let metadata = Value::EcmaArray(vec![("width".into(), Value::Number(320.0))]);
+        publisher.client.send_metadata(metadata.clone()).unwrap();
+        let tags = flv_media_tags(&corpus("flv/avatar.flv"));
+        assert!(tags.len() > 100);
+        for (video, ts, body) in &tags {
+            publisher
+                .client
+                .send_media(*ts, *video, body.clone())
+                .unwrap();
+        }
+        let published = publisher.pump();
+        let sent = media_of(&published);
+        assert!(published.iter().any(|e| matches!(e, ServerEvent::Data { data: StreamData::Metadata(m), .. } if *m == metadata)));
+        assert_eq!(
+            sent.len(),
+            tags.len(),
+            "one packet per FLV tag at chunk size {chunk_size}"
+        );
+        assert!(
+            publisher.server_out.violations.is_empty(),
+            "{:?}",
+            publisher.server_out.violations
+        );
+
+        // The relay: what the publisher's session produced goes to the player's session.
+        player
+            .server
+            .send_metadata(play_stream, 0, metadata.clone());
+        for (timestamp, packet) in &sent {
+            assert!(
+                player
+                    .server
+                    .send_packet(play_stream, *timestamp, packet)
+                    .unwrap()
+            );
+        }
+        player.pump();
+        let received: Vec<(u32, MediaPacket)> = player
+            .client_out
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Data {
+                    timestamp,
+                    data: StreamData::Media(p),
+                    ..
+                } => Some((*timestamp, p.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            received, sent,
+            "the player receives every packet, unchanged"
+        );
+        assert!(
+            player.client_out.violations.is_empty(),
+            "{:?}",
+            player.client_out.violations
+        );
+
+        // The publisher stops: the server sees the unpublish.
+        publisher.client.stop();
+        let stopped = publisher.pump();
+        assert!(
+            stopped
+                .iter()
+                .any(|e| matches!(e, ServerEvent::Unpublish { .. })),
+            "{stopped:?}"
+        );
+    }
+}
+
+#[test]
+fn a_rejected_publish_reports_bad_name_to_the_client() {
+    let mut link = Link::new(3, SessionConfig::default());
+    link.client.publish("taken", PublishKind::Live).unwrap();
+    // Accept connect only; answer the publish by hand.
+    let now = Instant::now();
+    let mut request = None;
+    for _ in 0..10 {
+        while let Some(out) = link.client.poll_output() {
+            if let weir_media::Output::Transmit(b) = &out {
+                link.server.handle_input(now, b).unwrap();
+            }
+            link.client_out.take(out);
+        }
+        while let Some(out) = link.server.poll_output() {
+            match out {
+                weir_media::Output::Transmit(b) => link.client.handle_input(now, &b).unwrap(),
+                weir_media::Output::Event(ServerEvent::Connect(r)) => {
+                    link.server.accept_connect(r.id).unwrap()
+                }
+                weir_media::Output::Event(ServerEvent::Publish(r)) => request = Some(r.id),
+                _ => {}
+            }
+        }
+        if let Some(id) = request.take() {
+            link.server
+                .reject_publish(id, true, "taken is already publishing")
+                .unwrap();
+        }
+    }
+    link.pump();
+    let status = link.client_out.events.iter().find_map(|e| match e {
+        ClientEvent::Status { status, .. } => Some(status.clone()),
+        _ => None,
+    });
+    let status = status.expect("an onStatus");
+    assert_eq!(
+        (status.level.as_str(), status.code.as_str()),
+        ("error", "NetStream.Publish.BadName")
+    );
+    assert!(
+        !link
+            .client_out
+            .events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Publishing { .. }))
+    );
+}

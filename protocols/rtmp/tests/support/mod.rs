@@ -1,0 +1,69 @@
+//! Shared helpers for the session tests: the corpus, a seeded RNG, and drivers that run
+//! machines against each other through memory.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::path::PathBuf;
+use weir_media::Output;
+
+pub fn corpus(path: &str) -> Vec<u8> {
+    let root = std::env::var("WEIR_CORPUS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").into());
+    let file = PathBuf::from(root).join(path);
+    std::fs::read(&file)
+        .unwrap_or_else(|e| panic!("corpus file {}: {e} (set WEIR_CORPUS)", file.display()))
+}
+
+pub fn rng(seed: u64) -> Box<StdRng> {
+    Box::new(StdRng::seed_from_u64(seed))
+}
+
+/// Audio and video tag bodies of an FLV file, as (is_video, timestamp, body).
+pub fn flv_media_tags(file: &[u8]) -> Vec<(bool, u32, Bytes)> {
+    let file = Bytes::copy_from_slice(file);
+    let mut at = usize::from(file[8]) + 4; // header (data offset) + PreviousTagSize0
+    let mut tags = Vec::new();
+    while at + 11 <= file.len() {
+        let kind = file[at] & 0x1f;
+        let size = u32::from_be_bytes([0, file[at + 1], file[at + 2], file[at + 3]]) as usize;
+        let ts = u32::from_be_bytes([file[at + 7], file[at + 4], file[at + 5], file[at + 6]]);
+        let body = at + 11;
+        if body + size > file.len() {
+            break;
+        }
+        if kind == 8 || kind == 9 {
+            tags.push((kind == 9, ts, file.slice(body..body + size)));
+        }
+        at = body + size + 4;
+    }
+    tags
+}
+
+/// Splits the outputs of a machine: the bytes it transmitted, its events, its violations.
+pub struct Drained<E> {
+    pub transmit: Vec<u8>,
+    pub events: Vec<E>,
+    pub violations: Vec<weir_media::Violation>,
+}
+
+impl<E> Default for Drained<E> {
+    fn default() -> Self {
+        Drained {
+            transmit: Vec::new(),
+            events: Vec::new(),
+            violations: Vec::new(),
+        }
+    }
+}
+
+impl<E> Drained<E> {
+    pub fn take(&mut self, out: Output<E>) {
+        match out {
+            Output::Transmit(b) => self.transmit.extend_from_slice(&b),
+            Output::Event(e) => self.events.push(e),
+            Output::Violation(v) => self.violations.push(v),
+        }
+    }
+}
