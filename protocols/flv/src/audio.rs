@@ -310,3 +310,69 @@ impl MultichannelConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multichannel_config_layouts() {
+        let cases: [(&[u8], MultichannelConfig); 3] = [
+            (
+                &[0, 6],
+                MultichannelConfig {
+                    channel_count: 6,
+                    mapping: ChannelMapping::Unspecified,
+                },
+            ),
+            (
+                &[1, 2, 0, 0, 0, 3],
+                MultichannelConfig {
+                    channel_count: 2,
+                    mapping: ChannelMapping::Native(3),
+                },
+            ),
+            (
+                &[2, 2, 0, 1],
+                MultichannelConfig {
+                    channel_count: 2,
+                    mapping: ChannelMapping::Custom(Bytes::from_static(&[0, 1])),
+                },
+            ),
+        ];
+        for (bytes, expected) in cases {
+            let parsed = MultichannelConfig::parse(&Bytes::copy_from_slice(bytes)).unwrap();
+            assert_eq!(parsed, expected);
+            let mut out = BytesMut::new();
+            parsed.write(&mut out).unwrap();
+            assert_eq!(out.as_ref(), bytes);
+        }
+        let e = MultichannelConfig::parse(&Bytes::from_static(&[2, 3, 0])).unwrap_err();
+        assert_eq!(
+            (e.rule.unwrap().id, e.offset),
+            ("flv.audio.multichannel-config", 2)
+        );
+    }
+
+    #[test]
+    fn enhanced_multichannel_packet() {
+        // ExHeader, MultichannelConfig(4), Opus, unspecified order, 2 channels.
+        let body = Bytes::from_static(&[0x94, b'O', b'p', b'u', b's', 0, 2]);
+        let AudioTag::Enhanced(ex) = AudioTag::parse(&body).unwrap() else {
+            panic!()
+        };
+        assert_eq!(ex.packet_type, AudioPacketType::MultichannelConfig);
+        assert_eq!(
+            MultichannelConfig::parse(&ex.tracks[0].data)
+                .unwrap()
+                .channel_count,
+            2
+        );
+    }
+
+    #[test]
+    fn reserved_sound_format_is_an_error() {
+        let e = AudioTag::parse(&Bytes::from_static(&[0xc0])).unwrap_err();
+        assert_eq!(e.rule.unwrap().id, "flv.audio.sound-format");
+    }
+}
