@@ -9,8 +9,14 @@ use weir_rtmp::chunk::{ChunkDecoder, ChunkEncoder, ChunkLimits, RawMessage};
 use weir_rtmp::message::{Message, split_aggregate};
 
 fuzz_target!(|data: &[u8]| {
-    let limits = ChunkLimits { max_message_size: 64 * 1024, max_chunk_streams: 8 };
-    let amf = weir_amf0::Limits { max_depth: 16, max_items: 256 };
+    let limits = ChunkLimits {
+        max_message_size: 64 * 1024,
+        max_chunk_streams: 8,
+    };
+    let amf = weir_amf0::Limits {
+        max_depth: 16,
+        max_items: 256,
+    };
     let mut decoder = ChunkDecoder::new(limits, 0);
     // Split the input in two so partial-chunk paths run too.
     let (first, second) = data.split_at(data.len() / 2);
@@ -19,9 +25,16 @@ fuzz_target!(|data: &[u8]| {
     for piece in [first, second] {
         decoder.push(piece);
         while let Ok(Some(raw)) = decoder.next_message(&mut violations) {
-            if let Ok(message) = Message::decode(&raw, &amf, decoder.message_offset(), &mut violations) {
+            if let Ok(message) =
+                Message::decode(&raw, &amf, decoder.message_offset(), &mut violations)
+            {
                 // Every decoded message encodes back to a message that decodes to itself.
-                let again = Message::decode(&message.to_raw(raw.csid, raw.timestamp, raw.stream_id), &amf, 0, &mut Vec::new());
+                let again = Message::decode(
+                    &message.to_raw(raw.csid, raw.timestamp, raw.stream_id),
+                    &amf,
+                    0,
+                    &mut Vec::new(),
+                );
                 if !has_nan(&message) {
                     assert_eq!(again.as_ref(), Ok(&message));
                 }
@@ -39,7 +52,10 @@ fuzz_target!(|data: &[u8]| {
     let mut again = ChunkDecoder::new(ChunkLimits::default(), 0);
     again.push(&bytes);
     let mut round_trip = Vec::new();
-    while let Some(raw) = again.next_message(&mut Vec::new()).expect("our own encoding decodes") {
+    while let Some(raw) = again
+        .next_message(&mut Vec::new())
+        .expect("our own encoding decodes")
+    {
         round_trip.push(raw);
     }
     assert_eq!(round_trip, decoded);
