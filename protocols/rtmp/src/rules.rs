@@ -29,6 +29,8 @@ rules! {
         "C2 echoes the random data of S1, and S2 echoes C1 (or, in the complex handshake, carries a valid digest).";
     HANDSHAKE_DIGEST = "rtmp.handshake.digest", Should, "FMS complex handshake",
         "A C1 or S1 that announces a complex handshake (non-zero version field) carries a valid HMAC-SHA256 digest in scheme 0 or 1.";
+    HANDSHAKE_INCOMPLETE = "rtmp.handshake.incomplete", Must, "RTMP 1.0 §5.2.1",
+        "A peer that opens a connection sends its whole handshake (C0, C1 and C2, 3073 bytes) before it closes.";
     HANDSHAKE_ORDER = "rtmp.handshake.order", Must, "RTMP 1.0 §5.2.1",
         "No chunk is sent before the handshake completes (a client waits for S2, a server for C2).";
 

@@ -186,6 +186,11 @@ impl ClientSession {
         result
     }
 
+    /// The server closed the connection (end of stream). An error says what was cut short.
+    pub fn handle_close(&mut self) -> Result<(), Error> {
+        self.conn.close()
+    }
+
     /// RTMP needs no timers of its own: timeouts belong to the driver.
     pub fn poll_timeout(&self) -> Option<Instant> {
         None

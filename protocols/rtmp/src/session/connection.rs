@@ -251,6 +251,23 @@ impl Connection {
         incoming.push(Incoming::Message { header, message });
     }
 
+    /// The peer closed its side. Closing before the handshake completes is an error.
+    pub fn close(&mut self) -> Result<(), Error> {
+        if let Some(err) = &self.closed {
+            return Err(err.clone());
+        }
+        if self.is_established() {
+            return Ok(());
+        }
+        let detail = format!(
+            "the peer closed after {} of 3073 handshake bytes",
+            self.received
+        );
+        let err = Error::rule(&rules::HANDSHAKE_INCOMPLETE, self.received, detail);
+        self.closed = Some(err.clone());
+        Err(err)
+    }
+
     /// Announces the Window Acknowledgement Size the peer must acknowledge by.
     pub fn announce_window(&mut self, size: u32) {
         self.announced_window = Some(size);

@@ -230,6 +230,11 @@ impl ServerSession {
         result
     }
 
+    /// The client closed the connection (end of stream). An error says what was cut short.
+    pub fn handle_close(&mut self) -> Result<(), Error> {
+        self.conn.close()
+    }
+
     /// RTMP needs no timers of its own: timeouts (handshake, idle peers) belong to the driver.
     pub fn poll_timeout(&self) -> Option<Instant> {
         None
