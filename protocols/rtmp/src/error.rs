@@ -16,25 +16,41 @@ pub struct Error {
 
 impl Error {
     pub fn rule(rule: &'static Rule, offset: u64, detail: impl Into<String>) -> Self {
-        Error { rule: Some(rule), offset, detail: detail.into() }
+        Error {
+            rule: Some(rule),
+            offset,
+            detail: detail.into(),
+        }
     }
 
     /// An error that is not the peer's fault (misuse of the API, a closed session).
     pub fn usage(detail: impl Into<String>) -> Self {
-        Error { rule: None, offset: 0, detail: detail.into() }
+        Error {
+            rule: None,
+            offset: 0,
+            detail: detail.into(),
+        }
     }
 }
 
 impl From<Violation> for Error {
     fn from(v: Violation) -> Self {
-        Error { rule: Some(v.rule), offset: v.offset, detail: v.detail }
+        Error {
+            rule: Some(v.rule),
+            offset: v.offset,
+            detail: v.detail,
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.rule {
-            Some(rule) => write!(f, "{} ({}) at byte {}: {}", rule.id, rule.spec, self.offset, self.detail),
+            Some(rule) => write!(
+                f,
+                "{} ({}) at byte {}: {}",
+                rule.id, rule.spec, self.offset, self.detail
+            ),
             None => f.write_str(&self.detail),
         }
     }

@@ -223,7 +223,7 @@ fn ffmpeg_server_stream() {
     // FFmpeg's listen-mode onStatus("NetStream.Play.Start") carries uninitialised bytes as the
     // stream name in its description: not UTF-8, so the AMF0 layer refuses the command.
     assert_eq!(d.errors.len(), 1);
-    assert_eq!(d.errors[0].rule.map(|r| r.id), Some("rtmp.command.amf"));
+    assert_eq!(d.errors[0].rule.map(|r| r.id), Some("amf0.string.utf8"));
     assert_eq!(d.errors[0].offset, 3448 + 83);
     assert!(
         d.errors[0].detail.contains("amf0.string.utf8"),

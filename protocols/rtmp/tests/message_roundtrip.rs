@@ -213,7 +213,7 @@ fn malformed_payload_table() {
         (
             "truncated AMF",
             raw(20, &[2, 0, 5, b'a']),
-            Some(rules::COMMAND_AMF.id),
+            Some("amf0.length.truncated"),
             vec![],
         ),
         (

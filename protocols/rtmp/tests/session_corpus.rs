@@ -218,7 +218,7 @@ fn ffmpeg_player_session_decodes_end_to_end() {
     // and it sends the media on message stream 0 instead of the stream the player plays on.
     let found = rule_ids(&server.violations);
     assert_eq!(found.len(), 2, "{:#?}", server.violations);
-    assert_eq!(found[0], ("rtmp.command.amf", 3531));
+    assert_eq!(found[0], ("amf0.string.utf8", 3543));
     assert_eq!(found[1].0, "rtmp.media.message-stream-id");
 }
 

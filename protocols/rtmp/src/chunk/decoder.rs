@@ -51,6 +51,10 @@ pub struct ChunkDecoder {
     direct: [u16; DIRECT_CSIDS],
     /// Stream offset of the first chunk of the message returned last.
     message_offset: u64,
+    /// Where the payload pieces of the message returned last lie in the stream:
+    /// (payload position, stream offset) per chunk, so that a problem found inside a payload is
+    /// placed on the right byte despite the chunk headers in between.
+    message_pieces: Vec<(u32, u64)>,
     /// A fatal error ends decoding; it is returned again on every later call.
     failed: Option<Error>,
 }
@@ -69,6 +73,9 @@ struct ChunkStream {
     /// The extended timestamp of the latest type 0/1/2 header, if it had one.
     extended: Option<u32>,
     partial: Option<Partial>,
+    /// The payload pieces of `partial` (see `ChunkDecoder::message_pieces`); its allocation is
+    /// reused from message to message.
+    pieces: Vec<(u32, u64)>,
 }
 
 /// A message whose chunks have partly arrived.
@@ -111,6 +118,7 @@ impl ChunkDecoder {
             streams: Vec::new(),
             direct: [0; DIRECT_CSIDS],
             message_offset: base_offset,
+            message_pieces: Vec::new(),
             failed: None,
         }
     }
@@ -154,6 +162,20 @@ impl ChunkDecoder {
     /// Stream offset of the first chunk of the message returned last (for errors about it).
     pub fn message_offset(&self) -> u64 {
         self.message_offset
+    }
+
+    /// Stream offset of byte `pos` of the payload of the message returned last.
+    pub fn payload_offset(&self, pos: usize) -> u64 {
+        let pos = u32::try_from(pos).unwrap_or(u32::MAX);
+        let piece = self
+            .message_pieces
+            .iter()
+            .rev()
+            .find(|(start, _)| *start <= pos);
+        match piece {
+            Some(&(start, offset)) => offset + u64::from(pos - start),
+            None => self.message_offset,
+        }
     }
 
     /// Bytes pushed but not yet parsed.
@@ -375,17 +397,27 @@ impl ChunkDecoder {
         let payload = self.buf.split_to(payload_len);
         self.offset += payload_len as u64;
 
+        let payload_at = chunk_offset + header.len as u64;
+
         let (payload, message_offset) = match (stream.partial.take(), continues) {
             (Some(mut partial), true) => {
+                stream.pieces.push((partial.data.len() as u32, payload_at));
                 partial.data.extend_from_slice(&payload);
                 if partial.data.len() < stream.length as usize {
                     stream.partial = Some(partial);
                     return Ok(Step::Chunk);
                 }
+                std::mem::swap(&mut self.message_pieces, &mut stream.pieces);
                 (partial.data.freeze(), partial.offset)
             }
-            _ if payload_len == stream.length as usize => (payload.freeze(), chunk_offset),
+            _ if payload_len == stream.length as usize => {
+                self.message_pieces.clear();
+                self.message_pieces.push((0, payload_at));
+                (payload.freeze(), chunk_offset)
+            }
             _ => {
+                stream.pieces.clear();
+                stream.pieces.push((0, payload_at));
                 let mut data = BytesMut::with_capacity(stream.length as usize);
                 data.extend_from_slice(&payload);
                 stream.partial = Some(Partial {
@@ -416,6 +448,7 @@ impl ChunkDecoder {
             stream_id: 0,
             extended: None,
             partial: None,
+            pieces: Vec::new(),
         });
         if let Some(index) = self.direct.get_mut(csid as usize) {
             // `max_chunk_streams` beyond u16 would only disable the shortcut, never mislead it.

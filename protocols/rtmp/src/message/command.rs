@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use weir_amf0::{Limits, Value};
-use weir_media::{Rule, Violation};
+use weir_media::Violation;
 
 use crate::Error;
 use crate::rules::{COMMAND_AMF, DATA_MESSAGE};
@@ -39,13 +39,13 @@ fn decode_values(
     amf3: bool,
     limits: &Limits,
     offset: u64,
-    rule: &'static Rule,
 ) -> Result<Vec<Value>, Error> {
     let skip = usize::from(amf3 && payload.first() == Some(&0));
     let body = payload.get(skip..).unwrap_or_default();
+    // The AMF rule itself is the most precise name for what broke (amf0.nesting.depth...).
     weir_amf0::decode_all(body, limits).map_err(|e| {
         Error::rule(
-            rule,
+            e.rule,
             offset + (skip + e.offset) as u64,
             format!("AMF value at payload byte {}: {e}", skip + e.offset),
         )
@@ -71,7 +71,7 @@ impl Command {
         offset: u64,
         violations: &mut Vec<Violation>,
     ) -> Result<Command, Error> {
-        let mut values = decode_values(payload, amf3, limits, offset, &COMMAND_AMF)?.into_iter();
+        let mut values = decode_values(payload, amf3, limits, offset)?.into_iter();
         let name = match values.next() {
             Some(Value::String(name) | Value::LongString(name)) => name,
             Some(other) => match other.as_str() {
@@ -133,7 +133,7 @@ impl Data {
         offset: u64,
         violations: &mut Vec<Violation>,
     ) -> Result<Data, Error> {
-        let values = decode_values(payload, amf3, limits, offset, &DATA_MESSAGE)?;
+        let values = decode_values(payload, amf3, limits, offset)?;
         if values.first().and_then(Value::as_str).is_none() {
             violations.push(Violation::new(
                 &DATA_MESSAGE,

@@ -6,7 +6,7 @@
 
 use crate::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
 use crate::handshake::{ClientHandshake, HandshakeInfo, ServerHandshake};
-use crate::message::{Message, UserControl, split_aggregate};
+use crate::message::{self, Message, UserControl, split_aggregate};
 use crate::session::{SessionConfig, csid};
 use crate::{Error, rules};
 use bytes::{Bytes, BytesMut};
@@ -201,32 +201,43 @@ impl Connection {
             let next = self.decoder.next_message(&mut violations);
             incoming.extend(violations.drain(..).map(Incoming::Violation));
             let Some(raw) = next? else { return Ok(()) };
-            let offset = self.decoder.message_offset();
-            if raw.type_id == 22 {
+            if raw.type_id == message::AGGREGATE {
                 for sub in split_aggregate(&raw) {
                     match sub {
-                        Ok(sub) => self.decode_message(&sub, offset, incoming),
+                        // Sub-message problems are placed at the aggregate's start.
+                        Ok(sub) => self.decode_message(&sub, true, incoming),
                         Err(err) => {
-                            incoming.push(Incoming::Violation(violation_from(err, offset)));
+                            let pos = Some(err.offset);
+                            let v = self.violation_from(err, pos);
+                            incoming.push(Incoming::Violation(v));
                             break;
                         }
                     }
                 }
             } else {
-                self.decode_message(&raw, offset, incoming);
+                self.decode_message(&raw, false, incoming);
             }
         }
     }
 
-    fn decode_message(&mut self, raw: &RawMessage, offset: u64, incoming: &mut Vec<Incoming>) {
+    /// Decodes a message the decoder returned, or (`sub`) a sub-message of an aggregate, whose
+    /// problems are placed at the aggregate's start.
+    fn decode_message(&mut self, raw: &RawMessage, sub: bool, incoming: &mut Vec<Incoming>) {
         let mut violations = Vec::new();
-        let decoded = Message::decode(raw, &self.config.amf_limits, offset, &mut violations);
-        incoming.extend(violations.into_iter().map(Incoming::Violation));
+        // Offsets come back as payload positions, then are placed in the stream.
+        let decoded = Message::decode(raw, &self.config.amf_limits, 0, &mut violations);
+        let place = |pos: u64| (!sub).then_some(pos);
+        for v in violations {
+            let at = self.place(place(v.offset));
+            incoming.push(Incoming::Violation(Violation { offset: at, ..v }));
+        }
         let message = match decoded {
             Ok(message) => message,
             Err(err) => {
                 // Be liberal: an unreadable message is reported and skipped, the session goes on.
-                incoming.push(Incoming::Violation(violation_from(err, offset)));
+                let at = place(err.offset);
+                let v = self.violation_from(err, at);
+                incoming.push(Incoming::Violation(v));
                 return;
             }
         };
@@ -243,12 +254,29 @@ impl Connection {
             }
             _ => {}
         }
+        let offset = self.decoder.message_offset();
         let header = Header {
             timestamp: raw.timestamp,
             stream_id: raw.stream_id,
             offset,
         };
         incoming.push(Incoming::Message { header, message });
+    }
+
+    /// The stream offset of payload position `pos` of the message decoded last, or of its
+    /// start when the position cannot be placed (aggregate sub-messages).
+    fn place(&self, pos: Option<u64>) -> u64 {
+        match pos {
+            Some(pos) => self
+                .decoder
+                .payload_offset(usize::try_from(pos).unwrap_or(usize::MAX)),
+            None => self.decoder.message_offset(),
+        }
+    }
+
+    fn violation_from(&self, err: Error, pos: Option<u64>) -> Violation {
+        let rule = err.rule.unwrap_or(&rules::COMMAND_AMF);
+        Violation::new(rule, self.place(pos), err.detail)
     }
 
     /// The peer closed its side. Closing before the handshake completes is an error.
@@ -293,10 +321,4 @@ impl Connection {
     pub fn take_transmit(&mut self) -> Option<Bytes> {
         (!self.tx.is_empty()).then(|| self.tx.split().freeze())
     }
-}
-
-fn violation_from(err: Error, offset: u64) -> Violation {
-    let rule = err.rule.unwrap_or(&rules::COMMAND_AMF);
-    let at = if err.offset == 0 { offset } else { err.offset };
-    Violation::new(rule, at, err.detail)
 }
