@@ -4,29 +4,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use weir_rtmp::handshake::{
-    ClientHandshake, DigestScheme, HANDSHAKE_LEN, HandshakeKind, RngCore, ServerHandshake,
+    ClientHandshake, DigestScheme, HANDSHAKE_LEN, HandshakeKind, ServerHandshake,
 };
 
-/// xorshift64*: a fixed seed keeps every run reproducible.
-struct FixedRng(u64);
+mod support;
 
-impl RngCore for FixedRng {
-    fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn fill_bytes(&mut self, dst: &mut [u8]) {
-        for chunk in dst.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-}
+use support::FixedRng;
 
 /// Feeds `input` in pieces of `piece` bytes to `step` (one input, then drain the outputs), as
 /// a session would.

@@ -1,0 +1,40 @@
+//! What several fuzz targets share.
+#![allow(dead_code)]
+
+use weir_rtmp::handshake::RngCore;
+
+/// xorshift64*: a fixed seed keeps every run reproducible.
+pub struct FixedRng(pub u64);
+
+impl RngCore for FixedRng {
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        for chunk in dst.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+}
+
+/// A simple handshake from the peer (C0C1C2 or S0S1S2: version 3, zero time and version,
+/// zero random bytes), so that fuzzed bytes reach the chunk stream and the session.
+pub fn simple_handshake() -> Vec<u8> {
+    let mut bytes = vec![3];
+    bytes.resize(1 + 2 * 1536, 0);
+    bytes
+}
+
+/// Splits the fuzz input: the first byte chooses the piece size (1..=256) and whether the
+/// session's handshake is done for it; the rest are the peer's bytes.
+pub fn plan(data: &[u8]) -> Option<(usize, bool, &[u8])> {
+    let (&first, rest) = data.split_first()?;
+    Some((usize::from(first & 0x7f) * 2 + 1, first & 0x80 == 0, rest))
+}
