@@ -23,21 +23,17 @@ rules! {
         "C0 and S0 carry RTMP version 3; a server that does not recognise the client's version (6 is RTMPE) closes the connection.";
     HANDSHAKE_S0_VERSION = "rtmp.handshake.s0-version", Must, "RTMP 1.0 §5.2.2",
         "A server answers with version 3 in S0.";
-    HANDSHAKE_ZERO = "rtmp.handshake.c1-zero", Should, "RTMP 1.0 §5.2.3",
-        "Bytes 4-7 of a simple-handshake C1/S1 are zero.";
     HANDSHAKE_ECHO = "rtmp.handshake.echo", Should, "RTMP 1.0 §5.2.4",
         "C2 echoes the random data of S1, and S2 echoes C1 (or, in the complex handshake, carries a valid digest).";
     HANDSHAKE_DIGEST = "rtmp.handshake.digest", Should, "FMS complex handshake",
         "A C1 or S1 that announces a complex handshake (non-zero version field) carries a valid HMAC-SHA256 digest in scheme 0 or 1.";
     HANDSHAKE_INCOMPLETE = "rtmp.handshake.incomplete", Must, "RTMP 1.0 §5.2.1",
         "A peer that opens a connection sends its whole handshake (C0, C1 and C2, 3073 bytes) before it closes.";
-    HANDSHAKE_ORDER = "rtmp.handshake.order", Must, "RTMP 1.0 §5.2.1",
-        "No chunk is sent before the handshake completes (a client waits for S2, a server for C2).";
 
     CHUNK_FMT3_WITHOUT_PREVIOUS = "rtmp.chunk.fmt3-without-previous-header", Must, "RTMP 1.0 §5.3.1.2.4",
         "A chunk of type 1, 2 or 3 follows an earlier chunk with a full header on the same chunk stream.";
-    CHUNK_CSID_RANGE = "rtmp.chunk.csid-range", Must, "RTMP 1.0 §5.3.1.1",
-        "Chunk stream id 2 is reserved for protocol control messages; ids 0 and 1 only ever appear as the 2- and 3-byte basic header markers.";
+    CHUNK_CSID_RANGE = "rtmp.chunk.csid-range", Should, "RTMP 1.0 §5.3.1.1",
+        "Chunk stream id 2 is reserved for low-level protocol control messages and commands: media and data travel on other chunk streams.";
     CHUNK_STREAM_LIMIT = "rtmp.chunk.stream-limit", Must, "RTMP 1.0 §5.3.1.1",
         "A peer uses no more concurrent chunk streams than the receiver's configured limit (implementations bound their per-stream state).";
     CHUNK_MESSAGE_LENGTH = "rtmp.chunk.message-length", Must, "RTMP 1.0 §5.3.1.2",
@@ -57,8 +53,6 @@ rules! {
         "A protocol control or user control message has the payload length its type defines.";
     CONTROL_ABORT_CSID = "rtmp.control.abort", Should, "RTMP 1.0 §5.4.2",
         "Abort names a chunk stream that has a partially received message.";
-    CONTROL_ACK_WINDOW = "rtmp.control.acknowledgement", Must, "RTMP 1.0 §5.4.3",
-        "A receiver acknowledges once it has received a window's worth of bytes after the last acknowledgement.";
     CONTROL_WINDOW_SIZE = "rtmp.control.window-ack-size", Must, "RTMP 1.0 §5.4.4",
         "Window Acknowledgement Size is not zero.";
     CONTROL_PEER_BANDWIDTH = "rtmp.control.set-peer-bandwidth", Must, "RTMP 1.0 §5.4.5",
@@ -67,8 +61,6 @@ rules! {
         "Message type ids are those the spec defines (1-6, 8, 9, 15-20, 22).";
     USER_CONTROL_EVENT = "rtmp.user-control.event", Should, "RTMP 1.0 §7.1.7",
         "User control events are those the spec defines (0-4, 6, 7) or the known extensions (31-32 buffer events).";
-    USER_CONTROL_PING = "rtmp.user-control.ping-response", Should, "RTMP 1.0 §7.1.7",
-        "A PingRequest is answered by a PingResponse carrying the same timestamp.";
     AGGREGATE_FORMAT = "rtmp.message.aggregate", Must, "RTMP 1.0 §7.1.6",
         "An aggregate message is a sequence of sub-messages, each an 11-byte header, a body of the length it announces and a 4-byte back pointer.";
 

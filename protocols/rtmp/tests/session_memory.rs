@@ -271,3 +271,35 @@ fn a_rejected_publish_reports_bad_name_to_the_client() {
             .any(|e| matches!(e, ClientEvent::Publishing { .. }))
     );
 }
+
+#[test]
+fn the_server_acknowledges_at_each_window_boundary() {
+    let mut link = Link::new(11, SessionConfig::default());
+    link.client.publish("acked", PublishKind::Live).unwrap();
+    link.pump();
+    // The client asks to be acknowledged every 5000 bytes, then sends 80 kB of media.
+    let window = weir_rtmp::message::Message::WindowAckSize(5000);
+    link.client.send_message(2, 0, 0, &window);
+    link.pump();
+    for (i, (video, ts, body)) in flv_media_tags(&corpus("flv/avatar.flv"))
+        .into_iter()
+        .take(150)
+        .enumerate()
+    {
+        link.client.send_media(ts, video, body).unwrap();
+        if i % 7 == 0 {
+            link.pump();
+        }
+    }
+    link.pump();
+    let (received, _, _) = link.server.counters();
+    let (_, sent, acknowledged) = link.client.counters();
+    assert_eq!(received, sent, "everything arrived");
+    assert!(received > 50_000, "{received}");
+    // Acknowledged on time: the bytes received since the last acknowledgement are less than a
+    // window (RTMP 1.0 §5.4.3).
+    assert!(
+        u64::from(acknowledged) <= received && received - u64::from(acknowledged) < 5000,
+        "acknowledged {acknowledged} of {received}"
+    );
+}

@@ -215,6 +215,15 @@ impl Connection {
                     }
                 }
             } else {
+                if raw.csid == csid::CONTROL && !matches!(raw.type_id, 1..=6 | 17 | 20) {
+                    let detail = format!("message type {} on chunk stream 2", raw.type_id);
+                    let at = self.decoder.message_offset();
+                    incoming.push(Incoming::Violation(Violation::new(
+                        &rules::CHUNK_CSID_RANGE,
+                        at,
+                        detail,
+                    )));
+                }
                 self.decode_message(&raw, false, incoming);
             }
         }
