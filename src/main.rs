@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "weir", version, about = "Conformance suite and reference server for live-streaming protocols")]
+#[command(
+    name = "weir",
+    version,
+    about = "Conformance suite and reference server for live-streaming protocols"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,9 +35,7 @@ enum Command {
         to: String,
     },
     /// Generate publish/play load against a server.
-    Load {
-        url: String,
-    },
+    Load { url: String },
     /// List the rules Weir checks: id, level, spec reference and text.
     Rules {
         /// Only rules whose id starts with this prefix (e.g. `rtmp.chunk`).

@@ -4,17 +4,25 @@ use weir_media::Rule;
 
 /// All rules, grouped by protocol, in each catalog's order.
 pub fn all() -> impl Iterator<Item = &'static Rule> {
-    [weir_amf0::rules::CATALOG, weir_rtmp::rules::CATALOG, weir_flv::rules::CATALOG, weir_media::rules::CATALOG]
-        .into_iter()
-        .flatten()
-        .copied()
+    [
+        weir_amf0::rules::CATALOG,
+        weir_rtmp::rules::CATALOG,
+        weir_flv::rules::CATALOG,
+        weir_media::rules::CATALOG,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
 }
 
 /// The rules whose id starts with `prefix`, one block per rule: id, level, spec, text.
 pub fn render(prefix: &str) -> String {
     let mut out = String::new();
     for rule in all().filter(|r| r.id.starts_with(prefix)) {
-        out.push_str(&format!("{}\t{}\t{}\n    {}\n", rule.id, rule.level, rule.spec, rule.text));
+        out.push_str(&format!(
+            "{}\t{}\t{}\n    {}\n",
+            rule.id, rule.level, rule.spec, rule.text
+        ));
     }
     out
 }
@@ -30,8 +38,16 @@ mod tests {
         for rule in all() {
             assert!(seen.insert(rule.id), "duplicate rule id {}", rule.id);
             let parts: Vec<_> = rule.id.split('.').collect();
-            assert!(parts.len() >= 3 && parts.iter().all(|p| !p.is_empty()), "bad id {}", rule.id);
-            assert!(!rule.spec.is_empty() && !rule.text.is_empty(), "{} lacks spec or text", rule.id);
+            assert!(
+                parts.len() >= 3 && parts.iter().all(|p| !p.is_empty()),
+                "bad id {}",
+                rule.id
+            );
+            assert!(
+                !rule.spec.is_empty() && !rule.text.is_empty(),
+                "{} lacks spec or text",
+                rule.id
+            );
         }
     }
 }

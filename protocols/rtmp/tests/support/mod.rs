@@ -22,21 +22,15 @@ pub fn rng(seed: u64) -> Box<StdRng> {
 
 /// Audio and video tag bodies of an FLV file, as (is_video, timestamp, body).
 pub fn flv_media_tags(file: &[u8]) -> Vec<(bool, u32, Bytes)> {
-    let file = Bytes::copy_from_slice(file);
-    let mut at = usize::from(file[8]) + 4; // header (data offset) + PreviousTagSize0
+    let mut reader = weir_flv::FlvReader::new();
+    reader.push(file);
     let mut tags = Vec::new();
-    while at + 11 <= file.len() {
-        let kind = file[at] & 0x1f;
-        let size = u32::from_be_bytes([0, file[at + 1], file[at + 2], file[at + 3]]) as usize;
-        let ts = u32::from_be_bytes([file[at + 7], file[at + 4], file[at + 5], file[at + 6]]);
-        let body = at + 11;
-        if body + size > file.len() {
-            break;
+    while let Some(tag) = reader.next_tag().expect("the FLV file reads") {
+        match tag.header.tag_type {
+            weir_flv::TagType::Audio => tags.push((false, tag.header.timestamp, tag.body)),
+            weir_flv::TagType::Video => tags.push((true, tag.header.timestamp, tag.body)),
+            _ => {}
         }
-        if kind == 8 || kind == 9 {
-            tags.push((kind == 9, ts, file.slice(body..body + size)));
-        }
-        at = body + size + 4;
     }
     tags
 }
