@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use weir_flv::{FlvReader, MediaPacket, TagType};
+use weir_flv::{FlvReader, TagType};
 use weir_media::Output;
 use weir_rtmp::handshake::{DigestScheme, HandshakeKind};
 use weir_rtmp::session::{
@@ -372,13 +372,15 @@ async fn ffmpeg_publishes_to_nginx_rtmp_and_our_client_plays_every_frame() {
         .events
         .iter()
         .filter_map(|e| match e {
-            ClientEvent::Data { timestamp, data: StreamData::Media(p), .. } => Some((p, *timestamp)),
+            ClientEvent::Data {
+                timestamp,
+                data: StreamData::Media(p),
+                ..
+            } => Some((p, *timestamp)),
             _ => None,
         })
         .map(|(packet, ts)| {
-            let video = matches!(packet, MediaPacket::Config(c) if c.track.kind == weir_media::MediaKind::Video)
-                || matches!(packet, MediaPacket::Frame(f) if f.track.kind == weir_media::MediaKind::Video)
-                || matches!(packet, MediaPacket::EndOfSequence(t) if t.kind == weir_media::MediaKind::Video);
+            let video = packet.track().kind == weir_media::MediaKind::Video;
             (video, ts, weir_flv::write_packet(packet).unwrap())
         })
         .collect();

@@ -29,7 +29,21 @@ pub enum MediaPacket {
     Config(TrackConfig),
     Frame(Frame),
     /// The end of a track's sequence (AVC end of sequence / SequenceEnd).
-    EndOfSequence(Track),
+    EndOfSequence {
+        track: Track,
+        codec: Codec,
+    },
+}
+
+impl MediaPacket {
+    /// The track the packet belongs to.
+    pub fn track(&self) -> Track {
+        match self {
+            MediaPacket::Config(c) => c.track,
+            MediaPacket::Frame(f) => f.track,
+            MediaPacket::EndOfSequence { track, .. } => *track,
+        }
+    }
 }
 
 /// The codecs Enhanced RTMP names by FourCC.
@@ -156,7 +170,9 @@ pub fn read_audio_checked(
                 match ex.packet_type {
                     AudioPacketType::SequenceStart => out(config(track, codec, t.data)),
                     AudioPacketType::CodedFrames => out(frame(track, codec, dts, 0, true, t.data)),
-                    AudioPacketType::SequenceEnd => out(MediaPacket::EndOfSequence(track)),
+                    AudioPacketType::SequenceEnd => {
+                        out(MediaPacket::EndOfSequence { track, codec })
+                    }
                     AudioPacketType::MultichannelConfig => {}
                 }
             }
@@ -201,7 +217,10 @@ pub fn read_video_checked(
                 Some(AvcHeader {
                     packet_type: AvcPacketType::EndOfSequence,
                     ..
-                }) => MediaPacket::EndOfSequence(Track::VIDEO),
+                }) => MediaPacket::EndOfSequence {
+                    track: Track::VIDEO,
+                    codec,
+                },
                 Some(AvcHeader {
                     composition_time, ..
                 }) => frame(
@@ -236,7 +255,9 @@ pub fn read_video_checked(
                         frame_type.is_keyframe(),
                         t.data,
                     )),
-                    VideoPacketType::SequenceEnd => out(MediaPacket::EndOfSequence(track)),
+                    VideoPacketType::SequenceEnd => {
+                        out(MediaPacket::EndOfSequence { track, codec })
+                    }
                     VideoPacketType::Metadata | VideoPacketType::Mpeg2TsSequenceStart => {}
                 }
             }
@@ -247,19 +268,11 @@ pub fn read_video_checked(
 
 /// Packet -> tag body: the legacy header for codecs FLV 10.1 defines on track 0, the
 /// enhanced FourCC header otherwise (see the module documentation).
-///
-/// `EndOfSequence` does not name its codec: for video track 0 it is written as the legacy AVC
-/// end of sequence; use [`write_end_of_sequence`] for other codecs and tracks.
 pub fn write_packet(packet: &MediaPacket) -> Result<Bytes, Error> {
     match packet {
         MediaPacket::Config(c) => write_config(c),
         MediaPacket::Frame(f) => write_frame(f),
-        MediaPacket::EndOfSequence(track) if *track == Track::VIDEO => {
-            write_end_of_sequence(*track, Codec::H264)
-        }
-        MediaPacket::EndOfSequence(track) => Err(Error::usage(format!(
-            "end of sequence on {track:?} needs its codec: use write_end_of_sequence"
-        ))),
+        MediaPacket::EndOfSequence { track, codec } => write_end_of_sequence(*track, *codec),
     }
 }
 
@@ -589,7 +602,10 @@ mod tests {
         );
         assert_eq!(
             round_trip(MediaKind::Video, &[0x17, 0x02, 0, 0, 0]),
-            [MediaPacket::EndOfSequence(Track::VIDEO)]
+            [MediaPacket::EndOfSequence {
+                track: Track::VIDEO,
+                codec: Codec::H264
+            }]
         );
     }
 
@@ -651,15 +667,16 @@ mod tests {
         let end = [0x92, b'O', b'p', b'u', b's'];
         assert_eq!(
             read(MediaKind::Audio, 0, &end),
-            [MediaPacket::EndOfSequence(Track::AUDIO)]
+            [MediaPacket::EndOfSequence {
+                track: Track::AUDIO,
+                codec: Codec::Opus
+            }]
         );
-        assert_eq!(
-            write_end_of_sequence(Track::AUDIO, Codec::Opus)
-                .unwrap()
-                .as_ref(),
-            end
-        );
-        assert!(write_packet(&MediaPacket::EndOfSequence(Track::AUDIO)).is_err());
+        let packet = MediaPacket::EndOfSequence {
+            track: Track::AUDIO,
+            codec: Codec::Opus,
+        };
+        assert_eq!(write_packet(&packet).unwrap().as_ref(), end);
     }
 
     #[test]

@@ -92,11 +92,7 @@ fn read(name: &str, chunk: usize) -> Summary {
                 *s.not_canonical.entry(head).or_default() += 1;
             }
             for p in packets {
-                let track = match &p {
-                    MediaPacket::Config(c) => c.track,
-                    MediaPacket::Frame(f) => f.track,
-                    MediaPacket::EndOfSequence(t) => *t,
-                };
+                let track = p.track();
                 let stats = s.tracks.entry((track.kind, track.index)).or_default();
                 match p {
                     MediaPacket::Config(c) => {
@@ -116,7 +112,7 @@ fn read(name: &str, chunk: usize) -> Summary {
                         stats.first_dts.get_or_insert(f.dts);
                         stats.last_dts = Some(f.dts);
                     }
-                    MediaPacket::EndOfSequence(_) => stats.ends += 1,
+                    MediaPacket::EndOfSequence { .. } => stats.ends += 1,
                 }
             }
         }

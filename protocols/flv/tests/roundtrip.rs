@@ -279,6 +279,11 @@ fn media_packet() -> impl Strategy<Value = MediaPacket> {
                 codec,
                 H264 | H265 | Av1 | Vp8 | Vp9 | Aac | Opus | Flac | Ac3 | Eac3
             );
+            // Every codec with a sequence start also has a sequence end.
+            let has_end = has_config && codec != Aac;
+            if as_config && has_end && dts % 4 == 0 {
+                return MediaPacket::EndOfSequence { track, codec };
+            }
             if as_config && has_config {
                 return MediaPacket::Config(TrackConfig { track, codec, data });
             }
@@ -376,7 +381,7 @@ proptest! {
         let (kind, ts) = match &packet {
             MediaPacket::Frame(f) => (f.track.kind, f.dts.as_millis() as u32),
             MediaPacket::Config(c) => (c.track.kind, 0),
-            MediaPacket::EndOfSequence(t) => (t.kind, 0),
+            MediaPacket::EndOfSequence { track, .. } => (track.kind, 0),
         };
         let packets = read_packets(kind, ts, body.clone());
         prop_assert_eq!(&packets, &vec![packet]);

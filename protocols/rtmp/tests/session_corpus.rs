@@ -129,7 +129,9 @@ fn describe_data(data: &StreamData) -> String {
                 f.data.len()
             )
         }
-        StreamData::Media(MediaPacket::EndOfSequence(t)) => format!("end of sequence {t:?}"),
+        StreamData::Media(MediaPacket::EndOfSequence { track, codec }) => {
+            format!("end of sequence {codec} {track:?}")
+        }
         StreamData::Metadata(_) => "metadata".into(),
         StreamData::Data { handler, .. } => format!("data {handler}"),
         StreamData::Unreadable { type_id, body } => {

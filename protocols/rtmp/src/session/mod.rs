@@ -155,10 +155,5 @@ impl TimestampCheck {
 
 /// Whether a packet travels in a video message (type 9) rather than an audio one (type 8).
 pub(crate) fn is_video(packet: &MediaPacket) -> bool {
-    let track = match packet {
-        MediaPacket::Config(config) => config.track,
-        MediaPacket::Frame(frame) => frame.track,
-        MediaPacket::EndOfSequence(track) => *track,
-    };
-    track.kind == weir_media::MediaKind::Video
+    packet.track().kind == weir_media::MediaKind::Video
 }
