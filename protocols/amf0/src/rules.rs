@@ -4,20 +4,7 @@
 //! Adobe's "Action Message Format -- AMF 3" (2013 edition). Limits that are not in the specs
 //! (depth, items per container) are the receiver's own bounds against hostile input.
 
-use weir_media::{Level, Rule};
-
-macro_rules! rules {
-    ($($name:ident = $id:literal, $level:ident, $spec:literal, $text:literal;)*) => {
-        $(
-            #[doc = $text]
-            pub static $name: Rule = Rule { id: $id, level: Level::$level, spec: $spec, text: $text };
-        )*
-        /// Every rule this crate checks, in a stable order.
-        pub static CATALOG: &[&Rule] = &[$(&$name),*];
-    };
-}
-
-rules! {
+weir_media::rules! {
     MARKER_UNKNOWN = "amf0.marker.unknown", Must, "AMF0 §2.1",
         "Every AMF0 value starts with one of the type markers 0x00-0x11.";
     MARKER_RESERVED = "amf0.marker.reserved", Must, "AMF0 §2.6, §2.15",

@@ -5,20 +5,7 @@
 //! ExAudioTagHeader/ExVideoTagHeader extend FLV audio and video tags with FourCC codecs,
 //! multitrack and ModEx.
 
-use weir_media::{Level, Rule};
-
-macro_rules! rules {
-    ($($name:ident = $id:literal, $level:ident, $spec:literal, $text:literal;)*) => {
-        $(
-            #[doc = $text]
-            pub static $name: Rule = Rule { id: $id, level: Level::$level, spec: $spec, text: $text };
-        )*
-        /// Every rule this crate checks, in a stable order.
-        pub static CATALOG: &[&Rule] = &[$(&$name),*];
-    };
-}
-
-rules! {
+weir_media::rules! {
     HEADER_SIGNATURE = "flv.header.signature", Must, "FLV 10.1 §E.2",
         "An FLV file starts with the signature bytes 'F', 'L', 'V' followed by version 1.";
     HEADER_VERSION = "flv.header.version", Must, "FLV 10.1 §E.2",

@@ -34,4 +34,4 @@ pub use frame::{Codec, Frame, MediaKind, Timestamp, Track, TrackConfig};
 pub use hevc::{HevcDecoderConfig, HevcSps};
 pub use machine::Output;
 pub use opus::OpusHead;
-pub use rule::{Level, Rule, Violation};
+pub use rule::{Error, Level, Rule, Violation};

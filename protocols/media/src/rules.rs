@@ -5,20 +5,7 @@
 //! ISO/IEC 14496-15 is the NAL-unit file format (decoder configuration records), ISO/IEC
 //! 14496-3 the MPEG-4 audio standard, ISO/IEC 13818-7 MPEG-2 AAC (ADTS).
 
-use crate::{Level, Rule};
-
-macro_rules! rules {
-    ($($name:ident = $id:literal, $level:ident, $spec:literal, $text:literal;)*) => {
-        $(
-            #[doc = $text]
-            pub static $name: Rule = Rule { id: $id, level: Level::$level, spec: $spec, text: $text };
-        )*
-        /// Every rule this crate checks, in a stable order.
-        pub static CATALOG: &[&Rule] = &[$(&$name),*];
-    };
-}
-
-rules! {
+crate::rules! {
     AVC_CONFIG_VERSION = "media.avc.config-version", Must, "ISO/IEC 14496-15 §5.3.3.1",
         "An AVCDecoderConfigurationRecord has configurationVersion 1.";
     AVC_CONFIG_SYNTAX = "media.avc.config-syntax", Must, "ISO/IEC 14496-15 §5.3.3.1",

@@ -5,20 +5,7 @@
 //! behaviour that is not in the spec but that Flash Media Server established and every client
 //! expects.
 
-use weir_media::{Level, Rule};
-
-macro_rules! rules {
-    ($($name:ident = $id:literal, $level:ident, $spec:literal, $text:literal;)*) => {
-        $(
-            #[doc = $text]
-            pub static $name: Rule = Rule { id: $id, level: Level::$level, spec: $spec, text: $text };
-        )*
-        /// Every rule this crate checks, in a stable order.
-        pub static CATALOG: &[&Rule] = &[$(&$name),*];
-    };
-}
-
-rules! {
+weir_media::rules! {
     HANDSHAKE_VERSION = "rtmp.handshake.version", Must, "RTMP 1.0 §5.2.2",
         "C0 and S0 carry RTMP version 3; a server that does not recognise the client's version (6 is RTMPE) closes the connection.";
     HANDSHAKE_S0_VERSION = "rtmp.handshake.s0-version", Must, "RTMP 1.0 §5.2.2",
