@@ -2,17 +2,20 @@
 
 use weir_media::Rule;
 
+/// Each protocol crate's catalog, with the id prefixes its rules use.
+const CATALOGS: [(&[&Rule], &[&str]); 4] = [
+    (weir_amf0::rules::CATALOG, &["amf0.", "amf3."]),
+    (weir_rtmp::rules::CATALOG, &["rtmp."]),
+    (weir_flv::rules::CATALOG, &["flv."]),
+    (weir_media::rules::CATALOG, &["media."]),
+];
+
 /// All rules, grouped by protocol, in each catalog's order.
 pub fn all() -> impl Iterator<Item = &'static Rule> {
-    [
-        weir_amf0::rules::CATALOG,
-        weir_rtmp::rules::CATALOG,
-        weir_flv::rules::CATALOG,
-        weir_media::rules::CATALOG,
-    ]
-    .into_iter()
-    .flatten()
-    .copied()
+    CATALOGS
+        .into_iter()
+        .flat_map(|(catalog, _)| catalog)
+        .copied()
 }
 
 /// The rules whose id starts with `prefix`, one block per rule: id, level, spec, text.
@@ -31,6 +34,19 @@ pub fn render(prefix: &str) -> String {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn each_catalog_uses_its_own_prefixes() {
+        for (catalog, prefixes) in CATALOGS {
+            for rule in catalog {
+                assert!(
+                    prefixes.iter().any(|p| rule.id.starts_with(p)),
+                    "{} is not in {prefixes:?}",
+                    rule.id
+                );
+            }
+        }
+    }
 
     #[test]
     fn rule_ids_are_unique_and_well_formed() {

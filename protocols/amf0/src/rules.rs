@@ -43,25 +43,3 @@ weir_media::rules! {
     AMF3_CONTAINER_ITEMS = "amf3.container.items", Must, "AMF3 §3.11-3.12 (receiver limit)",
         "An AMF3 array or object holds (and announces) no more items than the receiver's per-container limit.";
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn catalog_ids_are_unique_and_well_formed() {
-        let mut ids: Vec<_> = CATALOG.iter().map(|r| r.id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), CATALOG.len(), "duplicate rule id");
-        for rule in CATALOG {
-            assert!(
-                rule.id.starts_with("amf0.") || rule.id.starts_with("amf3."),
-                "{}",
-                rule.id
-            );
-            assert_eq!(rule.id.split('.').count(), 3, "{}", rule.id);
-            assert!(rule.spec.starts_with("AMF"), "{}", rule.id);
-        }
-    }
-}

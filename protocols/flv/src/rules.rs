@@ -71,18 +71,3 @@ weir_media::rules! {
     SCRIPT_NAME = "flv.script.name", Must, "FLV 10.1 §E.4.4.1",
         "A script data tag is an AMF0 string (the method or object name, e.g. onMetaData) followed by AMF0 values (whose own rules are in the amf0 catalog).";
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ids_are_unique_and_prefixed() {
-        let mut ids: Vec<_> = super::CATALOG.iter().map(|r| r.id).collect();
-        assert!(
-            ids.iter()
-                .all(|id| id.starts_with("flv.") && id.split('.').count() == 3)
-        );
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), super::CATALOG.len());
-    }
-}

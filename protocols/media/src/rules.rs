@@ -64,28 +64,3 @@ crate::rules! {
     NAL_LENGTH_OVERFLOW = "media.nal.length-overflow", Must, "ISO/IEC 14496-15 §5.3.2",
         "A NAL unit length field does not announce more bytes than the sample holds.";
 }
-
-#[cfg(test)]
-mod tests {
-    use super::CATALOG;
-    use std::collections::HashSet;
-
-    #[test]
-    fn ids_are_unique_and_well_formed() {
-        let mut seen = HashSet::new();
-        for rule in CATALOG {
-            assert!(seen.insert(rule.id), "duplicate rule id {}", rule.id);
-            let parts: Vec<&str> = rule.id.split('.').collect();
-            assert_eq!(parts.len(), 3, "{}", rule.id);
-            assert_eq!(parts[0], "media", "{}", rule.id);
-            assert!(
-                rule.id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
-            );
-            assert!(rule.spec.contains('§'), "{} cites no section", rule.id);
-            assert!(rule.text.ends_with('.'), "{}", rule.id);
-        }
-        assert_eq!(CATALOG.len(), 26);
-    }
-}
