@@ -333,3 +333,39 @@ fn aggregate_sub_messages_are_rebased() {
         (Some(rules::AGGREGATE_FORMAT.id), 18)
     );
 }
+
+/// A command `name`, 0, null, then a string of `text` bytes as they are (maybe not UTF-8).
+fn command_with_text(text: &[u8]) -> RawMessage {
+    let mut payload = vec![2, 0, 4];
+    payload.extend_from_slice(b"test");
+    payload.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 2]);
+    payload.extend_from_slice(&(text.len() as u16).to_be_bytes());
+    payload.extend_from_slice(text);
+    RawMessage {
+        csid: 3,
+        ..raw(20, &payload)
+    }
+}
+
+#[test]
+fn strings_that_are_not_utf8_are_reported_and_read_as_question_marks() {
+    let (result, violations) = decode(&command_with_text(b"ab\xff\xfecd"));
+    let Ok(Message::Command(command)) = result else {
+        panic!("{result:?}")
+    };
+    assert_eq!(command.args[0].as_str(), Some("ab??cd"));
+    let found: Vec<_> = violations.iter().map(|v| (v.rule.id, v.offset)).collect();
+    // Payload bytes 24 and 25, after the message's offset of 100.
+    assert_eq!(
+        found,
+        [("amf0.string.utf8", 124), ("amf0.string.utf8", 125)]
+    );
+
+    // Past 64 repairs the message is given up, with the rule and the offset of the 65th byte.
+    let (result, violations) = decode(&command_with_text(&[0xff; 100]));
+    let err = result.unwrap_err();
+    assert_eq!(
+        (err.rule.map(|r| r.id), err.offset, violations.len()),
+        (Some("amf0.string.utf8"), 100 + 20 + 64, 64)
+    );
+}

@@ -33,23 +33,52 @@ pub struct Data {
     pub amf3: bool,
 }
 
+/// How many bytes of invalid UTF-8 one message may have repaired before it is given up.
+const MAX_UTF8_REPAIRS: usize = 64;
+
 /// The AMF values of a command or data payload, with errors placed in the whole stream.
+///
+/// Strings that are not UTF-8 break AMF0 §1.3, yet real peers send them (FFmpeg's `-listen`
+/// server puts uninitialised bytes in an onStatus description), and dropping a whole command
+/// for one bad description would end the session. So each invalid byte is reported once, as
+/// a violation of the AMF rule, and replaced by `?` (one byte for one, so that every length
+/// prefix stays right) before decoding again.
 fn decode_values(
     payload: &[u8],
     amf3: bool,
     limits: &Limits,
     offset: u64,
+    violations: &mut Vec<Violation>,
 ) -> Result<Vec<Value>, Error> {
     let skip = usize::from(amf3 && payload.first() == Some(&0));
     let body = payload.get(skip..).unwrap_or_default();
-    // The AMF rule itself is the most precise name for what broke (amf0.nesting.depth...).
-    weir_amf0::decode_all(body, limits).map_err(|e| {
-        Error::rule(
-            e.rule,
-            offset + (skip + e.offset) as u64,
-            format!("AMF value at payload byte {}: {e}", skip + e.offset),
-        )
-    })
+    let place = |e: &weir_amf0::Error| offset + (skip + e.offset) as u64;
+    let mut repaired: Option<Vec<u8>> = None;
+    let mut repairs = 0;
+    loop {
+        let input = repaired.as_deref().unwrap_or(body);
+        let error = match weir_amf0::decode_all(input, limits) {
+            Ok(values) => return Ok(values),
+            Err(error) => error,
+        };
+        let utf8 = error.rule.id.ends_with(".string.utf8");
+        if !utf8 || repairs == MAX_UTF8_REPAIRS {
+            // The AMF rule itself is the most precise name for what broke (amf0.nesting.depth...).
+            let detail = format!("AMF value at payload byte {}: {error}", skip + error.offset);
+            return Err(Error::rule(error.rule, place(&error), detail));
+        }
+        let bytes = repaired.get_or_insert_with(|| body.to_vec());
+        let Some(bad) = bytes.get_mut(error.offset) else {
+            return Err(Error::rule(error.rule, place(&error), error.detail));
+        };
+        violations.push(Violation::new(
+            error.rule,
+            place(&error),
+            format!("{error}; read as '?'"),
+        ));
+        *bad = b'?';
+        repairs += 1;
+    }
 }
 
 fn encode_values<'a>(amf3: bool, values: impl IntoIterator<Item = &'a Value>) -> Bytes {
@@ -71,7 +100,7 @@ impl Command {
         offset: u64,
         violations: &mut Vec<Violation>,
     ) -> Result<Command, Error> {
-        let mut values = decode_values(payload, amf3, limits, offset)?.into_iter();
+        let mut values = decode_values(payload, amf3, limits, offset, violations)?.into_iter();
         let name = match values.next() {
             Some(Value::String(name) | Value::LongString(name)) => name,
             Some(other) => match other.as_str() {
@@ -133,7 +162,7 @@ impl Data {
         offset: u64,
         violations: &mut Vec<Violation>,
     ) -> Result<Data, Error> {
-        let values = decode_values(payload, amf3, limits, offset)?;
+        let values = decode_values(payload, amf3, limits, offset, violations)?;
         if values.first().and_then(Value::as_str).is_none() {
             violations.push(Violation::new(
                 &DATA_MESSAGE,
