@@ -355,10 +355,11 @@ fn strings_that_are_not_utf8_are_reported_and_read_as_question_marks() {
     };
     assert_eq!(command.args[0].as_str(), Some("ab??cd"));
     let found: Vec<_> = violations.iter().map(|v| (v.rule.id, v.offset)).collect();
-    // Payload bytes 24 and 25, after the message's offset of 100.
+    // The text starts at payload byte 20 (name 7, number 9, null 1, marker and length 3), so
+    // the bad bytes are payload bytes 22 and 23, after the message's offset of 100.
     assert_eq!(
         found,
-        [("amf0.string.utf8", 124), ("amf0.string.utf8", 125)]
+        [("amf0.string.utf8", 122), ("amf0.string.utf8", 123)]
     );
 
     // Past 64 repairs the message is given up, with the rule and the offset of the 65th byte.
