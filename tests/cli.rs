@@ -1,0 +1,55 @@
+//! The command line: `rules` lists the catalogs; subcommands whose issue has not landed say so
+//! and exit with status 2.
+
+use std::process::Command;
+
+fn weir(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .output()
+        .expect("weir runs");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
+}
+
+#[test]
+fn rules_lists_every_catalog_and_filters_by_prefix() {
+    let (code, all, _) = weir(&["rules"]);
+    assert_eq!(code, 0);
+    for prefix in ["amf0.", "amf3.", "rtmp.", "flv.", "media."] {
+        assert!(
+            all.lines().any(|l| l.starts_with(prefix)),
+            "no {prefix} rules"
+        );
+    }
+    let (code, chunk, _) = weir(&["rules", "rtmp.chunk"]);
+    assert_eq!(code, 0);
+    let ids: Vec<&str> = chunk.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert!(ids.iter().all(|l| l.starts_with("rtmp.chunk.")), "{chunk}");
+    let line = ids
+        .iter()
+        .find(|l| l.starts_with("rtmp.chunk.fmt3-without-previous-header"));
+    assert_eq!(
+        line.copied(),
+        Some("rtmp.chunk.fmt3-without-previous-header\tMUST\tRTMP 1.0 §5.3.1.2.4")
+    );
+}
+
+#[test]
+fn subcommands_that_have_not_landed_exit_2_and_say_so() {
+    for args in [
+        &["serve"][..],
+        &["check", "x.pcap"],
+        &["probe", "rtmp://127.0.0.1/a/b"],
+        &["replay", "x.pcap", "--to", "rtmp://h/a/b"],
+        &["load", "rtmp://h/a/b"],
+    ] {
+        let (code, _, stderr) = weir(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(stderr.contains("not available yet"), "{args:?}: {stderr}");
+    }
+}
