@@ -266,7 +266,7 @@ impl ClientSession {
     /// Sends a decoder configuration, frame or end of sequence as an FLV tag body with the
     /// message timestamp `timestamp`.
     pub fn send_packet(&mut self, timestamp: u32, packet: &MediaPacket) -> Result<(), Error> {
-        let body = flv_media::write_packet(packet).map_err(|e| Error::usage(e.to_string()))?;
+        let body = flv_media::write_packet(packet)?;
         self.send_media(timestamp, super::is_video(packet), body)
     }
 
@@ -551,26 +551,22 @@ impl ClientSession {
             self.outputs.push_back(Output::Violation(v));
         }
         let (stream_id, timestamp) = (header.stream_id, header.timestamp);
-        let mut packets = Vec::new();
-        let read = if type_id == 8 {
-            flv_media::read_audio(timestamp, body.clone(), &mut |p| packets.push(p))
-        } else {
-            flv_media::read_video(timestamp, body.clone(), &mut |p| packets.push(p))
-        };
-        for packet in packets {
-            self.emit(ClientEvent::Data {
+        let outputs = &mut self.outputs;
+        let read = super::read_media(type_id, timestamp, body.clone(), &mut |data| {
+            outputs.push_back(Output::Event(ClientEvent::Data {
                 stream_id,
                 timestamp,
-                data: StreamData::Media(packet),
-            });
-        }
+                data,
+            }));
+        });
         if let Err(err) = read {
             let v = Violation::new(&rules::MEDIA_TAG, header.offset, err.to_string());
             self.outputs.push_back(Output::Violation(v));
+            let data = StreamData::Unreadable { type_id, body };
             self.emit(ClientEvent::Data {
                 stream_id,
                 timestamp,
-                data: StreamData::Unreadable { type_id, body },
+                data,
             });
         }
     }

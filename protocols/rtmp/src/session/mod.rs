@@ -157,3 +157,20 @@ impl TimestampCheck {
 pub(crate) fn is_video(packet: &MediaPacket) -> bool {
     packet.track().kind == weir_media::MediaKind::Video
 }
+
+/// Reads an audio (type 8) or video (type 9) message body, handing each packet to `out` as it
+/// is read (no buffer per message). An error means the body is unreadable: the caller reports
+/// it and passes the body on as [`StreamData::Unreadable`].
+pub(crate) fn read_media(
+    type_id: u8,
+    timestamp: u32,
+    body: bytes::Bytes,
+    out: &mut impl FnMut(StreamData),
+) -> Result<(), weir_flv::Error> {
+    let mut packet = |p| out(StreamData::Media(p));
+    if type_id == crate::message::AUDIO {
+        weir_flv::media::read_audio(timestamp, body, &mut packet)
+    } else {
+        weir_flv::media::read_video(timestamp, body, &mut packet)
+    }
+}

@@ -665,21 +665,15 @@ impl ServerSession {
         if let Some(v) = self.timestamps.check(header, type_id) {
             self.outputs.push_back(Output::Violation(v));
         }
-        let mut packets = Vec::new();
-        let read = if type_id == 8 {
-            flv_media::read_audio(header.timestamp, body.clone(), &mut |p| packets.push(p))
-        } else {
-            flv_media::read_video(header.timestamp, body.clone(), &mut |p| packets.push(p))
-        };
         let timestamp = header.timestamp;
-        for packet in packets {
-            let data = StreamData::Media(packet);
-            self.emit(ServerEvent::Data {
+        let outputs = &mut self.outputs;
+        let read = super::read_media(type_id, timestamp, body.clone(), &mut |data| {
+            outputs.push_back(Output::Event(ServerEvent::Data {
                 stream_id,
                 timestamp,
                 data,
-            });
-        }
+            }));
+        });
         if let Err(err) = read {
             self.violation(&rules::MEDIA_TAG, header.offset, err.to_string());
             let data = StreamData::Unreadable { type_id, body };
@@ -953,7 +947,7 @@ impl ServerSession {
         timestamp: u32,
         packet: &MediaPacket,
     ) -> Result<bool, Error> {
-        let body = flv_media::write_packet(packet).map_err(|e| Error::usage(e.to_string()))?;
+        let body = flv_media::write_packet(packet)?;
         Ok(self.send_media(stream_id, timestamp, super::is_video(packet), body))
     }
 
