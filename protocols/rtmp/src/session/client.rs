@@ -6,7 +6,7 @@
 use crate::Error;
 use crate::chunk::RawMessage;
 use crate::handshake::{ClientHandshake, ClientKind, DigestScheme, HandshakeInfo};
-use crate::message::{Command, Data, Message, UserControl};
+use crate::message::{self, Command, Data, Message, UserControl};
 use crate::rules;
 use crate::session::connection::{Connection, Header, Incoming};
 use crate::session::status::Status;
@@ -248,18 +248,7 @@ impl ClientSession {
     /// Sends an audio or video tag body on the publishing stream.
     pub fn send_media(&mut self, timestamp: u32, video: bool, body: Bytes) -> Result<(), Error> {
         let stream_id = self.publishing_stream()?;
-        let (csid, type_id) = if video {
-            (csid::VIDEO, 9)
-        } else {
-            (csid::AUDIO, 8)
-        };
-        self.conn.send_raw(&RawMessage {
-            csid,
-            timestamp,
-            type_id,
-            stream_id,
-            payload: body,
-        });
+        self.conn.send_media(stream_id, timestamp, video, body);
         Ok(())
     }
 
@@ -278,11 +267,7 @@ impl ClientSession {
             Value::string("onMetaData"),
             metadata,
         ];
-        let message = Message::Data(Data {
-            values,
-            amf3: false,
-        });
-        self.conn.send(csid::STREAM, 0, stream_id, &message);
+        self.conn.send_data(stream_id, 0, values);
         Ok(())
     }
 
@@ -361,15 +346,7 @@ impl ClientSession {
             ("objectEncoding", Value::Number(0.0)),
         ]);
         let txn = self.take_transaction(Transaction::Connect);
-        let command = Command {
-            name: "connect".into(),
-            transaction_id: txn,
-            object,
-            args: vec![],
-            amf3: false,
-        };
-        self.conn
-            .send(csid::CONNECTION, 0, 0, &Message::Command(command));
+        self.conn.send_command(0, "connect", txn, object, vec![]);
     }
 
     fn begin_intent(&mut self) {
@@ -400,20 +377,8 @@ impl ClientSession {
         args: Vec<Value>,
     ) -> f64 {
         let transaction_id = self.take_transaction(kind);
-        let command = Command {
-            name: name.into(),
-            transaction_id,
-            object: Value::Null,
-            args,
-            amf3: false,
-        };
-        let csid = if stream_id == 0 {
-            csid::CONNECTION
-        } else {
-            csid::STREAM
-        };
         self.conn
-            .send(csid, 0, stream_id, &Message::Command(command));
+            .send_command(stream_id, name, transaction_id, Value::Null, args);
         transaction_id
     }
 
@@ -422,8 +387,8 @@ impl ClientSession {
             Message::Command(command) => self.command(header, command),
             Message::UserControl(event) => self.emit(ClientEvent::UserControl(event)),
             Message::Audio(body) | Message::Video(body) if body.is_empty() => {}
-            Message::Audio(body) => self.media(header, 8, body),
-            Message::Video(body) => self.media(header, 9, body),
+            Message::Audio(body) => self.media(header, message::AUDIO, body),
+            Message::Video(body) => self.media(header, message::VIDEO, body),
             Message::Data(data) => self.data(header, data),
             _ => {}
         }
@@ -516,15 +481,9 @@ impl ClientSession {
             ),
             None => return,
         };
-        let command = Command {
-            name: name.into(),
-            transaction_id: 0.0,
-            object: Value::Null,
-            args,
-            amf3: false,
-        };
+        // publish and play expect no _result: transaction id 0 (RTMP 1.0 §7.2.2).
         self.conn
-            .send(csid::STREAM, 0, stream_id, &Message::Command(command));
+            .send_command(stream_id, name, 0.0, Value::Null, args);
         if name == "play" {
             let millis = self.options.buffer_ms;
             let event = UserControl::SetBufferLength { stream_id, millis };
@@ -546,29 +505,24 @@ impl ClientSession {
     }
 
     fn media(&mut self, header: Header, type_id: u8, body: Bytes) {
-        self.check_stream(header, if type_id == 8 { "audio" } else { "video" });
-        if let Some(v) = self.timestamps.check(header, type_id) {
-            self.outputs.push_back(Output::Violation(v));
-        }
+        let what = if type_id == message::AUDIO {
+            "audio"
+        } else {
+            "video"
+        };
+        self.check_stream(header, what);
         let (stream_id, timestamp) = (header.stream_id, header.timestamp);
         let outputs = &mut self.outputs;
-        let read = super::read_media(type_id, timestamp, body.clone(), &mut |data| {
-            outputs.push_back(Output::Event(ClientEvent::Data {
-                stream_id,
-                timestamp,
-                data,
-            }));
-        });
-        if let Err(err) = read {
-            let v = Violation::new(&rules::MEDIA_TAG, header.offset, err.to_string());
-            self.outputs.push_back(Output::Violation(v));
-            let data = StreamData::Unreadable { type_id, body };
-            self.emit(ClientEvent::Data {
-                stream_id,
-                timestamp,
-                data,
+        super::receive_media(&mut self.timestamps, header, type_id, body, &mut |item| {
+            outputs.push_back(match item {
+                Ok(data) => Output::Event(ClientEvent::Data {
+                    stream_id,
+                    timestamp,
+                    data,
+                }),
+                Err(violation) => Output::Violation(violation),
             });
-        }
+        });
     }
 
     fn data(&mut self, header: Header, data: Data) {

@@ -6,11 +6,12 @@
 
 use crate::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
 use crate::handshake::{ClientHandshake, HandshakeInfo, ServerHandshake};
-use crate::message::{self, Message, UserControl, split_aggregate};
+use crate::message::{self, Command, Data, Message, UserControl, split_aggregate};
 use crate::session::{SessionConfig, csid};
 use crate::{Error, rules};
 use bytes::{Bytes, BytesMut};
 use rand_core::RngCore;
+use weir_amf0::Value;
 use weir_media::{Output, Violation};
 
 /// Something the connection layer hands up to the role, in stream order.
@@ -166,7 +167,7 @@ impl Connection {
     }
 
     fn drain_handshake(&mut self, incoming: &mut Vec<Incoming>) {
-        let done = loop {
+        loop {
             let out = match &mut self.handshake {
                 Handshake::Server(hs) => hs.poll_output(),
                 Handshake::Client(hs) => hs.poll_output(),
@@ -181,15 +182,15 @@ impl Connection {
                 }
                 Some(Output::Violation(v)) => incoming.push(Incoming::Violation(v)),
                 Some(Output::Event(info)) => incoming.push(Incoming::HandshakeDone(info)),
-                None => break true,
+                None => break,
             }
-        };
+        }
         let finished = match &self.handshake {
             Handshake::Server(hs) => hs.is_done(),
             Handshake::Client(hs) => hs.is_done(),
             Handshake::Done => true,
         };
-        if done && finished {
+        if finished {
             self.handshake = Handshake::Done;
             self.decoder = ChunkDecoder::new(self.config.chunk_limits, self.received);
         }
@@ -204,11 +205,9 @@ impl Connection {
             if raw.type_id == message::AGGREGATE {
                 for sub in split_aggregate(&raw) {
                     match sub {
-                        // Sub-message problems are placed at the aggregate's start.
                         Ok(sub) => self.decode_message(&sub, true, incoming),
                         Err(err) => {
-                            let pos = Some(err.offset);
-                            let v = self.violation_from(err, pos);
+                            let v = self.violation_from(err, false);
                             incoming.push(Incoming::Violation(v));
                             break;
                         }
@@ -229,23 +228,20 @@ impl Connection {
         }
     }
 
-    /// Decodes a message the decoder returned, or (`sub`) a sub-message of an aggregate, whose
-    /// problems are placed at the aggregate's start.
+    /// Decodes a message the decoder returned, or (`sub`) a sub-message of an aggregate.
     fn decode_message(&mut self, raw: &RawMessage, sub: bool, incoming: &mut Vec<Incoming>) {
         let mut violations = Vec::new();
         // Offsets come back as payload positions, then are placed in the stream.
         let decoded = Message::decode(raw, &self.config.amf_limits, 0, &mut violations);
-        let place = |pos: u64| (!sub).then_some(pos);
         for v in violations {
-            let at = self.place(place(v.offset));
-            incoming.push(Incoming::Violation(Violation { offset: at, ..v }));
+            let offset = self.place(v.offset, sub);
+            incoming.push(Incoming::Violation(Violation { offset, ..v }));
         }
         let message = match decoded {
             Ok(message) => message,
             Err(err) => {
                 // Be liberal: an unreadable message is reported and skipped, the session goes on.
-                let at = place(err.offset);
-                let v = self.violation_from(err, at);
+                let v = self.violation_from(err, sub);
                 incoming.push(Incoming::Violation(v));
                 return;
             }
@@ -272,20 +268,21 @@ impl Connection {
         incoming.push(Incoming::Message { header, message });
     }
 
-    /// The stream offset of payload position `pos` of the message decoded last, or of its
-    /// start when the position cannot be placed (aggregate sub-messages).
-    fn place(&self, pos: Option<u64>) -> u64 {
-        match pos {
-            Some(pos) => self
-                .decoder
-                .payload_offset(usize::try_from(pos).unwrap_or(usize::MAX)),
-            None => self.decoder.message_offset(),
+    /// The stream offset of payload position `pos` of the message the decoder returned last.
+    /// Positions inside an aggregate's sub-message (`sub`) are not mapped: they are placed at
+    /// the aggregate's start.
+    fn place(&self, pos: u64, sub: bool) -> u64 {
+        if sub {
+            return self.decoder.message_offset();
         }
+        self.decoder
+            .payload_offset(usize::try_from(pos).unwrap_or(usize::MAX))
     }
 
-    fn violation_from(&self, err: Error, pos: Option<u64>) -> Violation {
+    /// A message-level error, reported as a violation (the session goes on).
+    fn violation_from(&self, err: Error, sub: bool) -> Violation {
         let rule = err.rule.unwrap_or(&rules::COMMAND_AMF);
-        Violation::new(rule, self.place(pos), err.detail)
+        Violation::new(rule, self.place(err.offset, sub), err.detail)
     }
 
     /// The peer closed its side. Closing before the handshake completes is an error.
@@ -318,6 +315,56 @@ impl Connection {
 
     pub fn send(&mut self, csid: u32, timestamp: u32, stream_id: u32, message: &Message) {
         self.send_raw(&message.to_raw(csid, timestamp, stream_id));
+    }
+
+    /// Sends an AMF0 command: on the connection's chunk stream for message stream 0, on the
+    /// stream chunk stream otherwise.
+    pub fn send_command(
+        &mut self,
+        stream_id: u32,
+        name: &str,
+        transaction_id: f64,
+        object: Value,
+        args: Vec<Value>,
+    ) {
+        let command = Command {
+            name: name.into(),
+            transaction_id,
+            object,
+            args,
+            amf3: false,
+        };
+        let csid = if stream_id == 0 {
+            csid::CONNECTION
+        } else {
+            csid::STREAM
+        };
+        self.send(csid, 0, stream_id, &Message::Command(command));
+    }
+
+    /// Sends an AMF0 data message (`values[0]` is the handler name).
+    pub fn send_data(&mut self, stream_id: u32, timestamp: u32, values: Vec<Value>) {
+        let message = Message::Data(Data {
+            values,
+            amf3: false,
+        });
+        self.send(csid::STREAM, timestamp, stream_id, &message);
+    }
+
+    /// Sends an audio or video message body (an FLV tag body).
+    pub fn send_media(&mut self, stream_id: u32, timestamp: u32, video: bool, payload: Bytes) {
+        let (csid, type_id) = if video {
+            (csid::VIDEO, message::VIDEO)
+        } else {
+            (csid::AUDIO, message::AUDIO)
+        };
+        self.send_raw(&RawMessage {
+            csid,
+            timestamp,
+            type_id,
+            stream_id,
+            payload,
+        });
     }
 
     pub fn send_raw(&mut self, raw: &RawMessage) {

@@ -158,19 +158,29 @@ pub(crate) fn is_video(packet: &MediaPacket) -> bool {
     packet.track().kind == weir_media::MediaKind::Video
 }
 
-/// Reads an audio (type 8) or video (type 9) message body, handing each packet to `out` as it
-/// is read (no buffer per message). An error means the body is unreadable: the caller reports
-/// it and passes the body on as [`StreamData::Unreadable`].
-pub(crate) fn read_media(
+/// Reads an audio or video message body: the timestamp check, then each packet as it is read
+/// (no buffer per message). An unreadable body is reported and passed on as
+/// [`StreamData::Unreadable`]. Both roles receive media through here.
+pub(crate) fn receive_media(
+    timestamps: &mut TimestampCheck,
+    header: connection::Header,
     type_id: u8,
-    timestamp: u32,
-    body: bytes::Bytes,
-    out: &mut impl FnMut(StreamData),
-) -> Result<(), weir_flv::Error> {
-    let mut packet = |p| out(StreamData::Media(p));
-    if type_id == crate::message::AUDIO {
-        weir_flv::media::read_audio(timestamp, body, &mut packet)
+    body: Bytes,
+    out: &mut impl FnMut(Result<StreamData, weir_media::Violation>),
+) {
+    if let Some(v) = timestamps.check(header, type_id) {
+        out(Err(v));
+    }
+    let mut packet = |p| out(Ok(StreamData::Media(p)));
+    let read = if type_id == crate::message::AUDIO {
+        weir_flv::media::read_audio(header.timestamp, body.clone(), &mut packet)
     } else {
-        weir_flv::media::read_video(timestamp, body, &mut packet)
+        weir_flv::media::read_video(header.timestamp, body.clone(), &mut packet)
+    };
+    if let Err(err) = read {
+        let v =
+            weir_media::Violation::new(&crate::rules::MEDIA_TAG, header.offset, err.to_string());
+        out(Err(v));
+        out(Ok(StreamData::Unreadable { type_id, body }));
     }
 }

@@ -10,7 +10,7 @@
 //! split and however late the application answers. (Control messages still act at once in the
 //! connection layer: acknowledgements and pings cannot wait for an application.)
 
-use crate::message::{Command, Data, Message, UserControl};
+use crate::message::{self, Command, Data, Message, UserControl};
 use crate::rules;
 use crate::session::connection::{Connection, Header, Incoming};
 use crate::session::status::{self, StatusLevel, code};
@@ -130,7 +130,7 @@ pub enum ServerEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ConnState {
     AwaitingConnect,
-    ConnectPending(RequestId),
+    ConnectPending,
     Connected,
 }
 
@@ -138,7 +138,8 @@ enum ConnState {
 enum StreamState {
     Idle,
     PublishPending,
-    Publishing,
+    /// Publishing under this name (FCUnpublish names it).
+    Publishing(String),
     PlayPending,
     Playing(PlayerState),
 }
@@ -290,8 +291,8 @@ impl ServerSession {
         match message {
             Message::Command(command) => self.command(header, command),
             Message::Audio(body) | Message::Video(body) if body.is_empty() => {} // keep-alive
-            Message::Audio(body) => self.media(header, 8, body),
-            Message::Video(body) => self.media(header, 9, body),
+            Message::Audio(body) => self.media(header, message::AUDIO, body),
+            Message::Video(body) => self.media(header, message::VIDEO, body),
             Message::Data(data) => self.data(header, data),
             Message::UserControl(UserControl::SetBufferLength { stream_id, millis }) => {
                 self.emit(ServerEvent::BufferLength { stream_id, millis });
@@ -324,7 +325,7 @@ impl ServerSession {
         }
         match command.name.as_str() {
             "connect" => self.connect(offset, command),
-            "createStream" => self.create_stream(offset, &command),
+            "createStream" => self.create_stream(&command),
             "releaseStream" | "FCPublish" => {
                 if command.name == "FCPublish"
                     && let Some(name) = command.args.first().and_then(Value::as_str)
@@ -352,17 +353,18 @@ impl ServerSession {
                     .unwrap_or_default();
                 let name = split_query(name).0.to_owned();
                 let fc = status::info(code::UNPUBLISH_SUCCESS, &name, []);
-                self.send_command(
-                    csid::CONNECTION,
-                    0,
-                    "onFCUnpublish",
-                    0.0,
-                    Value::Null,
-                    vec![fc],
-                );
+                self.conn
+                    .send_command(0, "onFCUnpublish", 0.0, Value::Null, vec![fc]);
                 self.fc_published.retain(|n| *n != name);
-                // The stream being published under that name stops here; deleteStream follows.
-                if let Some(stream_id) = self.stream_in(StreamState::Publishing) {
+                // The stream published under that name stops here; deleteStream follows.
+                let published =
+                    |s: &StreamState| matches!(s, StreamState::Publishing(n) if *n == name);
+                if let Some(stream_id) = self
+                    .streams
+                    .iter()
+                    .find(|(_, s)| published(s))
+                    .map(|(id, _)| *id)
+                {
                     self.stop_stream(stream_id, false);
                 }
             }
@@ -398,8 +400,7 @@ impl ServerSession {
                         [],
                     );
                     let txn = command.transaction_id;
-                    self.send_command(
-                        csid::CONNECTION,
+                    self.conn.send_command(
                         header.stream_id,
                         "_error",
                         txn,
@@ -452,7 +453,7 @@ impl ServerSession {
             transaction_id: command.transaction_id,
             object_encoding,
         });
-        self.state = ConnState::ConnectPending(id);
+        self.state = ConnState::ConnectPending;
         let request = ConnectRequest {
             id,
             app,
@@ -467,21 +468,21 @@ impl ServerSession {
         self.emit(ServerEvent::Connect(request));
     }
 
-    fn create_stream(&mut self, offset: u64, command: &Command) {
-        let live = self.streams.len() as u32;
-        if live >= self.conn.config.max_streams {
+    /// createStream, answered at once; beyond `max_streams` live streams (our limit, not the
+    /// spec's) with `_error`.
+    fn create_stream(&mut self, command: &Command) {
+        let txn = command.transaction_id;
+        if self.streams.len() >= self.conn.config.max_streams as usize {
             let info = status::info(code::CALL_FAILED, "too many streams", []);
-            let txn = command.transaction_id;
-            self.send_command(csid::CONNECTION, 0, "_error", txn, Value::Null, vec![info]);
-            let detail = format!("createStream beyond the limit of {live} streams");
-            self.violation(&rules::CHUNK_STREAM_LIMIT, offset, detail);
+            self.conn
+                .send_command(0, "_error", txn, Value::Null, vec![info]);
             return;
         }
         let stream_id = self.next_stream_id;
         self.next_stream_id += 1;
         self.streams.insert(stream_id, StreamState::Idle);
         let id = Value::Number(f64::from(stream_id));
-        self.result(0, command.transaction_id, Value::Null, vec![id]);
+        self.result(0, txn, Value::Null, vec![id]);
     }
 
     /// The state of a stream the client created, or a violation when it never did.
@@ -641,53 +642,48 @@ impl ServerSession {
                 .map(|s| std::mem::replace(s, StreamState::Idle))
         };
         match state {
-            Some(StreamState::Publishing) => self.emit(ServerEvent::Unpublish { stream_id }),
+            Some(StreamState::Publishing(_)) => self.emit(ServerEvent::Unpublish { stream_id }),
             Some(StreamState::Playing(_)) => self.emit(ServerEvent::PlayStop { stream_id }),
             _ => {}
         }
     }
 
-    fn stream_in(&self, wanted: StreamState) -> Option<u32> {
-        self.streams
-            .iter()
-            .find(|(_, s)| **s == wanted)
-            .map(|(id, _)| *id)
+    fn is_publishing(&self, stream_id: u32) -> bool {
+        matches!(
+            self.streams.get(&stream_id),
+            Some(StreamState::Publishing(_))
+        )
     }
 
     fn media(&mut self, header: Header, type_id: u8, body: Bytes) {
         let stream_id = header.stream_id;
-        if self.streams.get(&stream_id) != Some(&StreamState::Publishing) {
-            let kind = if type_id == 8 { "audio" } else { "video" };
+        if !self.is_publishing(stream_id) {
+            let kind = if type_id == message::AUDIO {
+                "audio"
+            } else {
+                "video"
+            };
             let detail = format!("{kind} on message stream {stream_id}, which is not publishing");
             self.violation(&rules::MEDIA_BEFORE_PUBLISH, header.offset, detail);
             return;
         }
-        if let Some(v) = self.timestamps.check(header, type_id) {
-            self.outputs.push_back(Output::Violation(v));
-        }
         let timestamp = header.timestamp;
         let outputs = &mut self.outputs;
-        let read = super::read_media(type_id, timestamp, body.clone(), &mut |data| {
-            outputs.push_back(Output::Event(ServerEvent::Data {
-                stream_id,
-                timestamp,
-                data,
-            }));
-        });
-        if let Err(err) = read {
-            self.violation(&rules::MEDIA_TAG, header.offset, err.to_string());
-            let data = StreamData::Unreadable { type_id, body };
-            self.emit(ServerEvent::Data {
-                stream_id,
-                timestamp,
-                data,
+        super::receive_media(&mut self.timestamps, header, type_id, body, &mut |item| {
+            outputs.push_back(match item {
+                Ok(data) => Output::Event(ServerEvent::Data {
+                    stream_id,
+                    timestamp,
+                    data,
+                }),
+                Err(violation) => Output::Violation(violation),
             });
-        }
+        });
     }
 
     fn data(&mut self, header: Header, data: Data) {
         let stream_id = header.stream_id;
-        if self.streams.get(&stream_id) != Some(&StreamState::Publishing) {
+        if !self.is_publishing(stream_id) {
             let detail =
                 format!("data message on message stream {stream_id}, which is not publishing");
             self.violation(&rules::MEDIA_BEFORE_PUBLISH, header.offset, detail);
@@ -749,14 +745,8 @@ impl ServerSession {
             "Connection succeeded.",
             [("objectEncoding", Value::Number(object_encoding))],
         );
-        self.send_command(
-            csid::CONNECTION,
-            0,
-            "_result",
-            transaction_id,
-            properties,
-            vec![info],
-        );
+        self.conn
+            .send_command(0, "_result", transaction_id, properties, vec![info]);
         self.state = ConnState::Connected;
         self.release_held()
     }
@@ -768,14 +758,8 @@ impl ServerSession {
             return Err(Error::usage("not a connect request"));
         };
         let info = status::info(code::CONNECT_REJECTED, description, []);
-        self.send_command(
-            csid::CONNECTION,
-            0,
-            "_error",
-            transaction_id,
-            Value::Null,
-            vec![info],
-        );
+        self.conn
+            .send_command(0, "_error", transaction_id, Value::Null, vec![info]);
         self.state = ConnState::AwaitingConnect;
         Ok(())
     }
@@ -786,18 +770,13 @@ impl ServerSession {
         let Pending::Publish { stream_id, name } = self.take_pending(id)? else {
             return Err(Error::usage("not a publish request"));
         };
-        self.streams.insert(stream_id, StreamState::Publishing);
+        self.streams
+            .insert(stream_id, StreamState::Publishing(name.clone()));
         let description = format!("{name} is now published.");
         if self.fc_published.contains(&name) {
             let info = status::info(code::PUBLISH_START, &description, []);
-            self.send_command(
-                csid::CONNECTION,
-                0,
-                "onFCPublish",
-                0.0,
-                Value::Null,
-                vec![info],
-            );
+            self.conn
+                .send_command(0, "onFCPublish", 0.0, Value::Null, vec![info]);
         }
         self.user_control(UserControl::StreamBegin(stream_id));
         self.status(stream_id, code::PUBLISH_START, &description);
@@ -860,26 +839,10 @@ impl ServerSession {
             Value::Boolean(true),
             Value::Boolean(true),
         ];
-        self.conn.send(
-            csid::STREAM,
-            0,
-            stream_id,
-            &Message::Data(Data {
-                values: access,
-                amf3: false,
-            }),
-        );
+        self.conn.send_data(stream_id, 0, access);
         let data_start = status::info(code::DATA_START, "Started playing.", []);
         let values = vec![Value::string("onStatus"), data_start];
-        self.conn.send(
-            csid::STREAM,
-            0,
-            stream_id,
-            &Message::Data(Data {
-                values,
-                amf3: false,
-            }),
-        );
+        self.conn.send_data(stream_id, 0, values);
         self.release_held()
     }
 
@@ -923,19 +886,7 @@ impl ServerSession {
         if (video && !player.video) || (!video && !player.audio) {
             return false;
         }
-        let (csid, type_id) = if video {
-            (csid::VIDEO, 9)
-        } else {
-            (csid::AUDIO, 8)
-        };
-        let raw = crate::chunk::RawMessage {
-            csid,
-            timestamp,
-            type_id,
-            stream_id,
-            payload: body,
-        };
-        self.conn.send_raw(&raw);
+        self.conn.send_media(stream_id, timestamp, video, body);
         true
     }
 
@@ -957,15 +908,7 @@ impl ServerSession {
             return false;
         }
         let values = vec![Value::string("onMetaData"), metadata];
-        self.conn.send(
-            csid::STREAM,
-            timestamp,
-            stream_id,
-            &Message::Data(Data {
-                values,
-                amf3: false,
-            }),
-        );
+        self.conn.send_data(stream_id, timestamp, values);
         true
     }
 
@@ -998,43 +941,13 @@ impl ServerSession {
 
     fn status(&mut self, stream_id: u32, code: (StatusLevel, &str), description: &str) {
         let info = status::info(code, description, []);
-        self.send_command(
-            csid::STREAM,
-            stream_id,
-            "onStatus",
-            0.0,
-            Value::Null,
-            vec![info],
-        );
+        self.conn
+            .send_command(stream_id, "onStatus", 0.0, Value::Null, vec![info]);
     }
 
     fn result(&mut self, stream_id: u32, transaction_id: f64, object: Value, args: Vec<Value>) {
-        let csid = if stream_id == 0 {
-            csid::CONNECTION
-        } else {
-            csid::STREAM
-        };
-        self.send_command(csid, stream_id, "_result", transaction_id, object, args);
-    }
-
-    fn send_command(
-        &mut self,
-        csid: u32,
-        stream_id: u32,
-        name: &str,
-        transaction_id: f64,
-        object: Value,
-        args: Vec<Value>,
-    ) {
-        let command = Command {
-            name: name.into(),
-            transaction_id,
-            object,
-            args,
-            amf3: false,
-        };
         self.conn
-            .send(csid, 0, stream_id, &Message::Command(command));
+            .send_command(stream_id, "_result", transaction_id, object, args);
     }
 }
 
