@@ -7,7 +7,7 @@ mod support;
 
 use proptest::prelude::*;
 use std::time::Instant;
-use support::{Drained, corpus, rng};
+use support::{Drained, accept_all, corpus, rng};
 use weir_flv::media::MediaPacket;
 use weir_media::Output;
 use weir_rtmp::session::{
@@ -25,12 +25,7 @@ fn observe_client(bytes: &[u8], split: &[usize]) -> Drained<ServerEvent> {
             .expect("the recorded client stream decodes");
         while let Some(o) = server.poll_output() {
             if let Output::Event(event) = &o {
-                match event {
-                    ServerEvent::Connect(r) => server.accept_connect(r.id).unwrap(),
-                    ServerEvent::Publish(r) => server.accept_publish(r.id).unwrap(),
-                    ServerEvent::Play(r) => server.accept_play(r.id).unwrap(),
-                    _ => {}
-                }
+                accept_all(&mut server, event);
             }
             out.take(o);
         }

@@ -5,7 +5,7 @@
 mod support;
 
 use std::time::Instant;
-use support::{Drained, corpus, flv_media_tags, rng};
+use support::{Drained, accept_all, corpus, flv_media_tags, rng};
 use weir_amf0::Value;
 use weir_flv::media::MediaPacket;
 use weir_rtmp::session::{
@@ -36,6 +36,11 @@ impl Link {
     /// Moves bytes both ways until neither side has anything left to say; the server accepts
     /// every request. Returns the server events of this round.
     fn pump(&mut self) -> Vec<ServerEvent> {
+        self.pump_answering(accept_all)
+    }
+
+    /// As [`Link::pump`], with `answer` deciding each server event.
+    fn pump_answering(&mut self, answer: fn(&mut ServerSession, &ServerEvent)) -> Vec<ServerEvent> {
         let now = Instant::now();
         let mut server_events = Vec::new();
         loop {
@@ -59,12 +64,7 @@ impl Link {
                     }
                     weir_media::Output::Event(event) => {
                         server_events.push(event.clone());
-                        match event {
-                            ServerEvent::Connect(r) => self.server.accept_connect(r.id).unwrap(),
-                            ServerEvent::Publish(r) => self.server.accept_publish(r.id).unwrap(),
-                            ServerEvent::Play(r) => self.server.accept_play(r.id).unwrap(),
-                            _ => {}
-                        }
+                        answer(&mut self.server, event);
                     }
                     weir_media::Output::Violation(_) => {}
                 }
@@ -227,33 +227,12 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
 fn a_rejected_publish_reports_bad_name_to_the_client() {
     let mut link = Link::new(3, SessionConfig::default());
     link.client.publish("taken", PublishKind::Live).unwrap();
-    // Accept connect only; answer the publish by hand.
-    let now = Instant::now();
-    let mut request = None;
-    for _ in 0..10 {
-        while let Some(out) = link.client.poll_output() {
-            if let weir_media::Output::Transmit(b) = &out {
-                link.server.handle_input(now, b).unwrap();
-            }
-            link.client_out.take(out);
-        }
-        while let Some(out) = link.server.poll_output() {
-            match out {
-                weir_media::Output::Transmit(b) => link.client.handle_input(now, &b).unwrap(),
-                weir_media::Output::Event(ServerEvent::Connect(r)) => {
-                    link.server.accept_connect(r.id).unwrap()
-                }
-                weir_media::Output::Event(ServerEvent::Publish(r)) => request = Some(r.id),
-                _ => {}
-            }
-        }
-        if let Some(id) = request.take() {
-            link.server
-                .reject_publish(id, true, "taken is already publishing")
-                .unwrap();
-        }
-    }
-    link.pump();
+    link.pump_answering(|server, event| match event {
+        ServerEvent::Publish(r) => server
+            .reject_publish(r.id, true, "taken is already publishing")
+            .unwrap(),
+        other => accept_all(server, other),
+    });
     let status = link.client_out.events.iter().find_map(|e| match e {
         ClientEvent::Status { status, .. } => Some(status.clone()),
         _ => None,

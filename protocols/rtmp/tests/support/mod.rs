@@ -7,6 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::path::PathBuf;
 use weir_media::Output;
+use weir_rtmp::session::{ServerEvent, ServerSession};
 
 pub fn corpus(path: &str) -> Vec<u8> {
     let root = std::env::var("WEIR_CORPUS")
@@ -59,5 +60,15 @@ impl<E> Drained<E> {
             Output::Event(e) => self.events.push(e),
             Output::Violation(v) => self.violations.push(v),
         }
+    }
+}
+
+/// Answers every request the way the recorded (or a permissive) server did: accept.
+pub fn accept_all(server: &mut ServerSession, event: &ServerEvent) {
+    match event {
+        ServerEvent::Connect(r) => server.accept_connect(r.id).unwrap(),
+        ServerEvent::Publish(r) => server.accept_publish(r.id).unwrap(),
+        ServerEvent::Play(r) => server.accept_play(r.id).unwrap(),
+        _ => {}
     }
 }
