@@ -21,15 +21,26 @@ use weir_rtmp::session::{
     ClientEvent, ClientOptions, ClientSession, PublishKind, SessionConfig, StreamData,
 };
 
+/// A peer's binary: `$var`, else `name` on PATH, else /usr/sbin/`name` (where Debian puts nginx,
+/// and which a non-root PATH may lack).
 fn tool(var: &str, name: &str) -> String {
-    let bin = std::env::var(var).unwrap_or_else(|_| name.to_owned());
-    let found = Command::new(&bin)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    let runs = |bin: &str| {
+        let quiet = Stdio::null;
+        Command::new(bin)
+            .arg("-version")
+            .stdout(quiet())
+            .stderr(quiet())
+            .status()
+            .is_ok()
+    };
+    let sbin = format!("/usr/sbin/{name}");
+    let bin = match std::env::var(var) {
+        Ok(bin) => bin,
+        Err(_) if !runs(name) && runs(&sbin) => sbin,
+        Err(_) => name.to_owned(),
+    };
     assert!(
-        found.is_ok(),
+        runs(&bin),
         "{name} is missing: run ci/install-peers (apt-get install {name}) or set {var}"
     );
     bin
