@@ -8,16 +8,14 @@ mod support;
 use libfuzzer_sys::fuzz_target;
 use std::time::Instant;
 use weir_media::Output;
-use weir_rtmp::chunk::ChunkLimits;
 use weir_rtmp::handshake::HandshakeKind;
-use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, PublishKind, SessionConfig};
+use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, PublishKind};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((piece, handshake, rest)) = support::plan(data) else { return };
-    let config = SessionConfig {
-        chunk_limits: ChunkLimits { max_message_size: 1 << 16, max_chunk_streams: 8 },
-        ..SessionConfig::default()
+    let Some((piece, handshake, rest)) = support::plan(data) else {
+        return;
     };
+    let config = support::small_limits();
     let now = Instant::now();
     let mut options = ClientOptions::new("rtmp://127.0.0.1/live", "live");
     options.handshake = HandshakeKind::Simple;
@@ -27,16 +25,26 @@ fuzz_target!(|data: &[u8]| {
     } else {
         client.play("fuzz", -2.0).unwrap();
     }
-    let input = if handshake { [support::simple_handshake(), rest.to_vec()].concat() } else { rest.to_vec() };
+    let input = if handshake {
+        [support::simple_handshake(), rest.to_vec()].concat()
+    } else {
+        rest.to_vec()
+    };
     for chunk in input.chunks(piece) {
         let result = client.handle_input(now, chunk);
         while let Some(out) = client.poll_output() {
             if let Output::Event(ClientEvent::Publishing { .. }) = out {
-                client.send_media(0, true, bytes::Bytes::from_static(&[0x17, 1, 0, 0, 0])).unwrap();
+                client
+                    .send_media(0, true, bytes::Bytes::from_static(&[0x17, 1, 0, 0, 0]))
+                    .unwrap();
             }
         }
         if let Err(err) = result {
-            assert_eq!(client.handle_input(now, b"x"), Err(err), "a closed session stays closed");
+            assert_eq!(
+                client.handle_input(now, b"x"),
+                Err(err),
+                "a closed session stays closed"
+            );
             return;
         }
     }

@@ -8,18 +8,20 @@ mod support;
 use libfuzzer_sys::fuzz_target;
 use std::time::Instant;
 use weir_media::Output;
-use weir_rtmp::chunk::ChunkLimits;
-use weir_rtmp::session::{ServerEvent, ServerSession, SessionConfig};
+use weir_rtmp::session::{ServerEvent, ServerSession};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((piece, handshake, rest)) = support::plan(data) else { return };
-    let config = SessionConfig {
-        chunk_limits: ChunkLimits { max_message_size: 1 << 16, max_chunk_streams: 8 },
-        ..SessionConfig::default()
+    let Some((piece, handshake, rest)) = support::plan(data) else {
+        return;
     };
+    let config = support::small_limits();
     let now = Instant::now();
     let mut server = ServerSession::new(config, now, Box::new(support::FixedRng(7)));
-    let input = if handshake { [support::simple_handshake(), rest.to_vec()].concat() } else { rest.to_vec() };
+    let input = if handshake {
+        [support::simple_handshake(), rest.to_vec()].concat()
+    } else {
+        rest.to_vec()
+    };
     for (i, chunk) in input.chunks(piece).enumerate() {
         let result = server.handle_input(now, chunk);
         while let Some(out) = server.poll_output() {
@@ -33,7 +35,11 @@ fuzz_target!(|data: &[u8]| {
                     ServerEvent::Publish(r) => server.reject_publish(r.id, true, "busy"),
                     ServerEvent::Play(r) if accept => server.accept_play(r.id),
                     ServerEvent::Play(r) => server.reject_play(r.id, true, "absent"),
-                    ServerEvent::Data { stream_id, timestamp, data: weir_rtmp::session::StreamData::Media(p) } => {
+                    ServerEvent::Data {
+                        stream_id,
+                        timestamp,
+                        data: weir_rtmp::session::StreamData::Media(p),
+                    } => {
                         let _ = server.send_packet(stream_id, timestamp, &p);
                         Ok(())
                     }
@@ -43,7 +49,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         if let Err(err) = result {
-            assert_eq!(server.handle_input(now, b"x"), Err(err), "a closed session stays closed");
+            assert_eq!(
+                server.handle_input(now, b"x"),
+                Err(err),
+                "a closed session stays closed"
+            );
             return;
         }
     }

@@ -38,3 +38,14 @@ pub fn plan(data: &[u8]) -> Option<(usize, bool, &[u8])> {
     let (&first, rest) = data.split_first()?;
     Some((usize::from(first & 0x7f) * 2 + 1, first & 0x80 == 0, rest))
 }
+
+/// Session limits small enough that a fuzz input reaches them.
+pub fn small_limits() -> weir_rtmp::session::SessionConfig {
+    weir_rtmp::session::SessionConfig {
+        chunk_limits: weir_rtmp::chunk::ChunkLimits {
+            max_message_size: 1 << 16,
+            max_chunk_streams: 8,
+        },
+        ..Default::default()
+    }
+}
