@@ -1,11 +1,11 @@
 //! The one error type of the AMF decoders: which rule the input broke, where, and how.
 
-use std::fmt;
 use weir_media::Rule;
 
 /// A value could not be decoded. `offset` is the byte offset, within the input given to
 /// `decode`/`decode_all`, of the field that broke `rule`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} ({}) at byte {offset}: {detail}", rule.id, rule.spec)]
 pub struct Error {
     pub rule: &'static Rule,
     pub offset: usize,
@@ -21,15 +21,3 @@ impl Error {
         }
     }
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}) at byte {}: {}",
-            self.rule.id, self.rule.spec, self.offset, self.detail
-        )
-    }
-}
-
-impl std::error::Error for Error {}
