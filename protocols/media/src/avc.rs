@@ -268,6 +268,36 @@ fn has_chroma_info(profile_idc: u8) -> bool {
     )
 }
 
+/// `SubWidthC` and `SubHeightC` (H.264 Table 6-1, H.265 Table 6-1): the chroma subsampling,
+/// which is also the unit of the cropping offsets. With `ChromaArrayType` 0 (monochrome or
+/// separate colour planes) offsets count luma samples.
+pub(crate) fn chroma_subsampling(separate_colour_plane: bool, chroma_format_idc: u8) -> (u64, u64) {
+    match (separate_colour_plane, chroma_format_idc) {
+        (true, _) | (_, 0) | (_, 3) => (1, 1),
+        (_, 1) => (2, 2),
+        _ => (2, 1),
+    }
+}
+
+/// The picture size left after cropping `[left, right, top, bottom]` offsets counted in units
+/// of `unit` samples (H.264 §7.4.2.1.1 frame cropping, H.265 §7.4.3.2.1 conformance window);
+/// a description of the problem when the window is empty or reaches outside the picture.
+pub(crate) fn cropped_size(
+    (coded_width, coded_height): (u64, u64),
+    [left, right, top, bottom]: [u32; 4],
+    (unit_x, unit_y): (u64, u64),
+) -> Result<(u64, u64), String> {
+    let crop_w = unit_x * (u64::from(left) + u64::from(right));
+    let crop_h = unit_y * (u64::from(top) + u64::from(bottom));
+    let inside = |coded: u64, crop: u64| coded.checked_sub(crop).filter(|&v| v > 0 || coded == 0);
+    match (inside(coded_width, crop_w), inside(coded_height, crop_h)) {
+        (Some(width), Some(height)) => Ok((width, height)),
+        _ => Err(format!(
+            "cropping {crop_w}x{crop_h} samples from a {coded_width}x{coded_height} picture"
+        )),
+    }
+}
+
 impl Sps {
     /// Parses an SPS NAL unit (header byte included).
     pub fn parse(nal: &[u8]) -> Result<Self, ConfigError> {
@@ -333,6 +363,7 @@ impl Sps {
             r.skip(1, "mb_adaptive_frame_field_flag")?;
         }
         r.skip(1, "direct_8x8_inference_flag")?;
+        let crop_offset = r.byte_offset();
         let crop = if r.flag("frame_cropping_flag")? {
             [
                 r.ue("frame_crop_left_offset")?,
@@ -343,7 +374,6 @@ impl Sps {
         } else {
             [0; 4]
         };
-        let crop_offset = r.byte_offset();
         let frame_rate = if r.flag("vui_parameters_present_flag")? {
             vui_frame_rate(&mut r)?
         } else {
@@ -352,27 +382,16 @@ impl Sps {
 
         let coded_width = width_in_mbs * 16;
         let coded_height = (2 - u64::from(frame_mbs_only)) * height_in_map_units * 16;
-        // ChromaArrayType 0 (monochrome or separate planes) crops in luma samples (§7.4.2.1.1).
-        let (sub_width, sub_height) = match (separate_colour_plane, chroma_format_idc) {
-            (true, _) | (_, 0) | (_, 3) => (1, 1),
-            (_, 1) => (2, 2),
-            _ => (2, 1),
-        };
+        // CropUnitY doubles when the frame is coded as two fields (§7.4.2.1.1).
+        let (crop_unit_x, sub_height) =
+            chroma_subsampling(separate_colour_plane, chroma_format_idc);
         let crop_unit_y = sub_height * (2 - u64::from(frame_mbs_only));
-        let crop_w = sub_width * (u64::from(crop[0]) + u64::from(crop[1]));
-        let crop_h = crop_unit_y * (u64::from(crop[2]) + u64::from(crop[3]));
-        let (Some(width), Some(height)) = (
-            coded_width.checked_sub(crop_w),
-            coded_height.checked_sub(crop_h),
-        ) else {
-            return Err(ConfigError::new(
-                &AVC_SPS_CROPPING,
-                crop_offset,
-                format!(
-                    "cropping {crop_w}x{crop_h} samples from a {coded_width}x{coded_height} frame"
-                ),
-            ));
-        };
+        let (width, height) = cropped_size(
+            (coded_width, coded_height),
+            crop,
+            (crop_unit_x, crop_unit_y),
+        )
+        .map_err(|detail| ConfigError::new(&AVC_SPS_CROPPING, crop_offset, detail))?;
         let fit = |v: u64, what: &str| {
             u32::try_from(v).map_err(|_| {
                 ConfigError::new(&AVC_SPS, crop_offset, format!("{what} {v} is out of range"))
@@ -559,7 +578,19 @@ pub(crate) mod tests {
         }
         let e = Sps::parse(&hex("68ebe3cb22c0")).unwrap_err();
         assert!(e.detail.contains("not an SPS"), "{e}");
-        // Cropping 200 pairs of lines from a 368-line frame.
+        // Cropping 200 pairs of lines from a 368-line frame, or all 184 pairs of them.
+        for bottom in [200, 184] {
+            let e = Sps::parse(&baseline_sps_cropping_bottom(bottom)).unwrap_err();
+            assert_eq!(e.rule.id, "media.avc.sps-cropping", "{e}");
+        }
+        assert_eq!(
+            Sps::parse(&baseline_sps_cropping_bottom(4)).unwrap().height,
+            360
+        );
+    }
+
+    /// A 640x368 Constrained Baseline SPS without VUI that crops `bottom` pairs of lines.
+    fn baseline_sps_cropping_bottom(bottom: u32) -> Vec<u8> {
         let mut w = BitWriter::new();
         w.put(8, 0x67);
         w.put(24, 0x42_c0_1e);
@@ -570,12 +601,11 @@ pub(crate) mod tests {
         put_ue(&mut w, 39);
         put_ue(&mut w, 22);
         w.put(3, 0b101); // frame_mbs_only, direct_8x8, frame_cropping
-        for ue in [0, 0, 0, 200] {
+        for ue in [0, 0, 0, bottom] {
             put_ue(&mut w, ue);
         }
         w.put(2, 0b01); // no VUI, stop bit
-        let e = Sps::parse(&w.finish()).unwrap_err();
-        assert_eq!(e.rule.id, "media.avc.sps-cropping", "{e}");
+        w.finish()
     }
 
     fn put_ue(w: &mut BitWriter, value: u32) {

@@ -4,7 +4,8 @@
 
 use crate::ConfigError;
 use crate::avc::{
-    length_size, length_size_minus_one, read_parameter_sets, skip_vui_head, write_parameter_sets,
+    chroma_subsampling, cropped_size, length_size, length_size_minus_one, read_parameter_sets,
+    skip_vui_head, write_parameter_sets,
 };
 use crate::bits::{BitReader, BitWriter, Rbsp};
 use crate::config::FrameRate;
@@ -326,30 +327,12 @@ impl HevcSps {
         let bit_depth_luma = r.ue_max(8, "bit_depth_luma_minus8")? as u8 + 8;
         let bit_depth_chroma = r.ue_max(8, "bit_depth_chroma_minus8")? as u8 + 8;
         let frame_rate = vui_frame_rate(&mut r, max_sub_layers_minus1).ok().flatten();
-        // SubWidthC and SubHeightC (Table 6-1); ChromaArrayType 0 crops in luma samples.
-        let (sub_width, sub_height) = match (separate_colour_plane, chroma_format_idc) {
-            (true, _) | (_, 0) | (_, 3) => (1u64, 1u64),
-            (_, 1) => (2, 2),
-            _ => (2, 1),
-        };
-        let crop_w = sub_width * (u64::from(window[0]) + u64::from(window[1]));
-        let crop_h = sub_height * (u64::from(window[2]) + u64::from(window[3]));
-        let (Some(width), Some(height)) = (
-            u64::from(coded_width)
-                .checked_sub(crop_w)
-                .filter(|&w| w > 0 || coded_width == 0),
-            u64::from(coded_height)
-                .checked_sub(crop_h)
-                .filter(|&h| h > 0 || coded_height == 0),
-        ) else {
-            return Err(ConfigError::new(
-                &HEVC_SPS_CONFORMANCE_WINDOW,
-                window_offset,
-                format!(
-                    "conformance window crops {crop_w}x{crop_h} samples from a {coded_width}x{coded_height} picture"
-                ),
-            ));
-        };
+        let (width, height) = cropped_size(
+            (coded_width.into(), coded_height.into()),
+            window,
+            chroma_subsampling(separate_colour_plane, chroma_format_idc),
+        )
+        .map_err(|detail| ConfigError::new(&HEVC_SPS_CONFORMANCE_WINDOW, window_offset, detail))?;
         Ok(HevcSps {
             general,
             seq_parameter_set_id,
