@@ -109,7 +109,18 @@ fn tag_time(timestamp_ms: u32, offset_nanos: u32) -> Timestamp {
     )
 }
 
-fn frame(
+/// What a packet type says its (media) payload is.
+#[derive(Debug, Clone, Copy)]
+enum Payload {
+    Config,
+    Frame,
+    EndOfSequence,
+}
+
+/// The packet one track's payload makes; `dts` is the tag time, `pts` adds the composition
+/// time.
+fn packet(
+    payload: Payload,
     track: Track,
     codec: Codec,
     dts: Timestamp,
@@ -117,19 +128,46 @@ fn frame(
     keyframe: bool,
     data: Bytes,
 ) -> MediaPacket {
-    let pts = Timestamp(dts.0 + Timestamp::from_millis(composition_ms.into()).0);
-    MediaPacket::Frame(Frame {
-        track,
-        codec,
-        pts,
-        dts,
-        keyframe,
-        data,
-    })
+    match payload {
+        Payload::Config => MediaPacket::Config(TrackConfig { track, codec, data }),
+        Payload::Frame => MediaPacket::Frame(Frame {
+            track,
+            codec,
+            pts: Timestamp(dts.0 + Timestamp::from_millis(composition_ms.into()).0),
+            dts,
+            keyframe,
+            data,
+        }),
+        Payload::EndOfSequence => MediaPacket::EndOfSequence { track, codec },
+    }
 }
 
-fn config(track: Track, codec: Codec, data: Bytes) -> MediaPacket {
-    MediaPacket::Config(TrackConfig { track, codec, data })
+/// One packet per track of an enhanced body, on tracks of `kind` numbered by track id.
+fn enhanced_packets<P>(
+    kind: MediaKind,
+    timestamp_ms: u32,
+    ex: ExBody<P>,
+    payload: Payload,
+    keyframe: bool,
+    out: &mut impl FnMut(MediaPacket),
+) {
+    let dts = tag_time(timestamp_ms, ex.timestamp_offset_nanos());
+    for t in ex.tracks {
+        let track = Track {
+            kind,
+            index: t.track_id,
+        };
+        let codec = codec_of_fourcc(t.fourcc);
+        out(packet(
+            payload,
+            track,
+            codec,
+            dts,
+            t.composition_time,
+            keyframe,
+            t.data,
+        ));
+    }
 }
 
 /// One RTMP audio message / FLV audio tag body -> packets (several for multitrack).
@@ -152,30 +190,30 @@ pub fn read_audio_checked(
     violations.extend(tag.violations());
     match tag {
         AudioTag::Legacy(legacy) => {
+            let payload = match legacy.aac_packet_type {
+                Some(AacPacketType::SequenceHeader) => Payload::Config,
+                _ => Payload::Frame,
+            };
             let codec = sound_format_codec(legacy.format);
             let dts = tag_time(timestamp_ms, 0);
-            out(match legacy.aac_packet_type {
-                Some(AacPacketType::SequenceHeader) => config(Track::AUDIO, codec, legacy.data),
-                _ => frame(Track::AUDIO, codec, dts, 0, true, legacy.data),
-            });
+            out(packet(
+                payload,
+                Track::AUDIO,
+                codec,
+                dts,
+                0,
+                true,
+                legacy.data,
+            ));
         }
         AudioTag::Enhanced(ex) => {
-            let dts = tag_time(timestamp_ms, ex.timestamp_offset_nanos());
-            for t in ex.tracks {
-                let track = Track {
-                    kind: MediaKind::Audio,
-                    index: t.track_id,
-                };
-                let codec = codec_of_fourcc(t.fourcc);
-                match ex.packet_type {
-                    AudioPacketType::SequenceStart => out(config(track, codec, t.data)),
-                    AudioPacketType::CodedFrames => out(frame(track, codec, dts, 0, true, t.data)),
-                    AudioPacketType::SequenceEnd => {
-                        out(MediaPacket::EndOfSequence { track, codec })
-                    }
-                    AudioPacketType::MultichannelConfig => {}
-                }
-            }
+            let payload = match ex.packet_type {
+                AudioPacketType::SequenceStart => Payload::Config,
+                AudioPacketType::CodedFrames => Payload::Frame,
+                AudioPacketType::SequenceEnd => Payload::EndOfSequence,
+                AudioPacketType::MultichannelConfig => return Ok(()),
+            };
+            enhanced_packets(MediaKind::Audio, timestamp_ms, ex, payload, true, out);
         }
     }
     Ok(())
@@ -206,61 +244,36 @@ pub fn read_video_checked(
         })
         | VideoTag::EnhancedCommand { .. } => {}
         VideoTag::Legacy(legacy) => {
+            let (payload, composition_ms) = match legacy.avc {
+                Some(avc) => match avc.packet_type {
+                    AvcPacketType::SequenceHeader => (Payload::Config, 0),
+                    AvcPacketType::Nalu => (Payload::Frame, avc.composition_time),
+                    AvcPacketType::EndOfSequence => (Payload::EndOfSequence, 0),
+                },
+                None => (Payload::Frame, 0),
+            };
             let codec = video_codec(legacy.codec);
             let dts = tag_time(timestamp_ms, 0);
             let keyframe = legacy.frame_type.is_keyframe();
-            out(match legacy.avc {
-                Some(AvcHeader {
-                    packet_type: AvcPacketType::SequenceHeader,
-                    ..
-                }) => config(Track::VIDEO, codec, legacy.data),
-                Some(AvcHeader {
-                    packet_type: AvcPacketType::EndOfSequence,
-                    ..
-                }) => MediaPacket::EndOfSequence {
-                    track: Track::VIDEO,
-                    codec,
-                },
-                Some(AvcHeader {
-                    composition_time, ..
-                }) => frame(
-                    Track::VIDEO,
-                    codec,
-                    dts,
-                    composition_time,
-                    keyframe,
-                    legacy.data,
-                ),
-                None => frame(Track::VIDEO, codec, dts, 0, keyframe, legacy.data),
-            });
+            out(packet(
+                payload,
+                Track::VIDEO,
+                codec,
+                dts,
+                composition_ms,
+                keyframe,
+                legacy.data,
+            ));
         }
-        VideoTag::Enhanced {
-            frame_type,
-            body: ex,
-        } => {
-            let dts = tag_time(timestamp_ms, ex.timestamp_offset_nanos());
-            for t in ex.tracks {
-                let track = Track {
-                    kind: MediaKind::Video,
-                    index: t.track_id,
-                };
-                let codec = codec_of_fourcc(t.fourcc);
-                match ex.packet_type {
-                    VideoPacketType::SequenceStart => out(config(track, codec, t.data)),
-                    VideoPacketType::CodedFrames | VideoPacketType::CodedFramesX => out(frame(
-                        track,
-                        codec,
-                        dts,
-                        t.composition_time,
-                        frame_type.is_keyframe(),
-                        t.data,
-                    )),
-                    VideoPacketType::SequenceEnd => {
-                        out(MediaPacket::EndOfSequence { track, codec })
-                    }
-                    VideoPacketType::Metadata | VideoPacketType::Mpeg2TsSequenceStart => {}
-                }
-            }
+        VideoTag::Enhanced { frame_type, body } => {
+            let payload = match body.packet_type {
+                VideoPacketType::SequenceStart => Payload::Config,
+                VideoPacketType::CodedFrames | VideoPacketType::CodedFramesX => Payload::Frame,
+                VideoPacketType::SequenceEnd => Payload::EndOfSequence,
+                VideoPacketType::Metadata | VideoPacketType::Mpeg2TsSequenceStart => return Ok(()),
+            };
+            let keyframe = frame_type.is_keyframe();
+            enhanced_packets(MediaKind::Video, timestamp_ms, body, payload, keyframe, out);
         }
     }
     Ok(())
