@@ -37,13 +37,17 @@ fuzz_target!(|data: &[u8]| {
         file.extend_from_slice(b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00");
     }
     file.extend_from_slice(data);
-    let split = data.get(1).map_or(0, |b| usize::from(*b) * file.len() / 256);
+    let split = data
+        .get(1)
+        .map_or(0, |b| usize::from(*b) * file.len() / 256);
     let mut reader = FlvReader::with_max_tag_size(1 << 20);
     for piece in [&file[..split], &file[split..]] {
         reader.push(piece);
         while let Ok(Some(tag)) = reader.next_tag() {
             match tag.header.tag_type {
-                TagType::Audio | TagType::Video | TagType::Script => bodies(tag.header.timestamp, tag.body),
+                TagType::Audio | TagType::Video | TagType::Script => {
+                    bodies(tag.header.timestamp, tag.body)
+                }
                 TagType::Other(_) => {}
             }
         }
