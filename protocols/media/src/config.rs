@@ -3,7 +3,7 @@
 //! an SRS-compatible HTTP API reports (codec, profile, level, size, sample rate, channels).
 
 use crate::aac::AudioSpecificConfig;
-use crate::avc::{AvcDecoderConfig, Sps};
+use crate::avc::{self, AvcDecoderConfig, Sps};
 use crate::hevc::{HevcDecoderConfig, HevcSps};
 use crate::opus::OpusHead;
 use crate::{Codec, ConfigError, TrackConfig};
@@ -136,18 +136,18 @@ impl CodecConfig {
         let mut s = ConfigSummary::new(self.codec());
         match self {
             CodecConfig::Avc { record, sps } => {
-                s.profile = crate::avc::profile_name(
-                    record.profile_indication,
-                    record.profile_compatibility,
-                );
-                s.level = Some(crate::avc::level_name(
-                    record.profile_indication,
-                    record.profile_compatibility,
-                    record.level_indication,
-                ));
+                // The SPS when there is one, else the record's copy of its first bytes.
+                let (profile_idc, constraints, level_idc) = match sps {
+                    Some(sps) => (sps.profile_idc, sps.constraint_flags, sps.level_idc),
+                    None => (
+                        record.profile_indication,
+                        record.profile_compatibility,
+                        record.level_indication,
+                    ),
+                };
+                s.profile = avc::profile_name(profile_idc, constraints);
+                s.level = Some(avc::level_name(profile_idc, constraints, level_idc));
                 if let Some(sps) = sps {
-                    s.profile = sps.profile_name();
-                    s.level = Some(sps.level_name());
                     (s.width, s.height, s.frame_rate) =
                         (Some(sps.width), Some(sps.height), sps.frame_rate);
                 }
@@ -157,9 +157,9 @@ impl CodecConfig {
                 s.profile = general.profile_name();
                 s.level = Some(general.level_name());
                 // The SPS timing, else the record's avgFrameRate (frames per 256 s).
-                s.frame_rate = sps.as_ref().and_then(|sps| sps.frame_rate);
-                s.frame_rate = s
-                    .frame_rate
+                s.frame_rate = sps
+                    .as_ref()
+                    .and_then(|sps| sps.frame_rate)
                     .or_else(|| FrameRate::new(record.avg_frame_rate.into(), 256));
                 if let Some(sps) = sps {
                     (s.width, s.height) = (Some(sps.width), Some(sps.height));
