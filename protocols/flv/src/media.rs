@@ -393,12 +393,18 @@ fn write_config(c: &TrackConfig) -> Result<Bytes, Error> {
 
 fn write_frame(f: &Frame) -> Result<Bytes, Error> {
     check_kind(f.track, f.codec)?;
-    let composition = (f.pts.0 - f.dts.0).div_euclid(90);
-    let composition = i32::try_from(composition).map_err(|_| {
-        Error::usage(format!(
-            "composition time {composition} ms does not fit in 24 bits"
-        ))
-    })?;
+    // Milliseconds; the writers check that it fits the 24-bit field.
+    let composition = f
+        .pts
+        .0
+        .checked_sub(f.dts.0)
+        .and_then(|ticks| i32::try_from(ticks.div_euclid(90)).ok())
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "pts {} and dts {} are too far apart for a composition time",
+                f.pts.0, f.dts.0
+            ))
+        })?;
     let frame_type = if f.keyframe {
         FrameType::Key
     } else {
@@ -768,6 +774,21 @@ mod tests {
         );
         let e = read_video(0, Bytes::from_static(&[0x96, 0x30]), &mut |_| {}).unwrap_err();
         assert_eq!(e.rule.unwrap().id, "flv.av.multitrack");
+    }
+
+    #[test]
+    fn far_apart_pts_and_dts_are_an_error_not_an_overflow() {
+        let frame = Frame {
+            track: Track::VIDEO,
+            codec: Codec::H264,
+            pts: Timestamp(i64::MAX),
+            dts: Timestamp(-1),
+            keyframe: true,
+            data: Bytes::new(),
+        };
+        let e = write_packet(&MediaPacket::Frame(frame)).unwrap_err();
+        assert_eq!(e.rule, None);
+        assert!(e.detail.contains("too far apart"), "{e}");
     }
 
     #[test]
