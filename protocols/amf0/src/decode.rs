@@ -1,7 +1,7 @@
 //! The AMF0 decoder (AMF0 §2). One call decodes one message: references (§2.9) and the AMF3
 //! reference tables behind 0x11 switches are scoped to it.
 
-use crate::reader::{ReadRules, Reader, capacity};
+use crate::reader::{ReadRules, Reader};
 use crate::{Error, Limits, Value, amf3, marker, rules};
 
 const AMF0_READ: ReadRules = ReadRules {
@@ -38,7 +38,7 @@ struct Decoder<'a> {
 impl<'a> Decoder<'a> {
     fn new(input: &'a [u8], limits: &'a Limits) -> Self {
         Decoder {
-            reader: Reader::new(input, 0, AMF0_READ),
+            reader: Reader::new(input, AMF0_READ),
             limits,
             complex_values: 0,
             amf3: amf3::decode::Decoder::new(input.len(), limits),
@@ -99,17 +99,14 @@ impl<'a> Decoder<'a> {
             marker::STRICT_ARRAY => {
                 let depth = self.open(depth, start)?;
                 let count = self.item_count("strict array")?;
-                let mut items = Vec::with_capacity(capacity(count, self.reader.remaining(), 1));
+                let mut items = Vec::with_capacity(self.reader.capacity(count));
                 for _ in 0..count {
                     items.push(self.value(depth)?);
                 }
                 Value::StrictArray(items)
             }
             marker::AVMPLUS => {
-                let mut amf3_reader = Reader::new(r.input(), r.pos(), amf3::decode::AMF3_READ);
-                let value = self.amf3.value(&mut amf3_reader, depth)?;
-                self.reader.seek(amf3_reader.pos());
-                Value::Amf3(value)
+                Value::Amf3(r.with_rules(amf3::decode::AMF3_READ, |r| self.amf3.value(r, depth))?)
             }
             marker::OBJECT_END => {
                 return Err(Error::new(

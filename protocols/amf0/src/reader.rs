@@ -21,20 +21,34 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(input: &'a [u8], pos: usize, rules: ReadRules) -> Self {
-        Reader { input, pos, rules }
+    pub fn new(input: &'a [u8], rules: ReadRules) -> Self {
+        Reader {
+            input,
+            pos: 0,
+            rules,
+        }
+    }
+
+    /// Runs `read` with `rules` in force (AMF3 behind the 0x11 switch, say), then restores these.
+    pub fn with_rules<T>(&mut self, rules: ReadRules, read: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = std::mem::replace(&mut self.rules, rules);
+        let result = read(self);
+        self.rules = outer;
+        result
     }
 
     pub fn pos(&self) -> usize {
         self.pos
     }
 
-    pub fn input(&self) -> &'a [u8] {
-        self.input
-    }
-
     pub fn remaining(&self) -> usize {
         self.input.len() - self.pos
+    }
+
+    /// A capacity to reserve for `count` announced items of at least one byte each: never more
+    /// than the remaining input could hold.
+    pub fn capacity(&self, count: usize) -> usize {
+        count.min(self.remaining())
     }
 
     pub fn peek(&self) -> Option<u8> {
@@ -91,16 +105,4 @@ impl<'a> Reader<'a> {
             )
         })
     }
-
-    /// Moves the cursor to `pos`, a position another cursor over the same input reached.
-    pub fn seek(&mut self, pos: usize) {
-        debug_assert!(pos <= self.input.len());
-        self.pos = pos.min(self.input.len());
-    }
-}
-
-/// A capacity to reserve for `count` announced items, each at least `min_item_bytes` long:
-/// never more than the remaining input could hold.
-pub(crate) fn capacity(count: usize, remaining: usize, min_item_bytes: usize) -> usize {
-    count.min(remaining / min_item_bytes.max(1))
 }

@@ -9,7 +9,7 @@
 use super::marker;
 use super::u29;
 use super::value::{Object, Value};
-use crate::reader::{ReadRules, Reader, capacity};
+use crate::reader::{ReadRules, Reader};
 use crate::{Error, Limits, rules};
 
 pub(crate) const AMF3_READ: ReadRules = ReadRules {
@@ -24,7 +24,7 @@ const REFERENCE_BUDGET_FLOOR: usize = 1 << 20;
 /// Decodes one AMF3 value (no 0x11 prefix) from the start of `input`, with fresh reference
 /// tables; returns it and the bytes it used.
 pub fn decode(input: &[u8], limits: &Limits) -> Result<(Value, usize), Error> {
-    let mut reader = Reader::new(input, 0, AMF3_READ);
+    let mut reader = Reader::new(input, AMF3_READ);
     let value = Decoder::new(input.len(), limits).value(&mut reader, 0)?;
     Ok((value, reader.pos()))
 }
@@ -171,7 +171,7 @@ impl<'a> Decoder<'a> {
     ) -> Result<Value, Error> {
         let dense_count = self.item_count(header_offset, dense_count, "array dense part")?;
         let associative = self.members(r, depth)?;
-        let mut dense = Vec::with_capacity(capacity(dense_count, r.remaining(), 1));
+        let mut dense = Vec::with_capacity(r.capacity(dense_count));
         for _ in 0..dense_count {
             dense.push(self.value(r, depth)?);
         }
@@ -203,7 +203,7 @@ impl<'a> Decoder<'a> {
         let class = traits.class.to_owned();
         let names: Vec<&'a str> = traits.sealed.clone();
         let dynamic = traits.dynamic;
-        let mut sealed = Vec::with_capacity(capacity(names.len(), r.remaining(), 1));
+        let mut sealed = Vec::with_capacity(r.capacity(names.len()));
         for name in names {
             sealed.push((name.to_owned(), self.value(r, depth)?));
         }
@@ -232,7 +232,7 @@ impl<'a> Decoder<'a> {
             ));
         }
         let count = self.item_count(offset, header >> 2, "sealed members")?;
-        let mut sealed = Vec::with_capacity(capacity(count, r.remaining(), 1));
+        let mut sealed = Vec::with_capacity(r.capacity(count));
         for _ in 0..count {
             sealed.push(self.str(r, "sealed member name")?);
         }

@@ -52,7 +52,7 @@ mod tests {
     fn round_trip(value: u32) -> (u32, usize) {
         let mut out = Vec::new();
         write(value, &mut out);
-        let mut r = Reader::new(&out, 0, AMF3_READ);
+        let mut r = Reader::new(&out, AMF3_READ);
         (read(&mut r, "u29").unwrap(), out.len())
     }
 
