@@ -280,9 +280,10 @@ impl<'a> Iterator for AdtsFrames<'a> {
                 // Resynchronise: the next 0xFFF that starts a valid header.
                 let skip = (1..rest.len())
                     .find(|&i| {
-                        rest.get(i..)
-                            .is_some_and(|r| r.len() >= 2 && r[0] == 0xff && r[1] & 0xf0 == 0xf0)
-                            && rest.get(i..).is_some_and(|r| AdtsHeader::parse(r).is_ok())
+                        rest.get(i..).is_some_and(|r| {
+                            matches!(r, [0xff, b, ..] if b & 0xf0 == 0xf0)
+                                && AdtsHeader::parse(r).is_ok()
+                        })
                     })
                     .unwrap_or(rest.len());
                 self.offset += skip;
