@@ -16,17 +16,25 @@ fn corpus(path: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("corpus file {file} is missing ({e}); set WEIR_CORPUS"))
 }
 
-/// The sequence headers of an FLV file, found with the least FLV walking that can find them
-/// (FLV 10.1 §E.4; Enhanced RTMP v2 for `ExVideoTagHeader`): (codec, record) in file order.
-fn flv_sequence_headers(file: &[u8]) -> Vec<(Codec, Bytes)> {
-    let mut found = Vec::new();
+/// The tags of an FLV file as (TagType, body), with the least FLV walking that can find them
+/// (FLV 10.1 §E.2, §E.4.1).
+fn flv_tags(file: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     let header_len = u32::from_be_bytes(file[5..9].try_into().unwrap()) as usize;
     let mut offset = header_len + 4;
-    while offset + 11 <= file.len() {
-        let tag_type = file[offset] & 0x1f;
-        let size =
-            u32::from_be_bytes([0, file[offset + 1], file[offset + 2], file[offset + 3]]) as usize;
+    std::iter::from_fn(move || {
+        let header = file.get(offset..offset + 11)?;
+        let size = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
         let body = &file[offset + 11..offset + 11 + size];
+        offset += 11 + size + 4;
+        Some((header[0] & 0x1f, body))
+    })
+}
+
+/// The sequence headers of an FLV file (FLV 10.1 §E.4; Enhanced RTMP v2 for
+/// `ExVideoTagHeader`): (codec, record) in file order.
+fn flv_sequence_headers(file: &[u8]) -> Vec<(Codec, Bytes)> {
+    let mut found = Vec::new();
+    for (tag_type, body) in flv_tags(file) {
         match (tag_type, body) {
             // Enhanced RTMP: IsExHeader, PacketTypeSequenceStart (0), FourCC.
             (9, [b0, fourcc @ ..]) if b0 & 0x80 != 0 && b0 & 0x0f == 0 => {
@@ -48,7 +56,6 @@ fn flv_sequence_headers(file: &[u8]) -> Vec<(Codec, Bytes)> {
             }
             _ => {}
         }
-        offset += 11 + size + 4;
     }
     found
 }
@@ -249,24 +256,20 @@ fn avatar_flv_samples_convert_to_annexb_and_back() {
     // The first 50 AVC samples of avatar.flv (length-prefixed NAL units, 4-byte lengths per
     // its record) converted to Annex B and back.
     let file = corpus("flv/avatar.flv");
-    let header_len = u32::from_be_bytes(file[5..9].try_into().unwrap()) as usize;
-    let mut offset = header_len + 4;
     let mut checked = 0;
-    while offset + 11 <= file.len() && checked < 50 {
-        let size =
-            u32::from_be_bytes([0, file[offset + 1], file[offset + 2], file[offset + 3]]) as usize;
-        let body = &file[offset + 11..offset + 11 + size];
-        if file[offset] & 0x1f == 9 && body[0] & 0x0f == 7 && body[1] == 1 {
-            let sample = &body[5..];
-            let nals: Vec<&[u8]> = length_prefixed_nals(sample, 4)
-                .map(Result::unwrap)
-                .collect();
-            let annexb = weir_media::nal::length_prefixed_to_annexb(sample, 4).unwrap();
-            assert_eq!(annexb_nals(&annexb).collect::<Vec<_>>(), nals);
-            assert_eq!(annexb_to_length_prefixed(&annexb), sample);
-            checked += 1;
-        }
-        offset += 11 + size + 4;
+    // Legacy AVC tags with AVCPacketType 1 (NAL units).
+    let samples = flv_tags(&file).filter_map(|(tag_type, body)| match body {
+        [b0, 1, _, _, _, sample @ ..] if tag_type == 9 && b0 & 0x0f == 7 => Some(sample),
+        _ => None,
+    });
+    for sample in samples.take(50) {
+        let nals: Vec<&[u8]> = length_prefixed_nals(sample, 4)
+            .map(Result::unwrap)
+            .collect();
+        let annexb = weir_media::nal::length_prefixed_to_annexb(sample, 4).unwrap();
+        assert_eq!(annexb_nals(&annexb).collect::<Vec<_>>(), nals);
+        assert_eq!(annexb_to_length_prefixed(&annexb), sample);
+        checked += 1;
     }
     assert_eq!(checked, 50);
 }
