@@ -85,8 +85,8 @@ impl Side {
         let name = self.packet1;
         let detail = format!(
             "{name} announces a complex handshake (version {}.{}.{}.{}) but no HMAC-SHA256 digest \
-             validates in scheme 0 or 1; treating it as simple (if it is meant to be simple, its \
-             bytes 4-7 break rtmp.handshake.c1-zero)",
+             validates in scheme 0 or 1; treating it as simple (where bytes 4-7 are zero, RTMP \
+             1.0 §5.2.3)",
             version[0], version[1], version[2], version[3]
         );
         (

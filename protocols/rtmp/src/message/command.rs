@@ -36,7 +36,8 @@ pub struct Data {
 /// How many bytes of invalid UTF-8 one message may have repaired before it is given up.
 const MAX_UTF8_REPAIRS: usize = 64;
 
-/// The AMF values of a command or data payload, with errors placed in the whole stream.
+/// The AMF values of a command or data payload; problems are placed at `offset` plus their
+/// payload position (see [`super::Message::decode`]).
 ///
 /// Strings that are not UTF-8 break AMF0 §1.3, yet real peers send them (FFmpeg's `-listen`
 /// server puts uninitialised bytes in an onStatus description), and dropping a whole command
@@ -121,14 +122,15 @@ impl Command {
                 ));
             }
         };
-        let transaction_id = match values.next() {
-            Some(value) if value.as_f64().is_some() => value.as_f64().unwrap_or_default(),
-            other => {
+        let second = values.next();
+        let transaction_id = match second.as_ref().and_then(Value::as_f64) {
+            Some(number) => number,
+            None => {
                 violations.push(Violation::new(
                     &COMMAND_AMF,
                     offset,
                     format!(
-                        "command {name:?} has transaction id {other:?}, not a number; read as 0"
+                        "command {name:?} has transaction id {second:?}, not a number; read as 0"
                     ),
                 ));
                 0.0

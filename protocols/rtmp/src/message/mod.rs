@@ -108,9 +108,16 @@ impl Message {
         }
     }
 
-    /// Parses the payload of `raw` by its type id; `offset` is the stream offset of the message
-    /// (see `ChunkDecoder::message_offset`), used in errors and violations. AMF values are
-    /// bounded by `amf`.
+    /// Parses the payload of `raw` by its type id. AMF values are bounded by `amf`.
+    ///
+    /// Errors and violations are placed at `offset + p`, where `p` is the payload position of
+    /// the problem (0 for problems with the message as a whole: its type, its chunk or message
+    /// stream, a command name that is not a string). This function does not see the chunk
+    /// headers that a multi-chunk message's payload is interleaved with, so no single `offset`
+    /// places every position in the stream. To get exact stream offsets, pass 0 and map each
+    /// reported position through `ChunkDecoder::payload_offset`, as the sessions do. Passing
+    /// `ChunkDecoder::message_offset` places whole-message problems on the message's first
+    /// chunk, and payload positions only roughly (short by the chunk headers before them).
     pub fn decode(
         raw: &RawMessage,
         amf: &weir_amf0::Limits,
