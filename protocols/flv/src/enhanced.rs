@@ -211,20 +211,25 @@ pub(crate) fn write_mod_ex(
 
 /// The multitrack byte, if `packet_type` announces one, and the FourCC shared by all tracks
 /// (absent for ManyTracksManyCodecs, where each track names its own).
-pub(crate) struct TrackLayout {
-    pub multitrack: Option<MultitrackType>,
-    pub packet_type: u8,
-    pub fourcc: Option<FourCc>,
+struct TrackLayout {
+    multitrack: Option<MultitrackType>,
+    /// The packet type the tracks carry, and the offset of the byte that holds it.
+    packet_type: u8,
+    packet_type_at: u64,
+    fourcc: Option<FourCc>,
 }
 
-pub(crate) fn read_layout(
+fn read_layout(
     cur: &mut Cursor<'_>,
     packet_type: u8,
     codes: Codes,
     fourcc_rule: &'static weir_media::Rule,
 ) -> Result<TrackLayout, Error> {
+    // The byte before the layout holds the packet type, unless a multitrack byte follows.
+    let mut packet_type_at = cur.position().saturating_sub(1) as u64;
     let (multitrack, packet_type) = if packet_type == codes.multitrack {
         let at = cur.position() as u64;
+        packet_type_at = at;
         let byte = cur.u8(&rules::MULTITRACK, "AvMultitrackType")?;
         let kind = MultitrackType::from_nibble(byte >> 4).ok_or_else(|| {
             Error::rule(
@@ -251,12 +256,13 @@ pub(crate) fn read_layout(
     Ok(TrackLayout {
         multitrack,
         packet_type,
+        packet_type_at,
         fourcc,
     })
 }
 
 /// Writes the multitrack byte (if any) and the shared FourCC of `tracks`.
-pub(crate) fn write_layout(
+fn write_layout(
     out: &mut BytesMut,
     multitrack: Option<MultitrackType>,
     packet_type: u8,
@@ -281,7 +287,7 @@ pub(crate) fn write_layout(
 
 /// Reads the tracks of a body; `has_composition_time` says which FourCCs carry an SI24
 /// composition time before their data in this packet type.
-pub(crate) fn read_tracks(
+fn read_tracks(
     cur: &mut Cursor<'_>,
     layout: &TrackLayout,
     fourcc_rule: &'static weir_media::Rule,
@@ -326,7 +332,7 @@ pub(crate) fn read_tracks(
 }
 
 /// Writes the tracks of a body, the inverse of [`read_tracks`].
-pub(crate) fn write_tracks(
+fn write_tracks(
     out: &mut BytesMut,
     multitrack: Option<MultitrackType>,
     tracks: &[TrackData],
@@ -404,12 +410,11 @@ impl<P: PacketType> ExBody<P> {
         mod_ex: Vec<ModEx>,
         packet_type: u8,
     ) -> Result<Self, Error> {
-        let at = cur.position().saturating_sub(1) as u64;
         let layout = read_layout(cur, packet_type, P::CODES, P::FOURCC_RULE)?;
         let packet_type = P::from_nibble(layout.packet_type).ok_or_else(|| {
             Error::rule(
                 P::RULE,
-                at,
+                layout.packet_type_at,
                 format!("packet type {} is reserved", layout.packet_type),
             )
         })?;

@@ -777,6 +777,27 @@ mod tests {
     }
 
     #[test]
+    fn a_reserved_packet_type_is_placed_at_the_byte_that_holds_it() {
+        let cases: [(&[u8], u64); 3] = [
+            (&[0x9e, b'a', b'v', b'0', b'1', 0], 0),
+            // Multitrack: the packet type is in the AvMultitrackType byte.
+            (&[0x96, 0x0e, b'a', b'v', b'0', b'1', 0, 0], 1),
+            // After a TimestampOffsetNano ModEx: in the byte that ends the chain.
+            (
+                &[0x97, 2, 0x07, 0xa1, 0x20, 0x0e, b'a', b'v', b'0', b'1'],
+                5,
+            ),
+        ];
+        for (body, offset) in cases {
+            let e = read_video(0, Bytes::copy_from_slice(body), &mut |_| {}).unwrap_err();
+            assert_eq!(
+                (e.rule.unwrap().id, e.offset),
+                ("flv.video.packet-type", offset)
+            );
+        }
+    }
+
+    #[test]
     fn far_apart_pts_and_dts_are_an_error_not_an_overflow() {
         let frame = Frame {
             track: Track::VIDEO,

@@ -24,7 +24,9 @@ pub enum FrameType {
 }
 
 impl FrameType {
-    fn from_nibble(v: u8, at: u64) -> Result<Self, Error> {
+    /// The FrameType in the low 3 bits of `v` (the high nibble of the first byte; its top bit
+    /// is the enhanced-header flag).
+    fn from_nibble(v: u8) -> Result<Self, Error> {
         Ok(match v & 7 {
             1 => FrameType::Key,
             2 => FrameType::Inter,
@@ -34,7 +36,7 @@ impl FrameType {
             other => {
                 return Err(Error::rule(
                     &rules::VIDEO_FRAME_TYPE,
-                    at,
+                    0,
                     format!("FrameType {other} is reserved"),
                 ));
             }
@@ -183,7 +185,7 @@ impl VideoTag {
     pub fn parse(body: &Bytes) -> Result<VideoTag, Error> {
         let mut cur = Cursor::new(body);
         let first = cur.u8(&rules::VIDEO_HEADER, "FrameType and CodecID")?;
-        let frame_type = FrameType::from_nibble(first >> 4, 0)?;
+        let frame_type = FrameType::from_nibble(first >> 4)?;
         if first & EX_HEADER_BIT != 0 {
             let (mod_ex, packet_type) =
                 read_mod_ex(&mut cur, first & 0x0f, VideoPacketType::CODES)?;
@@ -319,7 +321,7 @@ impl VideoTag {
             } => {
                 if *packet_type > 0x0f
                     || *packet_type == VideoPacketType::Metadata as u8
-                    || *packet_type == 7
+                    || *packet_type == VideoPacketType::CODES.mod_ex
                 {
                     return Err(Error::usage(format!(
                         "packet type {packet_type} cannot carry a command"
