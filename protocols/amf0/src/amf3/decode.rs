@@ -11,6 +11,7 @@ use super::u29;
 use super::value::{Object, Value};
 use crate::reader::{ReadRules, Reader};
 use crate::{Error, Limits, rules};
+use std::rc::Rc;
 
 pub(crate) const AMF3_READ: ReadRules = ReadRules {
     truncated: &rules::AMF3_LENGTH_TRUNCATED,
@@ -36,10 +37,12 @@ enum Header {
     Inline(u32),
 }
 
-/// Traits as the table keeps them: slices of the input.
+/// Traits as the table keeps them: slices of the input, the sealed names shared (not copied)
+/// with every object that uses them.
+#[derive(Clone)]
 struct Traits<'a> {
     class: &'a str,
-    sealed: Vec<&'a str>,
+    sealed: Rc<[&'a str]>,
     dynamic: bool,
 }
 
@@ -79,7 +82,7 @@ impl<'a> Decoder<'a> {
             marker::TRUE => Value::Boolean(true),
             marker::INTEGER => Value::Integer(u29::to_i29(u29::read(r, "integer")?)),
             marker::DOUBLE => Value::Double(r.f64("double")?),
-            marker::STRING => Value::String(self.string(r, "string")?),
+            marker::STRING => Value::String(self.str(r, "string")?.to_owned()),
             marker::XML_DOCUMENT | marker::XML | marker::BYTE_ARRAY | marker::DATE => {
                 match self.complex_header(r, type_marker)? {
                     Header::Reference(index) => Value::Reference(index),
@@ -180,48 +183,48 @@ impl<'a> Decoder<'a> {
 
     /// §3.12: traits (inline or by reference), sealed values, then dynamic members.
     fn object(&mut self, r: &mut Reader<'a>, depth: usize, header: u32) -> Result<Object, Error> {
-        let traits_offset = r.pos();
-        let index = if header & 1 == 0 {
-            let index = (header >> 1) as usize;
-            let Some(traits) = self.traits.get(index) else {
-                return Err(Error::new(
-                    &rules::AMF3_TRAIT_REFERENCE,
-                    traits_offset,
-                    format!(
-                        "traits reference {index}, but only {} traits came before",
-                        self.traits.len()
-                    ),
-                ));
-            };
-            let size = traits.class.len() + traits.sealed.iter().map(|s| s.len()).sum::<usize>();
-            self.charge(size, traits_offset)?;
-            index
+        let traits = if header & 1 == 0 {
+            self.traits_reference(header >> 1, r.pos())?
         } else {
             self.inline_traits(r, header >> 1)?
         };
-        let traits = &self.traits[index];
-        let class = traits.class.to_owned();
-        let names: Vec<&'a str> = traits.sealed.clone();
-        let dynamic = traits.dynamic;
-        let mut sealed = Vec::with_capacity(r.capacity(names.len()));
-        for name in names {
-            sealed.push((name.to_owned(), self.value(r, depth)?));
+        let mut sealed = Vec::with_capacity(r.capacity(traits.sealed.len()));
+        for name in traits.sealed.iter() {
+            sealed.push(((*name).to_owned(), self.value(r, depth)?));
         }
-        let dynamic = if dynamic {
+        let dynamic = if traits.dynamic {
             Some(self.members(r, depth)?)
         } else {
             None
         };
         Ok(Object {
-            class,
+            class: traits.class.to_owned(),
             sealed,
             dynamic,
         })
     }
 
-    /// Inline traits (the header bits above the inline flag: externalizable, dynamic, count);
-    /// returns their table index.
-    fn inline_traits(&mut self, r: &mut Reader<'a>, header: u32) -> Result<usize, Error> {
+    /// Traits sent by reference (the header ends at `offset`): the names every object copies
+    /// out of them are charged to the budget.
+    fn traits_reference(&mut self, index: u32, offset: usize) -> Result<Traits<'a>, Error> {
+        let Some(traits) = self.traits.get(index as usize).cloned() else {
+            return Err(Error::new(
+                &rules::AMF3_TRAIT_REFERENCE,
+                offset,
+                format!(
+                    "traits reference {index}, but only {} traits came before",
+                    self.traits.len()
+                ),
+            ));
+        };
+        let size = traits.class.len() + traits.sealed.iter().map(|s| s.len()).sum::<usize>();
+        self.charge(size, offset)?;
+        Ok(traits)
+    }
+
+    /// Inline traits (the header bits above the inline flag: externalizable, dynamic, count),
+    /// which take the next slot of the traits table.
+    fn inline_traits(&mut self, r: &mut Reader<'a>, header: u32) -> Result<Traits<'a>, Error> {
         let offset = r.pos();
         let class = self.str(r, "class name")?;
         if header & 1 != 0 {
@@ -236,12 +239,13 @@ impl<'a> Decoder<'a> {
         for _ in 0..count {
             sealed.push(self.str(r, "sealed member name")?);
         }
-        self.traits.push(Traits {
+        let traits = Traits {
             class,
-            sealed,
+            sealed: sealed.into(),
             dynamic: header & 2 != 0,
-        });
-        Ok(self.traits.len() - 1)
+        };
+        self.traits.push(traits.clone());
+        Ok(traits)
     }
 
     /// Name/value pairs up to an empty name (array associative part, dynamic members).
@@ -262,11 +266,6 @@ impl<'a> Decoder<'a> {
             }
             members.push((name.to_owned(), self.value(r, depth)?));
         }
-    }
-
-    /// A string value, owned (references charged to the budget).
-    fn string(&mut self, r: &mut Reader<'a>, what: &str) -> Result<String, Error> {
-        self.str(r, what).map(str::to_owned)
     }
 
     /// §1.3.2 UTF-8-vr: an inline string (added to the table unless empty) or a reference.
