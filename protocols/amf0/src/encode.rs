@@ -9,11 +9,7 @@ use crate::{Value, amf3, marker};
 /// names longer than 65535 bytes, which AMF0 cannot carry, are cut at the last UTF-8 character
 /// boundary that fits. An `EcmaArray` announces its real entry count.
 pub fn encode(value: &Value, out: &mut Vec<u8>) {
-    Encoder {
-        out,
-        amf3: amf3::encode::Encoder::default(),
-    }
-    .value(value);
+    encode_all(std::slice::from_ref(value), out);
 }
 
 /// Appends `values` to `out` as one message: AMF3 values behind 0x11 switches share one set of
