@@ -299,18 +299,10 @@ pub fn write_end_of_sequence(track: Track, codec: Codec) -> Result<Bytes, Error>
             Some((AvcPacketType::EndOfSequence, 0)),
             Bytes::new(),
         ),
-        (MediaKind::Video, _) => enhanced_video(
-            track,
-            codec,
-            FrameType::Key,
-            VideoPacketType::SequenceEnd,
-            0,
-            Bytes::new(),
-        ),
         (MediaKind::Audio, Some(_)) => Err(Error::usage(format!(
             "legacy FLV has no end of sequence for {codec}"
         ))),
-        _ => enhanced_audio(track, codec, AudioPacketType::SequenceEnd, Bytes::new()),
+        _ => enhanced(track, codec, Payload::EndOfSequence, true, 0, Bytes::new()),
     }
 }
 
@@ -374,20 +366,7 @@ fn write_config(c: &TrackConfig) -> Result<Bytes, Error> {
             "legacy FLV carries no configuration for {}",
             c.codec
         ))),
-        (MediaKind::Video, None) => enhanced_video(
-            c.track,
-            c.codec,
-            FrameType::Key,
-            VideoPacketType::SequenceStart,
-            0,
-            c.data.clone(),
-        ),
-        (_, None) => enhanced_audio(
-            c.track,
-            c.codec,
-            AudioPacketType::SequenceStart,
-            c.data.clone(),
-        ),
+        (_, None) => enhanced(c.track, c.codec, Payload::Config, true, 0, c.data.clone()),
     }
 }
 
@@ -419,29 +398,12 @@ fn write_frame(f: &Frame) -> Result<Bytes, Error> {
             legacy_audio(SoundFormat::Aac, Some(AacPacketType::Raw), f.data.clone())
         }
         (_, Some(LegacyCodec::Audio(format))) => legacy_audio(format, None, f.data.clone()),
-        (MediaKind::Video, None) => {
-            // Like FFmpeg: CodedFramesX when an avc1/hvc1 frame needs no composition time;
-            // other codecs have no composition time field, so CodedFrames says it all.
-            let fourcc = enhanced_fourcc(f.codec)?;
-            let packet_type = match VideoPacketType::CodedFrames.has_composition_time(fourcc)
-                && composition == 0
-            {
-                true => VideoPacketType::CodedFramesX,
-                false => VideoPacketType::CodedFrames,
-            };
-            enhanced_video(
-                f.track,
-                f.codec,
-                frame_type,
-                packet_type,
-                composition,
-                f.data.clone(),
-            )
-        }
-        (_, None) => enhanced_audio(
+        (_, None) => enhanced(
             f.track,
             f.codec,
-            AudioPacketType::CodedFrames,
+            Payload::Frame,
+            f.keyframe,
+            composition,
             f.data.clone(),
         ),
     }
@@ -539,25 +501,44 @@ fn enhanced_body<P>(
     })
 }
 
-fn enhanced_video(
+/// The enhanced audio or video body for `payload` on `track` (audio has no composition time).
+fn enhanced(
     track: Track,
     codec: Codec,
-    frame_type: FrameType,
-    packet_type: VideoPacketType,
+    payload: Payload,
+    keyframe: bool,
     composition_time: i32,
     data: Bytes,
 ) -> Result<Bytes, Error> {
+    if track.kind != MediaKind::Video {
+        let packet_type = match payload {
+            Payload::Config => AudioPacketType::SequenceStart,
+            Payload::Frame => AudioPacketType::CodedFrames,
+            Payload::EndOfSequence => AudioPacketType::SequenceEnd,
+        };
+        return AudioTag::Enhanced(enhanced_body(track, codec, packet_type, 0, data)?).to_bytes();
+    }
+    let packet_type = match payload {
+        Payload::Config => VideoPacketType::SequenceStart,
+        Payload::EndOfSequence => VideoPacketType::SequenceEnd,
+        // Like FFmpeg: CodedFramesX when an avc1/hvc1 frame needs no composition time; other
+        // codecs have no composition time field, so CodedFrames says it all.
+        Payload::Frame
+            if composition_time == 0
+                && fourcc_of_codec(codec)
+                    .is_some_and(|f| VideoPacketType::CodedFrames.has_composition_time(f)) =>
+        {
+            VideoPacketType::CodedFramesX
+        }
+        Payload::Frame => VideoPacketType::CodedFrames,
+    };
+    let frame_type = if keyframe {
+        FrameType::Key
+    } else {
+        FrameType::Inter
+    };
     let body = enhanced_body(track, codec, packet_type, composition_time, data)?;
     VideoTag::Enhanced { frame_type, body }.to_bytes()
-}
-
-fn enhanced_audio(
-    track: Track,
-    codec: Codec,
-    packet_type: AudioPacketType,
-    data: Bytes,
-) -> Result<Bytes, Error> {
-    AudioTag::Enhanced(enhanced_body(track, codec, packet_type, 0, data)?).to_bytes()
 }
 
 #[cfg(test)]
