@@ -5,9 +5,23 @@
 
 use weir_amf0::{Limits, Value, amf3, decode, encode};
 
+fn corpus_root() -> String {
+    std::env::var("WEIR_CORPUS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").into())
+}
+
 fn corpus(path: &str) -> Vec<u8> {
     let path = format!("{}/amf0/{path}", corpus_root());
     std::fs::read(&path).unwrap_or_else(|e| panic!("corpus file {path}: {e} (set WEIR_CORPUS)"))
+}
+
+/// The names of the files in the corpus folder `amf0/{dir}`.
+fn corpus_files(dir: &str) -> Vec<String> {
+    let path = format!("{}/amf0/{dir}", corpus_root());
+    std::fs::read_dir(&path)
+        .unwrap_or_else(|e| panic!("corpus folder {path}: {e} (set WEIR_CORPUS)"))
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect()
 }
 
 /// A cursor for the container formats' own big-endian fields.
@@ -99,21 +113,12 @@ fn sol_value(file: &str, slot: &str) -> Value {
 
 #[test]
 fn every_sol_file_decodes() {
-    let dir = std::fs::read_dir(format!("{}/amf0/feathers-sol", corpus_root()))
-        .expect("corpus amf0/feathers-sol");
-    let mut count = 0;
-    for entry in dir {
-        let file = entry.unwrap().file_name().into_string().unwrap();
-        let (_, slots) = read_sol(&file);
+    let files = corpus_files("feathers-sol");
+    for file in &files {
+        let (_, slots) = read_sol(file);
         assert!(!slots.is_empty(), "{file}");
-        count += 1;
     }
-    assert_eq!(count, 13);
-}
-
-fn corpus_root() -> String {
-    std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").into())
+    assert_eq!(files.len(), 13);
 }
 
 #[test]
@@ -246,16 +251,12 @@ fn read_packet(file: &str) -> Packet {
 
 #[test]
 fn every_remoting_dump_decodes() {
-    let dir = std::fs::read_dir(format!("{}/amf0/pyamf-dumps", corpus_root()))
-        .expect("corpus amf0/pyamf-dumps");
-    let mut count = 0;
-    for entry in dir {
-        let file = entry.unwrap().file_name().into_string().unwrap();
-        let packet = read_packet(&file);
+    let files = corpus_files("pyamf-dumps");
+    for file in &files {
+        let packet = read_packet(file);
         assert!(!packet.messages.is_empty(), "{file}");
-        count += 1;
     }
-    assert_eq!(count, 10);
+    assert_eq!(files.len(), 10);
 }
 
 /// The one message of a dump: (target, response, value).
