@@ -474,3 +474,35 @@ fn set_chunk_size_applies_to_the_next_chunk() {
         (out.len() as u64, 16)
     );
 }
+
+/// Payload positions map to stream offsets across the chunk headers in between, exactly at
+/// chunk sizes of 16 and more; at smaller ones the map is capped (it never outweighs the
+/// payload) and deep positions land early, but never past the message's last byte.
+#[test]
+fn payload_offsets_skip_chunk_headers() {
+    let payload: Vec<u8> = (0..=255).collect();
+    for (chunk_size, exact) in [(16u32, true), (128, true), (1, false)] {
+        let mut encoder = ChunkEncoder::new();
+        let mut out = BytesMut::new();
+        encoder.encode(&set_chunk_size(chunk_size), &mut out);
+        let start = out.len();
+        encoder.encode(&raw(6, 0, 9, 1, &payload), &mut out);
+        let mut decoder = ChunkDecoder::new(ChunkLimits::default(), 0);
+        decoder.push(&out);
+        let mut violations = vec![];
+        decoder.next_message(&mut violations).unwrap().unwrap();
+        decoder.next_message(&mut violations).unwrap().unwrap();
+        assert_eq!(decoder.message_offset(), start as u64);
+        for (pos, &byte) in payload.iter().enumerate() {
+            let at = decoder.payload_offset(pos) as usize;
+            if exact {
+                assert_eq!(out[at], byte, "chunk size {chunk_size}, byte {pos}");
+            } else {
+                assert!(
+                    at > start && at < out.len(),
+                    "chunk size {chunk_size}, byte {pos}"
+                );
+            }
+        }
+    }
+}

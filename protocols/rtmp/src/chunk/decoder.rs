@@ -53,7 +53,8 @@ pub struct ChunkDecoder {
     message_offset: u64,
     /// Where the payload pieces of the message returned last lie in the stream:
     /// (payload position, stream offset) per chunk, so that a problem found inside a payload is
-    /// placed on the right byte despite the chunk headers in between.
+    /// placed on the right byte despite the chunk headers in between. Bounded by the payload's
+    /// length (see `step`): exact for chunk sizes of 16 bytes and more.
     message_pieces: Vec<(u32, u64)>,
     /// A fatal error ends decoding; it is returned again on every later call.
     failed: Option<Error>,
@@ -164,7 +165,10 @@ impl ChunkDecoder {
         self.message_offset
     }
 
-    /// Stream offset of byte `pos` of the payload of the message returned last.
+    /// Stream offset of byte `pos` of the payload of the message returned last: the way to
+    /// place the payload positions `Message::decode` reports when given offset 0. Exact unless
+    /// the peer's chunks carry fewer than 16 payload bytes each (then positions deep in a long
+    /// message land a little early).
     pub fn payload_offset(&self, pos: usize) -> u64 {
         let pos = u32::try_from(pos).unwrap_or(u32::MAX);
         let piece = self
@@ -401,7 +405,13 @@ impl ChunkDecoder {
 
         let (payload, message_offset) = match (stream.partial.take(), continues) {
             (Some(mut partial), true) => {
-                stream.pieces.push((partial.data.len() as u32, payload_at));
+                // One entry per chunk would outgrow the payload itself at chunk sizes below the
+                // entry's size; past that many, later positions are placed from the last entry
+                // (short by the chunk headers since), so the map never outweighs the message.
+                if stream.pieces.len() < (stream.length as usize).div_ceil(size_of::<(u32, u64)>())
+                {
+                    stream.pieces.push((partial.data.len() as u32, payload_at));
+                }
                 partial.data.extend_from_slice(&payload);
                 if partial.data.len() < stream.length as usize {
                     stream.partial = Some(partial);
