@@ -3,6 +3,7 @@
 
 use crate::reader::{ReadRules, Reader};
 use crate::{Error, Limits, Value, amf3, marker, rules};
+use std::borrow::Cow;
 
 const AMF0_READ: ReadRules = ReadRules {
     truncated: &rules::LENGTH_TRUNCATED,
@@ -11,7 +12,7 @@ const AMF0_READ: ReadRules = ReadRules {
 
 /// Decodes one value from the start of `input`; returns it and the bytes it used.
 pub fn decode(input: &[u8], limits: &Limits) -> Result<(Value, usize), Error> {
-    let mut decoder = Decoder::new(input, limits);
+    let mut decoder = Decoder::new(input, Reader::new(input, AMF0_READ), limits);
     let value = decoder.value(0)?;
     Ok((value, decoder.reader.pos()))
 }
@@ -19,12 +20,23 @@ pub fn decode(input: &[u8], limits: &Limits) -> Result<(Value, usize), Error> {
 /// Decodes values until `input` ends (an RTMP command or data message body, say). References
 /// may point into earlier values of the same input.
 pub fn decode_all(input: &[u8], limits: &Limits) -> Result<Vec<Value>, Error> {
-    let mut decoder = Decoder::new(input, limits);
+    decoder_values(Decoder::new(input, Reader::new(input, AMF0_READ), limits)).map(|(v, _)| v)
+}
+
+/// [`decode_all`] for peers that send strings which are not UTF-8 (AMF0 §1.3 and AMF3 §1.3
+/// require it; FFmpeg's RTMP server, for one, does not comply): each byte that is not part of
+/// valid UTF-8 reads as `?`, and comes back as an error naming the UTF-8 rule at its offset,
+/// so the caller can report it and go on. Every other problem still fails the decode.
+pub fn decode_all_lossy(input: &[u8], limits: &Limits) -> Result<(Vec<Value>, Vec<Error>), Error> {
+    decoder_values(Decoder::new(input, Reader::lossy(input, AMF0_READ), limits))
+}
+
+fn decoder_values(mut decoder: Decoder<'_>) -> Result<(Vec<Value>, Vec<Error>), Error> {
     let mut values = Vec::new();
     while decoder.reader.remaining() > 0 {
         values.push(decoder.value(0)?);
     }
-    Ok(values)
+    Ok((values, decoder.reader.take_repairs()))
 }
 
 struct Decoder<'a> {
@@ -36,9 +48,9 @@ struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    fn new(input: &'a [u8], limits: &'a Limits) -> Self {
+    fn new(input: &'a [u8], reader: Reader<'a>, limits: &'a Limits) -> Self {
         Decoder {
-            reader: Reader::new(input, AMF0_READ),
+            reader,
             limits,
             complex_values: 0,
             amf3: amf3::decode::Decoder::new(input.len(), limits),
@@ -52,10 +64,10 @@ impl<'a> Decoder<'a> {
         Ok(match r.u8("type marker")? {
             marker::NUMBER => Value::Number(r.f64("number")?),
             marker::BOOLEAN => Value::Boolean(r.u8("boolean")? != 0),
-            marker::STRING => Value::String(self.short_string("string")?.to_owned()),
-            marker::LONG_STRING => Value::LongString(self.long_string("long string")?.to_owned()),
+            marker::STRING => Value::String(self.short_string("string")?.into_owned()),
+            marker::LONG_STRING => Value::LongString(self.long_string("long string")?.into_owned()),
             marker::XML_DOCUMENT => {
-                Value::XmlDocument(self.long_string("XML document")?.to_owned())
+                Value::XmlDocument(self.long_string("XML document")?.into_owned())
             }
             marker::NULL => Value::Null,
             marker::UNDEFINED => Value::Undefined,
@@ -84,7 +96,7 @@ impl<'a> Decoder<'a> {
             }
             marker::TYPED_OBJECT => {
                 let depth = self.open(depth, start)?;
-                let class = self.short_string("typed object class name")?.to_owned();
+                let class = self.short_string("typed object class name")?.into_owned();
                 Value::TypedObject {
                     class,
                     properties: self.properties(depth)?,
@@ -176,18 +188,18 @@ impl<'a> Decoder<'a> {
                 ));
             }
             let value = self.value(depth)?;
-            properties.push((name.to_owned(), value));
+            properties.push((name.into_owned(), value));
         }
     }
 
     /// UTF-8 with a u16 length (§1.3 "UTF-8").
-    fn short_string(&mut self, what: &str) -> Result<&'a str, Error> {
+    fn short_string(&mut self, what: &str) -> Result<Cow<'a, str>, Error> {
         let len = self.reader.u16(what)?;
         self.reader.utf8(usize::from(len), what)
     }
 
     /// UTF-8 with a u32 length (§1.3 "UTF-8-long").
-    fn long_string(&mut self, what: &str) -> Result<&'a str, Error> {
+    fn long_string(&mut self, what: &str) -> Result<Cow<'a, str>, Error> {
         let len = self.reader.u32(what)?;
         // A length beyond usize cannot be present; `utf8` reports it as truncated.
         self.reader

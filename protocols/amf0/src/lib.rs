@@ -25,7 +25,7 @@ mod reader;
 pub mod rules;
 mod value;
 
-pub use decode::{decode, decode_all};
+pub use decode::{decode, decode_all, decode_all_lossy};
 pub use encode::{encode, encode_all};
 pub use error::Error;
 pub use limits::Limits;

@@ -4,6 +4,7 @@
 //! trusted before the bytes behind it are there.
 
 use crate::Error;
+use std::borrow::Cow;
 use weir_media::Rule;
 
 /// The rules a cursor names when a read falls short or a string is not UTF-8 (they differ
@@ -18,6 +19,9 @@ pub(crate) struct Reader<'a> {
     input: &'a [u8],
     pos: usize,
     rules: ReadRules,
+    /// Lossy reading: strings that are not UTF-8 are repaired and each bad byte is recorded
+    /// here, instead of failing (see [`crate::decode_all_lossy`]).
+    repairs: Option<Vec<Error>>,
 }
 
 impl<'a> Reader<'a> {
@@ -26,7 +30,21 @@ impl<'a> Reader<'a> {
             input,
             pos: 0,
             rules,
+            repairs: None,
         }
+    }
+
+    /// A reader that repairs strings that are not UTF-8 instead of failing.
+    pub fn lossy(input: &'a [u8], rules: ReadRules) -> Self {
+        Reader {
+            repairs: Some(Vec::new()),
+            ..Reader::new(input, rules)
+        }
+    }
+
+    /// The repairs a lossy reader made, in input order.
+    pub fn take_repairs(&mut self) -> Vec<Error> {
+        self.repairs.take().unwrap_or_default()
     }
 
     /// Runs `read` with `rules` in force (AMF3 behind the 0x11 switch, say), then restores these.
@@ -93,16 +111,34 @@ impl<'a> Reader<'a> {
         self.array(what).map(f64::from_be_bytes)
     }
 
-    /// `len` bytes of UTF-8 text.
-    pub fn utf8(&mut self, len: usize, what: &str) -> Result<&'a str, Error> {
+    /// `len` bytes of UTF-8 text. A lossy reader reads each byte that is not part of valid
+    /// UTF-8 as `?` (one for one) and records it; a strict one fails at the first.
+    pub fn utf8(&mut self, len: usize, what: &str) -> Result<Cow<'a, str>, Error> {
         let start = self.pos;
         let bytes = self.bytes(len, what)?;
-        std::str::from_utf8(bytes).map_err(|e| {
+        let invalid = match std::str::from_utf8(bytes) {
+            Ok(text) => return Ok(Cow::Borrowed(text)),
+            Err(e) => e,
+        };
+        let rule = self.rules.utf8;
+        let error = |at: usize| {
             Error::new(
-                self.rules.utf8,
-                start + e.valid_up_to(),
-                format!("{what} is not valid UTF-8 at its byte {}", e.valid_up_to()),
+                rule,
+                start + at,
+                format!("{what} is not valid UTF-8 at its byte {at}"),
             )
-        })
+        };
+        let Some(repairs) = &mut self.repairs else {
+            return Err(error(invalid.valid_up_to()));
+        };
+        let mut text = String::with_capacity(bytes.len());
+        for chunk in bytes.utf8_chunks() {
+            text.push_str(chunk.valid());
+            for _ in chunk.invalid() {
+                repairs.push(error(text.len()));
+                text.push('?');
+            }
+        }
+        Ok(Cow::Owned(text))
     }
 }

@@ -161,3 +161,35 @@ proptest! {
         let _ = amf3::decode(&bytes, &limits);
     }
 }
+
+/// Lossy decoding reads each byte that is not UTF-8 as '?', reports it once at its offset,
+/// and leaves every other check as strict as `decode_all`.
+#[test]
+fn lossy_decoding_repairs_strings_and_reports_each_bad_byte() {
+    use weir_amf0::{Limits, Value, decode_all, decode_all_lossy};
+    let limits = Limits::default();
+    // AMF0 "a\xffb", then AMF3 (0x11) string "\xfex" inline and again by reference 0.
+    let input = [
+        0x02, 0x00, 0x03, b'a', 0xff, b'b', //
+        0x11, 0x06, 0x05, 0xfe, b'x', //
+        0x11, 0x06, 0x00,
+    ];
+    let strict = decode_all(&input, &limits).unwrap_err();
+    assert_eq!((strict.rule.id, strict.offset), ("amf0.string.utf8", 4));
+
+    let (values, repairs) = decode_all_lossy(&input, &limits).unwrap();
+    assert_eq!(values.len(), 3);
+    assert_eq!(values[0], Value::String("a?b".into()));
+    assert_eq!(values[1].as_str(), Some("?x"));
+    assert_eq!(
+        values[2].as_str(),
+        Some("?x"),
+        "the reference reads the repaired string"
+    );
+    let found: Vec<_> = repairs.iter().map(|e| (e.rule.id, e.offset)).collect();
+    assert_eq!(found, [("amf0.string.utf8", 4), ("amf3.string.utf8", 9)]);
+
+    // Anything else still fails.
+    let truncated = decode_all_lossy(&input[..5], &limits).unwrap_err();
+    assert_eq!(truncated.rule.id, "amf0.length.truncated");
+}

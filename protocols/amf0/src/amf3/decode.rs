@@ -11,6 +11,7 @@ use super::u29;
 use super::value::{Object, Value};
 use crate::reader::{ReadRules, Reader};
 use crate::{Error, Limits, rules};
+use std::borrow::Cow;
 use std::rc::Rc;
 
 pub(crate) const AMF3_READ: ReadRules = ReadRules {
@@ -41,15 +42,15 @@ enum Header {
 /// with every object that uses them.
 #[derive(Clone)]
 struct Traits<'a> {
-    class: &'a str,
-    sealed: Rc<[&'a str]>,
+    class: Cow<'a, str>,
+    sealed: Rc<[Cow<'a, str>]>,
     dynamic: bool,
 }
 
 /// The reference tables of one message.
 pub(crate) struct Decoder<'a> {
     limits: &'a Limits,
-    strings: Vec<&'a str>,
+    strings: Vec<Cow<'a, str>>,
     /// The type marker of each complex value, in the order they began.
     objects: Vec<u8>,
     traits: Vec<Traits<'a>>,
@@ -82,7 +83,7 @@ impl<'a> Decoder<'a> {
             marker::TRUE => Value::Boolean(true),
             marker::INTEGER => Value::Integer(u29::to_i29(u29::read(r, "integer")?)),
             marker::DOUBLE => Value::Double(r.f64("double")?),
-            marker::STRING => Value::String(self.str(r, "string")?.to_owned()),
+            marker::STRING => Value::String(self.str(r, "string")?.into_owned()),
             marker::XML_DOCUMENT | marker::XML | marker::BYTE_ARRAY | marker::DATE => {
                 match self.complex_header(r, type_marker)? {
                     Header::Reference(index) => Value::Reference(index),
@@ -158,8 +159,8 @@ impl<'a> Decoder<'a> {
         let len = len as usize;
         Ok(match type_marker {
             marker::DATE => Value::Date(r.f64("date")?),
-            marker::XML_DOCUMENT => Value::XmlDocument(r.utf8(len, "XML document")?.to_owned()),
-            marker::XML => Value::Xml(r.utf8(len, "XML")?.to_owned()),
+            marker::XML_DOCUMENT => Value::XmlDocument(r.utf8(len, "XML document")?.into_owned()),
+            marker::XML => Value::Xml(r.utf8(len, "XML")?.into_owned()),
             _ => Value::ByteArray(r.bytes(len, "byte array")?.to_vec()),
         })
     }
@@ -190,7 +191,7 @@ impl<'a> Decoder<'a> {
         };
         let mut sealed = Vec::with_capacity(r.capacity(traits.sealed.len()));
         for name in traits.sealed.iter() {
-            sealed.push(((*name).to_owned(), self.value(r, depth)?));
+            sealed.push((name.to_string(), self.value(r, depth)?));
         }
         let dynamic = if traits.dynamic {
             Some(self.members(r, depth)?)
@@ -198,7 +199,7 @@ impl<'a> Decoder<'a> {
             None
         };
         Ok(Object {
-            class: traits.class.to_owned(),
+            class: traits.class.to_string(),
             sealed,
             dynamic,
         })
@@ -264,17 +265,17 @@ impl<'a> Decoder<'a> {
                     format!("more than {} members", self.limits.max_items),
                 ));
             }
-            members.push((name.to_owned(), self.value(r, depth)?));
+            members.push((name.into_owned(), self.value(r, depth)?));
         }
     }
 
     /// §1.3.2 UTF-8-vr: an inline string (added to the table unless empty) or a reference.
-    fn str(&mut self, r: &mut Reader<'a>, what: &str) -> Result<&'a str, Error> {
+    fn str(&mut self, r: &mut Reader<'a>, what: &str) -> Result<Cow<'a, str>, Error> {
         let offset = r.pos();
         let header = u29::read(r, what)?;
         let rest = (header >> 1) as usize;
         if header & 1 == 0 {
-            let Some(&s) = self.strings.get(rest) else {
+            let Some(s) = self.strings.get(rest).cloned() else {
                 return Err(Error::new(
                     &rules::AMF3_STRING_REFERENCE,
                     offset,
@@ -289,7 +290,7 @@ impl<'a> Decoder<'a> {
         }
         let s = r.utf8(rest, what)?;
         if !s.is_empty() {
-            self.strings.push(s);
+            self.strings.push(s.clone());
         }
         Ok(s)
     }

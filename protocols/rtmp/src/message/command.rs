@@ -41,9 +41,9 @@ const MAX_UTF8_REPAIRS: usize = 64;
 ///
 /// Strings that are not UTF-8 break AMF0 §1.3, yet real peers send them (FFmpeg's `-listen`
 /// server puts uninitialised bytes in an onStatus description), and dropping a whole command
-/// for one bad description would end the session. So each invalid byte is reported once, as
-/// a violation of the AMF rule, and replaced by `?` (one byte for one, so that every length
-/// prefix stays right) before decoding again.
+/// for one bad description would end the session. So the AMF decoder reads each invalid byte
+/// as `?`, and each is reported here as a violation of the AMF rule; past
+/// [`MAX_UTF8_REPAIRS`] the message is given up.
 fn decode_values(
     payload: &[u8],
     amf3: bool,
@@ -54,32 +54,20 @@ fn decode_values(
     let skip = usize::from(amf3 && payload.first() == Some(&0));
     let body = payload.get(skip..).unwrap_or_default();
     let place = |e: &weir_amf0::Error| offset + (skip + e.offset) as u64;
-    let mut repaired: Option<Vec<u8>> = None;
-    let mut repairs = 0;
-    loop {
-        let input = repaired.as_deref().unwrap_or(body);
-        let error = match weir_amf0::decode_all(input, limits) {
-            Ok(values) => return Ok(values),
-            Err(error) => error,
-        };
-        let utf8 = error.rule.id.ends_with(".string.utf8");
-        if !utf8 || repairs == MAX_UTF8_REPAIRS {
-            // The AMF rule itself is the most precise name for what broke (amf0.nesting.depth...).
-            let detail = format!("AMF value at payload byte {}: {error}", skip + error.offset);
-            return Err(Error::rule(error.rule, place(&error), detail));
+    // The AMF rule itself is the most precise name for what broke (amf0.nesting.depth...).
+    let failed = |e: weir_amf0::Error| {
+        let detail = format!("AMF value at payload byte {}: {e}", skip + e.offset);
+        Error::rule(e.rule, place(&e), detail)
+    };
+    let (values, repairs) = weir_amf0::decode_all_lossy(body, limits).map_err(failed)?;
+    for (n, repair) in repairs.into_iter().enumerate() {
+        if n == MAX_UTF8_REPAIRS {
+            return Err(failed(repair));
         }
-        let bytes = repaired.get_or_insert_with(|| body.to_vec());
-        let Some(bad) = bytes.get_mut(error.offset) else {
-            return Err(Error::rule(error.rule, place(&error), error.detail));
-        };
-        violations.push(Violation::new(
-            error.rule,
-            place(&error),
-            format!("{error}; read as '?'"),
-        ));
-        *bad = b'?';
-        repairs += 1;
+        let detail = format!("{repair}; read as '?'");
+        violations.push(Violation::new(repair.rule, place(&repair), detail));
     }
+    Ok(values)
 }
 
 fn encode_values<'a>(amf3: bool, values: impl IntoIterator<Item = &'a Value>) -> Bytes {
