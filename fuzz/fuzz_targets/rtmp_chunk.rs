@@ -26,13 +26,12 @@ fuzz_target!(|data: &[u8]| {
         decoder.push(piece);
         while let Ok(Some(raw)) = decoder.next_message(&mut violations) {
             if let Ok(message) =
-                Message::decode(&raw, &amf, decoder.message_offset(), &mut violations)
+                Message::decode(&raw, &amf, &mut violations)
             {
                 // Every decoded message encodes back to a message that decodes to itself.
                 let again = Message::decode(
                     &message.to_raw(raw.csid, raw.timestamp, raw.stream_id),
                     &amf,
-                    0,
                     &mut Vec::new(),
                 );
                 if !has_nan(&message) {

@@ -72,15 +72,19 @@ fn decode_stream(bytes: &[u8]) -> Decoded {
         let offset = decoder.message_offset();
         out.raw.push(raw.clone());
         out.offsets.push(offset);
-        let message = match Message::decode(
-            &raw,
-            &weir_amf0::Limits::default(),
-            offset,
-            &mut out.violations,
-        ) {
+        // Message problems are placed at the message's first chunk plus their payload position
+        // (chunk headers inside the payload not counted).
+        let mut violations = Vec::new();
+        let decoded = Message::decode(&raw, &weir_amf0::Limits::default(), &mut violations);
+        let placed = violations.into_iter().map(|v| Violation {
+            offset: v.offset + offset,
+            ..v
+        });
+        out.violations.extend(placed);
+        let message = match decoded {
             Ok(message) => message,
             Err(error) => {
-                out.errors.push(error);
+                out.errors.push(error.shifted(offset));
                 continue;
             }
         };

@@ -9,10 +9,19 @@ use weir_rtmp::chunk::RawMessage;
 use weir_rtmp::message::{BandwidthLimit, Command, Data, Message, UserControl, split_aggregate};
 use weir_rtmp::rules;
 
+/// Decodes as if the message started at stream offset 100: offsets are payload positions + 100.
 fn decode(raw: &RawMessage) -> (Result<Message, weir_rtmp::Error>, Vec<Violation>) {
     let mut violations = vec![];
-    let result = Message::decode(raw, &Limits::default(), 100, &mut violations);
-    (result, violations)
+    let result = Message::decode(raw, &Limits::default(), &mut violations);
+    let moved = |offset: u64| offset + 100;
+    let violations = violations
+        .into_iter()
+        .map(|v| Violation {
+            offset: moved(v.offset),
+            ..v
+        })
+        .collect();
+    (result.map_err(|e| e.shifted(100)), violations)
 }
 
 fn arb_value() -> impl Strategy<Value = Value> {
@@ -105,7 +114,7 @@ fn arb_message() -> impl Strategy<Value = Message> {
 proptest! {
     #[test]
     fn decode_inverts_encode(message in arb_message(), timestamp in any::<u32>()) {
-        let raw = message.to_raw(2, timestamp, 0);
+        let raw = message.to_raw(csid_for(message.type_id()), timestamp, 0);
         prop_assert_eq!(raw.type_id, message.type_id());
         let (decoded, violations) = decode(&raw);
         prop_assert_eq!(decoded, Ok(message.clone()));
@@ -124,9 +133,14 @@ proptest! {
     }
 }
 
+/// The chunk stream a well-behaved sender uses: 2 for protocol control (§5.4), 3 otherwise.
+fn csid_for(type_id: u8) -> u32 {
+    if (1..=6).contains(&type_id) { 2 } else { 3 }
+}
+
 fn raw(type_id: u8, payload: &[u8]) -> RawMessage {
     RawMessage {
-        csid: 2,
+        csid: csid_for(type_id),
         timestamp: 0,
         type_id,
         stream_id: 0,
@@ -369,4 +383,22 @@ fn strings_that_are_not_utf8_are_reported_and_read_as_question_marks() {
         (err.rule.map(|r| r.id), err.offset, violations.len()),
         (Some("amf0.string.utf8"), 100 + 20 + 64, 64)
     );
+}
+
+#[test]
+fn media_on_the_control_chunk_stream_is_reported() {
+    let audio = RawMessage {
+        csid: 2,
+        ..raw(8, &[0xaf, 1, 0])
+    };
+    let (result, violations) = decode(&audio);
+    assert!(matches!(result, Ok(Message::Audio(_))));
+    let found: Vec<_> = violations.iter().map(|v| (v.rule.id, v.offset)).collect();
+    assert_eq!(found, [(rules::CHUNK_CSID_RANGE.id, 100)]);
+    // Commands may use chunk stream 2 (§5.3.1.1 reserves it for control messages and commands).
+    let command = RawMessage {
+        csid: 2,
+        ..raw(20, &[2, 0, 1, b'x', 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    };
+    assert!(decode(&command).1.is_empty());
 }

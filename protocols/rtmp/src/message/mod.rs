@@ -20,7 +20,7 @@ use weir_media::Violation;
 
 use crate::Error;
 use crate::chunk::{CONTROL_CSID, RawMessage};
-use crate::rules::{CHUNK_MESSAGE_STREAM_ID, CONTROL_UNKNOWN_TYPE};
+use crate::rules::{CHUNK_CSID_RANGE, CHUNK_MESSAGE_STREAM_ID, CONTROL_UNKNOWN_TYPE};
 
 /// Message type ids (RTMP 1.0 §5.4, §6.2, §7.1).
 pub const SET_CHUNK_SIZE: u8 = 1;
@@ -110,20 +110,17 @@ impl Message {
 
     /// Parses the payload of `raw` by its type id. AMF values are bounded by `amf`.
     ///
-    /// Errors and violations are placed at `offset + p`, where `p` is the payload position of
-    /// the problem (0 for problems with the message as a whole: its type, its chunk or message
-    /// stream, a command name that is not a string). This function does not see the chunk
-    /// headers that a multi-chunk message's payload is interleaved with, so no single `offset`
-    /// places every position in the stream. To get exact stream offsets, pass 0 and map each
-    /// reported position through `ChunkDecoder::payload_offset`, as the sessions do. Passing
-    /// `ChunkDecoder::message_offset` places whole-message problems on the message's first
-    /// chunk, and payload positions only roughly (short by the chunk headers before them).
+    /// Errors and violations carry the payload position of the problem as their offset (0 for
+    /// problems with the message as a whole: its type, its chunk or message stream, a command
+    /// name that is not a string). A multi-chunk payload is interleaved with chunk headers on
+    /// the wire, which this function does not see: map positions to stream offsets with
+    /// `ChunkDecoder::payload_offset`, as the sessions do.
     pub fn decode(
         raw: &RawMessage,
         amf: &weir_amf0::Limits,
-        offset: u64,
         violations: &mut Vec<Violation>,
     ) -> Result<Message, Error> {
+        let offset = 0;
         let payload = &raw.payload;
         if matches!(
             raw.type_id,
@@ -137,6 +134,18 @@ impl Message {
                     "protocol control message type {} on chunk stream {} and message stream {}",
                     raw.type_id, raw.csid, raw.stream_id
                 ),
+            ));
+        }
+        if raw.csid == CONTROL_CSID
+            && !matches!(
+                raw.type_id,
+                SET_CHUNK_SIZE..=SET_PEER_BANDWIDTH | COMMAND_AMF3 | COMMAND_AMF0
+            )
+        {
+            violations.push(Violation::new(
+                &CHUNK_CSID_RANGE,
+                offset,
+                format!("message type {} on chunk stream 2", raw.type_id),
             ));
         }
         Ok(match raw.type_id {

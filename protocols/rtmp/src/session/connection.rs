@@ -214,15 +214,6 @@ impl Connection {
                     }
                 }
             } else {
-                if raw.csid == csid::CONTROL && !matches!(raw.type_id, 1..=6 | 17 | 20) {
-                    let detail = format!("message type {} on chunk stream 2", raw.type_id);
-                    let at = self.decoder.message_offset();
-                    incoming.push(Incoming::Violation(Violation::new(
-                        &rules::CHUNK_CSID_RANGE,
-                        at,
-                        detail,
-                    )));
-                }
                 self.decode_message(&raw, false, incoming);
             }
         }
@@ -232,7 +223,7 @@ impl Connection {
     fn decode_message(&mut self, raw: &RawMessage, sub: bool, incoming: &mut Vec<Incoming>) {
         let mut violations = Vec::new();
         // Offsets come back as payload positions, then are placed in the stream.
-        let decoded = Message::decode(raw, &self.config.amf_limits, 0, &mut violations);
+        let decoded = Message::decode(raw, &self.config.amf_limits, &mut violations);
         for v in violations {
             let offset = self.place(v.offset, sub);
             incoming.push(Incoming::Violation(Violation { offset, ..v }));
