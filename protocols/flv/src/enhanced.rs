@@ -135,6 +135,11 @@ pub(crate) struct Codes {
     pub multitrack: u8,
 }
 
+/// Most ModEx records one packet may chain (`flv.av.mod-ex-count`).
+const MAX_MOD_EX: usize = 16;
+/// Most tracks one multitrack packet may list (`flv.av.track-count`).
+const MAX_TRACKS: usize = 256;
+
 /// Reads the ModEx chain that starts when the first packet type is `codes.mod_ex`; returns
 /// the records and the packet type that ends the chain.
 pub(crate) fn read_mod_ex(
@@ -145,6 +150,10 @@ pub(crate) fn read_mod_ex(
     let mut records = Vec::new();
     while packet_type == codes.mod_ex {
         let start = cur.position();
+        if records.len() == MAX_MOD_EX {
+            let detail = format!("more than {MAX_MOD_EX} ModEx records");
+            return Err(Error::rule(&rules::MOD_EX_COUNT, start as u64, detail));
+        }
         let mut size = usize::from(cur.u8(&rules::MOD_EX, "ModEx data size")?) + 1;
         if size == 256 {
             size = usize::from(cur.u16(&rules::MOD_EX, "ModEx extended data size")?) + 1;
@@ -295,6 +304,14 @@ fn read_tracks(
 ) -> Result<Vec<TrackData>, Error> {
     let mut tracks = Vec::new();
     loop {
+        if tracks.len() == MAX_TRACKS {
+            let detail = format!("more than {MAX_TRACKS} tracks");
+            return Err(Error::rule(
+                &rules::TRACK_COUNT,
+                cur.position() as u64,
+                detail,
+            ));
+        }
         let fourcc = match layout.fourcc {
             Some(shared) => shared,
             None => FourCc(cur.array(fourcc_rule, "track FourCC")?),

@@ -65,6 +65,10 @@ weir_media::rules! {
         "A multitrack packet has AvMultitrackType OneTrack 0, ManyTracks 1 or ManyTracksManyCodecs 2, wraps a packet type other than Multitrack, and each track's size fits in the body.";
     MOD_EX = "flv.av.mod-ex", Must, "E-RTMP v2 §ModEx",
         "A ModEx packet carries its data size and that many bytes, followed by the ModEx type and the next packet type; a TimestampOffsetNano ModEx carries 3 bytes below 1,000,000.";
+    TRACK_COUNT = "flv.av.track-count", Must, "E-RTMP v2 §Multitrack (receiver limit)",
+        "A multitrack packet lists at most 256 tracks (track ids are 8 bits), so that a body of tiny tracks cannot cost a receiver far more memory than its size.";
+    MOD_EX_COUNT = "flv.av.mod-ex-count", Must, "E-RTMP v2 §ModEx (receiver limit)",
+        "A packet chains at most 16 ModEx records (the spec defines one ModEx type), so that a chain of tiny records cannot cost a receiver far more memory than its size.";
     TRACK_SIZE = "flv.av.track-size", Must, "E-RTMP v2 §Multitrack",
         "Each track of a ManyTracks packet announces a size that fits in what remains of the body.";
 
