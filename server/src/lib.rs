@@ -1,2 +1,7 @@
-//! The tokio reference server (DESIGN.md, "Server"). It lands with the issue "Reference server:
-//! live RTMP and HTTP-FLV delivery"; until then `weir serve` says so and exits 2.
+//! Weir's reference server: RTMP and HTTP-FLV delivery from a bounded hub, an SRS-compatible
+//! HTTP API and HTTP callbacks. One tokio task per connection drives one sans-IO machine from
+//! `protocols/`; no protocol logic lives here.
+
+pub mod config;
+pub mod hooks;
+pub mod security;
