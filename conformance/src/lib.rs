@@ -2,4 +2,5 @@
 //! the protocol crates' rule catalogs; capture reading, observers and reports land with the
 //! issue "Conformance harness".
 
+pub mod capture;
 pub mod catalog;
