@@ -1,1 +1,641 @@
-//! (being written)
+//! The configuration of `weir serve`: defaults < TOML file < `WEIR_<SECTION>_<KEY>` environment
+//! variables < command-line flags.
+//!
+//! No file at all is a complete configuration: RTMP on 1935, HTTP server on 8080 and HTTP API
+//! on 1985, as SRS, so that its users' habits carry over. Every value is checked while it is
+//! deserialised (types, ranges, addresses, hook URLs, security rules), and every error says
+//! where the bad value came from: the file and line, the environment variable or the flag.
+//!
+//! How the layers merge: the file is parsed into a `toml::Table`, each environment variable and
+//! flag sets one key of that table (its text read as a TOML value, or as a comma-separated list
+//! for list keys, or kept as a string for string keys), and the table is deserialised after each
+//! layer, so a type error is reported once, by serde, and blamed on the layer that brought it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Unexpected, Visitor};
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+/// `[security]`: the section is the checker itself, rules parsed when loaded.
+pub use crate::security::Security as SecurityConfig;
+
+/// Everything `weir serve` reads at start-up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub rtmp: RtmpConfig,
+    pub http: HttpConfig,
+    pub api: ApiConfig,
+    pub hub: HubConfig,
+    pub hooks: HooksConfig,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+    /// Per-vhost sections; each one present replaces the global section of that name.
+    pub vhosts: BTreeMap<String, VhostConfig>,
+}
+
+/// `[rtmp]`: the RTMP listener and the limits every RTMP connection runs under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RtmpConfig {
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: SocketAddr,
+    /// The chunk size the server sends with (RTMP 1.0 §5.4.1 allows 1..=2^31-1; SRS accepts
+    /// 128..=65536, and so do we).
+    #[serde(deserialize_with = "bounded::<128, 65536, _, _>")]
+    pub chunk_size: u32,
+    #[serde(with = "seconds")]
+    pub handshake_timeout: Duration,
+    /// How long a connection may send nothing at all before it is closed.
+    #[serde(with = "seconds")]
+    pub idle_timeout: Duration,
+    /// The largest message a peer may announce; the 24-bit length field caps it at 16 MiB.
+    #[serde(deserialize_with = "bounded::<128, 16_777_216, _, _>")]
+    pub max_message_size: u32,
+    #[serde(deserialize_with = "bounded::<1, 1_000_000, _, _>")]
+    pub max_connections: usize,
+}
+
+impl Default for RtmpConfig {
+    fn default() -> Self {
+        RtmpConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 1935)),
+            chunk_size: 4096,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            max_message_size: 16 * 1024 * 1024,
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// `[http]`: the HTTP server (HTTP-FLV).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub enabled: bool,
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+        }
+    }
+}
+
+/// `[api]`: the SRS-compatible HTTP API and `/metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    pub enabled: bool,
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: SocketAddr,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 1985)),
+        }
+    }
+}
+
+/// `[hub]`: what the hub keeps per stream and per subscriber, the bounds on its memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HubConfig {
+    /// Whether late joiners get the current GOP (they start at its keyframe either way).
+    pub gop_cache: bool,
+    #[serde(deserialize_with = "bounded::<1, 1_000_000, _, _>")]
+    pub gop_cache_max_frames: usize,
+    #[serde(deserialize_with = "bounded::<1024, 4_294_967_296, _, _>")]
+    pub gop_cache_max_bytes: usize,
+    /// Frames a subscriber's queue holds before it skips to the next keyframe.
+    #[serde(deserialize_with = "bounded::<1, 1_000_000, _, _>")]
+    pub queue_frames: usize,
+    /// How long a subscriber may take nothing from its queue before it is dropped.
+    #[serde(with = "seconds")]
+    pub stall_timeout: Duration,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            gop_cache: true,
+            gop_cache_max_frames: 4096,
+            gop_cache_max_bytes: 64 * 1024 * 1024,
+            queue_frames: 1024,
+            stall_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// `[hooks]`: SRS-compatible HTTP callbacks; each event has a list of URLs, asked in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HooksConfig {
+    pub enabled: bool,
+    /// How long one callback request may take; a callback that times out denies.
+    #[serde(with = "seconds")]
+    pub timeout: Duration,
+    #[serde(deserialize_with = "hook_urls")]
+    pub on_connect: Vec<String>,
+    #[serde(deserialize_with = "hook_urls")]
+    pub on_publish: Vec<String>,
+    #[serde(deserialize_with = "hook_urls")]
+    pub on_unpublish: Vec<String>,
+    #[serde(deserialize_with = "hook_urls")]
+    pub on_play: Vec<String>,
+    #[serde(deserialize_with = "hook_urls")]
+    pub on_stop: Vec<String>,
+    #[serde(deserialize_with = "hook_urls")]
+    pub on_close: Vec<String>,
+}
+
+impl Default for HooksConfig {
+    fn default() -> Self {
+        HooksConfig {
+            enabled: false,
+            timeout: Duration::from_secs(5),
+            on_connect: Vec::new(),
+            on_publish: Vec::new(),
+            on_unpublish: Vec::new(),
+            on_play: Vec::new(),
+            on_stop: Vec::new(),
+            on_close: Vec::new(),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing_subscriber::EnvFilter` directive, e.g. `info` or `weir_server=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// `[vhosts."name"]`: sections that replace the global ones for one vhost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VhostConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<SecurityConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<HooksConfig>,
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then `file` (if any), then the `WEIR_*` variables
+    /// of `env`, then `overrides` (command-line flags as `("rtmp.listen", "127.0.0.1:19350")`).
+    ///
+    /// Environment variables starting with `WEIR_` whose next word is not a section
+    /// (`WEIR_CORPUS`, used by tests) are not ours and are skipped; `WEIR_<SECTION>_<KEY>`
+    /// with an unknown key is an error, so that a typo does not pass silently.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+        overrides: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        let (mut table, mut config) = match file {
+            Some(path) => read_file(path)?,
+            None => (Table::new(), Config::default()),
+        };
+        let schema = Config::default().schema();
+        let mut env: Vec<(String, String)> = env.collect();
+        env.sort();
+        let env_layers = env.iter().filter_map(|(name, text)| {
+            let (section, key) = name.strip_prefix("WEIR_")?.split_once('_')?;
+            let section = section.to_ascii_lowercase();
+            schema.contains_key(&section).then(|| {
+                let key = format!("{section}.{}", key.to_ascii_lowercase());
+                (Origin::Environment(name.clone()), key, text.as_str())
+            })
+        });
+        let flag_layers = overrides.iter().map(|(key, text)| {
+            let flag = format!("--{}", key.replace(['.', '_'], "-"));
+            (Origin::Flag(flag), key.clone(), text.as_str())
+        });
+        for (origin, key, text) in env_layers.chain(flag_layers) {
+            let fail = |message: String| ConfigError {
+                origin: origin.clone(),
+                key: Some(key.clone()),
+                message,
+            };
+            let (section, name) = key.split_once('.').unwrap_or((&key, ""));
+            let like = schema
+                .get(section)
+                .and_then(Value::as_table)
+                .filter(|_| section != "vhosts")
+                .ok_or_else(|| fail(settable_sections(&schema)))?
+                .get(name)
+                .ok_or_else(|| fail(unknown_key(&schema, section)))?;
+            let section_table = table
+                .entry(section)
+                .or_insert_with(|| Value::Table(Table::new()));
+            // The file deserialised, so every section in it is a table.
+            if let Some(section_table) = section_table.as_table_mut() {
+                section_table.insert(name.to_owned(), value_like(text, like));
+            }
+            config = Config::deserialize(Value::Table(table.clone()))
+                .map_err(|error| fail(error.message().to_owned()))?;
+        }
+        Ok(config)
+    }
+
+    /// The security rules for `vhost`: its own `[vhosts."vhost".security]`, or the global one.
+    pub fn vhost_security(&self, vhost: &str) -> &SecurityConfig {
+        self.vhosts
+            .get(vhost)
+            .and_then(|v| v.security.as_ref())
+            .unwrap_or(&self.security)
+    }
+
+    /// The callbacks for `vhost`: its own `[vhosts."vhost".hooks]`, or the global one.
+    pub fn vhost_hooks(&self, vhost: &str) -> &HooksConfig {
+        self.vhosts
+            .get(vhost)
+            .and_then(|v| v.hooks.as_ref())
+            .unwrap_or(&self.hooks)
+    }
+
+    /// The defaults as a table: which sections and keys exist, and the TOML type of each.
+    fn schema(&self) -> Table {
+        // Plain data: it always serialises.
+        match Value::try_from(self) {
+            Ok(Value::Table(table)) => table,
+            _ => Table::new(),
+        }
+    }
+}
+
+/// Where a bad value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The config file; the line is 1-based, absent when the file could not be read at all.
+    File { path: PathBuf, line: Option<usize> },
+    /// An environment variable, by name.
+    Environment(String),
+    /// A command-line flag, as `--rtmp-listen`.
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File { path, line: None } => write!(f, "file {}", path.display()),
+            Origin::File {
+                path,
+                line: Some(line),
+            } => write!(f, "file {}, line {line}", path.display()),
+            Origin::Environment(name) => write!(f, "environment {name}"),
+            Origin::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// A configuration that cannot be used, with where and why: `file weir.toml, line 3, key
+/// rtmp.chunk_size: invalid value: integer `100`, expected an integer in 128..=65536`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub origin: Origin,
+    /// The dotted key, when the error is about one.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(key) = &self.key {
+            write!(f, ", key {key}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Reads and checks the file: its table (to merge later layers into) and its configuration.
+fn read_file(path: &Path) -> Result<(Table, Config), ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+        origin: Origin::File {
+            path: path.to_owned(),
+            line: None,
+        },
+        key: None,
+        message: format!("cannot read it: {error}"),
+    })?;
+    let fail = |error: toml::de::Error| {
+        let at = error.span().map(|span| span.start);
+        ConfigError {
+            origin: Origin::File {
+                path: path.to_owned(),
+                line: at.map(|at| line_of(&text, at)),
+            },
+            key: at.and_then(|at| key_at(&text, at)),
+            message: error.message().trim_end().to_owned(),
+        }
+    };
+    let table: Table = toml::from_str(&text).map_err(fail)?;
+    let config: Config = toml::from_str(&text).map_err(fail)?;
+    Ok((table, config))
+}
+
+/// The 1-based line holding byte `at` of `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    1 + text
+        .as_bytes()
+        .iter()
+        .take(at)
+        .filter(|&&byte| byte == b'\n')
+        .count()
+}
+
+/// The dotted key whose text starts last at or before byte `at`: the key an error there is
+/// about (the error points at the key itself or at its value).
+fn key_at(text: &str, at: usize) -> Option<String> {
+    let keys = toml::from_str::<KeyPositions>(text).ok()?;
+    keys.0
+        .into_iter()
+        .filter(|(start, _)| *start <= at)
+        .max_by_key(|(start, _)| *start)
+        .map(|(_, key)| key)
+}
+
+/// Where each key of a TOML document starts, with its dotted path.
+struct KeyPositions(Vec<(usize, String)>);
+
+impl<'de> Deserialize<'de> for KeyPositions {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut keys = Vec::new();
+        deserializer.deserialize_map(TableKeys {
+            prefix: None,
+            keys: &mut keys,
+        })?;
+        Ok(KeyPositions(keys))
+    }
+}
+
+/// Collects the keys of one table and, recursively, of the tables inside it.
+struct TableKeys<'a> {
+    prefix: Option<&'a str>,
+    keys: &'a mut Vec<(usize, String)>,
+}
+
+impl<'de> Visitor<'de> for TableKeys<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<toml::Spanned<String>>()? {
+            let path = match self.prefix {
+                Some(prefix) => format!("{prefix}.{}", key.get_ref()),
+                None => key.get_ref().clone(),
+            };
+            self.keys.push((key.span().start, path.clone()));
+            map.next_value_seed(ValueKeys {
+                path: &path,
+                keys: self.keys,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A value: a table's keys are collected, anything else is skipped.
+struct ValueKeys<'a> {
+    path: &'a str,
+    keys: &'a mut Vec<(usize, String)>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for ValueKeys<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueKeys<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        TableKeys {
+            prefix: Some(self.path),
+            keys: self.keys,
+        }
+        .visit_map(map)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// An environment or flag value as the TOML value the key expects: string keys take the text
+/// as it is, list keys split it at commas, other keys read it as a TOML value (`false`, `4096`,
+/// `2.5`) — or, when it is none, keep the text so that deserialising names the type mismatch.
+fn value_like(text: &str, like: &Value) -> Value {
+    match like {
+        Value::String(_) => Value::String(text.to_owned()),
+        Value::Array(_) => Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| Value::String(item.to_owned()))
+                .collect(),
+        ),
+        _ => Value::deserialize(toml::de::ValueDeserializer::new(text))
+            .ok()
+            .filter(|value| !value.is_table() && !value.is_array())
+            .unwrap_or_else(|| Value::String(text.to_owned())),
+    }
+}
+
+fn settable_sections(schema: &Table) -> String {
+    let sections: Vec<&str> = schema
+        .keys()
+        .map(String::as_str)
+        .filter(|&section| section != "vhosts")
+        .collect();
+    format!(
+        "unknown section; environment variables and flags can set keys of: {}",
+        sections.join(", ")
+    )
+}
+
+fn unknown_key(schema: &Table, section: &str) -> String {
+    let keys: Vec<&str> = schema
+        .get(section)
+        .and_then(Value::as_table)
+        .map(|table| table.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    format!("unknown key; [{section}] has: {}", keys.join(", "))
+}
+
+/// An integer in `MIN..=MAX`, for any integer field type.
+fn bounded<'de, const MIN: u64, const MAX: u64, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    struct Bounded<const MIN: u64, const MAX: u64>;
+
+    impl<const MIN: u64, const MAX: u64> Visitor<'_> for Bounded<MIN, MAX> {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "an integer in {MIN}..={MAX}")
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<u64, E> {
+            if (MIN..=MAX).contains(&value) {
+                Ok(value)
+            } else {
+                Err(E::invalid_value(Unexpected::Unsigned(value), &self))
+            }
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<u64, E> {
+            match u64::try_from(value) {
+                Ok(value) => self.visit_u64(value),
+                Err(_) => Err(E::invalid_value(Unexpected::Signed(value), &self)),
+            }
+        }
+    }
+
+    let value = deserializer.deserialize_any(Bounded::<MIN, MAX>)?;
+    T::try_from(value).map_err(|_| {
+        de::Error::custom(format!("{value} does not fit this platform's integer size"))
+    })
+}
+
+/// A listen address, `IP:PORT`.
+fn socket_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
+    struct Address;
+
+    impl Visitor<'_> for Address {
+        type Value = SocketAddr;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an IP address and port such as \"0.0.0.0:1935\" or \"[::]:1935\"")
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<SocketAddr, E> {
+            text.parse()
+                .map_err(|_| E::invalid_value(Unexpected::Str(text), &self))
+        }
+    }
+
+    deserializer.deserialize_str(Address)
+}
+
+/// Callback URLs: `http://` only (the server is built without TLS), with a host.
+fn hook_urls<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    const EXPECTED: &str =
+        "an http:// URL with a host (https is not supported: no TLS in this build)";
+    let urls = Vec::<String>::deserialize(deserializer)?;
+    for url in &urls {
+        let usable = reqwest::Url::parse(url)
+            .is_ok_and(|parsed| parsed.scheme() == "http" && parsed.host().is_some());
+        if !usable {
+            return Err(de::Error::invalid_value(Unexpected::Str(url), &EXPECTED));
+        }
+    }
+    Ok(urls)
+}
+
+/// Durations as seconds, integer or float, greater than 0 and at most a day; written back as
+/// float seconds.
+mod seconds {
+    use super::*;
+    use serde::Serializer;
+
+    /// No timeout here has a reason to be longer than a day.
+    const MAX_SECONDS: f64 = 86_400.0;
+
+    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(duration.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        deserializer.deserialize_any(Seconds)
+    }
+
+    struct Seconds;
+
+    impl Visitor<'_> for Seconds {
+        type Value = Duration;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "a number of seconds greater than 0 and at most {MAX_SECONDS}"
+            )
+        }
+
+        fn visit_f64<E: de::Error>(self, seconds: f64) -> Result<Duration, E> {
+            if seconds > 0.0 && seconds <= MAX_SECONDS {
+                Ok(Duration::from_secs_f64(seconds))
+            } else {
+                Err(E::invalid_value(Unexpected::Float(seconds), &self))
+            }
+        }
+
+        fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Duration, E> {
+            if seconds > 0 && seconds as f64 <= MAX_SECONDS {
+                Ok(Duration::from_secs(seconds.unsigned_abs()))
+            } else {
+                Err(E::invalid_value(Unexpected::Signed(seconds), &self))
+            }
+        }
+
+        fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Duration, E> {
+            match i64::try_from(seconds) {
+                Ok(seconds) => self.visit_i64(seconds),
+                Err(_) => Err(E::invalid_value(Unexpected::Unsigned(seconds), &self)),
+            }
+        }
+    }
+}
