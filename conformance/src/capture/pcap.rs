@@ -78,10 +78,11 @@ impl<'r> CaptureReader<'r> {
     /// Opens a pcap or pcapng stream (told apart by its first bytes).
     pub fn new(mut reader: impl Read + 'r) -> Result<Self, CaptureError> {
         // `create_reader` looks at what one `read` returns: make sure that holds a whole file
-        // header even when the source hands out a few bytes at a time.
-        let mut head = Vec::with_capacity(64);
+        // header (a pcapng section header may carry long options) even when the source hands
+        // out a few bytes at a time.
+        let mut head = Vec::new();
         (&mut reader)
-            .take(64)
+            .take(INITIAL_BUFFER as u64)
             .read_to_end(&mut head)
             .map_err(|e| error(0, format!("read failed: {e}")))?;
         if head.is_empty() {
