@@ -573,17 +573,36 @@ fn socket_address<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAd
 
 /// Callback URLs: `http://` only (the server is built without TLS), with a host.
 fn hook_urls<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    const EXPECTED: &str =
-        "an http:// URL with a host (https is not supported: no TLS in this build)";
-    let urls = Vec::<String>::deserialize(deserializer)?;
-    for url in &urls {
-        let usable = reqwest::Url::parse(url)
-            .is_ok_and(|parsed| parsed.scheme() == "http" && parsed.host().is_some());
-        if !usable {
-            return Err(de::Error::invalid_value(Unexpected::Str(url), &EXPECTED));
+    /// One URL, checked inside the deserializer so that an error points at its own line.
+    struct HookUrl(String);
+
+    impl<'de> Deserialize<'de> for HookUrl {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<HookUrl, D::Error> {
+            deserializer.deserialize_str(HookUrlText)
         }
     }
-    Ok(urls)
+
+    struct HookUrlText;
+
+    impl Visitor<'_> for HookUrlText {
+        type Value = HookUrl;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an http:// URL with a host (https is not supported: no TLS in this build)")
+        }
+
+        fn visit_str<E: de::Error>(self, url: &str) -> Result<HookUrl, E> {
+            match reqwest::Url::parse(url) {
+                Ok(parsed) if parsed.scheme() == "http" && parsed.host().is_some() => {
+                    Ok(HookUrl(url.to_owned()))
+                }
+                _ => Err(E::invalid_value(Unexpected::Str(url), &self)),
+            }
+        }
+    }
+
+    let urls = Vec::<HookUrl>::deserialize(deserializer)?;
+    Ok(urls.into_iter().map(|HookUrl(url)| url).collect())
 }
 
 /// Durations as seconds, integer or float, greater than 0 and at most a day; written back as

@@ -64,8 +64,8 @@ impl Peers {
 }
 
 /// One `allow|deny publish|play all|ADDRESS|CIDR` line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
 pub struct Rule {
     pub verdict: Verdict,
     pub action: Action,
@@ -135,10 +135,24 @@ impl FromStr for Rule {
     }
 }
 
-impl TryFrom<String> for Rule {
-    type Error = RuleError;
-    fn try_from(text: String) -> Result<Rule, RuleError> {
-        text.parse()
+/// Parsed inside the deserializer, so that a TOML error points at the rule's own line.
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Rule, D::Error> {
+        struct RuleText;
+
+        impl serde::de::Visitor<'_> for RuleText {
+            type Value = Rule;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a rule `allow|deny publish|play all|ADDRESS|CIDR`")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Rule, E> {
+                text.parse().map_err(E::custom)
+            }
+        }
+
+        deserializer.deserialize_str(RuleText)
     }
 }
 

@@ -1,0 +1,512 @@
+//! `Config::load`: defaults, the TOML file, `WEIR_*` variables and flags, in that order, and
+//! errors that say where the bad value came from.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use weir_server::config::{Config, ConfigError, Origin};
+use weir_server::security::Action;
+
+/// A config file in the temp dir, removed when dropped.
+struct File(PathBuf);
+
+impl File {
+    fn new(name: &str, text: &str) -> File {
+        let path =
+            std::env::temp_dir().join(format!("weir-config-{}-{name}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        File(path)
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn env(vars: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+    vars.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+fn flags(flags: &[(&str, &str)]) -> Vec<(String, String)> {
+    flags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn load_text(name: &str, text: &str) -> Result<Config, ConfigError> {
+    let file = File::new(name, text);
+    Config::load(Some(&file.0), env(&[]), &[])
+}
+
+fn file_error(name: &str, text: &str) -> (Option<usize>, Option<String>, String) {
+    let error = load_text(name, text).unwrap_err();
+    let Origin::File { line, .. } = error.origin else {
+        panic!("not a file error: {error}");
+    };
+    (line, error.key, error.message)
+}
+
+const EXAMPLE: &str = r#"
+[rtmp]
+listen = "127.0.0.1:19350"
+chunk_size = 60000
+handshake_timeout = 2.5
+idle_timeout = 12
+max_message_size = 1048576
+max_connections = 500
+
+[http]
+enabled = false
+listen = "[::]:18080"
+
+[api]
+listen = "127.0.0.1:11985"
+
+[hub]
+gop_cache = false
+gop_cache_max_frames = 300
+gop_cache_max_bytes = 8388608
+queue_frames = 256
+stall_timeout = 7.5
+
+[hooks]
+enabled = true
+timeout = 0.5
+on_connect = ["http://127.0.0.1:8085/api/v1/clients"]
+on_publish = ["http://127.0.0.1:8085/api/v1/streams", "http://auth.local/publish"]
+on_unpublish = ["http://127.0.0.1:8085/api/v1/streams"]
+on_play = ["http://127.0.0.1:8085/api/v1/sessions"]
+on_stop = ["http://127.0.0.1:8085/api/v1/sessions"]
+on_close = ["http://127.0.0.1:8085/api/v1/clients"]
+
+[security]
+enabled = true
+rules = [
+    "allow publish 127.0.0.1",
+    "allow publish 10.0.0.0/8",
+    "deny play 192.168.0.0/16",
+    "allow play all",
+]
+
+[log]
+level = "weir_server=debug,info"
+
+[vhosts."private.example".security]
+enabled = true
+rules = ["allow play 10.1.0.0/16", "allow publish 10.1.0.1"]
+
+[vhosts."private.example".hooks]
+enabled = true
+on_play = ["http://10.1.0.1:9000/auth"]
+"#;
+
+#[test]
+fn no_file_at_all_is_the_srs_defaults() {
+    let config = Config::load(None, env(&[]), &[]).unwrap();
+    assert_eq!(config, Config::default());
+    assert_eq!(
+        config.rtmp.listen,
+        "0.0.0.0:1935".parse::<SocketAddr>().unwrap()
+    );
+    assert_eq!(
+        config.http.listen,
+        "0.0.0.0:8080".parse::<SocketAddr>().unwrap()
+    );
+    assert_eq!(
+        config.api.listen,
+        "0.0.0.0:1985".parse::<SocketAddr>().unwrap()
+    );
+    assert!(config.http.enabled && config.api.enabled);
+    assert_eq!(config.rtmp.chunk_size, 4096);
+    assert_eq!(config.rtmp.handshake_timeout, Duration::from_secs(10));
+    assert_eq!(config.rtmp.idle_timeout, Duration::from_secs(30));
+    assert_eq!(config.rtmp.max_message_size, 16 * 1024 * 1024);
+    assert_eq!(config.rtmp.max_connections, 10_000);
+    assert!(config.hub.gop_cache);
+    assert_eq!(config.hub.gop_cache_max_frames, 4096);
+    assert_eq!(config.hub.gop_cache_max_bytes, 64 * 1024 * 1024);
+    assert_eq!(config.hub.queue_frames, 1024);
+    assert_eq!(config.hub.stall_timeout, Duration::from_secs(20));
+    assert!(!config.hooks.enabled);
+    assert_eq!(config.hooks.timeout, Duration::from_secs(5));
+    assert!(config.hooks.on_publish.is_empty());
+    assert!(!config.security.enabled);
+    assert!(config.security.rules.is_empty());
+    assert_eq!(config.log.level, "info");
+    assert!(config.vhosts.is_empty());
+}
+
+#[test]
+fn an_empty_file_is_the_defaults() {
+    assert_eq!(load_text("empty", "").unwrap(), Config::default());
+}
+
+#[test]
+fn the_example_file_sets_every_key() {
+    let config = load_text("example", EXAMPLE).unwrap();
+    assert_eq!(
+        config.rtmp.listen,
+        "127.0.0.1:19350".parse::<SocketAddr>().unwrap()
+    );
+    assert_eq!(config.rtmp.chunk_size, 60000);
+    assert_eq!(config.rtmp.handshake_timeout, Duration::from_millis(2500));
+    assert_eq!(config.rtmp.idle_timeout, Duration::from_secs(12));
+    assert_eq!(config.rtmp.max_message_size, 1 << 20);
+    assert_eq!(config.rtmp.max_connections, 500);
+    assert!(!config.http.enabled);
+    assert_eq!(
+        config.http.listen,
+        "[::]:18080".parse::<SocketAddr>().unwrap()
+    );
+    assert!(config.api.enabled, "[api] enabled keeps its default");
+    assert_eq!(
+        config.api.listen,
+        "127.0.0.1:11985".parse::<SocketAddr>().unwrap()
+    );
+    assert!(!config.hub.gop_cache);
+    assert_eq!(config.hub.gop_cache_max_frames, 300);
+    assert_eq!(config.hub.gop_cache_max_bytes, 8 << 20);
+    assert_eq!(config.hub.queue_frames, 256);
+    assert_eq!(config.hub.stall_timeout, Duration::from_millis(7500));
+    assert!(config.hooks.enabled);
+    assert_eq!(config.hooks.timeout, Duration::from_millis(500));
+    assert_eq!(
+        config.hooks.on_publish,
+        [
+            "http://127.0.0.1:8085/api/v1/streams",
+            "http://auth.local/publish"
+        ]
+    );
+    assert_eq!(
+        config.hooks.on_close,
+        ["http://127.0.0.1:8085/api/v1/clients"]
+    );
+    assert_eq!(config.security.rules.len(), 4);
+    assert_eq!(
+        config.security.rules[2].to_string(),
+        "deny play 192.168.0.0/16"
+    );
+    assert_eq!(config.log.level, "weir_server=debug,info");
+
+    // The vhost's sections replace the global ones, for that vhost only.
+    let private = config.vhost_security("private.example");
+    assert!(
+        private
+            .check(Action::Play, "10.1.2.3".parse().unwrap())
+            .is_ok()
+    );
+    assert!(
+        private
+            .check(Action::Play, "8.8.8.8".parse().unwrap())
+            .is_err()
+    );
+    assert!(
+        config
+            .vhost_security("other")
+            .check(Action::Play, "8.8.8.8".parse().unwrap())
+            .is_ok()
+    );
+    assert!(
+        config
+            .vhost_security("other")
+            .check(Action::Play, "192.168.1.1".parse().unwrap())
+            .is_err()
+    );
+    let hooks = config.vhost_hooks("private.example");
+    assert_eq!(hooks.on_play, ["http://10.1.0.1:9000/auth"]);
+    assert!(hooks.on_publish.is_empty(), "replaced, not merged");
+    assert_eq!(hooks.timeout, Duration::from_secs(5));
+    assert_eq!(config.vhost_hooks("__defaultVhost__"), &config.hooks);
+}
+
+#[test]
+fn the_defaults_written_as_toml_load_back_the_same() {
+    let mut config = load_text("example-again", EXAMPLE).unwrap();
+    let text = toml::to_string(&config).unwrap();
+    assert_eq!(load_text("round-trip", &text).unwrap(), config);
+    config = Config::default();
+    let text = toml::to_string(&config).unwrap();
+    assert_eq!(load_text("round-trip-defaults", &text).unwrap(), config);
+}
+
+#[test]
+fn environment_overrides_file_and_flags_override_environment() {
+    let file = File::new(
+        "precedence",
+        "[rtmp]\nlisten = \"127.0.0.1:1000\"\nchunk_size = 1000\n[hub]\nqueue_frames = 10\n",
+    );
+    let vars = [
+        ("WEIR_RTMP_LISTEN", "127.0.0.1:2000"),
+        ("WEIR_RTMP_CHUNK_SIZE", "2000"),
+    ];
+    let config = Config::load(
+        Some(&file.0),
+        env(&vars),
+        &flags(&[("rtmp.listen", "127.0.0.1:3000")]),
+    )
+    .unwrap();
+    assert_eq!(
+        config.rtmp.listen,
+        "127.0.0.1:3000".parse::<SocketAddr>().unwrap()
+    );
+    assert_eq!(config.rtmp.chunk_size, 2000);
+    assert_eq!(config.hub.queue_frames, 10, "the file's other keys stay");
+}
+
+#[test]
+fn environment_values_take_the_type_of_their_key() {
+    let vars = [
+        ("WEIR_HUB_GOP_CACHE", "false"),
+        ("WEIR_HOOKS_ENABLED", "true"),
+        ("WEIR_HOOKS_TIMEOUT", "0.25"),
+        (
+            "WEIR_HOOKS_ON_PUBLISH",
+            "http://a/publish, http://b/publish",
+        ),
+        ("WEIR_HOOKS_ON_CLOSE", ""),
+        ("WEIR_SECURITY_ENABLED", "true"),
+        ("WEIR_SECURITY_RULES", "deny play 10.0.0.0/8,allow play all"),
+        ("WEIR_LOG_LEVEL", "debug"),
+        ("WEIR_RTMP_IDLE_TIMEOUT", "45"),
+        // Not a section of ours: the test suite's own variable, ignored.
+        ("WEIR_CORPUS", "/nowhere"),
+        ("PATH", "/usr/bin"),
+    ];
+    let config = Config::load(None, env(&vars), &[]).unwrap();
+    assert!(!config.hub.gop_cache);
+    assert!(config.hooks.enabled);
+    assert_eq!(config.hooks.timeout, Duration::from_millis(250));
+    assert_eq!(
+        config.hooks.on_publish,
+        ["http://a/publish", "http://b/publish"]
+    );
+    assert!(config.hooks.on_close.is_empty());
+    assert!(config.security.enabled);
+    assert_eq!(config.security.rules.len(), 2);
+    assert!(
+        config
+            .security
+            .check(Action::Play, "10.0.0.1".parse().unwrap())
+            .is_err()
+    );
+    assert_eq!(config.log.level, "debug");
+    assert_eq!(config.rtmp.idle_timeout, Duration::from_secs(45));
+}
+
+#[test]
+fn flags_take_the_type_of_their_key() {
+    let config = Config::load(
+        None,
+        env(&[]),
+        &flags(&[
+            ("api.enabled", "false"),
+            ("hub.gop_cache_max_bytes", "1048576"),
+            ("hooks.on_play", "http://x/play"),
+        ]),
+    )
+    .unwrap();
+    assert!(!config.api.enabled);
+    assert_eq!(config.hub.gop_cache_max_bytes, 1 << 20);
+    assert_eq!(config.hooks.on_play, ["http://x/play"]);
+}
+
+#[test]
+fn a_bad_file_value_names_the_file_line_and_key() {
+    let file = File::new("bad-chunk", "# comment\n[rtmp]\nchunk_size = \"abc\"\n");
+    let error = Config::load(Some(&file.0), env(&[]), &[]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "file {}, line 3, key rtmp.chunk_size: invalid type: string \"abc\", \
+             expected an integer in 128..=65536",
+            file.0.display()
+        )
+    );
+}
+
+#[test]
+fn file_errors() {
+    let cases: &[(&str, &str, usize, Option<&str>, &str)] = &[
+        (
+            "range",
+            "[rtmp]\nlisten = \"0.0.0.0:1\"\nchunk_size = 100\n",
+            3,
+            Some("rtmp.chunk_size"),
+            "invalid value: integer `100`, expected an integer in 128..=65536",
+        ),
+        (
+            "negative",
+            "[hub]\nqueue_frames = -1\n",
+            2,
+            Some("hub.queue_frames"),
+            "invalid value: integer `-1`, expected an integer in 1..=1000000",
+        ),
+        (
+            "unknown-key",
+            "[rtmp]\n\nlistn = \"0.0.0.0:1\"\n",
+            3,
+            Some("rtmp.listn"),
+            "unknown field `listn`, expected one of",
+        ),
+        (
+            "unknown-section",
+            "[rtmpp]\nlisten = 1\n",
+            1,
+            Some("rtmpp"),
+            "unknown field `rtmpp`",
+        ),
+        (
+            "listen",
+            "[api]\nlisten = \"1985\"\n",
+            2,
+            Some("api.listen"),
+            "invalid value: string \"1985\", expected an IP address and port",
+        ),
+        (
+            "duration-zero",
+            "[hooks]\ntimeout = 0\n",
+            2,
+            Some("hooks.timeout"),
+            "invalid value: integer `0`, expected a number of seconds greater than 0",
+        ),
+        (
+            "duration-type",
+            "[hub]\nstall_timeout = \"20s\"\n",
+            2,
+            Some("hub.stall_timeout"),
+            "invalid type: string \"20s\", expected a number of seconds",
+        ),
+        (
+            "https",
+            "[hooks]\non_publish = [\n  \"http://ok/\",\n  \"https://tls/\",\n]\n",
+            4,
+            Some("hooks.on_publish"),
+            "invalid value: string \"https://tls/\", expected an http:// URL",
+        ),
+        (
+            "rule",
+            "[vhosts.\"v\".security]\nenabled = true\nrules = [\n  \"allow play all\",\n  \"allow play al\",\n]\n",
+            5,
+            Some("vhosts.v.security.rules"),
+            "security rule \"allow play al\": \"al\" is not `all`, an IP address or a CIDR network",
+        ),
+        (
+            "vhost-unknown",
+            "[vhosts.v]\nsecurity = {}\nhls = true\n",
+            3,
+            Some("vhosts.v.hls"),
+            "unknown field `hls`",
+        ),
+        ("syntax", "[rtmp]\nlisten = \"0.0.0.0:1935\n", 2, None, ""),
+        (
+            "dotted",
+            "rtmp.chunk_size = 1\n",
+            1,
+            Some("rtmp.chunk_size"),
+            "expected an integer in 128..=65536",
+        ),
+    ];
+    for &(name, text, line, key, message) in cases {
+        let (got_line, got_key, got_message) = file_error(name, text);
+        assert_eq!(got_line, Some(line), "{name}: {got_message}");
+        if key.is_some() {
+            assert_eq!(got_key.as_deref(), key, "{name}: {got_message}");
+        }
+        assert!(
+            got_message.contains(message),
+            "{name}: {got_message:?} lacks {message:?}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_file_says_so() {
+    let path = std::env::temp_dir().join("weir-config-does-not-exist.toml");
+    let error = Config::load(Some(&path), env(&[]), &[]).unwrap_err();
+    assert_eq!(
+        error.origin,
+        Origin::File {
+            path: path.clone(),
+            line: None
+        }
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("file {}: cannot read it: ", path.display()))
+    );
+}
+
+#[test]
+fn a_bad_environment_value_names_the_variable() {
+    let error = Config::load(None, env(&[("WEIR_RTMP_CHUNK_SIZE", "abc")]), &[]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "environment WEIR_RTMP_CHUNK_SIZE, key rtmp.chunk_size: invalid type: string \"abc\", \
+         expected an integer in 128..=65536"
+    );
+    let error = Config::load(None, env(&[("WEIR_SECURITY_RULES", "allow all")]), &[]).unwrap_err();
+    assert_eq!(
+        error.origin,
+        Origin::Environment("WEIR_SECURITY_RULES".into())
+    );
+    assert!(
+        error.message.contains("security rule \"allow all\""),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_variable_with_the_error_is_blamed_not_a_good_one_before_it() {
+    let vars = [
+        ("WEIR_HUB_QUEUE_FRAMES", "64"),
+        ("WEIR_RTMP_LISTEN", "127.0.0.1:1935"),
+        ("WEIR_API_LISTEN", "localhost"),
+    ];
+    let error = Config::load(None, env(&vars), &[]).unwrap_err();
+    assert_eq!(error.origin, Origin::Environment("WEIR_API_LISTEN".into()));
+    assert_eq!(error.key.as_deref(), Some("api.listen"));
+}
+
+#[test]
+fn unknown_environment_keys_are_errors() {
+    let error = Config::load(None, env(&[("WEIR_RTMP_LISTN", "x")]), &[]).unwrap_err();
+    assert_eq!(error.origin, Origin::Environment("WEIR_RTMP_LISTN".into()));
+    assert_eq!(error.key.as_deref(), Some("rtmp.listn"));
+    assert!(
+        error
+            .message
+            .starts_with("unknown key; [rtmp] has: chunk_size, handshake_timeout, "),
+        "{error}"
+    );
+    let error = Config::load(None, env(&[("WEIR_HOOKS", "x")]), &[]);
+    assert!(
+        error.is_ok(),
+        "no key part: not of the WEIR_<SECTION>_<KEY> form, skipped"
+    );
+    let error = Config::load(None, env(&[("WEIR_VHOSTS_A", "x")]), &[]).unwrap_err();
+    assert!(error.message.starts_with("unknown section"), "{error}");
+}
+
+#[test]
+fn a_bad_flag_names_the_flag() {
+    let error = Config::load(None, env(&[]), &flags(&[("rtmp.listen", "nope")])).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "flag --rtmp-listen, key rtmp.listen: invalid value: string \"nope\", expected an IP \
+         address and port such as \"0.0.0.0:1935\" or \"[::]:1935\""
+    );
+    let error = Config::load(None, env(&[]), &flags(&[("rtmpp.listen", "x")])).unwrap_err();
+    assert_eq!(error.origin, Origin::Flag("--rtmpp-listen".into()));
+    assert!(error.message.starts_with("unknown section"), "{error}");
+    let error = Config::load(None, env(&[]), &flags(&[("hub.gop_cache", "yes")])).unwrap_err();
+    assert_eq!(error.origin, Origin::Flag("--hub-gop-cache".into()));
+    assert!(error.message.contains("expected a boolean"), "{error}");
+}
