@@ -104,10 +104,12 @@ fn summarize(path: &Path) -> Summary {
 
 fn count_packets(path: &Path) -> usize {
     let file = BufReader::new(File::open(path).unwrap());
-    CaptureReader::new(file)
-        .unwrap()
-        .map(|p| p.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-        .count()
+    let mut count = 0;
+    for packet in CaptureReader::new(file).unwrap() {
+        packet.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        count += 1;
+    }
+    count
 }
 
 /// Every capture in the corpus, with its packet count (capinfos) and its TCP and UDP flow
