@@ -501,8 +501,10 @@ fn excerpt(answer: &[u8]) -> String {
         .collect()
 }
 
-/// A transport error with its causes, which reqwest's own message leaves out.
+/// A transport error with its causes, which reqwest's own message leaves out, and without the
+/// URL, which the denial's Display must not show.
 fn failed(error: reqwest::Error) -> Refusal {
+    let error = error.without_url();
     let mut reason = error.to_string();
     let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {

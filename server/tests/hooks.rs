@@ -196,6 +196,16 @@ async fn an_unreachable_hook_denies() {
     let denied = result.unwrap_err();
     assert_eq!(denied.url, format!("http://{addr}/x"));
     assert!(matches!(denied.reason, Refusal::Failed(_)), "{denied}");
+    let shown = denied.to_string();
+    assert!(
+        shown.starts_with("on_play callback denied: request failed: "),
+        "{shown}"
+    );
+    assert!(shown.contains("Connection refused"), "{shown}");
+    assert!(
+        !shown.contains(&addr.to_string()),
+        "the URL stays out: {shown}"
+    );
 }
 
 #[tokio::test]
