@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the reference server (RTMP, HTTP-FLV, HTTP API).
-    Serve,
+    Serve(ServeArgs),
     /// Check captures against the rule catalogs and report verdicts.
     Check {
         /// pcap/pcapng captures or raw byte streams.
@@ -43,6 +43,103 @@ enum Command {
     },
 }
 
+/// `weir serve`: every flag overrides the config file and the `WEIR_<SECTION>_<KEY>`
+/// environment variables.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// A TOML config file (every key is optional; no file runs on the defaults).
+    #[arg(short, long)]
+    config: Option<std::path::PathBuf>,
+    /// Where RTMP listens (default 0.0.0.0:1935).
+    #[arg(long, value_name = "ADDR")]
+    rtmp_listen: Option<String>,
+    /// Where the HTTP server (HTTP-FLV) listens (default 0.0.0.0:8080).
+    #[arg(long, value_name = "ADDR")]
+    http_listen: Option<String>,
+    /// Where the HTTP API listens (default 0.0.0.0:1985).
+    #[arg(long, value_name = "ADDR")]
+    api_listen: Option<String>,
+    /// Any other key, as `section.key=value` (e.g. `--set hub.gop_cache=false`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+impl ServeArgs {
+    fn overrides(&self) -> Result<Vec<(String, String)>, String> {
+        let mut overrides = Vec::new();
+        for (key, value) in [
+            ("rtmp.listen", &self.rtmp_listen),
+            ("http.listen", &self.http_listen),
+            ("api.listen", &self.api_listen),
+        ] {
+            if let Some(value) = value {
+                overrides.push((key.to_owned(), value.clone()));
+            }
+        }
+        for set in &self.set {
+            let (key, value) = set
+                .split_once('=')
+                .ok_or_else(|| format!("--set {set}: expected section.key=value"))?;
+            overrides.push((key.trim().to_owned(), value.trim().to_owned()));
+        }
+        Ok(overrides)
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let config = args.overrides().and_then(|overrides| {
+        weir_server::config::Config::load(args.config.as_deref(), std::env::vars(), &overrides)
+            .map_err(|e| e.to_string())
+    });
+    let config = match config {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("weir serve: bad configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("weir serve: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let server = match weir_server::Server::start(config).await {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("weir serve: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let signal = shutdown_signal().await;
+        tracing::info!(signal, "shutting down");
+        server.shutdown(std::time::Duration::from_secs(5)).await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Waits for SIGINT or SIGTERM; returns its name.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        std::future::pending::<()>().await;
+        unreachable!()
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
 fn not_landed(what: &str, issue: &str) -> ExitCode {
     eprintln!("weir {what}: not available yet; it arrives with the issue \"{issue}\"");
     ExitCode::from(2)
@@ -50,7 +147,7 @@ fn not_landed(what: &str, issue: &str) -> ExitCode {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Serve => not_landed("serve", "Reference server: live RTMP and HTTP-FLV delivery"),
+        Command::Serve(args) => serve(args),
         Command::Check { .. } => not_landed("check", "Conformance harness"),
         Command::Probe { .. } => not_landed("probe", "Live conformance: weir probe"),
         Command::Replay { .. } => not_landed("replay", "Live conformance: weir replay"),

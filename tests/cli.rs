@@ -42,8 +42,7 @@ fn rules_lists_every_catalog_and_filters_by_prefix() {
 #[test]
 fn subcommands_that_have_not_landed_exit_2_and_say_so() {
     for args in [
-        &["serve"][..],
-        &["check", "x.pcap"],
+        &["check", "x.pcap"][..],
         &["probe", "rtmp://127.0.0.1/a/b"],
         &["replay", "x.pcap", "--to", "rtmp://h/a/b"],
         &["load", "rtmp://h/a/b"],
@@ -52,4 +51,27 @@ fn subcommands_that_have_not_landed_exit_2_and_say_so() {
         assert_eq!(code, 2, "{args:?}");
         assert!(stderr.contains("not available yet"), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn serve_stops_on_a_bad_config_naming_the_key_and_where_it_came_from() {
+    let (code, _, stderr) = weir(&["serve", "--set", "rtmp.chunk_size=abc"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("bad configuration") && stderr.contains("rtmp.chunk_size"),
+        "{stderr}"
+    );
+    let file = std::env::temp_dir().join(format!("weir-cli-{}.toml", std::process::id()));
+    std::fs::write(
+        &file,
+        "[rtmp]\nlisten = \"127.0.0.1:1935\"\n\n[hub]\ngop_cache = 3\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = weir(&["serve", "--config", file.to_str().unwrap()]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("line 5") && stderr.contains("hub.gop_cache"),
+        "{stderr}"
+    );
 }

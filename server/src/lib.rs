@@ -2,6 +2,216 @@
 //! HTTP API and HTTP callbacks. One tokio task per connection drives one sans-IO machine from
 //! `protocols/`; no protocol logic lives here.
 
+pub mod api;
+pub mod clients;
 pub mod config;
 pub mod hooks;
+pub mod http;
+pub mod hub;
+pub mod metrics;
+pub mod rate;
+pub mod rtmp;
 pub mod security;
+
+use crate::clients::Clients;
+use crate::config::Config;
+use crate::hooks::Hooks;
+use crate::hub::{DEFAULT_VHOST, Hub, HubLimits};
+use crate::metrics::Metrics;
+use crate::security::Security;
+use rand::Rng;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// What every connection task shares.
+pub struct Context {
+    pub config: Config,
+    pub hub: Arc<Hub>,
+    pub clients: Arc<Clients>,
+    pub metrics: Metrics,
+    pub hooks: Hooks,
+    /// SRS's `server` and `service` ids, in every API reply and hook body.
+    pub server_id: String,
+    pub service_id: String,
+    pub started: Instant,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Context {
+    /// A receiver that changes when the server shuts down.
+    pub fn shutdown(&self) -> watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+
+    /// The vhost a request names (`?vhost=` in the app or tcUrl, else the tcUrl's host), if
+    /// the config defines it; SRS's default vhost otherwise.
+    pub fn resolve_vhost(&self, tc_url: &str, app_query: &str) -> String {
+        let from_query = |q: &str| {
+            q.split(['&', '?'])
+                .find_map(|kv| kv.strip_prefix("vhost=").map(str::to_owned))
+        };
+        let (_, tc_query) = tc_url.split_once('?').unwrap_or((tc_url, ""));
+        let host = tc_url
+            .split_once("://")
+            .map(|(_, rest)| rest.split(['/', ':', '?']).next().unwrap_or(""))
+            .unwrap_or("");
+        let named = from_query(app_query)
+            .or_else(|| from_query(tc_query))
+            .unwrap_or_else(|| host.to_owned());
+        self.vhost_or_default(&named)
+    }
+
+    /// `name` if the config defines that vhost, the default vhost otherwise.
+    pub fn vhost_or_default(&self, name: &str) -> String {
+        if self.config.vhosts.contains_key(name) {
+            name.to_owned()
+        } else {
+            DEFAULT_VHOST.to_owned()
+        }
+    }
+
+    pub fn security(&self, vhost: &str) -> &Security {
+        self.config.vhost_security(vhost)
+    }
+}
+
+/// A random id of `len` lowercase letters and digits after `prefix`, as SRS names clients and
+/// streams.
+pub fn random_id(prefix: &str, len: usize) -> String {
+    const CHARS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    let mut id = String::from(prefix);
+    id.extend((0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char));
+    id
+}
+
+/// A server bound to its ports and running until [`Server::shutdown`].
+pub struct Server {
+    pub context: Arc<Context>,
+    pub rtmp_addr: SocketAddr,
+    pub http_addr: Option<SocketAddr>,
+    pub api_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds every listener the config enables and starts serving.
+    pub async fn start(config: Config) -> anyhow::Result<Server> {
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let server_id = random_id("vid-", 7);
+        let service_id = random_id("", 8);
+        let context = Arc::new(Context {
+            hub: Arc::new(Hub::new(HubLimits {
+                gop_cache: config.hub.gop_cache,
+                gop_cache_max_frames: config.hub.gop_cache_max_frames,
+                gop_cache_max_bytes: config.hub.gop_cache_max_bytes,
+                queue_frames: config.hub.queue_frames,
+            })),
+            clients: Arc::new(Clients::default()),
+            metrics: Metrics::default(),
+            hooks: Hooks::new(server_id.clone(), service_id.clone()),
+            server_id,
+            service_id,
+            started: Instant::now(),
+            shutdown,
+            config,
+        });
+        raise_file_limit();
+        let bind = |addr: SocketAddr, what: &'static str| async move {
+            TcpListener::bind(&addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen for {what} on {addr}: {e}"))
+        };
+        let mut tasks = Vec::new();
+        let rtmp = bind(context.config.rtmp.listen, "RTMP").await?;
+        let rtmp_addr = rtmp.local_addr()?;
+        info!(%rtmp_addr, "RTMP listening");
+        tasks.push(tokio::spawn(rtmp::listen(context.clone(), rtmp)));
+        let mut http_addr = None;
+        if context.config.http.enabled {
+            let listener = bind(context.config.http.listen, "HTTP").await?;
+            http_addr = Some(listener.local_addr()?);
+            info!(http_addr = %listener.local_addr()?, "HTTP server (HTTP-FLV) listening");
+            let router = http::flv::router(context.clone());
+            tasks.push(tokio::spawn(http::serve(context.clone(), listener, router)));
+        }
+        let mut api_addr = None;
+        if context.config.api.enabled {
+            let listener = bind(context.config.api.listen, "the HTTP API").await?;
+            api_addr = Some(listener.local_addr()?);
+            info!(api_addr = %listener.local_addr()?, "HTTP API listening");
+            let router = api::router(context.clone());
+            tasks.push(tokio::spawn(http::serve(context.clone(), listener, router)));
+        }
+        tasks.push(tokio::spawn(housekeeping(context.clone())));
+        Ok(Server {
+            context,
+            rtmp_addr,
+            http_addr,
+            api_addr,
+            shutdown: shutdown_tx,
+            tasks,
+        })
+    }
+
+    /// Stops accepting, ends every session (their callbacks still go out) and waits, at most
+    /// `grace`, for the tasks to finish.
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        let deadline = tokio::time::Instant::now() + grace;
+        for task in self.tasks {
+            let _ = tokio::time::timeout_at(deadline, task).await;
+        }
+        while !self.context.clients.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for client in self.context.clients.all() {
+            client.kick();
+        }
+        // Let notify-only callbacks that are already on their way finish.
+        let _ = tokio::time::timeout_at(deadline, self.context.hooks.idle()).await;
+    }
+}
+
+/// Once a second: rate samples for the API, and the stall watchdog.
+async fn housekeeping(ctx: Arc<Context>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut shutdown = ctx.shutdown();
+    let stall_ms = ctx.config.hub.stall_timeout.as_millis() as u64;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let now = ctx.hub.now_ms();
+        for stream in ctx.hub.streams() {
+            stream.sample(now);
+        }
+        ctx.clients.sample(now);
+        for id in ctx.clients.kick_stalled(stall_ms) {
+            ctx.metrics
+                .stalled_players
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            warn!(client = %id, stall_ms, "player took nothing from its queue; disconnected");
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit, as nginx's `worker_rlimit_nofile`
+/// does: every connection is a descriptor.
+fn raise_file_limit() {
+    #[cfg(unix)]
+    unsafe {
+        let mut limit = std::mem::zeroed::<libc::rlimit>();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The hub: live streams keyed by vhost/app/stream, one publisher each, any number of
+//! subscribers.
+//!
+//! A publisher pushes [`Item`]s; every subscriber reads them from one shared ring (a tokio
+//! broadcast channel of `queue_frames` entries), so fan-out clones an `Arc`, never a payload,
+//! and no subscriber can make the ring grow. A subscriber that falls a whole ring behind skips
+//! to the next keyframe ([`Subscriber`]); one that stops taking items altogether is found by
+//! the server's stall watchdog and disconnected. A late joiner starts from a snapshot taken
+//! under the same lock as the ring: metadata, sequence headers and the cached GOP.
+
+mod item;
+mod stream;
+mod subscriber;
+
+pub use item::{Item, MediaItem};
+pub use stream::{Stream, StreamInfo, TrackInfo};
+pub use subscriber::Subscriber;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// The vhost SRS uses when a request names none, or names one the config does not define.
+pub const DEFAULT_VHOST: &str = "__defaultVhost__";
+
+/// Names a live stream.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamKey {
+    pub vhost: String,
+    pub app: String,
+    pub stream: String,
+}
+
+impl StreamKey {
+    pub fn new(
+        vhost: impl Into<String>,
+        app: impl Into<String>,
+        stream: impl Into<String>,
+    ) -> Self {
+        StreamKey {
+            vhost: vhost.into(),
+            app: app.into(),
+            stream: stream.into(),
+        }
+    }
+
+    /// `/app/stream`, as SRS's API shows a stream's `url`.
+    pub fn url(&self) -> String {
+        format!("/{}/{}", self.app, self.stream)
+    }
+}
+
+impl fmt::Display for StreamKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/{}", self.vhost, self.app, self.stream)
+    }
+}
+
+/// Bounds the hub keeps, from the `[hub]` config section.
+#[derive(Debug, Clone)]
+pub struct HubLimits {
+    /// Whether late joiners get the GOP in progress.
+    pub gop_cache: bool,
+    pub gop_cache_max_frames: usize,
+    pub gop_cache_max_bytes: usize,
+    /// The shared ring's length: how far (in items) a subscriber may fall behind before it
+    /// skips to the next keyframe.
+    pub queue_frames: usize,
+}
+
+impl Default for HubLimits {
+    fn default() -> Self {
+        HubLimits {
+            gop_cache: true,
+            gop_cache_max_frames: 4096,
+            gop_cache_max_bytes: 64 << 20,
+            queue_frames: 1024,
+        }
+    }
+}
+
+/// Another client already publishes the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Busy {
+    pub publisher: String,
+}
+
+/// The set of live streams.
+pub struct Hub {
+    limits: HubLimits,
+    epoch: Instant,
+    streams: Mutex<HashMap<StreamKey, Arc<Stream>>>,
+}
+
+impl Hub {
+    pub fn new(limits: HubLimits) -> Self {
+        Hub {
+            limits,
+            epoch: Instant::now(),
+            streams: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Runs `f` on the stream named `key` (created if need be) while holding the map's lock,
+    /// so that a stream is never forgotten between being found and being joined.
+    fn with_stream<T>(
+        &self,
+        key: &StreamKey,
+        f: impl FnOnce(&Arc<Stream>) -> T,
+    ) -> (Arc<Stream>, T) {
+        let mut streams = self.streams.lock().unwrap();
+        let stream = streams
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(Stream::new(key.clone(), &self.limits, self.epoch)))
+            .clone();
+        let result = f(&stream);
+        if stream.is_unused() {
+            streams.remove(key);
+        }
+        (stream, result)
+    }
+
+    /// Makes `client_id` the stream's publisher, unless another client is.
+    pub fn publish(self: &Arc<Self>, key: &StreamKey, client_id: &str) -> Result<Publisher, Busy> {
+        let (stream, started) = self.with_stream(key, |s| s.start_publish(client_id));
+        started.map(|()| Publisher {
+            hub: self.clone(),
+            stream,
+        })
+    }
+
+    /// Subscribes `client_id` to the stream, which need not have a publisher yet.
+    pub fn subscribe(self: &Arc<Self>, key: &StreamKey, client_id: &str) -> Subscriber {
+        let (stream, (backlog, rx)) = self.with_stream(key, |s| s.join(client_id));
+        Subscriber::new(self.clone(), stream, backlog, rx)
+    }
+
+    /// Forgets a stream nobody publishes or plays any more.
+    fn release(&self, stream: &Arc<Stream>) {
+        let mut streams = self.streams.lock().unwrap();
+        let current = streams.get(stream.key());
+        if stream.is_unused() && current.is_some_and(|c| Arc::ptr_eq(c, stream)) {
+            streams.remove(stream.key());
+        }
+    }
+
+    /// Every stream, in key order.
+    pub fn streams(&self) -> Vec<Arc<Stream>> {
+        let mut all: Vec<_> = self.streams.lock().unwrap().values().cloned().collect();
+        all.sort_by(|a, b| a.key().cmp(b.key()));
+        all
+    }
+
+    /// Milliseconds since the hub started: the clock of stream and subscriber progress.
+    pub fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+}
+
+/// The right to push into one stream; dropping it unpublishes.
+pub struct Publisher {
+    hub: Arc<Hub>,
+    stream: Arc<Stream>,
+}
+
+impl Publisher {
+    pub fn stream(&self) -> &Arc<Stream> {
+        &self.stream
+    }
+
+    /// Sends an item to every subscriber and keeps what late joiners need.
+    pub fn push(&self, item: Item) {
+        self.stream.push(item, self.hub.now_ms());
+    }
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        self.stream.stop_publish();
+        self.hub.release(&self.stream);
+    }
+}

@@ -1,0 +1,254 @@
+//! One live stream: its publisher, the ring its subscribers read, what a late joiner needs
+//! (metadata, sequence headers, the GOP in progress) and the counters the API shows.
+
+use super::{Busy, HubLimits, Item, MediaItem, StreamKey};
+use crate::rate::Rate;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::broadcast;
+use weir_flv::media::MediaPacket;
+use weir_media::config::{CodecConfig, ConfigSummary};
+use weir_media::{MediaKind, Track};
+
+/// A stream as the API reports it.
+#[derive(Debug, Clone)]
+pub struct StreamInfo {
+    pub id: String,
+    pub key: StreamKey,
+    pub publisher: Option<String>,
+    /// When the current publisher started, in hub milliseconds.
+    pub publish_since_ms: Option<u64>,
+    pub subscribers: usize,
+    pub video: Option<TrackInfo>,
+    pub audio: Option<TrackInfo>,
+}
+
+/// A track's configuration summary, from its sequence header.
+pub type TrackInfo = ConfigSummary;
+
+struct State {
+    publisher: Option<String>,
+    publish_since_ms: Option<u64>,
+    subscribers: usize,
+    metadata: Option<Item>,
+    /// The latest configuration of each track.
+    configs: Vec<(Track, Item)>,
+    /// Everything since the last video keyframe; empty until the first one, or after it
+    /// overflowed the cache's bounds (until the next keyframe).
+    gop: VecDeque<Item>,
+    gop_bytes: usize,
+    video: Option<TrackInfo>,
+    audio: Option<TrackInfo>,
+}
+
+pub struct Stream {
+    id: String,
+    key: StreamKey,
+    limits: HubLimits,
+    tx: broadcast::Sender<Item>,
+    state: Mutex<State>,
+    /// Video frames received, as SRS counts `frames`.
+    frames: AtomicU64,
+    recv_bytes: AtomicU64,
+    send_bytes: AtomicU64,
+    /// When the publisher last pushed, in hub milliseconds (the stall watchdog compares
+    /// subscribers' progress with it).
+    last_push_ms: AtomicU64,
+    recv_rate: Rate,
+    send_rate: Rate,
+    created: Instant,
+}
+
+impl Stream {
+    pub(super) fn new(key: StreamKey, limits: &HubLimits, epoch: Instant) -> Self {
+        let (tx, _) = broadcast::channel(limits.queue_frames.max(16));
+        Stream {
+            id: crate::random_id("vid-", 7),
+            key,
+            limits: limits.clone(),
+            tx,
+            state: Mutex::new(State {
+                publisher: None,
+                publish_since_ms: None,
+                subscribers: 0,
+                metadata: None,
+                configs: Vec::new(),
+                gop: VecDeque::new(),
+                gop_bytes: 0,
+                video: None,
+                audio: None,
+            }),
+            frames: AtomicU64::new(0),
+            recv_bytes: AtomicU64::new(0),
+            send_bytes: AtomicU64::new(0),
+            last_push_ms: AtomicU64::new(0),
+            recv_rate: Rate::default(),
+            send_rate: Rate::default(),
+            created: epoch,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn key(&self) -> &StreamKey {
+        &self.key
+    }
+
+    pub fn info(&self) -> StreamInfo {
+        let state = self.state.lock().unwrap();
+        StreamInfo {
+            id: self.id.clone(),
+            key: self.key.clone(),
+            publisher: state.publisher.clone(),
+            publish_since_ms: state.publish_since_ms,
+            subscribers: state.subscribers,
+            video: state.video.clone(),
+            audio: state.audio.clone(),
+        }
+    }
+
+    pub fn frames(&self) -> u64 {
+        self.frames.load(Relaxed)
+    }
+
+    pub fn recv_bytes(&self) -> u64 {
+        self.recv_bytes.load(Relaxed)
+    }
+
+    pub fn send_bytes(&self) -> u64 {
+        self.send_bytes.load(Relaxed)
+    }
+
+    /// Receive and send rates over the last 30 s, in kbit/s.
+    pub fn kbps(&self, now_ms: u64) -> (u64, u64) {
+        (
+            self.recv_rate.kbps(now_ms, self.recv_bytes()),
+            self.send_rate.kbps(now_ms, self.send_bytes()),
+        )
+    }
+
+    /// Records the byte counters for the rate window; the server calls it once a second.
+    pub fn sample(&self, now_ms: u64) {
+        self.recv_rate.sample(now_ms, self.recv_bytes());
+        self.send_rate.sample(now_ms, self.send_bytes());
+    }
+
+    pub(crate) fn add_sent(&self, bytes: u64) {
+        self.send_bytes.fetch_add(bytes, Relaxed);
+    }
+
+    pub fn last_push_ms(&self) -> u64 {
+        self.last_push_ms.load(Relaxed)
+    }
+
+    pub fn has_publisher(&self) -> bool {
+        self.state.lock().unwrap().publisher.is_some()
+    }
+
+    pub(super) fn is_unused(&self) -> bool {
+        let state = self.state.lock().unwrap();
+        state.publisher.is_none() && state.subscribers == 0
+    }
+
+    pub(super) fn start_publish(&self, client_id: &str) -> Result<(), Busy> {
+        let mut state = self.state.lock().unwrap();
+        if let Some(publisher) = &state.publisher {
+            return Err(Busy {
+                publisher: publisher.clone(),
+            });
+        }
+        state.publisher = Some(client_id.to_owned());
+        state.publish_since_ms = Some(self.created.elapsed().as_millis() as u64);
+        let _ = self.tx.send(Item::Publisher(true));
+        Ok(())
+    }
+
+    /// Forgets the publisher and everything a late joiner would have got from it; players
+    /// stay and wait for the next publisher.
+    pub(super) fn stop_publish(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.publisher = None;
+        state.publish_since_ms = None;
+        state.metadata = None;
+        state.configs.clear();
+        state.gop.clear();
+        state.gop_bytes = 0;
+        state.video = None;
+        state.audio = None;
+        let _ = self.tx.send(Item::Publisher(false));
+    }
+
+    /// A new subscriber's starting point and its place in the ring, taken under the lock the
+    /// publisher pushes under, so that nothing is missed and nothing comes twice.
+    pub(super) fn join(&self, _client_id: &str) -> (Vec<Item>, broadcast::Receiver<Item>) {
+        let mut state = self.state.lock().unwrap();
+        state.subscribers += 1;
+        let mut backlog = Vec::with_capacity(2 + state.configs.len() + state.gop.len());
+        backlog.extend(state.metadata.clone());
+        backlog.extend(state.configs.iter().map(|(_, c)| c.clone()));
+        backlog.extend(state.gop.iter().cloned());
+        (backlog, self.tx.subscribe())
+    }
+
+    pub(super) fn leave(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.subscribers = state.subscribers.saturating_sub(1);
+    }
+
+    pub(super) fn push(&self, item: Item, now_ms: u64) {
+        self.last_push_ms.store(now_ms, Relaxed);
+        let mut state = self.state.lock().unwrap();
+        match &item {
+            Item::Metadata { .. } => state.metadata = Some(item.clone()),
+            Item::Media(media) => {
+                self.recv_bytes
+                    .fetch_add(media.payload_len() as u64, Relaxed);
+                self.remember(&mut state, media, &item);
+            }
+            Item::Publisher(_) => {}
+        }
+        let _ = self.tx.send(item);
+    }
+
+    fn remember(&self, state: &mut State, media: &Arc<MediaItem>, item: &Item) {
+        match &media.packet {
+            MediaPacket::Config(config) => {
+                let summary = CodecConfig::parse(config).map(|c| c.summary()).ok();
+                match config.track.kind {
+                    MediaKind::Video => state.video = summary,
+                    MediaKind::Audio => state.audio = summary,
+                    _ => {}
+                }
+                state.configs.retain(|(t, _)| *t != config.track);
+                state.configs.push((config.track, item.clone()));
+            }
+            MediaPacket::Frame(frame) => {
+                if media.is_video() {
+                    self.frames.fetch_add(1, Relaxed);
+                }
+                if !self.limits.gop_cache {
+                    return;
+                }
+                if media.is_keyframe() {
+                    state.gop.clear();
+                    state.gop_bytes = 0;
+                } else if state.gop.is_empty() {
+                    return; // no keyframe yet, or the GOP overflowed: wait for the next one
+                }
+                state.gop_bytes += frame.data.len();
+                state.gop.push_back(item.clone());
+                if state.gop.len() > self.limits.gop_cache_max_frames
+                    || state.gop_bytes > self.limits.gop_cache_max_bytes
+                {
+                    state.gop.clear();
+                    state.gop_bytes = 0;
+                }
+            }
+            MediaPacket::EndOfSequence { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,547 @@
+//! RTMP: one task per connection drives one [`ServerSession`]. Connect, publish and play are
+//! decided here (vhost, security rules, HTTP callbacks, the hub); everything on the wire is the
+//! machine's.
+
+use crate::Context;
+use crate::clients::{ClientGuard, ClientKind, ClientRequest};
+use crate::hooks::{HookContext, HookEvent};
+use crate::hub::{Item, MediaItem, Publisher, StreamKey, Subscriber};
+use crate::security::Action;
+use bytes::{Bytes, BytesMut};
+use rand::SeedableRng;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::{Instrument, debug, info, warn};
+use weir_media::Output;
+use weir_rtmp::session::server::ConnectRequest;
+use weir_rtmp::session::server::split_query;
+use weir_rtmp::session::{
+    PlayRequest, PublishRequest, ServerEvent, ServerSession, SessionConfig, StreamData,
+};
+
+/// The most media items sent to a player in one write: what is already waiting in its ring
+/// goes out together, and nothing waits for more.
+const MAX_BATCH_ITEMS: usize = 64;
+const READ_BUFFER: usize = 64 * 1024;
+
+/// Accepts RTMP connections until shutdown.
+pub async fn listen(ctx: Arc<Context>, listener: TcpListener) {
+    let mut shutdown = ctx.shutdown();
+    loop {
+        let (socket, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    warn!(error = %e, "rtmp accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        if ctx.clients.len() >= ctx.config.rtmp.max_connections {
+            warn!(%peer, "refusing connection: max_connections reached");
+            continue;
+        }
+        ctx.metrics.connections.add("rtmp", 1);
+        let client = ctx.clients.register(peer, ClientKind::RtmpConnect);
+        let span = tracing::info_span!("rtmp", id = %client.id, %peer);
+        let handle = client.clone();
+        let task = tokio::spawn(serve(ctx.clone(), client, socket, peer).instrument(span));
+        handle.set_abort(task.abort_handle());
+    }
+}
+
+async fn serve(ctx: Arc<Context>, client: ClientGuard, socket: TcpStream, peer: SocketAddr) {
+    let _ = socket.set_nodelay(true);
+    let (reader, writer) = socket.into_split();
+    let mut conn = Connection::new(ctx.clone(), client, peer, writer);
+    match conn.run(reader).await {
+        Ok(()) => debug!("closed"),
+        Err(e) => {
+            ctx.metrics.errors.add("rtmp", 1);
+            info!(error = %e, "closed");
+        }
+    }
+}
+
+/// What a connection does on a message stream.
+enum Role {
+    Publishing {
+        stream_id: u32,
+        publisher: Publisher,
+    },
+    Playing {
+        stream_id: u32,
+    },
+}
+
+/// Why a connection ends.
+#[derive(Debug, thiserror::Error)]
+enum Close {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("{0}")]
+    Protocol(#[from] weir_rtmp::Error),
+    #[error("{0}")]
+    Refused(String),
+    #[error("timed out: {0}")]
+    Timeout(&'static str),
+}
+
+struct Connection {
+    ctx: Arc<Context>,
+    client: ClientGuard,
+    peer: SocketAddr,
+    session: ServerSession,
+    writer: OwnedWriteHalf,
+    tx: Vec<Bytes>,
+    /// The connect request, once accepted.
+    connected: Option<ClientRequest>,
+    roles: Vec<Role>,
+    /// The player's subscription (one per connection).
+    subscriber: Option<Subscriber>,
+    /// Whether the played stream's publisher is known to be present.
+    publisher_present: bool,
+    /// Set when an answer requires closing once it is flushed.
+    close_after_flush: Option<String>,
+    last_input: Instant,
+}
+
+impl Connection {
+    fn new(
+        ctx: Arc<Context>,
+        client: ClientGuard,
+        peer: SocketAddr,
+        writer: OwnedWriteHalf,
+    ) -> Self {
+        let rtmp = &ctx.config.rtmp;
+        let mut config = SessionConfig {
+            chunk_size: rtmp.chunk_size,
+            ..SessionConfig::default()
+        };
+        config.chunk_limits.max_message_size = rtmp.max_message_size;
+        let rng = Box::new(rand::rngs::StdRng::from_os_rng());
+        Connection {
+            session: ServerSession::new(config, Instant::now(), rng),
+            ctx,
+            client,
+            peer,
+            writer,
+            tx: Vec::new(),
+            connected: None,
+            roles: Vec::new(),
+            subscriber: None,
+            publisher_present: false,
+            close_after_flush: None,
+            last_input: Instant::now(),
+        }
+    }
+
+    async fn run(&mut self, mut reader: OwnedReadHalf) -> Result<(), Close> {
+        let mut buf = BytesMut::with_capacity(READ_BUFFER);
+        let mut shutdown = self.ctx.shutdown();
+        loop {
+            let (deadline, what) = self.deadline();
+            tokio::select! {
+                read = reader.read_buf(&mut buf) => {
+                    if read? == 0 {
+                        self.session.handle_close()?;
+                        self.drain().await?;
+                        return Ok(());
+                    }
+                    self.last_input = Instant::now();
+                    self.client.add_recv(buf.len() as u64);
+                    self.ctx.metrics.add_recv(buf.len() as u64);
+                    self.session.handle_input(Instant::now(), &buf)?;
+                    buf.clear();
+                    if buf.capacity() < READ_BUFFER / 4 {
+                        buf.reserve(READ_BUFFER);
+                    }
+                    self.drain().await?;
+                }
+                item = next_item(&mut self.subscriber) => {
+                    self.deliver(item);
+                    self.drain().await?;
+                }
+                _ = tokio::time::sleep_until(deadline.into()) => return Err(Close::Timeout(what)),
+                _ = shutdown.changed() => return Ok(()),
+            }
+            if let Some(reason) = self.close_after_flush.take() {
+                return Err(Close::Refused(reason));
+            }
+        }
+    }
+
+    /// Until it publishes or plays, a client must keep the handshake and commands moving; a
+    /// publisher must keep sending; a player may stay silent (the stall watchdog watches it).
+    fn deadline(&self) -> (Instant, &'static str) {
+        let rtmp = &self.ctx.config.rtmp;
+        if self.roles.is_empty() {
+            (
+                self.last_input + rtmp.handshake_timeout,
+                "no publish or play",
+            )
+        } else if self
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::Publishing { .. }))
+        {
+            (
+                self.last_input + rtmp.idle_timeout,
+                "publisher sent nothing",
+            )
+        } else {
+            (
+                self.last_input + std::time::Duration::from_secs(86400 * 365),
+                "",
+            )
+        }
+    }
+
+    /// Handles every output of the machine, then writes what it produced.
+    async fn drain(&mut self) -> Result<(), Close> {
+        while let Some(output) = self.session.poll_output() {
+            match output {
+                Output::Transmit(bytes) => self.tx.push(bytes),
+                Output::Event(event) => self.on_event(event).await?,
+                Output::Violation(v) => {
+                    self.ctx.metrics.violations.add(v.rule.id, 1);
+                    warn!(rule = v.rule.id, offset = v.offset, detail = %v.detail, "peer broke a rule");
+                }
+            }
+        }
+        self.flush().await
+    }
+
+    async fn flush(&mut self) -> Result<(), Close> {
+        let mut sent = 0u64;
+        for bytes in self.tx.drain(..) {
+            self.writer.write_all(&bytes).await?;
+            sent += bytes.len() as u64;
+        }
+        self.client.add_sent(sent);
+        self.ctx.metrics.add_sent(sent);
+        if let Some(stream) = self.subscriber.as_ref().map(|s| s.stream()) {
+            stream.add_sent(sent);
+        }
+        Ok(())
+    }
+
+    async fn on_event(&mut self, event: ServerEvent) -> Result<(), Close> {
+        match event {
+            ServerEvent::Connect(request) => self.on_connect(request).await?,
+            ServerEvent::Publish(request) => self.on_publish(request).await?,
+            ServerEvent::Play(request) => self.on_play(request).await?,
+            ServerEvent::Unpublish { stream_id } => self.stop(stream_id),
+            ServerEvent::PlayStop { stream_id } => self.stop(stream_id),
+            ServerEvent::Data {
+                stream_id,
+                timestamp,
+                data,
+            } => self.on_data(stream_id, timestamp, data),
+            ServerEvent::Handshake(info) => debug!(kind = ?info.kind, "handshake done"),
+            other => debug!(event = ?other, "event"),
+        }
+        Ok(())
+    }
+
+    fn hook_context(&self, request: &ClientRequest) -> HookContext {
+        let info = self.client.info(self.ctx.hub.now_ms());
+        HookContext {
+            client_id: self.client.id.clone(),
+            ip: self.peer.ip(),
+            vhost: request.vhost.clone(),
+            app: request.app.clone(),
+            tc_url: request.tc_url.clone(),
+            page_url: request.page_url.clone(),
+            stream: request.stream.clone(),
+            param: request.param.clone(),
+            stream_id: info.stream_id.unwrap_or_default(),
+            send_bytes: info.send_bytes,
+            recv_bytes: info.recv_bytes,
+        }
+    }
+
+    async fn on_connect(&mut self, request: ConnectRequest) -> Result<(), Close> {
+        let (app, app_query) = split_query(&request.app);
+        let tc_url = request.tc_url.clone().unwrap_or_default();
+        let vhost = self.ctx.resolve_vhost(&tc_url, app_query);
+        let info = ClientRequest {
+            vhost,
+            app: app.trim_end_matches('/').to_owned(),
+            tc_url,
+            page_url: request.page_url.clone().unwrap_or_default(),
+            swf_url: request.swf_url.clone().unwrap_or_default(),
+            ..ClientRequest::default()
+        };
+        info!(vhost = %info.vhost, app = %info.app, tc_url = %info.tc_url, "connect");
+        self.client
+            .set_request(ClientKind::RtmpConnect, info.clone());
+        let hooks = self.ctx.config.vhost_hooks(&info.vhost);
+        let ctx = self.hook_context(&info);
+        match self
+            .ctx
+            .hooks
+            .authorize(hooks, HookEvent::Connect, &ctx)
+            .await
+        {
+            Ok(()) => {
+                self.connected = Some(info);
+                self.session.accept_connect(request.id)?;
+            }
+            Err(denied) => {
+                warn!(reason = %denied, "connect denied by on_connect");
+                self.session
+                    .reject_connect(request.id, &denied.to_string())?;
+                self.close_after_flush = Some(format!("connect denied: {denied}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The vhost, app, stream and the hooks' context of a publish or play.
+    fn stream_request(&self, name: &str, query: &str) -> ClientRequest {
+        let mut request = self.connected.clone().unwrap_or_default();
+        request.stream = name.to_owned();
+        request.param = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        request
+    }
+
+    /// Security rules, then the HTTP callback. (Takes no `&self`: the machine, which is not
+    /// `Sync`, must not be borrowed across the callback's wait.)
+    async fn authorize(
+        ctx: Arc<Context>,
+        ip: std::net::IpAddr,
+        action: Action,
+        event: HookEvent,
+        hook: HookContext,
+    ) -> Result<(), String> {
+        ctx.security(&hook.vhost)
+            .check(action, ip)
+            .map_err(|denied| denied.to_string())?;
+        let hooks = ctx.config.vhost_hooks(&hook.vhost);
+        ctx.hooks
+            .authorize(hooks, event, &hook)
+            .await
+            .map_err(|denied| denied.to_string())
+    }
+
+    async fn on_publish(&mut self, request: PublishRequest) -> Result<(), Close> {
+        let info = self.stream_request(&request.name, &request.query);
+        let key = StreamKey::new(&info.vhost, &info.app, &info.stream);
+        info!(stream = %key, "publish");
+        let hook = self.hook_context(&info);
+        let verdict = Self::authorize(
+            self.ctx.clone(),
+            self.peer.ip(),
+            Action::Publish,
+            HookEvent::Publish,
+            hook,
+        );
+        if let Err(reason) = verdict.await {
+            warn!(stream = %key, %reason, "publish denied");
+            self.session.reject_publish(request.id, false, &reason)?;
+            self.close_after_flush = Some(format!("publish denied: {reason}"));
+            return Ok(());
+        }
+        match self.ctx.hub.publish(&key, &self.client.id) {
+            Ok(publisher) => {
+                self.client.set_request(ClientKind::FmlePublish, info);
+                self.client.attach(Some(publisher.stream().clone()), None);
+                self.roles.push(Role::Publishing {
+                    stream_id: request.stream_id,
+                    publisher,
+                });
+                self.session.accept_publish(request.id)?;
+            }
+            Err(busy) => {
+                warn!(stream = %key, publisher = %busy.publisher, "publish refused: stream busy");
+                let description = format!("{} is already being published.", key.url());
+                self.session
+                    .reject_publish(request.id, true, &description)?;
+                self.close_after_flush = Some("stream busy".into());
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_play(&mut self, request: PlayRequest) -> Result<(), Close> {
+        let info = self.stream_request(&request.name, &request.query);
+        let key = StreamKey::new(&info.vhost, &info.app, &info.stream);
+        info!(stream = %key, "play");
+        if self.subscriber.is_some() {
+            let reason = "one play per connection";
+            self.session.reject_play(request.id, false, reason)?;
+            return Ok(());
+        }
+        let hook = self.hook_context(&info);
+        let verdict = Self::authorize(
+            self.ctx.clone(),
+            self.peer.ip(),
+            Action::Play,
+            HookEvent::Play,
+            hook,
+        );
+        if let Err(reason) = verdict.await {
+            warn!(stream = %key, %reason, "play denied");
+            self.session.reject_play(request.id, false, &reason)?;
+            self.close_after_flush = Some(format!("play denied: {reason}"));
+            return Ok(());
+        }
+        let subscriber = self.ctx.hub.subscribe(&key, &self.client.id);
+        self.publisher_present = subscriber.stream().has_publisher();
+        self.client.set_request(ClientKind::RtmpPlay, info);
+        self.client.attach(
+            Some(subscriber.stream().clone()),
+            Some(subscriber.progress()),
+        );
+        self.subscriber = Some(subscriber);
+        self.roles.push(Role::Playing {
+            stream_id: request.stream_id,
+        });
+        self.session.accept_play(request.id)?;
+        Ok(())
+    }
+
+    /// Ends a publish or a play on `stream_id`, with its notification callback.
+    fn stop(&mut self, stream_id: u32) {
+        let Some(at) = self.roles.iter().position(|r| r.stream_id() == stream_id) else {
+            return;
+        };
+        let role = self.roles.remove(at);
+        self.notify_stopped(&role);
+        if matches!(role, Role::Playing { .. }) {
+            self.subscriber = None;
+            self.client.attach(None, None);
+        }
+    }
+
+    fn notify_stopped(&self, role: &Role) {
+        let Some(request) = self.connected.as_ref() else {
+            return;
+        };
+        let (event, what) = match role {
+            Role::Publishing { .. } => (HookEvent::Unpublish, "unpublish"),
+            Role::Playing { .. } => (HookEvent::Stop, "stop"),
+        };
+        info!(what, "stream ended");
+        let mut request = request.clone();
+        let info = self.client.info(self.ctx.hub.now_ms()).request;
+        request.stream = info.stream;
+        request.param = info.param;
+        let hooks = self.ctx.config.vhost_hooks(&request.vhost);
+        let ctx = self.hook_context(&request);
+        self.ctx.hooks.notify(hooks, event, ctx);
+    }
+
+    fn on_data(&mut self, stream_id: u32, timestamp: u32, data: StreamData) {
+        let Some(publisher) = self.roles.iter().find_map(|r| match r {
+            Role::Publishing {
+                stream_id: id,
+                publisher,
+            } if *id == stream_id => Some(publisher),
+            _ => None,
+        }) else {
+            return;
+        };
+        match data {
+            StreamData::Media(packet) => {
+                publisher.push(Item::Media(Arc::new(MediaItem::new(timestamp, packet))))
+            }
+            StreamData::Metadata(value) => publisher.push(Item::Metadata {
+                timestamp,
+                value: Arc::new(value),
+            }),
+            StreamData::Data { handler, .. } => debug!(%handler, "data message ignored"),
+            StreamData::Unreadable { type_id, .. } => {
+                debug!(type_id, "unreadable media message dropped")
+            }
+        }
+    }
+
+    /// Sends an item to the player, with whatever else is already waiting.
+    fn deliver(&mut self, first: Option<Item>) {
+        let Some(first) = first else {
+            self.subscriber = None;
+            return;
+        };
+        let Some(stream_id) = self.roles.iter().find_map(|r| match r {
+            Role::Playing { stream_id } => Some(*stream_id),
+            _ => None,
+        }) else {
+            return;
+        };
+        self.send_item(stream_id, first);
+        for _ in 1..MAX_BATCH_ITEMS {
+            match self.subscriber.as_mut().and_then(Subscriber::try_recv) {
+                Some(item) => self.send_item(stream_id, item),
+                None => break,
+            }
+        }
+    }
+
+    fn send_item(&mut self, stream_id: u32, item: Item) {
+        match item {
+            Item::Media(media) => {
+                if let Some(body) = media.flv_body() {
+                    self.session.send_media(
+                        stream_id,
+                        media.timestamp,
+                        media.is_video(),
+                        body.clone(),
+                    );
+                }
+            }
+            Item::Metadata { timestamp, value } => {
+                self.session
+                    .send_metadata(stream_id, timestamp, (*value).clone());
+            }
+            Item::Publisher(present) => {
+                if present != self.publisher_present {
+                    self.publisher_present = present;
+                    self.session.notify_publisher(stream_id, present);
+                }
+            }
+        }
+    }
+}
+
+impl Role {
+    fn stream_id(&self) -> u32 {
+        match self {
+            Role::Publishing { stream_id, .. } | Role::Playing { stream_id } => *stream_id,
+        }
+    }
+}
+
+/// The played stream's next item; never ready when nothing is played.
+async fn next_item(subscriber: &mut Option<Subscriber>) -> Option<Item> {
+    match subscriber {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Drop for Connection {
+    /// However the connection ends (closed, failed, kicked), the callbacks still go out.
+    fn drop(&mut self) {
+        for role in std::mem::take(&mut self.roles) {
+            self.notify_stopped(&role);
+        }
+        if let Some(request) = self.connected.take() {
+            let hooks = self.ctx.config.vhost_hooks(&request.vhost);
+            let ctx = self.hook_context(&request);
+            self.ctx.hooks.notify(hooks, HookEvent::Close, ctx);
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! What the integration tests share: finding peers and the corpus, free ports, `weir serve`
+//! and nginx-rtmp as child processes, and a small tokio loop around our RTMP client machine.
+#![allow(dead_code)] // each test crate uses its own part
+
+use bytes::Bytes;
+use rand::SeedableRng;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use weir_flv::{FlvReader, TagType};
+use weir_media::Output;
+use weir_rtmp::handshake::HandshakeKind;
+use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, SessionConfig};
+
+/// A peer's binary: `$var`, else `name` on PATH, else /usr/sbin/`name` (where Debian puts nginx,
+/// and which a non-root PATH may lack).
+pub fn tool(var: &str, name: &str) -> String {
+    let runs = |bin: &str| {
+        let quiet = Stdio::null;
+        Command::new(bin)
+            .arg("-version")
+            .stdout(quiet())
+            .stderr(quiet())
+            .status()
+            .is_ok()
+    };
+    let sbin = format!("/usr/sbin/{name}");
+    let bin = match std::env::var(var) {
+        Ok(bin) => bin,
+        Err(_) if !runs(name) && runs(&sbin) => sbin,
+        Err(_) => name.to_owned(),
+    };
+    assert!(
+        runs(&bin),
+        "{name} is missing: run ci/install-peers (apt-get install {name}) or set {var}"
+    );
+    bin
+}
+
+pub fn corpus(path: &str) -> PathBuf {
+    let root = std::env::var("WEIR_CORPUS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus").into());
+    let file = PathBuf::from(root).join(path);
+    assert!(
+        file.exists(),
+        "corpus file {} is missing (set WEIR_CORPUS)",
+        file.display()
+    );
+    file
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// nginx with the RTMP module, in its own prefix directory, killed on drop.
+pub struct Nginx {
+    child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+}
+
+impl Nginx {
+    pub fn start() -> Nginx {
+        let nginx = tool("NGINX", "nginx");
+        let module = Path::new("/usr/lib/nginx/modules/ngx_rtmp_module.so");
+        assert!(
+            module.exists(),
+            "nginx's RTMP module is missing: apt-get install libnginx-mod-rtmp"
+        );
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("weir-nginx-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(dir.join("logs")).unwrap();
+        let config = format!(
+            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {dir}/nginx.pid;\n\
+             error_log {dir}/logs/error.log info;\nload_module {module};\n\
+             events {{ worker_connections 64; }}\n\
+             rtmp {{ server {{ listen 127.0.0.1:{port}; chunk_size 4096;\n\
+             application live {{ live on; record off; }} }} }}\n",
+            dir = dir.display(),
+            module = module.display(),
+        );
+        std::fs::write(dir.join("nginx.conf"), config).unwrap();
+        let child = Command::new(nginx)
+            .arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("nginx starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not listen on {port}: {}",
+                Nginx::log_of(&dir)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Nginx { child, port, dir }
+    }
+
+    pub fn url(&self, stream: &str) -> String {
+        format!("rtmp://127.0.0.1:{}/live/{stream}", self.port)
+    }
+
+    pub fn log_of(dir: &Path) -> String {
+        std::fs::read_to_string(dir.join("logs/error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The small tokio loop around our client machine.
+pub struct Client {
+    pub tcp: TcpStream,
+    pub session: ClientSession,
+    pub events: Vec<ClientEvent>,
+    pub violations: Vec<weir_media::Violation>,
+}
+
+impl Client {
+    pub async fn connect(port: u16, handshake: HandshakeKind) -> Client {
+        let tcp = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect to nginx");
+        tcp.set_nodelay(true).unwrap();
+        let mut options = ClientOptions::new(&format!("rtmp://127.0.0.1:{port}/live"), "live");
+        options.handshake = handshake;
+        let rng = Box::new(rand::rngs::StdRng::seed_from_u64(port.into()));
+        let session = ClientSession::new(SessionConfig::default(), options, Instant::now(), rng);
+        let mut client = Client {
+            tcp,
+            session,
+            events: Vec::new(),
+            violations: Vec::new(),
+        };
+        client.flush().await;
+        client
+    }
+
+    /// Writes what the machine wants to send; keeps its events and violations.
+    pub async fn flush(&mut self) {
+        while let Some(out) = self.session.poll_output() {
+            match out {
+                Output::Transmit(bytes) => {
+                    self.tcp.write_all(&bytes).await.expect("write to nginx")
+                }
+                Output::Event(event) => self.events.push(event),
+                Output::Violation(v) => self.violations.push(v),
+            }
+        }
+    }
+
+    /// Reads once from nginx (at most `wait`) and hands the bytes to the machine. False on EOF
+    /// or when nothing came.
+    pub async fn read(&mut self, wait: Duration) -> bool {
+        let mut buf = vec![0; 64 * 1024];
+        let n = match tokio::time::timeout(wait, self.tcp.read(&mut buf)).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => panic!("read from nginx: {e}"),
+            Err(_) => return false,
+        };
+        if n == 0 {
+            return false;
+        }
+        self.session
+            .handle_input(Instant::now(), &buf[..n])
+            .expect("nginx's bytes decode");
+        self.flush().await;
+        true
+    }
+
+    /// Reads until an event matches, or fails after `wait`.
+    pub async fn until(
+        &mut self,
+        wait: Duration,
+        what: &str,
+        found: impl Fn(&ClientEvent) -> bool,
+    ) {
+        let deadline = Instant::now() + wait;
+        while !self.events.iter().any(&found) {
+            assert!(
+                Instant::now() < deadline,
+                "no {what} within {wait:?}: {:#?}",
+                self.events
+            );
+            self.read(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Audio and video tags of an FLV file: (is_video, timestamp, body).
+pub fn media_tags(file: &Path) -> Vec<(bool, u32, Bytes)> {
+    let mut reader = FlvReader::new();
+    reader.push(&std::fs::read(file).unwrap());
+    let mut tags = Vec::new();
+    while let Some(tag) = reader.next_tag().expect("the FLV file reads") {
+        match tag.header.tag_type {
+            TagType::Audio => tags.push((false, tag.header.timestamp, tag.body)),
+            TagType::Video => tags.push((true, tag.header.timestamp, tag.body)),
+            _ => {}
+        }
+    }
+    tags
+}
+
+/// `weir serve` on free loopback ports, its log in a file; stopped with SIGTERM on drop.
+pub struct Weir {
+    child: Child,
+    pub rtmp: u16,
+    pub http: u16,
+    pub api: u16,
+    log: PathBuf,
+}
+
+impl Weir {
+    /// Starts the server with extra `--set key=value` settings.
+    pub fn start(settings: &[&str]) -> Weir {
+        let (rtmp, http, api) = (free_port(), free_port(), free_port());
+        let log =
+            std::env::temp_dir().join(format!("weir-serve-{}-{rtmp}.log", std::process::id()));
+        let out = std::fs::File::create(&log).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_weir"));
+        command
+            .arg("serve")
+            .args(["--rtmp-listen", &format!("127.0.0.1:{rtmp}")])
+            .args(["--http-listen", &format!("127.0.0.1:{http}")])
+            .args(["--api-listen", &format!("127.0.0.1:{api}")]);
+        for setting in settings {
+            command.args(["--set", setting]);
+        }
+        let child = command
+            .env("RUST_LOG", "info,weir_server=debug")
+            .env("NO_COLOR", "1")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("weir serve starts");
+        let weir = Weir {
+            child,
+            rtmp,
+            http,
+            api,
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for port in [rtmp, http, api] {
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "weir serve did not listen on {port}: {}",
+                    weir.log()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        weir
+    }
+
+    pub fn rtmp_url(&self, stream: &str) -> String {
+        format!("rtmp://127.0.0.1:{}/live/{stream}", self.rtmp)
+    }
+
+    pub fn flv_url(&self, stream: &str) -> String {
+        format!("http://127.0.0.1:{}/live/{stream}.flv", self.http)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// GETs an API path (e.g. `/api/v1/streams/`) and parses the JSON.
+    pub fn api(&self, path: &str) -> serde_json::Value {
+        let url = format!("http://127.0.0.1:{}{path}", self.api);
+        let response = reqwest::blocking::get(&url).unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        response
+            .json()
+            .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+    }
+
+    /// The API's stream named `name` once its publisher is active and its video is known.
+    pub fn wait_for_stream(&self, name: &str, wait: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + wait;
+        loop {
+            let streams = self.api("/api/v1/streams/");
+            let found = streams["streams"]
+                .as_array()
+                .and_then(|all| all.iter().find(|s| s["name"] == name))
+                .filter(|s| s["publish"]["active"] == true && s["video"].is_object())
+                .cloned();
+            if let Some(stream) = found {
+                return stream;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "stream {name} not live within {wait:?}: {streams:#}\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Weir {
+    fn drop(&mut self) {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        } else {
+            eprintln!("weir serve log:\n{}", self.log());
+        }
+    }
+}
+
+/// `ffmpeg` publishing a test pattern (H.264 Main 640x360 at 25 fps, one keyframe a second)
+/// and a tone (AAC 44.1 kHz stereo) in real time for `seconds`, to `url`.
+pub fn ffmpeg_publish(url: &str, seconds: u32) -> Child {
+    let ffmpeg = tool("FFMPEG", "ffmpeg");
+    Command::new(ffmpeg)
+        .args(["-v", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
+        .args(["-t", &seconds.to_string()])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-tune",
+            "zerolatency",
+        ])
+        .args(["-profile:v", "main", "-g", "25", "-pix_fmt", "yuv420p"])
+        .args(["-c:a", "aac", "-ac", "2", "-b:a", "64k", "-f", "flv", url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ffmpeg starts")
+}
+
+/// Runs a command to completion within `wait`, killing it otherwise: (success, stdout, stderr).
+pub fn run(command: &mut Command, wait: Duration) -> (bool, String, String) {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    finish(child, wait)
+}
+
+/// Waits for a child (its output piped) at most `wait`, killing it then: (success, stdout,
+/// stderr).
+pub fn finish(child: Child, wait: Duration) -> (bool, String, String) {
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let output = match rx.recv_timeout(wait) {
+        Ok(output) => output,
+        Err(_) => {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            rx.recv().unwrap()
+        }
+    }
+    .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (
+        output.status.success(),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
