@@ -132,6 +132,23 @@ fn dropped_segments_are_gaps_with_exact_offset_and_length() {
 }
 
 #[test]
+fn reset_flushes_each_direction_under_its_own_name() {
+    let packets = sample();
+    // Drop frame 10 (server bytes 1260..2720) and turn the client's last ACK (frame 26) into
+    // RST+ACK (TCP flags at 14 + 20 + 13): the server's held bytes and the hole before them
+    // are given at the reset, as the server's.
+    let mut edited: Vec<_> = packets.iter().filter(|p| p.index != 10).cloned().collect();
+    let last = edited.last_mut().unwrap();
+    let mut bytes = last.data.to_vec();
+    assert_eq!(bytes[47], 0x10);
+    bytes[47] = 0x14;
+    last.data = bytes.into();
+    let got = run(&edited, Limits::default());
+    assert_eq!(got.gaps, [vec![], vec![(1260, 1460, 26)]]);
+    assert_eq!([got.bytes[0].len(), got.bytes[1].len()], [3452, 3496]);
+}
+
+#[test]
 fn small_buffer_gives_up_the_hole_at_once() {
     let packets = sample();
     // With 340 bytes of buffer, frame 14 (314 bytes) waits for 13; frame 18 (16 bytes, at

@@ -305,15 +305,11 @@ impl FlowTable {
         };
         let mut out = std::mem::take(&mut self.scratch);
         streams[direction.index()].push(segment.seq, segment.flags, segment.payload, &mut out);
-        if segment.flags.rst {
-            for stream in streams.iter_mut() {
-                stream.flush(&mut out);
-            }
-        }
         let both_finished = streams.iter().all(Reassembler::finished);
         self.stream_events(packet.time, packet.index, id, direction, &mut out);
         self.scratch = out;
         if segment.flags.rst {
+            // Closing flushes both directions: what was held is given, the holes are gaps.
             self.close(key, packet.time, packet.index, CloseReason::Rst);
         } else if both_finished {
             self.close(key, packet.time, packet.index, CloseReason::Fin);

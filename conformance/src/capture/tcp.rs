@@ -134,12 +134,33 @@ impl Reassembler {
         let offset = self.offset_of(base, data_seq);
         let end = offset + payload.len() as i64;
         if flags.fin && self.fin.is_none() && end >= self.next as i64 {
-            self.fin = Some(end as u64);
+            self.set_fin(end as u64);
         }
+        let payload = match self.fin {
+            // Nothing follows a FIN: bytes past it are not part of the stream.
+            Some(fin) => {
+                payload.slice(..(fin as i64 - offset).clamp(0, payload.len() as i64) as usize)
+            }
+            None => payload,
+        };
         if !payload.is_empty() {
             self.accept(offset, payload, out);
         }
         self.deliver_fin(out);
+    }
+
+    /// Records the end of the stream, and forgets held bytes past it.
+    fn set_fin(&mut self, fin: u64) {
+        self.fin = Some(fin);
+        let past = self.early.split_off(&fin);
+        self.early_bytes -= past.values().map(Bytes::len).sum::<usize>();
+        for (&offset, held) in self.early.iter_mut() {
+            let keep = (fin - offset) as usize;
+            if held.len() > keep {
+                self.early_bytes -= held.len() - keep;
+                held.truncate(keep);
+            }
+        }
     }
 
     /// Gives up waiting: every hole before data still held becomes a gap, and a FIN seen
@@ -359,6 +380,22 @@ mod tests {
                 StreamEvent::Fin { offset: 9 }
             ]
         );
+    }
+
+    #[test]
+    fn nothing_past_the_fin() {
+        let mut r = Reassembler::new(1 << 20);
+        let mut out = run(
+            &mut r,
+            &[
+                (0, SYN, b""),
+                (5, ACK, b"efghij"),
+                (3, FIN, b"cd"),
+                (1, ACK, b"abcdefgh"),
+            ],
+        );
+        r.flush(&mut out);
+        assert_eq!(out, vec![data(0, b"abcd"), StreamEvent::Fin { offset: 4 }]);
     }
 
     #[test]
