@@ -1,0 +1,149 @@
+//! `weir serve` with HTTP callbacks: a hook server in the test allows one stream key and denies
+//! another; the bodies carry SRS's field names (snapshots, with what changes per run redacted).
+
+mod support;
+
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::{Weir, ffmpeg_publish, finish, run, tool};
+
+/// A hook server on a free port: records every body; allows unless the stream is "denied".
+struct HookServer {
+    port: u16,
+    bodies: Arc<Mutex<Vec<Value>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl HookServer {
+    fn start() -> HookServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let recorded = bodies.clone();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+                let recorded = recorded.clone();
+                async move {
+                    let deny = body["stream"] == "denied";
+                    recorded.lock().unwrap().push(body);
+                    if deny { r#"{"code":1}"# } else { "0" }
+                }
+            }),
+        );
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        HookServer {
+            port,
+            bodies,
+            _runtime: runtime,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    fn bodies(&self) -> Vec<Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+
+    /// Waits until a body for `action` on `stream` has arrived.
+    fn wait_for(&self, action: &str, stream: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let found = self
+                .bodies()
+                .into_iter()
+                .find(|b| b["action"] == action && b["stream"].as_str().unwrap_or("") == stream);
+            if let Some(body) = found {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {action} for {stream}: {:#?}",
+                self.bodies()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn hooks_allow_one_stream_key_and_deny_another_with_srs_bodies() {
+    let hooks = HookServer::start();
+    let url = hooks.url();
+    let settings: Vec<String> = [
+        "on_connect",
+        "on_publish",
+        "on_unpublish",
+        "on_play",
+        "on_stop",
+        "on_close",
+    ]
+    .iter()
+    .map(|event| format!("hooks.{event}={url}"))
+    .chain(["hooks.enabled=true".to_owned()])
+    .collect();
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    let weir = Weir::start(&settings);
+
+    // Allowed: ffmpeg publishes, ffprobe plays with a token.
+    let mut allowed = ffmpeg_publish(&format!("{}?key=good", weir.rtmp_url("allowed")), 30);
+    weir.wait_for_stream("allowed", Duration::from_secs(15));
+    let (ok, _, stderr) = run(
+        std::process::Command::new(tool("FFPROBE", "ffprobe"))
+            .args(["-v", "error", "-show_entries", "stream=codec_name"])
+            .arg(format!("{}?token=abc", weir.rtmp_url("allowed"))),
+        Duration::from_secs(20),
+    );
+    assert!(ok, "ffprobe plays the allowed stream: {stderr}");
+
+    // Denied: on_publish answers {"code":1}; ffmpeg fails and the stream never appears.
+    let denied = ffmpeg_publish(&weir.rtmp_url("denied"), 5);
+    let (ok, _, _) = finish(denied, Duration::from_secs(20));
+    assert!(!ok, "ffmpeg's publish of a denied stream fails");
+    hooks.wait_for("on_publish", "denied");
+    let streams = weir.api("/api/v1/streams/");
+    assert!(
+        !streams.to_string().contains("\"denied\""),
+        "a denied stream is not listed: {streams:#}"
+    );
+    assert!(weir.log().contains("publish denied"), "{}", weir.log());
+
+    let _ = allowed.kill();
+    let _ = allowed.wait();
+    for action in ["on_unpublish", "on_stop"] {
+        hooks.wait_for(action, "allowed");
+    }
+    hooks.wait_for("on_close", "");
+
+    // One body of each action, in a stable order, for the snapshot.
+    let mut seen = std::collections::BTreeMap::new();
+    for body in hooks.bodies() {
+        let name = body["stream"].as_str().unwrap_or("").to_owned();
+        let key = format!("{} {}", body["action"].as_str().unwrap(), name);
+        seen.entry(key).or_insert(body);
+    }
+    let port = format!(":{}/", weir.rtmp);
+    for body in seen.values_mut() {
+        if let Some(tc_url) = body["tcUrl"].as_str() {
+            body["tcUrl"] = tc_url.replace(&port, ":[port]/").into();
+        }
+    }
+    insta::assert_yaml_snapshot!(seen, {
+        ".*.client_id" => "[client id]",
+        ".*.server_id" => "[server id]",
+        ".*.service_id" => "[service id]",
+        ".*.stream_id" => "[stream id]",
+        ".*.send_bytes" => "[bytes]",
+        ".*.recv_bytes" => "[bytes]",
+    });
+}
