@@ -301,3 +301,94 @@ fn rtmp_pcap_opens_the_gtp_tunnel_and_reassembles_as_tshark() {
         ],
     );
 }
+
+/// With room for one flow, rtmp.pcap's first session is followed and every packet of the two
+/// tunnelled sessions (frames 27 to 60, each a SYN or data) is reported, not dropped.
+#[test]
+fn flow_limit_reports_and_moves_on() {
+    let file = BufReader::new(File::open(corpus().join("rtmp/rtmp.pcap")).unwrap());
+    let limits = Limits {
+        max_flows: 1,
+        ..Limits::default()
+    };
+    let mut events = CaptureEvents::new(file, limits).unwrap();
+    let mut limited = Vec::new();
+    let mut opened = 0;
+    for event in events.by_ref() {
+        match event.unwrap().event {
+            FlowEvent::Opened { .. } => opened += 1,
+            FlowEvent::Unopened { packet, reason } => {
+                assert_eq!(reason.kind(), "flow-limit");
+                limited.push(packet);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(opened, 1);
+    assert_eq!(limited, (27..=60).collect::<Vec<u64>>());
+    assert_eq!(events.unopened_counts().get("flow-limit"), Some(&34));
+}
+
+/// The corpus's raw RTMP stream pair gives the events a captured flow gives.
+#[test]
+fn stream_pair_events() {
+    let dir = corpus();
+    let c2s = std::fs::read(dir.join("rtmp/ffmpeg_client_stream")).unwrap();
+    let s2c = std::fs::read(dir.join("rtmp/ffmpeg_server_stream")).unwrap();
+    let pair = weir_conformance::capture::StreamPair {
+        client: "127.0.0.1:50000".parse().unwrap(),
+        server: "127.0.0.1:1935".parse().unwrap(),
+        client_to_server: c2s.into(),
+        server_to_client: s2c.into(),
+    };
+    let events: Vec<_> = pair.events().into_iter().map(|e| e.event).collect();
+    let flow = FlowId(1);
+    assert!(matches!(
+        events[0],
+        FlowEvent::Opened {
+            flow: FlowId(1),
+            transport: Transport::Tcp,
+            midstream: false,
+            ..
+        }
+    ));
+    let FlowEvent::Data {
+        offset: 0,
+        ref bytes,
+        direction: Direction::ClientToServer,
+        ..
+    } = events[1]
+    else {
+        panic!("{:?}", events[1]);
+    };
+    assert_eq!((bytes.len(), bytes[0]), (3518, 0x03));
+    let FlowEvent::Data {
+        offset: 0,
+        ref bytes,
+        direction: Direction::ServerToClient,
+        ..
+    } = events[2]
+    else {
+        panic!("{:?}", events[2]);
+    };
+    assert_eq!((bytes.len(), bytes[0]), (91213, 0x03));
+    assert_eq!(
+        events[3..],
+        [
+            FlowEvent::Finished {
+                flow,
+                direction: Direction::ClientToServer,
+                offset: 3518
+            },
+            FlowEvent::Finished {
+                flow,
+                direction: Direction::ServerToClient,
+                offset: 91213
+            },
+            FlowEvent::Closed {
+                flow,
+                reason: CloseReason::EndOfStreams
+            },
+        ]
+    );
+}
