@@ -35,7 +35,7 @@ enum Command {
         to: String,
     },
     /// Generate publish/play load against a server.
-    Load { url: String },
+    Load(LoadArgs),
     /// List the rules Weir checks: id, level, spec reference and text.
     Rules {
         /// Only rules whose id starts with this prefix (e.g. `rtmp.chunk`).
@@ -83,6 +83,68 @@ impl ServeArgs {
             overrides.push((key.trim().to_owned(), value.trim().to_owned()));
         }
         Ok(overrides)
+    }
+}
+
+/// `weir load`: N players of one stream (and optionally its publisher) from one process.
+#[derive(clap::Args)]
+struct LoadArgs {
+    /// The stream, e.g. rtmp://127.0.0.1:1935/live/test.
+    url: String,
+    /// How many players play the stream.
+    #[arg(long, default_value_t = 1)]
+    players: u32,
+    /// Publish this FLV file to the stream, in a loop, before the players start.
+    #[arg(long, value_name = "FILE.flv")]
+    publish: Option<std::path::PathBuf>,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long, value_name = "SECS")]
+    duration: Option<u64>,
+    /// Players started per second (0: all at once).
+    #[arg(long, value_name = "PER_SEC", default_value_t = 500)]
+    ramp: u32,
+    /// Seconds at the start that the summary's rate leaves out.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    warmup: u64,
+    /// Print the summary as JSON on stdout (the per-second lines go to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Exit status 0 when every player connected and none stalled at the end, 1 otherwise, 2 when
+/// the load could not start.
+fn load(args: LoadArgs) -> ExitCode {
+    use std::time::Duration;
+    let options = weir_conformance::load::LoadOptions {
+        url: args.url,
+        players: args.players,
+        publish: args.publish,
+        duration: args.duration.map(Duration::from_secs),
+        ramp: args.ramp,
+        warmup: Duration::from_secs(args.warmup),
+    };
+    let summary = if args.json {
+        weir_conformance::load::run(&options, &mut std::io::stderr())
+    } else {
+        weir_conformance::load::run(&options, &mut std::io::stdout())
+    };
+    match summary {
+        Ok(summary) => {
+            if args.json {
+                println!("{:#}", summary.to_json());
+            } else {
+                print!("{summary}");
+            }
+            if summary.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("weir load: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -151,7 +213,7 @@ fn main() -> ExitCode {
         Command::Check { .. } => not_landed("check", "Conformance harness"),
         Command::Probe { .. } => not_landed("probe", "Live conformance: weir probe"),
         Command::Replay { .. } => not_landed("replay", "Live conformance: weir replay"),
-        Command::Load { .. } => not_landed("load", "Reference server: load generator"),
+        Command::Load(args) => load(args),
         Command::Rules { prefix } => {
             let prefix = prefix.unwrap_or_default();
             print!("{}", weir_conformance::catalog::render(&prefix));

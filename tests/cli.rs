@@ -45,7 +45,6 @@ fn subcommands_that_have_not_landed_exit_2_and_say_so() {
         &["check", "x.pcap"][..],
         &["probe", "rtmp://127.0.0.1/a/b"],
         &["replay", "x.pcap", "--to", "rtmp://h/a/b"],
-        &["load", "rtmp://h/a/b"],
     ] {
         let (code, _, stderr) = weir(args);
         assert_eq!(code, 2, "{args:?}");

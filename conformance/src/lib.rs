@@ -4,3 +4,4 @@
 
 pub mod capture;
 pub mod catalog;
+pub mod load;

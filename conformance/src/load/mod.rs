@@ -1,0 +1,160 @@
+//! `weir load`: many RTMP players (and optionally one publisher) in one process, to measure a
+//! server's fan-out (issue "Reference server", section "Load generator and performance").
+//!
+//! Each player is our [`ClientSession`](weir_rtmp::session::ClientSession) playing over its own
+//! TCP connection; the publisher sends an FLV file in a loop at its own pace. Everything runs
+//! on one thread: a player costs a task, a socket and a client machine, and wakes only when
+//! its socket has bytes. Once a second one line reports the players playing, the aggregate
+//! rate, the players that stalled and the connection errors.
+
+mod link;
+mod player;
+mod publisher;
+mod stats;
+mod summary;
+mod target;
+
+pub use publisher::FlvLoop;
+pub use summary::{Published, Summary};
+pub use target::Target;
+
+use stats::{Shared, Tally};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// `rtmp://host[:port]/app/stream`: what players play and the publisher publishes.
+    pub url: String,
+    pub players: u32,
+    /// An FLV file to publish in a loop before the players start.
+    pub publish: Option<PathBuf>,
+    /// How long to run; `None` runs until SIGINT.
+    pub duration: Option<Duration>,
+    /// Players started per second; 0 starts them all at once.
+    pub ramp: u32,
+    /// The first part of the run the summary's rate leaves out (connecting, GOP bursts).
+    pub warmup: Duration,
+}
+
+/// Runs the load on a current-thread runtime, writing one line a second to `progress`.
+/// Fails before any player starts when the URL or the file is bad or publishing is refused.
+pub fn run(options: &LoadOptions, progress: &mut dyn Write) -> Result<Summary, String> {
+    let target = Arc::new(Target::parse(&options.url)?);
+    if let Some(duration) = options.duration
+        && options.warmup >= duration
+    {
+        return Err(format!(
+            "the warm-up ({:?}) must be shorter than the duration ({duration:?})",
+            options.warmup
+        ));
+    }
+    let file = match &options.publish {
+        Some(path) => Some(Arc::new(FlvLoop::read(path)?)),
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let summary = runtime.block_on(drive(options, target, file, progress));
+    // The players and the publisher end with the runtime.
+    runtime.shutdown_background();
+    summary
+}
+
+async fn drive(
+    options: &LoadOptions,
+    target: Arc<Target>,
+    file: Option<Arc<FlvLoop>>,
+    progress: &mut dyn Write,
+) -> Result<Summary, String> {
+    let shared = Arc::new(Shared::new(options.players));
+    if let Some(file) = &file {
+        let (ready, started) = tokio::sync::oneshot::channel();
+        let publisher = publisher::publish(target.clone(), file.clone(), shared.clone(), ready);
+        tokio::spawn(publisher);
+        started
+            .await
+            .map_err(|_| "the publisher ended before publishing".to_owned())??;
+    }
+    let start = Instant::now();
+    tokio::spawn(ramp(target.clone(), shared.clone(), options.ramp));
+
+    let second = Duration::from_secs(1);
+    let mut ticks = tokio::time::interval_at(start + second, second);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut tally = Tally::new(shared.players.len());
+    let (mut last_time, mut last_bytes) = (start, 0);
+    let mut baseline = options.warmup.is_zero().then_some((start, 0));
+    let mut error_shown = false;
+    let (end, sample) = loop {
+        let interrupted = tokio::select! {
+            _ = ticks.tick() => false,
+            _ = &mut interrupt => true,
+        };
+        let now = Instant::now();
+        let sample = tally.sample(&shared.players);
+        let elapsed = now - start;
+        let rate = summary::mbps(sample.bytes - last_bytes, now - last_time);
+        let _ = writeln!(
+            progress,
+            "{:7.1}s  players {}/{}  {rate:9.2} Mbit/s  stalled {}  errors {}",
+            elapsed.as_secs_f64(),
+            sample.connected,
+            options.players,
+            sample.stalled,
+            shared.errors.count()
+        );
+        if !error_shown && let Some(error) = shared.errors.first() {
+            let _ = writeln!(progress, "  first error: {error}");
+            error_shown = true;
+        }
+        (last_time, last_bytes) = (now, sample.bytes);
+        if baseline.is_none() && elapsed >= options.warmup {
+            baseline = Some((now, sample.bytes));
+        }
+        if interrupted || options.duration.is_some_and(|d| elapsed >= d) {
+            break (now, sample);
+        }
+    };
+    let (measure_from, bytes_before) = baseline.unwrap_or((end, sample.bytes));
+    let publisher = &shared.publisher;
+    Ok(Summary {
+        url: options.url.clone(),
+        players: options.players,
+        connected: sample.connected,
+        stalled: sample.stalled,
+        errors: shared.errors.count(),
+        first_error: shared.errors.first(),
+        violations: shared.violations.count(),
+        first_violation: shared.violations.first(),
+        elapsed: end - start,
+        measured: end - measure_from,
+        bytes: sample.bytes,
+        measured_bytes: sample.bytes - bytes_before,
+        media: sample.media,
+        published: file.map(|_| Published {
+            tags: publisher.tags.load(Relaxed),
+            bytes: publisher.bytes.load(Relaxed),
+            loops: publisher.loops.load(Relaxed),
+        }),
+    })
+}
+
+/// Starts the players, `per_second` a second (all at once for 0).
+async fn ramp(target: Arc<Target>, shared: Arc<Shared>, per_second: u32) {
+    let start = Instant::now();
+    for index in 0..shared.players.len() {
+        if per_second > 0 {
+            let due = start + Duration::from_secs_f64(index as f64 / f64::from(per_second));
+            tokio::time::sleep_until(due).await;
+        }
+        tokio::spawn(player::play(target.clone(), index, shared.clone()));
+    }
+}

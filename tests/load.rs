@@ -1,0 +1,96 @@
+//! `weir load` against a live `weir serve`: it publishes a corpus file, plays it with many
+//! players, and reports what they received; failures exit 1 with the first error's text.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+use support::{Weir, corpus, free_port, run};
+
+fn weir_load(args: &[&str]) -> (bool, serde_json::Value, String) {
+    let (ok, stdout, stderr) = run(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .arg("load")
+            .args(args),
+        Duration::from_secs(60),
+    );
+    let summary = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    (ok, summary, stderr)
+}
+
+#[test]
+fn twenty_players_of_a_published_file_all_connect_and_receive() {
+    let weir = Weir::start(&[]);
+    let file = corpus("flv/avatar.flv");
+    let url = weir.rtmp_url("load");
+    let (ok, summary, stderr) = weir_load(&[
+        &url,
+        "--players",
+        "20",
+        "--publish",
+        file.to_str().unwrap(),
+        "--duration",
+        "3",
+        "--ramp",
+        "0",
+        "--json",
+    ]);
+    assert!(ok, "{summary:#}\n{stderr}\n{}", weir.log());
+    assert_eq!(summary["connected"], 20, "{summary:#}");
+    assert_eq!(summary["stalled"], 0);
+    assert_eq!(summary["errors"], 0, "{summary:#}");
+    assert_eq!(summary["violations"], 0, "{summary:#}");
+    // avatar.flv averages 237 kbit/s: 20 players of it, plus each one's GOP burst, are several
+    // Mbit/s; a player that received only the handshake and commands would be a few kbit/s.
+    let mbps = summary["mbps"].as_f64().unwrap();
+    assert!(mbps > 3.0 && mbps < 100.0, "{mbps} Mbit/s");
+    // Every player got at least the sequence headers and a second of frames (~ 68 packets/s).
+    assert!(
+        summary["media_packets"].as_u64().unwrap() > 20 * 60,
+        "{summary:#}"
+    );
+    let published = &summary["published"];
+    assert!(published["tags"].as_u64().unwrap() > 150, "{published}");
+    // The per-second lines went to stderr, the last one with every player connected.
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("players")).collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(lines[2].contains("players 20/20"), "{stderr}");
+    assert!(lines[2].contains("stalled 0  errors 0"), "{stderr}");
+}
+
+#[test]
+fn players_that_cannot_connect_fail_the_run_with_the_first_error() {
+    let url = format!("rtmp://127.0.0.1:{}/live/none", free_port());
+    let (ok, summary, stderr) = weir_load(&[&url, "--players", "3", "--duration", "1", "--json"]);
+    assert!(!ok);
+    assert_eq!(summary["connected"], 0);
+    assert_eq!(summary["errors"], 3);
+    let first = summary["first_error"].as_str().unwrap();
+    assert!(
+        first.contains("connect to 127.0.0.1:") && first.contains("refused"),
+        "{first}"
+    );
+    assert!(stderr.contains("first error: player "), "{stderr}");
+}
+
+#[test]
+fn a_bad_url_or_file_stops_before_any_player_starts() {
+    let (code, err) = status(&["load", "http://h/a/b"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not an rtmp:// URL"), "{err}");
+    let (code, err) = status(&["load", "rtmp://h/a/b", "--publish", "/nonexistent.flv"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent.flv"), "{err}");
+}
+
+fn status(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
