@@ -138,7 +138,12 @@ impl Client {
     pub async fn connect(port: u16, handshake: HandshakeKind) -> Client {
         let tcp = TcpStream::connect(("127.0.0.1", port))
             .await
-            .expect("connect to nginx");
+            .expect("connect to the server");
+        Client::from_stream(tcp, port, handshake).await
+    }
+
+    /// A client over a connection the caller made (with its own socket options).
+    pub async fn from_stream(tcp: TcpStream, port: u16, handshake: HandshakeKind) -> Client {
         tcp.set_nodelay(true).unwrap();
         let mut options = ClientOptions::new(&format!("rtmp://127.0.0.1:{port}/live"), "live");
         options.handshake = handshake;
@@ -173,7 +178,7 @@ impl Client {
         let mut buf = vec![0; 64 * 1024];
         let n = match tokio::time::timeout(wait, self.tcp.read(&mut buf)).await {
             Ok(Ok(n)) => n,
-            Ok(Err(e)) => panic!("read from nginx: {e}"),
+            Ok(Err(e)) => panic!("read from the server: {e}"),
             Err(_) => return false,
         };
         if n == 0 {
@@ -181,7 +186,7 @@ impl Client {
         }
         self.session
             .handle_input(Instant::now(), &buf[..n])
-            .expect("nginx's bytes decode");
+            .expect("the server's bytes decode");
         self.flush().await;
         true
     }
@@ -283,6 +288,14 @@ impl Weir {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn api_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.api)
     }
 
     /// GETs an API path (e.g. `/api/v1/streams/`) and parses the JSON.
