@@ -65,6 +65,12 @@ async fn serve(ctx: Arc<Context>, client: ClientGuard, socket: TcpStream, peer: 
         Ok(()) => debug!("closed"),
         Err(e) => {
             ctx.metrics.errors.add("rtmp", 1);
+            if let Close::Protocol(weir_rtmp::Error {
+                rule: Some(rule), ..
+            }) = &e
+            {
+                ctx.metrics.violations.add(rule.id, 1);
+            }
             info!(error = %e, "closed");
         }
     }

@@ -237,6 +237,15 @@ pub struct Weir {
 impl Weir {
     /// Starts the server with extra `--set key=value` settings.
     pub fn start(settings: &[&str]) -> Weir {
+        Weir::launch(None, settings)
+    }
+
+    /// Starts the server with a config file and extra settings.
+    pub fn start_with_config(config: &Path, settings: &[&str]) -> Weir {
+        Weir::launch(Some(config), settings)
+    }
+
+    fn launch(config: Option<&Path>, settings: &[&str]) -> Weir {
         let (rtmp, http, api) = (free_port(), free_port(), free_port());
         let log =
             std::env::temp_dir().join(format!("weir-serve-{}-{rtmp}.log", std::process::id()));
@@ -247,6 +256,9 @@ impl Weir {
             .args(["--rtmp-listen", &format!("127.0.0.1:{rtmp}")])
             .args(["--http-listen", &format!("127.0.0.1:{http}")])
             .args(["--api-listen", &format!("127.0.0.1:{api}")]);
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
         for setting in settings {
             command.args(["--set", setting]);
         }
@@ -288,6 +300,25 @@ impl Weir {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits (at most 10 s) for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "weir serve ignored SIGTERM:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn pid(&self) -> u32 {
