@@ -241,3 +241,35 @@ fn sigterm_ends_sessions_and_exits_cleanly() {
         }
     }
 }
+
+#[test]
+fn http_flv_answers_head_and_options_with_cors() {
+    let weir = Weir::start(&[]);
+    let client = reqwest::blocking::Client::new();
+    let url = weir.flv_url("anything");
+    for method in [reqwest::Method::HEAD, reqwest::Method::OPTIONS] {
+        let response = client.request(method.clone(), &url).send().unwrap();
+        assert_eq!(response.status(), 200, "{method}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        assert_eq!(header("access-control-allow-origin"), "*", "{method}");
+        assert!(header("access-control-allow-methods").contains("GET"), "{method}");
+        assert_eq!(header("content-type"), "video/x-flv", "{method}");
+    }
+    let missing = client
+        .get(format!("http://127.0.0.1:{}/live/x.mp4", weir.http))
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        weir.api("/api/v1/clients/")["clients"].as_array().unwrap().len(),
+        0,
+        "HEAD and OPTIONS do not register players"
+    );
+}
