@@ -19,10 +19,7 @@ enum Command {
     /// Run the reference server (RTMP, HTTP-FLV, HTTP API).
     Serve(ServeArgs),
     /// Check captures against the rule catalogs and report verdicts.
-    Check {
-        /// pcap/pcapng captures or raw byte streams.
-        files: Vec<std::path::PathBuf>,
-    },
+    Check(CheckArgs),
     /// Probe a live server with scripted conformance cases.
     Probe {
         /// The server to probe, e.g. rtmp://127.0.0.1:1935/live/test.
@@ -86,6 +83,106 @@ impl ServeArgs {
     }
 }
 
+/// `weir check`: exit status 0 when no counted rule failed, 1 when one did, 2 when an input
+/// could not be read.
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// pcap/pcapng captures (a raw `*client*` stream whose `*server*` sibling exists is read
+    /// as a stream pair).
+    files: Vec<std::path::PathBuf>,
+    /// A raw stream pair: the client->server bytes, then the server->client bytes.
+    #[arg(long, num_args = 2, value_names = ["CLIENT_FILE", "SERVER_FILE"], action = clap::ArgAction::Append)]
+    pair: Vec<std::path::PathBuf>,
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+    /// Also write a JUnit XML report (one test case per rule per flow).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<std::path::PathBuf>,
+    /// Also write a static HTML report (index.html) into this directory.
+    #[arg(long, value_name = "DIR")]
+    html: Option<std::path::PathBuf>,
+    /// Print the transcript (YAML) instead of the report.
+    #[arg(long)]
+    transcript: bool,
+    /// SHOULD failures count too.
+    #[arg(long)]
+    strict: bool,
+    /// Only rules whose id starts with PREFIX (repeatable).
+    #[arg(long = "rules", value_name = "PREFIX")]
+    rules: Vec<String>,
+    /// Read flows on PORT as PROTO (rtmp, http, mpegts, rtp, stun, srt), as tshark's -d.
+    #[arg(long = "decode-as", value_name = "PORT=PROTO")]
+    decode_as: Vec<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    use weir_conformance::check::{self, Input};
+    use weir_conformance::report;
+    let mut options = check::Options {
+        progress: true,
+        ..Default::default()
+    };
+    options.selection.strict = args.strict;
+    options.selection.prefixes = args.rules;
+    for spec in &args.decode_as {
+        if let Err(e) = options.decode_as.add(spec) {
+            eprintln!("weir check: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let mut inputs: Vec<Input> = args.files.into_iter().map(Input::Capture).collect();
+    for pair in args.pair.chunks(2) {
+        if let [client, server] = pair {
+            inputs.push(Input::Pair {
+                client: client.clone(),
+                server: server.clone(),
+            });
+        }
+    }
+    if inputs.is_empty() {
+        eprintln!("weir check: no input (give capture files or --pair CLIENT SERVER)");
+        return ExitCode::from(2);
+    }
+    let report = check::run(&inputs, &options);
+    if args.transcript {
+        print!("{}", report.transcript_yaml());
+    } else {
+        match args.format {
+            CheckFormat::Text => print!("{}", report::text::render(&report)),
+            CheckFormat::Json => print!("{}", report::json::render(&report)),
+        }
+    }
+    if let Some(path) = &args.junit {
+        let written = report::junit::render(&report)
+            .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!("weir check: --junit {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(dir) = &args.html
+        && let Err(e) = report::html::write(&report, dir)
+    {
+        eprintln!("weir check: --html {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+    for input in report.inputs.iter().filter(|i| i.error.is_some()) {
+        eprintln!(
+            "weir check: {}: {}",
+            input.name,
+            input.error.as_deref().unwrap_or_default()
+        );
+    }
+    ExitCode::from(report.exit_code() as u8)
+}
+
 /// `weir load`: N players of one stream (and optionally its publisher) from one process.
 #[derive(clap::Args)]
 struct LoadArgs {
@@ -106,6 +203,10 @@ struct LoadArgs {
     /// Seconds at the start that the summary's rate leaves out.
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     warmup: u64,
+    /// Once a player plays steadily, it reads when about this many ms of the stream wait in
+    /// its socket (SO_RCVLOWAT) rather than for every TCP segment; 0: every segment.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    read_every: u64,
     /// Print the summary as JSON on stdout (the per-second lines go to stderr).
     #[arg(long)]
     json: bool,
@@ -122,6 +223,7 @@ fn load(args: LoadArgs) -> ExitCode {
         duration: args.duration.map(Duration::from_secs),
         ramp: args.ramp,
         warmup: Duration::from_secs(args.warmup),
+        read_every: Duration::from_millis(args.read_every),
     };
     let summary = if args.json {
         weir_conformance::load::run(&options, &mut std::io::stderr())
@@ -210,7 +312,7 @@ fn not_landed(what: &str, issue: &str) -> ExitCode {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
-        Command::Check { .. } => not_landed("check", "Conformance harness"),
+        Command::Check(args) => check(args),
         Command::Probe { .. } => not_landed("probe", "Live conformance: weir probe"),
         Command::Replay { .. } => not_landed("replay", "Live conformance: weir replay"),
         Command::Load(args) => load(args),

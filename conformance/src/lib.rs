@@ -4,4 +4,12 @@
 
 pub mod capture;
 pub mod catalog;
+pub mod check;
+pub mod detect;
+pub mod doc;
 pub mod load;
+pub mod media_summary;
+pub mod observe;
+pub mod report;
+pub mod transcript;
+pub mod verdict;

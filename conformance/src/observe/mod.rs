@@ -1,0 +1,34 @@
+//! Observers (DESIGN.md, "Conformance harness"): one per flow, driving the same machines as the
+//! server: client→server bytes into a server-role machine, server→client bytes into a
+//! client-role machine. They say what they saw as [`Observation`]s, in input order.
+
+pub mod amf;
+pub mod rtmp;
+
+use weir_media::{Frame, TrackConfig};
+
+use crate::capture::Direction;
+use crate::transcript::EntryKind;
+
+/// What an observer saw, in the order it saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// A transcript entry of one direction.
+    Entry(Direction, EntryKind),
+    /// A decoder configuration (summarised per track).
+    Config(Direction, TrackConfig),
+    /// A media frame (summarised per track).
+    Frame(Direction, Frame),
+}
+
+/// Reads both directions of one flow.
+pub trait Observer {
+    /// Stream bytes at `offset` of `dir`, contiguous with what came before.
+    fn data(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<Observation>);
+    /// `len` bytes at `offset` are missing: the observer resynchronises or gives up on `dir`.
+    fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>);
+    /// The sender closed `dir` after `offset` bytes.
+    fn finished(&mut self, dir: Direction, offset: u64, out: &mut Vec<Observation>);
+    /// Whether the observer read everything it was given in both directions.
+    fn complete(&self) -> bool;
+}
