@@ -42,7 +42,7 @@ fn rules_lists_every_catalog_and_filters_by_prefix() {
 #[test]
 fn subcommands_that_have_not_landed_exit_2_and_say_so() {
     for args in [
-        &["probe", "rtmp://127.0.0.1/a/b"],
+        &["probe", "rtmp://127.0.0.1/a/b"][..],
         &["replay", "x.pcap", "--to", "rtmp://h/a/b"],
     ] {
         let (code, _, stderr) = weir(args);

@@ -1,0 +1,126 @@
+//! `weir check` from the command line: exit status 0, 1 and 2, the report formats, rule
+//! selection, --strict and --decode-as, on the corpus's RTMP captures and stream pairs.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn corpus() -> PathBuf {
+    let dir: PathBuf = std::env::var("WEIR_CORPUS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus").into())
+        .into();
+    assert!(
+        dir.join("MANIFEST.md").is_file(),
+        "corpus missing at {}",
+        dir.display()
+    );
+    dir
+}
+
+fn rtmp(name: &str) -> String {
+    corpus().join("rtmp").join(name).display().to_string()
+}
+
+fn weir(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .arg("check")
+        .args(args)
+        .output()
+        .expect("weir runs");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("UTF-8 output");
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
+}
+
+#[test]
+fn a_clean_capture_exits_0_with_a_text_report() {
+    let (code, out, _) = weir(&[&rtmp("rtmp_sample.cap")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("flow 1 tcp 192.168.43.1:1177 -> 192.168.43.128:1935: rtmp"));
+    // Flash Media Server's user control event 8 breaks a SHOULD rule: reported, not counted.
+    assert!(out.contains("warn rtmp.user-control.event (SHOULD, RTMP 1.0 §7.1.7)"));
+    assert!(out.ends_with("PASS: no MUST rule failed\n"), "{out}");
+}
+
+#[test]
+fn strict_counts_should_rules() {
+    let (code, out, _) = weir(&["--strict", &rtmp("rtmp_sample.cap")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL rtmp.user-control.event"));
+    let (code, _, _) = weir(&["--strict", "--rules", "amf0.", &rtmp("rtmp_sample.cap")]);
+    assert_eq!(code, 0, "only AMF0 rules are judged");
+}
+
+#[test]
+fn a_must_failure_exits_1_and_every_format_says_so() {
+    let dir = std::env::temp_dir().join(format!("weir-check-cli-{}", std::process::id()));
+    let junit = dir.join("junit.xml");
+    let html = dir.join("html");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, out, _) = weir(&[
+        "--format",
+        "json",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--pair",
+        &rtmp("ffmpeg_client_stream"),
+        &rtmp("ffmpeg_server_stream"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!(json["exit_code"], 1);
+    assert_eq!(json["counted_failures"], 2);
+    let verdicts = json["inputs"][0]["flows"][0]["verdicts"]
+        .as_array()
+        .unwrap();
+    let failed: Vec<_> = verdicts
+        .iter()
+        .filter(|v| v["status"] == "fail" && v["counts"] == true)
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["amf0.string.utf8", "rtmp.command.stream-name"]);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert_eq!(xml.matches("<failure").count(), 2);
+    assert_eq!(xml.matches("<testcase").count(), verdicts.len());
+    let page = std::fs::read_to_string(html.join("index.html")).unwrap();
+    assert!(page.contains("<svg") && page.contains("rtmp.command.stream-name"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unreadable_inputs_exit_2() {
+    let (code, _, err) = weir(&["/nonexistent/x.pcap"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("x.pcap"), "{err}");
+    // A file that is neither a capture nor half of a stream pair.
+    let (code, _, err) = weir(&[&corpus().join("MANIFEST.md").display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a pcap or pcapng file"), "{err}");
+    let (code, _, err) = weir(&["--decode-as", "x=rtmp", &rtmp("rtmp.pcap")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a port number"), "{err}");
+}
+
+#[test]
+fn transcript_and_decode_as() {
+    let (code, out, _) = weir(&["--transcript", &rtmp("rtmp.pcap")]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("input: rtmp.pcap\nentries:\n"), "{out}");
+    assert_eq!(out.matches("detected by content: C0 version 3").count(), 3);
+    let (_, out, _) = weir(&[
+        "--transcript",
+        "--decode-as",
+        "6002=http",
+        &rtmp("rtmp.pcap"),
+    ]);
+    assert!(
+        out.contains("proto: http\n  event: detected by --decode-as 6002"),
+        "{out}"
+    );
+    assert!(out.contains("no observer yet for http"), "{out}");
+}
