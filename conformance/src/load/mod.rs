@@ -39,6 +39,9 @@ pub struct LoadOptions {
     pub ramp: u32,
     /// The first part of the run the summary's rate leaves out (connecting, GOP bursts).
     pub warmup: Duration,
+    /// Once playing steadily, a player wakes when about this much of the stream is waiting
+    /// rather than for every TCP segment; zero wakes for every segment.
+    pub read_every: Duration,
 }
 
 /// Runs the load on a current-thread runtime, writing one line a second to `progress`.
@@ -83,7 +86,12 @@ async fn drive(
             .map_err(|_| "the publisher ended before publishing".to_owned())??;
     }
     let start = Instant::now();
-    tokio::spawn(ramp(target.clone(), shared.clone(), options.ramp));
+    tokio::spawn(ramp(
+        target.clone(),
+        shared.clone(),
+        options.ramp,
+        options.read_every,
+    ));
 
     let second = Duration::from_secs(1);
     let mut ticks = tokio::time::interval_at(start + second, second);
@@ -148,13 +156,14 @@ async fn drive(
 }
 
 /// Starts the players, `per_second` a second (all at once for 0).
-async fn ramp(target: Arc<Target>, shared: Arc<Shared>, per_second: u32) {
+async fn ramp(target: Arc<Target>, shared: Arc<Shared>, per_second: u32, read_every: Duration) {
     let start = Instant::now();
     for index in 0..shared.players.len() {
         if per_second > 0 {
             let due = start + Duration::from_secs_f64(index as f64 / f64::from(per_second));
             tokio::time::sleep_until(due).await;
         }
-        tokio::spawn(player::play(target.clone(), index, shared.clone()));
+        let player = player::play(target.clone(), index, shared.clone(), read_every);
+        tokio::spawn(player);
     }
 }
