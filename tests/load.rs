@@ -60,6 +60,40 @@ fn twenty_players_of_a_published_file_all_connect_and_receive() {
 }
 
 #[test]
+fn nginx_rtmp_serves_weir_load_too() {
+    let nginx = support::Nginx::start();
+    let file = corpus("flv/avatar.flv");
+    let (ok, summary, stderr) = weir_load(&[
+        &nginx.url("load"),
+        "--players",
+        "10",
+        "--publish",
+        file.to_str().unwrap(),
+        "--duration",
+        "3",
+        "--json",
+    ]);
+    assert!(
+        ok,
+        "{summary:#}\n{stderr}\n{}",
+        support::Nginx::log_of(&nginx.dir)
+    );
+    assert_eq!(
+        (
+            &summary["connected"],
+            &summary["stalled"],
+            &summary["errors"]
+        ),
+        (&10.into(), &0.into(), &0.into()),
+        "{summary:#}"
+    );
+    assert_eq!(summary["violations"], 0, "{summary:#}");
+    // nginx-rtmp keeps no GOP: players get the stream from the moment they join.
+    let mbps = summary["mbps"].as_f64().unwrap();
+    assert!(mbps > 0.5 && mbps < 50.0, "{mbps} Mbit/s");
+}
+
+#[test]
 fn players_that_cannot_connect_fail_the_run_with_the_first_error() {
     let url = format!("rtmp://127.0.0.1:{}/live/none", free_port());
     let (ok, summary, stderr) = weir_load(&[&url, "--players", "3", "--duration", "1", "--json"]);
