@@ -311,16 +311,23 @@ async fn a_thousand_unfinished_handshakes_time_out_while_the_server_serves() {
             }
             idle.push(tcp);
         }
+        // The server has accepted them all (the kernel's backlog may hold a few for a moment).
         let url = api.clone();
-        let summary: serde_json::Value = tokio::task::spawn_blocking(move || {
-            reqwest::blocking::get(url).unwrap().json().unwrap()
+        let accepted = tokio::task::spawn_blocking(move || {
+            let deadline = Instant::now() + Duration::from_secs(3);
+            loop {
+                let summary: serde_json::Value =
+                    reqwest::blocking::get(&url).unwrap().json().unwrap();
+                let connections = summary["data"]["system"]["conn_srs"].as_u64().unwrap();
+                if connections >= 1000 || Instant::now() > deadline {
+                    return connections;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
         })
         .await
         .unwrap();
-        assert!(
-            summary["data"]["system"]["conn_srs"].as_u64().unwrap() >= 1000,
-            "{summary:#}"
-        );
+        assert!(accepted >= 1000, "{accepted} connections accepted");
         for tcp in &mut idle {
             closed_by_server(tcp, Duration::from_secs(10)).await;
         }

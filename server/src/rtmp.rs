@@ -7,13 +7,13 @@ use crate::clients::{ClientGuard, ClientKind, ClientRequest};
 use crate::hooks::{HookContext, HookEvent};
 use crate::hub::{Item, MediaItem, Publisher, StreamKey, Subscriber};
 use crate::security::Action;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use rand::SeedableRng;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{Instrument, debug, info, warn};
@@ -149,33 +149,28 @@ impl Connection {
         }
     }
 
-    async fn run(&mut self, mut reader: OwnedReadHalf) -> Result<(), Close> {
-        let mut buf = BytesMut::with_capacity(READ_BUFFER);
+    async fn run(&mut self, reader: OwnedReadHalf) -> Result<(), Close> {
         let mut shutdown = self.ctx.shutdown();
         loop {
-            let (deadline, what) = self.deadline();
+            let deadline = self.deadline();
             tokio::select! {
-                read = reader.read_buf(&mut buf) => {
-                    if read? == 0 {
-                        self.session.handle_close()?;
-                        self.drain().await?;
-                        return Ok(());
+                ready = reader.readable() => {
+                    ready?;
+                    match self.read(&reader)? {
+                        Read::Closed => {
+                            self.session.handle_close()?;
+                            self.drain().await?;
+                            return Ok(());
+                        }
+                        Read::Bytes => self.drain().await?,
+                        Read::Nothing => {}
                     }
-                    self.last_input = Instant::now();
-                    self.client.add_recv(buf.len() as u64);
-                    self.ctx.metrics.add_recv(buf.len() as u64);
-                    self.session.handle_input(Instant::now(), &buf)?;
-                    buf.clear();
-                    if buf.capacity() < READ_BUFFER / 4 {
-                        buf.reserve(READ_BUFFER);
-                    }
-                    self.drain().await?;
                 }
                 item = next_item(&mut self.subscriber) => {
                     self.deliver(item);
                     self.drain().await?;
                 }
-                _ = tokio::time::sleep_until(deadline.into()) => return Err(Close::Timeout(what)),
+                what = expire(deadline) => return Err(Close::Timeout(what)),
                 _ = shutdown.changed() => return Ok(()),
             }
             if let Some(reason) = self.close_after_flush.take() {
@@ -184,29 +179,49 @@ impl Connection {
         }
     }
 
+    /// Reads what the socket has into the thread's scratch buffer and hands it to the machine
+    /// at once: a connection owns no read buffer of its own, which keeps idle players small.
+    fn read(&mut self, reader: &OwnedReadHalf) -> Result<Read, Close> {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Box<[u8]>> =
+                std::cell::RefCell::new(vec![0; READ_BUFFER].into_boxed_slice());
+        }
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let n = match reader.try_read(&mut scratch) {
+                Ok(0) => return Ok(Read::Closed),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Read::Nothing),
+                Err(e) => return Err(e.into()),
+            };
+            self.last_input = Instant::now();
+            self.client.add_recv(n as u64);
+            self.ctx.metrics.add_recv(n as u64);
+            self.session.handle_input(self.last_input, &scratch[..n])?;
+            Ok(Read::Bytes)
+        })
+    }
+
     /// Until it publishes or plays, a client must keep the handshake and commands moving; a
     /// publisher must keep sending; a player may stay silent (the stall watchdog watches it).
-    fn deadline(&self) -> (Instant, &'static str) {
+    fn deadline(&self) -> Option<(Instant, &'static str)> {
         let rtmp = &self.ctx.config.rtmp;
         if self.roles.is_empty() {
-            (
+            Some((
                 self.last_input + rtmp.handshake_timeout,
                 "no publish or play",
-            )
+            ))
         } else if self
             .roles
             .iter()
             .any(|r| matches!(r, Role::Publishing { .. }))
         {
-            (
+            Some((
                 self.last_input + rtmp.idle_timeout,
                 "publisher sent nothing",
-            )
+            ))
         } else {
-            (
-                self.last_input + std::time::Duration::from_secs(86400 * 365),
-                "",
-            )
+            None
         }
     }
 
@@ -527,6 +542,25 @@ impl Role {
         match self {
             Role::Publishing { stream_id, .. } | Role::Playing { stream_id } => *stream_id,
         }
+    }
+}
+
+/// What one read from the socket gave.
+enum Read {
+    Closed,
+    Bytes,
+    /// A spurious readiness: nothing to read after all.
+    Nothing,
+}
+
+/// Ready when the deadline passes, with its reason; never without a deadline.
+async fn expire(deadline: Option<(Instant, &'static str)>) -> &'static str {
+    match deadline {
+        Some((at, what)) => {
+            tokio::time::sleep_until(at.into()).await;
+            what
+        }
+        None => std::future::pending().await,
     }
 }
 

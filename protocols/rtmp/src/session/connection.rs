@@ -365,7 +365,10 @@ impl Connection {
     }
 
     /// The bytes to transmit since the last call, if any.
+    /// What to transmit, taken whole: the buffer's allocation leaves with it, so that an idle
+    /// connection keeps no capacity from its last burst (thousands of players each holding a
+    /// GOP-sized buffer would be most of a server's memory).
     pub fn take_transmit(&mut self) -> Option<Bytes> {
-        (!self.tx.is_empty()).then(|| self.tx.split().freeze())
+        (!self.tx.is_empty()).then(|| std::mem::take(&mut self.tx).freeze())
     }
 }
