@@ -1,4 +1,5 @@
-//! `weir serve` with GStreamer (rtmp2sink publishes, rtmp2src plays) and rtmpdump (plays).
+//! `weir serve` with GStreamer (rtmp2sink publishes, rtmp2src plays), rtmpdump (plays) and
+//! OBS Studio (publishes, headless under Xvfb).
 
 mod support;
 
@@ -96,4 +97,41 @@ fn rtmpdump_plays() {
     assert!(frames >= 75, "rtmpdump got {frames} frames in 4 s");
     let _ = publisher.kill();
     let _ = publisher.wait();
+}
+
+#[test]
+fn obs_publishes() {
+    assert!(
+        Command::new("obs").arg("--version").output().is_ok(),
+        "OBS is missing: run ci/install-peers (apt-get install obs-studio xvfb)"
+    );
+    let weir = Weir::start(&[]);
+    let server = format!("rtmp://127.0.0.1:{}/live", weir.rtmp);
+    let session = concat!(env!("CARGO_MANIFEST_DIR"), "/ci/obs-session");
+    let mut obs = Command::new(session)
+        .args([&server, "obs", "12"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ci/obs-session runs");
+    let api = weir.wait_for_stream("obs", Duration::from_secs(12));
+    assert_eq!(api["video"]["codec"], "H264");
+    assert_eq!(api["video"]["width"], 320);
+    assert_eq!(api["video"]["height"], 180);
+    assert_eq!(api["audio"]["codec"], "AAC");
+    // What OBS publishes plays: ffprobe reads it over HTTP-FLV.
+    let (ok, stdout, stderr) = run(
+        Command::new(tool("FFPROBE", "ffprobe"))
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name,width,height",
+            ])
+            .args(["-of", "csv=p=0", &weir.flv_url("obs")]),
+        Duration::from_secs(20),
+    );
+    assert!(ok, "ffprobe: {stderr}");
+    assert!(stdout.contains("h264,320,180"), "{stdout}");
+    let _ = obs.wait();
 }
