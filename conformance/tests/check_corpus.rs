@@ -3,16 +3,19 @@
 //! duplicated, reordered) that report the gap or heal and never panic, and streams edited to
 //! break a rule, which fail that rule at the right byte.
 
+mod support;
+
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
 
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
+use support::{resplit, run_events, transcript_of};
 use weir_conformance::capture::{
-    CaptureEvents, CaptureReader, Event, FlowEvent, FlowTable, Limits, Packet, StreamPair,
+    CaptureEvents, CaptureReader, Event, FlowTable, Limits, Packet, StreamPair,
 };
-use weir_conformance::check::{self, Checker, Input, InputReport, Options, Report};
+use weir_conformance::check::{self, Input, InputReport, Options, Report};
 use weir_conformance::report;
 use weir_conformance::verdict::Status;
 
@@ -32,14 +35,6 @@ fn rtmp(name: &str) -> PathBuf {
     corpus().join("rtmp").join(name)
 }
 
-fn transcript_of(input: InputReport) -> String {
-    Report {
-        inputs: vec![input],
-        strict: false,
-    }
-    .transcript_yaml()
-}
-
 fn check_one(input: Input) -> Report {
     check::run(&[input], &Options::default())
 }
@@ -54,15 +49,6 @@ fn capture_events(name: &str) -> Vec<Event> {
 
 fn pair(client: &str, server: &str) -> StreamPair {
     check::read_pair(&rtmp(client), &rtmp(server)).unwrap()
-}
-
-fn run_events(events: impl IntoIterator<Item = Event>) -> InputReport {
-    let options = Options::default();
-    let mut checker = Checker::new("events", &options);
-    for event in events {
-        checker.push(event);
-    }
-    checker.finish()
 }
 
 #[test]
@@ -126,38 +112,6 @@ fn snapshot_ffmpeg_stream_pair_and_its_real_violations() {
     assert_eq!(failed, ["amf0.string.utf8", "rtmp.command.stream-name"]);
     assert_eq!(report.exit_code(), 1);
     insta::assert_snapshot!(report.transcript_yaml());
-}
-
-/// The same events with every data event cut into pieces by `cut` (same time, same packet).
-fn resplit(events: &[Event], mut cut: impl FnMut(usize) -> usize) -> Vec<Event> {
-    let mut out = Vec::new();
-    for event in events {
-        let FlowEvent::Data {
-            flow,
-            direction,
-            offset,
-            bytes,
-        } = &event.event
-        else {
-            out.push(event.clone());
-            continue;
-        };
-        let mut at = 0;
-        while at < bytes.len() {
-            let len = cut(bytes.len() - at).clamp(1, bytes.len() - at);
-            out.push(Event {
-                event: FlowEvent::Data {
-                    flow: *flow,
-                    direction: *direction,
-                    offset: offset + at as u64,
-                    bytes: bytes.slice(at..at + len),
-                },
-                ..event.clone()
-            });
-            at += len;
-        }
-    }
-    out
 }
 
 #[test]

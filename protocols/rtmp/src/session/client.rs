@@ -542,10 +542,11 @@ impl ClientSession {
 }
 
 /// What an answer most likely answers, for an observer that was not told: connect's answer
-/// carries a `NetConnection.Connect.*` status, createStream's a stream id.
+/// carries a `NetConnection.Connect.*` status, createStream's a stream id — never 0, the
+/// NetConnection's own id, which is what getStreamLength answers for a live stream.
 fn guess_transaction(answer: &Command) -> Transaction {
     match answer.args.first() {
-        Some(Value::Number(_)) => Transaction::CreateStream,
+        Some(Value::Number(n)) if *n >= 1.0 => Transaction::CreateStream,
         Some(info)
             if Status::from_value(info)
                 .code

@@ -1,0 +1,71 @@
+//! `weir check` on the sessions recorded in `captures/` (FFmpeg, GStreamer, rtmpdump and OBS
+//! with Weir; FFmpeg with nginx-rtmp): each passes every MUST rule, its transcript is the
+//! expected one (insta snapshots; re-recording a capture means reviewing its snapshot), and
+//! the transcript does not depend on how each flow's bytes are split.
+
+mod support;
+
+use rand::{Rng, SeedableRng};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::PathBuf;
+use support::{resplit, run_events, transcript_of};
+use weir_conformance::capture::{CaptureEvents, Event, Limits};
+use weir_conformance::check::{self, Input, Options};
+
+const CAPTURES: [&str; 5] = [
+    "ffmpeg-weir",
+    "ffmpeg-nginx-rtmp",
+    "gstreamer-weir",
+    "rtmpdump-weir-play",
+    "obs-weir",
+];
+
+fn capture(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../captures"))
+        .join(format!("{name}.pcapng"))
+}
+
+fn events(name: &str) -> Vec<Event> {
+    let file = BufReader::new(File::open(capture(name)).unwrap());
+    CaptureEvents::new(file, Limits::default())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn every_capture_passes_and_has_its_expected_transcript() {
+    for name in CAPTURES {
+        let report = check::run(&[Input::Capture(capture(name))], &Options::default());
+        assert_eq!(
+            report.exit_code(),
+            0,
+            "{name}: {}",
+            weir_conformance::report::text::render(&report)
+        );
+        let rtmp_flows = report
+            .flows()
+            .filter(|f| f.protocol.name() == "rtmp")
+            .count();
+        assert!(rtmp_flows >= 1, "{name}");
+        insta::assert_snapshot!(name, report.transcript_yaml());
+    }
+}
+
+#[test]
+fn capture_transcripts_do_not_depend_on_how_the_bytes_were_split() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for name in CAPTURES {
+        let events = events(name);
+        let whole = transcript_of(run_events(events.clone()));
+        let bytewise = transcript_of(run_events(resplit(&events, |_| 1)));
+        assert_eq!(whole, bytewise, "{name}: byte by byte");
+        let random = resplit(&events, |left| rng.random_range(1..=left.min(3000)));
+        assert_eq!(
+            whole,
+            transcript_of(run_events(random)),
+            "{name}: random splits"
+        );
+    }
+}
