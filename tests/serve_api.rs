@@ -259,7 +259,10 @@ fn http_flv_answers_head_and_options_with_cors() {
                 .to_owned()
         };
         assert_eq!(header("access-control-allow-origin"), "*", "{method}");
-        assert!(header("access-control-allow-methods").contains("GET"), "{method}");
+        assert!(
+            header("access-control-allow-methods").contains("GET"),
+            "{method}"
+        );
         assert_eq!(header("content-type"), "video/x-flv", "{method}");
     }
     let missing = client
@@ -268,7 +271,10 @@ fn http_flv_answers_head_and_options_with_cors() {
         .unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(
-        weir.api("/api/v1/clients/")["clients"].as_array().unwrap().len(),
+        weir.api("/api/v1/clients/")["clients"]
+            .as_array()
+            .unwrap()
+            .len(),
         0,
         "HEAD and OPTIONS do not register players"
     );
