@@ -194,7 +194,7 @@ struct LoadArgs {
     /// Publish this FLV file to the stream, in a loop, before the players start.
     #[arg(long, value_name = "FILE.flv")]
     publish: Option<std::path::PathBuf>,
-    /// Stop after this many seconds (default: run until Ctrl-C).
+    /// Stop after this many seconds (default: run until SIGINT or SIGTERM).
     #[arg(long, value_name = "SECS")]
     duration: Option<u64>,
     /// Players started per second (0: all at once).

@@ -33,7 +33,7 @@ pub struct LoadOptions {
     pub players: u32,
     /// An FLV file to publish in a loop before the players start.
     pub publish: Option<PathBuf>,
-    /// How long to run; `None` runs until SIGINT.
+    /// How long to run; `None` runs until SIGINT or SIGTERM.
     pub duration: Option<Duration>,
     /// Players started per second; 0 starts them all at once.
     pub ramp: u32,
@@ -96,7 +96,7 @@ async fn drive(
     let second = Duration::from_secs(1);
     let mut ticks = tokio::time::interval_at(start + second, second);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut interrupt = std::pin::pin!(interrupted());
     let mut tally = Tally::new(shared.players.len());
     let (mut last_time, mut last_bytes) = (start, 0);
     let mut baseline = options.warmup.is_zero().then_some((start, 0));
@@ -153,6 +153,22 @@ async fn drive(
             loops: publisher.loops.load(Relaxed),
         }),
     })
+}
+
+/// Waits for SIGINT or SIGTERM (whichever the process can receive: a shell's background job
+/// ignores SIGINT).
+async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let wait = |kind| async move {
+        match signal(kind) {
+            Ok(mut signal) => signal.recv().await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = wait(SignalKind::interrupt()) => {}
+        _ = wait(SignalKind::terminate()) => {}
+    }
 }
 
 /// Starts the players, `per_second` a second (all at once for 0).
