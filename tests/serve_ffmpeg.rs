@@ -162,3 +162,17 @@ fn a_second_publisher_is_refused_and_the_first_keeps_streaming() {
     let _ = first.kill();
     let _ = first.wait();
 }
+
+#[test]
+fn merged_writes_still_play_without_a_decode_error() {
+    let weir = Weir::start(&["hub.merged_write_ms=300"]);
+    let mut publisher = ffmpeg_publish(&weir.rtmp_url("merged"), 30);
+    weir.wait_for_stream("merged", Duration::from_secs(15));
+    let rtmp = weir.rtmp_url("merged");
+    let flv = weir.flv_url("merged");
+    let other = std::thread::spawn(move || decode(&flv));
+    decode(&rtmp);
+    other.join().unwrap();
+    let _ = publisher.kill();
+    let _ = publisher.wait();
+}

@@ -126,6 +126,11 @@ pub struct HubConfig {
     /// How long a subscriber may take nothing from its queue before it is dropped.
     #[serde(with = "seconds")]
     pub stall_timeout: Duration,
+    /// Merged writes, as SRS's `mw_latency`: a player's delivery waits this many milliseconds
+    /// after a frame for the frames behind it, and writes them together — fewer, larger writes
+    /// for that much more latency. 0 (the default) sends each frame as it arrives.
+    #[serde(deserialize_with = "bounded::<0, 2000, _, _>")]
+    pub merged_write_ms: u64,
 }
 
 impl Default for HubConfig {
@@ -136,6 +141,7 @@ impl Default for HubConfig {
             gop_cache_max_bytes: 64 * 1024 * 1024,
             queue_frames: 1024,
             stall_timeout: Duration::from_secs(20),
+            merged_write_ms: 0,
         }
     }
 }

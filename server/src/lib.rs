@@ -111,6 +111,7 @@ impl Server {
                 gop_cache_max_frames: config.hub.gop_cache_max_frames,
                 gop_cache_max_bytes: config.hub.gop_cache_max_bytes,
                 queue_frames: config.hub.queue_frames,
+                merged_write: Duration::from_millis(config.hub.merged_write_ms),
             })),
             clients: Arc::new(Clients::default()),
             metrics: Metrics::default(),

@@ -5,7 +5,7 @@
 use crate::Context;
 use crate::clients::{ClientGuard, ClientKind, ClientRequest};
 use crate::hooks::{HookContext, HookEvent};
-use crate::hub::{Item, MediaItem, Publisher, StreamKey, Subscriber};
+use crate::hub::{Item, MAX_BATCH_ITEMS, MediaItem, Publisher, StreamKey, Subscriber};
 use crate::security::Action;
 use bytes::Bytes;
 use rand::SeedableRng;
@@ -24,9 +24,6 @@ use weir_rtmp::session::{
     PlayRequest, PublishRequest, ServerEvent, ServerSession, SessionConfig, StreamData,
 };
 
-/// The most media items sent to a player in one write: what is already waiting in its ring
-/// goes out together, and nothing waits for more.
-const MAX_BATCH_ITEMS: usize = 64;
 const READ_BUFFER: usize = 64 * 1024;
 
 /// Accepts RTMP connections until shutdown.
@@ -167,6 +164,9 @@ impl Connection {
                     }
                 }
                 item = next_item(&mut self.subscriber) => {
+                    if let Some(subscriber) = &self.subscriber {
+                        subscriber.merge_wait().await;
+                    }
                     self.deliver(item);
                     self.drain().await?;
                 }

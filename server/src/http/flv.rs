@@ -6,7 +6,7 @@ use super::Connection;
 use crate::Context;
 use crate::clients::{ClientGuard, ClientKind, ClientRequest};
 use crate::hooks::{HookContext, HookEvent};
-use crate::hub::{Item, StreamKey, Subscriber};
+use crate::hub::{Item, MAX_BATCH_ITEMS, StreamKey, Subscriber};
 use crate::security::Action;
 use axum::Router;
 use axum::body::Body;
@@ -18,10 +18,6 @@ use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 use tracing::{Instrument, info, warn};
 use weir_flv::{FlvWriter, TagType};
-
-/// Media items written into one chunk of the response: what is already waiting goes out
-/// together.
-const MAX_BATCH_ITEMS: usize = 64;
 
 pub fn router(ctx: Arc<Context>) -> Router {
     Router::new().route("/{*path}", any(serve)).with_state(ctx)
@@ -189,6 +185,7 @@ impl Player {
             out.extend_from_slice(&self.writer.header_bytes());
         }
         let first = self.subscriber.recv().await?;
+        self.subscriber.merge_wait().await;
         self.write(first, &mut out);
         for _ in 1..MAX_BATCH_ITEMS {
             match self.subscriber.try_recv() {

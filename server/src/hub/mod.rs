@@ -21,6 +21,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// The most items a sender takes from its subscriber for one write: what is already waiting
+/// goes out together (and, with merged writes, what arrived during the wait).
+pub const MAX_BATCH_ITEMS: usize = 256;
+
 /// The vhost SRS uses when a request names none, or names one the config does not define.
 pub const DEFAULT_VHOST: &str = "__defaultVhost__";
 
@@ -67,6 +71,8 @@ pub struct HubLimits {
     /// The shared ring's length: how far (in items) a subscriber may fall behind before it
     /// skips to the next keyframe.
     pub queue_frames: usize,
+    /// Merged writes: how long a sender waits after an item for those behind it (0: none).
+    pub merged_write: std::time::Duration,
 }
 
 impl Default for HubLimits {
@@ -76,6 +82,7 @@ impl Default for HubLimits {
             gop_cache_max_frames: 4096,
             gop_cache_max_bytes: 64 << 20,
             queue_frames: 1024,
+            merged_write: std::time::Duration::ZERO,
         }
     }
 }
@@ -150,6 +157,10 @@ impl Hub {
         let mut all: Vec<_> = self.streams.lock().unwrap().values().cloned().collect();
         all.sort_by(|a, b| a.key().cmp(b.key()));
         all
+    }
+
+    pub fn limits(&self) -> &HubLimits {
+        &self.limits
     }
 
     /// Milliseconds since the hub started: the clock of stream and subscriber progress.

@@ -95,6 +95,16 @@ impl Subscriber {
         }
     }
 
+    /// With merged writes, waits for the items behind the one just taken; at once otherwise.
+    /// (Call it after `recv`, never inside a `select!` branch's future: it is not cancel-safe
+    /// together with the item taken before it.)
+    pub async fn merge_wait(&self) {
+        let wait = self.hub.limits().merged_write;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
     fn lagged(&mut self, n: u64) {
         self.skipped += n;
         self.awaiting_keyframe = true;
