@@ -79,6 +79,27 @@ impl Context {
     }
 }
 
+/// The next connection `listener` accepts, or `None` once the server shuts down. A failed
+/// accept (out of descriptors, say) is logged and retried a moment later, never fatal.
+pub(crate) async fn accept(
+    listener: &TcpListener,
+    shutdown: &mut watch::Receiver<bool>,
+    what: &str,
+) -> Option<(tokio::net::TcpStream, SocketAddr)> {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => return Some(accepted),
+                Err(e) => {
+                    warn!(error = %e, "{what} accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = shutdown.changed() => return None,
+        }
+    }
+}
+
 /// A random id of `len` lowercase letters and digits after `prefix`, as SRS names clients and
 /// streams.
 pub fn random_id(prefix: &str, len: usize) -> String {

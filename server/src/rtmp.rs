@@ -30,16 +30,8 @@ const READ_BUFFER: usize = 64 * 1024;
 pub async fn listen(ctx: Arc<Context>, listener: TcpListener) {
     let mut shutdown = ctx.shutdown();
     loop {
-        let (socket, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    warn!(error = %e, "rtmp accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => break,
+        let Some((socket, peer)) = crate::accept(&listener, &mut shutdown, "rtmp").await else {
+            break;
         };
         if ctx.clients.len() >= ctx.config.rtmp.max_connections {
             warn!(%peer, "refusing connection: max_connections reached");

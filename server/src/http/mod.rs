@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::AbortHandle;
-use tracing::{Instrument, debug, warn};
+use tracing::{Instrument, debug};
 
 /// Who is on the other end of an HTTP request, and how to end their connection.
 #[derive(Clone)]
@@ -25,16 +25,8 @@ pub struct Connection {
 pub async fn serve(ctx: Arc<Context>, listener: TcpListener, router: Router) {
     let mut shutdown = ctx.shutdown();
     loop {
-        let (socket, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    warn!(error = %e, "http accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => break,
+        let Some((socket, peer)) = crate::accept(&listener, &mut shutdown, "http").await else {
+            break;
         };
         ctx.metrics.connections.add("http", 1);
         let _ = socket.set_nodelay(true);
