@@ -44,6 +44,7 @@ async fn run(
         .map_err(|e| e.to_string())?;
     let mut batching = ReadBatching::new(read_every);
     let mut received = 0;
+    let mut started = false;
     loop {
         let mut media = 0;
         let mut playing = false;
@@ -68,7 +69,9 @@ async fn run(
             Ok(())
         })
         .await?;
-        if playing {
+        // Media counts as started too, for servers that send no NetStream.Play.Start.
+        if (playing || media > 0) && !started {
+            started = true;
             slot.set_state(PlayerState::Playing);
             batching.playing(Instant::now());
         }
