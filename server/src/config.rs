@@ -59,6 +59,11 @@ pub struct RtmpConfig {
     pub max_message_size: u32,
     #[serde(deserialize_with = "bounded::<1, 1_000_000, _, _>")]
     pub max_connections: usize,
+    /// TCP_NODELAY on its connections. Off by default, as nginx-rtmp and SRS have it: the
+    /// kernel then holds a player's next small write while earlier data is unacknowledged and
+    /// sends them together, which costs far less CPU per delivered bit; on sends every write
+    /// at once, for the last milliseconds of latency.
+    pub tcp_nodelay: bool,
 }
 
 impl Default for RtmpConfig {
@@ -70,6 +75,7 @@ impl Default for RtmpConfig {
             idle_timeout: Duration::from_secs(30),
             max_message_size: 16 * 1024 * 1024,
             max_connections: 10_000,
+            tcp_nodelay: false,
         }
     }
 }
@@ -81,6 +87,11 @@ pub struct HttpConfig {
     pub enabled: bool,
     #[serde(deserialize_with = "socket_address")]
     pub listen: SocketAddr,
+    /// TCP_NODELAY on its connections. Off by default, as nginx-rtmp and SRS have it: the
+    /// kernel then holds a player's next small write while earlier data is unacknowledged and
+    /// sends them together, which costs far less CPU per delivered bit; on sends every write
+    /// at once, for the last milliseconds of latency.
+    pub tcp_nodelay: bool,
 }
 
 impl Default for HttpConfig {
@@ -88,6 +99,7 @@ impl Default for HttpConfig {
         HttpConfig {
             enabled: true,
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            tcp_nodelay: false,
         }
     }
 }

@@ -160,7 +160,12 @@ impl Server {
             http_addr = Some(listener.local_addr()?);
             info!(http_addr = %listener.local_addr()?, "HTTP server (HTTP-FLV) listening");
             let router = http::flv::router(context.clone());
-            tasks.push(tokio::spawn(http::serve(context.clone(), listener, router)));
+            tasks.push(tokio::spawn(http::serve(
+                context.clone(),
+                listener,
+                router,
+                context.config.http.tcp_nodelay,
+            )));
         }
         let mut api_addr = None;
         if context.config.api.enabled {
@@ -168,7 +173,12 @@ impl Server {
             api_addr = Some(listener.local_addr()?);
             info!(api_addr = %listener.local_addr()?, "HTTP API listening");
             let router = api::router(context.clone());
-            tasks.push(tokio::spawn(http::serve(context.clone(), listener, router)));
+            tasks.push(tokio::spawn(http::serve(
+                context.clone(),
+                listener,
+                router,
+                true,
+            )));
         }
         tasks.push(tokio::spawn(housekeeping(context.clone())));
         Ok(Server {

@@ -39,18 +39,22 @@ pub async fn listen(ctx: Arc<Context>, listener: TcpListener) {
         }
         ctx.metrics.connections.add("rtmp", 1);
         let client = ctx.clients.register(peer, ClientKind::RtmpConnect);
-        let span = tracing::info_span!("rtmp", id = %client.id, %peer);
         let handle = client.clone();
-        let task = tokio::spawn(serve(ctx.clone(), client, socket, peer).instrument(span));
+        let task = tokio::spawn(serve(ctx.clone(), client, socket, peer));
         handle.set_abort(task.abort_handle());
     }
 }
 
 async fn serve(ctx: Arc<Context>, client: ClientGuard, socket: TcpStream, peer: SocketAddr) {
-    let _ = socket.set_nodelay(true);
+    let _ = socket.set_nodelay(ctx.config.rtmp.tcp_nodelay);
     let (reader, writer) = socket.into_split();
-    let mut conn = Connection::new(ctx.clone(), client, peer, writer);
-    match conn.run(reader).await {
+    // The session's span: entered where the connection logs (commands, violations, its end),
+    // not around every poll — a player's task is polled for every frame it sends.
+    let span = tracing::info_span!("rtmp", id = %client.id, %peer);
+    let mut conn = Connection::new(ctx.clone(), client, peer, writer, span.clone());
+    let result = conn.run(reader).await;
+    let _entered = span.enter();
+    match result {
         Ok(()) => debug!("closed"),
         Err(e) => {
             ctx.metrics.errors.add("rtmp", 1);
@@ -93,6 +97,7 @@ struct Connection {
     ctx: Arc<Context>,
     client: ClientGuard,
     peer: SocketAddr,
+    span: tracing::Span,
     session: ServerSession,
     writer: OwnedWriteHalf,
     tx: Vec<Bytes>,
@@ -114,6 +119,7 @@ impl Connection {
         client: ClientGuard,
         peer: SocketAddr,
         writer: OwnedWriteHalf,
+        span: tracing::Span,
     ) -> Self {
         let rtmp = &ctx.config.rtmp;
         let mut config = SessionConfig {
@@ -121,12 +127,15 @@ impl Connection {
             ..SessionConfig::default()
         };
         config.chunk_limits.max_message_size = rtmp.max_message_size;
-        let rng = Box::new(rand::rngs::StdRng::from_os_rng());
+        // The handshake's random bytes need no cryptographic strength; a small generator keeps
+        // each connection small.
+        let rng = Box::new(rand::rngs::SmallRng::from_rng(&mut rand::rng()));
         Connection {
             session: ServerSession::new(config, Instant::now(), rng),
             ctx,
             client,
             peer,
+            span,
             writer,
             tx: Vec::new(),
             connected: None,
@@ -222,10 +231,15 @@ impl Connection {
         while let Some(output) = self.session.poll_output() {
             match output {
                 Output::Transmit(bytes) => self.tx.push(bytes),
-                Output::Event(event) => self.on_event(event).await?,
+                Output::Event(event) => {
+                    let span = self.span.clone();
+                    self.on_event(event).instrument(span).await?
+                }
                 Output::Violation(v) => {
                     self.ctx.metrics.violations.add(v.rule.id, 1);
-                    warn!(rule = v.rule.id, offset = v.offset, detail = %v.detail, "peer broke a rule");
+                    self.span.in_scope(|| {
+                        warn!(rule = v.rule.id, offset = v.offset, detail = %v.detail, "peer broke a rule")
+                    });
                 }
             }
         }
@@ -233,11 +247,7 @@ impl Connection {
     }
 
     async fn flush(&mut self) -> Result<(), Close> {
-        let mut sent = 0u64;
-        for bytes in self.tx.drain(..) {
-            self.writer.write_all(&bytes).await?;
-            sent += bytes.len() as u64;
-        }
+        let sent = write_all_vectored(&mut self.writer, &mut self.tx).await?;
         self.client.add_sent(sent);
         self.ctx.metrics.add_sent(sent);
         if let Some(stream) = self.subscriber.as_ref().map(|s| s.stream()) {
@@ -507,12 +517,7 @@ impl Connection {
         match item {
             Item::Media(media) => {
                 if let Some(body) = media.flv_body() {
-                    self.session.send_media(
-                        stream_id,
-                        media.timestamp,
-                        media.is_video(),
-                        body.clone(),
-                    );
+                    (self.session).send_shared(stream_id, media.timestamp, media.is_video(), body);
                 }
             }
             Item::Metadata { timestamp, value } => {
@@ -535,6 +540,52 @@ impl Role {
             Role::Publishing { stream_id, .. } | Role::Playing { stream_id } => *stream_id,
         }
     }
+}
+
+/// Writes every piece, in order, with as few system calls as the socket allows (one `writev`
+/// of up to 64 pieces at a time: a player's own headers and the stream's shared chunks);
+/// empties `pieces` and returns the bytes written.
+async fn write_all_vectored(
+    writer: &mut OwnedWriteHalf,
+    pieces: &mut Vec<Bytes>,
+) -> io::Result<u64> {
+    use bytes::Buf;
+    const MAX_SLICES: usize = 64;
+    let mut written = 0u64;
+    let mut first = 0;
+    loop {
+        while first < pieces.len() && pieces[first].is_empty() {
+            first += 1;
+        }
+        if first == pieces.len() {
+            break;
+        }
+        let n = {
+            let mut slices = [io::IoSlice::new(&[]); MAX_SLICES];
+            let count = pieces[first..].len().min(MAX_SLICES);
+            for (slot, piece) in slices.iter_mut().zip(&pieces[first..]) {
+                *slot = io::IoSlice::new(piece);
+            }
+            writer.write_vectored(&slices[..count]).await?
+        };
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        written += n as u64;
+        let mut left = n;
+        while left > 0 {
+            let piece = &mut pieces[first];
+            if left >= piece.len() {
+                left -= piece.len();
+                first += 1;
+            } else {
+                piece.advance(left);
+                left = 0;
+            }
+        }
+    }
+    pieces.clear();
+    Ok(written)
 }
 
 /// What one read from the socket gave.
@@ -567,6 +618,8 @@ async fn next_item(subscriber: &mut Option<Subscriber>) -> Option<Item> {
 impl Drop for Connection {
     /// However the connection ends (closed, failed, kicked), the callbacks still go out.
     fn drop(&mut self) {
+        let span = self.span.clone();
+        let _entered = span.enter();
         for role in std::mem::take(&mut self.roles) {
             self.notify_stopped(&role);
         }

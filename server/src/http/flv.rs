@@ -209,7 +209,8 @@ impl Player {
                 } else {
                     TagType::Audio
                 };
-                self.writer.write_tag(tag_type, media.timestamp, body)
+                self.writer
+                    .write_tag(tag_type, media.timestamp, body.payload())
             }
             Item::Metadata { timestamp, value } => {
                 let mut body = Vec::new();

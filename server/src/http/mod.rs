@@ -22,14 +22,14 @@ pub struct Connection {
 }
 
 /// Serves `router` on every connection `listener` accepts, until shutdown.
-pub async fn serve(ctx: Arc<Context>, listener: TcpListener, router: Router) {
+pub async fn serve(ctx: Arc<Context>, listener: TcpListener, router: Router, nodelay: bool) {
     let mut shutdown = ctx.shutdown();
     loop {
         let Some((socket, peer)) = crate::accept(&listener, &mut shutdown, "http").await else {
             break;
         };
         ctx.metrics.connections.add("http", 1);
-        let _ = socket.set_nodelay(true);
+        let _ = socket.set_nodelay(nodelay);
         let connection = Connection {
             peer,
             abort: Arc::new(OnceLock::new()),

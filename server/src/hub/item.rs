@@ -1,11 +1,11 @@
 //! What flows through the hub: media packets in the media model, metadata, and the
 //! publisher's comings and goings.
 
-use bytes::Bytes;
 use std::sync::{Arc, OnceLock};
 use weir_amf0::Value;
 use weir_flv::media::{MediaPacket, write_packet};
 use weir_media::MediaKind;
+use weir_rtmp::chunk::SharedBody;
 
 /// One entry of a stream's ring. Cloning clones `Arc`s and `Bytes` handles, never payloads.
 #[derive(Debug, Clone)]
@@ -25,8 +25,9 @@ pub enum Item {
 pub struct MediaItem {
     pub timestamp: u32,
     pub packet: MediaPacket,
-    /// The packet as an FLV tag body, written once for all RTMP and HTTP-FLV subscribers.
-    flv: OnceLock<Option<Bytes>>,
+    /// The packet as an FLV tag body (also the RTMP message body), written once for all RTMP
+    /// and HTTP-FLV subscribers, and chunked once for all RTMP players.
+    flv: OnceLock<Option<SharedBody>>,
 }
 
 impl MediaItem {
@@ -56,9 +57,9 @@ impl MediaItem {
     }
 
     /// The FLV tag body (also the RTMP message body), or `None` for a packet FLV cannot carry.
-    pub fn flv_body(&self) -> Option<&Bytes> {
+    pub fn flv_body(&self) -> Option<&SharedBody> {
         self.flv
-            .get_or_init(|| write_packet(&self.packet).ok())
+            .get_or_init(|| write_packet(&self.packet).ok().map(SharedBody::new))
             .as_ref()
     }
 }

@@ -7,7 +7,7 @@
 //! reader agrees what delta it repeats (readers disagree after a type 0 header; see the decoder).
 //! Continuation chunks repeat the extended timestamp as Flash, FFmpeg and SRS write it.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{
     DEFAULT_CHUNK_SIZE, EXTENDED_TIMESTAMP, Fmt, MAX_CSID, MIN_CSID, RawMessage, timestamp_before,
@@ -70,7 +70,45 @@ impl ChunkEncoder {
     /// If `msg.csid` is outside 2..=65599 or the payload is 16 MiB or longer: neither can be
     /// expressed on the wire, and both are the caller's choice, never the peer's.
     pub fn encode(&mut self, msg: &RawMessage, out: &mut BytesMut) {
-        self.encode_interleaved(std::slice::from_ref(msg), out);
+        let length = message_length(msg);
+        let chunk_size = self.chunk_size as usize;
+        let chunks = msg.payload.len().div_ceil(chunk_size).max(1);
+        out.reserve(18 + msg.payload.len() + (chunks - 1) * 7);
+        let extended = self.write_header(msg, length, out);
+        put_tail(&msg.payload, chunk_size, msg.csid, extended, out);
+        self.apply_chunk_size(msg);
+    }
+
+    /// Writes the first chunk's header of a message whose payload the caller sends itself, as
+    /// [`chunk_tail`] cuts it (the part shared between connections): the header compression
+    /// state advances as if [`Self::encode`] had written the whole message. Returns the
+    /// extended timestamp the tail's chunks must repeat, if any. Panics as [`Self::encode`].
+    pub fn encode_header(
+        &mut self,
+        csid: u32,
+        timestamp: u32,
+        type_id: u8,
+        stream_id: u32,
+        length: usize,
+        out: &mut BytesMut,
+    ) -> Option<u32> {
+        let header = RawMessage {
+            csid,
+            timestamp,
+            type_id,
+            stream_id,
+            payload: Bytes::new(),
+        };
+        self.write_header(&header, checked_length(length), out)
+    }
+
+    /// A Set Chunk Size message takes effect once written, as the receiver applies it (§5.4.1).
+    fn apply_chunk_size(&mut self, msg: &RawMessage) {
+        if msg.type_id == message::SET_CHUNK_SIZE
+            && let Ok(size) = message::parse_set_chunk_size(&msg.payload, 0)
+        {
+            self.chunk_size = size;
+        }
     }
 
     /// Writes several messages with their chunks interleaved round-robin, the way a sender
@@ -104,11 +142,7 @@ impl ChunkEncoder {
                 self.write_chunk(current, out);
                 if current.written == current.msg.payload.len() {
                     left -= 1;
-                    if current.msg.type_id == message::SET_CHUNK_SIZE
-                        && let Ok(size) = message::parse_set_chunk_size(&current.msg.payload, 0)
-                    {
-                        self.chunk_size = size;
-                    }
+                    self.apply_chunk_size(current.msg);
                 }
             }
         }
@@ -124,22 +158,9 @@ impl ChunkEncoder {
                 out.put_u32(extended);
             }
         } else {
-            assert!(
-                (MIN_CSID..=MAX_CSID).contains(&msg.csid),
-                "chunk stream id {} is outside 2..=65599",
-                msg.csid
-            );
-            let length = u32::try_from(msg.payload.len())
-                .ok()
-                .filter(|&l| l < 1 << 24)
-                .unwrap_or_else(|| {
-                    panic!(
-                        "message of {} bytes does not fit RTMP's 24-bit length",
-                        msg.payload.len()
-                    )
-                });
+            let length = message_length(msg);
             out.reserve(3 + 11 + 4 + chunk_len);
-            pending.extended = self.write_first_header(msg, length, out);
+            pending.extended = self.write_header(msg, length, out);
             pending.started = true;
         }
         out.put_slice(&msg.payload[pending.written..pending.written + chunk_len]);
@@ -147,12 +168,12 @@ impl ChunkEncoder {
     }
 
     /// Chooses the header type, writes the header and returns its extended timestamp, if any.
-    fn write_first_header(
-        &mut self,
-        msg: &RawMessage,
-        length: u32,
-        out: &mut BytesMut,
-    ) -> Option<u32> {
+    fn write_header(&mut self, msg: &RawMessage, length: u32, out: &mut BytesMut) -> Option<u32> {
+        assert!(
+            (MIN_CSID..=MAX_CSID).contains(&msg.csid),
+            "chunk stream id {} is outside 2..=65599",
+            msg.csid
+        );
         let Some(stream) = self.streams.iter_mut().find(|s| s.csid == msg.csid) else {
             self.streams.push(EncoderStream {
                 csid: msg.csid,
@@ -199,6 +220,55 @@ impl ChunkEncoder {
             }
         }
     }
+}
+
+/// A message's payload length as its header carries it.
+fn message_length(msg: &RawMessage) -> u32 {
+    checked_length(msg.payload.len())
+}
+
+/// Panics when a length does not fit the header's 24 bits (the caller's choice, never the
+/// peer's).
+fn checked_length(length: usize) -> u32 {
+    u32::try_from(length)
+        .ok()
+        .filter(|&l| l < 1 << 24)
+        .unwrap_or_else(|| panic!("message of {length} bytes does not fit RTMP's 24-bit length"))
+}
+
+/// Everything of a message after its first chunk's header: the payload cut into chunks of
+/// `chunk_size`, each after the first behind a type 3 header on `csid` (with the message's
+/// extended timestamp repeated, when it has one).
+fn put_tail(
+    payload: &[u8],
+    chunk_size: usize,
+    csid: u32,
+    extended: Option<u32>,
+    out: &mut BytesMut,
+) {
+    for (i, chunk) in payload.chunks(chunk_size).enumerate() {
+        if i > 0 {
+            write_basic_header(out, Fmt::Continuation, csid);
+            if let Some(value) = extended {
+                out.put_u32(value);
+            }
+        }
+        out.put_slice(chunk);
+    }
+}
+
+/// [`put_tail`] as shareable bytes: the payload itself when it fits one chunk (no copy),
+/// otherwise the chunks written once, so that every connection with the same chunk size can
+/// send the same bytes after its own [`ChunkEncoder::encode_header`].
+pub fn chunk_tail(payload: &Bytes, chunk_size: u32, csid: u32, extended: Option<u32>) -> Bytes {
+    let chunk_size = chunk_size as usize;
+    if payload.len() <= chunk_size {
+        return payload.clone();
+    }
+    let chunks = payload.len().div_ceil(chunk_size);
+    let mut out = BytesMut::with_capacity(payload.len() + (chunks - 1) * 7);
+    put_tail(payload, chunk_size, csid, extended, &mut out);
+    out.freeze()
 }
 
 fn write_full_header(out: &mut BytesMut, msg: &RawMessage, length: u32) -> Option<u32> {

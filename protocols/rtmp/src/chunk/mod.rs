@@ -7,9 +7,11 @@
 
 mod decoder;
 mod encoder;
+mod shared;
 
 pub use decoder::ChunkDecoder;
-pub use encoder::ChunkEncoder;
+pub use encoder::{ChunkEncoder, chunk_tail};
+pub use shared::SharedBody;
 
 use bytes::Bytes;
 

@@ -4,13 +4,14 @@
 //! Acknowledgements are sent at the exact byte where the window fills, so that the output is
 //! the same however the input is split.
 
-use crate::chunk::{ChunkDecoder, ChunkEncoder, RawMessage};
+use crate::chunk::{ChunkDecoder, ChunkEncoder, RawMessage, SharedBody, chunk_tail};
 use crate::handshake::{ClientHandshake, HandshakeInfo, ServerHandshake};
 use crate::message::{self, Command, Data, Message, UserControl, split_aggregate};
 use crate::session::{SessionConfig, csid};
 use crate::{Error, rules};
 use bytes::{Bytes, BytesMut};
 use rand_core::RngCore;
+use std::collections::VecDeque;
 use weir_amf0::Value;
 use weir_media::{Output, Violation};
 
@@ -44,6 +45,9 @@ pub(crate) struct Connection {
     encoder: ChunkEncoder,
     /// Bytes to transmit, flushed as one `Output::Transmit` when the application polls.
     tx: BytesMut,
+    /// Bytes to transmit before `tx`: pieces shared with other connections ([`SharedBody`]
+    /// tails) and what `tx` held when they were queued, in order.
+    queued: VecDeque<Bytes>,
     /// Bytes received so far, handshake included (the acknowledgement sequence number).
     received: u64,
     /// The window the peer announced: we acknowledge every so many bytes.
@@ -87,6 +91,7 @@ impl Connection {
             handshake,
             encoder: ChunkEncoder::new(),
             tx: BytesMut::new(),
+            queued: VecDeque::new(),
             received: 0,
             ack_window: None,
             last_ack: 0,
@@ -344,11 +349,7 @@ impl Connection {
 
     /// Sends an audio or video message body (an FLV tag body).
     pub fn send_media(&mut self, stream_id: u32, timestamp: u32, video: bool, payload: Bytes) {
-        let (csid, type_id) = if video {
-            (csid::VIDEO, message::VIDEO)
-        } else {
-            (csid::AUDIO, message::AUDIO)
-        };
+        let (csid, type_id) = media_csid(video);
         self.send_raw(&RawMessage {
             csid,
             timestamp,
@@ -356,6 +357,36 @@ impl Connection {
             stream_id,
             payload,
         });
+    }
+
+    /// Sends an audio or video message whose body other connections send too: this connection
+    /// writes only the first chunk's header; the chunked body is shared (small bodies, which
+    /// cost less to copy than to queue, are copied).
+    pub fn send_shared(&mut self, stream_id: u32, timestamp: u32, video: bool, body: &SharedBody) {
+        /// Below this, a body is copied into the connection's own buffer.
+        const SHARE_FROM: usize = 512;
+        let payload = body.payload();
+        if payload.len() < SHARE_FROM {
+            return self.send_media(stream_id, timestamp, video, payload.clone());
+        }
+        let (csid, type_id) = media_csid(video);
+        let before = self.tx.len();
+        let extended = (self.encoder).encode_header(
+            csid,
+            timestamp,
+            type_id,
+            stream_id,
+            payload.len(),
+            &mut self.tx,
+        );
+        let chunk_size = self.encoder.chunk_size();
+        let tail = match extended {
+            None => body.tail(chunk_size, csid),
+            Some(_) => chunk_tail(payload, chunk_size, csid, extended),
+        };
+        self.sent += (self.tx.len() - before + tail.len()) as u64;
+        self.queued.push_back(std::mem::take(&mut self.tx).freeze());
+        self.queued.push_back(tail);
     }
 
     pub fn send_raw(&mut self, raw: &RawMessage) {
@@ -369,6 +400,66 @@ impl Connection {
     /// connection keeps no capacity from its last burst (thousands of players each holding a
     /// GOP-sized buffer would be most of a server's memory).
     pub fn take_transmit(&mut self) -> Option<Bytes> {
+        if let Some(bytes) = self.queued.pop_front() {
+            return Some(bytes);
+        }
         (!self.tx.is_empty()).then(|| std::mem::take(&mut self.tx).freeze())
+    }
+}
+
+/// The chunk stream and message type audio and video travel on.
+fn media_csid(video: bool) -> (u32, u8) {
+    if video {
+        (csid::VIDEO, message::VIDEO)
+    } else {
+        (csid::AUDIO, message::AUDIO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn drain(conn: &mut Connection) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Some(bytes) = conn.take_transmit() {
+            out.extend_from_slice(&bytes);
+        }
+        out
+    }
+
+    proptest! {
+        /// Sending a body shared between connections puts the same bytes on the wire as
+        /// sending it alone: header compression, chunking, extended timestamps and the byte
+        /// count for acknowledgements included.
+        #[test]
+        fn shared_bodies_encode_as_own_bodies(
+            chunk_size in prop_oneof![Just(128u32), Just(4096), 1u32..600],
+            messages in prop::collection::vec(
+                (any::<bool>(), 0usize..3000, prop_oneof![0u32..100_000, 0xFF_FFF0u32..0x100_0100], 1u32..3),
+                1..24,
+            ),
+        ) {
+            let mut own = Connection::server(SessionConfig::default(), 0, false);
+            let mut shared = Connection::server(SessionConfig::default(), 0, false);
+            for conn in [&mut own, &mut shared] {
+                conn.set_chunk_size(chunk_size);
+            }
+            let mut expected = drain(&mut own);
+            let mut actual = drain(&mut shared);
+            for (video, len, timestamp, stream_id) in messages {
+                let payload = Bytes::from((0..len).map(|i| i as u8).collect::<Vec<u8>>());
+                own.send_media(stream_id, timestamp, video, payload.clone());
+                let body = SharedBody::new(payload);
+                shared.send_shared(stream_id, timestamp, video, &body);
+                // A second connection's use of the cached tail changes nothing.
+                let _ = body.tail(chunk_size, 6);
+                expected.extend(drain(&mut own));
+                actual.extend(drain(&mut shared));
+            }
+            prop_assert_eq!(&actual, &expected);
+            prop_assert_eq!(own.sent, shared.sent);
+        }
     }
 }

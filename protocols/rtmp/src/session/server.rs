@@ -10,6 +10,7 @@
 //! split and however late the application answers. (Control messages still act at once in the
 //! connection layer: acknowledgements and pings cannot wait for an application.)
 
+use crate::chunk::SharedBody;
 use crate::message::{self, Command, Data, Message, UserControl};
 use crate::rules;
 use crate::session::connection::{Connection, Header, Incoming};
@@ -880,14 +881,34 @@ impl ServerSession {
     /// sends nothing, when the stream is not playing, is paused, or the player turned that
     /// kind of media off.
     pub fn send_media(&mut self, stream_id: u32, timestamp: u32, video: bool, body: Bytes) -> bool {
-        let Some(player) = self.player(stream_id) else {
-            return false;
-        };
-        if (video && !player.video) || (!video && !player.audio) {
+        if !self.plays(stream_id, video) {
             return false;
         }
         self.conn.send_media(stream_id, timestamp, video, body);
         true
+    }
+
+    /// Sends a message body shared with other players (see [`SharedBody`]): this connection
+    /// writes its own header, the chunked body is written once for all. The same conditions
+    /// as [`Self::send_media`].
+    pub fn send_shared(
+        &mut self,
+        stream_id: u32,
+        timestamp: u32,
+        video: bool,
+        body: &SharedBody,
+    ) -> bool {
+        if !self.plays(stream_id, video) {
+            return false;
+        }
+        self.conn.send_shared(stream_id, timestamp, video, body);
+        true
+    }
+
+    /// Whether `stream_id` plays, unpaused, with that kind of media on.
+    fn plays(&self, stream_id: u32, video: bool) -> bool {
+        self.player(stream_id)
+            .is_some_and(|p| if video { p.video } else { p.audio })
     }
 
     /// Sends a decoder configuration, frame or end of sequence, written as an FLV tag body, with
