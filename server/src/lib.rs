@@ -192,18 +192,20 @@ impl Server {
     }
 
     /// Stops accepting, ends every session (their callbacks still go out) and waits, at most
-    /// `grace`, for the tasks to finish.
+    /// `grace`, for the notifications to be delivered.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.shutdown.send(true);
         let deadline = tokio::time::Instant::now() + grace;
         for task in self.tasks {
             let _ = tokio::time::timeout_at(deadline, task).await;
         }
-        while !self.context.clients.is_empty() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        // Sessions end as a kicked client's does: their task stops, their state's `Drop`
+        // unpublishes, leaves the stream and sends on_unpublish, on_stop and on_close.
         for client in self.context.clients.all() {
             client.kick();
+        }
+        while !self.context.clients.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         // Let notify-only callbacks that are already on their way finish.
         let _ = tokio::time::timeout_at(deadline, self.context.hooks.idle()).await;

@@ -147,13 +147,18 @@ impl Connection {
         }
     }
 
+    /// The connection's loop. Shutdown ends it from outside (the server kicks every client;
+    /// `Drop` still sends the callbacks), so that a player's loop, which turns once per frame,
+    /// waits on nothing but its socket and its stream; the socket's readiness future lives
+    /// across turns for the same reason.
     async fn run(&mut self, reader: OwnedReadHalf) -> Result<(), Close> {
-        let mut shutdown = self.ctx.shutdown();
+        let mut readable = std::pin::pin!(reader.readable());
         loop {
             let deadline = self.deadline();
             tokio::select! {
-                ready = reader.readable() => {
+                ready = &mut readable => {
                     ready?;
+                    readable.set(reader.readable());
                     match self.read(&reader)? {
                         Read::Closed => {
                             self.session.handle_close()?;
@@ -172,7 +177,6 @@ impl Connection {
                     self.drain().await?;
                 }
                 what = expire(deadline) => return Err(Close::Timeout(what)),
-                _ = shutdown.changed() => return Ok(()),
             }
             if let Some(reason) = self.close_after_flush.take() {
                 return Err(Close::Refused(reason));
@@ -232,8 +236,10 @@ impl Connection {
             match output {
                 Output::Transmit(bytes) => self.tx.push(bytes),
                 Output::Event(event) => {
+                    // Boxed: the callbacks' HTTP futures are large, and a task is as large as
+                    // its largest state — every player would carry them.
                     let span = self.span.clone();
-                    self.on_event(event).instrument(span).await?
+                    Box::pin(self.on_event(event).instrument(span)).await?
                 }
                 Output::Violation(v) => {
                     self.ctx.metrics.violations.add(v.rule.id, 1);
@@ -585,6 +591,9 @@ async fn write_all_vectored(
         }
     }
     pieces.clear();
+    if pieces.capacity() > 64 {
+        *pieces = Vec::new(); // a burst's capacity is not kept by an idle player
+    }
     Ok(written)
 }
 
