@@ -5,7 +5,7 @@
 use crate::Context;
 use crate::clients::{ClientGuard, ClientKind, ClientRequest};
 use crate::hooks::{HookContext, HookEvent};
-use crate::hub::{Item, MAX_BATCH_ITEMS, MediaItem, Publisher, StreamKey, Subscriber};
+use crate::hub::{Item, MediaItem, Publisher, StreamKey, Subscriber};
 use crate::security::Action;
 use bytes::Bytes;
 use rand::SeedableRng;
@@ -510,31 +510,30 @@ impl Connection {
         }) else {
             return;
         };
-        self.send_item(stream_id, first);
-        for _ in 1..MAX_BATCH_ITEMS {
-            match self.subscriber.as_mut().and_then(Subscriber::try_recv) {
-                Some(item) => self.send_item(stream_id, item),
-                None => break,
+        let Some(subscriber) = self.subscriber.as_mut() else {
+            return;
+        };
+        let (session, present) = (&mut self.session, &mut self.publisher_present);
+        subscriber.batch(first, |item| send_item(session, present, stream_id, item));
+    }
+}
+
+/// Queues an item on the player's session; `present` remembers whether the player was last
+/// told the publisher is there, so it hears of each change once.
+fn send_item(session: &mut ServerSession, present: &mut bool, stream_id: u32, item: Item) {
+    match item {
+        Item::Media(media) => {
+            if let Some(body) = media.flv_body() {
+                session.send_shared(stream_id, media.timestamp, media.is_video(), body);
             }
         }
-    }
-
-    fn send_item(&mut self, stream_id: u32, item: Item) {
-        match item {
-            Item::Media(media) => {
-                if let Some(body) = media.flv_body() {
-                    (self.session).send_shared(stream_id, media.timestamp, media.is_video(), body);
-                }
-            }
-            Item::Metadata { timestamp, value } => {
-                self.session
-                    .send_metadata(stream_id, timestamp, (*value).clone());
-            }
-            Item::Publisher(present) => {
-                if present != self.publisher_present {
-                    self.publisher_present = present;
-                    self.session.notify_publisher(stream_id, present);
-                }
+        Item::Metadata { timestamp, value } => {
+            session.send_metadata(stream_id, timestamp, (*value).clone());
+        }
+        Item::Publisher(now) => {
+            if now != *present {
+                *present = now;
+                session.notify_publisher(stream_id, now);
             }
         }
     }

@@ -6,7 +6,7 @@ use super::Connection;
 use crate::Context;
 use crate::clients::{ClientGuard, ClientKind, ClientRequest};
 use crate::hooks::{HookContext, HookEvent};
-use crate::hub::{Item, MAX_BATCH_ITEMS, StreamKey, Subscriber};
+use crate::hub::{Item, StreamKey, Subscriber};
 use crate::security::Action;
 use axum::Router;
 use axum::body::Body;
@@ -186,44 +186,39 @@ impl Player {
         }
         let first = self.subscriber.recv().await?;
         self.subscriber.merge_wait().await;
-        self.write(first, &mut out);
-        for _ in 1..MAX_BATCH_ITEMS {
-            match self.subscriber.try_recv() {
-                Some(item) => self.write(item, &mut out),
-                None => break,
-            }
-        }
+        let (subscriber, writer) = (&mut self.subscriber, &mut self.writer);
+        subscriber.batch(first, |item| write(writer, item, &mut out));
         let n = out.len() as u64;
         self.client.add_sent(n);
         self.ctx.metrics.add_sent(n);
         self.subscriber.stream().add_sent(n);
         Some(out.freeze())
     }
+}
 
-    fn write(&mut self, item: Item, out: &mut BytesMut) {
-        let tag = match item {
-            Item::Media(media) => {
-                let Some(body) = media.flv_body() else { return };
-                let tag_type = if media.is_video() {
-                    TagType::Video
-                } else {
-                    TagType::Audio
-                };
-                self.writer
-                    .write_tag(tag_type, media.timestamp, body.payload())
-            }
-            Item::Metadata { timestamp, value } => {
-                let mut body = Vec::new();
-                let values = [weir_amf0::Value::string("onMetaData"), (*value).clone()];
-                weir_amf0::encode_all(&values, &mut body);
-                self.writer.write_tag(TagType::Script, timestamp, &body)
-            }
-            Item::Publisher(_) => return,
-        };
-        match tag {
-            Ok(tag) => out.extend_from_slice(&tag),
-            Err(e) => warn!(error = %e, "tag not written"),
+/// Appends an item to the FLV file as a tag (nothing for notices).
+fn write(writer: &mut FlvWriter, item: Item, out: &mut BytesMut) {
+    let tag = match item {
+        Item::Media(media) => {
+            let Some(body) = media.flv_body() else { return };
+            let tag_type = if media.is_video() {
+                TagType::Video
+            } else {
+                TagType::Audio
+            };
+            writer.write_tag(tag_type, media.timestamp, body.payload())
         }
+        Item::Metadata { timestamp, value } => {
+            let mut body = Vec::new();
+            let values = [weir_amf0::Value::string("onMetaData"), (*value).clone()];
+            weir_amf0::encode_all(&values, &mut body);
+            writer.write_tag(TagType::Script, timestamp, &body)
+        }
+        Item::Publisher(_) => return,
+    };
+    match tag {
+        Ok(tag) => out.extend_from_slice(&tag),
+        Err(e) => warn!(error = %e, "tag not written"),
     }
 }
 

@@ -20,6 +20,16 @@ pub enum Item {
     Publisher(bool),
 }
 
+impl Item {
+    /// The media payload's size (0 for metadata and notices, which are small).
+    pub fn payload_len(&self) -> usize {
+        match self {
+            Item::Media(media) => media.payload_len(),
+            _ => 0,
+        }
+    }
+}
+
 /// A decoder configuration, frame or end of sequence, with its message timestamp (ms).
 #[derive(Debug)]
 pub struct MediaItem {

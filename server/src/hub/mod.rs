@@ -25,6 +25,11 @@ use std::time::Instant;
 /// goes out together (and, with merged writes, what arrived during the wait).
 pub const MAX_BATCH_ITEMS: usize = 256;
 
+/// The most payload bytes a sender takes for one write. A player whose socket stays full
+/// holds at most one batch while it waits (the stall watchdog then drops it), so this, not
+/// the ring, bounds what a stuck player can keep alive after the ring has moved on.
+pub const MAX_BATCH_BYTES: usize = 1 << 20;
+
 /// The vhost SRS uses when a request names none, or names one the config does not define.
 pub const DEFAULT_VHOST: &str = "__defaultVhost__";
 

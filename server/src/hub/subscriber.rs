@@ -1,7 +1,7 @@
 //! A subscriber's view of a stream: the join snapshot, then the shared ring, starting and
 //! resuming only at video keyframes.
 
-use super::{Hub, Item, Stream};
+use super::{Hub, Item, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, Stream};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -92,6 +92,21 @@ impl Subscriber {
             if let Some(item) = self.admit(item) {
                 return Some(item);
             }
+        }
+    }
+
+    /// Hands `first` and the items already waiting behind it to `send`, up to one batch
+    /// ([`MAX_BATCH_ITEMS`], [`MAX_BATCH_BYTES`]): what a sender writes at once.
+    pub fn batch(&mut self, first: Item, mut send: impl FnMut(Item)) {
+        let mut bytes = first.payload_len();
+        send(first);
+        for _ in 1..MAX_BATCH_ITEMS {
+            if bytes >= MAX_BATCH_BYTES {
+                break;
+            }
+            let Some(item) = self.try_recv() else { break };
+            bytes += item.payload_len();
+            send(item);
         }
     }
 
