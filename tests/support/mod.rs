@@ -245,17 +245,21 @@ impl Weir {
         Weir::launch(Some(config), settings)
     }
 
+    /// Starts `weir serve` on port 0 for every listener and learns the ports it bound from its
+    /// log: picking "free" ports beforehand races with every other test (two listeners were once
+    /// handed the same port).
     fn launch(config: Option<&Path>, settings: &[&str]) -> Weir {
-        let (rtmp, http, api) = (free_port(), free_port(), free_port());
-        let log =
-            std::env::temp_dir().join(format!("weir-serve-{}-{rtmp}.log", std::process::id()));
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static LAUNCHED: AtomicU32 = AtomicU32::new(0);
+        let n = LAUNCHED.fetch_add(1, Ordering::Relaxed);
+        let log = std::env::temp_dir().join(format!("weir-serve-{}-{n}.log", std::process::id()));
         let out = std::fs::File::create(&log).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_weir"));
         command
             .arg("serve")
-            .args(["--rtmp-listen", &format!("127.0.0.1:{rtmp}")])
-            .args(["--http-listen", &format!("127.0.0.1:{http}")])
-            .args(["--api-listen", &format!("127.0.0.1:{api}")]);
+            .args(["--rtmp-listen", "127.0.0.1:0"])
+            .args(["--http-listen", "127.0.0.1:0"])
+            .args(["--api-listen", "127.0.0.1:0"]);
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
@@ -269,25 +273,36 @@ impl Weir {
             .stderr(out)
             .spawn()
             .expect("weir serve starts");
-        let weir = Weir {
+        let mut weir = Weir {
             child,
-            rtmp,
-            http,
-            api,
+            rtmp: 0,
+            http: 0,
+            api: 0,
             log,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
-        for port in [rtmp, http, api] {
-            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "weir serve did not listen on {port}: {}",
-                    weir.log()
-                );
-                std::thread::sleep(Duration::from_millis(20));
+        loop {
+            let text = weir.log();
+            let port = |key: &str| {
+                let at = text.find(key)? + key.len();
+                let addr = text[at..].split_whitespace().next()?;
+                addr.rsplit_once(':')?.1.parse::<u16>().ok()
+            };
+            if let (Some(rtmp), Some(http), Some(api)) =
+                (port("rtmp_addr="), port("http_addr="), port("api_addr="))
+            {
+                (weir.rtmp, weir.http, weir.api) = (rtmp, http, api);
+                return weir;
             }
+            if let Some(status) = weir.child.try_wait().unwrap() {
+                panic!("weir serve exited ({status}): {text}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "weir serve did not listen within 10 s: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
-        weir
     }
 
     pub fn rtmp_url(&self, stream: &str) -> String {
