@@ -169,7 +169,9 @@ impl Connection {
                         Read::Nothing => {}
                     }
                 }
-                item = next_item(&mut self.subscriber) => {
+                // A client's Set Peer Bandwidth window, when full, holds media back until it
+                // acknowledges; meanwhile the ring moves on (and the stall watchdog watches).
+                item = next_item(&mut self.subscriber), if self.session.output_window_open() => {
                     if let Some(subscriber) = &self.subscriber {
                         subscriber.merge_wait().await;
                     }

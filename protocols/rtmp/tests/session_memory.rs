@@ -8,9 +8,10 @@ use std::time::Instant;
 use support::{Drained, accept_all, corpus, flv_media_tags, rng};
 use weir_amf0::Value;
 use weir_flv::media::MediaPacket;
+use weir_rtmp::message::{BandwidthLimit, Message};
 use weir_rtmp::session::{
-    ClientEvent, ClientOptions, ClientSession, PublishKind, ServerEvent, ServerSession,
-    SessionConfig, StreamData,
+    ClientEvent, ClientOptions, ClientSession, ConnectForm, PublishKind, ServerEvent,
+    ServerSession, SessionConfig, StreamData,
 };
 
 /// One connection: a client machine and a server machine wired back to back.
@@ -281,4 +282,119 @@ fn the_server_acknowledges_at_each_window_boundary() {
         u64::from(acknowledged) <= received && received - u64::from(acknowledged) < 5000,
         "acknowledged {acknowledged} of {received}"
     );
+}
+
+#[test]
+fn every_legal_connect_form_reaches_the_server_as_the_same_connect() {
+    for form in [
+        ConnectForm::Object,
+        ConnectForm::EcmaArray,
+        ConnectForm::Amf3,
+    ] {
+        let now = Instant::now();
+        let mut options = ClientOptions::new("rtmp://127.0.0.1:1935/live", "live");
+        options.connect_form = form;
+        let config = SessionConfig::default();
+        let mut link = Link::new(21, config.clone());
+        link.client = ClientSession::new(config, options, now, rng(21));
+        link.client.play("any", -2.0).unwrap();
+        let events = link.pump();
+        let connect = events.iter().find_map(|e| match e {
+            ServerEvent::Connect(c) => Some(c.clone()),
+            _ => None,
+        });
+        let connect = connect.unwrap_or_else(|| panic!("{form:?}: no connect"));
+        assert_eq!(connect.app, "live", "{form:?}");
+        assert_eq!(
+            connect.tc_url.as_deref(),
+            Some("rtmp://127.0.0.1:1935/live"),
+            "{form:?}"
+        );
+        assert!(
+            link.client_out
+                .events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::Playing { .. })),
+            "{form:?}: {:?}",
+            link.client_out.events
+        );
+        assert!(link.server_out.violations.is_empty(), "{form:?}");
+    }
+}
+
+/// A publisher relays its media to a player whose server connection honours the player's Set
+/// Peer Bandwidth; returns the server's window state after each frame, and the link.
+fn send_to_limited_player(frames: usize, window: u32, hold: bool) -> (Vec<bool>, Link) {
+    let mut player = Link::new(31, SessionConfig::default());
+    player.client.play("limited", -2.0).unwrap();
+    player.pump();
+    player.client.hold_acknowledgements(hold);
+    // Acknowledge every 4000 bytes, and never send more than `window` unacknowledged.
+    player
+        .client
+        .send_message(2, 0, 0, &Message::WindowAckSize(4000));
+    let limit = Message::SetPeerBandwidth {
+        size: window,
+        limit: BandwidthLimit::Hard,
+    };
+    player.client.send_message(2, 0, 0, &limit);
+    player.pump();
+    let stream_id = player.client.stream_id().unwrap();
+    let mut open = Vec::new();
+    for (video, ts, body) in flv_media_tags(&corpus("flv/avatar.flv"))
+        .into_iter()
+        .take(frames)
+    {
+        player.server.send_media(stream_id, ts, video, body);
+        player.pump();
+        open.push(player.server.output_window_open());
+    }
+    (open, player)
+}
+
+#[test]
+fn the_server_honours_set_peer_bandwidth_until_acknowledged() {
+    // Acknowledging: the window never stays closed after a pump.
+    let (open, _) = send_to_limited_player(60, 20_000, false);
+    assert!(open.iter().all(|o| *o), "{open:?}");
+    // Holding acknowledgements: the window closes once 20 kB are out, and stays closed.
+    let (open, mut link) = send_to_limited_player(60, 20_000, true);
+    let closed_at = open.iter().position(|o| !o).expect("the window closed");
+    assert!(open[closed_at..].iter().all(|o| !o), "{open:?}");
+    let (_, sent, acknowledged) = link.server.counters();
+    assert!(sent - u64::from(acknowledged) >= 20_000);
+    // Acknowledging again reopens it.
+    link.client.hold_acknowledgements(false);
+    link.pump();
+    assert!(link.server.output_window_open());
+}
+
+#[test]
+fn set_peer_bandwidth_limit_types_follow_the_spec() {
+    let mut link = Link::new(41, SessionConfig::default());
+    link.client.play("types", -2.0).unwrap();
+    link.pump();
+    link.client.hold_acknowledgements(true);
+    let stream_id = link.client.stream_id().unwrap();
+    let tags = flv_media_tags(&corpus("flv/avatar.flv"));
+    let send = |link: &mut Link, limit: Option<(u32, BandwidthLimit)>| {
+        if let Some((size, limit)) = limit {
+            let message = Message::SetPeerBandwidth { size, limit };
+            link.client.send_message(2, 0, 0, &message);
+        }
+        for (video, ts, body) in tags.iter().take(40).cloned() {
+            link.server.send_media(stream_id, ts, video, body);
+        }
+        link.pump();
+        link.server.output_window_open()
+    };
+    // A dynamic limit with no hard limit before it is ignored.
+    assert!(send(&mut link, Some((1000, BandwidthLimit::Dynamic))));
+    // A soft limit applies; a larger soft one does not raise it.
+    assert!(!send(&mut link, Some((1000, BandwidthLimit::Soft))));
+    assert!(!send(&mut link, Some((u32::MAX, BandwidthLimit::Soft))));
+    // A hard limit replaces it.
+    assert!(send(&mut link, Some((u32::MAX, BandwidthLimit::Hard))));
+    // A dynamic limit after a hard one counts as hard.
+    assert!(!send(&mut link, Some((1000, BandwidthLimit::Dynamic))));
 }

@@ -32,6 +32,20 @@ pub struct ClientOptions {
     pub fmle_publish: bool,
     /// The buffer length a player announces after play (SetBufferLength), in ms.
     pub buffer_ms: u32,
+    /// How connect is written; every form is legal (probes try them all on a server).
+    pub connect_form: ConnectForm,
+}
+
+/// The legal shapes of the connect command (RTMP 1.0 §7.2.1.1, AMF0 §2.10, RTMP §7.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConnectForm {
+    /// An AMF0 command message (type 20) with an anonymous object, as FFmpeg and OBS send.
+    #[default]
+    Object,
+    /// The command object as an ECMA array, which AMF0 readers must accept in its place.
+    EcmaArray,
+    /// An AMF3 command message (type 17): a 0x00 format byte, then the same AMF0 values.
+    Amf3,
 }
 
 impl ClientOptions {
@@ -46,6 +60,7 @@ impl ClientOptions {
             },
             fmle_publish: true,
             buffer_ms: 3000,
+            connect_form: ConnectForm::Object,
         }
     }
 }
@@ -215,6 +230,13 @@ impl ClientSession {
         self.conn.counters()
     }
 
+    /// Stops (`true`) or resumes acknowledging what the server sends. Resuming acknowledges at
+    /// once everything received meanwhile. Probes use it to see whether a server honours the
+    /// window it was given with Set Peer Bandwidth (RTMP 1.0 §5.4.5).
+    pub fn hold_acknowledgements(&mut self, hold: bool) {
+        self.conn.hold_acknowledgements(hold);
+    }
+
     /// Publishes `name` (which may carry `?query`): releaseStream, FCPublish, createStream,
     /// then publish once the stream exists. Starts when connected.
     pub fn publish(&mut self, name: &str, kind: PublishKind) -> Result<(), Error> {
@@ -345,8 +367,21 @@ impl ClientSession {
             ("videoFunction", Value::Number(1.0)),
             ("objectEncoding", Value::Number(0.0)),
         ]);
-        let txn = self.take_transaction(Transaction::Connect);
-        self.conn.send_command(0, "connect", txn, object, vec![]);
+        let object = match (o.connect_form, object) {
+            (ConnectForm::EcmaArray, Value::Object(fields)) => Value::EcmaArray(fields),
+            (_, object) => object,
+        };
+        let amf3 = o.connect_form == ConnectForm::Amf3;
+        let transaction_id = self.take_transaction(Transaction::Connect);
+        let command = Command {
+            name: "connect".into(),
+            transaction_id,
+            object,
+            args: vec![],
+            amf3,
+        };
+        self.conn
+            .send(csid::CONNECTION, 0, 0, &Message::Command(command));
     }
 
     fn begin_intent(&mut self) {

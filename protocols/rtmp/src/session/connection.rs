@@ -6,7 +6,7 @@
 
 use crate::chunk::{ChunkDecoder, ChunkEncoder, RawMessage, SharedBody, chunk_tail};
 use crate::handshake::{ClientHandshake, HandshakeInfo, ServerHandshake};
-use crate::message::{self, Command, Data, Message, UserControl, split_aggregate};
+use crate::message::{self, BandwidthLimit, Command, Data, Message, UserControl, split_aggregate};
 use crate::session::{SessionConfig, csid};
 use crate::{Error, rules};
 use bytes::{Bytes, BytesMut};
@@ -58,6 +58,11 @@ pub(crate) struct Connection {
     /// Bytes sent and the peer's last acknowledgement of them.
     sent: u64,
     peer_acknowledged: u32,
+    /// The output limit the peer set with Set Peer Bandwidth (§5.4.5): how many bytes may be
+    /// sent and not yet acknowledged, and whether the limit in effect is a hard one.
+    peer_limit: Option<(u32, BandwidthLimit)>,
+    /// Acknowledgements are held back (a probe's choice, see `hold_acknowledgements`).
+    hold_acks: bool,
     closed: Option<Error>,
     /// Observing a recorded stream: our own handshake packets never reached the recorded peer,
     /// so checks of its replies against them are meaningless and dropped (the harness checks
@@ -98,6 +103,8 @@ impl Connection {
             announced_window: None,
             sent: 0,
             peer_acknowledged: 0,
+            peer_limit: None,
+            hold_acks: false,
             closed: None,
             observer,
         }
@@ -150,18 +157,19 @@ impl Connection {
         }
         loop {
             if let Some(window) = self.ack_window
+                && !self.hold_acks
                 && self.received - self.last_ack >= u64::from(window)
             {
-                self.last_ack = self.received;
-                let sequence = self.received as u32; // wraps, as the field does
-                self.send(csid::CONTROL, 0, 0, &Message::Acknowledgement { sequence });
+                self.acknowledge();
             }
             if data.is_empty() {
                 return Ok(());
             }
             let room = match self.ack_window {
-                Some(window) => u64::from(window) - (self.received - self.last_ack),
-                None => u64::MAX,
+                Some(window) if !self.hold_acks => {
+                    u64::from(window).saturating_sub(self.received - self.last_ack)
+                }
+                _ => u64::MAX,
             };
             let take = data.len().min(usize::try_from(room).unwrap_or(usize::MAX));
             self.decoder.push(&data[..take]);
@@ -249,9 +257,12 @@ impl Connection {
                 let pong = Message::UserControl(UserControl::PingResponse(*time));
                 self.send(csid::CONTROL, 0, 0, &pong);
             }
-            Message::SetPeerBandwidth { size, .. } if self.announced_window != Some(*size) => {
-                // §5.4.5: answer with our window when the peer's limit differs from it.
-                self.announce_window(*size);
+            Message::SetPeerBandwidth { size, limit } => {
+                self.limit_output(*size, *limit);
+                if self.announced_window != Some(*size) {
+                    // §5.4.5: answer with our window when the peer's limit differs from it.
+                    self.announce_window(*size);
+                }
             }
             _ => {}
         }
@@ -296,6 +307,47 @@ impl Connection {
         let err = Error::rule(&rules::HANDSHAKE_INCOMPLETE, self.received, detail);
         self.closed = Some(err.clone());
         Err(err)
+    }
+
+    /// Sends an Acknowledgement of everything received so far (§5.4.3).
+    fn acknowledge(&mut self) {
+        self.last_ack = self.received;
+        let sequence = self.received as u32; // wraps, as the field does
+        self.send(csid::CONTROL, 0, 0, &Message::Acknowledgement { sequence });
+    }
+
+    /// Holds acknowledgements back, or resumes them with one for everything received meanwhile.
+    pub fn hold_acknowledgements(&mut self, hold: bool) {
+        let resumed = self.hold_acks && !hold;
+        self.hold_acks = hold;
+        if resumed && self.ack_window.is_some() && self.received > self.last_ack {
+            self.acknowledge();
+        }
+    }
+
+    /// Applies a Set Peer Bandwidth (§5.4.5): a hard limit replaces the one in effect, a soft
+    /// one lowers it, a dynamic one counts as hard only after a hard one.
+    fn limit_output(&mut self, size: u32, limit: BandwidthLimit) {
+        self.peer_limit = match (limit, self.peer_limit) {
+            (BandwidthLimit::Hard, _) => Some((size, BandwidthLimit::Hard)),
+            (BandwidthLimit::Soft, Some((current, kind))) if current <= size => {
+                Some((current, kind))
+            }
+            (BandwidthLimit::Soft, _) => Some((size, BandwidthLimit::Soft)),
+            (BandwidthLimit::Dynamic, Some((_, BandwidthLimit::Hard))) => {
+                Some((size, BandwidthLimit::Hard))
+            }
+            (BandwidthLimit::Dynamic, current) => current,
+        };
+    }
+
+    /// Whether the peer's Set Peer Bandwidth window leaves room to send: the bytes sent and not
+    /// yet acknowledged are fewer than the window (always, when the peer set none).
+    pub fn output_window_open(&self) -> bool {
+        match self.peer_limit {
+            None => true,
+            Some((window, _)) => (self.sent as u32).wrapping_sub(self.peer_acknowledged) < window,
+        }
     }
 
     /// Announces the Window Acknowledgement Size the peer must acknowledge by.

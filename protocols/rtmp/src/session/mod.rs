@@ -15,7 +15,7 @@ use bytes::Bytes;
 use weir_amf0::Value;
 use weir_flv::media::MediaPacket;
 
-pub use client::{ClientEvent, ClientOptions, ClientSession};
+pub use client::{ClientEvent, ClientOptions, ClientSession, ConnectForm};
 pub use server::{PlayRequest, PublishRequest, RequestId, ServerEvent, ServerSession};
 
 /// Chunk stream ids Weir sends on, as SRS does: control on 2 (required by §5.4), commands of

@@ -256,6 +256,13 @@ impl ServerSession {
         self.conn.counters()
     }
 
+    /// Whether more media may go out now: false while the bytes sent and not yet acknowledged
+    /// fill the window the client set with Set Peer Bandwidth (RTMP 1.0 §5.4.5). The
+    /// application stops feeding media until the client acknowledges.
+    pub fn output_window_open(&self) -> bool {
+        self.conn.output_window_open()
+    }
+
     fn emit(&mut self, event: ServerEvent) {
         self.outputs.push_back(Output::Event(event));
     }
