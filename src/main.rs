@@ -21,10 +21,7 @@ enum Command {
     /// Check captures against the rule catalogs and report verdicts.
     Check(CheckArgs),
     /// Probe a live server with scripted conformance cases.
-    Probe {
-        /// The server to probe, e.g. rtmp://127.0.0.1:1935/live/test.
-        url: String,
-    },
+    Probe(ProbeArgs),
     /// Re-send the client side of a captured session to a live server.
     Replay {
         capture: std::path::PathBuf,
@@ -183,6 +180,77 @@ fn check(args: CheckArgs) -> ExitCode {
     ExitCode::from(report.exit_code() as u8)
 }
 
+/// `weir probe`: exit status 0 when no counted case failed, 1 when one did, 2 when the server
+/// could not be reached.
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// The server and a stream name to derive the cases' names from, e.g.
+    /// rtmp://127.0.0.1:1935/live/probe.
+    #[arg(required_unless_present = "list")]
+    url: Option<String>,
+    /// Only cases whose id starts with PREFIX (repeatable), e.g. `chunk.` or `handshake.simple`.
+    #[arg(long = "case", value_name = "PREFIX")]
+    cases: Vec<String>,
+    /// List the cases (id, level, spec, description, rules) without running them.
+    #[arg(long)]
+    list: bool,
+    /// Seconds one case may take.
+    #[arg(long, value_name = "SECS", default_value_t = 15)]
+    timeout: u64,
+    /// SHOULD failures count too.
+    #[arg(long)]
+    strict: bool,
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+    /// Also write a JUnit XML report (one test case per probe case).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<std::path::PathBuf>,
+}
+
+fn probe(args: ProbeArgs) -> ExitCode {
+    use weir_conformance::probe::{self, report};
+    if args.list {
+        print!("{}", report::list(&probe::select(&args.cases)));
+        return ExitCode::SUCCESS;
+    }
+    let options = probe::Options {
+        url: args.url.unwrap_or_default(),
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        prefixes: args.cases,
+        strict: args.strict,
+    };
+    let text = matches!(args.format, CheckFormat::Text);
+    if text {
+        println!("weir probe {}\n", options.url);
+    }
+    let report = probe::run(&options, &mut |result| {
+        if text {
+            print!("{}", report::case_line(result));
+        }
+    });
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("weir probe: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match args.format {
+        CheckFormat::Text => print!("{}", report::summary(&report)),
+        CheckFormat::Json => print!("{}", report::json(&report)),
+    }
+    if let Some(path) = &args.junit {
+        let written = report::junit(&report)
+            .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!("weir probe: --junit {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::from(report.exit_code() as u8)
+}
+
 /// `weir load`: N players of one stream (and optionally its publisher) from one process.
 #[derive(clap::Args)]
 struct LoadArgs {
@@ -313,7 +381,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
         Command::Check(args) => check(args),
-        Command::Probe { .. } => not_landed("probe", "Live conformance: weir probe"),
+        Command::Probe(args) => probe(args),
         Command::Replay { .. } => not_landed("replay", "Live conformance: weir replay"),
         Command::Load(args) => load(args),
         Command::Rules { prefix } => {

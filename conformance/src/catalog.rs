@@ -1,4 +1,5 @@
-//! Every rule of every protocol crate, in one list for `weir rules` and for verdicts.
+//! Every rule of every protocol crate, in one list for `weir rules` and for verdicts, and the
+//! rules only a live probe can judge (listed by `weir rules`, left out of `weir check`).
 
 use weir_media::Rule;
 
@@ -18,12 +19,24 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         .copied()
 }
 
-/// The rules whose id starts with `prefix`, one block per rule: id, level, spec, text.
+/// The rules `weir probe` judges on a live server and a capture cannot: what a server does
+/// with what it receives.
+pub fn live() -> impl Iterator<Item = &'static Rule> {
+    crate::probe::rules::CATALOG.iter().copied()
+}
+
+/// The rules whose id starts with `prefix`, one block per rule: id, level, spec, text (live
+/// rules marked so).
 pub fn render(prefix: &str) -> String {
     let mut out = String::new();
-    for rule in all().filter(|r| r.id.starts_with(prefix)) {
+    let checked = all().map(|rule| (rule, ""));
+    let probed = live().map(|rule| (rule, "\t(live: weir probe)"));
+    for (rule, note) in checked
+        .chain(probed)
+        .filter(|(r, _)| r.id.starts_with(prefix))
+    {
         out.push_str(&format!(
-            "{}\t{}\t{}\n    {}\n",
+            "{}\t{}\t{}{note}\n    {}\n",
             rule.id, rule.level, rule.spec, rule.text
         ));
     }
@@ -49,9 +62,35 @@ mod tests {
     }
 
     #[test]
+    fn every_probe_case_names_known_rules_and_a_unique_id() {
+        let known: HashSet<&str> = all().chain(live()).map(|r| r.id).collect();
+        let mut ids = HashSet::new();
+        for case in crate::probe::cases::all() {
+            assert!(ids.insert(case.id), "duplicate case id {}", case.id);
+            assert!(!case.rules.is_empty(), "{} names no rule", case.id);
+            for rule in case.rules {
+                assert!(
+                    known.contains(rule.id),
+                    "{}: unknown rule {}",
+                    case.id,
+                    rule.id
+                );
+            }
+        }
+        // Every live rule is exercised by some case.
+        for rule in live() {
+            assert!(
+                crate::probe::cases::all().any(|c| c.rules.iter().any(|r| r.id == rule.id)),
+                "no case exercises {}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
     fn rule_ids_are_unique_and_well_formed() {
         let mut seen = HashSet::new();
-        for rule in all() {
+        for rule in all().chain(live()) {
             assert!(seen.insert(rule.id), "duplicate rule id {}", rule.id);
             let parts: Vec<_> = rule.id.split('.').collect();
             assert!(

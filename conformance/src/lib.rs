@@ -1,6 +1,7 @@
-//! The conformance harness (DESIGN.md, "Conformance harness"). For now it holds the union of
-//! the protocol crates' rule catalogs; capture reading, observers and reports land with the
-//! issue "Conformance harness".
+//! The conformance harness (DESIGN.md, "Conformance harness"): captures read and replayed
+//! through the protocol machines (`check`), live servers probed case by case (`probe`) and
+//! captured sessions re-sent to them (`replay`), the load generator (`load`), and the union of
+//! the protocol crates' rule catalogs with their verdicts and reports.
 
 pub mod capture;
 pub mod catalog;
@@ -10,6 +11,9 @@ pub mod doc;
 pub mod load;
 pub mod media_summary;
 pub mod observe;
+pub mod probe;
+
 pub mod report;
+pub mod target;
 pub mod transcript;
 pub mod verdict;

@@ -12,11 +12,10 @@ mod player;
 mod publisher;
 mod stats;
 mod summary;
-mod target;
 
+pub use crate::target::Target;
 pub use publisher::FlvLoop;
 pub use summary::{Published, Summary};
-pub use target::Target;
 
 use stats::{Shared, Tally};
 use std::io::Write;

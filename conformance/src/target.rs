@@ -1,6 +1,6 @@
-//! The stream `weir load` plays and publishes: an `rtmp://host[:port]/app/stream` URL split the
-//! way FFmpeg splits it (the application is the path up to the last `/`, the stream name the
-//! last segment, with any `?query`).
+//! The stream `weir load`, `weir probe` and `weir replay` talk to: an
+//! `rtmp://host[:port]/app/stream` URL split the way FFmpeg splits it (the application is the
+//! path up to the last `/`, the stream name the last segment, with any `?query`).
 
 /// Where to connect and what to say in connect, play and publish.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,154 @@
+//! Flow control (RTMP 1.0 §5.4.3-§5.4.5): the server acknowledges by the window we announce,
+//! and holds its output to the window we give it with Set Peer Bandwidth.
+
+use super::super::media::{self, Shape};
+use super::super::rules as live;
+use super::{Case, Outcome, Probe, Step, player, publisher};
+use std::time::{Duration, Instant};
+use weir_rtmp::message::{BandwidthLimit, Message};
+
+pub const CASES: &[Case] = &[
+    Case {
+        id: "flow.acknowledgement",
+        rules: &[&live::ACKNOWLEDGEMENT],
+        description: "A publisher announces a 64 kB acknowledgement window and sends 1 MB: the server acknowledges before each 64 kB are unacknowledged.",
+        run: acknowledgement,
+    },
+    Case {
+        id: "flow.peer-bandwidth",
+        rules: &[&live::PEER_BANDWIDTH],
+        description: "A player sets a hard 100 kB peer bandwidth and stops acknowledging: the server stops sending at the window, and resumes when the player acknowledges.",
+        run: peer_bandwidth,
+    },
+];
+
+const ACK_WINDOW: u32 = 64 * 1024;
+
+fn acknowledgement(probe: &Probe) -> Step<Outcome> {
+    let name = probe.stream("");
+    let mut publisher = publisher(probe, &name, |_, _| {})?;
+    publisher
+        .session
+        .send_message(2, 0, 0, &Message::WindowAckSize(ACK_WINDOW));
+    publisher.flush()?;
+    let tags = media::stream(Shape {
+        video_frames: 60,
+        frame_bytes: 12_000,
+        ..Shape::default()
+    });
+    // The worst the server let pass: bytes sent past its last acknowledgement, measured each
+    // time we send (the server may take a moment to answer, so the bound allows one window
+    // more than the rule).
+    let mut worst = 0u64;
+    for tag in &tags {
+        publisher
+            .session
+            .send_media(tag.timestamp, tag.video, tag.body.clone())
+            .map_err(|e| Outcome::error(e.to_string()))?;
+        publisher.flush()?;
+        publisher.read(Duration::from_millis(3))?;
+        let (_, sent, acknowledged) = publisher.session.counters();
+        worst = worst.max((sent as u32).wrapping_sub(acknowledged) as u64);
+    }
+    publisher.idle(Duration::from_millis(500))?;
+    let (_, sent, acknowledged) = publisher.session.counters();
+    let left = (sent as u32).wrapping_sub(acknowledged);
+    Ok(if acknowledged == 0 {
+        Outcome::fail(
+            format!("an Acknowledgement every {ACK_WINDOW} bytes"),
+            format!("no Acknowledgement after {sent} bytes"),
+        )
+    } else if left >= ACK_WINDOW || worst >= 2 * u64::from(ACK_WINDOW) {
+        Outcome::fail(
+            format!("fewer than {ACK_WINDOW} bytes unacknowledged once the server caught up"),
+            format!(
+                "{left} bytes unacknowledged at the end of {sent}, at worst {worst} on the way"
+            ),
+        )
+    } else {
+        Outcome::pass(format!(
+            "acknowledged {acknowledged} of {sent} bytes; at worst {worst} bytes waited for an acknowledgement"
+        ))
+    })
+}
+
+const PEER_WINDOW: u32 = 100 * 1024;
+
+fn peer_bandwidth(probe: &Probe) -> Step<Outcome> {
+    let name = probe.stream("");
+    let mut player = player(probe, &name, |_, _| {})?;
+    player.session.hold_acknowledgements(true);
+    // Small acknowledgement windows on both sides, so that the numbers are about this window.
+    player
+        .session
+        .send_message(2, 0, 0, &Message::WindowAckSize(16 * 1024));
+    let limit = Message::SetPeerBandwidth {
+        size: PEER_WINDOW,
+        limit: BandwidthLimit::Hard,
+    };
+    player.session.send_message(2, 0, 0, &limit);
+    player.flush()?;
+    let mut publisher = publisher(probe, &name, |_, _| {})?;
+    let tags = media::stream(Shape {
+        video_frames: 75,
+        frame_bytes: 10_000,
+        ..Shape::default()
+    });
+    let total: usize = tags.iter().map(|t| t.body.len()).sum();
+    let (received_before, _, _) = player.session.counters();
+    for tag in &tags {
+        publisher
+            .session
+            .send_media(tag.timestamp, tag.video, tag.body.clone())
+            .map_err(|e| Outcome::error(e.to_string()))?;
+        publisher.flush()?;
+        publisher.read(Duration::from_millis(1))?;
+        player.read(Duration::from_millis(2))?;
+    }
+    player.idle(Duration::from_millis(700))?;
+    let (received_held, _, _) = player.session.counters();
+    let held = received_held - received_before;
+    // Resume acknowledging: more must come (the server resumes at a keyframe, so send more).
+    player.session.hold_acknowledgements(false);
+    player.flush()?;
+    let more = media::stream(Shape {
+        start: 3000,
+        video_frames: 50,
+        frame_bytes: 2000,
+        seed: 7,
+    });
+    let resumed_by = Instant::now() + Duration::from_secs(3);
+    let mut resumed = 0;
+    for tag in more.iter().filter(|t| !t.is_config()) {
+        publisher
+            .session
+            .send_media(tag.timestamp, tag.video, tag.body.clone())
+            .map_err(|e| Outcome::error(e.to_string()))?;
+        publisher.flush()?;
+        publisher.read(Duration::from_millis(1))?;
+        player.read(Duration::from_millis(5))?;
+        let (now, _, _) = player.session.counters();
+        resumed = now - received_held;
+        if Instant::now() > resumed_by {
+            break;
+        }
+    }
+    // What the window allows, plus one message the server may have been writing when it
+    // filled, plus the server's small control messages.
+    let allowed = u64::from(PEER_WINDOW) + 41_000 + 1024;
+    Ok(if held > allowed {
+        Outcome::fail(
+            format!("at most {PEER_WINDOW} bytes (plus one message) without acknowledgement"),
+            format!("{held} bytes of {total} arrived while the player acknowledged nothing"),
+        )
+    } else if resumed == 0 {
+        Outcome::fail(
+            "media again once the player acknowledges",
+            format!("nothing more after the acknowledgement ({held} bytes before it)"),
+        )
+    } else {
+        Outcome::pass(format!(
+            "{held} bytes of {total} while acknowledgements were held, {resumed} more once acknowledged"
+        ))
+    })
+}

@@ -1,0 +1,279 @@
+//! `weir probe rtmp://host:port/app/stream`: live test cases played against any RTMP server,
+//! the way h2spec tests HTTP/2 servers. Each case has a stable id, the rules it exercises (from
+//! the protocol catalogs and from [`rules`], the rules only a live peer can judge), a spec
+//! section and a one-line description; it ends in a verdict within its time limit.
+//!
+//! Cases run one after another, each on its own connections and its own stream names, so
+//! that one case's leftovers never decide another's verdict.
+
+pub mod cases;
+pub mod conn;
+pub mod media;
+pub mod report;
+pub mod rules;
+
+use crate::target::Target;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use weir_media::{Level, Rule};
+
+/// How a case ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server did what the rules ask; the note says what was seen when it is worth saying.
+    Pass(String),
+    Fail {
+        expected: String,
+        actual: String,
+    },
+    /// A choice the rules leave to the server: what it chose.
+    Informational(String),
+    /// Not run: why.
+    Skipped(String),
+    /// The case could not run (no connection): why.
+    Error(String),
+}
+
+impl Outcome {
+    pub fn pass(note: impl Into<String>) -> Outcome {
+        Outcome::Pass(note.into())
+    }
+
+    pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> Outcome {
+        Outcome::Fail {
+            expected: expected.into(),
+            actual: actual.into(),
+        }
+    }
+
+    pub fn info(note: impl Into<String>) -> Outcome {
+        Outcome::Informational(note.into())
+    }
+
+    pub fn error(why: impl Into<String>) -> Outcome {
+        Outcome::Error(why.into())
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Pass(_) => "pass",
+            Outcome::Fail { .. } => "fail",
+            Outcome::Informational(_) => "informational",
+            Outcome::Skipped(_) => "skipped",
+            Outcome::Error(_) => "error",
+        }
+    }
+}
+
+/// A step of a case: `Err` ends the case with that outcome.
+pub type Step<T> = Result<T, Outcome>;
+
+/// One live test case.
+pub struct Case {
+    /// Stable id, e.g. `chunk.size-65536`.
+    pub id: &'static str,
+    /// The rules it exercises; the first decides its level and spec section.
+    pub rules: &'static [&'static Rule],
+    pub description: &'static str,
+    pub run: fn(&Probe) -> Step<Outcome>,
+}
+
+impl Case {
+    pub fn level(&self) -> Level {
+        self.rules[0].level
+    }
+
+    pub fn spec(&self) -> &'static str {
+        self.rules[0].spec
+    }
+}
+
+/// What a case is handed: where to connect, until when, and fresh names.
+pub struct Probe {
+    pub target: Target,
+    /// Every wait of the case ends by then.
+    pub deadline: Instant,
+    pub case: &'static str,
+    /// Makes stream names and handshake bytes differ between runs and cases.
+    nonce: u64,
+    seeds: AtomicU64,
+}
+
+impl Probe {
+    fn new(target: Target, case: &'static Case, timeout: Duration, nonce: u64) -> Probe {
+        Probe {
+            target,
+            deadline: Instant::now() + timeout,
+            case: case.id,
+            nonce,
+            seeds: AtomicU64::new(nonce),
+        }
+    }
+
+    /// A stream name of this case and run (the target's name, the case id, a nonce, `part`).
+    pub fn stream(&self, part: &str) -> String {
+        let base = self.target.stream.split('?').next().unwrap_or_default();
+        let case = self.case.replace('.', "-");
+        let name = format!("{base}-{case}-{:x}{part}", self.nonce & 0xffff_ffff);
+        match self.target.stream.split_once('?') {
+            Some((_, query)) => format!("{name}?{query}"),
+            None => name,
+        }
+    }
+
+    /// A seed for one connection's random bytes.
+    pub fn seed(&self) -> u64 {
+        self.seeds
+            .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed)
+    }
+}
+
+/// What `weir probe` was asked.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub url: String,
+    /// How long one case may take.
+    pub timeout: Duration,
+    /// Case id prefixes; empty runs every case.
+    pub prefixes: Vec<String>,
+    /// SHOULD failures count too.
+    pub strict: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            url: String::new(),
+            timeout: Duration::from_secs(15),
+            prefixes: Vec::new(),
+            strict: false,
+        }
+    }
+}
+
+/// One case's verdict.
+pub struct CaseResult {
+    pub case: &'static Case,
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+    /// Whether a failure makes the run fail: MUST cases, and SHOULD cases with `--strict`.
+    pub counts: bool,
+}
+
+impl CaseResult {
+    pub fn counted_failure(&self) -> bool {
+        self.counts && matches!(self.outcome, Outcome::Fail { .. })
+    }
+}
+
+/// A whole run.
+pub struct ProbeReport {
+    pub url: String,
+    pub strict: bool,
+    /// Set when the server could not be reached at all (then no case ran).
+    pub unreachable: Option<String>,
+    pub results: Vec<CaseResult>,
+}
+
+impl ProbeReport {
+    pub fn counted_failures(&self) -> usize {
+        self.results.iter().filter(|r| r.counted_failure()).count()
+    }
+
+    /// As `weir check`: 0 when no counted case failed, 1 when one did, 2 when the server could
+    /// not be reached.
+    pub fn exit_code(&self) -> i32 {
+        if self.unreachable.is_some() {
+            2
+        } else if self.counted_failures() > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// The cases `prefixes` select (every case when empty), in catalog order.
+pub fn select(prefixes: &[String]) -> Vec<&'static Case> {
+    cases::all()
+        .filter(|c| prefixes.is_empty() || prefixes.iter().any(|p| c.id.starts_with(p.as_str())))
+        .collect()
+}
+
+/// Runs the selected cases against the server, one at a time; `progress` hears of each result
+/// as it comes.
+pub fn run(
+    options: &Options,
+    progress: &mut dyn FnMut(&CaseResult),
+) -> Result<ProbeReport, String> {
+    let target = Target::parse(&options.url)?;
+    let mut report = ProbeReport {
+        url: options.url.clone(),
+        strict: options.strict,
+        unreachable: None,
+        results: Vec::new(),
+    };
+    if let Err(e) = reachable(&target, options.timeout) {
+        report.unreachable = Some(e);
+        return Ok(report);
+    }
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default()
+        ^ u64::from(std::process::id()) << 32;
+    for (i, case) in select(&options.prefixes).into_iter().enumerate() {
+        let started = Instant::now();
+        let probe = Probe::new(
+            target.clone(),
+            case,
+            options.timeout,
+            nonce.wrapping_add(i as u64),
+        );
+        let outcome = run_case(case, probe, options.timeout);
+        let result = CaseResult {
+            case,
+            outcome,
+            elapsed: started.elapsed(),
+            counts: case.level() == Level::Must || options.strict,
+        };
+        progress(&result);
+        report.results.push(result);
+    }
+    Ok(report)
+}
+
+/// Runs a case on its own thread, so that a case stuck past its deadline (a blocking call
+/// the deadline did not reach) cannot stop the run: it is abandoned and fails.
+fn run_case(case: &'static Case, probe: Probe, timeout: Duration) -> Outcome {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name(format!("probe {}", case.id))
+        .spawn(move || {
+            let outcome = (case.run)(&probe).unwrap_or_else(|outcome| outcome);
+            let _ = tx.send(outcome);
+        });
+    if let Err(e) = spawned {
+        return Outcome::error(format!("cannot start the case: {e}"));
+    }
+    match rx.recv_timeout(timeout + Duration::from_secs(5)) {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::fail(
+            format!("an end within {timeout:?}"),
+            "the case was still waiting; abandoned",
+        ),
+    }
+}
+
+fn reachable(target: &Target, timeout: Duration) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let addr = target
+        .addr
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {}: {e}", target.addr))?
+        .next()
+        .ok_or_else(|| format!("{} resolves to no address", target.addr))?;
+    std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map(drop)
+        .map_err(|e| format!("cannot connect to {}: {e}", target.addr))
+}
