@@ -22,12 +22,8 @@ enum Command {
     Check(CheckArgs),
     /// Probe a live server with scripted conformance cases.
     Probe(ProbeArgs),
-    /// Re-send the client side of a captured session to a live server.
-    Replay {
-        capture: std::path::PathBuf,
-        #[arg(long)]
-        to: String,
-    },
+    /// Re-send the client side of a captured session to a live server and compare its answers.
+    Replay(ReplayArgs),
     /// Generate publish/play load against a server.
     Load(LoadArgs),
     /// List the rules Weir checks: id, level, spec reference and text.
@@ -251,6 +247,63 @@ fn probe(args: ProbeArgs) -> ExitCode {
     ExitCode::from(report.exit_code() as u8)
 }
 
+/// `weir replay`: exit status 0 when the live server answered as the captured one, 1 when it
+/// answered otherwise, 2 when the input could not be read or the replay did not complete.
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// A pcap/pcapng capture, or the client half of a raw stream pair (with --server-stream).
+    capture: std::path::PathBuf,
+    /// The server to replay to: rtmp://host:port/app/stream (the captured application and
+    /// stream names are replaced by these).
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// The server half of a raw stream pair whose client half is CAPTURE.
+    #[arg(long, value_name = "FILE")]
+    server_stream: Option<std::path::PathBuf>,
+    /// Replay N times faster than captured (0.5: half as fast).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1.0,
+        conflicts_with = "as_fast_as_possible"
+    )]
+    speed: f64,
+    /// Send each message as soon as the answer to the previous command has come.
+    #[arg(long)]
+    as_fast_as_possible: bool,
+    /// Seconds a command's answer may take before the replay goes on without it.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    answer_timeout: u64,
+    /// Report format on standard output.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+fn replay(args: ReplayArgs) -> ExitCode {
+    use weir_conformance::replay::{self, Pacing};
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        eprintln!("weir replay: --speed must be a positive number");
+        return ExitCode::from(2);
+    }
+    let options = replay::Options {
+        capture: args.capture,
+        server_file: args.server_stream,
+        url: args.to,
+        pacing: if args.as_fast_as_possible {
+            Pacing::AsFastAsPossible
+        } else {
+            Pacing::Speed(args.speed)
+        },
+        answer_timeout: std::time::Duration::from_secs(args.answer_timeout.max(1)),
+    };
+    let report = replay::run(&options);
+    match args.format {
+        CheckFormat::Text => print!("{}", report.text()),
+        CheckFormat::Json => print!("{}", report.json()),
+    }
+    ExitCode::from(report.exit_code() as u8)
+}
+
 /// `weir load`: N players of one stream (and optionally its publisher) from one process.
 #[derive(clap::Args)]
 struct LoadArgs {
@@ -372,17 +425,12 @@ async fn shutdown_signal() -> &'static str {
     }
 }
 
-fn not_landed(what: &str, issue: &str) -> ExitCode {
-    eprintln!("weir {what}: not available yet; it arrives with the issue \"{issue}\"");
-    ExitCode::from(2)
-}
-
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
         Command::Check(args) => check(args),
         Command::Probe(args) => probe(args),
-        Command::Replay { .. } => not_landed("replay", "Live conformance: weir replay"),
+        Command::Replay(args) => replay(args),
         Command::Load(args) => load(args),
         Command::Rules { prefix } => {
             let prefix = prefix.unwrap_or_default();

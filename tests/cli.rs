@@ -40,15 +40,6 @@ fn rules_lists_every_catalog_and_filters_by_prefix() {
 }
 
 #[test]
-fn subcommands_that_have_not_landed_exit_2_and_say_so() {
-    for args in [&["replay", "x.pcap", "--to", "rtmp://h/a/b"][..]] {
-        let (code, _, stderr) = weir(args);
-        assert_eq!(code, 2, "{args:?}");
-        assert!(stderr.contains("not available yet"), "{args:?}: {stderr}");
-    }
-}
-
-#[test]
 fn serve_stops_on_a_bad_config_naming_the_key_and_where_it_came_from() {
     let (code, _, stderr) = weir(&["serve", "--set", "rtmp.chunk_size=abc"]);
     assert_eq!(code, 2);

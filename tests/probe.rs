@@ -5,23 +5,15 @@
 mod support;
 
 use std::process::Command;
-use support::{Nginx, Weir};
+use support::{Nginx, Weir, weir_json};
 
 /// Runs `weir probe` with JSON output; returns the exit code and the report.
 fn probe(url: &str, extra: &[&str]) -> (i32, serde_json::Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["probe", url, "--format", "json", "--timeout", "20"])
-        .args(extra)
-        .output()
-        .expect("weir probe runs");
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), report)
+    weir_json(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args(["probe", url, "--format", "json", "--timeout", "20"])
+            .args(extra),
+    )
 }
 
 /// Each case's id and status.

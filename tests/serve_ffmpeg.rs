@@ -7,21 +7,10 @@ mod support;
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
-use support::{Weir, ffmpeg_publish, finish, run, tool};
+use support::{Weir, ffmpeg_publish, ffprobe_streams, finish, run, tool};
 
 fn probe(url: &str) -> Value {
-    let (ok, stdout, stderr) = run(
-        Command::new(tool("FFPROBE", "ffprobe"))
-            .args(["-v", "error", "-rw_timeout", "10000000"])
-            .args([
-                "-show_entries",
-                "stream=codec_name,profile,width,height,sample_rate,channels",
-            ])
-            .args(["-of", "json", url]),
-        Duration::from_secs(20),
-    );
-    assert!(ok, "ffprobe {url} failed: {stderr}");
-    serde_json::from_str(&stdout).unwrap()
+    ffprobe_streams(url)
 }
 
 fn stream<'a>(probe: &'a Value, codec: &str) -> &'a Value {

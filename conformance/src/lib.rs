@@ -12,6 +12,7 @@ pub mod load;
 pub mod media_summary;
 pub mod observe;
 pub mod probe;
+pub mod replay;
 
 pub mod report;
 pub mod target;

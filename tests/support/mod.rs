@@ -454,3 +454,32 @@ pub fn finish(child: Child, wait: Duration) -> (bool, String, String) {
         text(output.stderr),
     )
 }
+
+/// Runs a `weir` command that prints a JSON report: its exit code and the report.
+pub fn weir_json(command: &mut Command) -> (i32, serde_json::Value) {
+    let out = command.output().expect("weir runs");
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// What ffprobe says of a URL's streams (codec, profile, size, audio format), as JSON.
+pub fn ffprobe_streams(url: &str) -> serde_json::Value {
+    let (ok, stdout, stderr) = run(
+        Command::new(tool("FFPROBE", "ffprobe"))
+            .args(["-v", "error", "-rw_timeout", "10000000"])
+            .args([
+                "-show_entries",
+                "stream=codec_name,profile,width,height,sample_rate,channels",
+            ])
+            .args(["-of", "json", url]),
+        Duration::from_secs(20),
+    );
+    assert!(ok, "ffprobe {url} failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}

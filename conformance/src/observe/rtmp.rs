@@ -334,7 +334,10 @@ fn client_event(e: ClientEvent, out: &mut Vec<Observation>) {
         }
         ClientEvent::StreamCreated { stream_id } => format!("stream created (stream {stream_id})"),
         // Both repeat an onStatus, which comes out as its own event just after.
-        ClientEvent::Publishing { .. } | ClientEvent::Playing { .. } => return,
+        // Control messages are the connection layer's; the transcript shows what they caused.
+        ClientEvent::Publishing { .. } | ClientEvent::Playing { .. } | ClientEvent::Control(_) => {
+            return;
+        }
         ClientEvent::Status { stream_id, status } => format!(
             "onStatus (stream {stream_id}) {} {} {:?}",
             status.level, status.code, status.description

@@ -3,6 +3,8 @@
 //! pieces, change bytes at given stream offsets) to see how a server copes.
 
 use super::{Outcome, Probe, Step};
+use crate::target::Target;
+use rand::SeedableRng;
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -46,21 +48,26 @@ impl Conn {
         setup: impl FnOnce(&mut ClientOptions, &mut SessionConfig),
     ) -> Step<Conn> {
         let target = &probe.target;
+        let mut options = ClientOptions::new(&target.tc_url, &target.app);
+        let mut config = SessionConfig::default();
+        setup(&mut options, &mut config);
+        let rng = Box::new(rand::rngs::SmallRng::seed_from_u64(probe.seed()));
+        let session = ClientSession::new(config, options, Instant::now(), rng);
+        Conn::connect(target, probe.deadline, session)
+    }
+
+    /// Connects to `target` and drives `session` over the connection until `deadline`.
+    pub fn connect(target: &Target, deadline: Instant, session: ClientSession) -> Step<Conn> {
         let addr = target
             .addr
             .to_socket_addrs()
             .ok()
             .and_then(|mut addrs| addrs.next())
             .ok_or_else(|| Outcome::error(format!("cannot resolve {}", target.addr)))?;
-        let wait = probe.deadline.saturating_duration_since(Instant::now());
+        let wait = deadline.saturating_duration_since(Instant::now());
         let tcp = TcpStream::connect_timeout(&addr, wait.max(Duration::from_millis(1)))
             .map_err(|e| Outcome::error(format!("cannot connect to {}: {e}", target.addr)))?;
         let _ = tcp.set_nodelay(true);
-        let mut options = ClientOptions::new(&target.tc_url, &target.app);
-        let mut config = SessionConfig::default();
-        setup(&mut options, &mut config);
-        let rng = Box::new(rand::rngs::SmallRng::seed_from_u64(probe.seed()));
-        let session = ClientSession::new(config, options, Instant::now(), rng);
         Ok(Conn {
             tcp,
             session,
@@ -69,7 +76,7 @@ impl Conn {
             written: 0,
             tamper: None,
             pieces: VecDeque::new(),
-            deadline: probe.deadline,
+            deadline,
             closed: None,
         })
     }
@@ -256,5 +263,3 @@ impl Conn {
         Outcome::fail(what, "nothing within the case's time limit")
     }
 }
-
-use rand::SeedableRng;

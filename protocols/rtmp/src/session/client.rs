@@ -100,6 +100,10 @@ pub enum ClientEvent {
     },
     /// Stream Begin, Stream EOF, Stream Dry and other user control events from the server.
     UserControl(UserControl),
+    /// A protocol control message from the server (Set Chunk Size, Abort, Acknowledgement,
+    /// Window Acknowledgement Size, Set Peer Bandwidth; RTMP 1.0 §5.4), after the connection
+    /// layer has applied it.
+    Control(Message),
     /// Any other command: onBWDone, onFCPublish, answers to `send_command`...
     Command {
         stream_id: u32,
@@ -138,6 +142,8 @@ pub struct ClientSession {
     /// Message streams media arrived on that were not the played one (reported once each).
     stray_streams: std::collections::HashSet<u32>,
     incoming: Vec<Incoming>,
+    /// Sends no connect of its own (see [`ClientSession::manual`]).
+    manual: bool,
 }
 
 impl ClientSession {
@@ -149,6 +155,21 @@ impl ClientSession {
         rng: Box<dyn RngCore + Send>,
     ) -> Self {
         Self::with_connection(config, options, false, rng)
+    }
+
+    /// A client that does the handshake, acknowledges and answers pings, but sends no command
+    /// of its own: the caller sends every message ([`ClientSession::send_message`]) and says
+    /// what it asked with [`ClientSession::note_request`], so that answers are read as what
+    /// they answer. `weir replay` re-sends a captured client this way.
+    pub fn manual(
+        config: SessionConfig,
+        options: ClientOptions,
+        _now: Instant,
+        rng: Box<dyn RngCore + Send>,
+    ) -> Self {
+        let mut session = Self::with_connection(config, options, false, rng);
+        session.manual = true;
+        session
     }
 
     /// A client machine that reads a recorded server stream: it sends no commands of its own,
@@ -179,6 +200,7 @@ impl ClientSession {
             timestamps: TimestampCheck::default(),
             stray_streams: Default::default(),
             incoming: Vec::new(),
+            manual: false,
         }
     }
 
@@ -189,7 +211,7 @@ impl ClientSession {
             match item {
                 Incoming::HandshakeDone(info) => {
                     self.emit(ClientEvent::Handshake(info));
-                    if !self.conn.is_observer() {
+                    if !self.conn.is_observer() && !self.manual {
                         self.send_connect();
                     }
                 }
@@ -425,6 +447,11 @@ impl ClientSession {
             Message::Audio(body) => self.media(header, message::AUDIO, body),
             Message::Video(body) => self.media(header, message::VIDEO, body),
             Message::Data(data) => self.data(header, data),
+            Message::SetChunkSize(_)
+            | Message::Abort { .. }
+            | Message::Acknowledgement { .. }
+            | Message::WindowAckSize(_)
+            | Message::SetPeerBandwidth { .. } => self.emit(ClientEvent::Control(message)),
             _ => {}
         }
     }

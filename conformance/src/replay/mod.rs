@@ -1,0 +1,500 @@
+//! `weir replay CAPTURE --to rtmp://host:port/app/stream`: the client side of each RTMP flow
+//! of a capture, re-sent to a live server — the handshake made afresh (the captured one cannot
+//! be reused), every message re-chunked at the chunk sizes the client announced, stream names
+//! and ids rewritten for the target, with the original pacing (or `--speed N`, or as fast as
+//! possible) — and the server's answers compared with the captured server's, as a diff.
+//!
+//! Flows are replayed side by side, each starting when it started in the capture, so that a
+//! capture of a publisher and a player replays as one: the player is fed by the publisher.
+
+pub mod answers;
+pub mod client;
+pub mod flows;
+
+use crate::capture::Direction;
+use crate::doc::Node;
+use crate::probe::Outcome;
+use crate::probe::conn::Conn;
+use crate::target::Target;
+use answers::Answers;
+use client::{Plan, Rewrite, Sent};
+use flows::Flow;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use weir_media::Output;
+use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, SessionConfig};
+
+/// How fast to re-send.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pacing {
+    /// As captured, times `speed` (1.0: the original pacing).
+    Speed(f64),
+    /// Each message as soon as the previous command was answered.
+    AsFastAsPossible,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A pcap/pcapng capture, or the client half of a raw stream pair.
+    pub capture: PathBuf,
+    /// The server half of a raw stream pair.
+    pub server_file: Option<PathBuf>,
+    pub url: String,
+    pub pacing: Pacing,
+    /// How long a command's answer may take before the replay goes on without it.
+    pub answer_timeout: Duration,
+}
+
+/// One flow's replay.
+#[derive(Debug, Clone)]
+pub struct FlowReplay {
+    pub flow: crate::capture::FlowId,
+    pub client: std::net::SocketAddr,
+    pub server: std::net::SocketAddr,
+    /// Messages re-sent, of those the client sent.
+    pub sent: usize,
+    pub captured_messages: usize,
+    pub captured: Answers,
+    pub live: Answers,
+    /// Why the replay of this flow stopped early or could not start.
+    pub error: Option<String>,
+    /// Why the captured client side was not read in full.
+    pub truncated: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl FlowReplay {
+    /// The answers differ (frame counts aside).
+    pub fn differs(&self) -> bool {
+        self.captured.lines != self.live.lines
+    }
+
+    /// A unified diff of the answers: `-` the captured server only, `+` the live server only.
+    pub fn diff(&self) -> String {
+        let captured = self.captured.lines.join("\n") + "\n";
+        let live = self.live.lines.join("\n") + "\n";
+        similar::TextDiff::from_lines(&captured, &live)
+            .unified_diff()
+            .context_radius(2)
+            .header("captured server", "live server")
+            .to_string()
+    }
+}
+
+pub struct ReplayReport {
+    pub input: String,
+    pub url: String,
+    /// Why the input could not be read.
+    pub error: Option<String>,
+    pub flows: Vec<FlowReplay>,
+}
+
+impl ReplayReport {
+    /// 2 when the input could not be read, no RTMP flow was in it or a flow could not be
+    /// replayed; 1 when a server answered differently; 0 when every answer matched.
+    pub fn exit_code(&self) -> i32 {
+        if self.error.is_some()
+            || self.flows.is_empty()
+            || self.flows.iter().any(|f| f.error.is_some())
+        {
+            2
+        } else if self.flows.iter().any(FlowReplay::differs) {
+            1
+        } else {
+            0
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = format!("weir replay {} --to {}\n", self.input, self.url);
+        if let Some(e) = &self.error {
+            out.push_str(&format!("ERROR: {e}\n"));
+            return out;
+        }
+        if self.flows.is_empty() {
+            out.push_str("ERROR: no RTMP flow in the input\n");
+        }
+        for flow in &self.flows {
+            out.push_str(&format!(
+                "\nflow {} {} -> {}: {} of {} client messages re-sent in {:.1} s\n",
+                flow.flow,
+                flow.client,
+                flow.server,
+                flow.sent,
+                flow.captured_messages,
+                flow.elapsed.as_secs_f64()
+            ));
+            if let Some(why) = &flow.truncated {
+                out.push_str(&format!("  captured client read in part: {why}\n"));
+            }
+            if let Some(e) = &flow.error {
+                out.push_str(&format!("  ERROR: {e}\n"));
+            }
+            let frames = |a: &Answers| {
+                a.frames
+                    .iter()
+                    .map(|(track, n)| format!("{n} {track}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            out.push_str(&format!(
+                "  frames: captured server sent [{}], live server sent [{}]\n",
+                frames(&flow.captured),
+                frames(&flow.live)
+            ));
+            if flow.differs() {
+                out.push_str("  the answers differ:\n");
+                for line in flow.diff().lines() {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            } else {
+                out.push_str(&format!("  the same {} answers\n", flow.live.lines.len()));
+            }
+        }
+        out.push_str(match self.exit_code() {
+            0 => "\nSAME: the live server answered as the captured one\n",
+            1 => "\nDIFFERENT: the live server answered otherwise\n",
+            _ => "\nERROR: the replay did not complete\n",
+        });
+        out
+    }
+
+    pub fn json(&self) -> String {
+        let lines = |lines: &[String]| -> Vec<Node> {
+            lines.iter().map(|l| Node::from(l.as_str())).collect()
+        };
+        let frames = |a: &Answers| -> Vec<Node> {
+            a.frames
+                .iter()
+                .map(|(track, n)| Node::map().with("track", track.as_str()).with("frames", *n))
+                .collect()
+        };
+        let flows: Vec<Node> = self
+            .flows
+            .iter()
+            .map(|f| {
+                Node::map()
+                    .with("flow", f.flow.0 as i64)
+                    .with("client", f.client.to_string())
+                    .with("server", f.server.to_string())
+                    .with("sent", f.sent as i64)
+                    .with("captured_messages", f.captured_messages as i64)
+                    .with("error", f.error.clone().map_or(Node::Null, Node::from))
+                    .with(
+                        "truncated",
+                        f.truncated.clone().map_or(Node::Null, Node::from),
+                    )
+                    .with("captured", lines(&f.captured.lines))
+                    .with("live", lines(&f.live.lines))
+                    .with("captured_frames", frames(&f.captured))
+                    .with("live_frames", frames(&f.live))
+                    .with("differs", f.differs())
+                    .with("diff", f.diff())
+            })
+            .collect();
+        Node::map()
+            .with("input", self.input.as_str())
+            .with("url", self.url.as_str())
+            .with("error", self.error.clone().map_or(Node::Null, Node::from))
+            .with("flows", flows)
+            .with("exit_code", i64::from(self.exit_code()))
+            .to_json()
+    }
+}
+
+/// Replays every RTMP flow of the input against the target.
+pub fn run(options: &Options) -> ReplayReport {
+    let mut report = ReplayReport {
+        input: options.capture.display().to_string(),
+        url: options.url.clone(),
+        error: None,
+        flows: Vec::new(),
+    };
+    let target = match Target::parse(&options.url) {
+        Ok(target) => target,
+        Err(e) => {
+            report.error = Some(e);
+            return report;
+        }
+    };
+    let flows = match flows::read(&options.capture, options.server_file.as_deref()) {
+        Ok(flows) => flows,
+        Err(e) => {
+            report.error = Some(e);
+            return report;
+        }
+    };
+    let rewrite = std::sync::Arc::new(std::sync::Mutex::new(Rewrite::default()));
+    let first = flows
+        .iter()
+        .filter_map(|f| f.bytes[0].pieces.first().map(|(t, _)| *t))
+        .min()
+        .unwrap_or_default();
+    let handles: Vec<_> = flows
+        .into_iter()
+        .map(|flow| {
+            let target = target.clone();
+            let options = options.clone();
+            let rewrite = rewrite.clone();
+            let offset = flow.bytes[0]
+                .pieces
+                .first()
+                .map_or(Duration::ZERO, |(t, _)| *t)
+                .saturating_sub(first);
+            std::thread::spawn(move || {
+                if let Pacing::Speed(speed) = options.pacing {
+                    std::thread::sleep(offset.div_f64(speed.max(1e-3)));
+                }
+                replay_flow(&flow, &target, &options, &rewrite)
+            })
+        })
+        .collect();
+    for handle in handles {
+        match handle.join() {
+            Ok(flow) => report.flows.push(flow),
+            Err(_) => report.error = Some("a flow's replay panicked".into()),
+        }
+    }
+    report
+}
+
+/// Bounds on a flow's replay besides its own pacing.
+const SETTLE: Duration = Duration::from_secs(2);
+
+fn replay_flow(
+    flow: &Flow,
+    target: &Target,
+    options: &Options,
+    rewrite: &std::sync::Mutex<Rewrite>,
+) -> FlowReplay {
+    let started = Instant::now();
+    let (messages, truncated) = client::messages(&flow.bytes[Direction::ClientToServer.index()]);
+    // Which command each transaction id was sent with (the same ids are replayed).
+    let mut asked = HashMap::new();
+    for sent in &messages {
+        if let Plan::Command(command) = client::plan(&sent.raw)
+            && command.transaction_id >= 1.0
+        {
+            asked.insert(command.transaction_id as u64, command.name.clone());
+        }
+    }
+    let (captured, captured_streams) = captured_answers(flow, &asked);
+    let mut replay = FlowReplay {
+        flow: flow.id,
+        client: flow.client,
+        server: flow.server,
+        sent: 0,
+        captured_messages: messages.len(),
+        captured,
+        live: Answers::default(),
+        error: None,
+        truncated,
+        elapsed: Duration::ZERO,
+    };
+    let duration = messages.last().map_or(Duration::ZERO, |m| m.time)
+        - messages.first().map_or(Duration::ZERO, |m| m.time);
+    let scaled = match options.pacing {
+        Pacing::Speed(speed) => duration.div_f64(speed.max(1e-3)),
+        Pacing::AsFastAsPossible => Duration::ZERO,
+    };
+    let deadline = Instant::now() + scaled + Duration::from_secs(30) + options.answer_timeout * 4;
+    let session = ClientSession::manual(
+        SessionConfig::default(),
+        ClientOptions::new(&target.tc_url, &target.app),
+        Instant::now(),
+        Box::new(SmallRng::seed_from_u64(flow.id.0 ^ 0x5eed)),
+    );
+    let mut live = match Conn::connect(target, deadline, session) {
+        Ok(conn) => conn,
+        Err(outcome) => {
+            replay.error = Some(describe(outcome));
+            return replay;
+        }
+    };
+    let mut events = Vec::new();
+    let result = send_all(
+        &mut live,
+        &messages,
+        target,
+        options,
+        rewrite,
+        &captured_streams,
+        &mut events,
+        &mut replay.sent,
+    );
+    if let Err(outcome) = result {
+        replay.error = Some(describe(outcome));
+    }
+    // The client stays as long as it stayed in the capture (what the server says meanwhile
+    // counts), then leaves; a capture that ends with the client still there gets a moment
+    // more.
+    let first = messages.first().map_or(Duration::ZERO, |m| m.time);
+    let stay = match (
+        flow.bytes[Direction::ClientToServer.index()].closed,
+        options.pacing,
+    ) {
+        (Some(closed), Pacing::Speed(speed)) => {
+            let last = messages.last().map_or(first, |m| m.time);
+            closed
+                .saturating_sub(last)
+                .div_f64(speed.max(1e-3))
+                .min(SETTLE * 15)
+        }
+        (Some(_), Pacing::AsFastAsPossible) => Duration::ZERO,
+        (None, _) => SETTLE,
+    };
+    let _ = live.idle(stay);
+    events.extend(live.events.drain(..));
+    replay.live = Answers::from_events(&events, &asked);
+    replay.elapsed = started.elapsed();
+    replay
+}
+
+fn describe(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Fail { expected, actual } => format!("expected {expected}; {actual}"),
+        Outcome::Error(why)
+        | Outcome::Skipped(why)
+        | Outcome::Informational(why)
+        | Outcome::Pass(why) => why,
+    }
+}
+
+/// The captured server's answers, and the message stream ids its createStream answers gave,
+/// in order.
+fn captured_answers(flow: &Flow, asked: &HashMap<u64, String>) -> (Answers, Vec<u32>) {
+    let rng = Box::new(SmallRng::seed_from_u64(0));
+    let mut observer = ClientSession::observer(SessionConfig::default(), rng);
+    for (txn, name) in asked {
+        observer.note_request(name, *txn as f64);
+    }
+    let mut events = Vec::new();
+    for (_, piece) in &flow.bytes[Direction::ServerToClient.index()].pieces {
+        if observer.handle_input(Instant::now(), piece).is_err() {
+            break;
+        }
+        while let Some(out) = observer.poll_output() {
+            if let Output::Event(event) = out {
+                events.push(event);
+            }
+        }
+    }
+    let streams = events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::StreamCreated { stream_id } => Some(*stream_id),
+            _ => None,
+        })
+        .collect();
+    (Answers::from_events(&events, asked), streams)
+}
+
+/// Re-sends the captured messages, paced, waiting for the answers a client waits for.
+#[allow(clippy::too_many_arguments)]
+fn send_all(
+    live: &mut Conn,
+    messages: &[Sent],
+    target: &Target,
+    options: &Options,
+    rewrite: &std::sync::Mutex<Rewrite>,
+    captured_streams: &[u32],
+    events: &mut Vec<ClientEvent>,
+    sent: &mut usize,
+) -> Result<(), Outcome> {
+    live.flush()?;
+    live.until("the handshake", |e| matches!(e, ClientEvent::Handshake(_)))?;
+    let start = Instant::now();
+    let t0 = messages.first().map_or(Duration::ZERO, |m| m.time);
+    let mut live_streams: Vec<u32> = Vec::new();
+    for message in messages {
+        if let Pacing::Speed(speed) = options.pacing {
+            let due = start + (message.time - t0).div_f64(speed.max(1e-3));
+            while let Some(left) = due.checked_duration_since(Instant::now()) {
+                live.read(left)?;
+                collect(live, events, &mut live_streams);
+            }
+        }
+        // The live id of a captured message stream: the createStream answer in the same place.
+        let mut raw = message.raw.clone();
+        if raw.stream_id != 0
+            && let Some(i) = captured_streams.iter().position(|&id| id == raw.stream_id)
+        {
+            let by = Instant::now() + options.answer_timeout;
+            while live_streams.len() <= i && Instant::now() < by {
+                live.read(Duration::from_millis(50))?;
+                collect(live, events, &mut live_streams);
+            }
+            if let Some(&id) = live_streams.get(i) {
+                raw.stream_id = id;
+            }
+        }
+        let map_stream = |id: u32| {
+            captured_streams
+                .iter()
+                .position(|&c| c == id)
+                .and_then(|i| live_streams.get(i).copied())
+                .unwrap_or(id)
+        };
+        let waits_for = match client::plan(&raw) {
+            Plan::Skip => continue,
+            Plan::AsIs => {
+                live.session.send_raw(&raw);
+                None
+            }
+            Plan::Command(command) => {
+                let command = rewrite
+                    .lock()
+                    .expect("no replay thread panics holding it")
+                    .command(target, command, map_stream);
+                if command.transaction_id >= 1.0 {
+                    live.session
+                        .note_request(&command.name, command.transaction_id);
+                }
+                let waits = match command.name.as_str() {
+                    "connect" | "createStream" | "publish" | "play" => Some(command.name.clone()),
+                    _ => None,
+                };
+                live.session
+                    .send_raw(&client::encode(command, &raw, raw.stream_id));
+                waits
+            }
+        };
+        live.flush()?;
+        *sent += 1;
+        if let Some(name) = waits_for {
+            let answered = |e: &ClientEvent| match name.as_str() {
+                "connect" => matches!(
+                    e,
+                    ClientEvent::Connected { .. } | ClientEvent::ConnectRejected(_)
+                ),
+                "createStream" => matches!(e, ClientEvent::StreamCreated { .. }),
+                _ => matches!(e, ClientEvent::Status { .. }),
+            };
+            let by = Instant::now() + options.answer_timeout;
+            while !live.events.iter().any(answered) && Instant::now() < by {
+                if let crate::probe::conn::Read1::Closed(why) =
+                    live.read(Duration::from_millis(50))?
+                {
+                    collect(live, events, &mut live_streams);
+                    return Err(Outcome::fail(format!("an answer to {name}"), why));
+                }
+            }
+        }
+        live.read(Duration::from_millis(1))?;
+        collect(live, events, &mut live_streams);
+    }
+    Ok(())
+}
+
+/// Moves the live connection's events into `events`, noting createStream answers.
+fn collect(live: &mut Conn, events: &mut Vec<ClientEvent>, streams: &mut Vec<u32>) {
+    for event in live.events.drain(..) {
+        if let ClientEvent::StreamCreated { stream_id } = &event {
+            streams.push(*stream_id);
+        }
+        events.push(event);
+    }
+}
