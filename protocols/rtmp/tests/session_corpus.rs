@@ -190,10 +190,13 @@ fn ffmpeg_player_session_decodes_end_to_end() {
     let server = observe_server(&bytes, &[]);
     let lines = describe_client(&server.events);
     assert_eq!(
-        lines[..10],
+        lines[..13],
         [
             "handshake Simple",
+            "Control(WindowAckSize(2500000))",
+            "Control(SetPeerBandwidth { size: 2500000, limit: Dynamic })",
             "UserControl(StreamBegin(0))",
+            "Control(SetChunkSize(128))",
             "connected NetConnection.Connect.Success",
             "0 command onBWDone 0",
             "StreamCreated { stream_id: 1 }",
@@ -204,7 +207,7 @@ fn ffmpeg_player_session_decodes_end_to_end() {
             "0 0 metadata",
         ]
     );
-    assert_eq!(lines[10], "0 0 config aac 5 bytes");
+    assert_eq!(lines[13], "0 0 config aac 5 bytes");
     let frames = count(&lines, "frame aac");
     assert_eq!(
         frames + 1,
