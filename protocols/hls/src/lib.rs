@@ -1,11 +1,16 @@
 //! HLS (RFC 8216), sans-IO: the playlist model, which writes itself (`Display`), and the
-//! rules the crate checks in [`rules::CATALOG`].
+//! parser the conformance side uses.
+//!
+//! - [`parse`] reads media and master playlists into the [`playlist`] model, with errors and
+//!   violations naming rules of [`rules::CATALOG`] and the line they were found on;
+//! - the model writes itself back (`Display`): parsing the text gives `p.normalized()`.
 
 pub mod error;
 pub mod playlist;
 pub mod rules;
 
 pub use error::Error;
+pub use playlist::parse::{Limits, Parsed, parse};
 pub use playlist::{
     AttributeList, AttributeValue, ByteRange, IFrameVariant, Key, KeyMethod, Map, MasterPlaylist,
     MediaPlaylist, MediaType, Playlist, PlaylistType, Rendition, Resolution, Segment, Start,

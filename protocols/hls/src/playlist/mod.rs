@@ -2,12 +2,15 @@
 //!
 //! - [`media`] and [`master`]: the two kinds of playlist (§4.3.3, §4.3.4);
 //! - [`attributes`]: attribute lists (§4.2); [`date_time`]: EXT-X-PROGRAM-DATE-TIME values;
-//! - [`write`]: playlist text from the model.
+//! - [`write`]: playlist text from the model; [`parse`]: the model, and the rules broken,
+//!   from playlist text.
 
 pub mod attributes;
 pub mod date_time;
 pub mod master;
 pub mod media;
+pub mod parse;
+mod tags;
 pub mod write;
 
 pub use attributes::{AttributeList, AttributeValue, Resolution};
