@@ -3,13 +3,14 @@
 //! - [`media`] and [`master`]: the two kinds of playlist (§4.3.3, §4.3.4);
 //! - [`attributes`]: attribute lists (§4.2); [`date_time`]: EXT-X-PROGRAM-DATE-TIME values;
 //! - [`write`]: playlist text from the model; [`parse`]: the model, and the rules broken,
-//!   from playlist text.
+//!   from playlist text; [`reload`]: two loads of a live playlist compared.
 
 pub mod attributes;
 pub mod date_time;
 pub mod master;
 pub mod media;
 pub mod parse;
+pub mod reload;
 mod tags;
 pub mod write;
 
