@@ -2,7 +2,7 @@
 //!
 //! - [`media`] and [`master`]: the two kinds of playlist (§4.3.3, §4.3.4);
 //! - [`attributes`]: attribute lists (§4.2); [`date_time`]: EXT-X-PROGRAM-DATE-TIME values;
-//! - [`write`]: playlist text from the model; [`parse`]: the model, and the rules broken,
+//! - [`write`](mod@write): playlist text from the model; [`parse`]: the model, and the rules broken,
 //!   from playlist text; [`reload`]: two loads of a live playlist compared.
 
 pub mod attributes;
