@@ -70,7 +70,8 @@ pub fn check_reload(previous: &MediaPlaylist, next: &MediaPlaylist) -> Vec<Viola
     }
     let removed = next.media_sequence > previous.media_sequence;
     if let Some(target) = next.target_duration.filter(|_| removed && !next.end_list) {
-        let duration = next.duration();
+        // To the millisecond: a sum of decimal durations is not exact in binary.
+        let duration = (next.duration() * 1000.0).round() / 1000.0;
         if duration < 3.0 * target as f64 {
             report(
                 &RELOAD_WINDOW,
@@ -139,6 +140,15 @@ mod tests {
             ids(&a, &b),
             ["hls.reload.target-duration", "hls.reload.segments"]
         );
+        // 1.4 + 2.8 + 1.8 is 5.999999999999999 in binary, 6 to the millisecond.
+        let mut before = playlist(0, &["0", "1", "2", "3"]);
+        for (s, d) in before.segments[1..].iter_mut().zip([1.4, 2.8, 1.8]) {
+            s.duration = d;
+        }
+        let mut after = before.clone();
+        after.media_sequence = 1;
+        after.segments.remove(0);
+        assert!(ids(&before, &after).is_empty());
         let short = playlist(1, &["1", "2"]);
         assert_eq!(
             ids(&playlist(0, &["0", "1", "2"]), &short),
