@@ -1,0 +1,26 @@
+//! MPEG-2 transport streams (ISO/IEC 13818-1), sans-IO: packets, PSI and PES.
+//!
+//! - [`packet`], [`adaptation`]: the 4-byte header and the adaptation field (PCR, flags,
+//!   stuffing) of one 188-byte packet; [`framer`]: sync and 188/192/204-byte packet sizes;
+//! - [`psi`], [`pat`], [`pmt`], [`crc`]: sections and the two tables Weir reads and writes;
+//! - [`pes`]: PES headers with PTS/DTS; [`timestamp`]: the 2^33 wrap;
+//! - [`mpa`], [`opus`]: MPEG audio headers, Opus access units and descriptors;
+//! - [`rules`]: the rule catalog (13818-1 and ETSI TR 101 290).
+
+pub mod adaptation;
+pub mod crc;
+pub mod framer;
+pub mod mpa;
+pub mod opus;
+pub mod packet;
+pub mod pat;
+pub mod pes;
+pub mod pmt;
+pub mod psi;
+pub mod rules;
+pub mod timestamp;
+
+pub use adaptation::{AdaptationField, Pcr};
+pub use packet::{PACKET_LEN, PacketHeader, PacketSize};
+pub use pmt::Pmt;
+pub use weir_media::Error;
