@@ -1,14 +1,21 @@
-//! MPEG-2 transport streams (ISO/IEC 13818-1), sans-IO: packets, PSI and PES.
+//! MPEG-2 transport streams (ISO/IEC 13818-1), sans-IO: packets, PSI, PES, and the
+//! [`Demuxer`] machine (TS bytes → [`weir_media::Frame`]s).
 //!
 //! - [`packet`], [`adaptation`]: the 4-byte header and the adaptation field (PCR, flags,
 //!   stuffing) of one 188-byte packet; [`framer`]: sync and 188/192/204-byte packet sizes;
 //! - [`psi`], [`pat`], [`pmt`], [`crc`]: sections and the two tables Weir reads and writes;
 //! - [`pes`]: PES headers with PTS/DTS; [`timestamp`]: the 2^33 wrap;
-//! - [`mpa`], [`opus`]: MPEG audio headers, Opus access units and descriptors;
+//! - [`video`], [`mpa`], [`opus`]: what the elementary streams carry (Annex-B access units
+//!   and decoder records, MPEG audio headers, Opus access units and descriptors);
 //! - [`rules`]: the rule catalog (13818-1 and ETSI TR 101 290).
+//!
+//! Codecs: H.264, H.265, AAC (ADTS), MPEG audio (layers I-III, as [`weir_media::Codec::Mp3`])
+//! and Opus, both ways.
 
 pub mod adaptation;
 pub mod crc;
+pub mod demux;
+mod es;
 pub mod framer;
 pub mod mpa;
 pub mod opus;
@@ -19,8 +26,10 @@ pub mod pmt;
 pub mod psi;
 pub mod rules;
 pub mod timestamp;
+pub mod video;
 
 pub use adaptation::{AdaptationField, Pcr};
+pub use demux::{DemuxEvent, Demuxer, Limits, TrackInfo};
 pub use packet::{PACKET_LEN, PacketHeader, PacketSize};
 pub use pmt::Pmt;
 pub use weir_media::Error;
