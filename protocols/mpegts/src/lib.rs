@@ -1,5 +1,6 @@
-//! MPEG-2 transport streams (ISO/IEC 13818-1), sans-IO: packets, PSI, PES, and the
-//! [`Demuxer`] machine (TS bytes → [`weir_media::Frame`]s).
+//! MPEG-2 transport streams (ISO/IEC 13818-1), sans-IO: packets, PSI, PES, and the two
+//! machines Weir drives — the [`Demuxer`] (TS bytes → [`weir_media::Frame`]s) and the
+//! [`Muxer`] (Frames → TS packets).
 //!
 //! - [`packet`], [`adaptation`]: the 4-byte header and the adaptation field (PCR, flags,
 //!   stuffing) of one 188-byte packet; [`framer`]: sync and 188/192/204-byte packet sizes;
@@ -18,6 +19,7 @@ pub mod demux;
 mod es;
 pub mod framer;
 pub mod mpa;
+pub mod mux;
 pub mod opus;
 pub mod packet;
 pub mod pat;
@@ -30,6 +32,7 @@ pub mod video;
 
 pub use adaptation::{AdaptationField, Pcr};
 pub use demux::{DemuxEvent, Demuxer, Limits, TrackInfo};
+pub use mux::{Muxer, MuxerConfig};
 pub use packet::{PACKET_LEN, PacketHeader, PacketSize};
 pub use pmt::Pmt;
 pub use weir_media::Error;
