@@ -162,6 +162,8 @@ struct Stream {
     unbounded: bool,
     random_access: bool,
     pending_random_access: bool,
+    /// Bytes of the last PES packet, to size the next one's buffer.
+    last_pes_len: usize,
 }
 
 /// The demuxer.
@@ -923,6 +925,7 @@ impl Demuxer {
                 unbounded: false,
                 random_access: false,
                 pending_random_access: false,
+                last_pes_len: 0,
             });
         }
         self.programs[i].pmt = Some(pmt);
@@ -1047,6 +1050,9 @@ impl Demuxer {
             }
             let s = self.streams[slot].as_mut().expect("present");
             s.phase = Phase::Collecting;
+            // One allocation per PES, of the size the last one had.
+            s.pes
+                .reserve(s.last_pes_len.clamp(PACKET_LEN, self.limits.max_pes_size));
             s.pes_offset = offset;
             s.declared = None;
             s.unbounded = false;
@@ -1101,7 +1107,11 @@ impl Demuxer {
         if s.declared.is_none() && !s.unbounded && s.pes.len() >= 6 {
             match u16::from_be_bytes([s.pes[4], s.pes[5]]) {
                 0 => s.unbounded = true,
-                n => s.declared = Some(6 + usize::from(n)),
+                n => {
+                    let total = 6 + usize::from(n);
+                    s.declared = Some(total);
+                    s.pes.reserve(total.saturating_sub(s.pes.len()));
+                }
             }
         }
         if let Some(total) = s.declared.filter(|&t| s.pes.len() >= t) {
@@ -1131,6 +1141,7 @@ impl Demuxer {
         };
         s.phase = Phase::Idle;
         let bytes = s.pes.split().freeze();
+        s.last_pes_len = bytes.len();
         self.buffered -= bytes.len();
         let at = s.pes_offset;
         let pid = s.info.pid;

@@ -16,7 +16,7 @@ use crate::demux::DemuxEvent;
 use crate::mpa::MpaHeader;
 use crate::opus::ControlHeader;
 use crate::rules::{ANNEX_B, DTS_MONOTONIC, LIMIT, MPEG_AUDIO, OPUS_CONTROL, PTS_REPETITION};
-use crate::video::{NalRole, ParamSets, VideoSyntax, annexb_nals};
+use crate::video::{NalRole, ParamSets, StartCodes, VideoSyntax, annexb_nals};
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -121,6 +121,9 @@ struct VideoState {
     au: Option<PendingAu>,
     /// The stream delimits its access units with AUDs.
     uses_aud: bool,
+    codes: StartCodes,
+    /// Finds a start code followed by an AUD's first header byte.
+    auds: memchr::memmem::Finder<'static>,
 }
 
 #[derive(Debug)]
@@ -161,6 +164,8 @@ impl EsReader {
                 step: 0,
                 au: None,
                 uses_aud: false,
+                codes: StartCodes::default(),
+                auds: memchr::memmem::Finder::new(&[0, 0, 1, aud_header(codec)]).into_owned(),
             })),
             Codec::Opus => State::Opus {
                 clock: SampleClock::default(),
@@ -271,22 +276,18 @@ impl EsReader {
         };
         let data = &pes.data[..];
         v.starts.clear();
-        let mut first_start_code = None;
-        let mut aud = false;
-        for at in memchr::memmem::find_iter(data, &[0, 0, 1]) {
-            let Some(&header) = data.get(at + 3) else {
-                break;
-            };
-            // The zero bytes before a start code belong to it.
-            let begin = data[..at]
+        // The zero bytes before a start code belong to it.
+        let begin = |at: usize| {
+            data[..at]
                 .iter()
                 .rposition(|&b| b != 0)
-                .map_or(0, |i| i + 1);
-            first_start_code.get_or_insert(begin);
-            if v.syntax.role(header) == NalRole::Aud {
-                aud = true;
-                v.starts.push(begin);
-            }
+                .map_or(0, |i| i + 1)
+        };
+        let first_start_code = v.codes.find_iter(data).next().map(begin);
+        let mut aud = false;
+        for at in v.auds.find_iter(data) {
+            aud = true;
+            v.starts.push(begin(at));
         }
         v.uses_aud |= aud;
         if pes.pts.is_some()
@@ -389,11 +390,14 @@ impl EsReader {
         }
         let mut pos = 0;
         let mut skipped: Option<(usize, String)> = None;
+        let mut last_adts: Option<AdtsHeader> = None;
         while pos < data.len() {
             let rest = &data[pos..];
             let parsed = if aac {
-                AdtsHeader::parse(rest)
+                fast_adts(rest, last_adts.as_ref())
+                    .map_or_else(|| AdtsHeader::parse(rest), Ok)
                     .map(|h| {
+                        last_adts = Some(h);
                         let rate = weir_media::aac::SAMPLING_FREQUENCIES
                             .get(usize::from(h.sampling_index))
                             .copied()
@@ -593,7 +597,7 @@ fn emit_au(track: Track, codec: Codec, v: &mut VideoState, au: PendingAu, out: &
     let scratch = &mut v.scratch;
     scratch.clear();
     let syntax = v.syntax;
-    annexb_nals(data, |range| {
+    annexb_nals(&v.codes, data, |range| {
         let role = syntax.role(data[range.start]);
         scratch.push((role, range));
     });
@@ -639,6 +643,48 @@ fn emit_au(track: Track, codec: Codec, v: &mut VideoState, au: PendingAu, out: &
     })));
 }
 
+/// The first header byte of an access unit delimiter: H.264 type 9 with nal_ref_idc 0 (H.264
+/// §7.4.1), H.265 type 35 in layer 0.
+fn aud_header(codec: Codec) -> u8 {
+    if codec == Codec::H264 { 0x09 } else { 0x46 }
+}
+
+/// The ADTS header at the start of `data` when its fixed part (13818-7 §6.2.1
+/// `adts_fixed_header`, the first 28 bits) is that of `last`, read without a bit reader: only
+/// the frame length and block count vary from frame to frame. `None` sends the caller to the
+/// full parser.
+fn fast_adts(data: &[u8], last: Option<&AdtsHeader>) -> Option<AdtsHeader> {
+    let last = last?;
+    let b = data.get(..7)?;
+    if b[0] != 0xff
+        || b[1] != 0xf0 | u8::from(last.mpeg2) << 3 | u8::from(!last.has_crc)
+        || b[2]
+            != last.profile << 6
+                | last.sampling_index << 2
+                | u8::from(last.private_bit) << 1
+                | last.channel_configuration >> 2
+        || b[3] >> 4
+            != (last.channel_configuration & 3) << 2
+                | u8::from(last.original_copy) << 1
+                | u8::from(last.home)
+        || last.has_crc
+    {
+        return None;
+    }
+    let frame_length = u16::from(b[3] & 3) << 11 | u16::from(b[4]) << 3 | u16::from(b[5] >> 5);
+    if usize::from(frame_length) < 7 {
+        return None;
+    }
+    Some(AdtsHeader {
+        copyright_id_bit: b[3] & 0x08 != 0,
+        copyright_id_start: b[3] & 0x04 != 0,
+        frame_length,
+        buffer_fullness: u16::from(b[5] & 0x1f) << 6 | u16::from(b[6] >> 2),
+        raw_data_blocks: (b[6] & 3) + 1,
+        ..*last
+    })
+}
+
 /// Whether two bytes can begin an ADTS (`aac`) or MPEG audio header.
 fn looks_like_sync(b: &[u8], aac: bool) -> bool {
     b[0] == 0xff && b[1] & if aac { 0xf6 } else { 0xe0 } == if aac { 0xf0 } else { 0xe0 }
@@ -661,4 +707,37 @@ fn report_skip(out: &mut Out, aac: bool, pes: &Pes, start: usize, end: usize, wh
             ),
         ),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_adts_fast_path_reads_what_the_parser_reads(
+            profile in 0u8..4, index in 0u8..13, channels in 0u8..8, flags in any::<[bool; 5]>(),
+            len in 7u16..8191, fullness in 0u16..0x800, blocks in 1u8..5, noise in any::<[u8; 7]>(),
+        ) {
+            let h = AdtsHeader {
+                mpeg2: flags[0], has_crc: false, profile, sampling_index: index,
+                private_bit: flags[1], channel_configuration: channels, original_copy: flags[2],
+                home: flags[3], copyright_id_bit: flags[4], copyright_id_start: !flags[4],
+                frame_length: len, buffer_fullness: fullness, raw_data_blocks: blocks, crc: None,
+            };
+            let bytes = h.to_bytes();
+            prop_assert_eq!(AdtsHeader::parse(&bytes), Ok(h));
+            prop_assert_eq!(fast_adts(&bytes, Some(&h)), Some(h));
+            // Any variable part behind the same fixed part: whatever the fast path accepts,
+            // the parser reads the same way.
+            let mut other = bytes.clone();
+            other[3] = (other[3] & 0xf0) | (noise[3] & 0x0f);
+            other[4..7].copy_from_slice(&noise[4..7]);
+            match fast_adts(&other, Some(&h)) {
+                Some(fast) => prop_assert_eq!(AdtsHeader::parse(&other), Ok(fast)),
+                None => prop_assert!(AdtsHeader::parse(&other).is_err()),
+            }
+        }
+    }
 }

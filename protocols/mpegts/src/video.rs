@@ -68,11 +68,28 @@ impl VideoSyntax {
     }
 }
 
+/// Finds Annex-B start code prefixes (`00 00 01`); built once, used for every access unit.
+#[derive(Debug, Clone)]
+pub struct StartCodes(memchr::memmem::Finder<'static>);
+
+impl Default for StartCodes {
+    fn default() -> Self {
+        StartCodes(memchr::memmem::Finder::new(&[0, 0, 1]).into_owned())
+    }
+}
+
+impl StartCodes {
+    /// The positions of the start code prefixes of `data`.
+    pub fn find_iter<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+        self.0.find_iter(data)
+    }
+}
+
 /// Calls `f` with the range of each NAL unit of an Annex-B byte stream (start codes and the
 /// zero bytes before them excluded; empty units skipped). Returns how many bytes came before
 /// the first start code.
-pub fn annexb_nals(data: &[u8], mut f: impl FnMut(Range<usize>)) -> usize {
-    let mut starts = memchr::memmem::find_iter(data, &[0, 0, 1]);
+pub fn annexb_nals(codes: &StartCodes, data: &[u8], mut f: impl FnMut(Range<usize>)) -> usize {
+    let mut starts = codes.find_iter(data);
     let Some(first) = starts.next() else {
         return data.len();
     };
@@ -298,7 +315,7 @@ mod tests {
 
     fn nals(data: &[u8]) -> (Vec<Vec<u8>>, usize) {
         let mut out = Vec::new();
-        let leading = annexb_nals(data, |r| out.push(data[r].to_vec()));
+        let leading = annexb_nals(&StartCodes::default(), data, |r| out.push(data[r].to_vec()));
         (out, leading)
     }
 
