@@ -13,6 +13,10 @@
 //! PES lengths, DTS order and PTS spacing. Every violation names the stream offset of the
 //! packet (or section, or PES start) where it was found.
 //!
+//! A video frame comes out when the next access unit starts (or at the end of the stream):
+//! PES packets need not hold whole access units, so only the next one's start ends one. Audio
+//! frames come out as soon as their PES packet is complete.
+//!
 //! Timestamps: each program unwraps its PCR, PTS and DTS on one [`Unwrapper`], so frames carry
 //! one monotonic 90 kHz timeline across the 2^33 wrap. Packets of PIDs no PMT names yet are
 //! held (bounded) until the PAT and every PMT are read, so a stream joined mid-way loses no
@@ -672,6 +676,7 @@ impl Demuxer {
     }
 
     fn apply_pat(&mut self, at: u64, pat: Pat) {
+        let mut added = false;
         // Programs that left, or whose PMT moved.
         let gone: Vec<u16> = self
             .programs
@@ -711,6 +716,7 @@ impl Demuxer {
                 continue;
             }
             self.route[usize::from(pid)] = Route::Pmt;
+            added = true;
             self.programs.push(Program {
                 number: entry.program_number,
                 pmt_pid: pid,
@@ -731,7 +737,10 @@ impl Demuxer {
                 .unwrap_or(usize::MAX)
         });
         self.pat = Some(pat);
-        self.replay();
+        // Held packets wait for new routes; once every PMT is read the rest are dropped.
+        if added || self.all_pmts_read() {
+            self.replay();
+        }
     }
 
     fn remove_program(&mut self, number: u16) {
@@ -808,6 +817,7 @@ impl Demuxer {
     }
 
     fn apply_pmt(&mut self, at: u64, i: usize, pmt: Pmt) {
+        let mut added = false;
         let number = pmt.program_number;
         let pmt_pid = self.programs[i].pmt_pid;
         self.out.push_back(Output::Event(DemuxEvent::Program {
@@ -896,6 +906,7 @@ impl Demuxer {
                 }
             };
             self.route[usize::from(pid)] = Route::Es(slot as u16);
+            added = true;
             self.out
                 .push_back(Output::Event(DemuxEvent::TrackAdded(info.clone())));
             if let Some((code, head)) = opus {
@@ -929,7 +940,10 @@ impl Demuxer {
             });
         }
         self.programs[i].pmt = Some(pmt);
-        self.replay();
+        // Held packets wait for new routes; once every PMT is read the rest are dropped.
+        if added || self.all_pmts_read() {
+            self.replay();
+        }
     }
 
     fn remove_stream(&mut self, slot: usize) {

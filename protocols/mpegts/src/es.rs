@@ -128,11 +128,21 @@ struct VideoState {
 
 #[derive(Debug)]
 struct PendingAu {
+    /// The access unit as its first PES packet held it (a slice of that packet).
     data: Bytes,
+    /// The whole access unit once later PES packets added to it (grown in place, so that an
+    /// access unit spread over many PES packets costs linear time).
+    grown: Option<BytesMut>,
     pts: i64,
     dts: i64,
     random_access: bool,
     offset: u64,
+}
+
+impl PendingAu {
+    fn len(&self) -> usize {
+        self.grown.as_ref().map_or(self.data.len(), BytesMut::len)
+    }
 }
 
 /// Reads the PES packets of one track.
@@ -300,11 +310,15 @@ impl EsReader {
         let head = &data[..first];
         if !head.is_empty() {
             match v.au.as_mut() {
-                Some(au) if au.data.len() + head.len() <= self.max_au => {
-                    let mut joined = BytesMut::with_capacity(au.data.len() + head.len());
-                    joined.extend_from_slice(&au.data);
-                    joined.extend_from_slice(head);
-                    au.data = joined.freeze();
+                Some(au) if au.len() + head.len() <= self.max_au => {
+                    let data = &au.data;
+                    au.grown
+                        .get_or_insert_with(|| {
+                            let mut grown = BytesMut::with_capacity(2 * (data.len() + head.len()));
+                            grown.extend_from_slice(data);
+                            grown
+                        })
+                        .extend_from_slice(head);
                 }
                 Some(au) => {
                     violation(
@@ -353,6 +367,7 @@ impl EsReader {
             self.last_dts = Some(dts);
             v.au = Some(PendingAu {
                 data: pes.data.slice(begin..end),
+                grown: None,
                 pts,
                 dts,
                 random_access: k == 0 && pes.random_access,
@@ -593,7 +608,11 @@ impl EsReader {
 /// Converts a gathered access unit: parameter sets update the track's record (a Config
 /// event when it changes), AUDs and parameter sets leave, the rest becomes a Frame.
 fn emit_au(track: Track, codec: Codec, v: &mut VideoState, au: PendingAu, out: &mut Out) {
-    let data = &au.data[..];
+    let whole = match &au.grown {
+        Some(grown) => &grown[..],
+        None => &au.data[..],
+    };
+    let data = whole;
     let scratch = &mut v.scratch;
     scratch.clear();
     let syntax = v.syntax;

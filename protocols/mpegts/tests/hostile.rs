@@ -352,3 +352,82 @@ fn program_changes_mid_stream_add_and_remove_tracks() {
         10
     );
 }
+
+/// PAT and PMT for one H.264 stream on PID 0x100, then `pes` packets on it.
+fn handmade(pes: &[Vec<u8>]) -> Vec<u8> {
+    use weir_mpegts::pat::{Pat, PatEntry};
+    use weir_mpegts::pmt::{Pmt, PmtStream};
+    use weir_mpegts::psi::packetize_section;
+    let mut out = Vec::new();
+    let pat = Pat {
+        transport_stream_id: 1,
+        version: 0,
+        programs: vec![PatEntry {
+            program_number: 1,
+            pmt_pid: 0x1000,
+        }],
+        network_pid: None,
+    };
+    let pmt = Pmt {
+        program_number: 1,
+        version: 0,
+        pcr_pid: 0x1fff,
+        program_info: vec![],
+        streams: vec![PmtStream {
+            stream_type: 0x1b,
+            pid: 0x100,
+            es_info: vec![],
+        }],
+    };
+    let (mut a, mut b, mut cc) = (0, 0, 0u8);
+    packetize_section(&pat.to_section(), 0, &mut a, &mut out);
+    packetize_section(&pmt.to_section(), 0x1000, &mut b, &mut out);
+    for p in pes {
+        let mut first = true;
+        let mut rest = &p[..];
+        while !rest.is_empty() {
+            let header = weir_mpegts::PacketHeader {
+                pid: 0x100,
+                payload_unit_start: first,
+                continuity_counter: cc,
+                ..Default::default()
+            };
+            let used = weir_mpegts::packet::write_packet(&mut out, header, None, rest);
+            rest = &rest[used..];
+            cc = (cc + 1) & 15;
+            first = false;
+        }
+    }
+    out
+}
+
+#[test]
+fn an_access_unit_spread_over_many_pes_packets_is_gathered_whole() {
+    // A 600 kB IDR slice: its first PES has the PTS and the AUD, then 3000 PES packets of
+    // 200 bytes with no PTS carry the rest; a second access unit ends it.
+    let slice: Vec<u8> = (0..600_000u32).map(|i| (i % 250) as u8 + 4).collect();
+    let mut es = vec![0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, 0x65];
+    es.extend_from_slice(&slice);
+    let timed = |pts: u64, payload: &[u8]| {
+        let mut p = Vec::new();
+        weir_mpegts::pes::PesHeader::write(0xe0, pts, None, None, &mut p);
+        p.extend_from_slice(payload);
+        p
+    };
+    let untimed = |payload: &[u8]| {
+        let mut p = vec![0, 0, 1, 0xe0, 0, 0, 0x80, 0, 0];
+        p.extend_from_slice(payload);
+        p
+    };
+    let mut pes = vec![timed(9000, &es[..200])];
+    pes.extend(es[200..].chunks(200).map(untimed));
+    pes.push(timed(12000, &[0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, 0x41, 7]));
+    let outcome = demux(&handmade(&pes));
+    assert_eq!(outcome.violations().count(), 0);
+    let frames: Vec<_> = outcome.frames().collect();
+    assert_eq!(frames.len(), 2);
+    assert_eq!((frames[0].pts.0, frames[0].keyframe), (9000, true));
+    assert_eq!(&frames[0].data[..5], &[0, 9, 0x27, 0xc1, 0x65]);
+    assert_eq!(&frames[0].data[5..], &slice[..]);
+    assert_eq!(&frames[1].data[..], &[0, 0, 0, 2, 0x41, 7]);
+}

@@ -257,3 +257,48 @@ fn psi_and_pcr_spacing_follow_the_config() {
         assert_eq!(es[10] == 0x67, i % 10 == 0, "frame {i}");
     }
 }
+
+#[test]
+fn the_2_to_the_33_wrap_is_unwrapped_for_pcr_pts_and_dts() {
+    // One second of video and audio starting half a second before the 33-bit clocks wrap.
+    let start = (1i64 << 33) - 45_000;
+    let mut inputs: Vec<MuxInput> = configs().into_iter().map(MuxInput::Config).collect();
+    for i in 0..30i64 {
+        let key = i % 15 == 0;
+        inputs.push(MuxInput::Frame(Frame {
+            track: Track::VIDEO,
+            codec: Codec::H264,
+            pts: Timestamp(start + i * 3000 + 6000),
+            dts: Timestamp(start + i * 3000),
+            keyframe: key,
+            data: Bytes::from(vec![0, 0, 0, 2, if key { 0x65 } else { 0x41 }, i as u8 + 1]),
+        }));
+        inputs.push(MuxInput::Frame(Frame {
+            track: Track::AUDIO,
+            codec: Codec::Aac,
+            pts: Timestamp(start + i * 3000 + 100),
+            dts: Timestamp(start + i * 3000 + 100),
+            keyframe: true,
+            data: Bytes::from(vec![0x21; 10]),
+        }));
+    }
+    let expected: Vec<Frame> = inputs
+        .iter()
+        .filter_map(|i| match i {
+            MuxInput::Frame(f) => Some(f.clone()),
+            _ => None,
+        })
+        .collect();
+    let ts = mux(&mut Muxer::default(), &inputs, true);
+    let outcome = demux(&ts);
+    assert_eq!(
+        outcome.violations().count(),
+        0,
+        "{:?}",
+        outcome.violations().collect::<Vec<_>>()
+    );
+    let got = frames_by_track(outcome.frames());
+    assert_eq!(got, frames_by_track(&expected));
+    let last = got[&Track::VIDEO].last().unwrap();
+    assert!(last.dts.0 > 1 << 33, "monotonic past the wrap: {last:?}");
+}
