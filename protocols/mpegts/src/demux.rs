@@ -382,12 +382,21 @@ impl Demuxer {
         if let Some(pcr) = field.and_then(|f| f.pcr) {
             self.pcr(offset, pid, pcr, discontinuity);
         }
-        if h.scrambling != 0 {
-            if h.payload_unit_start || !matches!(self.route[usize::from(pid)], Route::Es(_)) {
+        if h.scrambling != 0 && h.has_payload {
+            // Only what the demuxer reads is reported: PSI, and each PES start of a track.
+            let report = match self.route[usize::from(pid)] {
+                Route::None => false,
+                Route::Es(_) => h.payload_unit_start,
+                Route::Pat | Route::Pmt => true,
+            };
+            if report {
                 self.violation(
                     &SCRAMBLED,
                     offset,
-                    format!("transport_scrambling_control {:02b} on PID {pid:#06x}; the payload is dropped", h.scrambling),
+                    format!(
+                        "transport_scrambling_control {:02b} on PID {pid:#06x}; the payload is dropped",
+                        h.scrambling
+                    ),
                 );
             }
             self.discard(pid);
@@ -395,9 +404,10 @@ impl Demuxer {
         }
         let random_access = field.is_some_and(|f| f.random_access);
         let base = offset + (PACKET_LEN - payload.len()) as u64;
+        // payload_unit_start_indicator means nothing without a payload (§2.4.3.3).
         self.route_payload(
             pid,
-            h.payload_unit_start,
+            h.payload_unit_start && h.has_payload,
             payload,
             base,
             offset,
@@ -424,7 +434,7 @@ impl Demuxer {
                 self.es_payload(usize::from(slot), start, payload, offset, random_access)
             }
             Route::None => {
-                if !self.replaying && !self.all_pmts_read() {
+                if !payload.is_empty() && !self.replaying && !self.all_pmts_read() {
                     self.hold(offset, packet);
                 }
             }

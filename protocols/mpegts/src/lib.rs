@@ -11,7 +11,24 @@
 //! - [`rules`]: the rule catalog (13818-1 and ETSI TR 101 290).
 //!
 //! Codecs: H.264, H.265, AAC (ADTS), MPEG audio (layers I-III, as [`weir_media::Codec::Mp3`])
-//! and Opus, both ways.
+//! and Opus, both ways. Frames are FLV/MP4 shaped (4-byte length-prefixed NAL units, raw AAC,
+//! configs as decoder configuration records / AudioSpecificConfig / OpusHead).
+//!
+//! ```text
+//! let mut demuxer = Demuxer::new(Limits::default());
+//! demuxer.handle_input(now, &bytes)?;        // TS, M2TS (192) or RS (204) packets, any split
+//! while let Some(out) = demuxer.poll_output() {
+//!     // Output::Event(DemuxEvent::{PacketSize, Program, ProgramRemoved, TrackAdded,
+//!     //                           TrackRemoved, Config, Frame}) or Output::Violation(v)
+//! }
+//! demuxer.handle_end()?;                      // flushes the last access units
+//!
+//! let mut muxer = Muxer::new(MuxerConfig::default());
+//! muxer.handle_config(&track_config)?;        // each track, before its frames
+//! muxer.start_segment();                      // PAT/PMT now (HLS segment boundary)
+//! muxer.handle_frame(&frame)?;
+//! while let Some(Output::Transmit(packets)) = muxer.poll_output() { /* 188-byte packets */ }
+//! ```
 
 pub mod adaptation;
 pub mod crc;
