@@ -147,3 +147,29 @@ fn hooks_allow_one_stream_key_and_deny_another_with_srs_bodies() {
         ".*.recv_bytes" => "[bytes]",
     });
 }
+
+#[test]
+fn on_hls_tells_of_each_segment_with_srs_fields() {
+    let hooks = HookServer::start();
+    let url = format!("hooks.on_hls={}", hooks.url());
+    let weir = Weir::start(&["hooks.enabled=true", &url, "hls.fragment=1"]);
+    let mut publisher = ffmpeg_publish(&format!("{}?key=k", weir.rtmp_url("seg")), 4);
+    let body = hooks.wait_for("on_hls", "seg");
+    assert!(publisher.wait().unwrap().success());
+    assert_eq!(body["seq_no"], 0);
+    assert_eq!(body["url"], "live/seg-0.ts");
+    assert_eq!(body["m3u8_url"], "live/seg.m3u8");
+    assert_eq!(body["param"], "?key=k");
+    assert_eq!(body["stream_url"], "/live/seg");
+    let duration = body["duration"].as_f64().unwrap();
+    assert!((0.9..=2.0).contains(&duration), "{body:#}");
+    // The segment it names is served.
+    let segment = format!(
+        "http://127.0.0.1:{}/{}",
+        weir.http,
+        body["url"].as_str().unwrap()
+    );
+    assert_eq!(reqwest::blocking::get(&segment).unwrap().status(), 200);
+    let client = body["client_id"].as_str().unwrap();
+    assert!(!client.is_empty(), "the publisher's client id: {body:#}");
+}

@@ -338,6 +338,19 @@ async fn metrics(State(ctx): State<Arc<Context>>) -> Response {
         "Players disconnected for not reading.",
         &[(String::new(), load(&m.stalled_players))],
     );
+    let (hls_streams, hls_bytes) = ctx.hls.usage();
+    family(
+        "weir_hls_streams",
+        "gauge",
+        "Streams with an HLS playlist (live or recently ended).",
+        &[(String::new(), hls_streams as u64)],
+    );
+    family(
+        "weir_hls_segment_bytes",
+        "gauge",
+        "Bytes of HLS segments held in memory.",
+        &[(String::new(), hls_bytes as u64)],
+    );
     family(
         "weir_rule_violations_total",
         "counter",

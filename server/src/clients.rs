@@ -20,6 +20,10 @@ pub enum ClientKind {
     FlashPublish,
     RtmpPlay,
     FlvPlay,
+    /// Playing HTTP-TS.
+    TsPlay,
+    /// Publishing MPEG-TS over UDP.
+    MpegtsPublish,
 }
 
 impl ClientKind {
@@ -30,11 +34,16 @@ impl ClientKind {
             ClientKind::FlashPublish => "flash-publish",
             ClientKind::RtmpPlay => "rtmp-play",
             ClientKind::FlvPlay => "flv-play",
+            ClientKind::TsPlay => "ts-play",
+            ClientKind::MpegtsPublish => "mpegts-publish",
         }
     }
 
     pub fn is_publish(self) -> bool {
-        matches!(self, ClientKind::FmlePublish | ClientKind::FlashPublish)
+        matches!(
+            self,
+            ClientKind::FmlePublish | ClientKind::FlashPublish | ClientKind::MpegtsPublish
+        )
     }
 }
 

@@ -32,6 +32,8 @@ pub struct Config {
     pub http: HttpConfig,
     pub api: ApiConfig,
     pub hub: HubConfig,
+    pub hls: HlsConfig,
+    pub mpegts: MpegtsConfig,
     pub hooks: HooksConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
@@ -158,6 +160,64 @@ impl Default for HubConfig {
     }
 }
 
+/// `[hls]`: HLS of every published stream (RFC 8216), at `/{app}/{stream}.m3u8` on the HTTP
+/// server, as SRS's `hls` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HlsConfig {
+    pub enabled: bool,
+    /// A segment ends at the first keyframe this long after its start (SRS's `hls_fragment`).
+    #[serde(with = "seconds")]
+    pub fragment: Duration,
+    /// How much media the playlist lists (SRS's `hls_window`).
+    #[serde(with = "seconds")]
+    pub window: Duration,
+    /// Where segments and playlists are also written (`{path}/{app}/{stream}.m3u8` and
+    /// `{stream}-{n}.ts`); empty keeps them in memory only.
+    pub path: PathBuf,
+    /// How long an ended stream's playlist and segments stay available.
+    #[serde(with = "seconds")]
+    pub dispose: Duration,
+}
+
+impl Default for HlsConfig {
+    fn default() -> Self {
+        HlsConfig {
+            enabled: true,
+            fragment: Duration::from_secs(10),
+            window: Duration::from_secs(60),
+            path: PathBuf::new(),
+            dispose: Duration::from_secs(120),
+        }
+    }
+}
+
+/// `[mpegts]`: MPEG-TS over UDP in, as SRS's `stream_caster` of type `mpegts_over_udp`: the
+/// datagrams that reach `listen` publish the stream `stream` (`app/stream`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MpegtsConfig {
+    pub enabled: bool,
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: SocketAddr,
+    /// The stream the datagrams publish, as `app/stream` (a vhost is given with `?vhost=`).
+    pub stream: String,
+    /// A sender that sends nothing for this long has stopped: its stream is unpublished.
+    #[serde(with = "seconds")]
+    pub timeout: Duration,
+}
+
+impl Default for MpegtsConfig {
+    fn default() -> Self {
+        MpegtsConfig {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 8935)),
+            stream: "live/livestream".into(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 /// `[hooks]`: SRS-compatible HTTP callbacks; each event has a list of URLs, asked in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -178,6 +238,9 @@ pub struct HooksConfig {
     pub on_stop: Vec<String>,
     #[serde(deserialize_with = "hook_urls")]
     pub on_close: Vec<String>,
+    /// After each HLS segment is complete (notify only).
+    #[serde(deserialize_with = "hook_urls")]
+    pub on_hls: Vec<String>,
 }
 
 impl Default for HooksConfig {
@@ -191,6 +254,7 @@ impl Default for HooksConfig {
             on_play: Vec::new(),
             on_stop: Vec::new(),
             on_close: Vec::new(),
+            on_hls: Vec::new(),
         }
     }
 }

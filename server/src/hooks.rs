@@ -10,7 +10,8 @@
 //! `server_id`, `service_id`, `action`, `client_id`, `ip`, `vhost` and `app`; `on_connect`
 //! adds `tcUrl`, `pageUrl`, `stream`, `param`; the stream events add `tcUrl`, `stream`,
 //! `param`, `stream_url` and `stream_id` (and `pageUrl` for `on_play`); `on_close` adds
-//! `send_bytes` and `recv_bytes`.
+//! `send_bytes` and `recv_bytes`; `on_hls` (notify only) adds the segment's `duration`, `cwd`,
+//! `file`, `url`, `m3u8`, `m3u8_url` and `seq_no`.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
@@ -34,16 +35,18 @@ pub enum HookEvent {
     Play,
     Stop,
     Close,
+    Hls,
 }
 
 impl HookEvent {
-    pub const ALL: [HookEvent; 6] = [
+    pub const ALL: [HookEvent; 7] = [
         HookEvent::Connect,
         HookEvent::Publish,
         HookEvent::Unpublish,
         HookEvent::Play,
         HookEvent::Stop,
         HookEvent::Close,
+        HookEvent::Hls,
     ];
 
     /// The `action` of the body, which is also the config key: `on_connect`, ...
@@ -55,6 +58,7 @@ impl HookEvent {
             HookEvent::Play => "on_play",
             HookEvent::Stop => "on_stop",
             HookEvent::Close => "on_close",
+            HookEvent::Hls => "on_hls",
         }
     }
 }
@@ -75,6 +79,7 @@ impl HooksConfig {
             HookEvent::Play => &self.on_play,
             HookEvent::Stop => &self.on_stop,
             HookEvent::Close => &self.on_close,
+            HookEvent::Hls => &self.on_hls,
         }
     }
 }
@@ -96,7 +101,27 @@ pub struct HookContext {
     pub stream_id: String,
     pub send_bytes: u64,
     pub recv_bytes: u64,
+    /// The segment an `on_hls` callback is about.
+    pub hls: Option<HlsSegment>,
 }
+
+/// A finished HLS segment, as SRS's `on_hls` describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HlsSegment {
+    /// Seconds of media.
+    pub duration: f64,
+    /// The directory paths are relative to (the server's working directory).
+    pub cwd: String,
+    /// The segment's file, as written (or as it would be, when HLS is kept in memory).
+    pub file: String,
+    /// The segment's URL path on the HTTP server.
+    pub url: String,
+    pub m3u8: String,
+    pub m3u8_url: String,
+    pub seq_no: u64,
+}
+
+impl Eq for HlsSegment {}
 
 impl Default for HookContext {
     fn default() -> Self {
@@ -112,6 +137,7 @@ impl Default for HookContext {
             stream_id: String::new(),
             send_bytes: 0,
             recv_bytes: 0,
+            hls: None,
         }
     }
 }
@@ -148,6 +174,20 @@ struct Body<'a> {
     send_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     recv_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cwd: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    m3u8: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    m3u8_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq_no: Option<u64>,
 }
 
 impl<'a> Body<'a> {
@@ -158,7 +198,8 @@ impl<'a> Body<'a> {
         ctx: &'a HookContext,
     ) -> Self {
         use HookEvent::*;
-        let stream_event = matches!(event, Publish | Unpublish | Play | Stop);
+        let stream_event = matches!(event, Publish | Unpublish | Play | Stop | Hls);
+        let hls = ctx.hls.as_ref().filter(|_| event == Hls);
         let when = |yes: bool, value: &'a str| yes.then_some(value);
         Body {
             server_id,
@@ -177,6 +218,13 @@ impl<'a> Body<'a> {
             stream_id: when(stream_event && !ctx.stream_id.is_empty(), &ctx.stream_id),
             send_bytes: (event == Close).then_some(ctx.send_bytes),
             recv_bytes: (event == Close).then_some(ctx.recv_bytes),
+            duration: hls.map(|h| h.duration),
+            cwd: hls.map(|h| h.cwd.as_str()),
+            file: hls.map(|h| h.file.as_str()),
+            url: hls.map(|h| h.url.as_str()),
+            m3u8: hls.map(|h| h.m3u8.as_str()),
+            m3u8_url: hls.map(|h| h.m3u8_url.as_str()),
+            seq_no: hls.map(|h| h.seq_no),
         }
     }
 }
@@ -247,7 +295,7 @@ pub struct HookEventStats {
 /// Counts per event, for `/metrics` (a Prometheus summary: `_count`, `_sum`, and failures).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HookStats {
-    events: [HookEventStats; 6],
+    events: [HookEventStats; 7],
 }
 
 impl HookStats {
@@ -305,7 +353,7 @@ struct Inner {
     client: reqwest::Client,
     server_id: String,
     service_id: String,
-    counters: [Counters; 6],
+    counters: [Counters; 7],
     /// Notifications sent but not answered yet, and a wake-up for [`Hooks::idle`].
     in_flight: AtomicUsize,
     settled: Notify,
@@ -551,7 +599,7 @@ mod tests {
         let mut out = String::new();
         stats.render(&mut out);
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), 2 + 12 + 2 + 6);
+        assert_eq!(lines.len(), 2 + 14 + 2 + 7);
         assert!(lines.contains(&"weir_hook_duration_seconds_sum{action=\"on_publish\"} 0.25"));
         assert!(lines.contains(&"weir_hook_duration_seconds_count{action=\"on_publish\"} 3"));
         assert!(lines.contains(&"weir_hook_failures_total{action=\"on_publish\"} 1"));
@@ -601,7 +649,8 @@ mod tests {
                 "on_unpublish",
                 "on_play",
                 "on_stop",
-                "on_close"
+                "on_close",
+                "on_hls"
             ]
         );
     }

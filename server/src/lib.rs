@@ -1,14 +1,16 @@
-//! Weir's reference server: RTMP and HTTP-FLV delivery from a bounded hub, an SRS-compatible
-//! HTTP API and HTTP callbacks. One tokio task per connection drives one sans-IO machine from
+//! Weir's reference server: RTMP and MPEG-TS over UDP in; RTMP, HTTP-FLV, HTTP-TS and HLS out,
+//! from a bounded hub; an SRS-compatible HTTP API and HTTP callbacks. One tokio task per connection drives one sans-IO machine from
 //! `protocols/`; no protocol logic lives here.
 
 pub mod api;
 pub mod clients;
 pub mod config;
+pub mod hls;
 pub mod hooks;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod mpegts;
 pub mod rate;
 pub mod rtmp;
 pub mod security;
@@ -16,7 +18,7 @@ pub mod security;
 use crate::clients::Clients;
 use crate::config::Config;
 use crate::hooks::Hooks;
-use crate::hub::{DEFAULT_VHOST, Hub, HubLimits};
+use crate::hub::{Busy, DEFAULT_VHOST, Hub, HubLimits, Publisher, StreamKey};
 use crate::metrics::Metrics;
 use crate::security::Security;
 use rand::Rng;
@@ -31,6 +33,8 @@ use tracing::{info, warn};
 pub struct Context {
     pub config: Config,
     pub hub: Arc<Hub>,
+    /// The HLS of every published stream.
+    pub hls: hls::Store,
     pub clients: Arc<Clients>,
     pub metrics: Metrics,
     pub hooks: Hooks,
@@ -42,6 +46,33 @@ pub struct Context {
 }
 
 impl Context {
+    /// Makes `client_id` the publisher of `key` (every ingest comes through here), and starts
+    /// the stream's HLS.
+    pub fn publish(self: &Arc<Self>, key: &StreamKey, client_id: &str) -> Result<Publisher, Busy> {
+        let publisher = self.hub.publish(key, client_id)?;
+        hls::spawn(self, key);
+        Ok(publisher)
+    }
+
+    /// Whether a client at `ip` may do `action`: the vhost's security rules, then its
+    /// callbacks for `event`. The reason when not.
+    pub async fn authorize(
+        self: Arc<Self>,
+        ip: std::net::IpAddr,
+        action: security::Action,
+        event: hooks::HookEvent,
+        hook: hooks::HookContext,
+    ) -> Result<(), String> {
+        self.security(&hook.vhost)
+            .check(action, ip)
+            .map_err(|denied| denied.to_string())?;
+        let hooks = self.config.vhost_hooks(&hook.vhost);
+        self.hooks
+            .authorize(hooks, event, &hook)
+            .await
+            .map_err(|denied| denied.to_string())
+    }
+
     /// A receiver that changes when the server shuts down.
     pub fn shutdown(&self) -> watch::Receiver<bool> {
         self.shutdown.clone()
@@ -116,6 +147,7 @@ pub struct Server {
     pub rtmp_addr: SocketAddr,
     pub http_addr: Option<SocketAddr>,
     pub api_addr: Option<SocketAddr>,
+    pub mpegts_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -134,6 +166,7 @@ impl Server {
                 queue_frames: config.hub.queue_frames,
                 merged_write: Duration::from_millis(config.hub.merged_write_ms),
             })),
+            hls: hls::Store::default(),
             clients: Arc::new(Clients::default()),
             metrics: Metrics::default(),
             hooks: Hooks::new(server_id.clone(), service_id.clone()),
@@ -154,12 +187,22 @@ impl Server {
         let rtmp_addr = rtmp.local_addr()?;
         info!(%rtmp_addr, "RTMP listening");
         tasks.push(tokio::spawn(rtmp::listen(context.clone(), rtmp)));
+        let mut mpegts_addr = None;
+        if context.config.mpegts.enabled {
+            let listen = context.config.mpegts.listen;
+            let socket = tokio::net::UdpSocket::bind(listen).await.map_err(|e| {
+                anyhow::anyhow!("cannot listen for MPEG-TS over UDP on {listen}: {e}")
+            })?;
+            mpegts_addr = Some(socket.local_addr()?);
+            info!(mpegts_addr = %socket.local_addr()?, "MPEG-TS over UDP listening");
+            tasks.push(tokio::spawn(mpegts::listen(context.clone(), socket)));
+        }
         let mut http_addr = None;
         if context.config.http.enabled {
             let listener = bind(context.config.http.listen, "HTTP").await?;
             http_addr = Some(listener.local_addr()?);
             info!(http_addr = %listener.local_addr()?, "HTTP server (HTTP-FLV) listening");
-            let router = http::flv::router(context.clone());
+            let router = http::router(context.clone());
             tasks.push(tokio::spawn(http::serve(
                 context.clone(),
                 listener,
@@ -186,6 +229,7 @@ impl Server {
             rtmp_addr,
             http_addr,
             api_addr,
+            mpegts_addr,
             shutdown: shutdown_tx,
             tasks,
         })
@@ -227,11 +271,32 @@ async fn housekeeping(ctx: Arc<Context>) {
             stream.sample(now);
         }
         ctx.clients.sample(now);
+        sweep_hls(&ctx).await;
         for id in ctx.clients.kick_stalled(stall_ms) {
             ctx.metrics
                 .stalled_players
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             warn!(client = %id, stall_ms, "player took nothing from its queue; disconnected");
+        }
+    }
+}
+
+/// Drops HLS segments a while after they left their playlist (RFC 8216 §6.2.2: as long as
+/// the playlist lasts, and a segment more) and streams that ended `hls.dispose` ago, with
+/// their files when HLS is also written to disk.
+async fn sweep_hls(ctx: &Context) {
+    let hls = &ctx.config.hls;
+    let linger = hls.window + hls.fragment * 2;
+    for (key, numbers) in ctx.hls.sweep(Instant::now(), hls.dispose, linger) {
+        if hls.path.as_os_str().is_empty() {
+            continue;
+        }
+        let dir = hls.path.join(&key.app);
+        for number in numbers {
+            let _ = tokio::fs::remove_file(dir.join(hls::segment_name(&key.stream, number))).await;
+        }
+        if ctx.hls.get(&key).is_none() {
+            let _ = tokio::fs::remove_file(dir.join(format!("{}.m3u8", key.stream))).await;
         }
     }
 }

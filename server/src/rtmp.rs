@@ -296,6 +296,7 @@ impl Connection {
             stream_id: info.stream_id.unwrap_or_default(),
             send_bytes: info.send_bytes,
             recv_bytes: info.recv_bytes,
+            hls: None,
         }
     }
 
@@ -350,42 +351,22 @@ impl Connection {
 
     /// Security rules, then the HTTP callback. (Takes no `&self`: the machine, which is not
     /// `Sync`, must not be borrowed across the callback's wait.)
-    async fn authorize(
-        ctx: Arc<Context>,
-        ip: std::net::IpAddr,
-        action: Action,
-        event: HookEvent,
-        hook: HookContext,
-    ) -> Result<(), String> {
-        ctx.security(&hook.vhost)
-            .check(action, ip)
-            .map_err(|denied| denied.to_string())?;
-        let hooks = ctx.config.vhost_hooks(&hook.vhost);
-        ctx.hooks
-            .authorize(hooks, event, &hook)
-            .await
-            .map_err(|denied| denied.to_string())
-    }
-
     async fn on_publish(&mut self, request: PublishRequest) -> Result<(), Close> {
         let info = self.stream_request(&request.name, &request.query);
         let key = StreamKey::new(&info.vhost, &info.app, &info.stream);
         info!(stream = %key, "publish");
         let hook = self.hook_context(&info);
-        let verdict = Self::authorize(
-            self.ctx.clone(),
-            self.peer.ip(),
-            Action::Publish,
-            HookEvent::Publish,
-            hook,
-        );
+        let verdict =
+            self.ctx
+                .clone()
+                .authorize(self.peer.ip(), Action::Publish, HookEvent::Publish, hook);
         if let Err(reason) = verdict.await {
             warn!(stream = %key, %reason, "publish denied");
             self.session.reject_publish(request.id, false, &reason)?;
             self.close_after_flush = Some(format!("publish denied: {reason}"));
             return Ok(());
         }
-        match self.ctx.hub.publish(&key, &self.client.id) {
+        match self.ctx.publish(&key, &self.client.id) {
             Ok(publisher) => {
                 self.client.set_request(ClientKind::FmlePublish, info);
                 self.client.attach(Some(publisher.stream().clone()), None);
@@ -416,20 +397,17 @@ impl Connection {
             return Ok(());
         }
         let hook = self.hook_context(&info);
-        let verdict = Self::authorize(
-            self.ctx.clone(),
-            self.peer.ip(),
-            Action::Play,
-            HookEvent::Play,
-            hook,
-        );
+        let verdict =
+            self.ctx
+                .clone()
+                .authorize(self.peer.ip(), Action::Play, HookEvent::Play, hook);
         if let Err(reason) = verdict.await {
             warn!(stream = %key, %reason, "play denied");
             self.session.reject_play(request.id, false, &reason)?;
             self.close_after_flush = Some(format!("play denied: {reason}"));
             return Ok(());
         }
-        let subscriber = self.ctx.hub.subscribe(&key, &self.client.id);
+        let subscriber = self.ctx.hub.subscribe(&key);
         self.publisher_present = subscriber.stream().has_publisher();
         self.client.set_request(ClientKind::RtmpPlay, info);
         self.client.attach(

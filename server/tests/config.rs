@@ -76,6 +76,19 @@ gop_cache_max_bytes = 8388608
 queue_frames = 256
 stall_timeout = 7.5
 
+[hls]
+enabled = false
+fragment = 2.5
+window = 30
+path = "/var/www/hls"
+dispose = 45
+
+[mpegts]
+enabled = false
+listen = "127.0.0.1:18935"
+stream = "cams/front"
+timeout = 3
+
 [hooks]
 enabled = true
 timeout = 0.5
@@ -85,6 +98,7 @@ on_unpublish = ["http://127.0.0.1:8085/api/v1/streams"]
 on_play = ["http://127.0.0.1:8085/api/v1/sessions"]
 on_stop = ["http://127.0.0.1:8085/api/v1/sessions"]
 on_close = ["http://127.0.0.1:8085/api/v1/clients"]
+on_hls = ["http://127.0.0.1:8085/api/v1/hls"]
 
 [security]
 enabled = true
@@ -140,6 +154,19 @@ fn no_file_at_all_is_the_srs_defaults() {
     assert!(!config.security.enabled);
     assert!(config.security.rules.is_empty());
     assert_eq!(config.log.level, "info");
+    assert!(config.hls.enabled);
+    assert_eq!(config.hls.fragment, Duration::from_secs(10));
+    assert_eq!(config.hls.window, Duration::from_secs(60));
+    assert!(
+        config.hls.path.as_os_str().is_empty(),
+        "in memory by default"
+    );
+    assert!(config.mpegts.enabled);
+    assert_eq!(
+        config.mpegts.listen,
+        "0.0.0.0:8935".parse::<SocketAddr>().unwrap()
+    );
+    assert_eq!(config.mpegts.stream, "live/livestream");
     assert!(config.vhosts.is_empty());
 }
 
@@ -188,6 +215,19 @@ fn the_example_file_sets_every_key() {
         config.hooks.on_close,
         ["http://127.0.0.1:8085/api/v1/clients"]
     );
+    assert!(!config.hls.enabled);
+    assert_eq!(config.hls.fragment, Duration::from_millis(2500));
+    assert_eq!(config.hls.window, Duration::from_secs(30));
+    assert_eq!(config.hls.path, std::path::Path::new("/var/www/hls"));
+    assert_eq!(config.hls.dispose, Duration::from_secs(45));
+    assert!(!config.mpegts.enabled);
+    assert_eq!(
+        config.mpegts.listen,
+        "127.0.0.1:18935".parse::<SocketAddr>().unwrap()
+    );
+    assert_eq!(config.mpegts.stream, "cams/front");
+    assert_eq!(config.mpegts.timeout, Duration::from_secs(3));
+    assert_eq!(config.hooks.on_hls, ["http://127.0.0.1:8085/api/v1/hls"]);
     assert_eq!(config.security.rules.len(), 4);
     assert_eq!(
         config.security.rules[2].to_string(),

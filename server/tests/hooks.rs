@@ -79,6 +79,7 @@ fn config(addr: SocketAddr, event: HookEvent, paths: &[&str]) -> HooksConfig {
         HookEvent::Play => &mut config.on_play,
         HookEvent::Stop => &mut config.on_stop,
         HookEvent::Close => &mut config.on_close,
+        HookEvent::Hls => &mut config.on_hls,
     } = urls;
     config
 }
@@ -96,6 +97,15 @@ fn context() -> HookContext {
         stream_id: "vid-0x9a7b2".into(),
         send_bytes: 4321,
         recv_bytes: 1234567,
+        hls: Some(weir_server::hooks::HlsSegment {
+            duration: 2.04,
+            cwd: "/usr/local/weir".into(),
+            file: "./objs/nginx/html/live/livestream-12.ts".into(),
+            url: "live/livestream-12.ts".into(),
+            m3u8: "./objs/nginx/html/live/livestream.m3u8".into(),
+            m3u8_url: "live/livestream.m3u8".into(),
+            seq_no: 12,
+        }),
     }
 }
 
@@ -401,6 +411,27 @@ async fn bodies_match_srs() {
         "send_bytes": 4321,
         "server_id": "[server_id]",
         "service_id": "svc12345",
+        "vhost": "__defaultVhost__"
+      },
+      {
+        "action": "on_hls",
+        "app": "live",
+        "client_id": "[client_id]",
+        "cwd": "/usr/local/weir",
+        "duration": 2.04,
+        "file": "./objs/nginx/html/live/livestream-12.ts",
+        "ip": "[ip]",
+        "m3u8": "./objs/nginx/html/live/livestream.m3u8",
+        "m3u8_url": "live/livestream.m3u8",
+        "param": "?token=abc&salt=xyz",
+        "seq_no": 12,
+        "server_id": "[server_id]",
+        "service_id": "svc12345",
+        "stream": "livestream",
+        "stream_id": "vid-0x9a7b2",
+        "stream_url": "/live/livestream",
+        "tcUrl": "rtmp://127.0.0.1:1935/live",
+        "url": "live/livestream-12.ts",
         "vhost": "__defaultVhost__"
       }
     ]

@@ -231,6 +231,8 @@ pub struct Weir {
     pub rtmp: u16,
     pub http: u16,
     pub api: u16,
+    /// The MPEG-TS over UDP port, unless the settings turned it off.
+    pub mpegts: Option<u16>,
     log: PathBuf,
 }
 
@@ -259,7 +261,8 @@ impl Weir {
             .arg("serve")
             .args(["--rtmp-listen", "127.0.0.1:0"])
             .args(["--http-listen", "127.0.0.1:0"])
-            .args(["--api-listen", "127.0.0.1:0"]);
+            .args(["--api-listen", "127.0.0.1:0"])
+            .args(["--set", "mpegts.listen=127.0.0.1:0"]);
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
@@ -278,6 +281,7 @@ impl Weir {
             rtmp: 0,
             http: 0,
             api: 0,
+            mpegts: None,
             log,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -292,6 +296,7 @@ impl Weir {
                 (port("rtmp_addr="), port("http_addr="), port("api_addr="))
             {
                 (weir.rtmp, weir.http, weir.api) = (rtmp, http, api);
+                weir.mpegts = port("mpegts_addr=");
                 return weir;
             }
             if let Some(status) = weir.child.try_wait().unwrap() {

@@ -137,6 +137,16 @@ impl Timestamp {
         Timestamp(ms * 90)
     }
 
+    /// A duration on this clock, rounded down to a tick (saturating past 3 million years).
+    pub fn from_duration(duration: std::time::Duration) -> Self {
+        let ticks = duration.as_nanos() * Self::HZ as u128 / 1_000_000_000;
+        Timestamp(i64::try_from(ticks).unwrap_or(i64::MAX))
+    }
+
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / Self::HZ as f64
+    }
+
     /// Milliseconds, rounded towards negative infinity.
     pub const fn as_millis(self) -> i64 {
         self.0.div_euclid(90)

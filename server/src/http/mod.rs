@@ -1,10 +1,23 @@
-//! The HTTP servers (HTTP-FLV on 8080, the API on 1985): one task per connection, so that a
-//! connection can be kicked (its task aborted) and the whole server shut down.
+//! The HTTP servers (live streams and HLS on 8080, the API on 1985): one task per connection,
+//! so that a connection can be kicked (its task aborted) and the whole server shut down.
+//!
+//! The stream server answers, by the path's ending: `/{app}/{stream}.flv` (HTTP-FLV),
+//! `/{app}/{stream}.m3u8` (HLS playlist), `/{app}/{stream}-{n}.ts` (HLS segment, when one by
+//! that name exists) and `/{app}/{stream}.ts` (HTTP-TS); CORS headers on every answer let
+//! browser players use them.
 
 pub mod flv;
+pub mod hls;
+pub mod live;
+pub mod ts;
 
 use crate::Context;
+use crate::hub::StreamKey;
 use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
@@ -19,6 +32,122 @@ use tracing::{Instrument, debug};
 pub struct Connection {
     pub peer: SocketAddr,
     pub abort: Arc<OnceLock<AbortHandle>>,
+}
+
+/// The stream server's routes.
+pub fn router(ctx: Arc<Context>) -> Router {
+    Router::new()
+        .route("/{*path}", any(dispatch))
+        .with_state(ctx)
+}
+
+async fn dispatch(
+    State(ctx): State<Arc<Context>>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    headers: HeaderMap,
+    axum::Extension(connection): axum::Extension<Connection>,
+) -> Response {
+    let Some((stem, extension)) = path.rsplit_once('.') else {
+        return not_found();
+    };
+    let Some((app, stream)) = stem
+        .rsplit_once('/')
+        .filter(|(app, stream)| !app.is_empty() && !stream.is_empty())
+    else {
+        return not_found();
+    };
+    if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return status(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    }
+    let key = |name: &str| {
+        StreamKey::new(
+            vhost(&ctx, query.as_deref().unwrap_or(""), &headers),
+            app,
+            name,
+        )
+    };
+    match extension {
+        "flv" => {
+            live::serve::<flv::Flv>(ctx, (app, stream), query, method, headers, connection).await
+        }
+        "m3u8" if method == Method::OPTIONS => ok_options(),
+        "m3u8" => hls::playlist(&ctx, &key(stream), &method),
+        "ts" => {
+            // `{stream}-{n}.ts` of a stream that has HLS is a segment (404 once it is gone);
+            // anything else is HTTP-TS.
+            let segment = crate::hls::parse_segment_name(stream)
+                .filter(|(name, _)| ctx.hls.get(&key(name)).is_some());
+            match segment {
+                Some((name, number)) => hls::segment(&ctx, &key(name), number, &method)
+                    .unwrap_or_else(|| status(StatusCode::NOT_FOUND, "no such segment\n")),
+                None => {
+                    live::serve::<ts::Ts>(ctx, (app, stream), query, method, headers, connection)
+                        .await
+                }
+            }
+        }
+        _ => not_found(),
+    }
+}
+
+fn not_found() -> Response {
+    status(
+        StatusCode::NOT_FOUND,
+        "not found: /{app}/{stream}.flv, .ts, .m3u8 and HLS segments are served here\n",
+    )
+}
+
+fn ok_options() -> Response {
+    let mut ok = StatusCode::OK.into_response();
+    cors(ok.headers_mut());
+    ok
+}
+
+/// The headers that let a page from anywhere play what this server serves.
+pub(crate) fn cors(headers: &mut HeaderMap) {
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Server, Content-Length, Content-Type"),
+    );
+}
+
+/// A short text answer with CORS headers.
+pub(crate) fn status(code: StatusCode, text: &str) -> Response {
+    let mut response = (code, text.to_owned()).into_response();
+    cors(response.headers_mut());
+    response
+}
+
+/// The request's host, without a port.
+pub(crate) fn host(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.split(':').next())
+        .unwrap_or("")
+}
+
+/// The vhost a request names: `?vhost=`, else the Host header, if the config defines it.
+pub(crate) fn vhost(ctx: &Context, query: &str, headers: &HeaderMap) -> String {
+    let named = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("vhost="))
+        .unwrap_or(host(headers));
+    ctx.vhost_or_default(named)
 }
 
 /// Serves `router` on every connection `listener` accepts, until shutdown.

@@ -142,10 +142,19 @@ impl Hub {
         })
     }
 
-    /// Subscribes `client_id` to the stream, which need not have a publisher yet.
-    pub fn subscribe(self: &Arc<Self>, key: &StreamKey, client_id: &str) -> Subscriber {
-        let (stream, (backlog, rx)) = self.with_stream(key, |s| s.join(client_id));
-        Subscriber::new(self.clone(), stream, backlog, rx)
+    /// Subscribes a client to the stream, which need not have a publisher yet.
+    pub fn subscribe(self: &Arc<Self>, key: &StreamKey) -> Subscriber {
+        self.join(key, false)
+    }
+
+    /// Subscribes the server itself (the HLS packager): the stream counts it as no client.
+    pub fn subscribe_internal(self: &Arc<Self>, key: &StreamKey) -> Subscriber {
+        self.join(key, true)
+    }
+
+    fn join(self: &Arc<Self>, key: &StreamKey, internal: bool) -> Subscriber {
+        let (stream, (backlog, rx)) = self.with_stream(key, |s| s.join(internal));
+        Subscriber::new(self.clone(), stream, backlog, rx, internal)
     }
 
     /// Forgets a stream nobody publishes or plays any more.

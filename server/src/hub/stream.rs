@@ -32,6 +32,9 @@ struct State {
     publisher: Option<String>,
     publish_since_ms: Option<u64>,
     subscribers: usize,
+    /// The server's own subscribers (the HLS packager): they keep the stream but are no
+    /// clients.
+    internal: usize,
     metadata: Option<Item>,
     /// The latest configuration of each track.
     configs: Vec<(Track, Item)>,
@@ -73,6 +76,7 @@ impl Stream {
                 publisher: None,
                 publish_since_ms: None,
                 subscribers: 0,
+                internal: 0,
                 metadata: None,
                 configs: Vec::new(),
                 gop: VecDeque::new(),
@@ -151,7 +155,7 @@ impl Stream {
 
     pub(super) fn is_unused(&self) -> bool {
         let state = self.state.lock().unwrap();
-        state.publisher.is_none() && state.subscribers == 0
+        state.publisher.is_none() && state.subscribers == 0 && state.internal == 0
     }
 
     pub(super) fn start_publish(&self, client_id: &str) -> Result<(), Busy> {
@@ -184,9 +188,12 @@ impl Stream {
 
     /// A new subscriber's starting point and its place in the ring, taken under the lock the
     /// publisher pushes under, so that nothing is missed and nothing comes twice.
-    pub(super) fn join(&self, _client_id: &str) -> (Vec<Item>, broadcast::Receiver<Item>) {
+    pub(super) fn join(&self, internal: bool) -> (Vec<Item>, broadcast::Receiver<Item>) {
         let mut state = self.state.lock().unwrap();
-        state.subscribers += 1;
+        match internal {
+            true => state.internal += 1,
+            false => state.subscribers += 1,
+        }
         let mut backlog = Vec::with_capacity(2 + state.configs.len() + state.gop.len());
         backlog.extend(state.metadata.clone());
         backlog.extend(state.configs.iter().map(|(_, c)| c.clone()));
@@ -194,9 +201,13 @@ impl Stream {
         (backlog, self.tx.subscribe())
     }
 
-    pub(super) fn leave(&self) {
+    pub(super) fn leave(&self, internal: bool) {
         let mut state = self.state.lock().unwrap();
-        state.subscribers = state.subscribers.saturating_sub(1);
+        let count = match internal {
+            true => &mut state.internal,
+            false => &mut state.subscribers,
+        };
+        *count = count.saturating_sub(1);
     }
 
     pub(super) fn push(&self, item: Item, now_ms: u64) {

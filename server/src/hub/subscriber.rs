@@ -20,6 +20,8 @@ pub struct Subscriber {
     progress: Arc<AtomicU64>,
     /// Items lost by falling a whole ring behind.
     skipped: u64,
+    /// The server's own subscriber, not a client's.
+    internal: bool,
 }
 
 impl Subscriber {
@@ -28,6 +30,7 @@ impl Subscriber {
         stream: Arc<Stream>,
         backlog: Vec<Item>,
         rx: broadcast::Receiver<Item>,
+        internal: bool,
     ) -> Self {
         let progress = Arc::new(AtomicU64::new(hub.now_ms()));
         Subscriber {
@@ -38,6 +41,7 @@ impl Subscriber {
             awaiting_keyframe: true,
             progress,
             skipped: 0,
+            internal,
         }
     }
 
@@ -145,7 +149,7 @@ impl Subscriber {
 
 impl Drop for Subscriber {
     fn drop(&mut self) {
-        self.stream.leave();
+        self.stream.leave(self.internal);
         self.hub.release(&self.stream);
     }
 }

@@ -1,0 +1,169 @@
+//! Live streams over HTTP: `GET /{app}/{stream}.flv` (HTTP-FLV) and `/{app}/{stream}.ts`
+//! (HTTP-TS) answer with a live file in that container — what a late joiner needs (metadata,
+//! sequence headers, the cached GOP from a keyframe), then the live edge — for as long as the
+//! client reads. One request path serves both; a [`Format`] writes the container.
+
+use super::{Connection, cors, status};
+use crate::Context;
+use crate::clients::{ClientGuard, ClientKind, ClientRequest};
+use crate::hooks::{HookContext, HookEvent};
+use crate::hub::{Item, StreamKey, Subscriber};
+use crate::security::Action;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use std::sync::Arc;
+use tracing::{Instrument, info, warn};
+
+/// A container a live stream is delivered in.
+pub trait Format: Send + 'static {
+    const CONTENT_TYPE: &'static str;
+    /// The client's `type` in the API.
+    const KIND: ClientKind;
+    fn new() -> Self;
+    /// What goes before the first item (a file header).
+    fn start(&mut self, out: &mut BytesMut);
+    /// Appends an item.
+    fn write(&mut self, item: Item, out: &mut BytesMut);
+}
+
+/// Serves stream `app`/`stream` live in format `F`.
+pub async fn serve<F: Format>(
+    ctx: Arc<Context>,
+    (app, stream): (&str, &str),
+    query: Option<String>,
+    method: Method,
+    headers: HeaderMap,
+    connection: Connection,
+) -> Response {
+    let mut ok = StatusCode::OK.into_response();
+    cors(ok.headers_mut());
+    ok.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(F::CONTENT_TYPE),
+    );
+    ok.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    match method {
+        Method::OPTIONS | Method::HEAD => return ok,
+        Method::GET => {}
+        _ => return status(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
+    }
+    let host = super::host(&headers);
+    let query = query.unwrap_or_default();
+    let vhost = super::vhost(&ctx, &query, &headers);
+    let param = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    let request = ClientRequest {
+        vhost,
+        app: app.to_owned(),
+        stream: stream.to_owned(),
+        param,
+        tc_url: format!("http://{host}/{app}"),
+        ..ClientRequest::default()
+    };
+    let key = StreamKey::new(&request.vhost, &request.app, &request.stream);
+    let client = ctx.clients.register(connection.peer, F::KIND);
+    if let Some(abort) = connection.abort.get() {
+        client.set_abort(abort.clone());
+    }
+    client.set_request(F::KIND, request.clone());
+    let span = tracing::info_span!("http", id = %client.id, peer = %connection.peer, kind = F::KIND.as_str());
+    async move {
+        info!(stream = %key, "play");
+        if let Err(denied) = ctx
+            .security(&request.vhost)
+            .check(Action::Play, connection.peer.ip())
+        {
+            warn!(reason = %denied, "play denied");
+            return status(StatusCode::FORBIDDEN, &format!("{denied}\n"));
+        }
+        let hook = hook_context(&client, &request, connection.peer);
+        let hooks = ctx.config.vhost_hooks(&request.vhost);
+        if let Err(denied) = ctx.hooks.authorize(hooks, HookEvent::Play, &hook).await {
+            warn!(reason = %denied, "play denied by on_play");
+            return status(StatusCode::FORBIDDEN, &format!("{denied}\n"));
+        }
+        let subscriber = ctx.hub.subscribe(&key);
+        client.attach(
+            Some(subscriber.stream().clone()),
+            Some(subscriber.progress()),
+        );
+        let player = Player {
+            ctx: ctx.clone(),
+            client,
+            request,
+            subscriber,
+            format: F::new(),
+            started: false,
+        };
+        let body = futures_util::stream::unfold(player, |mut player| async move {
+            let chunk = player.next_chunk().await?;
+            Some((Ok::<_, std::convert::Infallible>(chunk), player))
+        });
+        let (parts, _) = ok.into_parts();
+        Response::from_parts(parts, Body::from_stream(body))
+    }
+    .instrument(span)
+    .await
+}
+
+fn hook_context(
+    client: &ClientGuard,
+    request: &ClientRequest,
+    peer: std::net::SocketAddr,
+) -> HookContext {
+    HookContext {
+        client_id: client.id.clone(),
+        ip: peer.ip(),
+        vhost: request.vhost.clone(),
+        app: request.app.clone(),
+        tc_url: request.tc_url.clone(),
+        stream: request.stream.clone(),
+        param: request.param.clone(),
+        ..HookContext::default()
+    }
+}
+
+/// One live response body in progress.
+struct Player<F: Format> {
+    ctx: Arc<Context>,
+    client: ClientGuard,
+    request: ClientRequest,
+    subscriber: Subscriber,
+    format: F,
+    started: bool,
+}
+
+impl<F: Format> Player<F> {
+    /// The next piece of the file: every item already waiting.
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        let mut out = BytesMut::new();
+        if !self.started {
+            self.started = true;
+            self.format.start(&mut out);
+        }
+        let first = self.subscriber.recv().await?;
+        self.subscriber.merge_wait().await;
+        let (subscriber, format) = (&mut self.subscriber, &mut self.format);
+        subscriber.batch(first, |item| format.write(item, &mut out));
+        let n = out.len() as u64;
+        self.client.add_sent(n);
+        self.ctx.metrics.add_sent(n);
+        self.subscriber.stream().add_sent(n);
+        Some(out.freeze())
+    }
+}
+
+impl<F: Format> Drop for Player<F> {
+    fn drop(&mut self) {
+        let hooks = self.ctx.config.vhost_hooks(&self.request.vhost);
+        let ctx = hook_context(&self.client, &self.request, self.client.peer);
+        self.ctx.hooks.notify(hooks, HookEvent::Stop, ctx.clone());
+        self.ctx.hooks.notify(hooks, HookEvent::Close, ctx);
+    }
+}

@@ -1,0 +1,221 @@
+//! MPEG-TS over UDP in (as SRS's `stream_caster` of type `mpegts_over_udp`): the datagrams that
+//! reach `mpegts.listen` publish the stream `mpegts.stream`, demuxed by our TS machine into
+//! the hub's frames, so that the stream plays over RTMP, HTTP-FLV, HTTP-TS and HLS.
+//!
+//! One sender at a time: the first source to send publishes; datagrams from others are
+//! dropped until it has been silent for `mpegts.timeout`, when its stream ends. The socket's
+//! loop only routes datagrams; each sender's session (security, callbacks, demuxing) runs in a
+//! task of its own, behind a bounded queue, so that nothing a sender does blocks the socket.
+
+use crate::Context;
+use crate::clients::{ClientGuard, ClientKind, ClientRequest};
+use crate::hooks::{HookContext, HookEvent};
+use crate::hub::{Item, MediaItem, Publisher, StreamKey};
+use crate::security::Action;
+use bytes::Bytes;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tracing::{Instrument, debug, info, warn};
+use weir_flv::media::MediaPacket;
+use weir_media::Output;
+use weir_mpegts::{DemuxEvent, Demuxer, Limits};
+
+/// Datagrams queued for a session before more are dropped (the demuxer then reports the
+/// continuity errors).
+const QUEUE: usize = 1024;
+
+/// Receives datagrams until shutdown.
+pub async fn listen(ctx: Arc<Context>, socket: UdpSocket) {
+    let local = socket.local_addr().unwrap_or(ctx.config.mpegts.listen);
+    let mut shutdown = ctx.shutdown();
+    let mut buf = vec![0u8; 65_536];
+    let mut current: Option<(SocketAddr, mpsc::Sender<Bytes>)> = None;
+    let mut ignored: Option<SocketAddr> = None;
+    loop {
+        let (n, from) = tokio::select! {
+            received = socket.recv_from(&mut buf) => match received {
+                Ok(received) => received,
+                Err(e) => {
+                    debug!(error = %e, "mpegts receive failed");
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let datagram = Bytes::copy_from_slice(&buf[..n]);
+        if current.as_ref().is_some_and(|(_, tx)| tx.is_closed()) {
+            current = None;
+        }
+        let (source, tx) = current.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            ctx.metrics.connections.add("mpegts", 1);
+            // Listed (and kickable, through the API or at shutdown) from its first datagram.
+            let client = ctx.clients.register(from, ClientKind::MpegtsPublish);
+            let abort = Arc::clone(&client);
+            let task = tokio::spawn(session(ctx.clone(), from, local, rx, client));
+            abort.set_abort(task.abort_handle());
+            (from, tx)
+        });
+        if *source != from {
+            if ignored != Some(from) {
+                warn!(%from, publishing = %source, "mpegts datagrams from a second sender ignored");
+                ignored = Some(from);
+            }
+            continue;
+        }
+        if tx.try_send(datagram).is_err() {
+            debug!(%from, "mpegts datagram dropped: the session is behind");
+        }
+    }
+}
+
+/// `mpegts.stream` as vhost, app, stream and param (`live/cam?vhost=v&k=1`).
+fn request(ctx: &Context, listen: SocketAddr) -> ClientRequest {
+    let configured = &ctx.config.mpegts.stream;
+    let (path, query) = configured.split_once('?').unwrap_or((configured, ""));
+    let (app, stream) = path.rsplit_once('/').unwrap_or(("live", path));
+    let named = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("vhost="))
+        .unwrap_or("");
+    ClientRequest {
+        vhost: ctx.vhost_or_default(named),
+        app: app.to_owned(),
+        stream: stream.to_owned(),
+        param: if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        },
+        tc_url: format!("udp://{listen}/{app}"),
+        ..ClientRequest::default()
+    }
+}
+
+/// One sender: authorised, published, demuxed, until it is silent for the timeout.
+async fn session(
+    ctx: Arc<Context>,
+    from: SocketAddr,
+    local: SocketAddr,
+    mut rx: mpsc::Receiver<Bytes>,
+    client: ClientGuard,
+) {
+    let info = request(&ctx, local);
+    client.set_request(ClientKind::MpegtsPublish, info.clone());
+    let key = StreamKey::new(&info.vhost, &info.app, &info.stream);
+    let span = tracing::info_span!("mpegts", id = %client.id, peer = %from);
+    let timeout = ctx.config.mpegts.timeout;
+    async move {
+        info!(stream = %key, "publish");
+        let hook = HookContext {
+            client_id: client.id.clone(),
+            ip: from.ip(),
+            vhost: info.vhost.clone(),
+            app: info.app.clone(),
+            tc_url: info.tc_url.clone(),
+            stream: info.stream.clone(),
+            param: info.param.clone(),
+            ..HookContext::default()
+        };
+        let verdict = ctx
+            .clone()
+            .authorize(from.ip(), Action::Publish, HookEvent::Publish, hook.clone())
+            .await;
+        let publisher = match verdict.map(|()| ctx.publish(&key, &client.id)) {
+            Ok(Ok(publisher)) => Some(publisher),
+            Ok(Err(busy)) => {
+                warn!(stream = %key, publisher = %busy.publisher, "publish refused: stream busy");
+                None
+            }
+            Err(reason) => {
+                warn!(stream = %key, %reason, "publish denied");
+                None
+            }
+        };
+        let hooks = ctx.config.vhost_hooks(&info.vhost);
+        let Some(publisher) = publisher else {
+            // Refused: drop what the sender sends until it stops, rather than asking again
+            // for every datagram.
+            while let Ok(Some(_)) = tokio::time::timeout(timeout, rx.recv()).await {}
+            ctx.hooks.notify(hooks, HookEvent::Close, hook);
+            return;
+        };
+        client.attach(Some(publisher.stream().clone()), None);
+        let mut ingest = Ingest {
+            ctx: ctx.clone(),
+            publisher,
+            demuxer: Demuxer::new(Limits::default()),
+            last_ms: 0,
+        };
+        while let Ok(Some(datagram)) = tokio::time::timeout(timeout, rx.recv()).await {
+            client.add_recv(datagram.len() as u64);
+            ctx.metrics.add_recv(datagram.len() as u64);
+            ingest.input(&datagram);
+        }
+        info!(stream = %key, "the sender stopped; unpublished");
+        ingest.end();
+        drop(ingest);
+        let stream_hook = HookContext {
+            stream_id: String::new(),
+            ..hook
+        };
+        ctx.hooks
+            .notify(hooks, HookEvent::Unpublish, stream_hook.clone());
+        ctx.hooks.notify(hooks, HookEvent::Close, stream_hook);
+        drop(client);
+    }
+    .instrument(span)
+    .await
+}
+
+/// The demuxer between a sender's datagrams and its stream.
+struct Ingest {
+    ctx: Arc<Context>,
+    publisher: Publisher,
+    demuxer: Demuxer,
+    /// The message timestamp of the last frame, for configurations found in between.
+    last_ms: u32,
+}
+
+impl Ingest {
+    fn input(&mut self, datagram: &[u8]) {
+        if let Err(e) = self.demuxer.handle_input(Instant::now(), datagram) {
+            debug!(error = %e, "datagram not read");
+        }
+        self.drain();
+    }
+
+    fn end(&mut self) {
+        let _ = self.demuxer.handle_end();
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Some(out) = self.demuxer.poll_output() {
+            match out {
+                Output::Event(DemuxEvent::Config(config)) => {
+                    self.push(self.last_ms, MediaPacket::Config(config));
+                }
+                Output::Event(DemuxEvent::Frame(frame)) => {
+                    // RTMP and FLV carry the DTS in milliseconds, modulo 2^32.
+                    self.last_ms = frame.dts.as_millis() as u32;
+                    self.push(self.last_ms, MediaPacket::Frame(frame));
+                }
+                Output::Event(event) => debug!(?event, "mpegts"),
+                Output::Transmit(_) => {}
+                Output::Violation(v) => {
+                    self.ctx.metrics.violations.add(v.rule.id, 1);
+                    debug!(rule = v.rule.id, offset = v.offset, detail = %v.detail, "sender broke a rule");
+                }
+            }
+        }
+    }
+
+    fn push(&self, timestamp: u32, packet: MediaPacket) {
+        let item = Item::Media(Arc::new(MediaItem::new(timestamp, packet)));
+        self.publisher.push(item);
+    }
+}
