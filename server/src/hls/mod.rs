@@ -119,14 +119,62 @@ impl Store {
     }
 }
 
+/// Whether `app` (which may hold `/`) and `stream` can name files under a directory without
+/// leaving it: every component non-empty, not `.` or `..`, without `\\`, NUL or control
+/// characters.
+pub fn safe_for_disk(app: &str, stream: &str) -> bool {
+    let component = |c: &str| {
+        !c.is_empty()
+            && c != "."
+            && c != ".."
+            && !c.contains(|ch: char| ch == '\\' || ch.is_control())
+    };
+    app.split('/').all(component) && component(stream) && !stream.contains('/')
+}
+
 /// `{stream}-{n}.ts`: a segment's name, relative to its playlist.
 pub fn segment_name(stream: &str, number: u64) -> String {
     format!("{stream}-{number}.ts")
 }
 
-/// A request path's segment: `cam-12` is segment 12 of `cam`.
+/// A segment's name without `.ts`, read back: `cam-12` is segment 12 of `cam`.
 pub fn parse_segment_name(name: &str) -> Option<(&str, u64)> {
     let (stream, number) = name.rsplit_once('-')?;
     let number = number.parse().ok()?;
     (!stream.is_empty()).then_some((stream, number))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_could_leave_the_directory_are_not_written() {
+        assert!(safe_for_disk("live", "cam"));
+        assert!(safe_for_disk("live/inst", "cam.1"));
+        for (app, stream) in [
+            ("..", "cam"),
+            ("live/../..", "cam"),
+            ("/etc", "cam"),
+            ("live", ".."),
+            ("live", "a/b"),
+            ("live", "a\\b"),
+            ("live", "a\nb"),
+            ("", "cam"),
+            ("live//x", "cam"),
+        ] {
+            assert!(!safe_for_disk(app, stream), "{app:?} {stream:?}");
+        }
+    }
+
+    #[test]
+    fn segment_names_read_back() {
+        assert_eq!(
+            parse_segment_name(&segment_name("cam-2", 17)),
+            Some(("cam-2", 17))
+        );
+        assert_eq!(parse_segment_name("cam"), None);
+        assert_eq!(parse_segment_name("-3"), None);
+        assert_eq!(parse_segment_name("cam-x"), None);
+    }
 }

@@ -202,10 +202,18 @@ impl Packager {
         self.notify(number, span);
     }
 
-    /// `{hls.path}/{app}`, when segments go to disk too.
+    /// `{hls.path}/{app}`, when segments go to disk too. Names come from peers: a name that
+    /// could leave `hls.path` (`..`, an absolute path, a backslash) keeps its HLS in memory.
     fn dir(&self) -> Option<PathBuf> {
         let path = &self.ctx.config.hls.path;
-        (!path.as_os_str().is_empty()).then(|| path.join(&self.key.app))
+        if path.as_os_str().is_empty() {
+            return None;
+        }
+        if !super::safe_for_disk(&self.key.app, &self.key.stream) {
+            debug!("the stream's name is not a safe file name: HLS stays in memory");
+            return None;
+        }
+        Some(path.join(&self.key.app))
     }
 
     async fn write_segment(&self, number: u64, data: &[u8]) {
