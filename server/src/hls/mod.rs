@@ -169,10 +169,10 @@ mod tests {
 
     #[test]
     fn segment_names_read_back() {
-        assert_eq!(
-            parse_segment_name(&segment_name("cam-2", 17)),
-            Some(("cam-2", 17))
-        );
+        let name = segment_name("cam-2", 17);
+        assert_eq!(name, "cam-2-17.ts");
+        let stem = name.strip_suffix(".ts").unwrap();
+        assert_eq!(parse_segment_name(stem), Some(("cam-2", 17)));
         assert_eq!(parse_segment_name("cam"), None);
         assert_eq!(parse_segment_name("-3"), None);
         assert_eq!(parse_segment_name("cam-x"), None);
