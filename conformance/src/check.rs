@@ -216,7 +216,8 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
                     None => unreadable(match detect::not_a_file_we_read(&head) {
                         Some(what) => format!("{}: {what}", path.display()),
                         None => format!(
-                            "{}: {e}, nor a transport stream or an HLS playlist",
+                            "{}: neither a capture ({e}) nor a transport stream or an HLS \
+                             playlist",
                             path.display()
                         ),
                     }),

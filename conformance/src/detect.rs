@@ -242,12 +242,8 @@ pub fn sniff_datagram(datagram: &[u8]) -> Option<(Protocol, &'static str)> {
 /// What the first bytes of a file say: a transport stream, a playlist, or neither (`Unknown`).
 /// `complete`: the file holds no more. `None`: wait for more.
 pub fn sniff_file(data: &[u8], complete: bool) -> Option<(Protocol, &'static str)> {
-    let text = data.strip_prefix(UTF8_BOM).unwrap_or(data);
-    if text.starts_with(b"#EXTM3U") {
-        return Some((
-            Protocol::Hls,
-            "playlist starting with #EXTM3U (RFC 8216 §4.3.1.1)",
-        ));
+    if starts_with_a_tag(data.strip_prefix(UTF8_BOM).unwrap_or(data)) {
+        return Some((Protocol::Hls, "playlist tags (RFC 8216 §4.1)"));
     }
     if let Some(what) = ts_stride(data, 2) {
         return Some((Protocol::MpegTs, what));
@@ -262,6 +258,21 @@ pub fn sniff_file(data: &[u8], complete: bool) -> Option<(Protocol, &'static str
         }));
     }
     (data.len() > 2 * 204 + 4).then_some((Protocol::Unknown, ""))
+}
+
+/// Whether the first line that is neither blank nor a comment is a tag (`#EXT`, RFC 8216
+/// §4.1): a playlist, even one that lacks its `#EXTM3U` (the parser reports that).
+fn starts_with_a_tag(text: &[u8]) -> bool {
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(b"#EXT") {
+            return true;
+        }
+        if !line.is_empty() && !line.starts_with(b"#") {
+            return false;
+        }
+    }
+    false
 }
 
 /// Why a file that is no capture is not one of the other inputs either, when its first bytes
@@ -433,6 +444,10 @@ mod tests {
             sniff_file(b"\xEF\xBB\xBF#EXTM3U\n", false).map(|d| d.0),
             Some(Protocol::Hls)
         );
+        // Comments before the first tag; a tag other than EXTM3U first.
+        for text in [&b"# a comment\r\n\n#EXTM3U\n"[..], b"#EXT-X-VERSION:3\n"] {
+            assert_eq!(sniff_file(text, true).map(|d| d.0), Some(Protocol::Hls));
+        }
         assert_eq!(
             sniff_file(&packets(2, 0, 188), false).map(|d| d.0),
             Some(Protocol::MpegTs)
