@@ -26,6 +26,8 @@ const FIRST_LOAD_SEGMENTS: usize = 10;
 const MAX_SEGMENTS: usize = 2_000;
 /// The reload interval when the playlist gives no usable target duration.
 const DEFAULT_TARGET: Duration = Duration::from_secs(10);
+/// Time past the end of the session that segment fetches may still take.
+const GRACE: Duration = Duration::from_secs(10);
 
 /// One load of the playlist.
 #[derive(Debug, Clone)]
@@ -98,6 +100,7 @@ pub fn poll(http: &Http, url: Url, duration: Duration) -> Result<Session, String
     let mut previous: Option<Vec<u8>> = None;
     let mut fetched: BTreeSet<u64> = BTreeSet::new();
     let mut last_listed: Option<u64> = None;
+    let mut followed = false;
     loop {
         let began = Instant::now();
         let answer = http.get(&url, PLAYLIST_LIMIT);
@@ -117,13 +120,16 @@ pub fn poll(http: &Http, url: Url, duration: Duration) -> Result<Session, String
             }
             _ => {}
         }
-        // A master playlist: its first variant is the one polled.
+        // A master playlist: its first variant is the one polled (once: a variant that is a
+        // master playlist again is a load like any other, and fails the syntax case).
         if let Some(Ok(Parsed {
             playlist: Playlist::Master(master),
             ..
         })) = &load.parsed
             && session.loads.is_empty()
+            && !followed
         {
+            followed = true;
             let Some(variant) = master.variants.first() else {
                 session
                     .notes
@@ -152,14 +158,11 @@ pub fn poll(http: &Http, url: Url, duration: Duration) -> Result<Session, String
                 .map_or(DEFAULT_TARGET, Duration::from_secs);
             let changed = session.loads.last().is_some_and(|l| l.changed);
             wait = if changed { target } else { target / 2 };
-            fetch_new(
-                http,
-                &url,
-                media,
-                &mut fetched,
-                &mut last_listed,
-                &mut session,
-            );
+            let listed = Listed {
+                fetched: &mut fetched,
+                last: &mut last_listed,
+            };
+            fetch_new(http, &url, media, listed, end + GRACE, &mut session);
             if media.end_list {
                 session
                     .notes
@@ -177,15 +180,25 @@ pub fn poll(http: &Http, url: Url, duration: Duration) -> Result<Session, String
     Ok(session)
 }
 
-/// Fetches the segments `media` lists that no load listed before.
+/// What earlier loads listed: the media sequence numbers fetched, the highest listed.
+struct Listed<'a> {
+    fetched: &'a mut BTreeSet<u64>,
+    last: &'a mut Option<u64>,
+}
+
+/// Fetches the segments `media` lists that no load listed before, until `deadline`.
 fn fetch_new(
     http: &Http,
     base: &Url,
     media: &MediaPlaylist,
-    fetched: &mut BTreeSet<u64>,
-    last_listed: &mut Option<u64>,
+    listed: Listed<'_>,
+    deadline: Instant,
     session: &mut Session,
 ) {
+    let Listed {
+        fetched,
+        last: last_listed,
+    } = listed;
     let numbered: Vec<_> = media.numbered().collect();
     let first_load = last_listed.is_none();
     if let (Some(last), Some(first)) = (*last_listed, numbered.first()) {
@@ -210,7 +223,12 @@ fn fetch_new(
         {
             continue;
         }
-        if session.segments.len() >= MAX_SEGMENTS {
+        if session.segments.len() >= MAX_SEGMENTS || Instant::now() > deadline {
+            session.notes.push(format!(
+                "segments from media sequence {} on were not fetched: the session's time or \
+                 segment count ran out",
+                n.media_sequence
+            ));
             break;
         }
         fetched.insert(n.media_sequence);
