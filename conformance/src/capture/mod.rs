@@ -10,7 +10,7 @@
 //! - [`dissect`]: one captured frame through all of the above;
 //! - [`flow`]: the flow table, which turns packets into [`FlowEvent`]s in capture order, and
 //!   [`StreamPair`], which turns two raw byte streams into the same events;
-//! - [`file`]: a file read whole (a `.ts` file, a playlist) as one pseudo-flow's events.
+//! - [`file`](mod@file): a file read whole (a `.ts` file, a playlist) as one pseudo-flow's events.
 //!
 //! Everything below the reader is a pure state machine fed packets with their capture time:
 //! no clock, no IO. Nothing is dropped silently: a packet the harness does not open becomes a
