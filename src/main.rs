@@ -20,7 +20,7 @@ enum Command {
     Serve(ServeArgs),
     /// Check captures against the rule catalogs and report verdicts.
     Check(CheckArgs),
-    /// Probe a live server with scripted conformance cases.
+    /// Probe a live server with scripted conformance cases (RTMP), or check a live HLS stream.
     Probe(ProbeArgs),
     /// Re-send the client side of a captured session to a live server and compare its answers.
     Replay(ReplayArgs),
@@ -180,19 +180,24 @@ fn check(args: CheckArgs) -> ExitCode {
 /// could not be reached.
 #[derive(clap::Args)]
 struct ProbeArgs {
-    /// The server and a stream name to derive the cases' names from, e.g.
-    /// rtmp://127.0.0.1:1935/live/probe.
+    /// An RTMP server and a stream name to derive the cases' names from, e.g.
+    /// rtmp://127.0.0.1:1935/live/probe; or a live HLS playlist to check, e.g.
+    /// http://127.0.0.1:8080/live/stream.m3u8.
     #[arg(required_unless_present = "list")]
     url: Option<String>,
-    /// Only cases whose id starts with PREFIX (repeatable), e.g. `chunk.` or `handshake.simple`.
+    /// Only cases whose id starts with PREFIX (repeatable), e.g. `chunk.` or `segment.`.
     #[arg(long = "case", value_name = "PREFIX")]
     cases: Vec<String>,
-    /// List the cases (id, level, spec, description, rules) without running them.
+    /// List the cases of both catalogs (id, level, spec, description, rules) without running
+    /// them.
     #[arg(long)]
     list: bool,
-    /// Seconds one case may take.
+    /// Seconds one case (RTMP) or one HTTP request (HLS) may take.
     #[arg(long, value_name = "SECS", default_value_t = 15)]
     timeout: u64,
+    /// Seconds the HLS checker polls the playlist.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    duration: u64,
     /// SHOULD failures count too.
     #[arg(long)]
     strict: bool,
@@ -207,7 +212,7 @@ struct ProbeArgs {
 fn probe(args: ProbeArgs) -> ExitCode {
     use weir_conformance::probe::{self, report};
     if args.list {
-        print!("{}", report::list(&probe::select(&args.cases)));
+        print!("{}", report::list(&probe::catalogs(&args.cases)));
         return ExitCode::SUCCESS;
     }
     let options = probe::Options {
@@ -215,6 +220,7 @@ fn probe(args: ProbeArgs) -> ExitCode {
         timeout: std::time::Duration::from_secs(args.timeout.max(1)),
         prefixes: args.cases,
         strict: args.strict,
+        duration: std::time::Duration::from_secs(args.duration),
     };
     let text = matches!(args.format, CheckFormat::Text);
     if text {
@@ -233,7 +239,7 @@ fn probe(args: ProbeArgs) -> ExitCode {
         }
     };
     match args.format {
-        CheckFormat::Text => print!("{}", report::summary(&report)),
+        CheckFormat::Text => print!("{}{}", report::notes(&report), report::summary(&report)),
         CheckFormat::Json => print!("{}", report::json(&report)),
     }
     if let Some(path) = &args.junit {

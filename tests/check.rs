@@ -1,5 +1,6 @@
 //! `weir check` from the command line: exit status 0, 1 and 2, the report formats, rule
-//! selection, --strict and --decode-as, on the corpus's RTMP captures and stream pairs.
+//! selection, --strict and --decode-as, on the corpus's RTMP captures and stream pairs, its
+//! transport streams and its playlists.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -34,6 +35,41 @@ fn weir(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `weir check --format json --junit FILE --html DIR ARGS`: the exit code, the JSON report,
+/// the JUnit XML and the HTML page.
+fn every_format(name: &str, args: &[&str]) -> (i32, serde_json::Value, String, String) {
+    let dir = std::env::temp_dir().join(format!("weir-check-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junit = dir.join("junit.xml");
+    let html = dir.join("html");
+    let mut all = vec![
+        "--format",
+        "json",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let (code, out, _) = weir(&all);
+    let json = serde_json::from_str(&out).expect("JSON report");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let page = std::fs::read_to_string(html.join("index.html")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    (code, json, xml, page)
+}
+
+/// The rules of a JSON flow whose failures count.
+fn counted_failures(flow: &serde_json::Value) -> Vec<&str> {
+    flow["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["status"] == "fail" && v["counts"] == true)
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn a_clean_capture_exits_0_with_a_text_report() {
     let (code, out, _) = weir(&[&rtmp("rtmp_sample.cap")]);
@@ -55,41 +91,28 @@ fn strict_counts_should_rules() {
 
 #[test]
 fn a_must_failure_exits_1_and_every_format_says_so() {
-    let dir = std::env::temp_dir().join(format!("weir-check-cli-{}", std::process::id()));
-    let junit = dir.join("junit.xml");
-    let html = dir.join("html");
-    std::fs::create_dir_all(&dir).unwrap();
-    let (code, out, _) = weir(&[
-        "--format",
-        "json",
-        "--junit",
-        junit.to_str().unwrap(),
-        "--html",
-        html.to_str().unwrap(),
-        "--pair",
-        &rtmp("ffmpeg_client_stream"),
-        &rtmp("ffmpeg_server_stream"),
-    ]);
-    assert_eq!(code, 1, "{out}");
-    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
+    let (code, json, xml, page) = every_format(
+        "pair",
+        &[
+            "--pair",
+            &rtmp("ffmpeg_client_stream"),
+            &rtmp("ffmpeg_server_stream"),
+        ],
+    );
+    assert_eq!(code, 1, "{json}");
     assert_eq!(json["exit_code"], 1);
     assert_eq!(json["counted_failures"], 2);
     let verdicts = json["inputs"][0]["flows"][0]["verdicts"]
         .as_array()
         .unwrap();
-    let failed: Vec<_> = verdicts
-        .iter()
-        .filter(|v| v["status"] == "fail" && v["counts"] == true)
-        .map(|v| v["rule"].as_str().unwrap())
-        .collect();
-    assert_eq!(failed, ["amf0.string.utf8", "rtmp.command.stream-name"]);
-    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(
+        counted_failures(&json["inputs"][0]["flows"][0]),
+        ["amf0.string.utf8", "rtmp.command.stream-name"]
+    );
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert_eq!(xml.matches("<failure").count(), 2);
     assert_eq!(xml.matches("<testcase").count(), verdicts.len());
-    let page = std::fs::read_to_string(html.join("index.html")).unwrap();
     assert!(page.contains("<svg") && page.contains("rtmp.command.stream-name"));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -123,4 +146,57 @@ fn transcript_and_decode_as() {
         "{out}"
     );
     assert!(out.contains("no observer yet for http"), "{out}");
+}
+
+fn corpus_file(path: &str) -> String {
+    corpus().join(path).display().to_string()
+}
+
+#[test]
+fn transport_streams_and_playlists_exit_as_their_verdicts_say() {
+    // A clean file, a TS capture over RTP and a playlist pass.
+    for file in [
+        "mpegts/test-middle-pat-pmt.ts",
+        "mpegts/test-162.pcap",
+        "hls/grafov-m3u8/media-playlist-with-byterange.m3u8",
+    ] {
+        let (code, out, _) = weir(&[&corpus_file(file)]);
+        assert_eq!(code, 0, "{file}: {out}");
+    }
+    let (_, out, _) = weir(&[&corpus_file("mpegts/test-middle-pat-pmt.ts")]);
+    assert!(
+        out.contains("flow 1 file (the whole file): mpegts (by content: TS sync byte"),
+        "{out}"
+    );
+    // PCRs 200 ms apart break a MUST rule.
+    let (code, out, _) = weir(&[&corpus_file("mpegts/test-segment.ts")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL mpegts.pcr.discontinuity (MUST"), "{out}");
+    // A playlist without EXTM3U.
+    let (code, out, _) = weir(&[&corpus_file(
+        "hls/videojs-m3u8-parser/manifestNoExtM3u.m3u8",
+    )]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL hls.playlist.extm3u"), "{out}");
+    // A Git LFS pointer where a TS file was expected.
+    let (code, _, err) = weir(&[&corpus_file("mpegts/testsrc.ts")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a Git LFS pointer"), "{err}");
+}
+
+#[test]
+fn a_ts_file_in_every_report_format() {
+    let (code, json, xml, page) = every_format("ts", &[&corpus_file("mpegts/sintel-captions.ts")]);
+    assert_eq!(code, 1, "{json}");
+    let flow = &json["inputs"][0]["flows"][0];
+    assert_eq!(flow["transport"], "file");
+    assert_eq!(flow["protocol"], "mpegts");
+    assert_eq!(flow["tracks"].as_array().unwrap().len(), 2);
+    assert_eq!(counted_failures(flow), ["mpegts.pcr.discontinuity"]);
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+    assert!(
+        xml.contains("flow 1 file (the whole file): mpegts"),
+        "{xml}"
+    );
+    assert!(page.contains("<svg") && page.contains("mpegts.pcr.discontinuity"));
 }

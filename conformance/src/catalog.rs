@@ -24,7 +24,10 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
 /// The rules `weir probe` judges on a live server and a capture cannot: what a server does
 /// with what it receives.
 pub fn live() -> impl Iterator<Item = &'static Rule> {
-    crate::probe::rules::CATALOG.iter().copied()
+    crate::probe::rules::CATALOG
+        .iter()
+        .chain(crate::probe::hls_rules::CATALOG)
+        .copied()
 }
 
 /// The rules whose id starts with `prefix`, one block per rule: id, level, spec, text (live
@@ -66,8 +69,13 @@ mod tests {
     #[test]
     fn every_probe_case_names_known_rules_and_a_unique_id() {
         let known: HashSet<&str> = all().chain(live()).map(|r| r.id).collect();
+        let cases = || {
+            crate::probe::catalogs(&[])
+                .into_iter()
+                .flat_map(|(_, cases)| cases)
+        };
         let mut ids = HashSet::new();
-        for case in crate::probe::cases::all() {
+        for case in cases() {
             assert!(ids.insert(case.id), "duplicate case id {}", case.id);
             assert!(!case.rules.is_empty(), "{} names no rule", case.id);
             for rule in case.rules {
@@ -82,7 +90,7 @@ mod tests {
         // Every live rule is exercised by some case.
         for rule in live() {
             assert!(
-                crate::probe::cases::all().any(|c| c.rules.iter().any(|r| r.id == rule.id)),
+                cases().any(|c| c.rules.iter().any(|r| r.id == rule.id)),
                 "no case exercises {}",
                 rule.id
             );

@@ -22,10 +22,13 @@ use bytes::Bytes;
 use weir_media::Track;
 
 use crate::capture::{
-    CaptureEvents, CloseReason, Direction, Event, FlowEvent, FlowId, Limits, StreamPair, Transport,
+    CaptureEvents, CloseReason, Direction, Event, FileEvents, FlowEvent, FlowId, Limits,
+    StreamPair, Transport,
 };
 use crate::detect::{self, DecodeAs, Protocol, Reason};
 use crate::media_summary::TrackSummary;
+use crate::observe::mpegts::TsObserver;
+use crate::observe::playlist::PlaylistObserver;
 use crate::observe::rtmp::RtmpObserver;
 use crate::observe::{Observation, Observer};
 use crate::transcript::{Entry, EntryKind};
@@ -34,9 +37,11 @@ use crate::verdict::{Failure, Selection, Tally, Verdict};
 /// What `weir check` reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// A pcap or pcapng file. A file that is neither but is one half of a raw stream pair
-    /// (a name with `client` whose `server` sibling exists, as the corpus's fq pairs) is read
-    /// as that pair.
+    /// A pcap or pcapng file. A file that is neither is read by what its first bytes say: a
+    /// transport stream (sync bytes every 188, 192 or 204 bytes) or an HLS playlist
+    /// (`#EXTM3U`) as one pseudo-flow ([`Transport::File`]); otherwise, if it is one half of
+    /// a raw stream pair (a name with `client` whose `server` sibling exists, as the corpus's
+    /// fq pairs), as that pair.
     Capture(PathBuf),
     /// Two raw byte streams of one connection.
     Pair { client: PathBuf, server: PathBuf },
@@ -178,13 +183,29 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
             Err(e) => unreadable(e),
         },
         Input::Capture(path) => {
-            let file = match File::open(path) {
+            let open = || File::open(path).map_err(|e| format!("{}: {e}", path.display()));
+            let file = match open() {
                 Ok(file) => file,
-                Err(e) => return unreadable(format!("{}: {e}", path.display())),
+                Err(e) => return unreadable(e),
             };
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let head = match read_head(&file) {
+                Ok(head) => head,
+                Err(e) => return unreadable(format!("{}: {e}", path.display())),
+            };
+            let complete = (head.len() as u64) >= size;
+            let as_file = detect::sniff_file(&head, complete)
+                .is_some_and(|(protocol, _)| protocol != Protocol::Unknown);
+            // The head was read from `file`: the whole is read from a fresh handle.
+            let file = match open() {
+                Ok(file) => file,
+                Err(e) => return unreadable(e),
+            };
             let progress = Progress::new(options.progress, size);
             let reader = progress.wrap(BufReader::with_capacity(1 << 20, file));
+            if as_file {
+                return check_file(&name, reader, options);
+            }
             match CaptureEvents::new(reader, options.limits) {
                 Ok(events) => check_events(&name, events, options),
                 Err(e) => match pair_sibling(path) {
@@ -192,11 +213,40 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
                         Ok(pair) => check_pair(&name, &pair, options),
                         Err(e) => unreadable(e),
                     },
-                    None => unreadable(format!("{}: {e}", path.display())),
+                    None => unreadable(match detect::not_a_file_we_read(&head) {
+                        Some(what) => format!("{}: {what}", path.display()),
+                        None => format!(
+                            "{}: neither a capture ({e}) nor a transport stream or an HLS \
+                             playlist",
+                            path.display()
+                        ),
+                    }),
                 },
             }
         }
     }
+}
+
+/// The first bytes of a file, enough for [`detect::sniff_file`].
+fn read_head(file: &File) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(detect::MAX_SNIFF);
+    file.take(detect::MAX_SNIFF as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// A file read whole as one pseudo-flow: its content decides the observer, as a flow's does.
+fn check_file<'r>(name: &str, reader: impl Read + 'r, options: &Options) -> InputReport {
+    let mut checker = Checker::new(name, options);
+    let mut error = None;
+    for event in FileEvents::new(reader) {
+        match event {
+            Ok(event) => checker.push(event),
+            Err(e) => error = Some(format!("{name}: {e}")),
+        }
+    }
+    let mut report = checker.finish();
+    report.error = error;
+    report
 }
 
 fn check_events<'r>(name: &str, events: CaptureEvents<'r>, options: &Options) -> InputReport {
@@ -248,6 +298,8 @@ pub fn read_pair(client: &Path, server: &Path) -> Result<StreamPair, String> {
 const MAX_HELD: usize = 64 << 10;
 /// Unopened packets listed in the transcript per input (the rest are counted).
 const MAX_UNOPENED_LISTED: u64 = 100;
+/// Violations of one rule listed in the transcript per flow direction (the rest are counted).
+pub const MAX_VIOLATIONS_LISTED: u64 = 20;
 
 enum Stage {
     /// Holding events until the content says what the flow is.
@@ -265,6 +317,8 @@ struct FlowState {
     report: FlowReport,
     stage: Stage,
     tally: Tally,
+    /// Violations seen per direction and rule (the transcript lists the first few).
+    violations_seen: BTreeMap<(Direction, &'static str), u64>,
     media: BTreeMap<(Direction, Track), TrackSummary>,
     closed: Option<CloseReason>,
 }
@@ -341,11 +395,14 @@ impl<'o> Checker<'o> {
                         held_bytes: 0,
                     },
                     tally: Tally::default(),
+                    violations_seen: BTreeMap::new(),
                     media: BTreeMap::new(),
                     closed: None,
                 };
                 let ports = (server.port(), client.port());
-                if let Some((port, protocol)) = self.options.decode_as.lookup(ports.0, ports.1) {
+                if *transport != Transport::File
+                    && let Some((port, protocol)) = self.options.decode_as.lookup(ports.0, ports.1)
+                {
                     self.decide(&mut state, time, protocol, Reason::DecodeAs(port));
                 }
                 self.flows.insert(*flow, state);
@@ -441,24 +498,32 @@ impl<'o> Checker<'o> {
             kind,
         };
         self.entries.push(entry(EntryKind::Detected(reason)));
-        let not_observed = match protocol {
-            Protocol::Rtmp if report.midstream => Some(
+        let observer: Result<Box<dyn Observer>, String> = match protocol {
+            Protocol::Rtmp if report.midstream => Err(
                 "the capture starts mid-stream: RTMP cannot be read without the handshake and \
                  the chunk headers before it"
                     .to_owned(),
             ),
-            Protocol::Rtmp => None,
-            Protocol::Rtmpe => Some("RTMPE is encrypted after the handshake".to_owned()),
-            Protocol::Unknown => Some("no protocol recognised".to_owned()),
-            other => Some(format!("no observer yet for {other}")),
+            Protocol::Rtmp if report.transport == Transport::Tcp => {
+                Ok(Box::new(RtmpObserver::default()))
+            }
+            Protocol::Rtmp => Err("RTMP runs over TCP".to_owned()),
+            Protocol::Rtmpe => Err("RTMPE is encrypted after the handshake".to_owned()),
+            // A transport stream resynchronises on its sync bytes: mid-stream is fine.
+            Protocol::MpegTs => Ok(Box::new(TsObserver::default())),
+            Protocol::Hls if report.transport == Transport::File => {
+                Ok(Box::new(PlaylistObserver::default()))
+            }
+            Protocol::Unknown => Err("no protocol recognised".to_owned()),
+            other => Err(format!("no observer yet for {other}")),
         };
-        let stage = match &not_observed {
-            None => Stage::Observing(Box::new(RtmpObserver::default())),
-            Some(why) => {
+        let stage = match observer {
+            Ok(observer) => Stage::Observing(observer),
+            Err(why) => {
                 if protocol != Protocol::Unknown {
                     self.entries.push(entry(EntryKind::GaveUp(why.clone())));
                 }
-                report.coverage = Coverage::NotObserved(why.clone());
+                report.coverage = Coverage::NotObserved(why);
                 Stage::Listed
             }
         };
@@ -473,14 +538,8 @@ impl<'o> Checker<'o> {
 
     fn dispatch(&mut self, state: &mut FlowState, time: Duration, event: &FlowEvent) {
         let mut out = std::mem::take(&mut self.scratch);
-        let flow = state.report.id;
-        let entry_at = |dir, kind| Entry {
-            time,
-            flow: Some(flow),
-            dir,
-            proto: Some(state.report.protocol),
-            kind,
-        };
+        let report = &state.report;
+        let entry_at = |dir, kind| flow_entry(report, time, dir, kind);
         let observer = match &mut state.stage {
             Stage::Observing(observer) => Some(observer),
             _ => None,
@@ -499,7 +558,12 @@ impl<'o> Checker<'o> {
             }
             FlowEvent::Datagram {
                 direction, bytes, ..
-            } => state.report.bytes[direction.index()] += bytes.len() as u64,
+            } => {
+                state.report.bytes[direction.index()] += bytes.len() as u64;
+                if let Some(observer) = observer {
+                    observer.datagram(*direction, bytes, &mut out);
+                }
+            }
             FlowEvent::Gap {
                 direction,
                 offset,
@@ -526,6 +590,13 @@ impl<'o> Checker<'o> {
             }
             FlowEvent::Closed { .. } | FlowEvent::Opened { .. } | FlowEvent::Unopened { .. } => {}
         }
+        self.absorb(state, time, &mut out);
+        self.scratch = out;
+    }
+
+    /// What an observer saw: entries into the transcript (violations into the tally too, and
+    /// into the transcript up to [`MAX_VIOLATIONS_LISTED`] per rule), media into the tracks.
+    fn absorb(&mut self, state: &mut FlowState, time: Duration, out: &mut Vec<Observation>) {
         for observation in out.drain(..) {
             match observation {
                 Observation::Entry(dir, kind) => {
@@ -543,8 +614,14 @@ impl<'o> Checker<'o> {
                             detail: detail.clone(),
                         };
                         state.tally.record(rule, failure);
+                        let seen = state.violations_seen.entry((dir, rule.id)).or_default();
+                        *seen += 1;
+                        if *seen > MAX_VIOLATIONS_LISTED {
+                            continue;
+                        }
                     }
-                    self.entries.push(entry_at(Some(dir), kind));
+                    self.entries
+                        .push(flow_entry(&state.report, time, Some(dir), kind));
                 }
                 Observation::Config(dir, config) => {
                     let track = state.media.entry((dir, config.track)).or_default();
@@ -569,7 +646,8 @@ impl<'o> Checker<'o> {
                             detail,
                             fatal: false,
                         };
-                        self.entries.push(entry_at(Some(dir), kind));
+                        self.entries
+                            .push(flow_entry(&state.report, time, Some(dir), kind));
                     }
                 }
                 Observation::Frame(dir, frame) => {
@@ -581,7 +659,6 @@ impl<'o> Checker<'o> {
                 }
             }
         }
-        self.scratch = out;
     }
 
     fn close(&mut self, mut state: FlowState) {
@@ -591,7 +668,31 @@ impl<'o> Checker<'o> {
             self.decide(&mut state, time, decision.0, decision.1);
         }
         let time = state.report.last_time;
+        if let Stage::Observing(observer) = &mut state.stage {
+            let mut out = std::mem::take(&mut self.scratch);
+            observer.closed(&mut out);
+            self.absorb(&mut state, time, &mut out);
+            self.scratch = out;
+        }
         let (id, protocol) = (state.report.id, state.report.protocol);
+        let mut unlisted: Vec<_> = state
+            .violations_seen
+            .iter()
+            .filter(|(_, seen)| **seen > MAX_VIOLATIONS_LISTED)
+            .collect();
+        unlisted.sort();
+        for ((dir, rule), seen) in unlisted {
+            self.entries.push(Entry {
+                time,
+                flow: Some(id),
+                dir: Some(*dir),
+                proto: Some(protocol),
+                kind: EntryKind::Event(format!(
+                    "{} more {rule} violations not listed (all are counted in the verdict)",
+                    seen - MAX_VIOLATIONS_LISTED
+                )),
+            });
+        }
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let tracks: Vec<_> = state
                 .media
@@ -639,6 +740,22 @@ impl<'o> Checker<'o> {
     }
 }
 
+/// A transcript entry of one flow.
+fn flow_entry(
+    report: &FlowReport,
+    time: Duration,
+    dir: Option<Direction>,
+    kind: EntryKind,
+) -> Entry {
+    Entry {
+        time,
+        flow: Some(report.id),
+        dir,
+        proto: Some(report.protocol),
+        kind,
+    }
+}
+
 /// Adds a held event's bytes to the sniff buffers; says what the flow is once it can.
 fn sniff_event(
     report: &FlowReport,
@@ -662,8 +779,11 @@ fn sniff_event(
             if *held_bytes > MAX_HELD {
                 return Some(decide_at_end(report, sniff));
             }
-            detect::sniff_stream(&sniff[0], &sniff[1], false)
-                .map(|(p, what)| (p, Reason::Content(what)))
+            let sniffed = match report.transport {
+                Transport::File => detect::sniff_file(&sniff[0], false),
+                _ => detect::sniff_stream(&sniff[0], &sniff[1], false),
+            };
+            sniffed.map(|(p, what)| (p, Reason::Content(what)))
         }
         FlowEvent::Datagram { bytes, .. } => Some(
             detect::sniff_datagram(bytes)
@@ -677,6 +797,12 @@ fn sniff_event(
 
 /// What the content says with no more to come; the port when it is too short to tell.
 fn decide_at_end(report: &FlowReport, sniff: &[Vec<u8>; 2]) -> (Protocol, Reason) {
+    if report.transport == Transport::File {
+        return match detect::sniff_file(&sniff[0], true) {
+            Some((p, what)) if p != Protocol::Unknown => (p, Reason::Content(what)),
+            _ => (Protocol::Unknown, Reason::Nothing),
+        };
+    }
     if report.transport == Transport::Tcp && !report.midstream {
         match detect::sniff_stream(&sniff[0], &sniff[1], true) {
             Some((Protocol::Unknown, _)) if !sniff[0].is_empty() => {

@@ -7,6 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::capture::Transport;
+use crate::observe::rtp_header::{PAYLOAD_TYPE_MP2T, RtpHeader};
 
 /// What a flow carries, as far as the harness can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,6 +17,8 @@ pub enum Protocol {
     Rtmpe,
     Http,
     MpegTs,
+    /// An HLS playlist (RFC 8216), read from a file.
+    Hls,
     Rtp,
     Stun,
     Srt,
@@ -23,11 +26,12 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 8] = [
+    pub const ALL: [Protocol; 9] = [
         Protocol::Rtmp,
         Protocol::Rtmpe,
         Protocol::Http,
         Protocol::MpegTs,
+        Protocol::Hls,
         Protocol::Rtp,
         Protocol::Stun,
         Protocol::Srt,
@@ -40,6 +44,7 @@ impl Protocol {
             Protocol::Rtmpe => "rtmpe",
             Protocol::Http => "http",
             Protocol::MpegTs => "mpegts",
+            Protocol::Hls => "hls",
             Protocol::Rtp => "rtp",
             Protocol::Stun => "stun",
             Protocol::Srt => "srt",
@@ -48,10 +53,21 @@ impl Protocol {
     }
 
     /// The rule id prefixes whose rules apply to a flow of this protocol: those of the
-    /// protocol itself and of the formats it carries (RTMP carries AMF and FLV bodies).
+    /// protocol itself and of the formats it carries (RTMP carries AMF and FLV bodies; TS
+    /// carries codec configurations). One playlist is judged by every HLS rule but those that
+    /// compare two loads of it (`hls.reload.*`).
     pub fn rule_prefixes(self) -> &'static [&'static str] {
         match self {
             Protocol::Rtmp => &["rtmp.", "amf0.", "amf3.", "flv.", "media."],
+            Protocol::MpegTs => &["mpegts.", "media."],
+            Protocol::Hls => &[
+                "hls.playlist.",
+                "hls.tag.",
+                "hls.attribute.",
+                "hls.media.",
+                "hls.segment.",
+                "hls.master.",
+            ],
             _ => &[],
         }
     }
@@ -82,7 +98,11 @@ impl FromStr for Protocol {
             .into_iter()
             .find(|p| p.name().eq_ignore_ascii_case(s) && *p != Protocol::Unknown)
             .ok_or_else(|| {
-                let names: Vec<_> = Protocol::ALL[..7].iter().map(|p| p.name()).collect();
+                let names: Vec<_> = Protocol::ALL
+                    .iter()
+                    .filter(|p| **p != Protocol::Unknown)
+                    .map(|p| p.name())
+                    .collect();
                 format!("unknown protocol {s:?} (one of {})", names.join(", "))
             })
     }
@@ -145,8 +165,8 @@ impl DecodeAs {
 
 /// The bytes of an RTMP handshake's C0 and C1.
 const RTMP_C0C1: usize = 1 + 1536;
-const TS_PACKET: usize = 188;
 const STUN_MAGIC_COOKIE: [u8; 4] = [0x21, 0x12, 0xA4, 0x42];
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Bytes held per direction before detection gives up waiting for more.
 pub const MAX_SNIFF: usize = RTMP_C0C1;
 
@@ -175,8 +195,8 @@ pub fn sniff_stream(
     if is_http_request(client) {
         return Some((Protocol::Http, "HTTP request line"));
     }
-    if ts_sync(client) || ts_sync(server) {
-        return Some((Protocol::MpegTs, "TS sync byte 0x47 every 188 bytes"));
+    if let Some(what) = ts_stride(client, 2).or_else(|| ts_stride(server, 2)) {
+        return Some((Protocol::MpegTs, what));
     }
     let waiting = matches!(client.first(), Some(3 | 6)) || client.len() < 16;
     (complete || !waiting).then_some((Protocol::Unknown, ""))
@@ -194,14 +214,72 @@ pub fn sniff_datagram(datagram: &[u8]) -> Option<(Protocol, &'static str)> {
     if datagram.len() >= 64 && datagram[0] == 0x80 && datagram[1] == 0 {
         return Some((Protocol::Srt, "SRT handshake control packet"));
     }
-    if datagram.len() >= TS_PACKET && datagram.len().is_multiple_of(TS_PACKET) && ts_sync(datagram)
-    {
-        return Some((Protocol::MpegTs, "TS sync byte 0x47 every 188 bytes"));
+    if let Some(what) = ts_datagram(datagram) {
+        return Some((Protocol::MpegTs, what));
     }
     if datagram.len() >= 12 && datagram[0] >> 6 == 2 {
+        // RTP carrying TS (RFC 2250 §2): payload type 33, or a payload of whole TS packets.
+        if let Ok(rtp) = RtpHeader::parse(datagram) {
+            let payload = &datagram[rtp.payload];
+            if rtp.payload_type == PAYLOAD_TYPE_MP2T {
+                return Some((
+                    Protocol::MpegTs,
+                    "RTP payload type 33 (MPEG-2 TS, RFC 2250)",
+                ));
+            }
+            if ts_datagram(payload).is_some() {
+                return Some((
+                    Protocol::MpegTs,
+                    "RTP payload of whole TS packets (RFC 2250)",
+                ));
+            }
+        }
         return Some((Protocol::Rtp, "RTP/RTCP version 2"));
     }
     None
+}
+
+/// What the first bytes of a file say: a transport stream, a playlist, or neither (`Unknown`).
+/// `complete`: the file holds no more. `None`: wait for more.
+pub fn sniff_file(data: &[u8], complete: bool) -> Option<(Protocol, &'static str)> {
+    if starts_with_a_tag(data.strip_prefix(UTF8_BOM).unwrap_or(data)) {
+        return Some((Protocol::Hls, "playlist tags (RFC 8216 §4.1)"));
+    }
+    if let Some(what) = ts_stride(data, 2) {
+        return Some((Protocol::MpegTs, what));
+    }
+    if complete {
+        // A file of one packet.
+        let one = TS_STRIDES
+            .iter()
+            .find(|(prefix, stride, _)| data.len() == *stride && data[*prefix] == SYNC);
+        return Some(one.map_or((Protocol::Unknown, ""), |(_, _, what)| {
+            (Protocol::MpegTs, *what)
+        }));
+    }
+    (data.len() > 2 * 204 + 4).then_some((Protocol::Unknown, ""))
+}
+
+/// Whether the first line that is neither blank nor a comment is a tag (`#EXT`, RFC 8216
+/// §4.1): a playlist, even one that lacks its `#EXTM3U` (the parser reports that).
+fn starts_with_a_tag(text: &[u8]) -> bool {
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(b"#EXT") {
+            return true;
+        }
+        if !line.is_empty() && !line.starts_with(b"#") {
+            return false;
+        }
+    }
+    false
+}
+
+/// Why a file that is no capture is not one of the other inputs either, when its first bytes
+/// say so.
+pub fn not_a_file_we_read(head: &[u8]) -> Option<&'static str> {
+    head.starts_with(b"version https://git-lfs.github.com/spec/")
+        .then_some("a Git LFS pointer, not the file it points to (run `git lfs pull`)")
 }
 
 /// The port hint: the protocol whose usual port the server listens on.
@@ -209,6 +287,7 @@ pub fn by_port(transport: Transport, server_port: u16) -> Option<Protocol> {
     let candidates: &[Protocol] = match transport {
         Transport::Tcp => &[Protocol::Rtmp, Protocol::Http],
         Transport::Udp => &[Protocol::Stun, Protocol::Srt],
+        Transport::File => &[],
     };
     candidates
         .iter()
@@ -232,9 +311,52 @@ fn is_http_request(data: &[u8]) -> bool {
         && parts.next().is_none()
 }
 
-/// Sync bytes at every 188-byte boundary, at least two of them (ISO/IEC 13818-1 §2.4.3.2).
-fn ts_sync(data: &[u8]) -> bool {
-    data.len() > TS_PACKET && data.iter().step_by(TS_PACKET).all(|&b| b == 0x47)
+/// The sync byte (ISO/IEC 13818-1 §2.4.3.3).
+const SYNC: u8 = 0x47;
+
+/// The strides TS comes in (ISO/IEC 13818-1 §2.4.3.2): bytes before the sync byte, bytes from
+/// one sync byte to the next. Plain 188-byte packets, M2TS (a 4-byte timestamp before each)
+/// and 204 bytes (16 Reed-Solomon parity bytes after each).
+const TS_STRIDES: [(usize, usize, &str); 3] = [
+    (0, 188, "TS sync byte 0x47 every 188 bytes"),
+    (4, 192, "TS sync byte 0x47 every 192 bytes (M2TS)"),
+    (
+        0,
+        204,
+        "TS sync byte 0x47 every 204 bytes (with parity bytes)",
+    ),
+];
+
+/// The first stride whose sync bytes are all there, at least `min` of them.
+fn ts_stride(data: &[u8], min: usize) -> Option<&'static str> {
+    TS_STRIDES
+        .iter()
+        .find(|(prefix, stride, _)| {
+            let syncs = data.len().saturating_sub(*prefix).div_ceil(*stride);
+            syncs >= min
+                && data
+                    .iter()
+                    .skip(*prefix)
+                    .step_by(*stride)
+                    .all(|&b| b == SYNC)
+        })
+        .map(|(_, _, what)| *what)
+}
+
+/// A datagram of whole TS packets of one stride (seven is usual: 1316 or 1428 bytes).
+fn ts_datagram(datagram: &[u8]) -> Option<&'static str> {
+    TS_STRIDES
+        .iter()
+        .find(|(prefix, stride, _)| {
+            datagram.len() >= *stride
+                && datagram.len().is_multiple_of(*stride)
+                && datagram
+                    .iter()
+                    .skip(*prefix)
+                    .step_by(*stride)
+                    .all(|&b| b == SYNC)
+        })
+        .map(|(_, _, what)| *what)
 }
 
 #[cfg(test)]
@@ -280,6 +402,69 @@ mod tests {
             sniff_stream(b"hello there, not a protocol", &[], false).map(|d| d.0),
             Some(Protocol::Unknown)
         );
+    }
+
+    /// `n` packets of `stride` bytes with the sync byte `prefix` bytes in.
+    fn packets(n: usize, prefix: usize, stride: usize) -> Vec<u8> {
+        let mut data = vec![0u8; n * stride];
+        for i in 0..n {
+            data[i * stride + prefix] = SYNC;
+        }
+        data
+    }
+
+    #[test]
+    fn ts_in_every_stride_and_in_rtp() {
+        let what = |d: &[u8]| sniff_datagram(d).map(|(p, what)| (p, what.to_owned()));
+        for (prefix, stride) in [(0, 188), (4, 192), (0, 204)] {
+            let seven = packets(7, prefix, stride);
+            let (protocol, said) = what(&seven).unwrap();
+            assert_eq!(protocol, Protocol::MpegTs);
+            assert!(said.contains(&stride.to_string()), "{said}");
+            assert_eq!(
+                sniff_stream(&packets(3, prefix, stride), &[], false).map(|d| d.0),
+                Some(Protocol::MpegTs)
+            );
+        }
+        // RTP version 2, payload type 33, one CSRC: TS behind the header.
+        let mut rtp = vec![0x81, 33, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 9, 9, 9, 9];
+        rtp.extend(packets(7, 0, 188));
+        assert_eq!(what(&rtp).map(|d| d.0), Some(Protocol::MpegTs));
+        // A dynamic payload type carrying whole TS packets.
+        rtp[1] = 96;
+        assert_eq!(what(&rtp).map(|d| d.0), Some(Protocol::MpegTs));
+        // A dynamic payload type carrying something else.
+        rtp.truncate(20);
+        assert_eq!(what(&rtp).map(|d| d.0), Some(Protocol::Rtp));
+    }
+
+    #[test]
+    fn files() {
+        assert_eq!(
+            sniff_file(b"\xEF\xBB\xBF#EXTM3U\n", false).map(|d| d.0),
+            Some(Protocol::Hls)
+        );
+        // Comments before the first tag; a tag other than EXTM3U first.
+        for text in [&b"# a comment\r\n\n#EXTM3U\n"[..], b"#EXT-X-VERSION:3\n"] {
+            assert_eq!(sniff_file(text, true).map(|d| d.0), Some(Protocol::Hls));
+        }
+        assert_eq!(
+            sniff_file(&packets(2, 0, 188), false).map(|d| d.0),
+            Some(Protocol::MpegTs)
+        );
+        // One packet: TS only once the file is known to hold no more.
+        let one = packets(1, 0, 188);
+        assert_eq!(sniff_file(&one, false), None);
+        assert_eq!(sniff_file(&one, true).map(|d| d.0), Some(Protocol::MpegTs));
+        assert_eq!(
+            sniff_file(b"abc", true).map(|d| d.0),
+            Some(Protocol::Unknown)
+        );
+        assert_eq!(
+            sniff_file(&[1u8; 600], false).map(|d| d.0),
+            Some(Protocol::Unknown)
+        );
+        assert!(not_a_file_we_read(b"version https://git-lfs.github.com/spec/v1\noid").is_some());
     }
 
     #[test]

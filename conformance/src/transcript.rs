@@ -77,6 +77,7 @@ pub fn close_reason_name(reason: CloseReason) -> &'static str {
         CloseReason::Rst => "rst",
         CloseReason::EndOfCapture => "end of capture",
         CloseReason::EndOfStreams => "end of streams",
+        CloseReason::EndOfFile => "end of file",
     }
 }
 
@@ -102,6 +103,9 @@ impl Entry {
                 let transport = match transport {
                     Transport::Tcp => "tcp",
                     Transport::Udp => "udp",
+                    Transport::File => {
+                        return node.with("event", "opened file: its bytes as one stream (c2s)");
+                    }
                 };
                 let mut event = format!("opened {transport} {client} -> {server}");
                 if *midstream {

@@ -5,24 +5,15 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use weir_conformance::capture::flow::CaptureEvents;
 use weir_conformance::capture::{
     CaptureReader, CloseReason, Direction, FlowEvent, FlowId, Limits, Transport,
 };
 
-fn corpus() -> PathBuf {
-    let dir: PathBuf = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into())
-        .into();
-    assert!(
-        dir.join("MANIFEST.md").is_file(),
-        "corpus missing at {}",
-        dir.display()
-    );
-    dir
-}
+mod support;
+use support::corpus;
 
 /// What one flow carried, per direction.
 #[derive(Debug, Default)]

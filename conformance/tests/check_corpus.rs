@@ -11,25 +11,13 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
-use support::{resplit, run_events, transcript_of};
+use support::{corpus, resplit, rule_failures, run_events, transcript_of};
 use weir_conformance::capture::{
     CaptureEvents, CaptureReader, Event, FlowTable, Limits, Packet, StreamPair,
 };
 use weir_conformance::check::{self, Input, InputReport, Options, Report};
 use weir_conformance::report;
 use weir_conformance::verdict::Status;
-
-fn corpus() -> PathBuf {
-    let dir: PathBuf = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into())
-        .into();
-    assert!(
-        dir.join("MANIFEST.md").is_file(),
-        "corpus missing at {}",
-        dir.display()
-    );
-    dir
-}
 
 fn rtmp(name: &str) -> PathBuf {
     corpus().join("rtmp").join(name)
@@ -227,17 +215,7 @@ fn edited_pair(at: usize, message: &[u8]) -> StreamPair {
 }
 
 fn failures(pair: &StreamPair, rule: &str) -> Vec<(u64, Option<u64>)> {
-    let report = run_events(pair.events());
-    report
-        .flows
-        .iter()
-        .flat_map(|f| &f.verdicts)
-        .filter(|v| v.rule.id == rule)
-        .filter_map(|v| match &v.status {
-            Status::Fail { count, first } => Some((*count, first[0].offset)),
-            _ => None,
-        })
-        .collect()
+    rule_failures(&run_events(pair.events()), rule)
 }
 
 /// A whole chunk with a type 0 header (RTMP 1.0 §5.3.1.2.1): `payload` must fit in 128 bytes.

@@ -34,6 +34,9 @@ impl fmt::Display for FlowId {
 pub enum Transport {
     Tcp,
     Udp,
+    /// A file read whole (a `.ts` file, a playlist): one pseudo-flow whose client→server
+    /// direction holds the file's bytes; no addresses, no packets.
+    File,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,6 +66,8 @@ pub enum CloseReason {
     EndOfCapture,
     /// A [`StreamPair`]'s bytes ended.
     EndOfStreams,
+    /// A file's bytes ended.
+    EndOfFile,
 }
 
 /// What happened on a flow.

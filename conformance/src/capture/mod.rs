@@ -9,13 +9,15 @@
 //!   GTP-U tunnel, which is opened so that traffic from mobile networks is seen;
 //! - [`dissect`]: one captured frame through all of the above;
 //! - [`flow`]: the flow table, which turns packets into [`FlowEvent`]s in capture order, and
-//!   [`StreamPair`], which turns two raw byte streams into the same events.
+//!   [`StreamPair`], which turns two raw byte streams into the same events;
+//! - [`file`](mod@file): a file read whole (a `.ts` file, a playlist) as one pseudo-flow's events.
 //!
 //! Everything below the reader is a pure state machine fed packets with their capture time:
 //! no clock, no IO. Nothing is dropped silently: a packet the harness does not open becomes a
 //! [`FlowEvent::Unopened`] naming what it is and why.
 
 pub mod dissect;
+pub mod file;
 pub mod flow;
 pub mod gtp;
 pub mod ip;
@@ -26,6 +28,7 @@ pub mod udp;
 
 use std::fmt;
 
+pub use file::FileEvents;
 pub use flow::{
     CaptureEvents, CloseReason, Direction, Event, FlowEvent, FlowId, FlowTable, StreamPair,
     Transport,

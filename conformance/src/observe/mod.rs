@@ -1,11 +1,18 @@
 //! Observers (DESIGN.md, "Conformance harness"): one per flow, driving the same machines as the
 //! server: client→server bytes into a server-role machine, server→client bytes into a
 //! client-role machine. They say what they saw as [`Observation`]s, in input order.
+//!
+//! - [`rtmp`]: RTMP sessions (with [`amf`] values rendered short);
+//! - [`mpegts`]: transport streams over TCP, UDP, RTP ([`rtp_header`]) or from a file;
+//! - [`playlist`]: an HLS playlist file.
 
 pub mod amf;
+pub mod mpegts;
+pub mod playlist;
 pub mod rtmp;
+pub mod rtp_header;
 
-use weir_media::{Frame, TrackConfig};
+use weir_media::{Frame, TrackConfig, Violation};
 
 use crate::capture::Direction;
 use crate::transcript::EntryKind;
@@ -25,10 +32,27 @@ pub enum Observation {
 pub trait Observer {
     /// Stream bytes at `offset` of `dir`, contiguous with what came before.
     fn data(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<Observation>);
+    /// One UDP datagram of `dir`.
+    fn datagram(&mut self, dir: Direction, bytes: &[u8], out: &mut Vec<Observation>);
     /// `len` bytes at `offset` are missing: the observer resynchronises or gives up on `dir`.
     fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>);
     /// The sender closed `dir` after `offset` bytes.
     fn finished(&mut self, dir: Direction, offset: u64, out: &mut Vec<Observation>);
+    /// The flow ended (closed, or the input ended): what waits for more input is read now.
+    fn closed(&mut self, out: &mut Vec<Observation>);
     /// Whether the observer read everything it was given in both directions.
     fn complete(&self) -> bool;
+}
+
+/// A rule the peer broke where observation goes on.
+pub fn violation(dir: Direction, v: Violation) -> Observation {
+    Observation::Entry(
+        dir,
+        EntryKind::Violation {
+            rule: v.rule,
+            offset: Some(v.offset),
+            detail: v.detail,
+            fatal: false,
+        },
+    )
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use rand::SeedableRng;
 use weir_flv::media::MediaPacket;
-use weir_media::{Output, Violation};
+use weir_media::Output;
 use weir_rtmp::Error;
 use weir_rtmp::handshake::{HandshakeInfo, HandshakeKind, Reply, check_c2, check_s2};
 use weir_rtmp::message::{Command, UserControl};
@@ -21,7 +21,7 @@ use weir_rtmp::session::{
 };
 
 use super::amf::short;
-use super::{Observation, Observer};
+use super::{Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::media_summary::track_name;
 use crate::transcript::EntryKind;
@@ -176,6 +176,9 @@ impl Observer for RtmpObserver {
         }
     }
 
+    /// RTMP runs over TCP: the checker gives an RTMP observer no datagrams.
+    fn datagram(&mut self, _dir: Direction, _bytes: &[u8], _out: &mut Vec<Observation>) {}
+
     fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
         if std::mem::replace(&mut self.stopped[index(dir)], true) {
             return;
@@ -201,6 +204,9 @@ impl Observer for RtmpObserver {
         }
     }
 
+    /// Each direction's machine reads what it can as it comes; nothing waits for the end.
+    fn closed(&mut self, _out: &mut Vec<Observation>) {}
+
     fn complete(&self) -> bool {
         !self.stopped.iter().any(|&s| s)
     }
@@ -215,18 +221,6 @@ fn accept(session: &mut ServerSession, event: &ServerEvent) {
         ServerEvent::Play(req) => session.accept_play(req.id),
         _ => Ok(()),
     };
-}
-
-fn violation(dir: Direction, v: Violation) -> Observation {
-    Observation::Entry(
-        dir,
-        EntryKind::Violation {
-            rule: v.rule,
-            offset: Some(v.offset),
-            detail: v.detail,
-            fatal: false,
-        },
-    )
 }
 
 fn event(dir: Direction, text: String) -> Observation {

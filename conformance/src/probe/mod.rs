@@ -1,13 +1,18 @@
-//! `weir probe rtmp://host:port/app/stream`: live test cases played against any RTMP server,
-//! the way h2spec tests HTTP/2 servers. Each case has a stable id, the rules it exercises (from
-//! the protocol catalogs and from [`rules`], the rules only a live peer can judge), a spec
-//! section and a one-line description; it ends in a verdict within its time limit.
+//! `weir probe URL`: live test cases played against a server, the way h2spec tests HTTP/2
+//! servers. Each case has a stable id, the rules it exercises (from the protocol catalogs and
+//! from [`rules`] and [`hls_rules`], the rules only a live peer can judge), a spec section and
+//! a one-line description; it ends in a verdict.
 //!
-//! Cases run one after another, each on its own connections and its own stream names, so
-//! that one case's leftovers never decide another's verdict.
+//! - `rtmp://host:port/app/stream`: the RTMP [`cases`] run one after another, each on its own
+//!   connections and its own stream names, so that one case's leftovers never decide
+//!   another's verdict; each within its time limit.
+//! - `http://host:port/path.m3u8`: the [`hls`] live checker polls the playlist for
+//!   [`Options::duration`], fetches every segment, then judges its cases on what it saw.
 
 pub mod cases;
 pub mod conn;
+pub mod hls;
+pub mod hls_rules;
 pub mod media;
 pub mod report;
 pub mod rules;
@@ -79,6 +84,25 @@ pub struct Case {
 }
 
 impl Case {
+    pub fn info(&self) -> CaseInfo {
+        CaseInfo {
+            id: self.id,
+            rules: self.rules,
+            description: self.description,
+        }
+    }
+}
+
+/// What a report says of a case, whatever the protocol.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseInfo {
+    pub id: &'static str,
+    /// The rules it exercises; the first decides its level and spec section.
+    pub rules: &'static [&'static Rule],
+    pub description: &'static str,
+}
+
+impl CaseInfo {
     pub fn level(&self) -> Level {
         self.rules[0].level
     }
@@ -138,6 +162,8 @@ pub struct Options {
     pub prefixes: Vec<String>,
     /// SHOULD failures count too.
     pub strict: bool,
+    /// How long the HLS checker polls a live playlist.
+    pub duration: Duration,
 }
 
 impl Default for Options {
@@ -147,13 +173,14 @@ impl Default for Options {
             timeout: Duration::from_secs(15),
             prefixes: Vec::new(),
             strict: false,
+            duration: Duration::from_secs(20),
         }
     }
 }
 
 /// One case's verdict.
 pub struct CaseResult {
-    pub case: &'static Case,
+    pub case: CaseInfo,
     pub outcome: Outcome,
     pub elapsed: Duration,
     /// Whether a failure makes the run fail: MUST cases, and SHOULD cases with `--strict`.
@@ -172,10 +199,23 @@ pub struct ProbeReport {
     pub strict: bool,
     /// Set when the server could not be reached at all (then no case ran).
     pub unreachable: Option<String>,
+    /// What the run saw beside the cases (the HLS checker's loads and segments).
+    pub notes: Vec<String>,
     pub results: Vec<CaseResult>,
 }
 
 impl ProbeReport {
+    /// A report of no case yet.
+    pub fn new(options: &Options) -> ProbeReport {
+        ProbeReport {
+            url: options.url.clone(),
+            strict: options.strict,
+            unreachable: None,
+            notes: Vec::new(),
+            results: Vec::new(),
+        }
+    }
+
     pub fn counted_failures(&self) -> usize {
         self.results.iter().filter(|r| r.counted_failure()).count()
     }
@@ -193,26 +233,51 @@ impl ProbeReport {
     }
 }
 
-/// The cases `prefixes` select (every case when empty), in catalog order.
-pub fn select(prefixes: &[String]) -> Vec<&'static Case> {
-    cases::all()
-        .filter(|c| prefixes.is_empty() || prefixes.iter().any(|p| c.id.starts_with(p.as_str())))
-        .collect()
+/// Whether `prefixes` select case `id` (every case when empty).
+pub fn selected(prefixes: &[String], id: &str) -> bool {
+    prefixes.is_empty() || prefixes.iter().any(|p| id.starts_with(p.as_str()))
 }
 
-/// Runs the selected cases against the server, one at a time; `progress` hears of each result
-/// as it comes.
+/// The RTMP cases `prefixes` select, in catalog order.
+pub fn select(prefixes: &[String]) -> Vec<&'static Case> {
+    cases::all().filter(|c| selected(prefixes, c.id)).collect()
+}
+
+/// Both catalogs, for `--list`: (what the cases probe, the cases `prefixes` select).
+pub fn catalogs(prefixes: &[String]) -> [(&'static str, Vec<CaseInfo>); 2] {
+    let hls = hls::cases::CASES
+        .iter()
+        .filter(|c| selected(prefixes, c.id))
+        .copied()
+        .collect();
+    [
+        (
+            "rtmp://host[:port]/app/stream",
+            select(prefixes).iter().map(|c| c.info()).collect(),
+        ),
+        ("http://host[:port]/path.m3u8 (HLS)", hls),
+    ]
+}
+
+/// Probes the server the URL names: RTMP for `rtmp://`, the HLS checker for `http://` and
+/// `https://`. `progress` hears of each result as it comes.
 pub fn run(
     options: &Options,
     progress: &mut dyn FnMut(&CaseResult),
 ) -> Result<ProbeReport, String> {
+    if options.url.starts_with("http://") || options.url.starts_with("https://") {
+        return hls::run(options, progress);
+    }
+    run_rtmp(options, progress)
+}
+
+/// Runs the selected RTMP cases against the server, one at a time.
+fn run_rtmp(
+    options: &Options,
+    progress: &mut dyn FnMut(&CaseResult),
+) -> Result<ProbeReport, String> {
     let target = Target::parse(&options.url)?;
-    let mut report = ProbeReport {
-        url: options.url.clone(),
-        strict: options.strict,
-        unreachable: None,
-        results: Vec::new(),
-    };
+    let mut report = ProbeReport::new(options);
     if let Err(e) = reachable(&target, options.timeout) {
         report.unreachable = Some(e);
         return Ok(report);
@@ -232,10 +297,10 @@ pub fn run(
         );
         let outcome = run_case(case, probe, options.timeout);
         let result = CaseResult {
-            case,
+            case: case.info(),
             outcome,
             elapsed: started.elapsed(),
-            counts: case.level() == Level::Must || options.strict,
+            counts: case.info().level() == Level::Must || options.strict,
         };
         progress(&result);
         report.results.push(result);

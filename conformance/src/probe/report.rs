@@ -1,4 +1,5 @@
-//! `weir probe` reports: text (default), JSON and JUnit XML, in the shapes `weir check` uses.
+//! `weir probe` reports, RTMP and HLS alike: text (default), JSON and JUnit XML, in the shapes
+//! `weir check` uses.
 
 use super::{CaseResult, Outcome, ProbeReport};
 use crate::doc::Node;
@@ -68,8 +69,18 @@ pub fn summary(report: &ProbeReport) -> String {
     out
 }
 
+/// What the run saw beside the cases, one line each (printed before the summary).
+pub fn notes(report: &ProbeReport) -> String {
+    report
+        .notes
+        .iter()
+        .map(|n| format!("note: {n}\n"))
+        .collect()
+}
+
 pub fn text(report: &ProbeReport) -> String {
     let mut out = format!("weir probe {}\n\n", report.url);
+    out.push_str(&notes(report));
     for result in &report.results {
         out.push_str(&case_line(result));
     }
@@ -120,6 +131,14 @@ pub fn json(report: &ProbeReport) -> String {
             report.unreachable.clone().map_or(Node::Null, Node::from),
         )
         .with("strict", report.strict)
+        .with(
+            "notes",
+            report
+                .notes
+                .iter()
+                .map(|n| Node::from(n.as_str()))
+                .collect::<Vec<_>>(),
+        )
         .with("cases", cases)
         .with("counted_failures", report.counted_failures() as i64)
         .with("exit_code", i64::from(report.exit_code()))
@@ -191,9 +210,19 @@ pub fn junit(report: &ProbeReport) -> Result<String, String> {
     junit.to_string().map_err(|e| e.to_string())
 }
 
-/// `weir probe --list`: the catalog without running it.
-pub fn list(cases: &[&super::Case]) -> String {
+/// `weir probe --list`: the catalogs without running them, one heading each.
+pub fn list(catalogs: &[(&str, Vec<super::CaseInfo>)]) -> String {
     let mut out = String::new();
+    for (what, cases) in catalogs {
+        if !cases.is_empty() {
+            let _ = writeln!(out, "# {what}");
+            list_cases(cases, &mut out);
+        }
+    }
+    out
+}
+
+fn list_cases(cases: &[super::CaseInfo], out: &mut String) {
     for case in cases {
         let rules: Vec<&str> = case.rules.iter().map(|r| r.id).collect();
         let _ = writeln!(
@@ -206,5 +235,4 @@ pub fn list(cases: &[&super::Case]) -> String {
             rules.join(", ")
         );
     }
-    out
 }

@@ -7,6 +7,7 @@ pub mod json;
 pub mod junit;
 pub mod text;
 
+use crate::capture::Transport;
 use crate::check::{Coverage, FlowReport, InputReport, Report};
 use crate::doc::Node;
 use crate::transcript::{dir_name, seconds};
@@ -38,16 +39,27 @@ pub fn input_transcript(input: &InputReport) -> Node {
         .with("unopened", unopened)
 }
 
-/// "client → server" address pair, protocol and how it was found.
+/// "client → server" address pair (or "file"), protocol and how it was found.
 pub fn flow_title(flow: &FlowReport) -> String {
-    let transport = match flow.transport {
-        crate::capture::Transport::Tcp => "tcp",
-        crate::capture::Transport::Udp => "udp",
-    };
-    format!(
-        "flow {} {transport} {} -> {}: {}",
-        flow.id, flow.client, flow.server, flow.protocol
-    )
+    match flow.transport {
+        Transport::File => format!("flow {} file (the whole file): {}", flow.id, flow.protocol),
+        transport => format!(
+            "flow {} {} {} -> {}: {}",
+            flow.id,
+            transport_name(transport),
+            flow.client,
+            flow.server,
+            flow.protocol
+        ),
+    }
+}
+
+pub fn transport_name(transport: Transport) -> &'static str {
+    match transport {
+        Transport::Tcp => "tcp",
+        Transport::Udp => "udp",
+        Transport::File => "file",
+    }
 }
 
 pub fn coverage_text(coverage: &Coverage) -> String {
@@ -85,10 +97,7 @@ pub fn verdict_node(v: &Verdict) -> Node {
 
 /// One flow with its verdicts and media, for JSON.
 pub fn flow_node(flow: &FlowReport) -> Node {
-    let transport = match flow.transport {
-        crate::capture::Transport::Tcp => "tcp",
-        crate::capture::Transport::Udp => "udp",
-    };
+    let transport = transport_name(flow.transport);
     let tracks: Vec<Node> = flow
         .tracks
         .iter()

@@ -1,9 +1,28 @@
-//! What the `check` tests share: running events through the pipeline, and cutting a capture's
-//! data events into other pieces (the same bytes, split differently).
+//! What the `check` tests share: the corpus, running events through the pipeline, cutting a
+//! capture's data events into other pieces (the same bytes, split differently), and hand-built
+//! packets ([`packets`]).
 #![allow(dead_code)] // each test crate uses its own part
+
+pub mod packets;
+
+use std::path::PathBuf;
 
 use weir_conformance::capture::{Event, FlowEvent};
 use weir_conformance::check::{Checker, InputReport, Options, Report};
+use weir_conformance::verdict::Status;
+
+/// `$WEIR_CORPUS`, by default `../shared/corpus` beside the project.
+pub fn corpus() -> PathBuf {
+    let dir: PathBuf = std::env::var("WEIR_CORPUS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into())
+        .into();
+    assert!(
+        dir.join("MANIFEST.md").is_file(),
+        "corpus missing at {}",
+        dir.display()
+    );
+    dir
+}
 
 pub fn transcript_of(input: InputReport) -> String {
     Report {
@@ -11,6 +30,20 @@ pub fn transcript_of(input: InputReport) -> String {
         strict: false,
     }
     .transcript_yaml()
+}
+
+/// Each failed verdict of `rule` in the report: (times broken, offset of the first).
+pub fn rule_failures(report: &InputReport, rule: &str) -> Vec<(u64, Option<u64>)> {
+    report
+        .flows
+        .iter()
+        .flat_map(|f| &f.verdicts)
+        .filter(|v| v.rule.id == rule)
+        .filter_map(|v| match &v.status {
+            Status::Fail { count, first } => Some((*count, first[0].offset)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Runs events through the same pipeline `weir check` uses.

@@ -1,0 +1,121 @@
+//! The playlist observer: an HLS playlist file (RFC 8216 §4) parsed whole once its bytes end,
+//! with `weir_hls::parse`. What it holds is one transcript line; the rules it breaks are
+//! violations at the byte offset of their line.
+
+use weir_hls::{Limits, Playlist, parse};
+
+use super::{Observation, Observer, violation};
+use crate::capture::Direction;
+use crate::transcript::EntryKind;
+
+/// Reads the client→server bytes of its flow as one playlist.
+#[derive(Default)]
+pub struct PlaylistObserver {
+    limits: Limits,
+    text: Vec<u8>,
+    /// More bytes came than the parser takes: they are not kept.
+    over: bool,
+    incomplete: bool,
+    parsed: bool,
+}
+
+impl PlaylistObserver {
+    fn parse(&mut self, out: &mut Vec<Observation>) {
+        if std::mem::replace(&mut self.parsed, true) {
+            return;
+        }
+        let dir = Direction::ClientToServer;
+        let parsed = match parse(&self.text, &self.limits) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                let kind = match e.rule {
+                    Some(rule) => EntryKind::Violation {
+                        rule,
+                        offset: Some(e.offset),
+                        detail: e.detail,
+                        fatal: true,
+                    },
+                    None => EntryKind::GaveUp(e.detail),
+                };
+                out.push(Observation::Entry(dir, kind));
+                return;
+            }
+        };
+        out.push(Observation::Entry(
+            dir,
+            EntryKind::Event(describe(&parsed.playlist)),
+        ));
+        out.extend(parsed.violations.into_iter().map(|v| violation(dir, v)));
+    }
+}
+
+/// One line: the kind of playlist and what it lists.
+fn describe(playlist: &Playlist) -> String {
+    let version = |v: Option<u64>| v.map_or(String::new(), |v| format!(" version {v},"));
+    match playlist {
+        Playlist::Media(m) => format!(
+            "media playlist{} target duration {}, media sequence {}, discontinuity sequence {}, \
+             {} segment(s) lasting {:.3} s{}{}",
+            version(m.version),
+            m.target_duration
+                .map_or("missing".to_owned(), |t| format!("{t} s")),
+            m.media_sequence,
+            m.discontinuity_sequence,
+            m.segments.len(),
+            m.duration(),
+            m.playlist_type
+                .map_or(String::new(), |t| format!(", type {t:?}")),
+            if m.end_list {
+                ", ended (EXT-X-ENDLIST)"
+            } else {
+                ""
+            },
+        ),
+        Playlist::Master(m) => format!(
+            "master playlist{} {} variant(s), {} I-frame variant(s), {} rendition(s)",
+            version(m.version),
+            m.variants.len(),
+            m.i_frame_variants.len(),
+            m.renditions.len()
+        ),
+    }
+}
+
+impl Observer for PlaylistObserver {
+    fn data(&mut self, dir: Direction, _offset: u64, bytes: &[u8], _out: &mut Vec<Observation>) {
+        if dir != Direction::ClientToServer || self.over {
+            return;
+        }
+        // One byte past the limit is enough for the parser to say the playlist is too large.
+        let room = (self.limits.max_bytes + 1).saturating_sub(self.text.len());
+        self.text.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.over = bytes.len() > room;
+    }
+
+    /// Playlists are files: they come as stream bytes only.
+    fn datagram(&mut self, _dir: Direction, _bytes: &[u8], _out: &mut Vec<Observation>) {}
+
+    fn gap(&mut self, _dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
+        self.incomplete = true;
+        self.parsed = true;
+        let why = format!("{len} bytes missing at offset {offset}: a playlist is read whole");
+        out.push(Observation::Entry(
+            Direction::ClientToServer,
+            EntryKind::GaveUp(why),
+        ));
+    }
+
+    fn finished(&mut self, dir: Direction, _offset: u64, out: &mut Vec<Observation>) {
+        if dir == Direction::ClientToServer {
+            self.parse(out);
+        }
+    }
+
+    fn closed(&mut self, out: &mut Vec<Observation>) {
+        self.parse(out);
+    }
+
+    fn complete(&self) -> bool {
+        !self.incomplete
+    }
+}

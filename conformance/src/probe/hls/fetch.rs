@@ -1,0 +1,62 @@
+//! HTTP GETs for the HLS checker: one blocking client, a timeout per request, and bodies read
+//! up to a limit (a hostile server cannot make the checker hold more).
+
+use std::io::Read;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::blocking::Client;
+
+/// One answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub status: u16,
+    pub body: Vec<u8>,
+    /// The body was longer than the limit and was cut there.
+    pub cut: bool,
+}
+
+pub struct Http {
+    client: Client,
+}
+
+impl Http {
+    pub fn new(timeout: Duration) -> Result<Http, String> {
+        let client = Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("weir-probe/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        Ok(Http { client })
+    }
+
+    /// GETs `url`; `Err` when no HTTP answer came (connection, timeout).
+    pub fn get(&self, url: &Url, limit: usize) -> Result<Fetched, String> {
+        let response = self
+            .client
+            .get(url.clone())
+            .send()
+            .map_err(|e| format!("GET {url}: {}", chain(&e)))?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        response
+            .take(limit as u64 + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
+        let cut = body.len() > limit;
+        body.truncate(limit);
+        Ok(Fetched { status, body, cut })
+    }
+}
+
+/// An error with its causes, as one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
