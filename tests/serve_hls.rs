@@ -353,3 +353,46 @@ fn http_api(weir: &Weir, path: &str) -> Vec<u8> {
         .unwrap()
         .to_vec()
 }
+
+#[test]
+fn weir_probe_and_weir_check_pass_weir_serves_hls() {
+    let weir = Weir::start(&[FAST_HLS]);
+    let mut publisher = ffmpeg_publish(&weir.rtmp_url("judged"), 14);
+    playlist(&weir, "judged", 2, Duration::from_secs(15));
+    let url = format!("http://127.0.0.1:{}/live/judged.m3u8", weir.http);
+    let (code, report) = support::weir_json(Command::new(env!("CARGO_BIN_EXE_weir")).args([
+        "probe",
+        &url,
+        "--duration",
+        "8",
+        "--strict",
+        "--format",
+        "json",
+    ]));
+    let cases = report["cases"].as_array().unwrap();
+    let not_passed: Vec<_> = cases
+        .iter()
+        .filter(|c| c["outcome"]["status"] != "pass")
+        .collect();
+    assert!(not_passed.is_empty(), "{not_passed:#?}\n{}", weir.log());
+    assert_eq!(code, 0, "{report:#}");
+    assert!(cases.len() >= 15);
+    // One of its segments, as a file, passes weir check.
+    let text = playlist(&weir, "judged", 1, Duration::from_secs(5));
+    let segment = text.lines().rev().find(|l| l.ends_with(".ts")).unwrap();
+    let file = std::env::temp_dir().join(format!("weir-{}-{segment}", std::process::id()));
+    std::fs::write(&file, http(&weir, &format!("/live/{segment}")).1).unwrap();
+    let checked = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+    let _ = publisher.kill();
+    let _ = publisher.wait();
+}
