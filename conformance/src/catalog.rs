@@ -24,9 +24,9 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
 /// The rules `weir probe` judges on a live server and a capture cannot: what a server does
 /// with what it receives.
 pub fn live() -> impl Iterator<Item = &'static Rule> {
-    crate::probe::rules::CATALOG
+    crate::probe::rtmp::rules::CATALOG
         .iter()
-        .chain(crate::probe::hls_rules::CATALOG)
+        .chain(crate::probe::hls::rules::CATALOG)
         .copied()
 }
 

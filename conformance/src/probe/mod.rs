@@ -1,21 +1,17 @@
 //! `weir probe URL`: live test cases played against a server, the way h2spec tests HTTP/2
 //! servers. Each case has a stable id, the rules it exercises (from the protocol catalogs and
-//! from [`rules`] and [`hls_rules`], the rules only a live peer can judge), a spec section and
+//! from [`rtmp::rules`] and [`hls::rules`], the rules only a live peer can judge), a spec section and
 //! a one-line description; it ends in a verdict.
 //!
-//! - `rtmp://host:port/app/stream`: the RTMP [`cases`] run one after another, each on its own
+//! - `rtmp://host:port/app/stream`: the RTMP [`rtmp::cases`] run one after another, each on its own
 //!   connections and its own stream names, so that one case's leftovers never decide
 //!   another's verdict; each within its time limit.
 //! - `http://host:port/path.m3u8`: the [`hls`] live checker polls the playlist for
 //!   [`Options::duration`], fetches every segment, then judges its cases on what it saw.
 
-pub mod cases;
-pub mod conn;
 pub mod hls;
-pub mod hls_rules;
-pub mod media;
 pub mod report;
-pub mod rules;
+pub mod rtmp;
 
 use crate::target::Target;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -240,7 +236,9 @@ pub fn selected(prefixes: &[String], id: &str) -> bool {
 
 /// The RTMP cases `prefixes` select, in catalog order.
 pub fn select(prefixes: &[String]) -> Vec<&'static Case> {
-    cases::all().filter(|c| selected(prefixes, c.id)).collect()
+    rtmp::cases::all()
+        .filter(|c| selected(prefixes, c.id))
+        .collect()
 }
 
 /// Both catalogs, for `--list`: (what the cases probe, the cases `prefixes` select).

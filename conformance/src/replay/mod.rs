@@ -14,7 +14,7 @@ pub mod flows;
 use crate::capture::Direction;
 use crate::doc::Node;
 use crate::probe::Outcome;
-use crate::probe::conn::Conn;
+use crate::probe::rtmp::conn::Conn;
 use crate::target::Target;
 use answers::Answers;
 use client::{Plan, Rewrite, Sent};
@@ -475,7 +475,7 @@ fn send_all(
             };
             let by = Instant::now() + options.answer_timeout;
             while !live.events.iter().any(answered) && Instant::now() < by {
-                if let crate::probe::conn::Read1::Closed(why) =
+                if let crate::probe::rtmp::conn::Read1::Closed(why) =
                     live.read(Duration::from_millis(50))?
                 {
                     collect(live, events, &mut live_streams);

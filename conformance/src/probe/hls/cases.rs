@@ -7,9 +7,9 @@ use weir_hls::rules as hls;
 use weir_media::{Level, Violation};
 use weir_mpegts::rules as ts;
 
+use super::rules as live;
 use super::segment::SegmentFacts;
 use super::session::{Load, Segment, Session};
-use crate::probe::hls_rules as live;
 use crate::probe::{CaseInfo, Outcome};
 
 /// Offenders named in a failure.

@@ -7,6 +7,7 @@
 
 pub mod cases;
 pub mod fetch;
+pub mod rules;
 pub mod segment;
 pub mod session;
 

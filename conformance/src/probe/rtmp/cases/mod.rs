@@ -11,7 +11,7 @@ mod timestamp;
 
 use super::conn::Conn;
 use super::media::{self, Tag};
-use super::{Case, Outcome, Probe, Step};
+use crate::probe::{Case, Outcome, Probe, Step};
 use std::time::Duration;
 use weir_rtmp::chunk::RawMessage;
 use weir_rtmp::message;

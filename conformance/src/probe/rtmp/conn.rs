@@ -2,7 +2,7 @@
 //! by the case's deadline. A probe may bend what goes out (write the first bytes in odd
 //! pieces, change bytes at given stream offsets) to see how a server copes.
 
-use super::{Outcome, Probe, Step};
+use crate::probe::{Outcome, Probe, Step};
 use crate::target::Target;
 use rand::SeedableRng;
 use std::collections::VecDeque;

@@ -3,7 +3,7 @@
 //! server accepts and relays it — and the comparison of what a player received with it.
 
 use super::conn::Conn;
-use super::{Outcome, Step};
+use crate::probe::{Outcome, Step};
 use bytes::{BufMut, Bytes, BytesMut};
 use std::time::{Duration, Instant};
 use weir_flv::media::write_packet;
