@@ -212,6 +212,18 @@ fn security_rules_deny_and_allow_by_cidr_per_vhost() {
     );
     let status = reqwest::blocking::get(&flv).unwrap().status();
     assert_eq!(status, 403);
+    // HLS too: its playlist and segments answer 403 (before any other check).
+    for path in ["s.m3u8", "s-0.ts"] {
+        let url = format!(
+            "http://127.0.0.1:{}/live/{path}?vhost=studio.example",
+            weir.http
+        );
+        assert_eq!(
+            reqwest::blocking::get(&url).unwrap().status(),
+            403,
+            "{path}"
+        );
+    }
     let _ = publisher.kill();
     let _ = publisher.wait();
     let _ = std::fs::remove_dir_all(&dir);

@@ -73,14 +73,16 @@ async fn dispatch(
             live::serve::<flv::Flv>(ctx, (app, stream), query, method, headers, connection).await
         }
         "m3u8" if method == Method::OPTIONS => ok_options(),
-        "m3u8" => hls::playlist(&ctx, &key(stream), &method),
+        "m3u8" => play_denied(&ctx, &key(stream), connection.peer)
+            .unwrap_or_else(|| hls::playlist(&ctx, &key(stream), &method)),
         "ts" => {
             // `{stream}-{n}.ts` of a stream that has HLS is a segment (404 once it is gone);
             // anything else is HTTP-TS.
             let segment = crate::hls::parse_segment_name(stream)
                 .filter(|(name, _)| ctx.hls.get(&key(name)).is_some());
             match segment {
-                Some((name, number)) => hls::segment(&ctx, &key(name), number, &method)
+                Some((name, number)) => play_denied(&ctx, &key(name), connection.peer)
+                    .or_else(|| hls::segment(&ctx, &key(name), number, &method))
                     .unwrap_or_else(|| status(StatusCode::NOT_FOUND, "no such segment\n")),
                 None => {
                     live::serve::<ts::Ts>(ctx, (app, stream), query, method, headers, connection)
@@ -90,6 +92,16 @@ async fn dispatch(
         }
         _ => not_found(),
     }
+}
+
+/// The vhost's security rules for playing, as for RTMP and HTTP-FLV players: HLS requests are
+/// no exception. (Callbacks are not asked for every playlist and segment request.)
+fn play_denied(ctx: &Context, key: &StreamKey, peer: std::net::SocketAddr) -> Option<Response> {
+    let check = ctx.security(&key.vhost);
+    let denied = check
+        .check(crate::security::Action::Play, peer.ip())
+        .err()?;
+    Some(status(StatusCode::FORBIDDEN, &format!("{denied}\n")))
 }
 
 fn not_found() -> Response {
