@@ -90,7 +90,12 @@ pub struct ReplayReport {
     /// Why the input could not be read.
     pub error: Option<String>,
     pub flows: Vec<FlowReplay>,
+    /// RTMP flows of the input past [`MAX_FLOWS`], not replayed.
+    pub not_replayed: usize,
 }
+
+/// The most flows replayed from one input: each is a connection and a thread, side by side.
+pub const MAX_FLOWS: usize = 64;
 
 impl ReplayReport {
     /// 2 when the input could not be read, no RTMP flow was in it or a flow could not be
@@ -116,6 +121,12 @@ impl ReplayReport {
         }
         if self.flows.is_empty() {
             out.push_str("ERROR: no RTMP flow in the input\n");
+        }
+        if self.not_replayed > 0 {
+            out.push_str(&format!(
+                "{} more RTMP flows not replayed (at most {MAX_FLOWS} from one input)\n",
+                self.not_replayed
+            ));
         }
         for flow in &self.flows {
             out.push_str(&format!(
@@ -200,6 +211,7 @@ impl ReplayReport {
             .with("url", self.url.as_str())
             .with("error", self.error.clone().map_or(Node::Null, Node::from))
             .with("flows", flows)
+            .with("not_replayed", self.not_replayed)
             .with("exit_code", i64::from(self.exit_code()))
             .to_json()
     }
@@ -212,6 +224,7 @@ pub fn run(options: &Options) -> ReplayReport {
         url: options.url.clone(),
         error: None,
         flows: Vec::new(),
+        not_replayed: 0,
     };
     let target = match Target::parse(&options.url) {
         Ok(target) => target,
@@ -220,13 +233,15 @@ pub fn run(options: &Options) -> ReplayReport {
             return report;
         }
     };
-    let flows = match flows::read(&options.capture, options.server_file.as_deref()) {
+    let mut flows = match flows::read(&options.capture, options.server_file.as_deref()) {
         Ok(flows) => flows,
         Err(e) => {
             report.error = Some(e);
             return report;
         }
     };
+    report.not_replayed = flows.len().saturating_sub(MAX_FLOWS);
+    flows.truncate(MAX_FLOWS);
     let rewrite = std::sync::Arc::new(std::sync::Mutex::new(Rewrite::default()));
     let first = flows
         .iter()
