@@ -50,7 +50,10 @@ fn stream<'a>(probe: &'a Value, codec: &str) -> &'a Value {
 fn count_video_frames(url: &str, wait: Duration) -> (u64, String) {
     let (ok, _, stderr) = run(
         Command::new(tool("FFMPEG", "ffmpeg"))
-            .args(["-v", "error", "-i", url, "-map", "0:v", "-f", "null", "-"])
+            // From the playlist's first segment, however many there are when ffmpeg starts
+            // (its default joins three segments from the end).
+            .args(["-v", "error", "-live_start_index", "0", "-i", url])
+            .args(["-map", "0:v", "-f", "null", "-"])
             .args(["-progress", "pipe:2", "-nostats"]),
         wait,
     );
