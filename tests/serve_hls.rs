@@ -368,7 +368,6 @@ fn weir_probe_and_weir_check_pass_weir_serves_hls() {
         &url,
         "--duration",
         "8",
-        "--strict",
         "--format",
         "json",
     ]));
