@@ -400,3 +400,19 @@ fn weir_probe_and_weir_check_pass_weir_serves_hls() {
     let _ = publisher.kill();
     let _ = publisher.wait();
 }
+
+#[test]
+fn sigterm_ends_the_playlists_on_disk() {
+    let dir = std::env::temp_dir().join(format!("weir-hls-term-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = format!("hls.path={}", dir.display());
+    let mut weir = Weir::start(&[FAST_HLS, &path]);
+    let mut publisher = ffmpeg_publish(&weir.rtmp_url("term"), 30);
+    playlist(&weir, "term", 2, Duration::from_secs(15));
+    assert!(weir.terminate().success(), "{}", weir.log());
+    let text = std::fs::read_to_string(dir.join("live/term.m3u8")).unwrap();
+    assert!(text.ends_with("#EXT-X-ENDLIST\n"), "{text}");
+    let _ = publisher.kill();
+    let _ = publisher.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

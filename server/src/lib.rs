@@ -235,8 +235,8 @@ impl Server {
         })
     }
 
-    /// Stops accepting, ends every session (their callbacks still go out) and waits, at most
-    /// `grace`, for the notifications to be delivered.
+    /// Stops accepting, ends every session (their callbacks still go out, HLS playlists get
+    /// their end) and waits, at most `grace`, for the notifications to be delivered.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.shutdown.send(true);
         let deadline = tokio::time::Instant::now() + grace;
@@ -249,6 +249,10 @@ impl Server {
             client.kick();
         }
         while !self.context.clients.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // HLS packagers finish their last segment and end their playlists (on disk too).
+        while self.context.hls.packaging() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         // Let notify-only callbacks that are already on their way finish.

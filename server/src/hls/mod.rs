@@ -111,6 +111,12 @@ impl Store {
         dropped
     }
 
+    /// Whether a packager is still at work (shutdown waits for them to end their playlists).
+    pub fn packaging(&self) -> bool {
+        let streams = self.streams.lock().unwrap();
+        streams.values().any(|s| s.lock().unwrap().live)
+    }
+
     /// HLS streams and the bytes their segments hold, for `/metrics`.
     pub fn usage(&self) -> (usize, usize) {
         let streams = self.streams.lock().unwrap();
