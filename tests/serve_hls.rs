@@ -416,3 +416,31 @@ fn sigterm_ends_the_playlists_on_disk() {
     let _ = publisher.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn program_date_time_is_the_wall_clock_of_each_segment_when_asked() {
+    let weir = Weir::start(&[FAST_HLS, "hls.program_date_time=true"]);
+    let before = std::time::SystemTime::now();
+    let mut publisher = ffmpeg_publish(&weir.rtmp_url("dated"), 4);
+    let text = playlist(&weir, "dated", 2, Duration::from_secs(15));
+    let _ = publisher.wait();
+    let dates: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("#EXT-X-PROGRAM-DATE-TIME:"))
+        .collect();
+    assert_eq!(dates.len(), text.matches("#EXTINF").count(), "{text}");
+    // UTC with milliseconds, on the day the test runs.
+    let year = before
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 31_556_952
+        + 1970;
+    assert!(
+        dates[0].starts_with(&year.to_string()) && dates[0].ends_with('Z'),
+        "{text}"
+    );
+    // The playlist reads back without a violation.
+    let parsed = weir_hls::parse(text.as_bytes(), &weir_hls::Limits::default()).unwrap();
+    assert!(parsed.violations.is_empty(), "{:?}", parsed.violations);
+}

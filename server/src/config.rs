@@ -178,6 +178,9 @@ pub struct HlsConfig {
     /// How long an ended stream's playlist and segments stay available.
     #[serde(with = "seconds")]
     pub dispose: Duration,
+    /// EXT-X-PROGRAM-DATE-TIME on every segment: the server's wall clock when its first frame
+    /// arrived (RFC 8216 §4.3.2.6), for players that align streams or show the time.
+    pub program_date_time: bool,
 }
 
 impl Default for HlsConfig {
@@ -188,6 +191,7 @@ impl Default for HlsConfig {
             window: Duration::from_secs(60),
             path: PathBuf::new(),
             dispose: Duration::from_secs(120),
+            program_date_time: false,
         }
     }
 }

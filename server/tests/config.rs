@@ -82,6 +82,7 @@ fragment = 2.5
 window = 30
 path = "/var/www/hls"
 dispose = 45
+program_date_time = true
 
 [mpegts]
 enabled = false
@@ -220,6 +221,7 @@ fn the_example_file_sets_every_key() {
     assert_eq!(config.hls.window, Duration::from_secs(30));
     assert_eq!(config.hls.path, std::path::Path::new("/var/www/hls"));
     assert_eq!(config.hls.dispose, Duration::from_secs(45));
+    assert!(config.hls.program_date_time);
     assert!(!config.mpegts.enabled);
     assert_eq!(
         config.mpegts.listen,

@@ -45,7 +45,7 @@ pub fn spawn(ctx: &Arc<Context>, key: &StreamKey) {
         muxer: None,
         segmenter: None,
         segment: BytesMut::new(),
-        first_dts: None,
+        started_ms: None,
     };
     let span = tracing::info_span!("hls", stream = %key);
     tokio::spawn(packager.run(subscriber).instrument(span));
@@ -67,8 +67,8 @@ struct Packager {
     segmenter: Option<Segmenter>,
     /// The TS of the segment being cut.
     segment: BytesMut,
-    /// The DTS of the current segment's first frame.
-    first_dts: Option<Timestamp>,
+    /// When the current segment's first frame arrived, in Unix milliseconds.
+    started_ms: Option<i64>,
 }
 
 impl Packager {
@@ -128,7 +128,10 @@ impl Packager {
                 if let Some(span) = closed {
                     self.close(span).await;
                 }
-                self.first_dts = Some(frame.dts);
+                self.started_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .and_then(|d| i64::try_from(d.as_millis()).ok());
                 self.muxer().start_segment();
             }
         }
@@ -168,7 +171,9 @@ impl Packager {
                 uri: segment_name(&self.key.stream, number),
                 duration: span.duration(),
                 discontinuity: span.discontinuity,
-                program_date_time: None,
+                program_date_time: self
+                    .started_ms
+                    .filter(|_| self.ctx.config.hls.program_date_time),
             };
             let removed = match hls.playlist.push(entry) {
                 Ok(removed) => removed,
