@@ -201,7 +201,7 @@ impl Server {
         if context.config.http.enabled {
             let listener = bind(context.config.http.listen, "HTTP").await?;
             http_addr = Some(listener.local_addr()?);
-            info!(http_addr = %listener.local_addr()?, "HTTP server (HTTP-FLV) listening");
+            info!(http_addr = %listener.local_addr()?, "HTTP server (HTTP-FLV, HTTP-TS, HLS) listening");
             let router = http::router(context.clone());
             tasks.push(tokio::spawn(http::serve(
                 context.clone(),
