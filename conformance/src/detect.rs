@@ -54,12 +54,14 @@ impl Protocol {
 
     /// The rule id prefixes whose rules apply to a flow of this protocol: those of the
     /// protocol itself and of the formats it carries (RTMP carries AMF and FLV bodies; TS
-    /// carries codec configurations). One playlist is judged by every HLS rule but those that
-    /// compare two loads of it (`hls.reload.*`).
+    /// carries codec configurations; HTTP carries playlists, TS and FLV). One playlist is judged
+    /// by every HLS rule but those that compare two loads of it (`hls.reload.*`); over HTTP,
+    /// the loads of one URL are compared too.
     pub fn rule_prefixes(self) -> &'static [&'static str] {
         match self {
             Protocol::Rtmp => &["rtmp.", "amf0.", "amf3.", "flv.", "media."],
             Protocol::MpegTs => &["mpegts.", "media."],
+            Protocol::Http => &["http.", "hls.", "mpegts.", "flv.", "media."],
             Protocol::Hls => &[
                 "hls.playlist.",
                 "hls.tag.",
