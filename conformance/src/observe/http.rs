@@ -34,8 +34,9 @@ use crate::transcript::EntryKind;
 /// Requests remembered while they wait for their responses; later ones are answered as if
 /// by a GET nobody saw.
 const MAX_PENDING: usize = 256;
-/// Bytes of a request target kept for routing and URLs.
+/// Characters of a request target kept for routing and URLs, and of a method.
 const MAX_TARGET_KEPT: usize = 4096;
+const MAX_METHOD_KEPT: usize = 32;
 /// Characters of a target shown in the transcript.
 const MAX_TARGET_SHOWN: usize = 200;
 
@@ -197,7 +198,7 @@ impl Side<'_> {
             };
             x.pending.push_back(Request {
                 number: x.requests,
-                method: method.clone(),
+                method: method.chars().take(MAX_METHOD_KEPT).collect(),
                 target,
                 url,
             });
