@@ -388,6 +388,16 @@ mod tests {
                 "GET / HTTP/1.1\r\nBad Name: x\r\n",
                 "http.message.field-line",
             ),
+            (
+                Role::Response,
+                "HTTP/1.1 200 OK\r\nHost : x\r\n",
+                "http.message.field-line",
+            ),
+            (
+                Role::Request,
+                "GET / HTTP/1.1\r\nX: a\r\n folded\r\n",
+                "http.message.field-line",
+            ),
         ] {
             match parse(role, text.as_bytes(), 16) {
                 Parsed::Invalid(flaw) => assert_eq!(flaw.rule.id, rule, "{text:?}"),
