@@ -1,9 +1,9 @@
 //! The HTTP/1.x observer (RFC 9112): requests from the client's bytes and responses from the
-//! server's, each direction by its own [`MessageReader`], paired in order (pipelining, RFC
-//! 9112 §9.3.2) so that a response is framed knowing its request's method (§6.3). Each
-//! response body goes to the machine for what it is (see [`body`]): HLS playlists, transport
-//! streams (HLS segments, HTTP-TS) and FLV (HTTP-FLV), whose frames reach the flow's media
-//! summary and whose violations are the flow's.
+//! server's, each direction by its own message reader (`message.rs`), paired in order
+//! (pipelining, RFC 9112 §9.3.2) so that a response is framed knowing its request's method
+//! (§6.3). Each response body goes to the machine for what it is (`body.rs`): HLS playlists,
+//! transport streams (HLS segments, HTTP-TS) and FLV (HTTP-FLV), whose frames reach the flow's
+//! media summary and whose violations are the flow's.
 //!
 //! The transcript gets one entry per request (method, target) and one per response when it
 //! ends (status, type, body length and framing, what it was read as). A message the capture
