@@ -145,7 +145,11 @@ fn transcript_and_decode_as() {
         out.contains("proto: http\n  event: detected by --decode-as 6002"),
         "{out}"
     );
-    assert!(out.contains("no observer yet for http"), "{out}");
+    // The HTTP observer reads what it was told to: RTMP's C0 is no request line.
+    assert!(
+        out.contains("violation:\n    rule: http.message.start-line\n"),
+        "{out}"
+    );
 }
 
 fn corpus_file(path: &str) -> String {

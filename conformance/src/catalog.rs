@@ -3,14 +3,15 @@
 
 use weir_media::Rule;
 
-/// Each protocol crate's catalog, with the id prefixes its rules use.
-const CATALOGS: [(&[&Rule], &[&str]); 6] = [
+/// Each protocol crate's catalog (and the HTTP observer's), with the id prefixes its rules use.
+const CATALOGS: [(&[&Rule], &[&str]); 7] = [
     (weir_amf0::rules::CATALOG, &["amf0.", "amf3."]),
     (weir_rtmp::rules::CATALOG, &["rtmp."]),
     (weir_flv::rules::CATALOG, &["flv."]),
     (weir_media::rules::CATALOG, &["media."]),
     (weir_hls::rules::CATALOG, &["hls."]),
     (weir_mpegts::rules::CATALOG, &["mpegts."]),
+    (crate::observe::http::rules::CATALOG, &["http."]),
 ];
 
 /// All rules, grouped by protocol, in each catalog's order.

@@ -27,6 +27,8 @@ use crate::capture::{
 };
 use crate::detect::{self, DecodeAs, Protocol, Reason};
 use crate::media_summary::TrackSummary;
+use crate::observe::http::HttpObserver;
+use crate::observe::http::reloads::SharedReloads;
 use crate::observe::mpegts::TsObserver;
 use crate::observe::playlist::PlaylistObserver;
 use crate::observe::rtmp::RtmpObserver;
@@ -333,6 +335,8 @@ pub struct Checker<'o> {
     entries: Vec<Entry>,
     unopened: BTreeMap<&'static str, u64>,
     scratch: Vec<Observation>,
+    /// The playlist loads of the input's HTTP flows, compared URL by URL.
+    reloads: SharedReloads,
 }
 
 impl<'o> Checker<'o> {
@@ -346,6 +350,7 @@ impl<'o> Checker<'o> {
             entries: Vec::new(),
             unopened: BTreeMap::new(),
             scratch: Vec::new(),
+            reloads: SharedReloads::default(),
         }
     }
 
@@ -514,6 +519,9 @@ impl<'o> Checker<'o> {
             Protocol::Hls if report.transport == Transport::File => {
                 Ok(Box::new(PlaylistObserver::default()))
             }
+            Protocol::Http if report.transport == Transport::Tcp => Ok(Box::new(
+                HttpObserver::new(report.server, report.midstream, self.reloads.clone()),
+            )),
             Protocol::Unknown => Err("no protocol recognised".to_owned()),
             other => Err(format!("no observer yet for {other}")),
         };

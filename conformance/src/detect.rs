@@ -54,12 +54,14 @@ impl Protocol {
 
     /// The rule id prefixes whose rules apply to a flow of this protocol: those of the
     /// protocol itself and of the formats it carries (RTMP carries AMF and FLV bodies; TS
-    /// carries codec configurations). One playlist is judged by every HLS rule but those that
-    /// compare two loads of it (`hls.reload.*`).
+    /// carries codec configurations; HTTP carries playlists, TS and FLV). One playlist is judged
+    /// by every HLS rule but those that compare two loads of it (`hls.reload.*`); over HTTP,
+    /// the loads of one URL are compared too.
     pub fn rule_prefixes(self) -> &'static [&'static str] {
         match self {
             Protocol::Rtmp => &["rtmp.", "amf0.", "amf3.", "flv.", "media."],
             Protocol::MpegTs => &["mpegts.", "media."],
+            Protocol::Http => &["http.", "hls.", "mpegts.", "flv.", "media."],
             Protocol::Hls => &[
                 "hls.playlist.",
                 "hls.tag.",
@@ -198,7 +200,9 @@ pub fn sniff_stream(
     if let Some(what) = ts_stride(client, 2).or_else(|| ts_stride(server, 2)) {
         return Some((Protocol::MpegTs, what));
     }
-    let waiting = matches!(client.first(), Some(3 | 6)) || client.len() < 16;
+    // A request line is recognised at its end: until then the bytes may still become one.
+    let waiting =
+        matches!(client.first(), Some(3 | 6)) || client.len() < 16 || may_be_http_request(client);
     (complete || !waiting).then_some((Protocol::Unknown, ""))
 }
 
@@ -311,6 +315,15 @@ fn is_http_request(data: &[u8]) -> bool {
         && parts.next().is_none()
 }
 
+/// Whether `data` can still grow into a request line: a method of upper-case letters, then
+/// (after a space) anything but a line's end.
+fn may_be_http_request(data: &[u8]) -> bool {
+    let method = data.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    method > 0
+        && data.get(method).is_none_or(|&b| b == b' ')
+        && !data.iter().any(|&b| b == b'\r' || b == b'\n')
+}
+
 /// The sync byte (ISO/IEC 13818-1 §2.4.3.3).
 const SYNC: u8 = 0x47;
 
@@ -400,6 +413,16 @@ mod tests {
         assert_eq!(sniff_datagram(&ts).map(|d| d.0), Some(Protocol::MpegTs));
         assert_eq!(
             sniff_stream(b"hello there, not a protocol", &[], false).map(|d| d.0),
+            Some(Protocol::Unknown)
+        );
+        // A request line is told at its end, however the bytes come.
+        for end in 1..get.len() {
+            let said = sniff_stream(&get[..end], &[], false).map(|d| d.0);
+            let line_ended = get[..end].contains(&b'\n') || get[..end].ends_with(b"\r");
+            assert!(said.is_none() || line_ended, "{end}: {said:?}");
+        }
+        assert_eq!(
+            sniff_stream(b"GET /a-long-target-without-its-end", &[], true).map(|d| d.0),
             Some(Protocol::Unknown)
         );
     }

@@ -1,7 +1,8 @@
 //! `weir check` on the sessions recorded in `captures/` (FFmpeg, GStreamer, rtmpdump and OBS
-//! with Weir; FFmpeg with nginx-rtmp): each passes every MUST rule, its transcript is the
-//! expected one (insta snapshots; re-recording a capture means reviewing its snapshot), and
-//! the transcript does not depend on how each flow's bytes are split.
+//! with Weir over RTMP, FFmpeg playing Weir's HTTP-FLV and HLS; FFmpeg with nginx-rtmp): each
+//! passes every MUST rule, its transcript is the expected one (insta snapshots; re-recording a
+//! capture means reviewing its snapshot), and the transcript does not depend on how each
+//! flow's bytes are split.
 
 mod support;
 
@@ -13,8 +14,9 @@ use support::{resplit, run_events, transcript_of};
 use weir_conformance::capture::{CaptureEvents, Event, Limits};
 use weir_conformance::check::{self, Input, Options};
 
-const CAPTURES: [&str; 5] = [
+const CAPTURES: [&str; 6] = [
     "ffmpeg-weir",
+    "ffmpeg-weir-http",
     "ffmpeg-nginx-rtmp",
     "gstreamer-weir",
     "rtmpdump-weir-play",

@@ -96,7 +96,7 @@ const INPUTS: [(&str, i32); 12] = [
     ("mpegts/test-stuffed-pes.ts", 1),
     // A Git LFS pointer.
     ("mpegts/testsrc.ts", 2),
-    // nDPI: an HTTP GET of a playlist; HTTP is listed, not observed.
+    // nDPI: an HTTP GET of a playlist (VLC and Python's http.server), read by the HTTP observer.
     ("hls/hls.pcapng", 0),
 ];
 

@@ -4,9 +4,12 @@
 //!
 //! - [`rtmp`]: RTMP sessions (with [`amf`] values rendered short);
 //! - [`mpegts`]: transport streams over TCP, UDP, RTP ([`rtp_header`]) or from a file;
-//! - [`playlist`]: an HLS playlist file.
+//! - [`playlist`]: an HLS playlist file;
+//! - [`http`]: HTTP/1.x connections, whose response bodies (playlists, TS, FLV) go through the
+//!   observers and machines above.
 
 pub mod amf;
+pub mod http;
 pub mod mpegts;
 pub mod playlist;
 pub mod rtmp;

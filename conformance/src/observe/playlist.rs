@@ -24,33 +24,49 @@ impl PlaylistObserver {
         if std::mem::replace(&mut self.parsed, true) {
             return;
         }
+        let mut found = Vec::new();
         let dir = Direction::ClientToServer;
-        let parsed = match parse(&self.text, &self.limits) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                let kind = match e.rule {
-                    Some(rule) => EntryKind::Violation {
-                        rule,
-                        offset: Some(e.offset),
-                        detail: e.detail,
-                        fatal: true,
-                    },
-                    None => EntryKind::GaveUp(e.detail),
-                };
-                out.push(Observation::Entry(dir, kind));
-                return;
-            }
-        };
-        out.push(Observation::Entry(
-            dir,
-            EntryKind::Event(describe(&parsed.playlist)),
-        ));
-        out.extend(parsed.violations.into_iter().map(|v| violation(dir, v)));
+        if let Some(playlist) = read(&self.text, &self.limits, dir, &mut found) {
+            out.push(Observation::Entry(
+                dir,
+                EntryKind::Event(describe(&playlist)),
+            ));
+        }
+        out.extend(found);
+    }
+}
+
+/// Parses `text` as one whole playlist: the rules it breaks into `out` as entries of `dir`
+/// (offsets count bytes of `text`), and the playlist, unless it could not be read at all.
+pub(crate) fn read(
+    text: &[u8],
+    limits: &Limits,
+    dir: Direction,
+    out: &mut Vec<Observation>,
+) -> Option<Playlist> {
+    match parse(text, limits) {
+        Ok(parsed) => {
+            out.extend(parsed.violations.into_iter().map(|v| violation(dir, v)));
+            Some(parsed.playlist)
+        }
+        Err(e) => {
+            let kind = match e.rule {
+                Some(rule) => EntryKind::Violation {
+                    rule,
+                    offset: Some(e.offset),
+                    detail: e.detail,
+                    fatal: true,
+                },
+                None => EntryKind::GaveUp(e.detail),
+            };
+            out.push(Observation::Entry(dir, kind));
+            None
+        }
     }
 }
 
 /// One line: the kind of playlist and what it lists.
-fn describe(playlist: &Playlist) -> String {
+pub(crate) fn describe(playlist: &Playlist) -> String {
     let version = |v: Option<u64>| v.map_or(String::new(), |v| format!(" version {v},"));
     match playlist {
         Playlist::Media(m) => format!(

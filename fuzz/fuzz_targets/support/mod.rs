@@ -1,6 +1,9 @@
 //! What several fuzz targets share.
 #![allow(dead_code)]
 
+use bytes::Bytes;
+use weir_conformance::capture::{Event, FlowEvent, StreamPair};
+use weir_conformance::check::{Checker, Options, Report};
 use weir_rtmp::handshake::RngCore;
 
 /// xorshift64*: a fixed seed keeps every run reproducible.
@@ -48,4 +51,56 @@ pub fn small_limits() -> weir_rtmp::session::SessionConfig {
         },
         ..Default::default()
     }
+}
+
+/// The transcript `weir check` gives for `events`.
+pub fn transcript(events: impl IntoIterator<Item = Event>) -> String {
+    let options = Options::default();
+    let mut checker = Checker::new("fuzz", &options);
+    for event in events {
+        checker.push(event);
+    }
+    let report = Report {
+        inputs: vec![checker.finish()],
+        strict: false,
+    };
+    report.transcript_yaml()
+}
+
+/// Checks a stream pair whole and cut into pieces of `piece` bytes: both transcripts render,
+/// and they are the same.
+pub fn check_split_invariance(pair: &StreamPair, piece: usize) {
+    let events = pair.events();
+    let whole = transcript(events.clone());
+    let pieces = events.into_iter().flat_map(|event| {
+        let FlowEvent::Data {
+            flow,
+            direction,
+            offset,
+            bytes,
+        } = &event.event
+        else {
+            return vec![event];
+        };
+        (0..bytes.len())
+            .step_by(piece)
+            .map(|at| Event {
+                event: FlowEvent::Data {
+                    flow: *flow,
+                    direction: *direction,
+                    offset: offset + at as u64,
+                    bytes: bytes.slice(at..(at + piece).min(bytes.len())),
+                },
+                ..event.clone()
+            })
+            .collect()
+    });
+    assert_eq!(whole, transcript(pieces));
+}
+
+/// `prefix` then `bytes`.
+pub fn joined(prefix: &[u8], bytes: &[u8]) -> Bytes {
+    let mut out = prefix.to_vec();
+    out.extend_from_slice(bytes);
+    Bytes::from(out)
 }
