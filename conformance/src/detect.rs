@@ -200,9 +200,13 @@ pub fn sniff_stream(
     if let Some(what) = ts_stride(client, 2).or_else(|| ts_stride(server, 2)) {
         return Some((Protocol::MpegTs, what));
     }
-    // A request line is recognised at its end: until then the bytes may still become one.
-    let waiting =
-        matches!(client.first(), Some(3 | 6)) || client.len() < 16 || may_be_http_request(client);
+    // A request line is recognised at its end, and TS at its second sync byte: until then the
+    // bytes may still become one.
+    let waiting = matches!(client.first(), Some(3 | 6))
+        || client.len() < 16
+        || may_be_http_request(client)
+        || may_be_ts(client)
+        || may_be_ts(server);
     (complete || !waiting).then_some((Protocol::Unknown, ""))
 }
 
@@ -356,6 +360,20 @@ fn ts_stride(data: &[u8], min: usize) -> Option<&'static str> {
         .map(|(_, _, what)| *what)
 }
 
+/// Bytes that can still grow into two packets of one stride: not one sync byte past the first
+/// packet yet, and every sync position seen holding 0x47.
+fn may_be_ts(data: &[u8]) -> bool {
+    !data.is_empty()
+        && TS_STRIDES.iter().any(|(prefix, stride, _)| {
+            data.len() <= prefix + stride
+                && data
+                    .iter()
+                    .skip(*prefix)
+                    .step_by(*stride)
+                    .all(|&b| b == SYNC)
+        })
+}
+
 /// A datagram of whole TS packets of one stride (seven is usual: 1316 or 1428 bytes).
 fn ts_datagram(datagram: &[u8]) -> Option<&'static str> {
     TS_STRIDES
@@ -396,6 +414,31 @@ mod tests {
         );
         assert_eq!(
             sniff_stream(&[3], &[], true).map(|d| d.0),
+            Some(Protocol::Unknown)
+        );
+    }
+
+    #[test]
+    fn ts_over_tcp_is_recognised_however_its_first_packets_are_split() {
+        let mut ts = Vec::new();
+        for _ in 0..3 {
+            let mut packet = vec![0u8; 188];
+            packet[0] = SYNC;
+            ts.extend(packet);
+        }
+        // Until the second sync byte, the bytes may still be TS: wait.
+        for cut in [1, 20, 100, 188] {
+            assert_eq!(sniff_stream(&ts[..cut], &[], false), None, "{cut}");
+        }
+        assert_eq!(
+            sniff_stream(&ts[..189], &[], false).map(|d| d.0),
+            Some(Protocol::MpegTs)
+        );
+        // Bytes that cannot be TS are not waited for.
+        let mut other = ts[..100].to_vec();
+        other[0] = b'x';
+        assert_eq!(
+            sniff_stream(&other, &[], false).map(|d| d.0),
             Some(Protocol::Unknown)
         );
     }
