@@ -14,7 +14,7 @@ pub fn encode(value: &Value, out: &mut Vec<u8>) {
 
 /// Appends `values` to `out` as one message: AMF3 values behind 0x11 switches share one set of
 /// AMF3 reference tables, as [`crate::decode_all`] expects.
-pub fn encode_all(values: &[Value], out: &mut Vec<u8>) {
+pub fn encode_all<'v>(values: impl IntoIterator<Item = &'v Value>, out: &mut Vec<u8>) {
     let mut encoder = Encoder {
         out,
         amf3: amf3::encode::Encoder::default(),

@@ -402,3 +402,23 @@ fn media_on_the_control_chunk_stream_is_reported() {
     };
     assert!(decode(&command).1.is_empty());
 }
+
+/// AMF3 values behind several 0x11 switches in one message share their reference tables: a
+/// reference in the second value points at the first value's XML. Encoding each value with
+/// tables of its own (as the encoder once did) wrote the reference with the wrong marker, and
+/// the message no longer decoded (the rtmp_chunk fuzz target found it).
+#[test]
+fn amf3_references_across_values_of_one_message_survive_a_round_trip() {
+    use weir_amf0::amf3;
+    let message = Message::Data(Data {
+        values: vec![
+            Value::string("onCuePoint"),
+            Value::Amf3(amf3::Value::Xml("<cue/>".into())),
+            Value::Amf3(amf3::Value::Reference(0)),
+        ],
+        amf3: true,
+    });
+    let raw = message.to_raw(5, 0, 1);
+    let (decoded, violations) = decode(&raw);
+    assert_eq!(decoded, Ok(message), "{violations:?}");
+}

@@ -70,14 +70,14 @@ fn decode_values(
     Ok(values)
 }
 
+/// The values of one message: AMF3 values behind 0x11 switches share one set of AMF3 reference
+/// tables, as the decoder reads them (a reference in one value may point into another).
 fn encode_values<'a>(amf3: bool, values: impl IntoIterator<Item = &'a Value>) -> Bytes {
     let mut out = Vec::new();
     if amf3 {
         out.push(0);
     }
-    for value in values {
-        weir_amf0::encode(value, &mut out);
-    }
+    weir_amf0::encode_all(values, &mut out);
     Bytes::from(out)
 }
 
