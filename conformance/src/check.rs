@@ -633,7 +633,9 @@ impl<'o> Checker<'o> {
                 }
                 Observation::Config(dir, config) => {
                     let track = state.media.entry((dir, config.track)).or_default();
-                    if let Err(e) = track.config(&config) {
+                    if let Err(e) = track.config(&config)
+                        && let Some(rule) = e.rule
+                    {
                         let detail = format!(
                             "{} {} decoder configuration, byte {} of the record: {}",
                             crate::media_summary::track_name(config.track),
@@ -647,9 +649,9 @@ impl<'o> Checker<'o> {
                             offset: None,
                             detail: detail.clone(),
                         };
-                        state.tally.record(e.rule, failure);
+                        state.tally.record(rule, failure);
                         let kind = EntryKind::Violation {
-                            rule: e.rule,
+                            rule,
                             offset: None,
                             detail,
                             fatal: false,

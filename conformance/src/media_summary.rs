@@ -46,7 +46,7 @@ pub struct TrackSummary {
 
 impl TrackSummary {
     /// Takes a decoder configuration; an error says which rule its record breaks.
-    pub fn config(&mut self, config: &TrackConfig) -> Result<(), weir_media::ConfigError> {
+    pub fn config(&mut self, config: &TrackConfig) -> Result<(), weir_media::Error> {
         self.codec = Some(config.codec);
         self.configs += 1;
         match CodecConfig::parse(config) {
@@ -55,7 +55,7 @@ impl TrackSummary {
                 Ok(())
             }
             Err(e) => {
-                self.config = Some(format!("unreadable ({})", e.rule.id));
+                self.config = Some(format!("unreadable ({})", e.rule_id()));
                 Err(e)
             }
         }

@@ -9,7 +9,8 @@ use libfuzzer_sys::fuzz_target;
 use weir_amf0::Limits;
 use weir_flv::audio::AudioTag;
 use weir_flv::video::VideoTag;
-use weir_flv::{FlvReader, MediaPacket, ScriptData, TagType, read_audio, read_video, write_packet};
+use weir_flv::{FlvReader, ScriptData, TagType, read_audio, read_video, write_packet};
+use weir_media::MediaPacket;
 
 fn bodies(timestamp: u32, body: Bytes) {
     if let Ok(tag) = AudioTag::parse(&body) {

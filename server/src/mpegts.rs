@@ -19,7 +19,7 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, warn};
-use weir_flv::media::MediaPacket;
+use weir_media::MediaPacket;
 use weir_media::Output;
 use weir_mpegts::{DemuxEvent, Demuxer, Limits};
 

@@ -13,8 +13,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use tokio::sync::oneshot;
 use tokio::time::{Duration, Instant};
 use weir_amf0::Value;
-use weir_flv::media::{MediaPacket, read_audio, read_video};
+use weir_flv::media::{read_audio, read_video};
 use weir_flv::{FlvReader, ScriptData, TagType};
+use weir_media::MediaPacket;
 use weir_rtmp::session::{ClientEvent, PublishKind};
 
 /// One audio or video tag, ready to send.

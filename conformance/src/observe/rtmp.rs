@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use rand::SeedableRng;
-use weir_flv::media::MediaPacket;
+use weir_media::MediaPacket;
 use weir_media::Output;
 use weir_rtmp::Error;
 use weir_rtmp::handshake::{HandshakeInfo, HandshakeKind, Reply, check_c2, check_s2};

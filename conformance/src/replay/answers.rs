@@ -6,8 +6,8 @@
 //! lines.
 
 use std::collections::{BTreeMap, HashMap};
-use weir_flv::media::MediaPacket;
 use weir_media::MediaKind;
+use weir_media::MediaPacket;
 use weir_rtmp::message::{Message, UserControl};
 use weir_rtmp::session::{ClientEvent, StreamData};
 

@@ -79,9 +79,9 @@ impl<'a> Decoder<'a> {
             marker::REFERENCE => {
                 let index = r.u16("reference index")?;
                 if usize::from(index) >= self.complex_values {
-                    return Err(Error::new(
+                    return Err(Error::rule(
                         &rules::REFERENCE_RANGE,
-                        start + 1,
+                        (start + 1) as u64,
                         format!(
                             "reference {index}, but only {} complex values came before",
                             self.complex_values
@@ -121,23 +121,23 @@ impl<'a> Decoder<'a> {
                 Value::Amf3(r.with_rules(amf3::decode::AMF3_READ, |r| self.amf3.value(r, depth))?)
             }
             marker::OBJECT_END => {
-                return Err(Error::new(
+                return Err(Error::rule(
                     &rules::OBJECT_END,
-                    start,
+                    start as u64,
                     "object-end marker where a value was expected",
                 ));
             }
             m @ (marker::MOVIECLIP | marker::RECORDSET) => {
-                return Err(Error::new(
+                return Err(Error::rule(
                     &rules::MARKER_RESERVED,
-                    start,
+                    start as u64,
                     format!("reserved type marker 0x{m:02x}"),
                 ));
             }
             m => {
-                return Err(Error::new(
+                return Err(Error::rule(
                     &rules::MARKER_UNKNOWN,
-                    start,
+                    start as u64,
                     format!("unknown type marker 0x{m:02x}"),
                 ));
             }
@@ -158,9 +158,9 @@ impl<'a> Decoder<'a> {
         let count = self.reader.u32("array count")?;
         match usize::try_from(count) {
             Ok(count) if count <= self.limits.max_items => Ok(count),
-            _ => Err(Error::new(
+            _ => Err(Error::rule(
                 &rules::CONTAINER_ITEMS,
-                offset,
+                offset as u64,
                 format!(
                     "{what} announces {count} items, limit {}",
                     self.limits.max_items
@@ -181,9 +181,9 @@ impl<'a> Decoder<'a> {
                 return Ok(properties);
             }
             if properties.len() >= self.limits.max_items {
-                return Err(Error::new(
+                return Err(Error::rule(
                     &rules::CONTAINER_ITEMS,
-                    name_offset,
+                    name_offset as u64,
                     format!("more than {} properties", self.limits.max_items),
                 ));
             }
@@ -219,7 +219,11 @@ mod tests {
     /// Decoding `input` fails on `rule` at `offset`.
     fn fails(input: &[u8], rule: &'static Rule, offset: usize) {
         let err = decode_default(input).expect_err("input must be rejected");
-        assert_eq!((err.rule.id, err.offset), (rule.id, offset), "{err}");
+        assert_eq!(
+            (err.rule_id(), err.offset),
+            (rule.id, offset as u64),
+            "{err}"
+        );
     }
 
     #[test]
@@ -363,7 +367,7 @@ mod tests {
         };
         let input = [0x03, 0, 1, b'a', 0x05, 0, 1, b'b', 0x05, 0, 0, 0x09];
         let err = decode(&input, &limits).unwrap_err();
-        assert_eq!((err.rule.id, err.offset), (rules::CONTAINER_ITEMS.id, 5));
+        assert_eq!((err.rule_id(), err.offset), (rules::CONTAINER_ITEMS.id, 5));
     }
 
     #[test]

@@ -105,28 +105,16 @@ impl Encoder<'_> {
     }
 
     fn short_string(&mut self, s: &str) {
-        let s = truncate_utf8(s, usize::from(u16::MAX));
+        let s = &s[..s.floor_char_boundary(usize::from(u16::MAX))];
         self.out.extend_from_slice(&(s.len() as u16).to_be_bytes());
         self.out.extend_from_slice(s.as_bytes());
     }
 
     fn long_string(&mut self, s: &str) {
-        let s = truncate_utf8(s, u32::MAX as usize);
+        let s = &s[..s.floor_char_boundary(u32::MAX as usize)];
         self.out.extend_from_slice(&(s.len() as u32).to_be_bytes());
         self.out.extend_from_slice(s.as_bytes());
     }
-}
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-pub(crate) fn truncate_utf8(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let end = (0..=max)
-        .rev()
-        .find(|&i| s.is_char_boundary(i))
-        .unwrap_or(0);
-    &s[..end]
 }
 
 #[cfg(test)]

@@ -18,7 +18,6 @@
 pub mod amf3;
 mod decode;
 mod encode;
-mod error;
 mod limits;
 mod marker;
 mod reader;
@@ -27,6 +26,6 @@ mod value;
 
 pub use decode::{decode, decode_all, decode_all_lossy};
 pub use encode::{encode, encode_all};
-pub use error::Error;
 pub use limits::Limits;
 pub use value::Value;
+pub use weir_media::Error;

@@ -26,9 +26,9 @@ impl Limits {
     /// the depth inside it, or the error that stops a nesting bomb before it recurses.
     pub(crate) fn enter(&self, depth: usize, offset: usize) -> Result<usize, crate::Error> {
         if depth >= self.max_depth {
-            return Err(crate::Error::new(
+            return Err(crate::Error::rule(
                 &crate::rules::NESTING_DEPTH,
-                offset,
+                offset as u64,
                 format!("more than {} nested objects/arrays", self.max_depth),
             ));
         }

@@ -1,14 +1,12 @@
-//! A bounds-checked cursor over one message, shared by the AMF0 and AMF3 decoders.
-//!
-//! Every read checks the bytes actually available first, so no length from the wire is
-//! trusted before the bytes behind it are there.
+//! The AMF0 and AMF3 decoders' cursor: [`weir_media::Reader`] with the rules that differ between
+//! AMF0 and AMF3 (a short read, a string that is not UTF-8) and, for lossy reading, the record
+//! of each repaired byte.
 
 use crate::Error;
 use std::borrow::Cow;
 use weir_media::Rule;
 
-/// The rules a cursor names when a read falls short or a string is not UTF-8 (they differ
-/// between AMF0 and AMF3).
+/// The rules a cursor names when a read falls short or a string is not UTF-8.
 #[derive(Clone, Copy)]
 pub(crate) struct ReadRules {
     pub truncated: &'static Rule,
@@ -16,9 +14,8 @@ pub(crate) struct ReadRules {
 }
 
 pub(crate) struct Reader<'a> {
-    input: &'a [u8],
-    pos: usize,
-    rules: ReadRules,
+    bytes: weir_media::Reader<'a>,
+    utf8: &'static Rule,
     /// Lossy reading: strings that are not UTF-8 are repaired and each bad byte is recorded
     /// here, instead of failing (see [`crate::decode_all_lossy`]).
     repairs: Option<Vec<Error>>,
@@ -27,9 +24,8 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub fn new(input: &'a [u8], rules: ReadRules) -> Self {
         Reader {
-            input,
-            pos: 0,
-            rules,
+            bytes: weir_media::Reader::new(input, rules.truncated),
+            utf8: rules.utf8,
             repairs: None,
         }
     }
@@ -49,82 +45,66 @@ impl<'a> Reader<'a> {
 
     /// Runs `read` with `rules` in force (AMF3 behind the 0x11 switch, say), then restores these.
     pub fn with_rules<T>(&mut self, rules: ReadRules, read: impl FnOnce(&mut Self) -> T) -> T {
-        let outer = std::mem::replace(&mut self.rules, rules);
+        let truncated = self.bytes.set_rule(Some(rules.truncated));
+        let utf8 = std::mem::replace(&mut self.utf8, rules.utf8);
         let result = read(self);
-        self.rules = outer;
+        self.bytes.set_rule(truncated);
+        self.utf8 = utf8;
         result
     }
 
     pub fn pos(&self) -> usize {
-        self.pos
+        self.bytes.position()
     }
 
     pub fn remaining(&self) -> usize {
-        self.input.len() - self.pos
+        self.bytes.remaining()
     }
 
-    /// A capacity to reserve for `count` announced items of at least one byte each: never more
-    /// than the remaining input could hold.
+    /// A capacity to reserve for `count` announced items of at least one byte each.
     pub fn capacity(&self, count: usize) -> usize {
-        count.min(self.remaining())
+        self.bytes.capacity(count)
     }
 
     pub fn peek(&self) -> Option<u8> {
-        self.input.get(self.pos).copied()
+        self.bytes.peek()
     }
 
     /// The next `n` bytes; `what` names the field in the error.
     pub fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], Error> {
-        match self.input.get(self.pos..).and_then(|rest| rest.get(..n)) {
-            Some(bytes) => {
-                self.pos += n;
-                Ok(bytes)
-            }
-            None => Err(Error::new(
-                self.rules.truncated,
-                self.pos,
-                format!("{what} needs {n} bytes, only {} left", self.remaining()),
-            )),
-        }
-    }
-
-    pub fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Error> {
-        let bytes = self.bytes(N, what)?;
-        let mut out = [0; N];
-        out.copy_from_slice(bytes);
-        Ok(out)
+        self.bytes.bytes(n, what)
     }
 
     pub fn u8(&mut self, what: &str) -> Result<u8, Error> {
-        Ok(self.array::<1>(what)?[0])
+        self.bytes.u8(what)
     }
 
     pub fn u16(&mut self, what: &str) -> Result<u16, Error> {
-        self.array(what).map(u16::from_be_bytes)
+        self.bytes.u16(what)
     }
 
     pub fn u32(&mut self, what: &str) -> Result<u32, Error> {
-        self.array(what).map(u32::from_be_bytes)
+        self.bytes.u32(what)
     }
 
     pub fn f64(&mut self, what: &str) -> Result<f64, Error> {
-        self.array(what).map(f64::from_be_bytes)
+        self.bytes.f64(what)
     }
 
     /// `len` bytes of UTF-8 text. A lossy reader reads each byte that is not part of valid
     /// UTF-8 as `?` (one for one) and records it; a strict one fails at the first.
     pub fn utf8(&mut self, len: usize, what: &str) -> Result<Cow<'a, str>, Error> {
-        let start = self.pos;
+        let start = self.pos();
         let bytes = self.bytes(len, what)?;
         let invalid = match std::str::from_utf8(bytes) {
             Ok(text) => return Ok(Cow::Borrowed(text)),
             Err(e) => e,
         };
-        let rule = self.rules.utf8;
+        let rule = self.utf8;
         let error = |at: usize| {
-            Error::new(
+            Error::rule(
                 rule,
-                start + at,
+                (start + at) as u64,
                 format!("{what} is not valid UTF-8 at its byte {at}"),
             )
         };

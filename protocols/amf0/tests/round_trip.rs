@@ -101,7 +101,7 @@ fn hostile_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn is_truncation(err: &weir_amf0::Error) -> bool {
-    err.rule.id == rules::LENGTH_TRUNCATED.id || err.rule.id == rules::AMF3_LENGTH_TRUNCATED.id
+    err.rule_id() == rules::LENGTH_TRUNCATED.id || err.rule_id() == rules::AMF3_LENGTH_TRUNCATED.id
 }
 
 proptest! {
@@ -140,7 +140,7 @@ proptest! {
         for cut in 0..bytes.len() {
             let err = decode(&bytes[..cut], &Limits::default()).unwrap_err();
             prop_assert!(is_truncation(&err), "cut {}: {}", cut, err);
-            prop_assert!(err.offset <= cut, "cut {}: {}", cut, err);
+            prop_assert!(err.offset <= cut as u64, "cut {}: {}", cut, err);
         }
     }
 
@@ -156,7 +156,7 @@ proptest! {
             prop_assert!(same(&back, &value));
         }
         if let Err(err) = decode_all(&bytes, &limits) {
-            prop_assert!(err.offset <= bytes.len(), "{}", err);
+            prop_assert!(err.offset <= bytes.len() as u64, "{}", err);
         }
         let _ = amf3::decode(&bytes, &limits);
     }
@@ -175,7 +175,7 @@ fn lossy_decoding_repairs_strings_and_reports_each_bad_byte() {
         0x11, 0x06, 0x00,
     ];
     let strict = decode_all(&input, &limits).unwrap_err();
-    assert_eq!((strict.rule.id, strict.offset), ("amf0.string.utf8", 4));
+    assert_eq!((strict.rule_id(), strict.offset), ("amf0.string.utf8", 4));
 
     let (values, repairs) = decode_all_lossy(&input, &limits).unwrap();
     assert_eq!(values.len(), 3);
@@ -186,10 +186,10 @@ fn lossy_decoding_repairs_strings_and_reports_each_bad_byte() {
         Some("?x"),
         "the reference reads the repaired string"
     );
-    let found: Vec<_> = repairs.iter().map(|e| (e.rule.id, e.offset)).collect();
+    let found: Vec<_> = repairs.iter().map(|e| (e.rule_id(), e.offset)).collect();
     assert_eq!(found, [("amf0.string.utf8", 4), ("amf3.string.utf8", 9)]);
 
     // Anything else still fails.
     let truncated = decode_all_lossy(&input[..5], &limits).unwrap_err();
-    assert_eq!(truncated.rule.id, "amf0.length.truncated");
+    assert_eq!(truncated.rule_id(), "amf0.length.truncated");
 }

@@ -1,10 +1,10 @@
 //! The audio tag body: legacy AudioTagHeader (FLV 10.1 §E.4.2.1) and Enhanced RTMP's
 //! ExAudioTagHeader (E-RTMP v2 §ExAudioTagHeader), parse and write.
 
-use crate::cursor::Cursor;
 use crate::enhanced::{Codes, ExBody, FourCc, PacketType};
 use crate::{Error, rules};
 use bytes::{BufMut, Bytes, BytesMut};
+use weir_media::Reader;
 use weir_media::Violation;
 
 /// Legacy SoundFormat values (FLV 10.1 §E.4.2.1); 9 announces an ExAudioTagHeader instead.
@@ -144,8 +144,8 @@ pub const AUDIO_FOURCCS: [FourCc; 6] = [
 impl AudioTag {
     /// Parses a tag body; offsets in errors are within `body`. The payload is a view of `body`.
     pub fn parse(body: &Bytes) -> Result<AudioTag, Error> {
-        let mut cur = Cursor::new(body);
-        let first = cur.u8(&rules::AUDIO_HEADER, "SoundFormat")?;
+        let mut cur = Reader::of(body, &rules::AUDIO_HEADER);
+        let first = cur.u8("SoundFormat")?;
         if first >> 4 == SoundFormat::EX_HEADER {
             return Ok(AudioTag::Enhanced(ExBody::read(&mut cur, first & 0x0f)?));
         }
@@ -157,7 +157,7 @@ impl AudioTag {
             )
         })?;
         let aac_packet_type = match format {
-            SoundFormat::Aac => match cur.u8(&rules::AUDIO_HEADER, "AACPacketType")? {
+            SoundFormat::Aac => match cur.u8("AACPacketType")? {
                 0 => Some(AacPacketType::SequenceHeader),
                 1 => Some(AacPacketType::Raw),
                 other => {
@@ -176,7 +176,7 @@ impl AudioTag {
             sixteen_bit: first & 2 != 0,
             stereo: first & 1 != 0,
             aac_packet_type,
-            data: cur.rest(),
+            data: cur.view_rest(),
         }))
     }
 
@@ -265,17 +265,13 @@ pub struct MultichannelConfig {
 
 impl MultichannelConfig {
     pub fn parse(data: &Bytes) -> Result<Self, Error> {
-        let mut cur = Cursor::new(data);
-        let order = cur.u8(&rules::AUDIO_MULTICHANNEL, "AudioChannelOrder")?;
-        let channel_count = cur.u8(&rules::AUDIO_MULTICHANNEL, "channelCount")?;
+        let mut cur = Reader::of(data, &rules::AUDIO_MULTICHANNEL);
+        let order = cur.u8("AudioChannelOrder")?;
+        let channel_count = cur.u8("channelCount")?;
         let mapping = match order {
             0 => ChannelMapping::Unspecified,
-            1 => ChannelMapping::Native(cur.u32(&rules::AUDIO_MULTICHANNEL, "audioChannelFlags")?),
-            2 => ChannelMapping::Custom(cur.bytes(
-                channel_count.into(),
-                &rules::AUDIO_MULTICHANNEL,
-                "audioChannelMapping",
-            )?),
+            1 => ChannelMapping::Native(cur.u32("audioChannelFlags")?),
+            2 => ChannelMapping::Custom(cur.view(channel_count.into(), "audioChannelMapping")?),
             other => {
                 return Err(Error::rule(
                     &rules::AUDIO_MULTICHANNEL,

@@ -6,10 +6,11 @@
 //! (video only) a command byte, then either a multitrack byte and FourCC or just a FourCC, then
 //! one or more tracks. The functions here read and write that layout once for both.
 
-use crate::cursor::{Cursor, put_u24};
+use crate::tag::put_u24;
 use crate::{Error, rules};
 use bytes::{BufMut, Bytes, BytesMut};
 use std::fmt;
+use weir_media::Reader;
 
 /// A four-character code naming an enhanced codec, e.g. `hvc1` (E-RTMP v2 §FourCC).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,7 +144,7 @@ const MAX_TRACKS: usize = 256;
 /// Reads the ModEx chain that starts when the first packet type is `codes.mod_ex`; returns
 /// the records and the packet type that ends the chain.
 pub(crate) fn read_mod_ex(
-    cur: &mut Cursor<'_>,
+    cur: &mut Reader<'_>,
     mut packet_type: u8,
     codes: Codes,
 ) -> Result<(Vec<ModEx>, u8), Error> {
@@ -154,12 +155,15 @@ pub(crate) fn read_mod_ex(
             let detail = format!("more than {MAX_MOD_EX} ModEx records");
             return Err(Error::rule(&rules::MOD_EX_COUNT, start as u64, detail));
         }
-        let mut size = usize::from(cur.u8(&rules::MOD_EX, "ModEx data size")?) + 1;
+        let mut size =
+            usize::from(cur.with_rule(&rules::MOD_EX, |cur| cur.u8("ModEx data size"))?) + 1;
         if size == 256 {
-            size = usize::from(cur.u16(&rules::MOD_EX, "ModEx extended data size")?) + 1;
+            size = usize::from(
+                cur.with_rule(&rules::MOD_EX, |cur| cur.u16("ModEx extended data size"))?,
+            ) + 1;
         }
-        let data = cur.bytes(size, &rules::MOD_EX, "ModEx data")?;
-        let next = cur.u8(&rules::MOD_EX, "ModEx type and packet type")?;
+        let data = cur.with_rule(&rules::MOD_EX, |cur| cur.view(size, "ModEx data"))?;
+        let next = cur.with_rule(&rules::MOD_EX, |cur| cur.u8("ModEx type and packet type"))?;
         let record = ModEx {
             kind: next >> 4,
             data,
@@ -229,7 +233,7 @@ struct TrackLayout {
 }
 
 fn read_layout(
-    cur: &mut Cursor<'_>,
+    cur: &mut Reader<'_>,
     packet_type: u8,
     codes: Codes,
     fourcc_rule: &'static weir_media::Rule,
@@ -239,7 +243,7 @@ fn read_layout(
     let (multitrack, packet_type) = if packet_type == codes.multitrack {
         let at = cur.position() as u64;
         packet_type_at = at;
-        let byte = cur.u8(&rules::MULTITRACK, "AvMultitrackType")?;
+        let byte = cur.with_rule(&rules::MULTITRACK, |cur| cur.u8("AvMultitrackType"))?;
         let kind = MultitrackType::from_nibble(byte >> 4).ok_or_else(|| {
             Error::rule(
                 &rules::MULTITRACK,
@@ -260,7 +264,9 @@ fn read_layout(
     };
     let fourcc = match multitrack {
         Some(MultitrackType::ManyTracksManyCodecs) => None,
-        _ => Some(FourCc(cur.array(fourcc_rule, "FourCC")?)),
+        _ => Some(FourCc(
+            cur.with_rule(fourcc_rule, |cur| cur.array("FourCC"))?,
+        )),
     };
     Ok(TrackLayout {
         multitrack,
@@ -297,7 +303,7 @@ fn write_layout(
 /// Reads the tracks of a body; `has_composition_time` says which FourCCs carry an SI24
 /// composition time before their data in this packet type.
 fn read_tracks(
-    cur: &mut Cursor<'_>,
+    cur: &mut Reader<'_>,
     layout: &TrackLayout,
     fourcc_rule: &'static weir_media::Rule,
     has_composition_time: impl Fn(FourCc) -> bool,
@@ -314,25 +320,23 @@ fn read_tracks(
         }
         let fourcc = match layout.fourcc {
             Some(shared) => shared,
-            None => FourCc(cur.array(fourcc_rule, "track FourCC")?),
+            None => FourCc(cur.with_rule(fourcc_rule, |cur| cur.array("track FourCC"))?),
         };
         let track_id = match layout.multitrack {
-            Some(_) => cur.u8(&rules::MULTITRACK, "track id")?,
+            Some(_) => cur.with_rule(&rules::MULTITRACK, |cur| cur.u8("track id"))?,
             None => 0,
         };
         let payload = match layout.multitrack {
             Some(MultitrackType::ManyTracks | MultitrackType::ManyTracksManyCodecs) => {
-                let size = cur.u24(&rules::TRACK_SIZE, "track size")? as usize;
-                cur.bytes(size, &rules::TRACK_SIZE, "track data")?
+                let size = cur.with_rule(&rules::TRACK_SIZE, |cur| cur.u24("track size"))? as usize;
+                cur.with_rule(&rules::TRACK_SIZE, |cur| cur.view(size, "track data"))?
             }
-            _ => cur.rest(),
+            _ => cur.view_rest(),
         };
-        let mut track = Cursor::new(&payload);
+        let mut track = Reader::of(&payload, &rules::VIDEO_HEADER);
         let composition_time = if has_composition_time(fourcc) {
             let at = (cur.position() - payload.len()) as u64;
-            track
-                .i24(&rules::VIDEO_HEADER, "CompositionTime")
-                .map_err(|e| e.shifted(at))?
+            track.i24("CompositionTime").map_err(|e| e.shifted(at))?
         } else {
             0
         };
@@ -340,7 +344,7 @@ fn read_tracks(
             track_id,
             fourcc,
             composition_time,
-            data: track.rest(),
+            data: track.view_rest(),
         });
         if cur.remaining() == 0 {
             return Ok(tracks);
@@ -423,7 +427,7 @@ impl<P: PacketType> ExBody<P> {
     /// Reads the rest of an enhanced body once the ModEx chain is read and `packet_type` is
     /// the nibble it ended with.
     pub(crate) fn read_after_mod_ex(
-        cur: &mut Cursor<'_>,
+        cur: &mut Reader<'_>,
         mod_ex: Vec<ModEx>,
         packet_type: u8,
     ) -> Result<Self, Error> {
@@ -447,7 +451,7 @@ impl<P: PacketType> ExBody<P> {
     }
 
     /// Reads a whole enhanced body whose first byte's low nibble is `first`.
-    pub(crate) fn read(cur: &mut Cursor<'_>, first: u8) -> Result<Self, Error> {
+    pub(crate) fn read(cur: &mut Reader<'_>, first: u8) -> Result<Self, Error> {
         let (mod_ex, packet_type) = read_mod_ex(cur, first, P::CODES)?;
         Self::read_after_mod_ex(cur, mod_ex, packet_type)
     }

@@ -7,7 +7,6 @@
 //! - [`media`]: the bridge between tag bodies (RTMP messages, FLV tags) and `weir_media` frames.
 
 pub mod audio;
-mod cursor;
 pub mod enhanced;
 mod error;
 pub mod header;
@@ -21,7 +20,7 @@ mod writer;
 
 pub use error::Error;
 pub use header::FileHeader;
-pub use media::{MediaPacket, read_audio, read_video, write_packet};
+pub use media::{read_audio, read_video, write_packet};
 pub use reader::{FlvReader, Tag};
 pub use script::ScriptData;
 pub use tag::{TagHeader, TagType};

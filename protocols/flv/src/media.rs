@@ -1,7 +1,7 @@
 //! The bridge between FLV tag bodies (also RTMP audio and video message bodies) and the
 //! `weir_media` model, both directions. RTMP sessions and HTTP-FLV use it.
 //!
-//! Reading: legacy and enhanced headers become [`MediaPacket`]s; frame payloads are views of
+//! Reading: legacy and enhanced headers become [`MediaPacket`](weir_media::MediaPacket)s; frame payloads are views of
 //! the input body (no copy). `dts` is the tag timestamp (plus any TimestampOffsetNano ModEx),
 //! `pts` adds the composition time. Every audio frame is a keyframe. Multitrack track ids
 //! become [`Track::index`]. Packets that are not media (video command frames, video metadata,
@@ -20,31 +20,7 @@ use crate::video::{
     AvcHeader, AvcPacketType, FrameType, LegacyVideo, VideoCodecId, VideoPacketType, VideoTag,
 };
 use bytes::Bytes;
-use weir_media::{Codec, Frame, MediaKind, Timestamp, Track, TrackConfig, Violation};
-
-/// What one audio or video tag body means for the media model.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MediaPacket {
-    /// A decoder configuration (sequence header / SequenceStart).
-    Config(TrackConfig),
-    Frame(Frame),
-    /// The end of a track's sequence (AVC end of sequence / SequenceEnd).
-    EndOfSequence {
-        track: Track,
-        codec: Codec,
-    },
-}
-
-impl MediaPacket {
-    /// The track the packet belongs to.
-    pub fn track(&self) -> Track {
-        match self {
-            MediaPacket::Config(c) => c.track,
-            MediaPacket::Frame(f) => f.track,
-            MediaPacket::EndOfSequence { track, .. } => *track,
-        }
-    }
-}
+use weir_media::{Codec, Frame, MediaKind, MediaPacket, Timestamp, Track, TrackConfig, Violation};
 
 /// The codecs Enhanced RTMP names by FourCC.
 const FOURCC_CODECS: [(FourCc, Codec); 11] = [

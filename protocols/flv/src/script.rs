@@ -31,8 +31,7 @@ impl ScriptData {
     /// Parses a body with the AMF0 decoder's `limits`; AMF0 errors keep the amf0 rule they
     /// break, with the offset within `body`.
     pub fn parse(body: &[u8], limits: &Limits) -> Result<ScriptData, Error> {
-        let amf = |e: weir_amf0::Error| Error::rule(e.rule, e.offset as u64, e.detail);
-        let (name, used) = weir_amf0::decode(body, limits).map_err(amf)?;
+        let (name, used) = weir_amf0::decode(body, limits)?;
         let name = match name {
             Value::String(s) | Value::LongString(s) => s,
             other => {
@@ -44,8 +43,7 @@ impl ScriptData {
             }
         };
         let rest = body.get(used..).unwrap_or_default();
-        let values =
-            weir_amf0::decode_all(rest, limits).map_err(|e| amf(e).shifted(used as u64))?;
+        let values = weir_amf0::decode_all(rest, limits).map_err(|e| e.shifted(used as u64))?;
         Ok(ScriptData { name, values })
     }
 

@@ -1,6 +1,5 @@
 //! The 11-byte FLV tag header (FLV 10.1 §E.4.1).
 
-use crate::cursor::put_u24;
 use crate::{Error, rules};
 use bytes::{BufMut, BytesMut};
 use weir_media::Violation;
@@ -124,6 +123,11 @@ impl TagHeader {
         put_u24(out, self.stream_id);
         Ok(())
     }
+}
+
+/// Writes `v` as a big-endian 24-bit field; callers check the range first.
+pub(crate) fn put_u24(out: &mut bytes::BytesMut, v: u32) {
+    out.extend_from_slice(&v.to_be_bytes()[1..]);
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! The video tag body: legacy VideoTagHeader (FLV 10.1 §E.4.3.1) and Enhanced RTMP's
 //! ExVideoTagHeader (E-RTMP v2 §ExVideoTagHeader), parse and write.
 
-use crate::cursor::Cursor;
 use crate::enhanced::{
     Codes, ExBody, FourCc, ModEx, PacketType, put_i24, read_mod_ex, write_mod_ex,
 };
 use crate::{Error, rules};
 use bytes::{BufMut, Bytes, BytesMut};
+use weir_media::Reader;
 use weir_media::Violation;
 
 /// FrameType (FLV 10.1 §E.4.3.1; the same values in E-RTMP v2's VideoFrameType).
@@ -183,14 +183,14 @@ const EX_HEADER_BIT: u8 = 0x80;
 impl VideoTag {
     /// Parses a tag body; offsets in errors are within `body`. Payloads are views of `body`.
     pub fn parse(body: &Bytes) -> Result<VideoTag, Error> {
-        let mut cur = Cursor::new(body);
-        let first = cur.u8(&rules::VIDEO_HEADER, "FrameType and CodecID")?;
+        let mut cur = Reader::of(body, &rules::VIDEO_HEADER);
+        let first = cur.u8("FrameType and CodecID")?;
         let frame_type = FrameType::from_nibble(first >> 4)?;
         if first & EX_HEADER_BIT != 0 {
             let (mod_ex, packet_type) =
                 read_mod_ex(&mut cur, first & 0x0f, VideoPacketType::CODES)?;
             if frame_type == FrameType::Command && packet_type != VideoPacketType::Metadata as u8 {
-                let command = cur.u8(&rules::VIDEO_COMMAND, "VideoCommand")?;
+                let command = cur.with_rule(&rules::VIDEO_COMMAND, |cur| cur.u8("VideoCommand"))?;
                 return Ok(VideoTag::EnhancedCommand {
                     mod_ex,
                     packet_type,
@@ -209,7 +209,7 @@ impl VideoTag {
         })?;
         let avc = match (codec, frame_type) {
             (VideoCodecId::Avc, ft) if ft != FrameType::Command => {
-                let packet_type = match cur.u8(&rules::VIDEO_HEADER, "AVCPacketType")? {
+                let packet_type = match cur.u8("AVCPacketType")? {
                     0 => AvcPacketType::SequenceHeader,
                     1 => AvcPacketType::Nalu,
                     2 => AvcPacketType::EndOfSequence,
@@ -221,7 +221,7 @@ impl VideoTag {
                         ));
                     }
                 };
-                let composition_time = cur.i24(&rules::VIDEO_HEADER, "CompositionTime")?;
+                let composition_time = cur.i24("CompositionTime")?;
                 Some(AvcHeader {
                     packet_type,
                     composition_time,
@@ -240,7 +240,7 @@ impl VideoTag {
             frame_type,
             codec,
             avc,
-            data: cur.rest(),
+            data: cur.view_rest(),
         }))
     }
 

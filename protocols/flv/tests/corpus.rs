@@ -7,7 +7,8 @@ use bytes::Bytes;
 use std::collections::BTreeMap;
 use weir_amf0::{Limits, Value};
 use weir_flv::media::{read_audio_checked, read_video_checked};
-use weir_flv::{FlvReader, FlvWriter, MediaPacket, ScriptData, TagType, write_packet};
+use weir_flv::{FlvReader, FlvWriter, ScriptData, TagType, write_packet};
+use weir_media::MediaPacket;
 use weir_media::{Codec, MediaKind, Timestamp};
 
 fn corpus(name: &str) -> Vec<u8> {

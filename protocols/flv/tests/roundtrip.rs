@@ -8,7 +8,8 @@ use weir_flv::enhanced::{ExBody, FourCc, ModEx, MultitrackType, TrackData};
 use weir_flv::video::{
     AvcHeader, AvcPacketType, FrameType, LegacyVideo, VideoCodecId, VideoPacketType, VideoTag,
 };
-use weir_flv::{FlvReader, MediaPacket, Tag, read_audio, read_video, write_packet};
+use weir_flv::{FlvReader, Tag, read_audio, read_video, write_packet};
+use weir_media::MediaPacket;
 use weir_media::{Codec, Frame, MediaKind, Timestamp, Track, TrackConfig, Violation};
 
 fn data() -> impl Strategy<Value = Bytes> {

@@ -1,7 +1,7 @@
 //! AAC: the AudioSpecificConfig of ISO/IEC 14496-3 §1.6.2.1 (what FLV and MP4 carry as the
 //! AAC sequence header), with the GASpecificConfig of §4.4.1 and SBR/PS signalling (§1.6.5).
 
-use crate::ConfigError;
+use crate::Error;
 use crate::bits::{BitReader, BitWriter};
 use crate::rules::{AAC_CONFIG_SYNTAX, AAC_OBJECT_TYPE, AAC_SAMPLING_INDEX};
 
@@ -53,7 +53,7 @@ impl SamplingFrequency {
         }
     }
 
-    fn read(r: &mut BitReader<'_>, field: &str) -> Result<Self, ConfigError> {
+    fn read(r: &mut BitReader<'_>, field: &str) -> Result<Self, Error> {
         match r.u(4, field)? as u8 {
             15 => Ok(SamplingFrequency::Explicit(r.u(24, "samplingFrequency")?)),
             i @ 13..=14 => {
@@ -63,7 +63,7 @@ impl SamplingFrequency {
         }
     }
 
-    fn write(self, w: &mut BitWriter) -> Result<(), ConfigError> {
+    fn write(self, w: &mut BitWriter) -> Result<(), Error> {
         match self {
             SamplingFrequency::Index(i) if i < 13 => w.put(4, i.into()),
             SamplingFrequency::Explicit(hz) if hz < 1 << 24 => {
@@ -71,9 +71,9 @@ impl SamplingFrequency {
                 w.put(24, hz.into());
             }
             other => {
-                return Err(ConfigError::new(
+                return Err(Error::rule(
                     &AAC_SAMPLING_INDEX,
-                    w.position() / 8,
+                    (w.position() / 8) as u64,
                     format!("{other:?} cannot be encoded"),
                 ));
             }
@@ -141,7 +141,7 @@ fn is_ga_with_modelled_config(object_type: u8) -> bool {
     matches!(object_type, 1..=4 | 6 | 7)
 }
 
-fn read_object_type(r: &mut BitReader<'_>) -> Result<u8, ConfigError> {
+fn read_object_type(r: &mut BitReader<'_>) -> Result<u8, Error> {
     let object_type = match r.u(5, "audioObjectType")? as u8 {
         31 => 32 + r.u(6, "audioObjectTypeExt")? as u8,
         t => t,
@@ -152,7 +152,7 @@ fn read_object_type(r: &mut BitReader<'_>) -> Result<u8, ConfigError> {
     Ok(object_type)
 }
 
-fn write_object_type(w: &mut BitWriter, object_type: u8) -> Result<(), ConfigError> {
+fn write_object_type(w: &mut BitWriter, object_type: u8) -> Result<(), Error> {
     match object_type {
         1..=30 => w.put(5, object_type.into()),
         32..=95 => {
@@ -160,9 +160,9 @@ fn write_object_type(w: &mut BitWriter, object_type: u8) -> Result<(), ConfigErr
             w.put(6, u64::from(object_type - 32));
         }
         _ => {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &AAC_OBJECT_TYPE,
-                w.position() / 8,
+                (w.position() / 8) as u64,
                 format!("audio object type {object_type} cannot be encoded"),
             ));
         }
@@ -183,7 +183,7 @@ impl AudioSpecificConfig {
         }
     }
 
-    pub fn parse(data: &[u8]) -> Result<Self, ConfigError> {
+    pub fn parse(data: &[u8]) -> Result<Self, Error> {
         let mut r = BitReader::new(data, &AAC_CONFIG_SYNTAX);
         let mut object_type = read_object_type(&mut r)?;
         let sampling = SamplingFrequency::read(&mut r, "samplingFrequencyIndex")?;
@@ -245,7 +245,7 @@ impl AudioSpecificConfig {
     }
 
     /// Writes the config, padded with zero bits to a whole byte.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, ConfigError> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
         let mut w = BitWriter::new();
         match self.sbr {
             Some(SbrSignalling::Hierarchical { ps, sampling }) => {
@@ -294,11 +294,11 @@ impl AudioSpecificConfig {
         Ok(w.finish())
     }
 
-    fn write_channels(&self, w: &mut BitWriter) -> Result<(), ConfigError> {
+    fn write_channels(&self, w: &mut BitWriter) -> Result<(), Error> {
         if self.channel_configuration > 15 {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &AAC_CONFIG_SYNTAX,
-                w.position() / 8,
+                (w.position() / 8) as u64,
                 "channelConfiguration above 15",
             ));
         }
@@ -389,7 +389,7 @@ impl AudioSpecificConfig {
 
 /// Reads the rest of a backward-compatible SBR extension after its 0x2B7 sync word; `None`
 /// when it names another extension object type (left to `rest`).
-fn read_backward_compatible(r: &mut BitReader<'_>) -> Result<Option<SbrSignalling>, ConfigError> {
+fn read_backward_compatible(r: &mut BitReader<'_>) -> Result<Option<SbrSignalling>, Error> {
     if read_object_type(r)? != object_type::SBR {
         return Ok(None);
     }
@@ -417,7 +417,7 @@ fn read_backward_compatible(r: &mut BitReader<'_>) -> Result<Option<SbrSignallin
 }
 
 /// The remaining bits, or nothing when they are only the zero padding of the last byte.
-fn take_rest(r: &mut BitReader<'_>) -> Result<Bits, ConfigError> {
+fn take_rest(r: &mut BitReader<'_>) -> Result<Bits, Error> {
     let len = r.bits_left();
     let mut w = BitWriter::new();
     let mut any_set = false;
@@ -528,18 +528,17 @@ mod tests {
         assert_eq!(
             AudioSpecificConfig::parse(&[0x00, 0x10])
                 .unwrap_err()
-                .rule
-                .id,
+                .rule_id(),
             "media.aac.object-type"
         );
         let e = AudioSpecificConfig::parse(&[0x16, 0x90]).unwrap_err();
-        assert_eq!(e.rule.id, "media.aac.sampling-index", "{e}");
+        assert_eq!(e.rule_id(), "media.aac.sampling-index", "{e}");
         assert_eq!(
-            AudioSpecificConfig::parse(&[0x12]).unwrap_err().rule.id,
+            AudioSpecificConfig::parse(&[0x12]).unwrap_err().rule_id(),
             "media.aac.config-syntax"
         );
         assert_eq!(
-            AudioSpecificConfig::parse(&[]).unwrap_err().rule.id,
+            AudioSpecificConfig::parse(&[]).unwrap_err().rule_id(),
             "media.aac.config-syntax"
         );
     }

@@ -3,7 +3,7 @@
 //! Weir's [`Frame`](crate::Frame)s carry them without the header and the
 //! [`AudioSpecificConfig`] separately, so ingest strips headers and delivery adds them.
 
-use crate::ConfigError;
+use crate::Error;
 use crate::aac::{AudioSpecificConfig, SamplingFrequency};
 use crate::bits::{BitReader, BitWriter};
 use crate::rules::{
@@ -52,11 +52,11 @@ impl AdtsHeader {
     }
 
     /// Parses a header at the start of `data`.
-    pub fn parse(data: &[u8]) -> Result<Self, ConfigError> {
+    pub fn parse(data: &[u8]) -> Result<Self, Error> {
         let mut r = BitReader::new(data, &ADTS_TRUNCATED);
         let sync = r.u(12, "syncword")?;
         if sync != 0xfff {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &ADTS_SYNCWORD,
                 0,
                 format!("syncword {sync:#05x}, not 0xfff"),
@@ -65,17 +65,13 @@ impl AdtsHeader {
         let mpeg2 = r.flag("ID")?;
         let layer = r.u(2, "layer")?;
         if layer != 0 {
-            return Err(ConfigError::new(
-                &ADTS_LAYER,
-                1,
-                format!("layer {layer}, not 0"),
-            ));
+            return Err(Error::rule(&ADTS_LAYER, 1, format!("layer {layer}, not 0")));
         }
         let has_crc = !r.flag("protection_absent")?;
         let profile = r.u(2, "profile_ObjectType")? as u8;
         let sampling_index = r.u(4, "sampling_frequency_index")? as u8;
         if sampling_index > 12 {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &AAC_SAMPLING_INDEX,
                 2,
                 format!("sampling_frequency_index {sampling_index} is reserved"),
@@ -98,7 +94,7 @@ impl AdtsHeader {
             crc: None,
         };
         if usize::from(header.frame_length) < header.header_len() {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &ADTS_FRAME_LENGTH,
                 3,
                 format!(
@@ -157,11 +153,8 @@ impl AdtsHeader {
     /// ADTS carries the core config only: an HE-AAC config yields its AAC-LC core, with SBR
     /// implicit. Object types above 4, explicit frequencies outside the table, channel
     /// configurations above 7 and frames over 8191 bytes cannot be carried.
-    pub fn for_payload(
-        config: &AudioSpecificConfig,
-        payload_len: usize,
-    ) -> Result<Self, ConfigError> {
-        let fail = |detail: String| ConfigError::new(&ADTS_PROFILE, 0, detail);
+    pub fn for_payload(config: &AudioSpecificConfig, payload_len: usize) -> Result<Self, Error> {
+        let fail = |detail: String| Error::rule(&ADTS_PROFILE, 0, detail);
         if !(1..=4).contains(&config.object_type) {
             return Err(fail(format!(
                 "audio object type {} cannot be carried in ADTS",
@@ -184,7 +177,7 @@ impl AdtsHeader {
             .ok()
             .filter(|&l| l < 1 << 13)
             .ok_or_else(|| {
-                ConfigError::new(
+                Error::rule(
                     &ADTS_FRAME_LENGTH,
                     0,
                     format!("a {payload_len}-byte payload does not fit a 13-bit frame length"),
@@ -210,7 +203,7 @@ impl AdtsHeader {
 }
 
 /// Prefixes one raw AAC access unit with an ADTS header built from `config`.
-pub fn raw_to_adts(config: &AudioSpecificConfig, raw: &[u8]) -> Result<Vec<u8>, ConfigError> {
+pub fn raw_to_adts(config: &AudioSpecificConfig, raw: &[u8]) -> Result<Vec<u8>, Error> {
     let mut out = AdtsHeader::for_payload(config, raw.len())?.to_bytes();
     out.extend_from_slice(raw);
     Ok(out)
@@ -243,7 +236,7 @@ pub fn adts_frames(data: &[u8]) -> AdtsFrames<'_> {
 }
 
 impl<'a> Iterator for AdtsFrames<'a> {
-    type Item = Result<AdtsFrame<'a>, ConfigError>;
+    type Item = Result<AdtsFrame<'a>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.data.get(self.offset..).filter(|r| !r.is_empty())?;
@@ -252,9 +245,9 @@ impl<'a> Iterator for AdtsFrames<'a> {
                 let start = self.offset;
                 let Some(frame) = rest.get(..usize::from(header.frame_length)) else {
                     self.offset = self.data.len();
-                    return Some(Err(ConfigError::new(
+                    return Some(Err(Error::rule(
                         &ADTS_TRUNCATED,
-                        start,
+                        start as u64,
                         format!(
                             "aac_frame_length {} with only {} bytes left",
                             header.frame_length,
@@ -270,10 +263,10 @@ impl<'a> Iterator for AdtsFrames<'a> {
                     payload,
                 }))
             }
-            Err(e) if e.rule == &ADTS_TRUNCATED => {
+            Err(e) if e.rule == Some(&ADTS_TRUNCATED) => {
                 let start = self.offset;
                 self.offset = self.data.len();
-                Some(Err(e.shifted(start)))
+                Some(Err(e.shifted(start as u64)))
             }
             Err(e) => {
                 let start = self.offset;
@@ -287,9 +280,9 @@ impl<'a> Iterator for AdtsFrames<'a> {
                     })
                     .unwrap_or(rest.len());
                 self.offset += skip;
-                Some(Err(ConfigError::new(
+                Some(Err(Error::rule(
                     &ADTS_SYNCWORD,
-                    start,
+                    start as u64,
                     format!(
                         "{} bytes without a valid ADTS header skipped ({})",
                         skip, e.detail
@@ -367,7 +360,7 @@ mod tests {
         let items: Vec<_> = adts_frames(&data).collect();
         assert_eq!(items.len(), 6);
         let e = items[0].as_ref().unwrap_err();
-        assert_eq!((e.rule.id, e.offset), ("media.adts.syncword", 0));
+        assert_eq!((e.rule_id(), e.offset), ("media.adts.syncword", 0));
         assert!(e.detail.starts_with("4 bytes"), "{e}");
         let frame = items[1].as_ref().unwrap();
         assert_eq!(
@@ -380,10 +373,10 @@ mod tests {
         );
         assert_eq!(items[2].as_ref().unwrap().payload, &[4; 10]);
         let e = items[3].as_ref().unwrap_err();
-        assert_eq!((e.rule.id, e.offset), ("media.adts.syncword", 31));
+        assert_eq!((e.rule_id(), e.offset), ("media.adts.syncword", 31));
         assert_eq!(items[4].as_ref().unwrap().payload, &[5]);
         let e = items[5].as_ref().unwrap_err();
-        assert_eq!((e.rule.id, e.offset), ("media.adts.truncated", 42));
+        assert_eq!((e.rule_id(), e.offset), ("media.adts.truncated", 42));
     }
 
     #[test]
@@ -394,18 +387,18 @@ mod tests {
         assert_eq!((header.profile, header.sampling_index), (1, 7));
         let usac = AudioSpecificConfig::new(42, SamplingFrequency::Index(3), 2);
         assert_eq!(
-            AdtsHeader::for_payload(&usac, 10).unwrap_err().rule.id,
+            AdtsHeader::for_payload(&usac, 10).unwrap_err().rule_id(),
             "media.adts.profile"
         );
         let odd = AudioSpecificConfig::new(2, SamplingFrequency::Explicit(50_000), 2);
         assert_eq!(
-            AdtsHeader::for_payload(&odd, 10).unwrap_err().rule.id,
+            AdtsHeader::for_payload(&odd, 10).unwrap_err().rule_id(),
             "media.adts.profile"
         );
         let lc = AudioSpecificConfig::new(2, SamplingFrequency::Explicit(48_000), 2);
         assert_eq!(AdtsHeader::for_payload(&lc, 10).unwrap().sampling_index, 3);
         assert_eq!(
-            AdtsHeader::for_payload(&lc, 8185).unwrap_err().rule.id,
+            AdtsHeader::for_payload(&lc, 8185).unwrap_err().rule_id(),
             "media.adts.frame-length"
         );
     }
@@ -415,13 +408,13 @@ mod tests {
         let mut bad = hex(FFMPEG_HEADER);
         bad[1] = 0xf3; // layer 1
         assert_eq!(
-            AdtsHeader::parse(&bad).unwrap_err().rule.id,
+            AdtsHeader::parse(&bad).unwrap_err().rule_id(),
             "media.adts.layer"
         );
         let mut bad = hex(FFMPEG_HEADER);
         bad[2] = 0x7c; // sampling index 15
         assert_eq!(
-            AdtsHeader::parse(&bad).unwrap_err().rule.id,
+            AdtsHeader::parse(&bad).unwrap_err().rule_id(),
             "media.aac.sampling-index"
         );
         let mut bad = hex(FFMPEG_HEADER);
@@ -429,11 +422,11 @@ mod tests {
         bad[4] = 0x00;
         bad[5] = 0x1f; // frame length 0
         assert_eq!(
-            AdtsHeader::parse(&bad).unwrap_err().rule.id,
+            AdtsHeader::parse(&bad).unwrap_err().rule_id(),
             "media.adts.frame-length"
         );
         assert_eq!(
-            AdtsHeader::parse(&hex("fff150")).unwrap_err().rule.id,
+            AdtsHeader::parse(&hex("fff150")).unwrap_err().rule_id(),
             "media.adts.truncated"
         );
     }

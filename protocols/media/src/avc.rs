@@ -2,9 +2,12 @@
 //! carry as the video sequence header) and the sequence parameter set of H.264 §7.3.2.1.1,
 //! which holds the profile, level and picture size a server reports.
 
-use crate::ConfigError;
+use crate::Error;
 use crate::bits::{BitReader, BitWriter, Rbsp};
-use crate::config::FrameRate;
+use crate::h26x::{
+    FrameRate, chroma_subsampling, cropped_size, length_size, length_size_minus_one,
+    read_parameter_sets, skip_vui_head, write_parameter_sets,
+};
 use crate::nal::AvcNalType;
 use crate::rules::{
     AVC_CONFIG_SYNTAX, AVC_CONFIG_VERSION, AVC_LENGTH_SIZE, AVC_SPS, AVC_SPS_CROPPING,
@@ -52,11 +55,11 @@ fn has_high_extension(profile_idc: u8) -> bool {
 impl AvcDecoderConfig {
     /// Parses a record. Bytes after the last field are ignored, as the spec allows later
     /// versions to add fields.
-    pub fn parse(data: &[u8]) -> Result<Self, ConfigError> {
+    pub fn parse(data: &[u8]) -> Result<Self, Error> {
         let mut r = BitReader::new(data, &AVC_CONFIG_SYNTAX);
         let version = r.u8("configurationVersion")?;
         if version != 1 {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &AVC_CONFIG_VERSION,
                 0,
                 format!("configurationVersion is {version}, not 1"),
@@ -104,7 +107,7 @@ impl AvcDecoderConfig {
 
     /// Writes the record. Fails, naming the rule the output would break, when a field cannot
     /// be encoded (more than 31 SPSs, a NAL unit over 65535 bytes, a bad length size, ...).
-    pub fn to_bytes(&self) -> Result<Vec<u8>, ConfigError> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
         let mut w = BitWriter::new();
         w.put(8, 1);
         w.put(8, self.profile_indication.into());
@@ -120,7 +123,7 @@ impl AvcDecoderConfig {
         write_parameter_sets(&mut w, &self.pps, 8, "PPS", &AVC_CONFIG_SYNTAX)?;
         if let Some(high) = &self.high {
             let bad = |what: &str| {
-                ConfigError::new(&AVC_CONFIG_SYNTAX, 0, format!("{what} cannot be encoded"))
+                Error::rule(&AVC_CONFIG_SYNTAX, 0, format!("{what} cannot be encoded"))
             };
             if high.chroma_format > 3 {
                 return Err(bad("chroma_format"));
@@ -148,89 +151,12 @@ impl AvcDecoderConfig {
     }
 
     /// The first SPS, parsed; error offsets count from the start of the record.
-    pub fn first_sps(&self) -> Option<Result<Sps, ConfigError>> {
+    pub fn first_sps(&self) -> Option<Result<Sps, Error>> {
         // The first SPS follows the 6 fixed bytes and its 2-byte length.
         self.sps
             .first()
             .map(|nal| Sps::parse(nal).map_err(|e| e.shifted(8)))
     }
-}
-
-/// Turns a 2-bit `lengthSizeMinusOne` into a length size, rejecting 3-byte lengths.
-pub(crate) fn length_size(
-    minus_one: u32,
-    rule: &'static crate::Rule,
-    offset: usize,
-) -> Result<u8, ConfigError> {
-    match minus_one {
-        0 | 1 | 3 => Ok(minus_one as u8 + 1),
-        _ => Err(ConfigError::new(
-            rule,
-            offset,
-            "lengthSizeMinusOne is 2 (3-byte lengths are not allowed)",
-        )),
-    }
-}
-
-pub(crate) fn length_size_minus_one(
-    size: u8,
-    rule: &'static crate::Rule,
-) -> Result<u64, ConfigError> {
-    match size {
-        1 | 2 | 4 => Ok(u64::from(size) - 1),
-        _ => Err(ConfigError::new(
-            rule,
-            0,
-            format!("a NAL length size of {size} cannot be encoded"),
-        )),
-    }
-}
-
-/// Reads `count` parameter sets, each a 16-bit length and that many bytes.
-pub(crate) fn read_parameter_sets(
-    r: &mut BitReader<'_>,
-    count: usize,
-    field: &str,
-) -> Result<Vec<Bytes>, ConfigError> {
-    // No allocation ahead of the bytes: each entry needs at least its 2 length bytes.
-    let mut sets = Vec::with_capacity(count.min(r.bits_left() / 16));
-    for _ in 0..count {
-        let len = r.u16(field)?;
-        sets.push(Bytes::copy_from_slice(r.bytes(len.into(), field)?));
-    }
-    Ok(sets)
-}
-
-/// Writes a count of `count_bits` bits, then each set as a 16-bit length and its bytes.
-pub(crate) fn write_parameter_sets(
-    w: &mut BitWriter,
-    sets: &[Bytes],
-    count_bits: u32,
-    what: &str,
-    rule: &'static crate::Rule,
-) -> Result<(), ConfigError> {
-    if sets.len() >= 1 << count_bits {
-        return Err(ConfigError::new(
-            rule,
-            w.position() / 8,
-            format!("{} {what}s do not fit a {count_bits}-bit count", sets.len()),
-        ));
-    }
-    w.put(count_bits, sets.len() as u64);
-    for set in sets {
-        let len = u16::try_from(set.len()).map_err(|_| {
-            ConfigError::new(
-                rule,
-                w.position() / 8,
-                format!("a {}-byte {what} does not fit a 16-bit length", set.len()),
-            )
-        })?;
-        w.put(16, len.into());
-        for &b in set.iter() {
-            w.put(8, b.into());
-        }
-    }
-    Ok(())
 }
 
 /// The parts of an H.264 sequence parameter set (H.264 §7.3.2.1.1) a server reports.
@@ -268,44 +194,14 @@ fn has_chroma_info(profile_idc: u8) -> bool {
     )
 }
 
-/// `SubWidthC` and `SubHeightC` (H.264 Table 6-1, H.265 Table 6-1): the chroma subsampling,
-/// which is also the unit of the cropping offsets. With `ChromaArrayType` 0 (monochrome or
-/// separate colour planes) offsets count luma samples.
-pub(crate) fn chroma_subsampling(separate_colour_plane: bool, chroma_format_idc: u8) -> (u64, u64) {
-    match (separate_colour_plane, chroma_format_idc) {
-        (true, _) | (_, 0) | (_, 3) => (1, 1),
-        (_, 1) => (2, 2),
-        _ => (2, 1),
-    }
-}
-
-/// The picture size left after cropping `[left, right, top, bottom]` offsets counted in units
-/// of `unit` samples (H.264 §7.4.2.1.1 frame cropping, H.265 §7.4.3.2.1 conformance window);
-/// a description of the problem when the window is empty or reaches outside the picture.
-pub(crate) fn cropped_size(
-    (coded_width, coded_height): (u64, u64),
-    [left, right, top, bottom]: [u32; 4],
-    (unit_x, unit_y): (u64, u64),
-) -> Result<(u64, u64), String> {
-    let crop_w = unit_x * (u64::from(left) + u64::from(right));
-    let crop_h = unit_y * (u64::from(top) + u64::from(bottom));
-    let inside = |coded: u64, crop: u64| coded.checked_sub(crop).filter(|&v| v > 0 || coded == 0);
-    match (inside(coded_width, crop_w), inside(coded_height, crop_h)) {
-        (Some(width), Some(height)) => Ok((width, height)),
-        _ => Err(format!(
-            "cropping {crop_w}x{crop_h} samples from a {coded_width}x{coded_height} picture"
-        )),
-    }
-}
-
 impl Sps {
     /// Parses an SPS NAL unit (header byte included).
-    pub fn parse(nal: &[u8]) -> Result<Self, ConfigError> {
+    pub fn parse(nal: &[u8]) -> Result<Self, Error> {
         let rbsp = Rbsp::from_nal(nal);
         let mut r = rbsp.reader(&AVC_SPS);
         let header = r.u8("nal_unit_header")?;
         if AvcNalType::of_header(header) != AvcNalType::SPS {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &AVC_SPS,
                 0,
                 format!("NAL unit type {} is not an SPS (7)", header & 0x1f),
@@ -391,10 +287,14 @@ impl Sps {
             crop,
             (crop_unit_x, crop_unit_y),
         )
-        .map_err(|detail| ConfigError::new(&AVC_SPS_CROPPING, crop_offset, detail))?;
+        .map_err(|detail| Error::rule(&AVC_SPS_CROPPING, crop_offset as u64, detail))?;
         let fit = |v: u64, what: &str| {
             u32::try_from(v).map_err(|_| {
-                ConfigError::new(&AVC_SPS, crop_offset, format!("{what} {v} is out of range"))
+                Error::rule(
+                    &AVC_SPS,
+                    crop_offset as u64,
+                    format!("{what} {v} is out of range"),
+                )
             })
         };
         Ok(Sps {
@@ -432,7 +332,7 @@ impl Sps {
 }
 
 /// Skips a `scaling_list()` of `size` coefficients (§7.3.2.1.1.1).
-fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Result<(), ConfigError> {
+fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Result<(), Error> {
     let (mut last, mut next) = (8i32, 8i32);
     for _ in 0..size {
         if next != 0 {
@@ -450,7 +350,7 @@ fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Result<(), ConfigErr
 }
 
 /// Reads the VUI up to its timing information (Annex E.1.1).
-fn vui_frame_rate(r: &mut BitReader<'_>) -> Result<Option<FrameRate>, ConfigError> {
+fn vui_frame_rate(r: &mut BitReader<'_>) -> Result<Option<FrameRate>, Error> {
     skip_vui_head(r)?;
     if !r.flag("timing_info_present_flag")? {
         return Ok(None);
@@ -462,28 +362,6 @@ fn vui_frame_rate(r: &mut BitReader<'_>) -> Result<Option<FrameRate>, ConfigErro
         time_scale,
         num_units_in_tick.saturating_mul(2),
     ))
-}
-
-/// Skips the VUI fields H.264 (E.1.1) and H.265 (E.2.1) share, from aspect ratio to chroma
-/// location.
-pub(crate) fn skip_vui_head(r: &mut BitReader<'_>) -> Result<(), ConfigError> {
-    if r.flag("aspect_ratio_info_present_flag")? && r.u8("aspect_ratio_idc")? == 255 {
-        r.skip(32, "sar_width, sar_height")?;
-    }
-    if r.flag("overscan_info_present_flag")? {
-        r.skip(1, "overscan_appropriate_flag")?;
-    }
-    if r.flag("video_signal_type_present_flag")? {
-        r.skip(4, "video_format, video_full_range_flag")?;
-        if r.flag("colour_description_present_flag")? {
-            r.skip(24, "colour_description")?;
-        }
-    }
-    if r.flag("chroma_loc_info_present_flag")? {
-        r.ue("chroma_sample_loc_type_top_field")?;
-        r.ue("chroma_sample_loc_type_bottom_field")?;
-    }
-    Ok(())
 }
 
 /// H.264 profile names as FFmpeg prints them (libavcodec/profiles.c).
@@ -573,7 +451,7 @@ pub(crate) mod tests {
         // The timing information ends in byte 21; every shorter prefix is an error.
         for cut in 1..21 {
             let e = Sps::parse(&nal[..cut]).unwrap_err();
-            assert_eq!(e.rule.id, "media.avc.sps", "cut at {cut}: {e}");
+            assert_eq!(e.rule_id(), "media.avc.sps", "cut at {cut}: {e}");
             assert!(e.offset as usize <= cut, "cut at {cut}: {e}");
         }
         let e = Sps::parse(&hex("68ebe3cb22c0")).unwrap_err();
@@ -581,7 +459,7 @@ pub(crate) mod tests {
         // Cropping 200 pairs of lines from a 368-line frame, or all 184 pairs of them.
         for bottom in [200, 184] {
             let e = Sps::parse(&baseline_sps_cropping_bottom(bottom)).unwrap_err();
-            assert_eq!(e.rule.id, "media.avc.sps-cropping", "{e}");
+            assert_eq!(e.rule_id(), "media.avc.sps-cropping", "{e}");
         }
         assert_eq!(
             Sps::parse(&baseline_sps_cropping_bottom(4)).unwrap().height,
@@ -651,23 +529,23 @@ pub(crate) mod tests {
         let mut bad = bytes.clone();
         bad[0] = 0;
         assert_eq!(
-            AvcDecoderConfig::parse(&bad).unwrap_err().rule.id,
+            AvcDecoderConfig::parse(&bad).unwrap_err().rule_id(),
             "media.avc.config-version"
         );
         bad[0] = 1;
         bad[4] = 0xfe;
         assert_eq!(
-            AvcDecoderConfig::parse(&bad).unwrap_err().rule.id,
+            AvcDecoderConfig::parse(&bad).unwrap_err().rule_id(),
             "media.avc.length-size"
         );
         let e = AvcDecoderConfig::parse(&bytes[..20]).unwrap_err();
-        assert_eq!((e.rule.id, e.offset), ("media.avc.config-syntax", 8));
+        assert_eq!((e.rule_id(), e.offset), ("media.avc.config-syntax", 8));
         let many = AvcDecoderConfig {
             sps: vec![Bytes::new(); 32],
             ..record
         };
         assert_eq!(
-            many.to_bytes().unwrap_err().rule.id,
+            many.to_bytes().unwrap_err().rule_id(),
             "media.avc.config-syntax"
         );
     }

@@ -3,10 +3,10 @@
 //! emulation-prevention bytes removed) or over any plain byte string (AudioSpecificConfig,
 //! ADTS headers, decoder configuration records).
 //!
-//! Every read is bounds-checked: reading past the end is a [`ConfigError`] naming the field,
+//! Every read is bounds-checked: reading past the end is a [`Error`] naming the field,
 //! the rule the caller gave and the byte offset in the original input, never a panic.
 
-use crate::{ConfigError, Rule};
+use crate::{Error, Rule};
 
 /// A NAL unit's RBSP: its bytes without the emulation-prevention `0x03` of each `00 00 03`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,16 +91,16 @@ impl<'a> BitReader<'a> {
     }
 
     /// An error at the current position, naming `rule`.
-    pub fn error_with(&self, rule: &'static Rule, detail: impl Into<String>) -> ConfigError {
-        ConfigError::new(rule, self.byte_offset(), detail)
+    pub fn error_with(&self, rule: &'static Rule, detail: impl Into<String>) -> Error {
+        Error::rule(rule, (self.byte_offset()) as u64, detail)
     }
 
     /// An error at the current position, naming the reader's rule.
-    pub fn error(&self, detail: impl Into<String>) -> ConfigError {
+    pub fn error(&self, detail: impl Into<String>) -> Error {
         self.error_with(self.rule, detail)
     }
 
-    fn need(&self, n: usize, field: &str) -> Result<(), ConfigError> {
+    fn need(&self, n: usize, field: &str) -> Result<(), Error> {
         if n > self.bits_left() {
             return Err(self.error(format!(
                 "{field}: needs {n} bits, only {} left",
@@ -111,13 +111,13 @@ impl<'a> BitReader<'a> {
     }
 
     /// `u(n)` for `n <= 32`.
-    pub fn u(&mut self, n: u32, field: &str) -> Result<u32, ConfigError> {
+    pub fn u(&mut self, n: u32, field: &str) -> Result<u32, Error> {
         debug_assert!(n <= 32, "u(n) reads at most 32 bits");
         Ok(self.u64(n.min(32), field)? as u32)
     }
 
     /// `u(n)` for `n <= 64`.
-    pub fn u64(&mut self, n: u32, field: &str) -> Result<u64, ConfigError> {
+    pub fn u64(&mut self, n: u32, field: &str) -> Result<u64, Error> {
         let n = n.min(64);
         self.need(n as usize, field)?;
         let mut value = 0u64;
@@ -132,29 +132,29 @@ impl<'a> BitReader<'a> {
     }
 
     /// `u(8)`.
-    pub fn u8(&mut self, field: &str) -> Result<u8, ConfigError> {
+    pub fn u8(&mut self, field: &str) -> Result<u8, Error> {
         Ok(self.u(8, field)? as u8)
     }
 
     /// `u(16)`.
-    pub fn u16(&mut self, field: &str) -> Result<u16, ConfigError> {
+    pub fn u16(&mut self, field: &str) -> Result<u16, Error> {
         Ok(self.u(16, field)? as u16)
     }
 
     /// `u(1)` as a flag.
-    pub fn flag(&mut self, field: &str) -> Result<bool, ConfigError> {
+    pub fn flag(&mut self, field: &str) -> Result<bool, Error> {
         Ok(self.u(1, field)? == 1)
     }
 
     /// Skips `n` bits.
-    pub fn skip(&mut self, n: usize, field: &str) -> Result<(), ConfigError> {
+    pub fn skip(&mut self, n: usize, field: &str) -> Result<(), Error> {
         self.need(n, field)?;
         self.bit += n;
         Ok(())
     }
 
     /// `n` whole bytes; the reader must be byte-aligned.
-    pub fn bytes(&mut self, n: usize, field: &str) -> Result<&'a [u8], ConfigError> {
+    pub fn bytes(&mut self, n: usize, field: &str) -> Result<&'a [u8], Error> {
         if self.bit & 7 != 0 {
             return Err(self.error(format!("{field}: not byte-aligned")));
         }
@@ -167,7 +167,7 @@ impl<'a> BitReader<'a> {
 
     /// `ue(v)`: unsigned Exp-Golomb (H.264 §9.1). More than 31 leading zero bits cannot
     /// encode a 32-bit value and is an error.
-    pub fn ue(&mut self, field: &str) -> Result<u32, ConfigError> {
+    pub fn ue(&mut self, field: &str) -> Result<u32, Error> {
         let mut leading_zeros = 0u32;
         while !self.flag(field)? {
             leading_zeros += 1;
@@ -183,14 +183,14 @@ impl<'a> BitReader<'a> {
     }
 
     /// `se(v)`: signed Exp-Golomb (H.264 §9.1.1).
-    pub fn se(&mut self, field: &str) -> Result<i32, ConfigError> {
+    pub fn se(&mut self, field: &str) -> Result<i32, Error> {
         let k = i64::from(self.ue(field)?);
         let value = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
         Ok(value as i32)
     }
 
     /// `ue(v)` that must not exceed `max` (the semantic range of the field).
-    pub fn ue_max(&mut self, max: u32, field: &str) -> Result<u32, ConfigError> {
+    pub fn ue_max(&mut self, max: u32, field: &str) -> Result<u32, Error> {
         let value = self.ue(field)?;
         if value > max {
             return Err(self.error(format!("{field}: {value} is above its maximum {max}")));
@@ -260,7 +260,7 @@ mod tests {
         let e = r.u(16, "tail").unwrap_err();
         assert_eq!(e.offset, 9);
         assert!(e.detail.contains("tail"));
-        assert_eq!(e.rule.id, "media.avc.sps");
+        assert_eq!(e.rule_id(), "media.avc.sps");
     }
 
     #[test]

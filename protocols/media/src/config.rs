@@ -4,45 +4,11 @@
 
 use crate::aac::AudioSpecificConfig;
 use crate::avc::{self, AvcDecoderConfig, Sps};
+pub use crate::h26x::FrameRate;
 use crate::hevc::{HevcDecoderConfig, HevcSps};
 use crate::opus::OpusHead;
-use crate::{Codec, ConfigError, TrackConfig};
+use crate::{Codec, Error, TrackConfig};
 use bytes::Bytes;
-use std::fmt;
-
-/// A frame rate as a fraction, reduced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FrameRate {
-    pub num: u32,
-    pub den: u32,
-}
-
-impl FrameRate {
-    /// `num / den` reduced; `None` when either is 0.
-    pub fn new(num: u32, den: u32) -> Option<Self> {
-        if num == 0 || den == 0 {
-            return None;
-        }
-        let (mut a, mut b) = (num, den);
-        while b != 0 {
-            (a, b) = (b, a % b);
-        }
-        Some(FrameRate {
-            num: num / a,
-            den: den / a,
-        })
-    }
-
-    pub fn as_f64(self) -> f64 {
-        f64::from(self.num) / f64::from(self.den)
-    }
-}
-
-impl fmt::Display for FrameRate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.num, self.den)
-    }
-}
 
 /// A parsed codec configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +66,7 @@ impl ConfigSummary {
 impl CodecConfig {
     /// Parses `config.data` as the record of `config.codec`. A parameter set that does not
     /// parse is an error too: it names the rule and the offset within the record.
-    pub fn parse(config: &TrackConfig) -> Result<CodecConfig, ConfigError> {
+    pub fn parse(config: &TrackConfig) -> Result<CodecConfig, Error> {
         let data = &config.data[..];
         Ok(match config.codec {
             Codec::H264 => {
@@ -259,7 +225,7 @@ mod tests {
             data: data.into(),
         })
         .unwrap_err();
-        assert_eq!((e.rule.id, e.offset), ("media.avc.sps", 8));
+        assert_eq!((e.rule_id(), e.offset), ("media.avc.sps", 8));
     }
 
     #[test]

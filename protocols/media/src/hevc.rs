@@ -2,13 +2,12 @@
 //! `hvc1` sequence start, MP4 `hvcC`) and the parts of the sequence parameter set
 //! (H.265 §7.3.2.2.1) that give the picture size.
 
-use crate::ConfigError;
-use crate::avc::{
-    chroma_subsampling, cropped_size, length_size, length_size_minus_one, read_parameter_sets,
-    skip_vui_head, write_parameter_sets,
-};
+use crate::Error;
 use crate::bits::{BitReader, BitWriter, Rbsp};
-use crate::config::FrameRate;
+use crate::h26x::{
+    FrameRate, chroma_subsampling, cropped_size, length_size, length_size_minus_one,
+    read_parameter_sets, skip_vui_head, write_parameter_sets,
+};
 use crate::nal::HevcNalType;
 use crate::rules::{
     HEVC_CONFIG_SYNTAX, HEVC_CONFIG_VERSION, HEVC_LENGTH_SIZE, HEVC_SPS,
@@ -62,7 +61,7 @@ pub struct ProfileTierLevel {
 }
 
 impl ProfileTierLevel {
-    fn read(r: &mut BitReader<'_>) -> Result<Self, ConfigError> {
+    fn read(r: &mut BitReader<'_>) -> Result<Self, Error> {
         Ok(ProfileTierLevel {
             profile_space: r.u(2, "general_profile_space")? as u8,
             high_tier: r.flag("general_tier_flag")?,
@@ -119,11 +118,11 @@ pub struct HevcNalArray {
 
 impl HevcDecoderConfig {
     /// Parses a record. Bytes after the last array are ignored.
-    pub fn parse(data: &[u8]) -> Result<Self, ConfigError> {
+    pub fn parse(data: &[u8]) -> Result<Self, Error> {
         let mut r = BitReader::new(data, &HEVC_CONFIG_SYNTAX);
         let version = r.u8("configurationVersion")?;
         if version != 1 {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &HEVC_CONFIG_VERSION,
                 0,
                 format!("configurationVersion is {version}, not 1"),
@@ -177,10 +176,9 @@ impl HevcDecoderConfig {
     }
 
     /// Writes the record; fails, naming the rule, when a field cannot be encoded.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, ConfigError> {
-        let bad = |what: &str| {
-            ConfigError::new(&HEVC_CONFIG_SYNTAX, 0, format!("{what} cannot be encoded"))
-        };
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+        let bad =
+            |what: &str| Error::rule(&HEVC_CONFIG_SYNTAX, 0, format!("{what} cannot be encoded"));
         let g = &self.general;
         if g.profile_space > 3 || g.profile_idc > 31 || g.constraint_indicator_flags >> 48 != 0 {
             return Err(bad("general profile"));
@@ -243,14 +241,14 @@ impl HevcDecoderConfig {
     }
 
     /// The first SPS, parsed; error offsets count from the start of the record.
-    pub fn first_sps(&self) -> Option<Result<HevcSps, ConfigError>> {
+    pub fn first_sps(&self) -> Option<Result<HevcSps, Error>> {
         // 23 fixed bytes; each array adds 3 bytes, each NAL unit 2 plus its length.
         let mut offset = 23;
         for array in &self.arrays {
             offset += 3;
             for nal in &array.nalus {
                 if array.nal_type == HevcNalType::SPS {
-                    return Some(HevcSps::parse(nal).map_err(|e| e.shifted(offset + 2)));
+                    return Some(HevcSps::parse(nal).map_err(|e| e.shifted((offset + 2) as u64)));
                 }
                 offset += 2 + nal.len();
             }
@@ -285,13 +283,13 @@ pub struct HevcSps {
 
 impl HevcSps {
     /// Parses an SPS NAL unit (two-byte header included).
-    pub fn parse(nal: &[u8]) -> Result<Self, ConfigError> {
+    pub fn parse(nal: &[u8]) -> Result<Self, Error> {
         let rbsp = Rbsp::from_nal(nal);
         let mut r = rbsp.reader(&HEVC_SPS);
         let header = r.u16("nal_unit_header")?;
         let nal_type = HevcNalType::of_header((header >> 8) as u8);
         if nal_type != HevcNalType::SPS {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &HEVC_SPS,
                 0,
                 format!("NAL unit type {} is not an SPS (33)", nal_type.0),
@@ -332,7 +330,9 @@ impl HevcSps {
             window,
             chroma_subsampling(separate_colour_plane, chroma_format_idc),
         )
-        .map_err(|detail| ConfigError::new(&HEVC_SPS_CONFORMANCE_WINDOW, window_offset, detail))?;
+        .map_err(|detail| {
+            Error::rule(&HEVC_SPS_CONFORMANCE_WINDOW, window_offset as u64, detail)
+        })?;
         Ok(HevcSps {
             general,
             seq_parameter_set_id,
@@ -354,7 +354,7 @@ impl HevcSps {
 fn vui_frame_rate(
     r: &mut BitReader<'_>,
     max_sub_layers_minus1: u32,
-) -> Result<Option<FrameRate>, ConfigError> {
+) -> Result<Option<FrameRate>, Error> {
     let log2_max_poc_lsb = r.ue_max(12, "log2_max_pic_order_cnt_lsb_minus4")? + 4;
     let first = if r.flag("sps_sub_layer_ordering_info_present_flag")? {
         0
@@ -427,7 +427,7 @@ fn vui_frame_rate(
 }
 
 /// Skips `scaling_list_data()` (§7.3.4).
-fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), ConfigError> {
+fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), Error> {
     for size_id in 0..4 {
         let step = if size_id == 3 { 3 } else { 1 };
         for _ in (0..6).step_by(step) {
@@ -452,7 +452,7 @@ fn skip_st_ref_pic_set(
     r: &mut BitReader<'_>,
     index: u32,
     previous_delta_pocs: u32,
-) -> Result<u32, ConfigError> {
+) -> Result<u32, Error> {
     if index != 0 && r.flag("inter_ref_pic_set_prediction_flag")? {
         r.skip(1, "delta_rps_sign")?;
         r.ue("abs_delta_rps_minus1")?;
@@ -475,7 +475,7 @@ fn skip_st_ref_pic_set(
 }
 
 /// Skips the sub-layer part of `profile_tier_level(1, maxNumSubLayersMinus1)` (§7.3.3).
-fn skip_sub_layers(r: &mut BitReader<'_>, max_sub_layers_minus1: u32) -> Result<(), ConfigError> {
+fn skip_sub_layers(r: &mut BitReader<'_>, max_sub_layers_minus1: u32) -> Result<(), Error> {
     let mut present = Vec::with_capacity(max_sub_layers_minus1 as usize);
     for _ in 0..max_sub_layers_minus1 {
         present.push((
@@ -539,7 +539,7 @@ mod tests {
         assert_eq!(sps.frame_rate, FrameRate::new(25, 1));
         for cut in 2..20 {
             let e = HevcSps::parse(&hex(X265_MAIN_320X180_SPS)[..cut]).unwrap_err();
-            assert_eq!(e.rule.id, "media.hevc.sps", "{e}");
+            assert_eq!(e.rule_id(), "media.hevc.sps", "{e}");
         }
         assert!(
             HevcSps::parse(&hex(X265_VPS))
@@ -602,22 +602,22 @@ mod tests {
         let mut bad = bytes.clone();
         bad[0] = 2;
         assert_eq!(
-            HevcDecoderConfig::parse(&bad).unwrap_err().rule.id,
+            HevcDecoderConfig::parse(&bad).unwrap_err().rule_id(),
             "media.hevc.config-version"
         );
         bad[0] = 1;
         bad[21] = 0x0e;
         assert_eq!(
-            HevcDecoderConfig::parse(&bad).unwrap_err().rule.id,
+            HevcDecoderConfig::parse(&bad).unwrap_err().rule_id(),
             "media.hevc.length-size"
         );
         let e = HevcDecoderConfig::parse(&bytes[..40]).unwrap_err();
-        assert_eq!(e.rule.id, "media.hevc.config-syntax");
+        assert_eq!(e.rule_id(), "media.hevc.config-syntax");
         // An SPS error is reported at its offset in the record.
         let mut broken = record.clone();
         broken.arrays[1].nalus[0] = broken.arrays[1].nalus[0].slice(..10);
         let e = broken.first_sps().unwrap().unwrap_err();
-        assert_eq!(e.rule.id, "media.hevc.sps");
+        assert_eq!(e.rule_id(), "media.hevc.sps");
         assert!(
             (23 + 3 + 2 + 24 + 3 + 2..23 + 3 + 2 + 24 + 3 + 2 + 10).contains(&(e.offset as usize)),
             "{e}"

@@ -8,7 +8,7 @@
 //! The codec modules parse and write what travels beside the frames: decoder configuration
 //! records ([`avc`], [`hevc`]), the AAC [`aac::AudioSpecificConfig`] and its [`adts`] framing,
 //! the [`opus::OpusHead`], and NAL unit framing ([`nal`]). [`CodecConfig`] is the one entry
-//! point for consumers. Every parser takes hostile input: it fails with a [`ConfigError`]
+//! point for consumers. Every parser takes hostile input: it fails with a [`Error`]
 //! naming a rule of [`rules::CATALOG`], never panics, and allocates no more than its input.
 
 pub mod aac;
@@ -18,20 +18,30 @@ pub mod bits;
 pub mod config;
 pub mod error;
 pub mod frame;
+pub mod h26x;
 pub mod hevc;
 pub mod machine;
+pub mod metadata;
 pub mod nal;
 pub mod opus;
+pub mod packet;
+pub mod reader;
 pub mod rule;
 pub mod rules;
+pub mod wrap;
 
 pub use aac::AudioSpecificConfig;
 pub use adts::AdtsHeader;
 pub use avc::{AvcDecoderConfig, Sps};
-pub use config::{CodecConfig, ConfigSummary, FrameRate};
-pub use error::ConfigError;
+pub use config::{CodecConfig, ConfigSummary};
+pub use error::Error;
 pub use frame::{Codec, Frame, MediaKind, Timestamp, Track, TrackConfig};
+pub use h26x::FrameRate;
 pub use hevc::{HevcDecoderConfig, HevcSps};
-pub use machine::Output;
+pub use machine::{Machine, Output};
+pub use metadata::{MetaValue, Metadata};
 pub use opus::OpusHead;
-pub use rule::{Error, Level, Rule, Violation};
+pub use packet::MediaPacket;
+pub use reader::Reader;
+pub use rule::{Level, Rule, Violation};
+pub use wrap::Unwrapper;

@@ -3,7 +3,7 @@
 //! (ISO/IEC 14496-15 §5.3.2: what FLV, RTMP and MP4 carry), conversions both ways, and the
 //! NAL unit types a muxer needs.
 
-use crate::ConfigError;
+use crate::Error;
 use crate::rules::{NAL_LENGTH_OVERFLOW, NAL_LENGTH_SIZE};
 
 /// Iterator over the NAL units of an Annex-B byte stream.
@@ -70,7 +70,7 @@ pub fn length_prefixed_nals(data: &[u8], length_size: u8) -> LengthPrefixedNals<
 }
 
 impl<'a> Iterator for LengthPrefixedNals<'a> {
-    type Item = Result<&'a [u8], ConfigError>;
+    type Item = Result<&'a [u8], Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.data.get(self.offset..).filter(|r| !r.is_empty())?;
@@ -80,17 +80,17 @@ impl<'a> Iterator for LengthPrefixedNals<'a> {
         };
         let size = usize::from(self.length_size);
         if !matches!(size, 1 | 2 | 4) {
-            let e = ConfigError::new(
+            let e = Error::rule(
                 &NAL_LENGTH_SIZE,
-                self.offset,
+                self.offset as u64,
                 format!("NAL length size {size}"),
             );
             return fail(self, e);
         }
         let Some(prefix) = rest.get(..size) else {
-            let e = ConfigError::new(
+            let e = Error::rule(
                 &NAL_LENGTH_OVERFLOW,
-                self.offset,
+                self.offset as u64,
                 format!(
                     "{}-byte NAL length field with only {} bytes left",
                     size,
@@ -103,9 +103,9 @@ impl<'a> Iterator for LengthPrefixedNals<'a> {
             .iter()
             .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
         let Some(nal) = rest.get(size..).and_then(|body| body.get(..len)) else {
-            let e = ConfigError::new(
+            let e = Error::rule(
                 &NAL_LENGTH_OVERFLOW,
-                self.offset,
+                self.offset as u64,
                 format!(
                     "NAL length {len} with only {} bytes left",
                     rest.len() - size
@@ -132,7 +132,7 @@ pub fn annexb_to_length_prefixed(data: &[u8]) -> Vec<u8> {
 }
 
 /// Converts length-prefixed NAL units to an Annex-B byte stream with 4-byte start codes.
-pub fn length_prefixed_to_annexb(data: &[u8], length_size: u8) -> Result<Vec<u8>, ConfigError> {
+pub fn length_prefixed_to_annexb(data: &[u8], length_size: u8) -> Result<Vec<u8>, Error> {
     // Each NAL unit grows by at most 3 bytes (a 1-byte length becomes a 4-byte start code).
     let mut out = Vec::with_capacity(data.len().saturating_mul(2).min(data.len() + 4096));
     for nal in length_prefixed_nals(data, length_size) {
@@ -229,10 +229,10 @@ mod tests {
         let mut it = length_prefixed_nals(&data, 2);
         assert_eq!(it.next().unwrap().unwrap(), &[0x67, 1]);
         let e = it.next().unwrap().unwrap_err();
-        assert_eq!((e.rule.id, e.offset), ("media.nal.length-overflow", 4));
+        assert_eq!((e.rule_id(), e.offset), ("media.nal.length-overflow", 4));
         assert!(it.next().is_none());
         let e = length_prefixed_to_annexb(&data, 3).unwrap_err();
-        assert_eq!(e.rule.id, "media.nal.length-size");
+        assert_eq!(e.rule_id(), "media.nal.length-size");
         assert_eq!(
             length_prefixed_to_annexb(&[2, 0x41, 7, 1, 0x09], 1).unwrap(),
             [0, 0, 0, 1, 0x41, 7, 0, 0, 0, 1, 0x09]

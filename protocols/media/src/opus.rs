@@ -1,7 +1,7 @@
 //! Opus: the identification header `OpusHead` (RFC 7845 §5.1, also the codec configuration of
 //! Enhanced RTMP, MP4 `dOps` aside) and packet durations from the TOC byte (RFC 6716 §3.1).
 
-use crate::ConfigError;
+use crate::Error;
 use crate::rules::{
     OPUS_CHANNELS, OPUS_MAGIC, OPUS_MAPPING, OPUS_PACKET, OPUS_SYNTAX, OPUS_VERSION,
 };
@@ -44,24 +44,24 @@ pub enum ChannelMapping {
 
 impl OpusHead {
     /// Parses the header. Bytes after the mapping table are ignored (§5.1).
-    pub fn parse(data: &[u8]) -> Result<Self, ConfigError> {
+    pub fn parse(data: &[u8]) -> Result<Self, Error> {
         if data.get(..8) != Some(MAGIC) {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &OPUS_MAGIC,
                 0,
                 "does not start with \"OpusHead\"",
             ));
         }
         let fixed = data.get(8..19).ok_or_else(|| {
-            ConfigError::new(
+            Error::rule(
                 &OPUS_SYNTAX,
-                data.len(),
+                (data.len()) as u64,
                 format!("{} bytes, the fixed header needs 19", data.len()),
             )
         })?;
         let version = fixed[0];
         if version >> 4 != 0 {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &OPUS_VERSION,
                 8,
                 format!("version {version} has major version {}", version >> 4),
@@ -73,14 +73,14 @@ impl OpusHead {
             0 => ChannelMapping::MonoOrStereo,
             _ => {
                 let table = data.get(19..21).ok_or_else(|| {
-                    ConfigError::new(
+                    Error::rule(
                         &OPUS_SYNTAX,
                         19,
                         format!("mapping family {family} without stream counts"),
                     )
                 })?;
                 let mapping = data.get(21..21 + usize::from(channels)).ok_or_else(|| {
-                    ConfigError::new(
+                    Error::rule(
                         &OPUS_SYNTAX,
                         21,
                         format!("mapping table of {channels} channels is truncated"),
@@ -107,12 +107,12 @@ impl OpusHead {
     }
 
     /// Checks the channel count and mapping rules (§5.1.1).
-    fn validate(&self) -> Result<(), ConfigError> {
+    fn validate(&self) -> Result<(), Error> {
         let channels = self.channels;
         let family = match &self.mapping {
             ChannelMapping::MonoOrStereo => 0,
             ChannelMapping::Table { family: 0, .. } => {
-                return Err(ConfigError::new(
+                return Err(Error::rule(
                     &OPUS_MAPPING,
                     18,
                     "mapping family 0 has no mapping table",
@@ -126,7 +126,7 @@ impl OpusHead {
             _ => channels >= 1,
         };
         if !channels_ok {
-            return Err(ConfigError::new(
+            return Err(Error::rule(
                 &OPUS_CHANNELS,
                 9,
                 format!("{channels} channels with mapping family {family}"),
@@ -141,14 +141,14 @@ impl OpusHead {
         {
             let decoded = u16::from(*streams) + u16::from(*coupled);
             if *streams == 0 || coupled > streams || decoded > 255 {
-                return Err(ConfigError::new(
+                return Err(Error::rule(
                     &OPUS_MAPPING,
                     19,
                     format!("{streams} streams with {coupled} coupled"),
                 ));
             }
             if mapping.len() != usize::from(channels) {
-                return Err(ConfigError::new(
+                return Err(Error::rule(
                     &OPUS_MAPPING,
                     21,
                     format!("{} mapping entries for {channels} channels", mapping.len()),
@@ -158,9 +158,9 @@ impl OpusHead {
                 .iter()
                 .position(|&m| m != 255 && u16::from(m) >= decoded)
             {
-                return Err(ConfigError::new(
+                return Err(Error::rule(
                     &OPUS_MAPPING,
-                    21 + i,
+                    (21 + i) as u64,
                     format!(
                         "channel {i} maps to decoded channel {}, beyond the {decoded} decoded channels",
                         mapping[i]
@@ -172,10 +172,10 @@ impl OpusHead {
     }
 
     /// Writes the header; fails, naming the rule, for a header [`OpusHead::parse`] would reject.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, ConfigError> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
         self.validate()?;
         if self.version >> 4 != 0 {
-            return Err(ConfigError::new(&OPUS_VERSION, 8, "major version is not 0"));
+            return Err(Error::rule(&OPUS_VERSION, 8, "major version is not 0"));
         }
         let mut out = Vec::with_capacity(21 + usize::from(self.channels));
         out.extend_from_slice(MAGIC);
@@ -213,19 +213,19 @@ pub fn frame_samples(toc: u8) -> u32 {
 }
 
 /// Samples at 48 kHz of a whole packet: frames per packet (§3.2) times the frame duration.
-pub fn packet_samples(packet: &[u8]) -> Result<u32, ConfigError> {
+pub fn packet_samples(packet: &[u8]) -> Result<u32, Error> {
     let (&toc, rest) = packet
         .split_first()
-        .ok_or_else(|| ConfigError::new(&OPUS_PACKET, 0, "empty packet: no TOC byte"))?;
+        .ok_or_else(|| Error::rule(&OPUS_PACKET, 0, "empty packet: no TOC byte"))?;
     let frames = match toc & 0x03 {
         0 => 1,
         1 | 2 => 2,
         _ => {
             let count = rest.first().ok_or_else(|| {
-                ConfigError::new(&OPUS_PACKET, 1, "code 3 packet without a frame count byte")
+                Error::rule(&OPUS_PACKET, 1, "code 3 packet without a frame count byte")
             })? & 0x3f;
             if count == 0 {
-                return Err(ConfigError::new(
+                return Err(Error::rule(
                     &OPUS_PACKET,
                     1,
                     "code 3 packet with a frame count of 0",
@@ -236,7 +236,7 @@ pub fn packet_samples(packet: &[u8]) -> Result<u32, ConfigError> {
     };
     let samples = frames * frame_samples(toc);
     if samples > 5760 {
-        return Err(ConfigError::new(
+        return Err(Error::rule(
             &OPUS_PACKET,
             1,
             format!("{frames} frames last {} ms, more than 120 ms", samples / 48),
@@ -294,30 +294,30 @@ mod tests {
         let mut bad = bytes.clone();
         bad[26] = 6; // beyond 4 + 2 decoded channels
         let e = OpusHead::parse(&bad).unwrap_err();
-        assert_eq!((e.rule.id, e.offset), ("media.opus.mapping", 26));
+        assert_eq!((e.rule_id(), e.offset), ("media.opus.mapping", 26));
         let mut bad = bytes.clone();
         bad[20] = 5; // more coupled than streams
         assert_eq!(
-            OpusHead::parse(&bad).unwrap_err().rule.id,
+            OpusHead::parse(&bad).unwrap_err().rule_id(),
             "media.opus.mapping"
         );
         assert_eq!(
-            OpusHead::parse(&bytes[..24]).unwrap_err().rule.id,
+            OpusHead::parse(&bytes[..24]).unwrap_err().rule_id(),
             "media.opus.syntax"
         );
         let mut bad = hex(LIBOPUS_HEAD);
         bad[9] = 3; // 3 channels in family 0
         assert_eq!(
-            OpusHead::parse(&bad).unwrap_err().rule.id,
+            OpusHead::parse(&bad).unwrap_err().rule_id(),
             "media.opus.channels"
         );
         bad[8] = 0x10;
         assert_eq!(
-            OpusHead::parse(&bad).unwrap_err().rule.id,
+            OpusHead::parse(&bad).unwrap_err().rule_id(),
             "media.opus.version"
         );
         assert_eq!(
-            OpusHead::parse(b"OpusTags").unwrap_err().rule.id,
+            OpusHead::parse(b"OpusTags").unwrap_err().rule_id(),
             "media.opus.magic"
         );
     }
@@ -333,19 +333,19 @@ mod tests {
         assert_eq!(packet_samples(&[0xf9]).unwrap(), 1920);
         assert_eq!(packet_samples(&[0xfb, 0x06]).unwrap(), 5760);
         assert_eq!(
-            packet_samples(&[0xfb, 0x07]).unwrap_err().rule.id,
+            packet_samples(&[0xfb, 0x07]).unwrap_err().rule_id(),
             "media.opus.packet"
         );
         assert_eq!(
-            packet_samples(&[0xfb, 0x00]).unwrap_err().rule.id,
+            packet_samples(&[0xfb, 0x00]).unwrap_err().rule_id(),
             "media.opus.packet"
         );
         assert_eq!(
-            packet_samples(&[0x1b, 0x03]).unwrap_err().rule.id,
+            packet_samples(&[0x1b, 0x03]).unwrap_err().rule_id(),
             "media.opus.packet"
         );
         assert_eq!(
-            packet_samples(&[]).unwrap_err().rule.id,
+            packet_samples(&[]).unwrap_err().rule_id(),
             "media.opus.packet"
         );
     }

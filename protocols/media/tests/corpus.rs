@@ -243,7 +243,7 @@ fn adts_segment_skips_id3_and_splits_430_frames() {
                     [0x12, 0x10]
                 );
             }
-            Err(e) => errors.push((e.rule.id, e.offset)),
+            Err(e) => errors.push((e.rule_id(), e.offset)),
         }
     }
     assert_eq!(errors, [("media.adts.syncword", 0)]);

@@ -35,10 +35,11 @@ use crate::rules::{
     CONTINUITY, LIMIT, OPUS_DESCRIPTOR, PAT, PAT_REPETITION, PCR_ACCURACY, PCR_DISCONTINUITY,
     PCR_REPETITION, PES_HEADER, PES_LENGTH, PMT, PMT_REPETITION, SCRAMBLED, TRANSPORT_ERROR,
 };
-use crate::timestamp::{SYSTEM_CLOCK_PER_90KHZ, Unwrapper};
+use crate::timestamp::{BITS, SYSTEM_CLOCK_PER_90KHZ};
 use bytes::BytesMut;
 use std::collections::VecDeque;
 use std::time::Instant;
+use weir_media::Unwrapper;
 use weir_media::{Codec, Error, Frame, MediaKind, Output, Track, TrackConfig, Violation};
 
 /// 27 MHz ticks in one millisecond.
@@ -732,7 +733,7 @@ impl Demuxer {
                 pmt_pid: pid,
                 pmt: None,
                 pmt_section: Vec::new(),
-                unwrap: Unwrapper::default(),
+                unwrap: Unwrapper::new(BITS),
                 last_pcr: None,
                 prev_pcr: None,
                 last_pmt_clock: None,

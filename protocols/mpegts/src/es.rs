@@ -23,7 +23,7 @@ use std::ops::Range;
 use weir_media::adts::AdtsHeader;
 use weir_media::opus::OpusHead;
 use weir_media::rules as media_rules;
-use weir_media::{Codec, ConfigError, Frame, Output, Timestamp, Track, TrackConfig, Violation};
+use weir_media::{Codec, Error, Frame, Output, Timestamp, Track, TrackConfig, Violation};
 
 /// The most 13818-1 §2.7.4 lets pass between two PTSs of a stream: 0.7 s.
 const MAX_PTS_GAP: i64 = 63_000;
@@ -46,11 +46,12 @@ fn violation(out: &mut Out, v: Violation) {
     out.push_back(Output::Violation(v));
 }
 
-fn config_violation(out: &mut Out, e: ConfigError, offset: u64, what: &str) {
-    let mut v = Violation::from(e);
-    v.detail = format!("{what}: {} (byte {} of it)", v.detail, v.offset);
-    v.offset = offset;
-    violation(out, v);
+fn config_violation(out: &mut Out, e: Error, offset: u64, what: &str) {
+    if let Some(mut v) = e.into_violation() {
+        v.detail = format!("{what}: {} (byte {} of it)", v.detail, v.offset);
+        v.offset = offset;
+        violation(out, v);
+    }
 }
 
 /// A sample clock: timestamps as a base plus a count of samples, so that durations that are
@@ -426,7 +427,7 @@ impl EsReader {
                             Some(h),
                         )
                     })
-                    .map_err(|e| (e.rule == &media_rules::ADTS_TRUNCATED, Violation::from(e)))
+                    .map_err(|e| (e.rule == Some(&media_rules::ADTS_TRUNCATED), e.detail))
             } else {
                 MpaHeader::parse(rest)
                     .map(|h| {
@@ -437,7 +438,7 @@ impl EsReader {
                             .max(crate::mpa::HEADER_LEN);
                         (len, 0, h.samples(), h.sample_rate, None)
                     })
-                    .map_err(|v| (rest.len() < crate::mpa::HEADER_LEN, v))
+                    .map_err(|e| (rest.len() < crate::mpa::HEADER_LEN, e.detail))
             };
             // A frame begun in the previous PES must be followed by the next header (or the
             // end): otherwise the carried bytes were not a frame's start after all.
@@ -447,11 +448,7 @@ impl EsReader {
             let parsed = if bogus_carry {
                 Err((
                     false,
-                    Violation::new(
-                        &MPEG_AUDIO,
-                        0,
-                        "bytes carried from the previous PES are no frame",
-                    ),
+                    "bytes carried from the previous PES are no frame".to_owned(),
                 ))
             } else {
                 parsed
@@ -513,9 +510,9 @@ impl EsReader {
                     carry.extend_from_slice(rest);
                     return;
                 }
-                Err((false, v)) => {
+                Err((false, detail)) => {
                     if skipped.is_none() {
-                        skipped = Some((pos, v.detail));
+                        skipped = Some((pos, detail));
                     }
                     // Resynchronise on the next 0xFF (every header starts with one); a bogus
                     // carry is dropped whole.

@@ -3,7 +3,7 @@
 //! stream_type 0x03/0x04 into frames and time them.
 
 use crate::rules::MPEG_AUDIO;
-use weir_media::Violation;
+use weir_media::Error;
 
 /// Bytes of the fixed header.
 pub const HEADER_LEN: usize = 4;
@@ -44,8 +44,8 @@ const SAMPLE_RATES: [u32; 3] = [44_100, 48_000, 32_000];
 
 impl MpaHeader {
     /// Reads the header at the start of `data` (4 bytes needed).
-    pub fn parse(data: &[u8]) -> Result<Self, Violation> {
-        let bad = |detail: String| Violation::new(&MPEG_AUDIO, 0, detail);
+    pub fn parse(data: &[u8]) -> Result<Self, Error> {
+        let bad = |detail: String| Error::rule(&MPEG_AUDIO, 0, detail);
         let Some(&[b0, b1, b2, b3]) = data.get(..HEADER_LEN) else {
             return Err(bad(format!("{} bytes, a frame header needs 4", data.len())));
         };
@@ -153,7 +153,7 @@ mod tests {
             [0xfe, 0xfb, 0x90, 0],
         ] {
             assert_eq!(
-                MpaHeader::parse(&bad).unwrap_err().rule.id,
+                MpaHeader::parse(&bad).unwrap_err().rule_id(),
                 "mpegts.es.mpeg-audio"
             );
         }

@@ -170,7 +170,6 @@ impl Muxer {
     /// codec changes the PMT (its version goes up and it is written before the next frame).
     pub fn handle_config(&mut self, config: &TrackConfig) -> Result<(), Error> {
         let data = &config.data[..];
-        let bad = |e: weir_media::ConfigError| Error::from(weir_media::Violation::from(e));
         let (payload, stream_type, es_info) = match config.codec {
             Codec::H264 | Codec::H265 => {
                 let syntax = if config.codec == Codec::H264 {
@@ -181,7 +180,7 @@ impl Muxer {
                 let (params, length_size) = if data.is_empty() {
                     (Vec::new(), 4)
                 } else {
-                    record_params_annexb(syntax, data).map_err(bad)?
+                    record_params_annexb(syntax, data)?
                 };
                 let st = if syntax == VideoSyntax::Avc {
                     stream_type::H264
@@ -199,8 +198,8 @@ impl Muxer {
                 )
             }
             Codec::Aac => {
-                let asc = AudioSpecificConfig::parse(data).map_err(bad)?;
-                let header = AdtsHeader::for_payload(&asc, 0).map_err(bad)?.to_bytes();
+                let asc = AudioSpecificConfig::parse(data)?;
+                let header = AdtsHeader::for_payload(&asc, 0)?.to_bytes();
                 let adts = header
                     .try_into()
                     .map_err(|_| Error::usage("ADTS header size"))?;
@@ -208,7 +207,7 @@ impl Muxer {
             }
             Codec::Mp3 => (Payload::MpegAudio, stream_type::MPEG1_AUDIO, Vec::new()),
             Codec::Opus => {
-                let head = OpusHead::parse(data).map_err(bad)?;
+                let head = OpusHead::parse(data)?;
                 let code = channel_config_code(&head).ok_or_else(|| {
                     Error::usage(format!(
                         "an Opus channel mapping of {} channels that MPEG-TS cannot signal without the extended descriptor",
@@ -350,7 +349,6 @@ impl Muxer {
                     params,
                     &mut scratch,
                 )
-                .map_err(|e| Error::from(weir_media::Violation::from(e)))
             }
             Payload::Aac { adts } => {
                 let len = frame.data.len() + adts::HEADER_LEN;

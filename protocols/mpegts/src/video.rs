@@ -10,7 +10,7 @@ use std::ops::Range;
 use weir_media::avc::{AvcDecoderConfig, AvcHighExtension, Sps};
 use weir_media::hevc::{HevcDecoderConfig, HevcNalArray, HevcSps};
 use weir_media::nal::{AvcNalType, HevcNalType, length_prefixed_nals};
-use weir_media::{ConfigError, rules as media_rules};
+use weir_media::{Error, rules as media_rules};
 
 /// The access unit delimiter H.264 muxers put first (H.264 §7.3.2.4: `primary_pic_type` 7,
 /// any slice type), with its start code.
@@ -164,12 +164,12 @@ impl ParamSets {
     /// The decoder configuration record, with 4-byte NAL lengths. An SPS that does not
     /// parse is returned as the second value: for AVC the record is still built (without the
     /// high-profile fields), for HEVC it cannot be.
-    pub fn record(&self, syntax: VideoSyntax) -> (Option<Bytes>, Option<ConfigError>) {
+    pub fn record(&self, syntax: VideoSyntax) -> (Option<Bytes>, Option<Error>) {
         match syntax {
             VideoSyntax::Avc => {
                 let sps = &self.sps[0];
                 let Some(&[profile, compat, level]) = sps.get(1..4) else {
-                    let e = ConfigError::new(
+                    let e = Error::rule(
                         &media_rules::AVC_SPS,
                         0,
                         format!("a {}-byte SPS", sps.len()),
@@ -243,10 +243,7 @@ impl ParamSets {
 
 /// The parameter sets of a decoder configuration record as an Annex-B byte stream (VPS, SPS,
 /// PPS, each behind a 4-byte start code), and the record's NAL length size.
-pub fn record_params_annexb(
-    syntax: VideoSyntax,
-    record: &[u8],
-) -> Result<(Vec<u8>, u8), ConfigError> {
+pub fn record_params_annexb(syntax: VideoSyntax, record: &[u8]) -> Result<(Vec<u8>, u8), Error> {
     let mut out = Vec::new();
     let mut put = |nal: &Bytes| {
         out.extend_from_slice(&[0, 0, 0, 1]);
@@ -279,7 +276,7 @@ pub fn write_annexb(
     aud: bool,
     params: Option<&[u8]>,
     out: &mut Vec<u8>,
-) -> Result<(), ConfigError> {
+) -> Result<(), Error> {
     let mut first_is_aud = false;
     let mut has_sps = false;
     let mut count = 0usize;

@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tracing::{Instrument, debug, info, warn};
-use weir_flv::media::MediaPacket;
 use weir_hls::{
     LivePlaylist, LivePlaylistConfig, Placement, PlaylistEntry, SegmentSpan, Segmenter,
     SegmenterConfig,
 };
+use weir_media::MediaPacket;
 use weir_media::{Frame, MediaKind, Output, Timestamp, TrackConfig};
 use weir_mpegts::{Muxer, MuxerConfig};
 

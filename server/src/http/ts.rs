@@ -6,7 +6,7 @@ use crate::clients::ClientKind;
 use crate::hub::Item;
 use bytes::BytesMut;
 use tracing::debug;
-use weir_flv::media::MediaPacket;
+use weir_media::MediaPacket;
 use weir_media::Output;
 use weir_mpegts::{Muxer, MuxerConfig};
 

@@ -3,8 +3,9 @@
 
 use std::sync::{Arc, OnceLock};
 use weir_amf0::Value;
-use weir_flv::media::{MediaPacket, write_packet};
+use weir_flv::media::write_packet;
 use weir_media::MediaKind;
+use weir_media::MediaPacket;
 use weir_rtmp::chunk::SharedBody;
 
 /// One entry of a stream's ring. Cloning clones `Arc`s and `Bytes` handles, never payloads.

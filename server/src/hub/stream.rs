@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::broadcast;
-use weir_flv::media::MediaPacket;
+use weir_media::MediaPacket;
 use weir_media::config::{CodecConfig, ConfigSummary};
 use weir_media::{MediaKind, Track};
 

@@ -3,8 +3,9 @@
 //! into decoder configurations and frames. Violation offsets count bytes of the body; a
 //! structure error stops the body, an unreadable tag body is reported and skipped.
 
-use weir_flv::media::{MediaPacket, read_audio_checked, read_video_checked};
+use weir_flv::media::{read_audio_checked, read_video_checked};
 use weir_flv::{FlvReader, Tag, TagHeader, TagType};
+use weir_media::MediaPacket;
 use weir_media::{Error, Violation};
 
 use crate::capture::Direction;

@@ -267,7 +267,7 @@ pub fn compare(sent: &[Tag], received: &[Tag]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use weir_flv::media::MediaPacket;
+    use weir_media::MediaPacket;
 
     #[test]
     fn the_stream_is_well_formed_flv_and_compares_equal_to_itself() {

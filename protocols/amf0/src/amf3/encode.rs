@@ -7,7 +7,6 @@
 
 use super::value::{Object, Value};
 use super::{marker, u29};
-use crate::encode::truncate_utf8;
 
 /// Appends one AMF3 value (no 0x11 prefix) to `out`, with fresh reference tables.
 ///
@@ -86,7 +85,7 @@ impl Encoder {
     }
 
     fn text(&mut self, type_marker: u8, s: &str, out: &mut Vec<u8>) {
-        let s = truncate_utf8(s, MAX_LEN);
+        let s = &s[..s.floor_char_boundary(MAX_LEN)];
         self.inline(type_marker, s.len(), out);
         out.extend_from_slice(s.as_bytes());
     }
@@ -128,7 +127,7 @@ fn double(d: f64, out: &mut Vec<u8>) {
 
 /// §1.3.2 UTF-8-vr, inline.
 fn string(s: &str, out: &mut Vec<u8>) {
-    let s = truncate_utf8(s, MAX_LEN);
+    let s = &s[..s.floor_char_boundary(MAX_LEN)];
     u29::write((s.len() as u32) << 1 | 1, out);
     out.extend_from_slice(s.as_bytes());
 }

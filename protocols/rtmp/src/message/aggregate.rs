@@ -9,6 +9,7 @@
 use crate::Error;
 use crate::chunk::RawMessage;
 use crate::rules::AGGREGATE_FORMAT;
+use weir_media::Reader;
 
 const SUB_HEADER_LEN: usize = 11;
 const BACK_POINTER_LEN: usize = 4;
@@ -45,18 +46,15 @@ fn read_sub_message(
 ) -> Result<(RawMessage, usize), Error> {
     let payload = &raw.payload;
     let error = |at: usize, detail: String| Error::rule(&AGGREGATE_FORMAT, at as u64, detail);
-    let header = payload.get(pos..pos + SUB_HEADER_LEN).ok_or_else(|| {
-        error(
-            pos,
-            format!(
-                "sub-message header needs 11 bytes, {} left",
-                payload.len() - pos
-            ),
-        )
-    })?;
-    let type_id = header[0];
-    let size = usize::from(header[1]) << 16 | usize::from(header[2]) << 8 | usize::from(header[3]);
-    let timestamp = u32::from_be_bytes([header[7], header[4], header[5], header[6]]);
+    let mut header = Reader::new(payload.get(pos..).unwrap_or_default(), &AGGREGATE_FORMAT);
+    let read = |header: &mut Reader| -> Result<_, Error> {
+        let type_id = header.u8("sub-message type")?;
+        let size = header.u24("sub-message size")? as usize;
+        let [b4, b5, b6, b7] = header.array("sub-message timestamp")?;
+        header.skip(3, "sub-message stream id")?;
+        Ok((type_id, size, u32::from_be_bytes([b7, b4, b5, b6])))
+    };
+    let (type_id, size, timestamp) = read(&mut header).map_err(|e| e.shifted(pos as u64))?;
     let body_start = pos + SUB_HEADER_LEN;
     let body_end = body_start + size;
     if payload.len() < body_end + BACK_POINTER_LEN {

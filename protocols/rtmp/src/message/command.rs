@@ -53,11 +53,10 @@ fn decode_values(
 ) -> Result<Vec<Value>, Error> {
     let skip = usize::from(amf3 && payload.first() == Some(&0));
     let body = payload.get(skip..).unwrap_or_default();
-    let place = |e: &weir_amf0::Error| offset + (skip + e.offset) as u64;
     // The AMF rule itself is the most precise name for what broke (amf0.nesting.depth...).
-    let failed = |e: weir_amf0::Error| {
-        let detail = format!("AMF value at payload byte {}: {e}", skip + e.offset);
-        Error::rule(e.rule, place(&e), detail)
+    let failed = |e: Error| Error {
+        detail: format!("AMF value at payload byte {}: {e}", skip as u64 + e.offset),
+        ..e.shifted(offset + skip as u64)
     };
     let (values, repairs) = weir_amf0::decode_all_lossy(body, limits).map_err(failed)?;
     for (n, repair) in repairs.into_iter().enumerate() {
@@ -65,7 +64,8 @@ fn decode_values(
             return Err(failed(repair));
         }
         let detail = format!("{repair}; read as '?'");
-        violations.push(Violation::new(repair.rule, place(&repair), detail));
+        let repair = Error { detail, ..repair }.shifted(offset + skip as u64);
+        violations.extend(repair.into_violation());
     }
     Ok(values)
 }

@@ -3,7 +3,7 @@
 //! and are ignored.
 
 use bytes::Bytes;
-use weir_media::Violation;
+use weir_media::{Reader, Violation};
 
 use crate::Error;
 use crate::chunk::MAX_CHUNK_SIZE;
@@ -28,16 +28,9 @@ pub(super) fn fixed<const N: usize>(
     offset: u64,
     what: &str,
 ) -> Result<[u8; N], Error> {
-    payload
-        .get(..N)
-        .and_then(|bytes| <[u8; N]>::try_from(bytes).ok())
-        .ok_or_else(|| {
-            Error::rule(
-                &CONTROL_PAYLOAD_LENGTH,
-                offset,
-                format!("{what} needs {N} payload bytes, got {}", payload.len()),
-            )
-        })
+    Reader::new(payload, &CONTROL_PAYLOAD_LENGTH)
+        .array(what)
+        .map_err(|e| e.shifted(offset))
 }
 
 /// Reports bytes after the fields a control message defines.

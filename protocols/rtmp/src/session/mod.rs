@@ -13,7 +13,7 @@ pub mod status;
 use crate::chunk::ChunkLimits;
 use bytes::Bytes;
 use weir_amf0::Value;
-use weir_flv::media::MediaPacket;
+use weir_media::MediaPacket;
 
 pub use client::{ClientEvent, ClientOptions, ClientSession, ConnectForm};
 pub use server::{PlayRequest, PublishRequest, RequestId, ServerEvent, ServerSession};

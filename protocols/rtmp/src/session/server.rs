@@ -22,7 +22,8 @@ use rand_core::RngCore;
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 use weir_amf0::Value;
-use weir_flv::media::{self as flv_media, MediaPacket};
+use weir_flv::media as flv_media;
+use weir_media::MediaPacket;
 use weir_media::{Output, Violation};
 
 /// The version string Weir announces as `fmsVer`, in the form clients parse.
