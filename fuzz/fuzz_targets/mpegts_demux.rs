@@ -7,6 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use std::time::Instant;
 use weir_media::Output;
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, Muxer, PACKET_LEN};
+use weir_media::Machine;
 
 const LIMITS: Limits = Limits {
     max_pes_size: 64 * 1024,
@@ -30,7 +31,7 @@ fn demux(pieces: &[&[u8]]) -> Vec<Output<DemuxEvent>> {
         out.extend(std::iter::from_fn(|| d.poll_output()));
         assert!(d.buffered() <= bound, "{} bytes held", d.buffered());
     }
-    d.handle_end().expect("end");
+    d.handle_end(now).expect("end");
     out.extend(std::iter::from_fn(|| d.poll_output()));
     out
 }

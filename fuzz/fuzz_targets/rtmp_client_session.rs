@@ -10,6 +10,7 @@ use std::time::Instant;
 use weir_media::Output;
 use weir_rtmp::handshake::HandshakeKind;
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, PublishKind};
+use weir_media::Machine;
 
 fuzz_target!(|data: &[u8]| {
     let Some((piece, handshake, rest)) = support::plan(data) else {
@@ -48,5 +49,5 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     }
-    let _ = client.handle_close();
+    let _ = client.handle_end(now);
 });

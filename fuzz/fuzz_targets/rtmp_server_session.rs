@@ -9,6 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use std::time::Instant;
 use weir_media::Output;
 use weir_rtmp::session::{ServerEvent, ServerSession};
+use weir_media::Machine;
 
 fuzz_target!(|data: &[u8]| {
     let Some((piece, handshake, rest)) = support::plan(data) else {
@@ -57,5 +58,5 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     }
-    let _ = server.handle_close();
+    let _ = server.handle_end(now);
 });

@@ -19,6 +19,7 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, warn};
+use weir_media::Machine;
 use weir_media::MediaPacket;
 use weir_media::Output;
 use weir_mpegts::{DemuxEvent, Demuxer, Limits};
@@ -189,7 +190,7 @@ impl Ingest {
     }
 
     fn end(&mut self) {
-        let _ = self.demuxer.handle_end();
+        let _ = self.demuxer.handle_end(Instant::now());
         self.drain();
     }
 

@@ -17,6 +17,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{Instrument, debug, info, warn};
+use weir_media::Machine;
 use weir_media::Output;
 use weir_rtmp::session::server::ConnectRequest;
 use weir_rtmp::session::server::split_query;
@@ -161,7 +162,7 @@ impl Connection {
                     readable.set(reader.readable());
                     match self.read(&reader)? {
                         Read::Closed => {
-                            self.session.handle_close()?;
+                            self.session.handle_end(Instant::now())?;
                             self.drain().await?;
                             return Ok(());
                         }

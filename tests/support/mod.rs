@@ -9,7 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use weir_flv::{FlvReader, TagType};
+use weir_flv::{TagType, read_tags};
+use weir_media::Machine;
 use weir_media::Output;
 use weir_rtmp::handshake::HandshakeKind;
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, SessionConfig};
@@ -212,10 +213,8 @@ impl Client {
 
 /// Audio and video tags of an FLV file: (is_video, timestamp, body).
 pub fn media_tags(file: &Path) -> Vec<(bool, u32, Bytes)> {
-    let mut reader = FlvReader::new();
-    reader.push(&std::fs::read(file).unwrap());
     let mut tags = Vec::new();
-    while let Some(tag) = reader.next_tag().expect("the FLV file reads") {
+    for tag in read_tags(&std::fs::read(file).unwrap()).expect("the FLV file reads") {
         match tag.header.tag_type {
             TagType::Audio => tags.push((false, tag.header.timestamp, tag.body)),
             TagType::Video => tags.push((true, tag.header.timestamp, tag.body)),

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use weir_media::Machine;
 use weir_media::Output;
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, SessionConfig};
 
@@ -72,7 +73,7 @@ impl Link {
                 Ok((_, Err(e))) => return Err(format!("the server's bytes: {e}")),
                 Ok((0, _)) => {
                     let (received, _, _) = self.session.counters();
-                    return Err(match self.session.handle_close() {
+                    return Err(match self.session.handle_end(Instant::now()) {
                         Err(e) => format!("the server closed the connection: {e}"),
                         Ok(()) => {
                             format!("the server closed the connection after {received} bytes")

@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 use tokio::time::{Duration, Instant};
 use weir_amf0::Value;
 use weir_flv::media::{read_audio, read_video};
-use weir_flv::{FlvReader, ScriptData, TagType};
+use weir_flv::{ScriptData, TagType, read_tags};
 use weir_media::MediaPacket;
 use weir_rtmp::session::{ClientEvent, PublishKind};
 
@@ -47,12 +47,10 @@ impl FlvLoop {
     /// Reads the tags of a whole file; unreadable media is an error (a load run should send
     /// what players can read).
     pub fn parse(file: &[u8]) -> Result<FlvLoop, String> {
-        let mut reader = FlvReader::new();
-        reader.push(file);
         let mut metadata = None;
         let mut tags: Vec<MediaTag> = Vec::new();
         let mut first = None;
-        while let Some(tag) = reader.next_tag().map_err(|e| e.to_string())? {
+        for tag in read_tags(file).map_err(|e| e.to_string())? {
             let video = match tag.header.tag_type {
                 TagType::Audio => false,
                 TagType::Video => true,

@@ -21,6 +21,7 @@ use super::{Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::media_summary::track_name;
 use crate::transcript::EntryKind;
+use weir_media::Machine;
 
 /// Events listed per direction (programs, tracks, configurations, RTP notes); the rest are
 /// counted, so that a stream changing its PMT on every packet keeps a small transcript.
@@ -224,11 +225,11 @@ impl Side {
         }
     }
 
-    fn end(&mut self, dir: Direction, out: &mut Vec<Observation>) {
+    fn end(&mut self, now: Instant, dir: Direction, out: &mut Vec<Observation>) {
         if std::mem::replace(&mut self.ended, true) {
             return;
         }
-        let _ = self.demuxer.handle_end();
+        let _ = self.demuxer.handle_end(now);
         self.drain(dir, out);
         let packets = &mut self.packets;
         self.framer.finish(&mut |f| count(packets, f));
@@ -405,14 +406,14 @@ impl Observer for TsObserver {
     }
 
     fn finished(&mut self, dir: Direction, _offset: u64, out: &mut Vec<Observation>) {
-        self.sides[dir.index()].end(dir, out);
+        self.sides[dir.index()].end(self.now, dir, out);
     }
 
     fn closed(&mut self, out: &mut Vec<Observation>) {
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let side = &mut self.sides[dir.index()];
             if side.position > 0 || side.listed > 0 {
-                side.end(dir, out);
+                side.end(self.now, dir, out);
             }
         }
     }

@@ -25,6 +25,7 @@ use super::{Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::media_summary::track_name;
 use crate::transcript::EntryKind;
+use weir_media::Machine;
 
 /// C0, C1 and C2 (or S0, S1, S2): 1 + 1536 + 1536 bytes (RTMP 1.0 §5.2).
 const HANDSHAKE_LEN: usize = 1 + 2 * PACKET;
@@ -195,8 +196,8 @@ impl Observer for RtmpObserver {
             return;
         }
         let result = match dir {
-            Direction::ClientToServer => self.server_role.handle_close(),
-            Direction::ServerToClient => self.client_role.handle_close(),
+            Direction::ClientToServer => self.server_role.handle_end(self.now),
+            Direction::ServerToClient => self.client_role.handle_end(self.now),
         };
         self.drain(dir, out);
         if let Err(error) = result {

@@ -24,6 +24,7 @@ use rand::rngs::SmallRng;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use weir_media::Machine;
 use weir_media::Output;
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, SessionConfig};
 

@@ -21,7 +21,7 @@ mod writer;
 pub use error::Error;
 pub use header::FileHeader;
 pub use media::{read_audio, read_video, write_packet};
-pub use reader::{FlvReader, Tag};
+pub use reader::{FlvReader, Tag, read_tags};
 pub use script::ScriptData;
 pub use tag::{TagHeader, TagType};
 pub use writer::FlvWriter;

@@ -1,16 +1,18 @@
 //! `FlvReader`: a sans-IO streaming FLV file reader (FLV 10.1 §E.2-§E.4.1).
 //!
-//! Push bytes as they arrive, then drain tags with [`FlvReader::next_tag`]. The reader checks
-//! the structure around the tags – header, PreviousTagSize fields, tag header fields – and
-//! reports what is wrong but readable as violations, so that one bad field does not lose a
-//! stream. Tag bodies are `Bytes` views of the pushed data. However the input is split, the
-//! tags, violations and errors are the same.
+//! A [`Machine`]: give it bytes as they arrive and drain its outputs, each complete [`Tag`] as
+//! an event. The reader checks the structure around the tags – header, PreviousTagSize
+//! fields, tag header fields – and reports what is wrong but readable as violations, so that
+//! one bad field does not lose a stream. Tag bodies are `Bytes` views of the input. However
+//! the input is split, the tags, violations and errors are the same.
 
 use crate::header::FileHeader;
 use crate::tag::TagHeader;
 use crate::{Error, rules};
 use bytes::{Buf, Bytes, BytesMut};
-use weir_media::{Rule, Violation};
+use std::collections::VecDeque;
+use std::time::Instant;
+use weir_media::{Machine, Output, Rule, Violation};
 
 /// One tag as read from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +36,22 @@ enum State {
     Body(TagHeader),
 }
 
-/// The streaming reader. Memory is bounded by what the caller pushes and has not drained,
+/// Every tag of a whole file, in order, through the reader; its violations are not reported
+/// (drive the [`FlvReader`] itself for them).
+pub fn read_tags(file: &[u8]) -> Result<Vec<Tag>, Error> {
+    let mut reader = FlvReader::new();
+    let now = Instant::now();
+    reader.handle_input(now, file)?;
+    reader.handle_end(now)?;
+    Ok(std::iter::from_fn(|| reader.poll_output())
+        .filter_map(|out| match out {
+            Output::Event(tag) => Some(tag),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The streaming reader. Memory is bounded by what the caller gives and has not drained,
 /// plus at most one tag of [`FlvReader::max_tag_size`] bytes.
 #[derive(Debug)]
 pub struct FlvReader {
@@ -44,7 +61,7 @@ pub struct FlvReader {
     state: State,
     max_tag_size: u32,
     header: Option<FileHeader>,
-    violations: Vec<Violation>,
+    out: VecDeque<Output<Tag>>,
     error: Option<Error>,
 }
 
@@ -70,7 +87,7 @@ impl FlvReader {
             state: State::FileHeader,
             max_tag_size,
             header: None,
-            violations: Vec::new(),
+            out: VecDeque::new(),
             error: None,
         }
     }
@@ -84,66 +101,15 @@ impl FlvReader {
         self.header.as_ref()
     }
 
-    /// Appends input; call [`FlvReader::next_tag`] until it returns `Ok(None)` afterwards.
-    pub fn push(&mut self, input: &[u8]) {
-        if self.error.is_none() {
-            self.buffer.extend_from_slice(input);
-        }
-    }
-
-    /// Violations found so far, removed from the reader.
-    pub fn violations(&mut self) -> std::vec::Drain<'_, Violation> {
-        self.violations.drain(..)
-    }
-
-    /// The next complete tag, `Ok(None)` if more input is needed. After an error the reader
-    /// is closed and returns the same error again.
-    pub fn next_tag(&mut self) -> Result<Option<Tag>, Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        let result = self.advance();
-        if let Err(e) = &result {
-            self.error = Some(e.clone());
-            self.buffer = BytesMut::new();
-        }
-        result
-    }
-
-    /// Declares the end of input: an error if it falls inside the header, a tag or its
-    /// PreviousTagSize (FLV 10.1 §E.3: the last tag is followed by its PreviousTagSize).
-    pub fn finish(&mut self) -> Result<(), Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        let clean = matches!(self.state, State::TagHeader) && self.buffer.is_empty();
-        if clean {
-            return Ok(());
-        }
-        let what = match self.state {
-            State::FileHeader | State::HeaderPadding(_) => "the file header",
-            State::PreviousTagSize { .. } => "a PreviousTagSize",
-            State::TagHeader => "a tag header",
-            State::Body(_) => "a tag body",
-        };
-        let e = Error::rule(
-            &rules::TAG_TRUNCATED,
-            self.position,
-            format!("input ends inside {what}"),
-        );
-        self.error = Some(e.clone());
-        Err(e)
-    }
-
     fn consume(&mut self, n: usize) -> BytesMut {
         self.position += n as u64;
         self.buffer.split_to(n)
     }
 
     fn report(&mut self, found: Vec<Violation>, base: u64) {
-        self.violations.extend(found.into_iter().map(|mut v| {
+        self.out.extend(found.into_iter().map(|mut v| {
             v.offset += base;
-            v
+            Output::Violation(v)
         }));
     }
 
@@ -182,13 +148,13 @@ impl FlvReader {
                     let at = self.position;
                     let found = self.consume(4).get_u32();
                     if found != expected {
-                        self.violations.push(Violation::new(
+                        self.out.push_back(Output::Violation(Violation::new(
                             rule,
                             at,
                             format!(
                                 "PreviousTagSize {found}, the previous tag took {expected} bytes"
                             ),
-                        ));
+                        )));
                     }
                     self.state = State::TagHeader;
                 }
@@ -233,4 +199,64 @@ impl FlvReader {
             }
         }
     }
+}
+
+impl Machine for FlvReader {
+    type Event = Tag;
+
+    /// Reads what `input` completes. After an error the reader is closed and returns the same
+    /// error again.
+    fn handle_input(&mut self, _now: Instant, input: &[u8]) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        self.buffer.extend_from_slice(input);
+        loop {
+            match self.advance() {
+                Ok(Some(tag)) => self.out.push_back(Output::Event(tag)),
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    self.error = Some(e.clone());
+                    self.buffer = BytesMut::new();
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// The end of input: an error if it falls inside the header, a tag or its PreviousTagSize
+    /// (FLV 10.1 §E.3: the last tag is followed by its PreviousTagSize).
+    fn handle_end(&mut self, _now: Instant) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let clean = matches!(self.state, State::TagHeader) && self.buffer.is_empty();
+        if clean {
+            return Ok(());
+        }
+        let what = match self.state {
+            State::FileHeader | State::HeaderPadding(_) => "the file header",
+            State::PreviousTagSize { .. } => "a PreviousTagSize",
+            State::TagHeader => "a tag header",
+            State::Body(_) => "a tag body",
+        };
+        let e = Error::rule(
+            &rules::TAG_TRUNCATED,
+            self.position,
+            format!("input ends inside {what}"),
+        );
+        self.error = Some(e.clone());
+        Err(e)
+    }
+
+    fn poll_output(&mut self) -> Option<Output<Tag>> {
+        self.out.pop_front()
+    }
+
+    /// Files keep no timers.
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
 }

@@ -9,14 +9,10 @@ use weir_amf0::{Limits, Value};
 use weir_flv::media::{read_audio_checked, read_video_checked};
 use weir_flv::{FlvReader, FlvWriter, ScriptData, TagType, write_packet};
 use weir_media::MediaPacket;
-use weir_media::{Codec, MediaKind, Timestamp};
+use weir_media::{Codec, Machine, MediaKind, Timestamp};
 
 fn corpus(name: &str) -> Vec<u8> {
-    let dir = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").into());
-    let path = format!("{dir}/flv/{name}");
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("corpus file {path} is missing ({e}); set WEIR_CORPUS"))
+    weir_testkit::corpus::read(&format!("flv/{name}"))
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -48,8 +44,11 @@ fn read(name: &str, chunk: usize) -> Summary {
     let mut writer = FlvWriter::new(true, true);
     let mut s = Summary::default();
     for piece in file.chunks(chunk) {
-        reader.push(piece);
-        while let Some(tag) = reader.next_tag().unwrap() {
+        let out = weir_testkit::run(&mut reader, [piece], false);
+        assert!(out.error.is_none(), "{name}: {:?}", out.error);
+        s.violations
+            .extend(out.violations.iter().map(|v| v.to_string()));
+        for tag in out.events {
             s.tags += 1;
             let ts = tag.header.timestamp;
             let bytes = writer
@@ -117,10 +116,8 @@ fn read(name: &str, chunk: usize) -> Summary {
                 }
             }
         }
-        s.violations
-            .extend(reader.violations().map(|v| v.to_string()));
     }
-    reader.finish().unwrap();
+    reader.handle_end(std::time::Instant::now()).unwrap();
     assert_eq!(
         s.rewritten, file,
         "FlvWriter reproduces {name} byte for byte"

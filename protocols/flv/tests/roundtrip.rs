@@ -11,6 +11,7 @@ use weir_flv::video::{
 use weir_flv::{FlvReader, Tag, read_audio, read_video, write_packet};
 use weir_media::MediaPacket;
 use weir_media::{Codec, Frame, MediaKind, Timestamp, Track, TrackConfig, Violation};
+use weir_testkit::split;
 
 fn data() -> impl Strategy<Value = Bytes> {
     proptest::collection::vec(any::<u8>(), 0..40).prop_map(Bytes::from)
@@ -339,28 +340,11 @@ fn flv_file() -> impl Strategy<Value = Vec<u8>> {
 
 type Outcome = (Vec<Tag>, Vec<Violation>, Option<weir_flv::Error>);
 
+/// The reader's outputs for `file` cut at `cuts`.
 fn read_split(file: &[u8], cuts: &[usize]) -> Outcome {
-    let mut reader = FlvReader::with_max_tag_size(1 << 16);
-    let (mut tags, mut violations) = (Vec::new(), Vec::new());
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (file.len() + 1)).collect();
-    points.push(0);
-    points.push(file.len());
-    points.sort_unstable();
-    for pair in points.windows(2) {
-        reader.push(&file[pair[0]..pair[1]]);
-        loop {
-            match reader.next_tag() {
-                Ok(Some(tag)) => tags.push(tag),
-                Ok(None) => break,
-                Err(e) => {
-                    violations.extend(reader.violations());
-                    return (tags, violations, Some(e));
-                }
-            }
-        }
-        violations.extend(reader.violations());
-    }
-    (tags, violations, reader.finish().err())
+    let reader = &mut FlvReader::with_max_tag_size(1 << 16);
+    let out = weir_testkit::run(reader, split::pieces(file, cuts), true);
+    (out.events, out.violations, out.error)
 }
 
 proptest! {
@@ -408,18 +392,17 @@ proptest! {
 
     #[test]
     fn reader_is_split_invariant(file in flv_file(), cuts in proptest::collection::vec(any::<usize>(), 0..12)) {
-        let whole = read_split(&file, &[]);
-        let bytewise: Vec<usize> = (0..file.len()).collect();
-        prop_assert_eq!(&read_split(&file, &bytewise), &whole);
-        prop_assert_eq!(&read_split(&file, &cuts), &whole);
+        let reader = || FlvReader::with_max_tag_size(1 << 16);
+        split::check(reader, &file, &split::every_byte(file.len()));
+        split::check(reader, &file, &cuts);
     }
 
     #[test]
     fn reader_survives_arbitrary_bytes(tail in proptest::collection::vec(any::<u8>(), 0..200), cuts in proptest::collection::vec(any::<usize>(), 0..8)) {
         let mut file = b"FLV\x01\x05\x00\x00\x00\x09".to_vec();
         file.extend_from_slice(&tail);
-        prop_assert_eq!(read_split(&file, &cuts), read_split(&file, &[]));
-        let _ = read_split(&tail, &cuts);
+        split::check(|| FlvReader::with_max_tag_size(1 << 16), &file, &cuts);
+        split::check(|| FlvReader::with_max_tag_size(1 << 16), &tail, &cuts);
     }
 }
 

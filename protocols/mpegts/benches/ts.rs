@@ -8,6 +8,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Instant;
+use weir_media::Machine;
 use weir_media::{Codec, Frame, Output, Timestamp, Track, TrackConfig};
 use weir_mpegts::{Demuxer, Limits, Muxer};
 
@@ -119,7 +120,7 @@ fn demux(ts: &[u8]) -> usize {
             ));
         }
     }
-    d.handle_end().unwrap();
+    d.handle_end(Instant::now()).unwrap();
     while let Some(out) = d.poll_output() {
         frames += usize::from(matches!(
             out,

@@ -4,7 +4,7 @@
 //! ```text
 //! demuxer.handle_input(now, bytes)?;          // any piece of the stream
 //! while let Some(out) = demuxer.poll_output() { /* Event(DemuxEvent) or Violation */ }
-//! demuxer.handle_end()?;                       // end of stream: flushes the last PES packets
+//! demuxer.handle_end(now)?;                    // end of stream: flushes the last PES packets
 //! ```
 //!
 //! What it checks, beside what [`Framer`], the PSI, PES and ES readers check: continuity
@@ -24,6 +24,7 @@
 
 use crate::adaptation::{AdaptationField, Pcr};
 use crate::es::{EsReader, Pes};
+pub use crate::event::{DemuxEvent, TrackInfo};
 use crate::framer::{Framed, Framer};
 use crate::opus::{DESCRIPTOR_EXTENSION_TAG, head_for_channel_config};
 use crate::packet::{NULL_PID, PACKET_LEN, PAT_PID, PacketHeader, PacketSize};
@@ -40,7 +41,7 @@ use bytes::BytesMut;
 use std::collections::VecDeque;
 use std::time::Instant;
 use weir_media::Unwrapper;
-use weir_media::{Codec, Error, Frame, MediaKind, Output, Track, TrackConfig, Violation};
+use weir_media::{Codec, Error, Machine, MediaKind, Output, Track, Violation};
 
 /// 27 MHz ticks in one millisecond.
 const MS_27MHZ: i64 = 27_000;
@@ -75,41 +76,6 @@ impl Default for Limits {
             max_held_packets: 4096,
         }
     }
-}
-
-/// A track the demuxer reads: where it comes from and what it carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrackInfo {
-    pub track: Track,
-    pub codec: Codec,
-    pub pid: u16,
-    pub program_number: u16,
-    pub stream_type: u8,
-    /// ISO 639 language code from the PMT, if any.
-    pub language: Option<[u8; 3]>,
-}
-
-/// What the demuxer tells its driver.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DemuxEvent {
-    /// The packet size found on acquiring sync, and whenever it changes.
-    PacketSize(PacketSize),
-    /// A program's PMT, the first time and whenever its content changes.
-    Program {
-        pmt_pid: u16,
-        pmt: Pmt,
-    },
-    /// A program left the PAT (its tracks were removed first).
-    ProgramRemoved {
-        program_number: u16,
-    },
-    /// A track begins: a PMT names a stream of a codec Weir reads.
-    TrackAdded(TrackInfo),
-    /// A track ends: its PID left the PMT or changed type (its last PES was read first).
-    TrackRemoved(TrackInfo),
-    /// A track's decoder configuration, before the first frame it applies to.
-    Config(TrackConfig),
-    Frame(Frame),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,47 +216,6 @@ impl Demuxer {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
-    }
-
-    /// Takes the next bytes of the stream. Problems in the stream are violations, never
-    /// errors; the one error is input after [`Self::handle_end`].
-    pub fn handle_input(&mut self, _now: Instant, data: &[u8]) -> Result<(), Error> {
-        if self.ended {
-            return Err(Error::usage("input after the end of the stream"));
-        }
-        let mut framer = std::mem::take(&mut self.framer);
-        framer.push(data, &mut |f| self.framed(f));
-        self.framer = framer;
-        Ok(())
-    }
-
-    /// The end of the stream: the last packet, the last PES packet of every stream (an
-    /// unbounded one completes here) and partial audio frames are read or reported.
-    pub fn handle_end(&mut self) -> Result<(), Error> {
-        if self.ended {
-            return Ok(());
-        }
-        let mut framer = std::mem::take(&mut self.framer);
-        framer.finish(&mut |f| self.framed(f));
-        self.framer = framer;
-        for slot in 0..self.streams.len() {
-            self.flush(slot);
-        }
-        self.held.clear();
-        self.held_offsets.clear();
-        self.ended = true;
-        Ok(())
-    }
-
-    /// The demuxer keeps no timers.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-
-    pub fn handle_timeout(&mut self, _now: Instant) {}
-
-    pub fn poll_output(&mut self) -> Option<Output<DemuxEvent>> {
-        self.out.pop_front()
     }
 
     /// The packet size in use, once sync is acquired.
@@ -1261,6 +1186,51 @@ impl Demuxer {
     }
 }
 
+impl Machine for Demuxer {
+    type Event = DemuxEvent;
+
+    /// Takes the next bytes of the stream. Problems in the stream are violations, never
+    /// errors; the one error is input after [`Machine::handle_end`].
+    fn handle_input(&mut self, _now: Instant, data: &[u8]) -> Result<(), Error> {
+        if self.ended {
+            return Err(Error::usage("input after the end of the stream"));
+        }
+        let mut framer = std::mem::take(&mut self.framer);
+        framer.push(data, &mut |f| self.framed(f));
+        self.framer = framer;
+        Ok(())
+    }
+
+    /// The end of the stream: the last packet, the last PES packet of every stream (an
+    /// unbounded one completes here) and partial audio frames are read or reported.
+    fn handle_end(&mut self, _now: Instant) -> Result<(), Error> {
+        if self.ended {
+            return Ok(());
+        }
+        let mut framer = std::mem::take(&mut self.framer);
+        framer.finish(&mut |f| self.framed(f));
+        self.framer = framer;
+        for slot in 0..self.streams.len() {
+            self.flush(slot);
+        }
+        self.held.clear();
+        self.held_offsets.clear();
+        self.ended = true;
+        Ok(())
+    }
+
+    /// The demuxer keeps no timers.
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn poll_output(&mut self) -> Option<Output<DemuxEvent>> {
+        self.out.pop_front()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1268,7 +1238,7 @@ mod tests {
     #[test]
     fn input_after_the_end_is_an_error() {
         let mut d = Demuxer::default();
-        d.handle_end().unwrap();
+        d.handle_end(Instant::now()).unwrap();
         assert!(d.handle_input(Instant::now(), &[0x47]).is_err());
     }
 }

@@ -12,7 +12,7 @@
 //! The PES's PTS belongs to the first access unit that starts in it (13818-1 §2.4.3.7);
 //! later ones are timed by their durations.
 
-use crate::demux::DemuxEvent;
+use crate::event::DemuxEvent;
 use crate::mpa::MpaHeader;
 use crate::opus::ControlHeader;
 use crate::rules::{ANNEX_B, DTS_MONOTONIC, LIMIT, MPEG_AUDIO, OPUS_CONTROL, PTS_REPETITION};

@@ -21,7 +21,7 @@
 //!     // Output::Event(DemuxEvent::{PacketSize, Program, ProgramRemoved, TrackAdded,
 //!     //                           TrackRemoved, Config, Frame}) or Output::Violation(v)
 //! }
-//! demuxer.handle_end()?;                      // flushes the last access units
+//! demuxer.handle_end(now)?;                   // flushes the last access units
 //!
 //! let mut muxer = Muxer::new(MuxerConfig::default());
 //! muxer.handle_config(&track_config)?;        // each track, before its frames
@@ -34,6 +34,7 @@ pub mod adaptation;
 pub mod crc;
 pub mod demux;
 mod es;
+mod event;
 pub mod framer;
 pub mod mpa;
 pub mod mux;

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use std::time::Instant;
 use support::{MuxInput, demux, demux_pieces, mux};
+use weir_media::Machine;
 use weir_media::{Codec, Frame, Timestamp, Track, TrackConfig};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, Muxer, MuxerConfig, PACKET_LEN};
 
@@ -99,7 +100,7 @@ fn bounded(limits: &Limits, pieces: &[&[u8]]) {
         while d.poll_output().is_some() {}
         assert!(d.buffered() <= bound, "{} bytes held", d.buffered());
     }
-    d.handle_end().unwrap();
+    d.handle_end(Instant::now()).unwrap();
     while d.poll_output().is_some() {}
 }
 

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Instant;
 use support::rng;
+use weir_media::Machine;
 use weir_media::Output;
 use weir_rtmp::chunk::ChunkLimits;
 use weir_rtmp::session::{ServerSession, SessionConfig};
@@ -198,7 +199,7 @@ fn a_truncated_handshake_waits_and_sends_nothing_before_c1_is_whole() {
         server.poll_output().is_none(),
         "no S0S1S2 before C1 is complete"
     );
-    let err = server.handle_close().unwrap_err();
+    let err = server.handle_end(Instant::now()).unwrap_err();
     assert_eq!(
         (err.rule.map(|r| r.id), err.offset),
         (Some("rtmp.handshake.incomplete"), 1000)

@@ -8,6 +8,7 @@ mod support;
 use proptest::prelude::*;
 use std::time::Instant;
 use support::{Drained, accept_all, corpus, rng};
+use weir_media::Machine;
 use weir_media::MediaPacket;
 use weir_media::Output;
 use weir_rtmp::session::{

@@ -7,6 +7,7 @@ mod support;
 use std::time::Instant;
 use support::{Drained, accept_all, corpus, flv_media_tags, rng};
 use weir_amf0::Value;
+use weir_media::Machine;
 use weir_media::MediaPacket;
 use weir_rtmp::message::{BandwidthLimit, Message};
 use weir_rtmp::session::{

@@ -3,10 +3,11 @@
 //! into decoder configurations and frames. Violation offsets count bytes of the body; a
 //! structure error stops the body, an unreadable tag body is reported and skipped.
 
+use std::time::Instant;
 use weir_flv::media::{read_audio_checked, read_video_checked};
 use weir_flv::{FlvReader, Tag, TagHeader, TagType};
 use weir_media::MediaPacket;
-use weir_media::{Error, Violation};
+use weir_media::{Error, Machine, Output, Violation};
 
 use crate::capture::Direction;
 use crate::observe::{Observation, violation};
@@ -33,23 +34,11 @@ impl FlvBody {
         if self.failed {
             return;
         }
-        self.reader.push(bytes);
-        loop {
-            match self.reader.next_tag() {
-                Ok(Some(tag)) => {
-                    self.drain(out);
-                    self.tags += 1;
-                    read_tag(tag, out);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    self.drain(out);
-                    self.fail(e, out);
-                    return;
-                }
-            }
-        }
+        let result = self.reader.handle_input(Instant::now(), bytes);
         self.drain(out);
+        if let Err(e) = result {
+            self.fail(e, out);
+        }
     }
 
     /// The body ended where its framing says: an FLV file ends after a whole tag and its
@@ -58,13 +47,22 @@ impl FlvBody {
         if self.failed {
             return;
         }
-        if let Err(e) = self.reader.finish() {
+        if let Err(e) = self.reader.handle_end(Instant::now()) {
             self.fail(e, out);
         }
     }
 
     fn drain(&mut self, out: &mut Vec<Observation>) {
-        out.extend(self.reader.violations().map(|v| violation(DIR, v)));
+        while let Some(output) = self.reader.poll_output() {
+            match output {
+                Output::Event(tag) => {
+                    self.tags += 1;
+                    read_tag(tag, out);
+                }
+                Output::Violation(v) => out.push(violation(DIR, v)),
+                Output::Transmit(_) => {}
+            }
+        }
     }
 
     fn fail(&mut self, e: Error, out: &mut Vec<Observation>) {

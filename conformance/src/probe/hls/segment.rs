@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use weir_media::Machine;
 use weir_media::{Codec, MediaKind, Output, Track, Violation};
 use weir_mpegts::framer::{Framed, Framer};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, PacketHeader};
@@ -107,7 +108,7 @@ pub fn read(bytes: &[u8]) -> SegmentFacts {
 
     let mut demuxer = Demuxer::new(Limits::default());
     let _ = demuxer.handle_input(Instant::now(), bytes);
-    let _ = demuxer.handle_end();
+    let _ = demuxer.handle_end(Instant::now());
     let mut spans: Vec<(TrackSpan, Vec<i64>)> = Vec::new();
     while let Some(output) = demuxer.poll_output() {
         match output {

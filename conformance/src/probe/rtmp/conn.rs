@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
+use weir_media::Machine;
 use weir_media::{Output, Violation};
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, SessionConfig};
 
@@ -155,7 +156,7 @@ impl Conn {
         let mut buf = [0u8; 64 * 1024];
         let n = match self.tcp.read(&mut buf) {
             Ok(0) => {
-                let why = match self.session.handle_close() {
+                let why = match self.session.handle_end(Instant::now()) {
                     Ok(()) => "the server closed the connection".to_owned(),
                     Err(e) => format!("the server closed the connection: {e}"),
                 };

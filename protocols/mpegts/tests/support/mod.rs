@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::time::Instant;
+use weir_media::Machine;
 use weir_media::{Codec, Frame, Output, Track, TrackConfig, Violation};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits};
 
@@ -109,7 +110,7 @@ pub fn demux_pieces<'a>(limits: Limits, pieces: impl IntoIterator<Item = &'a [u8
             outputs.push(o);
         }
     }
-    d.handle_end().expect("end");
+    d.handle_end(Instant::now()).expect("end");
     while let Some(o) = d.poll_output() {
         outputs.push(o);
     }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use weir_amf0::Value;
 use weir_flv::media as flv_media;
 use weir_media::MediaPacket;
-use weir_media::{Output, Violation};
+use weir_media::{Machine, Output, Violation};
 
 /// What the client says about itself in connect.
 #[derive(Debug, Clone)]
@@ -203,44 +203,6 @@ impl ClientSession {
             incoming: Vec::new(),
             manual: false,
         }
-    }
-
-    pub fn handle_input(&mut self, _now: Instant, data: &[u8]) -> Result<(), Error> {
-        let mut incoming = std::mem::take(&mut self.incoming);
-        let result = self.conn.receive(data, &mut *self.rng, &mut incoming);
-        for item in incoming.drain(..) {
-            match item {
-                Incoming::HandshakeDone(info) => {
-                    self.emit(ClientEvent::Handshake(info));
-                    if !self.conn.is_observer() && !self.manual {
-                        self.send_connect();
-                    }
-                }
-                Incoming::Violation(v) => self.outputs.push_back(Output::Violation(v)),
-                Incoming::Message { header, message } => self.receive(header, message),
-            }
-        }
-        self.incoming = incoming;
-        result
-    }
-
-    /// The server closed the connection (end of stream). An error says what was cut short.
-    pub fn handle_close(&mut self) -> Result<(), Error> {
-        self.conn.close()
-    }
-
-    /// RTMP needs no timers of its own: timeouts belong to the driver.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-
-    pub fn handle_timeout(&mut self, _now: Instant) {}
-
-    pub fn poll_output(&mut self) -> Option<Output<ClientEvent>> {
-        if let Some(bytes) = self.conn.take_transmit() {
-            return Some(Output::Transmit(bytes));
-        }
-        self.outputs.pop_front()
     }
 
     /// The message stream of the publish or play, once created.
@@ -601,6 +563,49 @@ impl ClientSession {
                 self.outputs.push_back(Output::Violation(v));
             }
         }
+    }
+}
+
+impl Machine for ClientSession {
+    type Event = ClientEvent;
+
+    /// Takes bytes from the server.
+    fn handle_input(&mut self, _now: Instant, data: &[u8]) -> Result<(), Error> {
+        let mut incoming = std::mem::take(&mut self.incoming);
+        let result = self.conn.receive(data, &mut *self.rng, &mut incoming);
+        for item in incoming.drain(..) {
+            match item {
+                Incoming::HandshakeDone(info) => {
+                    self.emit(ClientEvent::Handshake(info));
+                    if !self.conn.is_observer() && !self.manual {
+                        self.send_connect();
+                    }
+                }
+                Incoming::Violation(v) => self.outputs.push_back(Output::Violation(v)),
+                Incoming::Message { header, message } => self.receive(header, message),
+            }
+        }
+        self.incoming = incoming;
+        result
+    }
+
+    /// The server closed the connection (end of stream). An error says what was cut short.
+    fn handle_end(&mut self, _now: Instant) -> Result<(), Error> {
+        self.conn.close()
+    }
+
+    /// RTMP needs no timers of its own: timeouts belong to the driver.
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn poll_output(&mut self) -> Option<Output<ClientEvent>> {
+        if let Some(bytes) = self.conn.take_transmit() {
+            return Some(Output::Transmit(bytes));
+        }
+        self.outputs.pop_front()
     }
 }
 

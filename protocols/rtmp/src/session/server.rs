@@ -24,7 +24,7 @@ use std::time::Instant;
 use weir_amf0::Value;
 use weir_flv::media as flv_media;
 use weir_media::MediaPacket;
-use weir_media::{Output, Violation};
+use weir_media::{Machine, Output, Violation};
 
 /// The version string Weir announces as `fmsVer`, in the form clients parse.
 const FMS_VERSION: &str = "FMS/3,5,3,888";
@@ -215,41 +215,6 @@ impl ServerSession {
             timestamps: TimestampCheck::default(),
             incoming: Vec::new(),
         }
-    }
-
-    /// Takes bytes from the client. An error closes the session: the driver should flush
-    /// `poll_output` and close the connection.
-    pub fn handle_input(&mut self, _now: Instant, data: &[u8]) -> Result<(), Error> {
-        let mut incoming = std::mem::take(&mut self.incoming);
-        let result = self.conn.receive(data, &mut *self.rng, &mut incoming);
-        for item in incoming.drain(..) {
-            match item {
-                Incoming::HandshakeDone(info) => self.emit(ServerEvent::Handshake(info)),
-                Incoming::Violation(v) => self.outputs.push_back(Output::Violation(v)),
-                Incoming::Message { header, message } => self.receive(header, message)?,
-            }
-        }
-        self.incoming = incoming;
-        result
-    }
-
-    /// The client closed the connection (end of stream). An error says what was cut short.
-    pub fn handle_close(&mut self) -> Result<(), Error> {
-        self.conn.close()
-    }
-
-    /// RTMP needs no timers of its own: timeouts (handshake, idle peers) belong to the driver.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-
-    pub fn handle_timeout(&mut self, _now: Instant) {}
-
-    pub fn poll_output(&mut self) -> Option<Output<ServerEvent>> {
-        if let Some(bytes) = self.conn.take_transmit() {
-            return Some(Output::Transmit(bytes));
-        }
-        self.outputs.pop_front()
     }
 
     /// Bytes received and sent, and the peer's last acknowledgement.
@@ -978,6 +943,45 @@ impl ServerSession {
         self.conn
             .send_command(stream_id, "_result", transaction_id, object, args);
     }
+}
+
+impl Machine for ServerSession {
+    type Event = ServerEvent;
+
+    /// Takes bytes from the client. An error closes the session: the driver should flush
+    /// `poll_output` and close the connection.
+    fn handle_input(&mut self, _now: Instant, data: &[u8]) -> Result<(), Error> {
+        let mut incoming = std::mem::take(&mut self.incoming);
+        let result = self.conn.receive(data, &mut *self.rng, &mut incoming);
+        for item in incoming.drain(..) {
+            match item {
+                Incoming::HandshakeDone(info) => self.emit(ServerEvent::Handshake(info)),
+                Incoming::Violation(v) => self.outputs.push_back(Output::Violation(v)),
+                Incoming::Message { header, message } => self.receive(header, message)?,
+            }
+        }
+        self.incoming = incoming;
+        result
+    }
+
+    /// The client closed the connection (end of stream). An error says what was cut short.
+    fn handle_end(&mut self, _now: Instant) -> Result<(), Error> {
+        self.conn.close()
+    }
+
+    fn poll_output(&mut self) -> Option<Output<ServerEvent>> {
+        if let Some(bytes) = self.conn.take_transmit() {
+            return Some(Output::Transmit(bytes));
+        }
+        self.outputs.pop_front()
+    }
+
+    /// RTMP needs no timers of its own: timeouts (handshake, idle peers) belong to the driver.
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
 }
 
 fn message_size(message: &Message) -> usize {

@@ -23,10 +23,8 @@ pub fn rng(seed: u64) -> Box<StdRng> {
 
 /// Audio and video tag bodies of an FLV file, as (is_video, timestamp, body).
 pub fn flv_media_tags(file: &[u8]) -> Vec<(bool, u32, Bytes)> {
-    let mut reader = weir_flv::FlvReader::new();
-    reader.push(file);
     let mut tags = Vec::new();
-    while let Some(tag) = reader.next_tag().expect("the FLV file reads") {
+    for tag in weir_flv::read_tags(file).expect("the FLV file reads") {
         match tag.header.tag_type {
             weir_flv::TagType::Audio => tags.push((false, tag.header.timestamp, tag.body)),
             weir_flv::TagType::Video => tags.push((true, tag.header.timestamp, tag.body)),

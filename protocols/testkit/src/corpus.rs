@@ -1,0 +1,49 @@
+//! The public corpus beside the project (`../shared/corpus`, MANIFEST.md says where each file
+//! comes from), or wherever `WEIR_CORPUS` points. A missing corpus fails the test with the
+//! variable to set, never skips it.
+
+use std::path::{Path, PathBuf};
+
+/// The corpus folder: `$WEIR_CORPUS`, else `../shared/corpus` beside the workspace.
+pub fn dir() -> PathBuf {
+    let dir: PathBuf = std::env::var_os("WEIR_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    assert!(
+        dir.join("MANIFEST.md").is_file(),
+        "the corpus is missing at {} (set WEIR_CORPUS)",
+        dir.display()
+    );
+    dir
+}
+
+/// A corpus file or folder by its path in the corpus (`rtmp/client_stream`); it must exist.
+pub fn path(relative: &str) -> PathBuf {
+    let path = dir().join(relative);
+    assert!(
+        path.exists(),
+        "corpus entry {} is missing (set WEIR_CORPUS)",
+        path.display()
+    );
+    path
+}
+
+/// A corpus file's bytes.
+pub fn read(relative: &str) -> Vec<u8> {
+    let path = path(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The files of a corpus folder whose names end with `.{extension}` (every file for `""`),
+/// sorted by name.
+pub fn files(folder: &str, extension: &str) -> Vec<PathBuf> {
+    let folder = path(folder);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+        .map(|entry| entry.expect("a readable folder entry").path())
+        .filter(|p| p.is_file())
+        .filter(|p| extension.is_empty() || p.extension().is_some_and(|e| e == extension))
+        .collect();
+    files.sort();
+    files
+}

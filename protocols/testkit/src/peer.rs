@@ -1,0 +1,28 @@
+//! Real peers (FFmpeg, GStreamer, nginx...) that tests drive: the binary named by an
+//! environment variable, else on `PATH`, else in `/usr/sbin` (where Debian puts nginx). A
+//! missing peer fails the test with how to install it; `ci/install-peers` installs them all.
+
+use std::process::{Command, Stdio};
+
+/// The binary of peer `name`: `$var`, else `name` on `PATH`, else `/usr/sbin/{name}`. Panics
+/// with the install hint when none of them runs (`{bin} -version` must start).
+pub fn binary(var: &str, name: &str) -> String {
+    let runs = |bin: &str| {
+        Command::new(bin)
+            .arg("-version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    let candidates = match std::env::var(var) {
+        Ok(bin) => vec![bin],
+        Err(_) => vec![name.to_owned(), format!("/usr/sbin/{name}")],
+    };
+    candidates
+        .into_iter()
+        .find(|bin| runs(bin))
+        .unwrap_or_else(|| {
+            panic!("{name} is missing: run ci/install-peers (apt-get install {name}) or set {var}")
+        })
+}
