@@ -283,7 +283,7 @@ async fn a_player_that_never_reads_stays_bounded_and_is_dropped() {
         // What one stuck player may keep alive: the ring and one batch, each frame held in up
         // to three forms (payload, FLV body, chunked body), plus 4 MiB of allocator slack.
         // Without those bounds it would keep every frame of its 12 s stall: over 30 MiB.
-        let bound = (3 * (QUEUE_FRAMES * FRAME + weir_server::hub::MAX_BATCH_BYTES)) as u64 / 1024;
+        let bound = (3 * (QUEUE_FRAMES * FRAME + weir_hub::MAX_BATCH_BYTES)) as u64 / 1024;
         eprintln!("baseline {baseline} KiB, peak {peak} KiB, bound {bound} KiB + 4 MiB");
         assert!(
             peak < baseline + bound + 4096,

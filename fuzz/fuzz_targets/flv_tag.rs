@@ -25,8 +25,8 @@ fn bodies(timestamp: u32, body: Bytes) {
     let mut rewrite = |p: MediaPacket| {
         let _ = write_packet(&p);
     };
-    let _ = read_audio(timestamp, body.clone(), &mut rewrite);
-    let _ = read_video(timestamp, body.clone(), &mut rewrite);
+    let _ = read_audio(Timestamp::from_millis(timestamp.into()), body.clone(), &mut rewrite);
+    let _ = read_video(Timestamp::from_millis(timestamp.into()), body.clone(), &mut rewrite);
     let _ = ScriptData::parse(&body, &Limits::default());
 }
 

@@ -6,7 +6,6 @@
 
 use crate::Context;
 use crate::clients::ClientInfo;
-use crate::hub::{Stream, TrackInfo};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -17,6 +16,7 @@ use serde_json::{Value, json};
 use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use weir_hub::{Stream, TrackInfo};
 
 /// SRS's error code for a stream that does not exist.
 const ERROR_STREAM_NOT_FOUND: u32 = 2048;

@@ -1,13 +1,13 @@
 //! Connected clients, as the API lists and kicks them. The client id is also the id of the
 //! session's tracing span.
 
-use crate::hub::Stream;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::task::AbortHandle;
+use weir_hub::Stream;
 
 /// What a client does, in SRS's words (`type` in the API).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +65,8 @@ pub struct Client {
     pub since: Instant,
     pub recv_bytes: AtomicU64,
     pub send_bytes: AtomicU64,
-    recv_rate: crate::rate::Rate,
-    send_rate: crate::rate::Rate,
+    recv_rate: weir_hub::rate::Rate,
+    send_rate: weir_hub::rate::Rate,
     state: Mutex<ClientState>,
 }
 
@@ -162,7 +162,7 @@ impl Clients {
     /// Registers a new connection; it stays listed while the guard lives.
     pub fn register(self: &Arc<Self>, peer: SocketAddr, kind: ClientKind) -> ClientGuard {
         let client = Arc::new(Client {
-            id: crate::random_id("", 8),
+            id: weir_hub::random_id("", 8),
             peer,
             since: Instant::now(),
             recv_bytes: AtomicU64::new(0),

@@ -143,7 +143,7 @@ impl Default for HookContext {
 }
 
 /// The vhost SRS leaves out of `stream_url`.
-const DEFAULT_VHOST: &str = "__defaultVhost__";
+use crate::DEFAULT_VHOST;
 
 /// The largest answer read from a callback; a longer one denies.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;

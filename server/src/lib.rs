@@ -5,23 +5,24 @@
 pub mod api;
 pub mod clients;
 pub mod config;
+pub mod flv;
 pub mod hls;
 pub mod hooks;
 pub mod http;
-pub mod hub;
 pub mod metrics;
 pub mod mpegts;
-pub mod rate;
 pub mod rtmp;
 pub mod security;
 
 use crate::clients::Clients;
 use crate::config::Config;
 use crate::hooks::Hooks;
-use crate::hub::{Busy, DEFAULT_VHOST, Hub, HubLimits, Publisher, StreamKey};
+use weir_hub::{Busy, Hub, HubLimits, Publisher, StreamKey};
+
+/// The vhost SRS uses when a request names none, or names one the config does not define.
+pub const DEFAULT_VHOST: &str = "__defaultVhost__";
 use crate::metrics::Metrics;
 use crate::security::Security;
-use rand::Rng;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -131,15 +132,7 @@ pub(crate) async fn accept(
     }
 }
 
-/// A random id of `len` lowercase letters and digits after `prefix`, as SRS names clients and
-/// streams.
-pub fn random_id(prefix: &str, len: usize) -> String {
-    const CHARS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::rng();
-    let mut id = String::from(prefix);
-    id.extend((0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char));
-    id
-}
+pub use weir_hub::random_id;
 
 /// A server bound to its ports and running until [`Server::shutdown`].
 pub struct Server {

@@ -10,7 +10,6 @@
 use crate::Context;
 use crate::clients::{ClientGuard, ClientKind, ClientRequest};
 use crate::hooks::{HookContext, HookEvent};
-use crate::hub::{Item, MediaItem, Publisher, StreamKey};
 use crate::security::Action;
 use bytes::Bytes;
 use std::net::SocketAddr;
@@ -19,9 +18,9 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, warn};
+use weir_hub::{Item, Publisher, StreamKey};
 use weir_media::Machine;
-use weir_media::MediaPacket;
-use weir_media::Output;
+use weir_media::{MediaPacket, Output, Timestamp};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits};
 
 /// Datagrams queued for a session before more are dropped (the demuxer then reports the
@@ -149,7 +148,7 @@ async fn session(
             ctx: ctx.clone(),
             publisher,
             demuxer: Demuxer::new(Limits::default()),
-            last_ms: 0,
+            last_dts: Timestamp::default(),
         };
         while let Ok(Some(datagram)) = tokio::time::timeout(timeout, rx.recv()).await {
             client.add_recv(datagram.len() as u64);
@@ -177,8 +176,8 @@ struct Ingest {
     ctx: Arc<Context>,
     publisher: Publisher,
     demuxer: Demuxer,
-    /// The message timestamp of the last frame, for configurations found in between.
-    last_ms: u32,
+    /// The decode time of the last frame, for configurations found in between.
+    last_dts: Timestamp,
 }
 
 impl Ingest {
@@ -198,12 +197,13 @@ impl Ingest {
         while let Some(out) = self.demuxer.poll_output() {
             match out {
                 Output::Event(DemuxEvent::Config(config)) => {
-                    self.push(self.last_ms, MediaPacket::Config(config));
+                    self.publisher
+                        .push(Item::media(self.last_dts, MediaPacket::Config(config)));
                 }
                 Output::Event(DemuxEvent::Frame(frame)) => {
-                    // RTMP and FLV carry the DTS in milliseconds, modulo 2^32.
-                    self.last_ms = frame.dts.as_millis() as u32;
-                    self.push(self.last_ms, MediaPacket::Frame(frame));
+                    self.last_dts = frame.dts;
+                    self.publisher
+                        .push(Item::media(frame.dts, MediaPacket::Frame(frame)));
                 }
                 Output::Event(event) => debug!(?event, "mpegts"),
                 Output::Transmit(_) => {}
@@ -213,10 +213,5 @@ impl Ingest {
                 }
             }
         }
-    }
-
-    fn push(&self, timestamp: u32, packet: MediaPacket) {
-        let item = Item::Media(Arc::new(MediaItem::new(timestamp, packet)));
-        self.publisher.push(item);
     }
 }

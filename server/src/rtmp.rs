@@ -4,8 +4,8 @@
 
 use crate::Context;
 use crate::clients::{ClientGuard, ClientKind, ClientRequest};
+use crate::flv;
 use crate::hooks::{HookContext, HookEvent};
-use crate::hub::{Item, MediaItem, Publisher, StreamKey, Subscriber};
 use crate::security::Action;
 use bytes::Bytes;
 use rand::SeedableRng;
@@ -17,8 +17,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{Instrument, debug, info, warn};
+use weir_hub::{Item, Publisher, StreamKey, Subscriber};
 use weir_media::Machine;
-use weir_media::Output;
+use weir_media::{Output, Timestamp};
 use weir_rtmp::session::server::ConnectRequest;
 use weir_rtmp::session::server::split_query;
 use weir_rtmp::session::{
@@ -274,9 +275,10 @@ impl Connection {
             ServerEvent::PlayStop { stream_id } => self.stop(stream_id),
             ServerEvent::Data {
                 stream_id,
-                timestamp,
+                time,
                 data,
-            } => self.on_data(stream_id, timestamp, data),
+                ..
+            } => self.on_data(stream_id, time, data),
             ServerEvent::Handshake(info) => debug!(kind = ?info.kind, "handshake done"),
             other => debug!(event = ?other, "event"),
         }
@@ -454,7 +456,7 @@ impl Connection {
         self.ctx.hooks.notify(hooks, event, ctx);
     }
 
-    fn on_data(&mut self, stream_id: u32, timestamp: u32, data: StreamData) {
+    fn on_data(&mut self, stream_id: u32, time: Timestamp, data: StreamData) {
         let Some(publisher) = self.roles.iter().find_map(|r| match r {
             Role::Publishing {
                 stream_id: id,
@@ -465,13 +467,11 @@ impl Connection {
             return;
         };
         match data {
-            StreamData::Media(packet) => {
-                publisher.push(Item::Media(Arc::new(MediaItem::new(timestamp, packet))))
-            }
-            StreamData::Metadata(value) => publisher.push(Item::Metadata {
-                timestamp,
-                value: Arc::new(value),
-            }),
+            StreamData::Media(packet) => publisher.push(Item::media(time, packet)),
+            StreamData::Metadata(value) => match weir_flv::metadata_of(&value) {
+                Some(metadata) => publisher.push(Item::metadata(time, metadata)),
+                None => debug!("onMetaData without properties ignored"),
+            },
             StreamData::Data { handler, .. } => debug!(%handler, "data message ignored"),
             StreamData::Unreadable { type_id, .. } => {
                 debug!(type_id, "unreadable media message dropped")
@@ -504,12 +504,14 @@ impl Connection {
 fn send_item(session: &mut ServerSession, present: &mut bool, stream_id: u32, item: Item) {
     match item {
         Item::Media(media) => {
-            if let Some(body) = media.flv_body() {
-                session.send_shared(stream_id, media.timestamp, media.is_video(), body);
+            if let Some(body) = flv::body(&media) {
+                let timestamp = flv::timestamp(media.time);
+                session.send_shared(stream_id, timestamp, media.is_video(), body);
             }
         }
-        Item::Metadata { timestamp, value } => {
-            session.send_metadata(stream_id, timestamp, (*value).clone());
+        Item::Metadata(metadata) => {
+            let value = weir_flv::metadata_value(&metadata.value);
+            session.send_metadata(stream_id, flv::timestamp(metadata.time), value);
         }
         Item::Publisher(now) => {
             if now != *present {

@@ -16,6 +16,7 @@ use weir_amf0::Value;
 use weir_flv::media::{read_audio, read_video};
 use weir_flv::{ScriptData, TagType, read_tags};
 use weir_media::MediaPacket;
+use weir_media::Timestamp;
 use weir_rtmp::session::{ClientEvent, PublishKind};
 
 /// One audio or video tag, ready to send.
@@ -66,9 +67,17 @@ impl FlvLoop {
             let mut seen = |packet: MediaPacket| config |= matches!(packet, MediaPacket::Config(_));
             let ts = tag.header.timestamp;
             let read = if video {
-                read_video(ts, tag.body.clone(), &mut seen)
+                read_video(
+                    Timestamp::from_millis(ts.into()),
+                    tag.body.clone(),
+                    &mut seen,
+                )
             } else {
-                read_audio(ts, tag.body.clone(), &mut seen)
+                read_audio(
+                    Timestamp::from_millis(ts.into()),
+                    tag.body.clone(),
+                    &mut seen,
+                )
             };
             read.map_err(|e| format!("tag at byte {}: {e}", tag.offset))?;
             let first = *first.get_or_insert(ts);

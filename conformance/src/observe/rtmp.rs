@@ -305,6 +305,7 @@ fn server_event(e: ServerEvent, out: &mut Vec<Observation>) {
             stream_id,
             timestamp,
             data,
+            ..
         } => return stream_data(DIR, stream_id, timestamp, data, out),
         ServerEvent::Command {
             stream_id,
@@ -341,6 +342,7 @@ fn client_event(e: ClientEvent, out: &mut Vec<Observation>) {
             stream_id,
             timestamp,
             data,
+            ..
         } => return stream_data(DIR, stream_id, timestamp, data, out),
         ClientEvent::UserControl(uc) => user_control(&uc),
         ClientEvent::Command {

@@ -22,6 +22,6 @@ pub use error::Error;
 pub use header::FileHeader;
 pub use media::{read_audio, read_video, write_packet};
 pub use reader::{FlvReader, Tag, read_tags};
-pub use script::ScriptData;
+pub use script::{ScriptData, metadata_of, metadata_value};
 pub use tag::{TagHeader, TagType};
 pub use writer::FlvWriter;

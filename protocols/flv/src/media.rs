@@ -2,8 +2,9 @@
 //! `weir_media` model, both directions. RTMP sessions and HTTP-FLV use it.
 //!
 //! Reading: legacy and enhanced headers become [`MediaPacket`](weir_media::MediaPacket)s; frame payloads are views of
-//! the input body (no copy). `dts` is the tag timestamp (plus any TimestampOffsetNano ModEx),
-//! `pts` adds the composition time. Every audio frame is a keyframe. Multitrack track ids
+//! the input body (no copy). `dts` is the tag's time (plus any TimestampOffsetNano ModEx),
+//! `pts` adds the composition time. The tag's time is given on the media clock: FLV files and
+//! RTMP carry 32-bit milliseconds, which their readers extend to a 64-bit timeline first. Every audio frame is a keyframe. Multitrack track ids
 //! become [`Track::index`]. Packets that are not media (video command frames, video metadata,
 //! MPEG2TSSequenceStart, audio MultichannelConfig) produce no packet.
 //!
@@ -78,11 +79,9 @@ fn video_codec(id: VideoCodecId) -> Codec {
     }
 }
 
-/// The tag timestamp in 90 kHz ticks, with the sub-millisecond ModEx offset.
-fn tag_time(timestamp_ms: u32, offset_nanos: u32) -> Timestamp {
-    Timestamp(
-        Timestamp::from_millis(timestamp_ms.into()).0 + i64::from(offset_nanos) * 90 / 1_000_000,
-    )
+/// The tag's time with the sub-millisecond ModEx offset.
+fn tag_time(time: Timestamp, offset_nanos: u32) -> Timestamp {
+    Timestamp(time.0 + i64::from(offset_nanos) * 90 / 1_000_000)
 }
 
 /// What a packet type says its (media) payload is.
@@ -121,13 +120,13 @@ fn packet(
 /// One packet per track of an enhanced body, on tracks of `kind` numbered by track id.
 fn enhanced_packets<P>(
     kind: MediaKind,
-    timestamp_ms: u32,
+    time: Timestamp,
     ex: ExBody<P>,
     payload: Payload,
     keyframe: bool,
     out: &mut impl FnMut(MediaPacket),
 ) {
-    let dts = tag_time(timestamp_ms, ex.timestamp_offset_nanos());
+    let dts = tag_time(time, ex.timestamp_offset_nanos());
     for t in ex.tracks {
         let track = Track {
             kind,
@@ -148,16 +147,16 @@ fn enhanced_packets<P>(
 
 /// One RTMP audio message / FLV audio tag body -> packets (several for multitrack).
 pub fn read_audio(
-    timestamp_ms: u32,
+    time: Timestamp,
     body: Bytes,
     out: &mut impl FnMut(MediaPacket),
 ) -> Result<(), Error> {
-    read_audio_checked(timestamp_ms, body, out, &mut Vec::new())
+    read_audio_checked(time, body, out, &mut Vec::new())
 }
 
 /// [`read_audio`], also reporting the rules the body breaks without being unreadable.
 pub fn read_audio_checked(
-    timestamp_ms: u32,
+    time: Timestamp,
     body: Bytes,
     out: &mut impl FnMut(MediaPacket),
     violations: &mut Vec<Violation>,
@@ -171,7 +170,7 @@ pub fn read_audio_checked(
                 _ => Payload::Frame,
             };
             let codec = sound_format_codec(legacy.format);
-            let dts = tag_time(timestamp_ms, 0);
+            let dts = tag_time(time, 0);
             out(packet(
                 payload,
                 Track::AUDIO,
@@ -189,7 +188,7 @@ pub fn read_audio_checked(
                 AudioPacketType::SequenceEnd => Payload::EndOfSequence,
                 AudioPacketType::MultichannelConfig => return Ok(()),
             };
-            enhanced_packets(MediaKind::Audio, timestamp_ms, ex, payload, true, out);
+            enhanced_packets(MediaKind::Audio, time, ex, payload, true, out);
         }
     }
     Ok(())
@@ -197,16 +196,16 @@ pub fn read_audio_checked(
 
 /// One RTMP video message / FLV video tag body -> packets (several for multitrack).
 pub fn read_video(
-    timestamp_ms: u32,
+    time: Timestamp,
     body: Bytes,
     out: &mut impl FnMut(MediaPacket),
 ) -> Result<(), Error> {
-    read_video_checked(timestamp_ms, body, out, &mut Vec::new())
+    read_video_checked(time, body, out, &mut Vec::new())
 }
 
 /// [`read_video`], also reporting the rules the body breaks without being unreadable.
 pub fn read_video_checked(
-    timestamp_ms: u32,
+    time: Timestamp,
     body: Bytes,
     out: &mut impl FnMut(MediaPacket),
     violations: &mut Vec<Violation>,
@@ -229,7 +228,7 @@ pub fn read_video_checked(
                 None => (Payload::Frame, 0),
             };
             let codec = video_codec(legacy.codec);
-            let dts = tag_time(timestamp_ms, 0);
+            let dts = tag_time(time, 0);
             let keyframe = legacy.frame_type.is_keyframe();
             out(packet(
                 payload,
@@ -249,7 +248,7 @@ pub fn read_video_checked(
                 VideoPacketType::Metadata | VideoPacketType::Mpeg2TsSequenceStart => return Ok(()),
             };
             let keyframe = frame_type.is_keyframe();
-            enhanced_packets(MediaKind::Video, timestamp_ms, body, payload, keyframe, out);
+            enhanced_packets(MediaKind::Video, time, body, payload, keyframe, out);
         }
     }
     Ok(())
@@ -525,8 +524,12 @@ mod tests {
         let mut packets = Vec::new();
         let body = Bytes::copy_from_slice(body);
         match kind {
-            MediaKind::Audio => read_audio(ts, body, &mut |p| packets.push(p)),
-            _ => read_video(ts, body, &mut |p| packets.push(p)),
+            MediaKind::Audio => read_audio(Timestamp::from_millis(ts.into()), body, &mut |p| {
+                packets.push(p)
+            }),
+            _ => read_video(Timestamp::from_millis(ts.into()), body, &mut |p| {
+                packets.push(p)
+            }),
         }
         .unwrap();
         packets
@@ -708,7 +711,13 @@ mod tests {
         let mut violations = Vec::new();
         let mut packets = Vec::new();
         let body = Bytes::from_static(&[0x91, b'x', b'y', b'z', b'w', 0, 0, 0, 1]);
-        read_video_checked(0, body, &mut |p| packets.push(p), &mut violations).unwrap();
+        read_video_checked(
+            Timestamp(0),
+            body,
+            &mut |p| packets.push(p),
+            &mut violations,
+        )
+        .unwrap();
         assert_eq!(violations[0].rule.id, "flv.video.fourcc");
         let MediaPacket::Frame(f) = &packets[0] else {
             panic!()
@@ -722,14 +731,21 @@ mod tests {
 
     #[test]
     fn errors_name_rule_and_offset() {
-        let e = read_video(0, Bytes::from_static(&[0x17, 0x01, 0x00]), &mut |_| {}).unwrap_err();
+        let e = read_video(
+            Timestamp(0),
+            Bytes::from_static(&[0x17, 0x01, 0x00]),
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert_eq!((e.rule.unwrap().id, e.offset), ("flv.video.header", 2));
-        let e = read_audio(0, Bytes::from_static(&[0xaf, 0x05]), &mut |_| {}).unwrap_err();
+        let e =
+            read_audio(Timestamp(0), Bytes::from_static(&[0xaf, 0x05]), &mut |_| {}).unwrap_err();
         assert_eq!(
             (e.rule.unwrap().id, e.offset),
             ("flv.audio.aac-packet-type", 1)
         );
-        let e = read_video(0, Bytes::from_static(&[0x96, 0x30]), &mut |_| {}).unwrap_err();
+        let e =
+            read_video(Timestamp(0), Bytes::from_static(&[0x96, 0x30]), &mut |_| {}).unwrap_err();
         assert_eq!(e.rule.unwrap().id, "flv.av.multitrack");
     }
 
@@ -746,7 +762,8 @@ mod tests {
             ),
         ];
         for (body, offset) in cases {
-            let e = read_video(0, Bytes::copy_from_slice(body), &mut |_| {}).unwrap_err();
+            let e =
+                read_video(Timestamp(0), Bytes::copy_from_slice(body), &mut |_| {}).unwrap_err();
             assert_eq!(
                 (e.rule.unwrap().id, e.offset),
                 ("flv.video.packet-type", offset)
@@ -773,7 +790,7 @@ mod tests {
     fn frames_are_views_of_the_body() {
         let body = Bytes::from_static(&[0xaf, 0x01, 1, 2, 3]);
         let mut packets = Vec::new();
-        read_audio(0, body.clone(), &mut |p| packets.push(p)).unwrap();
+        read_audio(Timestamp(0), body.clone(), &mut |p| packets.push(p)).unwrap();
         let MediaPacket::Frame(f) = &packets[0] else {
             panic!()
         };

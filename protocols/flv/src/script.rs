@@ -7,7 +7,8 @@
 
 use crate::{Error, rules};
 use bytes::Bytes;
-use weir_amf0::{Limits, Value};
+use weir_amf0::{Limits, Value, amf3};
+use weir_media::{MetaValue, Metadata};
 
 /// One script data tag body.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +96,100 @@ impl ScriptData {
     }
 }
 
+/// The media model's form of an `onMetaData` object or ECMA array (its properties, in order);
+/// `None` for a value with no properties. AMF-only kinds read as the nearest model value:
+/// undefined and unsupported as null, XML as text, a reference (which nothing here resolves)
+/// as null.
+pub fn metadata_of(value: &Value) -> Option<Metadata> {
+    let entries = match value {
+        Value::Amf3(amf3::Value::Array { associative, .. }) => amf3_entries(associative),
+        Value::Amf3(amf3::Value::Object(object)) => {
+            let members = object.sealed.iter().chain(object.dynamic.iter().flatten());
+            members.map(|(k, v)| (k.clone(), amf3_value(v))).collect()
+        }
+        other => entries(other.properties()?),
+    };
+    Some(Metadata { entries })
+}
+
+fn entries(props: &[(String, Value)]) -> Vec<(String, MetaValue)> {
+    props
+        .iter()
+        .map(|(k, v)| (k.clone(), meta_value(v)))
+        .collect()
+}
+
+fn amf3_entries(props: &[(String, amf3::Value)]) -> Vec<(String, MetaValue)> {
+    props
+        .iter()
+        .map(|(k, v)| (k.clone(), amf3_value(v)))
+        .collect()
+}
+
+fn meta_value(value: &Value) -> MetaValue {
+    match value {
+        Value::Number(n) => MetaValue::Number(*n),
+        Value::Boolean(b) => MetaValue::Bool(*b),
+        Value::String(s) | Value::LongString(s) | Value::XmlDocument(s) => {
+            MetaValue::Text(s.clone())
+        }
+        Value::Date { millis, .. } => MetaValue::Date(*millis),
+        Value::StrictArray(items) => MetaValue::List(items.iter().map(meta_value).collect()),
+        Value::Object(props) | Value::EcmaArray(props) => MetaValue::Map(entries(props)),
+        Value::TypedObject { properties, .. } => MetaValue::Map(entries(properties)),
+        Value::Amf3(v) => amf3_value(v),
+        Value::Null | Value::Undefined | Value::Unsupported | Value::Reference(_) => {
+            MetaValue::Null
+        }
+    }
+}
+
+fn amf3_value(value: &amf3::Value) -> MetaValue {
+    match value {
+        amf3::Value::Boolean(b) => MetaValue::Bool(*b),
+        amf3::Value::Integer(i) => MetaValue::Number(f64::from(*i)),
+        amf3::Value::Double(n) => MetaValue::Number(*n),
+        amf3::Value::String(s) | amf3::Value::XmlDocument(s) | amf3::Value::Xml(s) => {
+            MetaValue::Text(s.clone())
+        }
+        amf3::Value::Date(millis) => MetaValue::Date(*millis),
+        amf3::Value::Array { associative, dense } if associative.is_empty() => {
+            MetaValue::List(dense.iter().map(amf3_value).collect())
+        }
+        amf3::Value::Array { associative, .. } => MetaValue::Map(amf3_entries(associative)),
+        amf3::Value::Object(object) => {
+            let members = object.sealed.iter().chain(object.dynamic.iter().flatten());
+            MetaValue::Map(members.map(|(k, v)| (k.clone(), amf3_value(v))).collect())
+        }
+        amf3::Value::ByteArray(_)
+        | amf3::Value::Undefined
+        | amf3::Value::Null
+        | amf3::Value::Reference(_) => MetaValue::Null,
+    }
+}
+
+/// `metadata` as the ECMA array an `onMetaData` script tag carries (FLV 10.1 §E.5).
+pub fn metadata_value(metadata: &Metadata) -> Value {
+    fn value(v: &MetaValue) -> Value {
+        match v {
+            MetaValue::Number(n) => Value::Number(*n),
+            MetaValue::Bool(b) => Value::Boolean(*b),
+            MetaValue::Text(s) => Value::string(s.as_str()),
+            MetaValue::Date(millis) => Value::Date {
+                millis: *millis,
+                timezone: 0,
+            },
+            MetaValue::Null => Value::Null,
+            MetaValue::List(items) => Value::StrictArray(items.iter().map(value).collect()),
+            MetaValue::Map(entries) => Value::Object(map(entries)),
+        }
+    }
+    fn map(entries: &[(String, MetaValue)]) -> Vec<(String, Value)> {
+        entries.iter().map(|(k, v)| (k.clone(), value(v))).collect()
+    }
+    Value::EcmaArray(map(&metadata.entries))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +217,23 @@ mod tests {
         assert_eq!(&bytes[..16], b"\x02\x00\x0d@setDataFrame");
         let parsed = ScriptData::parse(&bytes, &Limits::default()).unwrap();
         assert_eq!(parsed.without_set_data_frame(), sample());
+    }
+
+    #[test]
+    fn metadata_reads_into_the_media_model_and_back() {
+        let amf = Value::EcmaArray(vec![
+            ("width".into(), Value::Number(1280.0)),
+            ("encoder".into(), Value::string("obs-output module")),
+            ("stereo".into(), Value::Boolean(true)),
+            (
+                "trackinfo".into(),
+                Value::StrictArray(vec![Value::object([("id", Value::Number(1.0))])]),
+            ),
+        ]);
+        let metadata = metadata_of(&amf).unwrap();
+        assert_eq!(metadata.get("width"), Some(&MetaValue::Number(1280.0)));
+        assert_eq!(metadata_value(&metadata), amf);
+        assert_eq!(metadata_of(&Value::Number(1.0)), None);
     }
 
     #[test]

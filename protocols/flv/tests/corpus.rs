@@ -65,12 +65,20 @@ fn read(name: &str, chunk: usize) -> Summary {
                     s.metadata = script.metadata().cloned();
                     continue;
                 }
-                TagType::Audio => {
-                    read_audio_checked(ts, tag.body.clone(), &mut out, &mut violations).unwrap()
-                }
-                TagType::Video => {
-                    read_video_checked(ts, tag.body.clone(), &mut out, &mut violations).unwrap()
-                }
+                TagType::Audio => read_audio_checked(
+                    Timestamp::from_millis(ts.into()),
+                    tag.body.clone(),
+                    &mut out,
+                    &mut violations,
+                )
+                .unwrap(),
+                TagType::Video => read_video_checked(
+                    Timestamp::from_millis(ts.into()),
+                    tag.body.clone(),
+                    &mut out,
+                    &mut violations,
+                )
+                .unwrap(),
                 TagType::Other(t) => panic!("tag type {t} at {}", tag.offset),
             }
             s.violations.extend(

@@ -307,8 +307,12 @@ fn media_packet() -> impl Strategy<Value = MediaPacket> {
 fn read_packets(kind: MediaKind, ts: u32, body: Bytes) -> Vec<MediaPacket> {
     let mut out = Vec::new();
     match kind {
-        MediaKind::Audio => read_audio(ts, body, &mut |p| out.push(p)),
-        _ => read_video(ts, body, &mut |p| out.push(p)),
+        MediaKind::Audio => read_audio(Timestamp::from_millis(ts.into()), body, &mut |p| {
+            out.push(p)
+        }),
+        _ => read_video(Timestamp::from_millis(ts.into()), body, &mut |p| {
+            out.push(p)
+        }),
     }
     .unwrap();
     out
@@ -386,8 +390,8 @@ proptest! {
             prop_assert_eq!(VideoTag::parse(&tag.to_bytes().unwrap()).unwrap(), tag);
         }
         let mut sink = |p: MediaPacket| { let _ = write_packet(&p); };
-        let _ = read_audio(ts, body.clone(), &mut sink);
-        let _ = read_video(ts, body, &mut sink);
+        let _ = read_audio(Timestamp::from_millis(ts.into()), body.clone(), &mut sink);
+        let _ = read_video(Timestamp::from_millis(ts.into()), body, &mut sink);
     }
 
     #[test]

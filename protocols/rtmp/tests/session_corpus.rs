@@ -73,6 +73,7 @@ fn describe_server(events: &[ServerEvent]) -> Vec<String> {
                 stream_id,
                 timestamp,
                 data,
+                ..
             } => format!("{stream_id} {timestamp} {}", describe_data(data)),
             ServerEvent::Handshake(info) => format!("handshake {:?}", info.kind),
             ServerEvent::Connect(r) => format!(
@@ -96,6 +97,7 @@ fn describe_client(events: &[ClientEvent]) -> Vec<String> {
                 stream_id,
                 timestamp,
                 data,
+                ..
             } => format!("{stream_id} {timestamp} {}", describe_data(data)),
             ClientEvent::Handshake(info) => format!("handshake {:?}", info.kind),
             ClientEvent::Connected { status, .. } => format!("connected {}", status.code),

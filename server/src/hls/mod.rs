@@ -8,12 +8,12 @@ mod packager;
 
 pub use packager::spawn;
 
-use crate::hub::StreamKey;
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use weir_hls::LivePlaylist;
+use weir_hub::StreamKey;
 
 /// One stream's HLS: its playlist and the segments a client may still fetch.
 pub struct HlsStream {

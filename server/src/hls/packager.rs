@@ -4,7 +4,6 @@
 use super::{HlsStream, segment_name};
 use crate::Context;
 use crate::hooks::{HlsSegment, HookContext, HookEvent};
-use crate::hub::{Item, StreamKey, Subscriber};
 use bytes::{Bytes, BytesMut};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -14,6 +13,7 @@ use weir_hls::{
     LivePlaylist, LivePlaylistConfig, Placement, PlaylistEntry, SegmentSpan, Segmenter,
     SegmenterConfig,
 };
+use weir_hub::{Item, StreamKey, Subscriber};
 use weir_media::MediaPacket;
 use weir_media::{Frame, MediaKind, Output, Timestamp, TrackConfig};
 use weir_mpegts::{Muxer, MuxerConfig};
@@ -77,12 +77,12 @@ impl Packager {
         while let Some(item) = subscriber.recv().await {
             match item {
                 Item::Publisher(false) => break,
-                Item::Media(media) => match &media.packet {
+                Item::Media(media) => match &media.value {
                     MediaPacket::Config(config) => self.config(config),
                     MediaPacket::Frame(frame) => self.frame(frame).await,
                     MediaPacket::EndOfSequence { .. } => {}
                 },
-                Item::Metadata { .. } | Item::Publisher(true) => {}
+                Item::Metadata(_) | Item::Publisher(true) => {}
             }
         }
         drop(subscriber);

@@ -3,10 +3,11 @@
 
 use super::live::Format;
 use crate::clients::ClientKind;
-use crate::hub::Item;
+use crate::flv;
 use bytes::BytesMut;
 use tracing::warn;
-use weir_flv::{FlvWriter, TagType};
+use weir_flv::{FlvWriter, ScriptData, TagType};
+use weir_hub::Item;
 
 pub struct Flv(FlvWriter);
 
@@ -31,19 +32,20 @@ impl Format for Flv {
 fn write(writer: &mut FlvWriter, item: Item, out: &mut BytesMut) {
     let tag = match item {
         Item::Media(media) => {
-            let Some(body) = media.flv_body() else { return };
+            let Some(body) = flv::body(&media) else {
+                return;
+            };
             let tag_type = if media.is_video() {
                 TagType::Video
             } else {
                 TagType::Audio
             };
-            writer.write_tag(tag_type, media.timestamp, body.payload())
+            writer.write_tag(tag_type, flv::timestamp(media.time), body.payload())
         }
-        Item::Metadata { timestamp, value } => {
-            let mut body = Vec::new();
-            let values = [weir_amf0::Value::string("onMetaData"), (*value).clone()];
-            weir_amf0::encode_all(&values, &mut body);
-            writer.write_tag(TagType::Script, timestamp, &body)
+        Item::Metadata(metadata) => {
+            let value = weir_flv::metadata_value(&metadata.value);
+            let body = ScriptData::on_meta_data(value).to_bytes();
+            writer.write_tag(TagType::Script, flv::timestamp(metadata.time), &body)
         }
         Item::Publisher(_) => return,
     };

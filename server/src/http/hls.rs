@@ -4,11 +4,11 @@
 
 use super::{cors, status};
 use crate::Context;
-use crate::hub::StreamKey;
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use weir_hub::StreamKey;
 
 /// `/{app}/{stream}.m3u8`.
 pub fn playlist(ctx: &Context, key: &StreamKey, method: &Method) -> Response {

@@ -7,7 +7,6 @@ use super::{Connection, cors, status};
 use crate::Context;
 use crate::clients::{ClientGuard, ClientKind, ClientRequest};
 use crate::hooks::{HookContext, HookEvent};
-use crate::hub::{Item, StreamKey, Subscriber};
 use crate::security::Action;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -15,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 use tracing::{Instrument, info, warn};
+use weir_hub::{Item, StreamKey, Subscriber};
 
 /// A container a live stream is delivered in.
 pub trait Format: Send + 'static {

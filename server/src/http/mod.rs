@@ -12,7 +12,6 @@ pub mod live;
 pub mod ts;
 
 use crate::Context;
-use crate::hub::StreamKey;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -26,6 +25,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::AbortHandle;
 use tracing::{Instrument, debug};
+use weir_hub::StreamKey;
 
 /// Who is on the other end of an HTTP request, and how to end their connection.
 #[derive(Clone)]

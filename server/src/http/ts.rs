@@ -3,11 +3,10 @@
 
 use super::live::Format;
 use crate::clients::ClientKind;
-use crate::hub::Item;
 use bytes::BytesMut;
 use tracing::debug;
-use weir_media::MediaPacket;
-use weir_media::Output;
+use weir_hub::Item;
+use weir_media::{MediaPacket, Output};
 use weir_mpegts::{Muxer, MuxerConfig};
 
 pub struct Ts {
@@ -32,7 +31,7 @@ impl Format for Ts {
 
     fn write(&mut self, item: Item, out: &mut BytesMut) {
         let Item::Media(media) = item else { return };
-        let written = match &media.packet {
+        let written = match &media.value {
             MediaPacket::Config(config) => self.muxer.handle_config(config),
             MediaPacket::Frame(frame) => {
                 if !std::mem::replace(&mut self.started, true) {

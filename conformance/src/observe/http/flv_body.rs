@@ -7,7 +7,7 @@ use std::time::Instant;
 use weir_flv::media::{read_audio_checked, read_video_checked};
 use weir_flv::{FlvReader, Tag, TagHeader, TagType};
 use weir_media::MediaPacket;
-use weir_media::{Error, Machine, Output, Violation};
+use weir_media::{Error, Machine, Output, Timestamp, Violation};
 
 use crate::capture::Direction;
 use crate::observe::{Observation, violation};
@@ -97,7 +97,10 @@ fn read_tag(tag: Tag, out: &mut Vec<Observation>) {
         MediaPacket::Frame(frame) => out.push(Observation::Frame(DIR, frame)),
         MediaPacket::EndOfSequence { .. } => {}
     };
-    let (time, body) = (tag.header.timestamp, tag.body);
+    let (time, body) = (
+        Timestamp::from_millis(tag.header.timestamp.into()),
+        tag.body,
+    );
     let result = match tag.header.tag_type {
         TagType::Audio => read_audio_checked(time, body, &mut packet, &mut violations),
         _ => read_video_checked(time, body, &mut packet, &mut violations),

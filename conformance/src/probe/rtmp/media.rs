@@ -267,7 +267,7 @@ pub fn compare(sent: &[Tag], received: &[Tag]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use weir_media::MediaPacket;
+    use weir_media::{MediaPacket, Timestamp};
 
     #[test]
     fn the_stream_is_well_formed_flv_and_compares_equal_to_itself() {
@@ -275,13 +275,17 @@ mod tests {
         for tag in &tags {
             let mut packets = Vec::new();
             let read = if tag.video {
-                weir_flv::media::read_video(tag.timestamp, tag.body.clone(), &mut |p| {
-                    packets.push(p)
-                })
+                weir_flv::media::read_video(
+                    Timestamp::from_millis(tag.timestamp.into()),
+                    tag.body.clone(),
+                    &mut |p| packets.push(p),
+                )
             } else {
-                weir_flv::media::read_audio(tag.timestamp, tag.body.clone(), &mut |p| {
-                    packets.push(p)
-                })
+                weir_flv::media::read_audio(
+                    Timestamp::from_millis(tag.timestamp.into()),
+                    tag.body.clone(),
+                    &mut |p| packets.push(p),
+                )
             };
             read.unwrap();
             // What a player gets back is written again with write_packet: it must round-trip.

@@ -10,7 +10,7 @@ use crate::message::{self, Command, Data, Message, UserControl};
 use crate::rules;
 use crate::session::connection::{Connection, Header, Incoming};
 use crate::session::status::Status;
-use crate::session::{PublishKind, SessionConfig, StreamData, TimestampCheck, csid};
+use crate::session::{PublishKind, SessionConfig, StreamData, Timeline, csid};
 use bytes::Bytes;
 use rand_core::RngCore;
 use std::collections::{HashMap, VecDeque};
@@ -18,7 +18,7 @@ use std::time::Instant;
 use weir_amf0::Value;
 use weir_flv::media as flv_media;
 use weir_media::MediaPacket;
-use weir_media::{Machine, Output, Violation};
+use weir_media::{Machine, Output, Timestamp, Violation};
 
 /// What the client says about itself in connect.
 #[derive(Debug, Clone)]
@@ -96,7 +96,10 @@ pub enum ClientEvent {
     /// Media, metadata or data sent to a player.
     Data {
         stream_id: u32,
+        /// The message's timestamp as sent (milliseconds, modulo 2^32).
         timestamp: u32,
+        /// The same on the stream's timeline: unwrapped, on the media clock.
+        time: Timestamp,
         data: StreamData,
     },
     /// Stream Begin, Stream EOF, Stream Dry and other user control events from the server.
@@ -139,7 +142,7 @@ pub struct ClientSession {
     stream_id: Option<u32>,
     transactions: HashMap<u64, Transaction>,
     next_transaction: f64,
-    timestamps: TimestampCheck,
+    timeline: Timeline,
     /// Message streams media arrived on that were not the played one (reported once each).
     stray_streams: std::collections::HashSet<u32>,
     incoming: Vec<Incoming>,
@@ -198,7 +201,7 @@ impl ClientSession {
             stream_id: None,
             transactions: HashMap::new(),
             next_transaction: 1.0,
-            timestamps: TimestampCheck::default(),
+            timeline: Timeline::default(),
             stray_streams: Default::default(),
             incoming: Vec::new(),
             manual: false,
@@ -538,24 +541,35 @@ impl ClientSession {
         self.check_stream(header, what);
         let (stream_id, timestamp) = (header.stream_id, header.timestamp);
         let outputs = &mut self.outputs;
-        super::receive_media(&mut self.timestamps, header, type_id, body, &mut |item| {
-            outputs.push_back(match item {
-                Ok(data) => Output::Event(ClientEvent::Data {
-                    stream_id,
-                    timestamp,
-                    data,
-                }),
-                Err(violation) => Output::Violation(violation),
-            });
-        });
+        let time = self.timeline.time(header);
+        super::receive_media(
+            &mut self.timeline,
+            time,
+            header,
+            type_id,
+            body,
+            &mut |item| {
+                outputs.push_back(match item {
+                    Ok(data) => Output::Event(ClientEvent::Data {
+                        stream_id,
+                        timestamp,
+                        time,
+                        data,
+                    }),
+                    Err(violation) => Output::Violation(violation),
+                });
+            },
+        );
     }
 
     fn data(&mut self, header: Header, data: Data) {
         let (stream_id, timestamp) = (header.stream_id, header.timestamp);
+        let time = self.timeline.time(header);
         match StreamData::from_data(data) {
             Ok(data) => self.emit(ClientEvent::Data {
                 stream_id,
                 timestamp,
+                time,
                 data,
             }),
             Err(detail) => {

@@ -13,7 +13,7 @@ pub mod status;
 use crate::chunk::ChunkLimits;
 use bytes::Bytes;
 use weir_amf0::Value;
-use weir_media::MediaPacket;
+use weir_media::{MediaPacket, Timestamp, Unwrapper};
 
 pub use client::{ClientEvent, ClientOptions, ClientSession, ConnectForm};
 pub use server::{PlayRequest, PublishRequest, RequestId, ServerEvent, ServerSession};
@@ -127,14 +127,17 @@ impl StreamData {
     }
 }
 
-/// Checks that audio and video timestamps on each message stream do not go backwards
-/// (RTMP 1.0 §5.3.1), allowing the 2^32 wrap.
+/// Each message stream's timeline: RTMP's 32-bit millisecond timestamps (RTMP 1.0 §5.3.1.3,
+/// which wrap every 49.7 days) extended to one 64-bit timeline on the media clock, and the
+/// check that audio and video timestamps do not go backwards (§5.3.1), allowing the wrap.
 #[derive(Debug, Default)]
-pub(crate) struct TimestampCheck {
+pub(crate) struct Timeline {
     last: std::collections::HashMap<(u32, u8), u32>,
+    clocks: std::collections::HashMap<u32, Unwrapper>,
 }
 
-impl TimestampCheck {
+impl Timeline {
+    /// A violation when an audio or video timestamp goes back on its stream.
     pub fn check(
         &mut self,
         header: connection::Header,
@@ -151,6 +154,15 @@ impl TimestampCheck {
             weir_media::Violation::new(&crate::rules::MEDIA_TIMESTAMP, header.offset, detail)
         })
     }
+
+    /// The message's time on its stream's timeline (audio, video and data share one clock).
+    pub fn time(&mut self, header: connection::Header) -> Timestamp {
+        let clock = self
+            .clocks
+            .entry(header.stream_id)
+            .or_insert(Unwrapper::new(32));
+        Timestamp::from_millis(clock.unwrap(header.timestamp.into()))
+    }
 }
 
 /// Whether a packet travels in a video message (type 9) rather than an audio one (type 8).
@@ -162,20 +174,21 @@ pub(crate) fn is_video(packet: &MediaPacket) -> bool {
 /// (no buffer per message). An unreadable body is reported and passed on as
 /// [`StreamData::Unreadable`]. Both roles receive media through here.
 pub(crate) fn receive_media(
-    timestamps: &mut TimestampCheck,
+    timeline: &mut Timeline,
+    time: Timestamp,
     header: connection::Header,
     type_id: u8,
     body: Bytes,
     out: &mut impl FnMut(Result<StreamData, weir_media::Violation>),
 ) {
-    if let Some(v) = timestamps.check(header, type_id) {
+    if let Some(v) = timeline.check(header, type_id) {
         out(Err(v));
     }
     let mut packet = |p| out(Ok(StreamData::Media(p)));
     let read = if type_id == crate::message::AUDIO {
-        weir_flv::media::read_audio(header.timestamp, body.clone(), &mut packet)
+        weir_flv::media::read_audio(time, body.clone(), &mut packet)
     } else {
-        weir_flv::media::read_video(header.timestamp, body.clone(), &mut packet)
+        weir_flv::media::read_video(time, body.clone(), &mut packet)
     };
     if let Err(err) = read {
         let v =

@@ -15,7 +15,7 @@ use crate::message::{self, Command, Data, Message, UserControl};
 use crate::rules;
 use crate::session::connection::{Connection, Header, Incoming};
 use crate::session::status::{self, StatusLevel, code};
-use crate::session::{PublishKind, SessionConfig, StreamData, TimestampCheck, csid};
+use crate::session::{PublishKind, SessionConfig, StreamData, Timeline, csid};
 use crate::{Error, handshake::HandshakeInfo};
 use bytes::Bytes;
 use rand_core::RngCore;
@@ -24,7 +24,7 @@ use std::time::Instant;
 use weir_amf0::Value;
 use weir_flv::media as flv_media;
 use weir_media::MediaPacket;
-use weir_media::{Machine, Output, Violation};
+use weir_media::{Machine, Output, Timestamp, Violation};
 
 /// The version string Weir announces as `fmsVer`, in the form clients parse.
 const FMS_VERSION: &str = "FMS/3,5,3,888";
@@ -118,7 +118,11 @@ pub enum ServerEvent {
     /// Media, metadata or data from a publisher.
     Data {
         stream_id: u32,
+        /// The message's timestamp as sent (milliseconds, modulo 2^32).
         timestamp: u32,
+        /// The same on the stream's timeline: unwrapped, on the media clock. Frames' own
+        /// times are on this timeline too.
+        time: Timestamp,
         data: StreamData,
     },
     /// A command this machine does not handle; it was answered with `_error` when the client
@@ -184,7 +188,7 @@ pub struct ServerSession {
     held_bytes: usize,
     /// Names announced with FCPublish, answered with onFCPublish when publishing starts.
     fc_published: Vec<String>,
-    timestamps: TimestampCheck,
+    timeline: Timeline,
     incoming: Vec<Incoming>,
 }
 
@@ -212,7 +216,7 @@ impl ServerSession {
             held: VecDeque::new(),
             held_bytes: 0,
             fc_published: Vec::new(),
-            timestamps: TimestampCheck::default(),
+            timeline: Timeline::default(),
             incoming: Vec::new(),
         }
     }
@@ -642,17 +646,26 @@ impl ServerSession {
             return;
         }
         let timestamp = header.timestamp;
+        let time = self.timeline.time(header);
         let outputs = &mut self.outputs;
-        super::receive_media(&mut self.timestamps, header, type_id, body, &mut |item| {
-            outputs.push_back(match item {
-                Ok(data) => Output::Event(ServerEvent::Data {
-                    stream_id,
-                    timestamp,
-                    data,
-                }),
-                Err(violation) => Output::Violation(violation),
-            });
-        });
+        super::receive_media(
+            &mut self.timeline,
+            time,
+            header,
+            type_id,
+            body,
+            &mut |item| {
+                outputs.push_back(match item {
+                    Ok(data) => Output::Event(ServerEvent::Data {
+                        stream_id,
+                        timestamp,
+                        time,
+                        data,
+                    }),
+                    Err(violation) => Output::Violation(violation),
+                });
+            },
+        );
     }
 
     fn data(&mut self, header: Header, data: Data) {
@@ -664,11 +677,15 @@ impl ServerSession {
             return;
         }
         match StreamData::from_data(data) {
-            Ok(data) => self.emit(ServerEvent::Data {
-                stream_id,
-                timestamp: header.timestamp,
-                data,
-            }),
+            Ok(data) => {
+                let time = self.timeline.time(header);
+                self.emit(ServerEvent::Data {
+                    stream_id,
+                    timestamp: header.timestamp,
+                    time,
+                    data,
+                })
+            }
             Err(detail) => self.violation(&rules::DATA_MESSAGE, header.offset, detail),
         }
     }

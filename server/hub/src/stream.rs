@@ -1,16 +1,15 @@
 //! One live stream: its publisher, the ring its subscribers read, what a late joiner needs
 //! (metadata, sequence headers, the GOP in progress) and the counters the API shows.
 
-use super::{Busy, HubLimits, Item, MediaItem, StreamKey};
 use crate::rate::Rate;
+use crate::{Busy, Entry, HubLimits, Item, StreamKey};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::broadcast;
-use weir_media::MediaPacket;
 use weir_media::config::{CodecConfig, ConfigSummary};
-use weir_media::{MediaKind, Track};
+use weir_media::{MediaKind, MediaPacket, Track};
 
 /// A stream as the API reports it.
 #[derive(Debug, Clone)]
@@ -141,7 +140,7 @@ impl Stream {
         self.send_rate.sample(now_ms, self.send_bytes());
     }
 
-    pub(crate) fn add_sent(&self, bytes: u64) {
+    pub fn add_sent(&self, bytes: u64) {
         self.send_bytes.fetch_add(bytes, Relaxed);
     }
 
@@ -214,10 +213,9 @@ impl Stream {
         self.last_push_ms.store(now_ms, Relaxed);
         let mut state = self.state.lock().unwrap();
         match &item {
-            Item::Metadata { .. } => state.metadata = Some(item.clone()),
+            Item::Metadata(_) => state.metadata = Some(item.clone()),
             Item::Media(media) => {
-                self.recv_bytes
-                    .fetch_add(media.payload_len() as u64, Relaxed);
+                self.recv_bytes.fetch_add(media.value.len() as u64, Relaxed);
                 self.remember(&mut state, media, &item);
             }
             Item::Publisher(_) => {}
@@ -225,8 +223,8 @@ impl Stream {
         let _ = self.tx.send(item);
     }
 
-    fn remember(&self, state: &mut State, media: &Arc<MediaItem>, item: &Item) {
-        match &media.packet {
+    fn remember(&self, state: &mut State, media: &Arc<Entry<MediaPacket>>, item: &Item) {
+        match &media.value {
             MediaPacket::Config(config) => {
                 let summary = CodecConfig::parse(config).map(|c| c.summary()).ok();
                 match config.track.kind {

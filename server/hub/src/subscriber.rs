@@ -1,7 +1,7 @@
 //! A subscriber's view of a stream: the join snapshot, then the shared ring, starting and
 //! resuming only at video keyframes.
 
-use super::{Hub, Item, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, Stream};
+use crate::{Hub, Item, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, Stream};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

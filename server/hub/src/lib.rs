@@ -1,5 +1,7 @@
 //! The hub: live streams keyed by vhost/app/stream, one publisher each, any number of
-//! subscribers.
+//! subscribers. It carries the media model only — no FLV, RTMP, AMF or TS type is in it, and
+//! its crate depends on no protocol crate, so the build keeps it that way. Each delivery
+//! format caches its encoding of an item in a [`Slot`] it owns.
 //!
 //! A publisher pushes [`Item`]s; every subscriber reads them from one shared ring (a tokio
 //! broadcast channel of `queue_frames` entries), so fan-out clones an `Arc`, never a payload,
@@ -8,11 +10,16 @@
 //! the server's stall watchdog and disconnected. A late joiner starts from a snapshot taken
 //! under the same lock as the ring: metadata, sequence headers and the cached GOP.
 
+#![forbid(unsafe_code)]
+
 mod item;
+pub mod rate;
+mod slots;
 mod stream;
 mod subscriber;
 
-pub use item::{Item, MediaItem};
+pub use item::{Entry, Item};
+pub use slots::{SLOTS, Slot, Slots};
 pub use stream::{Stream, StreamInfo, TrackInfo};
 pub use subscriber::Subscriber;
 
@@ -29,9 +36,6 @@ pub const MAX_BATCH_ITEMS: usize = 256;
 /// holds at most one batch while it waits (the stall watchdog then drops it), so this, not
 /// the ring, bounds what a stuck player can keep alive after the ring has moved on.
 pub const MAX_BATCH_BYTES: usize = 1 << 20;
-
-/// The vhost SRS uses when a request names none, or names one the config does not define.
-pub const DEFAULT_VHOST: &str = "__defaultVhost__";
 
 /// Names a live stream.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -205,4 +209,20 @@ impl Drop for Publisher {
         self.stream.stop_publish();
         self.hub.release(&self.stream);
     }
+}
+
+/// A random id of `len` lowercase letters and digits after `prefix`, as SRS names streams and
+/// clients (std's per-process random hash keys are the randomness: ids need no more).
+pub fn random_id(prefix: &str, len: usize) -> String {
+    use std::hash::BuildHasher;
+    const CHARS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut bits = std::collections::hash_map::RandomState::new().hash_one(n);
+    let mut id = String::from(prefix);
+    for _ in 0..len {
+        id.push(CHARS[(bits % CHARS.len() as u64) as usize] as char);
+        bits = bits / CHARS.len() as u64 ^ bits.rotate_left(29).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    id
 }

@@ -1,0 +1,25 @@
+//! The FLV encoding of hub entries, shared by RTMP and HTTP-FLV players: an audio or video
+//! tag body (FLV 10.1 §E.4.2-E.4.3, Enhanced RTMP v2; also the RTMP message body), made once
+//! per entry and chunked once for all RTMP players, and the 32-bit millisecond timestamps
+//! both carry.
+
+use weir_flv::media::write_packet;
+use weir_hub::{Entry, Slot};
+use weir_media::{MediaPacket, Timestamp};
+use weir_rtmp::chunk::SharedBody;
+
+/// Each media entry's tag body, `None` for a packet FLV cannot carry.
+static BODY: Slot<Option<SharedBody>> = Slot::new();
+
+/// The tag body of `media` (also the RTMP message body, with its chunks).
+pub fn body(media: &Entry<MediaPacket>) -> Option<&SharedBody> {
+    BODY.get_or_init(media, || {
+        write_packet(&media.value).ok().map(SharedBody::new)
+    })
+    .as_ref()
+}
+
+/// A time of the stream's timeline as FLV and RTMP carry it: milliseconds modulo 2^32.
+pub fn timestamp(time: Timestamp) -> u32 {
+    time.as_millis() as u32
+}
