@@ -218,11 +218,7 @@ pub fn random_id(prefix: &str, len: usize) -> String {
     const CHARS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut bits = std::collections::hash_map::RandomState::new().hash_one(n);
-    let mut id = String::from(prefix);
-    for _ in 0..len {
-        id.push(CHARS[(bits % CHARS.len() as u64) as usize] as char);
-        bits = bits / CHARS.len() as u64 ^ bits.rotate_left(29).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-    id
+    let keys = std::collections::hash_map::RandomState::new();
+    let chars = (0..len).map(|i| CHARS[(keys.hash_one((n, i)) % CHARS.len() as u64) as usize]);
+    prefix.chars().chain(chars.map(char::from)).collect()
 }
