@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod mpegts;
 pub mod rtmp;
 pub mod security;
+pub mod session;
 
 use crate::clients::Clients;
 use crate::config::Config;
@@ -53,25 +54,6 @@ impl Context {
         let publisher = self.hub.publish(key, client_id)?;
         hls::spawn(self, key);
         Ok(publisher)
-    }
-
-    /// Whether a client at `ip` may do `action`: the vhost's security rules, then its
-    /// callbacks for `event`. The reason when not.
-    pub async fn authorize(
-        self: Arc<Self>,
-        ip: std::net::IpAddr,
-        action: security::Action,
-        event: hooks::HookEvent,
-        hook: hooks::HookContext,
-    ) -> Result<(), String> {
-        self.security(&hook.vhost)
-            .check(action, ip)
-            .map_err(|denied| denied.to_string())?;
-        let hooks = self.config.vhost_hooks(&hook.vhost);
-        self.hooks
-            .authorize(hooks, event, &hook)
-            .await
-            .map_err(|denied| denied.to_string())
     }
 
     /// A receiver that changes when the server shuts down.

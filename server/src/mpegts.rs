@@ -8,9 +8,8 @@
 //! task of its own, behind a bounded queue, so that nothing a sender does blocks the socket.
 
 use crate::Context;
-use crate::clients::{ClientGuard, ClientKind, ClientRequest};
-use crate::hooks::{HookContext, HookEvent};
-use crate::security::Action;
+use crate::clients::{ClientKind, ClientRequest};
+use crate::session::Session;
 use bytes::Bytes;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +17,7 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, warn};
-use weir_hub::{Item, Publisher, StreamKey};
+use weir_hub::{Item, Publisher};
 use weir_media::Machine;
 use weir_media::{MediaPacket, Output, Timestamp};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits};
@@ -53,10 +52,10 @@ pub async fn listen(ctx: Arc<Context>, socket: UdpSocket) {
             let (tx, rx) = mpsc::channel(QUEUE);
             ctx.metrics.connections.add("mpegts", 1);
             // Listed (and kickable, through the API or at shutdown) from its first datagram.
-            let client = ctx.clients.register(from, ClientKind::MpegtsPublish);
-            let abort = Arc::clone(&client);
-            let task = tokio::spawn(session(ctx.clone(), from, local, rx, client));
-            abort.set_abort(task.abort_handle());
+            let session = Session::open(&ctx, from, ClientKind::MpegtsPublish);
+            let client = Arc::clone(session.client());
+            let task = tokio::spawn(sender(session, local, rx));
+            client.set_abort(task.abort_handle());
             (from, tx)
         });
         if *source != from {
@@ -95,55 +94,27 @@ fn request(ctx: &Context, listen: SocketAddr) -> ClientRequest {
     }
 }
 
-/// One sender: authorised, published, demuxed, until it is silent for the timeout.
-async fn session(
-    ctx: Arc<Context>,
-    from: SocketAddr,
-    local: SocketAddr,
-    mut rx: mpsc::Receiver<Bytes>,
-    client: ClientGuard,
-) {
-    let info = request(&ctx, local);
-    client.set_request(ClientKind::MpegtsPublish, info.clone());
-    let key = StreamKey::new(&info.vhost, &info.app, &info.stream);
-    let span = tracing::info_span!("mpegts", id = %client.id, peer = %from);
+/// One sender: admitted, published, demuxed, until it is silent for the timeout.
+async fn sender(mut session: Session, local: SocketAddr, mut rx: mpsc::Receiver<Bytes>) {
+    let ctx = session.context().clone();
+    let request = request(&ctx, local);
+    let key = crate::session::key(&request);
+    let client = Arc::clone(session.client());
+    let span = tracing::info_span!("mpegts", id = %client.id, peer = %client.peer);
+    session.set_span(span.clone());
     let timeout = ctx.config.mpegts.timeout;
     async move {
         info!(stream = %key, "publish");
-        let hook = HookContext {
-            client_id: client.id.clone(),
-            ip: from.ip(),
-            vhost: info.vhost.clone(),
-            app: info.app.clone(),
-            tc_url: info.tc_url.clone(),
-            stream: info.stream.clone(),
-            param: info.param.clone(),
-            ..HookContext::default()
-        };
-        let verdict = ctx
-            .clone()
-            .authorize(from.ip(), Action::Publish, HookEvent::Publish, hook.clone())
-            .await;
-        let publisher = match verdict.map(|()| ctx.publish(&key, &client.id)) {
-            Ok(Ok(publisher)) => Some(publisher),
-            Ok(Err(busy)) => {
-                warn!(stream = %key, publisher = %busy.publisher, "publish refused: stream busy");
-                None
-            }
-            Err(reason) => {
-                warn!(stream = %key, %reason, "publish denied");
-                None
+        let publisher = match session.publish(request, ClientKind::MpegtsPublish).await {
+            Ok((_, publisher)) => publisher,
+            Err(denied) => {
+                warn!(stream = %key, reason = %denied, "publish denied");
+                // Refused: drop what the sender sends until it stops, rather than asking again
+                // for every datagram.
+                while let Ok(Some(_)) = tokio::time::timeout(timeout, rx.recv()).await {}
+                return;
             }
         };
-        let hooks = ctx.config.vhost_hooks(&info.vhost);
-        let Some(publisher) = publisher else {
-            // Refused: drop what the sender sends until it stops, rather than asking again
-            // for every datagram.
-            while let Ok(Some(_)) = tokio::time::timeout(timeout, rx.recv()).await {}
-            ctx.hooks.notify(hooks, HookEvent::Close, hook);
-            return;
-        };
-        client.attach(Some(publisher.stream().clone()), None);
         let mut ingest = Ingest {
             ctx: ctx.clone(),
             publisher,
@@ -158,14 +129,7 @@ async fn session(
         info!(stream = %key, "the sender stopped; unpublished");
         ingest.end();
         drop(ingest);
-        let stream_hook = HookContext {
-            stream_id: String::new(),
-            ..hook
-        };
-        ctx.hooks
-            .notify(hooks, HookEvent::Unpublish, stream_hook.clone());
-        ctx.hooks.notify(hooks, HookEvent::Close, stream_hook);
-        drop(client);
+        drop(session);
     }
     .instrument(span)
     .await

@@ -3,10 +3,9 @@
 //! machine's.
 
 use crate::Context;
-use crate::clients::{ClientGuard, ClientKind, ClientRequest};
+use crate::clients::{ClientKind, ClientRequest};
 use crate::flv;
-use crate::hooks::{HookContext, HookEvent};
-use crate::security::Action;
+use crate::session::{Denied, RoleId, Session};
 use bytes::Bytes;
 use rand::SeedableRng;
 use std::io;
@@ -17,7 +16,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{Instrument, debug, info, warn};
-use weir_hub::{Item, Publisher, StreamKey, Subscriber};
+use weir_hub::{Item, Publisher, Subscriber};
 use weir_media::Machine;
 use weir_media::{Output, Timestamp};
 use weir_rtmp::session::server::ConnectRequest;
@@ -40,20 +39,22 @@ pub async fn listen(ctx: Arc<Context>, listener: TcpListener) {
             continue;
         }
         ctx.metrics.connections.add("rtmp", 1);
-        let client = ctx.clients.register(peer, ClientKind::RtmpConnect);
-        let handle = client.clone();
-        let task = tokio::spawn(serve(ctx.clone(), client, socket, peer));
-        handle.set_abort(task.abort_handle());
+        let session = Session::open(&ctx, peer, ClientKind::RtmpConnect);
+        let client = Arc::clone(session.client());
+        let task = tokio::spawn(serve(session, socket, peer));
+        client.set_abort(task.abort_handle());
     }
 }
 
-async fn serve(ctx: Arc<Context>, client: ClientGuard, socket: TcpStream, peer: SocketAddr) {
+async fn serve(mut session: Session, socket: TcpStream, peer: SocketAddr) {
+    let ctx = session.context().clone();
     let _ = socket.set_nodelay(ctx.config.rtmp.tcp_nodelay);
     let (reader, writer) = socket.into_split();
     // The session's span: entered where the connection logs (commands, violations, its end),
     // not around every poll — a player's task is polled for every frame it sends.
-    let span = tracing::info_span!("rtmp", id = %client.id, %peer);
-    let mut conn = Connection::new(ctx.clone(), client, peer, writer, span.clone());
+    let span = tracing::info_span!("rtmp", id = %session.client().id, %peer);
+    session.set_span(span.clone());
+    let mut conn = Connection::new(session, writer, span.clone());
     let result = conn.run(reader).await;
     let _entered = span.enter();
     match result {
@@ -75,10 +76,12 @@ async fn serve(ctx: Arc<Context>, client: ClientGuard, socket: TcpStream, peer: 
 enum Role {
     Publishing {
         stream_id: u32,
+        role: RoleId,
         publisher: Publisher,
     },
     Playing {
         stream_id: u32,
+        role: RoleId,
     },
 }
 
@@ -97,14 +100,12 @@ enum Close {
 
 struct Connection {
     ctx: Arc<Context>,
-    client: ClientGuard,
-    peer: SocketAddr,
+    /// The client's way in and out: the registry, the callbacks, the hub.
+    session: Session,
     span: tracing::Span,
-    session: ServerSession,
+    machine: ServerSession,
     writer: OwnedWriteHalf,
     tx: Vec<Bytes>,
-    /// The connect request, once accepted.
-    connected: Option<ClientRequest>,
     roles: Vec<Role>,
     /// The player's subscription (one per connection).
     subscriber: Option<Subscriber>,
@@ -116,13 +117,8 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(
-        ctx: Arc<Context>,
-        client: ClientGuard,
-        peer: SocketAddr,
-        writer: OwnedWriteHalf,
-        span: tracing::Span,
-    ) -> Self {
+    fn new(session: Session, writer: OwnedWriteHalf, span: tracing::Span) -> Self {
+        let ctx = session.context().clone();
         let rtmp = &ctx.config.rtmp;
         let mut config = SessionConfig {
             chunk_size: rtmp.chunk_size,
@@ -133,14 +129,12 @@ impl Connection {
         // each connection small.
         let rng = Box::new(rand::rngs::SmallRng::from_rng(&mut rand::rng()));
         Connection {
-            session: ServerSession::new(config, Instant::now(), rng),
+            machine: ServerSession::new(config, Instant::now(), rng),
             ctx,
-            client,
-            peer,
+            session,
             span,
             writer,
             tx: Vec::new(),
-            connected: None,
             roles: Vec::new(),
             subscriber: None,
             publisher_present: false,
@@ -163,7 +157,7 @@ impl Connection {
                     readable.set(reader.readable());
                     match self.read(&reader)? {
                         Read::Closed => {
-                            self.session.handle_end(Instant::now())?;
+                            self.machine.handle_end(Instant::now())?;
                             self.drain().await?;
                             return Ok(());
                         }
@@ -173,7 +167,7 @@ impl Connection {
                 }
                 // A client's Set Peer Bandwidth window, when full, holds media back until it
                 // acknowledges; meanwhile the ring moves on (and the stall watchdog watches).
-                item = next_item(&mut self.subscriber), if self.session.output_window_open() => {
+                item = next_item(&mut self.subscriber), if self.machine.output_window_open() => {
                     if let Some(subscriber) = &self.subscriber {
                         subscriber.merge_wait().await;
                     }
@@ -204,9 +198,9 @@ impl Connection {
                 Err(e) => return Err(e.into()),
             };
             self.last_input = Instant::now();
-            self.client.add_recv(n as u64);
+            self.session.client().add_recv(n as u64);
             self.ctx.metrics.add_recv(n as u64);
-            self.session.handle_input(self.last_input, &scratch[..n])?;
+            self.machine.handle_input(self.last_input, &scratch[..n])?;
             Ok(Read::Bytes)
         })
     }
@@ -236,7 +230,7 @@ impl Connection {
 
     /// Handles every output of the machine, then writes what it produced.
     async fn drain(&mut self) -> Result<(), Close> {
-        while let Some(output) = self.session.poll_output() {
+        while let Some(output) = self.machine.poll_output() {
             match output {
                 Output::Transmit(bytes) => self.tx.push(bytes),
                 Output::Event(event) => {
@@ -258,7 +252,7 @@ impl Connection {
 
     async fn flush(&mut self) -> Result<(), Close> {
         let sent = write_all_vectored(&mut self.writer, &mut self.tx).await?;
-        self.client.add_sent(sent);
+        self.session.client().add_sent(sent);
         self.ctx.metrics.add_sent(sent);
         if let Some(stream) = self.subscriber.as_ref().map(|s| s.stream()) {
             stream.add_sent(sent);
@@ -285,24 +279,6 @@ impl Connection {
         Ok(())
     }
 
-    fn hook_context(&self, request: &ClientRequest) -> HookContext {
-        let info = self.client.info(self.ctx.hub.now_ms());
-        HookContext {
-            client_id: self.client.id.clone(),
-            ip: self.peer.ip(),
-            vhost: request.vhost.clone(),
-            app: request.app.clone(),
-            tc_url: request.tc_url.clone(),
-            page_url: request.page_url.clone(),
-            stream: request.stream.clone(),
-            param: request.param.clone(),
-            stream_id: info.stream_id.unwrap_or_default(),
-            send_bytes: info.send_bytes,
-            recv_bytes: info.recv_bytes,
-            hls: None,
-        }
-    }
-
     async fn on_connect(&mut self, request: ConnectRequest) -> Result<(), Close> {
         let (app, app_query) = split_query(&request.app);
         let tc_url = request.tc_url.clone().unwrap_or_default();
@@ -316,23 +292,11 @@ impl Connection {
             ..ClientRequest::default()
         };
         info!(vhost = %info.vhost, app = %info.app, tc_url = %info.tc_url, "connect");
-        self.client
-            .set_request(ClientKind::RtmpConnect, info.clone());
-        let hooks = self.ctx.config.vhost_hooks(&info.vhost);
-        let ctx = self.hook_context(&info);
-        match self
-            .ctx
-            .hooks
-            .authorize(hooks, HookEvent::Connect, &ctx)
-            .await
-        {
-            Ok(()) => {
-                self.connected = Some(info);
-                self.session.accept_connect(request.id)?;
-            }
+        match self.session.connect(info).await {
+            Ok(()) => self.machine.accept_connect(request.id)?,
             Err(denied) => {
                 warn!(reason = %denied, "connect denied by on_connect");
-                self.session
+                self.machine
                     .reject_connect(request.id, &denied.to_string())?;
                 self.close_after_flush = Some(format!("connect denied: {denied}"));
             }
@@ -342,7 +306,7 @@ impl Connection {
 
     /// The vhost, app, stream and the hooks' context of a publish or play.
     fn stream_request(&self, name: &str, query: &str) -> ClientRequest {
-        let mut request = self.connected.clone().unwrap_or_default();
+        let mut request = self.session.connected().cloned().unwrap_or_default();
         request.stream = name.to_owned();
         request.param = if query.is_empty() {
             String::new()
@@ -352,39 +316,28 @@ impl Connection {
         request
     }
 
-    /// Security rules, then the HTTP callback. (Takes no `&self`: the machine, which is not
-    /// `Sync`, must not be borrowed across the callback's wait.)
     async fn on_publish(&mut self, request: PublishRequest) -> Result<(), Close> {
         let info = self.stream_request(&request.name, &request.query);
-        let key = StreamKey::new(&info.vhost, &info.app, &info.stream);
+        let key = crate::session::key(&info);
         info!(stream = %key, "publish");
-        let hook = self.hook_context(&info);
-        let verdict =
-            self.ctx
-                .clone()
-                .authorize(self.peer.ip(), Action::Publish, HookEvent::Publish, hook);
-        if let Err(reason) = verdict.await {
-            warn!(stream = %key, %reason, "publish denied");
-            self.session.reject_publish(request.id, false, &reason)?;
-            self.close_after_flush = Some(format!("publish denied: {reason}"));
-            return Ok(());
-        }
-        match self.ctx.publish(&key, &self.client.id) {
-            Ok(publisher) => {
-                self.client.set_request(ClientKind::FmlePublish, info);
-                self.client.attach(Some(publisher.stream().clone()), None);
+        match self.session.publish(info, ClientKind::FmlePublish).await {
+            Ok((role, publisher)) => {
                 self.roles.push(Role::Publishing {
                     stream_id: request.stream_id,
+                    role,
                     publisher,
                 });
-                self.session.accept_publish(request.id)?;
+                self.machine.accept_publish(request.id)?;
             }
-            Err(busy) => {
-                warn!(stream = %key, publisher = %busy.publisher, "publish refused: stream busy");
-                let description = format!("{} is already being published.", key.url());
-                self.session
-                    .reject_publish(request.id, true, &description)?;
-                self.close_after_flush = Some("stream busy".into());
+            Err(denied) => {
+                let busy = matches!(denied, Denied::Busy(_));
+                warn!(stream = %key, reason = %denied, "publish denied");
+                self.machine
+                    .reject_publish(request.id, busy, &denied.to_string())?;
+                self.close_after_flush = Some(match busy {
+                    true => "stream busy".into(),
+                    false => format!("publish denied: {denied}"),
+                });
             }
         }
         Ok(())
@@ -392,68 +345,45 @@ impl Connection {
 
     async fn on_play(&mut self, request: PlayRequest) -> Result<(), Close> {
         let info = self.stream_request(&request.name, &request.query);
-        let key = StreamKey::new(&info.vhost, &info.app, &info.stream);
+        let key = crate::session::key(&info);
         info!(stream = %key, "play");
         if self.subscriber.is_some() {
             let reason = "one play per connection";
-            self.session.reject_play(request.id, false, reason)?;
+            self.machine.reject_play(request.id, false, reason)?;
             return Ok(());
         }
-        let hook = self.hook_context(&info);
-        let verdict =
-            self.ctx
-                .clone()
-                .authorize(self.peer.ip(), Action::Play, HookEvent::Play, hook);
-        if let Err(reason) = verdict.await {
-            warn!(stream = %key, %reason, "play denied");
-            self.session.reject_play(request.id, false, &reason)?;
-            self.close_after_flush = Some(format!("play denied: {reason}"));
-            return Ok(());
+        match self.session.play(info, ClientKind::RtmpPlay).await {
+            Ok((role, subscriber)) => {
+                self.publisher_present = subscriber.stream().has_publisher();
+                self.subscriber = Some(subscriber);
+                self.roles.push(Role::Playing {
+                    stream_id: request.stream_id,
+                    role,
+                });
+                self.machine.accept_play(request.id)?;
+            }
+            Err(denied) => {
+                warn!(stream = %key, reason = %denied, "play denied");
+                self.machine
+                    .reject_play(request.id, false, &denied.to_string())?;
+                self.close_after_flush = Some(format!("play denied: {denied}"));
+            }
         }
-        let subscriber = self.ctx.hub.subscribe(&key);
-        self.publisher_present = subscriber.stream().has_publisher();
-        self.client.set_request(ClientKind::RtmpPlay, info);
-        self.client.attach(
-            Some(subscriber.stream().clone()),
-            Some(subscriber.progress()),
-        );
-        self.subscriber = Some(subscriber);
-        self.roles.push(Role::Playing {
-            stream_id: request.stream_id,
-        });
-        self.session.accept_play(request.id)?;
         Ok(())
     }
 
-    /// Ends a publish or a play on `stream_id`, with its notification callback.
+    /// Ends a publish or a play on `stream_id` (its callback goes out).
     fn stop(&mut self, stream_id: u32) {
         let Some(at) = self.roles.iter().position(|r| r.stream_id() == stream_id) else {
             return;
         };
         let role = self.roles.remove(at);
-        self.notify_stopped(&role);
+        let (Role::Publishing { role: id, .. } | Role::Playing { role: id, .. }) = role;
         if matches!(role, Role::Playing { .. }) {
             self.subscriber = None;
-            self.client.attach(None, None);
         }
-    }
-
-    fn notify_stopped(&self, role: &Role) {
-        let Some(request) = self.connected.as_ref() else {
-            return;
-        };
-        let (event, what) = match role {
-            Role::Publishing { .. } => (HookEvent::Unpublish, "unpublish"),
-            Role::Playing { .. } => (HookEvent::Stop, "stop"),
-        };
-        info!(what, "stream ended");
-        let mut request = request.clone();
-        let info = self.client.info(self.ctx.hub.now_ms()).request;
-        request.stream = info.stream;
-        request.param = info.param;
-        let hooks = self.ctx.config.vhost_hooks(&request.vhost);
-        let ctx = self.hook_context(&request);
-        self.ctx.hooks.notify(hooks, event, ctx);
+        drop(role);
+        self.session.end(id);
     }
 
     fn on_data(&mut self, stream_id: u32, time: Timestamp, data: StreamData) {
@@ -461,6 +391,7 @@ impl Connection {
             Role::Publishing {
                 stream_id: id,
                 publisher,
+                ..
             } if *id == stream_id => Some(publisher),
             _ => None,
         }) else {
@@ -486,7 +417,7 @@ impl Connection {
             return;
         };
         let Some(stream_id) = self.roles.iter().find_map(|r| match r {
-            Role::Playing { stream_id } => Some(*stream_id),
+            Role::Playing { stream_id, .. } => Some(*stream_id),
             _ => None,
         }) else {
             return;
@@ -494,7 +425,7 @@ impl Connection {
         let Some(subscriber) = self.subscriber.as_mut() else {
             return;
         };
-        let (session, present) = (&mut self.session, &mut self.publisher_present);
+        let (session, present) = (&mut self.machine, &mut self.publisher_present);
         subscriber.batch(first, |item| send_item(session, present, stream_id, item));
     }
 }
@@ -525,7 +456,7 @@ fn send_item(session: &mut ServerSession, present: &mut bool, stream_id: u32, it
 impl Role {
     fn stream_id(&self) -> u32 {
         match self {
-            Role::Publishing { stream_id, .. } | Role::Playing { stream_id } => *stream_id,
+            Role::Publishing { stream_id, .. } | Role::Playing { stream_id, .. } => *stream_id,
         }
     }
 }
@@ -603,21 +534,5 @@ async fn next_item(subscriber: &mut Option<Subscriber>) -> Option<Item> {
     match subscriber {
         Some(s) => s.recv().await,
         None => std::future::pending().await,
-    }
-}
-
-impl Drop for Connection {
-    /// However the connection ends (closed, failed, kicked), the callbacks still go out.
-    fn drop(&mut self) {
-        let span = self.span.clone();
-        let _entered = span.enter();
-        for role in std::mem::take(&mut self.roles) {
-            self.notify_stopped(&role);
-        }
-        if let Some(request) = self.connected.take() {
-            let hooks = self.ctx.config.vhost_hooks(&request.vhost);
-            let ctx = self.hook_context(&request);
-            self.ctx.hooks.notify(hooks, HookEvent::Close, ctx);
-        }
     }
 }

@@ -5,16 +5,15 @@
 
 use super::{Connection, cors, status};
 use crate::Context;
-use crate::clients::{ClientGuard, ClientKind, ClientRequest};
-use crate::hooks::{HookContext, HookEvent};
-use crate::security::Action;
+use crate::clients::{ClientKind, ClientRequest};
+use crate::session::Session;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 use tracing::{Instrument, info, warn};
-use weir_hub::{Item, StreamKey, Subscriber};
+use weir_hub::{Item, Subscriber};
 
 /// A container a live stream is delivered in.
 pub trait Format: Send + 'static {
@@ -66,37 +65,25 @@ pub async fn serve<F: Format>(
         tc_url: format!("http://{host}/{app}"),
         ..ClientRequest::default()
     };
-    let key = StreamKey::new(&request.vhost, &request.app, &request.stream);
-    let client = ctx.clients.register(connection.peer, F::KIND);
+    let key = crate::session::key(&request);
+    let mut session = Session::open(&ctx, connection.peer, F::KIND);
     if let Some(abort) = connection.abort.get() {
-        client.set_abort(abort.clone());
+        session.client().set_abort(abort.clone());
     }
-    client.set_request(F::KIND, request.clone());
-    let span = tracing::info_span!("http", id = %client.id, peer = %connection.peer, kind = F::KIND.as_str());
+    let span = tracing::info_span!("http", id = %session.client().id, peer = %connection.peer, kind = F::KIND.as_str());
+    session.set_span(span.clone());
     async move {
         info!(stream = %key, "play");
-        if let Err(denied) = ctx
-            .security(&request.vhost)
-            .check(Action::Play, connection.peer.ip())
-        {
-            warn!(reason = %denied, "play denied");
-            return status(StatusCode::FORBIDDEN, &format!("{denied}\n"));
-        }
-        let hook = hook_context(&client, &request, connection.peer);
-        let hooks = ctx.config.vhost_hooks(&request.vhost);
-        if let Err(denied) = ctx.hooks.authorize(hooks, HookEvent::Play, &hook).await {
-            warn!(reason = %denied, "play denied by on_play");
-            return status(StatusCode::FORBIDDEN, &format!("{denied}\n"));
-        }
-        let subscriber = ctx.hub.subscribe(&key);
-        client.attach(
-            Some(subscriber.stream().clone()),
-            Some(subscriber.progress()),
-        );
+        let subscriber = match session.play(request, F::KIND).await {
+            Ok((_, subscriber)) => subscriber,
+            Err(denied) => {
+                warn!(reason = %denied, "play denied");
+                return status(StatusCode::FORBIDDEN, &format!("{denied}\n"));
+            }
+        };
         let player = Player {
             ctx: ctx.clone(),
-            client,
-            request,
+            session,
             subscriber,
             format: F::new(),
             started: false,
@@ -112,28 +99,11 @@ pub async fn serve<F: Format>(
     .await
 }
 
-fn hook_context(
-    client: &ClientGuard,
-    request: &ClientRequest,
-    peer: std::net::SocketAddr,
-) -> HookContext {
-    HookContext {
-        client_id: client.id.clone(),
-        ip: peer.ip(),
-        vhost: request.vhost.clone(),
-        app: request.app.clone(),
-        tc_url: request.tc_url.clone(),
-        stream: request.stream.clone(),
-        param: request.param.clone(),
-        ..HookContext::default()
-    }
-}
-
 /// One live response body in progress.
 struct Player<F: Format> {
     ctx: Arc<Context>,
-    client: ClientGuard,
-    request: ClientRequest,
+    /// Ends (with `on_stop` and `on_close`) when the response body is dropped.
+    session: Session,
     subscriber: Subscriber,
     format: F,
     started: bool,
@@ -152,18 +122,9 @@ impl<F: Format> Player<F> {
         let (subscriber, format) = (&mut self.subscriber, &mut self.format);
         subscriber.batch(first, |item| format.write(item, &mut out));
         let n = out.len() as u64;
-        self.client.add_sent(n);
+        self.session.client().add_sent(n);
         self.ctx.metrics.add_sent(n);
         self.subscriber.stream().add_sent(n);
         Some(out.freeze())
-    }
-}
-
-impl<F: Format> Drop for Player<F> {
-    fn drop(&mut self) {
-        let hooks = self.ctx.config.vhost_hooks(&self.request.vhost);
-        let ctx = hook_context(&self.client, &self.request, self.client.peer);
-        self.ctx.hooks.notify(hooks, HookEvent::Stop, ctx.clone());
-        self.ctx.hooks.notify(hooks, HookEvent::Close, ctx);
     }
 }

@@ -95,12 +95,9 @@ async fn dispatch(
 }
 
 /// The vhost's security rules for playing, as for RTMP and HTTP-FLV players: HLS requests are
-/// no exception. (Callbacks are not asked for every playlist and segment request.)
+/// no exception (see [`crate::session`]).
 fn play_denied(ctx: &Context, key: &StreamKey, peer: std::net::SocketAddr) -> Option<Response> {
-    let check = ctx.security(&key.vhost);
-    let denied = check
-        .check(crate::security::Action::Play, peer.ip())
-        .err()?;
+    let denied = crate::session::check_play(ctx, peer.ip(), &key.vhost).err()?;
     Some(status(StatusCode::FORBIDDEN, &format!("{denied}\n")))
 }
 
