@@ -4,6 +4,7 @@
 
 use crate::Context;
 use crate::clients::{ClientKind, ClientRequest};
+use crate::direct::{self, Counters, DirectSink, Framing};
 use crate::flv;
 use crate::session::{Denied, RoleId, Session};
 use bytes::Bytes;
@@ -12,7 +13,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{Instrument, debug, info, warn};
@@ -22,7 +22,8 @@ use weir_media::{Output, Timestamp};
 use weir_rtmp::session::server::ConnectRequest;
 use weir_rtmp::session::server::split_query;
 use weir_rtmp::session::{
-    PlayRequest, PublishRequest, ServerEvent, ServerSession, SessionConfig, StreamData,
+    PlayRequest, PublishRequest, ServerEvent, ServerSession, SessionConfig, SharedWriter,
+    StreamData,
 };
 
 const READ_BUFFER: usize = 64 * 1024;
@@ -104,11 +105,14 @@ struct Connection {
     session: Session,
     span: tracing::Span,
     machine: ServerSession,
-    writer: OwnedWriteHalf,
+    /// Shared with the stream's direct writes while the player is caught up.
+    writer: Arc<OwnedWriteHalf>,
     tx: Vec<Bytes>,
     roles: Vec<Role>,
     /// The player's subscription (one per connection).
     subscriber: Option<Subscriber>,
+    /// While the player is caught up: the sink its stream writes to directly.
+    direct: Option<Arc<DirectSink<RtmpFraming>>>,
     /// Whether the played stream's publisher is known to be present.
     publisher_present: bool,
     /// Set when an answer requires closing once it is flushed.
@@ -133,10 +137,11 @@ impl Connection {
             ctx,
             session,
             span,
-            writer,
+            writer: Arc::new(writer),
             tx: Vec::new(),
             roles: Vec::new(),
             subscriber: None,
+            direct: None,
             publisher_present: false,
             close_after_flush: None,
             last_input: Instant::now(),
@@ -167,11 +172,17 @@ impl Connection {
                 }
                 // A client's Set Peer Bandwidth window, when full, holds media back until it
                 // acknowledges; meanwhile the ring moves on (and the stall watchdog watches).
-                item = next_item(&mut self.subscriber), if self.machine.output_window_open() => {
+                item = next_item(&mut self.subscriber),
+                    if self.direct.is_none() && self.machine.output_window_open() => {
                     if let Some(subscriber) = &self.subscriber {
                         subscriber.merge_wait().await;
                     }
                     self.deliver(item);
+                    self.drain().await?;
+                }
+                // The stream wrote to the socket itself until now; the player's turn.
+                () = parked(&self.direct) => {
+                    self.take_over();
                     self.drain().await?;
                 }
                 what = expire(deadline) => return Err(Close::Timeout(what)),
@@ -179,6 +190,55 @@ impl Connection {
             if let Some(reason) = self.close_after_flush.take() {
                 return Err(Close::Refused(reason));
             }
+            self.try_direct();
+        }
+    }
+
+    /// Hands a caught-up player to its stream's direct writes: everything is written, nothing
+    /// waits in its ring, and it plays everything as it comes.
+    fn try_direct(&mut self) {
+        if self.direct.is_some() || !self.tx.is_empty() {
+            return;
+        }
+        let Some(subscriber) = self.subscriber.as_mut() else {
+            return;
+        };
+        let Some(stream_id) = self.roles.iter().find_map(Role::playing) else {
+            return;
+        };
+        let Some(writer) = self.machine.shared_writer(stream_id) else {
+            return;
+        };
+        let counters = Counters {
+            ctx: self.ctx.clone(),
+            client: Arc::clone(self.session.client()),
+            stream: subscriber.stream().clone(),
+            progress: subscriber.progress(),
+        };
+        let framing = RtmpFraming { writer };
+        let last = subscriber.last_seq();
+        let sink = Arc::new(DirectSink::new(
+            self.writer.clone(),
+            framing,
+            counters,
+            last,
+        ));
+        if subscriber.go_direct(sink.clone()) {
+            self.direct = Some(sink);
+        }
+    }
+
+    /// Takes the player back from its stream's direct writes: what the stream could not write
+    /// goes first, the machine counts what it wrote, and the ring resumes after its last item.
+    fn take_over(&mut self) {
+        let Some(sink) = self.direct.take() else {
+            return;
+        };
+        let handover = sink.take_over();
+        self.machine.note_written(handover.written);
+        self.tx.splice(0..0, handover.pending);
+        if let Some(subscriber) = &mut self.subscriber {
+            subscriber.resume_after(handover.last_seq);
         }
     }
 
@@ -228,9 +288,18 @@ impl Connection {
         }
     }
 
-    /// Handles every output of the machine, then writes what it produced.
+    /// Handles every output of the machine, then writes what it produced. A player written to
+    /// directly is taken back first when the machine has something to say, or no longer plays
+    /// everything as it comes (paused, a kind of media off, a Set Peer Bandwidth window).
     async fn drain(&mut self) -> Result<(), Close> {
+        let playing = self.roles.iter().find_map(Role::playing);
+        if playing.is_some_and(|id| self.machine.shared_writer(id).is_none()) {
+            self.take_over();
+        }
         while let Some(output) = self.machine.poll_output() {
+            if !matches!(output, Output::Violation(_)) {
+                self.take_over();
+            }
             match output {
                 Output::Transmit(bytes) => self.tx.push(bytes),
                 Output::Event(event) => {
@@ -251,7 +320,7 @@ impl Connection {
     }
 
     async fn flush(&mut self) -> Result<(), Close> {
-        let sent = write_all_vectored(&mut self.writer, &mut self.tx).await?;
+        let sent = direct::write_all(&self.writer, &mut self.tx).await?;
         self.session.client().add_sent(sent);
         self.ctx.metrics.add_sent(sent);
         if let Some(stream) = self.subscriber.as_ref().map(|s| s.stream()) {
@@ -380,6 +449,7 @@ impl Connection {
         let role = self.roles.remove(at);
         let (Role::Publishing { role: id, .. } | Role::Playing { role: id, .. }) = role;
         if matches!(role, Role::Playing { .. }) {
+            self.take_over();
             self.subscriber = None;
         }
         drop(role);
@@ -416,10 +486,7 @@ impl Connection {
             self.subscriber = None;
             return;
         };
-        let Some(stream_id) = self.roles.iter().find_map(|r| match r {
-            Role::Playing { stream_id, .. } => Some(*stream_id),
-            _ => None,
-        }) else {
+        let Some(stream_id) = self.roles.iter().find_map(Role::playing) else {
             return;
         };
         let Some(subscriber) = self.subscriber.as_mut() else {
@@ -437,7 +504,9 @@ fn send_item(session: &mut ServerSession, present: &mut bool, stream_id: u32, it
         Item::Media(media) => {
             if let Some(body) = flv::body(&media) {
                 let timestamp = flv::timestamp(media.time);
-                session.send_shared(stream_id, timestamp, media.is_video(), body);
+                if let Err(e) = session.send_shared(stream_id, timestamp, media.is_video(), body) {
+                    debug!(error = %e, "media not sent");
+                }
             }
         }
         Item::Metadata(metadata) => {
@@ -453,61 +522,49 @@ fn send_item(session: &mut ServerSession, present: &mut bool, stream_id: u32, it
     }
 }
 
+/// RTMP's framing of a stream's items for a player written to directly: the media messages
+/// every player of the stream shares (see `weir_rtmp::chunk::SharedBody`); anything else is
+/// for the player's task.
+struct RtmpFraming {
+    writer: SharedWriter,
+}
+
+impl Framing for RtmpFraming {
+    fn frame(&self, item: &Item, out: &mut Vec<Bytes>) -> bool {
+        let Item::Media(media) = item else {
+            return false;
+        };
+        let timestamp = flv::timestamp(media.time);
+        let message = flv::body(media).map(|b| self.writer.message(timestamp, media.is_video(), b));
+        if let Some(Ok(message)) = message {
+            out.extend(message);
+        }
+        true
+    }
+}
+
+/// Ready when the stream hands a player written to directly back to its task; never without.
+async fn parked(direct: &Option<Arc<DirectSink<RtmpFraming>>>) {
+    match direct {
+        Some(sink) => sink.parked().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Role {
+    /// The message stream of a play.
+    fn playing(&self) -> Option<u32> {
+        match self {
+            Role::Playing { stream_id, .. } => Some(*stream_id),
+            Role::Publishing { .. } => None,
+        }
+    }
+
     fn stream_id(&self) -> u32 {
         match self {
             Role::Publishing { stream_id, .. } | Role::Playing { stream_id, .. } => *stream_id,
         }
     }
-}
-
-/// Writes every piece, in order, with as few system calls as the socket allows (one `writev`
-/// of up to 64 pieces at a time: a player's own headers and the stream's shared chunks);
-/// empties `pieces` and returns the bytes written.
-async fn write_all_vectored(
-    writer: &mut OwnedWriteHalf,
-    pieces: &mut Vec<Bytes>,
-) -> io::Result<u64> {
-    use bytes::Buf;
-    const MAX_SLICES: usize = 64;
-    let mut written = 0u64;
-    let mut first = 0;
-    loop {
-        while first < pieces.len() && pieces[first].is_empty() {
-            first += 1;
-        }
-        if first == pieces.len() {
-            break;
-        }
-        let n = {
-            let mut slices = [io::IoSlice::new(&[]); MAX_SLICES];
-            let count = pieces[first..].len().min(MAX_SLICES);
-            for (slot, piece) in slices.iter_mut().zip(&pieces[first..]) {
-                *slot = io::IoSlice::new(piece);
-            }
-            writer.write_vectored(&slices[..count]).await?
-        };
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        written += n as u64;
-        let mut left = n;
-        while left > 0 {
-            let piece = &mut pieces[first];
-            if left >= piece.len() {
-                left -= piece.len();
-                first += 1;
-            } else {
-                piece.advance(left);
-                left = 0;
-            }
-        }
-    }
-    pieces.clear();
-    if pieces.capacity() > 64 {
-        *pieces = Vec::new(); // a burst's capacity is not kept by an idle player
-    }
-    Ok(written)
 }
 
 /// What one read from the socket gave.

@@ -12,12 +12,14 @@
 
 #![forbid(unsafe_code)]
 
+mod fanout;
 mod item;
 pub mod rate;
 mod slots;
 mod stream;
 mod subscriber;
 
+pub use fanout::Sink;
 pub use item::{Entry, Item};
 pub use slots::{SLOTS, Slot, Slots};
 pub use stream::{Stream, StreamInfo, TrackInfo};
@@ -157,8 +159,8 @@ impl Hub {
     }
 
     fn join(self: &Arc<Self>, key: &StreamKey, internal: bool) -> Subscriber {
-        let (stream, (backlog, rx)) = self.with_stream(key, |s| s.join(internal));
-        Subscriber::new(self.clone(), stream, backlog, rx, internal)
+        let (stream, (backlog, rx, last_seq)) = self.with_stream(key, |s| s.join(internal));
+        Subscriber::new(self.clone(), stream, backlog, rx, last_seq, internal)
     }
 
     /// Forgets a stream nobody publishes or plays any more.
@@ -206,7 +208,7 @@ impl Publisher {
 
 impl Drop for Publisher {
     fn drop(&mut self) {
-        self.stream.stop_publish();
+        self.stream.stop_publish(self.hub.now_ms());
         self.hub.release(&self.stream);
     }
 }

@@ -1,8 +1,9 @@
 //! One live stream: its publisher, the ring its subscribers read, what a late joiner needs
 //! (metadata, sequence headers, the GOP in progress) and the counters the API shows.
 
+use crate::fanout::{Fanout, Sink};
 use crate::rate::Rate;
-use crate::{Busy, Entry, HubLimits, Item, StreamKey};
+use crate::{Busy, Entry, HubLimits, Item, MAX_BATCH_ITEMS, StreamKey};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -43,13 +44,26 @@ struct State {
     gop_bytes: usize,
     video: Option<TrackInfo>,
     audio: Option<TrackInfo>,
+    /// The sequence number of the next item (each item of the ring has one).
+    next_seq: u64,
+    /// The caught-up players written to directly.
+    fanout: Fanout,
 }
+
+/// Items taken from the batch for a direct write, and the sinks to write them to.
+struct Flush {
+    items: Vec<(u64, Item)>,
+    sinks: Arc<[Arc<dyn Sink>]>,
+}
+
+/// The ring's entries: each item with its sequence number.
+pub(crate) type Sequenced = (u64, Item);
 
 pub struct Stream {
     id: String,
     key: StreamKey,
     limits: HubLimits,
-    tx: broadcast::Sender<Item>,
+    tx: broadcast::Sender<Sequenced>,
     state: Mutex<State>,
     /// Video frames received, as SRS counts `frames`.
     frames: AtomicU64,
@@ -82,6 +96,8 @@ impl Stream {
                 gop_bytes: 0,
                 video: None,
                 audio: None,
+                next_seq: 1,
+                fanout: Fanout::default(),
             }),
             frames: AtomicU64::new(0),
             recv_bytes: AtomicU64::new(0),
@@ -166,13 +182,16 @@ impl Stream {
         }
         state.publisher = Some(client_id.to_owned());
         state.publish_since_ms = Some(self.created.elapsed().as_millis() as u64);
-        let _ = self.tx.send(Item::Publisher(true));
+        let now_ms = state.publish_since_ms.unwrap_or(0);
+        let flush = self.emit(&mut state, Item::Publisher(true), now_ms);
+        drop(state);
+        self.flush(flush, now_ms);
         Ok(())
     }
 
     /// Forgets the publisher and everything a late joiner would have got from it; players
     /// stay and wait for the next publisher.
-    pub(super) fn stop_publish(&self) {
+    pub(super) fn stop_publish(&self, now_ms: u64) {
         let mut state = self.state.lock().unwrap();
         state.publisher = None;
         state.publish_since_ms = None;
@@ -182,12 +201,14 @@ impl Stream {
         state.gop_bytes = 0;
         state.video = None;
         state.audio = None;
-        let _ = self.tx.send(Item::Publisher(false));
+        let flush = self.emit(&mut state, Item::Publisher(false), now_ms);
+        drop(state);
+        self.flush(flush, now_ms);
     }
 
     /// A new subscriber's starting point and its place in the ring, taken under the lock the
     /// publisher pushes under, so that nothing is missed and nothing comes twice.
-    pub(super) fn join(&self, internal: bool) -> (Vec<Item>, broadcast::Receiver<Item>) {
+    pub(super) fn join(&self, internal: bool) -> (Vec<Item>, broadcast::Receiver<Sequenced>, u64) {
         let mut state = self.state.lock().unwrap();
         match internal {
             true => state.internal += 1,
@@ -197,7 +218,35 @@ impl Stream {
         backlog.extend(state.metadata.clone());
         backlog.extend(state.configs.iter().map(|(_, c)| c.clone()));
         backlog.extend(state.gop.iter().cloned());
-        (backlog, self.tx.subscribe())
+        (backlog, self.tx.subscribe(), state.next_seq - 1)
+    }
+
+    /// Makes `sink` a caught-up player written to directly, if `pending` (its place in the
+    /// ring) holds nothing: checked under the lock items are sent under, so none is missed.
+    pub(super) fn add_sink(
+        &self,
+        sink: Arc<dyn Sink>,
+        pending: &broadcast::Receiver<Sequenced>,
+    ) -> bool {
+        let mut state = self.state.lock().unwrap();
+        if !pending.is_empty() {
+            return false;
+        }
+        state.fanout.add(sink);
+        true
+    }
+
+    pub(super) fn remove_sink(&self, sink: &Arc<dyn Sink>) {
+        self.state
+            .lock()
+            .unwrap()
+            .fanout
+            .remove(std::slice::from_ref(sink));
+    }
+
+    /// How many players are written to directly.
+    pub fn direct_players(&self) -> usize {
+        self.state.lock().unwrap().fanout.sinks.len()
     }
 
     pub(super) fn leave(&self, internal: bool) {
@@ -220,7 +269,53 @@ impl Stream {
             }
             Item::Publisher(_) => {}
         }
-        let _ = self.tx.send(item);
+        let flush = self.emit(&mut state, item, now_ms);
+        drop(state);
+        self.flush(flush, now_ms);
+    }
+
+    /// Puts `item` in the ring and, when players are written to directly, in the batch; returns
+    /// the batch when it is due: at once, or with merged writes once its first item has waited
+    /// the merge time (notices of the publisher go at once).
+    fn emit(&self, state: &mut State, item: Item, now_ms: u64) -> Option<Flush> {
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        let _ = self.tx.send((seq, item.clone()));
+        let fanout = &mut state.fanout;
+        if fanout.sinks.is_empty() {
+            fanout.batch.clear();
+            return None;
+        }
+        if fanout.batch.is_empty() {
+            fanout.batch_since = now_ms;
+        }
+        let urgent = !matches!(item, Item::Media(_));
+        fanout.batch.push((seq, item));
+        let merge = self.limits.merged_write.as_millis() as u64;
+        let waiting = now_ms < fanout.batch_since.saturating_add(merge);
+        if merge > 0 && waiting && !urgent && fanout.batch.len() < MAX_BATCH_ITEMS {
+            return None;
+        }
+        Some(Flush {
+            items: std::mem::take(&mut fanout.batch),
+            sinks: fanout.sinks.clone(),
+        })
+    }
+
+    /// Writes a batch to every direct player, outside the lock (joiners need not wait for the
+    /// writes); forgets those that could not take it.
+    fn flush(&self, flush: Option<Flush>, now_ms: u64) {
+        let Some(Flush { items, sinks }) = flush else {
+            return;
+        };
+        let full: Vec<_> = sinks
+            .iter()
+            .filter(|sink| !sink.write(&items, now_ms))
+            .cloned()
+            .collect();
+        if !full.is_empty() {
+            self.state.lock().unwrap().fanout.remove(&full);
+        }
     }
 
     fn remember(&self, state: &mut State, media: &Arc<Entry<MediaPacket>>, item: &Item) {

@@ -1,6 +1,9 @@
 //! A subscriber's view of a stream: the join snapshot, then the shared ring, starting and
-//! resuming only at video keyframes.
+//! resuming only at video keyframes — or, while it is caught up, the stream's direct writes to
+//! its [`Sink`].
 
+use crate::fanout::{Sink, same};
+use crate::stream::Sequenced;
 use crate::{Hub, Item, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, Stream};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -11,7 +14,10 @@ pub struct Subscriber {
     hub: Arc<Hub>,
     stream: Arc<Stream>,
     backlog: VecDeque<Item>,
-    rx: broadcast::Receiver<Item>,
+    rx: broadcast::Receiver<Sequenced>,
+    /// The sequence number of the last item this subscriber has (taken from the ring, or
+    /// written to its sink); earlier ones met again in the ring are skipped.
+    last_seq: u64,
     /// Video frames are dropped until a keyframe: at the start (when no GOP was cached) and
     /// after falling behind.
     awaiting_keyframe: bool,
@@ -22,6 +28,8 @@ pub struct Subscriber {
     skipped: u64,
     /// The server's own subscriber, not a client's.
     internal: bool,
+    /// The sink the stream writes to while this subscriber is caught up.
+    direct: Option<Arc<dyn Sink>>,
 }
 
 impl Subscriber {
@@ -29,7 +37,8 @@ impl Subscriber {
         hub: Arc<Hub>,
         stream: Arc<Stream>,
         backlog: Vec<Item>,
-        rx: broadcast::Receiver<Item>,
+        rx: broadcast::Receiver<Sequenced>,
+        last_seq: u64,
         internal: bool,
     ) -> Self {
         let progress = Arc::new(AtomicU64::new(hub.now_ms()));
@@ -38,10 +47,12 @@ impl Subscriber {
             stream,
             backlog: backlog.into(),
             rx,
+            last_seq,
             awaiting_keyframe: true,
             progress,
             skipped: 0,
             internal,
+            direct: None,
         }
     }
 
@@ -57,22 +68,27 @@ impl Subscriber {
         self.skipped
     }
 
+    /// The sequence number of the last item taken: a sink made now starts after it.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
     /// The next item; `None` when the stream is gone (which a live stream never is while a
     /// subscriber holds it).
     pub async fn recv(&mut self) -> Option<Item> {
         loop {
-            let item = match self.backlog.pop_front() {
-                Some(item) => item,
-                None => match self.rx.recv().await {
-                    Ok(item) => item,
-                    Err(RecvError::Lagged(n)) => {
-                        self.lagged(n);
-                        continue;
-                    }
-                    Err(RecvError::Closed) => return None,
-                },
+            if let Some(item) = self.backlog.pop_front() {
+                if let Some(item) = self.admit(item) {
+                    return Some(item);
+                }
+                continue;
+            }
+            let (seq, item) = match self.rx.recv().await {
+                Ok(entry) => entry,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
             };
-            if let Some(item) = self.admit(item) {
+            if let Some(item) = self.sequenced(seq, item) {
                 return Some(item);
             }
         }
@@ -82,18 +98,18 @@ impl Subscriber {
     /// there into one write.
     pub fn try_recv(&mut self) -> Option<Item> {
         loop {
-            let item = match self.backlog.pop_front() {
-                Some(item) => item,
-                None => match self.rx.try_recv() {
-                    Ok(item) => item,
-                    Err(TryRecvError::Lagged(n)) => {
-                        self.lagged(n);
-                        continue;
-                    }
-                    Err(_) => return None,
-                },
+            if let Some(item) = self.backlog.pop_front() {
+                if let Some(item) = self.admit(item) {
+                    return Some(item);
+                }
+                continue;
+            }
+            let (seq, item) = match self.rx.try_recv() {
+                Ok(entry) => entry,
+                Err(TryRecvError::Lagged(_)) => continue,
+                Err(_) => return None,
             };
-            if let Some(item) = self.admit(item) {
+            if let Some(item) = self.sequenced(seq, item) {
                 return Some(item);
             }
         }
@@ -124,10 +140,55 @@ impl Subscriber {
         }
     }
 
-    fn lagged(&mut self, n: u64) {
-        self.skipped += n;
-        self.awaiting_keyframe = true;
-        tracing::debug!(skipped = n, stream = %self.stream.key(), "subscriber fell behind; skipping to the next keyframe");
+    /// Hands the subscriber to the stream's direct writes through `sink` (made to start after
+    /// [`last_seq`](Self::last_seq)), if it is caught up: nothing left in the join snapshot or
+    /// in its place in the ring. `false` when it is not; it should take what is waiting first.
+    pub fn go_direct(&mut self, sink: Arc<dyn Sink>) -> bool {
+        if self.direct.is_some() || !self.backlog.is_empty() {
+            return false;
+        }
+        if !self.stream.add_sink(sink.clone(), &self.rx) {
+            return false;
+        }
+        self.direct = Some(sink);
+        true
+    }
+
+    /// Whether the stream writes to this subscriber's sink.
+    pub fn is_direct(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// Takes the subscriber back from the direct writes: the stream writes no more to its sink
+    /// (the sink, detached by its owner, refuses any write under way), and the ring resumes
+    /// after `last_seq`, the last item the sink took.
+    pub fn resume_after(&mut self, last_seq: u64) {
+        if let Some(sink) = self.direct.take() {
+            self.stream.remove_sink(&sink);
+        }
+        self.last_seq = self.last_seq.max(last_seq);
+        self.progress.store(self.hub.now_ms(), Relaxed);
+    }
+
+    /// Whether `sink` is this subscriber's.
+    pub fn owns(&self, sink: &Arc<dyn Sink>) -> bool {
+        self.direct.as_ref().is_some_and(|d| same(d, sink))
+    }
+
+    /// An item of the ring: skipped when already had, and a gap (items lost by falling a whole
+    /// ring behind) makes video wait for a keyframe.
+    fn sequenced(&mut self, seq: u64, item: Item) -> Option<Item> {
+        if seq <= self.last_seq {
+            return None;
+        }
+        let lost = seq - self.last_seq - 1;
+        self.last_seq = seq;
+        if lost > 0 {
+            self.skipped += lost;
+            self.awaiting_keyframe = true;
+            tracing::debug!(skipped = lost, stream = %self.stream.key(), "subscriber fell behind; skipping to the next keyframe");
+        }
+        self.admit(item)
     }
 
     fn admit(&mut self, item: Item) -> Option<Item> {
@@ -149,6 +210,9 @@ impl Subscriber {
 
 impl Drop for Subscriber {
     fn drop(&mut self) {
+        if let Some(sink) = self.direct.take() {
+            self.stream.remove_sink(&sink);
+        }
         self.stream.leave(self.internal);
         self.hub.release(&self.stream);
     }

@@ -102,6 +102,29 @@ impl ChunkEncoder {
         self.write_header(&header, checked_length(length), out)
     }
 
+    /// Records that a message with a type 0 header went out on `csid` without this encoder
+    /// (a [`SharedBody::message`](super::SharedBody::message) written by the caller): later
+    /// headers on that chunk stream compress against it, as the receiver will.
+    pub fn assume_full_header(&mut self, key: super::MessageKey, length: usize) {
+        let state = EncoderStream {
+            csid: key.csid,
+            timestamp: key.timestamp,
+            delta: None,
+            length: length as u32,
+            type_id: key.type_id,
+            stream_id: key.stream_id,
+        };
+        match self.streams.iter_mut().find(|s| s.csid == key.csid) {
+            Some(stream) => *stream = state,
+            None => self.streams.push(state),
+        }
+    }
+
+    /// Forgets what was written on `csid`: its next message gets a type 0 header.
+    pub fn forget(&mut self, csid: u32) {
+        self.streams.retain(|s| s.csid != csid);
+    }
+
     /// A Set Chunk Size message takes effect once written, as the receiver applies it (§5.4.1).
     fn apply_chunk_size(&mut self, msg: &RawMessage) {
         if msg.type_id == message::SET_CHUNK_SIZE
@@ -269,6 +292,36 @@ pub fn chunk_tail(payload: &Bytes, chunk_size: u32, csid: u32, extended: Option<
     let mut out = BytesMut::with_capacity(payload.len() + (chunks - 1) * 7);
     put_tail(payload, chunk_size, csid, extended, &mut out);
     out.freeze()
+}
+
+/// A type 0 header for a message of `length` bytes, alone (for [`super::SharedBody`]), and the
+/// extended timestamp its type 3 chunks repeat, if any.
+pub(super) fn full_header(
+    key: super::MessageKey,
+    length: usize,
+) -> Result<(Bytes, Option<u32>), crate::Error> {
+    let length = u32::try_from(length)
+        .ok()
+        .filter(|&l| l < 1 << 24)
+        .ok_or_else(|| {
+            crate::Error::usage(format!(
+                "a message of {length} bytes does not fit RTMP's 24-bit length"
+            ))
+        })?;
+    if !(MIN_CSID..=MAX_CSID).contains(&key.csid) {
+        let detail = format!("chunk stream id {} is outside 2..=65599", key.csid);
+        return Err(crate::Error::usage(detail));
+    }
+    let msg = RawMessage {
+        csid: key.csid,
+        timestamp: key.timestamp,
+        type_id: key.type_id,
+        stream_id: key.stream_id,
+        payload: Bytes::new(),
+    };
+    let mut out = BytesMut::with_capacity(18);
+    let extended = write_full_header(&mut out, &msg, length);
+    Ok((out.freeze(), extended))
 }
 
 fn write_full_header(out: &mut BytesMut, msg: &RawMessage, length: u32) -> Option<u32> {

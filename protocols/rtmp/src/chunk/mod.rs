@@ -11,7 +11,7 @@ mod shared;
 
 pub use decoder::ChunkDecoder;
 pub use encoder::{ChunkEncoder, chunk_tail};
-pub use shared::SharedBody;
+pub use shared::{MessageKey, SharedBody};
 
 use bytes::Bytes;
 

@@ -1,33 +1,84 @@
-//! A message body sent to many connections — a server's players of one stream — chunked once.
+//! A message sent to many connections — a server's players of one stream — chunked once.
 //!
-//! Everything of a message after its first chunk's header depends only on the payload, the
-//! chunk size and the chunk stream id (and on an extended timestamp, which live streams reach
-//! after 4.6 hours and which is then written per connection). Each connection writes its own
-//! compressed first header with [`super::ChunkEncoder::encode_header`], then these shared bytes:
-//! fan-out costs a header per player, not a copy of every frame.
+//! A message written with a type 0 header (RTMP 1.0 §5.3.1.2.1: absolute timestamp, length,
+//! type and message stream id) depends on nothing a connection has sent before, so every
+//! connection with the same chunk size and message stream id sends the very same bytes: the
+//! header and the chunked body are made once ([`SharedBody::message`]) and fan-out copies no
+//! frame and writes no header per player. A type 0 header costs at most 8 bytes more than a
+//! compressed one; a writer may send it at any time.
 
-use super::encoder::chunk_tail;
+use super::encoder::{chunk_tail, full_header};
 use bytes::Bytes;
 use std::sync::OnceLock;
 
+/// A message's body, and its whole chunked form for the first connection settings asked for.
 #[derive(Debug)]
 pub struct SharedBody {
     payload: Bytes,
     /// The chunked tail for the first (chunk size, chunk stream) asked for; every player of a
     /// server asks for the same one.
     tail: OnceLock<(u32, u32, Bytes)>,
+    /// The whole message, for the first (chunk size, chunk stream, message stream, timestamp)
+    /// asked for.
+    message: OnceLock<(MessageKey, [Bytes; 2])>,
+}
+
+/// What a whole chunked message depends on besides its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageKey {
+    /// The chunk size the connection writes with.
+    pub chunk_size: u32,
+    /// The chunk stream the message goes on.
+    pub csid: u32,
+    /// The message type (8 audio, 9 video...).
+    pub type_id: u8,
+    /// The message stream.
+    pub stream_id: u32,
+    /// The message timestamp (milliseconds, modulo 2^32).
+    pub timestamp: u32,
 }
 
 impl SharedBody {
+    /// A body to share.
     pub fn new(payload: Bytes) -> Self {
         SharedBody {
             payload,
             tail: OnceLock::new(),
+            message: OnceLock::new(),
         }
     }
 
+    /// The message body.
     pub fn payload(&self) -> &Bytes {
         &self.payload
+    }
+
+    /// The whole message with a type 0 header, as `[header, chunked body]`: made once for the
+    /// first `key` asked for (every player of a server asks for the same), each time for
+    /// others. Fails when the body does not fit RTMP's 24-bit message length.
+    pub fn message(&self, key: MessageKey) -> Result<[Bytes; 2], crate::Error> {
+        let make = || -> Result<[Bytes; 2], crate::Error> {
+            let (header, extended) = full_header(key, self.payload.len())?;
+            let tail = match extended {
+                None => self.tail(key.chunk_size, key.csid),
+                Some(_) => chunk_tail(&self.payload, key.chunk_size, key.csid, extended),
+            };
+            Ok([header, tail])
+        };
+        if let Some((cached, message)) = self.message.get() {
+            return if *cached == key {
+                Ok(message.clone())
+            } else {
+                make()
+            };
+        }
+        let message = make()?;
+        let (cached, kept) = self.message.get_or_init(|| (key, message.clone()));
+        Ok(if *cached == key {
+            kept.clone()
+        } else {
+            message
+        })
     }
 
     /// The message after its first header, for `chunk_size` and `csid`, without an extended

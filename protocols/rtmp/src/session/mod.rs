@@ -16,7 +16,9 @@ use weir_amf0::Value;
 use weir_media::{MediaPacket, Timestamp, Unwrapper};
 
 pub use client::{ClientEvent, ClientOptions, ClientSession, ConnectForm};
-pub use server::{PlayRequest, PublishRequest, RequestId, ServerEvent, ServerSession};
+pub use server::{
+    PlayRequest, PublishRequest, RequestId, ServerEvent, ServerSession, SharedWriter,
+};
 
 /// Chunk stream ids Weir sends on, as SRS does: control on 2 (required by §5.4), commands of
 /// the connection on 3, commands and data of a stream on 5, video on 6, audio on 7.

@@ -878,21 +878,39 @@ impl ServerSession {
         true
     }
 
-    /// Sends a message body shared with other players (see [`SharedBody`]): this connection
-    /// writes its own header, the chunked body is written once for all. The same conditions
-    /// as [`Self::send_media`].
+    /// Sends a message shared with other players (see [`SharedBody`]): the same bytes for all,
+    /// made once. The same conditions as [`Self::send_media`]; fails when the body does not fit
+    /// RTMP's 24-bit message length.
     pub fn send_shared(
         &mut self,
         stream_id: u32,
         timestamp: u32,
         video: bool,
         body: &SharedBody,
-    ) -> bool {
+    ) -> Result<bool, Error> {
         if !self.plays(stream_id, video) {
-            return false;
+            return Ok(false);
         }
-        self.conn.send_shared(stream_id, timestamp, video, body);
-        true
+        self.conn.send_shared(stream_id, timestamp, video, body)?;
+        Ok(true)
+    }
+
+    /// How to make this player's shared messages, for an application that writes them to the
+    /// socket itself (then it tells [`Self::note_written`] how many bytes it wrote): `Some`
+    /// while `stream_id` plays everything as it comes — unpaused, audio and video on, and no
+    /// Set Peer Bandwidth window to hold media back. Anything else (commands, notices,
+    /// metadata) still goes through this machine.
+    pub fn shared_writer(&self, stream_id: u32) -> Option<SharedWriter> {
+        let open = self.player(stream_id).is_some_and(|p| p.audio && p.video);
+        (open && !self.conn.output_limited()).then(|| SharedWriter {
+            chunk_size: self.conn.chunk_size(),
+            stream_id,
+        })
+    }
+
+    /// The application wrote `bytes` of [`SharedWriter::message`]s to the player itself.
+    pub fn note_written(&mut self, bytes: u64) {
+        self.conn.note_written(bytes);
     }
 
     /// Whether `stream_id` plays, unpaused, with that kind of media on.
@@ -1011,4 +1029,31 @@ fn message_size(message: &Message) -> usize {
 /// `name?query` → (`name`, `query`).
 pub fn split_query(name: &str) -> (&str, &str) {
     name.split_once('?').unwrap_or((name, ""))
+}
+
+/// Makes a player's shared audio and video messages (see [`ServerSession::shared_writer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedWriter {
+    chunk_size: u32,
+    stream_id: u32,
+}
+
+impl SharedWriter {
+    /// The whole message, `[header, chunked body]`, the same bytes
+    /// [`ServerSession::send_shared`] queues.
+    pub fn message(
+        &self,
+        timestamp: u32,
+        video: bool,
+        body: &SharedBody,
+    ) -> Result<[Bytes; 2], Error> {
+        let (csid, type_id) = super::connection::media_csid(video);
+        body.message(crate::chunk::MessageKey {
+            chunk_size: self.chunk_size,
+            csid,
+            type_id,
+            stream_id: self.stream_id,
+            timestamp,
+        })
+    }
 }
