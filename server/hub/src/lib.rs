@@ -3,12 +3,14 @@
 //! its crate depends on no protocol crate, so the build keeps it that way. Each delivery
 //! format caches its encoding of an item in a [`Slot`] it owns.
 //!
-//! A publisher pushes [`Item`]s; every subscriber reads them from one shared ring (a tokio
-//! broadcast channel of `queue_frames` entries), so fan-out clones an `Arc`, never a payload,
-//! and no subscriber can make the ring grow. A subscriber that falls a whole ring behind skips
-//! to the next keyframe ([`Subscriber`]); one that stops taking items altogether is found by
-//! the server's stall watchdog and disconnected. A late joiner starts from a snapshot taken
-//! under the same lock as the ring: metadata, sequence headers and the cached GOP.
+//! A publisher pushes [`Item`]s. A caught-up player is written to directly: the stream writes
+//! each item to its [`Sink`] (its socket) from the publisher's task (see `fanout.rs`). Any
+//! other subscriber reads from one shared ring of the last `queue_frames` items, each with a
+//! sequence number, at its own place: fan-out clones an `Arc`, never a payload, and no
+//! subscriber can make the ring grow. A subscriber that falls a whole ring behind skips to the
+//! next keyframe ([`Subscriber`]); one that stops taking items altogether is found by the
+//! server's stall watchdog and disconnected. A late joiner starts from a snapshot taken under
+//! the same lock as the ring: metadata, sequence headers and the cached GOP.
 
 #![forbid(unsafe_code)]
 
@@ -159,8 +161,8 @@ impl Hub {
     }
 
     fn join(self: &Arc<Self>, key: &StreamKey, internal: bool) -> Subscriber {
-        let (stream, (backlog, rx, last_seq)) = self.with_stream(key, |s| s.join(internal));
-        Subscriber::new(self.clone(), stream, backlog, rx, last_seq, internal)
+        let (stream, (backlog, last_seq)) = self.with_stream(key, |s| s.join(internal));
+        Subscriber::new(self.clone(), stream, backlog, last_seq, internal)
     }
 
     /// Forgets a stream nobody publishes or plays any more.

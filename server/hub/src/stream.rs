@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::sync::broadcast;
+use tokio::sync::Notify;
 use weir_media::config::{CodecConfig, ConfigSummary};
 use weir_media::{MediaKind, MediaPacket, Track};
 
@@ -44,7 +44,9 @@ struct State {
     gop_bytes: usize,
     video: Option<TrackInfo>,
     audio: Option<TrackInfo>,
-    /// The sequence number of the next item (each item of the ring has one).
+    /// The last `queue_frames` items, each with its sequence number: what subscribers read.
+    ring: VecDeque<Sequenced>,
+    /// The sequence number of the next item.
     next_seq: u64,
     /// The caught-up players written to directly.
     fanout: Fanout,
@@ -63,7 +65,8 @@ pub struct Stream {
     id: String,
     key: StreamKey,
     limits: HubLimits,
-    tx: broadcast::Sender<Sequenced>,
+    /// Wakes the subscribers waiting for the next item.
+    arrived: Notify,
     state: Mutex<State>,
     /// Video frames received, as SRS counts `frames`.
     frames: AtomicU64,
@@ -79,12 +82,11 @@ pub struct Stream {
 
 impl Stream {
     pub(super) fn new(key: StreamKey, limits: &HubLimits, epoch: Instant) -> Self {
-        let (tx, _) = broadcast::channel(limits.queue_frames.max(16));
         Stream {
             id: crate::random_id("vid-", 7),
             key,
             limits: limits.clone(),
-            tx,
+            arrived: Notify::new(),
             state: Mutex::new(State {
                 publisher: None,
                 publish_since_ms: None,
@@ -96,6 +98,7 @@ impl Stream {
                 gop_bytes: 0,
                 video: None,
                 audio: None,
+                ring: VecDeque::with_capacity(limits.queue_frames.clamp(16, 4096)),
                 next_seq: 1,
                 fanout: Fanout::default(),
             }),
@@ -208,7 +211,7 @@ impl Stream {
 
     /// A new subscriber's starting point and its place in the ring, taken under the lock the
     /// publisher pushes under, so that nothing is missed and nothing comes twice.
-    pub(super) fn join(&self, internal: bool) -> (Vec<Item>, broadcast::Receiver<Sequenced>, u64) {
+    pub(super) fn join(&self, internal: bool) -> (Vec<Item>, u64) {
         let mut state = self.state.lock().unwrap();
         match internal {
             true => state.internal += 1,
@@ -218,18 +221,29 @@ impl Stream {
         backlog.extend(state.metadata.clone());
         backlog.extend(state.configs.iter().map(|(_, c)| c.clone()));
         backlog.extend(state.gop.iter().cloned());
-        (backlog, self.tx.subscribe(), state.next_seq - 1)
+        (backlog, state.next_seq - 1)
     }
 
-    /// Makes `sink` a caught-up player written to directly, if `pending` (its place in the
-    /// ring) holds nothing: checked under the lock items are sent under, so none is missed.
-    pub(super) fn add_sink(
-        &self,
-        sink: Arc<dyn Sink>,
-        pending: &broadcast::Receiver<Sequenced>,
-    ) -> bool {
+    /// The first item after `last_seq` in the ring, with its sequence number (later than
+    /// `last_seq + 1` when the ring dropped what came between).
+    pub(super) fn next_after(&self, last_seq: u64) -> Option<Sequenced> {
+        let state = self.state.lock().unwrap();
+        let first = state.ring.front()?.0;
+        let index = (last_seq + 1).saturating_sub(first) as usize;
+        state.ring.get(index).cloned()
+    }
+
+    /// A future ready once an item arrives after it was made: make it, then look in the ring,
+    /// then wait, so that no item slips between the two.
+    pub(super) fn arrived(&self) -> tokio::sync::futures::Notified<'_> {
+        self.arrived.notified()
+    }
+
+    /// Makes `sink` a caught-up player written to directly, if the ring holds nothing after
+    /// `last_seq`: checked under the lock items arrive under, so none is missed.
+    pub(super) fn add_sink(&self, sink: Arc<dyn Sink>, last_seq: u64) -> bool {
         let mut state = self.state.lock().unwrap();
-        if !pending.is_empty() {
+        if state.next_seq - 1 > last_seq {
             return false;
         }
         state.fanout.add(sink);
@@ -280,7 +294,11 @@ impl Stream {
     fn emit(&self, state: &mut State, item: Item, now_ms: u64) -> Option<Flush> {
         let seq = state.next_seq;
         state.next_seq += 1;
-        let _ = self.tx.send((seq, item.clone()));
+        if state.ring.len() >= self.limits.queue_frames.max(16) {
+            state.ring.pop_front();
+        }
+        state.ring.push_back((seq, item.clone()));
+        self.arrived.notify_waiters();
         let fanout = &mut state.fanout;
         if fanout.sinks.is_empty() {
             fanout.batch.clear();

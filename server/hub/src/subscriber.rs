@@ -3,20 +3,17 @@
 //! its [`Sink`].
 
 use crate::fanout::{Sink, same};
-use crate::stream::Sequenced;
 use crate::{Hub, Item, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, Stream};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 pub struct Subscriber {
     hub: Arc<Hub>,
     stream: Arc<Stream>,
     backlog: VecDeque<Item>,
-    rx: broadcast::Receiver<Sequenced>,
     /// The sequence number of the last item this subscriber has (taken from the ring, or
-    /// written to its sink); earlier ones met again in the ring are skipped.
+    /// written to its sink): it reads the ring after it.
     last_seq: u64,
     /// Video frames are dropped until a keyframe: at the start (when no GOP was cached) and
     /// after falling behind.
@@ -37,7 +34,6 @@ impl Subscriber {
         hub: Arc<Hub>,
         stream: Arc<Stream>,
         backlog: Vec<Item>,
-        rx: broadcast::Receiver<Sequenced>,
         last_seq: u64,
         internal: bool,
     ) -> Self {
@@ -46,7 +42,6 @@ impl Subscriber {
             hub,
             stream,
             backlog: backlog.into(),
-            rx,
             last_seq,
             awaiting_keyframe: true,
             progress,
@@ -73,24 +68,16 @@ impl Subscriber {
         self.last_seq
     }
 
-    /// The next item; `None` when the stream is gone (which a live stream never is while a
-    /// subscriber holds it).
+    /// The next item, waiting for it. (Cancel-safe: an item is taken only when returned.)
     pub async fn recv(&mut self) -> Option<Item> {
+        let stream = self.stream.clone();
         loop {
-            if let Some(item) = self.backlog.pop_front() {
-                if let Some(item) = self.admit(item) {
-                    return Some(item);
-                }
-                continue;
-            }
-            let (seq, item) = match self.rx.recv().await {
-                Ok(entry) => entry,
-                Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => return None,
-            };
-            if let Some(item) = self.sequenced(seq, item) {
+            let mut arrived = std::pin::pin!(stream.arrived());
+            arrived.as_mut().enable();
+            if let Some(item) = self.try_recv() {
                 return Some(item);
             }
+            arrived.await;
         }
     }
 
@@ -104,11 +91,7 @@ impl Subscriber {
                 }
                 continue;
             }
-            let (seq, item) = match self.rx.try_recv() {
-                Ok(entry) => entry,
-                Err(TryRecvError::Lagged(_)) => continue,
-                Err(_) => return None,
-            };
+            let (seq, item) = self.stream.next_after(self.last_seq)?;
             if let Some(item) = self.sequenced(seq, item) {
                 return Some(item);
             }
@@ -142,12 +125,12 @@ impl Subscriber {
 
     /// Hands the subscriber to the stream's direct writes through `sink` (made to start after
     /// [`last_seq`](Self::last_seq)), if it is caught up: nothing left in the join snapshot or
-    /// in its place in the ring. `false` when it is not; it should take what is waiting first.
+    /// after its place in the ring. `false` when it is not; it should take what waits first.
     pub fn go_direct(&mut self, sink: Arc<dyn Sink>) -> bool {
         if self.direct.is_some() || !self.backlog.is_empty() {
             return false;
         }
-        if !self.stream.add_sink(sink.clone(), &self.rx) {
+        if !self.stream.add_sink(sink.clone(), self.last_seq) {
             return false;
         }
         self.direct = Some(sink);
@@ -175,8 +158,8 @@ impl Subscriber {
         self.direct.as_ref().is_some_and(|d| same(d, sink))
     }
 
-    /// An item of the ring: skipped when already had, and a gap (items lost by falling a whole
-    /// ring behind) makes video wait for a keyframe.
+    /// An item of the ring: a gap before it (items the ring dropped before this subscriber
+    /// took them: it fell a whole ring behind) makes video wait for a keyframe.
     fn sequenced(&mut self, seq: u64, item: Item) -> Option<Item> {
         if seq <= self.last_seq {
             return None;

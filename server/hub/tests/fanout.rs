@@ -26,7 +26,12 @@ impl FakeSink {
     }
 
     fn last(&self) -> u64 {
-        self.got.lock().unwrap().last().copied().unwrap_or(self.after)
+        self.got
+            .lock()
+            .unwrap()
+            .last()
+            .copied()
+            .unwrap_or(self.after)
     }
 }
 
@@ -93,7 +98,11 @@ async fn a_caught_up_player_gets_every_item_once_whether_written_directly_or_fro
         publisher.push(frame(n, n == 4));
     }
     assert_eq!(sink.got.lock().unwrap().len(), 3);
-    assert_eq!(player.stream().direct_players(), 0, "a full sink is forgotten");
+    assert_eq!(
+        player.stream().direct_players(),
+        0,
+        "a full sink is forgotten"
+    );
     // The task takes over after the sink's last item: the rest comes from the ring.
     player.resume_after(sink.last());
     while let Some(item) = player.try_recv() {
@@ -135,7 +144,11 @@ async fn merged_writes_batch_media_and_send_notices_at_once() {
     for n in 0..5 {
         publisher.push(frame(n, n == 0));
     }
-    assert_eq!(*sink.writes.lock().unwrap(), 0, "media waits for the merge time");
+    assert_eq!(
+        *sink.writes.lock().unwrap(),
+        0,
+        "media waits for the merge time"
+    );
     drop(publisher); // the publisher leaves: its notice goes at once, with the batch
     assert_eq!(*sink.writes.lock().unwrap(), 1);
     assert_eq!(sink.got.lock().unwrap().len(), 6);
