@@ -399,7 +399,15 @@ fn serve(args: ServeArgs) -> ExitCode {
         .with_env_filter(filter)
         .with_ansi(ansi)
         .init();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One core (the machine's, or the affinity a supervisor set): one thread, as nginx-rtmp's
+    // and SRS's workers, with no cross-thread wake-ups and the kernel's single-threaded fast
+    // paths (benches/RESULTS.md); more cores: tokio's work-stealing pool.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runtime = match cores {
+        1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        _ => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+    };
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("weir serve: cannot start the runtime: {e}");

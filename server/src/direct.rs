@@ -7,12 +7,19 @@
 //! Only one writer touches the socket at a time: the sink until it is detached, the task after.
 //! A delivery format supplies the framing ([`Framing`]): RTMP's shared chunked messages,
 //! FLV tags.
+//!
+//! The write path touches as little memory per player as it can, since a server of thousands
+//! of players spends its time in cache misses as much as in system calls (`perf annotate`, in
+//! `benches/RESULTS.md`): the sink writes to the socket's descriptor itself, not through the
+//! runtime's readiness state, and folds its byte counts into the shared counters now and then
+//! rather than at every write.
 
 use crate::Context;
 use crate::clients::Client;
 use bytes::{Buf, Bytes};
 use std::cell::RefCell;
-use std::io;
+use std::io::{self, IoSlice};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -49,19 +56,31 @@ struct State {
     last_seq: u64,
     pending: Vec<Bytes>,
     written: u64,
+    /// Bytes written but not yet added to the shared counters, and when they last were.
+    uncounted: u64,
+    counted_ms: u64,
 }
 
 /// See the [module docs](self).
 pub struct DirectSink<F: Framing> {
-    writer: Arc<OwnedWriteHalf>,
-    framing: F,
-    counters: Counters,
+    /// The socket's descriptor, owned by `writer`, which the sink holds as long as it lives.
+    fd: RawFd,
     state: Mutex<State>,
+    framing: F,
+    /// Keeps the socket (and so `fd`) open while the sink lives.
+    _writer: Arc<OwnedWriteHalf>,
+    counters: Counters,
     parked: Notify,
 }
 
+/// The shared counters hear of a sink's bytes at least this often (the API's rates sample
+/// once a second; the stall watchdog waits seconds) ...
+const COUNT_EVERY_MS: u64 = 250;
+/// ... or once this many bytes wait.
+const COUNT_EVERY_BYTES: u64 = 256 << 10;
+
 /// The most pieces one `writev` takes.
-const MAX_PIECES: usize = 64;
+const MAX_PIECES: usize = 16;
 
 thread_local! {
     /// The pieces of one write: one allocation per thread, not per player per item.
@@ -71,16 +90,21 @@ thread_local! {
 impl<F: Framing> DirectSink<F> {
     /// A sink whose first item comes after `last_seq` (the subscriber's).
     pub fn new(writer: Arc<OwnedWriteHalf>, framing: F, counters: Counters, last_seq: u64) -> Self {
+        let stream: &tokio::net::TcpStream = (*writer).as_ref();
+        let fd = stream.as_raw_fd();
         DirectSink {
-            writer,
-            framing,
-            counters,
+            fd,
             state: Mutex::new(State {
                 detached: false,
                 last_seq,
                 pending: Vec::new(),
                 written: 0,
+                uncounted: 0,
+                counted_ms: 0,
             }),
+            framing,
+            _writer: writer,
+            counters,
             parked: Notify::new(),
         }
     }
@@ -95,6 +119,7 @@ impl<F: Framing> DirectSink<F> {
     pub fn take_over(&self) -> Handover {
         let mut state = self.state.lock().unwrap();
         state.detached = true;
+        self.count(&mut state, u64::MAX);
         Handover {
             pending: std::mem::take(&mut state.pending),
             last_seq: state.last_seq,
@@ -102,12 +127,30 @@ impl<F: Framing> DirectSink<F> {
         }
     }
 
-    fn count(&self, n: u64, now_ms: u64) {
+    /// Adds what was written to the shared counters, when enough has waited (always for
+    /// `now_ms` of `u64::MAX`).
+    fn count(&self, state: &mut State, now_ms: u64) {
+        let due = now_ms >= state.counted_ms.saturating_add(COUNT_EVERY_MS);
+        if state.uncounted == 0 || !(due || state.uncounted >= COUNT_EVERY_BYTES) {
+            return;
+        }
+        let n = std::mem::take(&mut state.uncounted);
         let c = &self.counters;
         c.client.add_sent(n);
         c.stream.add_sent(n);
         c.ctx.metrics.add_sent(n);
-        c.progress.store(now_ms, Relaxed);
+        if now_ms != u64::MAX {
+            state.counted_ms = now_ms;
+            c.progress.store(now_ms, Relaxed);
+        }
+    }
+
+    /// `writev` on the socket's descriptor.
+    fn writev(&self, slices: &[IoSlice<'_>]) -> io::Result<usize> {
+        // SAFETY: `self._writer` owns the descriptor and lives as long as `self`, so the
+        // descriptor stays open (and is this socket's) for the borrow.
+        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
+        rustix::io::writev(fd, slices).map_err(io::Error::from)
     }
 }
 
@@ -130,11 +173,10 @@ impl<F: Framing> Sink for DirectSink<F> {
                 }
                 state.last_seq = *seq;
             }
-            let written = write_now(&self.writer, pieces).unwrap_or(0);
-            if written > 0 {
-                state.written += written;
-                self.count(written, now_ms);
-            }
+            let written = write_now(|s| self.writev(s), pieces).unwrap_or(0);
+            state.written += written;
+            state.uncounted += written;
+            self.count(&mut state, now_ms);
             if !needs_task && pieces.iter().all(Bytes::is_empty) {
                 pieces.clear();
                 return true;
@@ -148,10 +190,13 @@ impl<F: Framing> Sink for DirectSink<F> {
     }
 }
 
-/// Writes as much of `pieces` as the socket takes now, without waiting; advances them past
-/// what was written and returns its length. An error is returned only when nothing was
-/// written (a partial write first reports what it wrote; the error comes on the next call).
-pub fn write_now(writer: &OwnedWriteHalf, pieces: &mut [Bytes]) -> io::Result<u64> {
+/// Writes as much of `pieces` as `writev` takes now, without waiting; advances them past what
+/// was written and returns its length. An error is returned only when nothing was written (a
+/// partial write first reports what it wrote; the error comes on the next call).
+pub fn write_now(
+    mut writev: impl FnMut(&[IoSlice<'_>]) -> io::Result<usize>,
+    pieces: &mut [Bytes],
+) -> io::Result<u64> {
     let mut written = 0;
     let mut first = 0;
     loop {
@@ -162,12 +207,12 @@ pub fn write_now(writer: &OwnedWriteHalf, pieces: &mut [Bytes]) -> io::Result<u6
             return Ok(written);
         }
         let n = {
-            let mut slices = [io::IoSlice::new(&[]); MAX_PIECES];
+            let mut slices = [IoSlice::new(&[]); MAX_PIECES];
             let count = pieces[first..].len().min(MAX_PIECES);
             for (slot, piece) in slices.iter_mut().zip(&pieces[first..]) {
-                *slot = io::IoSlice::new(piece);
+                *slot = IoSlice::new(piece);
             }
-            match writer.try_write_vectored(&slices[..count]) {
+            match writev(&slices[..count]) {
                 Ok(0) if written == 0 => return Err(io::ErrorKind::WriteZero.into()),
                 Err(e) if written == 0 && e.kind() != io::ErrorKind::WouldBlock => return Err(e),
                 Ok(0) | Err(_) => return Ok(written),
@@ -192,7 +237,7 @@ pub fn write_now(writer: &OwnedWriteHalf, pieces: &mut [Bytes]) -> io::Result<u6
 pub async fn write_all(writer: &OwnedWriteHalf, pieces: &mut Vec<Bytes>) -> io::Result<u64> {
     let mut total = 0;
     loop {
-        total += write_now(writer, pieces)?;
+        total += write_now(|s| writer.try_write_vectored(s), pieces)?;
         if pieces.iter().all(Bytes::is_empty) {
             pieces.clear();
             if pieces.capacity() > 64 {

@@ -537,7 +537,7 @@ impl Framing for RtmpFraming {
         let timestamp = flv::timestamp(media.time);
         let message = flv::body(media).map(|b| self.writer.message(timestamp, media.is_video(), b));
         if let Some(Ok(message)) = message {
-            out.extend(message);
+            out.push(message);
         }
         true
     }

@@ -20,7 +20,7 @@ pub struct SharedBody {
     tail: OnceLock<(u32, u32, Bytes)>,
     /// The whole message, for the first (chunk size, chunk stream, message stream, timestamp)
     /// asked for.
-    message: OnceLock<(MessageKey, [Bytes; 2])>,
+    message: OnceLock<(MessageKey, Bytes)>,
 }
 
 /// What a whole chunked message depends on besides its body.
@@ -53,17 +53,20 @@ impl SharedBody {
         &self.payload
     }
 
-    /// The whole message with a type 0 header, as `[header, chunked body]`: made once for the
-    /// first `key` asked for (every player of a server asks for the same), each time for
-    /// others. Fails when the body does not fit RTMP's 24-bit message length.
-    pub fn message(&self, key: MessageKey) -> Result<[Bytes; 2], crate::Error> {
-        let make = || -> Result<[Bytes; 2], crate::Error> {
+    /// The whole message with a type 0 header, in one piece (one `writev` slice per player):
+    /// made once for the first `key` asked for (every player of a server asks for the same),
+    /// each time for others. Fails when the body does not fit RTMP's 24-bit message length.
+    pub fn message(&self, key: MessageKey) -> Result<Bytes, crate::Error> {
+        let make = || -> Result<Bytes, crate::Error> {
             let (header, extended) = full_header(key, self.payload.len())?;
             let tail = match extended {
                 None => self.tail(key.chunk_size, key.csid),
                 Some(_) => chunk_tail(&self.payload, key.chunk_size, key.csid, extended),
             };
-            Ok([header, tail])
+            let mut whole = bytes::BytesMut::with_capacity(header.len() + tail.len());
+            whole.extend_from_slice(&header);
+            whole.extend_from_slice(&tail);
+            Ok(whole.freeze())
         };
         if let Some((cached, message)) = self.message.get() {
             return if *cached == key {

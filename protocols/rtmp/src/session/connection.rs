@@ -429,7 +429,7 @@ impl Connection {
         timestamp: u32,
         video: bool,
         body: &SharedBody,
-    ) -> Result<(MessageKey, [Bytes; 2]), Error> {
+    ) -> Result<(MessageKey, Bytes), Error> {
         let (csid, type_id) = media_csid(video);
         let key = MessageKey {
             chunk_size: self.encoder.chunk_size(),
@@ -457,8 +457,8 @@ impl Connection {
             self.queued.push_back(before);
         }
         self.encoder.assume_full_header(key, body.payload().len());
-        self.sent += message.iter().map(|b| b.len() as u64).sum::<u64>();
-        self.queued.extend(message);
+        self.sent += message.len() as u64;
+        self.queued.push_back(message);
         Ok(())
     }
 

@@ -1039,14 +1039,8 @@ pub struct SharedWriter {
 }
 
 impl SharedWriter {
-    /// The whole message, `[header, chunked body]`, the same bytes
-    /// [`ServerSession::send_shared`] queues.
-    pub fn message(
-        &self,
-        timestamp: u32,
-        video: bool,
-        body: &SharedBody,
-    ) -> Result<[Bytes; 2], Error> {
+    /// The whole message, the same bytes [`ServerSession::send_shared`] queues.
+    pub fn message(&self, timestamp: u32, video: bool, body: &SharedBody) -> Result<Bytes, Error> {
         let (csid, type_id) = super::connection::media_csid(video);
         body.message(crate::chunk::MessageKey {
             chunk_size: self.chunk_size,
