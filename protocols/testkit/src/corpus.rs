@@ -47,3 +47,44 @@ pub fn files(folder: &str, extension: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// One audio or video tag of an FLV file: `(is_video, timestamp, body)`, what an RTMP
+/// publisher sends as one message.
+pub type MediaTag = (bool, u32, bytes::Bytes);
+
+/// The audio and video tags of a corpus FLV file, in order: real media for a publisher to
+/// send (script tags left out).
+pub fn flv_media(relative: &str) -> Vec<MediaTag> {
+    use weir_flv::TagType;
+    weir_flv::read_tags(&read(relative))
+        .unwrap_or_else(|e| panic!("corpus file {relative} is not FLV: {e}"))
+        .into_iter()
+        .filter_map(|tag| match tag.header.tag_type {
+            TagType::Audio => Some((false, tag.header.timestamp, tag.body)),
+            TagType::Video => Some((true, tag.header.timestamp, tag.body)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_corpus_is_found_and_read() {
+        assert!(dir().join("MANIFEST.md").is_file());
+        let ts = files("mpegts", "ts");
+        assert!(!ts.is_empty() && ts.windows(2).all(|w| w[0] < w[1]));
+        assert!(ts.iter().all(|p| p.extension().unwrap() == "ts"));
+        assert_eq!(&read("flv/avatar.flv")[..3], b"FLV");
+        let tags = flv_media("flv/avatar.flv");
+        assert!(tags.iter().any(|t| t.0) && tags.iter().any(|t| !t.0));
+    }
+
+    #[test]
+    #[should_panic(expected = "is missing")]
+    fn a_missing_entry_fails_the_test() {
+        path("no/such/file");
+    }
+}
