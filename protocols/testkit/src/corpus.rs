@@ -48,6 +48,18 @@ pub fn files(folder: &str, extension: &str) -> Vec<PathBuf> {
     files
 }
 
+/// The names of [`files`] (`a.ts`, not the whole path): what a test pins a folder's contents
+/// by, or loops over.
+pub fn names(folder: &str, extension: &str) -> Vec<String> {
+    files(folder, extension)
+        .iter()
+        .map(|p| {
+            let name = p.file_name().expect("a file has a name");
+            name.to_string_lossy().into_owned()
+        })
+        .collect()
+}
+
 /// One audio or video tag of an FLV file: `(is_video, timestamp, body)`, what an RTMP
 /// publisher sends as one message.
 pub type MediaTag = (bool, u32, bytes::Bytes);
@@ -77,6 +89,9 @@ mod tests {
         let ts = files("mpegts", "ts");
         assert!(!ts.is_empty() && ts.windows(2).all(|w| w[0] < w[1]));
         assert!(ts.iter().all(|p| p.extension().unwrap() == "ts"));
+        let names = names("mpegts", "ts");
+        assert_eq!(names.len(), ts.len());
+        assert!(names.iter().all(|n| !n.contains('/') && n.ends_with(".ts")));
         assert_eq!(&read("flv/avatar.flv")[..3], b"FLV");
         let tags = flv_media("flv/avatar.flv");
         assert!(tags.iter().any(|t| t.0) && tags.iter().any(|t| !t.0));
