@@ -35,10 +35,22 @@ where
     let whole = run_with(&mut make(), [input], true, &answer);
     let cut = run_with(&mut make(), pieces(input, cuts), true, &answer);
     assert_eq!(
-        whole, cut,
-        "the same input cut at {cuts:?} gave other outputs"
+        whole,
+        cut,
+        "the same {} bytes cut at {} gave other outputs",
+        input.len(),
+        describe(cuts)
     );
     whole
+}
+
+/// The cuts for a failure message: all of a few, the count and the first of many (byte by
+/// byte through a recorded session is hundreds of thousands).
+fn describe(cuts: &[usize]) -> String {
+    match cuts.len() {
+        0..=32 => format!("{cuts:?}"),
+        n => format!("{n} points ({:?}...)", &cuts[..16]),
+    }
 }
 
 /// `input` cut at `cuts` (sorted and deduplicated here).
