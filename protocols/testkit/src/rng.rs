@@ -15,6 +15,12 @@ impl SeededRng {
         SeededRng(seed)
     }
 
+    /// A draw in `0..n` (`n` > 0): a cut point, an index to mutate.
+    pub fn below(&mut self, n: usize) -> usize {
+        assert!(n > 0, "a draw below 0");
+        (self.next_u64() % n as u64) as usize
+    }
+
     /// A draw in `[0, 1)`, from the top 53 bits of the next number.
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
