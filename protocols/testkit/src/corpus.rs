@@ -60,6 +60,22 @@ pub fn names(folder: &str, extension: &str) -> Vec<String> {
         .collect()
 }
 
+/// Each of [`files`] as its name without the extension and its bytes, sorted by that name
+/// (`master` before `master-b`, which is not the order of their file names): for tests that
+/// check every file of a folder and say which one failed.
+pub fn contents(folder: &str, extension: &str) -> Vec<(String, Vec<u8>)> {
+    let mut contents: Vec<(String, Vec<u8>)> = files(folder, extension)
+        .iter()
+        .map(|p| {
+            let stem = p.file_stem().expect("a file has a name");
+            let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (stem.to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    contents.sort_by(|a, b| a.0.cmp(&b.0));
+    contents
+}
+
 /// One audio or video tag of an FLV file: `(is_video, timestamp, body)`, what an RTMP
 /// publisher sends as one message.
 pub type MediaTag = (bool, u32, bytes::Bytes);
@@ -92,6 +108,10 @@ mod tests {
         let names = names("mpegts", "ts");
         assert_eq!(names.len(), ts.len());
         assert!(names.iter().all(|n| !n.contains('/') && n.ends_with(".ts")));
+        let contents = contents("mpegts", "ts");
+        assert!(contents.windows(2).all(|w| w[0].0 < w[1].0));
+        let (stem, bytes) = &contents[0];
+        assert_eq!(*bytes, read(&format!("mpegts/{stem}.ts")));
         assert_eq!(&read("flv/avatar.flv")[..3], b"FLV");
         let tags = flv_media("flv/avatar.flv");
         assert!(tags.iter().any(|t| t.0) && tags.iter().any(|t| !t.0));
