@@ -76,23 +76,10 @@ pub fn contents(folder: &str, extension: &str) -> Vec<(String, Vec<u8>)> {
     contents
 }
 
-/// One audio or video tag of an FLV file: `(is_video, timestamp, body)`, what an RTMP
-/// publisher sends as one message.
-pub type MediaTag = (bool, u32, bytes::Bytes);
-
 /// The audio and video tags of a corpus FLV file, in order: real media for a publisher to
-/// send (script tags left out).
-pub fn flv_media(relative: &str) -> Vec<MediaTag> {
-    use weir_flv::TagType;
-    weir_flv::read_tags(&read(relative))
-        .unwrap_or_else(|e| panic!("corpus file {relative} is not FLV: {e}"))
-        .into_iter()
-        .filter_map(|tag| match tag.header.tag_type {
-            TagType::Audio => Some((false, tag.header.timestamp, tag.body)),
-            TagType::Video => Some((true, tag.header.timestamp, tag.body)),
-            _ => None,
-        })
-        .collect()
+/// send (see [`crate::flv::media_tags`]).
+pub fn flv_media(relative: &str) -> Vec<crate::flv::MediaTag> {
+    crate::flv::media_tags(&read(relative))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! - [`split`]: the split-invariance check every machine's proptests and fuzz targets call;
 //! - [`Pair`]: two machines talking through memory on simulated time, with latency and seeded
 //!   loss (after quinn's `quinn-proto/src/tests/util.rs`);
+//! - [`flv`]: an FLV file's audio and video tags, to publish;
 //! - [`SeededRng`]: the randomness machines take from their caller, the same on every run;
 //! - [`TempPath`]: a file or folder for a peer program, removed when dropped;
 //! - [`peer`]: a real peer's binary, or a failure that says how to install it.
@@ -15,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod corpus;
+pub mod flv;
 mod outputs;
 mod pair;
 pub mod peer;
