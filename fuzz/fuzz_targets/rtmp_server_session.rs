@@ -8,7 +8,6 @@ mod support;
 
 use libfuzzer_sys::fuzz_target;
 use std::time::Instant;
-use weir_media::Machine;
 use weir_rtmp::session::{ServerEvent, ServerSession, StreamData};
 use weir_testkit::{SeededRng, split};
 
@@ -53,14 +52,5 @@ fuzz_target!(|data: &[u8]| {
 
     let mut server = server();
     let out = weir_testkit::run_with(&mut server, split::pieces(&input, &cuts), false, answer);
-    match out.error {
-        Some(err) => assert_eq!(
-            server.handle_input(Instant::now(), b"x"),
-            Err(err),
-            "a closed session stays closed"
-        ),
-        None => {
-            let _ = server.handle_end(Instant::now());
-        }
-    }
+    support::stays_closed(&mut server, out.error);
 });

@@ -8,7 +8,9 @@
 mod pipeline;
 
 use bytes::Bytes;
+use std::time::Instant;
 use weir_conformance::capture::StreamPair;
+use weir_media::{Error, Machine};
 
 /// A simple handshake from the peer (C0C1C2 or S0S1S2: version 3, zero time and version,
 /// zero random bytes), so that fuzzed bytes reach the chunk stream and the session.
@@ -41,6 +43,21 @@ pub fn small_limits() -> weir_rtmp::session::SessionConfig {
             max_chunk_streams: 8,
         },
         ..Default::default()
+    }
+}
+
+/// After a session's run that stopped at `error`: more input gets the same error (a closed
+/// session stays closed). After one that did not stop, its input ends.
+pub fn stays_closed(session: &mut impl Machine, error: Option<Error>) {
+    match error {
+        Some(err) => assert_eq!(
+            session.handle_input(Instant::now(), b"x"),
+            Err(err),
+            "a closed session stays closed"
+        ),
+        None => {
+            let _ = session.handle_end(Instant::now());
+        }
     }
 }
 
