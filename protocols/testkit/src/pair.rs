@@ -68,7 +68,9 @@ impl Link {
     }
 }
 
-/// Two machines and the links between them; see the [module docs](self).
+/// Two machines and the links between them, on a simulated clock: what one transmits reaches
+/// the other after the link's latency unless the link's seeded loss drops it, and timeouts
+/// fire when the clock reaches them.
 pub struct Pair<A: Machine, B: Machine> {
     /// The first machine.
     pub a: A,
