@@ -404,8 +404,12 @@ fn serve(args: ServeArgs) -> ExitCode {
     // paths (benches/RESULTS.md); more cores: tokio's work-stealing pool.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = match cores {
-        1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
-        _ => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
     };
     let runtime = match runtime {
         Ok(runtime) => runtime,

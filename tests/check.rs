@@ -2,20 +2,9 @@
 //! selection, --strict and --decode-as, on the corpus's RTMP captures and stream pairs, its
 //! transport streams and its playlists.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-fn corpus() -> PathBuf {
-    let dir: PathBuf = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus").into())
-        .into();
-    assert!(
-        dir.join("MANIFEST.md").is_file(),
-        "corpus missing at {}",
-        dir.display()
-    );
-    dir
-}
+use weir_testkit::corpus::dir as corpus;
 
 fn rtmp(name: &str) -> String {
     corpus().join("rtmp").join(name).display().to_string()

@@ -5,7 +5,8 @@ mod support;
 
 use std::process::Command;
 use std::time::Duration;
-use support::{Weir, corpus, free_port, run};
+use support::{Weir, free_port, run};
+use weir_testkit::corpus;
 
 fn weir_load(args: &[&str]) -> (bool, serde_json::Value, String) {
     let (ok, stdout, stderr) = run(
@@ -22,7 +23,7 @@ fn weir_load(args: &[&str]) -> (bool, serde_json::Value, String) {
 #[test]
 fn twenty_players_of_a_published_file_all_connect_and_receive() {
     let weir = Weir::start(&[]);
-    let file = corpus("flv/avatar.flv");
+    let file = corpus::path("flv/avatar.flv");
     let url = weir.rtmp_url("load");
     let (ok, summary, stderr) = weir_load(&[
         &url,
@@ -62,7 +63,7 @@ fn twenty_players_of_a_published_file_all_connect_and_receive() {
 #[test]
 fn nginx_rtmp_serves_weir_load_too() {
     let nginx = support::Nginx::start();
-    let file = corpus("flv/avatar.flv");
+    let file = corpus::path("flv/avatar.flv");
     let (ok, summary, stderr) = weir_load(&[
         &nginx.url("load"),
         "--players",

@@ -12,13 +12,16 @@ mod support;
 use bytes::Bytes;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Client, Nginx, corpus, media_tags, tool};
+use support::{Client, Nginx};
 use weir_rtmp::handshake::{DigestScheme, HandshakeKind};
 use weir_rtmp::session::{ClientEvent, PublishKind, StreamData};
+use weir_testkit::corpus;
+use weir_testkit::flv::media_tags;
+use weir_testkit::peer;
 
 #[tokio::test(flavor = "current_thread")]
 async fn our_client_publishes_to_nginx_rtmp_and_ffprobe_plays_it() {
-    let ffprobe = tool("FFPROBE", "ffprobe");
+    let ffprobe = peer::binary("FFPROBE", "ffprobe");
     let nginx = Nginx::start();
     let mut publisher = Client::connect(
         nginx.port,
@@ -55,7 +58,7 @@ async fn our_client_publishes_to_nginx_rtmp_and_ffprobe_plays_it() {
         .kill_on_drop(true)
         .spawn()
         .expect("ffprobe starts");
-    let tags = media_tags(&corpus("flv/avatar.flv"));
+    let tags = corpus::flv_media("flv/avatar.flv");
     let last = tags.last().map(|t| t.1).unwrap_or(0);
     let start = tokio::time::Instant::now();
     for round in 0..2u32 {
@@ -97,7 +100,7 @@ async fn our_client_publishes_to_nginx_rtmp_and_ffprobe_plays_it() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn ffmpeg_publishes_to_nginx_rtmp_and_our_client_plays_every_frame() {
-    let ffmpeg = tool("FFMPEG", "ffmpeg");
+    let ffmpeg = peer::binary("FFMPEG", "ffmpeg");
     let nginx = Nginx::start();
     // The reference: an FLV file made by ffmpeg, whose every tag we expect back.
     let file = nginx.dir.join("source.flv");
@@ -125,7 +128,7 @@ async fn ffmpeg_publishes_to_nginx_rtmp_and_our_client_plays_every_frame() {
         .status()
         .unwrap();
     assert!(made.success(), "ffmpeg made the source file");
-    let sent = media_tags(&file);
+    let sent = media_tags(&std::fs::read(&file).unwrap());
     let (video_sent, audio_sent) = (
         sent.iter().filter(|t| t.0).count(),
         sent.iter().filter(|t| !t.0).count(),

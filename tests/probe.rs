@@ -6,6 +6,7 @@ mod support;
 
 use std::process::Command;
 use support::{Nginx, Weir, weir_json};
+use weir_testkit::TempPath;
 
 /// Runs `weir probe` with JSON output; returns the exit code and the report.
 fn probe(url: &str, extra: &[&str]) -> (i32, serde_json::Value) {
@@ -34,7 +35,7 @@ fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
 #[test]
 fn every_case_passes_against_weir_serve() {
     let weir = Weir::start(&[]);
-    let junit = std::env::temp_dir().join(format!("weir-probe-{}.xml", std::process::id()));
+    let junit = TempPath::new("probe.xml");
     let junit_arg = junit.to_str().unwrap().to_owned();
     let (code, report) = probe(
         &weir.rtmp_url("probe"),
@@ -49,7 +50,7 @@ fn every_case_passes_against_weir_serve() {
     assert!(statuses(&report).len() >= 25);
     // The JUnit report parses and has one test case per probe case.
     let xml = std::fs::read_to_string(&junit).unwrap();
-    let _ = std::fs::remove_file(&junit);
+    drop(junit);
     let cases = xml.matches("<testcase ").count();
     assert_eq!(cases, statuses(&report).len(), "{xml}");
     assert!(!xml.contains("<failure"), "{xml}");

@@ -13,7 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::http::{StatusCode, Uri};
-use support::{corpus, free_port, tool, weir_json};
+use support::{free_port, weir_json};
+use weir_testkit::TempPath;
+use weir_testkit::corpus;
+use weir_testkit::peer;
 
 /// An HTTP server on a free port, on its own runtime, stopped on drop.
 struct HttpServer {
@@ -66,7 +69,7 @@ struct FfmpegHls(Child);
 
 impl FfmpegHls {
     fn start(dir: &Path) -> FfmpegHls {
-        let child = Command::new(tool("FFMPEG", "ffmpeg"))
+        let child = Command::new(peer::binary("FFMPEG", "ffmpeg"))
             .args(["-v", "error", "-re"])
             .args(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25"])
             .args(["-f", "lavfi", "-i", "sine"])
@@ -87,13 +90,6 @@ impl Drop for FfmpegHls {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("weir-probe-hls-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn probe(url: &str, extra: &[&str]) -> (i32, serde_json::Value) {
@@ -136,7 +132,7 @@ fn status<'a>(outcomes: &'a [(String, String, String)], id: &str) -> (&'a str, &
 
 #[test]
 fn ffmpeg_live_hls_passes_and_one_of_its_segments_checks() {
-    let dir = temp_dir("ffmpeg");
+    let dir = TempPath::dir("probe-hls-ffmpeg");
     let _ffmpeg = FfmpegHls::start(&dir);
     let playlist = dir.join("x.m3u8");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -146,7 +142,7 @@ fn ffmpeg_live_hls_passes_and_one_of_its_segments_checks() {
         assert!(Instant::now() < deadline, "FFmpeg wrote no playlist");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let server = HttpServer::start(static_files(dir.clone()));
+    let server = HttpServer::start(static_files(dir.to_path_buf()));
     let junit = dir.join("junit.xml");
     let (code, report) = probe(
         &server.url("x.m3u8"),
@@ -214,7 +210,7 @@ fn playlist(sequence: u64, uris: &[String]) -> String {
 /// Broken servers: `/backwards.m3u8` lowers its media sequence at each load, `/missing.m3u8`
 /// lists a segment that answers 404; every other `.ts` is a corpus segment.
 fn broken_server() -> HttpServer {
-    let segment = std::fs::read(corpus("mpegts/test-middle-pat-pmt.ts")).unwrap();
+    let segment = std::fs::read(corpus::path("mpegts/test-middle-pat-pmt.ts")).unwrap();
     let loads = Arc::new(AtomicU64::new(0));
     let app = axum::Router::new()
         .route(

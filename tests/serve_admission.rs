@@ -109,7 +109,7 @@ fn http_status(weir: &Weir, path: &str) -> u16 {
 
 /// Sends a TS file's packets to the server's MPEG-TS port; true if the stream `udp` appeared.
 fn mpegts_published(weir: &Weir) -> bool {
-    let ts = std::fs::read(support::corpus("mpegts/test-segment.ts")).unwrap();
+    let ts = weir_testkit::corpus::read("mpegts/test-segment.ts");
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = weir.mpegts.expect("MPEG-TS over UDP is on");
     for datagram in ts.chunks(7 * 188).take(200) {

@@ -6,11 +6,13 @@ mod support;
 use serde_json::Value;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{Weir, ffmpeg_publish, finish, tool};
+use support::{Weir, ffmpeg_publish, finish};
+use weir_testkit::TempPath;
+use weir_testkit::peer;
 
 /// A player that plays `url` for `seconds` with ffmpeg and throws the media away.
 fn ffmpeg_play(url: &str, seconds: u32) -> std::process::Child {
-    Command::new(tool("FFMPEG", "ffmpeg"))
+    Command::new(peer::binary("FFMPEG", "ffmpeg"))
         .args(["-v", "error", "-rw_timeout", "10000000", "-i", url])
         .args(["-t", &seconds.to_string(), "-c", "copy", "-f", "null", "-"])
         .stdout(std::process::Stdio::null())
@@ -174,8 +176,7 @@ fn deleting_a_client_kicks_it() {
 
 #[test]
 fn security_rules_deny_and_allow_by_cidr_per_vhost() {
-    let dir = std::env::temp_dir().join(format!("weir-security-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempPath::dir("security");
     let config = dir.join("weir.toml");
     std::fs::write(
         &config,

@@ -7,7 +7,8 @@ mod support;
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
-use support::{Weir, ffmpeg_publish, ffprobe_streams, finish, run, tool};
+use support::{Weir, ffmpeg_publish, ffprobe_streams, finish, run};
+use weir_testkit::peer;
 
 fn probe(url: &str) -> Value {
     ffprobe_streams(url)
@@ -23,7 +24,7 @@ fn stream<'a>(probe: &'a Value, codec: &str) -> &'a Value {
 /// Decodes 100 video frames (4 s) with ffmpeg: success and not one error message.
 fn decode(url: &str) {
     let (ok, _, stderr) = run(
-        Command::new(tool("FFMPEG", "ffmpeg"))
+        Command::new(peer::binary("FFMPEG", "ffmpeg"))
             .args(["-v", "error", "-rw_timeout", "10000000", "-i", url])
             .args(["-frames:v", "100", "-f", "null", "-"]),
         Duration::from_secs(30),
@@ -91,7 +92,7 @@ fn a_late_joiner_starts_at_a_keyframe() {
     std::thread::sleep(Duration::from_millis(1500));
     for url in [weir.rtmp_url("late"), weir.flv_url("late")] {
         let (ok, stdout, stderr) = run(
-            Command::new(tool("FFPROBE", "ffprobe"))
+            Command::new(peer::binary("FFPROBE", "ffprobe"))
                 .args([
                     "-v",
                     "error",

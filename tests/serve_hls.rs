@@ -9,7 +9,9 @@ mod support;
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Weir, ffmpeg_publish, ffprobe_streams, run, tool};
+use support::{Weir, ffmpeg_publish, ffprobe_streams, run};
+use weir_testkit::TempPath;
+use weir_testkit::peer;
 
 /// HLS with 1 s fragments, so that tests see segments within seconds.
 const FAST_HLS: &str = "hls.fragment=1";
@@ -49,7 +51,7 @@ fn stream<'a>(probe: &'a Value, codec: &str) -> &'a Value {
 /// Video frames ffmpeg decodes from `url` (to its end), and whatever it printed at `error`.
 fn count_video_frames(url: &str, wait: Duration) -> (u64, String) {
     let (ok, _, stderr) = run(
-        Command::new(tool("FFMPEG", "ffmpeg"))
+        Command::new(peer::binary("FFMPEG", "ffmpeg"))
             // From the playlist's first segment, however many there are when ffmpeg starts
             // (its default joins three segments from the end).
             .args(["-v", "error", "-live_start_index", "0", "-i", url])
@@ -105,7 +107,7 @@ fn ffmpeg_plays_live_hls_to_its_end_with_every_published_frame() {
     );
     assert_eq!(stream(&probe, "aac")["sample_rate"], "44100");
     let (ok, _, stderr) = run(
-        Command::new(tool("FFMPEG", "ffmpeg"))
+        Command::new(peer::binary("FFMPEG", "ffmpeg"))
             .args(["-v", "error", "-i", &segment, "-f", "null", "-"]),
         Duration::from_secs(20),
     );
@@ -127,7 +129,7 @@ fn http_ts_is_a_live_transport_stream() {
     stream(&probe, "aac");
     // 50 frames decode without an error.
     let (ok, _, stderr) = run(
-        Command::new(tool("FFMPEG", "ffmpeg")).args([
+        Command::new(peer::binary("FFMPEG", "ffmpeg")).args([
             "-v",
             "error",
             "-i",
@@ -168,7 +170,7 @@ fn a_republish_continues_the_playlist_after_a_discontinuity() {
 #[test]
 fn audio_only_streams_get_hls_cut_on_time() {
     let weir = Weir::start(&[FAST_HLS]);
-    let mut publisher = Command::new(tool("FFMPEG", "ffmpeg"))
+    let mut publisher = Command::new(peer::binary("FFMPEG", "ffmpeg"))
         .args([
             "-v",
             "error",
@@ -199,8 +201,7 @@ fn audio_only_streams_get_hls_cut_on_time() {
 
 #[test]
 fn hls_path_writes_the_playlist_and_segments_to_disk() {
-    let dir = std::env::temp_dir().join(format!("weir-hls-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TempPath::new("hls");
     let path = format!("hls.path={}", dir.display());
     let weir = Weir::start(&[FAST_HLS, &path]);
     let mut publisher = ffmpeg_publish(&weir.rtmp_url("disk"), 4);
@@ -233,7 +234,7 @@ fn hls_path_writes_the_playlist_and_segments_to_disk() {
 fn mpegts_over_udp_plays_over_rtmp_http_flv_and_hls_and_ends_when_the_sender_stops() {
     let weir = Weir::start(&[FAST_HLS, "mpegts.stream=live/udp", "mpegts.timeout=2"]);
     let port = weir.mpegts.expect("MPEG-TS over UDP is on by default");
-    let mut sender = Command::new(tool("FFMPEG", "ffmpeg"))
+    let mut sender = Command::new(peer::binary("FFMPEG", "ffmpeg"))
         .args(["-v", "error", "-re"])
         .args(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25"])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
@@ -384,14 +385,14 @@ fn weir_probe_and_weir_check_pass_weir_serves_hls() {
     // One of its segments, as a file, passes weir check.
     let text = playlist(&weir, "judged", 1, Duration::from_secs(5));
     let segment = text.lines().rev().find(|l| l.ends_with(".ts")).unwrap();
-    let file = std::env::temp_dir().join(format!("weir-{}-{segment}", std::process::id()));
+    let file = TempPath::new(segment);
     std::fs::write(&file, http(&weir, &format!("/live/{segment}")).1).unwrap();
     let checked = Command::new(env!("CARGO_BIN_EXE_weir"))
         .arg("check")
         .arg(&file)
         .output()
         .unwrap();
-    let _ = std::fs::remove_file(&file);
+    drop(file);
     assert!(
         checked.status.success(),
         "{}",
@@ -403,8 +404,7 @@ fn weir_probe_and_weir_check_pass_weir_serves_hls() {
 
 #[test]
 fn sigterm_ends_the_playlists_on_disk() {
-    let dir = std::env::temp_dir().join(format!("weir-hls-term-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TempPath::new("hls-term");
     let path = format!("hls.path={}", dir.display());
     let mut weir = Weir::start(&[FAST_HLS, &path]);
     let mut publisher = ffmpeg_publish(&weir.rtmp_url("term"), 30);
@@ -414,7 +414,6 @@ fn sigterm_ends_the_playlists_on_disk() {
     assert!(text.ends_with("#EXT-X-ENDLIST\n"), "{text}");
     let _ = publisher.kill();
     let _ = publisher.wait();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

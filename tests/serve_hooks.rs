@@ -6,7 +6,8 @@ mod support;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Weir, ffmpeg_publish, finish, run, tool};
+use support::{Weir, ffmpeg_publish, finish, run};
+use weir_testkit::peer;
 
 /// A hook server on a free port: records every body; allows unless the stream is "denied".
 struct HookServer {
@@ -99,7 +100,7 @@ fn hooks_allow_one_stream_key_and_deny_another_with_srs_bodies() {
     let mut allowed = ffmpeg_publish(&format!("{}?key=good", weir.rtmp_url("allowed")), 30);
     weir.wait_for_stream("allowed", Duration::from_secs(15));
     let (ok, _, stderr) = run(
-        std::process::Command::new(tool("FFPROBE", "ffprobe"))
+        std::process::Command::new(peer::binary("FFPROBE", "ffprobe"))
             .args(["-v", "error", "-show_entries", "stream=codec_name"])
             .arg(format!("{}?token=abc", weir.rtmp_url("allowed"))),
         Duration::from_secs(20),

@@ -8,11 +8,12 @@ use bytes::{BufMut, Bytes, BytesMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use support::{Client, Weir, corpus, media_tags};
+use support::{Client, Weir};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use weir_rtmp::handshake::HandshakeKind;
 use weir_rtmp::session::{ClientEvent, PublishKind, StreamData};
+use weir_testkit::corpus;
 
 /// Frames a second the publisher sends.
 const FPS: u32 = 50;
@@ -29,7 +30,7 @@ fn video_body(keyframe: bool, size: usize, seed: u32) -> Bytes {
 
 /// The sequence header of a real H.264 stream (the corpus's avatar.flv).
 fn sequence_header() -> Bytes {
-    media_tags(&corpus("flv/avatar.flv"))
+    corpus::flv_media("flv/avatar.flv")
         .into_iter()
         .find(|(video, _, body)| *video && body.get(1) == Some(&0))
         .expect("avatar.flv has an AVC sequence header")

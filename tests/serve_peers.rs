@@ -5,11 +5,13 @@ mod support;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::{Weir, ffmpeg_publish, finish, run, tool};
+use support::{Weir, ffmpeg_publish, finish, run};
+use weir_testkit::TempPath;
+use weir_testkit::peer;
 
 /// `gst-launch-1.0 -e` with a pipeline.
 fn gst(pipeline: &str) -> Command {
-    let mut command = Command::new(tool("GST_LAUNCH", "gst-launch-1.0"));
+    let mut command = Command::new(peer::binary("GST_LAUNCH", "gst-launch-1.0"));
     command.arg("-e").args(pipeline.split_whitespace());
     command
 }
@@ -60,9 +62,9 @@ fn rtmpdump_plays() {
     let weir = Weir::start(&[]);
     let mut publisher = ffmpeg_publish(&weir.rtmp_url("dump"), 30);
     weir.wait_for_stream("dump", Duration::from_secs(15));
-    let file = std::env::temp_dir().join(format!("weir-rtmpdump-{}.flv", weir.rtmp));
+    let file = TempPath::new("rtmpdump.flv");
     let (_, _, stderr) = run(
-        Command::new(tool("RTMPDUMP", "rtmpdump"))
+        Command::new(peer::binary("RTMPDUMP", "rtmpdump"))
             .args([
                 "-q",
                 "--live",
@@ -76,7 +78,7 @@ fn rtmpdump_plays() {
         Duration::from_secs(30),
     );
     let (ok, stdout, probe_err) = run(
-        Command::new(tool("FFPROBE", "ffprobe"))
+        Command::new(peer::binary("FFPROBE", "ffprobe"))
             .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
             .args([
                 "-show_entries",
@@ -121,7 +123,7 @@ fn obs_publishes() {
     assert_eq!(api["audio"]["codec"], "AAC");
     // What OBS publishes plays: ffprobe reads it over HTTP-FLV.
     let (ok, stdout, stderr) = run(
-        Command::new(tool("FFPROBE", "ffprobe"))
+        Command::new(peer::binary("FFPROBE", "ffprobe"))
             .args([
                 "-v",
                 "error",

@@ -8,17 +8,10 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::path::PathBuf;
 use weir_conformance::check::{self, Input, Options};
+use weir_testkit::corpus::read as corpus_file;
 
 const TARGET_BYTES: usize = 200 << 20;
 const MSS: usize = 1448;
-
-fn corpus_file(path: &str) -> Vec<u8> {
-    let dir = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into());
-    let path = format!("{dir}/{path}");
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("corpus file {path} is missing ({e}); set WEIR_CORPUS"))
-}
 
 /// A classic pcap writer for Ethernet/IPv4/TCP (checksums left zero: readers do not check).
 struct Pcap {

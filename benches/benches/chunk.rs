@@ -8,43 +8,19 @@ use std::hint::black_box;
 use weir_rtmp::chunk::{ChunkDecoder, ChunkEncoder, ChunkLimits, RawMessage};
 use weir_rtmp::message::Message;
 
-fn corpus_file(path: &str) -> Vec<u8> {
-    let dir = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into());
-    let path = format!("{dir}/{path}");
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("corpus file {path} is missing ({e}); set WEIR_CORPUS"))
-}
-
-/// Audio and video tags of an FLV file (FLV 10.1 §E.2, §E.3): 9-byte header and the first
-/// back pointer, then tags of an 11-byte header, body and 4-byte back pointer.
-fn flv_media_messages(flv: &[u8]) -> Vec<RawMessage> {
-    let mut messages = Vec::new();
-    let mut pos = 9 + 4;
-    while let Some(header) = flv.get(pos..pos + 11) {
-        let size =
-            (usize::from(header[1]) << 16) | (usize::from(header[2]) << 8) | usize::from(header[3]);
-        let timestamp = u32::from_be_bytes([header[7], header[4], header[5], header[6]]);
-        let Some(body) = flv.get(pos + 11..pos + 11 + size) else {
-            break;
-        };
-        let csid = match header[0] & 0x1F {
-            8 => 4,
-            9 => 6,
-            _ => 0,
-        };
-        if csid != 0 {
-            messages.push(RawMessage {
-                csid,
-                timestamp,
-                type_id: header[0] & 0x1F,
-                stream_id: 1,
-                payload: Bytes::copy_from_slice(body),
-            });
-        }
-        pos += 11 + size + 4;
-    }
-    messages
+/// The audio and video tags of corpus `flv/avatar.flv` as RTMP messages: audio on csid 4,
+/// video on 6, message stream 1.
+fn media_messages() -> Vec<RawMessage> {
+    weir_testkit::corpus::flv_media("flv/avatar.flv")
+        .into_iter()
+        .map(|(video, timestamp, payload)| RawMessage {
+            csid: if video { 6 } else { 4 },
+            timestamp,
+            type_id: if video { 9 } else { 8 },
+            stream_id: 1,
+            payload,
+        })
+        .collect()
 }
 
 fn publish_stream(messages: &[RawMessage], chunk_size: u32) -> Bytes {
@@ -73,7 +49,7 @@ fn decode_all(stream: &[u8]) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let messages = flv_media_messages(&corpus_file("flv/avatar.flv"));
+    let messages = media_messages();
     assert!(messages.len() > 100, "avatar.flv has its media tags");
     let payload_bytes: usize = messages.iter().map(|m| m.payload.len()).sum();
     let mut group = c.benchmark_group("rtmp_chunk");

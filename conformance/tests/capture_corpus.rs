@@ -12,8 +12,7 @@ use weir_conformance::capture::{
     CaptureReader, CloseReason, Direction, FlowEvent, FlowId, Limits, Transport,
 };
 
-mod support;
-use support::corpus;
+use weir_testkit::corpus::dir as corpus;
 
 /// What one flow carried, per direction.
 #[derive(Debug, Default)]

@@ -11,9 +11,7 @@ use weir_conformance::capture::tcp::{Flags, Reassembler, StreamEvent};
 use weir_conformance::capture::{CaptureReader, Direction, FlowEvent, FlowTable, Limits, Packet};
 
 fn corpus_packets(name: &str) -> Vec<Packet> {
-    let dir = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into());
-    let file = BufReader::new(File::open(format!("{dir}/{name}")).expect("corpus file"));
+    let file = BufReader::new(File::open(weir_testkit::corpus::path(name)).expect("corpus file"));
     CaptureReader::new(file)
         .unwrap()
         .map(Result::unwrap)
@@ -264,9 +262,7 @@ proptest! {
         let mut file = prefix.to_vec();
         file.extend_from_slice(&noise);
         drain(&file);
-        let dir = std::env::var("WEIR_CORPUS")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").into());
-        let mut real = std::fs::read(format!("{dir}/rtmp/rtmp.pcap")).unwrap();
+        let mut real = weir_testkit::corpus::read("rtmp/rtmp.pcap");
         let start = at.index(real.len());
         for (i, b) in noise.iter().enumerate() {
             if let Some(slot) = real.get_mut(start + i) {

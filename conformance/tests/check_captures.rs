@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
-use support::{resplit, run_events, transcript_of};
+use support::pipeline::{resplit, run_events, transcript_of};
 use weir_conformance::capture::{CaptureEvents, Event, Limits};
 use weir_conformance::check::{self, Input, Options};
 

@@ -11,13 +11,14 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
-use support::{corpus, resplit, rule_failures, run_events, transcript_of};
+use support::pipeline::{resplit, rule_failures, run_events, transcript_of};
 use weir_conformance::capture::{
     CaptureEvents, CaptureReader, Event, FlowTable, Limits, Packet, StreamPair,
 };
 use weir_conformance::check::{self, Input, InputReport, Options, Report};
 use weir_conformance::report;
 use weir_conformance::verdict::Status;
+use weir_testkit::corpus::dir as corpus;
 
 fn rtmp(name: &str) -> PathBuf {
     corpus().join("rtmp").join(name)

@@ -11,11 +11,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use support::{corpus, resplit, rule_failures, run_events, transcript_of};
+use support::pipeline::{resplit, rule_failures, run_events, transcript_of};
 use weir_conformance::capture::{Direction, Event, FlowEvent, FlowId, Transport};
 use weir_conformance::check::{Coverage, InputReport};
 use weir_conformance::verdict::Status;
 use weir_media::MediaKind;
+use weir_testkit::corpus::dir as corpus;
 
 const C2S: Direction = Direction::ClientToServer;
 const S2C: Direction = Direction::ServerToClient;

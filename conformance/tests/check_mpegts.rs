@@ -12,11 +12,12 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use support::packets::{ethernet, ethernet_capture, ipv4, ipv6, udp};
-use support::{corpus, resplit, rule_failures, run_events, transcript_of};
+use support::pipeline::{resplit, rule_failures, run_events, transcript_of};
 use weir_conformance::capture::{CaptureEvents, Event, FileEvents, Limits, StreamPair};
 use weir_conformance::check::{self, Coverage, Input, InputReport, Options, Report};
 use weir_conformance::verdict::Status;
 use weir_media::MediaKind;
+use weir_testkit::corpus::dir as corpus;
 
 const PACKET: usize = 188;
 
@@ -379,13 +380,7 @@ fn edited_files_fail_the_rule_at_its_byte() {
 fn every_corpus_playlist_reads_as_a_pseudo_flow() {
     let mut lines = Vec::new();
     for dir in ["grafov-m3u8", "videojs-m3u8-parser"] {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(corpus().join("hls").join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "m3u8"))
-            .collect();
-        names.sort();
-        for path in names {
+        for path in weir_testkit::corpus::files(&format!("hls/{dir}"), "m3u8") {
             let report = check_one(&path);
             let input = &report.inputs[0];
             let what = match (&input.error, input.flows.first()) {

@@ -1,13 +1,13 @@
-//! The MPEG-TS demuxer over arbitrary bytes (with small limits): no panic, memory bounded by
-//! the limits, the same outputs whole and in pieces of a size the data chooses; then the
-//! muxer over whatever configs and frames came out, and the demuxer over its output.
+//! The MPEG-TS demuxer over arbitrary bytes (with small limits): no panic, no error, memory
+//! bounded by the limits, the same outputs whole and in pieces of a size the data chooses;
+//! then the muxer over whatever configs and frames came out, and the demuxer over its output.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::time::Instant;
-use weir_media::Output;
+use weir_media::{Machine, Output};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, Muxer, PACKET_LEN};
-use weir_media::Machine;
+use weir_testkit::split;
 
 const LIMITS: Limits = Limits {
     max_pes_size: 64 * 1024,
@@ -17,7 +17,10 @@ const LIMITS: Limits = Limits {
     max_held_packets: 64,
 };
 
-fn demux(pieces: &[&[u8]]) -> Vec<Output<DemuxEvent>> {
+/// The demuxer over `input` cut at `cuts`: what it holds after each piece stays within its
+/// limits (a check between inputs, so its own driver), and it never fails.
+fn bounded(input: &[u8], cuts: &[usize]) {
+    let pieces = split::pieces(input, cuts);
     let now = Instant::now();
     let mut d = Demuxer::new(LIMITS);
     let bound = LIMITS.max_buffered
@@ -25,29 +28,28 @@ fn demux(pieces: &[&[u8]]) -> Vec<Output<DemuxEvent>> {
         + LIMITS.max_held_packets * PACKET_LEN
         + 4096
         + pieces.iter().map(|p| p.len()).max().unwrap_or(0);
-    let mut out = Vec::new();
     for piece in pieces {
         d.handle_input(now, piece).expect("input before the end");
-        out.extend(std::iter::from_fn(|| d.poll_output()));
+        while d.poll_output().is_some() {}
         assert!(d.buffered() <= bound, "{} bytes held", d.buffered());
     }
     d.handle_end(now).expect("end");
-    out.extend(std::iter::from_fn(|| d.poll_output()));
-    out
+    while d.poll_output().is_some() {}
 }
 
 fuzz_target!(|data: &[u8]| {
     let Some((&size, ts)) = data.split_first() else {
         return;
     };
-    let whole = demux(&[ts]);
-    let pieces: Vec<&[u8]> = ts.chunks(usize::from(size).max(1)).collect();
-    assert_eq!(demux(&pieces), whole, "split invariance");
+    let cuts = split::sizes(ts.len(), &[usize::from(size)]);
+    let whole = split::check(|| Demuxer::new(LIMITS), ts, &cuts);
+    assert_eq!(whole.error, None, "the demuxer never fails");
+    bounded(ts, &[]);
+    bounded(ts, &cuts);
 
     let mut muxer = Muxer::default();
     let mut written = Vec::new();
-    for out in &whole {
-        let Output::Event(event) = out else { continue };
+    for event in &whole.events {
         let _ = match event {
             DemuxEvent::Config(c) => muxer.handle_config(c),
             DemuxEvent::Frame(f) => muxer.handle_frame(f),
@@ -58,5 +60,5 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert_eq!(written.len() % PACKET_LEN, 0);
-    demux(&[&written]);
+    bounded(&written, &[]);
 });

@@ -1,53 +1,51 @@
 //! The client session over arbitrary server bytes (after a valid handshake, most of the time),
-//! publishing or playing: no panic, bounded memory (small limits), and a closed session stays
-//! closed with the same error.
+//! in pieces of a size the data chooses, publishing or playing: no panic, bounded memory
+//! (small limits), and a closed session stays closed with the same error.
+//!
+//! Not yet its split invariance (`split::check_with`, as the server's target does): the client
+//! answers a Set Peer Bandwidth that comes in the same input as S2 before its own Set Chunk
+//! Size and connect, and after them when S2 came alone — its transmitted bytes depend on the
+//! split. A bug of the client session, open.
 #![no_main]
 
 mod support;
 
 use libfuzzer_sys::fuzz_target;
 use std::time::Instant;
-use weir_media::Output;
 use weir_rtmp::handshake::HandshakeKind;
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, PublishKind};
-use weir_media::Machine;
+use weir_testkit::{SeededRng, split};
+
+/// A client that publishes, or plays.
+fn client(publish: bool) -> ClientSession {
+    let mut options = ClientOptions::new("rtmp://127.0.0.1/live", "live");
+    options.handshake = HandshakeKind::Simple;
+    let rng = Box::new(SeededRng::new(11));
+    let mut client = ClientSession::new(support::small_limits(), options, Instant::now(), rng);
+    match publish {
+        true => client.publish("fuzz", PublishKind::Live).unwrap(),
+        false => client.play("fuzz", -2.0).unwrap(),
+    }
+    client
+}
+
+/// Once publishing, sends a frame.
+fn answer(client: &mut ClientSession, event: &ClientEvent) {
+    if let ClientEvent::Publishing { .. } = event {
+        client
+            .send_media(0, true, bytes::Bytes::from_static(&[0x17, 1, 0, 0, 0]))
+            .unwrap();
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((piece, handshake, rest)) = support::plan(data) else {
         return;
     };
-    let config = support::small_limits();
-    let now = Instant::now();
-    let mut options = ClientOptions::new("rtmp://127.0.0.1/live", "live");
-    options.handshake = HandshakeKind::Simple;
-    let mut client = ClientSession::new(config, options, now, Box::new(support::FixedRng(11)));
-    if piece % 2 == 0 {
-        client.publish("fuzz", PublishKind::Live).unwrap();
-    } else {
-        client.play("fuzz", -2.0).unwrap();
-    }
-    let input = if handshake {
-        [support::simple_handshake(), rest.to_vec()].concat()
-    } else {
-        rest.to_vec()
-    };
-    for chunk in input.chunks(piece) {
-        let result = client.handle_input(now, chunk);
-        while let Some(out) = client.poll_output() {
-            if let Output::Event(ClientEvent::Publishing { .. }) = out {
-                client
-                    .send_media(0, true, bytes::Bytes::from_static(&[0x17, 1, 0, 0, 0]))
-                    .unwrap();
-            }
-        }
-        if let Err(err) = result {
-            assert_eq!(
-                client.handle_input(now, b"x"),
-                Err(err),
-                "a closed session stays closed"
-            );
-            return;
-        }
-    }
-    let _ = client.handle_end(now);
+    let publish = piece % 2 == 0;
+    let input = support::peer_bytes(handshake, rest);
+    let cuts = split::sizes(input.len(), &[piece]);
+    let mut client = client(publish);
+    let out = weir_testkit::run_with(&mut client, split::pieces(&input, &cuts), false, answer);
+    support::stays_closed(&mut client, out.error);
 });

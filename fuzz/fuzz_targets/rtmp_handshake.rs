@@ -7,9 +7,7 @@ use weir_rtmp::handshake::{
     ClientHandshake, DigestScheme, HANDSHAKE_LEN, HandshakeKind, ServerHandshake,
 };
 
-mod support;
-
-use support::FixedRng;
+use weir_testkit::{SeededRng, split};
 
 /// Feeds `input` in pieces of `piece` bytes to `step` (one input, then drain the outputs), as
 /// a session would.
@@ -19,7 +17,7 @@ fn feed(
     mut step: impl FnMut(&[u8]) -> Result<usize, weir_rtmp::Error>,
 ) {
     let mut consumed = 0;
-    for chunk in input.chunks(piece) {
+    for chunk in split::pieces(input, &split::sizes(input.len(), &[piece])) {
         match step(chunk) {
             Ok(n) => {
                 assert!(n <= chunk.len());
@@ -50,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
             scheme: DigestScheme::Scheme1,
         },
     };
-    let mut rng = FixedRng(0x5EED_5EED_5EED_5EED);
+    let mut rng = SeededRng::new(0x5EED_5EED_5EED_5EED);
 
     let mut server = ServerHandshake::new(0);
     feed(input, piece, |bytes| {

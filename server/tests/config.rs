@@ -2,28 +2,17 @@
 //! errors that say where the bad value came from.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use weir_server::config::{Config, ConfigError, Origin};
 use weir_server::security::Action;
+use weir_testkit::TempPath;
 
 /// A config file in the temp dir, removed when dropped.
-struct File(PathBuf);
-
-impl File {
-    fn new(name: &str, text: &str) -> File {
-        let path =
-            std::env::temp_dir().join(format!("weir-config-{}-{name}.toml", std::process::id()));
-        std::fs::write(&path, text).unwrap();
-        File(path)
-    }
-}
-
-impl Drop for File {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+fn config_file(name: &str, text: &str) -> TempPath {
+    let file = TempPath::new(&format!("config-{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    file
 }
 
 fn env(vars: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
@@ -41,8 +30,8 @@ fn flags(flags: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn load_text(name: &str, text: &str) -> Result<Config, ConfigError> {
-    let file = File::new(name, text);
-    Config::load(Some(&file.0), env(&[]), &[])
+    let file = config_file(name, text);
+    Config::load(Some(file.path()), env(&[]), &[])
 }
 
 fn file_error(name: &str, text: &str) -> (Option<usize>, Option<String>, String) {
@@ -280,7 +269,7 @@ fn the_defaults_written_as_toml_load_back_the_same() {
 
 #[test]
 fn environment_overrides_file_and_flags_override_environment() {
-    let file = File::new(
+    let file = config_file(
         "precedence",
         "[rtmp]\nlisten = \"127.0.0.1:1000\"\nchunk_size = 1000\n[hub]\nqueue_frames = 10\n",
     );
@@ -289,7 +278,7 @@ fn environment_overrides_file_and_flags_override_environment() {
         ("WEIR_RTMP_CHUNK_SIZE", "2000"),
     ];
     let config = Config::load(
-        Some(&file.0),
+        Some(file.path()),
         env(&vars),
         &flags(&[("rtmp.listen", "127.0.0.1:3000")]),
     )
@@ -361,14 +350,14 @@ fn flags_take_the_type_of_their_key() {
 
 #[test]
 fn a_bad_file_value_names_the_file_line_and_key() {
-    let file = File::new("bad-chunk", "# comment\n[rtmp]\nchunk_size = \"abc\"\n");
-    let error = Config::load(Some(&file.0), env(&[]), &[]).unwrap_err();
+    let file = config_file("bad-chunk", "# comment\n[rtmp]\nchunk_size = \"abc\"\n");
+    let error = Config::load(Some(file.path()), env(&[]), &[]).unwrap_err();
     assert_eq!(
         error.to_string(),
         format!(
             "file {}, line 3, key rtmp.chunk_size: invalid type: string \"abc\", \
              expected an integer in 128..=65536",
-            file.0.display()
+            file.display()
         )
     );
 }

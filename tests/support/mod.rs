@@ -1,56 +1,18 @@
-//! What the integration tests share: finding peers and the corpus, free ports, `weir serve`
-//! and nginx-rtmp as child processes, and a small tokio loop around our RTMP client machine.
+//! What the integration tests share: free ports, `weir serve` and nginx-rtmp as child
+//! processes, and a small tokio loop around our RTMP client machine. (Peers, the corpus,
+//! temp files and FLV media come from `weir_testkit`.)
 #![allow(dead_code)] // each test crate uses its own part
 
-use bytes::Bytes;
-use rand::SeedableRng;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use weir_flv::{TagType, read_tags};
 use weir_media::Machine;
 use weir_media::Output;
 use weir_rtmp::handshake::HandshakeKind;
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, SessionConfig};
-
-/// A peer's binary: `$var`, else `name` on PATH, else /usr/sbin/`name` (where Debian puts nginx,
-/// and which a non-root PATH may lack).
-pub fn tool(var: &str, name: &str) -> String {
-    let runs = |bin: &str| {
-        let quiet = Stdio::null;
-        Command::new(bin)
-            .arg("-version")
-            .stdout(quiet())
-            .stderr(quiet())
-            .status()
-            .is_ok()
-    };
-    let sbin = format!("/usr/sbin/{name}");
-    let bin = match std::env::var(var) {
-        Ok(bin) => bin,
-        Err(_) if !runs(name) && runs(&sbin) => sbin,
-        Err(_) => name.to_owned(),
-    };
-    assert!(
-        runs(&bin),
-        "{name} is missing: run ci/install-peers (apt-get install {name}) or set {var}"
-    );
-    bin
-}
-
-pub fn corpus(path: &str) -> PathBuf {
-    let root = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus").into());
-    let file = PathBuf::from(root).join(path);
-    assert!(
-        file.exists(),
-        "corpus file {} is missing (set WEIR_CORPUS)",
-        file.display()
-    );
-    file
-}
+use weir_testkit::{SeededRng, TempPath, peer};
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
@@ -65,19 +27,19 @@ pub fn free_port() -> u16 {
 pub struct Nginx {
     child: Child,
     pub port: u16,
-    pub dir: PathBuf,
+    pub dir: TempPath,
 }
 
 impl Nginx {
     pub fn start() -> Nginx {
-        let nginx = tool("NGINX", "nginx");
+        let nginx = peer::binary("NGINX", "nginx");
         let module = Path::new("/usr/lib/nginx/modules/ngx_rtmp_module.so");
         assert!(
             module.exists(),
             "nginx's RTMP module is missing: apt-get install libnginx-mod-rtmp"
         );
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!("weir-nginx-{}-{port}", std::process::id()));
+        let dir = TempPath::dir("nginx");
         std::fs::create_dir_all(dir.join("logs")).unwrap();
         let config = format!(
             "daemon off;\nmaster_process off;\nworker_processes 1;\npid {dir}/nginx.pid;\n\
@@ -123,7 +85,6 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -148,7 +109,7 @@ impl Client {
         tcp.set_nodelay(true).unwrap();
         let mut options = ClientOptions::new(&format!("rtmp://127.0.0.1:{port}/live"), "live");
         options.handshake = handshake;
-        let rng = Box::new(rand::rngs::StdRng::seed_from_u64(port.into()));
+        let rng = Box::new(SeededRng::new(port.into()));
         let session = ClientSession::new(SessionConfig::default(), options, Instant::now(), rng);
         let mut client = Client {
             tcp,
@@ -209,19 +170,6 @@ impl Client {
             self.read(Duration::from_millis(200)).await;
         }
     }
-}
-
-/// Audio and video tags of an FLV file: (is_video, timestamp, body).
-pub fn media_tags(file: &Path) -> Vec<(bool, u32, Bytes)> {
-    let mut tags = Vec::new();
-    for tag in read_tags(&std::fs::read(file).unwrap()).expect("the FLV file reads") {
-        match tag.header.tag_type {
-            TagType::Audio => tags.push((false, tag.header.timestamp, tag.body)),
-            TagType::Video => tags.push((true, tag.header.timestamp, tag.body)),
-            _ => {}
-        }
-    }
-    tags
 }
 
 /// `weir serve` on free loopback ports, its log in a file; stopped with SIGTERM on drop.
@@ -405,7 +353,7 @@ impl Drop for Weir {
 /// `ffmpeg` publishing a test pattern (H.264 Main 640x360 at 25 fps, one keyframe a second)
 /// and a tone (AAC 44.1 kHz stereo) in real time for `seconds`, to `url`.
 pub fn ffmpeg_publish(url: &str, seconds: u32) -> Child {
-    let ffmpeg = tool("FFMPEG", "ffmpeg");
+    let ffmpeg = peer::binary("FFMPEG", "ffmpeg");
     Command::new(ffmpeg)
         .args(["-v", "error", "-re"])
         .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"])
@@ -475,7 +423,7 @@ pub fn weir_json(command: &mut Command) -> (i32, serde_json::Value) {
 /// What ffprobe says of a URL's streams (codec, profile, size, audio format), as JSON.
 pub fn ffprobe_streams(url: &str) -> serde_json::Value {
     let (ok, stdout, stderr) = run(
-        Command::new(tool("FFPROBE", "ffprobe"))
+        Command::new(peer::binary("FFPROBE", "ffprobe"))
             .args(["-v", "error", "-rw_timeout", "10000000"])
             .args([
                 "-show_entries",

@@ -1,31 +1,16 @@
-//! What several fuzz targets share.
+//! What several fuzz targets share: the RTMP targets' input plan, handshake and limits, and
+//! the `weir check` pipeline's split invariance for the observer targets. Machines' drivers
+//! and split checks come from `weir_testkit`.
 #![allow(dead_code)]
 
+/// The `weir check` pipeline over capture events, as the conformance tests drive it.
+#[path = "../../../conformance/tests/support/pipeline.rs"]
+mod pipeline;
+
 use bytes::Bytes;
-use weir_conformance::capture::{Event, FlowEvent, StreamPair};
-use weir_conformance::check::{Checker, Options, Report};
-use weir_rtmp::handshake::RngCore;
-
-/// xorshift64*: a fixed seed keeps every run reproducible.
-pub struct FixedRng(pub u64);
-
-impl RngCore for FixedRng {
-    fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn fill_bytes(&mut self, dst: &mut [u8]) {
-        for chunk in dst.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-}
+use std::time::Instant;
+use weir_conformance::capture::StreamPair;
+use weir_media::{Error, Machine};
 
 /// A simple handshake from the peer (C0C1C2 or S0S1S2: version 3, zero time and version,
 /// zero random bytes), so that fuzzed bytes reach the chunk stream and the session.
@@ -42,6 +27,14 @@ pub fn plan(data: &[u8]) -> Option<(usize, bool, &[u8])> {
     Some((usize::from(first & 0x7f) * 2 + 1, first & 0x80 == 0, rest))
 }
 
+/// `rest` behind the simple handshake when `handshake` says so.
+pub fn peer_bytes(handshake: bool, rest: &[u8]) -> Vec<u8> {
+    match handshake {
+        true => [simple_handshake(), rest.to_vec()].concat(),
+        false => rest.to_vec(),
+    }
+}
+
 /// Session limits small enough that a fuzz input reaches them.
 pub fn small_limits() -> weir_rtmp::session::SessionConfig {
     weir_rtmp::session::SessionConfig {
@@ -53,49 +46,29 @@ pub fn small_limits() -> weir_rtmp::session::SessionConfig {
     }
 }
 
-/// The transcript `weir check` gives for `events`.
-pub fn transcript(events: impl IntoIterator<Item = Event>) -> String {
-    let options = Options::default();
-    let mut checker = Checker::new("fuzz", &options);
-    for event in events {
-        checker.push(event);
+/// After a session's run that stopped at `error`: more input gets the same error (a closed
+/// session stays closed). After one that did not stop, its input ends.
+pub fn stays_closed(session: &mut impl Machine, error: Option<Error>) {
+    match error {
+        Some(err) => assert_eq!(
+            session.handle_input(Instant::now(), b"x"),
+            Err(err),
+            "a closed session stays closed"
+        ),
+        None => {
+            let _ = session.handle_end(Instant::now());
+        }
     }
-    let report = Report {
-        inputs: vec![checker.finish()],
-        strict: false,
-    };
-    report.transcript_yaml()
 }
 
-/// Checks a stream pair whole and cut into pieces of `piece` bytes: both transcripts render,
-/// and they are the same.
+/// Checks a stream pair whole and with every data event cut into pieces of `piece` bytes:
+/// both transcripts render, and they are the same.
 pub fn check_split_invariance(pair: &StreamPair, piece: usize) {
+    use pipeline::{resplit, run_events, transcript_of};
     let events = pair.events();
-    let whole = transcript(events.clone());
-    let pieces = events.into_iter().flat_map(|event| {
-        let FlowEvent::Data {
-            flow,
-            direction,
-            offset,
-            bytes,
-        } = &event.event
-        else {
-            return vec![event];
-        };
-        (0..bytes.len())
-            .step_by(piece)
-            .map(|at| Event {
-                event: FlowEvent::Data {
-                    flow: *flow,
-                    direction: *direction,
-                    offset: offset + at as u64,
-                    bytes: bytes.slice(at..(at + piece).min(bytes.len())),
-                },
-                ..event.clone()
-            })
-            .collect()
-    });
-    assert_eq!(whole, transcript(pieces));
+    let whole = transcript_of(run_events(events.clone()));
+    let pieces = transcript_of(run_events(resplit(&events, |_| piece)));
+    assert_eq!(whole, pieces);
 }
 
 /// `prefix` then `bytes`.

@@ -5,23 +5,13 @@
 
 use weir_amf0::{Limits, Value, amf3, decode, encode};
 
-fn corpus_root() -> String {
-    std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").into())
-}
-
 fn corpus(path: &str) -> Vec<u8> {
-    let path = format!("{}/amf0/{path}", corpus_root());
-    std::fs::read(&path).unwrap_or_else(|e| panic!("corpus file {path}: {e} (set WEIR_CORPUS)"))
+    weir_testkit::corpus::read(&format!("amf0/{path}"))
 }
 
 /// The names of the files in the corpus folder `amf0/{dir}`.
 fn corpus_files(dir: &str) -> Vec<String> {
-    let path = format!("{}/amf0/{dir}", corpus_root());
-    std::fs::read_dir(&path)
-        .unwrap_or_else(|e| panic!("corpus folder {path}: {e} (set WEIR_CORPUS)"))
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-        .collect()
+    weir_testkit::corpus::names(&format!("amf0/{dir}"), "")
 }
 
 /// A cursor for the container formats' own big-endian fields.

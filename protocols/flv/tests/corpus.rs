@@ -10,6 +10,7 @@ use weir_flv::media::{read_audio_checked, read_video_checked};
 use weir_flv::{FlvReader, FlvWriter, ScriptData, TagType, write_packet};
 use weir_media::MediaPacket;
 use weir_media::{Codec, Machine, MediaKind, Timestamp};
+use weir_testkit::split;
 
 fn corpus(name: &str) -> Vec<u8> {
     weir_testkit::corpus::read(&format!("flv/{name}"))
@@ -43,7 +44,7 @@ fn read(name: &str, chunk: usize) -> Summary {
     let mut reader = FlvReader::new();
     let mut writer = FlvWriter::new(true, true);
     let mut s = Summary::default();
-    for piece in file.chunks(chunk) {
+    for piece in split::pieces(&file, &split::sizes(file.len(), &[chunk])) {
         let out = weir_testkit::run(&mut reader, [piece], false);
         assert!(out.error.is_none(), "{name}: {:?}", out.error);
         s.violations

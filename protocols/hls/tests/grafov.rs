@@ -2,13 +2,12 @@
 //! the kind and size pinned here, breaking exactly the rules listed; a few values are pinned
 //! from the files themselves.
 
-mod support;
-
 use weir_hls::{
     KeyMethod, Limits, MasterPlaylist, MediaPlaylist, MediaType, Playlist, Resolution, parse,
 };
+use weir_testkit::corpus;
 
-const DIR: &str = "grafov-m3u8";
+const DIR: &str = "hls/grafov-m3u8";
 
 /// Each playlist: its kind and size, and the rules it breaks (sorted, once each).
 const EXPECTED: &[(&str, &str, &[&str])] = &[
@@ -85,10 +84,12 @@ const EXPECTED: &[(&str, &str, &[&str])] = &[
 ];
 
 fn read(name: &str) -> Playlist {
-    let path = support::corpus_dir(DIR).join(format!("{name}.m3u8"));
-    parse(&std::fs::read(&path).unwrap(), &Limits::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-        .playlist
+    parse(
+        &corpus::read(&format!("{DIR}/{name}.m3u8")),
+        &Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+    .playlist
 }
 
 fn media(name: &str) -> MediaPlaylist {
@@ -107,7 +108,7 @@ fn master(name: &str) -> MasterPlaylist {
 
 #[test]
 fn every_playlist_parses_as_pinned() {
-    let files = support::playlists(DIR);
+    let files = corpus::contents(DIR, "m3u8");
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let pinned: Vec<&str> = EXPECTED.iter().map(|(n, _, _)| *n).collect();
     assert_eq!(names, pinned, "the corpus folder changed");

@@ -2,8 +2,6 @@
 //! playlist of the corpus that parses (written back, it reads the same and breaks no rule the
 //! original did not).
 
-mod support;
-
 use proptest::collection::{btree_map, vec};
 use proptest::option;
 use proptest::prelude::*;
@@ -12,6 +10,7 @@ use weir_hls::{
     MasterPlaylist, MediaPlaylist, Playlist, PlaylistType, Rendition, Segment, Start, Variant,
     parse,
 };
+use weir_testkit::corpus;
 
 /// Quoted strings and URIs: no quotes, line breaks or surrounding whitespace.
 const TEXT: &str = "[a-zA-Z0-9:/?=&._-][a-zA-Z0-9:/?=&._ -]{0,15}[a-zA-Z0-9._-]|[a-z]";
@@ -189,8 +188,8 @@ proptest! {
 #[test]
 fn corpus_playlists_rewrite_to_themselves() {
     let mut rewritten = 0;
-    for dir in ["videojs-m3u8-parser", "grafov-m3u8"] {
-        for (name, bytes) in support::playlists(dir) {
+    for dir in ["hls/videojs-m3u8-parser", "hls/grafov-m3u8"] {
+        for (name, bytes) in corpus::contents(dir, "m3u8") {
             let Ok(first) = parse(&bytes, &Limits::default()) else {
                 continue;
             };

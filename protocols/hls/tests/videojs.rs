@@ -3,15 +3,17 @@
 //! agrees, field by field, with the parse videojs expects (its `.js` expectation) on every
 //! field the model has. Where we read a field differently on purpose, `DIFFERENT` says so.
 
-mod support;
+#[path = "videojs/js.rs"]
+mod js;
 
-use support::js::{Js, read_module};
+use js::{Js, read_module};
 use weir_hls::{
     ByteRange, Key, KeyMethod, Limits, MasterPlaylist, MediaPlaylist, MediaType, Playlist,
     PlaylistType, parse,
 };
+use weir_testkit::corpus;
 
-const DIR: &str = "videojs-m3u8-parser";
+const DIR: &str = "hls/videojs-m3u8-parser";
 
 /// Fixtures that are not playlists, or in which a segment's duration cannot be known: the
 /// parse fails with this rule. videojs, a player, substitutes the target duration.
@@ -385,13 +387,13 @@ fn compare_master(ours: &MasterPlaylist, expected: &Js, diff: &mut Diff) {
 
 #[test]
 fn videojs_fixtures_agree() {
-    let dir = support::corpus_dir(DIR);
+    let dir = corpus::path(DIR);
     let mut compared = 0;
     let mut rejected = 0;
     let mut failures = Vec::new();
     let mut differences_seen = Vec::new();
     let mut checks = 0;
-    for (name, bytes) in support::playlists(DIR) {
+    for (name, bytes) in corpus::contents(DIR, "m3u8") {
         let js_path = dir.join(format!("{name}.js"));
         let text = std::fs::read_to_string(&js_path)
             .unwrap_or_else(|e| panic!("{}: {e}", js_path.display()));

@@ -7,14 +7,7 @@ use weir_media::nal::{annexb_nals, annexb_to_length_prefixed, length_prefixed_na
 use weir_media::{
     AudioSpecificConfig, Codec, CodecConfig, ConfigSummary, FrameRate, Track, TrackConfig,
 };
-
-fn corpus(path: &str) -> Vec<u8> {
-    let root = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").into());
-    let file = format!("{root}/{path}");
-    std::fs::read(&file)
-        .unwrap_or_else(|e| panic!("corpus file {file} is missing ({e}); set WEIR_CORPUS"))
-}
+use weir_testkit::corpus::read as corpus;
 
 /// The tags of an FLV file as (TagType, body), with the least FLV walking that can find them
 /// (FLV 10.1 §E.2, §E.4.1).

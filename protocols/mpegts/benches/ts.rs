@@ -11,6 +11,7 @@ use std::time::Instant;
 use weir_media::Machine;
 use weir_media::{Codec, Frame, Output, Timestamp, Track, TrackConfig};
 use weir_mpegts::{Demuxer, Limits, Muxer};
+use weir_testkit::corpus::read as corpus_file;
 
 const AVC_RECORD: &str =
     "01640020ffe1001967640020acd940c029b011000003000100000300320f18319601000568ebecb22c";
@@ -128,14 +129,6 @@ fn demux(ts: &[u8]) -> usize {
         ));
     }
     frames
-}
-
-fn corpus_file(path: &str) -> Vec<u8> {
-    let dir = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").into());
-    let path = format!("{dir}/{path}");
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("corpus file {path} is missing ({e}); set WEIR_CORPUS"))
 }
 
 fn bench(c: &mut Criterion) {

@@ -9,12 +9,46 @@
 mod support;
 
 use std::collections::BTreeMap;
-use support::{TrackSummary, corpus, demux, demux_pieces, fingerprint, restride};
-use weir_media::{Codec, MediaKind, Track};
+use support::{Demuxed, TrackSummary, check_split, demux, demux_split};
+use weir_media::{Codec, Frame, MediaKind, Track};
 use weir_mpegts::{DemuxEvent, Limits, PacketSize};
+use weir_testkit::corpus::read as corpus;
+use weir_testkit::{SeededRng, split};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// 64-bit FNV-1a over the payloads of `frames`, a short fingerprint to pin.
+fn fingerprint<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for f in frames {
+        for &b in f.data.iter() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The same stream with each 188-byte packet padded to `stride` bytes: 204 adds 16 parity
+/// bytes after the packet, 192 puts a 4-byte arrival timestamp before it.
+fn restride(ts: &[u8], stride: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, p) in ts.chunks(188).enumerate() {
+        match stride {
+            192 => {
+                out.extend_from_slice(&(i as u32 * 1000).to_be_bytes());
+                out.extend_from_slice(p);
+            }
+            204 => {
+                out.extend_from_slice(p);
+                out.extend_from_slice(&[0xa5; 16]);
+            }
+            _ => out.extend_from_slice(p),
+        }
+    }
+    out
 }
 
 struct Expected {
@@ -124,13 +158,7 @@ fn track_line(s: Option<&TrackSummary>) -> Option<(Codec, usize, usize, i64, i64
 
 #[test]
 fn every_ts_file_of_the_corpus_is_pinned() {
-    let dir = format!("{}/mpegts", support::corpus_dir());
-    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{dir}: {e}; set WEIR_CORPUS"))
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".ts"))
-        .collect();
-    on_disk.sort();
+    let on_disk = weir_testkit::corpus::names("mpegts", "ts");
     let mut pinned: Vec<String> = FILES.iter().map(|e| e.file.to_string()).collect();
     pinned.sort();
     assert_eq!(
@@ -183,7 +211,8 @@ fn corpus_files_decode_as_pinned() {
 fn timestamps_past_2_to_the_32_and_programs_are_reported() {
     let outcome = demux(&corpus("mpegts/test-middle-pat-pmt.ts"));
     let programs: Vec<_> = outcome
-        .events()
+        .events
+        .iter()
         .filter_map(|e| match e {
             DemuxEvent::Program { pmt_pid, pmt } => {
                 Some((*pmt_pid, pmt.program_number, pmt.pcr_pid, pmt.streams.len()))
@@ -193,7 +222,8 @@ fn timestamps_past_2_to_the_32_and_programs_are_reported() {
         .collect();
     assert_eq!(programs, [(0x1000, 1, 0x100, 2)]);
     let added: Vec<_> = outcome
-        .events()
+        .events
+        .iter()
         .filter_map(|e| match e {
             DemuxEvent::TrackAdded(t) => Some((t.track, t.codec, t.pid, t.stream_type)),
             _ => None,
@@ -208,44 +238,21 @@ fn timestamps_past_2_to_the_32_and_programs_are_reported() {
     );
 }
 
-/// Splits `data` at `cuts` (sorted offsets).
-fn split_at<'a>(data: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut pieces = Vec::new();
-    let mut from = 0;
-    for &c in cuts {
-        pieces.push(&data[from..c]);
-        from = c;
-    }
-    pieces.push(&data[from..]);
-    pieces
-}
-
 #[test]
 fn corpus_files_decode_the_same_however_split() {
     for e in FILES {
         let data = corpus(&format!("mpegts/{}", e.file));
-        let whole = demux(&data);
-        let bytes = demux_pieces(Limits::default(), data.chunks(1));
-        assert_eq!(bytes, whole, "{} byte by byte", e.file);
+        eprintln!("split invariance of {}", e.file);
+        check_split(Limits::default(), &data, &split::every_byte(data.len()));
         for size in [7, 100, 187, 189, 1316, 4096] {
-            let pieces = demux_pieces(Limits::default(), data.chunks(size));
-            assert_eq!(pieces, whole, "{} in {size}-byte pieces", e.file);
+            check_split(Limits::default(), &data, &split::sizes(data.len(), &[size]));
         }
-        // Pseudo-random cuts (a fixed LCG, so failures reproduce).
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut cuts: Vec<usize> = (0..data.len() / 500)
-            .map(|_| {
-                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                (x >> 33) as usize % (data.len() + 1)
-            })
+        // Seeded random cuts, so failures reproduce.
+        let mut rng = SeededRng::new(0x2545_f491_4f6c_dd1d);
+        let cuts: Vec<usize> = (0..data.len() / 500)
+            .map(|_| rng.below(data.len() + 1))
             .collect();
-        cuts.sort_unstable();
-        assert_eq!(
-            demux_pieces(Limits::default(), split_at(&data, &cuts)),
-            whole,
-            "{} random cuts",
-            e.file
-        );
+        check_split(Limits::default(), &data, &cuts);
     }
 }
 
@@ -258,10 +265,15 @@ fn rs204_and_m2ts192_variants_give_the_same_media() {
             let other = restride(&data, stride);
             for outcome in [
                 demux(&other),
-                demux_pieces(Limits::default(), other.chunks(1000)),
+                demux_split(
+                    Limits::default(),
+                    &other,
+                    &split::sizes(other.len(), &[1000]),
+                ),
             ] {
                 let sizes: Vec<_> = outcome
-                    .events()
+                    .events
+                    .iter()
                     .filter_map(|e| match e {
                         DemuxEvent::PacketSize(s) => Some(*s),
                         _ => None,

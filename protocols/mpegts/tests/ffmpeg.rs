@@ -8,9 +8,12 @@
 mod support;
 
 use std::process::Command;
-use support::{TempFile, as_mux_input, corpus, demux, frames_by_track, mux, peer};
-use weir_media::MediaKind;
-use weir_mpegts::Muxer;
+use support::{Demuxed, MuxInput, Outcome, demux, frames_by_track, mux};
+use weir_media::{Codec, MediaKind, TrackConfig};
+use weir_mpegts::{DemuxEvent, Muxer};
+use weir_testkit::TempPath;
+use weir_testkit::corpus::read as corpus;
+use weir_testkit::peer::binary as peer;
 
 /// ffprobe's view of a file: per stream (codec, packets, frames), and what it printed at
 /// level error.
@@ -43,6 +46,27 @@ fn probe(path: &std::path::Path) -> (Vec<(String, usize, usize)>, String) {
     (streams, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// What a demuxer made of a stream, as mux inputs: every config and frame in order (MPEG
+/// audio has no config: its track's announcement stands for one).
+fn as_mux_input(outcome: &Outcome) -> Vec<MuxInput> {
+    outcome
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            DemuxEvent::Config(c) => Some(MuxInput::Config(c.clone())),
+            DemuxEvent::TrackAdded(t) if t.codec == Codec::Mp3 => {
+                Some(MuxInput::Config(TrackConfig {
+                    track: t.track,
+                    codec: t.codec,
+                    data: bytes::Bytes::new(),
+                }))
+            }
+            DemuxEvent::Frame(f) => Some(MuxInput::Frame(f.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 fn remux(ts: &[u8], segments: bool) -> Vec<u8> {
     let outcome = demux(ts);
     mux(&mut Muxer::default(), &as_mux_input(&outcome), segments)
@@ -52,13 +76,13 @@ fn remux(ts: &[u8], segments: bool) -> Vec<u8> {
 fn ffprobe_reads_the_muxer_output() {
     for file in ["test-segment.ts", "sintel-captions.ts"] {
         let original = corpus(&format!("mpegts/{file}"));
-        let ours = TempFile::new(file);
-        std::fs::write(&ours.0, remux(&original, true)).unwrap();
-        let (streams, errors) = probe(&ours.0);
+        let ours = TempPath::new(file);
+        std::fs::write(&ours, remux(&original, true)).unwrap();
+        let (streams, errors) = probe(&ours);
         assert_eq!(errors, "", "{file}");
-        let theirs = TempFile::new(&format!("orig-{file}"));
-        std::fs::write(&theirs.0, &original).unwrap();
-        let (expected, _) = probe(&theirs.0);
+        let theirs = TempPath::new(&format!("orig-{file}"));
+        std::fs::write(&theirs, &original).unwrap();
+        let (expected, _) = probe(&theirs);
         assert_eq!(streams, expected, "{file}");
         assert_eq!(streams[0].0, "h264");
         assert_eq!(streams[1].0, "aac");
@@ -67,7 +91,7 @@ fn ffprobe_reads_the_muxer_output() {
 
 /// Writes a 2-second FFmpeg test stream with the given encoders and extra arguments.
 fn ffmpeg_stream(name: &str, video: Option<&str>, audio: &str, extra: &[&str]) -> Vec<u8> {
-    let file = TempFile::new(name);
+    let file = TempPath::new(name);
     let mut cmd = Command::new(peer("FFMPEG", "ffmpeg"));
     cmd.args(["-v", "error", "-y"]);
     if video.is_some() {
@@ -83,10 +107,10 @@ fn ffmpeg_stream(name: &str, video: Option<&str>, audio: &str, extra: &[&str]) -
     }
     cmd.args(["-c:a", audio]);
     cmd.args(extra);
-    cmd.args(["-f", "mpegts"]).arg(&file.0);
+    cmd.args(["-f", "mpegts"]).arg(&file);
     let status = cmd.status().expect("ffmpeg runs");
     assert!(status.success(), "ffmpeg failed for {name}");
-    std::fs::read(&file.0).unwrap()
+    std::fs::read(&file).unwrap()
 }
 
 #[test]
@@ -99,14 +123,15 @@ fn every_codec_demuxes_as_ffprobe_counts_and_round_trips() {
     ];
     for &(name, video, audio, vname, aname) in cases {
         let ts = ffmpeg_stream(name, video, audio, &[]);
-        let file = TempFile::new(&format!("{name}.ts"));
-        std::fs::write(&file.0, &ts).unwrap();
-        let (expected, _) = probe(&file.0);
+        let file = TempPath::new(&format!("{name}.ts"));
+        std::fs::write(&file, &ts).unwrap();
+        let (expected, _) = probe(&file);
         let outcome = demux(&ts);
         // FFmpeg 5.1 writes PCRs up to 80 ms apart in a variable-rate stream: TR 101 290's
         // 40 ms is a SHOULD it does not meet. Nothing else may be found.
         let found: Vec<_> = outcome
-            .violations()
+            .violations
+            .iter()
             .filter(|v| v.rule.id != "mpegts.pcr.repetition")
             .collect();
         assert!(found.is_empty(), "{name}: {found:?}");
@@ -133,9 +158,9 @@ fn every_codec_demuxes_as_ffprobe_counts_and_round_trips() {
         }
         // Remuxed: ffprobe reads the same streams without an error, and so do we.
         let again = remux(&ts, true);
-        let ours = TempFile::new(&format!("{name}-weir.ts"));
-        std::fs::write(&ours.0, &again).unwrap();
-        let (streams, errors) = probe(&ours.0);
+        let ours = TempPath::new(&format!("{name}-weir.ts"));
+        std::fs::write(&ours, &again).unwrap();
+        let (streams, errors) = probe(&ours);
         assert_eq!(errors, "", "{name}");
         // The same streams and packet counts (PIDs may come in another order).
         let sorted = |s: &[(String, usize, usize)]| {
@@ -145,7 +170,7 @@ fn every_codec_demuxes_as_ffprobe_counts_and_round_trips() {
         };
         assert_eq!(sorted(&streams), sorted(&expected), "{name}");
         let back = demux(&again);
-        assert_eq!(back.violations().count(), 0, "{name}");
+        assert_eq!(back.violations.len(), 0, "{name}");
         assert_eq!(
             frames_by_track(back.frames()),
             frames_by_track(outcome.frames()),
@@ -187,7 +212,8 @@ fn a_constant_rate_stream_passes_the_pcr_accuracy_check() {
     let outcome = demux(&bad);
     assert_eq!(
         outcome
-            .violations()
+            .violations
+            .iter()
             .find(|v| v.rule.id == "mpegts.pcr.accuracy")
             .map(|v| v.offset),
         Some(at as u64)

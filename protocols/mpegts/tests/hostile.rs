@@ -7,10 +7,11 @@ mod support;
 use bytes::Bytes;
 use proptest::prelude::*;
 use std::time::Instant;
-use support::{MuxInput, demux, demux_pieces, mux};
+use support::{Demuxed, MuxInput, check_split, demux, demux_split, mux};
 use weir_media::Machine;
 use weir_media::{Codec, Frame, Timestamp, Track, TrackConfig};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, Muxer, MuxerConfig, PACKET_LEN};
+use weir_testkit::split;
 
 fn avc_config() -> TrackConfig {
     TrackConfig {
@@ -82,13 +83,16 @@ fn packet_offsets(ts: &[u8], pid: u16) -> Vec<usize> {
 
 fn first(outcome: &support::Outcome, rule: &str) -> Option<u64> {
     outcome
-        .violations()
+        .violations
+        .iter()
         .find(|v| v.rule.id == rule)
         .map(|v| v.offset)
 }
 
-/// What the demuxer holds between inputs is bounded by its limits, whatever the input.
-fn bounded(limits: &Limits, pieces: &[&[u8]]) {
+/// What the demuxer holds between inputs (`input` cut at `cuts`) is bounded by its limits,
+/// whatever the input.
+fn bounded(limits: &Limits, input: &[u8], cuts: &[usize]) {
+    let pieces = split::pieces(input, cuts);
     let mut d = Demuxer::new(*limits);
     let bound = limits.max_buffered
         + limits.max_pes_size
@@ -117,9 +121,8 @@ proptest! {
             }
         }
         let limits = Limits { max_pes_size: 2000, max_buffered: 3000, max_held_packets: 4, ..Limits::default() };
-        bounded(&limits, &[&data]);
-        let whole = demux_pieces(limits, [&data[..]]);
-        prop_assert_eq!(demux_pieces(limits, data.chunks(61)), whole);
+        bounded(&limits, &data, &[]);
+        check_split(limits, &data, &split::sizes(data.len(), &[61]));
     }
 
     #[test]
@@ -138,18 +141,16 @@ proptest! {
             }
         }
         let limits = Limits { max_pes_size: 1 << 16, max_buffered: 1 << 17, ..Limits::default() };
-        bounded(&limits, &[&ts]);
-        let whole = demux_pieces(limits, [&ts[..]]);
-        let c = cut.index(ts.len() + 1);
-        prop_assert_eq!(&demux_pieces(limits, [&ts[..c], &ts[c..]]), &whole);
-        prop_assert_eq!(&demux_pieces(limits, ts.chunks(97)), &whole);
+        bounded(&limits, &ts, &[]);
+        check_split(limits, &ts, &[cut.index(ts.len() + 1)]);
+        check_split(limits, &ts, &split::sizes(ts.len(), &[97]));
     }
 }
 
 #[test]
 fn a_clean_stream_has_no_violations() {
     let outcome = demux(&clean(3000));
-    assert_eq!(outcome.violations().count(), 0);
+    assert_eq!(outcome.violations.len(), 0);
     assert_eq!(
         outcome.frames().filter(|f| f.track == Track::VIDEO).count(),
         30
@@ -163,7 +164,7 @@ fn a_lost_packet_is_a_continuity_error_and_costs_its_frame() {
     let lost = video[20];
     ts.drain(lost..lost + PACKET_LEN);
     let outcome = demux(&ts);
-    let v: Vec<_> = outcome.violations().collect();
+    let v: Vec<_> = outcome.violations.iter().collect();
     assert_eq!(v.len(), 1, "{v:?}");
     assert_eq!(
         (v[0].rule.id, v[0].offset),
@@ -182,7 +183,7 @@ fn a_repeated_packet_is_allowed_once() {
     let mut once = ts.clone();
     once.splice(at..at, ts[at..at + PACKET_LEN].to_vec());
     let outcome = demux(&once);
-    assert_eq!(outcome.violations().count(), 0);
+    assert_eq!(outcome.violations.len(), 0);
     assert_eq!(
         outcome.frames().collect::<Vec<_>>(),
         demux(&ts).frames().collect::<Vec<_>>()
@@ -272,14 +273,14 @@ fn oversized_pes_packets_and_endless_preambles_hit_the_limits() {
         ..Limits::default()
     };
     let ts = clean(50_000);
-    let outcome = demux_pieces(limits, [&ts[..]]);
+    let outcome = demux_split(limits, &ts, &[]);
     assert!(outcome.rule_counts()["mpegts.demux.limit"] >= 30);
     assert_eq!(
         outcome.frames().filter(|f| f.track == Track::VIDEO).count(),
         0
     );
     assert!(outcome.frames().any(|f| f.track == Track::AUDIO));
-    bounded(&limits, &ts.chunks(5000).collect::<Vec<_>>());
+    bounded(&limits, &ts, &split::sizes(ts.len(), &[5000]));
     // Media with no PAT at all: held up to the bound, reported once.
     let no_psi: Vec<u8> = ts
         .chunks(PACKET_LEN)
@@ -287,10 +288,10 @@ fn oversized_pes_packets_and_endless_preambles_hit_the_limits() {
         .flatten()
         .copied()
         .collect();
-    let outcome = demux_pieces(limits, [&no_psi[..]]);
+    let outcome = demux_split(limits, &no_psi, &[]);
     assert_eq!(outcome.rule_counts().get("mpegts.demux.limit"), Some(&1));
     assert_eq!(outcome.frames().count(), 0);
-    bounded(&limits, &[&no_psi]);
+    bounded(&limits, &no_psi, &[]);
 }
 
 #[test]
@@ -312,7 +313,8 @@ fn program_changes_mid_stream_add_and_remove_tracks() {
     ts.extend(mux(&mut other, &inputs, false));
     let outcome = demux(&ts);
     let changes: Vec<String> = outcome
-        .events()
+        .events
+        .iter()
         .filter_map(|e| match e {
             DemuxEvent::Program { pmt, .. } => Some(format!(
                 "program {} v{} {} streams",
@@ -424,7 +426,7 @@ fn an_access_unit_spread_over_many_pes_packets_is_gathered_whole() {
     pes.extend(es[200..].chunks(200).map(untimed));
     pes.push(timed(12000, &[0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, 0x41, 7]));
     let outcome = demux(&handmade(&pes));
-    assert_eq!(outcome.violations().count(), 0);
+    assert_eq!(outcome.violations.len(), 0);
     let frames: Vec<_> = outcome.frames().collect();
     assert_eq!(frames.len(), 2);
     assert_eq!((frames[0].pts.0, frames[0].keyframe), (9000, true));

@@ -7,10 +7,11 @@ mod support;
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use support::{MuxInput, demux, demux_pieces, frames_by_track, mux};
+use support::{Demuxed, MuxInput, check_split, demux, frames_by_track, mux};
 use weir_media::avc::AvcDecoderConfig;
 use weir_media::{Codec, Frame, Timestamp, Track, TrackConfig};
 use weir_mpegts::{Limits, Muxer, MuxerConfig};
+use weir_testkit::split;
 
 /// The AVC record of the SRS sample avatar.flv (768x320 High, level 3.2).
 const AVC_RECORD: &str =
@@ -159,7 +160,7 @@ proptest! {
         let ts = mux(&mut Muxer::default(), &s.inputs, segments);
         prop_assert_eq!(ts.len() % 188, 0);
         let outcome = demux(&ts);
-        let violations: Vec<_> = outcome.violations().collect();
+        let violations: Vec<_> = outcome.violations.iter().collect();
         prop_assert!(violations.is_empty(), "{:?}", violations);
         prop_assert_eq!(frames_by_track(outcome.frames()), frames_by_track(&s.frames));
         // Configs: the AAC config as given; the AVC record rebuilt from the same SPS/PPS.
@@ -180,18 +181,9 @@ proptest! {
     #[test]
     fn the_demuxer_is_split_invariant(s in stream(), cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..40)) {
         let ts = mux(&mut Muxer::default(), &s.inputs, true);
-        let whole = demux(&ts);
-        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(ts.len() + 1)).collect();
-        points.sort_unstable();
-        let mut pieces = Vec::new();
-        let mut from = 0;
-        for p in points {
-            pieces.push(&ts[from..p]);
-            from = p;
-        }
-        pieces.push(&ts[from..]);
-        prop_assert_eq!(&demux_pieces(Limits::default(), pieces), &whole);
-        prop_assert_eq!(&demux_pieces(Limits::default(), ts.chunks(1)), &whole);
+        let cuts: Vec<usize> = cuts.iter().map(|c| c.index(ts.len() + 1)).collect();
+        check_split(Limits::default(), &ts, &cuts);
+        check_split(Limits::default(), &ts, &split::every_byte(ts.len()));
     }
 }
 
@@ -218,7 +210,7 @@ fn psi_and_pcr_spacing_follow_the_config() {
     inputs.extend(frames);
     let ts = mux(&mut Muxer::new(MuxerConfig::default()), &inputs, false);
     let outcome = demux(&ts);
-    assert_eq!(outcome.violations().count(), 0);
+    assert_eq!(outcome.violations.len(), 0);
     // PCRs at most 40 ms apart, PAT at least every 100 ms of DTS.
     let mut pcrs = Vec::new();
     let mut pats = 0;
@@ -292,10 +284,10 @@ fn the_2_to_the_33_wrap_is_unwrapped_for_pcr_pts_and_dts() {
     let ts = mux(&mut Muxer::default(), &inputs, true);
     let outcome = demux(&ts);
     assert_eq!(
-        outcome.violations().count(),
+        outcome.violations.len(),
         0,
         "{:?}",
-        outcome.violations().collect::<Vec<_>>()
+        outcome.violations.iter().collect::<Vec<_>>()
     );
     let got = frames_by_track(outcome.frames());
     assert_eq!(got, frames_by_track(&expected));

@@ -2,14 +2,11 @@
 //! case ends in an error or violation naming the rule and the byte offset, never a panic, and
 //! never an allocation past the configured limits.
 
-mod support;
-
 use std::time::Instant;
-use support::rng;
 use weir_media::Machine;
-use weir_media::Output;
 use weir_rtmp::chunk::ChunkLimits;
 use weir_rtmp::session::{ServerSession, SessionConfig};
+use weir_testkit::{SeededRng, split};
 
 /// C0, C1 and C2 of a simple handshake: chunks start at this offset.
 const CHUNKS_AT: u64 = 3073;
@@ -143,7 +140,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn hostile_input_names_the_rule_and_offset() {
     for case in cases() {
-        for split in [case.input.len(), 1, 97] {
+        for size in [case.input.len(), 1, 97] {
             let config = SessionConfig {
                 chunk_limits: ChunkLimits {
                     max_message_size: 1 << 20,
@@ -151,20 +148,11 @@ fn hostile_input_names_the_rule_and_offset() {
                 },
                 ..SessionConfig::default()
             };
-            let mut server = ServerSession::new(config, Instant::now(), rng(5));
-            let mut error = None;
-            let mut violations = Vec::new();
-            for piece in case.input.chunks(split) {
-                if let Err(e) = server.handle_input(Instant::now(), piece) {
-                    error = Some(e);
-                    break;
-                }
-            }
-            while let Some(out) = server.poll_output() {
-                if let Output::Violation(v) = out {
-                    violations.push(v);
-                }
-            }
+            let rng = Box::new(SeededRng::new(5));
+            let mut server = ServerSession::new(config, Instant::now(), rng);
+            let cuts = split::sizes(case.input.len(), &[size]);
+            let out = weir_testkit::run(&mut server, split::pieces(&case.input, &cuts), false);
+            let (error, violations) = (out.error, out.violations);
             match case.expect {
                 Expect::Error(rule, offset) => {
                     let e = error.unwrap_or_else(|| panic!("{}: no error", case.name));
@@ -192,7 +180,8 @@ fn hostile_input_names_the_rule_and_offset() {
 
 #[test]
 fn a_truncated_handshake_waits_and_sends_nothing_before_c1_is_whole() {
-    let mut server = ServerSession::new(SessionConfig::default(), Instant::now(), rng(9));
+    let rng = Box::new(SeededRng::new(9));
+    let mut server = ServerSession::new(SessionConfig::default(), Instant::now(), rng);
     let hs = handshake();
     server.handle_input(Instant::now(), &hs[..1000]).unwrap();
     assert!(

@@ -2,8 +2,6 @@
 //! chunk is a slice of the input, a longer one is assembled in one buffer allocated once. A
 //! counting global allocator (this test binary only) checks it on a real publish stream.
 
-mod support;
-
 use bytes::BytesMut;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,7 +31,7 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn decoding_allocates_per_message_not_per_chunk() {
-    let tags = support::flv_media_tags(&support::corpus("flv/avatar.flv"));
+    let tags = weir_testkit::corpus::flv_media("flv/avatar.flv");
     for chunk_size in [128u32, 4096] {
         let mut stream = BytesMut::new();
         let mut encoder = ChunkEncoder::new();

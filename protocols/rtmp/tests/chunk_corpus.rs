@@ -6,16 +6,13 @@ use std::collections::BTreeMap;
 use weir_media::Violation;
 use weir_rtmp::chunk::{ChunkDecoder, ChunkEncoder, ChunkLimits, RawMessage};
 use weir_rtmp::message::{Message, UserControl, split_aggregate};
+use weir_testkit::split;
 
 /// C0+C1 (or S0+S1) and C2 (or S2): where the chunk stream starts (RTMP 1.0 §5.2.5).
 const HANDSHAKE_LEN: usize = 1 + 1536 + 1536;
 
 fn corpus(name: &str) -> Vec<u8> {
-    let dir = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").into());
-    let path = format!("{dir}/rtmp/{name}");
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("corpus file {path} is missing ({e}); set WEIR_CORPUS"))
+    weir_testkit::corpus::read(&format!("rtmp/{name}"))
 }
 
 struct Decoded {
@@ -401,7 +398,9 @@ fn corpus_split_invariance() {
     let mut decoder = ChunkDecoder::new(ChunkLimits::default(), HANDSHAKE_LEN as u64);
     let mut violations = vec![];
     let mut pieces = vec![];
-    for (i, piece) in bytes[HANDSHAKE_LEN..].chunks(997).enumerate() {
+    let stream = &bytes[HANDSHAKE_LEN..];
+    let pieces_of_997 = split::pieces(stream, &split::sizes(stream.len(), &[997]));
+    for (i, piece) in pieces_of_997.into_iter().enumerate() {
         decoder.push(piece);
         if i % 3 != 0 {
             while let Some(msg) = decoder.next_message(&mut violations).unwrap() {

@@ -7,6 +7,7 @@ use weir_media::Violation;
 use weir_rtmp::chunk::{ChunkDecoder, ChunkEncoder, ChunkLimits, MAX_CHUNK_SIZE, RawMessage};
 use weir_rtmp::message::Message;
 use weir_rtmp::{Error, rules};
+use weir_testkit::split;
 
 /// Everything a decoder yields for some input: messages, violations and the error, if any.
 #[derive(Debug, PartialEq)]
@@ -16,19 +17,16 @@ struct Outcome {
     error: Option<Error>,
 }
 
-/// Pushes `pieces` one by one and drains the decoder after each.
-fn decode_pieces<'a>(
-    limits: ChunkLimits,
-    base: u64,
-    pieces: impl IntoIterator<Item = &'a [u8]>,
-) -> Outcome {
+/// Pushes `bytes` cut at `cuts` piece by piece and drains the decoder after each (the
+/// decoder is a session's sub-machine, not a `Machine`, so this is its own driver).
+fn decode_split(limits: ChunkLimits, base: u64, bytes: &[u8], cuts: &[usize]) -> Outcome {
     let mut decoder = ChunkDecoder::new(limits, base);
     let mut out = Outcome {
         messages: vec![],
         violations: vec![],
         error: None,
     };
-    for piece in pieces {
+    for piece in split::pieces(bytes, cuts) {
         decoder.push(piece);
         loop {
             match decoder.next_message(&mut out.violations) {
@@ -47,7 +45,7 @@ fn decode_pieces<'a>(
 }
 
 fn decode(bytes: &[u8]) -> Outcome {
-    decode_pieces(ChunkLimits::default(), 0, [bytes])
+    decode_split(ChunkLimits::default(), 0, bytes, &[])
 }
 
 fn raw(csid: u32, timestamp: u32, type_id: u8, stream_id: u32, payload: &[u8]) -> RawMessage {
@@ -167,16 +165,10 @@ proptest! {
     fn split_anywhere_same_outcome(chunk_size in 1u32..500, batches in arb_batches(), cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..20)) {
         let bytes = encode_batches(chunk_size, &batches);
         let whole = decode(&bytes);
-        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
-        points.sort_unstable();
-        let mut pieces = vec![];
-        let mut last = 0;
-        for p in points.into_iter().chain([bytes.len()]) {
-            pieces.push(&bytes[last..p]);
-            last = p;
-        }
-        prop_assert_eq!(&decode_pieces(ChunkLimits::default(), 0, pieces), &whole);
-        prop_assert_eq!(&decode_pieces(ChunkLimits::default(), 0, bytes.chunks(1)), &whole);
+        let cuts: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
+        prop_assert_eq!(&decode_split(ChunkLimits::default(), 0, &bytes, &cuts), &whole);
+        let every_byte = split::every_byte(bytes.len());
+        prop_assert_eq!(&decode_split(ChunkLimits::default(), 0, &bytes, &every_byte), &whole);
     }
 
     /// Arbitrary bytes, valid headers or not: the same messages, violations and error however
@@ -184,8 +176,8 @@ proptest! {
     #[test]
     fn hostile_bytes_split_invariant(bytes in proptest::collection::vec(any::<u8>(), 0..2000), step in 1usize..50) {
         let limits = ChunkLimits { max_message_size: 4096, max_chunk_streams: 8 };
-        let whole = decode_pieces(limits, 7, [&bytes[..]]);
-        prop_assert_eq!(&decode_pieces(limits, 7, bytes.chunks(step)), &whole);
+        let whole = decode_split(limits, 7, &bytes, &[]);
+        prop_assert_eq!(&decode_split(limits, 7, &bytes, &split::sizes(bytes.len(), &[step])), &whole);
     }
 }
 
@@ -366,12 +358,12 @@ fn bad_input_table() {
         ),
     ];
     for (name, bytes, rule, offset) in cases {
-        let outcome = decode_pieces(limits, base, [&bytes[..]]);
+        let outcome = decode_split(limits, base, &bytes, &[]);
         assert_eq!(outcome.messages, [raw(3, 0, 8, 1, b"ok")], "{name}");
         assert_eq!(rule_of(&outcome), (Some(rule), offset), "{name}");
         // Byte by byte: the same verdict.
         assert_eq!(
-            decode_pieces(limits, base, bytes.chunks(1)),
+            decode_split(limits, base, &bytes, &split::every_byte(bytes.len())),
             outcome,
             "{name}"
         );
@@ -392,7 +384,7 @@ fn a_flood_of_chunk_stream_ids_stops_at_the_limit() {
         }
         bytes.extend_from_slice(&fmt0(0, 0, 0, 8, 1)[1..]);
     }
-    let outcome = decode_pieces(ChunkLimits::default(), 0, [&bytes[..]]);
+    let outcome = decode_split(ChunkLimits::default(), 0, &bytes, &[]);
     assert_eq!(
         outcome.messages.len(),
         64,

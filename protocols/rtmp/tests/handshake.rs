@@ -2,7 +2,6 @@
 //! Player 10 with FMS 3), against each other through memory, split every way, and fed bad input.
 
 use proptest::prelude::*;
-use std::path::PathBuf;
 use weir_media::Output;
 use weir_rtmp::Error;
 use weir_rtmp::handshake::{
@@ -11,6 +10,7 @@ use weir_rtmp::handshake::{
     check_c2, check_s2, find_digest,
 };
 use weir_rtmp::rules::{HANDSHAKE_DIGEST, HANDSHAKE_ECHO, HANDSHAKE_S0_VERSION, HANDSHAKE_VERSION};
+use weir_testkit::{SeededRng, split};
 
 const COMPLEX0: HandshakeKind = HandshakeKind::Complex {
     scheme: DigestScheme::Scheme0,
@@ -20,34 +20,8 @@ const COMPLEX1: HandshakeKind = HandshakeKind::Complex {
 };
 const C2_OFFSET: u64 = 1 + PACKET_LEN as u64;
 
-/// SplitMix64: a deterministic RNG so that runs (and splits) can be compared byte for byte.
-struct SeededRng(u64);
-
-impl RngCore for SeededRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dst: &mut [u8]) {
-        for chunk in dst.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-}
-
 fn corpus(name: &str) -> Vec<u8> {
-    let root = std::env::var("WEIR_CORPUS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").into());
-    let path = PathBuf::from(root).join("rtmp").join(name);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("corpus file {} is missing: {e}", path.display()))
+    weir_testkit::corpus::read(&format!("rtmp/{name}"))
 }
 
 /// Everything a machine did with one input sequence, in order.
@@ -82,8 +56,9 @@ impl Machine for ClientHandshake {
     }
 }
 
-/// Feeds `input` cut at `cuts` (sorted positions), draining outputs after every piece, the
-/// way a session does: what a piece leaves unconsumed belongs to the chunk stream.
+/// Feeds `input` cut at `cuts`, draining outputs after every piece, the way a session does:
+/// what a piece leaves unconsumed belongs to the chunk stream. (The handshakes are a
+/// session's sub-machines, taking the RNG and telling what they consumed: not `Machine`s.)
 fn drive(
     machine: &mut dyn Machine,
     input: &[u8],
@@ -98,10 +73,8 @@ fn drive(
     transcript
         .outputs
         .extend(std::iter::from_fn(|| machine.output()));
-    let mut start = 0;
-    for end in cuts.iter().copied().chain([input.len()]) {
-        let end = end.clamp(start, input.len());
-        match machine.input(&input[start..end], rng) {
+    for piece in split::pieces(input, cuts) {
+        match machine.input(piece, rng) {
             Ok(consumed) => transcript.consumed += consumed,
             Err(error) => transcript.error = Some(error),
         }
@@ -111,7 +84,6 @@ fn drive(
         if transcript.error.is_some() {
             break;
         }
-        start = end;
     }
     transcript
 }
@@ -121,12 +93,12 @@ fn server_run(input: &[u8], cuts: &[usize]) -> Transcript {
         &mut ServerHandshake::new(1000),
         input,
         cuts,
-        &mut SeededRng(7),
+        &mut SeededRng::new(7),
     )
 }
 
 fn client_run(kind: ClientKind, input: &[u8], cuts: &[usize]) -> Transcript {
-    let mut rng = SeededRng(11);
+    let mut rng = SeededRng::new(11);
     drive(
         &mut ClientHandshake::new(kind, 2000, &mut rng),
         input,
@@ -367,7 +339,7 @@ fn ffmpeg_server_answer_is_simple() {
 
 /// Runs both machines against each other, delivering each side's bytes in pieces of `piece`.
 fn converse(kind: ClientKind, piece: usize) -> (Transcript, Transcript) {
-    let mut rng = SeededRng(99);
+    let mut rng = SeededRng::new(99);
     let mut client = ClientHandshake::new(kind, 10, &mut rng);
     let mut server = ServerHandshake::new(20);
     let mut client_log = Transcript {
@@ -456,7 +428,7 @@ fn our_client_and_server_agree_in_every_kind() {
 
 #[test]
 fn our_client_sends_c0c1_at_once_and_c2_after_s1() {
-    let mut rng = SeededRng(1);
+    let mut rng = SeededRng::new(1);
     let mut client = ClientHandshake::new(COMPLEX1, 5, &mut rng);
     let Some(Output::Transmit(c0c1)) = client.poll_output() else {
         panic!("C0C1 first")
@@ -487,7 +459,7 @@ fn our_client_sends_c0c1_at_once_and_c2_after_s1() {
 
 /// Valid C0C1C2 from our client (in `kind`), answering our server, then chunk bytes.
 fn client_bytes(kind: ClientKind) -> Vec<u8> {
-    let mut rng = SeededRng(5);
+    let mut rng = SeededRng::new(5);
     let mut client = ClientHandshake::new(kind, 1, &mut rng);
     let c0c1 = transmitted(&drive(&mut client, &[], &[], &mut rng));
     let s0s1s2 = transmitted(&server_run(&c0c1, &[]));
@@ -500,10 +472,7 @@ fn kinds() -> impl Strategy<Value = ClientKind> {
 }
 
 fn cuts(len: usize) -> impl Strategy<Value = Vec<usize>> {
-    proptest::collection::vec(0..=len, 0..12).prop_map(|mut cuts| {
-        cuts.sort_unstable();
-        cuts
-    })
+    proptest::collection::vec(0..=len, 0..12)
 }
 
 proptest! {
@@ -516,8 +485,7 @@ proptest! {
             input[at] ^= mask;
         }
         let whole = server_run(&input, &[]);
-        let byte_by_byte: Vec<usize> = (1..input.len()).collect();
-        prop_assert_eq!(&server_run(&input, &byte_by_byte), &whole);
+        prop_assert_eq!(&server_run(&input, &split::every_byte(input.len())), &whole);
         prop_assert_eq!(&server_run(&input, &cuts), &whole);
         if whole.error.is_none() {
             prop_assert_eq!(whole.consumed, HANDSHAKE_LEN);
@@ -532,8 +500,7 @@ proptest! {
             input[at] ^= mask;
         }
         let whole = client_run(kind, &input, &[]);
-        let byte_by_byte: Vec<usize> = (1..input.len()).collect();
-        prop_assert_eq!(&client_run(kind, &input, &byte_by_byte), &whole);
+        prop_assert_eq!(&client_run(kind, &input, &split::every_byte(input.len())), &whole);
         prop_assert_eq!(&client_run(kind, &input, &cuts), &whole);
     }
 
@@ -563,7 +530,7 @@ fn truncated_handshake_waits_without_error() {
     ] {
         let mut server = ServerHandshake::new(0);
         assert_eq!(
-            server.handle_input(&input[..len], &mut SeededRng(1)),
+            server.handle_input(&input[..len], &mut SeededRng::new(1)),
             Ok(len)
         );
         assert!(!server.is_done());
@@ -611,8 +578,15 @@ fn c0_other_than_3_is_fatal_and_named() {
         );
         // The machine stays closed.
         let mut server = ServerHandshake::new(0);
-        assert!(server.handle_input(&input[..1], &mut SeededRng(1)).is_err());
-        assert_eq!(server.handle_input(&[3], &mut SeededRng(1)), Err(error));
+        assert!(
+            server
+                .handle_input(&input[..1], &mut SeededRng::new(1))
+                .is_err()
+        );
+        assert_eq!(
+            server.handle_input(&[3], &mut SeededRng::new(1)),
+            Err(error)
+        );
     }
 }
 
@@ -655,14 +629,17 @@ fn zero_c1_is_simple_without_violation_and_echo_c2_passes() {
     input.extend([0; PACKET_LEN]);
     let mut server = ServerHandshake::new(0);
     assert_eq!(
-        server.handle_input(&input, &mut SeededRng(3)),
+        server.handle_input(&input, &mut SeededRng::new(3)),
         Ok(1 + PACKET_LEN)
     );
     let Some(Output::Transmit(answer)) = server.poll_output() else {
         panic!("S0S1S2")
     };
     let c2 = &answer[1..1 + PACKET_LEN]; // echo S1 exactly
-    assert_eq!(server.handle_input(c2, &mut SeededRng(3)), Ok(PACKET_LEN));
+    assert_eq!(
+        server.handle_input(c2, &mut SeededRng::new(3)),
+        Ok(PACKET_LEN)
+    );
     assert_eq!(
         server.poll_output(),
         Some(Output::Event(HandshakeInfo {
@@ -674,7 +651,7 @@ fn zero_c1_is_simple_without_violation_and_echo_c2_passes() {
     assert_eq!(server.poll_output(), None);
     assert!(server.is_done());
     assert_eq!(
-        server.handle_input(&[1, 2, 3], &mut SeededRng(3)),
+        server.handle_input(&[1, 2, 3], &mut SeededRng::new(3)),
         Ok(0),
         "chunks are not ours"
     );

@@ -6,61 +6,34 @@
 mod support;
 
 use proptest::prelude::*;
-use std::time::Instant;
-use support::{Drained, accept_all, corpus, rng};
-use weir_media::Machine;
+use support::accept_all;
 use weir_media::MediaPacket;
-use weir_media::Output;
 use weir_rtmp::session::{
     ClientEvent, ClientSession, ServerEvent, ServerSession, SessionConfig, StreamData,
 };
+use weir_testkit::{Outputs, SeededRng, corpus, split};
 
-/// Feeds a recorded client stream to an observing server machine, `split` bytes at a time (all
-/// at once for 0), accepting every request as the recorded server did.
-fn observe_client(bytes: &[u8], split: &[usize]) -> Drained<ServerEvent> {
-    let mut server = ServerSession::observer(SessionConfig::default(), rng(1));
-    let mut out = Drained::default();
-    for piece in pieces(bytes, split) {
-        server
-            .handle_input(Instant::now(), piece)
-            .expect("the recorded client stream decodes");
-        while let Some(o) = server.poll_output() {
-            if let Output::Event(event) = &o {
-                accept_all(&mut server, event);
-            }
-            out.take(o);
-        }
-    }
+/// A server-role machine that observes a recorded client stream.
+fn observing_server() -> ServerSession {
+    ServerSession::observer(SessionConfig::default(), Box::new(SeededRng::new(1)))
+}
+
+/// A client-role machine that observes a recorded server stream.
+fn observing_client() -> ClientSession {
+    ClientSession::observer(SessionConfig::default(), Box::new(SeededRng::new(2)))
+}
+
+/// Feeds a recorded client stream to an observing server machine, accepting every request as
+/// the recorded server did.
+fn observe_client(bytes: &[u8]) -> Outputs<ServerEvent> {
+    let out = weir_testkit::run_with(&mut observing_server(), [bytes], false, accept_all);
+    assert_eq!(out.error, None, "the recorded client stream decodes");
     out
 }
 
-fn observe_server(bytes: &[u8], split: &[usize]) -> Drained<ClientEvent> {
-    let mut client = ClientSession::observer(SessionConfig::default(), rng(2));
-    let mut out = Drained::default();
-    for piece in pieces(bytes, split) {
-        client
-            .handle_input(Instant::now(), piece)
-            .expect("the recorded server stream decodes");
-        while let Some(o) = client.poll_output() {
-            out.take(o);
-        }
-    }
-    out
-}
-
-/// `bytes` cut at the given lengths, cycling through them (whole when empty).
-fn pieces<'a>(bytes: &'a [u8], split: &[usize]) -> Vec<&'a [u8]> {
-    if split.is_empty() {
-        return vec![bytes];
-    }
-    let mut out = Vec::new();
-    let (mut at, mut i) = (0, 0);
-    while at < bytes.len() {
-        let n = split[i % split.len()].clamp(1, bytes.len() - at);
-        out.push(&bytes[at..at + n]);
-        at += n;
-        i += 1;
-    }
+fn observe_server(bytes: &[u8]) -> Outputs<ClientEvent> {
+    let out = weir_testkit::run(&mut observing_client(), [bytes], false);
+    assert_eq!(out.error, None, "the recorded server stream decodes");
     out
 }
 
@@ -165,15 +138,11 @@ fn media_messages(bytes: &[u8]) -> usize {
     n
 }
 
-fn rule_ids(violations: &[weir_media::Violation]) -> Vec<(&'static str, u64)> {
-    violations.iter().map(|v| (v.rule.id, v.offset)).collect()
-}
-
 #[test]
 fn ffmpeg_player_session_decodes_end_to_end() {
     // FFmpeg 4.x playing from `ffmpeg -listen 1 rtmp://0.0.0.0:1935/test_stream`: the URL has no
     // stream part, so FFmpeg plays an empty stream name.
-    let client = observe_client(&corpus("rtmp/ffmpeg_client_stream"), &[]);
+    let client = observe_client(&corpus::read("rtmp/ffmpeg_client_stream"));
     assert_eq!(
         describe_server(&client.events),
         [
@@ -184,13 +153,10 @@ fn ffmpeg_player_session_decodes_end_to_end() {
             "PlayStop { stream_id: 1 }",
         ]
     );
-    assert_eq!(
-        rule_ids(&client.violations),
-        [("rtmp.command.stream-name", 3417)]
-    );
+    assert_eq!(client.rule_offsets(), [("rtmp.command.stream-name", 3417)]);
 
-    let bytes = corpus("rtmp/ffmpeg_server_stream");
-    let server = observe_server(&bytes, &[]);
+    let bytes = corpus::read("rtmp/ffmpeg_server_stream");
+    let server = observe_server(&bytes);
     let lines = describe_client(&server.events);
     assert_eq!(
         lines[..13],
@@ -222,7 +188,7 @@ fn ffmpeg_player_session_decodes_end_to_end() {
     // uninitialised memory where the (empty) stream name goes, in the description and in the
     // details, which is not UTF-8 (three bytes in each, read as '?'); and it sends the media on
     // message stream 0 instead of the stream the player plays on (reported once).
-    let found = rule_ids(&server.violations);
+    let found = server.rule_offsets();
     assert_eq!(found.len(), 7, "{:#?}", server.violations);
     assert!(
         found[..6]
@@ -236,7 +202,7 @@ fn ffmpeg_player_session_decodes_end_to_end() {
 #[test]
 fn flash_player_and_fms_session_decodes_end_to_end() {
     // Flash Player 10 (Linux) playing a recorded stream from Akamai's FMS 3.0.
-    let client = observe_client(&corpus("rtmp/client_stream"), &[]);
+    let client = observe_client(&corpus::read("rtmp/client_stream"));
     assert_eq!(
         describe_server(&client.events),
         [
@@ -254,10 +220,10 @@ fn flash_player_and_fms_session_decodes_end_to_end() {
             "PlayStop { stream_id: 1 }",
         ]
     );
-    assert_eq!(rule_ids(&client.violations), []);
+    assert_eq!(client.rule_offsets(), []);
 
-    let bytes = corpus("rtmp/server_stream");
-    let server = observe_server(&bytes, &[]);
+    let bytes = corpus::read("rtmp/server_stream");
+    let server = observe_server(&bytes);
     let lines = describe_client(&server.events);
     assert_eq!(lines[0], "handshake Complex { scheme: Scheme0 }");
     assert!(lines.contains(&"connected NetConnection.Connect.Success".to_owned()));
@@ -284,36 +250,18 @@ fn flash_player_and_fms_session_decodes_end_to_end() {
         ),
         (99, 356)
     );
-    assert_eq!(rule_ids(&server.violations), [], "FMS breaks no rule");
+    assert_eq!(server.rule_offsets(), [], "FMS breaks no rule");
 }
 
-/// The same bytes give the same outputs whole, byte by byte, and at random splits.
-fn assert_split_invariant(path: &str, splits: &[Vec<usize>]) {
-    let bytes = corpus(path);
-    let whole_server = observe_client(&bytes, &[]);
-    let whole_client = observe_server(&bytes, &[]);
-    for split in splits {
-        let server = observe_client(&bytes, split);
-        assert_eq!(server.events, whole_server.events, "{path} split {split:?}");
-        assert_eq!(
-            server.violations, whole_server.violations,
-            "{path} split {split:?}"
-        );
-        assert_eq!(
-            server.transmit, whole_server.transmit,
-            "{path} split {split:?}"
-        );
-        let client = observe_server(&bytes, split);
-        assert_eq!(client.events, whole_client.events, "{path} split {split:?}");
-        assert_eq!(
-            client.violations, whole_client.violations,
-            "{path} split {split:?}"
-        );
-        assert_eq!(
-            client.transmit, whole_client.transmit,
-            "{path} split {split:?}"
-        );
-    }
+/// The same bytes give the same outputs whole and cut into pieces of `sizes` (in turn), to
+/// both observers.
+fn assert_split_invariant(path: &str, sizes: &[usize]) {
+    let bytes = corpus::read(path);
+    let cuts = split::sizes(bytes.len(), sizes);
+    let server = split::check_with(observing_server, &bytes, &cuts, accept_all);
+    assert_eq!(server.error, None, "{path}");
+    let client = split::check(observing_client, &bytes, &cuts);
+    assert_eq!(client.error, None, "{path}");
 }
 
 #[test]
@@ -324,16 +272,16 @@ fn corpus_sessions_are_split_invariant_byte_by_byte() {
         "rtmp/client_stream",
         "rtmp/server_stream",
     ] {
-        assert_split_invariant(path, &[vec![1]]);
+        assert_split_invariant(path, &[1]);
     }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
     #[test]
-    fn corpus_sessions_are_split_invariant_at_random_points(split in proptest::collection::vec(1usize..5000, 1..8)) {
+    fn corpus_sessions_are_split_invariant_at_random_points(sizes in proptest::collection::vec(1usize..5000, 1..8)) {
         for path in ["rtmp/ffmpeg_client_stream", "rtmp/ffmpeg_server_stream", "rtmp/client_stream", "rtmp/server_stream"] {
-            assert_split_invariant(path, std::slice::from_ref(&split));
+            assert_split_invariant(path, &sizes);
         }
     }
 }

@@ -5,78 +5,44 @@
 mod support;
 
 use std::time::Instant;
-use support::{Drained, accept_all, corpus, flv_media_tags, rng};
+use support::accept_all;
 use weir_amf0::Value;
-use weir_media::Machine;
 use weir_media::MediaPacket;
 use weir_rtmp::message::{BandwidthLimit, Message};
 use weir_rtmp::session::{
     ClientEvent, ClientOptions, ClientSession, ConnectForm, PublishKind, ServerEvent,
     ServerSession, SessionConfig, StreamData,
 };
+use weir_testkit::{Pair, SeededRng, corpus};
 
-/// One connection: a client machine and a server machine wired back to back.
-struct Link {
-    client: ClientSession,
-    server: ServerSession,
-    client_out: Drained<ClientEvent>,
-    server_out: Drained<ServerEvent>,
+/// One connection: our client machine (`a`) and our server machine (`b`) wired back to back
+/// through memory.
+type Link = Pair<ClientSession, ServerSession>;
+
+fn wired(seed: u64, config: SessionConfig) -> Link {
+    let now = Instant::now();
+    let options = ClientOptions::new("rtmp://127.0.0.1:1935/live", "live");
+    let rng = |seed| Box::new(SeededRng::new(seed));
+    let client = ClientSession::new(config.clone(), options, now, rng(seed));
+    let server = ServerSession::new(config, now, rng(seed + 1));
+    Pair::new(client, server, now)
 }
 
-impl Link {
-    fn new(seed: u64, config: SessionConfig) -> Link {
-        let now = Instant::now();
-        let options = ClientOptions::new("rtmp://127.0.0.1:1935/live", "live");
-        Link {
-            client: ClientSession::new(config.clone(), options, now, rng(seed)),
-            server: ServerSession::new(config, now, rng(seed + 1)),
-            client_out: Drained::default(),
-            server_out: Drained::default(),
-        }
-    }
+/// Moves bytes both ways until neither side has anything left to say; the server accepts
+/// every request. Returns the server events of this round.
+fn pump(link: &mut Link) -> Vec<ServerEvent> {
+    pump_answering(link, accept_all)
+}
 
-    /// Moves bytes both ways until neither side has anything left to say; the server accepts
-    /// every request. Returns the server events of this round.
-    fn pump(&mut self) -> Vec<ServerEvent> {
-        self.pump_answering(accept_all)
-    }
-
-    /// As [`Link::pump`], with `answer` deciding each server event.
-    fn pump_answering(&mut self, answer: fn(&mut ServerSession, &ServerEvent)) -> Vec<ServerEvent> {
-        let now = Instant::now();
-        let mut server_events = Vec::new();
-        loop {
-            let mut moved = false;
-            while let Some(out) = self.client.poll_output() {
-                if let weir_media::Output::Transmit(bytes) = &out {
-                    self.server
-                        .handle_input(now, bytes)
-                        .expect("server accepts our client");
-                    moved = true;
-                }
-                self.client_out.take(out);
-            }
-            while let Some(out) = self.server.poll_output() {
-                match &out {
-                    weir_media::Output::Transmit(bytes) => {
-                        self.client
-                            .handle_input(now, bytes)
-                            .expect("client accepts our server");
-                        moved = true;
-                    }
-                    weir_media::Output::Event(event) => {
-                        server_events.push(event.clone());
-                        answer(&mut self.server, event);
-                    }
-                    weir_media::Output::Violation(_) => {}
-                }
-                self.server_out.take(out);
-            }
-            if !moved {
-                return server_events;
-            }
-        }
-    }
+/// As [`pump`], with `answer` deciding each server event.
+fn pump_answering(
+    link: &mut Link,
+    answer: fn(&mut ServerSession, &ServerEvent),
+) -> Vec<ServerEvent> {
+    let before = link.b_out.events.len();
+    link.drive_with(|_, _| {}, answer)
+        .unwrap_or_else(|(side, e)| panic!("{side:?} refused its peer's bytes: {e}"));
+    link.b_out.events[before..].to_vec()
 }
 
 fn media_of(events: &[ServerEvent]) -> Vec<(u32, MediaPacket)> {
@@ -100,12 +66,12 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
             chunk_size,
             ..SessionConfig::default()
         };
-        let mut publisher = Link::new(1, config.clone());
+        let mut publisher = wired(1, config.clone());
         publisher
-            .client
+            .a
             .publish("cam?key=secret", PublishKind::Live)
             .unwrap();
-        let events = publisher.pump();
+        let events = pump(&mut publisher);
         let connect = events.iter().find_map(|e| match e {
             ServerEvent::Connect(r) => Some(r.clone()),
             _ => None,
@@ -128,15 +94,15 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
         assert_eq!(publish.kind, PublishKind::Live);
         assert!(
             publisher
-                .client_out
+                .a_out
                 .events
                 .iter()
                 .any(|e| matches!(e, ClientEvent::Publishing { .. }))
         );
 
-        let mut player = Link::new(7, config);
-        player.client.play("cam", -2.0).unwrap();
-        let play = player.pump();
+        let mut player = wired(7, config);
+        player.a.play("cam", -2.0).unwrap();
+        let play = pump(&mut player);
         let play_request = play.iter().find_map(|e| match e {
             ServerEvent::Play(r) => Some(r.clone()),
             _ => None,
@@ -146,7 +112,7 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
             .stream_id;
         assert!(
             player
-                .client_out
+                .a_out
                 .events
                 .iter()
                 .any(|e| matches!(e, ClientEvent::Playing { .. }))
@@ -154,16 +120,13 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
 
         // The publisher sends metadata and the real media of an FLV file.
         let metadata = Value::EcmaArray(vec![("width".into(), Value::Number(320.0))]);
-        publisher.client.send_metadata(metadata.clone()).unwrap();
-        let tags = flv_media_tags(&corpus("flv/avatar.flv"));
+        publisher.a.send_metadata(metadata.clone()).unwrap();
+        let tags = corpus::flv_media("flv/avatar.flv");
         assert!(tags.len() > 100);
         for (video, ts, body) in &tags {
-            publisher
-                .client
-                .send_media(*ts, *video, body.clone())
-                .unwrap();
+            publisher.a.send_media(*ts, *video, body.clone()).unwrap();
         }
-        let published = publisher.pump();
+        let published = pump(&mut publisher);
         let sent = media_of(&published);
         assert!(published.iter().any(|e| matches!(e, ServerEvent::Data { data: StreamData::Metadata(m), .. } if *m == metadata)));
         assert_eq!(
@@ -172,26 +135,24 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
             "one packet per FLV tag at chunk size {chunk_size}"
         );
         assert!(
-            publisher.server_out.violations.is_empty(),
+            publisher.b_out.violations.is_empty(),
             "{:?}",
-            publisher.server_out.violations
+            publisher.b_out.violations
         );
 
         // The relay: what the publisher's session produced goes to the player's session.
-        player
-            .server
-            .send_metadata(play_stream, 0, metadata.clone());
+        player.b.send_metadata(play_stream, 0, metadata.clone());
         for (timestamp, packet) in &sent {
             assert!(
                 player
-                    .server
+                    .b
                     .send_packet(play_stream, *timestamp, packet)
                     .unwrap()
             );
         }
-        player.pump();
+        pump(&mut player);
         let received: Vec<(u32, MediaPacket)> = player
-            .client_out
+            .a_out
             .events
             .iter()
             .filter_map(|e| match e {
@@ -208,14 +169,14 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
             "the player receives every packet, unchanged"
         );
         assert!(
-            player.client_out.violations.is_empty(),
+            player.a_out.violations.is_empty(),
             "{:?}",
-            player.client_out.violations
+            player.a_out.violations
         );
 
         // The publisher stops: the server sees the unpublish.
-        publisher.client.stop();
-        let stopped = publisher.pump();
+        publisher.a.stop();
+        let stopped = pump(&mut publisher);
         assert!(
             stopped
                 .iter()
@@ -227,15 +188,15 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
 
 #[test]
 fn a_rejected_publish_reports_bad_name_to_the_client() {
-    let mut link = Link::new(3, SessionConfig::default());
-    link.client.publish("taken", PublishKind::Live).unwrap();
-    link.pump_answering(|server, event| match event {
+    let mut link = wired(3, SessionConfig::default());
+    link.a.publish("taken", PublishKind::Live).unwrap();
+    pump_answering(&mut link, |server, event| match event {
         ServerEvent::Publish(r) => server
             .reject_publish(r.id, true, "taken is already publishing")
             .unwrap(),
         other => accept_all(server, other),
     });
-    let status = link.client_out.events.iter().find_map(|e| match e {
+    let status = link.a_out.events.iter().find_map(|e| match e {
         ClientEvent::Status { status, .. } => Some(status.clone()),
         _ => None,
     });
@@ -246,7 +207,7 @@ fn a_rejected_publish_reports_bad_name_to_the_client() {
     );
     assert!(
         !link
-            .client_out
+            .a_out
             .events
             .iter()
             .any(|e| matches!(e, ClientEvent::Publishing { .. }))
@@ -255,26 +216,26 @@ fn a_rejected_publish_reports_bad_name_to_the_client() {
 
 #[test]
 fn the_server_acknowledges_at_each_window_boundary() {
-    let mut link = Link::new(11, SessionConfig::default());
-    link.client.publish("acked", PublishKind::Live).unwrap();
-    link.pump();
+    let mut link = wired(11, SessionConfig::default());
+    link.a.publish("acked", PublishKind::Live).unwrap();
+    pump(&mut link);
     // The client asks to be acknowledged every 5000 bytes, then sends 80 kB of media.
     let window = weir_rtmp::message::Message::WindowAckSize(5000);
-    link.client.send_message(2, 0, 0, &window);
-    link.pump();
-    for (i, (video, ts, body)) in flv_media_tags(&corpus("flv/avatar.flv"))
+    link.a.send_message(2, 0, 0, &window);
+    pump(&mut link);
+    for (i, (video, ts, body)) in corpus::flv_media("flv/avatar.flv")
         .into_iter()
         .take(150)
         .enumerate()
     {
-        link.client.send_media(ts, video, body).unwrap();
+        link.a.send_media(ts, video, body).unwrap();
         if i % 7 == 0 {
-            link.pump();
+            pump(&mut link);
         }
     }
-    link.pump();
-    let (received, _, _) = link.server.counters();
-    let (_, sent, acknowledged) = link.client.counters();
+    pump(&mut link);
+    let (received, _, _) = link.b.counters();
+    let (_, sent, acknowledged) = link.a.counters();
     assert_eq!(received, sent, "everything arrived");
     assert!(received > 50_000, "{received}");
     // Acknowledged on time: the bytes received since the last acknowledgement are less than a
@@ -296,10 +257,10 @@ fn every_legal_connect_form_reaches_the_server_as_the_same_connect() {
         let mut options = ClientOptions::new("rtmp://127.0.0.1:1935/live", "live");
         options.connect_form = form;
         let config = SessionConfig::default();
-        let mut link = Link::new(21, config.clone());
-        link.client = ClientSession::new(config, options, now, rng(21));
-        link.client.play("any", -2.0).unwrap();
-        let events = link.pump();
+        let mut link = wired(21, config.clone());
+        link.a = ClientSession::new(config, options, now, Box::new(SeededRng::new(21)));
+        link.a.play("any", -2.0).unwrap();
+        let events = pump(&mut link);
         let connect = events.iter().find_map(|e| match e {
             ServerEvent::Connect(c) => Some(c.clone()),
             _ => None,
@@ -312,43 +273,40 @@ fn every_legal_connect_form_reaches_the_server_as_the_same_connect() {
             "{form:?}"
         );
         assert!(
-            link.client_out
+            link.a_out
                 .events
                 .iter()
                 .any(|e| matches!(e, ClientEvent::Playing { .. })),
             "{form:?}: {:?}",
-            link.client_out.events
+            link.a_out.events
         );
-        assert!(link.server_out.violations.is_empty(), "{form:?}");
+        assert!(link.b_out.violations.is_empty(), "{form:?}");
     }
 }
 
 /// A publisher relays its media to a player whose server connection honours the player's Set
 /// Peer Bandwidth; returns the server's window state after each frame, and the link.
 fn send_to_limited_player(frames: usize, window: u32, hold: bool) -> (Vec<bool>, Link) {
-    let mut player = Link::new(31, SessionConfig::default());
-    player.client.play("limited", -2.0).unwrap();
-    player.pump();
-    player.client.hold_acknowledgements(hold);
+    let mut player = wired(31, SessionConfig::default());
+    player.a.play("limited", -2.0).unwrap();
+    pump(&mut player);
+    player.a.hold_acknowledgements(hold);
     // Acknowledge every 4000 bytes, and never send more than `window` unacknowledged.
     player
-        .client
+        .a
         .send_message(2, 0, 0, &Message::WindowAckSize(4000));
     let limit = Message::SetPeerBandwidth {
         size: window,
         limit: BandwidthLimit::Hard,
     };
-    player.client.send_message(2, 0, 0, &limit);
-    player.pump();
-    let stream_id = player.client.stream_id().unwrap();
+    player.a.send_message(2, 0, 0, &limit);
+    pump(&mut player);
+    let stream_id = player.a.stream_id().unwrap();
     let mut open = Vec::new();
-    for (video, ts, body) in flv_media_tags(&corpus("flv/avatar.flv"))
-        .into_iter()
-        .take(frames)
-    {
-        player.server.send_media(stream_id, ts, video, body);
-        player.pump();
-        open.push(player.server.output_window_open());
+    for (video, ts, body) in corpus::flv_media("flv/avatar.flv").into_iter().take(frames) {
+        player.b.send_media(stream_id, ts, video, body);
+        pump(&mut player);
+        open.push(player.b.output_window_open());
     }
     (open, player)
 }
@@ -362,32 +320,32 @@ fn the_server_honours_set_peer_bandwidth_until_acknowledged() {
     let (open, mut link) = send_to_limited_player(60, 20_000, true);
     let closed_at = open.iter().position(|o| !o).expect("the window closed");
     assert!(open[closed_at..].iter().all(|o| !o), "{open:?}");
-    let (_, sent, acknowledged) = link.server.counters();
+    let (_, sent, acknowledged) = link.b.counters();
     assert!(sent - u64::from(acknowledged) >= 20_000);
     // Acknowledging again reopens it.
-    link.client.hold_acknowledgements(false);
-    link.pump();
-    assert!(link.server.output_window_open());
+    link.a.hold_acknowledgements(false);
+    pump(&mut link);
+    assert!(link.b.output_window_open());
 }
 
 #[test]
 fn set_peer_bandwidth_limit_types_follow_the_spec() {
-    let mut link = Link::new(41, SessionConfig::default());
-    link.client.play("types", -2.0).unwrap();
-    link.pump();
-    link.client.hold_acknowledgements(true);
-    let stream_id = link.client.stream_id().unwrap();
-    let tags = flv_media_tags(&corpus("flv/avatar.flv"));
+    let mut link = wired(41, SessionConfig::default());
+    link.a.play("types", -2.0).unwrap();
+    pump(&mut link);
+    link.a.hold_acknowledgements(true);
+    let stream_id = link.a.stream_id().unwrap();
+    let tags = corpus::flv_media("flv/avatar.flv");
     let send = |link: &mut Link, limit: Option<(u32, BandwidthLimit)>| {
         if let Some((size, limit)) = limit {
             let message = Message::SetPeerBandwidth { size, limit };
-            link.client.send_message(2, 0, 0, &message);
+            link.a.send_message(2, 0, 0, &message);
         }
         for (video, ts, body) in tags.iter().take(40).cloned() {
-            link.server.send_media(stream_id, ts, video, body);
+            link.b.send_media(stream_id, ts, video, body);
         }
-        link.pump();
-        link.server.output_window_open()
+        pump(link);
+        link.b.output_window_open()
     };
     // A dynamic limit with no hard limit before it is ignored.
     assert!(send(&mut link, Some((1000, BandwidthLimit::Dynamic))));

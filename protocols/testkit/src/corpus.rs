@@ -47,3 +47,66 @@ pub fn files(folder: &str, extension: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// The names of [`files`] (`a.ts`, not the whole path): what a test pins a folder's contents
+/// by, or loops over.
+pub fn names(folder: &str, extension: &str) -> Vec<String> {
+    files(folder, extension)
+        .iter()
+        .map(|p| {
+            let name = p.file_name().expect("a file has a name");
+            name.to_string_lossy().into_owned()
+        })
+        .collect()
+}
+
+/// Each of [`files`] as its name without the extension and its bytes, sorted by that name
+/// (`master` before `master-b`, which is not the order of their file names): for tests that
+/// check every file of a folder and say which one failed.
+pub fn contents(folder: &str, extension: &str) -> Vec<(String, Vec<u8>)> {
+    let mut contents: Vec<(String, Vec<u8>)> = files(folder, extension)
+        .iter()
+        .map(|p| {
+            let stem = p.file_stem().expect("a file has a name");
+            let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (stem.to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    contents.sort_by(|a, b| a.0.cmp(&b.0));
+    contents
+}
+
+/// The audio and video tags of a corpus FLV file, in order: real media for a publisher to
+/// send (see [`crate::flv::media_tags`]).
+pub fn flv_media(relative: &str) -> Vec<crate::flv::MediaTag> {
+    crate::flv::media_tags(&read(relative))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_corpus_is_found_and_read() {
+        assert!(dir().join("MANIFEST.md").is_file());
+        let ts = files("mpegts", "ts");
+        assert!(!ts.is_empty() && ts.windows(2).all(|w| w[0] < w[1]));
+        assert!(ts.iter().all(|p| p.extension().unwrap() == "ts"));
+        let names = names("mpegts", "ts");
+        assert_eq!(names.len(), ts.len());
+        assert!(names.iter().all(|n| !n.contains('/') && n.ends_with(".ts")));
+        let contents = contents("mpegts", "ts");
+        assert!(contents.windows(2).all(|w| w[0].0 < w[1].0));
+        let (stem, bytes) = &contents[0];
+        assert_eq!(*bytes, read(&format!("mpegts/{stem}.ts")));
+        assert_eq!(&read("flv/avatar.flv")[..3], b"FLV");
+        let tags = flv_media("flv/avatar.flv");
+        assert!(tags.iter().any(|t| t.0) && tags.iter().any(|t| !t.0));
+    }
+
+    #[test]
+    #[should_panic(expected = "is missing")]
+    fn a_missing_entry_fails_the_test() {
+        path("no/such/file");
+    }
+}

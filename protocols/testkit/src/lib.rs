@@ -2,20 +2,31 @@
 //! product):
 //!
 //! - [`corpus`]: the public corpus, found through `WEIR_CORPUS`;
-//! - [`Outputs`] and [`run`]: a machine's outputs collected, after feeding it pieces of input;
+//! - [`Outputs`], [`run`] and [`run_with`]: a machine's outputs collected, after feeding it
+//!   pieces of input (and answering its requests);
 //! - [`split`]: the split-invariance check every machine's proptests and fuzz targets call;
 //! - [`Pair`]: two machines talking through memory on simulated time, with latency and seeded
 //!   loss (after quinn's `quinn-proto/src/tests/util.rs`);
+//! - [`flv`]: an FLV file's audio and video tags, to publish;
+//! - [`SeededRng`]: the randomness machines take from their caller, the same on every run;
+//! - [`TempPath`]: a file or folder for a peer program, removed when dropped;
 //! - [`peer`]: a real peer's binary, or a failure that says how to install it.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod corpus;
+pub mod flv;
 mod outputs;
 mod pair;
 pub mod peer;
+mod rng;
 pub mod split;
+mod temp;
+#[cfg(test)]
+mod testing;
 
-pub use outputs::{Outputs, run};
+pub use outputs::{Outputs, run, run_with};
 pub use pair::{Link, Pair, Side};
+pub use rng::SeededRng;
+pub use temp::TempPath;

@@ -8,7 +8,7 @@
 //! Loss drops whole transmits: use it for datagram machines (one transmit, one datagram); a
 //! stream machine's bytes are a TCP stream, which loses nothing.
 
-use crate::Outputs;
+use crate::{Outputs, SeededRng};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -30,7 +30,7 @@ pub struct Link {
     pub latency: Duration,
     /// The share of transmits dropped, 0 to 1.
     pub loss: f64,
-    rng: u64,
+    rng: SeededRng,
     in_flight: VecDeque<(Instant, Bytes)>,
     /// Transmits delivered so far.
     pub delivered: u64,
@@ -43,23 +43,16 @@ impl Link {
         Link {
             latency: Duration::ZERO,
             loss: 0.0,
-            rng: 0x9e37_79b9_7f4a_7c15,
+            rng: SeededRng::new(0),
             in_flight: VecDeque::new(),
             delivered: 0,
             dropped: 0,
         }
     }
 
-    /// Whether the next transmit is lost: xorshift64*, seeded, so runs repeat.
+    /// Whether the next transmit is lost: a seeded draw, so runs repeat.
     fn lose(&mut self) -> bool {
-        if self.loss <= 0.0 {
-            return false;
-        }
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let draw = self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
-        (draw as f64 / (1u64 << 53) as f64) < self.loss
+        self.loss > 0.0 && self.rng.unit() < self.loss
     }
 
     fn send(&mut self, now: Instant, bytes: Bytes) {
@@ -75,7 +68,9 @@ impl Link {
     }
 }
 
-/// Two machines and the links between them; see the [module docs](self).
+/// Two machines and the links between them, on a simulated clock: what one transmits reaches
+/// the other after the link's latency unless the link's seeded loss drops it, and timeouts
+/// fire when the clock reaches them.
 pub struct Pair<A: Machine, B: Machine> {
     /// The first machine.
     pub a: A,
@@ -121,7 +116,7 @@ impl<A: Machine, B: Machine> Pair<A, B> {
     pub fn with_loss(mut self, loss: f64, seed: u64) -> Self {
         for (link, salt) in [(&mut self.a_to_b, 1), (&mut self.b_to_a, 2)] {
             link.loss = loss;
-            link.rng = (seed ^ 0x9e37_79b9_7f4a_7c15).wrapping_mul(salt) | 1;
+            link.rng = SeededRng::new(seed.wrapping_mul(3).wrapping_add(salt));
         }
         self
     }
@@ -227,17 +222,12 @@ fn drain<M: Machine>(
     on_event: &mut impl FnMut(&mut M, &M::Event),
 ) {
     while let Some(output) = machine.poll_output() {
-        match output {
-            Output::Transmit(bytes) => {
-                out.transmitted.extend_from_slice(&bytes);
-                link.send(now, bytes);
-            }
-            Output::Event(event) => {
-                on_event(machine, &event);
-                out.events.push(event);
-            }
-            Output::Violation(v) => out.violations.push(v),
+        match &output {
+            Output::Transmit(bytes) => link.send(now, bytes.clone()),
+            Output::Event(event) => on_event(machine, event),
+            Output::Violation(_) => {}
         }
+        out.take(output);
     }
 }
 
