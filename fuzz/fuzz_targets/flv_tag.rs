@@ -12,6 +12,7 @@ use weir_flv::video::VideoTag;
 use weir_flv::{FlvReader, ScriptData, TagType, read_audio, read_video, write_packet};
 use weir_media::MediaPacket;
 use weir_testkit::split;
+use weir_media::Timestamp;
 
 fn bodies(timestamp: u32, body: Bytes) {
     if let Ok(tag) = AudioTag::parse(&body) {

@@ -33,6 +33,7 @@ fn answer(server: &mut ServerSession, event: &ServerEvent) {
             stream_id,
             timestamp,
             data: StreamData::Media(p),
+            ..
         } => {
             let _ = server.send_packet(*stream_id, *timestamp, p);
             Ok(())

@@ -357,3 +357,24 @@ fn set_peer_bandwidth_limit_types_follow_the_spec() {
     // A dynamic limit after a hard one counts as hard.
     assert!(!send(&mut link, Some((1000, BandwidthLimit::Dynamic))));
 }
+
+/// A server's S0S1S2 and its first message in one TCP segment, or cut right after S2: the
+/// client answers the handshake (Set Chunk Size, connect) before anything it reads after it,
+/// so its bytes are the same either way (found by the rtmp_client_session fuzz target).
+#[test]
+fn a_client_answers_the_handshake_before_what_follows_it_however_it_is_cut() {
+    let mut input = vec![3];
+    input.resize(1 + 2 * 1536, 0);
+    // Set Peer Bandwidth 2,500,000, dynamic, on chunk stream 2.
+    input.extend_from_slice(&[2, 0, 0, 0, 0, 0, 5, 6, 0, 0, 0, 0, 0, 0x26, 0x25, 0xa0, 2]);
+    let client = || {
+        let mut options = ClientOptions::new("rtmp://127.0.0.1/live", "live");
+        options.handshake = weir_rtmp::handshake::HandshakeKind::Simple;
+        let rng = Box::new(weir_testkit::SeededRng::new(11));
+        let mut client = ClientSession::new(SessionConfig::default(), options, Instant::now(), rng);
+        client.publish("cam", PublishKind::Live).unwrap();
+        client
+    };
+    let out = weir_testkit::split::check(client, &input, &[3073]);
+    assert!(out.error.is_none(), "{:?}", out.error);
+}

@@ -585,22 +585,29 @@ impl Machine for ClientSession {
 
     /// Takes bytes from the server.
     fn handle_input(&mut self, _now: Instant, data: &[u8]) -> Result<(), Error> {
-        let mut incoming = std::mem::take(&mut self.incoming);
-        let result = self.conn.receive(data, &mut *self.rng, &mut incoming);
-        for item in incoming.drain(..) {
-            match item {
-                Incoming::HandshakeDone(info) => {
-                    self.emit(ClientEvent::Handshake(info));
-                    if !self.conn.is_observer() && !self.manual {
-                        self.send_connect();
+        let mut data = data;
+        loop {
+            let mut incoming = std::mem::take(&mut self.incoming);
+            let result = self.conn.receive(data, &mut *self.rng, &mut incoming);
+            for item in incoming.drain(..) {
+                match item {
+                    Incoming::HandshakeDone(info) => {
+                        self.emit(ClientEvent::Handshake(info));
+                        if !self.conn.is_observer() && !self.manual {
+                            self.send_connect();
+                        }
                     }
+                    Incoming::Violation(v) => self.outputs.push_back(Output::Violation(v)),
+                    Incoming::Message { header, message } => self.receive(header, message),
                 }
-                Incoming::Violation(v) => self.outputs.push_back(Output::Violation(v)),
-                Incoming::Message { header, message } => self.receive(header, message),
             }
+            self.incoming = incoming;
+            let used = result?;
+            if used == data.len() {
+                return Ok(());
+            }
+            data = &data[used..];
         }
-        self.incoming = incoming;
-        result
     }
 
     /// The server closed the connection (end of stream). An error says what was cut short.

@@ -119,13 +119,16 @@ impl Connection {
         (self.received, self.sent, self.peer_acknowledged)
     }
 
-    /// Takes peer bytes; what they mean is appended to `incoming` in stream order.
+    /// Takes peer bytes; what they mean is appended to `incoming` in stream order. Returns how
+    /// many it took: all, except that it stops right after the handshake completes, so that
+    /// the session answers the handshake (a client's connect) before anything sent after it
+    /// is read, however the input is split. Call it again with the rest.
     pub fn receive(
         &mut self,
         data: &[u8],
         rng: &mut dyn RngCore,
         incoming: &mut Vec<Incoming>,
-    ) -> Result<(), Error> {
+    ) -> Result<usize, Error> {
         if let Some(err) = &self.closed {
             return Err(err.clone());
         }
@@ -141,7 +144,8 @@ impl Connection {
         mut data: &[u8],
         rng: &mut dyn RngCore,
         incoming: &mut Vec<Incoming>,
-    ) -> Result<(), Error> {
+    ) -> Result<usize, Error> {
+        let all = data.len();
         if !self.is_established() {
             let used = match &mut self.handshake {
                 Handshake::Server(hs) => hs.handle_input(data, rng)?,
@@ -149,11 +153,11 @@ impl Connection {
                 Handshake::Done => 0,
             };
             self.received += used as u64;
-            data = &data[used..];
             self.drain_handshake(incoming);
-            if !self.is_established() {
-                return Ok(());
+            if !self.is_established() || used < data.len() {
+                return Ok(used);
             }
+            data = &data[used..];
         }
         loop {
             if let Some(window) = self.ack_window
@@ -163,7 +167,7 @@ impl Connection {
                 self.acknowledge();
             }
             if data.is_empty() {
-                return Ok(());
+                return Ok(all);
             }
             let room = match self.ack_window {
                 Some(window) if !self.hold_acks => {

@@ -986,17 +986,24 @@ impl Machine for ServerSession {
     /// Takes bytes from the client. An error closes the session: the driver should flush
     /// `poll_output` and close the connection.
     fn handle_input(&mut self, _now: Instant, data: &[u8]) -> Result<(), Error> {
-        let mut incoming = std::mem::take(&mut self.incoming);
-        let result = self.conn.receive(data, &mut *self.rng, &mut incoming);
-        for item in incoming.drain(..) {
-            match item {
-                Incoming::HandshakeDone(info) => self.emit(ServerEvent::Handshake(info)),
-                Incoming::Violation(v) => self.outputs.push_back(Output::Violation(v)),
-                Incoming::Message { header, message } => self.receive(header, message)?,
+        let mut data = data;
+        loop {
+            let mut incoming = std::mem::take(&mut self.incoming);
+            let result = self.conn.receive(data, &mut *self.rng, &mut incoming);
+            for item in incoming.drain(..) {
+                match item {
+                    Incoming::HandshakeDone(info) => self.emit(ServerEvent::Handshake(info)),
+                    Incoming::Violation(v) => self.outputs.push_back(Output::Violation(v)),
+                    Incoming::Message { header, message } => self.receive(header, message)?,
+                }
             }
+            self.incoming = incoming;
+            let used = result?;
+            if used == data.len() {
+                return Ok(());
+            }
+            data = &data[used..];
         }
-        self.incoming = incoming;
-        result
     }
 
     /// The client closed the connection (end of stream). An error says what was cut short.
