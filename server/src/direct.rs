@@ -239,10 +239,7 @@ pub async fn write_all(writer: &OwnedWriteHalf, pieces: &mut Vec<Bytes>) -> io::
     loop {
         total += write_now(|s| writer.try_write_vectored(s), pieces)?;
         if pieces.iter().all(Bytes::is_empty) {
-            pieces.clear();
-            if pieces.capacity() > 64 {
-                *pieces = Vec::new(); // a burst's capacity is not kept by an idle player
-            }
+            *pieces = Vec::new(); // an idle player keeps no capacity
             return Ok(total);
         }
         writer.writable().await?;

@@ -86,6 +86,9 @@ impl Subscriber {
     pub fn try_recv(&mut self) -> Option<Item> {
         loop {
             if let Some(item) = self.backlog.pop_front() {
+                if self.backlog.is_empty() {
+                    self.backlog = VecDeque::new(); // the join snapshot's capacity goes
+                }
                 if let Some(item) = self.admit(item) {
                     return Some(item);
                 }

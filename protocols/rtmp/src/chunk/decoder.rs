@@ -193,7 +193,15 @@ impl ChunkDecoder {
     ) -> Result<Option<RawMessage>, Error> {
         loop {
             match self.step(violations)? {
-                Step::NeedMore => return Ok(None),
+                Step::NeedMore => {
+                    if self.buf.is_empty() {
+                        // All read: an idle connection keeps no buffer (nor what it shares
+                        // with the messages it cut).
+                        self.buf = BytesMut::new();
+                        self.message_pieces = Vec::new();
+                    }
+                    return Ok(None);
+                }
                 Step::Chunk => {}
                 Step::Message(msg) => {
                     self.apply_control(&msg, violations)?;

@@ -488,8 +488,8 @@ impl Connection {
     /// GOP-sized buffer would be most of a server's memory).
     pub fn take_transmit(&mut self) -> Option<Bytes> {
         if let Some(bytes) = self.queued.pop_front() {
-            if self.queued.is_empty() && self.queued.capacity() > 16 {
-                self.queued = VecDeque::new(); // a burst's capacity is not kept
+            if self.queued.is_empty() {
+                self.queued = VecDeque::new(); // an idle connection keeps no capacity
             }
             return Some(bytes);
         }

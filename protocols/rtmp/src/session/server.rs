@@ -233,6 +233,21 @@ impl ServerSession {
         self.conn.output_window_open()
     }
 
+    /// Gives back what the command phase allocated once it is over: a server keeps thousands
+    /// of idle players, each holding these for hours otherwise.
+    fn idle(&mut self) {
+        if self.outputs.capacity() > 0 {
+            self.outputs = VecDeque::new();
+        }
+        if self.pending.is_empty() && self.pending.capacity() > 0 {
+            self.pending = HashMap::new();
+        }
+        if self.held.is_empty() && self.held.capacity() > 0 {
+            self.held = VecDeque::new();
+        }
+        self.incoming = Vec::new();
+    }
+
     fn emit(&mut self, event: ServerEvent) {
         self.outputs.push_back(Output::Event(event));
     }
@@ -1015,7 +1030,11 @@ impl Machine for ServerSession {
         if let Some(bytes) = self.conn.take_transmit() {
             return Some(Output::Transmit(bytes));
         }
-        self.outputs.pop_front()
+        let next = self.outputs.pop_front();
+        if next.is_none() {
+            self.idle();
+        }
+        next
     }
 
     /// RTMP needs no timers of its own: timeouts (handshake, idle peers) belong to the driver.
