@@ -19,6 +19,10 @@ pub trait Sink: Send + Sync {
     /// Returns `false` when it could not take them all: it keeps what it did not write, hands
     /// the player back to its task, and the stream forgets it.
     fn write(&self, items: &[(u64, Item)], now_ms: u64) -> bool;
+
+    /// A hint that [`write`](Self::write) comes soon: the sink may bring what it will touch
+    /// into the cache (the stream calls it for the next sink while it writes to this one).
+    fn prefetch(&self) {}
 }
 
 /// The sinks of one stream and, with merged writes, the items waiting for the next write.

@@ -326,11 +326,15 @@ impl Stream {
         let Some(Flush { items, sinks }) = flush else {
             return;
         };
-        let full: Vec<_> = sinks
-            .iter()
-            .filter(|sink| !sink.write(&items, now_ms))
-            .cloned()
-            .collect();
+        let mut full = Vec::new();
+        for (i, sink) in sinks.iter().enumerate() {
+            if let Some(next) = sinks.get(i + 1) {
+                next.prefetch();
+            }
+            if !sink.write(&items, now_ms) {
+                full.push(sink.clone());
+            }
+        }
         if !full.is_empty() {
             self.state.lock().unwrap().fanout.remove(&full);
         }
