@@ -26,9 +26,11 @@ fn media_messages() -> Vec<RawMessage> {
 fn publish_stream(messages: &[RawMessage], chunk_size: u32) -> Bytes {
     let mut encoder = ChunkEncoder::new();
     let mut out = BytesMut::new();
-    encoder.encode(&Message::SetChunkSize(chunk_size).to_raw(2, 0, 0), &mut out);
+    encoder
+        .encode(&Message::SetChunkSize(chunk_size).to_raw(2, 0, 0), &mut out)
+        .unwrap();
     for msg in messages {
-        encoder.encode(msg, &mut out);
+        encoder.encode(msg, &mut out).unwrap();
     }
     out.freeze()
 }

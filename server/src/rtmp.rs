@@ -511,12 +511,17 @@ fn send_item(session: &mut ServerSession, present: &mut bool, stream_id: u32, it
         }
         Item::Metadata(metadata) => {
             let value = weir_flv::metadata_value(&metadata.value);
-            session.send_metadata(stream_id, flv::timestamp(metadata.time), value);
+            let timestamp = flv::timestamp(metadata.time);
+            if let Err(e) = session.send_metadata(stream_id, timestamp, value) {
+                debug!(error = %e, "metadata not sent");
+            }
         }
         Item::Publisher(now) => {
             if now != *present {
                 *present = now;
-                session.notify_publisher(stream_id, now);
+                if let Err(e) = session.notify_publisher(stream_id, now) {
+                    debug!(error = %e, "publisher notice not sent");
+                }
             }
         }
     }

@@ -457,7 +457,9 @@ fn send_all(
         let waits_for = match client::plan(&raw) {
             Plan::Skip => continue,
             Plan::AsIs => {
-                live.session.send_raw(&raw);
+                live.session
+                    .send_raw(&raw)
+                    .map_err(|e| Outcome::error(e.to_string()))?;
                 None
             }
             Plan::Command(command) => {
@@ -474,7 +476,8 @@ fn send_all(
                     _ => None,
                 };
                 live.session
-                    .send_raw(&client::encode(command, &raw, raw.stream_id));
+                    .send_raw(&client::encode(command, &raw, raw.stream_id))
+                    .map_err(|e| Outcome::error(e.to_string()))?;
                 waits
             }
         };

@@ -35,10 +35,12 @@ fn decoding_allocates_per_message_not_per_chunk() {
     for chunk_size in [128u32, 4096] {
         let mut stream = BytesMut::new();
         let mut encoder = ChunkEncoder::new();
-        encoder.encode(
-            &Message::SetChunkSize(chunk_size).to_raw(2, 0, 0),
-            &mut stream,
-        );
+        encoder
+            .encode(
+                &Message::SetChunkSize(chunk_size).to_raw(2, 0, 0),
+                &mut stream,
+            )
+            .unwrap();
         let mut chunks = 0;
         for (video, timestamp, body) in &tags {
             chunks += body.len().div_ceil(chunk_size as usize).max(1);
@@ -50,7 +52,7 @@ fn decoding_allocates_per_message_not_per_chunk() {
                 stream_id: 1,
                 payload: body.clone(),
             };
-            encoder.encode(&raw, &mut stream);
+            encoder.encode(&raw, &mut stream).unwrap();
         }
         let mut decoder = ChunkDecoder::new(ChunkLimits::default(), 0);
         let mut violations = Vec::with_capacity(4);

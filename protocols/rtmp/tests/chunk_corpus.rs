@@ -105,7 +105,7 @@ fn assert_reencodes(raw: &[RawMessage]) {
     let mut encoder = ChunkEncoder::new();
     let mut bytes = bytes::BytesMut::new();
     for msg in raw {
-        encoder.encode(msg, &mut bytes);
+        encoder.encode(msg, &mut bytes).unwrap();
     }
     let mut decoder = ChunkDecoder::new(ChunkLimits::default(), 0);
     decoder.push(&bytes);

@@ -67,10 +67,12 @@ fn set_chunk_size(size: u32) -> RawMessage {
 fn encode_batches(chunk_size: u32, batches: &[Vec<RawMessage>]) -> BytesMut {
     let mut encoder = ChunkEncoder::new();
     let mut out = BytesMut::new();
-    encoder.encode(&set_chunk_size(chunk_size), &mut out);
+    encoder
+        .encode(&set_chunk_size(chunk_size), &mut out)
+        .unwrap();
     assert_eq!(encoder.chunk_size(), chunk_size);
     for batch in batches {
-        encoder.encode_interleaved(batch, &mut out);
+        encoder.encode_interleaved(batch, &mut out).unwrap();
     }
     out
 }
@@ -257,7 +259,7 @@ fn two_and_three_byte_basic_headers() {
     for csid in [64u32, 319, 320, 65599] {
         let mut encoded = BytesMut::new();
         let msg = raw(csid, 5, 8, 1, b"xyz");
-        ChunkEncoder::new().encode(&msg, &mut encoded);
+        ChunkEncoder::new().encode(&msg, &mut encoded).unwrap();
         let expected_len = if csid < 320 { 2 } else { 3 };
         assert_eq!(encoded.len(), expected_len + 11 + 3);
         assert_eq!(decode(&encoded).messages, [msg]);
@@ -277,14 +279,18 @@ fn encoder_compresses_headers_like_the_spec_example() {
     let sizes: Vec<usize> = (0..4u32)
         .map(|i| {
             let before = out.len();
-            encoder.encode(&raw(3, 1000 + 20 * i, 8, 12345, &[0; 32]), &mut out);
+            encoder
+                .encode(&raw(3, 1000 + 20 * i, 8, 12345, &[0; 32]), &mut out)
+                .unwrap();
             out.len() - before - 32
         })
         .collect();
     assert_eq!(sizes, [12, 4, 1, 1]);
     // A 307-byte video message at chunk size 128 (§5.3.2.2): one type 0 and two type 3 chunks.
     let mut out = BytesMut::new();
-    ChunkEncoder::new().encode(&raw(4, 1000, 9, 12346, &[0; 307]), &mut out);
+    ChunkEncoder::new()
+        .encode(&raw(4, 1000, 9, 12346, &[0; 307]), &mut out)
+        .unwrap();
     assert_eq!(out.len(), 12 + 1 + 1 + 307);
     assert_eq!((out[12 + 128], out[12 + 128 + 1 + 128]), (0xC4, 0xC4));
 }
@@ -440,9 +446,11 @@ fn abort_drops_the_partial_message_and_length_change_is_reported() {
 fn set_chunk_size_applies_to_the_next_chunk() {
     let mut encoder = ChunkEncoder::new();
     let mut out = BytesMut::new();
-    encoder.encode(&set_chunk_size(MAX_CHUNK_SIZE), &mut out);
+    encoder
+        .encode(&set_chunk_size(MAX_CHUNK_SIZE), &mut out)
+        .unwrap();
     let big = raw(6, 0, 9, 1, &vec![9; 100_000]);
-    encoder.encode(&big, &mut out);
+    encoder.encode(&big, &mut out).unwrap();
     assert_eq!(
         out.len(),
         12 + 4 + 12 + 100_000,
@@ -476,9 +484,13 @@ fn payload_offsets_skip_chunk_headers() {
     for (chunk_size, exact) in [(16u32, true), (128, true), (1, false)] {
         let mut encoder = ChunkEncoder::new();
         let mut out = BytesMut::new();
-        encoder.encode(&set_chunk_size(chunk_size), &mut out);
+        encoder
+            .encode(&set_chunk_size(chunk_size), &mut out)
+            .unwrap();
         let start = out.len();
-        encoder.encode(&raw(6, 0, 9, 1, &payload), &mut out);
+        encoder
+            .encode(&raw(6, 0, 9, 1, &payload), &mut out)
+            .unwrap();
         let mut decoder = ChunkDecoder::new(ChunkLimits::default(), 0);
         decoder.push(&out);
         let mut violations = vec![];
@@ -497,4 +509,31 @@ fn payload_offsets_skip_chunk_headers() {
             }
         }
     }
+}
+
+/// A message RTMP cannot carry (16 MiB or more: the header's length has 24 bits, RTMP 1.0
+/// §5.3.1.2.1) or a chunk stream id out of range is an error, with nothing written; the
+/// encoder goes on as if it had not been asked.
+#[test]
+fn a_message_too_long_for_24_bits_is_an_error_not_a_panic() {
+    let mut encoder = ChunkEncoder::new();
+    let mut out = BytesMut::new();
+    let big = raw(6, 0, 9, 1, &vec![0; 1 << 24]);
+    let e = encoder.encode(&big, &mut out).unwrap_err();
+    assert!(e.detail.contains("24-bit"), "{e}");
+    assert!(out.is_empty());
+    let e = encoder
+        .encode_interleaved(&[raw(6, 0, 8, 1, &[1]), big], &mut out)
+        .unwrap_err();
+    assert!(e.detail.contains("24-bit"), "{e}");
+    assert!(out.is_empty());
+    assert!(encoder.encode(&raw(1, 0, 8, 1, &[1]), &mut out).is_err());
+    assert!(encoder.encode_header(70_000, 0, 8, 1, 1, &mut out).is_err());
+    encoder
+        .encode(&raw(6, 0, 9, 1, &[1; 10]), &mut out)
+        .unwrap();
+    assert_eq!(
+        out[0], 6,
+        "a type 0 header: nothing was recorded of the refused messages"
+    );
 }

@@ -141,7 +141,10 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
         );
 
         // The relay: what the publisher's session produced goes to the player's session.
-        player.b.send_metadata(play_stream, 0, metadata.clone());
+        player
+            .b
+            .send_metadata(play_stream, 0, metadata.clone())
+            .unwrap();
         for (timestamp, packet) in &sent {
             assert!(
                 player
@@ -175,7 +178,7 @@ fn client_publishes_and_another_client_plays_every_frame_through_our_server() {
         );
 
         // The publisher stops: the server sees the unpublish.
-        publisher.a.stop();
+        publisher.a.stop().unwrap();
         let stopped = pump(&mut publisher);
         assert!(
             stopped
@@ -221,7 +224,7 @@ fn the_server_acknowledges_at_each_window_boundary() {
     pump(&mut link);
     // The client asks to be acknowledged every 5000 bytes, then sends 80 kB of media.
     let window = weir_rtmp::message::Message::WindowAckSize(5000);
-    link.a.send_message(2, 0, 0, &window);
+    link.a.send_message(2, 0, 0, &window).unwrap();
     pump(&mut link);
     for (i, (video, ts, body)) in corpus::flv_media("flv/avatar.flv")
         .into_iter()
@@ -294,17 +297,18 @@ fn send_to_limited_player(frames: usize, window: u32, hold: bool) -> (Vec<bool>,
     // Acknowledge every 4000 bytes, and never send more than `window` unacknowledged.
     player
         .a
-        .send_message(2, 0, 0, &Message::WindowAckSize(4000));
+        .send_message(2, 0, 0, &Message::WindowAckSize(4000))
+        .unwrap();
     let limit = Message::SetPeerBandwidth {
         size: window,
         limit: BandwidthLimit::Hard,
     };
-    player.a.send_message(2, 0, 0, &limit);
+    player.a.send_message(2, 0, 0, &limit).unwrap();
     pump(&mut player);
     let stream_id = player.a.stream_id().unwrap();
     let mut open = Vec::new();
     for (video, ts, body) in corpus::flv_media("flv/avatar.flv").into_iter().take(frames) {
-        player.b.send_media(stream_id, ts, video, body);
+        player.b.send_media(stream_id, ts, video, body).unwrap();
         pump(&mut player);
         open.push(player.b.output_window_open());
     }
@@ -339,10 +343,10 @@ fn set_peer_bandwidth_limit_types_follow_the_spec() {
     let send = |link: &mut Link, limit: Option<(u32, BandwidthLimit)>| {
         if let Some((size, limit)) = limit {
             let message = Message::SetPeerBandwidth { size, limit };
-            link.a.send_message(2, 0, 0, &message);
+            link.a.send_message(2, 0, 0, &message).unwrap();
         }
         for (video, ts, body) in tags.iter().take(40).cloned() {
-            link.b.send_media(stream_id, ts, video, body);
+            link.b.send_media(stream_id, ts, video, body).unwrap();
         }
         pump(link);
         link.b.output_window_open()

@@ -12,7 +12,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::{
     DEFAULT_CHUNK_SIZE, EXTENDED_TIMESTAMP, Fmt, MAX_CSID, MIN_CSID, RawMessage, timestamp_before,
 };
-use crate::message;
+use crate::{Error, message};
 
 /// Cuts messages into chunks with compressed headers.
 #[derive(Debug, Clone)]
@@ -64,25 +64,24 @@ impl ChunkEncoder {
     }
 
     /// Writes `msg` as consecutive chunks. A Set Chunk Size message takes effect after it
-    /// is written, as the receiver applies it (§5.4.1).
-    ///
-    /// # Panics
-    /// If `msg.csid` is outside 2..=65599 or the payload is 16 MiB or longer: neither can be
-    /// expressed on the wire, and both are the caller's choice, never the peer's.
-    pub fn encode(&mut self, msg: &RawMessage, out: &mut BytesMut) {
-        let length = message_length(msg);
+    /// is written, as the receiver applies it (§5.4.1). Fails, writing nothing, when `msg.csid`
+    /// is outside 2..=65599 or the payload is 16 MiB or longer: neither can be expressed on
+    /// the wire (a relayed frame may be that large; a server drops it, never panics).
+    pub fn encode(&mut self, msg: &RawMessage, out: &mut BytesMut) -> Result<(), Error> {
+        let length = checked(msg.csid, msg.payload.len())?;
         let chunk_size = self.chunk_size as usize;
         let chunks = msg.payload.len().div_ceil(chunk_size).max(1);
         out.reserve(18 + msg.payload.len() + (chunks - 1) * 7);
         let extended = self.write_header(msg, length, out);
         put_tail(&msg.payload, chunk_size, msg.csid, extended, out);
         self.apply_chunk_size(msg);
+        Ok(())
     }
 
     /// Writes the first chunk's header of a message whose payload the caller sends itself, as
     /// [`chunk_tail`] cuts it (the part shared between connections): the header compression
     /// state advances as if [`Self::encode`] had written the whole message. Returns the
-    /// extended timestamp the tail's chunks must repeat, if any. Panics as [`Self::encode`].
+    /// extended timestamp the tail's chunks must repeat, if any. Fails as [`Self::encode`].
     pub fn encode_header(
         &mut self,
         csid: u32,
@@ -91,7 +90,8 @@ impl ChunkEncoder {
         stream_id: u32,
         length: usize,
         out: &mut BytesMut,
-    ) -> Option<u32> {
+    ) -> Result<Option<u32>, Error> {
+        let length = checked(csid, length)?;
         let header = RawMessage {
             csid,
             timestamp,
@@ -99,7 +99,7 @@ impl ChunkEncoder {
             stream_id,
             payload: Bytes::new(),
         };
-        self.write_header(&header, checked_length(length), out)
+        Ok(self.write_header(&header, length, out))
     }
 
     /// Records that a message with a type 0 header went out on `csid` without this encoder
@@ -136,8 +136,15 @@ impl ChunkEncoder {
 
     /// Writes several messages with their chunks interleaved round-robin, the way a sender
     /// keeps a large video frame from delaying audio (§5.3). Messages on the same chunk stream
-    /// are written one after the other, in order. Panics as [`Self::encode`].
-    pub fn encode_interleaved(&mut self, msgs: &[RawMessage], out: &mut BytesMut) {
+    /// are written one after the other, in order. Fails as [`Self::encode`], writing nothing.
+    pub fn encode_interleaved(
+        &mut self,
+        msgs: &[RawMessage],
+        out: &mut BytesMut,
+    ) -> Result<(), Error> {
+        for msg in msgs {
+            checked(msg.csid, msg.payload.len())?;
+        }
         let mut pending: Vec<Pending<'_>> = msgs
             .iter()
             .map(|msg| Pending {
@@ -169,6 +176,7 @@ impl ChunkEncoder {
                 }
             }
         }
+        Ok(())
     }
 
     fn write_chunk(&mut self, pending: &mut Pending<'_>, out: &mut BytesMut) {
@@ -181,7 +189,7 @@ impl ChunkEncoder {
                 out.put_u32(extended);
             }
         } else {
-            let length = message_length(msg);
+            let length = msg.payload.len() as u32; // checked by encode_interleaved
             out.reserve(3 + 11 + 4 + chunk_len);
             pending.extended = self.write_header(msg, length, out);
             pending.started = true;
@@ -191,12 +199,8 @@ impl ChunkEncoder {
     }
 
     /// Chooses the header type, writes the header and returns its extended timestamp, if any.
+    /// `msg.csid` and `length` are [`checked`].
     fn write_header(&mut self, msg: &RawMessage, length: u32, out: &mut BytesMut) -> Option<u32> {
-        assert!(
-            (MIN_CSID..=MAX_CSID).contains(&msg.csid),
-            "chunk stream id {} is outside 2..=65599",
-            msg.csid
-        );
         let Some(stream) = self.streams.iter_mut().find(|s| s.csid == msg.csid) else {
             self.streams.push(EncoderStream {
                 csid: msg.csid,
@@ -245,18 +249,21 @@ impl ChunkEncoder {
     }
 }
 
-/// A message's payload length as its header carries it.
-fn message_length(msg: &RawMessage) -> u32 {
-    checked_length(msg.payload.len())
-}
-
-/// Panics when a length does not fit the header's 24 bits (the caller's choice, never the
-/// peer's).
-fn checked_length(length: usize) -> u32 {
+/// A message's payload length as its header carries it, or why it cannot be written: a chunk
+/// stream id outside 2..=65599, or a payload of 16 MiB or more (RTMP 1.0 §5.3.1: 24 bits).
+fn checked(csid: u32, length: usize) -> Result<u32, Error> {
+    if !(MIN_CSID..=MAX_CSID).contains(&csid) {
+        let detail = format!("chunk stream id {csid} is outside 2..=65599");
+        return Err(Error::usage(detail));
+    }
     u32::try_from(length)
         .ok()
         .filter(|&l| l < 1 << 24)
-        .unwrap_or_else(|| panic!("message of {length} bytes does not fit RTMP's 24-bit length"))
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "a message of {length} bytes does not fit RTMP's 24-bit length"
+            ))
+        })
 }
 
 /// Everything of a message after its first chunk's header: the payload cut into chunks of
@@ -299,19 +306,8 @@ pub fn chunk_tail(payload: &Bytes, chunk_size: u32, csid: u32, extended: Option<
 pub(super) fn full_header(
     key: super::MessageKey,
     length: usize,
-) -> Result<(Bytes, Option<u32>), crate::Error> {
-    let length = u32::try_from(length)
-        .ok()
-        .filter(|&l| l < 1 << 24)
-        .ok_or_else(|| {
-            crate::Error::usage(format!(
-                "a message of {length} bytes does not fit RTMP's 24-bit length"
-            ))
-        })?;
-    if !(MIN_CSID..=MAX_CSID).contains(&key.csid) {
-        let detail = format!("chunk stream id {} is outside 2..=65599", key.csid);
-        return Err(crate::Error::usage(detail));
-    }
+) -> Result<(Bytes, Option<u32>), Error> {
+    let length = checked(key.csid, length)?;
     let msg = RawMessage {
         csid: key.csid,
         timestamp: key.timestamp,

@@ -250,7 +250,7 @@ impl ClientSession {
         }
         self.intent = Some(intent);
         if self.connected {
-            self.begin_intent();
+            self.begin_intent()?;
         }
         Ok(())
     }
@@ -258,7 +258,7 @@ impl ClientSession {
     /// Sends an audio or video tag body on the publishing stream.
     pub fn send_media(&mut self, timestamp: u32, video: bool, body: Bytes) -> Result<(), Error> {
         let stream_id = self.publishing_stream()?;
-        self.conn.send_media(stream_id, timestamp, video, body);
+        self.conn.send_media(stream_id, timestamp, video, body)?;
         Ok(())
     }
 
@@ -277,24 +277,25 @@ impl ClientSession {
             Value::string("onMetaData"),
             metadata,
         ];
-        self.conn.send_data(stream_id, 0, values);
+        self.conn.send_data(stream_id, 0, values)?;
         Ok(())
     }
 
     /// Stops publishing or playing: FCUnpublish (for FMLE-style publishers) and deleteStream.
-    pub fn stop(&mut self) {
+    pub fn stop(&mut self) -> Result<(), Error> {
         let Some(stream_id) = self.stream_id.take() else {
-            return;
+            return Ok(());
         };
         if let Some(Intent::Publish { name, .. }) = &self.intent
             && self.options.fmle_publish
         {
             let name = Value::string(name.clone());
-            self.command_on(0, "FCUnpublish", Transaction::Other, vec![name]);
+            self.command_on(0, "FCUnpublish", Transaction::Other, vec![name])?;
         }
         let id = Value::Number(f64::from(stream_id));
-        self.command_on(0, "deleteStream", Transaction::Other, vec![id]);
+        self.command_on(0, "deleteStream", Transaction::Other, vec![id])?;
         self.intent = None;
+        Ok(())
     }
 
     /// Tells an observer that the recorded client sent command `name` with `transaction_id`, so
@@ -311,19 +312,32 @@ impl ClientSession {
     }
 
     /// Sends any command; an answer comes out as [`ClientEvent::Command`]. Returns the
-    /// transaction id used.
-    pub fn send_command(&mut self, stream_id: u32, name: &str, args: Vec<Value>) -> f64 {
+    /// transaction id used; fails for a command RTMP cannot carry (16 MiB or more).
+    pub fn send_command(
+        &mut self,
+        stream_id: u32,
+        name: &str,
+        args: Vec<Value>,
+    ) -> Result<f64, Error> {
         self.command_on(stream_id, name, Transaction::Other, args)
     }
 
     /// Sends any message as it is, for probes that test how a server copes.
-    pub fn send_message(&mut self, csid: u32, timestamp: u32, stream_id: u32, message: &Message) {
-        self.conn.send(csid, timestamp, stream_id, message);
+    pub fn send_message(
+        &mut self,
+        csid: u32,
+        timestamp: u32,
+        stream_id: u32,
+        message: &Message,
+    ) -> Result<(), Error> {
+        self.conn.send(csid, timestamp, stream_id, message)?;
+        Ok(())
     }
 
     /// Sends raw bytes as they are (after the handshake), for probes.
-    pub fn send_raw(&mut self, raw: &RawMessage) {
-        self.conn.send_raw(raw);
+    pub fn send_raw(&mut self, raw: &RawMessage) -> Result<(), Error> {
+        self.conn.send_raw(raw)?;
+        Ok(())
     }
 
     fn publishing_stream(&self) -> Result<u32, Error> {
@@ -339,7 +353,7 @@ impl ClientSession {
         self.outputs.push_back(Output::Event(event));
     }
 
-    fn send_connect(&mut self) {
+    fn send_connect(&mut self) -> Result<(), Error> {
         let chunk_size = self.conn.config.chunk_size;
         self.conn.set_chunk_size(chunk_size);
         let o = &self.options;
@@ -369,20 +383,22 @@ impl ClientSession {
             amf3,
         };
         self.conn
-            .send(csid::CONNECTION, 0, 0, &Message::Command(command));
+            .send(csid::CONNECTION, 0, 0, &Message::Command(command))?;
+        Ok(())
     }
 
-    fn begin_intent(&mut self) {
+    fn begin_intent(&mut self) -> Result<(), Error> {
         if let Some(Intent::Publish { name, .. }) = &self.intent
             && self.options.fmle_publish
         {
             let name = Value::string(name.clone());
-            self.command_on(0, "releaseStream", Transaction::Other, vec![name.clone()]);
-            self.command_on(0, "FCPublish", Transaction::Other, vec![name]);
+            self.command_on(0, "releaseStream", Transaction::Other, vec![name.clone()])?;
+            self.command_on(0, "FCPublish", Transaction::Other, vec![name])?;
         }
         if self.intent.is_some() {
-            self.command_on(0, "createStream", Transaction::CreateStream, vec![]);
+            self.command_on(0, "createStream", Transaction::CreateStream, vec![])?;
         }
+        Ok(())
     }
 
     fn take_transaction(&mut self, kind: Transaction) -> f64 {
@@ -398,16 +414,16 @@ impl ClientSession {
         name: &str,
         kind: Transaction,
         args: Vec<Value>,
-    ) -> f64 {
+    ) -> Result<f64, Error> {
         let transaction_id = self.take_transaction(kind);
         self.conn
-            .send_command(stream_id, name, transaction_id, Value::Null, args);
-        transaction_id
+            .send_command(stream_id, name, transaction_id, Value::Null, args)?;
+        Ok(transaction_id)
     }
 
-    fn receive(&mut self, header: Header, message: Message) {
+    fn receive(&mut self, header: Header, message: Message) -> Result<(), Error> {
         match message {
-            Message::Command(command) => self.command(header, command),
+            Message::Command(command) => self.command(header, command)?,
             Message::UserControl(event) => self.emit(ClientEvent::UserControl(event)),
             Message::Audio(body) | Message::Video(body) if body.is_empty() => {}
             Message::Audio(body) => self.media(header, message::AUDIO, body),
@@ -420,12 +436,13 @@ impl ClientSession {
             | Message::SetPeerBandwidth { .. } => self.emit(ClientEvent::Control(message)),
             _ => {}
         }
+        Ok(())
     }
 
-    fn command(&mut self, header: Header, command: Command) {
+    fn command(&mut self, header: Header, command: Command) -> Result<(), Error> {
         let stream_id = header.stream_id;
         match command.name.as_str() {
-            "_result" | "_error" => self.answer(header, command),
+            "_result" | "_error" => self.answer(header, command)?,
             "onStatus" => {
                 let status = Status::from_value(command.args.first().unwrap_or(&Value::Null));
                 match status.code.as_str() {
@@ -437,9 +454,10 @@ impl ClientSession {
             }
             _ => self.emit(ClientEvent::Command { stream_id, command }),
         }
+        Ok(())
     }
 
-    fn answer(&mut self, header: Header, command: Command) {
+    fn answer(&mut self, header: Header, command: Command) -> Result<(), Error> {
         let txn = command.transaction_id;
         let known =
             (txn >= 0.0 && txn.fract() == 0.0).then(|| self.transactions.remove(&(txn as u64)));
@@ -459,7 +477,7 @@ impl ClientSession {
                 stream_id: header.stream_id,
                 command,
             });
-            return;
+            return Ok(());
         };
         let ok = command.name == "_result";
         match kind {
@@ -471,7 +489,7 @@ impl ClientSession {
                         properties: command.object,
                         status,
                     });
-                    self.begin_intent();
+                    self.begin_intent()?;
                 } else {
                     self.emit(ClientEvent::ConnectRejected(status));
                 }
@@ -482,22 +500,23 @@ impl ClientSession {
                     let detail = format!("createStream answered with stream id {id}");
                     let v = Violation::new(&rules::COMMAND_AMF, header.offset, detail);
                     self.outputs.push_back(Output::Violation(v));
-                    return;
+                    return Ok(());
                 }
                 let stream_id = id as u32;
                 self.stream_id = Some(stream_id);
                 self.emit(ClientEvent::StreamCreated { stream_id });
-                self.begin_stream(stream_id);
+                self.begin_stream(stream_id)?;
             }
             _ => self.emit(ClientEvent::Command {
                 stream_id: header.stream_id,
                 command,
             }),
         }
+        Ok(())
     }
 
     /// publish or play on the stream createStream gave us.
-    fn begin_stream(&mut self, stream_id: u32) {
+    fn begin_stream(&mut self, stream_id: u32) -> Result<(), Error> {
         let (name, args) = match &self.intent {
             Some(Intent::Publish { name, kind }) => (
                 "publish",
@@ -507,17 +526,18 @@ impl ClientSession {
                 "play",
                 vec![Value::string(name.clone()), Value::Number(*start)],
             ),
-            None => return,
+            None => return Ok(()),
         };
         // publish and play expect no _result: transaction id 0 (RTMP 1.0 §7.2.2).
         self.conn
-            .send_command(stream_id, name, 0.0, Value::Null, args);
+            .send_command(stream_id, name, 0.0, Value::Null, args)?;
         if name == "play" {
             let millis = self.options.buffer_ms;
             let event = UserControl::SetBufferLength { stream_id, millis };
             self.conn
-                .send(csid::CONTROL, 0, 0, &Message::UserControl(event));
+                .send(csid::CONTROL, 0, 0, &Message::UserControl(event))?;
         }
+        Ok(())
     }
 
     /// Media should arrive on the played stream; reported once per wrong stream id.
@@ -594,11 +614,11 @@ impl Machine for ClientSession {
                     Incoming::HandshakeDone(info) => {
                         self.emit(ClientEvent::Handshake(info));
                         if !self.conn.is_observer() && !self.manual {
-                            self.send_connect();
+                            self.send_connect()?;
                         }
                     }
                     Incoming::Violation(v) => self.outputs.push_back(Output::Violation(v)),
-                    Incoming::Message { header, message } => self.receive(header, message),
+                    Incoming::Message { header, message } => self.receive(header, message)?,
                 }
             }
             self.incoming = incoming;

@@ -259,7 +259,7 @@ impl Connection {
             Message::Acknowledgement { sequence } => self.peer_acknowledged = *sequence,
             Message::UserControl(UserControl::PingRequest(time)) => {
                 let pong = Message::UserControl(UserControl::PingResponse(*time));
-                self.send(csid::CONTROL, 0, 0, &pong);
+                self.send_control(&pong);
             }
             Message::SetPeerBandwidth { size, limit } => {
                 self.limit_output(*size, *limit);
@@ -317,7 +317,7 @@ impl Connection {
     fn acknowledge(&mut self) {
         self.last_ack = self.received;
         let sequence = self.received as u32; // wraps, as the field does
-        self.send(csid::CONTROL, 0, 0, &Message::Acknowledgement { sequence });
+        self.send_control(&Message::Acknowledgement { sequence });
     }
 
     /// Holds acknowledgements back, or resumes them with one for everything received meanwhile.
@@ -367,16 +367,30 @@ impl Connection {
     /// Announces the Window Acknowledgement Size the peer must acknowledge by.
     pub fn announce_window(&mut self, size: u32) {
         self.announced_window = Some(size);
-        self.send(csid::CONTROL, 0, 0, &Message::WindowAckSize(size));
+        self.send_control(&Message::WindowAckSize(size));
     }
 
     /// Announces and switches to a new outgoing chunk size.
     pub fn set_chunk_size(&mut self, size: u32) {
-        self.send(csid::CONTROL, 0, 0, &Message::SetChunkSize(size));
+        self.send_control(&Message::SetChunkSize(size));
     }
 
-    pub fn send(&mut self, csid: u32, timestamp: u32, stream_id: u32, message: &Message) {
-        self.send_raw(&message.to_raw(csid, timestamp, stream_id));
+    /// Sends a protocol control or user control message on chunk stream 2 (RTMP 1.0 §5.4,
+    /// §6.2): a payload of at most 10 bytes, which always encodes.
+    pub fn send_control(&mut self, message: &Message) {
+        let sent = self.send(csid::CONTROL, 0, 0, message);
+        debug_assert!(sent.is_ok(), "a control message always encodes: {sent:?}");
+    }
+
+    /// Sends a message; fails as [`Self::send_raw`].
+    pub fn send(
+        &mut self,
+        csid: u32,
+        timestamp: u32,
+        stream_id: u32,
+        message: &Message,
+    ) -> Result<(), Error> {
+        self.send_raw(&message.to_raw(csid, timestamp, stream_id))
     }
 
     /// Sends an AMF0 command: on the connection's chunk stream for message stream 0, on the
@@ -388,7 +402,7 @@ impl Connection {
         transaction_id: f64,
         object: Value,
         args: Vec<Value>,
-    ) {
+    ) -> Result<(), Error> {
         let command = Command {
             name: name.into(),
             transaction_id,
@@ -401,20 +415,31 @@ impl Connection {
         } else {
             csid::STREAM
         };
-        self.send(csid, 0, stream_id, &Message::Command(command));
+        self.send(csid, 0, stream_id, &Message::Command(command))
     }
 
     /// Sends an AMF0 data message (`values[0]` is the handler name).
-    pub fn send_data(&mut self, stream_id: u32, timestamp: u32, values: Vec<Value>) {
+    pub fn send_data(
+        &mut self,
+        stream_id: u32,
+        timestamp: u32,
+        values: Vec<Value>,
+    ) -> Result<(), Error> {
         let message = Message::Data(Data {
             values,
             amf3: false,
         });
-        self.send(csid::STREAM, timestamp, stream_id, &message);
+        self.send(csid::STREAM, timestamp, stream_id, &message)
     }
 
     /// Sends an audio or video message body (an FLV tag body).
-    pub fn send_media(&mut self, stream_id: u32, timestamp: u32, video: bool, payload: Bytes) {
+    pub fn send_media(
+        &mut self,
+        stream_id: u32,
+        timestamp: u32,
+        video: bool,
+        payload: Bytes,
+    ) -> Result<(), Error> {
         let (csid, type_id) = media_csid(video);
         self.send_raw(&RawMessage {
             csid,
@@ -422,7 +447,7 @@ impl Connection {
             type_id,
             stream_id,
             payload,
-        });
+        })
     }
 
     /// The whole audio or video message other connections send too, as
@@ -476,10 +501,13 @@ impl Connection {
         }
     }
 
-    pub fn send_raw(&mut self, raw: &RawMessage) {
+    /// Encodes and queues one message; fails, queueing nothing, for a message RTMP cannot
+    /// carry (16 MiB or more).
+    pub fn send_raw(&mut self, raw: &RawMessage) -> Result<(), Error> {
         let before = self.tx.len();
-        self.encoder.encode(raw, &mut self.tx);
+        self.encoder.encode(raw, &mut self.tx)?;
         self.sent += (self.tx.len() - before) as u64;
+        Ok(())
     }
 
     /// The bytes to transmit since the last call, if any.
@@ -553,11 +581,11 @@ mod tests {
             let mut actual = drain(&mut shared);
             for (video, len, timestamp, stream_id, share) in messages {
                 let payload = Bytes::from((0..len).map(|i| i as u8).collect::<Vec<u8>>());
-                own.send_media(stream_id, timestamp, video, payload.clone());
+                own.send_media(stream_id, timestamp, video, payload.clone()).unwrap();
                 let body = SharedBody::new(payload.clone());
                 match share {
                     true => shared.send_shared(stream_id, timestamp, video, &body).unwrap(),
-                    false => shared.send_media(stream_id, timestamp, video, payload),
+                    false => shared.send_media(stream_id, timestamp, video, payload).unwrap(),
                 }
                 // A second connection's use of the cached parts changes nothing.
                 let _ = body.tail(chunk_size, 6);

@@ -282,7 +282,7 @@ impl ServerSession {
             return Ok(());
         }
         match message {
-            Message::Command(command) => self.command(header, command),
+            Message::Command(command) => self.command(header, command)?,
             Message::Audio(body) | Message::Video(body) if body.is_empty() => {} // keep-alive
             Message::Audio(body) => self.media(header, message::AUDIO, body),
             Message::Video(body) => self.media(header, message::VIDEO, body),
@@ -307,7 +307,7 @@ impl ServerSession {
         Ok(())
     }
 
-    fn command(&mut self, header: Header, command: Command) {
+    fn command(&mut self, header: Header, command: Command) -> Result<(), Error> {
         let offset = header.offset;
         if command.name != "connect" && self.state == ConnState::AwaitingConnect {
             self.violation(
@@ -318,7 +318,7 @@ impl ServerSession {
         }
         match command.name.as_str() {
             "connect" => self.connect(offset, command),
-            "createStream" => self.create_stream(&command),
+            "createStream" => self.create_stream(&command)?,
             "releaseStream" | "FCPublish" => {
                 if command.name == "FCPublish"
                     && let Some(name) = command.args.first().and_then(Value::as_str)
@@ -330,7 +330,7 @@ impl ServerSession {
                     command.transaction_id,
                     Value::Undefined,
                     vec![],
-                );
+                )?;
             }
             "FCUnpublish" => {
                 self.result(
@@ -338,7 +338,7 @@ impl ServerSession {
                     command.transaction_id,
                     Value::Undefined,
                     vec![],
-                );
+                )?;
                 let name = command
                     .args
                     .first()
@@ -347,7 +347,7 @@ impl ServerSession {
                 let name = split_query(name).0.to_owned();
                 let fc = status::info(code::UNPUBLISH_SUCCESS, &name, []);
                 self.conn
-                    .send_command(0, "onFCUnpublish", 0.0, Value::Null, vec![fc]);
+                    .send_command(0, "onFCUnpublish", 0.0, Value::Null, vec![fc])?;
                 self.fc_published.retain(|n| *n != name);
                 // The stream published under that name stops here; deleteStream follows.
                 let published =
@@ -361,9 +361,9 @@ impl ServerSession {
                     self.stop_stream(stream_id, false);
                 }
             }
-            "publish" => self.publish(header, &command),
+            "publish" => self.publish(header, &command)?,
             "play" => self.play(header, &command),
-            "pause" | "pauseRaw" => self.pause(header, &command),
+            "pause" | "pauseRaw" => self.pause(header, &command)?,
             "seek" => {
                 let position_ms = command.args.first().and_then(Value::as_f64).unwrap_or(0.0);
                 self.emit(ServerEvent::Seek {
@@ -382,7 +382,7 @@ impl ServerSession {
             "getStreamLength" => {
                 // Live streams have no length; FMS answers 0 for them.
                 let txn = command.transaction_id;
-                self.result(header.stream_id, txn, Value::Null, vec![Value::Number(0.0)]);
+                self.result(header.stream_id, txn, Value::Null, vec![Value::Number(0.0)])?;
             }
             "_result" | "_error" | "_checkbw" | "onBWDone" => {}
             _ => {
@@ -399,7 +399,7 @@ impl ServerSession {
                         txn,
                         Value::Null,
                         vec![info],
-                    );
+                    )?;
                 }
                 self.emit(ServerEvent::Command {
                     stream_id: header.stream_id,
@@ -407,6 +407,7 @@ impl ServerSession {
                 });
             }
         }
+        Ok(())
     }
 
     fn connect(&mut self, offset: u64, command: Command) {
@@ -463,19 +464,20 @@ impl ServerSession {
 
     /// createStream, answered at once; beyond `max_streams` live streams (our limit, not the
     /// spec's) with `_error`.
-    fn create_stream(&mut self, command: &Command) {
+    fn create_stream(&mut self, command: &Command) -> Result<(), Error> {
         let txn = command.transaction_id;
         if self.streams.len() >= self.conn.config.max_streams as usize {
             let info = status::info(code::CALL_FAILED, "too many streams", []);
             self.conn
-                .send_command(0, "_error", txn, Value::Null, vec![info]);
-            return;
+                .send_command(0, "_error", txn, Value::Null, vec![info])?;
+            return Ok(());
         }
         let stream_id = self.next_stream_id;
         self.next_stream_id += 1;
         self.streams.insert(stream_id, StreamState::Idle);
         let id = Value::Number(f64::from(stream_id));
-        self.result(0, txn, Value::Null, vec![id]);
+        self.result(0, txn, Value::Null, vec![id])?;
+        Ok(())
     }
 
     /// The state of a stream the client created, or a violation when it never did.
@@ -510,12 +512,12 @@ impl ServerSession {
         (name.to_owned(), query.to_owned())
     }
 
-    fn publish(&mut self, header: Header, command: &Command) {
+    fn publish(&mut self, header: Header, command: &Command) -> Result<(), Error> {
         if self.created_stream(header, "publish") != Some(StreamState::Idle) {
             if self.streams.contains_key(&header.stream_id) {
-                self.status(header.stream_id, code::PUBLISH_BAD_NAME, "stream is busy");
+                self.status(header.stream_id, code::PUBLISH_BAD_NAME, "stream is busy")?;
             }
-            return;
+            return Ok(());
         }
         let (name, query) = self.stream_name(header, command);
         let kind_arg = command.args.get(1).and_then(Value::as_str);
@@ -537,6 +539,7 @@ impl ServerSession {
             query,
             kind,
         }));
+        Ok(())
     }
 
     fn play(&mut self, header: Header, command: &Command) {
@@ -572,7 +575,7 @@ impl ServerSession {
         self.emit(ServerEvent::Play(request));
     }
 
-    fn pause(&mut self, header: Header, command: &Command) {
+    fn pause(&mut self, header: Header, command: &Command) -> Result<(), Error> {
         let paused = command
             .args
             .first()
@@ -582,7 +585,7 @@ impl ServerSession {
         let stream_id = header.stream_id;
         let Some(StreamState::Playing(player)) = self.streams.get_mut(&stream_id) else {
             self.created_stream(header, "pause");
-            return;
+            return Ok(());
         };
         player.paused = paused;
         let code = if paused {
@@ -594,12 +597,13 @@ impl ServerSession {
             stream_id,
             code,
             if paused { "Paused." } else { "Unpaused." },
-        );
+        )?;
         self.emit(ServerEvent::Pause {
             stream_id,
             paused,
             position_ms,
         });
+        Ok(())
     }
 
     fn receive_toggle(&mut self, header: Header, command: &Command) {
@@ -739,7 +743,7 @@ impl ServerSession {
                 size: bandwidth,
                 limit,
             },
-        );
+        )?;
         self.conn.set_chunk_size(chunk_size);
         let properties = Value::object([
             ("fmsVer", Value::string(FMS_VERSION)),
@@ -752,7 +756,7 @@ impl ServerSession {
             [("objectEncoding", Value::Number(object_encoding))],
         );
         self.conn
-            .send_command(0, "_result", transaction_id, properties, vec![info]);
+            .send_command(0, "_result", transaction_id, properties, vec![info])?;
         self.state = ConnState::Connected;
         self.release_held()
     }
@@ -765,7 +769,7 @@ impl ServerSession {
         };
         let info = status::info(code::CONNECT_REJECTED, description, []);
         self.conn
-            .send_command(0, "_error", transaction_id, Value::Null, vec![info]);
+            .send_command(0, "_error", transaction_id, Value::Null, vec![info])?;
         self.state = ConnState::AwaitingConnect;
         Ok(())
     }
@@ -782,10 +786,10 @@ impl ServerSession {
         if self.fc_published.contains(&name) {
             let info = status::info(code::PUBLISH_START, &description, []);
             self.conn
-                .send_command(0, "onFCPublish", 0.0, Value::Null, vec![info]);
+                .send_command(0, "onFCPublish", 0.0, Value::Null, vec![info])?;
         }
         self.user_control(UserControl::StreamBegin(stream_id));
-        self.status(stream_id, code::PUBLISH_START, &description);
+        self.status(stream_id, code::PUBLISH_START, &description)?;
         self.release_held()
     }
 
@@ -806,7 +810,7 @@ impl ServerSession {
         } else {
             code::PUBLISH_DENIED
         };
-        self.status(stream_id, code, description);
+        self.status(stream_id, code, description)?;
         self.release_held()
     }
 
@@ -833,22 +837,22 @@ impl ServerSession {
                 stream_id,
                 code::PLAY_RESET,
                 &format!("Playing and resetting {name}."),
-            );
+            )?;
         }
         self.status(
             stream_id,
             code::PLAY_START,
             &format!("Started playing {name}."),
-        );
+        )?;
         let access = vec![
             Value::string("|RtmpSampleAccess"),
             Value::Boolean(true),
             Value::Boolean(true),
         ];
-        self.conn.send_data(stream_id, 0, access);
+        self.conn.send_data(stream_id, 0, access)?;
         let data_start = status::info(code::DATA_START, "Started playing.", []);
         let values = vec![Value::string("onStatus"), data_start];
-        self.conn.send_data(stream_id, 0, values);
+        self.conn.send_data(stream_id, 0, values)?;
         self.release_held()
     }
 
@@ -869,7 +873,7 @@ impl ServerSession {
         } else {
             code::PLAY_FAILED
         };
-        self.status(stream_id, code, description);
+        self.status(stream_id, code, description)?;
         self.release_held()
     }
 
@@ -885,12 +889,18 @@ impl ServerSession {
     /// Sends an audio or video message body (an FLV tag body) to a player. Returns false, and
     /// sends nothing, when the stream is not playing, is paused, or the player turned that
     /// kind of media off.
-    pub fn send_media(&mut self, stream_id: u32, timestamp: u32, video: bool, body: Bytes) -> bool {
+    pub fn send_media(
+        &mut self,
+        stream_id: u32,
+        timestamp: u32,
+        video: bool,
+        body: Bytes,
+    ) -> Result<bool, Error> {
         if !self.plays(stream_id, video) {
-            return false;
+            return Ok(false);
         }
-        self.conn.send_media(stream_id, timestamp, video, body);
-        true
+        self.conn.send_media(stream_id, timestamp, video, body)?;
+        Ok(true)
     }
 
     /// Sends a message shared with other players (see [`SharedBody`]): the same bytes for all,
@@ -943,55 +953,71 @@ impl ServerSession {
         packet: &MediaPacket,
     ) -> Result<bool, Error> {
         let body = flv_media::write_packet(packet)?;
-        Ok(self.send_media(stream_id, timestamp, super::is_video(packet), body))
+        self.send_media(stream_id, timestamp, super::is_video(packet), body)
     }
 
     /// Sends `onMetaData` to a player.
-    pub fn send_metadata(&mut self, stream_id: u32, timestamp: u32, metadata: Value) -> bool {
+    pub fn send_metadata(
+        &mut self,
+        stream_id: u32,
+        timestamp: u32,
+        metadata: Value,
+    ) -> Result<bool, Error> {
         if self.player(stream_id).is_none() {
-            return false;
+            return Ok(false);
         }
         let values = vec![Value::string("onMetaData"), metadata];
-        self.conn.send_data(stream_id, timestamp, values);
-        true
+        self.conn.send_data(stream_id, timestamp, values)?;
+        Ok(true)
     }
 
     /// Tells a player the stream's publisher went away (`NetStream.Play.UnpublishNotify`
     /// and Stream EOF), or came back (`NetStream.Play.PublishNotify` and Stream Begin).
-    pub fn notify_publisher(&mut self, stream_id: u32, present: bool) {
+    pub fn notify_publisher(&mut self, stream_id: u32, present: bool) -> Result<(), Error> {
         if present {
             self.user_control(UserControl::StreamBegin(stream_id));
             self.status(
                 stream_id,
                 code::PLAY_PUBLISH_NOTIFY,
                 "The stream is published.",
-            );
+            )?;
         } else {
             self.status(
                 stream_id,
                 code::PLAY_UNPUBLISH_NOTIFY,
                 "The stream is unpublished.",
-            );
+            )?;
             self.user_control(UserControl::StreamEof(stream_id));
         }
+        Ok(())
     }
 
     // ---- helpers ----
 
     fn user_control(&mut self, event: UserControl) {
-        self.conn
-            .send(csid::CONTROL, 0, 0, &Message::UserControl(event));
+        self.conn.send_control(&Message::UserControl(event));
     }
 
-    fn status(&mut self, stream_id: u32, code: (StatusLevel, &str), description: &str) {
+    fn status(
+        &mut self,
+        stream_id: u32,
+        code: (StatusLevel, &str),
+        description: &str,
+    ) -> Result<(), Error> {
         let info = status::info(code, description, []);
         self.conn
-            .send_command(stream_id, "onStatus", 0.0, Value::Null, vec![info]);
+            .send_command(stream_id, "onStatus", 0.0, Value::Null, vec![info])
     }
 
-    fn result(&mut self, stream_id: u32, transaction_id: f64, object: Value, args: Vec<Value>) {
+    fn result(
+        &mut self,
+        stream_id: u32,
+        transaction_id: f64,
+        object: Value,
+        args: Vec<Value>,
+    ) -> Result<(), Error> {
         self.conn
-            .send_command(stream_id, "_result", transaction_id, object, args);
+            .send_command(stream_id, "_result", transaction_id, object, args)
     }
 }
 

@@ -98,13 +98,17 @@ fn interleave(probe: &Probe) -> Step<Outcome> {
         group.push(raw(tag, if tag.video { 10 } else { 11 }, stream_id));
         if tag.video {
             let mut out = BytesMut::new();
-            encoder.encode_interleaved(&group, &mut out);
+            encoder
+                .encode_interleaved(&group, &mut out)
+                .map_err(|e| Outcome::error(e.to_string()))?;
             publisher.write(&out)?;
             group.clear();
         }
     }
     let mut out = BytesMut::new();
-    encoder.encode_interleaved(&group, &mut out);
+    encoder
+        .encode_interleaved(&group, &mut out)
+        .map_err(|e| Outcome::error(e.to_string()))?;
     publisher.write(&out)?;
     let received = collect(&mut player, &mut publisher, frames.len())?;
     Ok(relay_verdict(
@@ -131,14 +135,21 @@ fn abort(probe: &Probe) -> Step<Outcome> {
                 body: Bytes::from(vec![0x27; 1000]),
             };
             let mut out = BytesMut::new();
-            ChunkEncoder::new().encode(&raw(&cut, 12, stream_id), &mut out);
+            ChunkEncoder::new()
+                .encode(&raw(&cut, 12, stream_id), &mut out)
+                .map_err(|e| Outcome::error(e.to_string()))?;
             publisher.write(&out[..12 + 128])?;
             let abort = Message::Abort { csid: 12 };
-            publisher.session.send_message(2, 0, 0, &abort);
+            publisher
+                .session
+                .send_message(2, 0, 0, &abort)
+                .map_err(|e| Outcome::error(e.to_string()))?;
             publisher.flush()?;
         }
         let mut out = BytesMut::new();
-        ChunkEncoder::new().encode(&raw(tag, 12, stream_id), &mut out);
+        ChunkEncoder::new()
+            .encode(&raw(tag, 12, stream_id), &mut out)
+            .map_err(|e| Outcome::error(e.to_string()))?;
         publisher.write(&out)?;
     }
     let received = collect(&mut player, &mut publisher, frames.len())?;

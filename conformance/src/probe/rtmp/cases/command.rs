@@ -105,7 +105,10 @@ fn ffmpeg(probe: &Probe) -> Step<Outcome> {
     if let Err(differed) = media::compare(&tags, &received) {
         return Ok(Outcome::fail("the published media played", differed));
     }
-    publisher.session.stop();
+    publisher
+        .session
+        .stop()
+        .map_err(|e| Outcome::error(e.to_string()))?;
     publisher.flush()?;
     publisher.idle(Duration::from_millis(300))?;
     player.idle(Duration::from_millis(300))?;
@@ -171,7 +174,10 @@ fn obs(probe: &Probe) -> Step<Outcome> {
 fn republish(probe: &Probe) -> Step<Outcome> {
     let name = probe.stream("");
     let mut publisher = publisher(probe, &name, |_, _| {})?;
-    publisher.session.stop();
+    publisher
+        .session
+        .stop()
+        .map_err(|e| Outcome::error(e.to_string()))?;
     publisher.flush()?;
     publisher.idle(Duration::from_millis(200))?;
     publisher.events.clear();
@@ -194,7 +200,8 @@ fn unknown(probe: &Probe) -> Step<Outcome> {
     let mut conn = connect(probe, |_, _| {})?;
     let txn = conn
         .session
-        .send_command(0, "weirProbeUnknownCommand", vec![Value::Null]);
+        .send_command(0, "weirProbeUnknownCommand", vec![Value::Null])
+        .map_err(|e| Outcome::error(e.to_string()))?;
     conn.flush()?;
     let answered = conn.until_within(Duration::from_secs(2), |e| {
         matches!(e, ClientEvent::Command { command, .. }

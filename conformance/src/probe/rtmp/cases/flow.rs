@@ -29,7 +29,8 @@ fn acknowledgement(probe: &Probe) -> Step<Outcome> {
     let mut publisher = publisher(probe, &name, |_, _| {})?;
     publisher
         .session
-        .send_message(2, 0, 0, &Message::WindowAckSize(ACK_WINDOW));
+        .send_message(2, 0, 0, &Message::WindowAckSize(ACK_WINDOW))
+        .map_err(|e| Outcome::error(e.to_string()))?;
     publisher.flush()?;
     let tags = media::stream(Shape {
         video_frames: 60,
@@ -88,12 +89,16 @@ fn peer_bandwidth(probe: &Probe) -> Step<Outcome> {
     // Small acknowledgement windows on both sides, so that the numbers are about this window.
     player
         .session
-        .send_message(2, 0, 0, &Message::WindowAckSize(16 * 1024));
+        .send_message(2, 0, 0, &Message::WindowAckSize(16 * 1024))
+        .map_err(|e| Outcome::error(e.to_string()))?;
     let limit = Message::SetPeerBandwidth {
         size: PEER_WINDOW,
         limit: BandwidthLimit::Hard,
     };
-    player.session.send_message(2, 0, 0, &limit);
+    player
+        .session
+        .send_message(2, 0, 0, &limit)
+        .map_err(|e| Outcome::error(e.to_string()))?;
     player.flush()?;
     let mut publisher = publisher(probe, &name, |_, _| {})?;
     let tags = media::stream(Shape {

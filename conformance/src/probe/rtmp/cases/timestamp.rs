@@ -39,7 +39,9 @@ fn full_headers_from(probe: &Probe, start: u32) -> Step<Result<String, String>> 
     for tag in &frames {
         let mut out = BytesMut::new();
         let csid = if tag.video { 10 } else { 11 };
-        ChunkEncoder::new().encode(&raw(tag, csid, stream_id), &mut out);
+        ChunkEncoder::new()
+            .encode(&raw(tag, csid, stream_id), &mut out)
+            .map_err(|e| Outcome::error(e.to_string()))?;
         publisher.write(&out)?;
         player.read(std::time::Duration::from_millis(2))?;
     }
