@@ -44,6 +44,19 @@ impl FlvWriter {
         timestamp_ms: u32,
         body: &[u8],
     ) -> Result<Bytes, Error> {
+        let tag = Self::tag(tag_type, timestamp_ms, body)?;
+        if self.header_written {
+            return Ok(tag);
+        }
+        let mut out = BytesMut::with_capacity(FileHeader::LEN + 4 + tag.len());
+        self.put_header(&mut out);
+        out.put_slice(&tag);
+        Ok(out.freeze())
+    }
+
+    /// One tag after the file header: the same bytes in every file it goes into, so that a
+    /// server makes each tag once for all its HTTP-FLV players.
+    pub fn tag(tag_type: TagType, timestamp_ms: u32, body: &[u8]) -> Result<Bytes, Error> {
         let size = u32::try_from(body.len())
             .ok()
             .filter(|&n| n <= 0xff_ffff)
@@ -53,11 +66,7 @@ impl FlvWriter {
                     body.len()
                 ))
             })?;
-        let mut out =
-            BytesMut::with_capacity(FileHeader::LEN + 4 + TagHeader::LEN + body.len() + 4);
-        if !self.header_written {
-            self.put_header(&mut out);
-        }
+        let mut out = BytesMut::with_capacity(TagHeader::LEN + body.len() + 4);
         TagHeader::new(tag_type, timestamp_ms, size).write(&mut out)?;
         out.put_slice(body);
         out.put_u32(TagHeader::LEN as u32 + size);

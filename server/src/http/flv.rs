@@ -4,7 +4,7 @@
 use super::live::Format;
 use crate::clients::ClientKind;
 use crate::flv;
-use bytes::BytesMut;
+use bytes::Bytes;
 use tracing::warn;
 use weir_flv::{FlvWriter, ScriptData, TagType};
 use weir_hub::Item;
@@ -19,38 +19,24 @@ impl Format for Flv {
         Flv(FlvWriter::new(true, true))
     }
 
-    fn start(&mut self, out: &mut BytesMut) {
-        out.extend_from_slice(&self.0.header_bytes());
+    fn start(&mut self, out: &mut Vec<Bytes>) {
+        out.push(self.0.header_bytes());
     }
 
-    fn write(&mut self, item: Item, out: &mut BytesMut) {
-        write(&mut self.0, item, out)
-    }
-}
-
-/// Appends an item to the FLV file as a tag (nothing for notices).
-fn write(writer: &mut FlvWriter, item: Item, out: &mut BytesMut) {
-    let tag = match item {
-        Item::Media(media) => {
-            let Some(body) = flv::body(&media) else {
-                return;
-            };
-            let tag_type = if media.is_video() {
-                TagType::Video
-            } else {
-                TagType::Audio
-            };
-            writer.write_tag(tag_type, flv::timestamp(media.time), body.payload())
+    /// A media tag is the stream's, shared by every player ([`flv::tag`]); metadata is
+    /// written per player (it is rare).
+    fn write(&mut self, item: Item, out: &mut Vec<Bytes>) {
+        match item {
+            Item::Media(media) => out.extend(flv::tag(&media).cloned()),
+            Item::Metadata(metadata) => {
+                let value = weir_flv::metadata_value(&metadata.value);
+                let body = ScriptData::on_meta_data(value).to_bytes();
+                match FlvWriter::tag(TagType::Script, flv::timestamp(metadata.time), &body) {
+                    Ok(tag) => out.push(tag),
+                    Err(e) => warn!(error = %e, "metadata tag not written"),
+                }
+            }
+            Item::Publisher(_) => {}
         }
-        Item::Metadata(metadata) => {
-            let value = weir_flv::metadata_value(&metadata.value);
-            let body = ScriptData::on_meta_data(value).to_bytes();
-            writer.write_tag(TagType::Script, flv::timestamp(metadata.time), &body)
-        }
-        Item::Publisher(_) => return,
-    };
-    match tag {
-        Ok(tag) => out.extend_from_slice(&tag),
-        Err(e) => warn!(error = %e, "tag not written"),
     }
 }

@@ -10,7 +10,8 @@ use crate::session::Session;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use tracing::{Instrument, info, warn};
 use weir_hub::{Item, Subscriber};
@@ -22,9 +23,9 @@ pub trait Format: Send + 'static {
     const KIND: ClientKind;
     fn new() -> Self;
     /// What goes before the first item (a file header).
-    fn start(&mut self, out: &mut BytesMut);
-    /// Appends an item.
-    fn write(&mut self, item: Item, out: &mut BytesMut);
+    fn start(&mut self, out: &mut Vec<Bytes>);
+    /// Appends an item's bytes: shared with the format's other players where they can be.
+    fn write(&mut self, item: Item, out: &mut Vec<Bytes>);
 }
 
 /// Serves stream `app`/`stream` live in format `F`.
@@ -87,6 +88,7 @@ pub async fn serve<F: Format>(
             subscriber,
             format: F::new(),
             started: false,
+            pending: VecDeque::new(),
         };
         let body = futures_util::stream::unfold(player, |mut player| async move {
             let chunk = player.next_chunk().await?;
@@ -107,12 +109,18 @@ struct Player<F: Format> {
     subscriber: Subscriber,
     format: F,
     started: bool,
+    /// The pieces of the last batch not handed to the body yet: each is a frame of its own,
+    /// so that shared bytes reach the socket without a copy per player.
+    pending: VecDeque<Bytes>,
 }
 
 impl<F: Format> Player<F> {
-    /// The next piece of the file: every item already waiting.
+    /// The next piece of the file; a batch (every item already waiting) at a time.
     async fn next_chunk(&mut self) -> Option<Bytes> {
-        let mut out = BytesMut::new();
+        if let Some(piece) = self.pending.pop_front() {
+            return Some(piece);
+        }
+        let mut out = Vec::new();
         if !self.started {
             self.started = true;
             self.format.start(&mut out);
@@ -121,10 +129,13 @@ impl<F: Format> Player<F> {
         self.subscriber.merge_wait().await;
         let (subscriber, format) = (&mut self.subscriber, &mut self.format);
         subscriber.batch(first, |item| format.write(item, &mut out));
-        let n = out.len() as u64;
+        let n = out.iter().map(|b| b.len() as u64).sum();
         self.session.client().add_sent(n);
         self.ctx.metrics.add_sent(n);
         self.subscriber.stream().add_sent(n);
-        Some(out.freeze())
+        self.pending
+            .extend(out.into_iter().filter(|b| !b.is_empty()));
+        // An empty batch (items this format leaves out) is an empty frame.
+        Some(self.pending.pop_front().unwrap_or_default())
     }
 }

@@ -3,7 +3,7 @@
 
 use super::live::Format;
 use crate::clients::ClientKind;
-use bytes::BytesMut;
+use bytes::Bytes;
 use tracing::debug;
 use weir_hub::Item;
 use weir_media::{MediaPacket, Output};
@@ -27,9 +27,9 @@ impl Format for Ts {
         }
     }
 
-    fn start(&mut self, _out: &mut BytesMut) {}
+    fn start(&mut self, _out: &mut Vec<Bytes>) {}
 
-    fn write(&mut self, item: Item, out: &mut BytesMut) {
+    fn write(&mut self, item: Item, out: &mut Vec<Bytes>) {
         let Item::Media(media) = item else { return };
         let written = match &media.value {
             MediaPacket::Config(config) => self.muxer.handle_config(config),
@@ -45,7 +45,7 @@ impl Format for Ts {
             debug!(error = %e, "left out of HTTP-TS");
         }
         while let Some(Output::Transmit(bytes)) = self.muxer.poll_output() {
-            out.extend_from_slice(&bytes);
+            out.push(bytes);
         }
     }
 }
