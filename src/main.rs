@@ -334,6 +334,12 @@ struct LoadArgs {
     /// its socket (SO_RCVLOWAT) rather than for every TCP segment; 0: every segment.
     #[arg(long, value_name = "MS", default_value_t = 100)]
     read_every: u64,
+    /// How many players (the first ones) read every segment and measure the delay the server
+    /// adds to each video frame: the publisher (`--publish`) stamps H.264 frames with the time
+    /// they leave (an SEI the decoders ignore); the summary gives the median and the 99th
+    /// percentile after the warm-up.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    delay_players: u32,
     /// Print the summary as JSON on stdout (the per-second lines go to stderr).
     #[arg(long)]
     json: bool,
@@ -351,6 +357,7 @@ fn load(args: LoadArgs) -> ExitCode {
         ramp: args.ramp,
         warmup: Duration::from_secs(args.warmup),
         read_every: Duration::from_millis(args.read_every),
+        delay_players: args.delay_players,
     };
     let summary = if args.json {
         weir_conformance::load::run(&options, &mut std::io::stderr())

@@ -10,6 +10,7 @@
 mod link;
 mod player;
 mod publisher;
+mod stamp;
 mod stats;
 mod summary;
 
@@ -41,6 +42,9 @@ pub struct LoadOptions {
     /// Once playing steadily, a player wakes when about this much of the stream is waiting
     /// rather than for every TCP segment; zero wakes for every segment.
     pub read_every: Duration,
+    /// How many of the players (the first ones) read every segment and measure the delay the
+    /// server adds to each video frame (the publisher stamps them: `load/stamp.rs`).
+    pub delay_players: u32,
 }
 
 /// Runs the load on a current-thread runtime, writing one line a second to `progress`.
@@ -90,6 +94,7 @@ async fn drive(
         shared.clone(),
         options.ramp,
         options.read_every,
+        options.delay_players as usize,
     ));
 
     let second = Duration::from_secs(1);
@@ -125,6 +130,7 @@ async fn drive(
         (last_time, last_bytes) = (now, sample.bytes);
         if baseline.is_none() && elapsed >= options.warmup {
             baseline = Some((now, sample.bytes));
+            shared.delays.measuring.store(true, Relaxed);
         }
         if interrupted || options.duration.is_some_and(|d| elapsed >= d) {
             break (now, sample);
@@ -146,6 +152,7 @@ async fn drive(
         bytes: sample.bytes,
         measured_bytes: sample.bytes - bytes_before,
         media: sample.media,
+        delay_ms: shared.delays.percentiles(),
         published: file.map(|_| Published {
             tags: publisher.tags.load(Relaxed),
             bytes: publisher.bytes.load(Relaxed),
@@ -170,15 +177,23 @@ async fn interrupted() {
     }
 }
 
-/// Starts the players, `per_second` a second (all at once for 0).
-async fn ramp(target: Arc<Target>, shared: Arc<Shared>, per_second: u32, read_every: Duration) {
+/// Starts the players, `per_second` a second (all at once for 0); the first `measuring` of
+/// them measure delays.
+async fn ramp(
+    target: Arc<Target>,
+    shared: Arc<Shared>,
+    per_second: u32,
+    read_every: Duration,
+    measuring: usize,
+) {
     let start = Instant::now();
     for index in 0..shared.players.len() {
         if per_second > 0 {
             let due = start + Duration::from_secs_f64(index as f64 / f64::from(per_second));
             tokio::time::sleep_until(due).await;
         }
-        let player = player::play(target.clone(), index, shared.clone(), read_every);
+        let measures = index < measuring;
+        let player = player::play(target.clone(), index, shared.clone(), read_every, measures);
         tokio::spawn(player);
     }
 }

@@ -3,24 +3,29 @@
 
 use super::Target;
 use super::link::Link;
+use super::stamp;
 use super::stats::{PlayerState, Shared};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
+use weir_media::{MediaKind, MediaPacket};
 use weir_rtmp::session::{ClientEvent, StreamData};
 
 /// play's start argument: live if the stream is live, else recorded (FFmpeg's default).
 const LIVE_OR_RECORDED: f64 = -2.0;
 
 /// Plays until an error, which is counted (with the first one's text) before returning.
-/// `read_every`: see [`ReadBatching`].
+/// `read_every`: see [`ReadBatching`]. A player that `measures` reads every segment and
+/// records the delay of each stamped frame ([`stamp`]).
 pub(super) async fn play(
     target: Arc<Target>,
     index: usize,
     shared: Arc<Shared>,
     read_every: Duration,
+    measures: bool,
 ) {
-    if let Err(e) = run(&target, index, &shared, read_every).await {
+    let read_every = if measures { Duration::ZERO } else { read_every };
+    if let Err(e) = run(&target, index, &shared, read_every, measures).await {
         if let Some(slot) = shared.players.get(index) {
             slot.set_state(PlayerState::Failed);
         }
@@ -33,6 +38,7 @@ async fn run(
     index: usize,
     shared: &Arc<Shared>,
     read_every: Duration,
+    measures: bool,
 ) -> Result<(), String> {
     let slot = shared
         .players
@@ -50,6 +56,15 @@ async fn run(
         let mut playing = false;
         link.flush(|event| {
             match event {
+                ClientEvent::Data {
+                    data: StreamData::Media(MediaPacket::Frame(frame)),
+                    ..
+                } if measures && frame.track.kind == MediaKind::Video => {
+                    media += 1;
+                    if let Some(sent) = stamp::read(&frame.data) {
+                        shared.delays.record(stamp::now_us() as i64 - sent as i64);
+                    }
+                }
                 ClientEvent::Data {
                     data: StreamData::Media(_) | StreamData::Unreadable { .. },
                     ..

@@ -5,6 +5,7 @@
 
 use super::Target;
 use super::link::Link;
+use super::stamp;
 use super::stats::Shared;
 use bytes::Bytes;
 use std::path::Path;
@@ -204,9 +205,14 @@ async fn send_loop(link: &mut Link, file: &FlvLoop, shared: &Shared) -> Result<(
                 }
                 link.flush(|_| Ok(())).await?;
             }
-            // RTMP timestamps are 32-bit milliseconds and wrap (RTMP 1.0 §5.3.1.3).
+            // RTMP timestamps are 32-bit milliseconds and wrap (RTMP 1.0 §5.3.1.3). Video
+            // frames carry the time they leave, for the players' delays.
+            let body = match tag.video {
+                true => stamp::stamp(&tag.body, stamp::now_us()),
+                false => tag.body.clone(),
+            };
             link.session
-                .send_media(at as u32, tag.video, tag.body.clone())
+                .send_media(at as u32, tag.video, body)
                 .map_err(|e| e.to_string())?;
             link.flush(|_| Ok(())).await?;
             counters.tags.fetch_add(1, Relaxed);

@@ -76,10 +76,66 @@ pub(super) struct PublisherCounters {
     pub loops: AtomicU64,
 }
 
+/// The delays the measuring players saw between a frame's stamp and its arrival: one counter
+/// per millisecond up to [`Delays::MAX_MS`] (the last counts everything later).
+#[derive(Debug)]
+pub(super) struct Delays {
+    buckets: Box<[AtomicU64]>,
+    /// Frames whose delay was measured after the warm-up.
+    pub measuring: std::sync::atomic::AtomicBool,
+}
+
+impl Default for Delays {
+    fn default() -> Self {
+        Delays {
+            buckets: (0..=Self::MAX_MS).map(|_| AtomicU64::new(0)).collect(),
+            measuring: Default::default(),
+        }
+    }
+}
+
+impl Delays {
+    pub const MAX_MS: usize = 10_000;
+
+    /// Counts a delay of `us` microseconds (negative ones, clock steps, count as 0), once the
+    /// warm-up is over.
+    pub fn record(&self, us: i64) {
+        if !self.measuring.load(Relaxed) {
+            return;
+        }
+        let ms = (us.max(0) / 1000) as usize;
+        self.buckets[ms.min(Self::MAX_MS)].fetch_add(1, Relaxed);
+    }
+
+    /// The median and the 99th percentile in milliseconds (each the upper edge of its 1 ms
+    /// bucket), and the number of frames measured.
+    pub fn percentiles(&self) -> Option<(f64, f64, u64)> {
+        let counts: Vec<u64> = self.buckets.iter().map(|b| b.load(Relaxed)).collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let at = |share: f64| {
+            let rank = ((total as f64) * share).ceil().max(1.0) as u64;
+            let mut seen = 0;
+            for (ms, n) in counts.iter().enumerate() {
+                seen += n;
+                if seen >= rank {
+                    return (ms + 1) as f64;
+                }
+            }
+            Self::MAX_MS as f64
+        };
+        Some((at(0.5), at(0.99), total))
+    }
+}
+
 /// Everything the run's tasks count.
 #[derive(Debug)]
 pub(super) struct Shared {
     pub players: Box<[PlayerSlot]>,
+    /// What the first players (those that read every segment) measured.
+    pub delays: Delays,
     /// Connection errors of players and publisher.
     pub errors: FirstOf,
     /// Rule violations the client machines saw in the server's bytes.
@@ -91,6 +147,7 @@ impl Shared {
     pub fn new(players: u32) -> Shared {
         Shared {
             players: (0..players).map(|_| PlayerSlot::default()).collect(),
+            delays: Delays::default(),
             errors: FirstOf::default(),
             violations: FirstOf::default(),
             publisher: PublisherCounters::default(),
@@ -221,6 +278,21 @@ mod tests {
             let sample = tally.sample(&shared.players);
             assert_eq!((sample.connected, sample.stalled), (1, 0));
         }
+    }
+
+    #[test]
+    fn delays_give_percentiles_of_the_measured_part_only() {
+        let delays = Delays::default();
+        delays.record(5_000);
+        assert_eq!(delays.percentiles(), None, "the warm-up is not measured");
+        delays.measuring.store(true, Relaxed);
+        for us in (0..100).map(|i| i * 1000 + 500) {
+            delays.record(us);
+        }
+        delays.record(-3);
+        delays.record(1 << 40);
+        let (p50, p99, n) = delays.percentiles().unwrap();
+        assert_eq!((p50, p99, n), (50.0, 100.0, 102));
     }
 
     #[test]

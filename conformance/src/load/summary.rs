@@ -34,6 +34,9 @@ pub struct Summary {
     pub measured_bytes: u64,
     /// Audio and video packets players received (one per message but for multitrack).
     pub media: u64,
+    /// The delay the server added to video frames after the warm-up, as the measuring
+    /// players saw it: median and 99th percentile in milliseconds, and frames measured.
+    pub delay_ms: Option<(f64, f64, u64)>,
     pub published: Option<Published>,
 }
 
@@ -65,6 +68,11 @@ impl Summary {
             "measured_bytes": self.measured_bytes,
             "mbps": self.mbps(),
             "media_packets": self.media,
+            "delay_ms": self.delay_ms.map(|(p50, p99, frames)| serde_json::json!({
+                "p50": p50,
+                "p99": p99,
+                "frames": frames,
+            })),
             "published": self.published.as_ref().map(|p| serde_json::json!({
                 "tags": p.tags,
                 "bytes": p.bytes,
@@ -100,6 +108,12 @@ impl fmt::Display for Summary {
             self.media,
             self.elapsed.as_secs_f64()
         )?;
+        if let Some((p50, p99, frames)) = self.delay_ms {
+            writeln!(
+                f,
+                "delay the server added to video frames: p50 {p50} ms, p99 {p99} ms ({frames} frames)"
+            )?;
+        }
         if let Some(p) = &self.published {
             writeln!(
                 f,
@@ -136,6 +150,7 @@ mod tests {
             bytes: 20_000_000,
             measured_bytes: 15_000_000,
             media: 1000,
+            delay_ms: Some((3.0, 9.0, 400)),
             published: None,
         }
     }
