@@ -434,6 +434,14 @@ impl Muxer {
     }
 
     fn write_psi(&mut self) {
+        let (pat, pmt) = self.psi_sections();
+        packetize_section(&pat, PAT_PID, &mut self.pat_cc, &mut self.out);
+        packetize_section(&pmt, self.config.pmt_pid, &mut self.pmt_cc, &mut self.out);
+        self.pmt_written = true;
+    }
+
+    /// The PAT and PMT sections of the program as it is now.
+    fn psi_sections(&self) -> (Vec<u8>, Vec<u8>) {
         let pat = Pat {
             transport_stream_id: self.config.transport_stream_id,
             version: 0,
@@ -443,7 +451,6 @@ impl Muxer {
             }],
             network_pid: None,
         };
-        packetize_section(&pat.to_section(), PAT_PID, &mut self.pat_cc, &mut self.out);
         let pmt = Pmt {
             program_number: self.config.program_number,
             version: self.pmt_version,
@@ -459,13 +466,27 @@ impl Muxer {
                 })
                 .collect(),
         };
-        packetize_section(
-            &pmt.to_section(),
-            self.config.pmt_pid,
-            &mut self.pmt_cc,
-            &mut self.out,
-        );
-        self.pmt_written = true;
+        (pat.to_section(), pmt.to_section())
+    }
+
+    /// PAT and PMT for a receiver that joins this muxer's output now (a server's HTTP-TS
+    /// player that starts mid-stream): their continuity counters end just before the ones the
+    /// output uses next, so that what follows is continuous for the receiver (13818-1
+    /// §2.4.3.3). The muxer's own state does not change.
+    pub fn psi_for_joiner(&self) -> Bytes {
+        let (pat, pmt) = self.psi_sections();
+        let mut out = Vec::new();
+        for (section, pid, next) in [
+            (pat, PAT_PID, self.pat_cc),
+            (pmt, self.config.pmt_pid, self.pmt_cc),
+        ] {
+            let mut count = Vec::new();
+            packetize_section(&section, pid, &mut 0, &mut count);
+            let packets = (count.len() / PACKET_LEN) as u8;
+            let mut cc = next.wrapping_sub(packets) & 0x0f;
+            packetize_section(&section, pid, &mut cc, &mut out);
+        }
+        out.into()
     }
 
     /// Writes the PCR-only packets due before a frame of DTS `dts`; returns the PCR the
@@ -579,5 +600,45 @@ mod tests {
             data: Bytes::from_static(&[0x12, 0x10]),
         };
         assert!(m.handle_config(&wrong).is_err());
+    }
+
+    #[test]
+    fn a_joiner_gets_psi_that_the_output_continues() {
+        let mut m = Muxer::default();
+        m.handle_config(&TrackConfig {
+            track: Track::AUDIO,
+            codec: Codec::Mp3,
+            data: Bytes::new(),
+        })
+        .unwrap();
+        let frame = |n: i64| Frame {
+            track: Track::AUDIO,
+            codec: Codec::Mp3,
+            pts: Timestamp(n * 2160),
+            dts: Timestamp(n * 2160),
+            keyframe: true,
+            data: Bytes::from_static(&[0xff, 0xfb, 0x90, 0x64]),
+        };
+        m.handle_frame(&frame(0)).unwrap();
+        while m.poll_output().is_some() {}
+        let joiner = m.psi_for_joiner();
+        let cc = |packet: &[u8]| packet[3] & 0x0f;
+        let pid = |packet: &[u8]| u16::from_be_bytes([packet[1], packet[2]]) & 0x1fff;
+        assert_eq!(joiner.len(), 2 * PACKET_LEN);
+        m.start_segment();
+        m.handle_frame(&frame(1)).unwrap();
+        let Some(Output::Transmit(next)) = m.poll_output() else {
+            panic!("no output")
+        };
+        for (old, new) in joiner.chunks(PACKET_LEN).zip(next.chunks(PACKET_LEN)) {
+            assert_eq!(pid(old), pid(new));
+            assert_eq!(
+                (cc(old) + 1) & 0x0f,
+                cc(new),
+                "continuous on PID {}",
+                pid(old)
+            );
+            assert_eq!(old[4..], new[4..], "the same tables");
+        }
     }
 }

@@ -23,7 +23,7 @@ mod subscriber;
 
 pub use fanout::Sink;
 pub use item::{Entry, Item};
-pub use slots::{SLOTS, Slot, Slots};
+pub use slots::{HasSlots, SLOTS, Slot, Slots};
 pub use stream::{Stream, StreamInfo, TrackInfo};
 pub use subscriber::Subscriber;
 

@@ -1,7 +1,8 @@
 //! Cache slots: where each delivery format keeps its encoding of a hub entry (an FLV tag body
 //! and its RTMP chunks, a TS packetisation...), made by the first player that needs it and
-//! shared by all the others. The hub holds the slots and never names what is in them: a
-//! delivery adapter owns its [`Slot`], a `static` of its own module.
+//! shared by all the others, and what it keeps per stream (the stream's TS muxer). The hub
+//! holds the slots and never names what is in them: a delivery adapter owns its [`Slot`], a
+//! `static` of its own module.
 
 use std::any::Any;
 use std::sync::OnceLock;
@@ -18,6 +19,24 @@ impl std::fmt::Debug for Slots {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let filled = self.0.iter().filter(|s| s.get().is_some()).count();
         write!(f, "Slots({filled} filled)")
+    }
+}
+
+/// What holds slots: every entry, and every stream.
+pub trait HasSlots {
+    /// The slots.
+    fn slots(&self) -> &Slots;
+}
+
+impl<T> HasSlots for crate::Entry<T> {
+    fn slots(&self) -> &Slots {
+        crate::Entry::slots(self)
+    }
+}
+
+impl HasSlots for crate::Stream {
+    fn slots(&self) -> &Slots {
+        crate::Stream::slots(self)
     }
 }
 
@@ -59,13 +78,10 @@ impl<T: Send + Sync + 'static> Slot<T> {
         })
     }
 
-    /// The value this format cached for `entry`, made by `init` the first time.
-    pub fn get_or_init<'e, E>(
-        &self,
-        entry: &'e crate::Entry<E>,
-        init: impl FnOnce() -> T,
-    ) -> &'e T {
-        entry.slots().0[self.index()]
+    /// The value this format cached in `holder` (an entry or a stream), made by `init` the
+    /// first time.
+    pub fn get_or_init<'h>(&self, holder: &'h impl HasSlots, init: impl FnOnce() -> T) -> &'h T {
+        holder.slots().0[self.index()]
             .get_or_init(|| Box::new(init()))
             .downcast_ref()
             .expect("a slot holds one type: its format's")

@@ -78,6 +78,8 @@ pub struct Stream {
     recv_rate: Rate,
     send_rate: Rate,
     created: Instant,
+    /// What delivery formats keep per stream (see [`Slot`](crate::Slot)).
+    slots: crate::Slots,
 }
 
 impl Stream {
@@ -109,6 +111,7 @@ impl Stream {
             recv_rate: Rate::default(),
             send_rate: Rate::default(),
             created: epoch,
+            slots: crate::Slots::default(),
         }
     }
 
@@ -118,6 +121,11 @@ impl Stream {
 
     pub fn key(&self) -> &StreamKey {
         &self.key
+    }
+
+    /// What delivery formats keep for this stream.
+    pub fn slots(&self) -> &crate::Slots {
+        &self.slots
     }
 
     pub fn info(&self) -> StreamInfo {

@@ -5,9 +5,10 @@ use super::live::Format;
 use crate::clients::ClientKind;
 use crate::flv;
 use bytes::Bytes;
+use std::sync::Arc;
 use tracing::warn;
 use weir_flv::{FlvWriter, ScriptData, TagType};
-use weir_hub::Item;
+use weir_hub::{Item, Stream};
 
 pub struct Flv(FlvWriter);
 
@@ -15,7 +16,7 @@ impl Format for Flv {
     const CONTENT_TYPE: &'static str = "video/x-flv";
     const KIND: ClientKind = ClientKind::FlvPlay;
 
-    fn new() -> Self {
+    fn new(_stream: &Arc<Stream>) -> Self {
         Flv(FlvWriter::new(true, true))
     }
 

@@ -14,14 +14,15 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tracing::{Instrument, info, warn};
-use weir_hub::{Item, Subscriber};
+use weir_hub::{Item, Stream, Subscriber};
 
 /// A container a live stream is delivered in.
 pub trait Format: Send + 'static {
     const CONTENT_TYPE: &'static str;
     /// The client's `type` in the API.
     const KIND: ClientKind;
-    fn new() -> Self;
+    /// A player's writer for `stream`.
+    fn new(stream: &Arc<Stream>) -> Self;
     /// What goes before the first item (a file header).
     fn start(&mut self, out: &mut Vec<Bytes>);
     /// Appends an item's bytes: shared with the format's other players where they can be.
@@ -85,8 +86,8 @@ pub async fn serve<F: Format>(
         let player = Player {
             ctx: ctx.clone(),
             session,
+            format: F::new(subscriber.stream()),
             subscriber,
-            format: F::new(),
             started: false,
             pending: VecDeque::new(),
         };

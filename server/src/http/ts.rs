@@ -1,16 +1,27 @@
 //! HTTP-TS: the live stream as one endless MPEG-TS (ISO/IEC 13818-1), PAT and PMT first and
 //! then as often as the muxer repeats them, which FFmpeg, VLC and mpegts.js play.
+//!
+//! The stream has one muxer for all its HTTP-TS players, kept in a slot of the stream: each
+//! entry is muxed once, by the first player that reaches it (players take entries in order),
+//! and its packets are kept in a slot of the entry for the others. A player that joins gets
+//! PAT and PMT made for it first, with continuity counters the stream's output continues.
 
 use super::live::Format;
 use crate::clients::ClientKind;
 use bytes::Bytes;
+use std::sync::{Arc, Mutex};
 use tracing::debug;
-use weir_hub::Item;
+use weir_hub::{Entry, Item, Slot, Stream};
 use weir_media::{MediaPacket, Output};
 use weir_mpegts::{Muxer, MuxerConfig};
 
+/// The stream's muxer.
+static MUXER: Slot<Mutex<Muxer>> = Slot::new();
+/// Each entry's packets (empty for a configuration: the PMT goes out with the next frame).
+static PACKETS: Slot<Bytes> = Slot::new();
+
 pub struct Ts {
-    muxer: Muxer,
+    stream: Arc<Stream>,
     /// PAT and PMT go out before the first frame, once every configuration of the join
     /// snapshot is known.
     started: bool,
@@ -20,9 +31,9 @@ impl Format for Ts {
     const CONTENT_TYPE: &'static str = "video/MP2T";
     const KIND: ClientKind = ClientKind::TsPlay;
 
-    fn new() -> Self {
+    fn new(stream: &Arc<Stream>) -> Self {
         Ts {
-            muxer: Muxer::new(MuxerConfig::default()),
+            stream: stream.clone(),
             started: false,
         }
     }
@@ -31,21 +42,35 @@ impl Format for Ts {
 
     fn write(&mut self, item: Item, out: &mut Vec<Bytes>) {
         let Item::Media(media) = item else { return };
-        let written = match &media.value {
-            MediaPacket::Config(config) => self.muxer.handle_config(config),
-            MediaPacket::Frame(frame) => {
-                if !std::mem::replace(&mut self.started, true) {
-                    self.muxer.start_segment();
-                }
-                self.muxer.handle_frame(frame)
-            }
-            MediaPacket::EndOfSequence { .. } => Ok(()),
-        };
-        if let Err(e) = written {
-            debug!(error = %e, "left out of HTTP-TS");
+        let muxer = MUXER.get_or_init(&*self.stream, || {
+            Mutex::new(Muxer::new(MuxerConfig::default()))
+        });
+        let packets = PACKETS.get_or_init(&*media, || mux(muxer, &media));
+        if matches!(media.value, MediaPacket::Frame(_))
+            && !std::mem::replace(&mut self.started, true)
+        {
+            out.push(muxer.lock().unwrap().psi_for_joiner());
         }
-        while let Some(Output::Transmit(bytes)) = self.muxer.poll_output() {
-            out.push(bytes);
+        if !packets.is_empty() {
+            out.push(packets.clone());
         }
     }
+}
+
+/// `media`'s packets from the stream's muxer.
+fn mux(muxer: &Mutex<Muxer>, media: &Entry<MediaPacket>) -> Bytes {
+    let mut muxer = muxer.lock().unwrap();
+    let written = match &media.value {
+        MediaPacket::Config(config) => muxer.handle_config(config),
+        MediaPacket::Frame(frame) => muxer.handle_frame(frame),
+        MediaPacket::EndOfSequence { .. } => Ok(()),
+    };
+    if let Err(e) = written {
+        debug!(error = %e, "left out of HTTP-TS");
+    }
+    let mut packets = Vec::new();
+    while let Some(Output::Transmit(bytes)) = muxer.poll_output() {
+        packets.extend_from_slice(&bytes);
+    }
+    packets.into()
 }
