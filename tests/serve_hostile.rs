@@ -363,6 +363,8 @@ async fn a_thousand_unfinished_handshakes_time_out_while_the_server_serves() {
 }
 
 fn raise_file_limit() {
+    // SAFETY: `rlimit` is two integers, so all zeroes is a valid value; getrlimit writes
+    // only through the pointer to this live local and setrlimit only reads it.
     unsafe {
         let mut limit = std::mem::zeroed::<libc::rlimit>();
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {

@@ -285,6 +285,8 @@ async fn sweep_hls(ctx: &Context) {
 /// does: every connection is a descriptor.
 fn raise_file_limit() {
     #[cfg(unix)]
+    // SAFETY: `rlimit` is two integers, so all zeroes is a valid value; getrlimit writes
+    // only through the pointer to this live local and setrlimit only reads it.
     unsafe {
         let mut limit = std::mem::zeroed::<libc::rlimit>();
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max

@@ -271,6 +271,8 @@ impl Weir {
 
     /// Sends SIGTERM and waits (at most 10 s) for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: kill(2) takes integers and touches no memory of this process, so the call is
+        // sound whatever the pid.
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGTERM);
         }
@@ -330,6 +332,8 @@ impl Weir {
 
 impl Drop for Weir {
     fn drop(&mut self) {
+        // SAFETY: kill(2) takes integers and touches no memory of this process, so the call is
+        // sound whatever the pid.
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGTERM);
         }
@@ -394,6 +398,8 @@ pub fn finish(child: Child, wait: Duration) -> (bool, String, String) {
     let output = match rx.recv_timeout(wait) {
         Ok(output) => output,
         Err(_) => {
+            // SAFETY: kill(2) takes integers and touches no memory of this process, so the call
+            // is sound whatever the pid.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             rx.recv().unwrap()
         }

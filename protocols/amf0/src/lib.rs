@@ -15,6 +15,9 @@
 //! assert_eq!((decoded.get("app").and_then(Value::as_str), used), (Some("live"), bytes.len()));
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod amf3;
 mod decode;
 mod encode;

@@ -26,7 +26,12 @@ pub enum Value {
     /// §2.12: a dense array.
     StrictArray(Vec<Value>),
     /// §2.13: milliseconds since the Unix epoch (UTC) and a timezone field (reserved, 0).
-    Date { millis: f64, timezone: i16 },
+    Date {
+        /// Milliseconds since 1970-01-01 00:00 UTC.
+        millis: f64,
+        /// `time-zone`: reserved, should be 0; kept so that a decoded date encodes back unchanged.
+        timezone: i16,
+    },
     /// §2.14: UTF-8 with a 32-bit length.
     LongString(String),
     /// §2.16.
@@ -35,7 +40,9 @@ pub enum Value {
     XmlDocument(String),
     /// §2.18: an object with a registered class name.
     TypedObject {
+        /// The registered class name (`class-name`), UTF-8.
         class: String,
+        /// The properties, in wire order.
         properties: Vec<(String, Value)>,
     },
     /// §3.1: one AMF3 value after the avmplus-object marker 0x11.

@@ -10,18 +10,31 @@ use weir_media::Violation;
 /// Legacy SoundFormat values (FLV 10.1 §E.4.2.1); 9 announces an ExAudioTagHeader instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SoundFormat {
+    /// 0: linear PCM in the byte order of the platform that wrote the file.
     PcmPlatformEndian = 0,
+    /// 1: ADPCM (SWF's).
     Adpcm = 1,
+    /// 2: MP3.
     Mp3 = 2,
+    /// 3: linear PCM, little-endian.
     PcmLittleEndian = 3,
+    /// 4: Nellymoser, 16 kHz mono.
     Nellymoser16kMono = 4,
+    /// 5: Nellymoser, 8 kHz mono.
     Nellymoser8kMono = 5,
+    /// 6: Nellymoser, at the SoundRate given.
     Nellymoser = 6,
+    /// 7: G.711 A-law PCM.
     G711ALaw = 7,
+    /// 8: G.711 µ-law PCM.
     G711MuLaw = 8,
+    /// 10: AAC; an [`AacPacketType`] byte follows the header.
     Aac = 10,
+    /// 11: Speex.
     Speex = 11,
+    /// 14: MP3 at 8 kHz.
     Mp3At8k = 14,
+    /// 15: device-specific sound.
     DeviceSpecific = 15,
 }
 
@@ -62,6 +75,7 @@ pub enum AacPacketType {
 /// A legacy audio tag: one header byte (two for AAC) and the codec's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyAudio {
+    /// SoundFormat: the codec.
     pub format: SoundFormat,
     /// SoundRate: 0 = 5.5 kHz, 1 = 11 kHz, 2 = 22 kHz, 3 = 44 kHz.
     pub rate: u8,
@@ -71,6 +85,7 @@ pub struct LegacyAudio {
     pub stereo: bool,
     /// Present exactly when `format` is AAC.
     pub aac_packet_type: Option<AacPacketType>,
+    /// The codec's data after the header byte(s); a view of the tag body.
     pub data: Bytes,
 }
 
@@ -91,7 +106,9 @@ pub enum AudioPacketType {
     /// The payload is the codec's configuration (AudioSpecificConfig for mp4a, OpusHead for
     /// Opus, the FLAC STREAMINFO for fLaC).
     SequenceStart = 0,
+    /// The payload is one or more coded audio frames.
     CodedFrames = 1,
+    /// The end of the sequence: no payload.
     SequenceEnd = 2,
     /// The payload is a [`MultichannelConfig`].
     MultichannelConfig = 4,
@@ -127,7 +144,9 @@ impl PacketType for AudioPacketType {
 /// One audio tag body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AudioTag {
+    /// SoundFormat 0-15 except 9: the FLV 10.1 header.
     Legacy(LegacyAudio),
+    /// SoundFormat 9: an ExAudioTagHeader and its tracks.
     Enhanced(ExBody<AudioPacketType>),
 }
 
@@ -237,6 +256,7 @@ impl AudioTag {
         }
     }
 
+    /// The tag body as bytes; the errors of [`AudioTag::write`].
     pub fn to_bytes(&self) -> Result<Bytes, Error> {
         let mut out = BytesMut::new();
         self.write(&mut out)?;
@@ -259,11 +279,15 @@ pub enum ChannelMapping {
 /// The payload of an AudioPacketType MultichannelConfig packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MultichannelConfig {
+    /// `channelCount`: the number of audio channels.
     pub channel_count: u8,
+    /// `AudioChannelOrder` and, for orders 1 and 2, the mapping that follows it.
     pub mapping: ChannelMapping,
 }
 
 impl MultichannelConfig {
+    /// Parses a MultichannelConfig payload; a reserved order or a short payload is an error
+    /// naming `flv.audio.multichannel-config`.
     pub fn parse(data: &Bytes) -> Result<Self, Error> {
         let mut cur = Reader::of(data, &rules::AUDIO_MULTICHANNEL);
         let order = cur.u8("AudioChannelOrder")?;
@@ -286,6 +310,8 @@ impl MultichannelConfig {
         })
     }
 
+    /// Appends the payload to `out`; a custom mapping whose length is not `channel_count`
+    /// is a usage error.
     pub fn write(&self, out: &mut BytesMut) -> Result<(), Error> {
         match &self.mapping {
             ChannelMapping::Unspecified => out.put_slice(&[0, self.channel_count]),

@@ -17,16 +17,27 @@ use weir_media::Reader;
 pub struct FourCc(pub [u8; 4]);
 
 impl FourCc {
+    /// H.264 / AVC.
     pub const AVC1: FourCc = FourCc(*b"avc1");
+    /// H.265 / HEVC.
     pub const HVC1: FourCc = FourCc(*b"hvc1");
+    /// VP8.
     pub const VP08: FourCc = FourCc(*b"vp08");
+    /// VP9.
     pub const VP09: FourCc = FourCc(*b"vp09");
+    /// AV1.
     pub const AV01: FourCc = FourCc(*b"av01");
+    /// Opus.
     pub const OPUS: FourCc = FourCc(*b"Opus");
+    /// FLAC.
     pub const FLAC: FourCc = FourCc(*b"fLaC");
+    /// AC-3.
     pub const AC3: FourCc = FourCc(*b"ac-3");
+    /// E-AC-3.
     pub const EAC3: FourCc = FourCc(*b"ec-3");
+    /// MP3.
     pub const MP3: FourCc = FourCc(*b".mp3");
+    /// AAC.
     pub const MP4A: FourCc = FourCc(*b"mp4a");
 
     /// The code as one big-endian number, as [`weir_media::Codec::Unknown`] carries it.
@@ -98,6 +109,7 @@ impl ModEx {
 pub struct TrackData {
     /// 0 outside multitrack packets.
     pub track_id: u8,
+    /// The codec of this track.
     pub fourcc: FourCc,
     /// Composition time offset in milliseconds (SI24); only avc1/hvc1 CodedFrames carry it, 0
     /// otherwise.
@@ -110,7 +122,9 @@ pub struct TrackData {
 /// packet type they modify, and the tracks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExBody<P> {
+    /// The ModEx records before the packet type, in wire order.
     pub mod_ex: Vec<ModEx>,
+    /// The packet type, after ModEx.
     pub packet_type: P,
     /// `None` for a plain single-track packet (track id 0).
     pub multitrack: Option<MultitrackType>,

@@ -18,6 +18,7 @@ pub struct FileHeader {
 }
 
 impl FileHeader {
+    /// Bytes in a version 1 header: signature (3), version, TypeFlags and DataOffset (4).
     pub const LEN: usize = 9;
     const AUDIO: u8 = 0x04;
     const VIDEO: u8 = 0x01;
@@ -33,10 +34,12 @@ impl FileHeader {
         }
     }
 
+    /// TypeFlagsAudio: the file announces audio tags.
     pub fn has_audio(&self) -> bool {
         self.type_flags & Self::AUDIO != 0
     }
 
+    /// TypeFlagsVideo: the file announces video tags.
     pub fn has_video(&self) -> bool {
         self.type_flags & Self::VIDEO != 0
     }

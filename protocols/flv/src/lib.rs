@@ -6,6 +6,9 @@
 //! - [`audio`], [`video`], [`script`]: tag bodies, legacy and enhanced;
 //! - [`media`]: the bridge between tag bodies (RTMP messages, FLV tags) and `weir_media` frames.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod audio;
 pub mod enhanced;
 mod error;

@@ -1,7 +1,7 @@
 //! The bridge between FLV tag bodies (also RTMP audio and video message bodies) and the
 //! `weir_media` model, both directions. RTMP sessions and HTTP-FLV use it.
 //!
-//! Reading: legacy and enhanced headers become [`MediaPacket`](weir_media::MediaPacket)s; frame payloads are views of
+//! Reading: legacy and enhanced headers become [`MediaPacket`]s; frame payloads are views of
 //! the input body (no copy). `dts` is the tag's time (plus any TimestampOffsetNano ModEx),
 //! `pts` adds the composition time. The tag's time is given on the media clock: FLV files and
 //! RTMP carry 32-bit milliseconds, which their readers extend to a 64-bit timeline first. Every audio frame is a keyframe. Multitrack track ids

@@ -17,7 +17,9 @@ use weir_media::{Machine, Output, Rule, Violation};
 /// One tag as read from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
+    /// The tag's 11-byte header.
     pub header: TagHeader,
+    /// The `data_size` bytes after the header; a view of the input.
     pub body: Bytes,
     /// Byte offset of the tag header in the file.
     pub offset: u64,
@@ -75,6 +77,7 @@ impl FlvReader {
     /// The default bound on a tag's DataSize: 16 MiB, the most 24 bits can say.
     pub const DEFAULT_MAX_TAG_SIZE: u32 = 16 << 20;
 
+    /// A reader with the default bound on tag size, [`FlvReader::DEFAULT_MAX_TAG_SIZE`].
     pub fn new() -> Self {
         Self::with_max_tag_size(Self::DEFAULT_MAX_TAG_SIZE)
     }
@@ -92,6 +95,7 @@ impl FlvReader {
         }
     }
 
+    /// The largest DataSize this reader accepts, in bytes.
     pub fn max_tag_size(&self) -> u32 {
         self.max_tag_size
     }

@@ -13,12 +13,16 @@ use weir_media::{MetaValue, Metadata};
 /// One script data tag body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScriptData {
+    /// The handler name, the first AMF0 value (e.g. `onMetaData`, `@setDataFrame`).
     pub name: String,
+    /// The AMF0 values after the name, in order.
     pub values: Vec<Value>,
 }
 
 impl ScriptData {
+    /// The name of the metadata tag an FLV file and an RTMP player receive.
     pub const ON_META_DATA: &'static str = "onMetaData";
+    /// The data message name an RTMP publisher wraps `onMetaData` in.
     pub const SET_DATA_FRAME: &'static str = "@setDataFrame";
 
     /// Metadata as an FLV file (and an RTMP player) receives it.
@@ -48,6 +52,7 @@ impl ScriptData {
         Ok(ScriptData { name, values })
     }
 
+    /// The tag body: the name as an AMF0 string, then the values.
     pub fn to_bytes(&self) -> Bytes {
         let mut out = Vec::new();
         weir_amf0::encode(&Value::string(self.name.as_str()), &mut out);

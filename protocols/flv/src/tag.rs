@@ -7,7 +7,9 @@ use weir_media::Violation;
 /// TagType: what the tag body holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TagType {
+    /// 8: an audio tag (see [`crate::audio`]).
     Audio,
+    /// 9: a video tag (see [`crate::video`]).
     Video,
     /// Script data: AMF0 name and values (see [`crate::script`]).
     Script,
@@ -25,6 +27,7 @@ impl TagType {
         }
     }
 
+    /// The 5-bit TagType value.
     pub fn value(self) -> u8 {
         match self {
             TagType::Audio => 8,
@@ -42,6 +45,7 @@ pub struct TagHeader {
     pub reserved: u8,
     /// The body is encrypted or otherwise filtered (an EncryptionTagHeader precedes it).
     pub filter: bool,
+    /// TagType (5 bits): what the body holds.
     pub tag_type: TagType,
     /// Body length in bytes (24 bits).
     pub data_size: u32,
@@ -52,6 +56,7 @@ pub struct TagHeader {
 }
 
 impl TagHeader {
+    /// Bytes in a tag header.
     pub const LEN: usize = 11;
 
     /// A header for an unfiltered tag of `tag_type`.

@@ -14,6 +14,7 @@ use weir_media::Violation;
 pub enum FrameType {
     /// A seekable frame (IDR for AVC).
     Key = 1,
+    /// An inter frame: decoding needs earlier frames.
     Inter = 2,
     /// A disposable inter frame (H.263 only in legacy FLV).
     DisposableInter = 3,
@@ -52,11 +53,17 @@ impl FrameType {
 /// Legacy CodecID values (FLV 10.1 §E.4.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum VideoCodecId {
+    /// 2: Sorenson H.263.
     SorensonH263 = 2,
+    /// 3: Screen video.
     ScreenVideo = 3,
+    /// 4: On2 VP6.
     Vp6 = 4,
+    /// 5: On2 VP6 with alpha channel.
     Vp6Alpha = 5,
+    /// 6: Screen video version 2.
     ScreenVideo2 = 6,
+    /// 7: AVC (H.264); an [`AvcHeader`] follows the first byte.
     Avc = 7,
 }
 
@@ -82,12 +89,14 @@ pub enum AvcPacketType {
     SequenceHeader = 0,
     /// The body is one access unit of length-prefixed NAL units.
     Nalu = 1,
+    /// The end of the sequence; the body is empty.
     EndOfSequence = 2,
 }
 
 /// The four bytes legacy AVC tags add after the first byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AvcHeader {
+    /// AVCPacketType: what the body holds.
     pub packet_type: AvcPacketType,
     /// Composition time offset in milliseconds (pts - dts), SI24.
     pub composition_time: i32,
@@ -96,7 +105,9 @@ pub struct AvcHeader {
 /// A legacy video tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyVideo {
+    /// FrameType: keyframe, inter frame, command frame, ...
     pub frame_type: FrameType,
+    /// CodecID.
     pub codec: VideoCodecId,
     /// Present for AVC media tags; absent for other codecs and for command frames.
     pub avc: Option<AvcHeader>,
@@ -113,6 +124,7 @@ pub enum VideoPacketType {
     SequenceStart = 0,
     /// Coded frames; avc1 and hvc1 put an SI24 composition time first.
     CodedFrames = 1,
+    /// The end of the sequence: no payload.
     SequenceEnd = 2,
     /// Coded frames with an implied composition time of 0.
     CodedFramesX = 3,
@@ -164,16 +176,23 @@ pub const VIDEO_FOURCCS: [FourCc; 5] = [
 /// One video tag body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VideoTag {
+    /// FLV 10.1's header: the IsExHeader bit is clear.
     Legacy(LegacyVideo),
+    /// An ExVideoTagHeader (IsExHeader set) describing media, metadata or a sequence start/end.
     Enhanced {
+        /// The VideoFrameType.
         frame_type: FrameType,
+        /// ModEx records, packet type and tracks.
         body: ExBody<VideoPacketType>,
     },
     /// An enhanced command frame (FrameType 5 with any packet type but Metadata): one
     /// VideoCommand byte (0 = start of seek, 1 = end of seek).
     EnhancedCommand {
+        /// The ModEx records before the packet type, in wire order.
         mod_ex: Vec<ModEx>,
+        /// The VideoPacketType nibble as sent (kept raw: any value but Metadata makes a command).
         packet_type: u8,
+        /// `VideoCommand`: 0 start of seek, 1 end of seek.
         command: u8,
     },
 }
@@ -335,6 +354,7 @@ impl VideoTag {
         }
     }
 
+    /// The tag body as bytes; the errors of [`VideoTag::write`].
     pub fn to_bytes(&self) -> Result<Bytes, Error> {
         let mut out = BytesMut::new();
         self.write(&mut out)?;

@@ -8,6 +8,9 @@
 //!   [`check_reload`] compares two loads of a live playlist;
 //! - the model writes itself back (`Display`): parsing the text gives `p.normalized()`.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod live;
 pub mod playlist;

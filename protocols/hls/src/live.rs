@@ -92,6 +92,8 @@ fn millis(duration: Timestamp) -> u64 {
 }
 
 impl LivePlaylist {
+    /// A playlist with no segments yet; a target duration of 0 becomes 1 and `max_segments`
+    /// of 0 becomes 1.
     pub fn new(config: LivePlaylistConfig) -> Self {
         LivePlaylist {
             config: LivePlaylistConfig {
@@ -184,10 +186,13 @@ impl LivePlaylist {
         self.ended = true;
     }
 
+    /// Whether [`end`](Self::end) was called and no segment pushed since: the playlist
+    /// renders with EXT-X-ENDLIST.
     pub fn is_ended(&self) -> bool {
         self.ended
     }
 
+    /// EXT-X-TARGETDURATION in seconds, as configured (at least 1).
     pub fn target_duration(&self) -> u64 {
         self.config.target_duration
     }
@@ -197,6 +202,8 @@ impl LivePlaylist {
         self.media_sequence
     }
 
+    /// EXT-X-DISCONTINUITY-SEQUENCE (RFC 8216 §4.3.3.3): the discontinuities that have left
+    /// the window.
     pub fn discontinuity_sequence(&self) -> u64 {
         self.discontinuity_sequence
     }

@@ -25,6 +25,7 @@ const HALF_SECOND: i64 = Timestamp::HZ / 2;
 /// and its next frame may come this much later than one interval on.
 const JITTER: i64 = Timestamp::HZ / 10;
 
+/// How a [`Segmenter`] cuts: when it may cut, when it must, and what counts as a jump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SegmenterConfig {
     /// Cut at the first keyframe at least this long after a segment's start (SRS's
@@ -104,7 +105,10 @@ pub enum Placement {
     Append,
     /// It starts a new segment. `closed`, if any, ended just before it: finish its file and
     /// list it (with `EXT-X-DISCONTINUITY` before the new one if the new one says so).
-    NewSegment { closed: Option<SegmentSpan> },
+    NewSegment {
+        /// The segment that ended before this frame; `None` when none was open.
+        closed: Option<SegmentSpan>,
+    },
 }
 
 /// The last DTS of one track and its last forward step.
@@ -115,6 +119,8 @@ struct Clock {
     step: i64,
 }
 
+/// The segmenter: push each frame in decode order, act on its [`Placement`], call
+/// [`finish`](Segmenter::finish) at the end of the stream.
 #[derive(Debug, Clone)]
 pub struct Segmenter {
     config: SegmenterConfig,
@@ -130,6 +136,8 @@ pub struct Segmenter {
 }
 
 impl Segmenter {
+    /// A segmenter with no segment open; a target duration of 0 becomes 1 and `fragment` is
+    /// clamped half a second below the bound.
     pub fn new(config: SegmenterConfig) -> Self {
         let mut config = SegmenterConfig {
             target_duration: config.target_duration.max(1),

@@ -12,13 +12,21 @@ pub const SAMPLING_FREQUENCIES: [u32; 13] = [
 
 /// Audio object types (§1.5.1.1, Table 1.17) this module names.
 pub mod object_type {
+    /// AAC Main.
     pub const AAC_MAIN: u8 = 1;
+    /// AAC LC (Low Complexity), the core of HE-AAC and HE-AACv2 too.
     pub const AAC_LC: u8 = 2;
+    /// AAC SSR (Scalable Sample Rate).
     pub const AAC_SSR: u8 = 3;
+    /// AAC LTP (Long Term Prediction).
     pub const AAC_LTP: u8 = 4;
+    /// SBR (Spectral Band Replication): HE-AAC in explicit hierarchical signalling.
     pub const SBR: u8 = 5;
+    /// PS (Parametric Stereo): HE-AACv2 in explicit hierarchical signalling.
     pub const PS: u8 = 29;
+    /// ER AAC LD (Low Delay).
     pub const ER_AAC_LD: u8 = 23;
+    /// ER AAC ELD (Enhanced Low Delay).
     pub const ER_AAC_ELD: u8 = 39;
 }
 
@@ -32,6 +40,7 @@ pub enum SamplingFrequency {
 }
 
 impl SamplingFrequency {
+    /// The frequency in Hz; 0 for an index outside the table.
     pub fn hz(self) -> u32 {
         match self {
             SamplingFrequency::Index(i) => SAMPLING_FREQUENCIES
@@ -88,13 +97,18 @@ pub enum SbrSignalling {
     /// Explicit hierarchical signalling: the config starts with object type 5 (SBR) or 29
     /// (PS) and the output sampling frequency, then names the core object type (§1.6.5.2).
     Hierarchical {
+        /// Object type 29 (PS, HE-AACv2) rather than 5 (SBR only).
         ps: bool,
+        /// `extensionSamplingFrequency`: the output sampling frequency, after SBR.
         sampling: SamplingFrequency,
     },
     /// Backward-compatible signalling: a sync extension (0x2B7) after the core config says
     /// whether SBR is present, at which output frequency, and (0x548) whether PS is.
     BackwardCompatible {
+        /// `extensionSamplingFrequency` when `sbrPresentFlag` is set; `None` when the extension
+        /// says SBR is absent.
         sbr: Option<SamplingFrequency>,
+        /// `psPresentFlag` of the 0x548 sync extension.
         ps: bool,
     },
 }
@@ -108,6 +122,7 @@ pub struct AudioSpecificConfig {
     pub sampling: SamplingFrequency,
     /// `channelConfiguration` (0: a program config element says).
     pub channel_configuration: u8,
+    /// SBR/PS signalling (§1.6.5), `None` when the config signals neither.
     pub sbr: Option<SbrSignalling>,
     /// GASpecificConfig (§4.4.1) for the AAC object types 1-4, 6 and 7 with a channel
     /// configuration; `None` when the config continues in a form kept in `rest`.
@@ -133,7 +148,9 @@ pub struct GaSpecificConfig {
 /// A bit string: `len` bits, most significant first, in `bytes`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Bits {
+    /// The bits, packed from the first byte's most significant bit; bits past `len` are zero.
     pub bytes: Vec<u8>,
+    /// Number of bits in the string.
     pub len: usize,
 }
 
@@ -183,6 +200,8 @@ impl AudioSpecificConfig {
         }
     }
 
+    /// Parses an AudioSpecificConfig; errors name [`AAC_CONFIG_SYNTAX`] (truncated),
+    /// [`AAC_OBJECT_TYPE`] (object type 0) or [`AAC_SAMPLING_INDEX`] (reserved index).
     pub fn parse(data: &[u8]) -> Result<Self, Error> {
         let mut r = BitReader::new(data, &AAC_CONFIG_SYNTAX);
         let mut object_type = read_object_type(&mut r)?;

@@ -24,12 +24,19 @@ pub struct AdtsHeader {
     pub profile: u8,
     /// `sampling_frequency_index` (0-12).
     pub sampling_index: u8,
+    /// `private_bit`: free for private use, ignored by decoders.
     pub private_bit: bool,
     /// `channel_configuration` (0-7).
     pub channel_configuration: u8,
+    /// `original_copy`: set on an original, clear on a copy.
     pub original_copy: bool,
+    /// `home`.
     pub home: bool,
+    /// `copyright_identification_bit`: one bit of the 72-bit copyright identifier, which
+    /// consecutive frames carry in turn.
     pub copyright_id_bit: bool,
+    /// `copyright_identification_start`: this frame's `copyright_id_bit` is the first
+    /// bit of the identifier.
     pub copyright_id_start: bool,
     /// `aac_frame_length`: header, CRC and payload bytes.
     pub frame_length: u16,
@@ -212,6 +219,7 @@ pub fn raw_to_adts(config: &AudioSpecificConfig, raw: &[u8]) -> Result<Vec<u8>, 
 /// One ADTS frame found in a buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdtsFrame<'a> {
+    /// The frame's header, as parsed.
     pub header: AdtsHeader,
     /// Offset of the header in the buffer.
     pub offset: usize,

@@ -162,15 +162,21 @@ impl AvcDecoderConfig {
 /// The parts of an H.264 sequence parameter set (H.264 §7.3.2.1.1) a server reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sps {
+    /// `profile_idc` (Annex A.2): 66 Baseline, 77 Main, 100 High, ...
     pub profile_idc: u8,
     /// `constraint_set0_flag` in the top bit through `constraint_set5_flag`, then 2 reserved bits.
     pub constraint_flags: u8,
+    /// `level_idc` (Annex A.3): the level times ten (31 is level 3.1).
     pub level_idc: u8,
+    /// `seq_parameter_set_id` (0-31): the id PPSs refer to.
     pub seq_parameter_set_id: u32,
     /// 0 monochrome, 1 4:2:0, 2 4:2:2, 3 4:4:4.
     pub chroma_format_idc: u8,
+    /// `separate_colour_plane_flag`: 4:4:4 coded as three separate colour planes.
     pub separate_colour_plane: bool,
+    /// Luma bit depth (`bit_depth_luma_minus8` + 8); 8 for profiles that cannot signal it.
     pub bit_depth_luma: u8,
+    /// Chroma bit depth (`bit_depth_chroma_minus8` + 8); 8 for profiles that cannot signal it.
     pub bit_depth_chroma: u8,
     /// Every picture is a frame (no field coding).
     pub frame_mbs_only: bool,

@@ -39,6 +39,7 @@ impl Rbsp {
         }
     }
 
+    /// The RBSP bytes, emulation prevention removed.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -207,6 +208,7 @@ pub struct BitWriter {
 }
 
 impl BitWriter {
+    /// An empty writer.
     pub fn new() -> Self {
         Self::default()
     }
@@ -224,6 +226,7 @@ impl BitWriter {
         }
     }
 
+    /// Writes one bit: 1 for `true`.
     pub fn flag(&mut self, value: bool) {
         self.put(1, u64::from(value));
     }
@@ -233,6 +236,7 @@ impl BitWriter {
         self.bit
     }
 
+    /// The bytes written, the last one padded with zero bits.
     pub fn finish(self) -> Vec<u8> {
         self.bytes
     }

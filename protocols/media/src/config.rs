@@ -15,19 +15,27 @@ use bytes::Bytes;
 pub enum CodecConfig {
     /// The AVC record and its first SPS, parsed (`None` when the record has no SPS).
     Avc {
+        /// The `AVCDecoderConfigurationRecord`.
         record: AvcDecoderConfig,
+        /// Its first SPS.
         sps: Option<Sps>,
     },
     /// The HEVC record and its first SPS, parsed (`None` when the record has no SPS).
     Hevc {
+        /// The `HEVCDecoderConfigurationRecord`.
         record: HevcDecoderConfig,
+        /// Its first SPS.
         sps: Option<HevcSps>,
     },
+    /// The AAC AudioSpecificConfig.
     Aac(AudioSpecificConfig),
+    /// The Opus identification header.
     Opus(OpusHead),
     /// A codec whose record Weir keeps as is (AV1, VP9, ...).
     Opaque {
+        /// The track's codec.
         codec: Codec,
+        /// The configuration bytes as the track carried them.
         data: Bytes,
     },
 }
@@ -35,16 +43,21 @@ pub enum CodecConfig {
 /// What a server reports about a track; `None` for what the configuration does not say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigSummary {
+    /// The track's codec.
     pub codec: Codec,
     /// The profile name as FFmpeg prints it ("High", "Main 10", "LC", "HE-AAC"...).
     pub profile: Option<&'static str>,
     /// The level as a number, "3", "3.1" (H.264, H.265).
     pub level: Option<String>,
+    /// Displayed width in pixels, after cropping (from the SPS).
     pub width: Option<u32>,
+    /// Displayed height in pixels, after cropping (from the SPS).
     pub height: Option<u32>,
+    /// Frames per second: the SPS timing information, else (H.265) the record's `avgFrameRate`.
     pub frame_rate: Option<FrameRate>,
     /// The sample rate a decoder outputs, in Hz.
     pub sample_rate: Option<u32>,
+    /// Output channels (AAC: see [`AudioSpecificConfig::channels`]).
     pub channels: Option<u8>,
 }
 
@@ -88,6 +101,7 @@ impl CodecConfig {
         })
     }
 
+    /// The codec this configuration belongs to.
     pub fn codec(&self) -> Codec {
         match self {
             CodecConfig::Avc { .. } => Codec::H264,
@@ -98,6 +112,8 @@ impl CodecConfig {
         }
     }
 
+    /// What an SRS-compatible API reports for this configuration; the SPS is preferred to the
+    /// record's copy of its fields.
     pub fn summary(&self) -> ConfigSummary {
         let mut s = ConfigSummary::new(self.codec());
         match self {

@@ -14,10 +14,12 @@ pub struct Error {
     /// Byte offset of the problem in the input the failing call was reading (each crate's
     /// docs say which input: a whole stream, or one tag or message body).
     pub offset: u64,
+    /// What was wrong, in words, naming the field where there is one.
     pub detail: String,
 }
 
 impl Error {
+    /// An error for input that broke `rule`, at byte `offset`.
     pub fn rule(rule: &'static Rule, offset: u64, detail: impl Into<String>) -> Self {
         Error {
             rule: Some(rule),

@@ -6,7 +6,9 @@ use std::fmt;
 /// What a track carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MediaKind {
+    /// Pictures.
     Video,
+    /// Sound.
     Audio,
     /// Timed metadata (e.g. AMF0 `onMetaData`, ID3).
     Data,
@@ -18,19 +20,24 @@ pub enum MediaKind {
 /// audio PIDs use the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Track {
+    /// Video, audio or data.
     pub kind: MediaKind,
+    /// Index among the stream's tracks of this kind; 0 is the default track.
     pub index: u8,
 }
 
 impl Track {
+    /// The default video track.
     pub const VIDEO: Track = Track {
         kind: MediaKind::Video,
         index: 0,
     };
+    /// The default audio track.
     pub const AUDIO: Track = Track {
         kind: MediaKind::Audio,
         index: 0,
     };
+    /// The default data track.
     pub const DATA: Track = Track {
         kind: MediaKind::Data,
         index: 0,
@@ -40,10 +47,15 @@ impl Track {
 /// Codec identifiers for every codec a Weir protocol can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Codec {
+    /// H.264 / AVC (FLV codec id 7, FourCC `avc1`).
     H264,
+    /// H.265 / HEVC (FourCC `hvc1`).
     H265,
+    /// AV1 (FourCC `av01`).
     Av1,
+    /// VP8 (FourCC `vp08`).
     Vp8,
+    /// VP9 (FourCC `vp09`).
     Vp9,
     /// Sorenson H.263 (FLV codec id 2).
     H263,
@@ -51,11 +63,17 @@ pub enum Codec {
     Vp6,
     /// Screen video v1/v2 (FLV codec ids 3, 6).
     ScreenVideo,
+    /// AAC, any profile (FLV sound format 10, FourCC `mp4a`).
     Aac,
+    /// MPEG-1/2 Audio Layer III (FLV sound formats 2 and 14, FourCC `.mp3`).
     Mp3,
+    /// Opus (FourCC `Opus`).
     Opus,
+    /// FLAC (FourCC `fLaC`).
     Flac,
+    /// AC-3 (FourCC `ac-3`).
     Ac3,
+    /// E-AC-3 (FourCC `ec-3`).
     Eac3,
     /// G.711 A-law.
     Pcma,
@@ -63,8 +81,11 @@ pub enum Codec {
     Pcmu,
     /// Linear PCM, any endianness (FLV sound formats 0 and 3).
     Pcm,
+    /// Adobe's ADPCM of SWF (FLV sound format 1).
     Adpcm,
+    /// Nellymoser (FLV sound formats 4, 5 and 6).
     Nellymoser,
+    /// Speex (FLV sound format 11).
     Speex,
     /// A codec the protocol named but Weir does not model (FLV/E-RTMP id or FourCC given).
     Unknown(u32),
@@ -133,6 +154,7 @@ impl Timestamp {
     /// Ticks per second.
     pub const HZ: i64 = 90_000;
 
+    /// `ms` milliseconds (90 ticks each).
     pub const fn from_millis(ms: i64) -> Self {
         Timestamp(ms * 90)
     }
@@ -143,6 +165,7 @@ impl Timestamp {
         Timestamp(i64::try_from(ticks).unwrap_or(i64::MAX))
     }
 
+    /// Seconds, as a float (for reports and rates).
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / Self::HZ as f64
     }
@@ -152,6 +175,7 @@ impl Timestamp {
         self.0.div_euclid(90)
     }
 
+    /// The raw count of 90 kHz ticks.
     pub const fn ticks(self) -> i64 {
         self.0
     }
@@ -171,12 +195,17 @@ impl fmt::Display for Timestamp {
 /// configurations (decoder records, AudioSpecificConfig) travel separately, not in frames.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
+    /// The track this frame belongs to.
     pub track: Track,
+    /// The codec of `data`.
     pub codec: Codec,
+    /// Presentation time.
     pub pts: Timestamp,
+    /// Decoding time; `pts - dts` is the composition offset (B-frames make it non-zero).
     pub dts: Timestamp,
     /// A random access point: decoding can start here.
     pub keyframe: bool,
+    /// The access unit, in the payload format above.
     pub data: Bytes,
 }
 
@@ -188,7 +217,10 @@ pub struct Frame {
 /// Parse `data` with the codec's module when its fields are needed; forward it as is otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackConfig {
+    /// The track it configures.
     pub track: Track,
+    /// The codec whose record `data` is.
     pub codec: Codec,
+    /// The configuration record, as FLV and MP4 carry it.
     pub data: Bytes,
 }

@@ -13,7 +13,9 @@ use std::fmt;
 /// A frame rate as a fraction, reduced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FrameRate {
+    /// Numerator: frames per `den` seconds.
     pub num: u32,
+    /// Denominator, in seconds; never 0.
     pub den: u32,
 }
 
@@ -33,6 +35,7 @@ impl FrameRate {
         })
     }
 
+    /// Frames per second as a float.
     pub fn as_f64(self) -> f64 {
         f64::from(self.num) / f64::from(self.den)
     }

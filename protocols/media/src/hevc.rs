@@ -36,6 +36,7 @@ pub struct HevcDecoderConfig {
     pub constant_frame_rate: u8,
     /// `numTemporalLayers` (3 bits).
     pub num_temporal_layers: u8,
+    /// `temporalIdNested`: temporal sub-layer switching is possible at any picture.
     pub temporal_id_nested: bool,
     /// Bytes in each NAL unit length prefix: 1, 2 or 4.
     pub length_size: u8,
@@ -112,7 +113,9 @@ impl ProfileTierLevel {
 pub struct HevcNalArray {
     /// `array_completeness`: every NAL unit of this type is in the array, none in the samples.
     pub complete: bool,
+    /// `NAL_unit_type` of every NAL unit in the array.
     pub nal_type: HevcNalType,
+    /// The NAL units, headers included.
     pub nalus: Vec<Bytes>,
 }
 
@@ -260,10 +263,13 @@ impl HevcDecoderConfig {
 /// The parts of an H.265 sequence parameter set (H.265 §7.3.2.2.1) up to the bit depths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HevcSps {
+    /// The general profile, tier and level of `profile_tier_level` (§7.3.3).
     pub general: ProfileTierLevel,
+    /// `sps_seq_parameter_set_id` (0-15): the id PPSs refer to.
     pub seq_parameter_set_id: u32,
     /// 0 monochrome, 1 4:2:0, 2 4:2:2, 3 4:4:4.
     pub chroma_format_idc: u8,
+    /// `separate_colour_plane_flag`: 4:4:4 coded as three separate colour planes.
     pub separate_colour_plane: bool,
     /// `pic_width_in_luma_samples`: the decoded width.
     pub coded_width: u32,
@@ -273,7 +279,9 @@ pub struct HevcSps {
     pub width: u32,
     /// The height of the conformance window.
     pub height: u32,
+    /// Luma bit depth (`bit_depth_luma_minus8` + 8).
     pub bit_depth_luma: u8,
+    /// Chroma bit depth (`bit_depth_chroma_minus8` + 8).
     pub bit_depth_chroma: u8,
     /// Frames per second from the VUI timing information (E.2.1), when present. `None` also
     /// when the SPS past the bit depths does not parse: the picture size above does not

@@ -11,6 +11,9 @@
 //! point for consumers. Every parser takes hostile input: it fails with a [`Error`]
 //! naming a rule of [`rules::CATALOG`], never panics, and allocates no more than its input.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod aac;
 pub mod adts;
 pub mod avc;

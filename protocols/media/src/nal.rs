@@ -147,11 +147,17 @@ pub fn length_prefixed_to_annexb(data: &[u8], length_size: u8) -> Result<Vec<u8>
 pub struct AvcNalType(pub u8);
 
 impl AvcNalType {
+    /// 1: a coded slice of a non-IDR picture.
     pub const NON_IDR_SLICE: AvcNalType = AvcNalType(1);
+    /// 5: a coded slice of an IDR picture.
     pub const IDR: AvcNalType = AvcNalType(5);
+    /// 6: supplemental enhancement information.
     pub const SEI: AvcNalType = AvcNalType(6);
+    /// 7: sequence parameter set.
     pub const SPS: AvcNalType = AvcNalType(7);
+    /// 8: picture parameter set.
     pub const PPS: AvcNalType = AvcNalType(8);
+    /// 9: access unit delimiter.
     pub const AUD: AvcNalType = AvcNalType(9);
 
     /// The type in a NAL header byte.
@@ -175,15 +181,25 @@ impl AvcNalType {
 pub struct HevcNalType(pub u8);
 
 impl HevcNalType {
+    /// 16: broken link access, with leading pictures.
     pub const BLA_W_LP: HevcNalType = HevcNalType(16);
+    /// 19: instantaneous decoding refresh, with decodable leading pictures.
     pub const IDR_W_RADL: HevcNalType = HevcNalType(19);
+    /// 20: instantaneous decoding refresh, no leading pictures.
     pub const IDR_N_LP: HevcNalType = HevcNalType(20);
+    /// 21: clean random access.
     pub const CRA: HevcNalType = HevcNalType(21);
+    /// 32: video parameter set.
     pub const VPS: HevcNalType = HevcNalType(32);
+    /// 33: sequence parameter set.
     pub const SPS: HevcNalType = HevcNalType(33);
+    /// 34: picture parameter set.
     pub const PPS: HevcNalType = HevcNalType(34);
+    /// 35: access unit delimiter.
     pub const AUD: HevcNalType = HevcNalType(35);
+    /// 39: prefix supplemental enhancement information.
     pub const SEI_PREFIX: HevcNalType = HevcNalType(39);
+    /// 40: suffix supplemental enhancement information.
     pub const SEI_SUFFIX: HevcNalType = HevcNalType(40);
 
     /// The type in the first byte of a two-byte NAL header.

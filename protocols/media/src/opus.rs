@@ -32,6 +32,7 @@ pub enum ChannelMapping {
     MonoOrStereo,
     /// Families 1 (Vorbis order, up to 8 channels), 255 (undefined order) and others: a table.
     Table {
+        /// `channel_mapping_family` (1, 255 or another non-zero value).
         family: u8,
         /// Number of Opus streams in each packet.
         streams: u8,

@@ -11,7 +11,9 @@ use std::fmt;
 /// How strongly the spec requires it (RFC 2119).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Level {
+    /// MUST, MUST NOT, REQUIRED: a failure always counts against the peer.
     Must,
+    /// SHOULD, SHOULD NOT, RECOMMENDED: a failure counts only in strict checks.
     Should,
 }
 
@@ -29,6 +31,7 @@ impl fmt::Display for Level {
 pub struct Rule {
     /// Stable id, `<protocol>.<area>.<name>`, e.g. `rtmp.chunk.fmt3-without-previous-header`.
     pub id: &'static str,
+    /// MUST or SHOULD, as the spec words it.
     pub level: Level,
     /// Where the requirement is written, e.g. "RTMP 1.0 §5.3.1.2".
     pub spec: &'static str,
@@ -46,12 +49,16 @@ impl fmt::Display for Rule {
 /// datagram protocols).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// The rule broken.
     pub rule: &'static Rule,
+    /// Byte offset in the peer's input stream (datagram index for datagram protocols).
     pub offset: u64,
+    /// What the peer did, in words, with the values involved.
     pub detail: String,
 }
 
 impl Violation {
+    /// A violation of `rule` at `offset`.
     pub fn new(rule: &'static Rule, offset: u64, detail: impl Into<String>) -> Self {
         Violation {
             rule,

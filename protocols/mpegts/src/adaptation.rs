@@ -8,7 +8,9 @@ use weir_media::Violation;
 /// counting 27 MHz ticks (0-299) (§2.4.3.5, `program_clock_reference_base/extension`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pcr {
+    /// `program_clock_reference_base`: 33 bits of the 90 kHz clock.
     pub base: u64,
+    /// `program_clock_reference_extension`: 27 MHz ticks past the base (0-299).
     pub extension: u16,
 }
 
@@ -49,8 +51,11 @@ pub struct AdaptationField {
     pub discontinuity: bool,
     /// The next PES packet of this PID starts at a random access point (§2.4.3.5).
     pub random_access: bool,
+    /// `elementary_stream_priority_indicator`: this payload has priority over others of its PID.
     pub es_priority: bool,
+    /// The program clock reference, when `PCR_flag` is set.
     pub pcr: Option<Pcr>,
+    /// The original program clock reference (`OPCR_flag`), kept when a stream is copied.
     pub opcr: Option<Pcr>,
 }
 

@@ -1,5 +1,5 @@
 //! The demuxer machine: transport stream bytes in, in any split; programs, tracks, codec
-//! configurations, [`Frame`]s and violations out (13818-1 §2.4).
+//! configurations, [`Frame`](weir_media::Frame)s and violations out (13818-1 §2.4).
 //!
 //! ```text
 //! demuxer.handle_input(now, bytes)?;          // any piece of the stream
@@ -182,6 +182,7 @@ enum Continuity {
 }
 
 impl Demuxer {
+    /// A demuxer that bounds what it holds by `limits`.
     pub fn new(limits: Limits) -> Self {
         let mut route = vec![Route::None; 0x2000];
         route[usize::from(PAT_PID)] = Route::Pat;
@@ -214,6 +215,7 @@ impl Demuxer {
         }
     }
 
+    /// The limits this demuxer was made with.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }

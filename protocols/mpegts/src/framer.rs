@@ -22,6 +22,7 @@ pub enum Framed<'a> {
     Packet(u64, &'a [u8; PACKET_LEN]),
     /// The packet size found when sync was (re)acquired.
     Locked(PacketSize),
+    /// A framing problem: sync lost and bytes skipped, or a packet cut short by the end of the stream.
     Violation(Violation),
 }
 
@@ -59,6 +60,7 @@ impl Default for Framer {
 }
 
 impl Framer {
+    /// A framer searching for sync from the first byte.
     pub fn new() -> Self {
         Framer {
             size: None,

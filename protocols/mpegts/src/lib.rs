@@ -30,6 +30,9 @@
 //! while let Some(Output::Transmit(packets)) = muxer.poll_output() { /* 188-byte packets */ }
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod adaptation;
 pub mod crc;
 pub mod demux;

@@ -17,7 +17,9 @@ pub struct MpaHeader {
     pub layer: u8,
     /// Bits per second; 0 for the free format.
     pub bitrate: u32,
+    /// Samples per second.
     pub sample_rate: u32,
+    /// `padding_bit`: the frame has one extra slot (a byte; 4 bytes in layer I).
     pub padding: bool,
     /// Mode 3 is single channel.
     pub mono: bool,

@@ -42,8 +42,11 @@ const MAX_PCR_STEP: i64 = 90_000;
 /// How the muxer lays out its program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MuxerConfig {
+    /// `transport_stream_id` written in the PAT.
     pub transport_stream_id: u16,
+    /// The one program's `program_number`, in the PAT and PMT.
     pub program_number: u16,
+    /// The PID the PMT is written on.
     pub pmt_pid: u16,
     /// The PID of the first track; later tracks take the next ones.
     pub first_pid: u16,
@@ -130,6 +133,7 @@ impl Default for Muxer {
 }
 
 impl Muxer {
+    /// A muxer with `config` and no tracks yet; [`Muxer::handle_config`] declares them.
     pub fn new(config: MuxerConfig) -> Self {
         Muxer {
             config,
@@ -150,6 +154,7 @@ impl Muxer {
         }
     }
 
+    /// The configuration this muxer was made with.
     pub fn config(&self) -> &MuxerConfig {
         &self.config
     }

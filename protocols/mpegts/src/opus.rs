@@ -14,7 +14,9 @@ pub const DESCRIPTOR_EXTENSION_TAG: u8 = 0x80;
 pub struct ControlHeader {
     /// `au_size`: bytes of the Opus packet that follows.
     pub au_size: usize,
+    /// Samples (at 48 kHz) to drop from the start of the decoded access unit, when present.
     pub start_trim: Option<u16>,
+    /// Samples (at 48 kHz) to drop from the end of the decoded access unit, when present.
     pub end_trim: Option<u16>,
     /// Bytes of the header itself.
     pub len: usize,

@@ -18,8 +18,11 @@ pub const NULL_PID: u16 = 0x1fff;
 /// 16 Reed-Solomon parity bytes after each packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PacketSize {
+    /// Plain 188-byte transport packets.
     Ts188,
+    /// 192 bytes: a 4-byte arrival timestamp, then the packet (BDAV/M2TS).
     M2ts192,
+    /// 204 bytes: the packet, then 16 Reed-Solomon parity bytes (DVB-ASI).
     Rs204,
 }
 
@@ -48,9 +51,11 @@ impl PacketSize {
 /// The 4-byte packet header (§2.4.3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PacketHeader {
+    /// `transport_error_indicator`: the packet has an uncorrectable bit error.
     pub transport_error: bool,
     /// A PES packet or PSI section starts in this payload.
     pub payload_unit_start: bool,
+    /// `transport_priority`: this packet has priority over others of its PID.
     pub transport_priority: bool,
     /// 13 bits.
     pub pid: u16,
@@ -79,6 +84,7 @@ impl PacketHeader {
         }
     }
 
+    /// The 4 header bytes, sync byte first; fields are masked to their widths.
     pub fn to_bytes(&self) -> [u8; 4] {
         let pid = self.pid.to_be_bytes();
         [
@@ -99,8 +105,11 @@ impl PacketHeader {
 /// One packet, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet<'a> {
+    /// The 4-byte header.
     pub header: PacketHeader,
+    /// The adaptation field, when `adaptation_field_control` announces one.
     pub adaptation: Option<AdaptationField>,
+    /// The payload bytes after header and adaptation field (empty when there is none).
     pub payload: &'a [u8],
 }
 

@@ -20,7 +20,9 @@ pub struct PatEntry {
 /// A program association section, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pat {
+    /// `transport_stream_id`: the stream's id within its network.
     pub transport_stream_id: u16,
+    /// `version_number` (5 bits); changes whenever the PAT does.
     pub version: u8,
     /// The programs in section order.
     pub programs: Vec<PatEntry>,

@@ -6,9 +6,13 @@ use weir_media::Violation;
 
 /// `stream_id` values (13818-1 Table 2-22).
 pub mod stream_id {
+    /// 0xBC: `program_stream_map`.
     pub const PROGRAM_STREAM_MAP: u8 = 0xbc;
+    /// 0xBD: `private_stream_1` (Opus, AC-3, subtitles, ...).
     pub const PRIVATE_STREAM_1: u8 = 0xbd;
+    /// 0xBE: `padding_stream`.
     pub const PADDING: u8 = 0xbe;
+    /// 0xBF: `private_stream_2` (no optional PES header).
     pub const PRIVATE_STREAM_2: u8 = 0xbf;
     /// The first of 32 MPEG audio stream ids (0xC0-0xDF).
     pub const AUDIO: u8 = 0xc0;
@@ -30,6 +34,7 @@ pub const MAX_PACKET_LENGTH: usize = 0xffff;
 /// A PES header, read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PesHeader {
+    /// `stream_id` (Table 2-22): what kind of stream the packet belongs to.
     pub stream_id: u8,
     /// `PES_packet_length`: bytes after this field; 0 is "unbounded" (video only).
     pub packet_length: u16,

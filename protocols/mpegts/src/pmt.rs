@@ -89,7 +89,9 @@ pub fn registration(data: &[u8]) -> Option<[u8; 4]> {
 /// One elementary stream of a program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PmtStream {
+    /// `stream_type` (Table 2-34): the coding of the stream, e.g. 0x1B for H.264.
     pub stream_type: u8,
+    /// `elementary_PID`: the PID the stream is carried on.
     pub pid: u16,
     /// The ES_info descriptor loop as sent.
     pub es_info: Vec<u8>,
@@ -134,12 +136,15 @@ impl PmtStream {
 /// A program map section, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pmt {
+    /// `program_number`: the program this PMT describes.
     pub program_number: u16,
+    /// `version_number` (5 bits); changes whenever the PMT does.
     pub version: u8,
     /// `PCR_PID`; 0x1FFF when the program has no PCR.
     pub pcr_pid: u16,
     /// The program_info descriptor loop as sent.
     pub program_info: Vec<u8>,
+    /// The elementary streams, in section order.
     pub streams: Vec<PmtStream>,
 }
 

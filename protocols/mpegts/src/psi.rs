@@ -129,12 +129,17 @@ fn section_length(header: &[u8]) -> usize {
 /// A long-form section (`section_syntax_indicator` 1), checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section<'a> {
+    /// `table_id`: 0x00 for a PAT, 0x02 for a PMT.
     pub table_id: u8,
     /// `transport_stream_id` in a PAT, `program_number` in a PMT.
     pub table_id_extension: u16,
+    /// `version_number` (5 bits).
     pub version: u8,
+    /// `current_next_indicator`: the table applies now (clear: it applies next).
     pub current_next: bool,
+    /// `section_number`: this section's index within the table.
     pub section_number: u8,
+    /// `last_section_number`: the index of the table's last section.
     pub last_section_number: u8,
     /// The bytes between `last_section_number` and `CRC_32`.
     pub body: &'a [u8],

@@ -21,19 +21,26 @@ pub const HEVC_AUD: [u8; 7] = [0, 0, 0, 1, 0x46, 0x01, 0x50];
 /// The two NAL unit syntaxes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VideoSyntax {
+    /// H.264: one-byte NAL headers.
     Avc,
+    /// H.265: two-byte NAL headers.
     Hevc,
 }
 
 /// What a NAL unit is to the demuxer and muxer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NalRole {
+    /// An access unit delimiter.
     Aud,
+    /// A video parameter set (H.265 only).
     Vps,
+    /// A sequence parameter set.
     Sps,
+    /// A picture parameter set.
     Pps,
     /// A slice of a random access picture (IDR, or an HEVC IRAP).
     Key,
+    /// Any other NAL unit (non-key slices, SEI, ...).
     Other,
 }
 
@@ -122,8 +129,11 @@ pub fn annexb_nals(codes: &StartCodes, data: &[u8], mut f: impl FnMut(Range<usiz
 /// The parameter sets last seen on a track.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ParamSets {
+    /// The video parameter sets (H.265), NAL headers included.
     pub vps: Vec<Bytes>,
+    /// The sequence parameter sets, NAL headers included.
     pub sps: Vec<Bytes>,
+    /// The picture parameter sets, NAL headers included.
     pub pps: Vec<Bytes>,
 }
 

@@ -4,6 +4,9 @@
 //! Spec: Adobe "Real-Time Messaging Protocol (RTMP) specification" 1.0 (2012), AMF0, and
 //! Enhanced RTMP v2. The rule catalog is [`rules::CATALOG`].
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod chunk;
 pub mod error;
 pub mod handshake;

@@ -12,16 +12,25 @@ struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so this
+// allocator keeps `GlobalAlloc`'s contract exactly as `System` does; counting only touches an
+// atomic and never allocates.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller meets `GlobalAlloc::alloc`'s contract (a non-zero-sized layout),
+        // which is `System.alloc`'s.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller passes a block this allocator returned with this layout, and every
+        // block it returns comes from `System`.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as for `dealloc`, `ptr` is a `System` block of `layout`; the caller meets
+        // `realloc`'s contract for `new_size` (non-zero, no overflow when rounded to the align).
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }

@@ -24,7 +24,9 @@ pub enum Value {
     Date(f64),
     /// §3.11: an array with an associative part (in wire order) and a dense part.
     Array {
+        /// The name-value pairs sent before the dense part, in wire order.
         associative: Vec<(String, Value)>,
+        /// The dense part: the values at indices 0 to n-1.
         dense: Vec<Value>,
     },
     /// §3.12: an object with its traits.

@@ -19,7 +19,9 @@ pub enum AttributeValue {
 /// A decimal-resolution (RFC 8216 §4.2): `<width>x<height>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resolution {
+    /// Pixels across.
     pub width: u64,
+    /// Pixels down.
     pub height: u64,
 }
 
@@ -30,7 +32,9 @@ pub struct AttributeList(pub Vec<(String, AttributeValue)>);
 /// Something wrong in an attribute list: the 0-based character column and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttributeError {
+    /// 0-based character column in the attribute list where the problem is.
     pub column: usize,
+    /// What was wrong, in words.
     pub detail: String,
     /// True when an attribute name was repeated (`hls.attribute.duplicate`); the first stays.
     pub duplicate: bool,
@@ -39,12 +43,19 @@ pub struct AttributeError {
 /// The type an attribute's definition gives it (RFC 8216 §4.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttributeType {
+    /// decimal-integer: 0 to 2^64-1, decimal digits.
     Integer,
+    /// hexadecimal-sequence: `0x` or `0X`, then hexadecimal digits.
     Hex,
+    /// decimal-floating-point: non-negative, decimal digits and `.`.
     Float,
+    /// signed-decimal-floating-point: may start with `-`.
     SignedFloat,
+    /// quoted-string: between double quotes.
     Quoted,
+    /// enumerated-string: one of the values its attribute defines, unquoted.
     Enumerated,
+    /// decimal-resolution: `<width>x<height>`.
     Resolution,
 }
 
@@ -187,6 +198,7 @@ impl AttributeList {
         (list, problems)
     }
 
+    /// The value of attribute `name`, as written.
     pub fn get(&self, name: &str) -> Option<&AttributeValue> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }

@@ -50,7 +50,9 @@ pub fn format(unix_millis: i64) -> String {
 /// What a parsed date-time lacked that RFC 8216 §4.3.2.6 says it SHOULD have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Shortfalls {
+    /// No time zone was given (read as UTC).
     pub no_time_zone: bool,
+    /// The seconds had fewer than three fractional digits: not millisecond accuracy.
     pub no_milliseconds: bool,
 }
 

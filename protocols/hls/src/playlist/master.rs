@@ -26,32 +26,41 @@ pub struct MasterPlaylist {
 /// An EXT-X-STREAM-INF and the URI line after it (RFC 8216 §4.3.4.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variant {
+    /// The URI line after the tag: the variant's media playlist.
     pub uri: String,
+    /// The tag's attributes as written (BANDWIDTH, CODECS, RESOLUTION, ...).
     pub attributes: AttributeList,
 }
 
 /// An EXT-X-I-FRAME-STREAM-INF (RFC 8216 §4.3.4.3); its URI is an attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IFrameVariant {
+    /// The tag's attributes as written (BANDWIDTH, CODECS, URI, ...).
     pub attributes: AttributeList,
 }
 
 /// An EXT-X-MEDIA (RFC 8216 §4.3.4.1): one rendition in a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendition {
+    /// The tag's attributes as written (TYPE, GROUP-ID, NAME, URI, ...).
     pub attributes: AttributeList,
 }
 
 /// EXT-X-MEDIA TYPE (RFC 8216 §4.3.4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaType {
+    /// `AUDIO`.
     Audio,
+    /// `VIDEO`.
     Video,
+    /// `SUBTITLES`.
     Subtitles,
+    /// `CLOSED-CAPTIONS`.
     ClosedCaptions,
 }
 
 impl MediaType {
+    /// The type a TYPE value names; `None` for any other value.
     pub fn parse(value: &str) -> Option<Self> {
         Some(match value {
             "AUDIO" => MediaType::Audio,
@@ -91,6 +100,7 @@ macro_rules! stream_accessors {
             self.attributes.quoted("CODECS")
         }
 
+        /// RESOLUTION: the optimal pixel resolution to display the video at.
         pub fn resolution(&self) -> Option<Resolution> {
             self.attributes.resolution("RESOLUTION")
         }
@@ -147,14 +157,17 @@ impl IFrameVariant {
 }
 
 impl Rendition {
+    /// TYPE (required); `None` when absent or not one of the four values.
     pub fn media_type(&self) -> Option<MediaType> {
         MediaType::parse(self.attributes.enumerated("TYPE")?)
     }
 
+    /// GROUP-ID: the group the rendition belongs to (required).
     pub fn group_id(&self) -> Option<&str> {
         self.attributes.quoted("GROUP-ID")
     }
 
+    /// NAME: a human-readable description (required).
     pub fn name(&self) -> Option<&str> {
         self.attributes.quoted("NAME")
     }
@@ -169,6 +182,7 @@ impl Rendition {
         self.attributes.quoted("LANGUAGE")
     }
 
+    /// ASSOC-LANGUAGE: an RFC 5646 tag for a language associated with the rendition.
     pub fn assoc_language(&self) -> Option<&str> {
         self.attributes.quoted("ASSOC-LANGUAGE")
     }
@@ -193,6 +207,7 @@ impl Rendition {
         self.attributes.quoted("INSTREAM-ID")
     }
 
+    /// CHARACTERISTICS: Uniform Type Identifiers, comma-separated.
     pub fn characteristics(&self) -> Option<&str> {
         self.attributes.quoted("CHARACTERISTICS")
     }

@@ -23,13 +23,16 @@ pub struct MediaPlaylist {
     pub independent_segments: bool,
     /// EXT-X-START (§4.3.5.2).
     pub start: Option<Start>,
+    /// The media segments, in playlist order.
     pub segments: Vec<Segment>,
 }
 
 /// EXT-X-PLAYLIST-TYPE (RFC 8216 §4.3.3.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlaylistType {
+    /// EVENT: segments may be added at the end, never removed or changed.
     Event,
+    /// VOD: the playlist never changes.
     Vod,
 }
 
@@ -38,12 +41,14 @@ pub enum PlaylistType {
 pub struct Start {
     /// Seconds from the start (or, when negative, from the end) of the playlist.
     pub time_offset: f64,
+    /// PRECISE=YES: start at the exact time offset rather than at the segment's start.
     pub precise: bool,
 }
 
 /// One media segment: its URI line and the tags that apply to it (RFC 8216 §4.3.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Segment {
+    /// The URI line of the segment, as written (may be relative to the playlist).
     pub uri: String,
     /// EXTINF duration in seconds (§4.3.2.1).
     pub duration: f64,
@@ -64,31 +69,40 @@ pub struct Segment {
 /// A sub-range of a resource: `length` bytes from `offset` (RFC 8216 §4.3.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteRange {
+    /// Bytes in the sub-range.
     pub length: u64,
+    /// Offset of its first byte in the resource.
     pub offset: u64,
 }
 
 /// EXT-X-KEY METHOD (RFC 8216 §4.3.2.4), other than NONE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyMethod {
+    /// AES-128: whole segments encrypted with AES-128 in CBC mode, PKCS7 padding.
     Aes128,
+    /// SAMPLE-AES: media samples encrypted inside the segment.
     SampleAes,
 }
 
 /// An encryption key (RFC 8216 §4.3.2.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
+    /// METHOD.
     pub method: KeyMethod,
+    /// URI of the key (required unless METHOD is NONE).
     pub uri: String,
     /// The 128-bit IV, if given.
     pub iv: Option<[u8; 16]>,
+    /// KEYFORMAT: how the key is represented (absent means "identity").
     pub key_format: Option<String>,
+    /// KEYFORMATVERSIONS: the versions of KEYFORMAT it complies with, `/`-separated.
     pub key_format_versions: Option<String>,
 }
 
 /// A media initialization section (RFC 8216 §4.3.2.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Map {
+    /// URI of the initialization section.
     pub uri: String,
     /// Its byte range; an absent offset is 0.
     pub byte_range: Option<ByteRange>,
@@ -101,6 +115,7 @@ pub struct Numbered<'a> {
     pub media_sequence: u64,
     /// Discontinuity sequence number.
     pub discontinuity_sequence: u64,
+    /// The segment.
     pub segment: &'a Segment,
 }
 

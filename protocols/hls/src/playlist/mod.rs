@@ -21,6 +21,8 @@ pub use media::{ByteRange, Key, KeyMethod, Map, MediaPlaylist, PlaylistType, Seg
 /// A playlist is a media playlist or a master playlist, never both (RFC 8216 §4.1).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Playlist {
+    /// A playlist of segments (§4.3.3).
     Media(MediaPlaylist),
+    /// A playlist of variant streams and renditions (§4.3.4).
     Master(MasterPlaylist),
 }

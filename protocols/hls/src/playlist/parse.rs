@@ -21,8 +21,11 @@ use weir_media::{Error, Rule, Violation};
 /// Bounds on what the parser accepts, so that a hostile playlist costs bounded memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// The most bytes a playlist may have; more is an error.
     pub max_bytes: usize,
+    /// The most bytes one line may have; a longer line is an error.
     pub max_line_bytes: usize,
+    /// The most lines a playlist may have; more is an error.
     pub max_lines: usize,
     /// Violations kept; the rest are counted in one last `hls.playlist.limits` violation.
     pub max_violations: usize,
@@ -44,7 +47,9 @@ impl Default for Limits {
 /// A playlist and the rules it broke, in line order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
+    /// The playlist, as far as it could be read.
     pub playlist: Playlist,
+    /// The rules it broke, with the byte offset of each line.
     pub violations: Vec<Violation>,
 }
 

@@ -287,9 +287,11 @@ fn put_tail(
     }
 }
 
-/// [`put_tail`] as shareable bytes: the payload itself when it fits one chunk (no copy),
-/// otherwise the chunks written once, so that every connection with the same chunk size can
-/// send the same bytes after its own [`ChunkEncoder::encode_header`].
+/// Everything of a message after its first chunk's header, as shareable bytes: the payload cut
+/// into chunks of `chunk_size`, each after the first behind a type 3 header on `csid` (with
+/// the message's extended timestamp repeated, when it has one). The payload itself when it
+/// fits one chunk (no copy), otherwise the chunks written once, so that every connection with
+/// the same chunk size can send the same bytes after its own [`ChunkEncoder::encode_header`].
 pub fn chunk_tail(payload: &Bytes, chunk_size: u32, csid: u32, extended: Option<u32>) -> Bytes {
     let chunk_size = chunk_size as usize;
     if payload.len() <= chunk_size {

@@ -27,8 +27,11 @@ pub(crate) const EXTENDED_TIMESTAMP: u32 = 0x00FF_FFFF;
 /// The chunk stream id that protocol control messages travel on (§5.4).
 pub const CONTROL_CSID: u32 = 2;
 
-/// The smallest and largest chunk stream ids a basic header can carry (§5.3.1.1).
+/// The smallest chunk stream id a basic header can carry: 0 and 1 announce the 2- and
+/// 3-byte forms (§5.3.1.1).
 pub const MIN_CSID: u32 = 2;
+/// The largest chunk stream id a basic header can carry: 64 + 65535, in the 3-byte form
+/// (§5.3.1.1).
 pub const MAX_CSID: u32 = 65599;
 
 /// Bounds on what a peer can make the decoder hold in memory.
@@ -56,9 +59,11 @@ pub struct RawMessage {
     pub csid: u32,
     /// Absolute timestamp in milliseconds, modulo 2^32.
     pub timestamp: u32,
+    /// Message type id (§5.4, §6.2, §7.1; see [`crate::message`]).
     pub type_id: u8,
     /// Message stream id (little-endian on the wire in type 0 headers).
     pub stream_id: u32,
+    /// The message payload, reassembled from its chunks.
     pub payload: Bytes,
 }
 

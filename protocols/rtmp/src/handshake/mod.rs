@@ -43,7 +43,10 @@ pub enum HandshakeKind {
     /// RTMP 1.0 §5.2: zero version field, replies echo the peer's random bytes.
     Simple,
     /// FMS / Flash Player 9+: a version in bytes 4-7 and a digest placed by `scheme`.
-    Complex { scheme: DigestScheme },
+    Complex {
+        /// Which half of the packet holds the digest and the offset bytes that place it.
+        scheme: DigestScheme,
+    },
 }
 
 /// What a [`ClientHandshake`] sends: `Complex` imitates Flash Player 9.0.124.2, as FFmpeg does.

@@ -15,10 +15,13 @@ use crate::rules::{COMMAND_AMF, DATA_MESSAGE};
 /// A command: name, transaction id, command object and further arguments (§7.1.1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
+    /// The command name, e.g. `connect`, `publish`, `_result`.
     pub name: String,
+    /// Transaction id: the caller's number for matching the answer; 0 when none is expected.
     pub transaction_id: f64,
     /// `Value::Null` when the command has none (or the message ends before it).
     pub object: Value,
+    /// The arguments after the command object, in order.
     pub args: Vec<Value>,
     /// Sent as type 17 (AMF3 container) rather than 20.
     pub amf3: bool,

@@ -22,21 +22,37 @@ use crate::Error;
 use crate::chunk::{CONTROL_CSID, RawMessage};
 use crate::rules::{CHUNK_CSID_RANGE, CHUNK_MESSAGE_STREAM_ID, CONTROL_UNKNOWN_TYPE};
 
-/// Message type ids (RTMP 1.0 §5.4, §6.2, §7.1).
+// Message type ids (RTMP 1.0 §5.4, §6.2, §7.1).
+
+/// Set Chunk Size (§5.4.1).
 pub const SET_CHUNK_SIZE: u8 = 1;
+/// Abort Message (§5.4.2).
 pub const ABORT: u8 = 2;
+/// Acknowledgement (§5.4.3).
 pub const ACKNOWLEDGEMENT: u8 = 3;
+/// User Control Message (§6.2, §7.1.7).
 pub const USER_CONTROL: u8 = 4;
+/// Window Acknowledgement Size (§5.4.4).
 pub const WINDOW_ACK_SIZE: u8 = 5;
+/// Set Peer Bandwidth (§5.4.5).
 pub const SET_PEER_BANDWIDTH: u8 = 6;
+/// Audio Message (§7.1.5).
 pub const AUDIO: u8 = 8;
+/// Video Message (§7.1.5).
 pub const VIDEO: u8 = 9;
+/// Data Message, AMF3 container (§7.1.2).
 pub const DATA_AMF3: u8 = 15;
+/// Shared Object Message, AMF3 container (§7.1.3).
 pub const SHARED_OBJECT_AMF3: u8 = 16;
+/// Command Message, AMF3 container (§7.1.1).
 pub const COMMAND_AMF3: u8 = 17;
+/// Data Message, AMF0 (§7.1.2).
 pub const DATA_AMF0: u8 = 18;
+/// Shared Object Message, AMF0 (§7.1.3).
 pub const SHARED_OBJECT_AMF0: u8 = 19;
+/// Command Message, AMF0 (§7.1.1).
 pub const COMMAND_AMF0: u8 = 20;
+/// Aggregate Message (§7.1.6).
 pub const AGGREGATE: u8 = 22;
 
 /// One message, its payload interpreted.
@@ -45,15 +61,26 @@ pub enum Message {
     /// §5.4.1: the sender's new maximum chunk size.
     SetChunkSize(u32),
     /// §5.4.2: discard the partial message on this chunk stream.
-    Abort { csid: u32 },
+    Abort {
+        /// The chunk stream whose partial message is dropped.
+        csid: u32,
+    },
     /// §5.4.3: the number of bytes received so far (modulo 2^32).
-    Acknowledgement { sequence: u32 },
+    Acknowledgement {
+        /// Sequence number: bytes received so far, modulo 2^32.
+        sequence: u32,
+    },
     /// §6.2, §7.1.7.
     UserControl(UserControl),
     /// §5.4.4: how many bytes the sender may receive before it acknowledges.
     WindowAckSize(u32),
     /// §5.4.5: limit the peer's output bandwidth.
-    SetPeerBandwidth { size: u32, limit: BandwidthLimit },
+    SetPeerBandwidth {
+        /// The window acknowledgement size the peer should use, in bytes.
+        size: u32,
+        /// How the peer applies it: hard, soft or dynamic.
+        limit: BandwidthLimit,
+    },
     /// §7.1.5: an FLV audio tag body.
     Audio(Bytes),
     /// §7.1.5: an FLV video tag body.
@@ -63,11 +90,21 @@ pub enum Message {
     /// §7.1.2: types 18 (AMF0) and 15 (AMF3).
     Data(Data),
     /// §7.1.3: types 19 (AMF0) and 16 (AMF3), kept undecoded.
-    SharedObject { amf3: bool, payload: Bytes },
+    SharedObject {
+        /// Type 16 (AMF3) rather than 19 (AMF0).
+        amf3: bool,
+        /// The payload, undecoded.
+        payload: Bytes,
+    },
     /// §7.1.6: sub-messages, read with [`split_aggregate`].
     Aggregate(Bytes),
     /// A type id the spec does not define.
-    Unknown { type_id: u8, payload: Bytes },
+    Unknown {
+        /// The message type id.
+        type_id: u8,
+        /// The payload, undecoded.
+        payload: Bytes,
+    },
 }
 
 impl Message {

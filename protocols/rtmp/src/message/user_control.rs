@@ -18,7 +18,12 @@ pub enum UserControl {
     /// 2: no more data on the stream for now.
     StreamDry(u32),
     /// 3: the client's buffer length for the stream, in milliseconds.
-    SetBufferLength { stream_id: u32, millis: u32 },
+    SetBufferLength {
+        /// The message stream id the buffer is for.
+        stream_id: u32,
+        /// Buffer length in milliseconds.
+        millis: u32,
+    },
     /// 4: the stream is a recorded stream.
     StreamIsRecorded(u32),
     /// 6: the server's local timestamp; answered by PingResponse.
@@ -26,7 +31,12 @@ pub enum UserControl {
     /// 7: the timestamp of the PingRequest it answers.
     PingResponse(u32),
     /// Any other event type, its data as received.
-    Other { event: u16, data: Bytes },
+    Other {
+        /// The 16-bit event type.
+        event: u16,
+        /// The event data after the type.
+        data: Bytes,
+    },
 }
 
 const STREAM_BEGIN: u16 = 0;

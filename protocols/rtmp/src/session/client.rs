@@ -27,7 +27,9 @@ pub struct ClientOptions {
     pub app: String,
     /// The URL of the application, e.g. `rtmp://127.0.0.1:1935/live`.
     pub tc_url: String,
+    /// `flashVer` sent in connect, e.g. `FMLE/3.0 (compatible; ...)`.
     pub flash_ver: String,
+    /// Which handshake to send: simple, or complex with a digest scheme.
     pub handshake: ClientKind,
     /// Send releaseStream and FCPublish before publishing, as FMLE, FFmpeg and OBS do.
     pub fmle_publish: bool,
@@ -66,40 +68,51 @@ impl ClientOptions {
     }
 }
 
+/// What a [`ClientSession`] reports as it connects, creates its stream, publishes or plays.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {
+    /// The handshake completed; connect is sent next (unless driven by hand).
     Handshake(HandshakeInfo),
     /// The server accepted connect: its properties and status object.
     Connected {
+        /// The command object of `_result`: the server's properties (`fmsVer`, `capabilities`, ...).
         properties: Value,
+        /// The information object of `_result`: `NetConnection.Connect.Success`, ...
         status: Status,
     },
     /// The server refused connect (`_error`).
     ConnectRejected(Status),
     /// createStream answered: the message stream the publish or play goes on.
     StreamCreated {
+        /// The message stream id the server allocated.
         stream_id: u32,
     },
     /// `NetStream.Publish.Start`: media may flow.
     Publishing {
+        /// The message stream published on.
         stream_id: u32,
     },
     /// `NetStream.Play.Start`.
     Playing {
+        /// The message stream played on.
         stream_id: u32,
     },
     /// Every onStatus, including the two above and errors such as `NetStream.Publish.BadName`.
     Status {
+        /// The message stream the onStatus came on.
         stream_id: u32,
+        /// The information object: level, code, description.
         status: Status,
     },
     /// Media, metadata or data sent to a player.
     Data {
+        /// The message stream the data came on.
         stream_id: u32,
         /// The message's timestamp as sent (milliseconds, modulo 2^32).
         timestamp: u32,
         /// The same on the stream's timeline: unwrapped, on the media clock.
         time: Timestamp,
+        /// What the message carried: media, metadata or another data message.
         data: StreamData,
     },
     /// Stream Begin, Stream EOF, Stream Dry and other user control events from the server.
@@ -110,7 +123,9 @@ pub enum ClientEvent {
     Control(Message),
     /// Any other command: onBWDone, onFCPublish, answers to `send_command`...
     Command {
+        /// The message stream the command came on (0: the connection).
         stream_id: u32,
+        /// The command, as decoded.
         command: Command,
     },
 }

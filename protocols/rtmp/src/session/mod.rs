@@ -1,7 +1,7 @@
 //! RTMP sessions: the server and client machines (RTMP 1.0 §7.2, and the command flows FMS
 //! established and FFmpeg, OBS, FMLE and SRS follow).
 //!
-//! Both roles share [`connection::Connection`], which owns the handshake, the chunk stream in
+//! Both roles share `connection::Connection`, which owns the handshake, the chunk stream in
 //! both directions, acknowledgements and user control pings; the role files hold only the
 //! command flows.
 
@@ -33,7 +33,9 @@ pub(crate) mod csid {
 /// Limits and parameters shared by both roles.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
+    /// Bounds on the peer's chunk stream: message size and chunk streams in use.
     pub chunk_limits: ChunkLimits,
+    /// Bounds on the AMF values of commands and data messages.
     pub amf_limits: weir_amf0::Limits,
     /// The chunk size this side sends with after the connection is up (announced with Set
     /// Chunk Size). 4096 as nginx-rtmp and FFmpeg use; 128 keeps the spec's default.
@@ -63,12 +65,16 @@ impl Default for SessionConfig {
 /// How a publisher asked to publish (RTMP 1.0 §7.2.2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PublishKind {
+    /// `live`: published without recording.
     Live,
+    /// `record`: published and recorded into a new file.
     Record,
+    /// `append`: published and appended to a file, created if there is none.
     Append,
 }
 
 impl PublishKind {
+    /// The publishing type as the `publish` command names it.
     pub fn as_str(self) -> &'static str {
         match self {
             PublishKind::Live => "live",
@@ -96,9 +102,19 @@ pub enum StreamData {
     /// A decoder configuration or a frame, from an audio or video message.
     Media(MediaPacket),
     /// Any other data message: the handler name and its values.
-    Data { handler: String, values: Vec<Value> },
+    Data {
+        /// The handler name: the data message's first value.
+        handler: String,
+        /// The values after the handler name.
+        values: Vec<Value>,
+    },
     /// An audio or video message whose body could not be read (a violation was reported).
-    Unreadable { type_id: u8, body: Bytes },
+    Unreadable {
+        /// The message type id: 8 (audio) or 9 (video).
+        type_id: u8,
+        /// The message body, as received.
+        body: Bytes,
+    },
 }
 
 impl StreamData {

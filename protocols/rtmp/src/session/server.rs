@@ -39,12 +39,19 @@ pub struct RequestId(u32);
 /// A client's `connect` (RTMP 1.0 §7.2.1.1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectRequest {
+    /// Answer with [`ServerSession::accept_connect`] or [`ServerSession::reject_connect`].
     pub id: RequestId,
+    /// `app`: the application name (empty, with a violation, when missing).
     pub app: String,
+    /// `tcUrl`: the URL the client connected to, e.g. `rtmp://host/live`.
     pub tc_url: Option<String>,
+    /// `pageUrl`: the web page the SWF was loaded from.
     pub page_url: Option<String>,
+    /// `swfUrl`: the URL of the SWF that connects.
     pub swf_url: Option<String>,
+    /// `flashVer`: the client's name and version, e.g. `FMLE/3.0 (compatible; FMSc/1.0)`.
     pub flash_ver: Option<String>,
+    /// `objectEncoding`: 0 for AMF0, 3 for AMF3 (0 when absent); echoed in the answer.
     pub object_encoding: f64,
     /// The whole command object, for anything else a client sends (E-RTMP `fourCcList`...).
     pub object: Value,
@@ -55,80 +62,115 @@ pub struct ConnectRequest {
 /// A client's `publish` (RTMP 1.0 §7.2.2.6).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublishRequest {
+    /// Answer with [`ServerSession::accept_publish`] or [`ServerSession::reject_publish`].
     pub id: RequestId,
+    /// The message stream the publish came on; media will come on it too.
     pub stream_id: u32,
     /// The stream name before any `?`.
     pub name: String,
     /// What followed `?` in the stream name (e.g. `key=secret`), without the `?`.
     pub query: String,
+    /// Publishing type: live, record or append.
     pub kind: PublishKind,
 }
 
 /// A client's `play` (RTMP 1.0 §7.2.2.1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlayRequest {
+    /// Answer with [`ServerSession::accept_play`] or [`ServerSession::reject_play`].
     pub id: RequestId,
+    /// The message stream the play came on; media is sent on it.
     pub stream_id: u32,
+    /// The stream name before any `?`.
     pub name: String,
+    /// What followed `?` in the stream name, without the `?`.
     pub query: String,
     /// Seconds; -2 (the default) live or recorded, -1 live only, >= 0 recorded from there.
     pub start: f64,
     /// Seconds; -1 (the default) until the end.
     pub duration: f64,
+    /// `reset` (true when absent): accepting sends `NetStream.Play.Reset` before Play.Start.
     pub reset: bool,
 }
 
+/// What a [`ServerSession`] reports: requests to answer, stream changes, media and commands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerEvent {
+    /// The handshake completed.
     Handshake(HandshakeInfo),
+    /// A client connects: answer with `accept_connect` or `reject_connect`.
     Connect(ConnectRequest),
+    /// A client wants to publish: answer with `accept_publish` or `reject_publish`.
     Publish(PublishRequest),
+    /// A client wants to play: answer with `accept_play` or `reject_play`.
     Play(PlayRequest),
     /// The publisher on `stream_id` stopped (FCUnpublish, closeStream or deleteStream).
     Unpublish {
+        /// The message stream that was published.
         stream_id: u32,
     },
     /// The player on `stream_id` stopped (closeStream or deleteStream).
     PlayStop {
+        /// The message stream that was played.
         stream_id: u32,
     },
     /// pause, or Flash Player's pauseRaw; answered with Pause/Unpause.Notify.
     Pause {
+        /// The message stream played on.
         stream_id: u32,
+        /// True for pause, false for unpause; the session stops or resumes sending media.
         paused: bool,
+        /// The stream position the client gives, in milliseconds.
         position_ms: f64,
     },
     /// seek (RTMP 1.0 §7.2.2.7); live streams cannot seek, so it is only reported.
     Seek {
+        /// The message stream played on.
         stream_id: u32,
+        /// The position asked for, in milliseconds.
         position_ms: f64,
     },
+    /// receiveAudio (RTMP 1.0 §7.2.2.4): the player wants audio or not; the session sends
+    /// audio to it accordingly.
     ReceiveAudio {
+        /// The message stream played on.
         stream_id: u32,
+        /// Whether the player wants audio.
         enabled: bool,
     },
+    /// receiveVideo (RTMP 1.0 §7.2.2.5): the player wants video or not; the session sends
+    /// video to it accordingly.
     ReceiveVideo {
+        /// The message stream played on.
         stream_id: u32,
+        /// Whether the player wants video.
         enabled: bool,
     },
+    /// The client's Set Buffer Length user control event (RTMP 1.0 §7.1.7).
     BufferLength {
+        /// The message stream the buffer is for.
         stream_id: u32,
+        /// Buffer length in milliseconds.
         millis: u32,
     },
     /// Media, metadata or data from a publisher.
     Data {
+        /// The message stream published on.
         stream_id: u32,
         /// The message's timestamp as sent (milliseconds, modulo 2^32).
         timestamp: u32,
         /// The same on the stream's timeline: unwrapped, on the media clock. Frames' own
         /// times are on this timeline too.
         time: Timestamp,
+        /// What the message carried: media, metadata or another data message.
         data: StreamData,
     },
     /// A command this machine does not handle; it was answered with `_error` when the client
     /// expected an answer (transaction id other than 0).
     Command {
+        /// The message stream the command came on (0: the connection).
         stream_id: u32,
+        /// The command, as decoded.
         command: Command,
     },
 }
@@ -193,6 +235,7 @@ pub struct ServerSession {
 }
 
 impl ServerSession {
+    /// A server session that waits for the client's C0 and C1; `rng` makes the handshake bytes.
     pub fn new(config: SessionConfig, _now: Instant, rng: Box<dyn RngCore + Send>) -> Self {
         Self::with_connection(Connection::server(config, 0, false), rng)
     }

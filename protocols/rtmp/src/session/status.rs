@@ -6,12 +6,16 @@ use weir_amf0::Value;
 /// `level` of a status object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusLevel {
+    /// `status`: the operation went as asked.
     Status,
+    /// `error`: the operation failed.
     Error,
+    /// `warning`: something to know that is not a failure.
     Warning,
 }
 
 impl StatusLevel {
+    /// The `level` string of the status object.
     pub fn as_str(self) -> &'static str {
         match self {
             StatusLevel::Status => "status",
@@ -25,23 +29,40 @@ impl StatusLevel {
 pub mod code {
     use super::StatusLevel::{self, *};
 
+    /// The server accepted connect (in `_result`).
     pub const CONNECT_SUCCESS: (StatusLevel, &str) = (Status, "NetConnection.Connect.Success");
+    /// The server refused connect (in `_error`).
     pub const CONNECT_REJECTED: (StatusLevel, &str) = (Error, "NetConnection.Connect.Rejected");
+    /// A call failed: an unknown method, or no more streams to create.
     pub const CALL_FAILED: (StatusLevel, &str) = (Error, "NetConnection.Call.Failed");
+    /// Publishing started: media may flow.
     pub const PUBLISH_START: (StatusLevel, &str) = (Status, "NetStream.Publish.Start");
+    /// Publishing refused because the stream is already published.
     pub const PUBLISH_BAD_NAME: (StatusLevel, &str) = (Error, "NetStream.Publish.BadName");
+    /// Publishing refused for any other reason.
     pub const PUBLISH_DENIED: (StatusLevel, &str) = (Error, "NetStream.Publish.Denied");
+    /// Publishing stopped (in onFCUnpublish, answering FCUnpublish).
     pub const UNPUBLISH_SUCCESS: (StatusLevel, &str) = (Status, "NetStream.Unpublish.Success");
+    /// Play with the reset flag: sent before Play.Start.
     pub const PLAY_RESET: (StatusLevel, &str) = (Status, "NetStream.Play.Reset");
+    /// Playback started.
     pub const PLAY_START: (StatusLevel, &str) = (Status, "NetStream.Play.Start");
+    /// Playback stopped.
     pub const PLAY_STOP: (StatusLevel, &str) = (Status, "NetStream.Play.Stop");
+    /// Playback refused for a reason other than a missing stream.
     pub const PLAY_FAILED: (StatusLevel, &str) = (Error, "NetStream.Play.Failed");
+    /// Playback refused: no such stream.
     pub const PLAY_STREAM_NOT_FOUND: (StatusLevel, &str) = (Error, "NetStream.Play.StreamNotFound");
+    /// To a player: the stream it plays is published (again).
     pub const PLAY_PUBLISH_NOTIFY: (StatusLevel, &str) = (Status, "NetStream.Play.PublishNotify");
+    /// To a player: the stream it plays was unpublished.
     pub const PLAY_UNPUBLISH_NOTIFY: (StatusLevel, &str) =
         (Status, "NetStream.Play.UnpublishNotify");
+    /// To a player, after Play.Start: data messages follow.
     pub const DATA_START: (StatusLevel, &str) = (Status, "NetStream.Data.Start");
+    /// Playback paused.
     pub const PAUSE_NOTIFY: (StatusLevel, &str) = (Status, "NetStream.Pause.Notify");
+    /// Playback resumed.
     pub const UNPAUSE_NOTIFY: (StatusLevel, &str) = (Status, "NetStream.Unpause.Notify");
 }
 
@@ -63,8 +84,11 @@ pub fn info(
 /// The parts of a received status object a client acts on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
+    /// `level`: `status`, `error` or `warning`.
     pub level: String,
+    /// `code`, e.g. `NetStream.Publish.Start`.
     pub code: String,
+    /// `description`: free text for people.
     pub description: String,
     /// The whole object, for anything else it carries.
     pub info: Value,
@@ -87,6 +111,7 @@ impl Status {
         }
     }
 
+    /// Whether `level` is `error`.
     pub fn is_error(&self) -> bool {
         self.level == "error"
     }
