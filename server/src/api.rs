@@ -338,6 +338,12 @@ async fn metrics(State(ctx): State<Arc<Context>>) -> Response {
         "Players disconnected for not reading.",
         &[(String::new(), load(&m.stalled_players))],
     );
+    family(
+        "weir_direct_handovers_total",
+        "counter",
+        "Players the stream wrote to directly that went back to their own task.",
+        &[(String::new(), load(&m.direct_handovers))],
+    );
     let (hls_streams, hls_bytes) = ctx.hls.usage();
     family(
         "weir_hls_streams",

@@ -154,9 +154,7 @@ impl Server {
         });
         raise_file_limit();
         let bind = |addr: SocketAddr, what: &'static str| async move {
-            TcpListener::bind(&addr)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen for {what} on {addr}: {e}"))
+            listener(addr).map_err(|e| anyhow::anyhow!("cannot listen for {what} on {addr}: {e}"))
         };
         let mut tasks = Vec::new();
         let rtmp = bind(context.config.rtmp.listen, "RTMP").await?;
@@ -279,6 +277,21 @@ async fn sweep_hls(ctx: &Context) {
             let _ = tokio::fs::remove_file(dir.join(format!("{}.m3u8", key.stream))).await;
         }
     }
+}
+
+/// How many connections the kernel keeps waiting to be accepted (tokio's default is 1024):
+/// players arriving by the thousand while the server is busy must not be dropped at the door.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A TCP listener on `addr` (with SO_REUSEADDR, as tokio's `bind`) and a deep backlog.
+fn listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Raises the soft limit on open files to the hard limit, as nginx's `worker_rlimit_nofile`

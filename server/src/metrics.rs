@@ -18,6 +18,9 @@ pub struct Metrics {
     pub errors: Counters,
     /// Players dropped for not reading.
     pub stalled_players: AtomicU64,
+    /// Times a player written to directly by its stream was handed back to its own task
+    /// (its socket was full, it had something to say, or an item needed it).
+    pub direct_handovers: AtomicU64,
 }
 
 /// Counters keyed by a static name.

@@ -12,6 +12,7 @@ use rand::SeedableRng;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -194,8 +195,9 @@ impl Connection {
         }
     }
 
-    /// Hands a caught-up player to its stream's direct writes: everything is written, nothing
-    /// waits in its ring, and it plays everything as it comes.
+    /// Hands a player to its stream's direct writes once everything it had to write is written
+    /// and it plays everything as it comes (what still waits in the ring goes to the sink
+    /// first).
     fn try_direct(&mut self) {
         if self.direct.is_some() || !self.tx.is_empty() {
             return;
@@ -223,8 +225,11 @@ impl Connection {
             counters,
             last,
         ));
-        if subscriber.go_direct(sink.clone()) {
-            self.direct = Some(sink);
+        let added = subscriber.go_direct(sink.clone());
+        self.direct = Some(sink);
+        if !added {
+            // Not now; the sink may have taken part of what waited in the ring: from there.
+            self.take_over();
         }
     }
 
@@ -235,6 +240,7 @@ impl Connection {
             return;
         };
         let handover = sink.take_over();
+        self.ctx.metrics.direct_handovers.fetch_add(1, Relaxed);
         self.machine.note_written(handover.written);
         self.tx.splice(0..0, handover.pending);
         if let Some(subscriber) = &mut self.subscriber {
@@ -341,7 +347,12 @@ impl Connection {
                 time,
                 data,
                 ..
-            } => self.on_data(stream_id, time, data),
+            } => {
+                self.on_data(stream_id, time, data);
+                // A stream's fan-out to thousands of players takes a while: let the other
+                // sessions (and the accept loop) run between two items of one input.
+                tokio::task::yield_now().await;
+            }
             ServerEvent::Handshake(info) => debug!(kind = ?info.kind, "handshake done"),
             other => debug!(event = ?other, "event"),
         }

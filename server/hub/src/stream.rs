@@ -247,15 +247,34 @@ impl Stream {
         self.arrived.notified()
     }
 
-    /// Makes `sink` a caught-up player written to directly, if the ring holds nothing after
-    /// `last_seq`: checked under the lock items arrive under, so none is missed.
-    pub(super) fn add_sink(&self, sink: Arc<dyn Sink>, last_seq: u64) -> bool {
+    /// Makes `sink` a player written to directly, starting after `last_seq`: what the ring
+    /// holds after it is written to the sink first, under the lock items arrive under, so that
+    /// none is missed or comes out of order. `false`, and the sink is not added, when the ring
+    /// dropped some of it (the player fell behind) or the sink could not take it all (it
+    /// keeps the rest for its task).
+    pub(super) fn add_sink(&self, sink: Arc<dyn Sink>, last_seq: u64, now_ms: u64) -> bool {
         let mut state = self.state.lock().unwrap();
-        if state.next_seq - 1 > last_seq {
+        let first = state.ring.front().map_or(state.next_seq, |(seq, _)| *seq);
+        if last_seq + 1 < first {
+            return false;
+        }
+        let skip = (last_seq + 1 - first) as usize;
+        let missed: Vec<Sequenced> = state.ring.iter().skip(skip).cloned().collect();
+        if !missed.is_empty() && !sink.write(&missed, now_ms) {
             return false;
         }
         state.fanout.add(sink);
         true
+    }
+
+    /// Whether the stream has a video track (a player that waits for a keyframe cannot be
+    /// written to directly then).
+    pub(super) fn has_video(&self) -> bool {
+        let state = self.state.lock().unwrap();
+        state
+            .configs
+            .iter()
+            .any(|(track, _)| track.kind == MediaKind::Video)
     }
 
     pub(super) fn remove_sink(&self, sink: &Arc<dyn Sink>) {

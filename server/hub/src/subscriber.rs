@@ -127,13 +127,22 @@ impl Subscriber {
     }
 
     /// Hands the subscriber to the stream's direct writes through `sink` (made to start after
-    /// [`last_seq`](Self::last_seq)), if it is caught up: nothing left in the join snapshot or
-    /// after its place in the ring. `false` when it is not; it should take what waits first.
+    /// [`last_seq`](Self::last_seq)): the join snapshot must have been taken and video must not
+    /// wait for a keyframe; what the ring holds after its place is written to the sink first,
+    /// so a player catches up at once rather than racing the stream. `false` when it cannot:
+    /// it goes on from the ring (and, if the sink took part of what waited, takes over from
+    /// the sink).
     pub fn go_direct(&mut self, sink: Arc<dyn Sink>) -> bool {
         if self.direct.is_some() || !self.backlog.is_empty() {
             return false;
         }
-        if !self.stream.add_sink(sink.clone(), self.last_seq) {
+        if self.awaiting_keyframe && self.stream.has_video() {
+            return false;
+        }
+        if !self
+            .stream
+            .add_sink(sink.clone(), self.last_seq, self.hub.now_ms())
+        {
             return false;
         }
         self.direct = Some(sink);

@@ -116,14 +116,67 @@ async fn a_caught_up_player_gets_every_item_once_whether_written_directly_or_fro
 }
 
 #[tokio::test]
-async fn a_player_with_items_waiting_cannot_go_direct() {
+async fn a_player_with_items_waiting_goes_direct_once_its_sink_took_them() {
     let hub = Arc::new(Hub::new(HubLimits::default()));
     let key = StreamKey::new("v", "live", "s");
     let publisher = hub.publish(&key, "pub").unwrap();
     let mut player = hub.subscribe(&key);
     publisher.push(frame(0, true));
+    while player.try_recv().is_some() {}
+    publisher.push(frame(1, false));
+    publisher.push(frame(2, false));
+    // Two items wait: the sink takes them, in order, before anything newer.
     let sink = FakeSink::new(player.last_seq(), 100);
-    assert!(!player.go_direct(sink.clone()), "items wait in the ring");
+    assert!(player.go_direct(sink.clone()));
+    publisher.push(frame(3, false));
+    let got = sink.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 3);
+    assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
+}
+
+#[tokio::test]
+async fn a_sink_that_cannot_take_what_waits_is_not_added() {
+    let hub = Arc::new(Hub::new(HubLimits::default()));
+    let key = StreamKey::new("v", "live", "s");
+    let publisher = hub.publish(&key, "pub").unwrap();
+    let mut player = hub.subscribe(&key);
+    publisher.push(frame(0, true));
+    while player.try_recv().is_some() {}
+    for n in 1..=3 {
+        publisher.push(frame(n, false));
+    }
+    let sink = FakeSink::new(player.last_seq(), 1);
+    assert!(!player.go_direct(sink.clone()));
+    assert_eq!(player.stream().direct_players(), 0);
+    // The task goes on after what the sink took.
+    player.resume_after(sink.last());
+    let rest: Vec<_> = std::iter::from_fn(|| player.try_recv()).collect();
+    assert_eq!(numbers(&rest), [2, 3]);
+}
+
+#[tokio::test]
+async fn a_player_waiting_for_a_keyframe_is_not_written_to_directly() {
+    let limits = HubLimits {
+        gop_cache: false,
+        ..HubLimits::default()
+    };
+    let hub = Arc::new(Hub::new(limits));
+    let key = StreamKey::new("v", "live", "s");
+    let publisher = hub.publish(&key, "pub").unwrap();
+    publisher.push(Item::media(
+        Timestamp(0),
+        MediaPacket::Config(weir_media::TrackConfig {
+            track: Track::VIDEO,
+            codec: Codec::H264,
+            data: vec![1].into(),
+        }),
+    ));
+    publisher.push(frame(0, true));
+    let mut player = hub.subscribe(&key);
+    publisher.push(frame(1, false));
+    while player.try_recv().is_some() {}
+    assert!(!player.go_direct(FakeSink::new(player.last_seq(), 100)));
+    publisher.push(frame(2, true));
     while player.try_recv().is_some() {}
     assert!(player.go_direct(FakeSink::new(player.last_seq(), 100)));
 }
