@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use weir_mpegts::PacketSize;
+use weir_mpegts::sync;
+
 use crate::capture::Transport;
 use crate::observe::rtp_header::{PAYLOAD_TYPE_MP2T, RtpHeader};
 
@@ -205,8 +208,8 @@ pub fn sniff_stream(
     let waiting = matches!(client.first(), Some(3 | 6))
         || client.len() < 16
         || may_be_http_request(client)
-        || may_be_ts(client)
-        || may_be_ts(server);
+        || sync::may_become_packets(client)
+        || sync::may_become_packets(server);
     (complete || !waiting).then_some((Protocol::Unknown, ""))
 }
 
@@ -258,11 +261,9 @@ pub fn sniff_file(data: &[u8], complete: bool) -> Option<(Protocol, &'static str
     }
     if complete {
         // A file of one packet.
-        let one = TS_STRIDES
-            .iter()
-            .find(|(prefix, stride, _)| data.len() == *stride && data[*prefix] == SYNC);
-        return Some(one.map_or((Protocol::Unknown, ""), |(_, _, what)| {
-            (Protocol::MpegTs, *what)
+        let one = sync::one_packet(data);
+        return Some(one.map_or((Protocol::Unknown, ""), |size| {
+            (Protocol::MpegTs, ts_seen(size))
         }));
     }
     (data.len() > 2 * 204 + 4).then_some((Protocol::Unknown, ""))
@@ -328,66 +329,24 @@ fn may_be_http_request(data: &[u8]) -> bool {
         && !data.iter().any(|&b| b == b'\r' || b == b'\n')
 }
 
-/// The sync byte (ISO/IEC 13818-1 §2.4.3.3).
-const SYNC: u8 = 0x47;
+/// What detection says of TS in each packet size (the sync bytes are told by
+/// [`weir_mpegts::sync`]).
+fn ts_seen(size: PacketSize) -> &'static str {
+    match size {
+        PacketSize::Ts188 => "TS sync byte 0x47 every 188 bytes",
+        PacketSize::M2ts192 => "TS sync byte 0x47 every 192 bytes (M2TS)",
+        PacketSize::Rs204 => "TS sync byte 0x47 every 204 bytes (with parity bytes)",
+    }
+}
 
-/// The strides TS comes in (ISO/IEC 13818-1 §2.4.3.2): bytes before the sync byte, bytes from
-/// one sync byte to the next. Plain 188-byte packets, M2TS (a 4-byte timestamp before each)
-/// and 204 bytes (16 Reed-Solomon parity bytes after each).
-const TS_STRIDES: [(usize, usize, &str); 3] = [
-    (0, 188, "TS sync byte 0x47 every 188 bytes"),
-    (4, 192, "TS sync byte 0x47 every 192 bytes (M2TS)"),
-    (
-        0,
-        204,
-        "TS sync byte 0x47 every 204 bytes (with parity bytes)",
-    ),
-];
-
-/// The first stride whose sync bytes are all there, at least `min` of them.
+/// The packet size of the first two packets in `data` (which starts at one).
 fn ts_stride(data: &[u8], min: usize) -> Option<&'static str> {
-    TS_STRIDES
-        .iter()
-        .find(|(prefix, stride, _)| {
-            let syncs = data.len().saturating_sub(*prefix).div_ceil(*stride);
-            syncs >= min
-                && data
-                    .iter()
-                    .skip(*prefix)
-                    .step_by(*stride)
-                    .all(|&b| b == SYNC)
-        })
-        .map(|(_, _, what)| *what)
+    sync::packet_size(data, min).map(ts_seen)
 }
 
-/// Bytes that can still grow into two packets of one stride: not one sync byte past the first
-/// packet yet, and every sync position seen holding 0x47.
-fn may_be_ts(data: &[u8]) -> bool {
-    !data.is_empty()
-        && TS_STRIDES.iter().any(|(prefix, stride, _)| {
-            data.len() <= prefix + stride
-                && data
-                    .iter()
-                    .skip(*prefix)
-                    .step_by(*stride)
-                    .all(|&b| b == SYNC)
-        })
-}
-
-/// A datagram of whole TS packets of one stride (seven is usual: 1316 or 1428 bytes).
+/// A datagram of whole TS packets of one size.
 fn ts_datagram(datagram: &[u8]) -> Option<&'static str> {
-    TS_STRIDES
-        .iter()
-        .find(|(prefix, stride, _)| {
-            datagram.len() >= *stride
-                && datagram.len().is_multiple_of(*stride)
-                && datagram
-                    .iter()
-                    .skip(*prefix)
-                    .step_by(*stride)
-                    .all(|&b| b == SYNC)
-        })
-        .map(|(_, _, what)| *what)
+    sync::whole_packets(datagram).map(ts_seen)
 }
 
 #[cfg(test)]
@@ -423,7 +382,7 @@ mod tests {
         let mut ts = Vec::new();
         for _ in 0..3 {
             let mut packet = vec![0u8; 188];
-            packet[0] = SYNC;
+            packet[0] = weir_mpegts::packet::SYNC_BYTE;
             ts.extend(packet);
         }
         // Until the second sync byte, the bytes may still be TS: wait.
@@ -474,7 +433,7 @@ mod tests {
     fn packets(n: usize, prefix: usize, stride: usize) -> Vec<u8> {
         let mut data = vec![0u8; n * stride];
         for i in 0..n {
-            data[i * stride + prefix] = SYNC;
+            data[i * stride + prefix] = weir_mpegts::packet::SYNC_BYTE;
         }
         data
     }
