@@ -11,7 +11,7 @@ const CATALOGS: [(&[&Rule], &[&str]); 7] = [
     (weir_media::rules::CATALOG, &["media."]),
     (weir_hls::rules::CATALOG, &["hls."]),
     (weir_mpegts::rules::CATALOG, &["mpegts."]),
-    (crate::observe::http::rules::CATALOG, &["http."]),
+    (weir_http::rules::CATALOG, &["http."]),
 ];
 
 /// All rules, grouped by protocol, in each catalog's order.
