@@ -8,9 +8,13 @@
 
 mod support;
 
+/// The reader tests' driver: bodies joined, since their cuts follow the input's.
+#[path = "../../protocols/http/tests/support/mod.rs"]
+mod messages;
+
 use libfuzzer_sys::fuzz_target;
-use weir_http::{Event, Limits, MessageReader, Role, join_bodies};
-use weir_testkit::{Outputs, run, split};
+use weir_http::{Event, Limits, Role};
+use weir_testkit::{Outputs, split};
 
 /// Heads put in front of the data: none, a chunked request, a chunked response, a sized one.
 const HEADS: [&[u8]; 4] = [
@@ -27,15 +31,11 @@ const LIMITS: Limits = Limits {
     max_pending: 2,
 };
 
-/// `input` cut at `cuts` through a fresh reader of `role`, its input ended; bodies joined.
+/// `input` cut at `cuts` through a fresh reader of `role`, its input ended.
 fn read(role: Role, input: &[u8], cuts: &[usize]) -> Outputs<Event> {
-    let mut reader = MessageReader::new(role, LIMITS);
-    for method in ["GET", "HEAD", "CONNECT"] {
-        reader.expect_response(method);
-    }
-    let mut out = run(&mut reader, split::pieces(input, cuts), true);
+    let mut reader = messages::reader(role, LIMITS, &["GET", "HEAD", "CONNECT"]);
+    let out = messages::run_cut(&mut reader, input, cuts, true);
     support::stays_closed(&mut reader, out.error.clone());
-    out.events = join_bodies(std::mem::take(&mut out.events));
     out
 }
 

@@ -35,5 +35,5 @@ pub mod message;
 pub mod rules;
 
 pub use head::{Framing, Head, Role, Start};
-pub use message::{End, Event, Limits, MessageReader, join_bodies};
+pub use message::{End, Event, Limits, MessageReader};
 pub use weir_media::Error;

@@ -70,8 +70,7 @@ pub enum Event {
         answers: Option<u64>,
     },
     /// Body bytes (decoded from chunks) at their offset in the direction's stream. How a
-    /// body is cut into these depends on how the input came; the bytes and offsets do not
-    /// ([`join_bodies`]).
+    /// body is cut into these depends on how the input came; the bytes and offsets do not.
     Body {
         /// Offset of the first byte in the direction's stream.
         offset: u64,
@@ -89,28 +88,6 @@ pub enum Event {
         /// How the input ended.
         end: End,
     },
-}
-
-/// `events` with each run of [`Event::Body`]s that continue one another joined into one: the
-/// events as they are however the input was cut (what split-invariance checks compare).
-pub fn join_bodies(events: impl IntoIterator<Item = Event>) -> Vec<Event> {
-    let mut joined: Vec<Event> = Vec::new();
-    for event in events {
-        if let (
-            Some(Event::Body { offset, data }),
-            Event::Body {
-                offset: next,
-                data: more,
-            },
-        ) = (joined.last_mut(), &event)
-            && *offset + data.len() as u64 == *next
-        {
-            *data = [&data[..], &more[..]].concat().into();
-            continue;
-        }
-        joined.push(event);
-    }
-    joined
 }
 
 /// What a response reader needs of a request's method (RFC 9112 §6.3 items 1 and 2).

@@ -171,7 +171,7 @@ fn responses_beyond_the_requests_remembered_are_framed_as_a_gets() {
 fn drain(reader: &mut weir_http::MessageReader) -> Vec<weir_http::Event> {
     let mut out = weir_testkit::Outputs::default();
     out.drain(reader);
-    weir_http::join_bodies(out.events)
+    support::joined(out).events
 }
 
 proptest! {
