@@ -211,8 +211,9 @@ struct ProbeArgs {
 
 fn probe(args: ProbeArgs) -> ExitCode {
     use weir_conformance::probe::{self, report};
+    use weir_conformance::protocols;
     if args.list {
-        print!("{}", report::list(&probe::catalogs(&args.cases)));
+        print!("{}", report::list(&protocols::probe_catalogs(&args.cases)));
         return ExitCode::SUCCESS;
     }
     let options = probe::Options {
@@ -226,7 +227,7 @@ fn probe(args: ProbeArgs) -> ExitCode {
     if text {
         println!("weir probe {}\n", options.url);
     }
-    let report = probe::run(&options, &mut |result| {
+    let report = protocols::probe(&options, &mut |result| {
         if text {
             print!("{}", report::case_line(result));
         }

@@ -25,15 +25,13 @@ use crate::capture::{
     CaptureEvents, CloseReason, Direction, Event, FileEvents, FlowEvent, FlowId, Limits,
     StreamPair, Transport,
 };
-use crate::detect::{self, DecodeAs, Protocol, Reason};
+use crate::detect::{self, DecodeAs};
 use crate::media_summary::TrackSummary;
-use crate::observe::http::HttpObserver;
 use crate::observe::http::reloads::SharedReloads;
-use crate::observe::mpegts::TsObserver;
-use crate::observe::playlist::PlaylistObserver;
-use crate::observe::rtmp::RtmpObserver;
 use crate::observe::{Observation, Observer};
-use crate::transcript::{Entry, EntryKind};
+use crate::protocols::{self, Protocol};
+use crate::sniff;
+use crate::transcript::{Entry, EntryKind, Reason};
 use crate::verdict::{Failure, Selection, Tally, Verdict};
 
 /// What `weir check` reads.
@@ -215,7 +213,7 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
                         Ok(pair) => check_pair(&name, &pair, options),
                         Err(e) => unreadable(e),
                     },
-                    None => unreadable(match detect::not_a_file_we_read(&head) {
+                    None => unreadable(match sniff::not_a_file_we_read(&head) {
                         Some(what) => format!("{}: {what}", path.display()),
                         None => format!(
                             "{}: neither a capture ({e}) nor a transport stream or an HLS \
@@ -499,32 +497,16 @@ impl<'o> Checker<'o> {
             time,
             flow: Some(report.id),
             dir: None,
-            proto: Some(protocol),
+            proto: Some(protocol.name()),
             kind,
         };
         self.entries.push(entry(EntryKind::Detected(reason)));
-        let observer: Result<Box<dyn Observer>, String> = match protocol {
-            Protocol::Rtmp if report.midstream => Err(
-                "the capture starts mid-stream: RTMP cannot be read without the handshake and \
-                 the chunk headers before it"
-                    .to_owned(),
-            ),
-            Protocol::Rtmp if report.transport == Transport::Tcp => {
-                Ok(Box::new(RtmpObserver::default()))
-            }
-            Protocol::Rtmp => Err("RTMP runs over TCP".to_owned()),
-            Protocol::Rtmpe => Err("RTMPE is encrypted after the handshake".to_owned()),
-            // A transport stream resynchronises on its sync bytes: mid-stream is fine.
-            Protocol::MpegTs => Ok(Box::new(TsObserver::default())),
-            Protocol::Hls if report.transport == Transport::File => {
-                Ok(Box::new(PlaylistObserver::default()))
-            }
-            Protocol::Http if report.transport == Transport::Tcp => Ok(Box::new(
-                HttpObserver::new(report.server, report.midstream, self.reloads.clone()),
-            )),
-            Protocol::Unknown => Err("no protocol recognised".to_owned()),
-            other => Err(format!("no observer yet for {other}")),
-        };
+        let observer = protocol.observer(&protocols::Flow {
+            transport: report.transport,
+            server: report.server,
+            midstream: report.midstream,
+            reloads: &self.reloads,
+        });
         let stage = match observer {
             Ok(observer) => Stage::Observing(observer),
             Err(why) => {
@@ -696,7 +678,7 @@ impl<'o> Checker<'o> {
                 time,
                 flow: Some(id),
                 dir: Some(*dir),
-                proto: Some(protocol),
+                proto: Some(protocol.name()),
                 kind: EntryKind::Event(format!(
                     "{} more {rule} violations not listed (all are counted in the verdict)",
                     seen - MAX_VIOLATIONS_LISTED
@@ -715,7 +697,7 @@ impl<'o> Checker<'o> {
                     time,
                     flow: Some(id),
                     dir: Some(dir),
-                    proto: Some(protocol),
+                    proto: Some(protocol.name()),
                     kind: EntryKind::Media(tracks),
                 });
             }
@@ -731,7 +713,7 @@ impl<'o> Checker<'o> {
             time,
             flow: Some(id),
             dir: None,
-            proto: Some(protocol),
+            proto: Some(protocol.name()),
             kind: EntryKind::Closed(reason),
         });
         let incomplete = match &state.report.coverage {
@@ -761,7 +743,7 @@ fn flow_entry(
         time,
         flow: Some(report.id),
         dir,
-        proto: Some(report.protocol),
+        proto: Some(report.protocol.name()),
         kind,
     }
 }

@@ -8,7 +8,7 @@ use weir_media::{Level, Rule};
 
 use crate::capture::Direction;
 use crate::catalog;
-use crate::detect::Protocol;
+use crate::protocols::Protocol;
 
 /// Failures kept per rule per flow (the rest are counted).
 pub const MAX_FAILURES_KEPT: usize = 5;

@@ -16,10 +16,10 @@ use weir_media::Output;
 use weir_mpegts::framer::{Framed, Framer};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, PacketSize, TrackInfo};
 
-use super::rtp_header::RtpHeader;
 use super::{Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::media_summary::track_name;
+use crate::rtp_header::RtpHeader;
 use crate::transcript::EntryKind;
 use weir_media::Machine;
 
