@@ -1,7 +1,8 @@
 //! `weir probe URL`: live test cases played against a server, the way h2spec tests HTTP/2
 //! servers. Each case has a stable id, the rules it exercises (from the protocol catalogs and
 //! from [`rtmp::rules`] and [`hls::rules`], the rules only a live peer can judge), a spec section and
-//! a one-line description; it ends in a verdict.
+//! a one-line description; it ends in an [`Outcome`], a verdict of the one vocabulary
+//! ([`crate::verdict`]); [`crate::report`] renders the [`ProbeReport`].
 //!
 //! The [protocol table](crate::protocols) says which prober takes which URL:
 //!
@@ -12,61 +13,13 @@
 //!   [`Options::duration`], fetches every segment, then judges its cases on what it saw.
 
 pub mod hls;
-pub mod report;
 pub mod rtmp;
 
 use crate::target::Target;
+pub use crate::verdict::Outcome;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use weir_media::{Level, Rule};
-
-/// How a case ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The server did what the rules ask; the note says what was seen when it is worth saying.
-    Pass(String),
-    Fail {
-        expected: String,
-        actual: String,
-    },
-    /// A choice the rules leave to the server: what it chose.
-    Informational(String),
-    /// Not run: why.
-    Skipped(String),
-    /// The case could not run (no connection): why.
-    Error(String),
-}
-
-impl Outcome {
-    pub fn pass(note: impl Into<String>) -> Outcome {
-        Outcome::Pass(note.into())
-    }
-
-    pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> Outcome {
-        Outcome::Fail {
-            expected: expected.into(),
-            actual: actual.into(),
-        }
-    }
-
-    pub fn info(note: impl Into<String>) -> Outcome {
-        Outcome::Informational(note.into())
-    }
-
-    pub fn error(why: impl Into<String>) -> Outcome {
-        Outcome::Error(why.into())
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            Outcome::Pass(_) => "pass",
-            Outcome::Fail { .. } => "fail",
-            Outcome::Informational(_) => "informational",
-            Outcome::Skipped(_) => "skipped",
-            Outcome::Error(_) => "error",
-        }
-    }
-}
 
 /// A prober's run: the cases `Options` select against the server its URL names; the callback
 /// hears of each result as it comes.
