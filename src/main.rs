@@ -152,18 +152,8 @@ fn check(args: CheckArgs) -> ExitCode {
             CheckFormat::Json => print!("{}", report::json::render(&report)),
         }
     }
-    if let Some(path) = &args.junit {
-        let written = report::junit::render(&report)
-            .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
-        if let Err(e) = written {
-            eprintln!("weir check: --junit {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-    }
-    if let Some(dir) = &args.html
-        && let Err(e) = report::html::write(&report, dir)
-    {
-        eprintln!("weir check: --html {}: {e}", dir.display());
+    if let Err(e) = write_files(&report, args.junit.as_deref(), args.html.as_deref()) {
+        eprintln!("weir check: {e}");
         return ExitCode::from(2);
     }
     for input in report.inputs.iter().filter(|i| i.error.is_some()) {
@@ -207,12 +197,20 @@ struct ProbeArgs {
     /// Also write a JUnit XML report (one test case per probe case).
     #[arg(long, value_name = "FILE")]
     junit: Option<std::path::PathBuf>,
+    /// Also write a static HTML report (index.html) into this directory.
+    #[arg(long, value_name = "DIR")]
+    html: Option<std::path::PathBuf>,
 }
 
 fn probe(args: ProbeArgs) -> ExitCode {
-    use weir_conformance::probe::{self, report};
+    use weir_conformance::probe;
+    use weir_conformance::protocols;
+    use weir_conformance::report::text;
     if args.list {
-        print!("{}", report::list(&probe::catalogs(&args.cases)));
+        print!(
+            "{}",
+            text::probe_list(&protocols::probe_catalogs(&args.cases))
+        );
         return ExitCode::SUCCESS;
     }
     let options = probe::Options {
@@ -222,13 +220,14 @@ fn probe(args: ProbeArgs) -> ExitCode {
         strict: args.strict,
         duration: std::time::Duration::from_secs(args.duration),
     };
-    let text = matches!(args.format, CheckFormat::Text);
-    if text {
-        println!("weir probe {}\n", options.url);
+    // The text report is printed as the cases finish.
+    let as_text = matches!(args.format, CheckFormat::Text);
+    if as_text {
+        print!("{}", text::probe_head(&options.url));
     }
-    let report = probe::run(&options, &mut |result| {
-        if text {
-            print!("{}", report::case_line(result));
+    let report = protocols::probe(&options, &mut |result| {
+        if as_text {
+            print!("{}", text::probe_case(result));
         }
     });
     let report = match report {
@@ -239,16 +238,16 @@ fn probe(args: ProbeArgs) -> ExitCode {
         }
     };
     match args.format {
-        CheckFormat::Text => print!("{}{}", report::notes(&report), report::summary(&report)),
-        CheckFormat::Json => print!("{}", report::json(&report)),
+        CheckFormat::Text => print!(
+            "{}{}",
+            text::probe_notes(&report),
+            text::probe_summary(&report)
+        ),
+        CheckFormat::Json => print!("{}", weir_conformance::report::json::render(&report)),
     }
-    if let Some(path) = &args.junit {
-        let written = report::junit(&report)
-            .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
-        if let Err(e) = written {
-            eprintln!("weir probe: --junit {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
+    if let Err(e) = write_files(&report, args.junit.as_deref(), args.html.as_deref()) {
+        eprintln!("weir probe: {e}");
+        return ExitCode::from(2);
     }
     ExitCode::from(report.exit_code() as u8)
 }
@@ -283,10 +282,17 @@ struct ReplayArgs {
     /// Report format on standard output.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
+    /// Also write a JUnit XML report (one test case per replayed flow).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<std::path::PathBuf>,
+    /// Also write a static HTML report (index.html) into this directory.
+    #[arg(long, value_name = "DIR")]
+    html: Option<std::path::PathBuf>,
 }
 
 fn replay(args: ReplayArgs) -> ExitCode {
     use weir_conformance::replay::{self, Pacing};
+    use weir_conformance::report;
     if !(args.speed.is_finite() && args.speed > 0.0) {
         eprintln!("weir replay: --speed must be a positive number");
         return ExitCode::from(2);
@@ -304,10 +310,33 @@ fn replay(args: ReplayArgs) -> ExitCode {
     };
     let report = replay::run(&options);
     match args.format {
-        CheckFormat::Text => print!("{}", report.text()),
-        CheckFormat::Json => print!("{}", report.json()),
+        CheckFormat::Text => print!("{}", report::text::render(&report)),
+        CheckFormat::Json => print!("{}", report::json::render(&report)),
+    }
+    if let Err(e) = write_files(&report, args.junit.as_deref(), args.html.as_deref()) {
+        eprintln!("weir replay: {e}");
+        return ExitCode::from(2);
     }
     ExitCode::from(report.exit_code() as u8)
+}
+
+/// Writes the JUnit XML file and the HTML page asked for, the same way for every report; the
+/// error names the flag.
+fn write_files(
+    report: &impl weir_conformance::report::Rendered,
+    junit: Option<&std::path::Path>,
+    html: Option<&std::path::Path>,
+) -> Result<(), String> {
+    use weir_conformance::report;
+    if let Some(path) = junit {
+        report::junit::render(report)
+            .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()))
+            .map_err(|e| format!("--junit {}: {e}", path.display()))?;
+    }
+    if let Some(dir) = html {
+        report::html::write(report, dir).map_err(|e| format!("--html {}: {e}", dir.display()))?;
+    }
+    Ok(())
 }
 
 /// `weir load`: N players of one stream (and optionally its publisher) from one process.

@@ -1,34 +1,45 @@
-//! Every rule of every protocol crate, in one list for `weir rules` and for verdicts, and the
-//! rules only a live probe can judge (listed by `weir rules`, left out of `weir check`).
+//! Every rule Weir checks, in one list for `weir rules` and for verdicts: the catalogs of the
+//! formats protocols carry, then each protocol's own in the [protocol table](crate::protocols)'s
+//! order; and the rules only a live probe can judge (listed by `weir rules`, left out of
+//! `weir check`), from the table's probers.
 
 use weir_media::Rule;
 
-/// Each protocol crate's catalog (and the HTTP observer's), with the id prefixes its rules use.
-const CATALOGS: [(&[&Rule], &[&str]); 7] = [
-    (weir_amf0::rules::CATALOG, &["amf0.", "amf3."]),
-    (weir_rtmp::rules::CATALOG, &["rtmp."]),
-    (weir_flv::rules::CATALOG, &["flv."]),
-    (weir_media::rules::CATALOG, &["media."]),
-    (weir_hls::rules::CATALOG, &["hls."]),
-    (weir_mpegts::rules::CATALOG, &["mpegts."]),
-    (crate::observe::http::rules::CATALOG, &["http."]),
+use crate::protocols::{Catalog, TABLE, probers};
+
+/// The catalogs of what protocols carry rather than are: AMF values (RTMP commands), FLV tags
+/// (RTMP, HTTP-FLV), codec configurations (every media protocol).
+pub const CARRIED: [Catalog; 3] = [
+    Catalog {
+        rules: weir_amf0::rules::CATALOG,
+        prefixes: &["amf0.", "amf3."],
+    },
+    Catalog {
+        rules: weir_flv::rules::CATALOG,
+        prefixes: &["flv."],
+    },
+    Catalog {
+        rules: weir_media::rules::CATALOG,
+        prefixes: &["media."],
+    },
 ];
 
-/// All rules, grouped by protocol, in each catalog's order.
-pub fn all() -> impl Iterator<Item = &'static Rule> {
-    CATALOGS
+/// Every catalog: the carried formats', then the protocols' in table order.
+pub fn catalogs() -> impl Iterator<Item = Catalog> {
+    CARRIED
         .into_iter()
-        .flat_map(|(catalog, _)| catalog)
-        .copied()
+        .chain(TABLE.iter().filter_map(|row| row.catalog))
+}
+
+/// All rules, grouped by catalog, in each catalog's order.
+pub fn all() -> impl Iterator<Item = &'static Rule> {
+    catalogs().flat_map(|catalog| catalog.rules).copied()
 }
 
 /// The rules `weir probe` judges on a live server and a capture cannot: what a server does
 /// with what it receives.
 pub fn live() -> impl Iterator<Item = &'static Rule> {
-    crate::probe::rtmp::rules::CATALOG
-        .iter()
-        .chain(crate::probe::hls::rules::CATALOG)
-        .copied()
+    probers().flat_map(|prober| prober.live_rules).copied()
 }
 
 /// The rules whose id starts with `prefix`, one block per rule: id, level, spec, text (live
@@ -56,8 +67,8 @@ mod tests {
 
     #[test]
     fn each_catalog_uses_its_own_prefixes() {
-        for (catalog, prefixes) in CATALOGS {
-            for rule in catalog {
+        for Catalog { rules, prefixes } in catalogs() {
+            for rule in rules {
                 assert!(
                     prefixes.iter().any(|p| rule.id.starts_with(p)),
                     "{} is not in {prefixes:?}",
@@ -71,7 +82,7 @@ mod tests {
     fn every_probe_case_names_known_rules_and_a_unique_id() {
         let known: HashSet<&str> = all().chain(live()).map(|r| r.id).collect();
         let cases = || {
-            crate::probe::catalogs(&[])
+            crate::protocols::probe_catalogs(&[])
                 .into_iter()
                 .flat_map(|(_, cases)| cases)
         };

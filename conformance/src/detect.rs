@@ -1,138 +1,13 @@
 //! Protocol detection by content (DESIGN.md, "Conformance harness"): a flow's first bytes say
-//! what it carries; its port is only a hint, used when the content is too short to tell;
+//! what it carries, asked of each row's sniffer in the [protocol table](crate::protocols)'s
+//! order; its port is only a hint, used when the content is too short to tell;
 //! `--decode-as PORT=PROTO` overrides both, as tshark's `-d` does.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use crate::capture::Transport;
-use crate::observe::rtp_header::{PAYLOAD_TYPE_MP2T, RtpHeader};
-
-/// What a flow carries, as far as the harness can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
-    Rtmp,
-    /// RTMPE: C0 version 6, encrypted after the handshake; recognised, not observed.
-    Rtmpe,
-    Http,
-    MpegTs,
-    /// An HLS playlist (RFC 8216), read from a file.
-    Hls,
-    Rtp,
-    Stun,
-    Srt,
-    Unknown,
-}
-
-impl Protocol {
-    pub const ALL: [Protocol; 9] = [
-        Protocol::Rtmp,
-        Protocol::Rtmpe,
-        Protocol::Http,
-        Protocol::MpegTs,
-        Protocol::Hls,
-        Protocol::Rtp,
-        Protocol::Stun,
-        Protocol::Srt,
-        Protocol::Unknown,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Rtmp => "rtmp",
-            Protocol::Rtmpe => "rtmpe",
-            Protocol::Http => "http",
-            Protocol::MpegTs => "mpegts",
-            Protocol::Hls => "hls",
-            Protocol::Rtp => "rtp",
-            Protocol::Stun => "stun",
-            Protocol::Srt => "srt",
-            Protocol::Unknown => "unknown",
-        }
-    }
-
-    /// The rule id prefixes whose rules apply to a flow of this protocol: those of the
-    /// protocol itself and of the formats it carries (RTMP carries AMF and FLV bodies; TS
-    /// carries codec configurations; HTTP carries playlists, TS and FLV). One playlist is judged
-    /// by every HLS rule but those that compare two loads of it (`hls.reload.*`); over HTTP,
-    /// the loads of one URL are compared too.
-    pub fn rule_prefixes(self) -> &'static [&'static str] {
-        match self {
-            Protocol::Rtmp => &["rtmp.", "amf0.", "amf3.", "flv.", "media."],
-            Protocol::MpegTs => &["mpegts.", "media."],
-            Protocol::Http => &["http.", "hls.", "mpegts.", "flv.", "media."],
-            Protocol::Hls => &[
-                "hls.playlist.",
-                "hls.tag.",
-                "hls.attribute.",
-                "hls.media.",
-                "hls.segment.",
-                "hls.master.",
-            ],
-            _ => &[],
-        }
-    }
-
-    /// The port a server of this protocol usually listens on (the hint).
-    fn usual_port(self) -> Option<u16> {
-        match self {
-            Protocol::Rtmp => Some(1935),
-            Protocol::Http => Some(80),
-            Protocol::Stun => Some(3478),
-            Protocol::Srt => Some(10080),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Protocol {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Protocol::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s) && *p != Protocol::Unknown)
-            .ok_or_else(|| {
-                let names: Vec<_> = Protocol::ALL
-                    .iter()
-                    .filter(|p| **p != Protocol::Unknown)
-                    .map(|p| p.name())
-                    .collect();
-                format!("unknown protocol {s:?} (one of {})", names.join(", "))
-            })
-    }
-}
-
-/// How a protocol was decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reason {
-    /// The bytes say so: what was seen.
-    Content(&'static str),
-    /// The content was too short to tell; the server port is the protocol's usual one.
-    Port(u16),
-    /// `--decode-as PORT=PROTO`.
-    DecodeAs(u16),
-    /// Nothing matched.
-    Nothing,
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::Content(what) => write!(f, "content: {what}"),
-            Reason::Port(port) => write!(f, "port {port} (content too short to tell)"),
-            Reason::DecodeAs(port) => write!(f, "--decode-as {port}"),
-            Reason::Nothing => f.write_str("no protocol matched the content"),
-        }
-    }
-}
+use crate::protocols::{Protocol, TABLE};
+use crate::sniff::{RTMP_C0C1, Sniff};
 
 /// `PORT=PROTO` overrides, as tshark's `-d tcp.port==PORT,PROTO`: a flow with either port
 /// equal to PORT is read as PROTO.
@@ -165,12 +40,11 @@ impl DecodeAs {
     }
 }
 
-/// The bytes of an RTMP handshake's C0 and C1.
-const RTMP_C0C1: usize = 1 + 1536;
-const STUN_MAGIC_COOKIE: [u8; 4] = [0x21, 0x12, 0xA4, 0x42];
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Bytes held per direction before detection gives up waiting for more.
 pub const MAX_SNIFF: usize = RTMP_C0C1;
+
+/// Bytes of a flow under which detection waits for more, whatever they are.
+const TOO_SHORT: usize = 16;
 
 /// What the first bytes of a TCP flow say. `client` and `server` are the first bytes of each
 /// direction (up to [`MAX_SNIFF`]); `complete`: no more will come (the flow ended, or enough
@@ -180,214 +54,52 @@ pub fn sniff_stream(
     server: &[u8],
     complete: bool,
 ) -> Option<(Protocol, &'static str)> {
-    match client.first() {
-        // C0 is followed by C1 before the client waits for S0S1; a server that answers with
-        // S0 = 3 confirms it. A C0 that is 3 and nothing else is too short to tell.
-        Some(3) if client.len() >= RTMP_C0C1 => {
-            return Some((Protocol::Rtmp, "C0 version 3 and a 1536-byte C1"));
+    let sniffers = TABLE
+        .iter()
+        .filter_map(|row| Some((row.protocol, row.sniff.stream?)));
+    let mut waiting = client.len() < TOO_SHORT;
+    for (protocol, sniff) in sniffers {
+        match sniff(client, server) {
+            Sniff::Is(what) => return Some((protocol, what)),
+            Sniff::Maybe => waiting = true,
+            Sniff::No => {}
         }
-        Some(3) if server.first() == Some(&3) => {
-            return Some((Protocol::Rtmp, "C0 version 3 answered by S0 version 3"));
-        }
-        Some(6) if client.len() >= RTMP_C0C1 => {
-            return Some((Protocol::Rtmpe, "C0 version 6 (RTMPE) and a 1536-byte C1"));
-        }
-        _ => {}
     }
-    if is_http_request(client) {
-        return Some((Protocol::Http, "HTTP request line"));
-    }
-    if let Some(what) = ts_stride(client, 2).or_else(|| ts_stride(server, 2)) {
-        return Some((Protocol::MpegTs, what));
-    }
-    // A request line is recognised at its end, and TS at its second sync byte: until then the
-    // bytes may still become one.
-    let waiting = matches!(client.first(), Some(3 | 6))
-        || client.len() < 16
-        || may_be_http_request(client)
-        || may_be_ts(client)
-        || may_be_ts(server);
     (complete || !waiting).then_some((Protocol::Unknown, ""))
 }
 
 /// What one UDP datagram says.
 pub fn sniff_datagram(datagram: &[u8]) -> Option<(Protocol, &'static str)> {
-    if datagram.len() >= 20
-        && datagram[0] & 0xC0 == 0
-        && datagram.get(4..8) == Some(&STUN_MAGIC_COOKIE[..])
-    {
-        return Some((Protocol::Stun, "STUN magic cookie"));
-    }
-    // SRT control packet (first bit 1), control type 0 (handshake): SRT §3.2.1.
-    if datagram.len() >= 64 && datagram[0] == 0x80 && datagram[1] == 0 {
-        return Some((Protocol::Srt, "SRT handshake control packet"));
-    }
-    if let Some(what) = ts_datagram(datagram) {
-        return Some((Protocol::MpegTs, what));
-    }
-    if datagram.len() >= 12 && datagram[0] >> 6 == 2 {
-        // RTP carrying TS (RFC 2250 §2): payload type 33, or a payload of whole TS packets.
-        if let Ok(rtp) = RtpHeader::parse(datagram) {
-            let payload = &datagram[rtp.payload];
-            if rtp.payload_type == PAYLOAD_TYPE_MP2T {
-                return Some((
-                    Protocol::MpegTs,
-                    "RTP payload type 33 (MPEG-2 TS, RFC 2250)",
-                ));
-            }
-            if ts_datagram(payload).is_some() {
-                return Some((
-                    Protocol::MpegTs,
-                    "RTP payload of whole TS packets (RFC 2250)",
-                ));
-            }
-        }
-        return Some((Protocol::Rtp, "RTP/RTCP version 2"));
-    }
-    None
+    TABLE
+        .iter()
+        .filter_map(|row| Some((row.protocol, row.sniff.datagram?)))
+        .find_map(|(protocol, sniff)| sniff(datagram).map(|what| (protocol, what)))
 }
 
 /// What the first bytes of a file say: a transport stream, a playlist, or neither (`Unknown`).
 /// `complete`: the file holds no more. `None`: wait for more.
 pub fn sniff_file(data: &[u8], complete: bool) -> Option<(Protocol, &'static str)> {
-    if starts_with_a_tag(data.strip_prefix(UTF8_BOM).unwrap_or(data)) {
-        return Some((Protocol::Hls, "playlist tags (RFC 8216 §4.1)"));
-    }
-    if let Some(what) = ts_stride(data, 2) {
-        return Some((Protocol::MpegTs, what));
-    }
-    if complete {
-        // A file of one packet.
-        let one = TS_STRIDES
-            .iter()
-            .find(|(prefix, stride, _)| data.len() == *stride && data[*prefix] == SYNC);
-        return Some(one.map_or((Protocol::Unknown, ""), |(_, _, what)| {
-            (Protocol::MpegTs, *what)
-        }));
-    }
-    (data.len() > 2 * 204 + 4).then_some((Protocol::Unknown, ""))
-}
-
-/// Whether the first line that is neither blank nor a comment is a tag (`#EXT`, RFC 8216
-/// §4.1): a playlist, even one that lacks its `#EXTM3U` (the parser reports that).
-fn starts_with_a_tag(text: &[u8]) -> bool {
-    for line in text.split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.starts_with(b"#EXT") {
-            return true;
-        }
-        if !line.is_empty() && !line.starts_with(b"#") {
-            return false;
+    let mut waiting = false;
+    for (protocol, sniff) in TABLE
+        .iter()
+        .filter_map(|row| Some((row.protocol, row.sniff.file?)))
+    {
+        match sniff(data, complete) {
+            Sniff::Is(what) => return Some((protocol, what)),
+            Sniff::Maybe => waiting = true,
+            Sniff::No => {}
         }
     }
-    false
+    (complete || !waiting).then_some((Protocol::Unknown, ""))
 }
 
-/// Why a file that is no capture is not one of the other inputs either, when its first bytes
-/// say so.
-pub fn not_a_file_we_read(head: &[u8]) -> Option<&'static str> {
-    head.starts_with(b"version https://git-lfs.github.com/spec/")
-        .then_some("a Git LFS pointer, not the file it points to (run `git lfs pull`)")
-}
-
-/// The port hint: the protocol whose usual port the server listens on.
+/// The port hint: the protocol that runs over `transport` whose usual port the server
+/// listens on.
 pub fn by_port(transport: Transport, server_port: u16) -> Option<Protocol> {
-    let candidates: &[Protocol] = match transport {
-        Transport::Tcp => &[Protocol::Rtmp, Protocol::Http],
-        Transport::Udp => &[Protocol::Stun, Protocol::Srt],
-        Transport::File => &[],
-    };
-    candidates
+    TABLE
         .iter()
-        .copied()
-        .find(|p| p.usual_port() == Some(server_port))
-}
-
-/// `METHOD SP target SP HTTP/1.x` in the first line (RFC 9112 §3).
-fn is_http_request(data: &[u8]) -> bool {
-    let line_end = data.iter().position(|&b| b == b'\r' || b == b'\n');
-    let Some(line) = line_end.map(|end| &data[..end]) else {
-        return false;
-    };
-    let mut parts = line.split(|&b| b == b' ');
-    let method = parts.next().unwrap_or_default();
-    let _target = parts.next();
-    let version = parts.next().unwrap_or_default();
-    !method.is_empty()
-        && method.iter().all(u8::is_ascii_uppercase)
-        && version.starts_with(b"HTTP/1.")
-        && parts.next().is_none()
-}
-
-/// Whether `data` can still grow into a request line: a method of upper-case letters, then
-/// (after a space) anything but a line's end.
-fn may_be_http_request(data: &[u8]) -> bool {
-    let method = data.iter().take_while(|b| b.is_ascii_uppercase()).count();
-    method > 0
-        && data.get(method).is_none_or(|&b| b == b' ')
-        && !data.iter().any(|&b| b == b'\r' || b == b'\n')
-}
-
-/// The sync byte (ISO/IEC 13818-1 §2.4.3.3).
-const SYNC: u8 = 0x47;
-
-/// The strides TS comes in (ISO/IEC 13818-1 §2.4.3.2): bytes before the sync byte, bytes from
-/// one sync byte to the next. Plain 188-byte packets, M2TS (a 4-byte timestamp before each)
-/// and 204 bytes (16 Reed-Solomon parity bytes after each).
-const TS_STRIDES: [(usize, usize, &str); 3] = [
-    (0, 188, "TS sync byte 0x47 every 188 bytes"),
-    (4, 192, "TS sync byte 0x47 every 192 bytes (M2TS)"),
-    (
-        0,
-        204,
-        "TS sync byte 0x47 every 204 bytes (with parity bytes)",
-    ),
-];
-
-/// The first stride whose sync bytes are all there, at least `min` of them.
-fn ts_stride(data: &[u8], min: usize) -> Option<&'static str> {
-    TS_STRIDES
-        .iter()
-        .find(|(prefix, stride, _)| {
-            let syncs = data.len().saturating_sub(*prefix).div_ceil(*stride);
-            syncs >= min
-                && data
-                    .iter()
-                    .skip(*prefix)
-                    .step_by(*stride)
-                    .all(|&b| b == SYNC)
-        })
-        .map(|(_, _, what)| *what)
-}
-
-/// Bytes that can still grow into two packets of one stride: not one sync byte past the first
-/// packet yet, and every sync position seen holding 0x47.
-fn may_be_ts(data: &[u8]) -> bool {
-    !data.is_empty()
-        && TS_STRIDES.iter().any(|(prefix, stride, _)| {
-            data.len() <= prefix + stride
-                && data
-                    .iter()
-                    .skip(*prefix)
-                    .step_by(*stride)
-                    .all(|&b| b == SYNC)
-        })
-}
-
-/// A datagram of whole TS packets of one stride (seven is usual: 1316 or 1428 bytes).
-fn ts_datagram(datagram: &[u8]) -> Option<&'static str> {
-    TS_STRIDES
-        .iter()
-        .find(|(prefix, stride, _)| {
-            datagram.len() >= *stride
-                && datagram.len().is_multiple_of(*stride)
-                && datagram
-                    .iter()
-                    .skip(*prefix)
-                    .step_by(*stride)
-                    .all(|&b| b == SYNC)
-        })
-        .map(|(_, _, what)| *what)
+        .find(|row| row.transports.contains(&transport) && row.usual_port == Some(server_port))
+        .map(|row| row.protocol)
 }
 
 #[cfg(test)]
@@ -423,7 +135,7 @@ mod tests {
         let mut ts = Vec::new();
         for _ in 0..3 {
             let mut packet = vec![0u8; 188];
-            packet[0] = SYNC;
+            packet[0] = weir_mpegts::packet::SYNC_BYTE;
             ts.extend(packet);
         }
         // Until the second sync byte, the bytes may still be TS: wait.
@@ -474,7 +186,7 @@ mod tests {
     fn packets(n: usize, prefix: usize, stride: usize) -> Vec<u8> {
         let mut data = vec![0u8; n * stride];
         for i in 0..n {
-            data[i * stride + prefix] = SYNC;
+            data[i * stride + prefix] = weir_mpegts::packet::SYNC_BYTE;
         }
         data
     }
@@ -530,14 +242,17 @@ mod tests {
             sniff_file(&[1u8; 600], false).map(|d| d.0),
             Some(Protocol::Unknown)
         );
-        assert!(not_a_file_we_read(b"version https://git-lfs.github.com/spec/v1\noid").is_some());
+        assert!(
+            crate::sniff::not_a_file_we_read(b"version https://git-lfs.github.com/spec/v1\noid")
+                .is_some()
+        );
     }
 
     #[test]
     fn datagrams() {
         let mut stun = vec![0u8; 20];
         stun[1] = 1;
-        stun[4..8].copy_from_slice(&STUN_MAGIC_COOKIE);
+        stun[4..8].copy_from_slice(&crate::sniff::STUN_MAGIC_COOKIE);
         assert_eq!(sniff_datagram(&stun).map(|d| d.0), Some(Protocol::Stun));
         let mut srt = vec![0u8; 64];
         srt[0] = 0x80;

@@ -1,7 +1,8 @@
 //! The conformance harness (DESIGN.md, "Conformance harness"): captures read and replayed
 //! through the protocol machines (`check`), live servers probed case by case (`probe`) and
 //! captured sessions re-sent to them (`replay`), the load generator (`load`), and the union of
-//! the protocol crates' rule catalogs with their verdicts and reports.
+//! the protocol crates' rule catalogs with their verdicts and reports. Every protocol is one
+//! row of the table in [`protocols`]: its sniffers ([`sniff`]), observer, prober and rules.
 
 pub mod capture;
 pub mod catalog;
@@ -12,9 +13,11 @@ pub mod load;
 pub mod media_summary;
 pub mod observe;
 pub mod probe;
+pub mod protocols;
 pub mod replay;
-
 pub mod report;
+pub mod rtp_header;
+pub mod sniff;
 pub mod target;
 pub mod transcript;
 pub mod verdict;

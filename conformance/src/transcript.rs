@@ -2,14 +2,38 @@
 //! as entries `{t, flow, dir, proto, event}`. Violations are entries too (rule, offset,
 //! detail); media is summarised per track when a flow ends, so that snapshots stay small.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use weir_media::Rule;
 
 use crate::capture::{CloseReason, Direction, FlowId, Transport, Unopened};
-use crate::detect::{Protocol, Reason};
 use crate::doc::Node;
+
+/// How a flow's protocol was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The bytes say so: what was seen.
+    Content(&'static str),
+    /// The content was too short to tell; the server port is the protocol's usual one.
+    Port(u16),
+    /// `--decode-as PORT=PROTO`.
+    DecodeAs(u16),
+    /// Nothing matched.
+    Nothing,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Content(what) => write!(f, "content: {what}"),
+            Reason::Port(port) => write!(f, "port {port} (content too short to tell)"),
+            Reason::DecodeAs(port) => write!(f, "--decode-as {port}"),
+            Reason::Nothing => f.write_str("no protocol matched the content"),
+        }
+    }
+}
 
 /// What happened, for one entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +83,8 @@ pub struct Entry {
     pub time: Duration,
     pub flow: Option<FlowId>,
     pub dir: Option<Direction>,
-    pub proto: Option<Protocol>,
+    /// The flow's protocol, by its name in the protocol table.
+    pub proto: Option<&'static str>,
     pub kind: EntryKind,
 }
 
@@ -92,7 +117,7 @@ impl Entry {
             .with("t", seconds(self.time))
             .with_some("flow", self.flow.map(|f| f.0))
             .with_some("dir", self.dir.map(dir_name))
-            .with_some("proto", self.proto.map(Protocol::name));
+            .with_some("proto", self.proto);
         match &self.kind {
             EntryKind::Opened {
                 client,
@@ -164,7 +189,7 @@ mod tests {
             time: Duration::from_micros(1_500_002),
             flow: Some(FlowId(2)),
             dir: Some(Direction::ClientToServer),
-            proto: Some(Protocol::Rtmp),
+            proto: Some("rtmp"),
             kind: EntryKind::Violation {
                 rule: &weir_rtmp::rules::CONTROL_SET_CHUNK_SIZE,
                 offset: Some(3073),

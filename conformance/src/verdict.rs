@@ -1,17 +1,45 @@
-//! Verdicts (DESIGN.md, "Rules and violations"): every selected rule gets one per flow. A MUST
-//! failure always counts against the capture; a SHOULD failure only with `--strict`.
+//! The one verdict vocabulary (DESIGN.md, "Conformance harness"): every rule `weir check`
+//! judges on a flow, every case `weir probe` plays and every flow `weir replay` re-sends ends
+//! in one [`Kind`] — pass, fail, not applicable, informational or not checked — and every
+//! report renders it the same way. What was not judged is never a pass. A failure of a MUST
+//! rule always counts; of a SHOULD rule, only with `--strict`.
+//!
+//! What each judged thing holds beside its kind is its own: a rule's [`Status`] keeps where
+//! it was broken in a capture, a live case's [`Outcome`] what was expected and what came.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use weir_media::{Level, Rule};
+use weir_media::Rule;
 
 use crate::capture::Direction;
-use crate::catalog;
-use crate::detect::Protocol;
 
-/// Failures kept per rule per flow (the rest are counted).
-pub const MAX_FAILURES_KEPT: usize = 5;
+/// How a verdict ends, whatever was judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// Judged, and the rules held.
+    Pass,
+    /// Judged, and a rule was broken.
+    Fail,
+    /// The rule belongs to a protocol the subject does not carry.
+    NotApplicable,
+    /// Not broken where it was seen, but not seen in full; or a choice the rules leave open.
+    Informational,
+    /// Not judged: the case did not run or could not, the replay did not complete.
+    NotChecked,
+}
+
+impl Kind {
+    /// How reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Pass => "pass",
+            Kind::Fail => "fail",
+            Kind::NotApplicable => "not-applicable",
+            Kind::Informational => "informational",
+            Kind::NotChecked => "not-checked",
+        }
+    }
+}
 
 /// One time a rule was broken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +52,7 @@ pub struct Failure {
     pub detail: String,
 }
 
+/// A rule's verdict on one flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     /// The flow was observed in full and never broke the rule.
@@ -37,13 +66,17 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn name(&self) -> &'static str {
+    pub fn kind(&self) -> Kind {
         match self {
-            Status::Pass => "pass",
-            Status::Fail { .. } => "fail",
-            Status::NotApplicable => "not-applicable",
-            Status::Informational(_) => "informational",
+            Status::Pass => Kind::Pass,
+            Status::Fail { .. } => Kind::Fail,
+            Status::NotApplicable => Kind::NotApplicable,
+            Status::Informational(_) => Kind::Informational,
         }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
     }
 }
 
@@ -80,100 +113,59 @@ impl Selection {
     }
 }
 
-/// Violations of one flow, per rule id, as they are seen.
-#[derive(Debug, Default, Clone)]
-pub struct Tally {
-    failures: HashMap<&'static str, (u64, Vec<Failure>)>,
+/// How a live case ended (`weir probe`; `weir replay` reads its steps the same way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server did what the rules ask; the note says what was seen when it is worth saying.
+    Pass(String),
+    Fail {
+        expected: String,
+        actual: String,
+    },
+    /// A choice the rules leave to the server: what it chose.
+    Informational(String),
+    /// Not run, what it needs being absent: why (not checked).
+    Skipped(String),
+    /// The case could not run (no connection): why (not checked).
+    Error(String),
 }
 
-impl Tally {
-    pub fn record(&mut self, rule: &'static Rule, failure: Failure) {
-        let (count, first) = self.failures.entry(rule.id).or_default();
-        *count += 1;
-        if first.len() < MAX_FAILURES_KEPT {
-            first.push(failure);
+impl Outcome {
+    pub fn pass(note: impl Into<String>) -> Outcome {
+        Outcome::Pass(note.into())
+    }
+
+    pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> Outcome {
+        Outcome::Fail {
+            expected: expected.into(),
+            actual: actual.into(),
         }
     }
 
-    /// A verdict for every selected rule. `incomplete`: why the flow was not observed in full.
-    pub fn verdicts(
-        &self,
-        protocol: Protocol,
-        incomplete: Option<&str>,
-        selection: &Selection,
-    ) -> Vec<Verdict> {
-        let prefixes = protocol.rule_prefixes();
-        catalog::all()
-            .filter(|rule| selection.selects(rule))
-            .map(|rule| {
-                let applicable = prefixes.iter().any(|p| rule.id.starts_with(p));
-                let status = match (self.failures.get(rule.id), incomplete) {
-                    (Some((count, first)), _) => Status::Fail {
-                        count: *count,
-                        first: first.clone(),
-                    },
-                    _ if !applicable => Status::NotApplicable,
-                    (None, Some(why)) => Status::Informational(why.to_owned()),
-                    (None, None) => Status::Pass,
-                };
-                Verdict {
-                    rule,
-                    status,
-                    counts: rule.level == Level::Must || selection.strict,
-                }
-            })
-            .collect()
+    pub fn info(note: impl Into<String>) -> Outcome {
+        Outcome::Informational(note.into())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use weir_rtmp::rules::{CHUNK_CSID_RANGE, CONTROL_SET_CHUNK_SIZE};
+    pub fn error(why: impl Into<String>) -> Outcome {
+        Outcome::Error(why.into())
+    }
 
-    fn failure() -> Failure {
-        Failure {
-            time: Duration::ZERO,
-            dir: Direction::ClientToServer,
-            offset: Some(1),
-            detail: "x".into(),
+    pub fn kind(&self) -> Kind {
+        match self {
+            Outcome::Pass(_) => Kind::Pass,
+            Outcome::Fail { .. } => Kind::Fail,
+            Outcome::Informational(_) => Kind::Informational,
+            Outcome::Skipped(_) | Outcome::Error(_) => Kind::NotChecked,
         }
     }
 
-    #[test]
-    fn must_counts_should_only_when_strict() {
-        let mut tally = Tally::default();
-        tally.record(&CONTROL_SET_CHUNK_SIZE, failure());
-        tally.record(&CHUNK_CSID_RANGE, failure());
-        let lenient = Selection {
-            prefixes: vec!["rtmp.".into()],
-            strict: false,
-        };
-        let verdicts = tally.verdicts(Protocol::Rtmp, None, &lenient);
-        let of = |v: &[Verdict], id: &str| v.iter().find(|v| v.rule.id == id).cloned().unwrap();
-        assert!(of(&verdicts, CONTROL_SET_CHUNK_SIZE.id).counted_failure());
-        assert!(!of(&verdicts, CHUNK_CSID_RANGE.id).counted_failure());
-        assert_eq!(of(&verdicts, "rtmp.handshake.version").status, Status::Pass);
-        assert!(verdicts.iter().all(|v| v.rule.id.starts_with("rtmp.")));
-        let strict = Selection {
-            strict: true,
-            ..lenient
-        };
-        let verdicts = tally.verdicts(Protocol::Rtmp, None, &strict);
-        assert!(of(&verdicts, CHUNK_CSID_RANGE.id).counted_failure());
-    }
-
-    #[test]
-    fn other_protocols_rules_are_not_applicable_and_partial_flows_informational() {
-        let tally = Tally::default();
-        let all = Selection::default();
-        let verdicts = tally.verdicts(Protocol::Unknown, None, &all);
-        assert!(verdicts.iter().all(|v| v.status == Status::NotApplicable));
-        let verdicts = tally.verdicts(Protocol::Rtmp, Some("gap"), &all);
-        let rtmp = verdicts
-            .iter()
-            .find(|v| v.rule.id.starts_with("rtmp."))
-            .unwrap();
-        assert_eq!(rtmp.status, Status::Informational("gap".into()));
+    /// Its kind's name, but for the two ways a case goes unchecked: `skipped` and `error`
+    /// (what probe reports have always said).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Skipped(_) => "skipped",
+            Outcome::Error(_) => "error",
+            other => other.kind().name(),
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 
-use super::{Unopened, be16, byte, need};
+use super::{Header, Unopened};
 
 /// The registered GTP-U port (TS 29.281 §4.4.2.3).
 pub const PORT: u16 = 2152;
@@ -17,27 +17,33 @@ const MAX_EXTENSIONS: usize = 16;
 
 /// The user IP packet inside a GTP-U message.
 pub fn inner_packet(data: &Bytes) -> Result<Bytes, Unopened> {
-    need(data, 0, 8, "GTP-U header")?;
-    let flags = byte(data, 0);
+    let mut h = Header::new(data, "GTP-U header");
+    h.need(8)?;
+    let flags = h.u8()?;
     if flags >> 5 != 1 || flags & 0x10 == 0 {
         return Err(Unopened::Encapsulation("GTP' or GTPv2 (not GTP-U v1)"));
     }
-    let message_type = byte(data, 1);
+    let message_type = h.u8()?;
     if message_type != G_PDU {
         return Err(Unopened::Malformed {
             layer: "GTP-U",
             detail: format!("message type {message_type} is signalling, not a user packet"),
         });
     }
-    // The length counts the bytes after the mandatory 8-byte header.
-    let end = 8 + usize::from(be16(data, 2));
-    need(data, 0, end, "GTP-U message")?;
-    let mut at = 8;
+    // The length counts the bytes after the mandatory 8-byte header: the TEID and on.
+    let length = usize::from(h.u16()?);
+    let end = 8 + length;
+    h.set_layer("GTP-U message");
+    h.need(length)?;
+    h.skip(4)?;
     if flags & 0x07 != 0 {
-        need(data, at, 4, "GTP-U optional fields")?;
-        let mut next = byte(data, at + 3);
-        at += 4;
+        // Sequence number and N-PDU number, then the first extension header's type.
+        h.set_layer("GTP-U optional fields");
+        h.need(4)?;
+        h.skip(3)?;
+        let mut next = h.u8()?;
         if flags & 0x04 != 0 {
+            h.set_layer("GTP-U extension header");
             let mut count = 0;
             while next != 0 {
                 count += 1;
@@ -47,20 +53,21 @@ pub fn inner_packet(data: &Bytes) -> Result<Bytes, Unopened> {
                         detail: format!("more than {MAX_EXTENSIONS} extension headers"),
                     });
                 }
-                need(data, at, 1, "GTP-U extension header")?;
-                let len = usize::from(byte(data, at)) * 4;
+                // Its length in 4-byte words, its content, the next header's type last.
+                let len = usize::from(h.u8()?) * 4;
                 if len == 0 {
                     return Err(Unopened::Malformed {
                         layer: "GTP-U",
                         detail: "extension header of length 0".into(),
                     });
                 }
-                need(data, at, len, "GTP-U extension header")?;
-                next = byte(data, at + len - 1);
-                at += len;
+                h.need(len - 1)?;
+                h.skip(len - 2)?;
+                next = h.u8()?;
             }
         }
     }
+    let at = h.position();
     if at > end {
         return Err(Unopened::Malformed {
             layer: "GTP-U",

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
-use super::{Limits, Unopened, be16, be32, byte, need};
+use super::{Header, Limits, Unopened};
 
 pub const PROTO_IPV4_IN_IP: u8 = 4;
 pub const PROTO_TCP: u8 = 6;
@@ -81,8 +81,7 @@ pub enum Parsed {
 
 /// Parses the IPv4 or IPv6 packet at the start of `data` (trailing link padding is ignored).
 pub fn parse(data: &Bytes) -> Result<Parsed, Unopened> {
-    need(data, 0, 1, "IP header")?;
-    match byte(data, 0) >> 4 {
+    match Header::new(data, "IP header").u8()? >> 4 {
         4 => ipv4(data),
         6 => ipv6(data),
         version => Err(Unopened::Malformed {
@@ -94,20 +93,29 @@ pub fn parse(data: &Bytes) -> Result<Parsed, Unopened> {
 
 /// RFC 791 §3.1.
 fn ipv4(data: &Bytes) -> Result<Parsed, Unopened> {
-    need(data, 0, 20, "IPv4 header")?;
-    let header_len = usize::from(byte(data, 0) & 0x0f) * 4;
-    let total_len = usize::from(be16(data, 2));
+    let mut h = Header::new(data, "IPv4 header");
+    h.need(20)?;
+    let header_len = usize::from(h.u8()? & 0x0f) * 4;
+    // DSCP and ECN.
+    h.skip(1)?;
+    let total_len = usize::from(h.u16()?);
+    let id = h.u16()?;
+    let flags_offset = h.u16()?;
+    // Time to live.
+    h.skip(1)?;
+    let protocol = h.u8()?;
+    // The header checksum.
+    h.skip(2)?;
+    let src = IpAddr::V4(Ipv4Addr::from(h.u32()?));
+    let dst = IpAddr::V4(Ipv4Addr::from(h.u32()?));
     if header_len < 20 || total_len < header_len {
         return Err(Unopened::Malformed {
             layer: "IPv4 header",
             detail: format!("header length {header_len}, total length {total_len}"),
         });
     }
-    need(data, 0, total_len, "IPv4 packet")?;
-    let src = IpAddr::V4(Ipv4Addr::from(be32(data, 12)));
-    let dst = IpAddr::V4(Ipv4Addr::from(be32(data, 16)));
-    let protocol = byte(data, 9);
-    let flags_offset = be16(data, 6);
+    h.set_layer("IPv4 packet");
+    h.need(total_len - h.position())?;
     let offset = usize::from(flags_offset & 0x1fff) * 8;
     let more = flags_offset & 0x2000 != 0;
     let payload = data.slice(header_len..total_len);
@@ -122,7 +130,7 @@ fn ipv4(data: &Bytes) -> Result<Parsed, Unopened> {
     Ok(Parsed::Fragment(Fragment {
         src,
         dst,
-        id: u32::from(be16(data, 4)),
+        id: u32::from(id),
         protocol,
         offset,
         more,
@@ -132,21 +140,25 @@ fn ipv4(data: &Bytes) -> Result<Parsed, Unopened> {
 
 /// RFC 8200 §3 and §4: the fixed header, then extension headers up to the upper layer.
 fn ipv6(data: &Bytes) -> Result<Parsed, Unopened> {
-    need(data, 0, 40, "IPv6 header")?;
-    let payload_len = usize::from(be16(data, 4));
+    let mut h = Header::new(data, "IPv6 header");
+    h.need(40)?;
+    // Version, traffic class and flow label.
+    h.skip(4)?;
+    let payload_len = usize::from(h.u16()?);
+    let next = h.u8()?;
+    // Hop limit.
+    h.skip(1)?;
+    let src = IpAddr::V6(Ipv6Addr::from(h.array::<16>()?));
+    let dst = IpAddr::V6(Ipv6Addr::from(h.array::<16>()?));
     if payload_len == 0 {
         return Err(Unopened::Malformed {
             layer: "IPv6 header",
             detail: "payload length 0 (jumbogram or no payload)".into(),
         });
     }
-    need(data, 40, payload_len, "IPv6 packet")?;
-    let mut octets = [0u8; 16];
-    octets.copy_from_slice(data.get(8..24).unwrap_or(&[0; 16]));
-    let src = IpAddr::V6(Ipv6Addr::from(octets));
-    octets.copy_from_slice(data.get(24..40).unwrap_or(&[0; 16]));
-    let dst = IpAddr::V6(Ipv6Addr::from(octets));
-    let (protocol, rest) = ipv6_extensions(byte(data, 6), data.slice(40..40 + payload_len))?;
+    h.set_layer("IPv6 packet");
+    h.need(payload_len)?;
+    let (protocol, rest) = ipv6_extensions(next, data.slice(40..40 + payload_len))?;
     if protocol != FRAGMENT {
         return Ok(Parsed::Whole(IpPacket {
             src,
@@ -156,13 +168,18 @@ fn ipv6(data: &Bytes) -> Result<Parsed, Unopened> {
         }));
     }
     // RFC 8200 §4.5: next header, reserved, offset (13 bits) | res | M, identification.
-    need(&rest, 0, 8, "IPv6 fragment header")?;
-    let offset_flags = be16(&rest, 2);
+    let mut h = Header::new(&rest, "IPv6 fragment header");
+    h.need(8)?;
+    let protocol = h.u8()?;
+    // Reserved.
+    h.skip(1)?;
+    let offset_flags = h.u16()?;
+    let id = h.u32()?;
     Ok(Parsed::Fragment(Fragment {
         src,
         dst,
-        id: be32(&rest, 4),
-        protocol: byte(&rest, 0),
+        id,
+        protocol,
         offset: usize::from(offset_flags >> 3) * 8,
         more: offset_flags & 1 != 0,
         payload: rest.slice(8..),
@@ -173,19 +190,21 @@ fn ipv6(data: &Bytes) -> Result<Parsed, Unopened> {
 /// (returned as protocol 44 with `data` starting at it).
 pub fn ipv6_extensions(mut next: u8, mut data: Bytes) -> Result<(u8, Bytes), Unopened> {
     for _ in 0..MAX_EXTENSION_HEADERS {
-        let len = match next {
+        // Each starts with the next header's type and its own length.
+        let (layer, len_of): (_, fn(u8) -> usize) = match next {
             HOP_BY_HOP | ROUTING | DESTINATION_OPTIONS => {
-                need(&data, 0, 2, "IPv6 extension header")?;
-                (usize::from(byte(&data, 1)) + 1) * 8
+                ("IPv6 extension header", |n| (usize::from(n) + 1) * 8)
             }
-            AUTHENTICATION => {
-                need(&data, 0, 2, "IPv6 authentication header")?;
-                (usize::from(byte(&data, 1)) + 2) * 4
-            }
+            AUTHENTICATION => ("IPv6 authentication header", |n| (usize::from(n) + 2) * 4),
             _ => return Ok((next, data)),
         };
-        need(&data, 0, len, "IPv6 extension header")?;
-        next = byte(&data, 0);
+        let mut h = Header::new(&data, layer);
+        h.need(2)?;
+        let following = h.u8()?;
+        let len = len_of(h.u8()?);
+        h.set_layer("IPv6 extension header");
+        h.need(len - h.position())?;
+        next = following;
         data = data.slice(len..);
     }
     Err(Unopened::Malformed {

@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 
-use super::{Unopened, be16, be32, need};
+use super::{Header, Unopened};
 
 /// A LINKTYPE_ value (tcpdump.org link-layer header types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,12 +41,16 @@ pub fn ip_payload(link_type: LinkType, frame: &Bytes) -> Result<Bytes, Unopened>
         LinkType::RAW | LinkType::IPV4 | LinkType::IPV6 => Ok(frame.clone()),
         LinkType::NULL | LinkType::LOOP => loopback(link_type, frame),
         LinkType::LINUX_SLL => {
-            need(frame, 0, 16, "Linux SLL header")?;
-            ip_by_ethertype(be16(frame, 14), frame.slice(16..))
+            let mut h = Header::new(frame, "Linux SLL header");
+            h.need(16)?;
+            // Packet type, ARPHRD type, address length and address, then the protocol.
+            h.skip(14)?;
+            ip_by_ethertype(h.u16()?, frame.slice(16..))
         }
         LinkType::LINUX_SLL2 => {
-            need(frame, 0, 20, "Linux SLL2 header")?;
-            ip_by_ethertype(be16(frame, 0), frame.slice(20..))
+            let mut h = Header::new(frame, "Linux SLL2 header");
+            h.need(20)?;
+            ip_by_ethertype(h.u16()?, frame.slice(20..))
         }
         other => Err(Unopened::LinkType(other)),
     }
@@ -54,19 +58,23 @@ pub fn ip_payload(link_type: LinkType, frame: &Bytes) -> Result<Bytes, Unopened>
 
 /// Ethernet II (IEEE 802.3 §3.2.6) with any number of VLAN tags (802.1Q §9.5) up to a bound.
 fn ethernet(frame: &Bytes) -> Result<Bytes, Unopened> {
-    need(frame, 0, 14, "Ethernet header")?;
-    let mut at = 12;
+    let mut h = Header::new(frame, "Ethernet header");
+    h.need(14)?;
+    // The destination and source addresses.
+    h.skip(12)?;
     for _ in 0..=MAX_VLAN_TAGS {
-        let ethertype = be16(frame, at);
+        let ethertype = h.u16()?;
         if !VLAN_TAGS.contains(&ethertype) {
             if ethertype < 0x0600 {
                 // A length, not a type: 802.3 with an LLC header (STP, CDP...).
                 return Err(Unopened::EtherType(ethertype));
             }
-            return ip_by_ethertype(ethertype, frame.slice(at + 2..));
+            return ip_by_ethertype(ethertype, frame.slice(h.position()..));
         }
-        at += 4;
-        need(frame, at, 2, "802.1Q tag")?;
+        // The tag's control information, then the type it tags.
+        h.set_layer("802.1Q tag");
+        h.need(4)?;
+        h.skip(2)?;
     }
     Err(Unopened::Malformed {
         layer: "Ethernet",
@@ -84,8 +92,7 @@ fn ip_by_ethertype(ethertype: u16, payload: Bytes) -> Result<Bytes, Unopened> {
 /// BSD loopback: AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD), 28 (FreeBSD),
 /// 30 (macOS) or 10 (Linux).
 fn loopback(link_type: LinkType, frame: &Bytes) -> Result<Bytes, Unopened> {
-    need(frame, 0, 4, "loopback header")?;
-    let network_order = be32(frame, 0);
+    let network_order = Header::new(frame, "loopback header").u32()?;
     let family = if link_type == LinkType::LOOP || network_order <= 0xFFFF {
         network_order
     } else {

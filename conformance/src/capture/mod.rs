@@ -28,6 +28,8 @@ pub mod udp;
 
 use std::fmt;
 
+use weir_media::Reader;
+
 pub use file::FileEvents;
 pub use flow::{
     CaptureEvents, CloseReason, Direction, Event, FlowEvent, FlowId, FlowTable, StreamPair,
@@ -140,35 +142,109 @@ impl fmt::Display for Unopened {
     }
 }
 
-/// `len` bytes at `at`, or the [`Unopened::Truncated`] report for `layer`.
-fn need(data: &[u8], at: usize, len: usize, layer: &'static str) -> Result<(), Unopened> {
-    match at.checked_add(len) {
-        Some(end) if end <= data.len() => Ok(()),
-        _ => Err(Unopened::Truncated {
+/// A header read through the one bounded reader, [`Reader::unruled`] (no catalog rule covers
+/// a capture's link, IP and transport layers): a short read is the [`Unopened::Truncated`]
+/// of the layer being read, with the bytes it needed (from the header's start) and the bytes
+/// captured.
+struct Header<'a> {
+    reader: Reader<'a>,
+    layer: &'static str,
+}
+
+impl<'a> Header<'a> {
+    fn new(data: &'a [u8], layer: &'static str) -> Self {
+        Header {
+            reader: Reader::unruled(data),
             layer,
-            needed: at.saturating_add(len),
-            available: data.len(),
-        }),
+        }
+    }
+
+    /// Short reads from here on are `layer`'s.
+    fn set_layer(&mut self, layer: &'static str) {
+        self.layer = layer;
+    }
+
+    /// Bytes read so far: where the next field starts.
+    fn position(&self) -> usize {
+        self.reader.position()
+    }
+
+    fn truncated(&self, wanted: usize) -> Unopened {
+        let at = self.reader.position();
+        Unopened::Truncated {
+            layer: self.layer,
+            needed: at.saturating_add(wanted),
+            available: at + self.reader.remaining(),
+        }
+    }
+
+    /// Fails unless `n` more bytes were captured; takes none (a header's fixed part is
+    /// checked whole before its fields are read).
+    fn need(&self, n: usize) -> Result<(), Unopened> {
+        match self.reader.remaining() >= n {
+            true => Ok(()),
+            false => Err(self.truncated(n)),
+        }
+    }
+
+    fn read<T>(
+        &mut self,
+        n: usize,
+        read: impl FnOnce(&mut Reader<'a>, &str) -> Result<T, weir_media::Error>,
+    ) -> Result<T, Unopened> {
+        let short = self.truncated(n);
+        read(&mut self.reader, self.layer).map_err(|_| short)
+    }
+
+    fn u8(&mut self) -> Result<u8, Unopened> {
+        self.read(1, |r, field| r.u8(field))
+    }
+
+    fn u16(&mut self) -> Result<u16, Unopened> {
+        self.read(2, |r, field| r.u16(field))
+    }
+
+    fn u32(&mut self) -> Result<u32, Unopened> {
+        self.read(4, |r, field| r.u32(field))
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Unopened> {
+        self.read(N, |r, field| r.array(field))
+    }
+
+    fn skip(&mut self, n: usize) -> Result<(), Unopened> {
+        self.read(n, |r, field| r.skip(n, field))
     }
 }
 
-/// The big-endian u16 at `at` (0 past the end; callers check lengths with [`need`] first).
-fn be16(data: &[u8], at: usize) -> u16 {
-    match data.get(at..at.saturating_add(2)) {
-        Some(&[a, b]) => u16::from_be_bytes([a, b]),
-        _ => 0,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
 
-/// The big-endian u32 at `at` (0 past the end; callers check lengths with [`need`] first).
-fn be32(data: &[u8], at: usize) -> u32 {
-    match data.get(at..at.saturating_add(4)) {
-        Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
-        _ => 0,
-    }
-}
+    use super::*;
 
-/// The byte at `at` (0 past the end; callers check lengths with [`need`] first).
-fn byte(data: &[u8], at: usize) -> u8 {
-    data.get(at).copied().unwrap_or(0)
+    #[test]
+    fn a_short_header_names_its_layer_what_it_needed_and_what_was_captured() {
+        let said = |r: Result<(), Unopened>| r.unwrap_err().to_string();
+        let ipv4 = Bytes::from_static(&[0x45, 0, 0, 40, 0, 0]);
+        assert_eq!(
+            said(ip::parse(&ipv4).map(drop)),
+            "IPv4 header truncated: needs 20 bytes, 6 captured"
+        );
+        let udp = Bytes::from_static(&[0, 1, 0, 2, 0, 20, 0, 0, 9]);
+        assert_eq!(
+            said(udp::Datagram::parse(&udp).map(drop)),
+            "UDP datagram truncated: needs 20 bytes, 9 captured"
+        );
+        let mut h = Header::new(&[1, 2, 3], "test header");
+        assert_eq!(h.u16(), Ok(0x0102));
+        assert_eq!(
+            h.u32(),
+            Err(Unopened::Truncated {
+                layer: "test header",
+                needed: 6,
+                available: 3
+            })
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use super::{Unopened, be16, be32, byte, need};
+use super::{Header, Unopened};
 
 /// The TCP flags the reassembly needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,20 +35,27 @@ pub struct Segment {
 impl Segment {
     /// Parses a TCP header and its payload (RFC 9293 §3.1); the checksum is not verified.
     pub fn parse(data: &Bytes) -> Result<Segment, Unopened> {
-        need(data, 0, 20, "TCP header")?;
-        let header_len = usize::from(byte(data, 12) >> 4) * 4;
+        let mut h = Header::new(data, "TCP header");
+        h.need(20)?;
+        let src_port = h.u16()?;
+        let dst_port = h.u16()?;
+        let seq = h.u32()?;
+        // The acknowledgement number.
+        h.skip(4)?;
+        let header_len = usize::from(h.u8()? >> 4) * 4;
         if header_len < 20 {
             return Err(Unopened::Malformed {
                 layer: "TCP header",
                 detail: format!("data offset {header_len} bytes, under 20"),
             });
         }
-        need(data, 0, header_len, "TCP header")?;
-        let bits = byte(data, 13);
+        let bits = h.u8()?;
+        // The options.
+        h.need(header_len - h.position())?;
         Ok(Segment {
-            src_port: be16(data, 0),
-            dst_port: be16(data, 2),
-            seq: be32(data, 4),
+            src_port,
+            dst_port,
+            seq,
             flags: Flags {
                 fin: bits & 0x01 != 0,
                 syn: bits & 0x02 != 0,

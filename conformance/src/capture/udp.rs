@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{Unopened, be16, need};
+use super::{Header, Unopened};
 
 /// One UDP datagram.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,18 +16,24 @@ impl Datagram {
     /// Parses the 8-byte header; the payload is what its length field announces (a length of
     /// 0, as in IPv6 jumbograms, or one past the captured bytes is reported).
     pub fn parse(data: &Bytes) -> Result<Datagram, Unopened> {
-        need(data, 0, 8, "UDP header")?;
-        let len = usize::from(be16(data, 4));
+        let mut h = Header::new(data, "UDP header");
+        h.need(8)?;
+        let src_port = h.u16()?;
+        let dst_port = h.u16()?;
+        let len = usize::from(h.u16()?);
         if len < 8 {
             return Err(Unopened::Malformed {
                 layer: "UDP header",
                 detail: format!("length {len}, under 8"),
             });
         }
-        need(data, 0, len, "UDP datagram")?;
+        // The checksum, then the payload the length counts.
+        h.skip(2)?;
+        h.set_layer("UDP datagram");
+        h.need(len - 8)?;
         Ok(Datagram {
-            src_port: be16(data, 0),
-            dst_port: be16(data, 2),
+            src_port,
+            dst_port,
             payload: data.slice(8..len),
         })
     }

@@ -1,7 +1,8 @@
 //! The HTTP/1.x observer (RFC 9112): requests from the client's bytes and responses from the
-//! server's, each direction by its own message reader (`message.rs`), paired in order
-//! (pipelining, RFC 9112 §9.3.2) so that a response is framed knowing its request's method
-//! (§6.3). Each response body goes to the machine for what it is (`body.rs`): HLS playlists,
+//! server's, each direction read by its own [`MessageReader`] (`weir_http`); the response
+//! reader is told of each request as it is read, so that it pairs responses with requests in
+//! order (pipelining, RFC 9112 §9.3.2) and frames each knowing its request's method (§6.3).
+//! Each response body goes to the machine for what it is (`body.rs`): HLS playlists,
 //! transport streams (HLS segments, HTTP-TS) and FLV (HTTP-FLV), whose frames reach the flow's
 //! media summary and whose violations are the flow's.
 //!
@@ -10,33 +11,25 @@
 //! or the connection cut is reported, not blamed on its sender (RFC 9112 §8).
 
 mod body;
-mod chunked;
 mod flv_body;
-mod head;
-mod message;
 pub mod reloads;
 mod route;
-pub mod rules;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::time::Instant;
 
-use weir_media::Violation;
+use weir_http::{End, Error, Event, Framing, Head, Limits, MessageReader, Role, Start, rules};
+use weir_media::{Machine, Output, Violation};
 
 use self::body::BodyReader;
-use self::head::{Framing, Head, Role, Start};
-use self::message::{End, Limits, MessageReader, Sink};
 use self::reloads::SharedReloads;
 use super::{Observation, Observer};
 use crate::capture::Direction;
 use crate::transcript::EntryKind;
 
-/// Requests remembered while they wait for their responses; later ones are answered as if
-/// by a GET nobody saw.
-const MAX_PENDING: usize = 256;
-/// Characters of a request target kept for routing and URLs, and of a method.
+/// Characters of a request target kept for routing and URLs.
 const MAX_TARGET_KEPT: usize = 4096;
-const MAX_METHOD_KEPT: usize = 32;
 /// Characters of a target shown in the transcript.
 const MAX_TARGET_SHOWN: usize = 200;
 
@@ -44,7 +37,11 @@ const MAX_TARGET_SHOWN: usize = 200;
 pub struct HttpObserver {
     /// Client→server (requests), server→client (responses).
     readers: [MessageReader; 2],
+    /// Per direction: its reader stopped on a broken rule and is not fed again.
+    failed: [bool; 2],
     exchange: Exchange,
+    /// The readers ignore time; one instant serves every call.
+    now: Instant,
 }
 
 /// What pairs requests with responses.
@@ -52,21 +49,20 @@ struct Exchange {
     server: SocketAddr,
     midstream: bool,
     reloads: SharedReloads,
-    /// Requests without a final response yet, oldest first.
+    /// Requests the response reader was told of, without a final response yet, oldest first.
     pending: VecDeque<Request>,
-    requests: u64,
-    /// Final responses so far.
-    responses: u64,
     response: Option<Response>,
     /// Heads read per direction.
     heads: [u64; 2],
+    /// Per direction: a message's head was read and its end not yet.
+    open: [bool; 2],
     switched: bool,
     incomplete: bool,
 }
 
 struct Request {
+    /// What the response reader numbered it.
     number: u64,
-    method: String,
     target: String,
     /// What identifies the resource across connections: `http://host/target`.
     url: String,
@@ -92,51 +88,110 @@ impl HttpObserver {
                 MessageReader::new(Role::Request, limits),
                 MessageReader::new(Role::Response, limits),
             ],
+            failed: [false; 2],
             exchange: Exchange {
                 server,
                 midstream,
                 reloads,
                 pending: VecDeque::new(),
-                requests: 0,
-                responses: 0,
                 response: None,
                 heads: [0; 2],
+                open: [false; 2],
                 switched: false,
                 incomplete: false,
             },
+            now: Instant::now(),
         }
     }
 
-    fn with(
+    /// Calls `f` with `dir`'s reader unless it failed, then reads what it said; a protocol
+    /// switch stops both directions.
+    fn with<T>(
         &mut self,
         dir: Direction,
         out: &mut Vec<Observation>,
-        f: impl FnOnce(&mut MessageReader, &mut Side<'_>),
-    ) {
+        f: impl FnOnce(&mut MessageReader, Instant) -> T,
+    ) -> Option<T> {
+        if self.failed[dir.index()] {
+            return None;
+        }
+        let said = f(&mut self.readers[dir.index()], self.now);
+        self.drain(dir, out);
+        if self.exchange.switched {
+            self.readers.iter_mut().for_each(MessageReader::stop);
+        }
+        Some(said)
+    }
+
+    /// Everything `dir`'s reader has to say, in order.
+    fn drain(&mut self, dir: Direction, out: &mut Vec<Observation>) {
+        let [requests, responses] = &mut self.readers;
+        let (reader, other) = match dir {
+            Direction::ClientToServer => (requests, responses),
+            Direction::ServerToClient => (responses, requests),
+        };
+        while let Some(output) = reader.poll_output() {
+            let mut side = Side {
+                dir,
+                exchange: &mut self.exchange,
+                out,
+            };
+            match output {
+                Output::Transmit(_) => {}
+                Output::Violation(v) => side.violation(v, false),
+                Output::Event(Event::Head { head, answers }) => {
+                    side.exchange.heads[dir.index()] += 1;
+                    side.exchange.open[dir.index()] = true;
+                    match dir {
+                        Direction::ClientToServer => side.request(head, other),
+                        Direction::ServerToClient => side.response(head, answers),
+                    }
+                }
+                Output::Event(Event::Body { offset, data }) => side.data(offset, &data),
+                Output::Event(Event::BodyGap(len)) => side.gap(len),
+                Output::Event(Event::End(end)) => side.end(how(end)),
+                Output::Event(Event::HeadCut { len, end }) => side.head_cut(len, end),
+            }
+        }
+    }
+
+    /// `dir`'s reader stopped on `error`: the rule it broke, and the message it cut.
+    fn lost(&mut self, dir: Direction, error: Error, out: &mut Vec<Observation>) {
+        self.failed[dir.index()] = true;
         let mut side = Side {
             dir,
             exchange: &mut self.exchange,
             out,
         };
-        f(&mut self.readers[dir.index()], &mut side);
-        if self.exchange.switched {
-            self.readers.iter_mut().for_each(MessageReader::stop);
+        match error.into_violation() {
+            Some(violation) => side.violation(violation, true),
+            None => {
+                side.exchange.incomplete = true;
+                let why = "the body's length cannot be known: not read further".to_owned();
+                side.out
+                    .push(Observation::Entry(dir, EntryKind::GaveUp(why)));
+            }
+        }
+        if side.exchange.open[dir.index()] {
+            side.end(Some("framing lost"));
         }
     }
 }
 
 impl Observer for HttpObserver {
-    fn data(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<Observation>) {
-        self.with(dir, out, |reader, side| reader.push(offset, bytes, side));
+    fn data(&mut self, dir: Direction, _offset: u64, bytes: &[u8], out: &mut Vec<Observation>) {
+        let result = self.with(dir, out, |reader, now| reader.handle_input(now, bytes));
+        if let Some(Err(error)) = result {
+            self.lost(dir, error, out);
+        }
     }
 
     /// HTTP/1.x runs over TCP: the checker gives it no datagrams.
     fn datagram(&mut self, _dir: Direction, _bytes: &[u8], _out: &mut Vec<Observation>) {}
 
     fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
-        let mut lost = false;
-        self.with(dir, out, |reader, side| lost = !reader.gap(len, side));
-        if lost {
+        let kept = self.with(dir, out, |reader, _| reader.handle_gap(len));
+        if kept == Some(false) {
             self.exchange.incomplete = true;
             let why = format!(
                 "{len} bytes missing at offset {offset}, outside a body whose framing could \
@@ -147,12 +202,15 @@ impl Observer for HttpObserver {
     }
 
     fn finished(&mut self, dir: Direction, _offset: u64, out: &mut Vec<Observation>) {
-        self.with(dir, out, |reader, side| reader.finish(End::Closed, side));
+        let result = self.with(dir, out, |reader, now| reader.handle_end(now));
+        if let Some(Err(error)) = result {
+            self.lost(dir, error, out);
+        }
     }
 
     fn closed(&mut self, out: &mut Vec<Observation>) {
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-            self.with(dir, out, |reader, side| reader.finish(End::FlowEnded, side));
+            self.with(dir, out, |reader, _| reader.handle_interrupt());
         }
     }
 
@@ -161,7 +219,17 @@ impl Observer for HttpObserver {
     }
 }
 
-/// One direction's [`Sink`]: requests or responses into the exchange and the transcript.
+/// How a message that did not end whole ended, for the transcript.
+fn how(end: End) -> Option<&'static str> {
+    match end {
+        End::Complete => None,
+        End::Closed => Some("cut: the connection closed first"),
+        End::Interrupted => Some("cut: the flow ended first (capture's end or reset)"),
+        End::Gap => Some("cut: bytes missing from the capture"),
+    }
+}
+
+/// One direction's messages into the exchange and the transcript.
 struct Side<'a> {
     dir: Direction,
     exchange: &'a mut Exchange,
@@ -174,9 +242,10 @@ impl Side<'_> {
             .push(Observation::Entry(self.dir, EntryKind::Event(text)));
     }
 
-    fn request(&mut self, head: Head) -> Framing {
+    /// A request head; `responses` is told of it.
+    fn request(&mut self, head: Head, responses: &mut MessageReader) {
         let Start::Request { method, target } = &head.start else {
-            return Framing::Unknown;
+            return;
         };
         let mut text = format!(
             "request {method} {} HTTP/1.{}",
@@ -187,29 +256,30 @@ impl Side<'_> {
             text.push_str(&format!(" ({} body)", head.framing.name()));
         }
         self.event(text);
-        let x = &mut *self.exchange;
-        if x.pending.len() < MAX_PENDING {
-            let target: String = target.chars().take(MAX_TARGET_KEPT).collect();
-            let url = if target.starts_with('/') || target == "*" {
-                let host = head.host.clone().unwrap_or_else(|| x.server.to_string());
-                format!("http://{host}{target}")
-            } else {
-                target.clone()
-            };
-            x.pending.push_back(Request {
-                number: x.requests,
-                method: method.chars().take(MAX_METHOD_KEPT).collect(),
-                target,
-                url,
-            });
-        }
-        x.requests += 1;
-        head.framing
+        let Some(number) = responses.expect_response(method) else {
+            return;
+        };
+        let target: String = target.chars().take(MAX_TARGET_KEPT).collect();
+        let url = if target.starts_with('/') || target == "*" {
+            let host = head
+                .host
+                .clone()
+                .unwrap_or_else(|| self.exchange.server.to_string());
+            format!("http://{host}{target}")
+        } else {
+            target.clone()
+        };
+        self.exchange.pending.push_back(Request {
+            number,
+            target,
+            url,
+        });
     }
 
-    fn response(&mut self, head: Head) -> Framing {
+    /// A response head, framed by the reader; `answers`: the request it answers.
+    fn response(&mut self, head: Head, answers: Option<u64>) {
         let Start::Response { status, reason } = &head.start else {
-            return Framing::Unknown;
+            return;
         };
         let status = *status;
         let line = format!("HTTP/1.{} {status} {reason}", head.minor_version);
@@ -219,31 +289,25 @@ impl Side<'_> {
             self.event(format!(
                 "response {line}: the connection leaves HTTP/1.x (RFC 9110 §15.2.2); not read further"
             ));
-            return Framing::Switched;
+            return;
         }
         if (100..200).contains(&status) {
             self.event(format!("response {line} (interim)"));
-            return Framing::Empty;
+            return;
         }
-        let request = match self.exchange.pending.front() {
-            Some(r) if r.number == self.exchange.responses => self.exchange.pending.pop_front(),
-            _ => None,
-        };
-        self.exchange.responses += 1;
-        let method = request.as_ref().map(|r| r.method.as_str());
-        // RFC 9112 §6.3 items 1 and 2.
-        let framing = if method == Some("HEAD") || status == 204 || status == 304 {
-            Framing::Empty
-        } else if method == Some("CONNECT") && (200..300).contains(&status) {
+        let pending = &mut self.exchange.pending;
+        let request = answers
+            .filter(|&n| pending.front().is_some_and(|r| r.number == n))
+            .and_then(|_| pending.pop_front());
+        let framing = head.framing;
+        if framing == Framing::Switched {
             self.exchange.switched = true;
             self.exchange.incomplete = true;
             self.event(format!(
                 "response {line} to CONNECT: a tunnel (RFC 9110 §9.3.6); not read further"
             ));
-            return Framing::Switched;
-        } else {
-            head.framing
-        };
+            return;
+        }
         let body = if framing == Framing::Empty {
             BodyReader::skipped("no body".into())
         } else if !(200..300).contains(&status) {
@@ -266,17 +330,6 @@ impl Side<'_> {
             body,
             request,
         });
-        framing
-    }
-}
-
-impl Sink for Side<'_> {
-    fn head(&mut self, head: Head) -> Framing {
-        self.exchange.heads[self.dir.index()] += 1;
-        match self.dir {
-            Direction::ClientToServer => self.request(head),
-            Direction::ServerToClient => self.response(head),
-        }
     }
 
     fn data(&mut self, offset: u64, bytes: &[u8]) {
@@ -296,14 +349,9 @@ impl Sink for Side<'_> {
         }
     }
 
-    fn end(&mut self, end: End) {
-        let how = match end {
-            End::Complete => None,
-            End::Closed => Some("cut: the connection closed first"),
-            End::FlowEnded => Some("cut: the flow ended first (capture's end or reset)"),
-            End::Unreadable => Some("framing lost"),
-            End::Gap => Some("cut: bytes missing from the capture"),
-        };
+    /// The message ended: whole (`how` is `None`) or how it was cut.
+    fn end(&mut self, how: Option<&str>) {
+        self.exchange.open[self.dir.index()] = false;
         if self.dir == Direction::ClientToServer {
             if let Some(how) = how {
                 self.event(format!("request body {how}"));
@@ -356,6 +404,7 @@ impl Sink for Side<'_> {
         ));
     }
 
+    /// A rule broken; `fatal`: the direction is not read further.
     fn violation(&mut self, v: Violation, fatal: bool) {
         let x = &mut *self.exchange;
         x.incomplete |= fatal;

@@ -3,7 +3,8 @@
 //! client-role machine. They say what they saw as [`Observation`]s, in input order.
 //!
 //! - [`rtmp`]: RTMP sessions (with [`amf`] values rendered short);
-//! - [`mpegts`]: transport streams over TCP, UDP, RTP ([`rtp_header`]) or from a file;
+//! - [`mpegts`]: transport streams over TCP, UDP, RTP ([`rtp_header`](crate::rtp_header)) or
+//!   from a file;
 //! - [`playlist`]: an HLS playlist file;
 //! - [`http`]: HTTP/1.x connections, whose response bodies (playlists, TS, FLV) go through the
 //!   observers and machines above.
@@ -13,7 +14,6 @@ pub mod http;
 pub mod mpegts;
 pub mod playlist;
 pub mod rtmp;
-pub mod rtp_header;
 
 use weir_media::{Frame, TrackConfig, Violation};
 

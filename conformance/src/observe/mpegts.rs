@@ -14,12 +14,13 @@ use std::time::Instant;
 
 use weir_media::Output;
 use weir_mpegts::framer::{Framed, Framer};
+use weir_mpegts::packet::SYNC_BYTE;
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, PacketSize, TrackInfo};
 
-use super::rtp_header::RtpHeader;
 use super::{Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::media_summary::track_name;
+use crate::rtp_header::RtpHeader;
 use crate::transcript::EntryKind;
 use weir_media::Machine;
 
@@ -379,7 +380,7 @@ impl Observer for TsObserver {
         }
         // A TS packet starts with 0x47 (version bits 01), an RTP packet with version 2; a
         // datagram that is neither goes to the demuxer, which says what is wrong with it.
-        if bytes.first() != Some(&0x47)
+        if bytes.first() != Some(&SYNC_BYTE)
             && let Ok(header) = RtpHeader::parse(bytes)
         {
             if let Some(payload) = self.rtp(dir, &header, out) {

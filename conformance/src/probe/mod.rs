@@ -1,7 +1,10 @@
 //! `weir probe URL`: live test cases played against a server, the way h2spec tests HTTP/2
 //! servers. Each case has a stable id, the rules it exercises (from the protocol catalogs and
 //! from [`rtmp::rules`] and [`hls::rules`], the rules only a live peer can judge), a spec section and
-//! a one-line description; it ends in a verdict.
+//! a one-line description; it ends in an [`Outcome`], a verdict of the one vocabulary
+//! ([`crate::verdict`]); [`crate::report`] renders the [`ProbeReport`].
+//!
+//! The [protocol table](crate::protocols) says which prober takes which URL:
 //!
 //! - `rtmp://host:port/app/stream`: the RTMP [`rtmp::cases`] run one after another, each on its own
 //!   connections and its own stream names, so that one case's leftovers never decide
@@ -10,61 +13,17 @@
 //!   [`Options::duration`], fetches every segment, then judges its cases on what it saw.
 
 pub mod hls;
-pub mod report;
 pub mod rtmp;
 
 use crate::target::Target;
+pub use crate::verdict::Outcome;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use weir_media::{Level, Rule};
 
-/// How a case ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The server did what the rules ask; the note says what was seen when it is worth saying.
-    Pass(String),
-    Fail {
-        expected: String,
-        actual: String,
-    },
-    /// A choice the rules leave to the server: what it chose.
-    Informational(String),
-    /// Not run: why.
-    Skipped(String),
-    /// The case could not run (no connection): why.
-    Error(String),
-}
-
-impl Outcome {
-    pub fn pass(note: impl Into<String>) -> Outcome {
-        Outcome::Pass(note.into())
-    }
-
-    pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> Outcome {
-        Outcome::Fail {
-            expected: expected.into(),
-            actual: actual.into(),
-        }
-    }
-
-    pub fn info(note: impl Into<String>) -> Outcome {
-        Outcome::Informational(note.into())
-    }
-
-    pub fn error(why: impl Into<String>) -> Outcome {
-        Outcome::Error(why.into())
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            Outcome::Pass(_) => "pass",
-            Outcome::Fail { .. } => "fail",
-            Outcome::Informational(_) => "informational",
-            Outcome::Skipped(_) => "skipped",
-            Outcome::Error(_) => "error",
-        }
-    }
-}
+/// A prober's run: the cases `Options` select against the server its URL names; the callback
+/// hears of each result as it comes.
+pub type Run = fn(&Options, &mut dyn FnMut(&CaseResult)) -> Result<ProbeReport, String>;
 
 /// A step of a case: `Err` ends the case with that outcome.
 pub type Step<T> = Result<T, Outcome>;
@@ -120,7 +79,7 @@ pub struct Probe {
 }
 
 impl Probe {
-    fn new(target: Target, case: &'static Case, timeout: Duration, nonce: u64) -> Probe {
+    pub(crate) fn new(target: Target, case: &'static Case, timeout: Duration, nonce: u64) -> Probe {
         Probe {
             target,
             deadline: Instant::now() + timeout,
@@ -232,111 +191,4 @@ impl ProbeReport {
 /// Whether `prefixes` select case `id` (every case when empty).
 pub fn selected(prefixes: &[String], id: &str) -> bool {
     prefixes.is_empty() || prefixes.iter().any(|p| id.starts_with(p.as_str()))
-}
-
-/// The RTMP cases `prefixes` select, in catalog order.
-pub fn select(prefixes: &[String]) -> Vec<&'static Case> {
-    rtmp::cases::all()
-        .filter(|c| selected(prefixes, c.id))
-        .collect()
-}
-
-/// Both catalogs, for `--list`: (what the cases probe, the cases `prefixes` select).
-pub fn catalogs(prefixes: &[String]) -> [(&'static str, Vec<CaseInfo>); 2] {
-    let hls = hls::cases::CASES
-        .iter()
-        .filter(|c| selected(prefixes, c.id))
-        .copied()
-        .collect();
-    [
-        (
-            "rtmp://host[:port]/app/stream",
-            select(prefixes).iter().map(|c| c.info()).collect(),
-        ),
-        ("http://host[:port]/path.m3u8 (HLS)", hls),
-    ]
-}
-
-/// Probes the server the URL names: RTMP for `rtmp://`, the HLS checker for `http://` and
-/// `https://`. `progress` hears of each result as it comes.
-pub fn run(
-    options: &Options,
-    progress: &mut dyn FnMut(&CaseResult),
-) -> Result<ProbeReport, String> {
-    if options.url.starts_with("http://") || options.url.starts_with("https://") {
-        return hls::run(options, progress);
-    }
-    run_rtmp(options, progress)
-}
-
-/// Runs the selected RTMP cases against the server, one at a time.
-fn run_rtmp(
-    options: &Options,
-    progress: &mut dyn FnMut(&CaseResult),
-) -> Result<ProbeReport, String> {
-    let target = Target::parse(&options.url)?;
-    let mut report = ProbeReport::new(options);
-    if let Err(e) = reachable(&target, options.timeout) {
-        report.unreachable = Some(e);
-        return Ok(report);
-    }
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or_default()
-        ^ u64::from(std::process::id()) << 32;
-    for (i, case) in select(&options.prefixes).into_iter().enumerate() {
-        let started = Instant::now();
-        let probe = Probe::new(
-            target.clone(),
-            case,
-            options.timeout,
-            nonce.wrapping_add(i as u64),
-        );
-        let outcome = run_case(case, probe, options.timeout);
-        let result = CaseResult {
-            case: case.info(),
-            outcome,
-            elapsed: started.elapsed(),
-            counts: case.info().level() == Level::Must || options.strict,
-        };
-        progress(&result);
-        report.results.push(result);
-    }
-    Ok(report)
-}
-
-/// Runs a case on its own thread, so that a case stuck past its deadline (a blocking call
-/// the deadline did not reach) cannot stop the run: it is abandoned and fails.
-fn run_case(case: &'static Case, probe: Probe, timeout: Duration) -> Outcome {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name(format!("probe {}", case.id))
-        .spawn(move || {
-            let outcome = (case.run)(&probe).unwrap_or_else(|outcome| outcome);
-            let _ = tx.send(outcome);
-        });
-    if let Err(e) = spawned {
-        return Outcome::error(format!("cannot start the case: {e}"));
-    }
-    match rx.recv_timeout(timeout + Duration::from_secs(5)) {
-        Ok(outcome) => outcome,
-        Err(_) => Outcome::fail(
-            format!("an end within {timeout:?}"),
-            "the case was still waiting; abandoned",
-        ),
-    }
-}
-
-fn reachable(target: &Target, timeout: Duration) -> Result<(), String> {
-    use std::net::ToSocketAddrs;
-    let addr = target
-        .addr
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {}: {e}", target.addr))?
-        .next()
-        .ok_or_else(|| format!("{} resolves to no address", target.addr))?;
-    std::net::TcpStream::connect_timeout(&addr, timeout)
-        .map(drop)
-        .map_err(|e| format!("cannot connect to {}: {e}", target.addr))
 }

@@ -2,7 +2,8 @@
 //! time they arrived at: what `weir replay` re-sends and compares against.
 
 use crate::capture::{CaptureEvents, Direction, FlowEvent, FlowId, Limits, StreamPair};
-use crate::detect::{self, Protocol};
+use crate::detect;
+use crate::protocols::Protocol;
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

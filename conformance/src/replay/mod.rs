@@ -6,16 +6,18 @@
 //!
 //! Flows are replayed side by side, each starting when it started in the capture, so that a
 //! capture of a publisher and a player replays as one: the player is fed by the publisher.
+//! Each flow's answers are a verdict of the one vocabulary ([`FlowReplay::kind`]);
+//! [`crate::report`] renders the [`ReplayReport`].
 
 pub mod answers;
 pub mod client;
 pub mod flows;
 
 use crate::capture::Direction;
-use crate::doc::Node;
 use crate::probe::Outcome;
 use crate::probe::rtmp::conn::Conn;
 use crate::target::Target;
+use crate::verdict::Kind;
 use answers::Answers;
 use client::{Plan, Rewrite, Sent};
 use flows::Flow;
@@ -73,6 +75,18 @@ impl FlowReplay {
         self.captured.lines != self.live.lines
     }
 
+    /// Its verdict: not checked when the replay did not complete, failed when the live
+    /// server answered otherwise.
+    pub fn kind(&self) -> Kind {
+        if self.error.is_some() {
+            Kind::NotChecked
+        } else if self.differs() {
+            Kind::Fail
+        } else {
+            Kind::Pass
+        }
+    }
+
     /// A unified diff of the answers: `-` the captured server only, `+` the live server only.
     pub fn diff(&self) -> String {
         let captured = self.captured.lines.join("\n") + "\n";
@@ -112,109 +126,6 @@ impl ReplayReport {
         } else {
             0
         }
-    }
-
-    pub fn text(&self) -> String {
-        let mut out = format!("weir replay {} --to {}\n", self.input, self.url);
-        if let Some(e) = &self.error {
-            out.push_str(&format!("ERROR: {e}\n"));
-            return out;
-        }
-        if self.flows.is_empty() {
-            out.push_str("ERROR: no RTMP flow in the input\n");
-        }
-        if self.not_replayed > 0 {
-            out.push_str(&format!(
-                "{} more RTMP flows not replayed (at most {MAX_FLOWS} from one input)\n",
-                self.not_replayed
-            ));
-        }
-        for flow in &self.flows {
-            out.push_str(&format!(
-                "\nflow {} {} -> {}: {} of {} client messages re-sent in {:.1} s\n",
-                flow.flow,
-                flow.client,
-                flow.server,
-                flow.sent,
-                flow.captured_messages,
-                flow.elapsed.as_secs_f64()
-            ));
-            if let Some(why) = &flow.truncated {
-                out.push_str(&format!("  captured client read in part: {why}\n"));
-            }
-            if let Some(e) = &flow.error {
-                out.push_str(&format!("  ERROR: {e}\n"));
-            }
-            let frames = |a: &Answers| {
-                a.frames
-                    .iter()
-                    .map(|(track, n)| format!("{n} {track}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            out.push_str(&format!(
-                "  frames: captured server sent [{}], live server sent [{}]\n",
-                frames(&flow.captured),
-                frames(&flow.live)
-            ));
-            if flow.differs() {
-                out.push_str("  the answers differ:\n");
-                for line in flow.diff().lines() {
-                    out.push_str(&format!("    {line}\n"));
-                }
-            } else {
-                out.push_str(&format!("  the same {} answers\n", flow.live.lines.len()));
-            }
-        }
-        out.push_str(match self.exit_code() {
-            0 => "\nSAME: the live server answered as the captured one\n",
-            1 => "\nDIFFERENT: the live server answered otherwise\n",
-            _ => "\nERROR: the replay did not complete\n",
-        });
-        out
-    }
-
-    pub fn json(&self) -> String {
-        let lines = |lines: &[String]| -> Vec<Node> {
-            lines.iter().map(|l| Node::from(l.as_str())).collect()
-        };
-        let frames = |a: &Answers| -> Vec<Node> {
-            a.frames
-                .iter()
-                .map(|(track, n)| Node::map().with("track", track.as_str()).with("frames", *n))
-                .collect()
-        };
-        let flows: Vec<Node> = self
-            .flows
-            .iter()
-            .map(|f| {
-                Node::map()
-                    .with("flow", f.flow.0 as i64)
-                    .with("client", f.client.to_string())
-                    .with("server", f.server.to_string())
-                    .with("sent", f.sent as i64)
-                    .with("captured_messages", f.captured_messages as i64)
-                    .with("error", f.error.clone().map_or(Node::Null, Node::from))
-                    .with(
-                        "truncated",
-                        f.truncated.clone().map_or(Node::Null, Node::from),
-                    )
-                    .with("captured", lines(&f.captured.lines))
-                    .with("live", lines(&f.live.lines))
-                    .with("captured_frames", frames(&f.captured))
-                    .with("live_frames", frames(&f.live))
-                    .with("differs", f.differs())
-                    .with("diff", f.diff())
-            })
-            .collect();
-        Node::map()
-            .with("input", self.input.as_str())
-            .with("url", self.url.as_str())
-            .with("error", self.error.clone().map_or(Node::Null, Node::from))
-            .with("flows", flows)
-            .with("not_replayed", self.not_replayed)
-            .with("exit_code", i64::from(self.exit_code()))
-            .to_json()
     }
 }
 

@@ -10,6 +10,7 @@
 
 use crate::packet::{PACKET_LEN, PacketSize, SYNC_BYTE};
 use crate::rules::{SYNC_BYTE as SYNC_BYTE_RULE, SYNC_LOSS, TRUNCATED};
+use crate::sync::in_step;
 use weir_media::Violation;
 
 /// Sync bytes in a row that acquire sync.
@@ -303,17 +304,12 @@ fn find_sync(data: &[u8], end: bool) -> (usize, Option<PacketSize>) {
             let s = size.stride();
             let needed = p + (ACQUIRE - 1) * s + 1;
             if data.len() >= needed {
-                if (1..ACQUIRE).all(|k| data[p + k * s] == SYNC_BYTE) {
+                if in_step(&data[p..needed], 0, s) {
                     return (p, Some(size));
                 }
             } else if !end {
                 undecided = true;
-            } else if data.len() >= p + PACKET_LEN
-                && (1..ACQUIRE)
-                    .map(|k| p + k * s)
-                    .take_while(|&i| i < data.len())
-                    .all(|i| data[i] == SYNC_BYTE)
-            {
+            } else if data.len() >= p + PACKET_LEN && in_step(&data[p..], 0, s) {
                 return (p, Some(size));
             }
         }

@@ -3,7 +3,8 @@
 //! [`Muxer`] (Frames → TS packets).
 //!
 //! - [`packet`], [`adaptation`]: the 4-byte header and the adaptation field (PCR, flags,
-//!   stuffing) of one 188-byte packet; [`framer`]: sync and 188/192/204-byte packet sizes;
+//!   stuffing) of one 188-byte packet; [`framer`]: sync and 188/192/204-byte packet sizes,
+//!   told by [`sync`] (which also says whether the first bytes of a flow or file are TS);
 //! - [`psi`], [`pat`], [`pmt`], [`crc`]: sections and the two tables Weir reads and writes;
 //! - [`pes`]: PES headers with PTS/DTS; [`timestamp`]: the 2^33 wrap;
 //! - [`video`], [`mpa`], [`opus`]: what the elementary streams carry (Annex-B access units
@@ -48,6 +49,7 @@ pub mod pes;
 pub mod pmt;
 pub mod psi;
 pub mod rules;
+pub mod sync;
 pub mod timestamp;
 pub mod video;
 

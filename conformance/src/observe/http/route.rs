@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::detect::{self, Protocol};
+use crate::sniff::{self, Sniff};
 
 /// A body the harness reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,9 +88,11 @@ pub fn by_content(head: &[u8]) -> Option<Kind> {
     if head.starts_with(b"FLV\x01") {
         return Some(Kind::Flv);
     }
-    match detect::sniff_file(head, true) {
-        Some((Protocol::Hls, _)) => Some(Kind::Playlist),
-        Some((Protocol::MpegTs, _)) => Some(Kind::Ts),
+    if let Sniff::Is(_) = sniff::playlist_file(head, true) {
+        return Some(Kind::Playlist);
+    }
+    match sniff::ts_file(head, true) {
+        Sniff::Is(_) => Some(Kind::Ts),
         _ => None,
     }
 }

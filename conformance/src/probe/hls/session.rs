@@ -13,7 +13,7 @@ use weir_media::Error;
 
 use super::fetch::Http;
 use super::segment::{self, SegmentFacts};
-use crate::detect::{self, Protocol};
+use crate::sniff::{self, Sniff};
 
 /// Bytes a playlist may have (the parser's own default limit).
 const PLAYLIST_LIMIT: usize = 16 << 20;
@@ -271,8 +271,8 @@ fn fetch(http: &Http, base: &Url, n: &weir_hls::playlist::media::Numbered<'_>) -
             } else if s.byte_range.is_some() {
                 Err("a byte range of a resource: not read".into())
             } else {
-                match detect::sniff_file(&answer.body, true) {
-                    Some((Protocol::MpegTs, _)) => Ok(segment::read(&answer.body)),
+                match sniff::ts_file(&answer.body, true) {
+                    Sniff::Is(_) => Ok(segment::read(&answer.body)),
                     _ => Err("not a transport stream (fMP4, packed audio?): not read".into()),
                 }
             };

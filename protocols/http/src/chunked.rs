@@ -6,7 +6,7 @@
 
 use weir_media::Violation;
 
-use super::rules;
+use crate::rules;
 
 /// Bytes of a chunk size line (size and extensions) held before it is refused.
 pub const MAX_SIZE_LINE: usize = 4 << 10;

@@ -1,7 +1,8 @@
-//! The HTTP/1.x rule catalog (DESIGN.md, "Rules and violations"): what the HTTP observer of
-//! `weir check` finds wrong in the messages of a captured flow. Spec references are to
-//! RFC 9112 (HTTP/1.1) and, for field semantics, RFC 9110; "receiver limit" marks bounds this
-//! reader sets so that hostile input cannot cost unbounded memory.
+//! The HTTP/1.x rule catalog (DESIGN.md, "Rules and violations"): what the
+//! [`MessageReader`](crate::MessageReader) finds wrong in the messages of one direction of a
+//! connection. Spec references are to RFC 9112 (HTTP/1.1) and, for field semantics, RFC 9110;
+//! "receiver limit" marks bounds this reader sets so that hostile input cannot cost unbounded
+//! memory.
 
 weir_media::rules! {
     START_LINE = "http.message.start-line", Must, "RFC 9112 §2.3, §3, §4",

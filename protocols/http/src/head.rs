@@ -4,20 +4,34 @@
 
 use weir_media::Rule;
 
-use super::rules;
+use crate::rules;
 
 /// Which side sent the head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// The client: requests.
     Request,
+    /// The server: responses.
     Response,
 }
 
 /// The start line (RFC 9112 §3, §4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Start {
-    Request { method: String, target: String },
-    Response { status: u16, reason: String },
+    /// `method SP request-target SP HTTP-version` (§3).
+    Request {
+        /// The method token, e.g. `GET`.
+        method: String,
+        /// The request target as sent (origin, absolute, authority or asterisk form, §3.2).
+        target: String,
+    },
+    /// `HTTP-version SP status-code SP reason-phrase` (§4).
+    Response {
+        /// The three-digit status code.
+        status: u16,
+        /// The reason phrase, possibly empty.
+        reason: String,
+    },
 }
 
 /// How a message body's end is found (RFC 9112 §6.3).
@@ -54,25 +68,33 @@ impl Framing {
 /// A rule the head breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flaw {
+    /// The rule.
     pub rule: &'static Rule,
+    /// What was wrong.
     pub detail: String,
 }
 
 /// One parsed head.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
+    /// The request or status line.
     pub start: Start,
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub minor_version: u8,
+    /// Content-Type (RFC 9110 §8.3), cut to 200 characters.
     pub content_type: Option<String>,
     /// Content-Encoding, when it is another than identity: the body is not read.
     pub content_encoding: Option<String>,
     /// Transfer codings other than chunked: the body is not read.
     pub other_coding: Option<String>,
+    /// The first Host field (§3.2), cut to 200 characters.
     pub host: Option<String>,
     /// What the fields say (§6.3 items 3 to 7): `Unknown` when they contradict themselves.
+    /// In a [`MessageReader`](crate::MessageReader)'s events, the framing the body has: the
+    /// request method and the status code had their say too (items 1 and 2).
     pub framing: Framing,
-    /// Rules broken; the message is still read (unless `framing` is `Unknown`).
+    /// Rules broken, in the order the head breaks them; the message is still read unless
+    /// `framing` is `Unknown`, and then the last is the one that leaves the length unknown.
     pub flaws: Vec<Flaw>,
 }
 
@@ -81,6 +103,7 @@ pub struct Head {
 pub enum Parsed {
     /// The head goes on.
     Partial,
+    /// The head ended with an empty line.
     Complete(Head),
     /// The bytes break the grammar: the rule and what was wrong.
     Invalid(Flaw),

@@ -1,300 +1,25 @@
-//! `weir check`: captures (or raw stream pairs) through the flow table, protocol detection and
-//! the observers, into a transcript and a verdict per rule per flow.
-//!
-//! ```no_run
-//! use weir_conformance::check::{self, Input, Options};
-//! let report = check::run(&[Input::Capture("session.pcap".into())], &Options::default());
-//! print!("{}", report.transcript_yaml());
-//! std::process::exit(report.exit_code());
-//! ```
-//!
-//! [`Checker`] is the same pipeline fed event by event, for tests and for callers with events
-//! of their own.
+//! The check pipeline of one input ([`Checker`]): events in capture order; each flow held
+//! until its content says what it is ([`detect`]), then read by its protocol's observer (the
+//! [protocol table](crate::protocols)); what the observers saw goes into the transcript,
+//! violations into each flow's [`Tally`], media into its track summaries; a flow's verdicts
+//! are given when it closes.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::{BufReader, Read};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bytes::Bytes;
 use weir_media::Track;
 
-use crate::capture::{
-    CaptureEvents, CloseReason, Direction, Event, FileEvents, FlowEvent, FlowId, Limits,
-    StreamPair, Transport,
-};
-use crate::detect::{self, DecodeAs, Protocol, Reason};
+use super::Options;
+use super::report::{Coverage, FlowReport, InputReport};
+use super::tally::Tally;
+use crate::capture::{CloseReason, Direction, Event, FlowEvent, FlowId, Transport};
+use crate::detect;
 use crate::media_summary::TrackSummary;
-use crate::observe::http::HttpObserver;
 use crate::observe::http::reloads::SharedReloads;
-use crate::observe::mpegts::TsObserver;
-use crate::observe::playlist::PlaylistObserver;
-use crate::observe::rtmp::RtmpObserver;
 use crate::observe::{Observation, Observer};
-use crate::transcript::{Entry, EntryKind};
-use crate::verdict::{Failure, Selection, Tally, Verdict};
-
-/// What `weir check` reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// A pcap or pcapng file. A file that is neither is read by what its first bytes say: a
-    /// transport stream (sync bytes every 188, 192 or 204 bytes) or an HLS playlist
-    /// (`#EXTM3U`) as one pseudo-flow ([`Transport::File`]); otherwise, if it is one half of
-    /// a raw stream pair (a name with `client` whose `server` sibling exists, as the corpus's
-    /// fq pairs), as that pair.
-    Capture(PathBuf),
-    /// Two raw byte streams of one connection.
-    Pair { client: PathBuf, server: PathBuf },
-}
-
-impl Input {
-    pub fn name(&self) -> String {
-        match self {
-            Input::Capture(path) => file_name(path),
-            Input::Pair { client, server } => {
-                format!("{} + {}", file_name(client), file_name(server))
-            }
-        }
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into(),
-    )
-}
-
-/// How to check.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    pub selection: Selection,
-    pub decode_as: DecodeAs,
-    pub limits: Limits,
-    /// Draw a progress bar on standard error (only when it is a terminal).
-    pub progress: bool,
-}
-
-/// How much of a flow its observer read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Coverage {
-    Full,
-    /// Observed until it could not go on: why.
-    Partial(String),
-    /// No observer read it: why.
-    NotObserved(String),
-}
-
-/// One flow's result.
-#[derive(Debug, Clone)]
-pub struct FlowReport {
-    pub id: FlowId,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
-    pub transport: Transport,
-    pub midstream: bool,
-    pub protocol: Protocol,
-    pub detected_by: Reason,
-    pub coverage: Coverage,
-    /// Stream bytes (or datagram bytes) per direction: client→server, server→client.
-    pub bytes: [u64; 2],
-    pub tracks: Vec<(Direction, Track, TrackSummary)>,
-    pub verdicts: Vec<Verdict>,
-    /// Capture times (since the input's start) of the flow's first and last event.
-    pub first_time: Duration,
-    pub last_time: Duration,
-}
-
-impl FlowReport {
-    pub fn counted_failures(&self) -> usize {
-        self.verdicts.iter().filter(|v| v.counted_failure()).count()
-    }
-}
-
-/// One input's result.
-#[derive(Debug, Clone)]
-pub struct InputReport {
-    pub name: String,
-    /// Why the input could not be read (in full): the check exits 2.
-    pub error: Option<String>,
-    pub flows: Vec<FlowReport>,
-    pub entries: Vec<Entry>,
-    /// Packets not opened to a flow, per kind.
-    pub unopened: BTreeMap<&'static str, u64>,
-}
-
-/// Everything `weir check` found.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub inputs: Vec<InputReport>,
-    pub strict: bool,
-}
-
-impl Report {
-    /// Verdicts that make the check fail.
-    pub fn counted_failures(&self) -> usize {
-        self.flows().map(FlowReport::counted_failures).sum()
-    }
-
-    pub fn flows(&self) -> impl Iterator<Item = &FlowReport> {
-        self.inputs.iter().flat_map(|i| &i.flows)
-    }
-
-    /// 2 when an input could not be read, 1 when a counted rule failed, 0 otherwise.
-    pub fn exit_code(&self) -> i32 {
-        if self.inputs.iter().any(|i| i.error.is_some()) {
-            2
-        } else if self.counted_failures() > 0 {
-            1
-        } else {
-            0
-        }
-    }
-
-    /// The transcripts as YAML, one document per input.
-    pub fn transcript_yaml(&self) -> String {
-        crate::report::transcript(self)
-    }
-}
-
-/// Runs the check over every input.
-pub fn run(inputs: &[Input], options: &Options) -> Report {
-    Report {
-        inputs: inputs
-            .iter()
-            .map(|input| check_input(input, options))
-            .collect(),
-        strict: options.selection.strict,
-    }
-}
-
-fn check_input(input: &Input, options: &Options) -> InputReport {
-    let name = input.name();
-    let unreadable = |e: String| InputReport {
-        name: name.clone(),
-        error: Some(e),
-        flows: Vec::new(),
-        entries: Vec::new(),
-        unopened: BTreeMap::new(),
-    };
-    match input {
-        Input::Pair { client, server } => match read_pair(client, server) {
-            Ok(pair) => check_pair(&name, &pair, options),
-            Err(e) => unreadable(e),
-        },
-        Input::Capture(path) => {
-            let open = || File::open(path).map_err(|e| format!("{}: {e}", path.display()));
-            let file = match open() {
-                Ok(file) => file,
-                Err(e) => return unreadable(e),
-            };
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let head = match read_head(&file) {
-                Ok(head) => head,
-                Err(e) => return unreadable(format!("{}: {e}", path.display())),
-            };
-            let complete = (head.len() as u64) >= size;
-            let as_file = detect::sniff_file(&head, complete)
-                .is_some_and(|(protocol, _)| protocol != Protocol::Unknown);
-            // The head was read from `file`: the whole is read from a fresh handle.
-            let file = match open() {
-                Ok(file) => file,
-                Err(e) => return unreadable(e),
-            };
-            let progress = Progress::new(options.progress, size);
-            let reader = progress.wrap(BufReader::with_capacity(1 << 20, file));
-            if as_file {
-                return check_file(&name, reader, options);
-            }
-            match CaptureEvents::new(reader, options.limits) {
-                Ok(events) => check_events(&name, events, options),
-                Err(e) => match pair_sibling(path) {
-                    Some(server) => match read_pair(path, &server) {
-                        Ok(pair) => check_pair(&name, &pair, options),
-                        Err(e) => unreadable(e),
-                    },
-                    None => unreadable(match detect::not_a_file_we_read(&head) {
-                        Some(what) => format!("{}: {what}", path.display()),
-                        None => format!(
-                            "{}: neither a capture ({e}) nor a transport stream or an HLS \
-                             playlist",
-                            path.display()
-                        ),
-                    }),
-                },
-            }
-        }
-    }
-}
-
-/// The first bytes of a file, enough for [`detect::sniff_file`].
-fn read_head(file: &File) -> std::io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(detect::MAX_SNIFF);
-    file.take(detect::MAX_SNIFF as u64).read_to_end(&mut head)?;
-    Ok(head)
-}
-
-/// A file read whole as one pseudo-flow: its content decides the observer, as a flow's does.
-fn check_file<'r>(name: &str, reader: impl Read + 'r, options: &Options) -> InputReport {
-    let mut checker = Checker::new(name, options);
-    let mut error = None;
-    for event in FileEvents::new(reader) {
-        match event {
-            Ok(event) => checker.push(event),
-            Err(e) => error = Some(format!("{name}: {e}")),
-        }
-    }
-    let mut report = checker.finish();
-    report.error = error;
-    report
-}
-
-fn check_events<'r>(name: &str, events: CaptureEvents<'r>, options: &Options) -> InputReport {
-    let mut checker = Checker::new(name, options);
-    let mut error = None;
-    for event in events {
-        match event {
-            Ok(event) => checker.push(event),
-            Err(e) => error = Some(e.to_string()),
-        }
-    }
-    let mut report = checker.finish();
-    report.error = error;
-    report
-}
-
-fn check_pair(name: &str, pair: &StreamPair, options: &Options) -> InputReport {
-    let mut checker = Checker::new(name, options);
-    for event in pair.events() {
-        checker.push(event);
-    }
-    checker.finish()
-}
-
-/// `X_client_Y`'s sibling `X_server_Y`, when it exists.
-fn pair_sibling(path: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?.to_str()?;
-    let sibling = path.with_file_name(name.replacen("client", "server", 1));
-    (name.contains("client") && sibling.is_file()).then_some(sibling)
-}
-
-/// The two files of a raw stream pair; the addresses are placeholders (RTMP's port on the
-/// server side).
-pub fn read_pair(client: &Path, server: &Path) -> Result<StreamPair, String> {
-    let read = |path: &Path| {
-        std::fs::read(path)
-            .map(Bytes::from)
-            .map_err(|e| format!("{}: {e}", path.display()))
-    };
-    Ok(StreamPair {
-        client: SocketAddr::from(([127, 0, 0, 1], 50000)),
-        server: SocketAddr::from(([127, 0, 0, 2], 1935)),
-        client_to_server: read(client)?,
-        server_to_client: read(server)?,
-    })
-}
+use crate::protocols::{self, Protocol};
+use crate::transcript::{Entry, EntryKind, Reason};
+use crate::verdict::Failure;
 
 /// Bytes a flow may hold back while its protocol is undecided.
 const MAX_HELD: usize = 64 << 10;
@@ -499,32 +224,16 @@ impl<'o> Checker<'o> {
             time,
             flow: Some(report.id),
             dir: None,
-            proto: Some(protocol),
+            proto: Some(protocol.name()),
             kind,
         };
         self.entries.push(entry(EntryKind::Detected(reason)));
-        let observer: Result<Box<dyn Observer>, String> = match protocol {
-            Protocol::Rtmp if report.midstream => Err(
-                "the capture starts mid-stream: RTMP cannot be read without the handshake and \
-                 the chunk headers before it"
-                    .to_owned(),
-            ),
-            Protocol::Rtmp if report.transport == Transport::Tcp => {
-                Ok(Box::new(RtmpObserver::default()))
-            }
-            Protocol::Rtmp => Err("RTMP runs over TCP".to_owned()),
-            Protocol::Rtmpe => Err("RTMPE is encrypted after the handshake".to_owned()),
-            // A transport stream resynchronises on its sync bytes: mid-stream is fine.
-            Protocol::MpegTs => Ok(Box::new(TsObserver::default())),
-            Protocol::Hls if report.transport == Transport::File => {
-                Ok(Box::new(PlaylistObserver::default()))
-            }
-            Protocol::Http if report.transport == Transport::Tcp => Ok(Box::new(
-                HttpObserver::new(report.server, report.midstream, self.reloads.clone()),
-            )),
-            Protocol::Unknown => Err("no protocol recognised".to_owned()),
-            other => Err(format!("no observer yet for {other}")),
-        };
+        let observer = protocol.observer(&protocols::Flow {
+            transport: report.transport,
+            server: report.server,
+            midstream: report.midstream,
+            reloads: &self.reloads,
+        });
         let stage = match observer {
             Ok(observer) => Stage::Observing(observer),
             Err(why) => {
@@ -696,7 +405,7 @@ impl<'o> Checker<'o> {
                 time,
                 flow: Some(id),
                 dir: Some(*dir),
-                proto: Some(protocol),
+                proto: Some(protocol.name()),
                 kind: EntryKind::Event(format!(
                     "{} more {rule} violations not listed (all are counted in the verdict)",
                     seen - MAX_VIOLATIONS_LISTED
@@ -715,7 +424,7 @@ impl<'o> Checker<'o> {
                     time,
                     flow: Some(id),
                     dir: Some(dir),
-                    proto: Some(protocol),
+                    proto: Some(protocol.name()),
                     kind: EntryKind::Media(tracks),
                 });
             }
@@ -731,7 +440,7 @@ impl<'o> Checker<'o> {
             time,
             flow: Some(id),
             dir: None,
-            proto: Some(protocol),
+            proto: Some(protocol.name()),
             kind: EntryKind::Closed(reason),
         });
         let incomplete = match &state.report.coverage {
@@ -761,7 +470,7 @@ fn flow_entry(
         time,
         flow: Some(report.id),
         dir,
-        proto: Some(report.protocol),
+        proto: Some(report.protocol.name()),
         kind,
     }
 }
@@ -830,41 +539,4 @@ fn port_or_nothing(report: &FlowReport) -> (Protocol, Reason) {
     detect::by_port(report.transport, port).map_or((Protocol::Unknown, Reason::Nothing), |p| {
         (p, Reason::Port(port))
     })
-}
-
-/// A progress bar on standard error, fed by the bytes read from the file.
-struct Progress(Option<indicatif::ProgressBar>);
-
-/// Inputs smaller than this get no progress bar.
-const PROGRESS_MIN_BYTES: u64 = 32 << 20;
-
-impl Progress {
-    fn new(wanted: bool, size: u64) -> Self {
-        use std::io::IsTerminal;
-        let show = wanted && size >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal();
-        Progress(show.then(|| {
-            let bar = indicatif::ProgressBar::new(size);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        }))
-    }
-
-    fn wrap<'r>(&self, reader: impl Read + 'r) -> Box<dyn Read + 'r> {
-        match &self.0 {
-            Some(bar) => Box::new(bar.wrap_read(reader)),
-            None => Box::new(reader),
-        }
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
 }

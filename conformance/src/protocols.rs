@@ -1,0 +1,456 @@
+//! The protocol table (DESIGN.md, "Conformance harness"): one [`Row`] per protocol the
+//! harness knows — its name, the transports it runs over, what its first bytes look like, the
+//! port it usually listens on, the rules a flow of it is judged by and the catalog they come
+//! from, the observer that reads its flows and the prober that plays it against a live
+//! server. Detection ([`detect`](crate::detect)), `weir check`'s choice of observer,
+//! `weir rules` ([`catalog`](crate::catalog)) and `weir probe` ([`probe()`]) read it and nothing
+//! else: adding a protocol is a row here, an observer and (optionally) a prober
+//! (`docs/adding-a-protocol.md`).
+//!
+//! Rows are in detection order: content is asked of each row's sniffer in turn, so a row
+//! whose sniffer is looser comes after those it could mistake (RTP's version bits after SRT's
+//! handshake and TS carried in RTP; TS's sync byte, a `G`, after HTTP's request line).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use weir_media::Rule;
+
+use crate::capture::Transport;
+use crate::observe::Observer;
+use crate::observe::http::HttpObserver;
+use crate::observe::http::reloads::SharedReloads;
+use crate::observe::mpegts::TsObserver;
+use crate::observe::playlist::PlaylistObserver;
+use crate::observe::rtmp::RtmpObserver;
+use crate::probe::{self, CaseInfo, CaseResult, ProbeReport};
+use crate::sniff::{self, DatagramSniffer, FileSniffer, StreamSniffer};
+
+/// What a flow carries, as far as the harness can tell: each is one row of [`TABLE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    Rtmp,
+    /// RTMPE: C0 version 6, encrypted after the handshake; recognised, not observed.
+    Rtmpe,
+    Http,
+    MpegTs,
+    /// An HLS playlist (RFC 8216), read from a file.
+    Hls,
+    Rtp,
+    Stun,
+    Srt,
+    /// What no sniffer claimed.
+    Unknown,
+}
+
+/// One protocol: everything the harness knows of it.
+pub struct Row {
+    pub protocol: Protocol,
+    /// What users type (`--decode-as 8080=rtmp`) and reports show (`proto: rtmp`).
+    pub name: &'static str,
+    /// What it runs over; the port hint applies to flows of these.
+    pub transports: &'static [Transport],
+    pub sniff: Sniffers,
+    /// The port a server of it usually listens on: the hint when content is too short to tell.
+    pub usual_port: Option<u16>,
+    /// The rule id prefixes a flow of it is judged by: its own and those of the formats it
+    /// carries; the other rules are not applicable to it.
+    pub rule_prefixes: &'static [&'static str],
+    /// Its crate's rule catalog (the formats it carries have theirs in
+    /// [`catalog::CARRIED`](crate::catalog::CARRIED)).
+    pub catalog: Option<Catalog>,
+    /// What reads its flows.
+    pub observer: Observing,
+    /// What plays it against a live server.
+    pub prober: Option<Prober>,
+}
+
+/// A protocol's content sniffers (`crate::sniff`), one per carrier it can come in.
+#[derive(Clone, Copy, Default)]
+pub struct Sniffers {
+    pub stream: Option<StreamSniffer>,
+    pub datagram: Option<DatagramSniffer>,
+    pub file: Option<FileSniffer>,
+}
+
+/// A crate's rule catalog and the id prefixes its rules use.
+#[derive(Clone, Copy)]
+pub struct Catalog {
+    pub rules: &'static [&'static Rule],
+    pub prefixes: &'static [&'static str],
+}
+
+/// What an observer is made for: one flow of one input.
+pub struct Flow<'a> {
+    pub transport: Transport,
+    pub server: SocketAddr,
+    /// The capture started inside the flow (no SYN).
+    pub midstream: bool,
+    /// The playlist loads of the whole input, which HTTP flows compare.
+    pub reloads: &'a SharedReloads,
+}
+
+/// What reads a protocol's flows.
+#[derive(Clone, Copy)]
+pub enum Observing {
+    /// Makes the observer of one flow, or says why none can read this one.
+    By(fn(&Flow) -> Result<Box<dyn Observer>, String>),
+    /// Recognised, never read: why.
+    Never(&'static str),
+    /// No observer yet.
+    NotYet,
+}
+
+/// A prober: the client played against a live server, case by case (`weir probe`).
+#[derive(Clone, Copy)]
+pub struct Prober {
+    /// The URL schemes it takes.
+    pub schemes: &'static [&'static str],
+    /// The URLs it takes, as `weir probe --list` heads its cases.
+    pub url: &'static str,
+    /// The rules only a live server can be judged on (`weir rules` lists them; `weir check`
+    /// leaves them out).
+    pub live_rules: &'static [&'static Rule],
+    /// Its cases, in order.
+    pub cases: fn() -> Vec<CaseInfo>,
+    /// Runs the cases the options select against the server the URL names; `progress`
+    /// hears of each result as it comes.
+    pub run: probe::Run,
+}
+
+const NO_SNIFFERS: Sniffers = Sniffers {
+    stream: None,
+    datagram: None,
+    file: None,
+};
+
+/// Every protocol, in detection order (see the [module docs](self)).
+pub static TABLE: [Row; 9] = [
+    Row {
+        protocol: Protocol::Rtmp,
+        name: "rtmp",
+        transports: &[Transport::Tcp],
+        sniff: Sniffers {
+            stream: Some(sniff::rtmp_stream),
+            ..NO_SNIFFERS
+        },
+        usual_port: Some(1935),
+        rule_prefixes: &["rtmp.", "amf0.", "amf3.", "flv.", "media."],
+        catalog: Some(Catalog {
+            rules: weir_rtmp::rules::CATALOG,
+            prefixes: &["rtmp."],
+        }),
+        observer: Observing::By(rtmp),
+        prober: Some(Prober {
+            schemes: &["rtmp"],
+            url: "rtmp://host[:port]/app/stream",
+            live_rules: probe::rtmp::rules::CATALOG,
+            cases: || probe::rtmp::cases::all().map(probe::Case::info).collect(),
+            run: probe::rtmp::run,
+        }),
+    },
+    Row {
+        protocol: Protocol::Rtmpe,
+        name: "rtmpe",
+        transports: &[Transport::Tcp],
+        sniff: Sniffers {
+            stream: Some(sniff::rtmpe_stream),
+            ..NO_SNIFFERS
+        },
+        usual_port: None,
+        rule_prefixes: &[],
+        catalog: None,
+        observer: Observing::Never("RTMPE is encrypted after the handshake"),
+        prober: None,
+    },
+    Row {
+        protocol: Protocol::Http,
+        name: "http",
+        transports: &[Transport::Tcp],
+        sniff: Sniffers {
+            stream: Some(sniff::http_stream),
+            ..NO_SNIFFERS
+        },
+        usual_port: Some(80),
+        // HTTP carries playlists, TS and FLV; the loads of one URL are compared too.
+        rule_prefixes: &["http.", "hls.", "mpegts.", "flv.", "media."],
+        catalog: Some(Catalog {
+            rules: weir_http::rules::CATALOG,
+            prefixes: &["http."],
+        }),
+        observer: Observing::By(http),
+        prober: None,
+    },
+    Row {
+        protocol: Protocol::Hls,
+        name: "hls",
+        transports: &[Transport::File],
+        sniff: Sniffers {
+            file: Some(sniff::playlist_file),
+            ..NO_SNIFFERS
+        },
+        usual_port: None,
+        // One playlist is judged by every HLS rule but those that compare two loads of it
+        // (`hls.reload.*`).
+        rule_prefixes: &[
+            "hls.playlist.",
+            "hls.tag.",
+            "hls.attribute.",
+            "hls.media.",
+            "hls.segment.",
+            "hls.master.",
+        ],
+        catalog: Some(Catalog {
+            rules: weir_hls::rules::CATALOG,
+            prefixes: &["hls."],
+        }),
+        observer: Observing::By(hls),
+        prober: Some(Prober {
+            schemes: &["http", "https"],
+            url: "http://host[:port]/path.m3u8 (HLS)",
+            live_rules: probe::hls::rules::CATALOG,
+            cases: || probe::hls::cases::CASES.to_vec(),
+            run: probe::hls::run,
+        }),
+    },
+    Row {
+        protocol: Protocol::Stun,
+        name: "stun",
+        transports: &[Transport::Udp],
+        sniff: Sniffers {
+            datagram: Some(sniff::stun_datagram),
+            ..NO_SNIFFERS
+        },
+        usual_port: Some(3478),
+        rule_prefixes: &[],
+        catalog: None,
+        observer: Observing::NotYet,
+        prober: None,
+    },
+    Row {
+        protocol: Protocol::Srt,
+        name: "srt",
+        transports: &[Transport::Udp],
+        sniff: Sniffers {
+            datagram: Some(sniff::srt_datagram),
+            ..NO_SNIFFERS
+        },
+        usual_port: Some(10080),
+        rule_prefixes: &[],
+        catalog: None,
+        observer: Observing::NotYet,
+        prober: None,
+    },
+    Row {
+        protocol: Protocol::MpegTs,
+        name: "mpegts",
+        transports: &[Transport::Tcp, Transport::Udp, Transport::File],
+        sniff: Sniffers {
+            stream: Some(sniff::ts_stream),
+            datagram: Some(sniff::ts_datagram),
+            file: Some(sniff::ts_file),
+        },
+        usual_port: None,
+        // TS carries codec configurations.
+        rule_prefixes: &["mpegts.", "media."],
+        catalog: Some(Catalog {
+            rules: weir_mpegts::rules::CATALOG,
+            prefixes: &["mpegts."],
+        }),
+        // A transport stream resynchronises on its sync bytes: mid-stream is fine.
+        observer: Observing::By(|_| Ok(Box::new(TsObserver::default()))),
+        prober: None,
+    },
+    Row {
+        protocol: Protocol::Rtp,
+        name: "rtp",
+        transports: &[Transport::Udp],
+        sniff: Sniffers {
+            datagram: Some(sniff::rtp_datagram),
+            ..NO_SNIFFERS
+        },
+        usual_port: None,
+        rule_prefixes: &[],
+        catalog: None,
+        observer: Observing::NotYet,
+        prober: None,
+    },
+    Row {
+        protocol: Protocol::Unknown,
+        name: "unknown",
+        transports: &[],
+        sniff: NO_SNIFFERS,
+        usual_port: None,
+        rule_prefixes: &[],
+        catalog: None,
+        observer: Observing::Never("no protocol recognised"),
+        prober: None,
+    },
+];
+
+/// RTMP is read from its handshake on: a chunk header means nothing without the ones before.
+fn rtmp(flow: &Flow) -> Result<Box<dyn Observer>, String> {
+    if flow.midstream {
+        return Err(
+            "the capture starts mid-stream: RTMP cannot be read without the handshake \
+                    and the chunk headers before it"
+                .to_owned(),
+        );
+    }
+    match flow.transport {
+        Transport::Tcp => Ok(Box::new(RtmpObserver::default())),
+        _ => Err("RTMP runs over TCP".to_owned()),
+    }
+}
+
+fn http(flow: &Flow) -> Result<Box<dyn Observer>, String> {
+    match flow.transport {
+        Transport::Tcp => Ok(Box::new(HttpObserver::new(
+            flow.server,
+            flow.midstream,
+            flow.reloads.clone(),
+        ))),
+        _ => Err(Protocol::Http.not_yet()),
+    }
+}
+
+/// A playlist is read from a file; over HTTP it is the HTTP observer's.
+fn hls(flow: &Flow) -> Result<Box<dyn Observer>, String> {
+    match flow.transport {
+        Transport::File => Ok(Box::new(PlaylistObserver::default())),
+        _ => Err(Protocol::Hls.not_yet()),
+    }
+}
+
+impl Protocol {
+    /// Its row.
+    pub fn row(self) -> &'static Row {
+        TABLE
+            .iter()
+            .find(|row| row.protocol == self)
+            .unwrap_or(&TABLE[TABLE.len() - 1])
+    }
+
+    pub fn name(self) -> &'static str {
+        self.row().name
+    }
+
+    /// See [`Row::rule_prefixes`].
+    pub fn rule_prefixes(self) -> &'static [&'static str] {
+        self.row().rule_prefixes
+    }
+
+    /// The observer of one flow of this protocol, or why none reads it.
+    pub fn observer(self, flow: &Flow) -> Result<Box<dyn Observer>, String> {
+        match self.row().observer {
+            Observing::By(make) => make(flow),
+            Observing::Never(why) => Err(why.to_owned()),
+            Observing::NotYet => Err(self.not_yet()),
+        }
+    }
+
+    fn not_yet(self) -> String {
+        format!("no observer yet for {self}")
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = String;
+
+    /// A row's name, in any case; never `unknown`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut known: Vec<&Row> = TABLE
+            .iter()
+            .filter(|row| row.protocol != Protocol::Unknown)
+            .collect();
+        known.sort_by_key(|row| row.protocol);
+        known
+            .iter()
+            .find(|row| row.name.eq_ignore_ascii_case(s))
+            .map(|row| row.protocol)
+            .ok_or_else(|| {
+                let names: Vec<_> = known.iter().map(|row| row.name).collect();
+                format!("unknown protocol {s:?} (one of {})", names.join(", "))
+            })
+    }
+}
+
+/// `weir probe`: the prober for the URL's scheme plays its cases against the server.
+pub fn probe(
+    options: &probe::Options,
+    progress: &mut dyn FnMut(&CaseResult),
+) -> Result<ProbeReport, String> {
+    (prober(&options.url)?.run)(options, progress)
+}
+
+/// `weir probe --list`: each prober's cases that `prefixes` select, headed by the URLs it
+/// takes.
+pub fn probe_catalogs(prefixes: &[String]) -> Vec<(&'static str, Vec<CaseInfo>)> {
+    probers()
+        .map(|prober| {
+            let mut cases = (prober.cases)();
+            cases.retain(|case| probe::selected(prefixes, case.id));
+            (prober.url, cases)
+        })
+        .collect()
+}
+
+/// The prober for `url`'s scheme.
+pub fn prober(url: &str) -> Result<&'static Prober, String> {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    TABLE
+        .iter()
+        .filter_map(|row| row.prober.as_ref())
+        .find(|prober| scheme.is_some_and(|s| prober.schemes.contains(&s)))
+        .ok_or_else(|| {
+            let urls: Vec<_> = probers().map(|p| p.url).collect();
+            format!("{url}: weir probe takes {}", urls.join(" or "))
+        })
+}
+
+/// Every prober, in table order.
+pub fn probers() -> impl Iterator<Item = &'static Prober> {
+    TABLE.iter().filter_map(|row| row.prober.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_protocol_has_one_row_and_names_parse_back() {
+        for row in &TABLE {
+            assert_eq!(row.protocol.row().name, row.name);
+            assert_eq!(
+                TABLE.iter().filter(|r| r.protocol == row.protocol).count(),
+                1
+            );
+            if row.protocol != Protocol::Unknown {
+                assert_eq!(row.name.to_uppercase().parse(), Ok(row.protocol));
+            }
+        }
+        let err = "nope".parse::<Protocol>().unwrap_err();
+        assert!(
+            err.ends_with("(one of rtmp, rtmpe, http, mpegts, hls, rtp, stun, srt)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn probers_are_found_by_scheme() {
+        assert_eq!(prober("rtmp://h/a/s").unwrap().schemes, ["rtmp"]);
+        assert_eq!(
+            prober("https://h/x.m3u8").unwrap().schemes,
+            ["http", "https"]
+        );
+        let refused = prober("srt://h:1").map(|p| p.url);
+        assert!(refused.unwrap_err().contains("rtmp://host"));
+    }
+}

@@ -1,0 +1,185 @@
+//! What each protocol's first bytes look like (DESIGN.md, "Conformance harness": content
+//! first, the port only as a hint): one sniffer per protocol and carrier — a TCP flow's first
+//! bytes, one UDP datagram, a file's first bytes. The [protocol table](crate::protocols)
+//! names each row's sniffers; [`detect`](crate::detect) asks them in the table's order.
+
+use weir_mpegts::{PacketSize, sync};
+
+use crate::rtp_header::{PAYLOAD_TYPE_MP2T, RtpHeader};
+
+/// What some first bytes say of one protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniff {
+    /// They are this protocol: what was seen.
+    Is(&'static str),
+    /// Not yet: more bytes may make them this protocol.
+    Maybe,
+    /// They are not this protocol.
+    No,
+}
+
+/// A TCP flow's sniffer: the first bytes of the client's direction, then the server's.
+pub type StreamSniffer = fn(&[u8], &[u8]) -> Sniff;
+/// A UDP datagram's sniffer: what was seen, when the datagram is the protocol's.
+pub type DatagramSniffer = fn(&[u8]) -> Option<&'static str>;
+/// A file's sniffer: its first bytes, and whether it holds no more.
+pub type FileSniffer = fn(&[u8], bool) -> Sniff;
+
+/// The bytes of an RTMP handshake's C0 and C1 (RTMP 1.0 §5.2.2, §5.2.3).
+pub const RTMP_C0C1: usize = 1 + 1536;
+/// STUN's magic cookie (RFC 8489 §6).
+pub const STUN_MAGIC_COOKIE: [u8; 4] = [0x21, 0x12, 0xA4, 0x42];
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// Bytes of a file held before a transport stream is no longer waited for: two 204-byte
+/// packets behind an M2TS timestamp.
+const TS_FILE_WAIT: usize = 2 * 204 + 4;
+
+/// RTMP: C0 version 3 followed by C1, or answered by S0 version 3. C0 alone is too short to
+/// tell.
+pub fn rtmp_stream(client: &[u8], server: &[u8]) -> Sniff {
+    match client.first() {
+        Some(3) if client.len() >= RTMP_C0C1 => Sniff::Is("C0 version 3 and a 1536-byte C1"),
+        // C0 is followed by C1 before the client waits for S0S1; a server that answers
+        // with S0 = 3 confirms it.
+        Some(3) if server.first() == Some(&3) => Sniff::Is("C0 version 3 answered by S0 version 3"),
+        Some(3) => Sniff::Maybe,
+        _ => Sniff::No,
+    }
+}
+
+/// RTMPE: C0 version 6 and C1.
+pub fn rtmpe_stream(client: &[u8], _server: &[u8]) -> Sniff {
+    match client.first() {
+        Some(6) if client.len() >= RTMP_C0C1 => {
+            Sniff::Is("C0 version 6 (RTMPE) and a 1536-byte C1")
+        }
+        Some(6) => Sniff::Maybe,
+        _ => Sniff::No,
+    }
+}
+
+/// HTTP/1.x: `METHOD SP target SP HTTP/1.x` in the first line (RFC 9112 §3), told at its end.
+pub fn http_stream(client: &[u8], _server: &[u8]) -> Sniff {
+    if is_http_request(client) {
+        Sniff::Is("HTTP request line")
+    } else if may_be_http_request(client) {
+        Sniff::Maybe
+    } else {
+        Sniff::No
+    }
+}
+
+fn is_http_request(data: &[u8]) -> bool {
+    let line_end = data.iter().position(|&b| b == b'\r' || b == b'\n');
+    let Some(line) = line_end.map(|end| &data[..end]) else {
+        return false;
+    };
+    let mut parts = line.split(|&b| b == b' ');
+    let method = parts.next().unwrap_or_default();
+    let _target = parts.next();
+    let version = parts.next().unwrap_or_default();
+    !method.is_empty()
+        && method.iter().all(u8::is_ascii_uppercase)
+        && version.starts_with(b"HTTP/1.")
+        && parts.next().is_none()
+}
+
+/// Whether `data` can still grow into a request line: a method of upper-case letters, then
+/// (after a space) anything but a line's end.
+fn may_be_http_request(data: &[u8]) -> bool {
+    let method = data.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    method > 0
+        && data.get(method).is_none_or(|&b| b == b' ')
+        && !data.iter().any(|&b| b == b'\r' || b == b'\n')
+}
+
+/// What detection says of TS in each packet size.
+fn ts_seen(size: PacketSize) -> &'static str {
+    match size {
+        PacketSize::Ts188 => "TS sync byte 0x47 every 188 bytes",
+        PacketSize::M2ts192 => "TS sync byte 0x47 every 192 bytes (M2TS)",
+        PacketSize::Rs204 => "TS sync byte 0x47 every 204 bytes (with parity bytes)",
+    }
+}
+
+/// TS over TCP, either way: two sync bytes in step (told at the second).
+pub fn ts_stream(client: &[u8], server: &[u8]) -> Sniff {
+    match sync::packet_size(client, 2).or_else(|| sync::packet_size(server, 2)) {
+        Some(size) => Sniff::Is(ts_seen(size)),
+        None if sync::may_become_packets(client) || sync::may_become_packets(server) => {
+            Sniff::Maybe
+        }
+        None => Sniff::No,
+    }
+}
+
+/// TS in a datagram: whole packets of one size, bare or behind an RTP header (RFC 2250 §2:
+/// payload type 33, or a payload of whole packets).
+pub fn ts_datagram(datagram: &[u8]) -> Option<&'static str> {
+    if let Some(size) = sync::whole_packets(datagram) {
+        return Some(ts_seen(size));
+    }
+    if datagram.len() < 12 || datagram[0] >> 6 != 2 {
+        return None;
+    }
+    let rtp = RtpHeader::parse(datagram).ok()?;
+    if rtp.payload_type == PAYLOAD_TYPE_MP2T {
+        return Some("RTP payload type 33 (MPEG-2 TS, RFC 2250)");
+    }
+    sync::whole_packets(&datagram[rtp.payload])
+        .map(|_| "RTP payload of whole TS packets (RFC 2250)")
+}
+
+/// A TS file: two sync bytes in step, or (once it holds no more) one whole packet.
+pub fn ts_file(data: &[u8], complete: bool) -> Sniff {
+    if let Some(size) = sync::packet_size(data, 2) {
+        return Sniff::Is(ts_seen(size));
+    }
+    match sync::one_packet(data) {
+        Some(size) if complete => Sniff::Is(ts_seen(size)),
+        _ if complete || data.len() > TS_FILE_WAIT => Sniff::No,
+        _ => Sniff::Maybe,
+    }
+}
+
+/// An HLS playlist: the first line that is neither blank nor a comment is a tag (`#EXT`, RFC
+/// 8216 §4.1), even one that is not `#EXTM3U` (the parser reports that).
+pub fn playlist_file(data: &[u8], _complete: bool) -> Sniff {
+    let text = data.strip_prefix(UTF8_BOM).unwrap_or(data);
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(b"#EXT") {
+            return Sniff::Is("playlist tags (RFC 8216 §4.1)");
+        }
+        if !line.is_empty() && !line.starts_with(b"#") {
+            break;
+        }
+    }
+    Sniff::No
+}
+
+/// STUN: the first two bits 0 and the magic cookie (RFC 8489 §5).
+pub fn stun_datagram(datagram: &[u8]) -> Option<&'static str> {
+    (datagram.len() >= 20
+        && datagram[0] & 0xC0 == 0
+        && datagram.get(4..8) == Some(&STUN_MAGIC_COOKIE[..]))
+    .then_some("STUN magic cookie")
+}
+
+/// SRT: a control packet (first bit 1) of type 0, the handshake (SRT §3.2.1).
+pub fn srt_datagram(datagram: &[u8]) -> Option<&'static str> {
+    (datagram.len() >= 64 && datagram[0] == 0x80 && datagram[1] == 0)
+        .then_some("SRT handshake control packet")
+}
+
+/// RTP or RTCP: version 2 (RFC 3550 §5.1). Looser than the others: asked last.
+pub fn rtp_datagram(datagram: &[u8]) -> Option<&'static str> {
+    (datagram.len() >= 12 && datagram[0] >> 6 == 2).then_some("RTP/RTCP version 2")
+}
+
+/// Why a file that is no capture is not one of the other inputs either, when its first bytes
+/// say so.
+pub fn not_a_file_we_read(head: &[u8]) -> Option<&'static str> {
+    head.starts_with(b"version https://git-lfs.github.com/spec/")
+        .then_some("a Git LFS pointer, not the file it points to (run `git lfs pull`)")
+}
