@@ -34,7 +34,8 @@ pub fn inner_packet(data: &Bytes) -> Result<Bytes, Unopened> {
     let length = usize::from(h.u16()?);
     let end = 8 + length;
     h.set_layer("GTP-U message");
-    h.need(length)?;
+    // From here (byte 4): the TEID, then the `length` bytes after the 8-byte header.
+    h.need(4 + length)?;
     h.skip(4)?;
     if flags & 0x07 != 0 {
         // Sequence number and N-PDU number, then the first extension header's type.
@@ -80,6 +81,17 @@ pub fn inner_packet(data: &Bytes) -> Result<Bytes, Unopened> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_shorter_than_its_length_is_truncated_not_a_panic() {
+        // Length 8 announced, 4 bytes after the header captured (found by the capture_reader
+        // fuzz target).
+        let short = Bytes::from_static(&[0x30, 0xff, 0, 8, 0, 0, 0, 1, 0x45, 0, 0, 20]);
+        assert!(matches!(
+            inner_packet(&short),
+            Err(Unopened::Truncated { .. })
+        ));
+    }
 
     #[test]
     fn plain_and_extended_headers() {
