@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod aac;
+pub mod access_unit;
 pub mod adts;
 pub mod avc;
 pub mod bits;

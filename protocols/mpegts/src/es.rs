@@ -16,10 +16,11 @@ use crate::event::DemuxEvent;
 use crate::mpa::MpaHeader;
 use crate::opus::ControlHeader;
 use crate::rules::{ANNEX_B, DTS_MONOTONIC, LIMIT, MPEG_AUDIO, OPUS_CONTROL, PTS_REPETITION};
-use crate::video::{NalRole, ParamSets, StartCodes, VideoSyntax, annexb_nals};
+use crate::video::{StartCodes, annexb_nals};
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::ops::Range;
+use weir_media::access_unit::{InBand, VideoSyntax};
 use weir_media::adts::AdtsHeader;
 use weir_media::opus::OpusHead;
 use weir_media::rules as media_rules;
@@ -108,12 +109,9 @@ enum State {
 
 #[derive(Debug)]
 struct VideoState {
-    syntax: VideoSyntax,
-    params: ParamSets,
-    /// The record last sent.
-    config: Option<Bytes>,
-    /// NAL units of the access unit being converted, by role (reused).
-    scratch: Vec<(NalRole, Range<usize>)>,
+    inband: InBand,
+    /// NAL units of the access unit being converted (reused).
+    nals: Vec<Range<usize>>,
     /// Where access units start in the PES being read (reused).
     starts: Vec<usize>,
     /// DTS step between the last two timed access units, to time the others.
@@ -163,14 +161,12 @@ impl EsReader {
     pub fn new(track: Track, codec: Codec, max_au: usize) -> Self {
         let state = match codec {
             Codec::H264 | Codec::H265 => State::Video(Box::new(VideoState {
-                syntax: if codec == Codec::H264 {
+                inband: InBand::new(if codec == Codec::H264 {
                     VideoSyntax::Avc
                 } else {
                     VideoSyntax::Hevc
-                },
-                params: ParamSets::default(),
-                config: None,
-                scratch: Vec::new(),
+                }),
+                nals: Vec::new(),
                 starts: Vec::new(),
                 step: 0,
                 au: None,
@@ -605,58 +601,33 @@ impl EsReader {
 /// Converts a gathered access unit: parameter sets update the track's record (a Config
 /// event when it changes), AUDs and parameter sets leave, the rest becomes a Frame.
 fn emit_au(track: Track, codec: Codec, v: &mut VideoState, au: PendingAu, out: &mut Out) {
-    let whole = match &au.grown {
+    let data = match &au.grown {
         Some(grown) => &grown[..],
         None => &au.data[..],
     };
-    let data = whole;
-    let scratch = &mut v.scratch;
-    scratch.clear();
-    let syntax = v.syntax;
-    annexb_nals(&v.codes, data, |range| {
-        let role = syntax.role(data[range.start]);
-        scratch.push((role, range));
-    });
-    if v.params.update(data, &v.scratch) && v.params.complete(syntax) {
-        let (record, error) = v.params.record(syntax);
-        if let Some(e) = error {
-            config_violation(out, e, au.offset, "in-band SPS");
-        }
-        if let Some(record) = record.filter(|r| v.config.as_ref() != Some(r)) {
-            v.config = Some(record.clone());
-            out.push_back(Output::Event(DemuxEvent::Config(TrackConfig {
-                track,
-                codec,
-                data: record,
-            })));
-        }
+    v.nals.clear();
+    annexb_nals(&v.codes, data, |range| v.nals.push(range));
+    let converted = v.inband.access_unit(data, &v.nals);
+    if let Some(e) = converted.error {
+        config_violation(out, e, au.offset, "in-band SPS");
     }
-    let mut keyframe = au.random_access;
-    let size: usize = v
-        .scratch
-        .iter()
-        .filter(|(role, _)| matches!(role, NalRole::Key | NalRole::Other))
-        .map(|(_, r)| 4 + r.len())
-        .sum();
-    if size == 0 {
-        return;
+    if let Some(record) = converted.config {
+        out.push_back(Output::Event(DemuxEvent::Config(TrackConfig {
+            track,
+            codec,
+            data: record,
+        })));
     }
-    let mut frame = Vec::with_capacity(size);
-    for (role, range) in &v.scratch {
-        if matches!(role, NalRole::Key | NalRole::Other) {
-            keyframe |= *role == NalRole::Key;
-            frame.extend_from_slice(&(range.len() as u32).to_be_bytes());
-            frame.extend_from_slice(&data[range.clone()]);
-        }
+    if let Some(frame) = converted.frame {
+        out.push_back(Output::Event(DemuxEvent::Frame(Frame {
+            track,
+            codec,
+            pts: Timestamp(au.pts),
+            dts: Timestamp(au.dts),
+            keyframe: au.random_access || converted.keyframe,
+            data: frame.into(),
+        })));
     }
-    out.push_back(Output::Event(DemuxEvent::Frame(Frame {
-        track,
-        codec,
-        pts: Timestamp(au.pts),
-        dts: Timestamp(au.dts),
-        keyframe,
-        data: frame.into(),
-    })));
 }
 
 /// The first header byte of an access unit delimiter: H.264 type 9 with nal_ref_idc 0 (H.264

@@ -27,9 +27,10 @@ use crate::pes::{self, PesHeader, stream_id};
 use crate::pmt::{OPUS_FORMAT, Pmt, PmtStream, descriptor_tag, stream_type};
 use crate::psi::packetize_section;
 use crate::timestamp::wrap;
-use crate::video::{VideoSyntax, record_params_annexb, write_annexb};
+use crate::video::{record_params_annexb, write_annexb};
 use bytes::Bytes;
 use std::convert::Infallible;
+use weir_media::access_unit::VideoSyntax;
 use weir_media::adts::{self, AdtsHeader};
 use weir_media::opus::OpusHead;
 use weir_media::{
