@@ -327,7 +327,7 @@ mod tests {
         let again = inband.access_unit(&data, &nals);
         assert_eq!(again.config, None);
         // A non-IDR slice alone is a frame that is not a keyframe.
-        let p = inband.access_unit(&[0x41, 0x9a], &[0..2]);
+        let p = inband.access_unit(&[0x41, 0x9a], &[Range { start: 0, end: 2 }]);
         assert!(!p.keyframe);
         assert_eq!(p.frame.unwrap(), [0, 0, 0, 2, 0x41, 0x9a]);
         // Parameter sets alone make no frame.
