@@ -2,5 +2,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod packet;
 pub mod rules;
+
+pub use packet::{HeaderExtension, RtpPacket};
 pub use weir_media::Error;

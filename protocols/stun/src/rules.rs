@@ -1,4 +1,3 @@
 //! The RTP rule catalog (DESIGN.md, "Rules and violations").
 
-weir_media::rules! {
-}
+weir_media::rules! {}
