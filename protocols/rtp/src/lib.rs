@@ -2,8 +2,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod depacketizer;
+pub mod format;
 pub mod packet;
+pub mod packetizer;
+pub mod payload;
 pub mod rules;
 
+pub use depacketizer::{Depacketizer, Event, Limits};
+pub use format::{Encoding, Format};
 pub use packet::{HeaderExtension, RtpPacket};
 pub use weir_media::Error;

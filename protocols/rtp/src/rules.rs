@@ -16,4 +16,26 @@ weir_media::rules! {
         "The header extension the X bit announces, its 4-byte header and the words its length field counts, fits in the packet.";
     PADDING = "rtp.header.padding", Must, "RFC 3550 §5.1, A.1",
         "With the P bit set, the last octet counts the padding octets including itself: at least 1 and no more than follow the header.";
+
+    // Depacketizing (RFC 3550 §5.1, RFC 3551 §4.1, the payload formats)
+    MARKER = "rtp.payload.marker", Must, "RFC 3551 §4.1; RFC 6184 §5.1; RFC 7798 §4.1; RFC 7741 §4.1; RFC 9628 §4.1",
+        "In a video stream the marker bit is set on the last packet of each frame, and only there.";
+    FRAME_LIMIT = "rtp.payload.frame-limit", Must, "RFC 3550 §5.1 (receiver limit)",
+        "A frame fits in the receiver's limits on packets and bytes per frame.";
+
+    // H.264 (RFC 6184)
+    H264_MODE = "rtp.h264.packetization-mode", Must, "RFC 6184 §6.2-§6.3, Table 3, §8.1",
+        "packetization-mode is 0, 1 or 2; mode 0 carries only single NAL unit packets, mode 1 adds STAP-A and FU-A, and STAP-B, MTAPs and FU-B belong to mode 2 alone.";
+    H264_NAL_TYPE = "rtp.h264.nal-type", Must, "RFC 6184 §5.2, Table 1",
+        "A packet's NAL unit type is not 0, 30 or 31, which are reserved or left undefined for RTP.";
+    H264_FORBIDDEN_BIT = "rtp.h264.forbidden-bit", Should, "RFC 6184 §5.3; H.264 §7.4.1",
+        "The F bit of a NAL unit header is 0 (1 only where a network element flags bit errors).";
+    H264_STAP_SIZE = "rtp.h264.stap-size", Must, "RFC 6184 §5.7.1",
+        "A STAP-A holds at least one aggregation unit, each a 16-bit size and a non-empty NAL unit of that size inside the packet, none of them an aggregation or fragmentation unit.";
+    H264_FU = "rtp.h264.fu", Must, "RFC 6184 §5.8",
+        "The fragments of a NAL unit are sent in order in consecutive FU-As, the first with S set, the last with E set, never both in one FU-A, and a fragment is of a single NAL unit, not of another FU or aggregate.";
+    H264_FU_RESERVED = "rtp.h264.fu-reserved", Must, "RFC 6184 §5.8",
+        "The R bit of an FU header is 0.";
+    H264_SPROP = "rtp.h264.sprop-parameter-sets", Must, "RFC 6184 §8.1",
+        "sprop-parameter-sets is a comma-separated list of base64-encoded parameter set NAL units.";
 }

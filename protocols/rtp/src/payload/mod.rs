@@ -1,0 +1,176 @@
+//! Payload formats: one file per format, each turning the packets of one frame into media
+//! ([`Depacketize`]) and media into payloads ([`Packetize`]).
+//!
+//! A format sees only whole groups: the [`Depacketizer`](crate::Depacketizer) in front of it
+//! puts packets in sequence order, finds losses, and hands a format the packets of one frame
+//! only when none of them is missing. A format that still finds its frame broken (a fragment
+//! without its start, an aggregate whose sizes overrun it) returns [`Damaged`] and emits
+//! nothing: a depacketizer never emits a damaged frame.
+
+pub mod h264;
+mod nal;
+
+use crate::RtpPacket;
+use crate::format::{Encoding, Format};
+use bytes::Bytes;
+use std::fmt;
+use weir_media::{Error, MediaPacket, Rule, Timestamp, Violation};
+
+/// A packet in sequence order, with where it came from and its place on the stream's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// The datagram's index in its flow (the offset violations carry).
+    pub index: u64,
+    /// The sequence number, extended past its 16-bit wraps.
+    pub sequence: i64,
+    /// The RTP timestamp, extended past its 32-bit wraps, from the stream's first packet.
+    pub ticks: i64,
+    /// The packet.
+    pub packet: RtpPacket,
+}
+
+/// How a format's packets make frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// Every packet stands alone (one or more whole frames, or multiplex bytes).
+    Packet,
+    /// A frame is the packets of one timestamp; the marker bit is on its last packet.
+    Frame,
+}
+
+/// What a format makes of packets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unit {
+    /// A decoder configuration or a frame.
+    Media(MediaPacket),
+    /// Bytes of a multiplex (MPEG-TS, MPEG-PS), for the demuxer that follows.
+    Mux(Bytes),
+}
+
+/// Why a format dropped a frame whose packets all arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damaged(pub String);
+
+/// A format's units and violations from one group.
+#[derive(Debug, Default)]
+pub struct Units {
+    /// The units, in order.
+    pub units: Vec<Unit>,
+    /// The rules the group broke.
+    pub violations: Vec<Violation>,
+}
+
+impl Units {
+    /// Adds a unit.
+    pub fn push(&mut self, unit: MediaPacket) {
+        self.units.push(Unit::Media(unit));
+    }
+
+    /// Reports a broken rule at `packet`.
+    pub fn violation(&mut self, rule: &'static Rule, packet: &Received, detail: impl Into<String>) {
+        self.violations
+            .push(Violation::new(rule, packet.index, detail.into()));
+    }
+}
+
+/// The receiving half of a payload format.
+pub trait Depacketize: fmt::Debug + Send {
+    /// How its packets make frames.
+    fn grouping(&self) -> Grouping;
+
+    /// The packets of one group, in sequence order with none missing (one packet for
+    /// [`Grouping::Packet`]). Units go to `units`; a frame that cannot be whole is dropped with
+    /// [`Damaged`], its broken rules reported in `units`.
+    fn depacketize(&mut self, group: &[Received], units: &mut Units) -> Result<(), Damaged>;
+
+    /// Packets were lost before the next group: anything spanning groups is forgotten.
+    fn lost(&mut self) {}
+
+    /// Whether `packet` surely begins a frame (a [`Grouping::Frame`] format's answer lets a
+    /// frame right after a loss be kept; without one, it is dropped as possibly headless).
+    fn starts_frame(&self, packet: &RtpPacket) -> bool {
+        let _ = packet;
+        false
+    }
+}
+
+/// One payload and the marker bit of its packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// The payload.
+    pub data: Bytes,
+    /// The packet's marker bit.
+    pub marker: bool,
+}
+
+/// The sending half of a payload format.
+pub trait Packetize: fmt::Debug + Send {
+    /// The payloads of one media packet, each at most `max_payload` bytes, in order (a
+    /// configuration is kept to send in-band, or sent out of band, and may give none).
+    fn packetize(
+        &mut self,
+        media: &MediaPacket,
+        max_payload: usize,
+        out: &mut Vec<Payload>,
+    ) -> Result<(), Error>;
+}
+
+/// An RTP clock: converts its ticks to the 90 kHz media timeline and back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    /// Ticks per second.
+    pub rate: u32,
+}
+
+impl Clock {
+    /// The media time of `ticks`, rounded down.
+    pub fn time(self, ticks: i64) -> Timestamp {
+        let rate = i128::from(self.rate.max(1));
+        Timestamp((i128::from(ticks) * i128::from(Timestamp::HZ)).div_euclid(rate) as i64)
+    }
+
+    /// The ticks of a media time, rounded down.
+    pub fn ticks(self, time: Timestamp) -> i64 {
+        (i128::from(time.0) * i128::from(self.rate)).div_euclid(i128::from(Timestamp::HZ)) as i64
+    }
+}
+
+/// The depacketizer of a format.
+pub fn depacketizer(format: &Format) -> Result<Box<dyn Depacketize>, Error> {
+    let clock = Clock {
+        rate: format.clock_rate,
+    };
+    match format.encoding() {
+        Some(Encoding::H264) => Ok(Box::new(h264::H264::new(format, clock)?)),
+        _ => Err(Error::usage(format!(
+            "no depacketizer for {}/{}",
+            format.name, format.clock_rate
+        ))),
+    }
+}
+
+/// The packetizer of a format.
+pub fn packetizer(format: &Format) -> Result<Box<dyn Packetize>, Error> {
+    match format.encoding() {
+        Some(Encoding::H264) => Ok(Box::new(h264::H264Packetizer::new(format)?)),
+        _ => Err(Error::usage(format!(
+            "no packetizer for {}/{}",
+            format.name, format.clock_rate
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_convert_both_ways() {
+        let opus = Clock { rate: 48_000 };
+        assert_eq!(opus.time(960), Timestamp::from_millis(20));
+        assert_eq!(opus.ticks(Timestamp::from_millis(20)), 960);
+        let video = Clock { rate: 90_000 };
+        assert_eq!(video.time(-3000), Timestamp(-3000));
+        assert_eq!(Clock { rate: 8000 }.time(160), Timestamp::from_millis(20));
+    }
+}
