@@ -4,8 +4,9 @@
 use crate::RtpPacket;
 use crate::format::Format;
 use crate::packet::FIXED_HEADER_LEN;
-use crate::payload::{self, Clock, Packetize, Payload};
-use weir_media::{Error, MediaPacket};
+use crate::payload::{self, Clock, Packetize, Payload, Unit};
+use bytes::Bytes;
+use weir_media::{Error, MediaPacket, Timestamp};
 
 /// One stream's packetizer.
 #[derive(Debug)]
@@ -57,21 +58,41 @@ impl Packetizer {
     }
 
     /// The packets of one media packet (none for a configuration the format sends in-band
-    /// later, or out of band).
+    /// later, or out of band), at the frame's presentation time.
     pub fn packetize(
         &mut self,
         media: &MediaPacket,
         out: &mut Vec<RtpPacket>,
     ) -> Result<(), Error> {
+        let time = match media {
+            MediaPacket::Frame(f) => f.pts,
+            _ => Timestamp(0),
+        };
+        self.packetize_unit(&Unit::Media(media.clone()), time, out)
+    }
+
+    /// The packets of multiplex bytes (MPEG-TS, MPEG-PS) whose media begins at `time`.
+    pub fn packetize_mux(
+        &mut self,
+        bytes: Bytes,
+        time: Timestamp,
+        out: &mut Vec<RtpPacket>,
+    ) -> Result<(), Error> {
+        self.packetize_unit(&Unit::Mux(bytes), time, out)
+    }
+
+    fn packetize_unit(
+        &mut self,
+        unit: &Unit,
+        time: Timestamp,
+        out: &mut Vec<RtpPacket>,
+    ) -> Result<(), Error> {
         self.payloads.clear();
         self.format
-            .packetize(media, self.max_payload, &mut self.payloads)?;
-        let timestamp = match media {
-            MediaPacket::Frame(f) => self
-                .timestamp_base
-                .wrapping_add(self.clock.ticks(f.pts) as u32),
-            _ => self.timestamp_base,
-        };
+            .packetize(unit, self.max_payload, &mut self.payloads)?;
+        let timestamp = self
+            .timestamp_base
+            .wrapping_add(self.clock.ticks(time) as u32);
         for p in self.payloads.drain(..) {
             out.push(RtpPacket {
                 marker: p.marker,

@@ -3,7 +3,7 @@
 //! `sprop-parameter-sets` (§8.1), become the track's decoder configuration record.
 
 use super::nal::{NalHeaders, Rebuilt, pack};
-use super::{Clock, Damaged, Depacketize, Grouping, Packetize, Payload, Received, Units};
+use super::{Clock, Damaged, Depacketize, Grouping, Packetize, Payload, Received, Unit, Units};
 use crate::RtpPacket;
 use crate::format::Format;
 use crate::rules::{
@@ -301,10 +301,13 @@ impl H264Packetizer {
 impl Packetize for H264Packetizer {
     fn packetize(
         &mut self,
-        media: &MediaPacket,
+        unit: &Unit,
         max_payload: usize,
         out: &mut Vec<Payload>,
     ) -> Result<(), Error> {
+        let Unit::Media(media) = unit else {
+            return Err(super::wrong_unit("H.264", unit));
+        };
         match media {
             MediaPacket::Config(c) => {
                 (self.params, self.length_size) = record_params(VideoSyntax::Avc, &c.data)?;

@@ -105,14 +105,24 @@ pub struct Payload {
 
 /// The sending half of a payload format.
 pub trait Packetize: fmt::Debug + Send {
-    /// The payloads of one media packet, each at most `max_payload` bytes, in order (a
-    /// configuration is kept to send in-band, or sent out of band, and may give none).
+    /// The payloads of one unit, each at most `max_payload` bytes, in order (a configuration
+    /// is kept to send in-band, or sent out of band, and may give none). A media format
+    /// refuses multiplex bytes and a multiplex format refuses media.
     fn packetize(
         &mut self,
-        media: &MediaPacket,
+        unit: &Unit,
         max_payload: usize,
         out: &mut Vec<Payload>,
     ) -> Result<(), Error>;
+}
+
+/// The error of a format given the wrong kind of unit.
+pub fn wrong_unit(format: &str, unit: &Unit) -> Error {
+    let what = match unit {
+        Unit::Media(_) => "media",
+        Unit::Mux(_) => "multiplex bytes",
+    };
+    Error::usage(format!("the {format} payload format does not carry {what}"))
 }
 
 /// An RTP clock: converts its ticks to the 90 kHz media timeline and back.
