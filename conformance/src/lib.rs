@@ -4,7 +4,8 @@
 //! the protocol crates' rule catalogs with their verdicts and reports. Every protocol is one
 //! row of the table in [`protocols`]: its sniffers ([`sniff`]), observer, prober and rules.
 
-pub mod capture;
+/// Captures read as flows: the `weir-capture` crate, which protocol crates' corpus tests use too.
+pub use weir_capture as capture;
 pub mod catalog;
 pub mod check;
 pub mod detect;

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use weir_conformance::capture::flow::CaptureEvents;
-use weir_conformance::capture::{FlowEvent, Limits};
+use weir_capture::flow::CaptureEvents;
+use weir_capture::{FlowEvent, Limits};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits {

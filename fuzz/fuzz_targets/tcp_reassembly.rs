@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use weir_conformance::capture::tcp::{Flags, Reassembler, StreamEvent};
+use weir_capture::tcp::{Flags, Reassembler, StreamEvent};
 
 /// The bytes a segment at stream position `at` carries: a function of the position, so every
 /// copy of a position is the same byte and delivered data can be checked.

@@ -7,10 +7,8 @@ use std::io::BufReader;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use weir_conformance::capture::flow::CaptureEvents;
-use weir_conformance::capture::{
-    CaptureReader, CloseReason, Direction, FlowEvent, FlowId, Limits, Transport,
-};
+use weir_capture::flow::CaptureEvents;
+use weir_capture::{CaptureReader, CloseReason, Direction, FlowEvent, FlowId, Limits, Transport};
 
 use weir_testkit::corpus::dir as corpus;
 
@@ -325,7 +323,7 @@ fn stream_pair_events() {
     let dir = corpus();
     let c2s = std::fs::read(dir.join("rtmp/ffmpeg_client_stream")).unwrap();
     let s2c = std::fs::read(dir.join("rtmp/ffmpeg_server_stream")).unwrap();
-    let pair = weir_conformance::capture::StreamPair {
+    let pair = weir_capture::StreamPair {
         client: "127.0.0.1:50000".parse().unwrap(),
         server: "127.0.0.1:1935".parse().unwrap(),
         client_to_server: c2s.into(),

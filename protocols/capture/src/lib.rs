@@ -1,4 +1,6 @@
-//! Reading captures (DESIGN.md, "Conformance harness"; issue 4, "Reading captures").
+//! Reading captures (DESIGN.md, "Conformance harness"; issue 4, "Reading captures"): the
+//! harness reads every capture through this crate, and protocol crates read their corpus
+//! captures through it in tests.
 //!
 //! The layers, one file each, outermost first:
 //!
@@ -15,6 +17,8 @@
 //! Everything below the reader is a pure state machine fed packets with their capture time:
 //! no clock, no IO. Nothing is dropped silently: a packet the harness does not open becomes a
 //! [`FlowEvent::Unopened`] naming what it is and why.
+
+#![forbid(unsafe_code)]
 
 pub mod dissect;
 pub mod file;

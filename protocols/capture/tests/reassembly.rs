@@ -7,8 +7,8 @@ use std::io::BufReader;
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use weir_conformance::capture::tcp::{Flags, Reassembler, StreamEvent};
-use weir_conformance::capture::{CaptureReader, Direction, FlowEvent, FlowTable, Limits, Packet};
+use weir_capture::tcp::{Flags, Reassembler, StreamEvent};
+use weir_capture::{CaptureReader, Direction, FlowEvent, FlowTable, Limits, Packet};
 
 fn corpus_packets(name: &str) -> Vec<Packet> {
     let file = BufReader::new(File::open(weir_testkit::corpus::path(name)).expect("corpus file"));
