@@ -38,4 +38,16 @@ weir_media::rules! {
         "The R bit of an FU header is 0.";
     H264_SPROP = "rtp.h264.sprop-parameter-sets", Must, "RFC 6184 §8.1",
         "sprop-parameter-sets is a comma-separated list of base64-encoded parameter set NAL units.";
+
+    // Opus (RFC 7587)
+    OPUS_RTPMAP = "rtp.opus.rtpmap", Must, "RFC 7587 §7",
+        "Opus is declared with a 48000 Hz clock and 2 channels (opus/48000/2), whatever the stream carries.";
+    OPUS_PACKET = "rtp.opus.packet", Must, "RFC 7587 §4.2; RFC 6716 §3",
+        "Each payload is exactly one well-formed Opus packet.";
+
+    // MPEG-TS (RFC 2250) and MPEG-PS as GB28181 carries it
+    MP2T_PACKETS = "rtp.mp2t.packets", Must, "RFC 2250 §2",
+        "A payload is a whole number of 188-byte transport stream packets, each starting with the sync byte 0x47.";
+    PS_START = "rtp.ps.frame-start", Should, "GB/T 28181-2016 Annex C.2",
+        "The first packet of a frame begins with an MPEG-PS start code: the frame's pack header, or a PES packet.";
 }

@@ -129,55 +129,16 @@ fn mode_0_sends_each_nal_unit_alone_and_refuses_one_too_big() {
     );
 }
 
-/// Packets with the given payloads, one timestamp per group, consecutive sequence numbers;
-/// the marker on the last packet of each group. A first frame, an IDR slice, starts the stream.
+/// Packets of the given payloads after a first frame, an IDR slice, that starts the stream.
 fn packets(groups: &[&[&[u8]]]) -> Vec<RtpPacket> {
-    let mut out = Vec::new();
     let start: &[&[u8]] = &[&[0x65, 0x88, 0]];
-    for (g, payloads) in std::iter::once(&start).chain(groups).enumerate() {
-        for (i, p) in payloads.iter().enumerate() {
-            out.push(RtpPacket {
-                marker: i + 1 == payloads.len(),
-                payload_type: 96,
-                sequence: out.len() as u16,
-                timestamp: g as u32 * 3000,
-                ssrc: 7,
-                csrcs: Vec::new(),
-                extension: None,
-                payload: Bytes::copy_from_slice(p),
-                padding: 0,
-            });
-        }
-    }
-    out
+    let all: Vec<&[&[u8]]> = std::iter::once(start)
+        .chain(groups.iter().copied())
+        .collect();
+    support::packets(&all, 3000)
 }
 
-fn run(format: &Format, packets: Vec<RtpPacket>) -> Vec<Output<Event>> {
-    let mut d = Depacketizer::new(format, Limits::default()).unwrap();
-    let mut out = Vec::new();
-    for (i, p) in packets.into_iter().enumerate() {
-        d.push(Instant::now(), i as u64, p);
-        out.extend(std::iter::from_fn(|| d.poll_output()));
-    }
-    d.finish();
-    out.extend(std::iter::from_fn(|| d.poll_output()));
-    out
-}
-
-fn rules(out: &[Output<Event>]) -> Vec<&'static str> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Violation(v) => Some(v.rule.id),
-            _ => None,
-        })
-        .collect()
-}
-
-fn dropped(out: &[Output<Event>]) -> usize {
-    out.iter()
-        .filter(|o| matches!(o, Output::Event(Event::Dropped { .. })))
-        .count()
-}
+use support::{dropped, rules, run};
 
 /// Packets' payloads, frame by frame.
 type Groups<'a> = &'a [&'a [&'a [u8]]];

@@ -7,14 +7,18 @@
 //! without its start, an aggregate whose sizes overrun it) returns [`Damaged`] and emits
 //! nothing: a depacketizer never emits a damaged frame.
 
+pub mod g711;
 pub mod h264;
+pub mod mp2t;
 mod nal;
+pub mod opus;
+pub mod ps;
 
 use crate::RtpPacket;
 use crate::format::{Encoding, Format};
 use bytes::Bytes;
 use std::fmt;
-use weir_media::{Error, MediaPacket, Rule, Timestamp, Violation};
+use weir_media::{Codec, Error, Frame, MediaPacket, Rule, Timestamp, Track, Violation};
 
 /// A packet in sequence order, with where it came from and its place on the stream's timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +129,62 @@ pub fn wrong_unit(format: &str, unit: &Unit) -> Error {
     Error::usage(format!("the {format} payload format does not carry {what}"))
 }
 
+/// A frame made from one group, at the media time of its first packet.
+pub(crate) fn frame(codec: Codec, time: Timestamp, keyframe: bool, data: Bytes) -> MediaPacket {
+    let track = match codec.kind() {
+        Some(weir_media::MediaKind::Audio) => Track::AUDIO,
+        _ => Track::VIDEO,
+    };
+    MediaPacket::Frame(Frame {
+        track,
+        codec,
+        pts: time,
+        dts: time,
+        keyframe,
+        data,
+    })
+}
+
+/// The one payload of a unit a format sends whole, one per packet (audio frames): a
+/// configuration goes out of band, so gives none.
+pub(crate) fn whole(
+    name: &str,
+    unit: &Unit,
+    max_payload: usize,
+    out: &mut Vec<Payload>,
+) -> Result<(), Error> {
+    let Unit::Media(media) = unit else {
+        return Err(wrong_unit(name, unit));
+    };
+    let MediaPacket::Frame(f) = media else {
+        return Ok(());
+    };
+    if f.data.len() > max_payload {
+        return Err(Error::usage(format!(
+            "a {}-byte {name} frame does not fit a {max_payload}-byte payload",
+            f.data.len()
+        )));
+    }
+    out.push(Payload {
+        data: f.data.clone(),
+        marker: false,
+    });
+    Ok(())
+}
+
+/// `bytes` in payloads of `size` bytes, the last one shorter.
+pub(crate) fn cut(bytes: &Bytes, size: usize, out: &mut Vec<Payload>) {
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + size.max(1)).min(bytes.len());
+        out.push(Payload {
+            data: bytes.slice(at..end),
+            marker: false,
+        });
+        at = end;
+    }
+}
+
 /// An RTP clock: converts its ticks to the 90 kHz media timeline and back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {
@@ -152,6 +212,11 @@ pub fn depacketizer(format: &Format) -> Result<Box<dyn Depacketize>, Error> {
     };
     match format.encoding() {
         Some(Encoding::H264) => Ok(Box::new(h264::H264::new(format, clock)?)),
+        Some(Encoding::Opus) => Ok(Box::new(opus::Opus::new(format, clock)?)),
+        Some(Encoding::Pcmu) => Ok(Box::new(g711::G711::new(Codec::Pcmu, clock))),
+        Some(Encoding::Pcma) => Ok(Box::new(g711::G711::new(Codec::Pcma, clock))),
+        Some(Encoding::MpegTs) => Ok(Box::new(mp2t::Mp2t)),
+        Some(Encoding::MpegPs) => Ok(Box::new(ps::Ps::default())),
         _ => Err(Error::usage(format!(
             "no depacketizer for {}/{}",
             format.name, format.clock_rate
@@ -161,8 +226,16 @@ pub fn depacketizer(format: &Format) -> Result<Box<dyn Depacketize>, Error> {
 
 /// The packetizer of a format.
 pub fn packetizer(format: &Format) -> Result<Box<dyn Packetize>, Error> {
+    let clock = Clock {
+        rate: format.clock_rate,
+    };
     match format.encoding() {
         Some(Encoding::H264) => Ok(Box::new(h264::H264Packetizer::new(format)?)),
+        Some(Encoding::Opus) => Ok(Box::new(opus::OpusPacketizer)),
+        Some(Encoding::Pcmu) => Ok(Box::new(g711::G711::new(Codec::Pcmu, clock))),
+        Some(Encoding::Pcma) => Ok(Box::new(g711::G711::new(Codec::Pcma, clock))),
+        Some(Encoding::MpegTs) => Ok(Box::new(mp2t::Mp2t)),
+        Some(Encoding::MpegPs) => Ok(Box::new(ps::Ps::default())),
         _ => Err(Error::usage(format!(
             "no packetizer for {}/{}",
             format.name, format.clock_rate

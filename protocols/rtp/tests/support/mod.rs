@@ -2,6 +2,7 @@
 //! reordered as a test says, then through a depacketizer; and the property every format keeps.
 #![allow(dead_code)]
 
+use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::time::Instant;
 use weir_media::{Frame, MediaPacket, Output};
@@ -130,4 +131,59 @@ pub fn check(
             );
         }
     }
+}
+
+/// Packets with the given payloads, one timestamp per group (`ticks` apart), consecutive
+/// sequence numbers from 0, the marker bit on the last packet of each group.
+pub fn packets(groups: &[&[&[u8]]], ticks: u32) -> Vec<RtpPacket> {
+    let mut out = Vec::new();
+    for (g, payloads) in groups.iter().enumerate() {
+        for (i, p) in payloads.iter().enumerate() {
+            out.push(RtpPacket {
+                marker: i + 1 == payloads.len(),
+                payload_type: 96,
+                sequence: out.len() as u16,
+                timestamp: g as u32 * ticks,
+                ssrc: 7,
+                csrcs: Vec::new(),
+                extension: None,
+                payload: Bytes::copy_from_slice(p),
+                padding: 0,
+            });
+        }
+    }
+    out
+}
+
+/// The depacketizer's outputs for `packets` in order, then the end.
+pub fn run(format: &Format, packets: Vec<RtpPacket>) -> Vec<Output<Event>> {
+    let order: Vec<usize> = (0..packets.len()).collect();
+    depacketize(format, &packets, &order)
+}
+
+/// The rule ids among outputs.
+pub fn rules(out: &[Output<Event>]) -> Vec<&'static str> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Violation(v) => Some(v.rule.id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How many frames were dropped.
+pub fn dropped(out: &[Output<Event>]) -> usize {
+    out.iter()
+        .filter(|o| matches!(o, Output::Event(Event::Dropped { .. })))
+        .count()
+}
+
+/// The multiplex bytes among outputs.
+pub fn mux(out: &[Output<Event>]) -> Vec<Bytes> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Event(Event::Unit(Unit::Mux(b))) => Some(b.clone()),
+            _ => None,
+        })
+        .collect()
 }
