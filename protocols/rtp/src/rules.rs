@@ -39,6 +39,18 @@ weir_media::rules! {
     H264_SPROP = "rtp.h264.sprop-parameter-sets", Must, "RFC 6184 §8.1",
         "sprop-parameter-sets is a comma-separated list of base64-encoded parameter set NAL units.";
 
+    // H.265 (RFC 7798)
+    H265_NAL_TYPE = "rtp.h265.nal-type", Should, "RFC 7798 §4.4",
+        "A packet's type is an H.265 NAL unit type (0-47) or one of the payload format's 48 (AP), 49 (FU) and 50 (PACI); 51-63 are not used.";
+    H265_FORBIDDEN_BIT = "rtp.h265.forbidden-bit", Must, "RFC 7798 §1.1.4, §4.4; H.265 §7.4.2.2",
+        "The F bit of a NAL unit and payload header is 0.";
+    H265_AGGREGATION = "rtp.h265.aggregation", Must, "RFC 7798 §4.4.2",
+        "An aggregation packet holds aggregation units, each a 16-bit size and a NAL unit of that size (header included) inside the packet, none of them an AP, FU or PACI.";
+    H265_FU = "rtp.h265.fu", Must, "RFC 7798 §4.4.3",
+        "The fragments of a NAL unit come in consecutive FUs, the first with S set, the last with E set, never both in one FU, each of a single NAL unit, not of an AP, FU or PACI.";
+    H265_SPROP = "rtp.h265.sprop", Must, "RFC 7798 §7.1",
+        "sprop-vps, sprop-sps and sprop-pps are comma-separated lists of base64-encoded NAL units of their kind.";
+
     // Opus (RFC 7587)
     OPUS_RTPMAP = "rtp.opus.rtpmap", Must, "RFC 7587 §7",
         "Opus is declared with a 48000 Hz clock and 2 channels (opus/48000/2), whatever the stream carries.";

@@ -53,11 +53,7 @@ fn frame(n: i64, keyframe: bool, sizes: &[usize]) -> MediaPacket {
 }
 
 fn stream(sizes: &[Vec<usize>]) -> Vec<MediaPacket> {
-    let mut media = vec![config()];
-    for (n, s) in sizes.iter().enumerate() {
-        media.push(frame(n as i64, n % 10 == 0, s));
-    }
-    media
+    support::video_stream(config(), sizes, frame)
 }
 
 proptest! {

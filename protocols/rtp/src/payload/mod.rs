@@ -7,16 +7,20 @@
 //! without its start, an aggregate whose sizes overrun it) returns [`Damaged`] and emits
 //! nothing: a depacketizer never emits a damaged frame.
 
-pub mod g711;
-pub mod h264;
-pub mod mp2t;
+mod g711;
+mod h264;
+mod h265;
+mod mp2t;
 mod nal;
-pub mod opus;
-pub mod ps;
+mod opus;
+mod ps;
 
 use crate::RtpPacket;
 use crate::format::{Encoding, Format};
 use bytes::Bytes;
+use h264::Avc;
+use h265::Hevc;
+use nal::{NalDepacketizer, NalPacketizer};
 use std::fmt;
 use weir_media::{Codec, Error, Frame, MediaPacket, Rule, Timestamp, Track, Violation};
 
@@ -211,7 +215,8 @@ pub fn depacketizer(format: &Format) -> Result<Box<dyn Depacketize>, Error> {
         rate: format.clock_rate,
     };
     match format.encoding() {
-        Some(Encoding::H264) => Ok(Box::new(h264::H264::new(format, clock)?)),
+        Some(Encoding::H264) => Ok(Box::new(NalDepacketizer::<Avc>::new(format, clock)?)),
+        Some(Encoding::H265) => Ok(Box::new(NalDepacketizer::<Hevc>::new(format, clock)?)),
         Some(Encoding::Opus) => Ok(Box::new(opus::Opus::new(format, clock)?)),
         Some(Encoding::Pcmu) => Ok(Box::new(g711::G711::new(Codec::Pcmu, clock))),
         Some(Encoding::Pcma) => Ok(Box::new(g711::G711::new(Codec::Pcma, clock))),
@@ -230,7 +235,8 @@ pub fn packetizer(format: &Format) -> Result<Box<dyn Packetize>, Error> {
         rate: format.clock_rate,
     };
     match format.encoding() {
-        Some(Encoding::H264) => Ok(Box::new(h264::H264Packetizer::new(format)?)),
+        Some(Encoding::H264) => Ok(Box::new(NalPacketizer::<Avc>::new(format)?)),
+        Some(Encoding::H265) => Ok(Box::new(NalPacketizer::<Hevc>::new(format)?)),
         Some(Encoding::Opus) => Ok(Box::new(opus::OpusPacketizer)),
         Some(Encoding::Pcmu) => Ok(Box::new(g711::G711::new(Codec::Pcmu, clock))),
         Some(Encoding::Pcma) => Ok(Box::new(g711::G711::new(Codec::Pcma, clock))),

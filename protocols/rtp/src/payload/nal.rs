@@ -1,12 +1,20 @@
-//! What the H.264 and H.265 payload formats share (RFC 6184 §5.7-§5.8, RFC 7798 §4.4.2-§4.4.3):
-//! NAL units rebuilt from single, aggregated and fragmented packets on the way in, and NAL
-//! units spread over single packets, aggregation packets and fragmentation units on the way
-//! out. The two formats differ only in their header bytes, which [`NalHeaders`] gives.
+//! What the H.264 and H.265 payload formats share (RFC 6184 §5.6-§5.8, RFC 7798 §4.4): NAL
+//! units rebuilt from single, aggregated and fragmented packets on the way in, and NAL units
+//! spread over single packets, aggregation packets and fragmentation units on the way out.
+//! The two formats differ only in their header bytes, NAL unit types, parameters and rule
+//! ids, which [`NalFormat`] gives.
 
-use super::Payload;
+use super::{Clock, Damaged, Depacketize, Grouping, Packetize, Payload, Received, Unit, Units};
+use crate::RtpPacket;
+use crate::format::Format;
+use base64::Engine;
 use bytes::{BufMut, Bytes};
+use std::fmt;
+use std::marker::PhantomData;
 use std::ops::Range;
-use weir_media::Error;
+use weir_media::access_unit::{InBand, NalRole, VideoSyntax, record_params};
+use weir_media::nal::length_prefixed_nals;
+use weir_media::{Codec, Error, MediaPacket, Rule, Track, TrackConfig, Violation};
 
 /// The NAL units of one access unit as they are rebuilt: contiguous bytes and their ranges.
 #[derive(Debug, Default, Clone)]
@@ -101,6 +109,9 @@ impl Rebuilt {
 pub(crate) trait NalHeaders {
     /// The NAL unit header's length (1 for H.264, 2 for H.265).
     const LEN: usize;
+
+    /// The NAL unit type in a (payload) header.
+    fn kind(header: &[u8]) -> u8;
 
     /// The payload header of an aggregation packet holding NAL units with these headers.
     fn aggregation(headers: &mut dyn Iterator<Item = &[u8]>, out: &mut Vec<u8>);
@@ -198,4 +209,381 @@ pub(crate) fn pack<H: NalHeaders>(
         last.marker = true;
     }
     Ok(())
+}
+
+/// The rules a NAL payload format checks, by what they are about.
+pub(crate) struct NalRules {
+    /// The payload format's packet types the session allows (H.264's packetization modes).
+    pub mode: Option<&'static Rule>,
+    /// Reserved or undefined NAL unit types.
+    pub nal_type: &'static Rule,
+    /// The forbidden bit.
+    pub forbidden: &'static Rule,
+    /// Aggregation packets' unit sizes and contents.
+    pub aggregation: &'static Rule,
+    /// Fragmentation units' order and contents.
+    pub fragment: &'static Rule,
+    /// The FU header's reserved bits, where it has any.
+    pub fragment_reserved: Option<&'static Rule>,
+    /// Parameter sets given by the session.
+    pub sprop: &'static Rule,
+}
+
+/// What a payload header says the packet is.
+pub(crate) enum PacketKind {
+    /// One whole NAL unit.
+    Single,
+    /// An aggregation packet (STAP-A, AP).
+    Aggregation,
+    /// A fragmentation unit (FU-A, FU).
+    Fragment,
+    /// A packet type the session's mode does not allow: why.
+    Forbidden(&'static str),
+    /// A legal packet type Weir does not take apart (the frame is dropped): which.
+    Unsupported(&'static str),
+    /// A reserved or undefined type.
+    Reserved,
+}
+
+/// One NAL payload format: H.264 or H.265.
+pub(crate) trait NalFormat: NalHeaders + fmt::Debug + Send + 'static {
+    /// The codec.
+    const CODEC: Codec;
+    /// Its bitstream syntax.
+    const SYNTAX: VideoSyntax;
+    /// Its name in errors.
+    const NAME: &'static str;
+    /// Its rules.
+    const RULES: NalRules;
+    /// The `fmtp` parameters that carry parameter sets, each a comma-separated base64 list.
+    const SPROP: &'static [&'static str];
+
+    /// Whether the session allows aggregation and fragmentation (else single NAL units only).
+    fn aggregates(format: &Format) -> Result<bool, Error>;
+
+    /// What a packet of NAL unit type `kind` is.
+    fn packet_kind(kind: u8) -> PacketKind;
+
+    /// The NAL unit type an FU header announces and whether its reserved bits are set.
+    fn fu_type(fu: u8) -> (u8, bool);
+
+    /// The header of the NAL unit a fragmentation unit carries, from the payload header.
+    fn fragmented_header(payload_header: &[u8], kind: u8) -> Vec<u8>;
+
+    /// Whether a NAL unit of type `kind`, whose body starts with `body`, begins an access unit.
+    fn begins_access_unit(kind: u8, body: Option<u8>) -> bool;
+}
+
+/// The receiving side of a NAL payload format.
+#[derive(Debug)]
+pub(crate) struct NalDepacketizer<F> {
+    clock: Clock,
+    aggregates: bool,
+    inband: InBand,
+    rebuilt: Rebuilt,
+    /// A record from the session's parameter sets, announced before the first frame.
+    pending: Option<Bytes>,
+    /// What was wrong with the session's parameter sets, reported with the first group.
+    sprop_violation: Option<String>,
+    format: PhantomData<F>,
+}
+
+impl<F: NalFormat> NalDepacketizer<F> {
+    /// A depacketizer for `format` (its mode and parameter sets).
+    pub fn new(format: &Format, clock: Clock) -> Result<Self, Error> {
+        let mut d = NalDepacketizer {
+            clock,
+            aggregates: F::aggregates(format)?,
+            inband: InBand::new(F::SYNTAX),
+            rebuilt: Rebuilt::default(),
+            pending: None,
+            sprop_violation: None,
+            format: PhantomData,
+        };
+        let mut nals = Rebuilt::default();
+        for key in F::SPROP {
+            let Some(sprop) = format.param(key) else {
+                continue;
+            };
+            for set in sprop.split(',').filter(|s| !s.is_empty()) {
+                match base64::engine::general_purpose::STANDARD.decode(set) {
+                    Ok(nal) if nal.len() > F::LEN => {
+                        let _ = nals.whole(&nal);
+                    }
+                    _ => {
+                        d.sprop_violation = Some(format!("{key}: {set:?} is not a base64 NAL unit"))
+                    }
+                }
+            }
+        }
+        if !nals.nals.is_empty() {
+            d.pending = d.inband.access_unit(&nals.data, &nals.nals).config;
+        }
+        Ok(d)
+    }
+
+    fn packet(&mut self, r: &Received, units: &mut Units) -> Result<(), Damaged> {
+        let p = &r.packet.payload;
+        if p.len() < F::LEN {
+            return Ok(());
+        }
+        let rules = &F::RULES;
+        if p[0] & 0x80 != 0 {
+            units.violation(
+                rules.forbidden,
+                r,
+                format!(
+                    "payload header {:02x?} has the forbidden bit set",
+                    &p[..F::LEN]
+                ),
+            );
+        }
+        let damaged = |units: &mut Units, rule, detail: String| {
+            units.violation(rule, r, detail.clone());
+            Err(Damaged(detail))
+        };
+        let kind = F::kind(p);
+        let name = F::NAME;
+        match F::packet_kind(kind) {
+            PacketKind::Single => self
+                .rebuilt
+                .whole(p)
+                .or_else(|e| damaged(units, rules.fragment, e.describe().into())),
+            PacketKind::Aggregation => {
+                if !self.aggregates
+                    && let Some(rule) = rules.mode
+                {
+                    units.violation(rule, r, "an aggregation packet in single NAL unit mode");
+                }
+                let mut rest = &p[F::LEN..];
+                if rest.is_empty() {
+                    return damaged(
+                        units,
+                        rules.aggregation,
+                        "an aggregation packet with no NAL unit".into(),
+                    );
+                }
+                while !rest.is_empty() {
+                    let size = match rest {
+                        [a, b, ..] => usize::from(u16::from_be_bytes([*a, *b])),
+                        _ => 0,
+                    };
+                    if size < F::LEN || rest.len() < 2 + size {
+                        return damaged(
+                            units,
+                            rules.aggregation,
+                            format!(
+                                "an aggregation unit of {size} bytes where {} remain",
+                                rest.len().saturating_sub(2)
+                            ),
+                        );
+                    }
+                    let nal = &rest[2..2 + size];
+                    let inner = F::kind(nal);
+                    if !matches!(F::packet_kind(inner), PacketKind::Single) {
+                        return damaged(
+                            units,
+                            rules.aggregation,
+                            format!("an aggregation packet holds NAL unit type {inner}"),
+                        );
+                    }
+                    if let Err(e) = self.rebuilt.whole(nal) {
+                        return damaged(units, rules.fragment, e.describe().into());
+                    }
+                    rest = &rest[2 + size..];
+                }
+                Ok(())
+            }
+            PacketKind::Fragment => {
+                if !self.aggregates
+                    && let Some(rule) = rules.mode
+                {
+                    units.violation(rule, r, "a fragmentation unit in single NAL unit mode");
+                }
+                let Some(&fu) = p.get(F::LEN) else {
+                    return damaged(
+                        units,
+                        rules.fragment,
+                        "a fragmentation unit without its FU header".into(),
+                    );
+                };
+                let (start, end) = (fu & 0x80 != 0, fu & 0x40 != 0);
+                if start && end {
+                    units.violation(
+                        rules.fragment,
+                        r,
+                        "a fragmentation unit with both its start and end bits set",
+                    );
+                }
+                let (inner, reserved) = F::fu_type(fu);
+                if reserved && let Some(rule) = rules.fragment_reserved {
+                    units.violation(rule, r, format!("FU header {fu:#04x}"));
+                }
+                if !matches!(F::packet_kind(inner), PacketKind::Single) {
+                    return damaged(
+                        units,
+                        rules.fragment,
+                        format!("a fragmentation unit of NAL unit type {inner}"),
+                    );
+                }
+                let header = F::fragmented_header(&p[..F::LEN], inner);
+                self.rebuilt
+                    .fragment(&header, &p[F::LEN + 1..], start, end)
+                    .or_else(|e| damaged(units, rules.fragment, e.describe().into()))
+            }
+            PacketKind::Forbidden(why) => {
+                let detail = format!("{name} NAL unit type {kind}: {why}");
+                match rules.mode {
+                    Some(rule) => damaged(units, rule, detail),
+                    None => Err(Damaged(detail)),
+                }
+            }
+            PacketKind::Unsupported(what) => Err(Damaged(format!(
+                "{name} NAL unit type {kind} ({what}) is not taken apart"
+            ))),
+            PacketKind::Reserved => {
+                units.violation(
+                    rules.nal_type,
+                    r,
+                    format!("{name} NAL unit type {kind}, which is reserved or undefined"),
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<F: NalFormat> Depacketize for NalDepacketizer<F> {
+    fn grouping(&self) -> Grouping {
+        Grouping::Frame
+    }
+
+    /// Whether the packet's first NAL unit begins an access unit (an AUD, SEI or parameter
+    /// set, or a slice that is its picture's first).
+    fn starts_frame(&self, packet: &RtpPacket) -> bool {
+        let p = &packet.payload;
+        if p.len() < F::LEN {
+            return false;
+        }
+        let (kind, body) = match F::packet_kind(F::kind(p)) {
+            PacketKind::Aggregation => {
+                let nal = p.get(F::LEN + 2..).unwrap_or_default();
+                if nal.len() < F::LEN {
+                    return false;
+                }
+                (F::kind(nal), nal.get(F::LEN).copied())
+            }
+            PacketKind::Fragment => match p.get(F::LEN) {
+                Some(&fu) if fu & 0x80 != 0 => (F::fu_type(fu).0, p.get(F::LEN + 1).copied()),
+                _ => return false,
+            },
+            _ => (F::kind(p), p.get(F::LEN).copied()),
+        };
+        F::begins_access_unit(kind, body)
+    }
+
+    fn depacketize(&mut self, group: &[Received], units: &mut Units) -> Result<(), Damaged> {
+        let Some(first) = group.first() else {
+            return Ok(());
+        };
+        if let Some(detail) = self.sprop_violation.take() {
+            units
+                .violations
+                .push(Violation::new(F::RULES.sprop, first.index, detail));
+        }
+        if let Some(record) = self.pending.take() {
+            units.push(config::<F>(record));
+        }
+        self.rebuilt.clear();
+        for r in group {
+            self.packet(r, units)?;
+        }
+        if let Err(e) = self.rebuilt.finish() {
+            let last = group.last().unwrap_or(first);
+            units.violation(F::RULES.fragment, last, e.describe());
+            return Err(Damaged(e.describe().into()));
+        }
+        let au = self
+            .inband
+            .access_unit(&self.rebuilt.data, &self.rebuilt.nals);
+        if let Some(v) = au.error.and_then(Error::into_violation) {
+            units
+                .violations
+                .push(Violation::new(v.rule, first.index, v.detail));
+        }
+        if let Some(record) = au.config {
+            units.push(config::<F>(record));
+        }
+        if let Some(data) = au.frame {
+            let time = self.clock.time(first.ticks);
+            units.push(super::frame(F::CODEC, time, au.keyframe, data.into()));
+        }
+        Ok(())
+    }
+}
+
+fn config<F: NalFormat>(record: Bytes) -> MediaPacket {
+    MediaPacket::Config(TrackConfig {
+        track: Track::VIDEO,
+        codec: F::CODEC,
+        data: record,
+    })
+}
+
+/// The sending side: small NAL units aggregated and big ones fragmented where the session
+/// allows, else each NAL unit alone. A keyframe without its own SPS gets the record's
+/// parameter sets in front, so that a receiver can start there.
+#[derive(Debug)]
+pub(crate) struct NalPacketizer<F> {
+    aggregates: bool,
+    params: Vec<Bytes>,
+    length_size: u8,
+    format: PhantomData<F>,
+}
+
+impl<F: NalFormat> NalPacketizer<F> {
+    /// A packetizer for `format`'s mode.
+    pub fn new(format: &Format) -> Result<Self, Error> {
+        Ok(NalPacketizer {
+            aggregates: F::aggregates(format)?,
+            params: Vec::new(),
+            length_size: 4,
+            format: PhantomData,
+        })
+    }
+}
+
+impl<F: NalFormat> Packetize for NalPacketizer<F> {
+    fn packetize(
+        &mut self,
+        unit: &Unit,
+        max_payload: usize,
+        out: &mut Vec<Payload>,
+    ) -> Result<(), Error> {
+        let Unit::Media(media) = unit else {
+            return Err(super::wrong_unit(F::NAME, unit));
+        };
+        match media {
+            MediaPacket::Config(c) => {
+                (self.params, self.length_size) = record_params(F::SYNTAX, &c.data)?;
+                Ok(())
+            }
+            MediaPacket::Frame(f) => {
+                let mut nals = Vec::new();
+                let mut has_sps = false;
+                for nal in length_prefixed_nals(&f.data, self.length_size) {
+                    let nal = nal?;
+                    has_sps |= nal
+                        .first()
+                        .is_some_and(|&h| F::SYNTAX.role(h) == NalRole::Sps);
+                    nals.push(f.data.slice_ref(nal));
+                }
+                if f.keyframe && !has_sps {
+                    nals.splice(0..0, self.params.iter().cloned());
+                }
+                pack::<F>(&nals, max_payload, self.aggregates, out)
+            }
+            MediaPacket::EndOfSequence { .. } => Ok(()),
+        }
+    }
 }

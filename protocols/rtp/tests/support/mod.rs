@@ -187,3 +187,17 @@ pub fn mux(out: &[Output<Event>]) -> Vec<Bytes> {
         })
         .collect()
 }
+
+/// A video stream: a configuration, then a frame of each size list (`frame(n, keyframe,
+/// sizes)`), every tenth a keyframe.
+pub fn video_stream(
+    config: MediaPacket,
+    sizes: &[Vec<usize>],
+    frame: impl Fn(i64, bool, &[usize]) -> MediaPacket,
+) -> Vec<MediaPacket> {
+    let mut media = vec![config];
+    for (n, s) in sizes.iter().enumerate() {
+        media.push(frame(n as i64, n % 10 == 0, s));
+    }
+    media
+}
