@@ -51,6 +51,38 @@ weir_media::rules! {
     H265_SPROP = "rtp.h265.sprop", Must, "RFC 7798 §7.1",
         "sprop-vps, sprop-sps and sprop-pps are comma-separated lists of base64-encoded NAL units of their kind.";
 
+    // VP8 (RFC 7741), VP9 (RFC 9628), AV1 (AOMedia RTP payload format v1.0.0)
+    VP8_DESCRIPTOR = "rtp.vp8.descriptor", Must, "RFC 7741 §4.2",
+        "The payload descriptor, with every extension field its X, I, L, T and K bits announce, fits in the packet before a non-empty VP8 payload.";
+    VP8_RESERVED = "rtp.vp8.reserved", Must, "RFC 7741 §4.2",
+        "The descriptor's reserved bits (R in the first byte, RSV in the extension byte) are 0.";
+    VP8_FRAME_START = "rtp.vp8.frame-start", Must, "RFC 7741 §4.2, §4.4",
+        "A frame's first packet, and only it, has S set with partition index 0.";
+    VP8_PICTURE_ID = "rtp.vp8.picture-id", Must, "RFC 7741 §4.2",
+        "Every packet of a frame carries the same PictureID.";
+    VP9_DESCRIPTOR = "rtp.vp9.descriptor", Must, "RFC 9628 §4.2, §4.2.1",
+        "The payload descriptor, with every field its I, L, F, P and V bits announce (at most three reference indices), fits in the packet before a non-empty VP9 payload.";
+    VP9_BEGIN_END = "rtp.vp9.begin-end", Must, "RFC 9628 §4.2",
+        "B is set on the first packet of each layer frame and E on its last, so that a picture's packets are whole layer frames one after another.";
+    VP9_PICTURE_ID = "rtp.vp9.picture-id", Must, "RFC 9628 §4.2",
+        "Every packet of a picture carries the same PictureID.";
+    AV1_OBU_ELEMENTS = "rtp.av1.obu-elements", Must, "AV1 RTP payload format §4.3, §4.4",
+        "A packet holds the number of OBU elements its W field gives (any number for W 0), each length-prefixed one inside the packet.";
+    AV1_FRAGMENT = "rtp.av1.fragment", Must, "AV1 RTP payload format §4.4",
+        "Z is set exactly when the packet's first element continues the previous packet's last, which set Y; a temporal unit does not end with Y set.";
+    AV1_OBU_HEADER = "rtp.av1.obu-header", Must, "AV1 §5.3.1, §6.2.1; AV1 RTP payload format §4.3",
+        "An OBU's forbidden bit is 0, and an OBU with a size field is exactly as long as it says.";
+    AV1_OBU_TYPE = "rtp.av1.obu-type", Should, "AV1 RTP payload format §5",
+        "Temporal delimiter and tile list OBUs are not sent: a receiver ignores them.";
+
+    // AAC (RFC 3640)
+    AAC_CONFIG = "rtp.aac.config", Must, "RFC 3640 §3.3.6, §4.1",
+        "An AAC-hbr session gives sizeLength 13, indexLength 3, indexDeltaLength 3 and its AudioSpecificConfig as config in hex.";
+    AAC_AU_HEADERS = "rtp.aac.au-headers", Must, "RFC 3640 §3.2.1, §3.3.6",
+        "A payload begins with AU-headers-length, in bits, a non-zero multiple of the 16-bit AAC-hbr AU header, and the headers it counts fit in the packet.";
+    AAC_AU_SIZE = "rtp.aac.au-size", Must, "RFC 3640 §3.2.1, §3.2.3",
+        "The AU sizes add up to the packet's AU data; an AU fragmented over packets is alone in each, with the same AU-size, which its fragments add up to.";
+
     // Opus (RFC 7587)
     OPUS_RTPMAP = "rtp.opus.rtpmap", Must, "RFC 7587 §7",
         "Opus is declared with a 48000 Hz clock and 2 channels (opus/48000/2), whatever the stream carries.";

@@ -134,10 +134,7 @@ fn packets(groups: &[&[&[u8]]]) -> Vec<RtpPacket> {
     support::packets(&all, 3000)
 }
 
-use support::{dropped, rules, run};
-
-/// Packets' payloads, frame by frame.
-type Groups<'a> = &'a [&'a [&'a [u8]]];
+use support::{Groups, dropped, rules, run};
 
 #[test]
 fn each_rule_fires_on_the_packets_that_break_it() {

@@ -6,7 +6,7 @@ mod support;
 use base64::Engine;
 use bytes::Bytes;
 use proptest::prelude::*;
-use support::{dropped, rules, run};
+use support::{Groups, dropped, rules, run};
 use weir_media::access_unit::{InBand, VideoSyntax, record_params};
 use weir_media::{Codec, Frame, MediaPacket, Output, Timestamp, Track, TrackConfig};
 use weir_rtp::payload::Unit;
@@ -140,9 +140,6 @@ fn parameter_sets_from_the_session_make_the_first_record() {
     let donl = Format::new("H265", 90_000).with_fmtp("sprop-max-don-diff=2");
     assert!(weir_rtp::Depacketizer::new(&donl, weir_rtp::Limits::default()).is_err());
 }
-
-/// Packets' payloads, frame by frame.
-type Groups<'a> = &'a [&'a [&'a [u8]]];
 
 #[test]
 fn each_rule_fires_on_the_packets_that_break_it() {

@@ -7,6 +7,8 @@
 //! without its start, an aggregate whose sizes overrun it) returns [`Damaged`] and emits
 //! nothing: a depacketizer never emits a damaged frame.
 
+mod aac;
+mod av1;
 mod g711;
 mod h264;
 mod h265;
@@ -14,6 +16,8 @@ mod mp2t;
 mod nal;
 mod opus;
 mod ps;
+mod vp8;
+mod vp9;
 
 use crate::RtpPacket;
 use crate::format::{Encoding, Format};
@@ -22,7 +26,9 @@ use h264::Avc;
 use h265::Hevc;
 use nal::{NalDepacketizer, NalPacketizer};
 use std::fmt;
-use weir_media::{Codec, Error, Frame, MediaPacket, Rule, Timestamp, Track, Violation};
+use weir_media::{
+    Codec, Error, Frame, MediaPacket, Rule, Timestamp, Track, TrackConfig, Violation,
+};
 
 /// A packet in sequence order, with where it came from and its place on the stream's timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +139,28 @@ pub fn wrong_unit(format: &str, unit: &Unit) -> Error {
     Error::usage(format!("the {format} payload format does not carry {what}"))
 }
 
+/// What a format learned from the session description — its decoder configuration, and what
+/// was wrong with its parameters — given out with the stream's first group.
+#[derive(Debug, Default)]
+pub(crate) struct FromSession {
+    /// The configuration.
+    pub config: Option<TrackConfig>,
+    /// A broken rule and what broke it.
+    pub problem: Option<(&'static Rule, String)>,
+}
+
+impl FromSession {
+    /// Gives out what is left, at the group whose first packet is `first`.
+    pub fn announce(&mut self, first: &Received, units: &mut Units) {
+        if let Some((rule, detail)) = self.problem.take() {
+            units.violation(rule, first, detail);
+        }
+        if let Some(config) = self.config.take() {
+            units.push(MediaPacket::Config(config));
+        }
+    }
+}
+
 /// A frame made from one group, at the media time of its first packet.
 pub(crate) fn frame(codec: Codec, time: Timestamp, keyframe: bool, data: Bytes) -> MediaPacket {
     let track = match codec.kind() {
@@ -189,6 +217,47 @@ pub(crate) fn cut(bytes: &Bytes, size: usize, out: &mut Vec<Payload>) {
     }
 }
 
+/// A frame spread over payloads of at most `max_payload` bytes, each a `header_len`-byte
+/// header that `header(first, last, out)` writes, then a piece of `data`; the marker bit on
+/// the last.
+pub(crate) fn spread(
+    name: &str,
+    data: &[u8],
+    header_len: usize,
+    max_payload: usize,
+    mut header: impl FnMut(bool, bool, &mut Vec<u8>),
+    out: &mut Vec<Payload>,
+) -> Result<(), Error> {
+    let room = max_payload.saturating_sub(header_len);
+    if room == 0 {
+        return Err(Error::usage(format!(
+            "a {max_payload}-byte payload holds no {name} data"
+        )));
+    }
+    let count = data.len().div_ceil(room);
+    for (i, piece) in data.chunks(room).enumerate() {
+        let last = i + 1 == count;
+        let mut payload = Vec::with_capacity(header_len + piece.len());
+        header(i == 0, last, &mut payload);
+        payload.extend_from_slice(piece);
+        out.push(Payload {
+            data: payload.into(),
+            marker: last,
+        });
+    }
+    Ok(())
+}
+
+/// The frame of a media unit, if it is one: configurations give none; multiplex bytes are
+/// refused.
+pub(crate) fn frame_of<'a>(name: &str, unit: &'a Unit) -> Result<Option<&'a Frame>, Error> {
+    match unit {
+        Unit::Media(MediaPacket::Frame(f)) => Ok(Some(f)),
+        Unit::Media(_) => Ok(None),
+        Unit::Mux(_) => Err(wrong_unit(name, unit)),
+    }
+}
+
 /// An RTP clock: converts its ticks to the 90 kHz media timeline and back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {
@@ -217,7 +286,11 @@ pub fn depacketizer(format: &Format) -> Result<Box<dyn Depacketize>, Error> {
     match format.encoding() {
         Some(Encoding::H264) => Ok(Box::new(NalDepacketizer::<Avc>::new(format, clock)?)),
         Some(Encoding::H265) => Ok(Box::new(NalDepacketizer::<Hevc>::new(format, clock)?)),
+        Some(Encoding::Vp8) => Ok(Box::new(vp8::Vp8::new(clock))),
+        Some(Encoding::Vp9) => Ok(Box::new(vp9::Vp9::new(clock))),
+        Some(Encoding::Av1) => Ok(Box::new(av1::Av1::new(clock))),
         Some(Encoding::Opus) => Ok(Box::new(opus::Opus::new(format, clock)?)),
+        Some(Encoding::Aac) => Ok(Box::new(aac::Aac::new(format, clock))),
         Some(Encoding::Pcmu) => Ok(Box::new(g711::G711::new(Codec::Pcmu, clock))),
         Some(Encoding::Pcma) => Ok(Box::new(g711::G711::new(Codec::Pcma, clock))),
         Some(Encoding::MpegTs) => Ok(Box::new(mp2t::Mp2t)),
@@ -237,7 +310,11 @@ pub fn packetizer(format: &Format) -> Result<Box<dyn Packetize>, Error> {
     match format.encoding() {
         Some(Encoding::H264) => Ok(Box::new(NalPacketizer::<Avc>::new(format)?)),
         Some(Encoding::H265) => Ok(Box::new(NalPacketizer::<Hevc>::new(format)?)),
+        Some(Encoding::Vp8) => Ok(Box::new(vp8::Vp8::new(clock))),
+        Some(Encoding::Vp9) => Ok(Box::new(vp9::Vp9::new(clock))),
+        Some(Encoding::Av1) => Ok(Box::new(av1::Av1::new(clock))),
         Some(Encoding::Opus) => Ok(Box::new(opus::OpusPacketizer)),
+        Some(Encoding::Aac) => Ok(Box::new(aac::Aac::new(format, clock))),
         Some(Encoding::Pcmu) => Ok(Box::new(g711::G711::new(Codec::Pcmu, clock))),
         Some(Encoding::Pcma) => Ok(Box::new(g711::G711::new(Codec::Pcma, clock))),
         Some(Encoding::MpegTs) => Ok(Box::new(mp2t::Mp2t)),

@@ -4,7 +4,9 @@
 //! The two formats differ only in their header bytes, NAL unit types, parameters and rule
 //! ids, which [`NalFormat`] gives.
 
-use super::{Clock, Damaged, Depacketize, Grouping, Packetize, Payload, Received, Unit, Units};
+use super::{
+    Clock, Damaged, Depacketize, FromSession, Grouping, Packetize, Payload, Received, Unit, Units,
+};
 use crate::RtpPacket;
 use crate::format::Format;
 use base64::Engine;
@@ -281,10 +283,8 @@ pub(crate) struct NalDepacketizer<F> {
     aggregates: bool,
     inband: InBand,
     rebuilt: Rebuilt,
-    /// A record from the session's parameter sets, announced before the first frame.
-    pending: Option<Bytes>,
-    /// What was wrong with the session's parameter sets, reported with the first group.
-    sprop_violation: Option<String>,
+    /// The record of the session's parameter sets, and what was wrong with them.
+    session: FromSession,
     format: PhantomData<F>,
 }
 
@@ -296,8 +296,7 @@ impl<F: NalFormat> NalDepacketizer<F> {
             aggregates: F::aggregates(format)?,
             inband: InBand::new(F::SYNTAX),
             rebuilt: Rebuilt::default(),
-            pending: None,
-            sprop_violation: None,
+            session: FromSession::default(),
             format: PhantomData,
         };
         let mut nals = Rebuilt::default();
@@ -311,13 +310,17 @@ impl<F: NalFormat> NalDepacketizer<F> {
                         let _ = nals.whole(&nal);
                     }
                     _ => {
-                        d.sprop_violation = Some(format!("{key}: {set:?} is not a base64 NAL unit"))
+                        d.session.problem = Some((
+                            F::RULES.sprop,
+                            format!("{key}: {set:?} is not a base64 NAL unit"),
+                        ))
                     }
                 }
             }
         }
         if !nals.nals.is_empty() {
-            d.pending = d.inband.access_unit(&nals.data, &nals.nals).config;
+            let record = d.inband.access_unit(&nals.data, &nals.nals).config;
+            d.session.config = record.map(config::<F>);
         }
         Ok(d)
     }
@@ -486,14 +489,7 @@ impl<F: NalFormat> Depacketize for NalDepacketizer<F> {
         let Some(first) = group.first() else {
             return Ok(());
         };
-        if let Some(detail) = self.sprop_violation.take() {
-            units
-                .violations
-                .push(Violation::new(F::RULES.sprop, first.index, detail));
-        }
-        if let Some(record) = self.pending.take() {
-            units.push(config::<F>(record));
-        }
+        self.session.announce(first, units);
         self.rebuilt.clear();
         for r in group {
             self.packet(r, units)?;
@@ -512,7 +508,7 @@ impl<F: NalFormat> Depacketize for NalDepacketizer<F> {
                 .push(Violation::new(v.rule, first.index, v.detail));
         }
         if let Some(record) = au.config {
-            units.push(config::<F>(record));
+            units.push(MediaPacket::Config(config::<F>(record)));
         }
         if let Some(data) = au.frame {
             let time = self.clock.time(first.ticks);
@@ -522,12 +518,12 @@ impl<F: NalFormat> Depacketize for NalDepacketizer<F> {
     }
 }
 
-fn config<F: NalFormat>(record: Bytes) -> MediaPacket {
-    MediaPacket::Config(TrackConfig {
+fn config<F: NalFormat>(record: Bytes) -> TrackConfig {
+    TrackConfig {
         track: Track::VIDEO,
         codec: F::CODEC,
         data: record,
-    })
+    }
 }
 
 /// The sending side: small NAL units aggregated and big ones fragmented where the session

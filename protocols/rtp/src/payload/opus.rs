@@ -2,21 +2,20 @@
 //! `opus/48000/2` whatever the stream's channels (§7). The decoder configuration is an
 //! `OpusHead` (RFC 7845 §5.1) built from the `sprop-stereo` parameter (§7.1).
 
-use super::{Clock, Damaged, Depacketize, Grouping, Packetize, Payload, Received, Unit, Units};
+use super::{
+    Clock, Damaged, Depacketize, FromSession, Grouping, Packetize, Payload, Received, Unit, Units,
+};
 use crate::format::Format;
 use crate::rules::{OPUS_PACKET, OPUS_RTPMAP};
-use bytes::Bytes;
 use weir_media::opus::{ChannelMapping, packet_samples};
-use weir_media::{Codec, Error, MediaPacket, OpusHead, Track, TrackConfig};
+use weir_media::{Codec, Error, OpusHead, Track, TrackConfig};
 
 /// The receiving side.
 #[derive(Debug)]
 pub struct Opus {
     clock: Clock,
-    /// The configuration, announced with the first packet.
-    head: Option<Bytes>,
-    /// What was wrong with the declaration, reported with the first packet.
-    rtpmap: Option<String>,
+    /// The configuration, and what was wrong with the declaration.
+    session: FromSession,
 }
 
 impl Opus {
@@ -43,10 +42,17 @@ impl Opus {
             output_gain: 0,
             mapping: ChannelMapping::MonoOrStereo,
         };
+        let config = TrackConfig {
+            track: Track::AUDIO,
+            codec: Codec::Opus,
+            data: head.to_bytes()?.into(),
+        };
         Ok(Opus {
             clock,
-            head: Some(head.to_bytes()?.into()),
-            rtpmap,
+            session: FromSession {
+                config: Some(config),
+                problem: rtpmap.map(|detail| (&OPUS_RTPMAP, detail)),
+            },
         })
     }
 }
@@ -60,16 +66,7 @@ impl Depacketize for Opus {
         let Some(r) = group.first() else {
             return Ok(());
         };
-        if let Some(detail) = self.rtpmap.take() {
-            units.violation(&OPUS_RTPMAP, r, detail);
-        }
-        if let Some(head) = self.head.take() {
-            units.push(MediaPacket::Config(TrackConfig {
-                track: Track::AUDIO,
-                codec: Codec::Opus,
-                data: head,
-            }));
-        }
+        self.session.announce(r, units);
         let data = &r.packet.payload;
         if let Err(e) = packet_samples(data) {
             let detail = e.to_string();

@@ -133,6 +133,9 @@ pub fn check(
     }
 }
 
+/// Packets' payloads, frame by frame.
+pub type Groups<'a> = &'a [&'a [&'a [u8]]];
+
 /// Packets with the given payloads, one timestamp per group (`ticks` apart), consecutive
 /// sequence numbers from 0, the marker bit on the last packet of each group.
 pub fn packets(groups: &[&[&[u8]]], ticks: u32) -> Vec<RtpPacket> {
