@@ -163,6 +163,7 @@ struct SideState {
 #[derive(Debug)]
 pub struct Flow {
     input_side: Side,
+    limits: Limits,
     sides: [SideState; 2],
     client_hello: Option<ClientHello>,
     cookie: Option<Bytes>,
@@ -184,6 +185,7 @@ impl Flow {
         };
         Flow {
             input_side,
+            limits,
             sides: [side(), side()],
             client_hello: None,
             cookie: None,
@@ -302,6 +304,12 @@ impl Flow {
             msg::HELLO_VERIFY_REQUEST => match HelloVerifyRequest::parse(&message.body) {
                 Ok(hvr) => {
                     self.version(index, "HelloVerifyRequest", hvr.version);
+                    // The server keeps no state for a HelloVerifyRequest (RFC 6347 §4.2.1): its
+                    // ServerHello may number from 0 again, or go on from 1.
+                    let state = &mut self.sides[side.index()];
+                    state.reassembler =
+                        Reassembler::new(self.limits.max_message, self.limits.max_pending);
+                    state.next_seq = 1;
                     self.cookie = Some(hvr.cookie.clone());
                     self.event(Event::HelloVerifyRequest(hvr));
                 }

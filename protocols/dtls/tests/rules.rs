@@ -197,3 +197,32 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
     ];
     weir_testkit::rule_table::check(rules::CATALOG, &table);
 }
+
+#[test]
+fn a_server_may_number_its_server_hello_from_0_or_1_after_a_hello_verify_request() {
+    let mut ch = client_hello();
+    let mut hvr = Vec::new();
+    HelloVerifyRequest {
+        version: weir_dtls::record::DTLS_1_0,
+        cookie: bytes::Bytes::from_static(&[1, 2, 3]),
+    }
+    .write(&mut hvr);
+    let first = client_hello_datagram(&ch, 0);
+    ch.cookie = bytes::Bytes::from_static(&[1, 2, 3]);
+    for seq in [0, 1] {
+        let (events, violations) = run(&[
+            (Client, first.clone()),
+            (
+                Server,
+                handshake(0, &message(msg::HELLO_VERIFY_REQUEST, 0, &hvr)),
+            ),
+            (Client, client_hello_datagram(&ch, 1)),
+            (Server, server_hello_datagram(&server_hello(), seq)),
+        ]);
+        assert_eq!(violations, [], "ServerHello {seq}");
+        assert!(
+            events.iter().any(|e| matches!(e, Event::Negotiated(_))),
+            "ServerHello {seq}"
+        );
+    }
+}
