@@ -10,7 +10,8 @@
 //! - [`flv`]: an FLV file's audio and video tags, to publish;
 //! - [`SeededRng`]: the randomness machines take from their caller, the same on every run;
 //! - [`TempPath`]: a file or folder for a peer program, removed when dropped;
-//! - [`peer`]: a real peer's binary, or a failure that says how to install it.
+//! - [`peer`]: a real peer's binary, or a failure that says how to install it;
+//! - [`rule_table`]: the check that a crate's rule table fires every rule of its catalog.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -21,6 +22,7 @@ mod outputs;
 mod pair;
 pub mod peer;
 mod rng;
+pub mod rule_table;
 pub mod split;
 mod temp;
 #[cfg(test)]

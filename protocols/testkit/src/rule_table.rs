@@ -1,0 +1,20 @@
+//! The rule-table check (common rules: "every rule has a test input that makes it fire"):
+//! a table of `(rule id, the rule ids an input made to break it broke)` must show each rule
+//! firing on its input, and name every rule of the crate's catalog.
+
+use weir_media::Rule;
+
+/// Panics with the rules that did not fire on their inputs, or that no input breaks.
+pub fn check(catalog: &[&Rule], table: &[(&str, Vec<&str>)]) {
+    let failed: Vec<_> = table
+        .iter()
+        .filter(|(rule, fired)| !fired.contains(rule))
+        .collect();
+    assert!(failed.is_empty(), "rules that did not fire: {failed:?}");
+    let untested: Vec<_> = catalog
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !table.iter().any(|(t, _)| t == id))
+        .collect();
+    assert_eq!(untested, Vec::<&str>::new(), "rules no input breaks");
+}
