@@ -221,7 +221,7 @@ fn pcmu_from_ffmpeg() {
 fn mpegts_from_ffmpeg() {
     let got = from_ffmpeg(&format!("{VIDEO} -c:v libx264 -g 10"), "rtp_mpegts");
     assert!(got.problems.is_empty(), "{:?}", got.problems);
-    assert!(!got.mux.is_empty() && got.mux.len() % 188 == 0);
+    assert!(!got.mux.is_empty() && got.mux.len().is_multiple_of(188));
     // Our demuxer and ffprobe find the same frames in the TS bytes we depacketized.
     let mut demuxer = Demuxer::new(TsLimits::default());
     demuxer.handle_input(Instant::now(), &got.mux).unwrap();
