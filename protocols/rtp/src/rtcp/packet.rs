@@ -4,11 +4,16 @@
 
 use super::app::App;
 use super::bye::Bye;
+use super::feedback::{FMT_AFB, FMT_FIR, FMT_NACK, FMT_PLI, FMT_TWCC, FeedbackSsrcs, fmt_known};
 use super::header::{self, Header};
+use super::nack::Nack;
+use super::psfb::{Fir, Pli, Remb};
 use super::rr::ReceiverReport;
 use super::sdes::Sdes;
 use super::sr::SenderReport;
+use super::twcc::TransportFeedback;
 use crate::Error;
+use crate::rules::RTCP_FEEDBACK_FMT;
 use bytes::Bytes;
 
 /// What every packet type writes: its count field, packet type and body after the header.
@@ -113,6 +118,16 @@ pub enum Packet {
     Bye(Bye),
     /// APP, 204 (RFC 3550 §6.7).
     App(App),
+    /// Generic NACK, RTPFB FMT 1 (RFC 4585 §6.2.1).
+    Nack(Nack),
+    /// Transport-wide CC feedback, RTPFB FMT 15.
+    TransportFeedback(TransportFeedback),
+    /// Picture loss indication, PSFB FMT 1 (RFC 4585 §6.3.1).
+    Pli(Pli),
+    /// Full intra request, PSFB FMT 4 (RFC 5104 §4.3.1).
+    Fir(Fir),
+    /// Receiver estimated maximum bitrate, PSFB FMT 15 with the 'REMB' identifier.
+    Remb(Remb),
     /// Anything else, kept raw (see [`RawPacket`]).
     Raw(RawPacket),
 }
@@ -125,6 +140,11 @@ impl Packet {
             Packet::Sdes(p) => p,
             Packet::Bye(p) => p,
             Packet::App(p) => p,
+            Packet::Nack(p) => p,
+            Packet::TransportFeedback(p) => p,
+            Packet::Pli(p) => p,
+            Packet::Fir(p) => p,
+            Packet::Remb(p) => p,
             Packet::Raw(p) => p,
         }
     }
@@ -153,30 +173,57 @@ impl Packet {
             Packet::SenderReport(p) => Some(p.ssrc),
             Packet::ReceiverReport(p) => Some(p.ssrc),
             Packet::App(p) => Some(p.ssrc),
+            Packet::Nack(p) => Some(p.ssrcs.sender),
+            Packet::TransportFeedback(p) => Some(p.ssrcs.sender),
+            Packet::Pli(p) => Some(p.ssrcs.sender),
+            Packet::Fir(p) => Some(p.ssrcs.sender),
+            Packet::Remb(p) => Some(p.ssrcs.sender),
             Packet::Sdes(_) | Packet::Bye(_) | Packet::Raw(_) => None,
         }
     }
 
     /// Decodes the body of a packet with `header` (padding already removed); offsets in errors
-    /// and violations are within `body`. An error leaves the caller to keep the packet raw.
+    /// and violations are within `body`; transport-wide CC statuses are taken from
+    /// `twcc_budget`. An error leaves the caller to keep the packet raw.
     pub(crate) fn decode(
         header: &Header,
         body: &Bytes,
-        _twcc_budget: &mut usize,
+        twcc_budget: &mut usize,
         violations: &mut Vec<weir_media::Violation>,
     ) -> Result<Packet, Error> {
         let count = header.count;
+        if matches!(header.packet_type, header::RTPFB | header::PSFB) {
+            FeedbackSsrcs::read(body)?;
+        }
         Ok(match header.packet_type {
             header::SR => Packet::SenderReport(SenderReport::parse(count, body, violations)?),
             header::RR => Packet::ReceiverReport(ReceiverReport::parse(count, body, violations)?),
             header::SDES => Packet::Sdes(Sdes::parse(count, body, violations)?),
             header::BYE => Packet::Bye(Bye::parse(count, body, violations)?),
             header::APP => Packet::App(App::parse(count, body, violations)?),
-            packet_type => Packet::Raw(RawPacket {
-                count,
-                packet_type,
-                body: body.clone(),
-            }),
+            header::RTPFB if count == FMT_NACK => Packet::Nack(Nack::parse(body)?),
+            header::RTPFB if count == FMT_TWCC => {
+                Packet::TransportFeedback(TransportFeedback::parse(body, twcc_budget, violations)?)
+            }
+            header::PSFB if count == FMT_PLI => Packet::Pli(Pli::parse(body, violations)?),
+            header::PSFB if count == FMT_FIR => Packet::Fir(Fir::parse(body, violations)?),
+            header::PSFB if count == FMT_AFB && Remb::is_remb(body) => {
+                Packet::Remb(Remb::parse(body, violations)?)
+            }
+            packet_type => {
+                if !fmt_known(packet_type, count) {
+                    violations.push(weir_media::Violation::new(
+                        &RTCP_FEEDBACK_FMT,
+                        0,
+                        format!("FMT {count} is not registered for packet type {packet_type}"),
+                    ));
+                }
+                Packet::Raw(RawPacket {
+                    count,
+                    packet_type,
+                    body: body.clone(),
+                })
+            }
         })
     }
 }
