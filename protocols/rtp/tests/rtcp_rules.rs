@@ -198,3 +198,37 @@ fn a_valid_compound_and_a_lone_reduced_size_feedback_break_nothing() {
     let ids: Vec<_> = full.violations.iter().map(|v| v.rule.id).collect();
     assert_eq!(ids, ["rtp.rtcp.first-packet", "rtp.rtcp.cname"]);
 }
+
+#[test]
+fn a_broken_body_is_kept_raw_and_the_packets_after_it_still_parse() {
+    // RR, an APP cut short after its SSRC, SDES: the APP stays raw, offsets are the datagram's.
+    let datagram = [&RR[..], &[0x80, 204, 0, 1, 0, 0, 0, 1], &SDES].concat();
+    let parsed = rtcp::parse(&Bytes::from(datagram), &Options::default()).unwrap();
+    assert!(matches!(parsed.packets[1], rtcp::Packet::Raw(ref raw) if raw.packet_type == 204));
+    assert!(matches!(parsed.packets[2], rtcp::Packet::Sdes(_)));
+    let v: Vec<_> = parsed
+        .violations
+        .iter()
+        .map(|v| (v.rule.id, v.offset))
+        .collect();
+    assert_eq!(v, [("rtp.rtcp.app-length", 16)]);
+}
+
+#[test]
+fn violations_inside_a_body_carry_datagram_offsets() {
+    // The report block's cumulative loss sits 5 bytes into the block, 8 into the RR body.
+    let datagram = [
+        &[0x81, 201, 0, 7, 0, 0, 0, 1][..],
+        &[0, 0, 0, 2, 0, 0, 0, 100, 0, 0, 0, 5],
+        &[0; 12],
+        &SDES,
+    ]
+    .concat();
+    let parsed = rtcp::parse(&Bytes::from(datagram), &Options::default()).unwrap();
+    let v: Vec<_> = parsed
+        .violations
+        .iter()
+        .map(|v| (v.rule.id, v.offset))
+        .collect();
+    assert_eq!(v, [("rtp.rtcp.report-loss", 13)]);
+}

@@ -142,22 +142,24 @@ pub fn parse(datagram: &Bytes, options: &Options) -> Result<Compound, Error> {
             }
         }
         let body = datagram.slice(at + Header::LEN..at + body_end);
+        let body_at = (at + Header::LEN) as u64;
+        let mut found = Vec::new();
         let packet =
-            Packet::decode(&header, &body, &mut twcc_budget, violations).unwrap_or_else(|e| {
-                let body_at = (at + Header::LEN) as u64;
-                violations.push(match e.into_violation() {
-                    Some(v) => Violation {
-                        offset: v.offset + body_at,
-                        ..v
-                    },
-                    None => Violation::new(&RTCP_LENGTH, body_at, "a body that could not be read"),
-                });
+            Packet::decode(&header, &body, &mut twcc_budget, &mut found).unwrap_or_else(|e| {
+                found.push(e.into_violation().unwrap_or_else(|| {
+                    Violation::new(&RTCP_LENGTH, 0, "a body that could not be read")
+                }));
                 Packet::Raw(RawPacket {
                     count: header.count,
                     packet_type: header.packet_type,
                     body,
                 })
             });
+        // Body offsets become the datagram's.
+        violations.extend(found.into_iter().map(|v| Violation {
+            offset: v.offset + body_at,
+            ..v
+        }));
         compound.packets.push(packet);
         starts.push(at);
         at += len;
