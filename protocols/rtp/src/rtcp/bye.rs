@@ -93,11 +93,10 @@ impl Body for Bye {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rtcp::packet::parse_body;
 
     fn parse(count: u8, body: &[u8]) -> (Result<Bye, Error>, Vec<Violation>) {
-        let mut violations = Vec::new();
-        let bye = Bye::parse(count, &Bytes::copy_from_slice(body), &mut violations);
-        (bye, violations)
+        parse_body(|body, v| Bye::parse(count, body, v), body)
     }
 
     #[test]

@@ -37,6 +37,17 @@ pub(crate) fn count_of(len: usize, max: usize, what: &str) -> Result<u8, Error> 
     Ok(len as u8)
 }
 
+/// Runs a body parser on `body` in tests: its result and the violations it found.
+#[cfg(test)]
+pub(crate) fn parse_body<T>(
+    parse: impl FnOnce(&Bytes, &mut Vec<weir_media::Violation>) -> Result<T, Error>,
+    body: &[u8],
+) -> (Result<T, Error>, Vec<weir_media::Violation>) {
+    let mut violations = Vec::new();
+    let parsed = parse(&Bytes::copy_from_slice(body), &mut violations);
+    (parsed, violations)
+}
+
 /// Appends null octets until `out` is whole 32-bit words from `start`.
 pub(crate) fn pad_to_word(out: &mut Vec<u8>, start: usize) {
     let pad = (4 - (out.len() - start) % 4) % 4;

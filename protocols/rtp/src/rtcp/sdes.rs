@@ -263,11 +263,10 @@ impl Body for Sdes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rtcp::packet::parse_body;
 
     fn parse(count: u8, body: &[u8]) -> (Result<Sdes, Error>, Vec<Violation>) {
-        let mut violations = Vec::new();
-        let sdes = Sdes::parse(count, &Bytes::copy_from_slice(body), &mut violations);
-        (sdes, violations)
+        parse_body(|body, v| Sdes::parse(count, body, v), body)
     }
 
     #[test]
