@@ -7,6 +7,7 @@ pub mod format;
 pub mod packet;
 pub mod packetizer;
 pub mod payload;
+pub mod rtcp;
 pub mod rules;
 
 pub use depacketizer::{Depacketizer, Event, Limits};

@@ -3,6 +3,9 @@
 //! Spec references: RFC 3550 (RTP), RFC 3551 (the audio/video profile), RFC 8285 (header
 //! extensions), RFC 4571 (RTP over connection-oriented transport), RFC 5761 (RTP and RTCP on one
 //! port), RFC 4585 and RFC 5104 (feedback), and each payload format's RFC as named by its rules.
+//! REMB is draft-alvestrand-rmcat-remb-03 and transport-wide congestion control feedback
+//! draft-holmer-rmcat-transport-wide-cc-extensions-01. "(receiver limit)" marks a bound of
+//! Weir's own, which the spec leaves to the receiver.
 
 weir_media::rules! {
     // The RTP header (RFC 3550 §5.1, A.1)
@@ -94,4 +97,66 @@ weir_media::rules! {
         "A payload is a whole number of 188-byte transport stream packets, each starting with the sync byte 0x47.";
     PS_START = "rtp.ps.frame-start", Should, "GB/T 28181-2016 Annex C.2",
         "The first packet of a frame begins with an MPEG-PS start code: the frame's pack header, or a PES packet.";
+
+    // RTCP (RFC 3550 §6, RFC 4585, RFC 5104, REMB and transport-wide CC drafts)
+    RTCP_VERSION = "rtp.rtcp.version", Must, "RFC 3550 §6.4.1, §A.2",
+        "Every RTCP packet of a compound packet carries version 2 in its first two bits.";
+    RTCP_LENGTH = "rtp.rtcp.length", Must, "RFC 3550 §6.4.1, §A.2",
+        "Each packet's length field (32-bit words minus one) stays inside the datagram, and the packets' lengths add up to exactly the datagram's size.";
+    RTCP_PADDING = "rtp.rtcp.padding", Must, "RFC 3550 §6.4.1",
+        "A packet with the padding bit set ends in a count of its padding octets, from 1 up to all the octets after the header, and what the padding leaves is a whole number of 32-bit words (transport-wide CC feedback aside, whose content its senders pad this way).";
+    RTCP_PADDING_LAST = "rtp.rtcp.padding-last", Must, "RFC 3550 §6.4.1, §A.2",
+        "Only the last packet of a compound packet carries padding and sets the padding bit.";
+    RTCP_FIRST_PACKET = "rtp.rtcp.first-packet", Must, "RFC 3550 §6.1, §A.2",
+        "A compound packet starts with a sender or receiver report (unless reduced-size RTCP, RFC 5506, was negotiated).";
+    RTCP_CNAME = "rtp.rtcp.cname", Must, "RFC 3550 §6.1, §6.5.1",
+        "Every compound packet holds an SDES packet with a CNAME item (unless reduced-size RTCP, RFC 5506, was negotiated).";
+    RTCP_REPORT_COUNT = "rtp.rtcp.report-count", Must, "RFC 3550 §6.4.1, §6.4.2",
+        "An SR holds its sender's SSRC and 20-byte sender info, an RR its sender's SSRC, and each then as many 24-byte report blocks as its report count says, within its length.";
+    RTCP_REPORT_LOSS = "rtp.rtcp.report-loss", Should, "RFC 3550 §6.4.1, §A.3",
+        "A report block's cumulative number of packets lost is no more than the packets expected up to its extended highest sequence number.";
+    RTCP_SOURCE_COUNT = "rtp.rtcp.source-count", Must, "RFC 3550 §6.5, §6.6",
+        "An SDES or BYE packet holds exactly as many chunks or SSRC/CSRC identifiers as its source count says.";
+    RTCP_SDES_CHUNK = "rtp.rtcp.sdes-chunk", Must, "RFC 3550 §6.5",
+        "An SDES chunk's item list ends with a null octet, and null octets pad the chunk to the next 32-bit boundary.";
+    RTCP_SDES_ITEM_LENGTH = "rtp.rtcp.sdes-item-length", Must, "RFC 3550 §6.5",
+        "An SDES item's length octet counts only text that is inside the packet.";
+    RTCP_SDES_PRIV = "rtp.rtcp.sdes-priv", Must, "RFC 3550 §6.5.8",
+        "A PRIV item starts with a prefix length octet whose prefix fits inside the item.";
+    RTCP_SDES_TEXT = "rtp.rtcp.sdes-text", Should, "RFC 3550 §6.5",
+        "SDES item text (all items but PRIV) is UTF-8.";
+    RTCP_BYE_REASON = "rtp.rtcp.bye-reason", Must, "RFC 3550 §6.6",
+        "A BYE's optional reason is a length octet and that much text inside the packet, followed only by null octets up to the next 32-bit boundary.";
+    RTCP_BYE_LAST = "rtp.rtcp.bye-last", Should, "RFC 3550 §6.1",
+        "No packet of a compound packet comes from an SSRC after a BYE for that SSRC.";
+    RTCP_APP_LENGTH = "rtp.rtcp.app-length", Must, "RFC 3550 §6.7",
+        "An APP packet holds an SSRC/CSRC and a four-octet name before its application data.";
+    RTCP_APP_NAME = "rtp.rtcp.app-name", Should, "RFC 3550 §6.7",
+        "An APP packet's name is four printable ASCII characters.";
+    RTCP_FEEDBACK_LENGTH = "rtp.rtcp.feedback-length", Must, "RFC 4585 §6.1",
+        "A transport-layer or payload-specific feedback packet holds the packet sender's and the media source's SSRCs (a length of at least 2).";
+    RTCP_FEEDBACK_FMT = "rtp.rtcp.feedback-fmt", Should, "RFC 4585 §6.1, §6.2, §6.3",
+        "A feedback packet's FMT is one registered for its packet type (RTPFB or PSFB), or the transport-wide CC value 15.";
+    RTCP_NACK_FCI = "rtp.rtcp.nack-fci", Must, "RFC 4585 §6.2.1",
+        "A generic NACK carries at least one 4-byte PID and BLP entry, and only whole entries.";
+    RTCP_PLI_FCI = "rtp.rtcp.pli-fci", Must, "RFC 4585 §6.3.1",
+        "A picture loss indication carries no feedback control information (its length is 2).";
+    RTCP_FIR_FCI = "rtp.rtcp.fir-fci", Must, "RFC 5104 §4.3.1.1",
+        "A full intra request carries one or more whole 8-byte entries.";
+    RTCP_FIR_MEDIA_SSRC = "rtp.rtcp.fir-media-ssrc", Must, "RFC 5104 §4.3.1.2",
+        "A full intra request sets the media source SSRC of its common header to 0 (its entries name the sources).";
+    RTCP_FIR_RESERVED = "rtp.rtcp.fir-reserved", Must, "RFC 5104 §4.3.1.1",
+        "The 24 reserved bits of each full intra request entry are 0.";
+    RTCP_REMB = "rtp.rtcp.remb", Must, "draft-alvestrand-rmcat-remb-03 §2.2",
+        "A REMB carries the 'REMB' identifier, an SSRC count, a 6-bit exponent and 18-bit mantissa bitrate, and exactly as many SSRCs as its count says.";
+    RTCP_REMB_MEDIA_SSRC = "rtp.rtcp.remb-media-ssrc", Should, "draft-alvestrand-rmcat-remb-03 §2.2",
+        "A REMB sets the media source SSRC of its common header to 0 (its SSRC list names the sources).";
+    RTCP_TWCC_STATUS_COUNT = "rtp.rtcp.twcc-status-count", Must, "draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1, §3.1.2",
+        "Transport-wide CC feedback has packet status chunks covering every packet its status count announces.";
+    RTCP_TWCC_SYMBOL = "rtp.rtcp.twcc-symbol", Must, "draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1.1",
+        "No transport-wide CC packet status is the reserved symbol 11.";
+    RTCP_TWCC_DELTAS = "rtp.rtcp.twcc-deltas", Must, "draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1, §3.1.5",
+        "Transport-wide CC feedback carries one receive delta per received packet, 1 byte for a small delta and 2 for a large one, followed only by zero padding to the 32-bit boundary.";
+    RTCP_LIMITS = "rtp.rtcp.limits", Must, "draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1 (receiver limit)",
+        "The transport-wide CC feedback of one datagram reports no more packet statuses in all than the receiver's limit.";
 }
