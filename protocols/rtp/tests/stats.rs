@@ -256,3 +256,28 @@ proptest! {
         prop_assert_eq!(r.extended_highest() as u16, last);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever a peer sends, in whatever order and at whatever times: no panic, and the
+    /// report's numbers stay within their fields.
+    #[test]
+    fn any_packets_give_report_values_within_their_fields(
+        packets in proptest::collection::vec((any::<u16>(), any::<u32>(), 0u64..5_000), 0..300),
+        clock_rate in prop_oneof![Just(0u32), Just(8000), Just(90_000), any::<u32>()],
+    ) {
+        let mut r = Reception::new(clock_rate);
+        let mut now = Instant::now();
+        for (i, (seq, ts, gap)) in packets.into_iter().enumerate() {
+            now += Duration::from_millis(gap);
+            r.on_packet(now, seq, ts);
+            prop_assert!(r.expected() <= r.extended_highest() + 1);
+            if i % 7 == 0 {
+                let block = r.report_block();
+                prop_assert!((-0x80_0000..=0x7f_ffff).contains(&block.cumulative_lost));
+                prop_assert_eq!(u64::from(block.extended_highest), r.extended_highest() & 0xffff_ffff);
+            }
+        }
+    }
+}
