@@ -15,7 +15,7 @@
 
 use crate::packet::HeaderExtension;
 use crate::rules::{
-    EXTENSION_ELEMENT_LENGTH, EXTENSION_ID_ZERO, EXTENSION_RESERVED_ID, EXTENSION_SDES_VALUE,
+    EXTENSION_ELEMENT_LENGTH, EXTENSION_PADDING, EXTENSION_RESERVED_ID, EXTENSION_SDES_VALUE,
     EXTENSION_VALUE_SIZE,
 };
 use bytes::{BufMut, Bytes};
@@ -84,15 +84,24 @@ pub struct Elements {
 
 impl Elements {
     /// Reads the elements of an RFC 8285 extension; `None` for another profile's extension.
-    /// Padding bytes are skipped wherever they are. What breaks a rule goes to `violations`
-    /// and ends the parse, keeping the elements before it (RFC 8285 §4.2 says so for ID 15;
-    /// past a broken element nothing can be trusted either).
+    /// Padding bytes are skipped wherever they are; a one-byte-form byte with ID 0 and length
+    /// bits set is reported (`rtp.extension.padding`) and skipped as padding, as RFC 8285 §4.1
+    /// says a receiver treats a padding byte. Any other broken rule goes to `violations` and
+    /// ends the parse, keeping the elements before it (RFC 8285 §4.2 says so for ID 15; past
+    /// an element that runs out nothing can be trusted).
     pub fn parse(ext: &HeaderExtension, violations: &mut Vec<Violation>) -> Option<Elements> {
         let form = Form::of(ext.profile)?;
         let mut r = Reader::of(&ext.data, &EXTENSION_ELEMENT_LENGTH);
         let mut elements = Vec::new();
         while let Some(first) = r.peek() {
-            if first == 0 {
+            if first == 0 || (form == Form::OneByte && first >> 4 == 0) {
+                if first != 0 {
+                    violations.push(Violation::new(
+                        &EXTENSION_PADDING,
+                        r.position() as u64,
+                        format!("byte {first:#04x}: ID 0, a padding byte, with length bits set"),
+                    ));
+                }
                 let _ = r.skip(1, "padding");
                 continue;
             }
@@ -127,13 +136,6 @@ fn read_element(r: &mut Reader<'_>, form: Form) -> Result<Element, Error> {
                     format!(
                         "one-byte element ID 15 (byte {byte:#04x}): the rest of the extension is not read"
                     ),
-                ));
-            }
-            if id == 0 {
-                return Err(Error::rule(
-                    &EXTENSION_ID_ZERO,
-                    at as u64,
-                    format!("byte {byte:#04x}: ID 0 with a length, neither padding nor an element"),
                 ));
             }
             (id, len)

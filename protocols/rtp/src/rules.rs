@@ -20,8 +20,8 @@ weir_media::rules! {
     // Header extensions, statistics, RFC 4571 framing
     EXTENSION_RESERVED_ID = "rtp.extension.reserved-id", Must, "RFC 8285 §4.2",
         "A one-byte header element never carries ID 15, which is reserved; a receiver stops reading the extension where it appears.";
-    EXTENSION_ID_ZERO = "rtp.extension.id-zero", Must, "RFC 8285 §4.1, §4.2",
-        "One-byte header elements have IDs 1 to 14: ID 0 is only ever a padding byte, zero as a whole, never an ID with a length.";
+    EXTENSION_PADDING = "rtp.extension.padding", Must, "RFC 8285 §4.1, §4.2",
+        "A padding byte between or after elements is zero as a whole: in the one-byte form ID 0 marks padding, and its length bits are zero too.";
     EXTENSION_ELEMENT_LENGTH = "rtp.extension.element-length", Must, "RFC 8285 §4.1",
         "Every element, its ID and length fields and the data bytes its length announces, lies inside the header extension.";
     EXTENSION_VALUE_SIZE = "rtp.extension.value-size", Must, "RFC 6464 §3, RFC 5450 §2, 3GPP TS 26.114 §7.4.5, draft-holmer-rmcat-transport-wide-cc-extensions-01 §2, webrtc.org abs-send-time and playout-delay",

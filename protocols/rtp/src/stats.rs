@@ -294,12 +294,14 @@ impl Reception {
         self.expected() as i64 - self.received as i64
     }
 
-    /// Packets that repeated a sequence number already received.
+    /// Packets that repeated a sequence number already received, since the source became
+    /// valid or last restarted (A.1's `init_seq` starts every count over).
     pub fn duplicates(&self) -> u64 {
         self.duplicates
     }
 
-    /// Packets that came after a higher sequence number (late, not lost).
+    /// Packets that came after a higher sequence number (late, not lost), counted as
+    /// [`Reception::duplicates`] is.
     pub fn reordered(&self) -> u64 {
         self.reordered
     }

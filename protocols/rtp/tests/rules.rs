@@ -72,11 +72,12 @@ const TABLE: &[Case] = &[
         || extension(0xbede, &[0x10, 0xaa, 0xf0, 0x00]),
         &[2],
     ),
-    // 0x05 is neither a padding byte nor an element ID.
+    // 0x05 and 0x0f are padding with length bits set: reported, skipped, and the element
+    // after them still read.
     (
-        "rtp.extension.id-zero",
-        || extension(0xbede, &[0x00, 0x05, 1, 2, 3, 4, 5, 6]),
-        &[1],
+        "rtp.extension.padding",
+        || extension(0xbede, &[0x00, 0x05, 0x0f, 0x10, 0xaa, 0, 0, 0]),
+        &[1, 2],
     ),
     // One-byte: ID 1 announcing 4 bytes where 3 are left.
     (
