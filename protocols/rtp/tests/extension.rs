@@ -10,13 +10,23 @@ use weir_rtp::extension::{
     write, write_in,
 };
 
-fn parse(profile: u16, data: &'static [u8]) -> Elements {
+/// The elements of an RFC 8285 extension and the (rule id, offset) of its violations.
+fn read(profile: u16, data: &'static [u8]) -> (Elements, Vec<(&'static str, u64)>) {
     let ext = HeaderExtension {
         profile,
         data: Bytes::from_static(data),
     };
     let mut violations = Vec::new();
     let elements = Elements::parse(&ext, &mut violations).expect("RFC 8285");
+    (
+        elements,
+        violations.iter().map(|v| (v.rule.id, v.offset)).collect(),
+    )
+}
+
+/// The elements of an extension that breaks no rule.
+fn parse(profile: u16, data: &'static [u8]) -> Elements {
+    let (elements, violations) = read(profile, data);
     assert!(violations.is_empty(), "{violations:?}");
     elements
 }
@@ -40,30 +50,16 @@ fn one_byte_elements_skip_padding_anywhere() {
 
 #[test]
 fn one_byte_id_15_stops_the_parse_keeping_what_came_before() {
-    let ext = HeaderExtension {
-        profile: 0xbede,
-        data: Bytes::from_static(&[0x10, 0xaa, 0xf3, 0x21, 1, 2, 3, 0]),
-    };
-    let mut violations = Vec::new();
-    let e = Elements::parse(&ext, &mut violations).unwrap();
+    let (e, violations) = read(0xbede, &[0x10, 0xaa, 0xf3, 0x21, 1, 2, 3, 0]);
     assert_eq!(e.elements, [element(1, &[0xaa])]);
-    assert_eq!(violations.len(), 1);
+    assert_eq!(violations, [("rtp.extension.reserved-id", 2)]);
 }
 
 #[test]
 fn a_padding_byte_with_length_bits_is_reported_and_skipped() {
-    let ext = HeaderExtension {
-        profile: 0xbede,
-        data: Bytes::from_static(&[0x10, 0xaa, 0x03, 0x21, 1, 2, 0, 0]),
-    };
-    let mut violations = Vec::new();
-    let e = Elements::parse(&ext, &mut violations).unwrap();
+    let (e, violations) = read(0xbede, &[0x10, 0xaa, 0x03, 0x21, 1, 2, 0, 0]);
     assert_eq!(e.elements, [element(1, &[0xaa]), element(2, &[1, 2])]);
-    assert_eq!(violations.len(), 1);
-    assert_eq!(
-        (violations[0].rule.id, violations[0].offset),
-        ("rtp.extension.padding", 2)
-    );
+    assert_eq!(violations, [("rtp.extension.padding", 2)]);
 }
 
 #[test]
