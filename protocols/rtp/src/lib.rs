@@ -3,12 +3,15 @@
 #![warn(missing_docs)]
 
 pub mod depacketizer;
+pub mod extension;
 pub mod format;
+pub mod framing;
 pub mod packet;
 pub mod packetizer;
 pub mod payload;
 pub mod rtcp;
 pub mod rules;
+pub mod stats;
 
 pub use depacketizer::{Depacketizer, Event, Limits};
 pub use format::{Encoding, Format};

@@ -20,6 +20,22 @@ weir_media::rules! {
     PADDING = "rtp.header.padding", Must, "RFC 3550 §5.1, A.1",
         "With the P bit set, the last octet counts the padding octets including itself: at least 1 and no more than follow the header.";
 
+    // Header extensions, statistics, RFC 4571 framing
+    EXTENSION_RESERVED_ID = "rtp.extension.reserved-id", Must, "RFC 8285 §4.2",
+        "A one-byte header element never carries ID 15, which is reserved; a receiver stops reading the extension where it appears.";
+    EXTENSION_PADDING = "rtp.extension.padding", Must, "RFC 8285 §4.1, §4.2",
+        "A padding byte between or after elements is zero as a whole: in the one-byte form ID 0 marks padding, and its length bits are zero too.";
+    EXTENSION_ELEMENT_LENGTH = "rtp.extension.element-length", Must, "RFC 8285 §4.1",
+        "Every element, its ID and length fields and the data bytes its length announces, lies inside the header extension.";
+    EXTENSION_VALUE_SIZE = "rtp.extension.value-size", Must, "RFC 6464 §3, RFC 5450 §2, 3GPP TS 26.114 §7.4.5, draft-holmer-rmcat-transport-wide-cc-extensions-01 §2, webrtc.org abs-send-time and playout-delay",
+        "An element of a kind its URI names carries the data size that kind defines: 3 bytes for abs-send-time, toffset and playout-delay, 2 for the transport-wide sequence number, 1 for the audio level and the video orientation.";
+    EXTENSION_SDES_VALUE = "rtp.extension.sdes-value", Must, "RFC 8843 §15, RFC 8852 §3, RFC 8851 §10, RFC 8866 §9",
+        "A MID element carries an SDP token and an RtpStreamId or RepairedRtpStreamId element a rid-id (letters, digits, '-' and '_'), each at least one US-ASCII character.";
+    STREAM_SEQUENCE_RESTART = "rtp.stream.sequence-restart", Should, "RFC 3550 §5.1, A.1",
+        "A source numbers its packets one up from the last under one SSRC: its sequence does not jump 3000 or more ahead or 100 or more back and go on from there, which a receiver can only take for a restart.";
+    TCP_TRUNCATED = "rtp.tcp.truncated", Must, "RFC 4571 §2",
+        "A framed stream ends between frames: never inside a 16-bit LENGTH field or before the LENGTH octets of the packet it announces.";
+
     // Depacketizing (RFC 3550 §5.1, RFC 3551 §4.1, the payload formats)
     MARKER = "rtp.payload.marker", Must, "RFC 3551 §4.1; RFC 6184 §5.1; RFC 7798 §4.1; RFC 7741 §4.1; RFC 9628 §4.1",
         "In a video stream the marker bit is set on the last packet of each frame, and only there.";
