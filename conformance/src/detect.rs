@@ -6,17 +6,26 @@
 use std::collections::BTreeMap;
 
 use crate::capture::Transport;
+use crate::observe::rtp::PayloadTypes;
 use crate::protocols::{Protocol, TABLE};
 use crate::sniff::{RTMP_C0C1, Sniff};
 
 /// `PORT=PROTO` overrides, as tshark's `-d tcp.port==PORT,PROTO`: a flow with either port
 /// equal to PORT is read as PROTO.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DecodeAs(BTreeMap<u16, Protocol>);
+pub struct DecodeAs {
+    ports: BTreeMap<u16, Protocol>,
+    /// `rtp.pt==PT,NAME/RATE`: what an RTP payload type carries.
+    pub payload_types: PayloadTypes,
+}
 
 impl DecodeAs {
-    /// Parses `PORT=PROTO`, e.g. `8080=rtmp`, and adds it.
+    /// Parses `PORT=PROTO`, e.g. `8080=rtmp`, or `rtp.pt==PT,NAME[/RATE[/CH]][,FMTP]`, e.g.
+    /// `rtp.pt==96,H264/90000` (tshark's `-d rtp.pt==96,h264`), and adds it.
     pub fn add(&mut self, spec: &str) -> Result<(), String> {
+        if let Some(payload_type) = spec.strip_prefix("rtp.pt==") {
+            return self.payload_types.add(payload_type);
+        }
         let (port, proto) = spec
             .split_once('=')
             .ok_or_else(|| format!("--decode-as {spec}: expected PORT=PROTO"))?;
@@ -28,7 +37,7 @@ impl DecodeAs {
             .trim()
             .parse()
             .map_err(|e| format!("--decode-as {spec}: {e}"))?;
-        self.0.insert(port, proto);
+        self.ports.insert(port, proto);
         Ok(())
     }
 
@@ -36,7 +45,7 @@ impl DecodeAs {
     pub fn lookup(&self, server_port: u16, client_port: u16) -> Option<(u16, Protocol)> {
         [server_port, client_port]
             .into_iter()
-            .find_map(|port| self.0.get(&port).map(|p| (port, *p)))
+            .find_map(|port| self.ports.get(&port).map(|p| (port, *p)))
     }
 }
 

@@ -24,6 +24,7 @@ use crate::observe::http::reloads::SharedReloads;
 use crate::observe::mpegts::TsObserver;
 use crate::observe::playlist::PlaylistObserver;
 use crate::observe::rtmp::RtmpObserver;
+use crate::observe::rtp::{PayloadTypes, RtpObserver};
 use crate::probe::{self, CaseInfo, CaseResult, ProbeReport};
 use crate::sniff::{self, DatagramSniffer, FileSniffer, StreamSniffer};
 
@@ -89,6 +90,8 @@ pub struct Flow<'a> {
     pub midstream: bool,
     /// The playlist loads of the whole input, which HTTP flows compare.
     pub reloads: &'a SharedReloads,
+    /// What RTP payload types carry (`--decode-as rtp.pt==…`, `--sdp`).
+    pub payload_types: &'a PayloadTypes,
 }
 
 /// What reads a protocol's flows.
@@ -265,15 +268,20 @@ pub static TABLE: [Row; 9] = [
     Row {
         protocol: Protocol::Rtp,
         name: "rtp",
-        transports: &[Transport::Udp],
+        transports: &[Transport::Udp, Transport::Tcp],
         sniff: Sniffers {
+            stream: Some(sniff::rtp_stream),
             datagram: Some(sniff::rtp_datagram),
             ..NO_SNIFFERS
         },
         usual_port: None,
-        rule_prefixes: &[],
-        catalog: None,
-        observer: Observing::NotYet,
+        // RTP carries codec configurations.
+        rule_prefixes: &["rtp.", "media."],
+        catalog: Some(Catalog {
+            rules: weir_rtp::rules::CATALOG,
+            prefixes: &["rtp."],
+        }),
+        observer: Observing::By(rtp),
         prober: None,
     },
     Row {
@@ -312,6 +320,17 @@ fn http(flow: &Flow) -> Result<Box<dyn Observer>, String> {
             flow.reloads.clone(),
         ))),
         _ => Err(Protocol::Http.not_yet()),
+    }
+}
+
+/// RTP over UDP, or over TCP framed as RFC 4571 says.
+fn rtp(flow: &Flow) -> Result<Box<dyn Observer>, String> {
+    match flow.transport {
+        Transport::Udp | Transport::Tcp => Ok(Box::new(RtpObserver::new(
+            flow.payload_types.clone(),
+            flow.transport == Transport::Tcp,
+        ))),
+        Transport::File => Err("RTP is read from captures".to_owned()),
     }
 }
 

@@ -177,6 +177,43 @@ pub fn rtp_datagram(datagram: &[u8]) -> Option<&'static str> {
     (datagram.len() >= 12 && datagram[0] >> 6 == 2).then_some("RTP/RTCP version 2")
 }
 
+/// RTP or RTCP over TCP (RFC 4571 §2): a 16-bit length, then a packet of version 2, twice
+/// in a row (the second frame's start is where the first one's length says).
+pub fn rtp_stream(client: &[u8], server: &[u8]) -> Sniff {
+    fn frames(data: &[u8]) -> Sniff {
+        let header = |at: usize| match data.get(at..at + 3) {
+            Some(&[hi, lo, first]) => {
+                let len = usize::from(u16::from_be_bytes([hi, lo]));
+                Some(len >= 8 && matches!(first, 128..=191)).map(|ok| ok.then_some(len))
+            }
+            _ => None,
+        };
+        match header(0) {
+            None => Sniff::Maybe,
+            Some(None) => Sniff::No,
+            Some(Some(len)) => match header(2 + len) {
+                None => Sniff::Maybe,
+                Some(None) => Sniff::No,
+                Some(Some(_)) => Sniff::Is("RTP/RTCP framed by 16-bit lengths (RFC 4571)"),
+            },
+        }
+    }
+    // A direction with no bytes yet says nothing.
+    let said: Vec<Sniff> = [client, server]
+        .into_iter()
+        .filter(|d| !d.is_empty())
+        .map(frames)
+        .collect();
+    if let Some(Sniff::Is(what)) = said.iter().find(|s| matches!(s, Sniff::Is(_))) {
+        return Sniff::Is(what);
+    }
+    if said.is_empty() || said.iter().any(|s| matches!(s, Sniff::Maybe)) {
+        Sniff::Maybe
+    } else {
+        Sniff::No
+    }
+}
+
 /// Why a file that is no capture is not one of the other inputs either, when its first bytes
 /// say so.
 pub fn not_a_file_we_read(head: &[u8]) -> Option<&'static str> {

@@ -33,6 +33,7 @@ enum Stage {
     Sniffing {
         held: Vec<Event>,
         sniff: [Vec<u8>; 2],
+        /// Stream bytes held, or (UDP) datagrams held that no sniffer knew.
         held_bytes: usize,
     },
     Observing(Box<dyn Observer>),
@@ -233,6 +234,7 @@ impl<'o> Checker<'o> {
             server: report.server,
             midstream: report.midstream,
             reloads: &self.reloads,
+            payload_types: &self.options.decode_as.payload_types,
         });
         let stage = match observer {
             Ok(observer) => Stage::Observing(observer),
@@ -278,7 +280,7 @@ impl<'o> Checker<'o> {
             } => {
                 state.report.bytes[direction.index()] += bytes.len() as u64;
                 if let Some(observer) = observer {
-                    observer.datagram(*direction, bytes, &mut out);
+                    observer.datagram(*direction, time, bytes, &mut out);
                 }
             }
             FlowEvent::Gap {
@@ -476,6 +478,9 @@ fn flow_entry(
 }
 
 /// Adds a held event's bytes to the sniff buffers; says what the flow is once it can.
+/// Datagrams no sniffer knows held before a UDP flow is taken for what its port says.
+const MAX_SNIFF_DATAGRAMS: usize = 8;
+
 fn sniff_event(
     report: &FlowReport,
     event: &FlowEvent,
@@ -504,11 +509,16 @@ fn sniff_event(
             };
             sniffed.map(|(p, what)| (p, Reason::Content(what)))
         }
-        FlowEvent::Datagram { bytes, .. } => Some(
-            detect::sniff_datagram(bytes)
-                .map(|(p, what)| (p, Reason::Content(what)))
-                .unwrap_or_else(|| port_or_nothing(report)),
-        ),
+        // A flow may open with datagrams of its own (a vendor's keep-alive before RTP): the
+        // first few that no sniffer knows are held while the next ones are asked.
+        FlowEvent::Datagram { bytes, .. } => match detect::sniff_datagram(bytes) {
+            Some((p, what)) => Some((p, Reason::Content(what))),
+            None if *held_bytes < MAX_SNIFF_DATAGRAMS => {
+                *held_bytes += 1;
+                None
+            }
+            None => Some(port_or_nothing(report)),
+        },
         FlowEvent::Gap { .. } | FlowEvent::Finished { .. } => Some(decide_at_end(report, sniff)),
         _ => None,
     }

@@ -187,7 +187,14 @@ impl Observer for HttpObserver {
     }
 
     /// HTTP/1.x runs over TCP: the checker gives it no datagrams.
-    fn datagram(&mut self, _dir: Direction, _bytes: &[u8], _out: &mut Vec<Observation>) {}
+    fn datagram(
+        &mut self,
+        _dir: Direction,
+        _time: std::time::Duration,
+        _bytes: &[u8],
+        _out: &mut Vec<Observation>,
+    ) {
+    }
 
     fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
         let kept = self.with(dir, out, |reader, _| reader.handle_gap(len));

@@ -6,6 +6,8 @@
 //! - [`mpegts`]: transport streams over TCP, UDP, RTP ([`rtp_header`](crate::rtp_header)) or
 //!   from a file;
 //! - [`playlist`]: an HLS playlist file;
+//! - [`rtp`]: RTP and RTCP over UDP, or framed over TCP (RFC 4571), depacketized by the format
+//!   an SDP or `--decode-as` gives;
 //! - [`http`]: HTTP/1.x connections, whose response bodies (playlists, TS, FLV) go through the
 //!   observers and machines above.
 
@@ -14,6 +16,9 @@ pub mod http;
 pub mod mpegts;
 pub mod playlist;
 pub mod rtmp;
+pub mod rtp;
+
+use std::time::Duration;
 
 use weir_media::{Frame, TrackConfig, Violation};
 
@@ -35,8 +40,14 @@ pub enum Observation {
 pub trait Observer {
     /// Stream bytes at `offset` of `dir`, contiguous with what came before.
     fn data(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<Observation>);
-    /// One UDP datagram of `dir`.
-    fn datagram(&mut self, dir: Direction, bytes: &[u8], out: &mut Vec<Observation>);
+    /// One UDP datagram of `dir`, captured `time` after the input's first packet.
+    fn datagram(
+        &mut self,
+        dir: Direction,
+        time: Duration,
+        bytes: &[u8],
+        out: &mut Vec<Observation>,
+    );
     /// `len` bytes at `offset` are missing: the observer resynchronises or gives up on `dir`.
     fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>);
     /// The sender closed `dir` after `offset` bytes.

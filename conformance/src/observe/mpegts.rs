@@ -374,7 +374,13 @@ impl Observer for TsObserver {
         self.feed(dir, bytes, out);
     }
 
-    fn datagram(&mut self, dir: Direction, bytes: &[u8], out: &mut Vec<Observation>) {
+    fn datagram(
+        &mut self,
+        dir: Direction,
+        _time: std::time::Duration,
+        bytes: &[u8],
+        out: &mut Vec<Observation>,
+    ) {
         if self.sides[dir.index()].ended {
             return;
         }

@@ -109,7 +109,14 @@ impl Observer for PlaylistObserver {
     }
 
     /// Playlists are files: they come as stream bytes only.
-    fn datagram(&mut self, _dir: Direction, _bytes: &[u8], _out: &mut Vec<Observation>) {}
+    fn datagram(
+        &mut self,
+        _dir: Direction,
+        _time: std::time::Duration,
+        _bytes: &[u8],
+        _out: &mut Vec<Observation>,
+    ) {
+    }
 
     fn gap(&mut self, _dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
         self.incomplete = true;

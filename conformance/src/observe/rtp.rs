@@ -1,0 +1,668 @@
+//! The RTP observer: RTP and RTCP of one UDP flow, told apart as RFC 5761 §4 says, or framed
+//! over TCP (RFC 4571). Per direction and SSRC: the payload type and its format — from `--sdp`,
+//! `--decode-as rtp.pt==PT,NAME/RATE` or the static table (RFC 3551 §6) —, the reception
+//! statistics of RFC 3550 A.1, A.3 and A.8 (loss, duplicates, reordering, jitter), and the
+//! frames of its depacketizer, which go through the media summary like every other
+//! protocol's. RTCP packets are parsed and judged; sender and receiver reports are set against
+//! what the capture shows.
+//!
+//! Violation offsets are where the datagram (or framed packet) starts in its direction's
+//! bytes, datagrams end to end, as the flow's byte counts count them. A
+//! capture's losses are no rule the sender broke: they are transcript events, and the
+//! direction counts as observed in part.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use weir_media::{Machine, MediaKind, MediaPacket, Output, Track};
+use weir_rtp::framing::{Deframer, Framed};
+use weir_rtp::payload::Unit;
+use weir_rtp::rtcp::{self, Packet as RtcpPacket};
+use weir_rtp::stats::Reception;
+use weir_rtp::{Depacketizer, Event, Format, Limits, RtpPacket};
+
+use super::{Observation, Observer, violation};
+use crate::capture::Direction;
+use crate::transcript::EntryKind;
+
+/// Events listed per direction; the rest are counted.
+const MAX_LISTED: u64 = 200;
+/// Sources followed per direction; packets of more are counted only.
+const MAX_STREAMS: usize = 64;
+
+/// RTP payload types and their formats (RFC 3551 §3): what an SDP or `--decode-as` says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayloadTypes(BTreeMap<u8, (Format, &'static str)>);
+
+impl PayloadTypes {
+    /// Payload type `pt` is `format`, as `source` says (`--sdp`, `--decode-as`, an SDP in
+    /// the capture).
+    pub fn insert(&mut self, pt: u8, format: Format, source: &'static str) {
+        self.0.insert(pt, (format, source));
+    }
+
+    /// Parses `PT,NAME[/RATE[/CHANNELS]][,FMTP]` (`--decode-as rtp.pt==96,H264/90000`,
+    /// after tshark's `-d rtp.pt==96,h264`); the clock rate of video and of Opus, PCMU and
+    /// PCMA is their usual one when left out.
+    pub fn add(&mut self, spec: &str) -> Result<(), String> {
+        let bad = |why: &str| format!("--decode-as rtp.pt=={spec}: {why}");
+        let mut fields = spec.splitn(3, ',');
+        let pt: u8 = fields
+            .next()
+            .and_then(|pt| pt.trim().parse().ok())
+            .filter(|pt| *pt < 128)
+            .ok_or_else(|| bad("expected a payload type 0-127"))?;
+        let encoding = fields
+            .next()
+            .ok_or_else(|| bad("expected PT,NAME[/RATE]"))?;
+        let mut parts = encoding.trim().split('/');
+        let name = parts.next().unwrap_or_default();
+        let usual = match name.to_ascii_uppercase().as_str() {
+            "OPUS" => Some((48_000, Some(2))),
+            "PCMU" | "PCMA" => Some((8000, Some(1))),
+            "H264" | "H265" | "VP8" | "VP9" | "AV1" | "MP2T" | "PS" => Some((90_000, None)),
+            _ => None,
+        };
+        let rate = match parts.next() {
+            Some(rate) => rate
+                .parse()
+                .map_err(|_| bad("the clock rate is no number"))?,
+            None => {
+                usual
+                    .ok_or_else(|| bad("give the clock rate: NAME/RATE"))?
+                    .0
+            }
+        };
+        let mut format = Format::new(name, rate);
+        match parts.next().map(str::parse) {
+            Some(Ok(channels)) => format = format.with_channels(channels),
+            Some(Err(_)) => return Err(bad("the channel count is no number")),
+            None => {
+                if let Some((_, Some(channels))) = usual {
+                    format = format.with_channels(channels);
+                }
+            }
+        }
+        if let Some(fmtp) = fields.next() {
+            format = format.with_fmtp(fmtp);
+        }
+        if format.encoding().is_none() {
+            return Err(bad("not an encoding Weir depacketizes"));
+        }
+        self.insert(pt, format, "--decode-as");
+        Ok(())
+    }
+
+    /// The format of `pt` and where it was learned: given, else static (RFC 3551 §6).
+    fn get(&self, pt: u8) -> Option<(Format, &'static str)> {
+        self.0
+            .get(&pt)
+            .cloned()
+            .or_else(|| Format::of_static(pt).map(|f| (f, "static payload type")))
+    }
+}
+
+/// The observer of one flow.
+pub struct RtpObserver {
+    types: PayloadTypes,
+    sides: [Side; 2],
+    /// The capture's time 0 as an instant, for the machines' clocks.
+    start: Instant,
+    /// The latest capture time seen, for framed packets (which come without one).
+    now: Duration,
+}
+
+/// One direction.
+#[derive(Default)]
+struct Side {
+    streams: BTreeMap<u32, Stream>,
+    /// Datagrams (or framed packets) so far.
+    packets: u64,
+    /// Their bytes: the next one's offset.
+    offset: u64,
+    rtcp: u64,
+    /// Packets of sources past [`MAX_STREAMS`].
+    unfollowed: u64,
+    /// Datagrams that are neither RTP nor RTCP.
+    other: u64,
+    /// RTCP datagrams taken for SRTCP: only their first header is clear.
+    encrypted_rtcp: u64,
+    deframer: Option<Deframer>,
+    listed: u64,
+    unlisted: u64,
+    /// Something was not read: a loss, a source without a known format.
+    incomplete: bool,
+    ended: bool,
+    /// Tracks handed out per kind, so that each source has its own in the media summary.
+    tracks: [u8; 3],
+}
+
+/// One source (SSRC) of a direction.
+struct Stream {
+    payload_type: u8,
+    /// The format's name, for the summary.
+    format: Option<String>,
+    reception: Reception,
+    depacketizer: Option<Depacketizer>,
+    track: Option<Track>,
+    packets: u64,
+    bytes: u64,
+    /// Packets of another payload type than the first (not depacketized).
+    other_types: u64,
+    frames: u64,
+    keyframes: u64,
+    dropped: u64,
+    lost: u64,
+    mux_bytes: u64,
+}
+
+impl RtpObserver {
+    /// An observer of a flow over UDP, or over TCP with RFC 4571 framing (`framed`).
+    pub fn new(types: PayloadTypes, framed: bool) -> Self {
+        let side = || Side {
+            deframer: framed.then(Deframer::new),
+            ..Side::default()
+        };
+        RtpObserver {
+            types,
+            sides: [side(), side()],
+            start: Instant::now(),
+            now: Duration::ZERO,
+        }
+    }
+
+    fn packet(&mut self, dir: Direction, time: Duration, bytes: Bytes, out: &mut Vec<Observation>) {
+        self.now = self.now.max(time);
+        let now = self.start + time;
+        let side = &mut self.sides[dir.index()];
+        let index = side.offset;
+        side.packets += 1;
+        side.offset += bytes.len() as u64;
+        // RFC 7983 §7: RTP and RTCP begin with 128-191; what else shares the port (STUN, DTLS,
+        // a vendor's keep-alive) is no RTP packet gone wrong.
+        if !matches!(bytes.first(), Some(128..=191)) {
+            side.other += 1;
+            if side.other == 1 {
+                let first = bytes.first().copied().unwrap_or_default();
+                let text = format!(
+                    "a datagram that begins {first:#04x}: not RTP or RTCP (RFC 7983 §7); such \
+                     datagrams are counted, not read"
+                );
+                side.note(dir, text, out);
+            }
+        } else if rtcp::is_rtcp(&bytes) {
+            side.rtcp(dir, index, &bytes, out);
+        } else {
+            side.rtp(dir, &self.types, now, index, bytes, out);
+        }
+        side.timeouts(dir, now, out);
+    }
+}
+
+impl Side {
+    fn note(&mut self, dir: Direction, text: String, out: &mut Vec<Observation>) {
+        if self.listed < MAX_LISTED {
+            self.listed += 1;
+            out.push(Observation::Entry(dir, EntryKind::Event(text)));
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    fn rtp(
+        &mut self,
+        dir: Direction,
+        types: &PayloadTypes,
+        now: Instant,
+        index: u64,
+        bytes: Bytes,
+        out: &mut Vec<Observation>,
+    ) {
+        let packet = match RtpPacket::parse(&bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(mut v) = e.into_violation() {
+                    v.offset += index;
+                    out.push(violation(dir, v));
+                }
+                return;
+            }
+        };
+        let ssrc = packet.ssrc;
+        if !self.streams.contains_key(&ssrc) {
+            if self.streams.len() >= MAX_STREAMS {
+                self.unfollowed += 1;
+                return;
+            }
+            let stream = self.open(dir, types, &packet, out);
+            self.streams.insert(ssrc, stream);
+        }
+        let mut notes = Vec::new();
+        let Some(stream) = self.streams.get_mut(&ssrc) else {
+            return;
+        };
+        stream.packets += 1;
+        stream.bytes += packet.payload.len() as u64;
+        let arrival = stream
+            .reception
+            .on_packet(now, packet.sequence, packet.timestamp);
+        if let Some(v) = arrival.violation(index) {
+            out.push(violation(dir, v));
+        }
+        if packet.payload_type != stream.payload_type {
+            if stream.other_types == 0 {
+                notes.push(format!(
+                    "RTP: SSRC {ssrc:#010x} sends payload type {} besides {}: those packets are \
+                     counted, not depacketized",
+                    packet.payload_type, stream.payload_type
+                ));
+            }
+            stream.other_types += 1;
+        } else if let Some(d) = stream.depacketizer.as_mut() {
+            d.push(now, index, packet);
+            notes.extend(stream.drain(dir, ssrc, out));
+        }
+        for text in notes {
+            self.note(dir, text, out);
+        }
+    }
+
+    /// A new source: its format, depacketizer and track.
+    fn open(
+        &mut self,
+        dir: Direction,
+        types: &PayloadTypes,
+        packet: &RtpPacket,
+        out: &mut Vec<Observation>,
+    ) -> Stream {
+        let pt = packet.payload_type;
+        let found = types.get(pt);
+        let (depacketizer, format, text) = match &found {
+            Some((format, source)) => {
+                let name = describe_format(format);
+                match Depacketizer::new(format, Limits::default()) {
+                    Ok(d) => (Some(d), Some(name.clone()), format!("{name} ({source})")),
+                    Err(e) => (
+                        None,
+                        Some(name.clone()),
+                        format!("{name} ({source}): not depacketized: {e}"),
+                    ),
+                }
+            }
+            None => (
+                None,
+                None,
+                format!(
+                    "no format known: counted, not depacketized (give --sdp FILE or \
+                     --decode-as rtp.pt=={pt},NAME/RATE)"
+                ),
+            ),
+        };
+        if depacketizer.is_none() {
+            self.incomplete = true;
+        }
+        let kind = found
+            .as_ref()
+            .and_then(|(f, _)| f.encoding())
+            .and_then(|e| e.codec())
+            .and_then(|c| c.kind());
+        let track = kind.map(|kind| {
+            let slot = &mut self.tracks[match kind {
+                MediaKind::Video => 0,
+                MediaKind::Audio => 1,
+                MediaKind::Data => 2,
+            }];
+            let track = Track { kind, index: *slot };
+            *slot = slot.saturating_add(1);
+            track
+        });
+        self.note(
+            dir,
+            format!(
+                "RTP: SSRC {:#010x}, payload type {pt}, first sequence number {}: {text}",
+                packet.ssrc, packet.sequence
+            ),
+            out,
+        );
+        Stream {
+            payload_type: pt,
+            format,
+            reception: Reception::new(found.as_ref().map_or(90_000, |(f, _)| f.clock_rate)),
+            depacketizer,
+            track,
+            packets: 0,
+            bytes: 0,
+            other_types: 0,
+            frames: 0,
+            keyframes: 0,
+            dropped: 0,
+            lost: 0,
+            mux_bytes: 0,
+        }
+    }
+
+    /// Missing packets whose wait is over are given up.
+    fn timeouts(&mut self, dir: Direction, now: Instant, out: &mut Vec<Observation>) {
+        let mut notes = Vec::new();
+        for (ssrc, stream) in &mut self.streams {
+            if let Some(d) = stream.depacketizer.as_mut()
+                && d.poll_timeout().is_some_and(|at| at <= now)
+            {
+                d.handle_timeout(now);
+                notes.extend(stream.drain(dir, *ssrc, out));
+            }
+        }
+        for text in notes {
+            self.note(dir, text, out);
+        }
+    }
+
+    fn rtcp(&mut self, dir: Direction, index: u64, bytes: &Bytes, out: &mut Vec<Observation>) {
+        self.rtcp += 1;
+        let parsed = rtcp::parse(bytes, &rtcp::Options::default());
+        let broken = match &parsed {
+            Ok(c) => !c.violations.is_empty(),
+            Err(_) => true,
+        };
+        if broken && srtcp(bytes) {
+            self.encrypted_rtcp += 1;
+            self.incomplete = true;
+            if self.encrypted_rtcp == 1 {
+                let text = "RTCP that reads as SRTCP (RFC 3711 §3.4: a clear first header, then \
+                            ciphertext and a trailer): its first header is all that is read"
+                    .to_owned();
+                self.note(dir, text, out);
+            }
+            return;
+        }
+        let compound = match parsed {
+            Ok(c) => c,
+            Err(e) => {
+                if let Some(mut v) = e.into_violation() {
+                    v.offset += index;
+                    out.push(violation(dir, v));
+                }
+                return;
+            }
+        };
+        for mut v in compound.violations {
+            v.offset += index;
+            out.push(violation(dir, v));
+        }
+        for packet in &compound.packets {
+            let text = match packet {
+                RtcpPacket::SenderReport(sr) => {
+                    let seen = self.streams.get(&sr.ssrc).map(|s| s.packets);
+                    format!(
+                        "RTCP SR from SSRC {:#010x}: {} packets, {} octets sent{}",
+                        sr.ssrc,
+                        sr.packet_count,
+                        sr.octet_count,
+                        seen.map(|n| format!(" ({n} seen from it so far)"))
+                            .unwrap_or_default()
+                    )
+                }
+                RtcpPacket::ReceiverReport(rr) => format!(
+                    "RTCP RR from SSRC {:#010x}: {}",
+                    rr.ssrc,
+                    blocks(&rr.reports)
+                ),
+                other => format!("RTCP {}", rtcp_name(other)),
+            };
+            self.note(dir, text, out);
+        }
+    }
+
+    fn end(&mut self, dir: Direction, now: Instant, out: &mut Vec<Observation>) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        if let Some(deframer) = self.deframer.as_mut() {
+            let _ = deframer.handle_end(now);
+            while let Some(o) = deframer.poll_output() {
+                if let Output::Violation(v) = o {
+                    out.push(violation(dir, v));
+                }
+            }
+        }
+        let mut notes = Vec::new();
+        for (ssrc, stream) in &mut self.streams {
+            if let Some(d) = stream.depacketizer.as_mut() {
+                d.finish();
+                notes.extend(stream.drain(dir, *ssrc, out));
+            }
+        }
+        for text in notes {
+            self.note(dir, text, out);
+        }
+        for (ssrc, stream) in &self.streams {
+            self.incomplete |= stream.lost > 0;
+            let text = stream.summary(*ssrc);
+            out.push(Observation::Entry(dir, EntryKind::Event(text)));
+        }
+        if self.rtcp > 0 {
+            let text = format!(
+                "{} RTCP datagrams ({} read as SRTCP)",
+                self.rtcp, self.encrypted_rtcp
+            );
+            out.push(Observation::Entry(dir, EntryKind::Event(text)));
+        }
+        if self.other > 0 {
+            self.incomplete = true;
+            let text = format!("{} datagrams neither RTP nor RTCP", self.other);
+            out.push(Observation::Entry(dir, EntryKind::Event(text)));
+        }
+        if self.unfollowed > 0 {
+            let text = format!(
+                "{} packets of sources past the first {MAX_STREAMS}: counted only",
+                self.unfollowed
+            );
+            out.push(Observation::Entry(dir, EntryKind::Event(text)));
+        }
+        if self.unlisted > 0 {
+            let text = format!("{} more RTP events not listed", self.unlisted);
+            out.push(Observation::Entry(dir, EntryKind::Event(text)));
+        }
+    }
+}
+
+impl Stream {
+    /// The depacketizer's outputs: media and violations to `out`, the rest as notes.
+    fn drain(&mut self, dir: Direction, ssrc: u32, out: &mut Vec<Observation>) -> Vec<String> {
+        let mut notes = Vec::new();
+        let Some(d) = self.depacketizer.as_mut() else {
+            return notes;
+        };
+        while let Some(o) = d.poll_output() {
+            match o {
+                Output::Event(Event::Unit(Unit::Media(MediaPacket::Config(mut c)))) => {
+                    if let Some(track) = self.track {
+                        c.track = track;
+                    }
+                    out.push(Observation::Config(dir, c));
+                }
+                Output::Event(Event::Unit(Unit::Media(MediaPacket::Frame(mut f)))) => {
+                    if let Some(track) = self.track {
+                        f.track = track;
+                    }
+                    self.frames += 1;
+                    self.keyframes += u64::from(f.keyframe);
+                    out.push(Observation::Frame(dir, f));
+                }
+                Output::Event(Event::Unit(Unit::Media(MediaPacket::EndOfSequence { .. }))) => {}
+                Output::Event(Event::Unit(Unit::Mux(bytes))) => {
+                    self.mux_bytes += bytes.len() as u64
+                }
+                Output::Event(Event::Lost { first, count }) => {
+                    self.lost += count;
+                    notes.push(format!(
+                        "RTP: SSRC {ssrc:#010x}: {count} packet(s) from sequence number {first} \
+                         not in the capture"
+                    ));
+                }
+                Output::Event(Event::Dropped {
+                    time,
+                    packets,
+                    reason,
+                }) => {
+                    self.dropped += 1;
+                    notes.push(format!(
+                        "RTP: SSRC {ssrc:#010x}: the frame at {:.3} s ({packets} packets) is \
+                         dropped: {reason}",
+                        time.as_secs_f64()
+                    ));
+                }
+                Output::Violation(v) => out.push(violation(dir, v)),
+                Output::Transmit(_) => {}
+            }
+        }
+        notes
+    }
+
+    /// "SSRC 0x…: payload type 126 H264/90000, 298 packets (…), 264 frames (7 keyframes)".
+    fn summary(&self, ssrc: u32) -> String {
+        let r = &self.reception;
+        let mut text = format!(
+            "RTP: SSRC {ssrc:#010x}, payload type {} {}: {} packets, {} payload bytes; {} lost, \
+             {} duplicate, {} reordered; jitter {:.2} ms",
+            self.payload_type,
+            self.format.as_deref().unwrap_or("(no format)"),
+            self.packets,
+            self.bytes,
+            r.lost().max(0),
+            r.duplicates(),
+            r.reordered(),
+            r.jitter_duration().as_secs_f64() * 1000.0,
+        );
+        if self.depacketizer.is_some() {
+            text.push_str(&format!(
+                "; {} frames ({} keyframes), {} dropped",
+                self.frames, self.keyframes, self.dropped
+            ));
+        }
+        if self.mux_bytes > 0 {
+            text.push_str(&format!("; {} multiplex bytes", self.mux_bytes));
+        }
+        if self.other_types > 0 {
+            text.push_str(&format!("; {} of other payload types", self.other_types));
+        }
+        text
+    }
+}
+
+/// Whether an RTCP datagram that does not parse reads as SRTCP (RFC 3711 §3.4): a first
+/// sender or receiver report (or feedback) header in the clear whose packet ends inside the
+/// datagram, then at least the 4-byte E flag and index (an authentication tag may follow).
+fn srtcp(datagram: &[u8]) -> bool {
+    let [first, pt, hi, lo, ..] = *datagram else {
+        return false;
+    };
+    let end = 4 * (usize::from(u16::from_be_bytes([hi, lo])) + 1);
+    first >> 6 == 2 && (200..=206).contains(&pt) && end + 4 <= datagram.len()
+}
+
+fn describe_format(format: &Format) -> String {
+    match format.channels {
+        Some(ch) => format!("{}/{}/{ch}", format.name, format.clock_rate),
+        None => format!("{}/{}", format.name, format.clock_rate),
+    }
+}
+
+fn blocks(reports: &[rtcp::ReportBlock]) -> String {
+    if reports.is_empty() {
+        return "no report blocks".into();
+    }
+    reports
+        .iter()
+        .map(|b| {
+            format!(
+                "about {:#010x}: fraction lost {}/256, {} lost, highest sequence {}, jitter {}",
+                b.ssrc, b.fraction_lost, b.cumulative_lost, b.extended_highest_seq, b.jitter
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The name of an RTCP packet other than a report.
+fn rtcp_name(packet: &RtcpPacket) -> &'static str {
+    match packet {
+        RtcpPacket::SenderReport(_) => "SR",
+        RtcpPacket::ReceiverReport(_) => "RR",
+        RtcpPacket::Sdes(_) => "SDES",
+        RtcpPacket::Bye(_) => "BYE",
+        RtcpPacket::App(_) => "APP",
+        RtcpPacket::Nack(_) => "generic NACK",
+        RtcpPacket::TransportFeedback(_) => "transport-wide CC feedback",
+        RtcpPacket::Pli(_) => "PLI",
+        RtcpPacket::Fir(_) => "FIR",
+        RtcpPacket::Remb(_) => "REMB",
+        _ => "packet of another type",
+    }
+}
+
+impl Observer for RtpObserver {
+    fn data(&mut self, dir: Direction, _offset: u64, bytes: &[u8], out: &mut Vec<Observation>) {
+        let now = self.start + self.now;
+        let side = &mut self.sides[dir.index()];
+        let Some(deframer) = side.deframer.as_mut() else {
+            return;
+        };
+        let _ = deframer.handle_bytes(now, Bytes::copy_from_slice(bytes));
+        let mut packets = Vec::new();
+        while let Some(o) = deframer.poll_output() {
+            match o {
+                Output::Event(Framed::Packet { data, .. }) => packets.push(data),
+                Output::Violation(v) => out.push(violation(dir, v)),
+                _ => {}
+            }
+        }
+        for packet in packets {
+            self.packet(dir, self.now, packet, out);
+        }
+    }
+
+    fn datagram(
+        &mut self,
+        dir: Direction,
+        time: Duration,
+        bytes: &[u8],
+        out: &mut Vec<Observation>,
+    ) {
+        if !self.sides[dir.index()].ended {
+            self.packet(dir, time, Bytes::copy_from_slice(bytes), out);
+        }
+    }
+
+    fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
+        // Framing cannot be found again after bytes are lost: the direction ends here.
+        let side = &mut self.sides[dir.index()];
+        side.incomplete = true;
+        let text = format!(
+            "{len} bytes missing at offset {offset}: RFC 4571 framing cannot be found again"
+        );
+        out.push(Observation::Entry(dir, EntryKind::GaveUp(text)));
+        let now = self.start + self.now;
+        side.end(dir, now, out);
+    }
+
+    fn finished(&mut self, dir: Direction, _offset: u64, out: &mut Vec<Observation>) {
+        let now = self.start + self.now;
+        self.sides[dir.index()].end(dir, now, out);
+    }
+
+    fn closed(&mut self, out: &mut Vec<Observation>) {
+        let now = self.start + self.now;
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            let side = &mut self.sides[dir.index()];
+            if side.packets > 0 {
+                side.end(dir, now, out);
+            }
+        }
+    }
+
+    fn complete(&self) -> bool {
+        !self.sides.iter().any(|s| s.incomplete)
+    }
+}
