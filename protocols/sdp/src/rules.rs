@@ -1,3 +1,4 @@
-//! The RTP rule catalog (DESIGN.md, "Rules and violations").
+//! The SDP rule catalog (DESIGN.md, "Rules and violations"): what parsing a session
+//! description and checking an answer against its offer verify.
 
 weir_media::rules! {}
