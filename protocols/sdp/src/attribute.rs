@@ -1,0 +1,304 @@
+//! `a=` lines (RFC 8866 §5.13): the typed attributes this crate knows, and every other
+//! attribute kept as its name and value so that writing gives it back.
+
+use crate::bundle::Group;
+use crate::direction::Direction;
+use crate::dtls::{Fingerprint, Setup};
+use crate::extmap::Extmap;
+use crate::ice::{self, Candidate};
+use crate::rtcp::{Rtcp, RtcpFb};
+use crate::rtpmap::{Fmtp, Rtpmap};
+use crate::rtsp::Range;
+use crate::rules;
+use crate::simulcast::{Rid, Simulcast};
+use crate::ssrc::{Msid, Ssrc, SsrcGroup};
+use crate::text::{Problem, is_token, problem};
+use std::fmt;
+
+/// One attribute line. Known attributes are typed; one that is unknown, or known but
+/// malformed (reported as a violation), is [`Attribute::Other`] with its text as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Attribute {
+    /// `ice-ufrag` (RFC 8839 §5.4).
+    IceUfrag(String),
+    /// `ice-pwd` (RFC 8839 §5.4).
+    IcePwd(String),
+    /// `ice-lite` (RFC 8839 §5.3), session level.
+    IceLite,
+    /// `ice-options` (RFC 8839 §5.6): option tags such as `trickle`.
+    IceOptions(Vec<String>),
+    /// `candidate` (RFC 8839 §5.1).
+    Candidate(Candidate),
+    /// `end-of-candidates` (RFC 8840 §8.2).
+    EndOfCandidates,
+    /// `fingerprint` (RFC 8122 §5).
+    Fingerprint(Fingerprint),
+    /// `setup` (RFC 4145 §4, RFC 8842 §5).
+    Setup(Setup),
+    /// `group` (RFC 5888 §5), session level.
+    Group(Group),
+    /// `mid` (RFC 5888 §4), media level.
+    Mid(String),
+    /// `rtcp-mux` (RFC 5761 §5.1.1).
+    RtcpMux,
+    /// `rtcp-rsize` (RFC 5506 §5).
+    RtcpRsize,
+    /// `rtcp` (RFC 3605 §2.1).
+    Rtcp(Rtcp),
+    /// `rtcp-fb` (RFC 4585 §4.2).
+    RtcpFb(RtcpFb),
+    /// `rtpmap` (RFC 8866 §6.6).
+    Rtpmap(Rtpmap),
+    /// `fmtp` (RFC 8866 §6.15).
+    Fmtp(Fmtp),
+    /// `ssrc` (RFC 5576 §4.1).
+    Ssrc(Ssrc),
+    /// `ssrc-group` (RFC 5576 §4.2).
+    SsrcGroup(SsrcGroup),
+    /// `msid` (RFC 8830 §2).
+    Msid(Msid),
+    /// `extmap` (RFC 8285 §5).
+    Extmap(Extmap),
+    /// `rid` (RFC 8851 §10).
+    Rid(Rid),
+    /// `simulcast` (RFC 8853 §5.1).
+    Simulcast(Simulcast),
+    /// `sendrecv`, `sendonly`, `recvonly`, `inactive` (RFC 8866 §6.7).
+    Direction(Direction),
+    /// `control` (RFC 7826 §22.15, RFC 2326 C.1.1): the URL of a presentation or stream.
+    Control(String),
+    /// `range` (RFC 7826 §22.15, RFC 2326 C.1.5).
+    Range(Range),
+    /// Any other attribute (or a known one that did not parse), as written.
+    Other {
+        /// The attribute name.
+        name: String,
+        /// The value after `:`, if there was a colon.
+        value: Option<String>,
+    },
+}
+
+/// Where an attribute may appear (RFC 8866 §6 and each attribute's definition).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Session,
+    Media,
+    Both,
+}
+
+impl Attribute {
+    /// Parses one `a=` value. Problems with a known attribute are pushed to `notes`; if it
+    /// cannot be typed it comes back as [`Attribute::Other`].
+    pub(crate) fn parse(line: &str, notes: &mut Vec<Problem>) -> Attribute {
+        let (name, value) = match line.split_once(':') {
+            Some((name, value)) => (name, Some(value)),
+            None => (line, None),
+        };
+        let other = || Attribute::Other {
+            name: name.to_string(),
+            value: value.map(str::to_string),
+        };
+        if !is_token(name) {
+            notes.push(problem(
+                &rules::ATTRIBUTE_SYNTAX,
+                format!("attribute name {name:?} is not a token"),
+            ));
+            return other();
+        }
+        match Self::typed(name, value, notes) {
+            Ok(Some(attribute)) => attribute,
+            Ok(None) => other(),
+            Err(p) => {
+                notes.push(p);
+                other()
+            }
+        }
+    }
+
+    fn typed(
+        name: &str,
+        value: Option<&str>,
+        notes: &mut Vec<Problem>,
+    ) -> Result<Option<Attribute>, Problem> {
+        let flag = |attribute: Attribute| match value {
+            None => Ok(Some(attribute)),
+            Some(_) => Err(problem(
+                &rules::ATTRIBUTE_SYNTAX,
+                format!("{name} takes no value"),
+            )),
+        };
+        if let Some(direction) = Direction::from_name(name) {
+            return flag(Attribute::Direction(direction));
+        }
+        match name {
+            "ice-lite" => return flag(Attribute::IceLite),
+            "end-of-candidates" => return flag(Attribute::EndOfCandidates),
+            "rtcp-mux" => return flag(Attribute::RtcpMux),
+            "rtcp-rsize" => return flag(Attribute::RtcpRsize),
+            _ => {}
+        }
+        let known = [
+            "ice-ufrag",
+            "ice-pwd",
+            "ice-options",
+            "candidate",
+            "fingerprint",
+            "setup",
+            "group",
+            "mid",
+            "rtcp",
+            "rtcp-fb",
+            "rtpmap",
+            "fmtp",
+            "ssrc",
+            "ssrc-group",
+            "msid",
+            "extmap",
+            "rid",
+            "simulcast",
+            "control",
+            "range",
+        ];
+        if !known.contains(&name) {
+            return Ok(None);
+        }
+        let Some(v) = value else {
+            return Err(problem(
+                &rules::ATTRIBUTE_SYNTAX,
+                format!("{name} needs a value"),
+            ));
+        };
+        Ok(Some(match name {
+            "ice-ufrag" => {
+                notes.extend(ice::check_ufrag(v));
+                Attribute::IceUfrag(v.to_string())
+            }
+            "ice-pwd" => {
+                notes.extend(ice::check_pwd(v));
+                Attribute::IcePwd(v.to_string())
+            }
+            "ice-options" => Attribute::IceOptions(ice::parse_options(v)?),
+            "candidate" => Attribute::Candidate(Candidate::parse(v, notes)?),
+            "fingerprint" => Attribute::Fingerprint(Fingerprint::parse(v, notes)?),
+            "setup" => Attribute::Setup(Setup::parse(v)?),
+            "group" => Attribute::Group(Group::parse(v)?),
+            "mid" => Attribute::Mid(v.to_string()),
+            "rtcp" => Attribute::Rtcp(Rtcp::parse(v)?),
+            "rtcp-fb" => Attribute::RtcpFb(RtcpFb::parse(v)?),
+            "rtpmap" => Attribute::Rtpmap(Rtpmap::parse(v)?),
+            "fmtp" => Attribute::Fmtp(Fmtp::parse(v)?),
+            "ssrc" => Attribute::Ssrc(Ssrc::parse(v)?),
+            "ssrc-group" => Attribute::SsrcGroup(SsrcGroup::parse(v)?),
+            "msid" => Attribute::Msid(Msid::parse(v)?),
+            "extmap" => Attribute::Extmap(Extmap::parse(v)?),
+            "rid" => Attribute::Rid(Rid::parse(v)?),
+            "simulcast" => Attribute::Simulcast(Simulcast::parse(v)?),
+            "control" => Attribute::Control(v.to_string()),
+            _ => Attribute::Range(Range::parse(v)?),
+        }))
+    }
+
+    /// The attribute name as written on the wire.
+    pub fn name(&self) -> &str {
+        match self {
+            Attribute::IceUfrag(_) => "ice-ufrag",
+            Attribute::IcePwd(_) => "ice-pwd",
+            Attribute::IceLite => "ice-lite",
+            Attribute::IceOptions(_) => "ice-options",
+            Attribute::Candidate(_) => "candidate",
+            Attribute::EndOfCandidates => "end-of-candidates",
+            Attribute::Fingerprint(_) => "fingerprint",
+            Attribute::Setup(_) => "setup",
+            Attribute::Group(_) => "group",
+            Attribute::Mid(_) => "mid",
+            Attribute::RtcpMux => "rtcp-mux",
+            Attribute::RtcpRsize => "rtcp-rsize",
+            Attribute::Rtcp(_) => "rtcp",
+            Attribute::RtcpFb(_) => "rtcp-fb",
+            Attribute::Rtpmap(_) => "rtpmap",
+            Attribute::Fmtp(_) => "fmtp",
+            Attribute::Ssrc(_) => "ssrc",
+            Attribute::SsrcGroup(_) => "ssrc-group",
+            Attribute::Msid(_) => "msid",
+            Attribute::Extmap(_) => "extmap",
+            Attribute::Rid(_) => "rid",
+            Attribute::Simulcast(_) => "simulcast",
+            Attribute::Direction(d) => d.name(),
+            Attribute::Control(_) => "control",
+            Attribute::Range(_) => "range",
+            Attribute::Other { name, .. } => name,
+        }
+    }
+
+    fn level(&self) -> Level {
+        match self {
+            Attribute::IceLite | Attribute::Group(_) => Level::Session,
+            Attribute::Candidate(_)
+            | Attribute::Mid(_)
+            | Attribute::RtcpMux
+            | Attribute::RtcpRsize
+            | Attribute::Rtcp(_)
+            | Attribute::RtcpFb(_)
+            | Attribute::Rtpmap(_)
+            | Attribute::Fmtp(_)
+            | Attribute::Ssrc(_)
+            | Attribute::SsrcGroup(_)
+            | Attribute::Msid(_)
+            | Attribute::Rid(_)
+            | Attribute::Simulcast(_) => Level::Media,
+            _ => Level::Both,
+        }
+    }
+
+    /// The level problem, if this attribute may not appear at the given level.
+    pub(crate) fn check_level(&self, session: bool) -> Option<Problem> {
+        let bad = match self.level() {
+            Level::Session => !session,
+            Level::Media => session,
+            Level::Both => false,
+        };
+        bad.then(|| {
+            let at = if session { "session" } else { "media" };
+            problem(
+                &rules::ATTRIBUTE_LEVEL,
+                format!("{} is not allowed at {at} level", self.name()),
+            )
+        })
+    }
+}
+
+impl fmt::Display for Attribute {
+    /// The attribute as it follows `a=`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.name();
+        match self {
+            Attribute::IceLite
+            | Attribute::EndOfCandidates
+            | Attribute::RtcpMux
+            | Attribute::RtcpRsize
+            | Attribute::Direction(_) => f.write_str(name),
+            Attribute::IceUfrag(v)
+            | Attribute::IcePwd(v)
+            | Attribute::Mid(v)
+            | Attribute::Control(v) => write!(f, "{name}:{v}"),
+            Attribute::IceOptions(tags) => write!(f, "{name}:{}", tags.join(" ")),
+            Attribute::Candidate(c) => write!(f, "{name}:{c}"),
+            Attribute::Fingerprint(v) => write!(f, "{name}:{v}"),
+            Attribute::Setup(v) => write!(f, "{name}:{v}"),
+            Attribute::Group(v) => write!(f, "{name}:{v}"),
+            Attribute::Rtcp(v) => write!(f, "{name}:{v}"),
+            Attribute::RtcpFb(v) => write!(f, "{name}:{v}"),
+            Attribute::Rtpmap(v) => write!(f, "{name}:{v}"),
+            Attribute::Fmtp(v) => write!(f, "{name}:{v}"),
+            Attribute::Ssrc(v) => write!(f, "{name}:{v}"),
+            Attribute::SsrcGroup(v) => write!(f, "{name}:{v}"),
+            Attribute::Msid(v) => write!(f, "{name}:{v}"),
+            Attribute::Extmap(v) => write!(f, "{name}:{v}"),
+            Attribute::Rid(v) => write!(f, "{name}:{v}"),
+            Attribute::Simulcast(v) => write!(f, "{name}:{v}"),
+            Attribute::Range(v) => write!(f, "{name}:{v}"),
+            Attribute::Other { value: None, .. } => f.write_str(name),
+            Attribute::Other { value: Some(v), .. } => write!(f, "{name}:{v}"),
+        }
+    }
+}
