@@ -18,13 +18,11 @@ impl Connection {
     /// Parses three fields; `None` if the count or a token is wrong.
     pub(crate) fn parse(value: &str) -> Option<Connection> {
         match fields(value)?.as_slice() {
-            [net, addr_type, address] if is_token(net) && is_token(addr_type) => {
-                Some(Connection {
-                    net_type: net.to_string(),
-                    addr_type: addr_type.to_string(),
-                    address: address.to_string(),
-                })
-            }
+            [net, addr_type, address] if is_token(net) && is_token(addr_type) => Some(Connection {
+                net_type: net.to_string(),
+                addr_type: addr_type.to_string(),
+                address: address.to_string(),
+            }),
             _ => None,
         }
     }

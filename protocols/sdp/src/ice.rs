@@ -171,7 +171,10 @@ impl Candidate {
             ));
         }
         if !(1..=0x7fff_ffff).contains(&priority) {
-            notes.push(problem(&rules::ICE_PRIORITY, format!("priority {priority}")));
+            notes.push(problem(
+                &rules::ICE_PRIORITY,
+                format!("priority {priority}"),
+            ));
         }
         Ok(candidate)
     }
@@ -218,12 +221,8 @@ pub(crate) fn check_ufrag(ufrag: &str) -> Option<Problem> {
 
 /// Checks an ice-pwd value (RFC 8839 §5.4: 22-256 ice-chars).
 pub(crate) fn check_pwd(pwd: &str) -> Option<Problem> {
-    (!(22..=256).contains(&pwd.len()) || !is_ice_chars(pwd)).then(|| {
-        problem(
-            &rules::ICE_PWD,
-            format!("ice-pwd of {} chars", pwd.len()),
-        )
-    })
+    (!(22..=256).contains(&pwd.len()) || !is_ice_chars(pwd))
+        .then(|| problem(&rules::ICE_PWD, format!("ice-pwd of {} chars", pwd.len())))
 }
 
 /// Parses `a=ice-options:` (RFC 8839 §5.6): option tags separated by single spaces.

@@ -209,7 +209,8 @@ impl MediaDescription {
             match group {
                 'm' => {
                     let count = self.port_count.map(|c| format!("/{c}")).unwrap_or_default();
-                    let mut value = format!("{} {}{count} {}", self.media, self.port, self.protocol);
+                    let mut value =
+                        format!("{} {}{count} {}", self.media, self.port, self.protocol);
                     for f in &self.formats {
                         value.push(' ');
                         value.push_str(f);

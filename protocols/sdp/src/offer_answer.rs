@@ -43,10 +43,7 @@ pub fn check_answer(offer: &SessionDescription, answer: &SessionDescription) -> 
             ),
         );
     }
-    let offer_uses_ice = offer
-        .media
-        .iter()
-        .any(|m| m.ice_ufrag(offer).is_some());
+    let offer_uses_ice = offer.media.iter().any(|m| m.ice_ufrag(offer).is_some());
     for (i, (o, a)) in offer.media.iter().zip(&answer.media).enumerate() {
         if o.media != a.media {
             v(
@@ -85,7 +82,10 @@ pub fn check_answer(offer: &SessionDescription, answer: &SessionDescription) -> 
             let pwd = a.ice_pwd(answer).or(transport.ice_pwd(answer));
             match (ufrag, pwd) {
                 (Some(ufrag), Some(pwd)) => {
-                    for p in ice::check_ufrag(ufrag).into_iter().chain(ice::check_pwd(pwd)) {
+                    for p in ice::check_ufrag(ufrag)
+                        .into_iter()
+                        .chain(ice::check_pwd(pwd))
+                    {
                         v(p.rule, i, p.detail);
                     }
                 }
@@ -137,7 +137,10 @@ pub fn check_answer(offer: &SessionDescription, answer: &SessionDescription) -> 
             v(
                 &rules::OA_BUNDLE_SUBSET,
                 0,
-                format!("answer BUNDLE {:?} is not within an offered BUNDLE group", group.mids),
+                format!(
+                    "answer BUNDLE {:?} is not within an offered BUNDLE group",
+                    group.mids
+                ),
             );
         }
         if let Some(tag) = group.mids.first() {

@@ -125,9 +125,7 @@ pub fn parse_with(
     if let Some((m, section)) = media.last_mut() {
         p.finish_media(m, section, &sd);
     }
-    sd.origin = origin.ok_or_else(|| {
-        Error::rule(&rules::ORIGIN_MISSING, 0, "no o= line")
-    })?;
+    sd.origin = origin.ok_or_else(|| Error::rule(&rules::ORIGIN_MISSING, 0, "no o= line"))?;
     if !session_name || sd.session_name.is_empty() {
         p.violate(&rules::SESSION_NAME, 0, "no s= line, or an empty one");
     }
@@ -203,13 +201,7 @@ fn parse_origin(value: &str) -> Option<Origin> {
 impl Parser {
     /// Checks the order of a line, and reports a second one of a once-only type; returns
     /// whether the line may be taken as its typed field.
-    fn place(
-        &mut self,
-        l: &Line,
-        section: &mut Section,
-        rank: Option<usize>,
-        once: &str,
-    ) -> bool {
+    fn place(&mut self, l: &Line, section: &mut Section, rank: Option<usize>, once: &str) -> bool {
         let Some(rank) = rank else {
             self.violate(
                 &rules::LINE_UNKNOWN_TYPE,
@@ -479,12 +471,7 @@ impl Parser {
 
     /// Checks that need the whole section: payload types named by attributes, duplicate
     /// directions and extmap ids, simulcast rids, a connection address.
-    fn finish_media(
-        &mut self,
-        m: &MediaDescription,
-        section: &Section,
-        sd: &SessionDescription,
-    ) {
+    fn finish_media(&mut self, m: &MediaDescription, section: &Section, sd: &SessionDescription) {
         if m.connections.is_empty() && sd.connection.is_none() {
             self.violate(
                 &rules::CONNECTION_MISSING,
@@ -595,7 +582,10 @@ impl Parser {
                     self.violate(
                         &rules::BUNDLE_MID_UNKNOWN,
                         offset,
-                        format!("group {} names mid {mid:?}, which no m= section has", g.semantics),
+                        format!(
+                            "group {} names mid {mid:?}, which no m= section has",
+                            g.semantics
+                        ),
                     );
                 }
             }

@@ -18,9 +18,7 @@ pub struct Range {
 impl Range {
     pub(crate) fn parse(value: &str) -> Result<Range, Problem> {
         match value.split_once('=') {
-            Some((unit, range))
-                if matches!(unit, "npt" | "clock") || unit.starts_with("smpte") =>
-            {
+            Some((unit, range)) if matches!(unit, "npt" | "clock") || unit.starts_with("smpte") => {
                 Ok(Range {
                     unit: unit.to_string(),
                     range: range.to_string(),

@@ -55,10 +55,7 @@ impl Rid {
         let bad = || problem(&rules::RID_SYNTAX, format!("rid {value:?}"));
         let mut parts = value.splitn(3, ' ');
         let id = parts.next().filter(|id| is_rid_id(id)).ok_or_else(bad)?;
-        let direction = parts
-            .next()
-            .and_then(RidDirection::parse)
-            .ok_or_else(bad)?;
+        let direction = parts.next().and_then(RidDirection::parse).ok_or_else(bad)?;
         let restrictions = parts.next().map(str::to_string);
         if restrictions.as_deref().is_some_and(str::is_empty) {
             return Err(bad());
