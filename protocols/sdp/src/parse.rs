@@ -133,8 +133,30 @@ pub fn parse_with(
         p.violate(&rules::TIMING_MISSING, 0, "no t= line");
     }
     p.finish_session(&sd, &session, &media);
-    sd.media = media.into_iter().map(|(m, _)| m).collect();
+    in_writing_order(&mut sd.other_lines, crate::session::SESSION_GROUPS);
+    sd.media = media
+        .into_iter()
+        .map(|(mut m, _)| {
+            in_writing_order(&mut m.other_lines, crate::media::MEDIA_GROUPS);
+            m
+        })
+        .collect();
     Ok((sd, p.violations))
+}
+
+/// Keeps `l` as written, to be put back after group `after`.
+fn keep_after(others: &mut Vec<OtherLine>, l: &Line, after: char) {
+    others.push(OtherLine {
+        kind: l.kind,
+        value: l.value.to_string(),
+        after,
+    });
+}
+
+/// Orders kept lines as the writer will put them back (by the group they follow, stable
+/// within a group), so that write → parse gives the same list.
+fn in_writing_order(lines: &mut [OtherLine], groups: &str) {
+    lines.sort_by_key(|l| groups.find(l.after).unwrap_or(groups.len()));
 }
 
 /// Rank of a session-level line type in the grammar's order (`r` ranks with `t`).
@@ -200,15 +222,22 @@ fn parse_origin(value: &str) -> Option<Origin> {
 
 impl Parser {
     /// Checks the order of a line, and reports a second one of a once-only type; returns
-    /// whether the line may be taken as its typed field.
-    fn place(&mut self, l: &Line, section: &mut Section, rank: Option<usize>, once: &str) -> bool {
+    /// `None` if the line may be taken as its typed field, else the group it is kept after
+    /// (a duplicate right after the line it repeats, so that writing keeps their order).
+    fn place(
+        &mut self,
+        l: &Line,
+        section: &mut Section,
+        rank: Option<usize>,
+        once: &str,
+    ) -> Option<char> {
         let Some(rank) = rank else {
             self.violate(
                 &rules::LINE_UNKNOWN_TYPE,
                 l.offset,
                 format!("unknown line type {}=", l.kind),
             );
-            return false;
+            return Some(section.after);
         };
         if rank < section.rank {
             self.violate(
@@ -218,23 +247,19 @@ impl Parser {
             );
         }
         section.rank = section.rank.max(rank);
-        if once.contains(l.kind) && !section.seen.insert(l.kind) {
+        if once.contains(l.kind) && section.seen.contains(&l.kind) {
             self.violate(
                 &rules::LINE_DUPLICATE,
                 l.offset,
                 format!("a second {}= line", l.kind),
             );
-            return false;
+            return Some(l.kind);
         }
-        true
+        None
     }
 
     fn keep(&mut self, others: &mut Vec<OtherLine>, l: &Line, section: &Section) {
-        others.push(OtherLine {
-            kind: l.kind,
-            value: l.value.to_string(),
-            after: section.after,
-        });
+        keep_after(others, l, section.after);
     }
 
     fn session_line(
@@ -245,8 +270,8 @@ impl Parser {
         origin: &mut Option<Origin>,
         session_name: &mut bool,
     ) -> Result<(), Error> {
-        if !self.place(l, section, session_rank(l.kind), "vosiuczkyf") {
-            self.keep(&mut sd.other_lines, l, section);
+        if let Some(after) = self.place(l, section, session_rank(l.kind), "vosiuczkyf") {
+            keep_after(&mut sd.other_lines, l, after);
             return Ok(());
         }
         let v = l.value;
@@ -354,6 +379,7 @@ impl Parser {
             _ => false,
         };
         if ok {
+            section.seen.insert(l.kind);
             section.after = if l.kind == 'r' { 't' } else { l.kind };
         } else {
             self.keep(&mut sd.other_lines, l, section);
@@ -398,8 +424,8 @@ impl Parser {
             self.keep(&mut m.other_lines, l, section);
             return;
         }
-        if !self.place(l, section, rank, "ikyf") {
-            self.keep(&mut m.other_lines, l, section);
+        if let Some(after) = self.place(l, section, rank, "ikyf") {
+            keep_after(&mut m.other_lines, l, after);
             return;
         }
         let v = l.value;
@@ -445,6 +471,7 @@ impl Parser {
             _ => self.gb_format(l, &mut m.media_format),
         };
         if ok {
+            section.seen.insert(l.kind);
             section.after = l.kind;
         } else {
             self.keep(&mut m.other_lines, l, section);
