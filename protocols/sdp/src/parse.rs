@@ -133,11 +133,41 @@ pub fn parse_with(
         p.violate(&rules::TIMING_MISSING, 0, "no t= line");
     }
     p.finish_session(&sd, &session, &media);
-    in_writing_order(&mut sd.other_lines, crate::session::SESSION_GROUPS);
+    let session_has = |kind| match kind {
+        'i' => sd.information.is_some(),
+        'u' => sd.uri.is_some(),
+        'e' => !sd.emails.is_empty(),
+        'p' => !sd.phones.is_empty(),
+        'c' => sd.connection.is_some(),
+        'b' => !sd.bandwidths.is_empty(),
+        't' => !sd.times.is_empty(),
+        'z' => sd.time_zones.is_some(),
+        'k' => sd.key.is_some(),
+        'a' => !sd.attributes.is_empty(),
+        'y' => sd.stream_ssrc.is_some(),
+        'f' => sd.media_format.is_some(),
+        other => "vos".contains(other),
+    };
+    let mut others = std::mem::take(&mut sd.other_lines);
+    in_writing_order(&mut others, crate::session::SESSION_GROUPS, session_has);
+    sd.other_lines = others;
     sd.media = media
         .into_iter()
         .map(|(mut m, _)| {
-            in_writing_order(&mut m.other_lines, crate::media::MEDIA_GROUPS);
+            let media_has = |kind| match kind {
+                'm' => true,
+                'i' => m.title.is_some(),
+                'c' => !m.connections.is_empty(),
+                'b' => !m.bandwidths.is_empty(),
+                'k' => m.key.is_some(),
+                'a' => !m.attributes.is_empty(),
+                'y' => m.stream_ssrc.is_some(),
+                'f' => m.media_format.is_some(),
+                _ => false,
+            };
+            let mut others = std::mem::take(&mut m.other_lines);
+            in_writing_order(&mut others, crate::media::MEDIA_GROUPS, media_has);
+            m.other_lines = others;
             m
         })
         .collect();
@@ -153,9 +183,16 @@ fn keep_after(others: &mut Vec<OtherLine>, l: &Line, after: char) {
     });
 }
 
-/// Orders kept lines as the writer will put them back (by the group they follow, stable
-/// within a group), so that write → parse gives the same list.
-fn in_writing_order(lines: &mut [OtherLine], groups: &str) {
+/// Settles where kept lines go back and orders them as the writer will put them: a kept
+/// line of a type the section also has well-formed (a duplicate, or a malformed line) goes
+/// right after that group, since on a second parse it will follow those lines; then by
+/// the group they follow, stable within a group. So write → parse gives the same list.
+fn in_writing_order(lines: &mut [OtherLine], groups: &str, has: impl Fn(char) -> bool) {
+    for l in lines.iter_mut() {
+        if l.kind != 'r' && groups.contains(l.kind) && has(l.kind) {
+            l.after = l.kind;
+        }
+    }
     lines.sort_by_key(|l| groups.find(l.after).unwrap_or(groups.len()));
 }
 
@@ -352,8 +389,10 @@ impl Parser {
                     true
                 }
                 None => {
+                    // Kept right after v=, where no t= can precede it on a second parse.
                     self.violate(&rules::LINE_ORDER, l.offset, "r= without a t= before it");
-                    false
+                    keep_after(&mut sd.other_lines, l, 'v');
+                    return Ok(());
                 }
             },
             'z' => {
