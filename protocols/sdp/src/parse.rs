@@ -546,7 +546,8 @@ impl Parser {
             );
         }
         self.check_common(&m.attributes, &section.attribute_offsets);
-        let listed = |f: &str| m.formats.iter().any(|x| x == f);
+        let formats: HashSet<&str> = m.formats.iter().map(String::as_str).collect();
+        let listed = |f: &str| formats.contains(f);
         let rtp = m.is_rtp();
         for (a, &offset) in m.attributes.iter().zip(&section.attribute_offsets) {
             let (rule, format) = match a {
@@ -567,7 +568,7 @@ impl Parser {
                 );
             }
         }
-        let rids: Vec<_> = m
+        let rids: HashSet<_> = m
             .attributes
             .iter()
             .filter_map(|a| match a {

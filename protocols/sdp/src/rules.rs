@@ -26,13 +26,13 @@ weir_media::rules! {
     LINE_UNKNOWN_TYPE = "sdp.line.unknown-type", Must, "RFC 8866 §5",
         "Only the type letters RFC 8866 defines are used (GB28181's y= and f= are known to this parser).";
     LINE_DUPLICATE = "sdp.line.duplicate", Must, "RFC 8866 §5",
-        "Lines the grammar allows once per level (v, o, s, i, u, c at session level, z, k) appear at most once there.";
+        "Lines the grammar allows once per level (v, o, s, i, u, c, z, k and GB28181 y, f at session level; i, k, y, f per media) appear at most once there.";
     VERSION_VALUE = "sdp.version.value", Must, "RFC 8866 §5.1",
         "The protocol version is 0.";
     ORIGIN_SYNTAX = "sdp.origin.syntax", Must, "RFC 8866 §5.2",
         "o= carries exactly six fields: username, numeric session id and version, network type, address type and address.";
     ORIGIN_MISSING = "sdp.origin.missing", Must, "RFC 8866 §5.2",
-        "The second line of a session description is its o= line.";
+        "A session description has an o= line, before any m= line (RFC 8866 puts it second).";
     SESSION_NAME = "sdp.session-name.missing", Must, "RFC 8866 §5.3",
         "A session description has exactly one s= line with a non-empty name.";
     CONNECTION_SYNTAX = "sdp.connection.syntax", Must, "RFC 8866 §5.7",
