@@ -5,11 +5,12 @@ use crate::bundle::Group;
 use crate::direction::Direction;
 use crate::dtls::{Fingerprint, Setup};
 use crate::extmap::Extmap;
-use crate::ice::{self, Candidate};
+use crate::ice::{self, Candidate, RemoteCandidate};
 use crate::rtcp::{Rtcp, RtcpFb};
-use crate::rtpmap::{Fmtp, Rtpmap};
+use crate::rtpmap::{Fmtp, Rtpmap, parse_ptime};
 use crate::rtsp::Range;
 use crate::rules;
+use crate::sctp;
 use crate::simulcast::{Rid, Simulcast};
 use crate::ssrc::{Msid, Ssrc, SsrcGroup};
 use crate::text::{Problem, is_token, problem};
@@ -31,6 +32,10 @@ pub enum Attribute {
     Candidate(Candidate),
     /// `end-of-candidates` (RFC 8840 §8.2).
     EndOfCandidates,
+    /// `remote-candidates` (RFC 8839 §5.2), media level.
+    RemoteCandidates(Vec<RemoteCandidate>),
+    /// `ice-mismatch` (RFC 8839 §5.5), media level.
+    IceMismatch,
     /// `fingerprint` (RFC 8122 §5).
     Fingerprint(Fingerprint),
     /// `setup` (RFC 4145 §4, RFC 8842 §5).
@@ -39,6 +44,8 @@ pub enum Attribute {
     Group(Group),
     /// `mid` (RFC 5888 §4), media level.
     Mid(String),
+    /// `bundle-only` (RFC 9143 §6), media level.
+    BundleOnly,
     /// `rtcp-mux` (RFC 5761 §5.1.1).
     RtcpMux,
     /// `rtcp-rsize` (RFC 5506 §5).
@@ -59,6 +66,16 @@ pub enum Attribute {
     Msid(Msid),
     /// `extmap` (RFC 8285 §5).
     Extmap(Extmap),
+    /// `extmap-allow-mixed` (RFC 8285 §6): one- and two-byte headers may be mixed.
+    ExtmapAllowMixed,
+    /// `ptime` (RFC 8866 §6.4), media level: milliseconds of media per packet, as written.
+    Ptime(String),
+    /// `maxptime` (RFC 8866 §6.5), media level, as written.
+    MaxPtime(String),
+    /// `sctp-port` (RFC 8841 §5), media level.
+    SctpPort(u16),
+    /// `max-message-size` (RFC 8841 §6), media level.
+    MaxMessageSize(u64),
     /// `rid` (RFC 8851 §10).
     Rid(Rid),
     /// `simulcast` (RFC 8853 §5.1).
@@ -135,6 +152,9 @@ impl Attribute {
             "end-of-candidates" => return flag(Attribute::EndOfCandidates),
             "rtcp-mux" => return flag(Attribute::RtcpMux),
             "rtcp-rsize" => return flag(Attribute::RtcpRsize),
+            "ice-mismatch" => return flag(Attribute::IceMismatch),
+            "bundle-only" => return flag(Attribute::BundleOnly),
+            "extmap-allow-mixed" => return flag(Attribute::ExtmapAllowMixed),
             _ => {}
         }
         let known = [
@@ -158,6 +178,11 @@ impl Attribute {
             "simulcast",
             "control",
             "range",
+            "remote-candidates",
+            "ptime",
+            "maxptime",
+            "sctp-port",
+            "max-message-size",
         ];
         if !known.contains(&name) {
             return Ok(None);
@@ -194,6 +219,11 @@ impl Attribute {
             "rid" => Attribute::Rid(Rid::parse(v)?),
             "simulcast" => Attribute::Simulcast(Simulcast::parse(v)?),
             "control" => Attribute::Control(v.to_string()),
+            "remote-candidates" => Attribute::RemoteCandidates(ice::parse_remote_candidates(v)?),
+            "ptime" => Attribute::Ptime(parse_ptime(v)?),
+            "maxptime" => Attribute::MaxPtime(parse_ptime(v)?),
+            "sctp-port" => Attribute::SctpPort(sctp::parse_port(v)?),
+            "max-message-size" => Attribute::MaxMessageSize(sctp::parse_max_message_size(v)?),
             _ => Attribute::Range(Range::parse(v)?),
         }))
     }
@@ -207,6 +237,14 @@ impl Attribute {
             Attribute::IceOptions(_) => "ice-options",
             Attribute::Candidate(_) => "candidate",
             Attribute::EndOfCandidates => "end-of-candidates",
+            Attribute::RemoteCandidates(_) => "remote-candidates",
+            Attribute::IceMismatch => "ice-mismatch",
+            Attribute::BundleOnly => "bundle-only",
+            Attribute::ExtmapAllowMixed => "extmap-allow-mixed",
+            Attribute::Ptime(_) => "ptime",
+            Attribute::MaxPtime(_) => "maxptime",
+            Attribute::SctpPort(_) => "sctp-port",
+            Attribute::MaxMessageSize(_) => "max-message-size",
             Attribute::Fingerprint(_) => "fingerprint",
             Attribute::Setup(_) => "setup",
             Attribute::Group(_) => "group",
@@ -245,7 +283,14 @@ impl Attribute {
             | Attribute::SsrcGroup(_)
             | Attribute::Msid(_)
             | Attribute::Rid(_)
-            | Attribute::Simulcast(_) => Level::Media,
+            | Attribute::Simulcast(_)
+            | Attribute::RemoteCandidates(_)
+            | Attribute::IceMismatch
+            | Attribute::BundleOnly
+            | Attribute::Ptime(_)
+            | Attribute::MaxPtime(_)
+            | Attribute::SctpPort(_)
+            | Attribute::MaxMessageSize(_) => Level::Media,
             _ => Level::Both,
         }
     }
@@ -276,11 +321,28 @@ impl fmt::Display for Attribute {
             | Attribute::EndOfCandidates
             | Attribute::RtcpMux
             | Attribute::RtcpRsize
+            | Attribute::IceMismatch
+            | Attribute::BundleOnly
+            | Attribute::ExtmapAllowMixed
             | Attribute::Direction(_) => f.write_str(name),
             Attribute::IceUfrag(v)
             | Attribute::IcePwd(v)
             | Attribute::Mid(v)
-            | Attribute::Control(v) => write!(f, "{name}:{v}"),
+            | Attribute::Control(v)
+            | Attribute::Ptime(v)
+            | Attribute::MaxPtime(v) => write!(f, "{name}:{v}"),
+            Attribute::SctpPort(v) => write!(f, "{name}:{v}"),
+            Attribute::MaxMessageSize(v) => write!(f, "{name}:{v}"),
+            Attribute::RemoteCandidates(list) => {
+                write!(f, "{name}:")?;
+                for (i, c) in list.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{c}")?;
+                }
+                Ok(())
+            }
             Attribute::IceOptions(tags) => write!(f, "{name}:{}", tags.join(" ")),
             Attribute::Candidate(c) => write!(f, "{name}:{c}"),
             Attribute::Fingerprint(v) => write!(f, "{name}:{v}"),

@@ -237,3 +237,45 @@ pub(crate) fn parse_options(value: &str) -> Result<Vec<String>, Problem> {
         )),
     }
 }
+
+/// One entry of `a=remote-candidates` (RFC 8839 §5.2): the remote candidate a controlling
+/// agent selected for a component.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RemoteCandidate {
+    /// Component id.
+    pub component: u16,
+    /// Connection address.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+}
+
+/// Parses `a=remote-candidates:` (RFC 8839 §5.2): one or more `component address port`
+/// triples separated by spaces.
+pub(crate) fn parse_remote_candidates(value: &str) -> Result<Vec<RemoteCandidate>, Problem> {
+    let bad = || {
+        problem(
+            &rules::ICE_REMOTE_CANDIDATES,
+            format!("remote-candidates {value:?}"),
+        )
+    };
+    let f = fields(value).ok_or_else(bad)?;
+    if f.len() % 3 != 0 {
+        return Err(bad());
+    }
+    f.chunks(3)
+        .map(|c| {
+            Ok(RemoteCandidate {
+                component: decimal(c[0]).ok_or_else(bad)?,
+                address: c[1].to_string(),
+                port: decimal(c[2]).ok_or_else(bad)?,
+            })
+        })
+        .collect()
+}
+
+impl fmt::Display for RemoteCandidate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.component, self.address, self.port)
+    }
+}

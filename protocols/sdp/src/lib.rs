@@ -7,10 +7,12 @@
 //! - [`media`]: [`MediaDescription`] (m i c b k a) with its codec list, resolved direction
 //!   and ICE/DTLS lookups; [`connection`]: `c=` (also in `o=` and `a=rtcp`);
 //! - [`attribute`]: the [`Attribute`] enum; each typed attribute lives in its area's file:
-//!   [`ice`] (candidate, ice-ufrag/pwd/options/lite, end-of-candidates), [`dtls`]
-//!   (fingerprint, setup), [`bundle`] (group; mid), [`rtpmap`] (rtpmap, fmtp, [`Codec`]),
+//!   [`ice`] (candidate, ice-ufrag/pwd/options/lite, end-of-candidates, remote-candidates,
+//!   ice-mismatch), [`dtls`]
+//!   (fingerprint, setup), [`bundle`] (group; mid, bundle-only), [`rtpmap`] (rtpmap, fmtp, [`Codec`]),
 //!   [`rtcp`] (rtcp, rtcp-fb; rtcp-mux, rtcp-rsize), [`ssrc`] (ssrc, ssrc-group, msid),
-//!   [`extmap`], [`simulcast`] (rid, simulcast), [`direction`], [`rtsp`] (control, range);
+//!   [`extmap`], [`simulcast`] (rid, simulcast), [`direction`], [`rtsp`] (control, range),
+//!   [`sctp`] (sctp-port, max-message-size); ptime and maxptime sit with rtpmap;
 //! - [`gb28181`]: the `y=` and `f=` lines of GB/T 28181;
 //! - [`offer_answer`]: [`check_answer`] (RFC 3264 §6, RFC 8829 §5.3);
 //! - [`rules`]: the rule catalog.
@@ -46,6 +48,7 @@ pub mod rtcp;
 pub mod rtpmap;
 pub mod rtsp;
 pub mod rules;
+pub mod sctp;
 pub mod session;
 pub mod simulcast;
 pub mod ssrc;
@@ -58,7 +61,7 @@ pub use direction::Direction;
 pub use dtls::{Fingerprint, Setup};
 pub use extmap::Extmap;
 pub use gb28181::{MediaFormat, StreamSsrc};
-pub use ice::{Candidate, CandidateType, TcpType};
+pub use ice::{Candidate, CandidateType, RemoteCandidate, TcpType};
 pub use media::MediaDescription;
 pub use offer_answer::check_answer;
 pub use parse::parse_with;

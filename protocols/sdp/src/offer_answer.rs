@@ -3,6 +3,7 @@
 //! Violations from [`check_answer`] carry as their offset the index of the answer's m=
 //! line they concern (0 for session-level findings), not a byte offset.
 
+use crate::attribute::Attribute;
 use crate::dtls::hash_length;
 use crate::ice;
 use crate::media::MediaDescription;
@@ -26,8 +27,9 @@ fn bundle_tag<'a>(
 
 /// Checks `answer` against `offer` and returns what it breaks: m= line count, order and
 /// media types; payload types a subset of the offer's; mids kept; BUNDLE a subset with an
-/// accepted tag; the DTLS setup role; ICE credentials present and well-formed; fingerprint
-/// hash functions known; directions compatible. Rejected m= lines (port 0) are only held to
+/// accepted tag; the DTLS setup role; ICE credentials present and well-formed; a
+/// fingerprint on DTLS transports, with a known hash function; rtcp-mux only where offered;
+/// directions compatible. Rejected m= lines (port 0) are only held to
 /// count, type and mid.
 pub fn check_answer(offer: &SessionDescription, answer: &SessionDescription) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -110,6 +112,13 @@ pub fn check_answer(offer: &SessionDescription, answer: &SessionDescription) -> 
         if fingerprints.is_empty() {
             fingerprints = transport.fingerprints(answer);
         }
+        if fingerprints.is_empty() && a.protocol.contains("TLS") {
+            v(
+                &rules::DTLS_FINGERPRINT_MISSING,
+                i,
+                format!("{} without a fingerprint", a.protocol),
+            );
+        }
         for fp in fingerprints {
             if hash_length(&fp.hash).is_none() {
                 v(
@@ -118,6 +127,14 @@ pub fn check_answer(offer: &SessionDescription, answer: &SessionDescription) -> 
                     format!("unknown hash function {:?}", fp.hash),
                 );
             }
+        }
+        let mux = |m: &MediaDescription| m.attributes.contains(&Attribute::RtcpMux);
+        if mux(a) && !mux(o) {
+            v(
+                &rules::OA_RTCP_MUX,
+                i,
+                "rtcp-mux in the answer but not in the offer".into(),
+            );
         }
         let (od, ad) = (o.direction(offer), a.direction(answer));
         if !od.allows_answer(ad) {

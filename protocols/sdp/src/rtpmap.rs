@@ -153,3 +153,22 @@ pub fn static_payload_type(pt: u8) -> Option<(&'static str, u32, Option<u16>)> {
         _ => return None,
     })
 }
+
+/// Parses the value of `a=ptime:` or `a=maxptime:` (RFC 8866 §6.4, §6.5): a positive
+/// number of milliseconds, whole or with a fraction (`20`, `22.5`), kept as written.
+pub(crate) fn parse_ptime(value: &str) -> Result<String, Problem> {
+    let (whole, fraction) = match value.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (value, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let positive = value.bytes().any(|b| (b'1'..=b'9').contains(&b));
+    if digits(whole) && fraction.is_none_or(digits) && positive {
+        Ok(value.to_string())
+    } else {
+        Err(problem(
+            &rules::PTIME_SYNTAX,
+            format!("packet time {value:?}"),
+        ))
+    }
+}

@@ -65,6 +65,10 @@ weir_media::rules! {
         "fmtp carries a format, a space and its format-specific parameters.";
     FMTP_FORMAT = "sdp.fmtp.format", Must, "RFC 8866 §6.15",
         "fmtp names a format that its m= line lists.";
+    PTIME_SYNTAX = "sdp.ptime.syntax", Must, "RFC 8866 §6.4, §6.5",
+        "ptime and maxptime are a positive number of milliseconds, whole or decimal.";
+    SCTP_SYNTAX = "sdp.sctp.syntax", Must, "RFC 8841 §5, §6",
+        "sctp-port is a port number and max-message-size a decimal number of bytes.";
     RTCP_FB_SYNTAX = "sdp.rtcp-fb.syntax", Must, "RFC 4585 §4.2",
         "rtcp-fb carries a payload type or `*`, then a feedback type (trr-int with a decimal interval).";
     RTCP_FB_PAYLOAD_TYPE = "sdp.rtcp-fb.payload-type", Must, "RFC 4585 §4.2",
@@ -85,6 +89,8 @@ weir_media::rules! {
         "A candidate component id is from 1 to 256.";
     ICE_PRIORITY = "sdp.ice.candidate-priority", Must, "RFC 8445 §5.1.2",
         "A candidate priority is from 1 to 2^31-1.";
+    ICE_REMOTE_CANDIDATES = "sdp.ice.remote-candidates-syntax", Must, "RFC 8839 §5.2",
+        "remote-candidates is one or more triples of component id, connection address and port.";
     ICE_OPTIONS = "sdp.ice.options-syntax", Must, "RFC 8839 §5.6",
         "ice-options is one or more option tags separated by single spaces.";
     DTLS_FINGERPRINT = "sdp.dtls.fingerprint-syntax", Must, "RFC 8122 §5",
@@ -93,6 +99,8 @@ weir_media::rules! {
         "The fingerprint hash function is one RFC 8122 names (sha-1, sha-224, sha-256, sha-384, sha-512, md5, md2).";
     DTLS_FINGERPRINT_LENGTH = "sdp.dtls.fingerprint-length", Must, "RFC 8122 §5",
         "The fingerprint digest has the length of its hash function's output.";
+    DTLS_FINGERPRINT_MISSING = "sdp.dtls.fingerprint-missing", Must, "RFC 8842 §5",
+        "An accepted m= line of a DTLS transport has a fingerprint, its own or the session's.";
     DTLS_SETUP = "sdp.dtls.setup-value", Must, "RFC 4145 §4",
         "setup is active, passive, actpass or holdconn.";
     DTLS_SETUP_ANSWER = "sdp.dtls.setup-answer", Must, "RFC 8842 §5.3",
@@ -137,6 +145,8 @@ weir_media::rules! {
         "A BUNDLE group in an answer names only mids that one BUNDLE group of the offer names.";
     OA_BUNDLE_TAG = "sdp.offer-answer.bundle-tag", Must, "RFC 9143 §7.3.1",
         "The first mid of an answer's BUNDLE group (its tag) names an m= line the answer accepts.";
+    OA_RTCP_MUX = "sdp.offer-answer.rtcp-mux", Must, "RFC 5761 §5.1.1",
+        "An answer has rtcp-mux on an m= line only if the offer had it there.";
     OA_DIRECTION = "sdp.offer-answer.direction", Must, "RFC 3264 §6.1",
         "The answer's direction fits the offer's: sendonly answers recvonly or inactive, recvonly answers sendonly or inactive, inactive answers inactive.";
 }

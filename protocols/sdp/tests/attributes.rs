@@ -88,6 +88,26 @@ fn setup_values_and_ice_flags_are_typed() {
     );
     assert_eq!(attribute("rtcp-mux"), Attribute::RtcpMux);
     assert_eq!(attribute("rtcp-rsize"), Attribute::RtcpRsize);
+    assert_eq!(attribute("bundle-only"), Attribute::BundleOnly);
+    assert_eq!(attribute("extmap-allow-mixed"), Attribute::ExtmapAllowMixed);
+}
+
+#[test]
+fn packet_times_sctp_and_remote_candidates_are_typed() {
+    assert_eq!(attribute("ptime:22.5"), Attribute::Ptime("22.5".into()));
+    assert_eq!(attribute("maxptime:120"), Attribute::MaxPtime("120".into()));
+    assert_eq!(attribute("sctp-port:5000"), Attribute::SctpPort(5000));
+    assert_eq!(
+        attribute("max-message-size:262144"),
+        Attribute::MaxMessageSize(262144)
+    );
+    let Attribute::RemoteCandidates(list) =
+        attribute("remote-candidates:1 192.0.2.3 45664 2 192.0.2.3 45665")
+    else {
+        panic!()
+    };
+    assert_eq!(list.len(), 2);
+    assert_eq!((list[1].component, list[1].port), (2, 45665));
 }
 
 #[test]

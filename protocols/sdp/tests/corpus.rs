@@ -38,18 +38,23 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("mozilla-webrtc-sdp/13.sdp", Ok(&[CRLF])),
     // candidate at session level
     ("mozilla-webrtc-sdp/14.sdp", Ok(&[CRLF, LEVEL])),
-    ("mozilla-webrtc-sdp/15.sdp", Ok(&[CRLF])),
+    // bundle-only at session level
+    ("mozilla-webrtc-sdp/15.sdp", Ok(&[CRLF, LEVEL])),
     // fmtp at session level
     ("mozilla-webrtc-sdp/16.sdp", Ok(&[CRLF, LEVEL])),
-    ("mozilla-webrtc-sdp/17.sdp", Ok(&[CRLF])),
+    // ice-mismatch at session level
+    ("mozilla-webrtc-sdp/17.sdp", Ok(&[CRLF, LEVEL])),
     ("mozilla-webrtc-sdp/18.sdp", Ok(&[CRLF])),
     ("mozilla-webrtc-sdp/19.sdp", Ok(&[CRLF])),
-    ("mozilla-webrtc-sdp/20.sdp", Ok(&[CRLF])),
+    // maxptime at session level
+    ("mozilla-webrtc-sdp/20.sdp", Ok(&[CRLF, LEVEL])),
     // mid, msid, rtcp, rtcp-fb, rtcp-mux, rtcp-rsize, rtpmap at session level
     ("mozilla-webrtc-sdp/21.sdp", Ok(&[CRLF, LEVEL])),
     ("mozilla-webrtc-sdp/22.sdp", Ok(&[CRLF, LEVEL])),
-    ("mozilla-webrtc-sdp/23.sdp", Ok(&[CRLF])),
-    ("mozilla-webrtc-sdp/24.sdp", Ok(&[CRLF])),
+    // ptime at session level
+    ("mozilla-webrtc-sdp/23.sdp", Ok(&[CRLF, LEVEL])),
+    // remote-candidates at session level
+    ("mozilla-webrtc-sdp/24.sdp", Ok(&[CRLF, LEVEL])),
     ("mozilla-webrtc-sdp/25.sdp", Ok(&[CRLF, LEVEL])),
     ("mozilla-webrtc-sdp/26.sdp", Ok(&[CRLF, LEVEL])),
     ("mozilla-webrtc-sdp/27.sdp", Ok(&[CRLF, LEVEL])),

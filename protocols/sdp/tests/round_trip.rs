@@ -246,6 +246,26 @@ fn media_attribute() -> impl Strategy<Value = Attribute> {
                 restrictions
             })),
         simulcast().prop_map(Attribute::Simulcast),
+        prop_oneof![
+            Just(Attribute::IceMismatch),
+            Just(Attribute::BundleOnly),
+            Just(Attribute::ExtmapAllowMixed),
+            "[1-9][0-9]{0,2}(\\.[0-9]{1,2})?".prop_map(Attribute::Ptime),
+            "[1-9][0-9]{0,2}".prop_map(Attribute::MaxPtime),
+            any::<u16>().prop_map(Attribute::SctpPort),
+            any::<u64>().prop_map(Attribute::MaxMessageSize),
+            vec(
+                (1u16..3, "[0-9.]{1,15}", any::<u16>()).prop_map(|(component, address, port)| {
+                    RemoteCandidate {
+                        component,
+                        address,
+                        port,
+                    }
+                }),
+                1..3
+            )
+            .prop_map(Attribute::RemoteCandidates),
+        ],
     ]
 }
 

@@ -162,6 +162,20 @@ fn table() -> Vec<(&'static str, Input)> {
             media("a=candidate:1 1 UDP 0 192.0.2.1 9 typ host"),
         ),
         (
+            "sdp.ice.remote-candidates-syntax",
+            media("a=remote-candidates:1 192.0.2.1"),
+        ),
+        ("sdp.ptime.syntax", media("a=ptime:0")),
+        ("sdp.sctp.syntax", media("a=sctp-port:none")),
+        (
+            "sdp.dtls.fingerprint-missing",
+            Answer(answer().replace(FP, "")),
+        ),
+        (
+            "sdp.offer-answer.rtcp-mux",
+            answer_edit("a=mid:0\r\n", "a=mid:0\r\na=rtcp-mux\r\n"),
+        ),
+        (
             "sdp.ice.options-syntax",
             media("a=ice-options:trickle  renomination"),
         ),
