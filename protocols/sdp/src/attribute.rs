@@ -157,75 +157,52 @@ impl Attribute {
             "extmap-allow-mixed" => return flag(Attribute::ExtmapAllowMixed),
             _ => {}
         }
-        let known = [
-            "ice-ufrag",
-            "ice-pwd",
-            "ice-options",
-            "candidate",
-            "fingerprint",
-            "setup",
-            "group",
-            "mid",
-            "rtcp",
-            "rtcp-fb",
-            "rtpmap",
-            "fmtp",
-            "ssrc",
-            "ssrc-group",
-            "msid",
-            "extmap",
-            "rid",
-            "simulcast",
-            "control",
-            "range",
-            "remote-candidates",
-            "ptime",
-            "maxptime",
-            "sctp-port",
-            "max-message-size",
-        ];
-        if !known.contains(&name) {
-            return Ok(None);
-        }
+        type Parse = fn(&str, &mut Vec<Problem>) -> Result<Attribute, Problem>;
+        let parse: Parse = match name {
+            "ice-ufrag" => |v, notes| {
+                notes.extend(ice::check_ufrag(v));
+                Ok(Attribute::IceUfrag(v.to_string()))
+            },
+            "ice-pwd" => |v, notes| {
+                notes.extend(ice::check_pwd(v));
+                Ok(Attribute::IcePwd(v.to_string()))
+            },
+            "ice-options" => |v, _| ice::parse_options(v).map(Attribute::IceOptions),
+            "candidate" => |v, notes| Candidate::parse(v, notes).map(Attribute::Candidate),
+            "remote-candidates" => {
+                |v, _| ice::parse_remote_candidates(v).map(Attribute::RemoteCandidates)
+            }
+            "fingerprint" => |v, notes| Fingerprint::parse(v, notes).map(Attribute::Fingerprint),
+            "setup" => |v, _| Setup::parse(v).map(Attribute::Setup),
+            "group" => |v, _| Group::parse(v).map(Attribute::Group),
+            "mid" => |v, _| Ok(Attribute::Mid(v.to_string())),
+            "rtcp" => |v, _| Rtcp::parse(v).map(Attribute::Rtcp),
+            "rtcp-fb" => |v, _| RtcpFb::parse(v).map(Attribute::RtcpFb),
+            "rtpmap" => |v, _| Rtpmap::parse(v).map(Attribute::Rtpmap),
+            "fmtp" => |v, _| Fmtp::parse(v).map(Attribute::Fmtp),
+            "ptime" => |v, _| parse_ptime(v).map(Attribute::Ptime),
+            "maxptime" => |v, _| parse_ptime(v).map(Attribute::MaxPtime),
+            "ssrc" => |v, _| Ssrc::parse(v).map(Attribute::Ssrc),
+            "ssrc-group" => |v, _| SsrcGroup::parse(v).map(Attribute::SsrcGroup),
+            "msid" => |v, _| Msid::parse(v).map(Attribute::Msid),
+            "extmap" => |v, _| Extmap::parse(v).map(Attribute::Extmap),
+            "rid" => |v, _| Rid::parse(v).map(Attribute::Rid),
+            "simulcast" => |v, _| Simulcast::parse(v).map(Attribute::Simulcast),
+            "control" => |v, _| Ok(Attribute::Control(v.to_string())),
+            "range" => |v, _| Range::parse(v).map(Attribute::Range),
+            "sctp-port" => |v, _| sctp::parse_port(v).map(Attribute::SctpPort),
+            "max-message-size" => {
+                |v, _| sctp::parse_max_message_size(v).map(Attribute::MaxMessageSize)
+            }
+            _ => return Ok(None),
+        };
         let Some(v) = value else {
             return Err(problem(
                 &rules::ATTRIBUTE_SYNTAX,
                 format!("{name} needs a value"),
             ));
         };
-        Ok(Some(match name {
-            "ice-ufrag" => {
-                notes.extend(ice::check_ufrag(v));
-                Attribute::IceUfrag(v.to_string())
-            }
-            "ice-pwd" => {
-                notes.extend(ice::check_pwd(v));
-                Attribute::IcePwd(v.to_string())
-            }
-            "ice-options" => Attribute::IceOptions(ice::parse_options(v)?),
-            "candidate" => Attribute::Candidate(Candidate::parse(v, notes)?),
-            "fingerprint" => Attribute::Fingerprint(Fingerprint::parse(v, notes)?),
-            "setup" => Attribute::Setup(Setup::parse(v)?),
-            "group" => Attribute::Group(Group::parse(v)?),
-            "mid" => Attribute::Mid(v.to_string()),
-            "rtcp" => Attribute::Rtcp(Rtcp::parse(v)?),
-            "rtcp-fb" => Attribute::RtcpFb(RtcpFb::parse(v)?),
-            "rtpmap" => Attribute::Rtpmap(Rtpmap::parse(v)?),
-            "fmtp" => Attribute::Fmtp(Fmtp::parse(v)?),
-            "ssrc" => Attribute::Ssrc(Ssrc::parse(v)?),
-            "ssrc-group" => Attribute::SsrcGroup(SsrcGroup::parse(v)?),
-            "msid" => Attribute::Msid(Msid::parse(v)?),
-            "extmap" => Attribute::Extmap(Extmap::parse(v)?),
-            "rid" => Attribute::Rid(Rid::parse(v)?),
-            "simulcast" => Attribute::Simulcast(Simulcast::parse(v)?),
-            "control" => Attribute::Control(v.to_string()),
-            "remote-candidates" => Attribute::RemoteCandidates(ice::parse_remote_candidates(v)?),
-            "ptime" => Attribute::Ptime(parse_ptime(v)?),
-            "maxptime" => Attribute::MaxPtime(parse_ptime(v)?),
-            "sctp-port" => Attribute::SctpPort(sctp::parse_port(v)?),
-            "max-message-size" => Attribute::MaxMessageSize(sctp::parse_max_message_size(v)?),
-            _ => Attribute::Range(Range::parse(v)?),
-        }))
+        parse(v, notes).map(Some)
     }
 
     /// The attribute name as written on the wire.
@@ -269,29 +246,38 @@ impl Attribute {
     }
 
     fn level(&self) -> Level {
-        match self {
-            Attribute::IceLite | Attribute::Group(_) => Level::Session,
-            Attribute::Candidate(_)
-            | Attribute::Mid(_)
-            | Attribute::RtcpMux
-            | Attribute::RtcpRsize
-            | Attribute::Rtcp(_)
-            | Attribute::RtcpFb(_)
-            | Attribute::Rtpmap(_)
-            | Attribute::Fmtp(_)
-            | Attribute::Ssrc(_)
-            | Attribute::SsrcGroup(_)
-            | Attribute::Msid(_)
-            | Attribute::Rid(_)
-            | Attribute::Simulcast(_)
-            | Attribute::RemoteCandidates(_)
-            | Attribute::IceMismatch
-            | Attribute::BundleOnly
-            | Attribute::Ptime(_)
-            | Attribute::MaxPtime(_)
-            | Attribute::SctpPort(_)
-            | Attribute::MaxMessageSize(_) => Level::Media,
-            _ => Level::Both,
+        /// Attributes defined for session level only, and for media level only.
+        const SESSION: &[&str] = &["ice-lite", "group"];
+        const MEDIA: &[&str] = &[
+            "candidate",
+            "mid",
+            "rtcp-mux",
+            "rtcp-rsize",
+            "rtcp",
+            "rtcp-fb",
+            "rtpmap",
+            "fmtp",
+            "ssrc",
+            "ssrc-group",
+            "msid",
+            "rid",
+            "simulcast",
+            "remote-candidates",
+            "ice-mismatch",
+            "bundle-only",
+            "ptime",
+            "maxptime",
+            "sctp-port",
+            "max-message-size",
+        ];
+        if matches!(self, Attribute::Other { .. }) {
+            Level::Both
+        } else if SESSION.contains(&self.name()) {
+            Level::Session
+        } else if MEDIA.contains(&self.name()) {
+            Level::Media
+        } else {
+            Level::Both
         }
     }
 
