@@ -240,12 +240,27 @@ fn parse_bandwidth(value: &str) -> Option<Bandwidth> {
     })
 }
 
+/// Parses `t=<start> <stop>`.
+fn parse_timing(value: &str) -> Option<Timing> {
+    match fields(value)?.as_slice() {
+        [start, stop] => Some(Timing {
+            start: decimal(start)?,
+            stop: decimal(stop)?,
+            repeats: Vec::new(),
+        }),
+        _ => None,
+    }
+}
+
+/// A non-empty run of decimal digits of any length (session ids and versions).
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Parses the six fields of o=.
 fn parse_origin(value: &str) -> Option<Origin> {
     match fields(value)?.as_slice() {
-        [user, id, version, net, addr_type, address]
-            if decimal::<u128>(id).is_some() && decimal::<u128>(version).is_some() =>
-        {
+        [user, id, version, net, addr_type, address] if all_digits(id) && all_digits(version) => {
             Some(Origin {
                 username: user.to_string(),
                 session_id: id.to_string(),
@@ -361,24 +376,12 @@ impl Parser {
                     false
                 }
             },
-            't' => match fields(v).as_deref() {
-                Some([start, stop]) if decimal::<u64>(start).is_some() => {
-                    match decimal::<u64>(stop) {
-                        Some(stop) => {
-                            sd.times.push(Timing {
-                                start: decimal(start).unwrap_or(0),
-                                stop,
-                                repeats: Vec::new(),
-                            });
-                            true
-                        }
-                        None => {
-                            self.violate(&rules::TIMING_SYNTAX, l.offset, format!("t={v:?}"));
-                            false
-                        }
-                    }
+            't' => match parse_timing(v) {
+                Some(t) => {
+                    sd.times.push(t);
+                    true
                 }
-                _ => {
+                None => {
                     self.violate(&rules::TIMING_SYNTAX, l.offset, format!("t={v:?}"));
                     false
                 }
