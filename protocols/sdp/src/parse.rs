@@ -171,6 +171,8 @@ pub fn parse_with(
             m
         })
         .collect();
+    // In input order (stable: findings about one line keep the order they were made in).
+    p.violations.sort_by_key(|v| v.offset);
     Ok((sd, p.violations))
 }
 

@@ -81,7 +81,7 @@ const EXPECTED: &[(&str, Expect)] = &[
     // a=tool before t=
     ("retina/anjvision_describe.txt", Ok(&["sdp.line.order"])),
     // a=tool before t=, and the last line has no CRLF
-    ("retina/anpviz_sdp.txt", Ok(&[CRLF, "sdp.line.order"])),
+    ("retina/anpviz_sdp.txt", Ok(&["sdp.line.order", CRLF])),
     ("retina/bunny_describe.txt", Ok(&[])),
     ("retina/foscam_describe.txt", Ok(&[])),
     // no t= line
