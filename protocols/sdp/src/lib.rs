@@ -14,7 +14,7 @@
 //!   [`extmap`], [`simulcast`] (rid, simulcast), [`direction`], [`rtsp`] (control, range),
 //!   [`sctp`] (sctp-port, max-message-size); ptime and maxptime sit with rtpmap;
 //! - [`gb28181`]: the `y=` and `f=` lines of GB/T 28181;
-//! - [`offer_answer`]: [`check_answer`] (RFC 3264 §6, RFC 8829 §5.3);
+//! - [`offer_answer`]: [`check_answer`] (RFC 3264 §6, RFC 8829 §5.3) and [`check_offer`];
 //! - [`rules`]: the rule catalog.
 //!
 //! ```text
@@ -63,7 +63,7 @@ pub use extmap::Extmap;
 pub use gb28181::{MediaFormat, StreamSsrc};
 pub use ice::{Candidate, CandidateType, RemoteCandidate, TcpType};
 pub use media::MediaDescription;
-pub use offer_answer::check_answer;
+pub use offer_answer::{check_answer, check_offer};
 pub use parse::parse_with;
 pub use rtcp::{Rtcp, RtcpFb};
 pub use rtpmap::{Codec, Fmtp, Rtpmap};

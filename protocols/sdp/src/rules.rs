@@ -103,6 +103,8 @@ weir_media::rules! {
         "An accepted m= line of a DTLS transport has a fingerprint, its own or the session's.";
     DTLS_SETUP = "sdp.dtls.setup-value", Must, "RFC 4145 §4",
         "setup is active, passive, actpass or holdconn.";
+    DTLS_SETUP_OFFER = "sdp.dtls.setup-offer", Must, "RFC 8842 §5.2",
+        "An initial offer's setup is actpass, leaving the role to the answerer.";
     DTLS_SETUP_ANSWER = "sdp.dtls.setup-answer", Must, "RFC 8842 §5.3",
         "The answer's setup role is one the offer allows: active or passive to actpass, passive to active, active to passive; never actpass.";
     GROUP_SYNTAX = "sdp.group.syntax", Must, "RFC 5888 §5",

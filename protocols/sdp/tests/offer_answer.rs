@@ -2,7 +2,7 @@
 //! data channel in one BUNDLE; Firefox 152: simulcast video and audio): a fitting answer
 //! passes, and each broken answer breaks exactly the rule it was made to break.
 
-use weir_sdp::{Attribute, Direction, SessionDescription, Setup, check_answer, parse};
+use weir_sdp::{Attribute, Direction, SessionDescription, Setup, check_answer, check_offer, parse};
 use weir_testkit::corpus;
 
 fn offer(name: &str) -> SessionDescription {
@@ -57,6 +57,29 @@ fn a_fitting_answer_to_a_browser_offer_breaks_nothing() {
         let (wired, _) = parse(answer.write()).expect("parses");
         assert_eq!(ids(&offer, &wired), Vec::<&str>::new(), "{name}");
     }
+}
+
+#[test]
+fn the_browser_offers_pass_the_offer_checks_and_an_active_offer_does_not() {
+    for name in OFFERS {
+        assert_eq!(check_offer(&offer(name)), vec![], "{name}");
+    }
+    let mut active = offer("safari_offer.sdp");
+    active.media[1]
+        .attributes
+        .retain(|a| !matches!(a, Attribute::IcePwd(_)));
+    for a in &mut active.media[0].attributes {
+        if let Attribute::Setup(s) = a {
+            *s = Setup::Active;
+        }
+    }
+    let ids: Vec<_> = check_offer(&active)
+        .iter()
+        .map(|v| (v.rule.id, v.offset))
+        .collect();
+    // Only m=audio has the wrong role; m=video lost its ice-pwd but shares the BUNDLE
+    // tag's (m=audio, mid 0) transport, so it is not missing.
+    assert_eq!(ids, [("sdp.dtls.setup-offer", 0)]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Every rule of the catalog fires on an input made to break it (and only those inputs'
 //! rules are claimed): one table, one row per rule id.
 
-use weir_sdp::{check_answer, parse, rules};
+use weir_sdp::{check_answer, check_offer, parse, rules};
 
 /// A small, clean description to break.
 const BASE: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n\
@@ -38,8 +38,10 @@ enum Input {
     Bytes(Vec<u8>),
     /// An answer to check against [`offer`].
     Answer(String),
+    /// An initial offer to check on its own.
+    Offer(String),
 }
-use Input::{Answer, Bytes, Text};
+use Input::{Answer, Bytes, Offer, Text};
 
 /// `BASE` with `line` added at the end (inside the video section).
 fn media(line: &str) -> Input {
@@ -62,7 +64,7 @@ fn answer_edit(old: &str, new: &str) -> Input {
 /// answer, those of the offer/answer check).
 fn fired(input: &Input) -> Vec<&'static str> {
     let bytes = match input {
-        Text(t) | Answer(t) => t.as_bytes().to_vec(),
+        Text(t) | Answer(t) | Offer(t) => t.as_bytes().to_vec(),
         Bytes(b) => b.clone(),
     };
     match parse(&bytes) {
@@ -72,6 +74,9 @@ fn fired(input: &Input) -> Vec<&'static str> {
             if let Answer(_) = input {
                 let (offer, _) = parse(offer()).expect("the offer parses");
                 ids.extend(check_answer(&offer, &sd).iter().map(|v| v.rule.id));
+            }
+            if let Offer(_) = input {
+                ids.extend(check_offer(&sd).iter().map(|v| v.rule.id));
             }
             ids
         }
@@ -193,6 +198,10 @@ fn table() -> Vec<(&'static str, Input)> {
         ),
         ("sdp.dtls.setup-value", media("a=setup:both")),
         (
+            "sdp.dtls.setup-offer",
+            Offer(offer().replacen("a=setup:actpass", "a=setup:passive", 1)),
+        ),
+        (
             "sdp.dtls.setup-answer",
             answer_edit("a=setup:active", "a=setup:actpass"),
         ),
@@ -275,6 +284,7 @@ fn every_rule_fires_on_its_input() {
 fn the_clean_inputs_fire_nothing() {
     assert_eq!(fired(&Text(BASE.to_string())), Vec::<&str>::new());
     assert_eq!(fired(&Answer(answer())), Vec::<&str>::new());
+    assert_eq!(fired(&Offer(offer())), Vec::<&str>::new());
 }
 
 #[test]
