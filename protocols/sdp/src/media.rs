@@ -10,7 +10,8 @@ use crate::gb28181::{MediaFormat, StreamSsrc};
 use crate::ice::Candidate;
 use crate::rtpmap::{Codec, static_payload_type};
 use crate::session::{
-    Bandwidth, OtherLine, SessionDescription, direction_in, line, others, stray_others,
+    Bandwidth, OtherLine, SessionDescription, attribute_in, control_in, direction_in, line, others,
+    stray_others,
 };
 use std::fmt;
 
@@ -92,6 +93,18 @@ impl MediaDescription {
             Attribute::Mid(m) => Some(m.as_str()),
             _ => None,
         })
+    }
+
+    /// The media-level `a=control` URL (RFC 7826 §22.15), absolute or relative to the
+    /// session's.
+    pub fn control(&self) -> Option<&str> {
+        control_in(&self.attributes)
+    }
+
+    /// The value of the first attribute named `name`, typed or not (see
+    /// [`SessionDescription::attribute`]).
+    pub fn attribute(&self, name: &str) -> Option<Option<String>> {
+        attribute_in(&self.attributes, name)
     }
 
     /// The media-level direction attribute, if any (the first).

@@ -115,8 +115,8 @@ pub fn check_answer(offer: &SessionDescription, answer: &SessionDescription) -> 
             );
         }
     }
-    let offer_bundles: Vec<_> = offer.groups().filter(|g| g.is_bundle()).collect();
-    for group in answer.groups().filter(|g| g.is_bundle()) {
+    let offer_bundles: Vec<_> = offer.bundle_groups().collect();
+    for group in answer.bundle_groups() {
         if !offer_bundles
             .iter()
             .any(|og| group.mids.iter().all(|m| og.mids.contains(m)))

@@ -170,6 +170,28 @@ impl SessionDescription {
     pub fn ice_lite(&self) -> bool {
         self.attributes.contains(&Attribute::IceLite)
     }
+
+    /// The BUNDLE groups (RFC 9143); the first mid of each is its tag.
+    pub fn bundle_groups(&self) -> impl Iterator<Item = &Group> {
+        self.groups().filter(|g| g.is_bundle())
+    }
+
+    /// The media description with this mid (RFC 5888 §4).
+    pub fn media_by_mid(&self, mid: &str) -> Option<&MediaDescription> {
+        self.media.iter().find(|m| m.mid() == Some(mid))
+    }
+
+    /// The session-level `a=control` URL (RFC 7826 §22.15; `*` for the request URL).
+    pub fn control(&self) -> Option<&str> {
+        control_in(&self.attributes)
+    }
+
+    /// The value of the first attribute named `name`, typed or not: `Some(None)` for a
+    /// flag, `Some(Some(value))` for a value (as it would be written), `None` if absent.
+    /// For attributes this crate does not type (`a=connection:new`, `a=framerate:25`).
+    pub fn attribute(&self, name: &str) -> Option<Option<String>> {
+        attribute_in(&self.attributes, name)
+    }
 }
 
 /// The first direction attribute of a list.
@@ -178,6 +200,21 @@ pub(crate) fn direction_in(attributes: &[Attribute]) -> Option<Direction> {
         Attribute::Direction(d) => Some(*d),
         _ => None,
     })
+}
+
+/// The first `a=control` of a list.
+pub(crate) fn control_in(attributes: &[Attribute]) -> Option<&str> {
+    attributes.iter().find_map(|a| match a {
+        Attribute::Control(c) => Some(c.as_str()),
+        _ => None,
+    })
+}
+
+/// The first attribute named `name` of a list, as flag or written value.
+pub(crate) fn attribute_in(attributes: &[Attribute], name: &str) -> Option<Option<String>> {
+    let a = attributes.iter().find(|a| a.name() == name)?;
+    let text = a.to_string();
+    Some(text.split_once(':').map(|(_, v)| v.to_string()))
 }
 
 /// Writes one `<kind>=<value>` line with CRLF.
