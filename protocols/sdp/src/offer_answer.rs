@@ -11,18 +11,17 @@ use crate::rules;
 use crate::session::SessionDescription;
 use weir_media::Violation;
 
-/// The answer's m= line whose transport a bundled m= line shares: the one named by the
-/// first mid of the answer's BUNDLE group holding `m`'s mid (RFC 9143 §7.3.1).
+/// The m= line whose transport a bundled m= line shares: the one named by the first mid
+/// (the tag) of the BUNDLE group holding `m`'s mid (RFC 9143 §7).
 fn bundle_tag<'a>(
-    answer: &'a SessionDescription,
+    sd: &'a SessionDescription,
     m: &MediaDescription,
 ) -> Option<&'a MediaDescription> {
     let mid = m.mid()?;
-    let group = answer
-        .groups()
-        .find(|g| g.is_bundle() && g.mids.iter().any(|x| x == mid))?;
-    let tag = group.mids.first()?;
-    answer.media.iter().find(|x| x.mid() == Some(tag.as_str()))
+    let group = sd
+        .bundle_groups()
+        .find(|g| g.mids.iter().any(|x| x == mid))?;
+    sd.media_by_mid(group.mids.first()?)
 }
 
 /// Checks `answer` against `offer` and returns what it breaks: m= line count, order and
