@@ -33,7 +33,7 @@ fn bundle_tag<'a>(
 pub fn check_answer(offer: &SessionDescription, answer: &SessionDescription) -> Vec<Violation> {
     let mut out = Vec::new();
     let v = |out: &mut Vec<Violation>, rule, at: usize, detail: String| {
-        out.push(Violation::new(rule, at as u64, detail))
+        out.push(Violation::new(rule, at as u64, detail));
     };
     if offer.media.len() != answer.media.len() {
         v(
