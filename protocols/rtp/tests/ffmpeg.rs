@@ -2,67 +2,22 @@
 //! frames, with the configuration its encoder made; and what our packetizers send, FFmpeg's
 //! RTP demuxer takes and its decoders decode, frame for frame.
 
-use std::io::ErrorKind;
-use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use weir_media::{CodecConfig, Frame, Machine, MediaPacket, Output, Timestamp, Track};
-use weir_mpegts::{DemuxEvent, Demuxer, Limits as TsLimits};
-use weir_rtp::packetizer::{Packetizer, Start};
-use weir_rtp::payload::Unit;
-use weir_rtp::{Depacketizer, Event, Format, Limits, RtpPacket};
+mod support;
+
+use std::process::{Command, Stdio};
+use support::peer::{
+    assert_same, assert_video, crcs, depacketized, format_in, free_port, listen, made, output,
+    receive, send, ts_media, wait_listening,
+};
+use weir_media::{CodecConfig, MediaPacket};
+use weir_rtp::Format;
 use weir_testkit::TempPath;
 use weir_testkit::peer;
 
-/// The format of payload type `pt` in an SDP (its rtpmap and fmtp lines, or the static
-/// type's). weir-sdp reads SDP for real; a test only needs these two lines of FFmpeg's.
-fn format_in(sdp: &str) -> Format {
-    let pt: u8 = sdp
-        .lines()
-        .find_map(|l| l.strip_prefix("m="))
-        .and_then(|m| m.split_whitespace().nth(3))
-        .and_then(|pt| pt.parse().ok())
-        .expect("an m= line");
-    let attr = |name: &str| {
-        let prefix = format!("a={name}:{pt} ");
-        sdp.lines()
-            .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_string()))
-    };
-    let Some(rtpmap) = attr("rtpmap") else {
-        return Format::of_static(pt).expect("a static payload type");
-    };
-    let mut parts = rtpmap.split('/');
-    let name = parts.next().unwrap_or_default();
-    let rate = parts.next().and_then(|r| r.parse().ok()).unwrap_or(90_000);
-    let mut format = Format::new(name, rate);
-    if let Some(ch) = parts.next().and_then(|c| c.parse().ok()) {
-        format = format.with_channels(ch);
-    }
-    match attr("fmtp") {
-        Some(fmtp) => format.with_fmtp(&fmtp),
-        None => format,
-    }
-}
-
-/// What FFmpeg's RTP stream gave.
-#[derive(Debug, Default)]
-struct Received {
-    configs: Vec<CodecConfig>,
-    frames: Vec<Frame>,
-    mux: Vec<u8>,
-    problems: Vec<String>,
-    /// The RTP payloads as they arrived.
-    payloads: Vec<bytes::Bytes>,
-}
-
 /// Runs `ffmpeg` with `args` (the input and encoder), sending RTP to us in real time, and
 /// depacketizes all it sent.
-fn from_ffmpeg(args: &str, muxer: &str) -> Received {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    let port = socket.local_addr().unwrap().port();
+fn from_ffmpeg(args: &str, muxer: &str) -> support::peer::Received {
+    let (socket, port) = listen();
     let sdp = TempPath::new("ffmpeg.sdp");
     let mut child = Command::new(peer::binary("FFMPEG", "ffmpeg"))
         .args(["-hide_banner", "-loglevel", "error", "-re"])
@@ -77,66 +32,15 @@ fn from_ffmpeg(args: &str, muxer: &str) -> Received {
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let mut datagrams = Vec::new();
-    let mut buf = vec![0; 65_536];
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match socket.recv(&mut buf) {
-            Ok(n) => datagrams.push(buf[..n].to_vec()),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
-                    break;
-                }
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-    let status = child.wait().unwrap();
-    assert!(status.success(), "ffmpeg {args}: {status}");
+    let datagrams = receive(&socket, &mut child);
     let format = match muxer {
         "rtp_mpegts" => Format::of_static(33).unwrap(),
         _ => format_in(&std::fs::read_to_string(sdp.path()).unwrap()),
     };
-    let mut d = Depacketizer::new(&format, Limits::default()).unwrap();
-    let now = Instant::now();
-    let mut got = Received::default();
-    let mut outputs = Vec::new();
-    for (i, bytes) in datagrams.into_iter().enumerate() {
-        let packet = RtpPacket::parse(&bytes.into()).unwrap();
-        got.payloads.push(packet.payload.clone());
-        d.push(now, i as u64, packet);
-        outputs.extend(std::iter::from_fn(|| d.poll_output()));
-    }
-    d.finish();
-    outputs.extend(std::iter::from_fn(|| d.poll_output()));
-    for o in outputs {
-        match o {
-            Output::Event(Event::Unit(Unit::Media(MediaPacket::Config(c)))) => {
-                got.configs.push(CodecConfig::parse(&c).unwrap())
-            }
-            Output::Event(Event::Unit(Unit::Media(MediaPacket::Frame(f)))) => got.frames.push(f),
-            Output::Event(Event::Unit(Unit::Mux(b))) => got.mux.extend_from_slice(&b),
-            other => got.problems.push(format!("{other:?}")),
-        }
-    }
-    got
+    depacketized(&format, datagrams)
 }
 
 const VIDEO: &str = "-f lavfi -t 1 -i testsrc=size=320x240:rate=25 -pix_fmt yuv420p";
-
-/// One second of 25 fps video: 25 whole frames, the first a keyframe, nothing lost or broken.
-fn assert_video(got: &Received, size: Option<(u32, u32)>) {
-    assert!(got.problems.is_empty(), "{:?}", got.problems);
-    assert_eq!(got.frames.len(), 25);
-    assert!(got.frames[0].keyframe);
-    for (n, f) in got.frames.iter().enumerate() {
-        assert_eq!(f.pts, Timestamp(n as i64 * 3600), "frame {n}");
-    }
-    if let Some((w, h)) = size {
-        let s = got.configs[0].summary();
-        assert_eq!((s.width, s.height), (Some(w), Some(h)));
-    }
-}
 
 #[test]
 fn h264_from_ffmpeg() {
@@ -223,117 +127,31 @@ fn mpegts_from_ffmpeg() {
     assert!(got.problems.is_empty(), "{:?}", got.problems);
     assert!(!got.mux.is_empty() && got.mux.len().is_multiple_of(188));
     // Our demuxer and ffprobe find the same frames in the TS bytes we depacketized.
-    let mut demuxer = Demuxer::new(TsLimits::default());
-    demuxer.handle_input(Instant::now(), &got.mux).unwrap();
-    demuxer.handle_end(Instant::now()).unwrap();
-    let ours = std::iter::from_fn(|| demuxer.poll_output())
-        .filter(|o| matches!(o, Output::Event(DemuxEvent::Frame(_))))
+    let ours = ts_media(&got.mux)
+        .iter()
+        .filter(|m| matches!(m, MediaPacket::Frame(_)))
         .count();
     let ts = TempPath::new("rtp.ts");
     std::fs::write(ts.path(), &got.mux).unwrap();
-    let out = Command::new(peer::binary("FFPROBE", "ffprobe"))
-        .args(["-v", "error", "-count_packets", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=nb_read_packets",
-            "-of",
-            "default=nw=1:nk=1",
-        ])
-        .arg(ts.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let theirs = output(
+        Command::new(peer::binary("FFPROBE", "ffprobe"))
+            .args(["-v", "error", "-count_packets", "-select_streams", "v:0"])
+            .args([
+                "-show_entries",
+                "stream=nb_read_packets",
+                "-of",
+                "default=nw=1:nk=1",
+            ])
+            .arg(ts.path()),
     );
-    let theirs = String::from_utf8_lossy(&out.stdout);
     assert_eq!(theirs.lines().next(), Some(ours.to_string().as_str()));
     assert!(ours >= 20, "{ours} frames");
-}
-
-/// The decoded frames FFmpeg makes of `input` (stream `map`), as size and CRC: its
-/// `framecrc` lines without their times, which the two sides give differently.
-fn decoded(input: &[&std::ffi::OsStr], map: &str) -> Vec<String> {
-    let out = Command::new(peer::binary("FFMPEG", "ffmpeg"))
-        .args(["-hide_banner", "-loglevel", "error"])
-        .args(input)
-        .args(["-map", map, "-f", "framecrc", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    crcs(&String::from_utf8_lossy(&out.stdout))
-}
-
-fn crcs(framecrc: &str) -> Vec<String> {
-    framecrc
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.split(',').skip(4).collect::<Vec<_>>().join(","))
-        .collect()
-}
-
-/// A file FFmpeg makes from `args` in `container` (`flv` or `mpegts`), the media of its
-/// video (else audio) track as our readers read it, and FFmpeg's decoding of that track.
-fn made(args: &str, container: &str, video: bool) -> (Vec<MediaPacket>, Vec<String>) {
-    let file = TempPath::new(&format!("made.{container}"));
-    let status = Command::new(peer::binary("FFMPEG", "ffmpeg"))
-        .args(["-hide_banner", "-loglevel", "error"])
-        .args(args.split_whitespace())
-        .args(["-f", container])
-        .arg(file.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let bytes = std::fs::read(file.path()).unwrap();
-    let mut media = Vec::new();
-    let mut push = |m: MediaPacket| {
-        let is_video = match &m {
-            MediaPacket::Config(c) => c.track == Track::VIDEO,
-            MediaPacket::Frame(f) => f.track == Track::VIDEO,
-            MediaPacket::EndOfSequence { .. } => return,
-        };
-        if is_video == video {
-            media.push(m);
-        }
-    };
-    if container == "flv" {
-        for (is_video, ts, body) in weir_testkit::flv::media_tags(&bytes) {
-            let time = Timestamp::from_millis(i64::from(ts));
-            match is_video {
-                true => weir_flv::media::read_video(time, body, &mut push).unwrap(),
-                false => weir_flv::media::read_audio(time, body, &mut push).unwrap(),
-            }
-        }
-    } else {
-        let mut demuxer = Demuxer::new(TsLimits::default());
-        let now = Instant::now();
-        demuxer.handle_input(now, &bytes).unwrap();
-        demuxer.handle_end(now).unwrap();
-        while let Some(out) = demuxer.poll_output() {
-            match out {
-                Output::Event(DemuxEvent::Config(c)) => push(MediaPacket::Config(c)),
-                Output::Event(DemuxEvent::Frame(f)) => push(MediaPacket::Frame(f)),
-                _ => {}
-            }
-        }
-    }
-    let map = if video { "0:v" } else { "0:a" };
-    let crcs = decoded(&["-i".as_ref(), file.path().as_os_str()], map);
-    (media, crcs)
 }
 
 /// Sends `media` (of one track) as RTP to FFmpeg, which decodes it; returns what it decoded
 /// (as [`crcs`]).
 fn to_ffmpeg(media: &[MediaPacket], sdp_format: &str) -> Vec<String> {
-    let port = {
-        let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let sdp = TempPath::new("to-ffmpeg.sdp");
     let (kind, rtpmap, fmtp) = match sdp_format.split_once(' ') {
         Some((rtpmap, fmtp)) => (rtpmap, rtpmap, Some(fmtp)),
@@ -352,7 +170,7 @@ fn to_ffmpeg(media: &[MediaPacket], sdp_format: &str) -> Vec<String> {
     }
     std::fs::write(sdp.path(), &text).unwrap();
     let out = TempPath::new("decoded.crc");
-    let mut child: Child = Command::new(peer::binary("FFMPEG", "ffmpeg"))
+    let mut child = Command::new(peer::binary("FFMPEG", "ffmpeg"))
         .args([
             "-hide_banner",
             "-loglevel",
@@ -367,33 +185,11 @@ fn to_ffmpeg(media: &[MediaPacket], sdp_format: &str) -> Vec<String> {
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    // FFmpeg listens once the port is taken.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-        assert!(Instant::now() < deadline, "ffmpeg never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let format = format_in(&text);
-    let start = Start {
-        ssrc: 0x1234_5678,
-        sequence: 40_000,
-        timestamp: 123_456,
-    };
-    let mut p = Packetizer::new(&format, 96, start, 1200).unwrap();
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let mut packets = Vec::new();
-    for m in media {
-        packets.clear();
-        p.packetize(m, &mut packets).unwrap();
-        for packet in &packets {
-            socket
-                .send_to(&packet.to_bytes().unwrap(), ("127.0.0.1", port))
-                .unwrap();
-        }
-        // Paced, so that no socket buffer overflows.
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    std::thread::sleep(Duration::from_millis(500));
+    wait_listening(port);
+    send(media, &format_in(&text), port);
+    // FFmpeg's UDP thread has read every datagram into its own queue; give its demuxer and
+    // decoder the time to take them from there before it is stopped.
+    std::thread::sleep(std::time::Duration::from_millis(500));
     // SIGINT: FFmpeg ends its output cleanly.
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -402,18 +198,10 @@ fn to_ffmpeg(media: &[MediaPacket], sdp_format: &str) -> Vec<String> {
     crcs(&std::fs::read_to_string(out.path()).unwrap())
 }
 
-/// FFmpeg decoded what we sent exactly as it decodes the source file: the same frames, byte
-/// for byte. An RTP input never ends, so when FFmpeg is interrupted its parser and decoder
-/// still hold the last frame or two: those may be missing, nothing else.
-fn assert_same(sent: &[String], source: &[String]) {
-    assert!(
-        sent.len() + 2 >= source.len() && sent.len() <= source.len(),
-        "{} frames decoded of {}",
-        sent.len(),
-        source.len()
-    );
-    assert_eq!(sent, &source[..sent.len()]);
-}
+/// FFmpeg decoded what we sent exactly as it decodes the source file. An RTP input never
+/// ends, so when FFmpeg is interrupted its parser and decoder still hold the last frame or
+/// two: those may be missing, nothing else.
+const FFMPEG_HOLDS: usize = 2;
 
 #[test]
 fn ffmpeg_decodes_our_h264() {
@@ -425,6 +213,7 @@ fn ffmpeg_decodes_our_h264() {
     assert_same(
         &to_ffmpeg(&media, "H264/90000 packetization-mode=1"),
         &source,
+        FFMPEG_HOLDS,
     );
 }
 
@@ -436,7 +225,7 @@ fn ffmpeg_decodes_our_h265() {
         "mpegts",
         true,
     );
-    assert_same(&to_ffmpeg(&media, "H265/90000"), &source);
+    assert_same(&to_ffmpeg(&media, "H265/90000"), &source, FFMPEG_HOLDS);
 }
 
 #[test]
@@ -461,5 +250,5 @@ fn ffmpeg_decodes_our_aac() {
     let fmtp = format!(
         "MPEG4-GENERIC/48000/2 streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config={config}"
     );
-    assert_same(&to_ffmpeg(&media, &fmtp), &source);
+    assert_same(&to_ffmpeg(&media, &fmtp), &source, FFMPEG_HOLDS);
 }

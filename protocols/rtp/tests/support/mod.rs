@@ -2,6 +2,8 @@
 //! reordered as a test says, then through a depacketizer; and the property every format keeps.
 #![allow(dead_code)]
 
+pub mod peer;
+
 use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::time::Instant;
