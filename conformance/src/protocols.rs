@@ -24,7 +24,8 @@ use crate::observe::http::reloads::SharedReloads;
 use crate::observe::mpegts::TsObserver;
 use crate::observe::playlist::PlaylistObserver;
 use crate::observe::rtmp::RtmpObserver;
-use crate::observe::rtp::{PayloadTypes, RtpObserver};
+use crate::observe::rtp::RtpObserver;
+use crate::observe::sdp::{SdpObserver, SharedPayloadTypes};
 use crate::probe::{self, CaseInfo, CaseResult, ProbeReport};
 use crate::sniff::{self, DatagramSniffer, FileSniffer, StreamSniffer};
 
@@ -39,6 +40,8 @@ pub enum Protocol {
     /// An HLS playlist (RFC 8216), read from a file.
     Hls,
     Rtp,
+    /// A session description (RFC 8866): a file, or an offer and its answer.
+    Sdp,
     Stun,
     Srt,
     /// What no sniffer claimed.
@@ -90,8 +93,8 @@ pub struct Flow<'a> {
     pub midstream: bool,
     /// The playlist loads of the whole input, which HTTP flows compare.
     pub reloads: &'a SharedReloads,
-    /// What RTP payload types carry (`--decode-as rtp.pt==…`, `--sdp`).
-    pub payload_types: &'a PayloadTypes,
+    /// What RTP payload types carry (`--decode-as rtp.pt==…`, `--sdp`, descriptions read).
+    pub payload_types: &'a SharedPayloadTypes,
 }
 
 /// What reads a protocol's flows.
@@ -129,7 +132,7 @@ const NO_SNIFFERS: Sniffers = Sniffers {
 };
 
 /// Every protocol, in detection order (see the [module docs](self)).
-pub static TABLE: [Row; 9] = [
+pub static TABLE: [Row; 10] = [
     Row {
         protocol: Protocol::Rtmp,
         name: "rtmp",
@@ -216,6 +219,25 @@ pub static TABLE: [Row; 9] = [
             cases: || probe::hls::cases::CASES.to_vec(),
             run: probe::hls::run,
         }),
+    },
+    Row {
+        protocol: Protocol::Sdp,
+        name: "sdp",
+        // A file, or a pair of files (`--pair offer.sdp answer.sdp`) read as two streams.
+        transports: &[Transport::File, Transport::Tcp],
+        sniff: Sniffers {
+            stream: Some(sniff::sdp_stream),
+            file: Some(sniff::sdp_file),
+            ..NO_SNIFFERS
+        },
+        usual_port: None,
+        rule_prefixes: &["sdp."],
+        catalog: Some(Catalog {
+            rules: weir_sdp::rules::CATALOG,
+            prefixes: &["sdp."],
+        }),
+        observer: Observing::By(|flow| Ok(Box::new(SdpObserver::new(flow.payload_types.clone())))),
+        prober: None,
     },
     Row {
         protocol: Protocol::Stun,
@@ -318,6 +340,7 @@ fn http(flow: &Flow) -> Result<Box<dyn Observer>, String> {
             flow.server,
             flow.midstream,
             flow.reloads.clone(),
+            flow.payload_types.clone(),
         ))),
         _ => Err(Protocol::Http.not_yet()),
     }
@@ -457,7 +480,7 @@ mod tests {
         }
         let err = "nope".parse::<Protocol>().unwrap_err();
         assert!(
-            err.ends_with("(one of rtmp, rtmpe, http, mpegts, hls, rtp, stun, srt)"),
+            err.ends_with("(one of rtmp, rtmpe, http, mpegts, hls, rtp, sdp, stun, srt)"),
             "{err}"
         );
     }

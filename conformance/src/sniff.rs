@@ -214,6 +214,25 @@ pub fn rtp_stream(client: &[u8], server: &[u8]) -> Sniff {
     }
 }
 
+/// A session description (RFC 8866 §5): it begins with its `v=0` line.
+fn is_sdp(data: &[u8]) -> bool {
+    data.starts_with(b"v=0\r\n") || data.starts_with(b"v=0\n")
+}
+
+/// An SDP file.
+pub fn sdp_file(data: &[u8], complete: bool) -> Sniff {
+    match data.len() {
+        _ if is_sdp(data) => Sniff::Is("an SDP v=0 line"),
+        0..5 if !complete && b"v=0\r\n".starts_with(data) => Sniff::Maybe,
+        _ => Sniff::No,
+    }
+}
+
+/// An offer and its answer read as a stream pair.
+pub fn sdp_stream(client: &[u8], _server: &[u8]) -> Sniff {
+    sdp_file(client, false)
+}
+
 /// Why a file that is no capture is not one of the other inputs either, when its first bytes
 /// say so.
 pub fn not_a_file_we_read(head: &[u8]) -> Option<&'static str> {

@@ -41,7 +41,8 @@ pub enum Input {
     /// transport stream (sync bytes every 188, 192 or 204 bytes) or an HLS playlist
     /// (`#EXTM3U`) as one pseudo-flow ([`Transport::File`](crate::capture::Transport::File)); otherwise, if it is one half of
     /// a raw stream pair (a name with `client` whose `server` sibling exists, as the corpus's
-    /// fq pairs), as that pair.
+    /// fq pairs), as that pair. An SDP offer whose name has `offer` is read with its `answer`
+    /// sibling, when there is one, as an exchange.
     Capture(PathBuf),
     /// Two raw byte streams of one connection.
     Pair { client: PathBuf, server: PathBuf },
@@ -122,11 +123,18 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
             let progress = Progress::new(options.progress, size);
             let reader = progress.wrap(BufReader::with_capacity(1 << 20, file));
             if as_file {
+                // An offer beside its answer is one exchange: read together.
+                if let Some(answer) = sibling(path, "offer", "answer") {
+                    return match read_pair(path, &answer) {
+                        Ok(pair) => check_pair(&name, &pair, options),
+                        Err(e) => unreadable(e),
+                    };
+                }
                 return check_file(&name, reader, options);
             }
             match CaptureEvents::new(reader, options.limits) {
                 Ok(events) => check_events(&name, events, options),
-                Err(e) => match pair_sibling(path) {
+                Err(e) => match sibling(path, "client", "server") {
                     Some(server) => match read_pair(path, &server) {
                         Ok(pair) => check_pair(&name, &pair, options),
                         Err(e) => unreadable(e),
@@ -189,11 +197,11 @@ fn check_pair(name: &str, pair: &StreamPair, options: &Options) -> InputReport {
     checker.finish()
 }
 
-/// `X_client_Y`'s sibling `X_server_Y`, when it exists.
-fn pair_sibling(path: &Path) -> Option<PathBuf> {
+/// `X_client_Y`'s sibling `X_server_Y` (or `X_offer_Y`'s `X_answer_Y`), when it exists.
+fn sibling(path: &Path, first: &str, second: &str) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
-    let sibling = path.with_file_name(name.replacen("client", "server", 1));
-    (name.contains("client") && sibling.is_file()).then_some(sibling)
+    let sibling = path.with_file_name(name.replacen(first, second, 1));
+    (name.contains(first) && sibling.is_file()).then_some(sibling)
 }
 
 /// The two files of a raw stream pair; the addresses are placeholders (RTMP's port on the

@@ -26,7 +26,9 @@ use self::body::BodyReader;
 use self::reloads::SharedReloads;
 use super::{Observation, Observer};
 use crate::capture::Direction;
+use crate::observe::sdp::{self, SharedPayloadTypes};
 use crate::transcript::EntryKind;
+use weir_sdp::SessionDescription;
 
 /// Characters of a request target kept for routing and URLs.
 const MAX_TARGET_KEPT: usize = 4096;
@@ -49,6 +51,9 @@ struct Exchange {
     server: SocketAddr,
     midstream: bool,
     reloads: SharedReloads,
+    types: SharedPayloadTypes,
+    /// The body of the request being read, when it is read (an SDP offer).
+    request_body: Option<BodyReader>,
     /// Requests the response reader was told of, without a final response yet, oldest first.
     pending: VecDeque<Request>,
     response: Option<Response>,
@@ -66,6 +71,8 @@ struct Request {
     target: String,
     /// What identifies the resource across connections: `http://host/target`.
     url: String,
+    /// The description its body held (WHIP's and WHEP's offer), for its answer.
+    offer: Option<SessionDescription>,
 }
 
 struct Response {
@@ -81,7 +88,13 @@ struct Response {
 impl HttpObserver {
     /// The observer of a connection to `server`; `midstream`: the capture may start inside a
     /// message; `reloads`: the playlist loads of the whole input.
-    pub fn new(server: SocketAddr, midstream: bool, reloads: SharedReloads) -> Self {
+    /// `types`: what RTP payload types carry, which descriptions in bodies add to.
+    pub fn new(
+        server: SocketAddr,
+        midstream: bool,
+        reloads: SharedReloads,
+        types: SharedPayloadTypes,
+    ) -> Self {
         let limits = Limits::default();
         HttpObserver {
             readers: [
@@ -93,6 +106,8 @@ impl HttpObserver {
                 server,
                 midstream,
                 reloads,
+                types,
+                request_body: None,
                 pending: VecDeque::new(),
                 response: None,
                 heads: [0; 2],
@@ -186,16 +201,6 @@ impl Observer for HttpObserver {
         }
     }
 
-    /// HTTP/1.x runs over TCP: the checker gives it no datagrams.
-    fn datagram(
-        &mut self,
-        _dir: Direction,
-        _time: std::time::Duration,
-        _bytes: &[u8],
-        _out: &mut Vec<Observation>,
-    ) {
-    }
-
     fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
         let kept = self.with(dir, out, |reader, _| reader.handle_gap(len));
         if kept == Some(false) {
@@ -263,6 +268,10 @@ impl Side<'_> {
             text.push_str(&format!(" ({} body)", head.framing.name()));
         }
         self.event(text);
+        if head.framing != Framing::Empty {
+            self.exchange.request_body =
+                BodyReader::request(head.content_type.as_deref(), &self.exchange.types);
+        }
         let Some(number) = responses.expect_response(method) else {
             return;
         };
@@ -280,6 +289,7 @@ impl Side<'_> {
             number,
             target,
             url,
+            offer: None,
         });
     }
 
@@ -315,19 +325,20 @@ impl Side<'_> {
             ));
             return;
         }
+        let types = &self.exchange.types;
         let body = if framing == Framing::Empty {
-            BodyReader::skipped("no body".into())
+            BodyReader::skipped("no body".into(), types)
         } else if !(200..300).contains(&status) {
-            BodyReader::skipped(format!("status {status}"))
+            BodyReader::skipped(format!("status {status}"), types)
         } else if let Some(coding) = head
             .content_encoding
             .as_ref()
             .or(head.other_coding.as_ref())
         {
-            BodyReader::skipped(format!("coded {coding}"))
+            BodyReader::skipped(format!("coded {coding}"), types)
         } else {
             let target = request.as_ref().map(|r| r.target.as_str());
-            BodyReader::new(head.content_type.as_deref(), target)
+            BodyReader::new(head.content_type.as_deref(), target, types)
         };
         self.exchange.response = Some(Response {
             line,
@@ -340,19 +351,25 @@ impl Side<'_> {
     }
 
     fn data(&mut self, offset: u64, bytes: &[u8]) {
-        if self.dir == Direction::ServerToClient
-            && let Some(response) = &mut self.exchange.response
-        {
-            response.body.data(offset, bytes, self.out);
+        let out = &mut *self.out;
+        let body = match self.dir {
+            Direction::ClientToServer => self.exchange.request_body.as_mut(),
+            Direction::ServerToClient => self.exchange.response.as_mut().map(|r| &mut r.body),
+        };
+        if let Some(body) = body {
+            body.data(offset, bytes, out);
         }
     }
 
     fn gap(&mut self, len: u64) {
         self.exchange.incomplete = true;
-        if self.dir == Direction::ServerToClient
-            && let Some(response) = &mut self.exchange.response
-        {
-            response.body.gap(len, self.out);
+        let out = &mut *self.out;
+        let body = match self.dir {
+            Direction::ClientToServer => self.exchange.request_body.as_mut(),
+            Direction::ServerToClient => self.exchange.response.as_mut().map(|r| &mut r.body),
+        };
+        if let Some(body) = body {
+            body.gap(len, out);
         }
     }
 
@@ -362,6 +379,13 @@ impl Side<'_> {
         if self.dir == Direction::ClientToServer {
             if let Some(how) = how {
                 self.event(format!("request body {how}"));
+            }
+            if let Some(mut body) = self.exchange.request_body.take() {
+                let read = body.end(how.is_none(), None, self.out);
+                self.event(format!("request body, {} bytes, {read}", body.bytes()));
+                if let Some(request) = self.exchange.pending.back_mut() {
+                    request.offer = body.description().cloned();
+                }
             }
             return;
         }
@@ -377,6 +401,10 @@ impl Side<'_> {
             .map(|r| (&mut *reloads, r.url.as_str()));
         let read = response.body.end(how.is_none(), reload, self.out);
         drop(reloads);
+        let offer = response.request.as_ref().and_then(|r| r.offer.as_ref());
+        if let (Some(offer), Some(answer)) = (offer, response.body.description()) {
+            sdp::pair(offer, answer, self.dir, self.out);
+        }
         let mut text = format!("response {}", response.line);
         if let Some(content_type) = &response.content_type {
             text.push_str(&format!(", {content_type}"));

@@ -8,6 +8,7 @@
 //! - [`playlist`]: an HLS playlist file;
 //! - [`rtp`]: RTP and RTCP over UDP, or framed over TCP (RFC 4571), depacketized by the format
 //!   an SDP or `--decode-as` gives;
+//! - [`sdp`]: session descriptions — a file, an offer and its answer, an HTTP body;
 //! - [`http`]: HTTP/1.x connections, whose response bodies (playlists, TS, FLV) go through the
 //!   observers and machines above.
 
@@ -17,6 +18,7 @@ pub mod mpegts;
 pub mod playlist;
 pub mod rtmp;
 pub mod rtp;
+pub mod sdp;
 
 use std::time::Duration;
 
@@ -40,14 +42,17 @@ pub enum Observation {
 pub trait Observer {
     /// Stream bytes at `offset` of `dir`, contiguous with what came before.
     fn data(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<Observation>);
-    /// One UDP datagram of `dir`, captured `time` after the input's first packet.
+    /// One UDP datagram of `dir`, captured `time` after the input's first packet. Observers
+    /// of stream protocols never get one.
     fn datagram(
         &mut self,
         dir: Direction,
         time: Duration,
         bytes: &[u8],
         out: &mut Vec<Observation>,
-    );
+    ) {
+        let _ = (dir, time, bytes, out);
+    }
     /// `len` bytes at `offset` are missing: the observer resynchronises or gives up on `dir`.
     fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>);
     /// The sender closed `dir` after `offset` bytes.

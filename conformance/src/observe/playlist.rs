@@ -108,16 +108,6 @@ impl Observer for PlaylistObserver {
         self.over = bytes.len() > room;
     }
 
-    /// Playlists are files: they come as stream bytes only.
-    fn datagram(
-        &mut self,
-        _dir: Direction,
-        _time: std::time::Duration,
-        _bytes: &[u8],
-        _out: &mut Vec<Observation>,
-    ) {
-    }
-
     fn gap(&mut self, _dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
         self.incomplete = true;
         self.parsed = true;

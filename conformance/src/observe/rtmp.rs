@@ -177,16 +177,6 @@ impl Observer for RtmpObserver {
         }
     }
 
-    /// RTMP runs over TCP: the checker gives an RTMP observer no datagrams.
-    fn datagram(
-        &mut self,
-        _dir: Direction,
-        _time: std::time::Duration,
-        _bytes: &[u8],
-        _out: &mut Vec<Observation>,
-    ) {
-    }
-
     fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
         if std::mem::replace(&mut self.stopped[index(dir)], true) {
             return;

@@ -22,6 +22,7 @@ use weir_rtp::rtcp::{self, Packet as RtcpPacket};
 use weir_rtp::stats::Reception;
 use weir_rtp::{Depacketizer, Event, Format, Limits, RtpPacket};
 
+use super::sdp::SharedPayloadTypes;
 use super::{Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::transcript::EntryKind;
@@ -33,13 +34,24 @@ const MAX_STREAMS: usize = 64;
 
 /// RTP payload types and their formats (RFC 3551 §3): what an SDP or `--decode-as` says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PayloadTypes(BTreeMap<u8, (Format, &'static str)>);
+pub struct PayloadTypes(BTreeMap<u8, (Format, &'static str)>, BTreeMap<u8, bool>);
 
 impl PayloadTypes {
     /// Payload type `pt` is `format`, as `source` says (`--sdp`, `--decode-as`, an SDP in
     /// the capture).
     pub fn insert(&mut self, pt: u8, format: Format, source: &'static str) {
         self.0.insert(pt, (format, source));
+        self.1.remove(&pt);
+    }
+
+    /// Payload type `pt` is carried in SRTP (RFC 3711): an m-line of a secure profile
+    /// (`RTP/SAVP`, `RTP/SAVPF`, `UDP/TLS/RTP/SAVPF`) names it. Its payloads are ciphertext.
+    pub fn secure(&mut self, pt: u8) {
+        self.1.insert(pt, true);
+    }
+
+    fn is_secure(&self, pt: u8) -> bool {
+        self.1.get(&pt).copied().unwrap_or(false)
     }
 
     /// Parses `PT,NAME[/RATE[/CHANNELS]][,FMTP]` (`--decode-as rtp.pt==96,H264/90000`,
@@ -94,6 +106,14 @@ impl PayloadTypes {
         Ok(())
     }
 
+    /// Whether the user gave `pt` (`--decode-as`, `--sdp`): a description in the capture does
+    /// not change it.
+    pub fn given(&self, pt: u8) -> bool {
+        self.0
+            .get(&pt)
+            .is_some_and(|(_, source)| *source != FROM_CAPTURE)
+    }
+
     /// The format of `pt` and where it was learned: given, else static (RFC 3551 §6).
     fn get(&self, pt: u8) -> Option<(Format, &'static str)> {
         self.0
@@ -103,9 +123,12 @@ impl PayloadTypes {
     }
 }
 
+/// Where a payload type learned from a description in the capture comes from.
+pub const FROM_CAPTURE: &str = "an SDP of this input";
+
 /// The observer of one flow.
 pub struct RtpObserver {
-    types: PayloadTypes,
+    types: SharedPayloadTypes,
     sides: [Side; 2],
     /// The capture's time 0 as an instant, for the machines' clocks.
     start: Instant,
@@ -159,7 +182,7 @@ struct Stream {
 
 impl RtpObserver {
     /// An observer of a flow over UDP, or over TCP with RFC 4571 framing (`framed`).
-    pub fn new(types: PayloadTypes, framed: bool) -> Self {
+    pub fn new(types: SharedPayloadTypes, framed: bool) -> Self {
         let side = || Side {
             deframer: framed.then(Deframer::new),
             ..Side::default()
@@ -194,7 +217,7 @@ impl RtpObserver {
         } else if rtcp::is_rtcp(&bytes) {
             side.rtcp(dir, index, &bytes, out);
         } else {
-            side.rtp(dir, &self.types, now, index, bytes, out);
+            side.rtp(dir, &self.types.borrow(), now, index, bytes, out);
         }
         side.timeouts(dir, now, out);
     }
@@ -279,6 +302,15 @@ impl Side {
         let pt = packet.payload_type;
         let found = types.get(pt);
         let (depacketizer, format, text) = match &found {
+            Some((format, source)) if types.is_secure(pt) => (
+                None,
+                Some(describe_format(format)),
+                format!(
+                    "{} ({source}), in SRTP: the payloads are ciphertext; the headers and \
+                     their statistics are read",
+                    describe_format(format)
+                ),
+            ),
             Some((format, source)) => {
                 let name = describe_format(format);
                 match Depacketizer::new(format, Limits::default()) {

@@ -1,6 +1,7 @@
-//! One response body into the machine for what it is ([`route`](super::route)): a playlist
+//! One body into the machine for what it is ([`route`](super::route)): a playlist
 //! into the playlist parser when it ends (and, loaded again from the same URL, compared with
-//! its last load), a transport stream into its own TS demuxer, FLV into [`FlvBody`]. Bytes
+//! its last load), a transport stream into its own TS demuxer, FLV into [`FlvBody`], a session
+//! description (a response's, or a request's: WHIP's offer) into the SDP parser when it ends. Bytes
 //! are streamed into the reader, never held beyond its own bounds. Readers count offsets in
 //! body bytes; [`Spans`] turns them back into offsets of the direction's stream, which differ
 //! once chunk size lines or missing bytes sit between the pieces.
@@ -15,11 +16,10 @@ use super::route::{self, By, Kind, SNIFF_BYTES};
 use crate::capture::Direction;
 use crate::observe::mpegts::TsObserver;
 use crate::observe::playlist::{describe, read};
+use crate::observe::sdp::{self, SharedPayloadTypes};
 use crate::observe::{Observation, Observer, violation};
 use crate::transcript::EntryKind;
-
-/// Bodies come from the server.
-const DIR: Direction = Direction::ServerToClient;
+use weir_sdp::SessionDescription;
 
 /// Where each piece of the body sits in the stream, the most recent [`MAX_SPANS`] pieces.
 #[derive(Debug, Default)]
@@ -59,12 +59,19 @@ enum Reader {
     Playlist(Vec<u8>),
     Ts(Box<TsObserver>),
     Flv(FlvBody),
+    Sdp(Vec<u8>),
     /// Not read: why.
     Skipped(String),
 }
 
-/// One response body.
+/// One body.
 pub struct BodyReader {
+    /// Responses' bodies come from the server, requests' from the client.
+    dir: Direction,
+    /// What RTP payload types carry: what a description says is added.
+    types: SharedPayloadTypes,
+    /// The description a body held, once read.
+    description: Option<SessionDescription>,
     reader: Reader,
     /// What the body is read as, and what said so.
     kind: Option<(Kind, By)>,
@@ -79,8 +86,13 @@ pub struct BodyReader {
 }
 
 impl BodyReader {
-    /// A body routed by its Content-Type, then the target; otherwise by its first bytes.
-    pub fn new(content_type: Option<&str>, target: Option<&str>) -> Self {
+    /// A response body routed by its Content-Type, then the target; otherwise by its first
+    /// bytes.
+    pub fn new(
+        content_type: Option<&str>,
+        target: Option<&str>,
+        types: &SharedPayloadTypes,
+    ) -> Self {
         let kind = content_type
             .and_then(route::by_content_type)
             .map(|k| (k, By::ContentType))
@@ -89,20 +101,47 @@ impl BodyReader {
                     .and_then(route::by_extension)
                     .map(|k| (k, By::Extension))
             });
-        let mut body = Self::with(Reader::Sniffing(Vec::new()));
+        let mut body = Self::with(
+            Reader::Sniffing(Vec::new()),
+            Direction::ServerToClient,
+            types,
+        );
         if let Some(kind) = kind {
             body.start(kind);
         }
         body
     }
 
-    /// A body that is not read, and why.
-    pub fn skipped(why: String) -> Self {
-        Self::with(Reader::Skipped(why))
+    /// A request body, read when its Content-Type says it is a session description (the
+    /// offer of WHIP and WHEP); `None` for any other.
+    pub fn request(content_type: Option<&str>, types: &SharedPayloadTypes) -> Option<Self> {
+        let kind = content_type.and_then(route::by_content_type)?;
+        (kind == Kind::Sdp).then(|| {
+            let mut body = Self::with(
+                Reader::Sniffing(Vec::new()),
+                Direction::ClientToServer,
+                types,
+            );
+            body.start((kind, By::ContentType));
+            body
+        })
     }
 
-    fn with(reader: Reader) -> Self {
+    /// A body that is not read, and why.
+    pub fn skipped(why: String, types: &SharedPayloadTypes) -> Self {
+        Self::with(Reader::Skipped(why), Direction::ServerToClient, types)
+    }
+
+    /// The description the body held, once it ended.
+    pub fn description(&self) -> Option<&SessionDescription> {
+        self.description.as_ref()
+    }
+
+    fn with(reader: Reader, dir: Direction, types: &SharedPayloadTypes) -> Self {
         BodyReader {
+            dir,
+            types: types.clone(),
+            description: None,
             reader,
             kind: None,
             spans: Spans::default(),
@@ -125,6 +164,7 @@ impl BodyReader {
             Kind::Playlist => Reader::Playlist(Vec::new()),
             Kind::Ts => Reader::Ts(Box::default()),
             Kind::Flv => Reader::Flv(FlvBody::default()),
+            Kind::Sdp => Reader::Sdp(Vec::new()),
         };
     }
 
@@ -158,7 +198,7 @@ impl BodyReader {
                 self.start((kind, By::Content));
                 self.feed(0, &head, out);
             }
-            None => self.reader = Reader::Skipped("neither a playlist, TS nor FLV".into()),
+            None => self.reader = Reader::Skipped("neither a playlist, TS, FLV nor SDP".into()),
         }
     }
 
@@ -173,7 +213,11 @@ impl BodyReader {
                 let room = (self.limits.max_bytes + 1).saturating_sub(text.len());
                 text.extend_from_slice(&bytes[..bytes.len().min(room)]);
             }
-            Reader::Ts(ts) => ts.data(DIR, at, bytes, &mut found),
+            Reader::Sdp(text) => {
+                let room = (weir_sdp::Limits::default().max_bytes + 1).saturating_sub(text.len());
+                text.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            }
+            Reader::Ts(ts) => ts.data(self.dir, at, bytes, &mut found),
             Reader::Flv(flv) => flv.push(bytes, &mut found),
             Reader::Sniffing(_) | Reader::Skipped(_) => {}
         }
@@ -188,7 +232,7 @@ impl BodyReader {
         self.gap = true;
         let mut found = std::mem::take(&mut self.scratch);
         match &mut self.reader {
-            Reader::Ts(ts) => ts.gap(DIR, self.len - len, len, &mut found),
+            Reader::Ts(ts) => ts.gap(self.dir, self.len - len, len, &mut found),
             Reader::Skipped(_) => {}
             _ => {
                 let why = format!("{len} bytes of it missing from the capture");
@@ -215,7 +259,7 @@ impl BodyReader {
         let mut said = None;
         match &mut self.reader {
             Reader::Playlist(text) if complete => {
-                let playlist = read(text, &self.limits, DIR, &mut found);
+                let playlist = read(text, &self.limits, self.dir, &mut found);
                 for entry in &mut found {
                     loosen(entry);
                 }
@@ -223,10 +267,21 @@ impl BodyReader {
                 if let (Some(Playlist::Media(media)), Some((reloads, url))) = (playlist, reload) {
                     let violations = reloads.load(url, media);
                     // They name the media sequence number: placed at the playlist's start.
-                    found.extend(violations.into_iter().map(|v| violation(DIR, v)));
+                    found.extend(violations.into_iter().map(|v| violation(self.dir, v)));
                 }
             }
-            Reader::Ts(ts) if complete => ts.finished(DIR, self.len, &mut found),
+            Reader::Ts(ts) if complete => ts.finished(self.dir, self.len, &mut found),
+            Reader::Sdp(text) if complete => {
+                let what = match self.dir {
+                    Direction::ClientToServer => "offer",
+                    Direction::ServerToClient => "description",
+                };
+                self.description = sdp::read(text, what, self.dir, &self.types, &mut found);
+                said = self
+                    .description
+                    .as_ref()
+                    .map(|d| format!("{} m-line(s)", d.media.len()));
+            }
             Reader::Flv(flv) if complete => flv.end(&mut found),
             _ => {}
         }
@@ -243,8 +298,8 @@ impl BodyReader {
         };
         let mut text = format!("read as {kind} ({by})");
         match (kind, &self.reader) {
-            (Kind::Playlist, _) if !complete => text.push_str(": cut, not parsed"),
-            (Kind::Playlist, _) => {
+            (Kind::Playlist | Kind::Sdp, _) if !complete => text.push_str(": cut, not parsed"),
+            (Kind::Playlist | Kind::Sdp, _) => {
                 if let Some(said) = said {
                     text.push_str(&format!(": {said}"));
                 }

@@ -1,4 +1,4 @@
-//! What a response body is, so that the right machine reads it: its Content-Type first (RFC
+//! What a body is, so that the right machine reads it: its Content-Type first (RFC
 //! 9110 §8.3; RFC 8216 §4 names the playlist types), then the request target's extension,
 //! then its first bytes (the same detection `weir check` applies to files).
 
@@ -15,6 +15,8 @@ pub enum Kind {
     Ts,
     /// An FLV file: HTTP-FLV (FLV 10.1 Annex E).
     Flv,
+    /// A session description (RFC 8866): WHIP's and WHEP's offers and answers (RFC 9725).
+    Sdp,
 }
 
 impl fmt::Display for Kind {
@@ -23,6 +25,7 @@ impl fmt::Display for Kind {
             Kind::Playlist => "a playlist",
             Kind::Ts => "TS",
             Kind::Flv => "FLV",
+            Kind::Sdp => "SDP",
         })
     }
 }
@@ -49,18 +52,20 @@ impl fmt::Display for By {
 pub const SNIFF_BYTES: usize = 512;
 
 /// The media types of what is read (RFC 8216 §4 names the playlist's three).
-const MEDIA_TYPES: [(&str, Kind); 5] = [
+const MEDIA_TYPES: [(&str, Kind); 6] = [
     ("application/vnd.apple.mpegurl", Kind::Playlist),
     ("application/x-mpegurl", Kind::Playlist),
     ("audio/mpegurl", Kind::Playlist),
     ("video/mp2t", Kind::Ts),
     ("video/x-flv", Kind::Flv),
+    ("application/sdp", Kind::Sdp),
 ];
 
-const EXTENSIONS: [(&str, Kind); 3] = [
+const EXTENSIONS: [(&str, Kind); 4] = [
     ("m3u8", Kind::Playlist),
     ("ts", Kind::Ts),
     ("flv", Kind::Flv),
+    ("sdp", Kind::Sdp),
 ];
 
 /// The kind `name` stands for in `table`, compared case-insensitively.
@@ -90,6 +95,9 @@ pub fn by_content(head: &[u8]) -> Option<Kind> {
     }
     if let Sniff::Is(_) = sniff::playlist_file(head, true) {
         return Some(Kind::Playlist);
+    }
+    if let Sniff::Is(_) = sniff::sdp_file(head, true) {
+        return Some(Kind::Sdp);
     }
     match sniff::ts_file(head, true) {
         Sniff::Is(_) => Some(Kind::Ts),

@@ -1,0 +1,204 @@
+//! SDP (RFC 8866) where the harness meets it: a `.sdp` file, an offer and its answer given
+//! as a pair (`--pair offer.sdp answer.sdp`, or `X_offer_Y.sdp` beside `X_answer_Y.sdp`), and
+//! the `application/sdp` bodies of HTTP exchanges (WHIP and WHEP, RFC 9725: the offer in the
+//! POST, the answer in its 201). Each description goes through weir-sdp's rules; an offer and
+//! its answer are checked together (RFC 3264 §6, RFC 8829 §5.3); and the RTP payload types a
+//! description names become known to the RTP flows of the same input.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use weir_rtp::Format;
+use weir_sdp::{SessionDescription, check_answer};
+
+use super::rtp::{FROM_CAPTURE, PayloadTypes};
+use super::{Observation, Observer, violation};
+use crate::capture::Direction;
+use crate::transcript::EntryKind;
+
+/// The payload types of the whole input: what `--decode-as` and `--sdp` say, and what the
+/// descriptions read so far add.
+pub type SharedPayloadTypes = Rc<RefCell<PayloadTypes>>;
+
+/// Reads one description: its violations and a line saying what it describes go to `out`;
+/// its payload types to `types`. `None` when it cannot be read.
+pub fn read(
+    text: &[u8],
+    what: &str,
+    dir: Direction,
+    types: &SharedPayloadTypes,
+    out: &mut Vec<Observation>,
+) -> Option<SessionDescription> {
+    let (sd, violations) = match weir_sdp::parse(text) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let detail = e.detail.clone();
+            out.push(Observation::Entry(
+                dir,
+                match e.into_violation() {
+                    Some(v) => EntryKind::Violation {
+                        rule: v.rule,
+                        offset: Some(v.offset),
+                        detail: v.detail,
+                        fatal: true,
+                    },
+                    None => EntryKind::GaveUp(format!("{what} not read: {detail}")),
+                },
+            ));
+            return None;
+        }
+    };
+    out.extend(violations.into_iter().map(|v| violation(dir, v)));
+    let text = format!("{what}: {}", describe(&sd));
+    out.push(Observation::Entry(dir, EntryKind::Event(text)));
+    learn(&sd, types);
+    Some(sd)
+}
+
+/// An answer against its offer: what the answer breaks of offer/answer, placed at the answer
+/// (by m-line: these findings have no byte offset).
+pub fn pair(
+    offer: &SessionDescription,
+    answer: &SessionDescription,
+    dir: Direction,
+    out: &mut Vec<Observation>,
+) {
+    for v in check_answer(offer, answer) {
+        let place = match v.offset {
+            0 => "session level".to_owned(),
+            n => format!("m-line {n}"),
+        };
+        out.push(Observation::Entry(
+            dir,
+            EntryKind::Violation {
+                rule: v.rule,
+                offset: None,
+                detail: format!("{place}: {}", v.detail),
+                fatal: false,
+            },
+        ));
+    }
+    out.push(Observation::Entry(
+        dir,
+        EntryKind::Event("answer checked against its offer (RFC 3264 §6, RFC 8829 §5.3)".into()),
+    ));
+}
+
+/// "session "-", 2 m-lines: audio UDP/TLS/RTP/SAVPF (opus/48000/2), video … (H264/90000, VP8/90000)".
+fn describe(sd: &SessionDescription) -> String {
+    let lines: Vec<String> = sd
+        .media
+        .iter()
+        .map(|m| {
+            let codecs: Vec<String> = m
+                .codecs()
+                .iter()
+                .take(8)
+                .map(|c| match c.channels {
+                    Some(ch) => format!("{} {}/{}/{ch}", c.payload_type, c.name, c.clock_rate),
+                    None => format!("{} {}/{}", c.payload_type, c.name, c.clock_rate),
+                })
+                .collect();
+            let port = if m.is_rejected() { " (rejected)" } else { "" };
+            format!("{} {}{port} [{}]", m.media, m.protocol, codecs.join(", "))
+        })
+        .collect();
+    format!(
+        "session {:?}, {} m-line(s): {}",
+        sd.session_name,
+        sd.media.len(),
+        lines.join("; ")
+    )
+}
+
+/// The RTP payload types of every m-line, for the RTP flows (what `--decode-as` gave first
+/// is kept).
+fn learn(sd: &SessionDescription, types: &SharedPayloadTypes) {
+    let mut types = types.borrow_mut();
+    for m in sd.media.iter().filter(|m| m.is_rtp() && !m.is_rejected()) {
+        for c in m.codecs() {
+            if c.name.is_empty() || types.given(c.payload_type) {
+                // What the user said wins over what the capture says.
+                continue;
+            }
+            let mut format = Format::new(&c.name, c.clock_rate);
+            if let Some(ch) = c.channels.and_then(|ch| u8::try_from(ch).ok()) {
+                format = format.with_channels(ch);
+            }
+            if let Some(fmtp) = &c.fmtp {
+                format = format.with_fmtp(&fmtp.parameters);
+            }
+            types.insert(c.payload_type, format, FROM_CAPTURE);
+            if m.protocol.contains("SAVP") {
+                types.secure(c.payload_type);
+            }
+        }
+    }
+}
+
+/// The SDP of a file, or of an offer (client→server) and its answer (server→client).
+pub struct SdpObserver {
+    text: [Vec<u8>; 2],
+    types: SharedPayloadTypes,
+    /// Bytes past the parser's limit are not kept (it says the text is too large).
+    max: usize,
+    cut: bool,
+    done: bool,
+}
+
+impl SdpObserver {
+    pub fn new(types: SharedPayloadTypes) -> Self {
+        SdpObserver {
+            text: [Vec::new(), Vec::new()],
+            types,
+            max: weir_sdp::Limits::default().max_bytes + 1,
+            cut: false,
+            done: false,
+        }
+    }
+}
+
+impl Observer for SdpObserver {
+    fn data(&mut self, dir: Direction, _offset: u64, bytes: &[u8], _out: &mut Vec<Observation>) {
+        let text = &mut self.text[dir.index()];
+        let room = self.max.saturating_sub(text.len());
+        text.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
+        self.cut = true;
+        let why = format!("{len} bytes missing at offset {offset}: the description is not read");
+        out.push(Observation::Entry(dir, EntryKind::GaveUp(why)));
+        self.text[dir.index()].clear();
+    }
+
+    fn finished(&mut self, _dir: Direction, _offset: u64, _out: &mut Vec<Observation>) {}
+
+    fn closed(&mut self, out: &mut Vec<Observation>) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let [offer, answer] = &self.text;
+        let both = !offer.is_empty() && !answer.is_empty();
+        let (first, second) = if both {
+            ("offer", "answer")
+        } else {
+            ("description", "description")
+        };
+        let c2s = Direction::ClientToServer;
+        let s2c = Direction::ServerToClient;
+        let offer = (!offer.is_empty())
+            .then(|| read(offer, first, c2s, &self.types, out))
+            .flatten();
+        let answer = (!answer.is_empty())
+            .then(|| read(answer, second, s2c, &self.types, out))
+            .flatten();
+        if let (Some(offer), Some(answer)) = (&offer, &answer) {
+            pair(offer, answer, s2c, out);
+        }
+    }
+
+    fn complete(&self) -> bool {
+        !self.cut
+    }
+}
