@@ -9,7 +9,7 @@ use crate::protocols::{Catalog, TABLE, probers};
 
 /// The catalogs of what protocols carry rather than are: AMF values (RTMP commands), FLV tags
 /// (RTMP, HTTP-FLV), codec configurations (every media protocol).
-pub const CARRIED: [Catalog; 3] = [
+pub const CARRIED: [Catalog; 4] = [
     Catalog {
         rules: weir_amf0::rules::CATALOG,
         prefixes: &["amf0.", "amf3."],
@@ -21,6 +21,11 @@ pub const CARRIED: [Catalog; 3] = [
     Catalog {
         rules: weir_media::rules::CATALOG,
         prefixes: &["media."],
+    },
+    // DTLS rides a WebRTC port with STUN and SRTP.
+    Catalog {
+        rules: weir_dtls::rules::CATALOG,
+        prefixes: &["dtls."],
     },
 ];
 

@@ -262,7 +262,7 @@ mod tests {
         let mut stun = vec![0u8; 20];
         stun[1] = 1;
         stun[4..8].copy_from_slice(&crate::sniff::STUN_MAGIC_COOKIE);
-        assert_eq!(sniff_datagram(&stun).map(|d| d.0), Some(Protocol::Stun));
+        assert_eq!(sniff_datagram(&stun).map(|d| d.0), Some(Protocol::WebRtc));
         let mut srt = vec![0u8; 64];
         srt[0] = 0x80;
         assert_eq!(sniff_datagram(&srt).map(|d| d.0), Some(Protocol::Srt));

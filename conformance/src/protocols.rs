@@ -25,7 +25,8 @@ use crate::observe::mpegts::TsObserver;
 use crate::observe::playlist::PlaylistObserver;
 use crate::observe::rtmp::RtmpObserver;
 use crate::observe::rtp::RtpObserver;
-use crate::observe::sdp::{SdpObserver, SharedPayloadTypes};
+use crate::observe::sdp::{SdpObserver, SharedLearned};
+use crate::observe::webrtc::WebRtcObserver;
 use crate::probe::{self, CaseInfo, CaseResult, ProbeReport};
 use crate::sniff::{self, DatagramSniffer, FileSniffer, StreamSniffer};
 
@@ -42,7 +43,8 @@ pub enum Protocol {
     Rtp,
     /// A session description (RFC 8866): a file, or an offer and its answer.
     Sdp,
-    Stun,
+    /// STUN, DTLS and SRTP on one UDP port (RFC 7983), or STUN alone.
+    WebRtc,
     Srt,
     /// What no sniffer claimed.
     Unknown,
@@ -93,8 +95,8 @@ pub struct Flow<'a> {
     pub midstream: bool,
     /// The playlist loads of the whole input, which HTTP flows compare.
     pub reloads: &'a SharedReloads,
-    /// What RTP payload types carry (`--decode-as rtp.pt==…`, `--sdp`, descriptions read).
-    pub payload_types: &'a SharedPayloadTypes,
+    /// What the input's descriptions and the options say: payload types, ICE credentials.
+    pub learned: &'a SharedLearned,
 }
 
 /// What reads a protocol's flows.
@@ -236,21 +238,28 @@ pub static TABLE: [Row; 10] = [
             rules: weir_sdp::rules::CATALOG,
             prefixes: &["sdp."],
         }),
-        observer: Observing::By(|flow| Ok(Box::new(SdpObserver::new(flow.payload_types.clone())))),
+        observer: Observing::By(|flow| Ok(Box::new(SdpObserver::new(flow.learned.clone())))),
         prober: None,
     },
     Row {
-        protocol: Protocol::Stun,
-        name: "stun",
+        protocol: Protocol::WebRtc,
+        name: "webrtc",
         transports: &[Transport::Udp],
         sniff: Sniffers {
-            datagram: Some(sniff::stun_datagram),
+            datagram: Some(sniff::webrtc_datagram),
             ..NO_SNIFFERS
         },
         usual_port: Some(3478),
-        rule_prefixes: &[],
-        catalog: None,
-        observer: Observing::NotYet,
+        // DTLS and SRTP ride the same port: their rules apply too.
+        rule_prefixes: &["stun.", "dtls.", "rtp."],
+        catalog: Some(Catalog {
+            rules: weir_stun::rules::CATALOG,
+            prefixes: &["stun."],
+        }),
+        observer: Observing::By(|flow| match flow.transport {
+            Transport::Udp => Ok(Box::new(WebRtcObserver::new(flow.learned.clone()))),
+            _ => Err("WebRTC over TCP (RFC 6544) is not read yet".to_owned()),
+        }),
         prober: None,
     },
     Row {
@@ -340,7 +349,7 @@ fn http(flow: &Flow) -> Result<Box<dyn Observer>, String> {
             flow.server,
             flow.midstream,
             flow.reloads.clone(),
-            flow.payload_types.clone(),
+            flow.learned.clone(),
         ))),
         _ => Err(Protocol::Http.not_yet()),
     }
@@ -350,7 +359,7 @@ fn http(flow: &Flow) -> Result<Box<dyn Observer>, String> {
 fn rtp(flow: &Flow) -> Result<Box<dyn Observer>, String> {
     match flow.transport {
         Transport::Udp | Transport::Tcp => Ok(Box::new(RtpObserver::new(
-            flow.payload_types.clone(),
+            flow.learned.clone(),
             flow.transport == Transport::Tcp,
         ))),
         Transport::File => Err("RTP is read from captures".to_owned()),
@@ -480,7 +489,7 @@ mod tests {
         }
         let err = "nope".parse::<Protocol>().unwrap_err();
         assert!(
-            err.ends_with("(one of rtmp, rtmpe, http, mpegts, hls, rtp, sdp, stun, srt)"),
+            err.ends_with("(one of rtmp, rtmpe, http, mpegts, hls, rtp, sdp, webrtc, srt)"),
             "{err}"
         );
     }

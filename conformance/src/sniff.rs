@@ -166,6 +166,18 @@ pub fn stun_datagram(datagram: &[u8]) -> Option<&'static str> {
     .then_some("STUN magic cookie")
 }
 
+/// A WebRTC port's first datagram (RFC 7983 §7): a STUN message, or a DTLS record (content
+/// type 20-25, version 1.0 0xfeff, 1.2 0xfefd or DTLS 1.3's 0xfefc).
+pub fn webrtc_datagram(datagram: &[u8]) -> Option<&'static str> {
+    if let Some(what) = stun_datagram(datagram) {
+        return Some(what);
+    }
+    match datagram {
+        [20..=25, 0xfe, 0xfc..=0xff, ..] if datagram.len() >= 13 => Some("a DTLS record header"),
+        _ => None,
+    }
+}
+
 /// SRT: a control packet (first bit 1) of type 0, the handshake (SRT §3.2.1).
 pub fn srt_datagram(datagram: &[u8]) -> Option<&'static str> {
     (datagram.len() >= 64 && datagram[0] == 0x80 && datagram[1] == 0)

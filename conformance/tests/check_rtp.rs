@@ -243,3 +243,39 @@ fn whip(offer: &str) -> (InputReport, String) {
     let transcript = support::pipeline::transcript_of(report.clone());
     (report, transcript)
 }
+
+/// A WebRTC port (RFC 7983): STUN, DTLS and SRTP on one flow are read as one `webrtc` flow,
+/// whatever comes first; DTLS's hellos are read (the negotiation tshark shows: DTLS 1.2,
+/// ECDHE-RSA AES-128-GCM, SRTP_AEAD_AES_256_GCM), SRTP and SRTCP are counted by their clear
+/// headers, and a Chrome call breaks no rule.
+#[test]
+fn webrtc_ports_are_one_flow() {
+    let path = corpus().join("webrtc/stun_dtls_rtp.pcapng");
+    let report = check_with(path, &[]);
+    let flow = &report.flows[0];
+    assert_eq!(flow.protocol, Protocol::WebRtc);
+    assert_eq!(flow.counted_failures(), 0);
+    // SRTP payloads are never judged: observed in part.
+    assert!(matches!(flow.coverage, Coverage::Partial(_)));
+    let transcript = support::pipeline::transcript_of(report);
+    for line in [
+        "DTLS negotiated: version 0xfefd, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, SRTP_AEAD_AES_256_GCM",
+        "STUN Binding success response",
+        "payload type 111 (no format): 11 packets",
+        "1 RTCP datagrams (1 read as SRTCP)",
+    ] {
+        assert!(transcript.contains(line), "{line}\n{transcript}");
+    }
+    // Google Meet's flows, STUN servers' among them, and a DTLS 1.3 capture: no rule broken.
+    for name in ["webrtc/stun_google_meet.pcapng", "webrtc/dtls.pcap"] {
+        let report = check_with(corpus().join(name), &[]);
+        assert!(
+            report.flows.iter().all(|f| f.counted_failures() == 0),
+            "{name}"
+        );
+        assert!(
+            report.flows.iter().any(|f| f.protocol == Protocol::WebRtc),
+            "{name}"
+        );
+    }
+}

@@ -16,7 +16,7 @@ use crate::capture::{CloseReason, Direction, Event, FlowEvent, FlowId, Transport
 use crate::detect;
 use crate::media_summary::TrackSummary;
 use crate::observe::http::reloads::SharedReloads;
-use crate::observe::sdp::SharedPayloadTypes;
+use crate::observe::sdp::{Learned, SharedLearned};
 use crate::observe::{Observation, Observer};
 use crate::protocols::{self, Protocol};
 use crate::transcript::{Entry, EntryKind, Reason};
@@ -64,8 +64,8 @@ pub struct Checker<'o> {
     scratch: Vec<Observation>,
     /// The playlist loads of the input's HTTP flows, compared URL by URL.
     reloads: SharedReloads,
-    /// What RTP payload types carry: what the options say, then what descriptions add.
-    payload_types: SharedPayloadTypes,
+    /// What the options say, then what descriptions add: payload types, ICE credentials.
+    learned: SharedLearned,
 }
 
 impl<'o> Checker<'o> {
@@ -80,7 +80,13 @@ impl<'o> Checker<'o> {
             unopened: BTreeMap::new(),
             scratch: Vec::new(),
             reloads: SharedReloads::default(),
-            payload_types: SharedPayloadTypes::new(options.decode_as.payload_types.clone().into()),
+            learned: SharedLearned::new(
+                Learned {
+                    payload_types: options.decode_as.payload_types.clone(),
+                    ice: Default::default(),
+                }
+                .into(),
+            ),
         }
     }
 
@@ -238,7 +244,7 @@ impl<'o> Checker<'o> {
             server: report.server,
             midstream: report.midstream,
             reloads: &self.reloads,
-            payload_types: &self.payload_types,
+            learned: &self.learned,
         });
         let stage = match observer {
             Ok(observer) => Stage::Observing(observer),

@@ -26,7 +26,7 @@ use self::body::BodyReader;
 use self::reloads::SharedReloads;
 use super::{Observation, Observer};
 use crate::capture::Direction;
-use crate::observe::sdp::{self, SharedPayloadTypes};
+use crate::observe::sdp::{self, SharedLearned};
 use crate::transcript::EntryKind;
 use weir_sdp::SessionDescription;
 
@@ -51,7 +51,7 @@ struct Exchange {
     server: SocketAddr,
     midstream: bool,
     reloads: SharedReloads,
-    types: SharedPayloadTypes,
+    types: SharedLearned,
     /// The body of the request being read, when it is read (an SDP offer).
     request_body: Option<BodyReader>,
     /// Requests the response reader was told of, without a final response yet, oldest first.
@@ -93,7 +93,7 @@ impl HttpObserver {
         server: SocketAddr,
         midstream: bool,
         reloads: SharedReloads,
-        types: SharedPayloadTypes,
+        types: SharedLearned,
     ) -> Self {
         let limits = Limits::default();
         HttpObserver {

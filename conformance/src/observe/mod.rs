@@ -8,6 +8,7 @@
 //! - [`playlist`]: an HLS playlist file;
 //! - [`rtp`]: RTP and RTCP over UDP, or framed over TCP (RFC 4571), depacketized by the format
 //!   an SDP or `--decode-as` gives;
+//! - [`webrtc`]: STUN, DTLS and SRTP on one UDP port (RFC 7983), SRTP through [`rtp`];
 //! - [`sdp`]: session descriptions — a file, an offer and its answer, an HTTP body;
 //! - [`http`]: HTTP/1.x connections, whose response bodies (playlists, TS, FLV) go through the
 //!   observers and machines above.
@@ -19,6 +20,7 @@ pub mod playlist;
 pub mod rtmp;
 pub mod rtp;
 pub mod sdp;
+pub mod webrtc;
 
 use std::time::Duration;
 
@@ -61,6 +63,49 @@ pub trait Observer {
     fn closed(&mut self, out: &mut Vec<Observation>);
     /// Whether the observer read everything it was given in both directions.
     fn complete(&self) -> bool;
+}
+
+/// Events an observer lists, up to a bound, and how many more it only counted: a peer that
+/// repeats itself keeps the transcript small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listing {
+    max: u64,
+    listed: u64,
+    unlisted: u64,
+}
+
+impl Listing {
+    /// Lists up to `max` events.
+    pub const fn new(max: u64) -> Self {
+        Listing {
+            max,
+            listed: 0,
+            unlisted: 0,
+        }
+    }
+
+    /// An event of `dir`: listed while there is room, else counted.
+    pub fn note(&mut self, dir: Direction, text: String, out: &mut Vec<Observation>) {
+        if self.listed < self.max {
+            self.listed += 1;
+            out.push(Observation::Entry(dir, EntryKind::Event(text)));
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// Events listed so far.
+    pub fn listed(&self) -> u64 {
+        self.listed
+    }
+
+    /// "N more WHAT events not listed", when some were not.
+    pub fn close(&self, dir: Direction, what: &str, out: &mut Vec<Observation>) {
+        if self.unlisted > 0 {
+            let text = format!("{} more {what} events not listed", self.unlisted);
+            out.push(Observation::Entry(dir, EntryKind::Event(text)));
+        }
+    }
 }
 
 /// A rule the peer broke where observation goes on.

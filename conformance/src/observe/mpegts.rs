@@ -17,7 +17,7 @@ use weir_mpegts::framer::{Framed, Framer};
 use weir_mpegts::packet::SYNC_BYTE;
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, PacketSize, TrackInfo};
 
-use super::{Observation, Observer, violation};
+use super::{Listing, Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::media_summary::track_name;
 use crate::rtp_header::RtpHeader;
@@ -54,8 +54,7 @@ struct Side {
     ended: bool,
     /// Bytes were lost before the demuxer read them (a gap, an RTP loss).
     incomplete: bool,
-    listed: u64,
-    unlisted: u64,
+    notes: Listing,
 }
 
 #[derive(Clone, Copy)]
@@ -82,8 +81,7 @@ impl TsObserver {
             rtp: None,
             ended: false,
             incomplete: false,
-            listed: 0,
-            unlisted: 0,
+            notes: Listing::new(MAX_LISTED),
         };
         TsObserver {
             sides: [side(), side()],
@@ -189,12 +187,7 @@ impl Side {
     }
 
     fn note(&mut self, dir: Direction, text: String, out: &mut Vec<Observation>) {
-        if self.listed < MAX_LISTED {
-            self.listed += 1;
-            out.push(Observation::Entry(dir, EntryKind::Event(text)));
-        } else {
-            self.unlisted += 1;
-        }
+        self.notes.note(dir, text, out);
     }
 
     fn drain(&mut self, dir: Direction, out: &mut Vec<Observation>) {
@@ -238,10 +231,7 @@ impl Side {
             let text = self.packet_summary();
             out.push(Observation::Entry(dir, EntryKind::Event(text)));
         }
-        if self.unlisted > 0 {
-            let text = format!("{} more TS events not listed", self.unlisted);
-            out.push(Observation::Entry(dir, EntryKind::Event(text)));
-        }
+        self.notes.close(dir, "TS", out);
     }
 }
 
@@ -419,7 +409,7 @@ impl Observer for TsObserver {
     fn closed(&mut self, out: &mut Vec<Observation>) {
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let side = &mut self.sides[dir.index()];
-            if side.position > 0 || side.listed > 0 {
+            if side.position > 0 || side.notes.listed() > 0 {
                 side.end(self.now, dir, out);
             }
         }

@@ -22,8 +22,8 @@ use weir_rtp::rtcp::{self, Packet as RtcpPacket};
 use weir_rtp::stats::Reception;
 use weir_rtp::{Depacketizer, Event, Format, Limits, RtpPacket};
 
-use super::sdp::SharedPayloadTypes;
-use super::{Observation, Observer, violation};
+use super::sdp::SharedLearned;
+use super::{Listing, Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::transcript::EntryKind;
 
@@ -128,7 +128,7 @@ pub const FROM_CAPTURE: &str = "an SDP of this input";
 
 /// The observer of one flow.
 pub struct RtpObserver {
-    types: SharedPayloadTypes,
+    types: SharedLearned,
     sides: [Side; 2],
     /// The capture's time 0 as an instant, for the machines' clocks.
     start: Instant,
@@ -137,8 +137,9 @@ pub struct RtpObserver {
 }
 
 /// One direction.
-#[derive(Default)]
 struct Side {
+    /// Its packets are SRTP and SRTCP (a DTLS-SRTP flow, RFC 5764).
+    srtp: bool,
     streams: BTreeMap<u32, Stream>,
     /// Datagrams (or framed packets) so far.
     packets: u64,
@@ -152,8 +153,7 @@ struct Side {
     /// RTCP datagrams taken for SRTCP: only their first header is clear.
     encrypted_rtcp: u64,
     deframer: Option<Deframer>,
-    listed: u64,
-    unlisted: u64,
+    notes: Listing,
     /// Something was not read: a loss, a source without a known format.
     incomplete: bool,
     ended: bool,
@@ -182,10 +182,21 @@ struct Stream {
 
 impl RtpObserver {
     /// An observer of a flow over UDP, or over TCP with RFC 4571 framing (`framed`).
-    pub fn new(types: SharedPayloadTypes, framed: bool) -> Self {
+    pub fn new(types: SharedLearned, framed: bool) -> Self {
         let side = || Side {
+            srtp: false,
+            streams: BTreeMap::new(),
+            packets: 0,
+            offset: 0,
+            rtcp: 0,
+            unfollowed: 0,
+            other: 0,
+            encrypted_rtcp: 0,
             deframer: framed.then(Deframer::new),
-            ..Side::default()
+            notes: Listing::new(MAX_LISTED),
+            incomplete: false,
+            ended: false,
+            tracks: [0; 3],
         };
         RtpObserver {
             types,
@@ -193,6 +204,16 @@ impl RtpObserver {
             start: Instant::now(),
             now: Duration::ZERO,
         }
+    }
+
+    /// An observer of the SRTP and SRTCP of a flow keyed by DTLS (RFC 5764): headers and
+    /// their statistics only.
+    pub fn srtp(types: SharedLearned) -> Self {
+        let mut observer = Self::new(types, false);
+        for side in &mut observer.sides {
+            side.srtp = true;
+        }
+        observer
     }
 
     fn packet(&mut self, dir: Direction, time: Duration, bytes: Bytes, out: &mut Vec<Observation>) {
@@ -217,7 +238,8 @@ impl RtpObserver {
         } else if rtcp::is_rtcp(&bytes) {
             side.rtcp(dir, index, &bytes, out);
         } else {
-            side.rtp(dir, &self.types.borrow(), now, index, bytes, out);
+            let types = &self.types.borrow().payload_types;
+            side.rtp(dir, types, now, index, bytes, out);
         }
         side.timeouts(dir, now, out);
     }
@@ -225,12 +247,7 @@ impl RtpObserver {
 
 impl Side {
     fn note(&mut self, dir: Direction, text: String, out: &mut Vec<Observation>) {
-        if self.listed < MAX_LISTED {
-            self.listed += 1;
-            out.push(Observation::Entry(dir, EntryKind::Event(text)));
-        } else {
-            self.unlisted += 1;
-        }
+        self.notes.note(dir, text, out);
     }
 
     fn rtp(
@@ -242,6 +259,16 @@ impl Side {
         bytes: Bytes,
         out: &mut Vec<Observation>,
     ) {
+        // In SRTP the padding is encrypted with the payload and the authentication tag ends
+        // the packet (RFC 3711 §3.1): the P bit's count cannot be read, so it is not.
+        let bytes = match bytes.get(1) {
+            Some(&b) if (self.srtp || types.is_secure(b & 0x7f)) && bytes[0] & 0x20 != 0 => {
+                let mut clear = bytes.to_vec();
+                clear[0] &= !0x20;
+                Bytes::from(clear)
+            }
+            _ => bytes,
+        };
         let packet = match RtpPacket::parse(&bytes) {
             Ok(p) => p,
             Err(e) => {
@@ -302,7 +329,13 @@ impl Side {
         let pt = packet.payload_type;
         let found = types.get(pt);
         let (depacketizer, format, text) = match &found {
-            Some((format, source)) if types.is_secure(pt) => (
+            None if self.srtp => (
+                None,
+                None,
+                "in SRTP: the payloads are ciphertext; the headers and their statistics are read"
+                    .to_owned(),
+            ),
+            Some((format, source)) if self.srtp || types.is_secure(pt) => (
                 None,
                 Some(describe_format(format)),
                 format!(
@@ -331,6 +364,7 @@ impl Side {
                 ),
             ),
         };
+        // Without a depacketizer the payloads are not judged: observed in part.
         if depacketizer.is_none() {
             self.incomplete = true;
         }
@@ -397,7 +431,7 @@ impl Side {
             Ok(c) => !c.violations.is_empty(),
             Err(_) => true,
         };
-        if broken && srtcp(bytes) {
+        if self.srtp || (broken && srtcp(bytes)) {
             self.encrypted_rtcp += 1;
             self.incomplete = true;
             if self.encrypted_rtcp == 1 {
@@ -492,10 +526,7 @@ impl Side {
             );
             out.push(Observation::Entry(dir, EntryKind::Event(text)));
         }
-        if self.unlisted > 0 {
-            let text = format!("{} more RTP events not listed", self.unlisted);
-            out.push(Observation::Entry(dir, EntryKind::Event(text)));
-        }
+        self.notes.close(dir, "RTP", out);
     }
 }
 

@@ -2,10 +2,12 @@
 //! as a pair (`--pair offer.sdp answer.sdp`, or `X_offer_Y.sdp` beside `X_answer_Y.sdp`), and
 //! the `application/sdp` bodies of HTTP exchanges (WHIP and WHEP, RFC 9725: the offer in the
 //! POST, the answer in its 201). Each description goes through weir-sdp's rules; an offer and
-//! its answer are checked together (RFC 3264 §6, RFC 8829 §5.3); and the RTP payload types a
-//! description names become known to the RTP flows of the same input.
+//! its answer are checked together (RFC 3264 §6, RFC 8829 §5.3); and what a description says
+//! — the RTP payload types it names, its ICE credentials — becomes known to the flows of the
+//! same input.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use weir_rtp::Format;
@@ -16,9 +18,20 @@ use super::{Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::transcript::EntryKind;
 
-/// The payload types of the whole input: what `--decode-as` and `--sdp` say, and what the
-/// descriptions read so far add.
-pub type SharedPayloadTypes = Rc<RefCell<PayloadTypes>>;
+/// What the whole input's flows learn from the user and from the descriptions read so far.
+#[derive(Debug, Clone, Default)]
+pub struct Learned {
+    /// What RTP payload types carry: `--decode-as`, `--sdp`, then descriptions.
+    pub payload_types: PayloadTypes,
+    /// ICE passwords by username fragment (RFC 8839 §5.4), to check STUN's integrity.
+    pub ice: BTreeMap<String, String>,
+}
+
+/// [`Learned`], shared by the flows of one input.
+pub type SharedLearned = Rc<RefCell<Learned>>;
+
+/// At most this many ICE credentials are kept per input.
+const MAX_ICE: usize = 256;
 
 /// Reads one description: its violations and a line saying what it describes go to `out`;
 /// its payload types to `types`. `None` when it cannot be read.
@@ -26,7 +39,7 @@ pub fn read(
     text: &[u8],
     what: &str,
     dir: Direction,
-    types: &SharedPayloadTypes,
+    types: &SharedLearned,
     out: &mut Vec<Observation>,
 ) -> Option<SessionDescription> {
     let (sd, violations) = match weir_sdp::parse(text) {
@@ -113,8 +126,16 @@ fn describe(sd: &SessionDescription) -> String {
 
 /// The RTP payload types of every m-line, for the RTP flows (what `--decode-as` gave first
 /// is kept).
-fn learn(sd: &SessionDescription, types: &SharedPayloadTypes) {
-    let mut types = types.borrow_mut();
+fn learn(sd: &SessionDescription, learned: &SharedLearned) {
+    let mut learned = learned.borrow_mut();
+    for m in &sd.media {
+        if let (Some(ufrag), Some(pwd)) = (m.ice_ufrag(sd), m.ice_pwd(sd))
+            && learned.ice.len() < MAX_ICE
+        {
+            learned.ice.insert(ufrag.to_owned(), pwd.to_owned());
+        }
+    }
+    let types = &mut learned.payload_types;
     for m in sd.media.iter().filter(|m| m.is_rtp() && !m.is_rejected()) {
         for c in m.codecs() {
             if c.name.is_empty() || types.given(c.payload_type) {
@@ -139,7 +160,7 @@ fn learn(sd: &SessionDescription, types: &SharedPayloadTypes) {
 /// The SDP of a file, or of an offer (client→server) and its answer (server→client).
 pub struct SdpObserver {
     text: [Vec<u8>; 2],
-    types: SharedPayloadTypes,
+    types: SharedLearned,
     /// Bytes past the parser's limit are not kept (it says the text is too large).
     max: usize,
     cut: bool,
@@ -147,7 +168,7 @@ pub struct SdpObserver {
 }
 
 impl SdpObserver {
-    pub fn new(types: SharedPayloadTypes) -> Self {
+    pub fn new(types: SharedLearned) -> Self {
         SdpObserver {
             text: [Vec::new(), Vec::new()],
             types,

@@ -16,7 +16,7 @@ use super::route::{self, By, Kind, SNIFF_BYTES};
 use crate::capture::Direction;
 use crate::observe::mpegts::TsObserver;
 use crate::observe::playlist::{describe, read};
-use crate::observe::sdp::{self, SharedPayloadTypes};
+use crate::observe::sdp::{self, SharedLearned};
 use crate::observe::{Observation, Observer, violation};
 use crate::transcript::EntryKind;
 use weir_sdp::SessionDescription;
@@ -69,7 +69,7 @@ pub struct BodyReader {
     /// Responses' bodies come from the server, requests' from the client.
     dir: Direction,
     /// What RTP payload types carry: what a description says is added.
-    types: SharedPayloadTypes,
+    types: SharedLearned,
     /// The description a body held, once read.
     description: Option<SessionDescription>,
     reader: Reader,
@@ -88,11 +88,7 @@ pub struct BodyReader {
 impl BodyReader {
     /// A response body routed by its Content-Type, then the target; otherwise by its first
     /// bytes.
-    pub fn new(
-        content_type: Option<&str>,
-        target: Option<&str>,
-        types: &SharedPayloadTypes,
-    ) -> Self {
+    pub fn new(content_type: Option<&str>, target: Option<&str>, types: &SharedLearned) -> Self {
         let kind = content_type
             .and_then(route::by_content_type)
             .map(|k| (k, By::ContentType))
@@ -114,7 +110,7 @@ impl BodyReader {
 
     /// A request body, read when its Content-Type says it is a session description (the
     /// offer of WHIP and WHEP); `None` for any other.
-    pub fn request(content_type: Option<&str>, types: &SharedPayloadTypes) -> Option<Self> {
+    pub fn request(content_type: Option<&str>, types: &SharedLearned) -> Option<Self> {
         let kind = content_type.and_then(route::by_content_type)?;
         (kind == Kind::Sdp).then(|| {
             let mut body = Self::with(
@@ -128,7 +124,7 @@ impl BodyReader {
     }
 
     /// A body that is not read, and why.
-    pub fn skipped(why: String, types: &SharedPayloadTypes) -> Self {
+    pub fn skipped(why: String, types: &SharedLearned) -> Self {
         Self::with(Reader::Skipped(why), Direction::ServerToClient, types)
     }
 
@@ -137,7 +133,7 @@ impl BodyReader {
         self.description.as_ref()
     }
 
-    fn with(reader: Reader, dir: Direction, types: &SharedPayloadTypes) -> Self {
+    fn with(reader: Reader, dir: Direction, types: &SharedLearned) -> Self {
         BodyReader {
             dir,
             types: types.clone(),

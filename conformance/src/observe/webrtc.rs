@@ -1,0 +1,320 @@
+//! The WebRTC observer: one UDP flow where STUN, DTLS and SRTP share a port, told apart by
+//! their first byte (RFC 7983 §7) — not labelled by whichever came first. STUN messages go
+//! through weir-stun (header, attributes, fingerprint, ICE's connectivity-check rules, responses
+//! matched to requests; MESSAGE-INTEGRITY when an SDP of the input gave the password); DTLS
+//! through weir-dtls's [`Flow`] (records, the epoch-0 handshake, the hellos, `use_srtp`;
+//! nothing decrypted); SRTP and SRTCP through the RTP observer, on their clear headers only.
+//! A flow of STUN alone (a STUN or TURN server's) is read the same way.
+
+use std::time::{Duration, Instant};
+
+use weir_dtls::extension::srtp_profile_name;
+use weir_dtls::flow::{Event as DtlsEvent, Flow, Limits as DtlsLimits, Side};
+use weir_dtls::hello::cipher_suite_name;
+use weir_media::{Machine, Output, Violation};
+use weir_stun::demux::Kind;
+use weir_stun::{Class, Credentials, Message, Transactions, ice, verify_integrity};
+
+use super::rtp::RtpObserver;
+use super::sdp::SharedLearned;
+use super::{Listing, Observation, Observer, violation};
+use crate::capture::Direction;
+use crate::transcript::EntryKind;
+
+/// Events listed per flow; the rest are counted.
+const MAX_LISTED: u64 = 200;
+/// STUN transactions waited on at once.
+const MAX_TRANSACTIONS: usize = 1024;
+/// DTLS datagrams whose place is kept for the violations the DTLS flow reports by index.
+const MAX_DTLS_PLACES: usize = 4096;
+
+pub struct WebRtcObserver {
+    learned: SharedLearned,
+    rtp: RtpObserver,
+    dtls: Flow,
+    /// The direction the DTLS client (the first to send DTLS, with its ClientHello) sends in.
+    dtls_client: Option<Direction>,
+    /// Where each DTLS datagram began: its direction and offset there.
+    dtls_places: Vec<(Direction, u64)>,
+    transactions: Transactions,
+    /// Per direction: bytes so far (the next datagram's offset), STUN messages, DTLS datagrams.
+    offset: [u64; 2],
+    stun: [u64; 2],
+    dtls_datagrams: [u64; 2],
+    other: [u64; 2],
+    notes: Listing,
+    start: Instant,
+    now: Duration,
+    closed: bool,
+}
+
+impl WebRtcObserver {
+    pub fn new(learned: SharedLearned) -> Self {
+        WebRtcObserver {
+            rtp: RtpObserver::srtp(learned.clone()),
+            learned,
+            dtls: Flow::new(Side::Client, DtlsLimits::default()),
+            dtls_client: None,
+            dtls_places: Vec::new(),
+            transactions: Transactions::new(MAX_TRANSACTIONS),
+            offset: [0; 2],
+            stun: [0; 2],
+            dtls_datagrams: [0; 2],
+            other: [0; 2],
+            notes: Listing::new(MAX_LISTED),
+            start: Instant::now(),
+            now: Duration::ZERO,
+            closed: false,
+        }
+    }
+
+    fn note(&mut self, dir: Direction, text: String, out: &mut Vec<Observation>) {
+        self.notes.note(dir, text, out);
+    }
+
+    fn stun(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<Observation>) {
+        self.stun[dir.index()] += 1;
+        let mut found = Vec::new();
+        let message = match Message::parse_datagram(bytes, &mut found) {
+            Ok(m) => m,
+            Err(e) => {
+                if let Some(v) = e.into_violation() {
+                    found.push(v);
+                }
+                self.report(dir, offset, found, out);
+                return;
+            }
+        };
+        // A request is keyed by its receiver's password: USERNAME is "receiver:sender"
+        // (RFC 8445 §7.2.2); a response by its request's.
+        let receiver = message
+            .username()
+            .and_then(|u| u.split(':').next())
+            .map(str::to_owned);
+        let password = receiver.and_then(|ufrag| self.learned.borrow().ice.get(&ufrag).cloned());
+        let mut integrity = "";
+        if let Some(password) = password {
+            let check = verify_integrity(bytes, &Credentials::ShortTerm { password }, &mut found);
+            integrity = match (check.sha1, check.sha256) {
+                (Some(true), _) | (_, Some(true)) => ", integrity verified",
+                (Some(false), _) | (_, Some(false)) => ", integrity does not verify",
+                _ => "",
+            };
+        }
+        // A binding request to a STUN server is no connectivity check: ICE's rules apply to
+        // those with ICE's attributes (RFC 8445 §7.1).
+        ice::check(&message, false, 0, &mut found);
+        match message.message_type.class {
+            Class::Request => self.transactions.request(&message),
+            Class::SuccessResponse | Class::ErrorResponse => {
+                self.transactions.response(&message, 0, &mut found);
+            }
+            Class::Indication => {}
+        }
+        let text = format!(
+            "STUN {} {}{}{integrity}",
+            message.message_type,
+            message.transaction_id,
+            message
+                .username()
+                .map(|u| format!(", USERNAME {u:?}"))
+                .unwrap_or_default()
+        );
+        self.note(dir, text, out);
+        self.report(dir, offset, found, out);
+    }
+
+    /// Violations whose offsets are within one datagram, placed at it.
+    fn report(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        found: Vec<Violation>,
+        out: &mut Vec<Observation>,
+    ) {
+        for mut v in found {
+            v.offset += offset;
+            out.push(violation(dir, v));
+        }
+    }
+
+    fn dtls(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<Observation>) {
+        self.dtls_datagrams[dir.index()] += 1;
+        let client = *self.dtls_client.get_or_insert(dir);
+        let side = if dir == client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        if self.dtls_places.len() < MAX_DTLS_PLACES {
+            self.dtls_places.push((dir, offset));
+        }
+        self.dtls
+            .handle_datagram(self.start + self.now, side, bytes);
+        self.drain_dtls(out);
+    }
+
+    fn drain_dtls(&mut self, out: &mut Vec<Observation>) {
+        while let Some(o) = self.dtls.poll_output() {
+            match o {
+                Output::Violation(v) => {
+                    // The flow places violations by datagram index (and says the byte in the
+                    // detail).
+                    let (dir, at) = usize::try_from(v.offset)
+                        .ok()
+                        .and_then(|i| self.dtls_places.get(i).copied())
+                        .unwrap_or((Direction::ClientToServer, 0));
+                    out.push(Observation::Entry(
+                        dir,
+                        EntryKind::Violation {
+                            rule: v.rule,
+                            offset: Some(at),
+                            detail: v.detail,
+                            fatal: false,
+                        },
+                    ));
+                }
+                Output::Event(event) => {
+                    if let Some((side, text)) = describe(&event) {
+                        let dir = match (side, self.dtls_client) {
+                            (Side::Client, Some(d)) => d,
+                            (Side::Server, Some(d)) => other(d),
+                            (_, None) => Direction::ClientToServer,
+                        };
+                        self.note(dir, text, out);
+                    }
+                }
+                Output::Transmit(_) => {}
+            }
+        }
+    }
+}
+
+fn other(dir: Direction) -> Direction {
+    match dir {
+        Direction::ClientToServer => Direction::ServerToClient,
+        Direction::ServerToClient => Direction::ClientToServer,
+    }
+}
+
+/// One line for the DTLS events worth a line, with the side that sent what it is about.
+fn describe(event: &DtlsEvent) -> Option<(Side, String)> {
+    Some(match event {
+        DtlsEvent::ClientHello(hello) => (
+            Side::Client,
+            format!(
+                "DTLS ClientHello: {} cipher suites{}",
+                hello.cipher_suites.len(),
+                match hello.use_srtp() {
+                    Some(Ok(srtp)) => {
+                        let names: Vec<_> = srtp
+                            .profiles
+                            .iter()
+                            .map(|p| srtp_profile_name(*p))
+                            .collect();
+                        format!(", use_srtp {}", names.join(", "))
+                    }
+                    _ => String::new(),
+                }
+            ),
+        ),
+        DtlsEvent::HelloVerifyRequest(_) => (Side::Server, "DTLS HelloVerifyRequest".into()),
+        DtlsEvent::Negotiated(n) => (
+            Side::Server,
+            format!(
+                "DTLS negotiated: version {:#06x}, {}{}",
+                n.version,
+                cipher_suite_name(n.cipher_suite),
+                n.srtp_profile
+                    .map(|p| format!(", {}", srtp_profile_name(p)))
+                    .unwrap_or_default()
+            ),
+        ),
+        DtlsEvent::Alert { side, alert } => (*side, format!("DTLS alert in the clear: {alert:?}")),
+        DtlsEvent::ChangeCipherSpec { side } => (*side, "DTLS ChangeCipherSpec".into()),
+        DtlsEvent::Encrypted { side, unified } => (
+            *side,
+            format!(
+                "DTLS protected records from here on{}: counted, not read",
+                if *unified {
+                    " (DTLS 1.3 unified header)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        DtlsEvent::Finished {
+            client_encrypted,
+            server_encrypted,
+        } => (
+            Side::Client,
+            format!(
+                "DTLS: {client_encrypted} protected records from the client, \
+                 {server_encrypted} from the server"
+            ),
+        ),
+        _ => return None,
+    })
+}
+
+impl Observer for WebRtcObserver {
+    fn data(&mut self, _dir: Direction, _offset: u64, _bytes: &[u8], _out: &mut Vec<Observation>) {}
+
+    fn datagram(
+        &mut self,
+        dir: Direction,
+        time: Duration,
+        bytes: &[u8],
+        out: &mut Vec<Observation>,
+    ) {
+        if self.closed {
+            return;
+        }
+        self.now = self.now.max(time);
+        let offset = self.offset[dir.index()];
+        self.offset[dir.index()] += bytes.len() as u64;
+        match weir_stun::classify(bytes) {
+            Kind::Stun => self.stun(dir, offset, bytes, out),
+            Kind::Dtls => self.dtls(dir, offset, bytes, out),
+            Kind::Rtp => self.rtp.datagram(dir, time, bytes, out),
+            kind => {
+                self.other[dir.index()] += 1;
+                if self.other[dir.index()] == 1 {
+                    let text = format!("a datagram of {kind:?} (RFC 7983 §7): counted, not read");
+                    self.note(dir, text, out);
+                }
+            }
+        }
+    }
+
+    fn gap(&mut self, _dir: Direction, _offset: u64, _len: u64, _out: &mut Vec<Observation>) {}
+
+    fn finished(&mut self, _dir: Direction, _offset: u64, _out: &mut Vec<Observation>) {}
+
+    fn closed(&mut self, out: &mut Vec<Observation>) {
+        if std::mem::replace(&mut self.closed, true) {
+            return;
+        }
+        if self.dtls_client.is_some() {
+            let _ = self.dtls.handle_end(self.start + self.now);
+            self.drain_dtls(out);
+        }
+        self.rtp.closed(out);
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            let i = dir.index();
+            if self.stun[i] + self.dtls_datagrams[i] + self.other[i] > 0 {
+                let text = format!(
+                    "{} STUN messages, {} DTLS datagrams, {} others",
+                    self.stun[i], self.dtls_datagrams[i], self.other[i]
+                );
+                out.push(Observation::Entry(dir, EntryKind::Event(text)));
+            }
+        }
+        self.notes.close(Direction::ClientToServer, "WebRTC", out);
+    }
+
+    /// The SRTP payloads are never read: the flow is observed in part whenever it has any.
+    fn complete(&self) -> bool {
+        self.rtp.complete() && self.other.iter().all(|&n| n == 0)
+    }
+}
