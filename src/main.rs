@@ -104,9 +104,15 @@ struct CheckArgs {
     /// Only rules whose id starts with PREFIX (repeatable).
     #[arg(long = "rules", value_name = "PREFIX")]
     rules: Vec<String>,
-    /// Read flows on PORT as PROTO (rtmp, http, mpegts, rtp, stun, srt), as tshark's -d.
-    #[arg(long = "decode-as", value_name = "PORT=PROTO")]
+    /// Read flows on PORT as PROTO (rtmp, http, mpegts, rtp, sdp, webrtc, srt), as tshark's
+    /// -d; or RTP payload type PT as a format: rtp.pt==PT,NAME[/RATE[/CH]][,FMTP] (e.g.
+    /// rtp.pt==96,H264/90000,packetization-mode=1).
+    #[arg(long = "decode-as", value_name = "PORT=PROTO|rtp.pt==PT,FORMAT")]
     decode_as: Vec<String>,
+    /// A session description whose payload types (and ICE passwords) the RTP and WebRTC flows
+    /// of every input are read with (repeatable).
+    #[arg(long = "sdp", value_name = "FILE")]
+    sdp: Vec<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -127,6 +133,12 @@ fn check(args: CheckArgs) -> ExitCode {
     for spec in &args.decode_as {
         if let Err(e) = options.decode_as.add(spec) {
             eprintln!("weir check: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    for path in &args.sdp {
+        if let Err(e) = options.decode_as.add_sdp(path) {
+            eprintln!("weir check: --sdp {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }

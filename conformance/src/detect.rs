@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::capture::Transport;
 use crate::observe::rtp::PayloadTypes;
+use crate::observe::sdp::Learned;
 use crate::protocols::{Protocol, TABLE};
 use crate::sniff::{RTMP_C0C1, Sniff};
 
@@ -15,8 +16,10 @@ use crate::sniff::{RTMP_C0C1, Sniff};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DecodeAs {
     ports: BTreeMap<u16, Protocol>,
-    /// `rtp.pt==PT,NAME/RATE`: what an RTP payload type carries.
+    /// `rtp.pt==PT,NAME/RATE` and `--sdp`: what an RTP payload type carries.
     pub payload_types: PayloadTypes,
+    /// ICE passwords by username fragment, from `--sdp`.
+    pub ice: BTreeMap<String, String>,
 }
 
 impl DecodeAs {
@@ -38,6 +41,23 @@ impl DecodeAs {
             .parse()
             .map_err(|e| format!("--decode-as {spec}: {e}"))?;
         self.ports.insert(port, proto);
+        Ok(())
+    }
+
+    /// What the session description in `path` says: its payload types (over what the capture's
+    /// descriptions say) and ICE passwords.
+    pub fn add_sdp(&mut self, path: &std::path::Path) -> Result<(), String> {
+        let text = std::fs::read(path).map_err(|e| e.to_string())?;
+        let (sd, _) = weir_sdp::parse(&text).map_err(|e| e.to_string())?;
+        let mut learned = Learned::default();
+        learned.learn(&sd, "--sdp");
+        for (pt, (format, source, secure)) in learned.payload_types.entries() {
+            self.payload_types.insert(pt, format, source);
+            if secure {
+                self.payload_types.secure(pt);
+            }
+        }
+        self.ice.extend(learned.ice);
         Ok(())
     }
 

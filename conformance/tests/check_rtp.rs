@@ -64,6 +64,26 @@ fn browser_h264_is_depacketized_with_the_format_given() {
     assert!(rule_failures(&bare, "rtp.h264.stap-size").is_empty());
 }
 
+/// `--sdp FILE` gives the payload types as `--decode-as` does.
+#[test]
+fn an_sdp_file_gives_the_formats() {
+    let dir = TempPath::dir("sdp-option");
+    let sdp = dir.path().join("session.sdp");
+    std::fs::write(&sdp, OFFER.replace("UDP/TLS/RTP/SAVPF", "RTP/AVPF")).unwrap();
+    let mut options = Options::default();
+    options.decode_as.add_sdp(&sdp).unwrap();
+    let report = check::run(&[Input::Capture(rtp("str0m_h264.pcap"))], &options)
+        .inputs
+        .remove(0);
+    assert_eq!(video(&report), (264, 7));
+    assert!(
+        options
+            .decode_as
+            .add_sdp(&dir.path().join("missing.sdp"))
+            .is_err()
+    );
+}
+
 #[test]
 fn browser_vp8_and_av1_are_depacketized() {
     let vp8 = check_with(rtp("str0m_vp8.pcap"), &["rtp.pt==96,VP8"]);
@@ -278,4 +298,51 @@ fn webrtc_ports_are_one_flow() {
             "{name}"
         );
     }
+}
+
+/// A connectivity check whose MESSAGE-INTEGRITY the SDP's ICE password verifies; the same
+/// check keyed with another password fails `stun.integrity.value`.
+#[test]
+fn stun_integrity_is_checked_with_the_sdp_password() {
+    use weir_stun::{Attribute, Builder, MessageType, TransactionId};
+    // The offer's ice-ufrag is "abcd": a request to it names "abcd:<sender>".
+    let request = |password: &str| {
+        Builder::new(MessageType::BINDING_REQUEST, TransactionId([7; 12]))
+            .attribute(&Attribute::Username("abcd:wxyz".into()))
+            .attribute(&Attribute::Priority(0x6e00_1eff))
+            .attribute(&Attribute::IceControlling(42))
+            .message_integrity(password.as_bytes())
+            .fingerprint()
+            .build()
+    };
+    let dir = TempPath::dir("stun-integrity");
+    let sdp = dir.path().join("offer.sdp");
+    std::fs::write(&sdp, OFFER).unwrap();
+    let mut options = Options::default();
+    options.decode_as.add_sdp(&sdp).unwrap();
+    let run = |password: &str| {
+        let frame = ethernet(
+            None,
+            0x0800,
+            &ipv4(
+                17,
+                [10, 0, 0, 1],
+                [10, 0, 0, 2],
+                3,
+                0,
+                &udp(50000, 50001, &request(password)),
+            ),
+        );
+        let pcap = dir.path().join(format!("{password}.pcapng"));
+        std::fs::write(&pcap, ethernet_capture(&[frame])).unwrap();
+        check::run(&[Input::Capture(pcap)], &options)
+            .inputs
+            .remove(0)
+    };
+    let good = run("abcdefghijklmnopqrstuvwx");
+    assert_eq!(good.flows[0].protocol, Protocol::WebRtc);
+    assert_eq!(good.flows[0].counted_failures(), 0);
+    assert!(support::pipeline::transcript_of(good).contains("integrity verified"));
+    let bad = run("not-the-password-at-all");
+    assert_eq!(rule_failures(&bad, "stun.integrity.value").len(), 1);
 }

@@ -83,7 +83,7 @@ impl<'o> Checker<'o> {
             learned: SharedLearned::new(
                 Learned {
                     payload_types: options.decode_as.payload_types.clone(),
-                    ice: Default::default(),
+                    ice: options.decode_as.ice.clone(),
                 }
                 .into(),
             ),

@@ -64,7 +64,7 @@ pub fn read(
     out.extend(violations.into_iter().map(|v| violation(dir, v)));
     let text = format!("{what}: {}", describe(&sd));
     out.push(Observation::Entry(dir, EntryKind::Event(text)));
-    learn(&sd, types);
+    types.borrow_mut().learn(&sd, FROM_CAPTURE);
     Some(sd)
 }
 
@@ -124,34 +124,34 @@ fn describe(sd: &SessionDescription) -> String {
     )
 }
 
-/// The RTP payload types of every m-line, for the RTP flows (what `--decode-as` gave first
-/// is kept).
-fn learn(sd: &SessionDescription, learned: &SharedLearned) {
-    let mut learned = learned.borrow_mut();
-    for m in &sd.media {
-        if let (Some(ufrag), Some(pwd)) = (m.ice_ufrag(sd), m.ice_pwd(sd))
-            && learned.ice.len() < MAX_ICE
-        {
-            learned.ice.insert(ufrag.to_owned(), pwd.to_owned());
+impl Learned {
+    /// What `sd` says, learned as from `source`: each m-line's ICE credentials, and the RTP
+    /// payload types of every m-line (what the user gave is kept over a capture's).
+    pub fn learn(&mut self, sd: &SessionDescription, source: &'static str) {
+        for m in &sd.media {
+            if let (Some(ufrag), Some(pwd)) = (m.ice_ufrag(sd), m.ice_pwd(sd))
+                && self.ice.len() < MAX_ICE
+            {
+                self.ice.insert(ufrag.to_owned(), pwd.to_owned());
+            }
         }
-    }
-    let types = &mut learned.payload_types;
-    for m in sd.media.iter().filter(|m| m.is_rtp() && !m.is_rejected()) {
-        for c in m.codecs() {
-            if c.name.is_empty() || types.given(c.payload_type) {
-                // What the user said wins over what the capture says.
-                continue;
-            }
-            let mut format = Format::new(&c.name, c.clock_rate);
-            if let Some(ch) = c.channels.and_then(|ch| u8::try_from(ch).ok()) {
-                format = format.with_channels(ch);
-            }
-            if let Some(fmtp) = &c.fmtp {
-                format = format.with_fmtp(&fmtp.parameters);
-            }
-            types.insert(c.payload_type, format, FROM_CAPTURE);
-            if m.protocol.contains("SAVP") {
-                types.secure(c.payload_type);
+        let types = &mut self.payload_types;
+        for m in sd.media.iter().filter(|m| m.is_rtp() && !m.is_rejected()) {
+            for c in m.codecs() {
+                if c.name.is_empty() || (source == FROM_CAPTURE && types.given(c.payload_type)) {
+                    continue;
+                }
+                let mut format = Format::new(&c.name, c.clock_rate);
+                if let Some(ch) = c.channels.and_then(|ch| u8::try_from(ch).ok()) {
+                    format = format.with_channels(ch);
+                }
+                if let Some(fmtp) = &c.fmtp {
+                    format = format.with_fmtp(&fmtp.parameters);
+                }
+                types.insert(c.payload_type, format, source);
+                if m.protocol.contains("SAVP") {
+                    types.secure(c.payload_type);
+                }
             }
         }
     }
