@@ -167,7 +167,7 @@ pub fn write(elements: &[Element]) -> Result<HeaderExtension, Error> {
     write_in(form, elements)
 }
 
-/// Writes `elements` in the given form; see [`write`].
+/// Writes `elements` in the given form; see [`write()`].
 pub fn write_in(form: Form, elements: &[Element]) -> Result<HeaderExtension, Error> {
     let header = match form {
         Form::OneByte => 1,
