@@ -1,7 +1,7 @@
 //! SDP (RFC 8866) for WebRTC, RTSP-style and GB28181 sessions, sans-IO: a pure parser that
 //! keeps what it does not know, a canonical writer, and offer/answer checks.
 //!
-//! - [`line`]: the text layer (size and line limits, UTF-8, CRLF vs bare LF, `x=` lines);
+//! - [`line`](mod@line): the text layer (size and line limits, UTF-8, CRLF vs bare LF, `x=` lines);
 //! - [`session`]: [`SessionDescription`] (v o s i u e p c b t r z k a), the writer, and
 //!   [`OtherLine`]s (unknown or misplaced lines, written back where they stood);
 //! - [`media`]: [`MediaDescription`] (m i c b k a) with its codec list, resolved direction
