@@ -64,11 +64,15 @@ impl RtpPacket {
         let sequence = r.u16("sequence number")?;
         let timestamp = r.u32("timestamp")?;
         let ssrc = r.u32("SSRC")?;
-        let csrcs = r.with_rule(&CSRC_COUNT, |r| {
-            (0..csrc_count)
-                .map(|_| r.u32("CSRC list"))
-                .collect::<Result<Vec<_>, _>>()
-        })?;
+        // Most packets have no CSRC: no list is built for them (the benchmark's parse case).
+        let csrcs = match csrc_count {
+            0 => Vec::new(),
+            n => r.with_rule(&CSRC_COUNT, |r| {
+                (0..n)
+                    .map(|_| r.u32("CSRC list"))
+                    .collect::<Result<Vec<_>, _>>()
+            })?,
+        };
         let extension = match has_extension {
             false => None,
             true => Some(r.with_rule(&EXTENSION_LENGTH, |r| {
