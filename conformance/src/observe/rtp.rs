@@ -226,13 +226,24 @@ impl RtpObserver {
     fn packet(&mut self, dir: Direction, time: Duration, bytes: Bytes, out: &mut Vec<Observation>) {
         self.now = self.now.max(time);
         let now = self.start + time;
+        // RFC 7983 §7: RTP and RTCP begin with 128-191; what else shares the port (STUN, DTLS,
+        // a vendor's keep-alive) is no RTP packet gone wrong.
+        let is_rtp = matches!(bytes.first(), Some(128..=191));
+        let is_rtcp = is_rtp && rtcp::is_rtcp(&bytes);
+        // Report blocks speak of what their sender receives: the other direction's sources.
+        let seen: Seen = match is_rtcp {
+            true => self.sides[1 - dir.index()]
+                .streams
+                .iter()
+                .map(|(ssrc, s)| (*ssrc, (s.reception.lost(), s.reception.extended_highest())))
+                .collect(),
+            false => Seen::new(),
+        };
         let side = &mut self.sides[dir.index()];
         let index = side.offset;
         side.packets += 1;
         side.offset += bytes.len() as u64;
-        // RFC 7983 §7: RTP and RTCP begin with 128-191; what else shares the port (STUN, DTLS,
-        // a vendor's keep-alive) is no RTP packet gone wrong.
-        if !matches!(bytes.first(), Some(128..=191)) {
+        if !is_rtp {
             side.other += 1;
             if side.other == 1 {
                 let first = bytes.first().copied().unwrap_or_default();
@@ -242,8 +253,8 @@ impl RtpObserver {
                 );
                 side.note(dir, text, out);
             }
-        } else if rtcp::is_rtcp(&bytes) {
-            side.rtcp(dir, index, &bytes, out);
+        } else if is_rtcp {
+            side.rtcp(dir, index, &bytes, &seen, out);
         } else {
             let types = &self.types.borrow().payload_types;
             side.rtp(dir, types, now, index, bytes, out);
@@ -431,7 +442,14 @@ impl Side {
         }
     }
 
-    fn rtcp(&mut self, dir: Direction, index: u64, bytes: &Bytes, out: &mut Vec<Observation>) {
+    fn rtcp(
+        &mut self,
+        dir: Direction,
+        index: u64,
+        bytes: &Bytes,
+        seen: &Seen,
+        out: &mut Vec<Observation>,
+    ) {
         self.rtcp += 1;
         let parsed = rtcp::parse(bytes, &rtcp::Options::default());
         let broken = match &parsed {
@@ -463,23 +481,28 @@ impl Side {
             v.offset += index;
             out.push(violation(dir, v));
         }
+        let seen_other = seen;
         for packet in &compound.packets {
             let text = match packet {
                 RtcpPacket::SenderReport(sr) => {
                     let seen = self.streams.get(&sr.ssrc).map(|s| s.packets);
                     format!(
-                        "RTCP SR from SSRC {:#010x}: {} packets, {} octets sent{}",
+                        "RTCP SR from SSRC {:#010x}: {} packets, {} octets sent{}{}",
                         sr.ssrc,
                         sr.packet_count,
                         sr.octet_count,
                         seen.map(|n| format!(" ({n} seen from it so far)"))
-                            .unwrap_or_default()
+                            .unwrap_or_default(),
+                        match sr.reports.is_empty() {
+                            true => String::new(),
+                            false => format!("; {}", blocks(&sr.reports, seen_other)),
+                        }
                     )
                 }
                 RtcpPacket::ReceiverReport(rr) => format!(
                     "RTCP RR from SSRC {:#010x}: {}",
                     rr.ssrc,
-                    blocks(&rr.reports)
+                    blocks(&rr.reports, seen_other)
                 ),
                 other => format!("RTCP {}", rtcp_name(other)),
             };
@@ -639,15 +662,28 @@ fn describe_format(format: &Format) -> String {
     }
 }
 
-fn blocks(reports: &[rtcp::ReportBlock]) -> String {
+/// What the capture showed of each source the other direction sends: (lost, extended
+/// highest sequence number), by SSRC.
+type Seen = BTreeMap<u32, (i64, u64)>;
+
+/// Report blocks, each set against what the capture saw of its source (RFC 3550 §6.4.1: the
+/// reporter's cumulative loss and highest sequence number, which a capture near the reporter
+/// should show alike).
+fn blocks(reports: &[rtcp::ReportBlock], seen: &Seen) -> String {
     if reports.is_empty() {
         return "no report blocks".into();
     }
     reports
         .iter()
         .map(|b| {
+            let here = match seen.get(&b.ssrc) {
+                Some((lost, highest)) => {
+                    format!(" (the capture: {lost} lost, highest {})", highest & 0xffff_ffff)
+                }
+                None => " (a source the capture has no packets of)".to_owned(),
+            };
             format!(
-                "about {:#010x}: fraction lost {}/256, {} lost, highest sequence {}, jitter {}",
+                "about {:#010x}: fraction lost {}/256, {} lost, highest sequence {}, jitter {}{here}",
                 b.ssrc, b.fraction_lost, b.cumulative_lost, b.extended_highest_seq, b.jitter
             )
         })
