@@ -95,6 +95,72 @@ fn chromium_h264_from_str0m() {
     assert_eq!(s.frames, 268 - 4);
     assert_eq!(s.keyframes, 7);
     assert_eq!(s.configs, 7);
+    // The same, from str0m's transcript of the capture.
+    let t = transcript();
+    assert_eq!(s.packets, t.packets);
+    assert_eq!(s.frames, t.timestamps - t.broken);
+    assert_eq!(s.keyframes, t.idr);
+}
+
+/// What `rtp/str0m_h264.txt` (tshark's lines for the capture, shipped by str0m) says.
+struct Transcript {
+    packets: usize,
+    /// Frames: distinct RTP timestamps.
+    timestamps: usize,
+    /// Frames with a sequence number missing inside them, or a bad NAL length.
+    broken: usize,
+    /// Whole frames with an IDR slice.
+    idr: usize,
+}
+
+fn transcript() -> Transcript {
+    let text = String::from_utf8(corpus::read("rtp/str0m_h264.txt")).unwrap();
+    // (sequence, timestamp, marker, IDR, bad) per packet.
+    let packets: Vec<(u16, u32, bool, bool, bool)> = text
+        .lines()
+        .filter(|l| l.contains("Seq="))
+        .map(|l| {
+            let field = |name: &str| {
+                let at = l.find(name).unwrap() + name.len();
+                l[at..]
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+            };
+            let idr = l.contains("IDR-Slice") && !l.contains("non-IDR");
+            (
+                field("Seq=") as u16,
+                field("Time=") as u32,
+                l.contains("Mark"),
+                idr,
+                l.contains("Bad NAL Length"),
+            )
+        })
+        .collect();
+    let mut timestamps: Vec<u32> = packets.iter().map(|p| p.1).collect();
+    timestamps.dedup();
+    let mut broken: Vec<u32> = Vec::new();
+    for pair in packets.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        // A gap after a packet without the marker is inside its frame.
+        if b.0 != a.0.wrapping_add(1) && !a.2 {
+            broken.push(a.1);
+        }
+    }
+    broken.extend(packets.iter().filter(|p| p.4).map(|p| p.1));
+    broken.dedup();
+    let idr = packets
+        .iter()
+        .filter(|p| p.3 && !broken.contains(&p.1))
+        .count();
+    Transcript {
+        packets: packets.len(),
+        timestamps: timestamps.len(),
+        broken: broken.len(),
+        idr,
+    }
 }
 
 /// Chromium's VP8 (PT 96): 104 packets of 101 frames, none missing; three keyframes (the
