@@ -346,3 +346,77 @@ fn stun_integrity_is_checked_with_the_sdp_password() {
     let bad = run("not-the-password-at-all");
     assert_eq!(rule_failures(&bad, "stun.integrity.value").len(), 1);
 }
+
+/// nDPI's RTSP capture: the harness reads no RTSP (its flows stay unknown), but the six
+/// DESCRIBE answers' descriptions it carries (tshark: frames 53, 149, 233, 337, 433, 525) are
+/// RTSP-style SDP that weir-sdp reads — a control URL per track, H.264 with
+/// sprop-parameter-sets and AAC-hbr, both on payload type 96 of their own sessions — and that
+/// the RTP depacketizers accept as formats.
+#[test]
+fn rtsp_describe_answers_carry_sdp_the_crates_read() {
+    use std::collections::BTreeMap;
+    use weir_conformance::capture::flow::CaptureEvents;
+    use weir_conformance::capture::{Direction, FlowEvent, Limits};
+
+    let file = std::fs::File::open(rtp("rtsp.pcap")).unwrap();
+    let mut answers: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    for event in CaptureEvents::new(std::io::BufReader::new(file), Limits::default()).unwrap() {
+        if let FlowEvent::Data {
+            flow,
+            direction: Direction::ServerToClient,
+            bytes,
+            ..
+        } = event.unwrap().event
+        {
+            answers.entry(flow.0).or_default().extend_from_slice(&bytes);
+        }
+    }
+    // Each SDP body: after a head naming application/sdp, Content-Length bytes.
+    let mut descriptions = Vec::new();
+    for stream in answers.values() {
+        let text = String::from_utf8_lossy(stream);
+        for head in text.split("RTSP/1.0 ").skip(1) {
+            let Some((fields, rest)) = head.split_once("\r\n\r\n") else {
+                continue;
+            };
+            if !fields
+                .to_ascii_lowercase()
+                .contains("content-type: application/sdp")
+            {
+                continue;
+            }
+            let length: usize = fields
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap();
+            descriptions.push(rest.as_bytes()[..length].to_vec());
+        }
+    }
+    assert_eq!(descriptions.len(), 6);
+    for body in &descriptions {
+        let (sd, violations) = weir_sdp::parse(body).unwrap();
+        let musts: Vec<_> = violations
+            .iter()
+            .filter(|v| v.rule.level == weir_media::Level::Must)
+            .collect();
+        assert!(musts.is_empty(), "{musts:?}");
+        assert_eq!(sd.media.len(), 2);
+        for m in &sd.media {
+            assert!(m.control().is_some_and(|c| c.contains("trackID=")));
+            let codec = &m.codecs()[0];
+            let mut format = weir_rtp::Format::new(&codec.name, codec.clock_rate);
+            if let Some(fmtp) = &codec.fmtp {
+                format = format.with_fmtp(&fmtp.parameters);
+            }
+            assert!(matches!(
+                format.encoding(),
+                Some(weir_rtp::Encoding::H264 | weir_rtp::Encoding::Aac)
+            ));
+            weir_rtp::Depacketizer::new(&format, weir_rtp::Limits::default()).unwrap();
+        }
+    }
+}
