@@ -244,8 +244,9 @@ pub static TABLE: [Row; 10] = [
     Row {
         protocol: Protocol::WebRtc,
         name: "webrtc",
-        transports: &[Transport::Udp],
+        transports: &[Transport::Udp, Transport::Tcp],
         sniff: Sniffers {
+            stream: Some(sniff::webrtc_stream),
             datagram: Some(sniff::webrtc_datagram),
             ..NO_SNIFFERS
         },
@@ -258,7 +259,13 @@ pub static TABLE: [Row; 10] = [
         }),
         observer: Observing::By(|flow| match flow.transport {
             Transport::Udp => Ok(Box::new(WebRtcObserver::new(flow.learned.clone()))),
-            _ => Err("WebRTC over TCP (RFC 6544) is not read yet".to_owned()),
+            Transport::Tcp if !flow.midstream => {
+                Ok(Box::new(WebRtcObserver::tcp(flow.learned.clone())))
+            }
+            Transport::Tcp => {
+                Err("STUN over TCP cannot be read from the middle of the stream".to_owned())
+            }
+            Transport::File => Err("WebRTC is read from captures".to_owned()),
         }),
         prober: None,
     },

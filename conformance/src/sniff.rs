@@ -178,6 +178,22 @@ pub fn webrtc_datagram(datagram: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// STUN over TCP: messages back to back (RFC 8489 §6.2.2) or framed by a 16-bit length
+/// (ICE-TCP, RFC 6544): the magic cookie at byte 4, or at byte 6.
+pub fn webrtc_stream(client: &[u8], _server: &[u8]) -> Sniff {
+    let stun_at = |at: usize| {
+        client
+            .get(at..at + 8)
+            .map(|h| h[0] & 0xC0 == 0 && h[4..8] == STUN_MAGIC_COOKIE)
+    };
+    match (stun_at(0), stun_at(2)) {
+        (Some(true), _) => Sniff::Is("STUN over TCP (RFC 8489 §6.2.2)"),
+        (_, Some(true)) => Sniff::Is("STUN framed by 16-bit lengths (ICE-TCP, RFC 6544)"),
+        _ if client.len() < 10 && client.first().is_some_and(|b| b & 0xC0 == 0) => Sniff::Maybe,
+        _ => Sniff::No,
+    }
+}
+
 /// SRT: a control packet (first bit 1) of type 0, the handshake (SRT §3.2.1).
 pub fn srt_datagram(datagram: &[u8]) -> Option<&'static str> {
     (datagram.len() >= 64 && datagram[0] == 0x80 && datagram[1] == 0)

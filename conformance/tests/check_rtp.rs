@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use support::packets::{ethernet, ethernet_capture, ipv4, tcp, udp};
 use support::pipeline::rule_failures;
-use weir_conformance::capture::CaptureReader;
+use weir_conformance::capture::{CaptureReader, Transport};
 use weir_conformance::check::{self, Coverage, Input, InputReport, Options};
 use weir_conformance::protocols::Protocol;
 use weir_media::MediaKind;
@@ -277,8 +277,9 @@ fn webrtc_ports_are_one_flow() {
     assert_eq!(flow.counted_failures(), 0);
     // SRTP payloads are never judged: observed in part.
     assert!(matches!(flow.coverage, Coverage::Partial(_)));
-    let transcript = support::pipeline::transcript_of(report);
+    let transcript = support::pipeline::transcript_of(report.clone());
     for line in [
+        "STUN Allocate success response",
         "DTLS negotiated: version 0xfefd, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, SRTP_AEAD_AES_256_GCM",
         "STUN Binding success response",
         "payload type 111 (no format): 11 packets",
@@ -286,8 +287,20 @@ fn webrtc_ports_are_one_flow() {
     ] {
         assert!(transcript.contains(line), "{line}\n{transcript}");
     }
+    // The same capture's TURN over TCP (RFC 8489 §6.2.2: messages back to back).
+    let turn = &report.flows[1];
+    assert_eq!(
+        (turn.protocol, turn.transport),
+        (Protocol::WebRtc, Transport::Tcp)
+    );
+    assert_eq!(turn.counted_failures(), 0);
     // Google Meet's flows, STUN servers' among them, and a DTLS 1.3 capture: no rule broken.
-    for name in ["webrtc/stun_google_meet.pcapng", "webrtc/dtls.pcap"] {
+    for name in [
+        "webrtc/stun_google_meet.pcapng",
+        "webrtc/dtls.pcap",
+        // STUN framed by RFC 4571 over TCP (ICE-TCP), several messages in one segment.
+        "stun/stun_tcp_multiple_msgs_same_pkt.pcap",
+    ] {
         let report = check_with(corpus().join(name), &[]);
         assert!(
             report.flows.iter().all(|f| f.counted_failures() == 0),

@@ -4,7 +4,9 @@
 //! matched to requests; MESSAGE-INTEGRITY when an SDP of the input gave the password); DTLS
 //! through weir-dtls's [`Flow`] (records, the epoch-0 handshake, the hellos, `use_srtp`;
 //! nothing decrypted); SRTP and SRTCP through the RTP observer, on their clear headers only.
-//! A flow of STUN alone (a STUN or TURN server's) is read the same way.
+//! A flow of STUN alone (a STUN or TURN server's) is read the same way; over TCP, STUN comes
+//! back to back (RFC 8489 §6.2.2, with TURN's ChannelData between) or framed by RFC 4571
+//! (ICE-TCP, RFC 6544), and weir-stun's [`Stream`] cuts it.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +15,9 @@ use weir_dtls::flow::{Event as DtlsEvent, Flow, Limits as DtlsLimits, Side};
 use weir_dtls::hello::cipher_suite_name;
 use weir_media::{Machine, Output, Violation};
 use weir_stun::demux::Kind;
-use weir_stun::{Class, Credentials, Message, Transactions, ice, verify_integrity};
+use weir_stun::{
+    Class, Credentials, Message, Stream, StreamEvent, Transactions, ice, verify_integrity,
+};
 
 use super::rtp::RtpObserver;
 use super::sdp::SharedLearned;
@@ -37,6 +41,8 @@ pub struct WebRtcObserver {
     /// Where each DTLS datagram began: its direction and offset there.
     dtls_places: Vec<(Direction, u64)>,
     transactions: Transactions,
+    /// Over TCP: each direction's STUN stream.
+    streams: Option<[Stream; 2]>,
     /// Per direction: bytes so far (the next datagram's offset), STUN messages, DTLS datagrams.
     offset: [u64; 2],
     stun: [u64; 2],
@@ -57,6 +63,7 @@ impl WebRtcObserver {
             dtls_client: None,
             dtls_places: Vec::new(),
             transactions: Transactions::new(MAX_TRANSACTIONS),
+            streams: None,
             offset: [0; 2],
             stun: [0; 2],
             dtls_datagrams: [0; 2],
@@ -68,23 +75,42 @@ impl WebRtcObserver {
         }
     }
 
+    /// The observer of a TCP flow: STUN (and what RFC 4571 frames beside it) over a stream.
+    pub fn tcp(learned: SharedLearned) -> Self {
+        WebRtcObserver {
+            streams: Some(Default::default()),
+            ..Self::new(learned)
+        }
+    }
+
     fn note(&mut self, dir: Direction, text: String, out: &mut Vec<Observation>) {
         self.notes.note(dir, text, out);
     }
 
     fn stun(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<Observation>) {
-        self.stun[dir.index()] += 1;
         let mut found = Vec::new();
-        let message = match Message::parse_datagram(bytes, &mut found) {
-            Ok(m) => m,
+        match Message::parse_datagram(bytes, &mut found) {
+            Ok(message) => self.message(dir, offset, &message, Some(bytes), found, out),
             Err(e) => {
-                if let Some(v) = e.into_violation() {
-                    found.push(v);
-                }
+                self.stun[dir.index()] += 1;
+                found.extend(e.into_violation());
                 self.report(dir, offset, found, out);
-                return;
             }
-        };
+        }
+    }
+
+    /// One STUN message at `offset` of `dir`, with its bytes when they are at hand (for
+    /// MESSAGE-INTEGRITY) and what parsing it found.
+    fn message(
+        &mut self,
+        dir: Direction,
+        offset: u64,
+        message: &Message,
+        bytes: Option<&[u8]>,
+        mut found: Vec<Violation>,
+        out: &mut Vec<Observation>,
+    ) {
+        self.stun[dir.index()] += 1;
         // A request is keyed by its receiver's password: USERNAME is "receiver:sender"
         // (RFC 8445 §7.2.2); a response by its request's.
         let receiver = message
@@ -93,7 +119,7 @@ impl WebRtcObserver {
             .map(str::to_owned);
         let password = receiver.and_then(|ufrag| self.learned.borrow().ice.get(&ufrag).cloned());
         let mut integrity = "";
-        if let Some(password) = password {
+        if let (Some(password), Some(bytes)) = (password, bytes) {
             let check = verify_integrity(bytes, &Credentials::ShortTerm { password }, &mut found);
             integrity = match (check.sha1, check.sha256) {
                 (Some(true), _) | (_, Some(true)) => ", integrity verified",
@@ -103,11 +129,11 @@ impl WebRtcObserver {
         }
         // A binding request to a STUN server is no connectivity check: ICE's rules apply to
         // those with ICE's attributes (RFC 8445 §7.1).
-        ice::check(&message, false, 0, &mut found);
+        ice::check(message, false, 0, &mut found);
         match message.message_type.class {
-            Class::Request => self.transactions.request(&message),
+            Class::Request => self.transactions.request(message),
             Class::SuccessResponse | Class::ErrorResponse => {
-                self.transactions.response(&message, 0, &mut found);
+                self.transactions.response(message, 0, &mut found);
             }
             Class::Indication => {}
         }
@@ -258,7 +284,37 @@ fn describe(event: &DtlsEvent) -> Option<(Side, String)> {
 }
 
 impl Observer for WebRtcObserver {
-    fn data(&mut self, _dir: Direction, _offset: u64, _bytes: &[u8], _out: &mut Vec<Observation>) {}
+    fn data(&mut self, dir: Direction, _offset: u64, bytes: &[u8], out: &mut Vec<Observation>) {
+        let Some(streams) = self.streams.as_mut() else {
+            return;
+        };
+        let stream = &mut streams[dir.index()];
+        let failed = stream.handle_input(self.start + self.now, bytes).is_err();
+        let said: Vec<_> = std::iter::from_fn(|| stream.poll_output()).collect();
+        for o in said {
+            match o {
+                Output::Event(StreamEvent::Message { offset, message }) => {
+                    self.message(dir, offset, &message, None, Vec::new(), out)
+                }
+                Output::Event(StreamEvent::Frame { kind, .. }) => {
+                    let i = dir.index();
+                    match kind {
+                        Kind::Dtls => self.dtls_datagrams[i] += 1,
+                        _ => self.other[i] += 1,
+                    }
+                }
+                Output::Event(StreamEvent::Framing(framing)) => {
+                    self.note(dir, format!("STUN over TCP, {framing:?} framing"), out)
+                }
+                Output::Violation(v) => out.push(violation(dir, v)),
+                Output::Transmit(_) => {}
+            }
+        }
+        if failed {
+            let why = "the STUN stream cannot be read further".to_owned();
+            out.push(Observation::Entry(dir, EntryKind::GaveUp(why)));
+        }
+    }
 
     fn datagram(
         &mut self,
