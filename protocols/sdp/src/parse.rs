@@ -46,6 +46,14 @@ impl Parser {
         self.violations.push(Violation::new(rule, offset, detail));
     }
 
+    /// What a line's value parsed to; when it did not, the line breaks `rule`.
+    fn checked<T>(&mut self, parsed: Option<T>, rule: &'static Rule, l: &Line) -> Option<T> {
+        if parsed.is_none() {
+            self.violate(rule, l.offset, format!("{}={:?}", l.kind, l.value));
+        }
+        parsed
+    }
+
     fn notes(&mut self, notes: Vec<Problem>, offset: u64) {
         for p in notes {
             self.violate(p.rule, offset, p.detail);
@@ -358,36 +366,18 @@ impl Parser {
                 sd.phones.push(v.to_string());
                 true
             }
-            'c' => match Connection::parse(v) {
-                Some(c) => {
-                    sd.connection = Some(c);
-                    true
-                }
-                None => {
-                    self.violate(&rules::CONNECTION_SYNTAX, l.offset, format!("c={v:?}"));
-                    false
-                }
-            },
-            'b' => match parse_bandwidth(v) {
-                Some(b) => {
-                    sd.bandwidths.push(b);
-                    true
-                }
-                None => {
-                    self.violate(&rules::BANDWIDTH_SYNTAX, l.offset, format!("b={v:?}"));
-                    false
-                }
-            },
-            't' => match parse_timing(v) {
-                Some(t) => {
-                    sd.times.push(t);
-                    true
-                }
-                None => {
-                    self.violate(&rules::TIMING_SYNTAX, l.offset, format!("t={v:?}"));
-                    false
-                }
-            },
+            'c' => self
+                .checked(Connection::parse(v), &rules::CONNECTION_SYNTAX, l)
+                .map(|c| sd.connection = Some(c))
+                .is_some(),
+            'b' => self
+                .checked(parse_bandwidth(v), &rules::BANDWIDTH_SYNTAX, l)
+                .map(|b| sd.bandwidths.push(b))
+                .is_some(),
+            't' => self
+                .checked(parse_timing(v), &rules::TIMING_SYNTAX, l)
+                .map(|t| sd.times.push(t))
+                .is_some(),
             'r' => match sd.times.last_mut() {
                 Some(t) => {
                     t.repeats.push(v.to_string());
@@ -478,26 +468,14 @@ impl Parser {
                 m.title = Some(v.to_string());
                 true
             }
-            'c' => match Connection::parse(v) {
-                Some(c) => {
-                    m.connections.push(c);
-                    true
-                }
-                None => {
-                    self.violate(&rules::CONNECTION_SYNTAX, l.offset, format!("c={v:?}"));
-                    false
-                }
-            },
-            'b' => match parse_bandwidth(v) {
-                Some(b) => {
-                    m.bandwidths.push(b);
-                    true
-                }
-                None => {
-                    self.violate(&rules::BANDWIDTH_SYNTAX, l.offset, format!("b={v:?}"));
-                    false
-                }
-            },
+            'c' => self
+                .checked(Connection::parse(v), &rules::CONNECTION_SYNTAX, l)
+                .map(|c| m.connections.push(c))
+                .is_some(),
+            'b' => self
+                .checked(parse_bandwidth(v), &rules::BANDWIDTH_SYNTAX, l)
+                .map(|b| m.bandwidths.push(b))
+                .is_some(),
             'k' => {
                 m.key = Some(v.to_string());
                 true
