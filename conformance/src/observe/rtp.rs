@@ -277,17 +277,12 @@ impl Side {
         bytes: Bytes,
         out: &mut Vec<Observation>,
     ) {
-        // In SRTP the padding is encrypted with the payload and the authentication tag ends
-        // the packet (RFC 3711 §3.1): the P bit's count cannot be read, so it is not.
-        let bytes = match bytes.get(1) {
-            Some(&b) if (self.srtp || types.is_secure(b & 0x7f)) && bytes[0] & 0x20 != 0 => {
-                let mut clear = bytes.to_vec();
-                clear[0] &= !0x20;
-                Bytes::from(clear)
-            }
-            _ => bytes,
+        let srtp = self.srtp || bytes.get(1).is_some_and(|b| types.is_secure(b & 0x7f));
+        let parsed = match srtp {
+            true => RtpPacket::parse_srtp(&bytes),
+            false => RtpPacket::parse(&bytes),
         };
-        let packet = match RtpPacket::parse(&bytes) {
+        let packet = match parsed {
             Ok(p) => p,
             Err(e) => {
                 if let Some(mut v) = e.into_violation() {
@@ -456,7 +451,7 @@ impl Side {
             Ok(c) => !c.violations.is_empty(),
             Err(_) => true,
         };
-        if self.srtp || (broken && srtcp(bytes)) {
+        if self.srtp || (broken && rtcp::looks_like_srtcp(bytes)) {
             self.encrypted_rtcp += 1;
             self.incomplete = true;
             if self.encrypted_rtcp == 1 {
@@ -642,17 +637,6 @@ impl Stream {
         }
         text
     }
-}
-
-/// Whether an RTCP datagram that does not parse reads as SRTCP (RFC 3711 §3.4): a first
-/// sender or receiver report (or feedback) header in the clear whose packet ends inside the
-/// datagram, then at least the 4-byte E flag and index (an authentication tag may follow).
-fn srtcp(datagram: &[u8]) -> bool {
-    let [first, pt, hi, lo, ..] = *datagram else {
-        return false;
-    };
-    let end = 4 * (usize::from(u16::from_be_bytes([hi, lo])) + 1);
-    first >> 6 == 2 && (200..=206).contains(&pt) && end + 4 <= datagram.len()
 }
 
 fn describe_format(format: &Format) -> String {

@@ -47,6 +47,17 @@ impl RtpPacket {
     /// A.1 says: version 2, the CSRC list, the extension and the padding within the packet. The
     /// payload is a view of `data`, not a copy.
     pub fn parse(data: &Bytes) -> Result<RtpPacket, Error> {
+        Self::read(data, true)
+    }
+
+    /// Reads the clear header of an SRTP packet (RFC 3711 §3.1): the padding is encrypted with
+    /// the payload and the authentication tag ends the packet, so the P bit's count cannot be
+    /// read and is not; the payload is the ciphertext and the tag.
+    pub fn parse_srtp(data: &Bytes) -> Result<RtpPacket, Error> {
+        Self::read(data, false)
+    }
+
+    fn read(data: &Bytes, padding_in_clear: bool) -> Result<RtpPacket, Error> {
         let mut r = Reader::of(data, &HEADER_LENGTH);
         let first = r.u8("V/P/X/CC")?;
         let version = first >> 6;
@@ -57,7 +68,7 @@ impl RtpPacket {
                 format!("version {version}, where RTP is version 2"),
             ));
         }
-        let has_padding = first & 0x20 != 0;
+        let has_padding = padding_in_clear && first & 0x20 != 0;
         let has_extension = first & 0x10 != 0;
         let csrc_count = usize::from(first & 0x0f);
         let second = r.u8("M/PT")?;
@@ -182,6 +193,20 @@ impl RtpPacket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_srtp_packet_keeps_its_p_bit_unread() {
+        // P set, and a last byte (part of the authentication tag) that no padding count allows.
+        let mut bytes = vec![0xa0, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3];
+        bytes.extend([9, 9, 9, 200]);
+        let bytes = Bytes::from(bytes);
+        assert_eq!(
+            RtpPacket::parse(&bytes).unwrap_err().rule_id(),
+            "rtp.header.padding"
+        );
+        let srtp = RtpPacket::parse_srtp(&bytes).unwrap();
+        assert_eq!((&srtp.payload[..], srtp.padding), (&[9, 9, 9, 200][..], 0));
+    }
 
     fn packet() -> RtpPacket {
         RtpPacket {

@@ -50,9 +50,30 @@ pub fn is_rtcp(datagram: &[u8]) -> bool {
     matches!(datagram, [first, second, ..] if first >> 6 == 2 && (192..=223).contains(second))
 }
 
+/// Whether an RTCP datagram reads as SRTCP (RFC 3711 §3.4): a first report or feedback header
+/// (PT 200-206) in the clear whose packet ends inside the datagram, then at least the 4-byte E
+/// flag and index (an authentication tag may follow). Only the first header can be judged.
+pub fn looks_like_srtcp(datagram: &[u8]) -> bool {
+    let [first, pt, hi, lo, ..] = *datagram else {
+        return false;
+    };
+    let end = 4 * (usize::from(u16::from_be_bytes([hi, lo])) + 1);
+    first >> 6 == 2 && (200..=206).contains(&pt) && end + 4 <= datagram.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn srtcp_is_a_clear_first_header_then_a_trailer() {
+        // An RR header of one word past it (its SSRC), then E flag and index.
+        let rr = [0x80, 201, 0, 1, 0, 0, 0, 7];
+        assert!(!looks_like_srtcp(&rr));
+        let srtcp = [&rr[..], &[0x80, 0, 0, 1]].concat();
+        assert!(looks_like_srtcp(&srtcp));
+        assert!(!looks_like_srtcp(&[0x80, 96, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0]));
+    }
 
     #[test]
     fn the_second_octet_splits_rtp_from_rtcp() {
