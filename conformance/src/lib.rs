@@ -17,7 +17,6 @@ pub mod probe;
 pub mod protocols;
 pub mod replay;
 pub mod report;
-pub mod rtp_header;
 pub mod sniff;
 pub mod target;
 pub mod transcript;

@@ -5,7 +5,8 @@
 
 use weir_mpegts::{PacketSize, sync};
 
-use crate::rtp_header::{PAYLOAD_TYPE_MP2T, RtpHeader};
+use bytes::Bytes;
+use weir_rtp::{Encoding, Format, RtpPacket};
 
 /// What some first bytes say of one protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,12 +123,11 @@ pub fn ts_datagram(datagram: &[u8]) -> Option<&'static str> {
     if datagram.len() < 12 || datagram[0] >> 6 != 2 {
         return None;
     }
-    let rtp = RtpHeader::parse(datagram).ok()?;
-    if rtp.payload_type == PAYLOAD_TYPE_MP2T {
+    let rtp = RtpPacket::parse(&Bytes::copy_from_slice(datagram)).ok()?;
+    if Format::of_static(rtp.payload_type).and_then(|f| f.encoding()) == Some(Encoding::MpegTs) {
         return Some("RTP payload type 33 (MPEG-2 TS, RFC 2250)");
     }
-    sync::whole_packets(&datagram[rtp.payload])
-        .map(|_| "RTP payload of whole TS packets (RFC 2250)")
+    sync::whole_packets(&rtp.payload).map(|_| "RTP payload of whole TS packets (RFC 2250)")
 }
 
 /// A TS file: two sync bytes in step, or (once it holds no more) one whole packet.

@@ -3,7 +3,7 @@
 //! client-role machine. They say what they saw as [`Observation`]s, in input order.
 //!
 //! - [`rtmp`]: RTMP sessions (with [`amf`] values rendered short);
-//! - [`mpegts`]: transport streams over TCP, UDP, RTP ([`rtp_header`](crate::rtp_header)) or
+//! - [`mpegts`]: transport streams over TCP, UDP, RTP (RFC 2250) or
 //!   from a file;
 //! - [`playlist`]: an HLS playlist file;
 //! - [`rtp`]: RTP and RTCP over UDP, or framed over TCP (RFC 4571), depacketized by the format
@@ -23,6 +23,8 @@ pub mod sdp;
 pub mod webrtc;
 
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use weir_media::{Frame, TrackConfig, Violation};
 
@@ -44,13 +46,13 @@ pub enum Observation {
 pub trait Observer {
     /// Stream bytes at `offset` of `dir`, contiguous with what came before.
     fn data(&mut self, dir: Direction, offset: u64, bytes: &[u8], out: &mut Vec<Observation>);
-    /// One UDP datagram of `dir`, captured `time` after the input's first packet. Observers
-    /// of stream protocols never get one.
+    /// One UDP datagram of `dir`, captured `time` after the input's first packet (a view the
+    /// observer may keep without a copy). Observers of stream protocols never get one.
     fn datagram(
         &mut self,
         dir: Direction,
         time: Duration,
-        bytes: &[u8],
+        bytes: &Bytes,
         out: &mut Vec<Observation>,
     ) {
         let _ = (dir, time, bytes, out);

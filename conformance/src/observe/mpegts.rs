@@ -20,9 +20,10 @@ use weir_mpegts::{DemuxEvent, Demuxer, Limits, PacketSize, TrackInfo};
 use super::{Listing, Observation, Observer, violation};
 use crate::capture::Direction;
 use crate::media_summary::track_name;
-use crate::rtp_header::RtpHeader;
 use crate::transcript::EntryKind;
+use bytes::Bytes;
 use weir_media::Machine;
+use weir_rtp::RtpPacket;
 
 /// Events listed per direction (programs, tracks, configurations, RTP notes); the rest are
 /// counted, so that a stream changing its PMT on every packet keeps a small transcript.
@@ -99,14 +100,9 @@ impl TsObserver {
         side.drain(dir, out);
     }
 
-    /// Reads one RTP packet's header; the payload's range, or `None` when the packet is not
-    /// read (repeated, or late).
-    fn rtp(
-        &mut self,
-        dir: Direction,
-        header: &RtpHeader,
-        out: &mut Vec<Observation>,
-    ) -> Option<std::ops::Range<usize>> {
+    /// Reads one RTP packet's header; whether its payload is read (not when repeated, or
+    /// late).
+    fn rtp(&mut self, dir: Direction, header: &RtpPacket, out: &mut Vec<Observation>) -> bool {
         let side = &mut self.sides[dir.index()];
         let seq = header.sequence;
         match side.rtp {
@@ -140,7 +136,7 @@ impl TsObserver {
                         format!("RTP: packet {seq} after packet {last} (repeated or reordered): not read"),
                         out,
                     );
-                    return None;
+                    return false;
                 }
                 side.note(
                     dir,
@@ -173,7 +169,7 @@ impl TsObserver {
                 out,
             );
         }
-        Some(header.payload.clone())
+        true
     }
 }
 
@@ -368,7 +364,7 @@ impl Observer for TsObserver {
         &mut self,
         dir: Direction,
         _time: std::time::Duration,
-        bytes: &[u8],
+        bytes: &Bytes,
         out: &mut Vec<Observation>,
     ) {
         if self.sides[dir.index()].ended {
@@ -377,10 +373,10 @@ impl Observer for TsObserver {
         // A TS packet starts with 0x47 (version bits 01), an RTP packet with version 2; a
         // datagram that is neither goes to the demuxer, which says what is wrong with it.
         if bytes.first() != Some(&SYNC_BYTE)
-            && let Ok(header) = RtpHeader::parse(bytes)
+            && let Ok(packet) = RtpPacket::parse(bytes)
         {
-            if let Some(payload) = self.rtp(dir, &header, out) {
-                self.feed(dir, &bytes[payload], out);
+            if self.rtp(dir, &packet, out) {
+                self.feed(dir, &packet.payload, out);
             }
             return;
         }

@@ -717,11 +717,11 @@ impl Observer for RtpObserver {
         &mut self,
         dir: Direction,
         time: Duration,
-        bytes: &[u8],
+        bytes: &Bytes,
         out: &mut Vec<Observation>,
     ) {
         if !self.sides[dir.index()].ended {
-            self.packet(dir, time, Bytes::copy_from_slice(bytes), out);
+            self.packet(dir, time, bytes.clone(), out);
         }
     }
 

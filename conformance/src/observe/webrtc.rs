@@ -10,6 +10,7 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use weir_dtls::extension::srtp_profile_name;
 use weir_dtls::flow::{Event as DtlsEvent, Flow, Limits as DtlsLimits, Side};
 use weir_dtls::hello::cipher_suite_name;
@@ -320,7 +321,7 @@ impl Observer for WebRtcObserver {
         &mut self,
         dir: Direction,
         time: Duration,
-        bytes: &[u8],
+        bytes: &Bytes,
         out: &mut Vec<Observation>,
     ) {
         if self.closed {

@@ -194,6 +194,84 @@ impl RtpPacket {
 mod tests {
     use super::*;
 
+    // What the harness's own RTP header reader checked, before weir-rtp replaced it.
+
+    fn datagram(
+        first: u8,
+        csrcs: usize,
+        ext_words: Option<u16>,
+        payload: &[u8],
+        pad: u8,
+    ) -> Vec<u8> {
+        let mut p = vec![first, 0x80 | 33, 0x12, 0x34, 0, 0, 0, 9, 1, 2, 3, 4];
+        p.extend(std::iter::repeat_n(0xcc, 4 * csrcs));
+        if let Some(words) = ext_words {
+            p.extend_from_slice(&[0xbe, 0xde]);
+            p.extend_from_slice(&words.to_be_bytes());
+            p.extend(std::iter::repeat_n(0xee, 4 * usize::from(words)));
+        }
+        p.extend_from_slice(payload);
+        if pad > 0 {
+            p.extend(std::iter::repeat_n(0, usize::from(pad) - 1));
+            p.push(pad);
+        }
+        p
+    }
+
+    #[test]
+    fn strips_csrcs_extension_and_padding() {
+        let p = datagram(0x80 | 0x20 | 0x10 | 2, 2, Some(1), b"\x47ts", 4);
+        let h = RtpPacket::parse(&Bytes::from(p.clone())).unwrap();
+        assert_eq!(&h.payload[..], b"\x47ts");
+        assert_eq!((h.payload_type, h.sequence, h.timestamp), (33, 0x1234, 9));
+        assert_eq!((h.marker, h.ssrc), (true, 0x0102_0304));
+    }
+
+    #[test]
+    fn refuses_what_does_not_fit() {
+        assert!(RtpPacket::parse(&Bytes::copy_from_slice(&[0x80; 11])).is_err());
+        assert!(
+            RtpPacket::parse(&Bytes::copy_from_slice(&datagram(0x40, 0, None, b"x", 0))).is_err()
+        );
+        // Four CSRCs announced, none there.
+        assert!(
+            RtpPacket::parse(&Bytes::copy_from_slice(&datagram(0x84, 0, None, b"", 0))).is_err()
+        );
+        // An extension header cut short, or longer than the datagram.
+        assert!(
+            RtpPacket::parse(&Bytes::copy_from_slice(&datagram(
+                0x90, 0, None, b"\xbe", 0
+            )))
+            .is_err()
+        );
+        let mut long = datagram(0x90, 0, Some(0), b"", 0);
+        long[14..16].copy_from_slice(&100u16.to_be_bytes());
+        assert!(RtpPacket::parse(&Bytes::copy_from_slice(&long)).is_err());
+        // Padding longer than the packet, or of count 0.
+        let mut p = datagram(0xa0, 0, None, b"abc", 0);
+        *p.last_mut().unwrap() = 200;
+        assert!(RtpPacket::parse(&Bytes::copy_from_slice(&p)).is_err());
+        *p.last_mut().unwrap() = 0;
+        assert!(RtpPacket::parse(&Bytes::copy_from_slice(&p)).is_err());
+    }
+
+    #[test]
+    fn any_bytes_parse_or_fail_without_panic() {
+        for len in 0..40 {
+            for seed in 0..64u8 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|i| {
+                        seed.wrapping_mul(31)
+                            .wrapping_add((i as u8).wrapping_mul(7))
+                    })
+                    .collect();
+                if let Ok(h) = RtpPacket::parse(&Bytes::copy_from_slice(&bytes)) {
+                    assert!(h.header_len() + h.payload.len() <= len);
+                }
+            }
+        }
+    }
+
     #[test]
     fn an_srtp_packet_keeps_its_p_bit_unread() {
         // P set, and a last byte (part of the authentication tag) that no padding count allows.
