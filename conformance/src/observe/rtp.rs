@@ -77,12 +77,9 @@ impl PayloadTypes {
             .ok_or_else(|| bad("expected PT,NAME[/RATE]"))?;
         let mut parts = encoding.trim().split('/');
         let name = parts.next().unwrap_or_default();
-        let usual = match name.to_ascii_uppercase().as_str() {
-            "OPUS" => Some((48_000, Some(2))),
-            "PCMU" | "PCMA" => Some((8000, Some(1))),
-            "H264" | "H265" | "VP8" | "VP9" | "AV1" | "MP2T" | "PS" => Some((90_000, None)),
-            _ => None,
-        };
+        let usual = Format::new(name, 0)
+            .encoding()
+            .and_then(|e| e.usual_clock());
         let rate = match parts.next() {
             Some(rate) => rate
                 .parse()
@@ -350,15 +347,14 @@ impl Side {
             ),
             Some((format, source)) if self.srtp || types.is_secure(pt) => (
                 None,
-                Some(describe_format(format)),
+                Some(format.to_string()),
                 format!(
-                    "{} ({source}), in SRTP: the payloads are ciphertext; the headers and \
-                     their statistics are read",
-                    describe_format(format)
+                    "{format} ({source}), in SRTP: the payloads are ciphertext; the headers and \
+                     their statistics are read"
                 ),
             ),
             Some((format, source)) => {
-                let name = describe_format(format);
+                let name = format.to_string();
                 match Depacketizer::new(format, Limits::default()) {
                     Ok(d) => (Some(d), Some(name.clone()), format!("{name} ({source})")),
                     Err(e) => (
@@ -636,13 +632,6 @@ impl Stream {
             text.push_str(&format!("; {} of other payload types", self.other_types));
         }
         text
-    }
-}
-
-fn describe_format(format: &Format) -> String {
-    match format.channels {
-        Some(ch) => format!("{}/{}/{ch}", format.name, format.clock_rate),
-        None => format!("{}/{}", format.name, format.clock_rate),
     }
 }
 

@@ -45,6 +45,25 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// The clock rate (and channels) the encoding always has on RTP, when it has one: 90 kHz
+    /// for video and the multiplexes (RFC 6184 §8.1, RFC 7798 §7.1, RFC 7741 §6.1, RFC 9628
+    /// §6, RFC 2250 §2), `opus/48000/2` (RFC 7587 §7), G.711 at 8 kHz mono (RFC 3551 §4.5.14).
+    /// AAC's follows its sample rate: none.
+    pub fn usual_clock(self) -> Option<(u32, Option<u8>)> {
+        match self {
+            Encoding::H264
+            | Encoding::H265
+            | Encoding::Vp8
+            | Encoding::Vp9
+            | Encoding::Av1
+            | Encoding::MpegTs
+            | Encoding::MpegPs => Some((90_000, None)),
+            Encoding::Opus => Some((48_000, Some(2))),
+            Encoding::Pcmu | Encoding::Pcma => Some((8000, Some(1))),
+            Encoding::Aac => None,
+        }
+    }
+
     /// The codec of the frames it carries (`None` for the two multiplexes, whose demuxer tells).
     pub fn codec(self) -> Option<Codec> {
         Some(match self {
@@ -59,6 +78,17 @@ impl Encoding {
             Encoding::Pcma => Codec::Pcma,
             Encoding::MpegTs | Encoding::MpegPs => return None,
         })
+    }
+}
+
+/// `NAME/RATE[/CHANNELS]`, as an rtpmap writes it.
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.name, self.clock_rate)?;
+        match self.channels {
+            Some(ch) => write!(f, "/{ch}"),
+            None => Ok(()),
+        }
     }
 }
 
