@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use crate::capture::Transport;
-use crate::observe::rtp::PayloadTypes;
 use crate::observe::sdp::Learned;
 use crate::protocols::{Protocol, TABLE};
 use crate::sniff::{RTMP_C0C1, Sniff};
@@ -16,10 +15,8 @@ use crate::sniff::{RTMP_C0C1, Sniff};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DecodeAs {
     ports: BTreeMap<u16, Protocol>,
-    /// `rtp.pt==PT,NAME/RATE` and `--sdp`: what an RTP payload type carries.
-    pub payload_types: PayloadTypes,
-    /// ICE passwords by username fragment, from `--sdp`.
-    pub ice: BTreeMap<String, String>,
+    /// What `rtp.pt==PT,NAME/RATE` and `--sdp` give: payload types, ICE passwords.
+    pub given: Learned,
 }
 
 impl DecodeAs {
@@ -27,7 +24,7 @@ impl DecodeAs {
     /// `rtp.pt==96,H264/90000` (tshark's `-d rtp.pt==96,h264`), and adds it.
     pub fn add(&mut self, spec: &str) -> Result<(), String> {
         if let Some(payload_type) = spec.strip_prefix("rtp.pt==") {
-            return self.payload_types.add(payload_type);
+            return self.given.payload_types.add(payload_type);
         }
         let (port, proto) = spec
             .split_once('=')
@@ -49,15 +46,7 @@ impl DecodeAs {
     pub fn add_sdp(&mut self, path: &std::path::Path) -> Result<(), String> {
         let text = std::fs::read(path).map_err(|e| e.to_string())?;
         let (sd, _) = weir_sdp::parse(&text).map_err(|e| e.to_string())?;
-        let mut learned = Learned::default();
-        learned.learn(&sd, "--sdp");
-        for (pt, (format, source, secure)) in learned.payload_types.entries() {
-            self.payload_types.insert(pt, format, source);
-            if secure {
-                self.payload_types.secure(pt);
-            }
-        }
-        self.ice.extend(learned.ice);
+        self.given.learn(&sd, "--sdp");
         Ok(())
     }
 

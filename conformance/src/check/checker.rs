@@ -16,7 +16,7 @@ use crate::capture::{CloseReason, Direction, Event, FlowEvent, FlowId, Transport
 use crate::detect;
 use crate::media_summary::TrackSummary;
 use crate::observe::http::reloads::SharedReloads;
-use crate::observe::sdp::{Learned, SharedLearned};
+use crate::observe::sdp::SharedLearned;
 use crate::observe::{Observation, Observer};
 use crate::protocols::{self, Protocol};
 use crate::transcript::{Entry, EntryKind, Reason};
@@ -80,13 +80,7 @@ impl<'o> Checker<'o> {
             unopened: BTreeMap::new(),
             scratch: Vec::new(),
             reloads: SharedReloads::default(),
-            learned: SharedLearned::new(
-                Learned {
-                    payload_types: options.decode_as.payload_types.clone(),
-                    ice: options.decode_as.ice.clone(),
-                }
-                .into(),
-            ),
+            learned: SharedLearned::new(options.decode_as.given.clone().into()),
         }
     }
 

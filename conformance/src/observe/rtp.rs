@@ -50,13 +50,6 @@ impl PayloadTypes {
         self.1.insert(pt, true);
     }
 
-    /// Every payload type given, with its format, source and whether it is in SRTP.
-    pub fn entries(&self) -> impl Iterator<Item = (u8, (Format, &'static str, bool))> + '_ {
-        self.0
-            .iter()
-            .map(|(pt, (f, source))| (*pt, (f.clone(), *source, self.is_secure(*pt))))
-    }
-
     fn is_secure(&self, pt: u8) -> bool {
         self.1.get(&pt).copied().unwrap_or(false)
     }

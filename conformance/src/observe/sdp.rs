@@ -19,7 +19,7 @@ use crate::capture::Direction;
 use crate::transcript::EntryKind;
 
 /// What the whole input's flows learn from the user and from the descriptions read so far.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Learned {
     /// What RTP payload types carry: `--decode-as`, `--sdp`, then descriptions.
     pub payload_types: PayloadTypes,
