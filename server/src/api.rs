@@ -34,6 +34,7 @@ pub fn router(ctx: Arc<Context>) -> Router {
         .route("/api/v1/clients/", get(clients))
         .route("/api/v1/clients/{id}", get(client).delete(kick))
         .route("/metrics", get(metrics))
+        .merge(crate::rtc::signal::routes(Router::new()))
         .with_state(ctx)
 }
 
