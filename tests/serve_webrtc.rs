@@ -37,17 +37,34 @@ fn whep(weir: &Weir, stream: &str) -> String {
     weir.api_url(&format!("/rtc/v1/whep/?app=live&stream={stream}"))
 }
 
+/// Every frame the player received was decoded (one may be in the decoder as stats are read).
+fn assert_all_decoded(video: &Value, out: &Value) {
+    let received = video["framesReceived"].as_u64().unwrap_or(0);
+    let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+    assert!(
+        decoded + 1 >= received,
+        "{received} frames received, {decoded} decoded: {out:#}"
+    );
+}
+
 /// Chromium's publisher and player of one stream in `codec`: both connect, every frame the
 /// player received was decoded, in the codec sent, with sound.
 fn round_trip(codec: &str) {
     let weir = Weir::start(&[]);
-    let out = chromium(
-        serde_json::json!({
-            "whip": whip(&weir, codec), "whep": whep(&weir, codec),
-            "codec": codec, "seconds": 8, "playAfter": 3,
-        }),
-        Duration::from_secs(60),
-    );
+    let options = serde_json::json!({
+        "whip": whip(&weir, codec), "whep": whep(&weir, codec),
+        "codec": codec, "seconds": 8, "playAfter": 3,
+    });
+    let browser = std::thread::spawn(move || chromium(options, Duration::from_secs(60)));
+    // While both play, the API shows each session's transport (RTCP has measured the RTT).
+    std::thread::sleep(Duration::from_secs(7));
+    let player = weir.client_of_type("rtc-play");
+    let publisher = weir.client_of_type("rtc-publish");
+    let out = browser.join().unwrap();
+    let player = player.unwrap_or_else(|| panic!("no rtc-play client: {out:#}"));
+    assert!(publisher.is_some_and(|p| p["rtc"].is_object()), "{out:#}");
+    let rtt = player["rtc"]["rtt_ms"].as_f64();
+    assert!(rtt.is_some_and(|ms| ms < 1000.0), "{player:#}");
     let (publish, play) = (&out["publish"], &out["play"]);
     assert_eq!(publish["status"], 201, "{out:#}");
     assert_eq!(play["status"], 201, "{out:#}");
@@ -64,7 +81,7 @@ fn round_trip(codec: &str) {
     let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
     // 5 s of a 25 fps camera reached the player, at least; each frame it got was decoded.
     assert!(decoded >= 75, "only {decoded} frames decoded: {out:#}");
-    assert_eq!(video["framesReceived"], video["framesDecoded"], "{out:#}");
+    assert_all_decoded(video, &out);
     assert_eq!(
         (video["frameWidth"].clone(), video["frameHeight"].clone()),
         (640.into(), 360.into())
@@ -328,4 +345,59 @@ fn srs_json_api_answers_a_play_offer() {
         .json()
         .unwrap();
     assert_ne!(bad["code"], 0, "{bad:#}");
+}
+
+#[test]
+fn b_frames_from_rtmp_are_left_out_for_webrtc_players_and_the_rest_decodes() {
+    let weir = Weir::start(&[]);
+    // x264 with two B-frames between references (its default GOP structure, no zerolatency).
+    let publisher = Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
+        .args(["-v", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"])
+        .args([
+            "-t", "20", "-c:v", "libx264", "-preset", "veryfast", "-bf", "2",
+        ])
+        .args(["-b-pyramid", "none", "-g", "25", "-pix_fmt", "yuv420p"])
+        .args(["-f", "flv", &weir.rtmp_url("bframes")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    weir.wait_for_stream("bframes", Duration::from_secs(15));
+    let out = chromium(
+        serde_json::json!({"whep": whep(&weir, "bframes"), "codec": "H264", "seconds": 6}),
+        Duration::from_secs(60),
+    );
+    let video = &out["play"]["stats"]["inbound-rtp-video"];
+    let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+    // Of 25 frames a second, the I and P frames (about a third) reach the browser and decode.
+    assert!(decoded >= 30, "only {decoded} frames decoded: {out:#}");
+    assert_all_decoded(video, &out);
+    assert!(decoded < 125, "B-frames were sent: {out:#}");
+    drop(finish(publisher, Duration::from_secs(1)));
+}
+
+#[test]
+fn sessions_that_never_connect_are_freed_and_one_address_has_a_cap() {
+    let weir = Weir::start(&["rtc.handshake_timeout=1", "rtc.max_sessions_per_ip=1"]);
+    let url = whip(&weir, "cap");
+    let first = post(&url, "application/sdp", offer(|c| c));
+    assert_eq!(first.status(), 201);
+    // A second session from the same address is refused while the first lives.
+    let second = post(&url.replace("cap", "cap2"), "application/sdp", offer(|c| c));
+    assert_eq!(second.status(), 503);
+    // Nobody completes ICE: after the handshake bound, the session is gone, with its client.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        weir.client_of_type("rtc-publish").is_none(),
+        "{}",
+        weir.log()
+    );
+    assert!(
+        weir.log().contains("ICE and DTLS not complete"),
+        "{}",
+        weir.log()
+    );
+    let third = post(&url, "application/sdp", offer(|c| c));
+    assert_eq!(third.status(), 201, "the address's count went back down");
 }

@@ -52,6 +52,28 @@ pub struct Endpoint {
     /// The addresses offered as host candidates, with the socket's port.
     candidates: Vec<IpAddr>,
     routes: Mutex<Routes>,
+    /// Each session's transport statistics, by client id, for the API.
+    stats: Mutex<HashMap<String, SessionStats>>,
+}
+
+/// What the API reports of a WebRTC session's transport, refreshed each second from str0m's
+/// statistics (RTCP receiver reports, NACK/PLI/FIR counts, the bandwidth estimate).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SessionStats {
+    /// Round-trip time, in milliseconds (RTCP RR/XR, RFC 3550 §6.4.1).
+    pub rtt_ms: Option<f64>,
+    /// Fraction of what the peer sent that was lost on the way in (0..1).
+    pub loss_in: Option<f32>,
+    /// Fraction of what Weir sent that the peer reports lost (0..1).
+    pub loss_out: Option<f32>,
+    /// NACKs: sent to a publisher, received from a player.
+    pub nacks: u64,
+    /// PLIs: sent to a publisher, received from a player.
+    pub plis: u64,
+    /// FIRs: sent to a publisher, received from a player.
+    pub firs: u64,
+    /// The send bandwidth estimate (TWCC), in kbit/s, when there is one.
+    pub bwe_kbps: Option<u64>,
 }
 
 /// Sessions by local ICE ufrag, by the address their peer speaks from, and by resource id.
@@ -84,6 +106,7 @@ impl Drop for RouteGuard {
         routes.by_ufrag.remove(&self.ufrag);
         routes.by_id.remove(&*self.id);
         routes.by_addr.retain(|_, r| r.id != self.id);
+        self.endpoint.stats.lock().unwrap().remove(&*self.id);
         if let Some(n) = routes.per_ip.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
@@ -104,6 +127,7 @@ impl Endpoint {
             local,
             candidates: candidates(candidate, local),
             routes: Mutex::default(),
+            stats: Mutex::default(),
         }))
     }
 
@@ -160,6 +184,16 @@ impl Endpoint {
     /// Whether a session has the resource id `id`.
     pub(crate) fn has(&self, id: &str) -> bool {
         self.routes.lock().unwrap().by_id.contains_key(id)
+    }
+
+    /// The transport statistics of the session of client `id`.
+    pub fn stats(&self, id: &str) -> Option<SessionStats> {
+        self.stats.lock().unwrap().get(id).cloned()
+    }
+
+    /// Updates the statistics of the session of client `id`.
+    fn update_stats(&self, id: &str, update: impl FnOnce(&mut SessionStats)) {
+        update(self.stats.lock().unwrap().entry(id.to_owned()).or_default());
     }
 
     /// How many sessions are open.

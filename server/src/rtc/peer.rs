@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
-use str0m::media::KeyframeRequestKind;
+use str0m::media::{KeyframeRequestKind, Mid, Rid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
 use tokio::sync::{Notify, mpsc};
@@ -182,6 +182,7 @@ pub(crate) async fn start(
         _guard: guard,
         connected: false,
         last_heard: Instant::now(),
+        feedback: Vec::new(),
     };
     let handle = tokio::spawn(task.run().instrument(span));
     client.set_abort(handle.abort_handle());
@@ -204,7 +205,12 @@ struct Peer {
     _guard: RouteGuard,
     connected: bool,
     last_heard: Instant,
+    /// NACK, PLI and FIR totals per media section (and simulcast layer).
+    feedback: Vec<(Section, [u64; 3])>,
 }
+
+/// A media section, and a simulcast layer of it.
+type Section = (Mid, Option<Rid>);
 
 impl Peer {
     async fn run(mut self) {
@@ -350,11 +356,35 @@ impl Peer {
                 }
             }
             Event::KeyframeRequest(_) => self.player_wants_keyframe(),
-            Event::PeerStats(stats) => {
-                debug!(rtt = ?stats.rtt, rx_loss = ?stats.ingress_loss_fraction, tx_loss = ?stats.egress_loss_fraction, "stats");
-            }
+            Event::PeerStats(peer) => self.stats(|s| {
+                s.rtt_ms = peer.rtt.map(|d| d.as_secs_f64() * 1000.0);
+                s.loss_in = peer.ingress_loss_fraction;
+                s.loss_out = peer.egress_loss_fraction;
+                s.bwe_kbps = peer.bwe_tx.map(|b| (b.as_f64() / 1000.0) as u64);
+            }),
+            // One event per media section, each with its section's totals.
+            Event::MediaIngressStats(m) => self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs]),
+            Event::MediaEgressStats(m) => self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs]),
             _ => {}
         }
+    }
+
+    /// A media section's NACK, PLI and FIR totals: the session's are their sums.
+    fn feedback(&mut self, section: Section, counts: [u64; 3]) {
+        match self.feedback.iter_mut().find(|(s, _)| *s == section) {
+            Some((_, c)) => *c = counts,
+            None => self.feedback.push((section, counts)),
+        }
+        let sum = |i: usize| self.feedback.iter().map(|(_, c)| c[i]).sum();
+        let (nacks, plis, firs) = (sum(0), sum(1), sum(2));
+        self.stats(|s| {
+            (s.nacks, s.plis, s.firs) = (nacks, plis, firs);
+        });
+    }
+
+    fn stats(&self, update: impl FnOnce(&mut super::SessionStats)) {
+        self.endpoint
+            .update_stats(&self.session.client().id, update);
     }
 
     /// A player lost a picture or joined: its stream's WebRTC publisher is asked for a
