@@ -2,7 +2,7 @@
 // then prints what the browser's getStats says happened, as one JSON object.
 //
 //   node chromium.mjs '{"whip": URL?, "whep": URL?, "codec": "H264"|"VP8", "seconds": N,
-//                       "playAfter": S}'
+//                       "playAfter": S, "width": W, "height": H, "fps": F}'
 //
 // `whip`: publish for `seconds`; `whep`: start playing `playAfter` seconds in and play until the
 // end. Each side reports its HTTP status, its ICE state and its RTP statistics.
@@ -38,7 +38,7 @@ try {
 }
 
 // Runs in the page.
-async function run({ whip, whep, codec, seconds, playAfter }) {
+async function run({ whip, whep, codec, seconds, playAfter, width, height, fps }) {
   const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
   const gathered = (pc) =>
     new Promise((resolve) => {
@@ -95,7 +95,7 @@ async function run({ whip, whep, codec, seconds, playAfter }) {
   let publisher = null;
   if (whip) {
     const media = await navigator.mediaDevices.getUserMedia({
-      video: { width: 640, height: 360, frameRate: 25 },
+      video: { width: width || 640, height: height || 360, frameRate: fps || 25 },
       audio: true,
     });
     publisher = new RTCPeerConnection();
