@@ -223,8 +223,8 @@ fn whip_answers_refuses_and_ends_sessions_as_rfc_9725_says() {
         weir.api("/api/v1/clients/")
     );
 
-    // §4.4: trickle by PATCH (204); If-Match naming another ICE session is 412; an ICE restart,
-    // which this endpoint does not do, is 422.
+    // §4.4: trickle by PATCH (204); If-Match naming another ICE session is 412; new
+    // credentials restart ICE (§4.4.2: 200, Weir's new ones, a new ETag).
     let patch = |if_match: &str, frag: &str| {
         client
             .patch(&resource)
@@ -233,17 +233,22 @@ fn whip_answers_refuses_and_ends_sessions_as_rfc_9725_says() {
             .body(frag.to_owned())
             .send()
             .unwrap()
-            .status()
     };
     let frag = "a=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 9999 typ host\r\n";
-    assert_eq!(patch(&etag, frag), 204);
-    assert_eq!(patch("\"other\"", frag), 412);
+    assert_eq!(patch(&etag, frag).status(), 204);
+    assert_eq!(patch("\"other\"", frag).status(), 412);
+    let restart = patch(
+        "*",
+        "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n",
+    );
+    assert_eq!(restart.status(), 200);
+    assert_ne!(restart.headers()["etag"].to_str().unwrap(), etag);
+    let credentials = restart.text().unwrap();
+    assert!(credentials.contains("a=ice-ufrag:") && credentials.contains("a=candidate:"));
     assert_eq!(
-        patch(
-            &etag,
-            "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
-        ),
-        422
+        patch(&etag, frag).status(),
+        412,
+        "the old ICE session's ETag is stale"
     );
     let options = client
         .request(reqwest::Method::OPTIONS, &url)
@@ -400,4 +405,33 @@ fn sessions_that_never_connect_are_freed_and_one_address_has_a_cap() {
     );
     let third = post(&url, "application/sdp", offer(|c| c));
     assert_eq!(third.status(), 201, "the address's count went back down");
+}
+
+#[test]
+fn chromium_restarts_ice_by_patch_and_goes_on_publishing() {
+    let weir = Weir::start(&[]);
+    let out = chromium(
+        serde_json::json!({
+            "whip": whip(&weir, "restart"), "whep": whep(&weir, "restart"),
+            "codec": "H264", "seconds": 9, "playAfter": 1, "restartAfter": 3,
+        }),
+        Duration::from_secs(60),
+    );
+    let publish = &out["publish"];
+    let restart = &publish["restart"];
+    assert_eq!(restart["status"], 200, "{out:#}");
+    // A new ICE session, a new ETag (RFC 9725 §4.4.1).
+    assert_ne!(restart["etag"], publish["etag"], "{out:#}");
+    assert_eq!(publish["stats"]["ice"], "connected", "{out:#}");
+    let before = restart["framesBefore"].as_u64().unwrap_or(0);
+    let after = publish["stats"]["outbound-rtp-video"]["framesEncoded"]
+        .as_u64()
+        .unwrap_or(0);
+    let decoded = out["play"]["stats"]["inbound-rtp-video"]["framesDecoded"]
+        .as_u64()
+        .unwrap_or(0);
+    // Five seconds more of camera after the restart, and the player saw them too.
+    assert!(after >= before + 100, "{before} then {after}: {out:#}");
+    assert!(decoded >= 150, "only {decoded} decoded: {out:#}");
+    assert!(weir.log().contains("ICE restart"), "{}", weir.log());
 }

@@ -38,7 +38,7 @@ try {
 }
 
 // Runs in the page.
-async function run({ whip, whep, codec, seconds, playAfter, width, height, fps }) {
+async function run({ whip, whep, codec, seconds, playAfter, width, height, fps, restartAfter }) {
   const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
   const gathered = (pc) =>
     new Promise((resolve) => {
@@ -58,7 +58,11 @@ async function run({ whip, whep, codec, seconds, playAfter, width, height, fps }
       body: pc.localDescription.sdp,
     });
     const text = await response.text();
-    const out = { status: response.status, location: response.headers.get('Location') };
+    const out = {
+      status: response.status,
+      location: response.headers.get('Location'),
+      etag: response.headers.get('ETag'),
+    };
     if (response.status !== 201) return { ...out, error: text };
     await pc.setRemoteDescription({ type: 'answer', sdp: text });
     return { ...out, answer: text };
@@ -106,6 +110,30 @@ async function run({ whip, whep, codec, seconds, playAfter, width, height, fps }
     video.setCodecPreferences([...wanted, ...all.filter((c) => c.mimeType === 'video/rtx')]);
     result.publish = await exchange(publisher, whip);
   }
+  // RFC 9725 §4.4.2: an ICE restart by PATCH, the new credentials spliced into the answer.
+  const restarting = (async () => {
+    if (!restartAfter || !publisher || result.publish.status !== 201) return;
+    await sleep(restartAfter);
+    publisher.restartIce();
+    const offer = await publisher.createOffer({ iceRestart: true });
+    await publisher.setLocalDescription(offer);
+    const line = (sdp, name) => sdp.split('\r\n').find((l) => l.startsWith(`a=${name}:`));
+    const frag = `${line(offer.sdp, 'ice-ufrag')}\r\n${line(offer.sdp, 'ice-pwd')}\r\n`;
+    const response = await fetch(new URL(result.publish.location, whip), {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' },
+      body: frag,
+    });
+    const body = await response.text();
+    result.publish.restart = { status: response.status, etag: response.headers.get('ETag') };
+    if (response.status !== 200) return;
+    let answer = result.publish.answer
+      .replace(/a=ice-ufrag:.*/g, line(body, 'ice-ufrag'))
+      .replace(/a=ice-pwd:.*/g, line(body, 'ice-pwd'));
+    await publisher.setRemoteDescription({ type: 'answer', sdp: answer });
+    const before = (await stats(publisher))['outbound-rtp-video'];
+    result.publish.restart.framesBefore = before && before.framesEncoded;
+  })();
   let player = null;
   const playing = (async () => {
     if (!whep) return;
@@ -124,6 +152,7 @@ async function run({ whip, whep, codec, seconds, playAfter, width, height, fps }
   })();
   await sleep(seconds);
   await playing;
+  await restarting;
   if (publisher) result.publish.stats = await stats(publisher);
   if (player) result.play.stats = await stats(player);
   // End the sessions as RFC 9725 §4.3 says: DELETE on the resource.

@@ -41,6 +41,11 @@ pub(crate) enum Inbound {
     Datagram { from: SocketAddr, data: Bytes },
     /// Remote candidates from a trickle `PATCH` (RFC 8840 candidate lines).
     Candidates(Vec<String>),
+    /// Restart ICE with these credentials (a `PATCH` with new ones, RFC 9725 §4.4.2).
+    Restart {
+        local: str0m::IceCreds,
+        remote: str0m::IceCreds,
+    },
     /// End the session (`DELETE` on its resource).
     Close,
 }
@@ -90,20 +95,21 @@ struct Routes {
 pub(crate) struct Route {
     id: Arc<str>,
     tx: mpsc::Sender<Inbound>,
+    /// ICE restarts so far: the ETag names the ICE session (RFC 9725 §4.4.1).
+    restarts: Arc<std::sync::atomic::AtomicU32>,
 }
 
 /// A session's entries in the routes, removed when its task ends.
 pub(crate) struct RouteGuard {
     endpoint: Arc<Endpoint>,
     id: Arc<str>,
-    ufrag: String,
     ip: IpAddr,
 }
 
 impl Drop for RouteGuard {
     fn drop(&mut self) {
         let mut routes = self.endpoint.routes.lock().unwrap();
-        routes.by_ufrag.remove(&self.ufrag);
+        routes.by_ufrag.retain(|_, r| r.id != self.id);
         routes.by_id.remove(&*self.id);
         routes.by_addr.retain(|_, r| r.id != self.id);
         self.endpoint.stats.lock().unwrap().remove(&*self.id);
@@ -163,13 +169,16 @@ impl Endpoint {
         *count += 1;
         let (tx, rx) = mpsc::channel(QUEUE);
         let id: Arc<str> = id.into();
-        let route = Route { id: id.clone(), tx };
+        let route = Route {
+            id: id.clone(),
+            tx,
+            restarts: Arc::default(),
+        };
         routes.by_ufrag.insert(ufrag.to_owned(), route.clone());
         routes.by_id.insert(id.to_string(), route);
         let guard = RouteGuard {
             endpoint: self.clone(),
             id,
-            ufrag: ufrag.to_owned(),
             ip,
         };
         Some((guard, rx))
@@ -181,9 +190,38 @@ impl Endpoint {
         route.is_some_and(|r| r.tx.try_send(command).is_ok())
     }
 
-    /// Whether a session has the resource id `id`.
-    pub(crate) fn has(&self, id: &str) -> bool {
-        self.routes.lock().unwrap().by_id.contains_key(id)
+    /// The ETag of session `id`'s ICE session, if there is such a session.
+    pub(crate) fn etag(&self, id: &str) -> Option<String> {
+        let routes = self.routes.lock().unwrap();
+        let route = routes.by_id.get(id)?;
+        let restarts = route.restarts.load(std::sync::atomic::Ordering::Relaxed);
+        Some(format!("\"{id}.{restarts}\""))
+    }
+
+    /// Restarts ICE in session `id` with the peer's new credentials: new local ones are made,
+    /// routed to the session (checks under the old ufrag still reach it until it ends), and
+    /// returned with the candidates; `None` when there is no such session.
+    pub(crate) fn restart_ice(
+        &self,
+        id: &str,
+        remote: str0m::IceCreds,
+    ) -> Option<(str0m::IceCreds, Vec<SocketAddr>)> {
+        let local = str0m::IceCreds {
+            ufrag: crate::random_id("", 8),
+            pass: crate::random_id("", 24),
+        };
+        let mut routes = self.routes.lock().unwrap();
+        let route = routes.by_id.get(id)?.clone();
+        let restart = Inbound::Restart {
+            local: local.clone(),
+            remote,
+        };
+        route.tx.try_send(restart).ok()?;
+        route
+            .restarts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        routes.by_ufrag.insert(local.ufrag.clone(), route);
+        Some((local, self.session_candidates(None)))
     }
 
     /// The transport statistics of the session of client `id`.

@@ -244,6 +244,12 @@ impl Peer {
                             }
                         }
                     }
+                    Some(Inbound::Restart { local, remote }) => {
+                        info!(ufrag = %local.ufrag, "ICE restart");
+                        let mut direct = self.rtc.direct_api();
+                        direct.set_local_ice_credentials(local);
+                        direct.set_remote_ice_credentials(remote);
+                    }
                     Some(Inbound::Close) | None => break "deleted".into(),
                 },
                 item = recv_item(&mut self.role), if connected => {

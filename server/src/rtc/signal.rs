@@ -6,7 +6,8 @@
 //! - WHEP (draft-ietf-wish-whep): the same at `/rtc/v1/whep/`, to play;
 //! - on the resource: `DELETE` ends the session (RFC 9725 §4.3), `PATCH` with
 //!   `application/trickle-ice-sdpfrag` (RFC 8840) trickles candidates (RFC 9725 §4.4.1),
-//!   `If-Match` against the ETag when given (§4.4.1: 412 otherwise);
+//!   `If-Match` against the ETag when given (§4.4.1: 412 otherwise), and restarts ICE when the
+//!   fragment carries new credentials (§4.4.2: 200 with Weir's new ones and the candidates);
 //! - `OPTIONS` on all of them (CORS preflight, RFC 9725 §4.8 for browsers);
 //! - SRS's JSON API: `POST /rtc/v1/publish/` and `/rtc/v1/play/` with `{"streamurl":
 //!   "webrtc://host/app/stream", "sdp": ...}` → `{"code": 0, "sdp": ..., "sessionid": ...}`.
@@ -110,7 +111,10 @@ async fn offer(
             if let Ok(location) = HeaderValue::from_str(&format!("{RESOURCE}{}", answer.id)) {
                 headers.insert(header::LOCATION, location);
             }
-            if let Ok(etag) = HeaderValue::from_str(&etag(&answer.id)) {
+            if let Some(etag) = endpoint
+                .etag(&answer.id)
+                .and_then(|e| HeaderValue::from_str(&e).ok())
+            {
                 headers.insert(header::ETAG, etag);
             }
             response
@@ -174,9 +178,9 @@ async fn resource(
     if let Err(response) = bearer(&ctx, &headers) {
         return response;
     }
-    if !endpoint.has(&id) {
+    let Some(current) = endpoint.etag(&id) else {
         return text(StatusCode::NOT_FOUND, "no such session\n");
-    }
+    };
     match method {
         Method::DELETE => {
             endpoint.command(&id, Inbound::Close);
@@ -194,20 +198,21 @@ async fn resource(
                 );
             }
             let wanted = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
-            if wanted.is_some_and(|w| w.trim() != "*" && w.trim() != etag(&id)) {
+            if wanted.is_some_and(|w| w.trim() != "*" && w.trim() != current) {
                 return text(
                     StatusCode::PRECONDITION_FAILED,
                     "If-Match names another ICE session (RFC 9725 §4.4.1)\n",
                 );
             }
             let frag = String::from_utf8_lossy(&body);
-            if frag.lines().any(|l| l.starts_with("a=ice-ufrag:")) {
-                // An ICE restart (RFC 9725 §4.4.2) would change the session's credentials;
-                // trickle is supported, restarts are not, and §4.4 says which status that is.
-                return text(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "ICE restart is not supported; trickle ICE is (RFC 9725 §4.4)\n",
-                );
+            let attribute = |name: &str| {
+                frag.lines()
+                    .find_map(|l| l.trim_end().strip_prefix(name))
+                    .map(str::to_owned)
+            };
+            if let (Some(ufrag), Some(pass)) = (attribute("a=ice-ufrag:"), attribute("a=ice-pwd:"))
+            {
+                return restart(&endpoint, &id, str0m::IceCreds { ufrag, pass });
             }
             let candidates: Vec<String> = frag
                 .lines()
@@ -380,9 +385,35 @@ fn bearer(ctx: &Context, headers: &HeaderMap) -> Result<Option<String>, Response
     Err(response)
 }
 
-/// A session's ETag: it names the ICE session, which (without restarts) is the session's.
-fn etag(id: &str) -> String {
-    format!("\"{id}\"")
+/// An ICE restart (RFC 9725 §4.4.2): the answer is a fragment with the new credentials and
+/// the candidates, under the new ICE session's ETag.
+fn restart(endpoint: &Endpoint, id: &str, remote: str0m::IceCreds) -> Response {
+    let Some((local, candidates)) = endpoint.restart_ice(id, remote) else {
+        return text(StatusCode::NOT_FOUND, "no such session\n");
+    };
+    let mut frag = format!(
+        "a=ice-lite\r\na=ice-ufrag:{}\r\na=ice-pwd:{}\r\n",
+        local.ufrag, local.pass
+    );
+    for addr in candidates {
+        if let Ok(c) = str0m::Candidate::host(addr, "udp") {
+            frag.push_str(&format!("a={}\r\n", c.to_sdp_string()));
+        }
+    }
+    let mut response = (StatusCode::OK, frag).into_response();
+    let headers = response.headers_mut();
+    cors(headers);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/trickle-ice-sdpfrag"),
+    );
+    if let Some(etag) = endpoint
+        .etag(id)
+        .and_then(|e| HeaderValue::from_str(&e).ok())
+    {
+        headers.insert(header::ETAG, etag);
+    }
+    response
 }
 
 /// The CORS preflight answer.
