@@ -435,3 +435,46 @@ fn chromium_restarts_ice_by_patch_and_goes_on_publishing() {
     assert!(decoded >= 150, "only {decoded} decoded: {out:#}");
     assert!(weir.log().contains("ICE restart"), "{}", weir.log());
 }
+
+/// aiortc (PyPI 1.16) publishing or playing, through tests/webrtc/aiortc_client.py.
+fn aiortc(mode: &str, url: &str, seconds: u32, codec: &str) -> Value {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webrtc/aiortc_client.py");
+    let (ok, stdout, stderr) = run(
+        Command::new("python3")
+            .arg(script)
+            .args([mode, url, &seconds.to_string(), codec]),
+        Duration::from_secs(u64::from(seconds) + 30),
+    );
+    assert!(
+        ok,
+        "aiortc {mode} failed (pip install aiortc==1.16.0 aiohttp): {stderr}"
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+}
+
+#[test]
+fn aiortc_publishes_by_whip_and_plays_by_whep() {
+    for codec in ["H264", "VP8"] {
+        let weir = Weir::start(&[]);
+        let (whip, whep) = (whip(&weir, "ai"), whep(&weir, "ai"));
+        let publisher = std::thread::spawn(move || aiortc("publish", &whip, 8, codec));
+        std::thread::sleep(Duration::from_secs(3));
+        let play = aiortc("play", &whep, 4, codec);
+        let publish = publisher.join().unwrap();
+        assert_eq!(publish["status"], 201, "{codec}: {publish:#}");
+        assert_eq!(play["status"], 201, "{codec}: {play:#}");
+        // aiortc's clock runs at 30 fps; four seconds of it, less the time to connect.
+        let video = play["frames"]["video"].as_u64().unwrap_or(0);
+        let audio = play["frames"]["audio"].as_u64().unwrap_or(0);
+        assert!(
+            video >= 60,
+            "{codec}: {video} video frames decoded: {play:#}"
+        );
+        assert!(
+            audio >= 100,
+            "{codec}: {audio} audio frames decoded: {play:#}"
+        );
+        assert_eq!(publish["deleted"], 200);
+        assert_eq!(play["deleted"], 200);
+    }
+}
