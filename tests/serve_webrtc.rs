@@ -49,8 +49,8 @@ fn assert_all_decoded(video: &Value, out: &Value) {
 
 /// Chromium's publisher and player of one stream in `codec`: both connect, every frame the
 /// player received was decoded, in the codec sent, with sound.
-fn round_trip(codec: &str) {
-    let weir = Weir::start(&[]);
+fn round_trip(codec: &str, settings: &[&str]) {
+    let weir = Weir::start(settings);
     let options = serde_json::json!({
         "whip": whip(&weir, codec), "whep": whep(&weir, codec),
         "codec": codec, "seconds": 8, "playAfter": 3,
@@ -101,12 +101,17 @@ fn round_trip(codec: &str) {
 
 #[test]
 fn chromium_publishes_h264_by_whip_and_plays_it_back_by_whep() {
-    round_trip("H264");
+    round_trip("H264", &[]);
+}
+
+#[test]
+fn webrtc_media_runs_over_ipv6() {
+    round_trip("H264", &["rtc.listen=[::1]:0"]);
 }
 
 #[test]
 fn chromium_publishes_vp8_by_whip_and_plays_it_back_by_whep() {
-    round_trip("VP8");
+    round_trip("VP8", &[]);
 }
 
 #[test]

@@ -126,7 +126,16 @@ impl Endpoint {
     /// Binds the media socket at `listen`; `candidates` are the addresses to offer (none: the
     /// `CANDIDATE` environment variable, else the machine's interfaces).
     pub async fn bind(listen: SocketAddr, candidate: &str) -> std::io::Result<Arc<Endpoint>> {
-        let socket = UdpSocket::bind(listen).await?;
+        // Every IPv4 address means every address: one dual-stack IPv6 socket serves both
+        // families where the machine has IPv6, the IPv4 socket asked for where it has not.
+        let any6 = SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), listen.port());
+        let socket = match listen {
+            SocketAddr::V4(v4) if v4.ip().is_unspecified() => match UdpSocket::bind(any6).await {
+                Ok(socket) => socket,
+                Err(_) => UdpSocket::bind(listen).await?,
+            },
+            _ => UdpSocket::bind(listen).await?,
+        };
         let local = socket.local_addr()?;
         Ok(Arc::new(Endpoint {
             socket: Arc::new(socket),
@@ -140,6 +149,18 @@ impl Endpoint {
     /// The address the media socket is bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+
+    /// Sends a datagram; an IPv4 peer of a dual-stack socket is written to as its IPv4-mapped
+    /// IPv6 address (RFC 4291 §2.5.5.2).
+    fn send_to(&self, data: &[u8], to: SocketAddr) -> std::io::Result<usize> {
+        let to = match to {
+            SocketAddr::V4(v4) if self.local.is_ipv6() => {
+                SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port())
+            }
+            to => to,
+        };
+        self.socket.try_send_to(data, to)
     }
 
     /// The candidate addresses of a session, with `extra` (a request's `?eip=`) first.

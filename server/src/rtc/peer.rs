@@ -323,7 +323,7 @@ impl Peer {
                 Output::Timeout(at) => return Ok(at),
                 Output::Transmit(t) => {
                     let n = t.contents.len() as u64;
-                    if let Err(e) = self.endpoint.socket.try_send_to(&t.contents, t.destination) {
+                    if let Err(e) = self.endpoint.send_to(&t.contents, t.destination) {
                         debug!(error = %e, "rtc send failed");
                     }
                     self.session.client().add_sent(n);
