@@ -484,3 +484,31 @@ fn aiortc_publishes_by_whip_and_plays_by_whep() {
         assert_eq!(play["deleted"], 200);
     }
 }
+
+#[test]
+fn chromium_publishes_simulcast_and_each_player_gets_its_layer() {
+    let weir = Weir::start(&[]);
+    let out = chromium(
+        serde_json::json!({
+            "whip": whip(&weir, "sim"), "whep": whep(&weir, "sim"),
+            "whep2": format!("{}&layer=l", whep(&weir, "sim")),
+            "codec": "VP8", "seconds": 8, "playAfter": 3,
+            "simulcast": ["h", "l"], "width": 1280, "height": 720,
+        }),
+        Duration::from_secs(60),
+    );
+    // RFC 8853: layer h is the stream, layer l (half the size) the stream sim@l.
+    let width = |player: &str| {
+        let video = &out[player]["stats"]["inbound-rtp-video"];
+        let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+        assert!(decoded >= 50, "{player}: only {decoded} decoded: {out:#}");
+        assert_all_decoded(video, &out);
+        video["frameWidth"].as_u64().unwrap_or(0)
+    };
+    let (high, low) = (width("play"), width("play2"));
+    assert!(
+        low > 0 && low <= 640 && high >= 2 * low,
+        "{high} and {low}: {out:#}"
+    );
+    assert!(weir.log().contains("simulcast layers=2"), "{}", weir.log());
+}

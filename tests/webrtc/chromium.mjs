@@ -38,7 +38,9 @@ try {
 }
 
 // Runs in the page.
-async function run({ whip, whep, codec, seconds, playAfter, width, height, fps, restartAfter }) {
+async function run({
+  whip, whep, whep2, codec, seconds, playAfter, width, height, fps, restartAfter, simulcast,
+}) {
   const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
   const gathered = (pc) =>
     new Promise((resolve) => {
@@ -103,8 +105,19 @@ async function run({ whip, whep, codec, seconds, playAfter, width, height, fps, 
       audio: true,
     });
     publisher = new RTCPeerConnection();
-    const video = publisher.addTransceiver(media.getVideoTracks()[0], { direction: 'sendonly' });
+    // Simulcast (RFC 8853): the first rid full size, each next one half the size of the last.
+    const sendEncodings = simulcast
+      ? simulcast.map((rid, i) => ({ rid, scaleResolutionDownBy: 2 ** i }))
+      : undefined;
+    const video = publisher.addTransceiver(media.getVideoTracks()[0], {
+      direction: 'sendonly',
+      sendEncodings,
+    });
     publisher.addTransceiver(media.getAudioTracks()[0], { direction: 'sendonly' });
+    // On a loaded test machine, drop frames rather than pixels: the tests check sizes.
+    const parameters = video.sender.getParameters();
+    parameters.degradationPreference = 'maintain-resolution';
+    await video.sender.setParameters(parameters).catch((e) => console.log(`parameters: ${e}`));
     const all = RTCRtpSender.getCapabilities('video').codecs;
     const wanted = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
     video.setCodecPreferences([...wanted, ...all.filter((c) => c.mimeType === 'video/rtx')]);
@@ -134,11 +147,11 @@ async function run({ whip, whep, codec, seconds, playAfter, width, height, fps, 
     const before = (await stats(publisher))['outbound-rtp-video'];
     result.publish.restart.framesBefore = before && before.framesEncoded;
   })();
-  let player = null;
-  const playing = (async () => {
-    if (!whep) return;
+  const players = [];
+  const play = async (url, key) => {
     await sleep(whip ? playAfter : 0);
-    player = new RTCPeerConnection();
+    const player = new RTCPeerConnection();
+    players.push([key, player]);
     player.addEventListener('track', (e) => {
       const element = document.createElement(e.track.kind);
       element.srcObject = new MediaStream([e.track]);
@@ -148,15 +161,16 @@ async function run({ whip, whep, codec, seconds, playAfter, width, height, fps, 
     });
     player.addTransceiver('video', { direction: 'recvonly' });
     player.addTransceiver('audio', { direction: 'recvonly' });
-    result.play = await exchange(player, whep);
-  })();
+    result[key] = await exchange(player, url);
+  };
+  const playing = Promise.all([whep && play(whep, 'play'), whep2 && play(whep2, 'play2')]);
   await sleep(seconds);
   await playing;
   await restarting;
   if (publisher) result.publish.stats = await stats(publisher);
-  if (player) result.play.stats = await stats(player);
+  for (const [key, player] of players) result[key].stats = await stats(player);
   // End the sessions as RFC 9725 §4.3 says: DELETE on the resource.
-  for (const side of [result.publish, result.play]) {
+  for (const side of [result.publish, result.play, result.play2]) {
     if (side && side.location) {
       const url = new URL(side.location, whip || whep);
       side.deleted = (await fetch(url, { method: 'DELETE' })).status;

@@ -3,6 +3,10 @@
 //! to length-prefixed NAL units with its parameter sets as the track's configuration record,
 //! Opus with its identification header (RFC 7845 §5.1), VP8, VP9, AV1 and H.265 as they are —
 //! on the stream's 90 kHz timeline.
+//!
+//! Simulcast (RFC 8853): the publisher's first layer is the stream; each other layer is a
+//! stream of its own, `{stream}@{rid}`, with the same audio, so that a player picks its layer by
+//! picking its stream (WHEP's `?layer=rid`) and every protocol can play any layer.
 
 use std::time::Instant;
 use str0m::format::Codec as RtcCodec;
@@ -14,18 +18,26 @@ use weir_media::{Codec, Frame, MediaPacket, Timestamp, Track, TrackConfig};
 
 /// A publisher's tracks on their way into the hub.
 pub(super) struct Ingest {
-    publisher: Publisher,
+    /// The publisher's stream, then one per further simulcast layer.
+    layers: Vec<Layer>,
     /// Where the stream's timeline starts: both tracks are placed on it by arrival, so that
     /// their independent RTP clocks (RFC 3550 §5.1: random offsets) line up.
     epoch: Instant,
-    video: Option<TrackIn>,
     audio: Option<TrackIn>,
     /// Frames that arrived but could not be used (no codec Weir carries, a broken access unit).
     pub(super) dropped: u64,
     /// The media section video arrives on (keyframe requests go there).
     pub(super) video_mid: Option<str0m::media::Mid>,
-    /// When a keyframe was last asked for.
-    pub(super) last_keyframe_request: Option<Instant>,
+}
+
+/// One simulcast layer (or the only video) and the stream it publishes.
+pub(super) struct Layer {
+    /// Its RTP stream id (`None` without simulcast).
+    pub(super) rid: Option<str0m::media::Rid>,
+    pub(super) publisher: Publisher,
+    video: Option<TrackIn>,
+    /// When a keyframe of this layer was last asked for.
+    last_keyframe_request: Option<Instant>,
 }
 
 /// One incoming track.
@@ -55,18 +67,63 @@ impl Clock {
 impl Ingest {
     pub(super) fn new(publisher: Publisher, epoch: Instant) -> Self {
         Ingest {
-            publisher,
+            layers: vec![Layer {
+                rid: None,
+                publisher,
+                video: None,
+                last_keyframe_request: None,
+            }],
             epoch,
-            video: None,
             audio: None,
             dropped: 0,
             video_mid: None,
-            last_keyframe_request: None,
         }
     }
 
+    /// The publisher's own stream.
     pub(super) fn publisher(&self) -> &Publisher {
-        &self.publisher
+        &self.layers[0].publisher
+    }
+
+    /// The layers: the publisher's stream first.
+    pub(super) fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// Simulcast: the first layer is the publisher's stream, `others` publish the streams of
+    /// the rest (in the offer's order).
+    pub(super) fn simulcast(
+        &mut self,
+        first: str0m::media::Rid,
+        others: Vec<(str0m::media::Rid, Publisher)>,
+    ) {
+        self.layers[0].rid = Some(first);
+        self.layers.truncate(1);
+        self.layers
+            .extend(others.into_iter().map(|(rid, publisher)| Layer {
+                rid: Some(rid),
+                publisher,
+                video: None,
+                last_keyframe_request: None,
+            }));
+    }
+
+    /// Whether a keyframe of `layer` may be asked for at `now` (at most twice a second), and
+    /// the layer's rid to ask with.
+    pub(super) fn keyframe_due(
+        &mut self,
+        layer: usize,
+        now: Instant,
+    ) -> Option<Option<str0m::media::Rid>> {
+        let layer = self.layers.get_mut(layer)?;
+        let recent = layer
+            .last_keyframe_request
+            .is_some_and(|at| now.duration_since(at) < std::time::Duration::from_millis(500));
+        if recent {
+            return None;
+        }
+        layer.last_keyframe_request = Some(now);
+        Some(layer.rid)
     }
 
     /// One frame from str0m.
@@ -79,8 +136,19 @@ impl Ingest {
         if video {
             self.video_mid = Some(data.mid);
         }
+        let layer = match data.rid {
+            Some(rid) if video => match self.layers.iter().position(|l| l.rid == Some(rid)) {
+                Some(layer) => layer,
+                None => {
+                    // A layer the offer did not announce.
+                    self.dropped += 1;
+                    return;
+                }
+            },
+            _ => 0,
+        };
         let slot = if video {
-            &mut self.video
+            &mut self.layers[layer].video
         } else {
             &mut self.audio
         };
@@ -103,6 +171,8 @@ impl Ingest {
         }
         let time = track.clock.time(data.time.numer());
         let kind = if video { Track::VIDEO } else { Track::AUDIO };
+        // What this frame gives the hub: a configuration, a frame, both or neither.
+        let mut out: Vec<MediaPacket> = Vec::with_capacity(2);
         let (bytes, keyframe) = match &mut track.inband {
             Some(inband) => {
                 let nals: Vec<std::ops::Range<usize>> = weir_media::nal::annexb_nals(&data.data)
@@ -113,49 +183,50 @@ impl Ingest {
                     .collect();
                 let au = inband.access_unit(&data.data, &nals);
                 if let Some(record) = au.config {
-                    self.publisher.push(config(kind, codec, record, time));
+                    out.push(config(kind, codec, record));
                     track.configured = true;
                 }
                 match au.frame {
-                    Some(frame) => (bytes::Bytes::from(frame), au.keyframe),
-                    None => return,
+                    Some(frame) => (Some(bytes::Bytes::from(frame)), au.keyframe),
+                    None => (None, false),
                 }
             }
             None => {
-                if !track.configured {
-                    track.configured = true;
-                    if codec == Codec::Opus {
-                        let head = opus_head(&data.params);
-                        self.publisher.push(config(kind, codec, head.into(), time));
-                    }
+                if !track.configured && codec == Codec::Opus {
+                    out.push(config(kind, codec, opus_head(&data.params).into()));
                 }
+                track.configured = true;
                 let keyframe = video && data.is_keyframe();
-                (bytes::Bytes::copy_from_slice(&data.data), keyframe)
+                (Some(bytes::Bytes::copy_from_slice(&data.data)), keyframe)
             }
         };
-        if video && !track.configured && codec == Codec::H264 {
-            // No parameter sets yet: a decoder could not use this frame.
-            self.dropped += 1;
-            return;
+        match bytes {
+            // An H.264 frame before any parameter sets: no decoder could use it.
+            Some(_) if !track.configured => self.dropped += 1,
+            Some(data) => out.push(MediaPacket::Frame(Frame {
+                track: kind,
+                codec,
+                pts: time,
+                dts: time,
+                keyframe,
+                data,
+            })),
+            None => {}
         }
-        let frame = Frame {
-            track: kind,
-            codec,
-            pts: time,
-            dts: time,
-            keyframe,
-            data: bytes,
-        };
-        self.publisher
-            .push(Item::media(time, MediaPacket::Frame(frame)));
+        for packet in out {
+            if video {
+                self.layers[layer].publisher.push(Item::media(time, packet));
+            } else {
+                for layer in &self.layers {
+                    layer.publisher.push(Item::media(time, packet.clone()));
+                }
+            }
+        }
     }
 }
 
-fn config(track: Track, codec: Codec, data: bytes::Bytes, time: Timestamp) -> Item {
-    Item::media(
-        time,
-        MediaPacket::Config(TrackConfig { track, codec, data }),
-    )
+fn config(track: Track, codec: Codec, data: bytes::Bytes) -> MediaPacket {
+    MediaPacket::Config(TrackConfig { track, codec, data })
 }
 
 /// The identification header of a WebRTC Opus stream: 48 kHz, the channels the SDP's

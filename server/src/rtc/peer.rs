@@ -172,7 +172,7 @@ pub(crate) async fn start(
     let span = tracing::info_span!(parent: None, "rtc", id = %client.id, peer = %client.peer, kind = kind.as_str());
     session.set_span(span.clone());
     info!(parent: &span, stream = %key, "session answered");
-    let task = Peer {
+    let mut task = Peer {
         ctx: ctx.clone(),
         endpoint: endpoint.clone(),
         session,
@@ -182,8 +182,10 @@ pub(crate) async fn start(
         _guard: guard,
         connected: false,
         last_heard: Instant::now(),
+        published: Vec::new(),
         feedback: Vec::new(),
     };
+    task.published_changed();
     let handle = tokio::spawn(task.run().instrument(span));
     client.set_abort(handle.abort_handle());
     Ok(Answer { sdp: answer, id })
@@ -205,6 +207,9 @@ struct Peer {
     _guard: RouteGuard,
     connected: bool,
     last_heard: Instant,
+    /// A publisher's streams (one per simulcast layer), whose WebRTC players may ask for
+    /// keyframes.
+    published: Vec<Arc<Stream>>,
     /// NACK, PLI and FIR totals per media section (and simulcast layer).
     feedback: Vec<(Section, [u64; 3])>,
 }
@@ -217,11 +222,6 @@ impl Peer {
         let config = self.ctx.config.rtc.clone();
         let handshake_deadline = tokio::time::Instant::now() + config.handshake_timeout;
         let mut shutdown = self.ctx.shutdown();
-        // A publisher's stream, whose WebRTC players may ask for keyframes.
-        let published = match &self.role {
-            Role::Publish(ingest) => Some(ingest.publisher().stream().clone()),
-            Role::Play(_) => None,
-        };
         let reason = loop {
             let timeout = match self.drain() {
                 Ok(timeout) => timeout,
@@ -265,7 +265,7 @@ impl Peer {
                         }
                     }
                 }
-                _ = keyframe_wanted(published.as_deref()), if connected => self.request_keyframe(),
+                layer = keyframe_wanted(&self.published), if connected => self.request_keyframe(layer),
                 _ = tokio::time::sleep_until(wake) => {
                     if self.rtc.handle_input(Input::Timeout(Instant::now())).is_err() {
                         break "timer failed".into();
@@ -347,17 +347,27 @@ impl Peer {
                 debug!("ICE disconnected");
                 self.rtc.disconnect();
             }
-            Event::MediaAdded(added) => {
-                if let Role::Play(play) = &mut self.role {
-                    play.1.media_added(added.mid, added.kind);
+            Event::MediaAdded(added) => match &mut self.role {
+                Role::Play(play) => play.1.media_added(added.mid, added.kind),
+                Role::Publish(_) => {
+                    if let Some(simulcast) = added.simulcast {
+                        let layers = if simulcast.recv.is_empty() {
+                            simulcast.send
+                        } else {
+                            simulcast.recv
+                        };
+                        self.simulcast(layers.iter().map(|l| l.rid).collect());
+                    }
                 }
-            }
+            },
             Event::MediaData(data) => {
                 if let Role::Publish(ingest) = &mut self.role {
                     ingest.media(&data);
                     if !data.contiguous && data.params.spec().codec.is_video() {
                         // A picture was lost: the next frames are undecodable until a keyframe.
-                        self.request_keyframe();
+                        let layers = ingest.layers();
+                        let layer = layers.iter().position(|l| l.rid == data.rid).unwrap_or(0);
+                        self.request_keyframe(layer);
                     }
                 }
             }
@@ -401,29 +411,68 @@ impl Peer {
         }
     }
 
-    /// Asks this publisher for a keyframe on its video section, at most twice a second.
-    fn request_keyframe(&mut self) {
+    /// Simulcast: the first of `rids` is the publisher's stream, each other one publishes
+    /// `{stream}@{rid}` (a layer whose stream has another publisher is left out).
+    fn simulcast(&mut self, rids: Vec<Rid>) {
+        let Role::Publish(ingest) = &mut self.role else {
+            return;
+        };
+        let Some((&first, others)) = rids.split_first() else {
+            return;
+        };
+        let key = ingest.publisher().stream().key().clone();
+        let client = &self.session.client().id;
+        let layers = others
+            .iter()
+            .filter_map(|rid| {
+                let layer = weir_hub::StreamKey::new(
+                    key.vhost.clone(),
+                    key.app.clone(),
+                    format!("{}@{rid}", key.stream),
+                );
+                match self.ctx.hub.publish(&layer, client) {
+                    Ok(publisher) => Some((*rid, publisher)),
+                    Err(busy) => {
+                        info!(stream = %layer, publisher = %busy.publisher, "simulcast layer not published: stream busy");
+                        None
+                    }
+                }
+            })
+            .collect();
+        ingest.simulcast(first, layers);
+        info!(layers = rids.len(), "simulcast");
+        self.published_changed();
+    }
+
+    fn published_changed(&mut self) {
+        self.published = match &self.role {
+            Role::Publish(ingest) => ingest
+                .layers()
+                .iter()
+                .map(|l| l.publisher.stream().clone())
+                .collect(),
+            Role::Play(_) => Vec::new(),
+        };
+    }
+
+    /// Asks this publisher for a keyframe of a layer, at most twice a second per layer.
+    fn request_keyframe(&mut self, layer: usize) {
         let Role::Publish(ingest) = &mut self.role else {
             return;
         };
         let Some(mid) = ingest.video_mid else {
             return;
         };
-        let now = Instant::now();
-        if ingest
-            .last_keyframe_request
-            .is_some_and(|at| now.duration_since(at) < Duration::from_millis(500))
-        {
+        let Some(rid) = ingest.keyframe_due(layer, Instant::now()) else {
             return;
-        }
-        ingest.last_keyframe_request = Some(now);
+        };
         if let Some(mut writer) = self.rtc.writer(mid) {
             let kind = if writer.is_request_keyframe_possible(KeyframeRequestKind::Pli) {
                 KeyframeRequestKind::Pli
             } else {
                 KeyframeRequestKind::Fir
             };
-            if let Err(e) = writer.request_keyframe(None, kind) {
+            if let Err(e) = writer.request_keyframe(rid, kind) {
                 debug!(error = %e, "keyframe request not sent");
             }
         }
@@ -438,17 +487,27 @@ async fn recv_item(role: &mut Role) -> Option<weir_hub::Item> {
     }
 }
 
-/// Resolves when a player of `stream` (a WebRTC publisher's) wants a keyframe.
-async fn keyframe_wanted(stream: Option<&Stream>) {
-    let Some(stream) = stream else {
+/// Resolves, with the layer's index, when a player of one of a WebRTC publisher's streams
+/// wants a keyframe.
+async fn keyframe_wanted(streams: &[Arc<Stream>]) -> usize {
+    if streams.is_empty() {
         return std::future::pending().await;
-    };
-    let k = KEYFRAMES.get_or_init(stream, KeyframeWanted::default);
+    }
+    let wanted: Vec<&KeyframeWanted> = streams
+        .iter()
+        .map(|s| KEYFRAMES.get_or_init(&**s, KeyframeWanted::default))
+        .collect();
     loop {
-        let notified = k.notify.notified();
-        if k.wanted.swap(false, Ordering::Relaxed) {
-            return;
+        let notified: Vec<_> = wanted
+            .iter()
+            .map(|k| Box::pin(k.notify.notified()))
+            .collect();
+        if let Some(layer) = wanted
+            .iter()
+            .position(|k| k.wanted.swap(false, Ordering::Relaxed))
+        {
+            return layer;
         }
-        notified.await;
+        futures_util::future::select_all(notified).await;
     }
 }

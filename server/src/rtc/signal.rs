@@ -3,7 +3,8 @@
 //!
 //! - WHIP (RFC 9725): `POST /rtc/v1/whip/?app=&stream=` with an `application/sdp` offer →
 //!   `201 Created`, the answer, `Location` (the session's resource) and `ETag`;
-//! - WHEP (draft-ietf-wish-whep): the same at `/rtc/v1/whep/`, to play;
+//! - WHEP (draft-ietf-wish-whep): the same at `/rtc/v1/whep/`, to play (`&layer=rid`: one
+//!   layer of a simulcast publisher);
 //! - on the resource: `DELETE` ends the session (RFC 9725 §4.3), `PATCH` with
 //!   `application/trickle-ice-sdpfrag` (RFC 8840) trickles candidates (RFC 9725 §4.4.1),
 //!   `If-Match` against the ETag when given (§4.4.1: 412 otherwise), and restarts ICE when the
@@ -93,6 +94,11 @@ async fn offer(
             StatusCode::BAD_REQUEST,
             "name the stream: ?app=live&stream=livestream\n",
         );
+    };
+    // A player of a simulcast stream picks its layer: `{stream}@{rid}` (see rtc::ingest).
+    let stream = match field("layer").filter(|_| !publish) {
+        Some(layer) => format!("{stream}@{layer}"),
+        None => stream,
     };
     let host = crate::http::host(&headers).to_owned();
     let vhost = crate::http::vhost(&ctx, &query, &headers);
