@@ -60,6 +60,12 @@ fn round_trip(codec: &str, settings: &[&str]) {
     std::thread::sleep(Duration::from_secs(7));
     let player = weir.client_of_type("rtc-play");
     let publisher = weir.client_of_type("rtc-publish");
+    // The API names the stream's codecs (VP8, which has no configuration record, by its
+    // keyframes: its size too).
+    let stream = weir.wait_for_stream(codec, Duration::from_secs(1));
+    assert_eq!(stream["video"]["codec"], codec, "{stream:#}");
+    assert_eq!(stream["video"]["width"], 640, "{stream:#}");
+    assert_eq!(stream["audio"]["codec"], "Opus", "{stream:#}");
     let out = browser.join().unwrap();
     let player = player.unwrap_or_else(|| panic!("no rtc-play client: {out:#}"));
     assert!(publisher.is_some_and(|p| p["rtc"].is_object()), "{out:#}");

@@ -62,6 +62,28 @@ pub struct ConfigSummary {
 }
 
 impl ConfigSummary {
+    /// What a frame of a track that has no configuration record tells (VP8 carries none: its
+    /// keyframes say the picture size, RFC 6386 §9.1); `None` for codecs whose frames do not
+    /// stand in for a record.
+    pub fn of_frame(frame: &crate::Frame) -> Option<Self> {
+        let mut summary = ConfigSummary::new(frame.codec);
+        match frame.codec {
+            Codec::Vp8 => {
+                // A keyframe: the 3-byte frame tag (bit 0 clear), the start code 9d 01 2a,
+                // then 14-bit width and height (the top 2 bits are the scaling).
+                let d = &frame.data;
+                if frame.keyframe && d.len() >= 10 && d[0] & 1 == 0 && d[3..6] == [0x9d, 0x01, 0x2a]
+                {
+                    summary.width = Some(u32::from(u16::from_le_bytes([d[6], d[7]]) & 0x3fff));
+                    summary.height = Some(u32::from(u16::from_le_bytes([d[8], d[9]]) & 0x3fff));
+                }
+                Some(summary)
+            }
+            Codec::Vp9 | Codec::Av1 | Codec::Pcma | Codec::Pcmu => Some(summary),
+            _ => None,
+        }
+    }
+
     fn new(codec: Codec) -> Self {
         ConfigSummary {
             codec,
@@ -165,6 +187,33 @@ impl CodecConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_vp8_keyframe_gives_the_picture_size() {
+        // Frame tag of a keyframe, start code, 640 (0x280) by 360 (0x168), scaling 0.
+        let data = [
+            0x50, 0x42, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01, 0x00,
+        ];
+        let frame = crate::Frame {
+            track: crate::Track::VIDEO,
+            codec: Codec::Vp8,
+            pts: crate::Timestamp(0),
+            dts: crate::Timestamp(0),
+            keyframe: true,
+            data: Bytes::copy_from_slice(&data),
+        };
+        let summary = ConfigSummary::of_frame(&frame).unwrap();
+        assert_eq!((summary.width, summary.height), (Some(640), Some(360)));
+        let h264 = crate::Frame {
+            codec: Codec::H264,
+            ..frame
+        };
+        assert_eq!(
+            ConfigSummary::of_frame(&h264),
+            None,
+            "H.264's record says it all"
+        );
+    }
     use crate::Track;
     use crate::avc::tests::hex;
     use proptest::prelude::*;

@@ -383,6 +383,20 @@ impl Stream {
                 if media.is_video() {
                     self.frames.fetch_add(1, Relaxed);
                 }
+                // A codec without a configuration record (VP8...): its frames say what it is.
+                let known = match frame.track.kind {
+                    MediaKind::Video => Some(&mut state.video),
+                    MediaKind::Audio => Some(&mut state.audio),
+                    MediaKind::Data => None,
+                };
+                if let Some(known) = known {
+                    let stale = known.as_ref().is_none_or(|k| {
+                        k.codec != frame.codec || (frame.keyframe && k.width.is_none())
+                    });
+                    if let Some(summary) = ConfigSummary::of_frame(frame).filter(|_| stale) {
+                        *known = Some(summary);
+                    }
+                }
                 if !self.limits.gop_cache {
                     return;
                 }
