@@ -262,6 +262,10 @@ fn whip_answers_refuses_and_ends_sessions_as_rfc_9725_says() {
         412,
         "the old ICE session's ETag is stale"
     );
+    // A fragment that breaks RFC 8840's grammar is a 400 naming the rule.
+    let bad = patch("*", "v=0\r\n");
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().unwrap().contains("sdp.fragment.line"));
     let options = client
         .request(reqwest::Method::OPTIONS, &url)
         .send()

@@ -14,6 +14,7 @@
 //!   [`extmap`], [`simulcast`] (rid, simulcast), [`direction`], [`rtsp`] (control, range),
 //!   [`sctp`] (sctp-port, max-message-size); ptime and maxptime sit with rtpmap;
 //! - [`gb28181`]: the `y=` and `f=` lines of GB/T 28181;
+//! - [`fragment`]: trickle ICE and ICE restart fragments (RFC 8840's sdpfrag, WHIP's `PATCH`);
 //! - [`offer_answer`]: [`check_answer`] (RFC 3264 §6, RFC 8829 §5.3) and [`check_offer`];
 //! - [`rules`]: the rule catalog.
 //!
@@ -38,6 +39,7 @@ pub mod connection;
 pub mod direction;
 pub mod dtls;
 pub mod extmap;
+pub mod fragment;
 pub mod gb28181;
 pub mod ice;
 pub mod line;
@@ -60,6 +62,7 @@ pub use connection::Connection;
 pub use direction::Direction;
 pub use dtls::{Fingerprint, Setup};
 pub use extmap::Extmap;
+pub use fragment::{Fragment, FragmentSection, parse_fragment};
 pub use gb28181::{MediaFormat, StreamSsrc};
 pub use ice::{Candidate, CandidateType, RemoteCandidate, TcpType};
 pub use media::MediaDescription;

@@ -151,4 +151,8 @@ weir_media::rules! {
         "An answer has rtcp-mux on an m= line only if the offer had it there.";
     OA_DIRECTION = "sdp.offer-answer.direction", Must, "RFC 3264 §6.1",
         "The answer's direction fits the offer's: sendonly answers recvonly or inactive, recvonly answers sendonly or inactive, inactive answers inactive.";
+    FRAGMENT_LINE = "sdp.fragment.line", Must, "RFC 8840 §9",
+        "A trickle ICE fragment holds only attribute lines and the m= lines that open media sections.";
+    FRAGMENT_CREDENTIALS = "sdp.fragment.credentials", Must, "RFC 9725 §4.4.2",
+        "A fragment that restarts ICE carries both the new ice-ufrag and the new ice-pwd.";
 }

@@ -40,8 +40,10 @@ enum Input {
     Answer(String),
     /// An initial offer to check on its own.
     Offer(String),
+    /// A trickle ICE fragment (RFC 8840 §9).
+    Fragment(String),
 }
-use Input::{Answer, Bytes, Offer, Text};
+use Input::{Answer, Bytes, Fragment, Offer, Text};
 
 /// `BASE` with `line` added at the end (inside the video section).
 fn media(line: &str) -> Input {
@@ -66,6 +68,12 @@ fn fired(input: &Input) -> Vec<&'static str> {
     let bytes = match input {
         Text(t) | Answer(t) | Offer(t) => t.as_bytes().to_vec(),
         Bytes(b) => b.clone(),
+        Fragment(f) => {
+            return match weir_sdp::parse_fragment(f.as_bytes(), &weir_sdp::Limits::default()) {
+                Err(e) => vec![e.rule_id()],
+                Ok((_, violations)) => violations.iter().map(|v| v.rule.id).collect(),
+            };
+        }
     };
     match parse(&bytes) {
         Err(e) => vec![e.rule_id()],
@@ -263,6 +271,14 @@ fn table() -> Vec<(&'static str, Input)> {
             "sdp.offer-answer.direction",
             answer_edit("a=recvonly", "a=sendonly"),
         ),
+        (
+            "sdp.fragment.line",
+            Fragment("v=0\r\na=ice-options:trickle\r\n".into()),
+        ),
+        (
+            "sdp.fragment.credentials",
+            Fragment("a=ice-ufrag:abcd\r\n".into()),
+        ),
     ]
 }
 
@@ -285,6 +301,9 @@ fn the_clean_inputs_fire_nothing() {
     assert_eq!(fired(&Text(BASE.to_string())), Vec::<&str>::new());
     assert_eq!(fired(&Answer(answer())), Vec::<&str>::new());
     assert_eq!(fired(&Offer(offer())), Vec::<&str>::new());
+    let trickle = "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\nm=audio 9 RTP/AVP 0\r\n\
+a=mid:0\r\na=candidate:1 1 udp 2130706431 192.0.2.1 9 typ host\r\na=end-of-candidates\r\n";
+    assert_eq!(fired(&Fragment(trickle.into())), Vec::<&str>::new());
 }
 
 #[test]

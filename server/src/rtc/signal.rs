@@ -210,21 +210,26 @@ async fn resource(
                     "If-Match names another ICE session (RFC 9725 §4.4.1)\n",
                 );
             }
-            let frag = String::from_utf8_lossy(&body);
-            let attribute = |name: &str| {
-                frag.lines()
-                    .find_map(|l| l.trim_end().strip_prefix(name))
-                    .map(str::to_owned)
+            let limits = weir_sdp::Limits {
+                max_bytes: ctx.config.rtc.max_sdp_bytes,
+                max_lines: 4096,
             };
-            if let (Some(ufrag), Some(pass)) = (attribute("a=ice-ufrag:"), attribute("a=ice-pwd:"))
-            {
+            let (fragment, violations) = match weir_sdp::parse_fragment(&body, &limits) {
+                Ok(parsed) => parsed,
+                Err(e) => return text(StatusCode::BAD_REQUEST, &format!("{e}\n")),
+            };
+            if let Some(v) = violations.first() {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    &format!("{}: {} ({})\n", v.rule.id, v.detail, v.rule.spec),
+                );
+            }
+            if let (Some(ufrag), Some(pass)) = (fragment.ufrag.clone(), fragment.pwd.clone()) {
                 return restart(&endpoint, &id, str0m::IceCreds { ufrag, pass });
             }
-            let candidates: Vec<String> = frag
-                .lines()
-                .filter_map(|l| l.trim_end().strip_prefix("a="))
-                .filter(|l| l.starts_with("candidate:"))
-                .map(str::to_owned)
+            let candidates: Vec<String> = fragment
+                .candidates()
+                .map(|(_, c)| weir_sdp::Attribute::Candidate(c.clone()).to_string())
                 .collect();
             if !candidates.is_empty() {
                 endpoint.command(&id, Inbound::Candidates(candidates));
