@@ -8,8 +8,10 @@ use std::any::Any;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many formats can cache an encoding of an entry.
-pub const SLOTS: usize = 4;
+/// How many slots an entry or a stream has. Taken today: FLV tag body and FLV tag (server
+/// `flv`), TS muxer and TS packets (server `http::ts`), transcoded entries and transcoders
+/// (`weir-transcode`): 6, and 2 spare for WebRTC's packetisation.
+pub const SLOTS: usize = 8;
 
 /// The slots of one entry.
 #[derive(Default)]

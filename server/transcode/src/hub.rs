@@ -109,3 +109,18 @@ fn feed(fed: &mut Fed, entry: &Entry<MediaPacket>, want: Want) -> Vec<Arc<Entry<
         })
         .collect()
 }
+
+/// Calls `write` with each entry a delivery carrying `want` writes for `entry`: the entries it
+/// becomes when it [`needs`] transcoding, else `entry` itself (no allocation, no lock).
+pub fn each_as(
+    stream: &Stream,
+    entry: &Arc<Entry<MediaPacket>>,
+    want: Want,
+    mut write: impl FnMut(&Arc<Entry<MediaPacket>>),
+) {
+    if needs(entry, want) {
+        audio_as(stream, entry, want).iter().for_each(write);
+    } else {
+        write(entry);
+    }
+}

@@ -44,7 +44,7 @@ pub mod rules;
 pub mod transcoder;
 
 pub use aac::{AacDecoder, AacEncoder};
-pub use hub::{audio_as, needs};
+pub use hub::{audio_as, each_as, needs};
 pub use opus::{OpusDecoder, OpusEncoder};
 pub use resample::Resampler;
 pub use transcoder::AudioTranscoder;
