@@ -21,6 +21,11 @@ pub const OPUS_FRAME_SAMPLES: usize = 960;
 /// The longest packet: 120 ms (RFC 6716 §3.2.5), in samples per channel at 48 kHz.
 const MAX_PACKET_SAMPLES: usize = 5760;
 
+/// The encoder's complexity (0-10; libopus defaults to 10). 5 keeps a tone within a dB of
+/// what 10 gives (`tests/quality.rs`) at about half the encoding time, which is what keeps
+/// AAC -> Opus well past 50x real time on one core (`benches/benches/transcode.rs`).
+pub const OPUS_COMPLEXITY: i32 = 5;
+
 /// The largest packet the encoder writes (RFC 6716 §3.4: 1275 bytes per frame).
 const MAX_PACKET_BYTES: usize = 1500;
 
@@ -153,6 +158,7 @@ impl OpusEncoder {
         let bitrate = if channels == 2 { 96_000 } else { 64_000 };
         let encoder = Encoder::builder(OPUS_RATE, self::channels(channels), Application::Audio)
             .bitrate(Bitrate::Bits(bitrate))
+            .complexity(OPUS_COMPLEXITY)
             .build()
             .map_err(|e| Error::usage(format!("Opus encoder: {e:?}")))?;
         Ok(OpusEncoder {
