@@ -5,7 +5,8 @@
 //! Files:
 //!
 //! - [`hub`]: [`needs`] and [`audio_as`], the once-per-stream expansion of a hub entry into
-//!   entries of the wanted codec, kept in the hub's cache slots.
+//!   entries of the wanted codec, kept in the hub's cache slots; [`each_as`], what a
+//!   delivery calls for each entry it writes.
 //! - [`transcoder`]: [`AudioTranscoder`], one stream's audio in one direction: media packets
 //!   in, media packets of the other codec out, the target configuration first.
 //! - [`aac`]: [`AacDecoder`] and [`AacEncoder`] (Fraunhofer FDK AAC, built from its own
@@ -17,7 +18,8 @@
 //! - [`clock`]: output timestamps from a sample counter, re-anchored on discontinuities.
 //! - [`rules`]: what the decoders need of the publisher's audio.
 //!
-//! A delivery that carries AAC turns each hub entry into what it writes like this:
+//! A delivery that carries AAC turns each hub entry into what it writes like this (what
+//! [`each_as`] does):
 //!
 //! ```ignore
 //! if needs(&media, Want::Aac) {
@@ -28,6 +30,11 @@
 //!     write(&media);
 //! }
 //! ```
+//!
+//! Codecs: AAC is Fraunhofer's FDK AAC (`fdk-aac`, its C++ sources compiled by `cc`, no
+//! system library, no cmake); Opus is decoded by libopus 1.3.1 as `unsafe-libopus` translated
+//! it to Rust (no C) and encoded by `mousiki` (pure Rust, safe API), because `mousiki`'s
+//! decoder loses the waveform (see [`libopus`]); resampling is `rubato`'s FFT resampler.
 
 // Unsafe code is denied everywhere but in `libopus`, the decoder's binding (see there why).
 #![deny(unsafe_code)]
