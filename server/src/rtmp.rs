@@ -17,7 +17,7 @@ use std::time::Instant;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{Instrument, debug, info, warn};
-use weir_hub::{Item, Publisher, Subscriber};
+use weir_hub::{Item, Publisher, Stream, Subscriber};
 use weir_media::Machine;
 use weir_media::{Output, Timestamp};
 use weir_rtmp::session::server::ConnectRequest;
@@ -26,6 +26,7 @@ use weir_rtmp::session::{
     PlayRequest, PublishRequest, ServerEvent, ServerSession, SessionConfig, SharedWriter,
     StreamData,
 };
+use weir_transcode::{Want, each_as};
 
 const READ_BUFFER: usize = 64 * 1024;
 
@@ -217,7 +218,10 @@ impl Connection {
             stream: subscriber.stream().clone(),
             progress: subscriber.progress(),
         };
-        let framing = RtmpFraming { writer };
+        let framing = RtmpFraming {
+            writer,
+            stream: subscriber.stream().clone(),
+        };
         let last = subscriber.last_seq();
         let sink = Arc::new(DirectSink::new(
             self.writer.clone(),
@@ -504,22 +508,32 @@ impl Connection {
             return;
         };
         let (session, present) = (&mut self.machine, &mut self.publisher_present);
-        subscriber.batch(first, |item| send_item(session, present, stream_id, item));
+        let stream = subscriber.stream().clone();
+        subscriber.batch(first, |item| {
+            send_item(session, present, &stream, stream_id, item)
+        });
     }
 }
 
-/// Queues an item on the player's session; `present` remembers whether the player was last
-/// told the publisher is there, so it hears of each change once.
-fn send_item(session: &mut ServerSession, present: &mut bool, stream_id: u32, item: Item) {
+/// Queues an item on the player's session (Opus audio as AAC, transcoded once for the
+/// stream); `present` remembers whether the player was last told the publisher is there, so it
+/// hears of each change once.
+fn send_item(
+    session: &mut ServerSession,
+    present: &mut bool,
+    stream: &Stream,
+    stream_id: u32,
+    item: Item,
+) {
     match item {
-        Item::Media(media) => {
-            if let Some(body) = flv::body(&media) {
+        Item::Media(media) => each_as(stream, &media, Want::Aac, |media| {
+            if let Some(body) = flv::body(media) {
                 let timestamp = flv::timestamp(media.time);
                 if let Err(e) = session.send_shared(stream_id, timestamp, media.is_video(), body) {
                     debug!(error = %e, "media not sent");
                 }
             }
-        }
+        }),
         Item::Metadata(metadata) => {
             let value = weir_flv::metadata_value(&metadata.value);
             let timestamp = flv::timestamp(metadata.time);
@@ -539,10 +553,11 @@ fn send_item(session: &mut ServerSession, present: &mut bool, stream_id: u32, it
 }
 
 /// RTMP's framing of a stream's items for a player written to directly: the media messages
-/// every player of the stream shares (see `weir_rtmp::chunk::SharedBody`); anything else is
-/// for the player's task.
+/// every player of the stream shares (see `weir_rtmp::chunk::SharedBody`), Opus audio as the
+/// stream's AAC; anything else is for the player's task.
 struct RtmpFraming {
     writer: SharedWriter,
+    stream: Arc<Stream>,
 }
 
 impl Framing for RtmpFraming {
@@ -550,11 +565,14 @@ impl Framing for RtmpFraming {
         let Item::Media(media) = item else {
             return false;
         };
-        let timestamp = flv::timestamp(media.time);
-        let message = flv::body(media).map(|b| self.writer.message(timestamp, media.is_video(), b));
-        if let Some(Ok(message)) = message {
-            out.push(message);
-        }
+        each_as(&self.stream, media, Want::Aac, |media| {
+            let timestamp = flv::timestamp(media.time);
+            let message =
+                flv::body(media).map(|b| self.writer.message(timestamp, media.is_video(), b));
+            if let Some(Ok(message)) = message {
+                out.push(message);
+            }
+        });
         true
     }
 }

@@ -8,8 +8,11 @@ use std::any::Any;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many formats can cache an encoding of an entry.
-pub const SLOTS: usize = 4;
+/// How many slots an entry or a stream has. Taken today: FLV tag body and FLV tag (server
+/// `flv`), TS muxer and TS packets (server `http::ts`), transcoded entries and transcoders
+/// (`weir-transcode`), WebRTC payloads and keyframe requests (server `rtc`): 8. Raise it
+/// with the next format.
+pub const SLOTS: usize = 8;
 
 /// The slots of one entry.
 #[derive(Default)]

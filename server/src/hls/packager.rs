@@ -17,6 +17,7 @@ use weir_hub::{Item, StreamKey, Subscriber};
 use weir_media::MediaPacket;
 use weir_media::{Frame, MediaKind, Output, Timestamp, TrackConfig};
 use weir_mpegts::{Muxer, MuxerConfig};
+use weir_transcode::{Want, each_as};
 
 /// Starts packaging the stream `key` (just published), unless HLS is off.
 pub fn spawn(ctx: &Arc<Context>, key: &StreamKey) {
@@ -74,14 +75,22 @@ struct Packager {
 impl Packager {
     async fn run(mut self, mut subscriber: Subscriber) {
         info!("packaging");
+        let stream = subscriber.stream().clone();
+        let mut entries = Vec::new();
         while let Some(item) = subscriber.recv().await {
             match item {
                 Item::Publisher(false) => break,
-                Item::Media(media) => match &media.value {
-                    MediaPacket::Config(config) => self.config(config),
-                    MediaPacket::Frame(frame) => self.frame(frame).await,
-                    MediaPacket::EndOfSequence { .. } => {}
-                },
+                Item::Media(media) => {
+                    // Opus audio as the stream's AAC, transcoded once for every delivery.
+                    each_as(&stream, &media, Want::Aac, |e| entries.push(e.clone()));
+                    for media in entries.drain(..) {
+                        match &media.value {
+                            MediaPacket::Config(config) => self.config(config),
+                            MediaPacket::Frame(frame) => self.frame(frame).await,
+                            MediaPacket::EndOfSequence { .. } => {}
+                        }
+                    }
+                }
                 Item::Metadata(_) | Item::Publisher(true) => {}
             }
         }

@@ -9,26 +9,35 @@ use std::sync::Arc;
 use tracing::warn;
 use weir_flv::{FlvWriter, ScriptData, TagType};
 use weir_hub::{Item, Stream};
+use weir_transcode::{Want, each_as};
 
-pub struct Flv(FlvWriter);
+pub struct Flv {
+    writer: FlvWriter,
+    stream: Arc<Stream>,
+}
 
 impl Format for Flv {
     const CONTENT_TYPE: &'static str = "video/x-flv";
     const KIND: ClientKind = ClientKind::FlvPlay;
 
-    fn new(_stream: &Arc<Stream>) -> Self {
-        Flv(FlvWriter::new(true, true))
+    fn new(stream: &Arc<Stream>) -> Self {
+        Flv {
+            writer: FlvWriter::new(true, true),
+            stream: stream.clone(),
+        }
     }
 
     fn start(&mut self, out: &mut Vec<Bytes>) {
-        out.push(self.0.header_bytes());
+        out.push(self.writer.header_bytes());
     }
 
-    /// A media tag is the stream's, shared by every player ([`flv::tag`]); metadata is
-    /// written per player (it is rare).
+    /// A media tag is the stream's, shared by every player ([`flv::tag`]), Opus audio as the
+    /// stream's AAC (transcoded once); metadata is written per player (it is rare).
     fn write(&mut self, item: Item, out: &mut Vec<Bytes>) {
         match item {
-            Item::Media(media) => out.extend(flv::tag(&media).cloned()),
+            Item::Media(media) => each_as(&self.stream, &media, Want::Aac, |media| {
+                out.extend(flv::tag(media).cloned())
+            }),
             Item::Metadata(metadata) => {
                 let value = weir_flv::metadata_value(&metadata.value);
                 let body = ScriptData::on_meta_data(value).to_bytes();

@@ -5,6 +5,7 @@
 //! entry is muxed once, by the first player that reaches it (players take entries in order),
 //! and its packets are kept in a slot of the entry for the others. A player that joins gets
 //! PAT and PMT made for it first, with continuity counters the stream's output continues.
+//! Opus audio goes out as the stream's AAC, transcoded once (`weir_transcode::each_as`).
 
 use super::live::Format;
 use crate::clients::ClientKind;
@@ -14,6 +15,7 @@ use tracing::debug;
 use weir_hub::{Entry, Item, Slot, Stream};
 use weir_media::{MediaPacket, Output};
 use weir_mpegts::{Muxer, MuxerConfig};
+use weir_transcode::{Want, each_as};
 
 /// The stream's muxer.
 static MUXER: Slot<Mutex<Muxer>> = Slot::new();
@@ -45,15 +47,16 @@ impl Format for Ts {
         let muxer = MUXER.get_or_init(&*self.stream, || {
             Mutex::new(Muxer::new(MuxerConfig::default()))
         });
-        let packets = PACKETS.get_or_init(&*media, || mux(muxer, &media));
-        if matches!(media.value, MediaPacket::Frame(_))
-            && !std::mem::replace(&mut self.started, true)
-        {
-            out.push(muxer.lock().unwrap().psi_for_joiner());
-        }
-        if !packets.is_empty() {
-            out.push(packets.clone());
-        }
+        let started = &mut self.started;
+        each_as(&self.stream, &media, Want::Aac, |media| {
+            let packets = PACKETS.get_or_init(&**media, || mux(muxer, media));
+            if matches!(media.value, MediaPacket::Frame(_)) && !std::mem::replace(started, true) {
+                out.push(muxer.lock().unwrap().psi_for_joiner());
+            }
+            if !packets.is_empty() {
+                out.push(packets.clone());
+            }
+        });
     }
 }
 
