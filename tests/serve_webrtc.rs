@@ -138,32 +138,50 @@ fn ffmpeg_publishes_by_rtmp_and_chromium_plays_by_whep() {
         (video["frameWidth"].clone(), video["frameHeight"].clone()),
         (640.into(), 360.into())
     );
+    // FFmpeg's AAC became Opus, once for the stream, and the browser hears the tone.
+    let audio = &out["play"]["stats"]["inbound-rtp-audio"];
+    assert_eq!(audio["codec"], "audio/opus", "{out:#}");
+    assert!(
+        audio["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
+        "silence: {out:#}"
+    );
     drop(finish(publisher, Duration::from_secs(1)));
 }
 
 #[test]
-fn chromium_publishes_by_whip_and_ffprobe_reads_it_over_rtmp() {
-    let weir = Weir::start(&[]);
-    let url = weir.rtmp_url("rtc2rtmp");
+fn chromium_publishes_by_whip_and_ffprobe_reads_it_over_rtmp_and_hls() {
+    // One-second HLS segments, and a keyframe asked of the browser each second to end them.
+    let weir = Weir::start(&["hls.fragment=1", "rtc.keyframe_interval=1"]);
+    let rtmp = weir.rtmp_url("rtc2rtmp");
+    let hls = format!("http://127.0.0.1:{}/live/rtc2rtmp.m3u8", weir.http);
     let probe = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(3));
-        ffprobe_streams(&url)
+        std::thread::sleep(Duration::from_secs(5));
+        (ffprobe_streams(&rtmp), ffprobe_streams(&hls))
     });
     let out = chromium(
-        serde_json::json!({"whip": whip(&weir, "rtc2rtmp"), "codec": "H264", "seconds": 10}),
+        serde_json::json!({"whip": whip(&weir, "rtc2rtmp"), "codec": "H264", "seconds": 12}),
         Duration::from_secs(60),
     );
     assert_eq!(out["publish"]["status"], 201, "{out:#}");
-    let probe = probe.join().unwrap();
-    let streams = probe["streams"].as_array().cloned().unwrap_or_default();
-    let video = streams
-        .iter()
-        .find(|s| s["codec_name"] == "h264")
-        .unwrap_or_else(|| panic!("no H.264 over RTMP: {probe:#}"));
-    assert_eq!(
-        (video["width"].clone(), video["height"].clone()),
-        (640.into(), 360.into())
-    );
+    let (rtmp, hls) = probe.join().unwrap();
+    for (what, probe) in [("RTMP", rtmp), ("HLS", hls)] {
+        let streams = probe["streams"].as_array().cloned().unwrap_or_default();
+        let find = |codec: &str| {
+            streams
+                .iter()
+                .find(|s| s["codec_name"] == codec)
+                .cloned()
+                .unwrap_or_else(|| panic!("no {codec} over {what}: {probe:#}"))
+        };
+        let video = find("h264");
+        assert_eq!(
+            (video["width"].clone(), video["height"].clone()),
+            (640.into(), 360.into())
+        );
+        // The browser's Opus became AAC, once for the stream.
+        let audio = find("aac");
+        assert_eq!(audio["sample_rate"], "48000", "{what}: {probe:#}");
+    }
 }
 
 /// An offer as a WebRTC client makes it (str0m's, sending video and audio, or only what

@@ -255,6 +255,11 @@ pub struct RtcConfig {
     /// A bearer token WHIP/WHEP requests must carry (RFC 9725 §4.5); empty: none required
     /// (the hooks still see any token sent).
     pub token: String,
+    /// Ask a WebRTC publisher for a keyframe this often, in seconds (0: only when a player
+    /// needs one), as SRS's `pli_for_rtmp`: browsers send keyframes only when asked, and HLS
+    /// segments and RTMP joiners start at keyframes.
+    #[serde(with = "seconds")]
+    pub keyframe_interval: Duration,
 }
 
 impl Default for RtcConfig {
@@ -269,6 +274,7 @@ impl Default for RtcConfig {
             max_sdp_bytes: 64 << 10,
             max_media: 16,
             token: String::new(),
+            keyframe_interval: Duration::from_secs(6),
         }
     }
 }

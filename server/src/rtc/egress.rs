@@ -1,7 +1,7 @@
 //! Hub entries as what a WebRTC player is sent: H.264 and H.265 frames back to Annex B with
 //! their parameter sets before each keyframe (str0m's packetizers take Annex B, RFC 6184 §5.1),
 //! made once per entry and shared by every WebRTC player of the stream; VP8, VP9, AV1 and Opus
-//! as they are. B-frames are left out, as SRS leaves them out of RTMP-to-WebRTC (browsers'
+//! as they are, AAC as Opus. B-frames are left out, as SRS leaves them out of RTMP-to-WebRTC (browsers'
 //! WebRTC decoders expect frames in presentation order); RTP timestamps are presentation times.
 
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use std::time::Instant;
 use str0m::Rtc;
 use str0m::format::Codec as RtcCodec;
 use str0m::media::{MediaKind as RtcKind, MediaTime, Mid, Pt};
-use weir_hub::{Entry, Item, Slot};
+use weir_hub::{Entry, Item, Slot, Stream};
 use weir_media::access_unit::{VideoSyntax, record_params};
 use weir_media::{Codec, MediaKind, MediaPacket, Timestamp};
 
@@ -58,11 +58,27 @@ impl Egress {
         self.video.is_some()
     }
 
-    /// Sends one hub item.
-    pub(super) fn item(&mut self, rtc: &mut Rtc, item: Item) -> Result<(), str0m::RtcError> {
+    /// Sends one hub item of `stream`: AAC as the stream's Opus (transcoded once for all its
+    /// WebRTC players, see `weir_transcode`), everything else as it is.
+    pub(super) fn item(
+        &mut self,
+        rtc: &mut Rtc,
+        stream: &Stream,
+        item: Item,
+    ) -> Result<(), str0m::RtcError> {
         let Item::Media(entry) = item else {
             return Ok(());
         };
+        let mut result = Ok(());
+        weir_transcode::each_as(stream, &entry, weir_transcode::Want::Opus, |entry| {
+            if result.is_ok() {
+                result = self.entry(rtc, entry);
+            }
+        });
+        result
+    }
+
+    fn entry(&mut self, rtc: &mut Rtc, entry: &Entry<MediaPacket>) -> Result<(), str0m::RtcError> {
         match &entry.value {
             MediaPacket::Config(config) if config.track.kind == MediaKind::Video => {
                 self.params = VideoSyntax::of(config.codec)
@@ -71,7 +87,7 @@ impl Egress {
                 Ok(())
             }
             MediaPacket::Frame(frame) => {
-                let Some(payload) = payload(&entry, self.params.as_ref()) else {
+                let Some(payload) = payload(entry, self.params.as_ref()) else {
                     self.skipped += 1;
                     return Ok(());
                 };

@@ -222,6 +222,11 @@ impl Peer {
         let config = self.ctx.config.rtc.clone();
         let handshake_deadline = tokio::time::Instant::now() + config.handshake_timeout;
         let mut shutdown = self.ctx.shutdown();
+        // A publisher is asked for keyframes now and then, for HLS and RTMP (see the config).
+        let periodic = matches!(self.role, Role::Publish(_)) && !config.keyframe_interval.is_zero();
+        let mut keyframes =
+            tokio::time::interval(config.keyframe_interval.max(Duration::from_millis(500)));
+        keyframes.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let reason = loop {
             let timeout = match self.drain() {
                 Ok(timeout) => timeout,
@@ -255,10 +260,11 @@ impl Peer {
                 item = recv_item(&mut self.role), if connected => {
                     if let (Some(item), Role::Play(play)) = (item, &mut self.role) {
                         let (subscriber, egress) = &mut **play;
-                        let mut result = egress.item(&mut self.rtc, item);
+                        let stream = subscriber.stream().clone();
+                        let mut result = egress.item(&mut self.rtc, &stream, item);
                         while result.is_ok() {
                             let Some(item) = subscriber.try_recv() else { break };
-                            result = egress.item(&mut self.rtc, item);
+                            result = egress.item(&mut self.rtc, &stream, item);
                         }
                         if let Err(e) = result {
                             break format!("failed to send: {e}");
@@ -266,6 +272,11 @@ impl Peer {
                     }
                 }
                 layer = keyframe_wanted(&self.published), if connected => self.request_keyframe(layer),
+                _ = keyframes.tick(), if connected && periodic => {
+                    for layer in 0..self.published.len() {
+                        self.request_keyframe(layer);
+                    }
+                }
                 _ = tokio::time::sleep_until(wake) => {
                     if self.rtc.handle_input(Input::Timeout(Instant::now())).is_err() {
                         break "timer failed".into();
