@@ -227,7 +227,8 @@ fn whip_answers_refuses_and_ends_sessions_as_rfc_9725_says() {
     assert_eq!(g722.status(), 406);
 
     // A good offer: 201, the answer, its resource and ETag; CORS lets a page read them.
-    let created = post(&url, "application/sdp", offer(|c| c));
+    let sent = offer(|c| c);
+    let created = post(&url, "application/sdp", sent.clone());
     assert_eq!(created.status(), 201);
     let headers = created.headers().clone();
     assert_eq!(headers["content-type"], "application/sdp");
@@ -266,6 +267,14 @@ fn whip_answers_refuses_and_ends_sessions_as_rfc_9725_says() {
     };
     let frag = "a=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 9999 typ host\r\n";
     assert_eq!(patch(&etag, frag).status(), 204);
+    // A trickle fragment may repeat the current credentials (RFC 8840 §4.4): still a trickle.
+    let credentials: String = sent
+        .lines()
+        .filter(|l| l.starts_with("a=ice-ufrag:") || l.starts_with("a=ice-pwd:"))
+        .take(2)
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    assert_eq!(patch(&etag, &format!("{credentials}{frag}")).status(), 204);
     assert_eq!(patch("\"other\"", frag).status(), 412);
     let restart = patch(
         "*",

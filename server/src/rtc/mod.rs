@@ -97,6 +97,9 @@ pub(crate) struct Route {
     tx: mpsc::Sender<Inbound>,
     /// ICE restarts so far: the ETag names the ICE session (RFC 9725 §4.4.1).
     restarts: Arc<std::sync::atomic::AtomicU32>,
+    /// The peer's ufrag in the current ICE session: a fragment with another one restarts ICE
+    /// (RFC 8840 §4.4), one with this one only trickles.
+    remote_ufrag: Arc<Mutex<String>>,
 }
 
 /// A session's entries in the routes, removed when its task ends.
@@ -178,7 +181,7 @@ impl Endpoint {
     fn register(
         self: &Arc<Self>,
         id: &str,
-        ufrag: &str,
+        (ufrag, remote_ufrag): (&str, &str),
         ip: IpAddr,
         max_per_ip: usize,
     ) -> Option<(RouteGuard, mpsc::Receiver<Inbound>)> {
@@ -194,6 +197,7 @@ impl Endpoint {
             id: id.clone(),
             tx,
             restarts: Arc::default(),
+            remote_ufrag: Arc::new(Mutex::new(remote_ufrag.to_owned())),
         };
         routes.by_ufrag.insert(ufrag.to_owned(), route.clone());
         routes.by_id.insert(id.to_string(), route);
@@ -219,6 +223,16 @@ impl Endpoint {
         Some(format!("\"{id}.{restarts}\""))
     }
 
+    /// Whether `ufrag` is not the peer's ufrag in session `id`'s current ICE session: new
+    /// credentials in a fragment mean an ICE restart (RFC 8840 §4.4).
+    pub(crate) fn is_new_ufrag(&self, id: &str, ufrag: &str) -> bool {
+        let routes = self.routes.lock().unwrap();
+        routes
+            .by_id
+            .get(id)
+            .is_some_and(|r| *r.remote_ufrag.lock().unwrap() != ufrag)
+    }
+
     /// Restarts ICE in session `id` with the peer's new credentials: new local ones are made,
     /// routed to the session (checks under the old ufrag still reach it until it ends), and
     /// returned with the candidates; `None` when there is no such session.
@@ -233,6 +247,7 @@ impl Endpoint {
         };
         let mut routes = self.routes.lock().unwrap();
         let route = routes.by_id.get(id)?.clone();
+        *route.remote_ufrag.lock().unwrap() = remote.ufrag.clone();
         let restart = Inbound::Restart {
             local: local.clone(),
             remote,

@@ -102,6 +102,12 @@ pub(crate) async fn start(
     }
     let sdp_offer =
         SdpOffer::from_sdp_string(&offer.sdp).map_err(|e| Refused::BadOffer(e.to_string()))?;
+    let remote_ufrag = parsed
+        .media
+        .first()
+        .and_then(|m| m.ice_ufrag(&parsed))
+        .unwrap_or_default()
+        .to_owned();
 
     let kind = if offer.publish {
         ClientKind::RtcPublish
@@ -166,7 +172,12 @@ pub(crate) async fn start(
 
     let id = session.client().id.clone();
     let (guard, rx) = endpoint
-        .register(&id, &ufrag, offer.peer.ip(), config.max_sessions_per_ip)
+        .register(
+            &id,
+            (&ufrag, &remote_ufrag),
+            offer.peer.ip(),
+            config.max_sessions_per_ip,
+        )
         .ok_or(Refused::TooMany(offer.peer.ip()))?;
     let client = Arc::clone(session.client());
     let span = tracing::info_span!(parent: None, "rtc", id = %client.id, peer = %client.peer, kind = kind.as_str());

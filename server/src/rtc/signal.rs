@@ -224,7 +224,11 @@ async fn resource(
                     &format!("{}: {} ({})\n", v.rule.id, v.detail, v.rule.spec),
                 );
             }
-            if let (Some(ufrag), Some(pass)) = (fragment.ufrag.clone(), fragment.pwd.clone()) {
+            // A fragment names the ICE session it belongs to (RFC 8840 §4.4): the current
+            // credentials trickle, new ones restart.
+            if let (Some(ufrag), Some(pass)) = (fragment.ufrag.clone(), fragment.pwd.clone())
+                && endpoint.is_new_ufrag(&id, &ufrag)
+            {
                 return restart(&endpoint, &id, str0m::IceCreds { ufrag, pass });
             }
             let candidates: Vec<String> = fragment
