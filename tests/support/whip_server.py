@@ -16,8 +16,6 @@ Usage: whip_server.py PORT [--token TOKEN]. Prints "listening PORT" once it serv
 import argparse
 import asyncio
 import fractions
-import re
-import sys
 import uuid
 
 import av

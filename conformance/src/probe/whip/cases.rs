@@ -736,3 +736,94 @@ fn consent(ctx: &Ctx) -> Step<Outcome> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::whip::media::{Hellos, Leg};
+    use reqwest::header::HeaderMap;
+
+    fn reply(status: u16, headers: &[(&'static str, &str)]) -> Reply {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, value.parse().unwrap());
+        }
+        Reply {
+            status,
+            headers: map,
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn created_wants_201_sdp_and_a_location() {
+        let good = reply(
+            201,
+            &[
+                ("content-type", "application/SDP; charset=utf-8"),
+                ("location", "/r/1"),
+            ],
+        );
+        assert!(created(&good).is_ok());
+        let Err(Outcome::Fail { actual, .. }) = created(&reply(200, &[])) else {
+            panic!("a 200 without headers passed");
+        };
+        assert!(
+            actual.starts_with("status 200, Content-Type None, no Location"),
+            "{actual}"
+        );
+    }
+
+    fn frames(range: std::ops::Range<u8>) -> Vec<Vec<u8>> {
+        range.map(|i| vec![i; 3]).collect()
+    }
+
+    #[test]
+    fn difference_names_the_missing_ends_or_where_the_streams_part() {
+        let sent = frames(0..10);
+        assert_eq!(
+            difference(&sent, &frames(2..9)),
+            "7 of 10 came back: 2 to 8 in order, the first 2 and the last 1 missing"
+        );
+        let mut swapped = frames(0..10);
+        swapped.swap(4, 5);
+        assert_eq!(
+            difference(&sent, &swapped),
+            "10 of 10 came back: from 0 on, frame 4 differs from what was sent (or is out of order)"
+        );
+        assert_eq!(
+            difference(&sent, &[vec![99]]),
+            "1 of 10 came back: the first one received was never sent"
+        );
+        assert_eq!(difference(&sent, &[]), "0 of 10 came back");
+    }
+
+    #[test]
+    fn the_relay_verdict_fails_on_any_difference_and_passes_on_none() {
+        let leg = |name| Leg {
+            name,
+            answer: String::new(),
+            setup: Some(Setup::Active),
+            hellos: Hellos::default(),
+            connected: true,
+            consent: (1, 1),
+            consent_problems: Vec::new(),
+            keepalive_answers: 0,
+            resource: None,
+        };
+        let mut round = Round {
+            publish: leg("whip"),
+            play: leg("whep"),
+            sent_video: vec![frames(0..2), frames(2..3)],
+            sent_audio: frames(0..4),
+            got_video: vec![frames(0..2), frames(2..3)],
+            got_audio: frames(0..4),
+        };
+        assert_eq!(compare(&round).kind(), crate::verdict::Kind::Pass);
+        round.got_audio.pop();
+        let Outcome::Fail { actual, .. } = compare(&round) else {
+            panic!("a missing packet passed");
+        };
+        assert!(actual.starts_with("audio packets: 3 of 4"), "{actual}");
+    }
+}
