@@ -14,6 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{free_port, weir_json};
+use weir_testkit::TempPath;
 
 /// aiortc's WHIP/WHEP server on a free port, killed on drop.
 struct Aiortc {
@@ -128,9 +129,10 @@ fn pin(url: &str, args: &[&str], expected: &[(&str, &str, &[&str])]) -> (i32, se
 #[test]
 fn aiortc_answers_every_signalling_case_and_holds_back_the_stream_tail() {
     let server = Aiortc::start(None);
+    let junit = TempPath::new("probe-whip.xml");
     let (code, report) = pin(
         &server.url(),
-        &[],
+        &["--junit", junit.to_str().unwrap()],
         &[
             (
                 "whip.offer.chromium",
@@ -185,6 +187,10 @@ fn aiortc_answers_every_signalling_case_and_holds_back_the_stream_tail() {
     );
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["counted_failures"], 1);
+    // The JUnit report has a test case per probe case and the one failure.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 21, "{xml}");
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
 }
 
 #[test]

@@ -674,6 +674,11 @@ pub fn difference(sent: &[Vec<u8>], got: &[Vec<u8>]) -> String {
 
 fn dtls_role(ctx: &Ctx) -> Step<Outcome> {
     let round = ctx.round()?;
+    dtls_roles(&round)
+}
+
+/// Whether each session's DTLS client was the side its answer's setup names.
+fn dtls_roles(round: &Round) -> Step<Outcome> {
     let mut problems = Vec::new();
     let mut seen = Vec::new();
     for leg in [&round.publish, &round.play] {
@@ -708,6 +713,11 @@ fn dtls_role(ctx: &Ctx) -> Step<Outcome> {
 
 fn consent(ctx: &Ctx) -> Step<Outcome> {
     let round = ctx.round()?;
+    consent_kept(&round)
+}
+
+/// Whether each session answered every Binding request of ours with integrity.
+fn consent_kept(round: &Round) -> Step<Outcome> {
     let mut problems = Vec::new();
     let mut seen = Vec::new();
     for leg in [&round.publish, &round.play] {
@@ -820,6 +830,33 @@ mod tests {
             got_audio: frames(0..4),
         };
         assert_eq!(compare(&round).kind(), crate::verdict::Kind::Pass);
+        // Active, and nobody sent a ClientHello: the server did not take its role.
+        let Err(Outcome::Fail { actual, .. }) = dtls_roles(&round) else {
+            panic!("no ClientHello passed");
+        };
+        assert!(actual.contains("whip: setup active, ClientHello from the server false"));
+        for leg in [&mut round.publish, &mut round.play] {
+            leg.hellos.from_server = true;
+        }
+        assert!(dtls_roles(&round).is_ok());
+        round.play.setup = Some(Setup::Passive);
+        assert!(
+            dtls_roles(&round).is_err(),
+            "passive, yet the server sent the ClientHello"
+        );
+        assert!(consent_kept(&round).is_ok());
+        round.publish.consent = (1, 0);
+        round
+            .publish
+            .consent_problems
+            .push("a ErrorResponse answered".into());
+        let Err(Outcome::Fail { actual, .. }) = consent_kept(&round) else {
+            panic!("an unanswered request passed");
+        };
+        assert!(
+            actual.starts_with("whip: 0 of 1") && actual.contains("ErrorResponse"),
+            "{actual}"
+        );
         round.got_audio.pop();
         let Outcome::Fail { actual, .. } = compare(&round) else {
             panic!("a missing packet passed");
