@@ -249,6 +249,18 @@ impl Ctx {
     }
 }
 
+/// A WHEP 404 while the WHIP session only signalled: the server may wait for media before
+/// a stream exists, so the case is not judged.
+fn unplayable(side: Side, reply: &Reply) -> Step<()> {
+    if side == Side::Whep && reply.status == 404 {
+        return Err(Outcome::Skipped(format!(
+            "no stream to play ({}): the WHIP session sent no media, which a server may wait for",
+            reply.summary()
+        )));
+    }
+    Ok(())
+}
+
 /// Whether `reply` is 201 with an SDP body and a Location.
 fn created(reply: &Reply) -> Result<(), Outcome> {
     let mut missing = Vec::new();
@@ -328,6 +340,7 @@ fn offered(ctx: &Ctx, shape: Shape) -> Step<Outcome> {
     };
     let text = offer::offer(shape);
     let (reply, _session) = ctx.offer(shape.side, &text)?;
+    unplayable(shape.side, &reply)?;
     created(&reply)?;
     let answer = checked_answer(&text, &reply)?;
     Ok(Outcome::pass(describe(&answer)))
@@ -403,6 +416,7 @@ fn delete(ctx: &Ctx, side: Side, again: bool) -> Step<Outcome> {
     };
     let text = offer::offer(Shape::new(side, Flavour::Chromium));
     let (reply, mut session) = ctx.offer(side, &text)?;
+    unplayable(side, &reply)?;
     created(&reply)?;
     let resource = session
         .resource
