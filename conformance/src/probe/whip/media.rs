@@ -16,6 +16,8 @@ use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
+use weir_dtls::handshake::{Fragment, types};
+use weir_dtls::record::{self, ContentType, Unit};
 use weir_sdp::{SessionDescription, Setup};
 use weir_stun::{Attribute, Builder, Class, Credentials, Message, MessageType, TransactionId};
 
@@ -395,10 +397,27 @@ impl Peer {
     }
 }
 
-/// Whether a datagram is a DTLS record holding a ClientHello (RFC 9147 §4: content type 22,
-/// the handshake message type, 1, right after the 13-byte record header).
+/// Whether a datagram carries a DTLS ClientHello: an epoch-0 handshake record (RFC 6347
+/// §4.1, first byte 20 to 63 as RFC 7983 demultiplexes) holding a client_hello fragment,
+/// read with weir-dtls.
 fn is_client_hello(datagram: &[u8]) -> bool {
-    datagram.len() > 13 && datagram[0] == 22 && datagram[13] == 1
+    if !datagram.first().is_some_and(|b| (20..=63).contains(b)) {
+        return false;
+    }
+    let bytes = bytes::Bytes::copy_from_slice(datagram);
+    let mut violations = Vec::new();
+    record::parse_datagram(&bytes, &mut violations)
+        .into_iter()
+        .any(|unit| match unit {
+            Unit::Record { record, .. } => {
+                record.content_type == ContentType::Handshake
+                    && record.epoch == 0
+                    && Fragment::parse_all(&record.fragment).is_ok_and(|fragments| {
+                        fragments.iter().any(|f| f.msg_type == types::CLIENT_HELLO)
+                    })
+            }
+            Unit::Unified { .. } => false,
+        })
 }
 
 /// The DTLS setup an answer gives its first m= line (or that line's BUNDLE tag).
@@ -543,4 +562,41 @@ fn exchange(publisher: &mut Peer, player: &mut Peer, deadline: Instant) -> Step<
         got_video,
         got_audio,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One epoch-0 handshake record holding one whole message of type `msg_type` (RFC 6347
+    /// §4.1 and §4.2.2 headers).
+    fn handshake_record(msg_type: u8) -> Vec<u8> {
+        let body = [0xAA; 4];
+        let mut fragment = vec![msg_type, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 4];
+        fragment.extend_from_slice(&body);
+        let mut record = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        record.push(fragment.len() as u8);
+        record.extend(fragment);
+        record
+    }
+
+    #[test]
+    fn only_a_client_hello_counts_as_one() {
+        assert!(is_client_hello(&handshake_record(1)));
+        assert!(!is_client_hello(&handshake_record(2)));
+        let mut alert_then_hello = vec![21, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0];
+        alert_then_hello.extend(handshake_record(1));
+        assert!(is_client_hello(&alert_then_hello));
+        assert!(!is_client_hello(&[0, 1, 0, 0, 0x21, 0x12, 0xA4, 0x42]));
+        assert!(!is_client_hello(&[]));
+    }
+
+    #[test]
+    fn the_answer_setup_is_read_from_its_first_m_line() {
+        let answer = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+                      m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n\
+                      a=setup:passive\r\na=rtpmap:111 opus/48000/2\r\n";
+        assert_eq!(answer_setup(answer), Some(Setup::Passive));
+        assert_eq!(answer_setup("not sdp"), None);
+    }
 }
