@@ -8,7 +8,9 @@ The relay forwards encoded frames: aiortc's receiver normally decodes every fram
 sender re-encodes it, which would make the probe's byte-for-byte comparison meaningless, so
 the receiver's decoder is replaced by one that hands the depacketized frame on as an
 av.Packet, which aiortc's sender packetizes again without an encoder (its `pack` path).
-Everything else (SDP, ICE, DTLS, SRTP, RTP) is aiortc's own.
+The relay queues what a player has not taken yet (MediaRelay's buffered mode: unbuffered, a
+player that falls behind on a busy machine skips frames). Everything else (SDP, ICE, DTLS,
+SRTP, RTP) is aiortc's own.
 
 Usage: whip_server.py PORT [--token TOKEN]. Prints "listening PORT" once it serves.
 """
@@ -86,7 +88,7 @@ async def answer(pc, text, key, publishing):
                 return web.Response(status=404, text="no such stream")
             for kind, track in tracks.items():
                 if any(t.kind == kind for t in pc.getTransceivers()):
-                    pc.addTrack(relay.subscribe(track, buffered=False))
+                    pc.addTrack(relay.subscribe(track))
         await pc.setLocalDescription(await pc.createAnswer())
     except Exception as e:  # aiortc raises ValueError and others on offers it cannot take
         await pc.close()
