@@ -192,11 +192,11 @@ struct ProbeArgs {
     /// Only cases whose id starts with PREFIX (repeatable), e.g. `chunk.` or `segment.`.
     #[arg(long = "case", value_name = "PREFIX")]
     cases: Vec<String>,
-    /// List the cases of both catalogs (id, level, spec, description, rules) without running
+    /// List the cases of every prober (id, level, spec, description, rules) without running
     /// them.
     #[arg(long)]
     list: bool,
-    /// Seconds one case (RTMP) or one HTTP request (HLS) may take.
+    /// Seconds one case (RTMP, WHIP/WHEP) or one HTTP request (HLS) may take.
     #[arg(long, value_name = "SECS", default_value_t = 15)]
     timeout: u64,
     /// Seconds the HLS checker polls the playlist.
