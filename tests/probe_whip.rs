@@ -1,5 +1,5 @@
 //! `weir probe http://…/whip/…` against an independent WHIP/WHEP server: aiortc 1.16 behind
-//! aiohttp (`tests/support/whip_server.py`, a relay of WHIP-published tracks to WHEP players).
+//! aiohttp (`tests/webrtc/whip_server.py`, a relay of WHIP-published tracks to WHEP players).
 //! Every case's verdict is pinned with the reason it gives, so a change in the probe or in
 //! aiortc shows up here; `conformance/FINDINGS.md` explains the failures. A server that
 //! breaks the signalling rules fails the cases bound to them; an unreachable one exits 2.
@@ -38,7 +38,7 @@ impl Aiortc {
              (ci/install-peers does)"
         );
         let port = free_port();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/whip_server.py");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webrtc/whip_server.py");
         let mut command = Command::new(&python);
         command.arg(script).arg(port.to_string());
         if let Some(token) = token {

@@ -279,14 +279,10 @@ fn mpegts_over_udp_plays_over_rtmp_http_flv_and_hls_and_ends_when_the_sender_sto
         );
         stream(&probe, "aac");
     }
-    let clients = weir.api("/api/v1/clients/");
     assert!(
-        clients["clients"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["type"] == "mpegts-publish"),
-        "{clients:#}"
+        weir.client_of_type("mpegts-publish").is_some(),
+        "{:#}",
+        weir.api("/api/v1/clients/")
     );
     assert!(sender.wait().unwrap().success());
     // Silent for the 2 s timeout: unpublished, and HLS ends its playlist.

@@ -1,5 +1,6 @@
 //! `weir check` on the sessions recorded in `captures/` (FFmpeg, GStreamer, rtmpdump and OBS
-//! with Weir over RTMP, FFmpeg playing Weir's HTTP-FLV and HLS; FFmpeg with nginx-rtmp): each
+//! with Weir over RTMP, FFmpeg playing Weir's HTTP-FLV and HLS; FFmpeg with nginx-rtmp;
+//! Chromium publishing by WHIP and playing by WHEP): each
 //! passes every MUST rule, its transcript is the expected one (insta snapshots; re-recording a
 //! capture means reviewing its snapshot), and the transcript does not depend on how each
 //! flow's bytes are split.
@@ -14,13 +15,15 @@ use support::pipeline::{resplit, run_events, transcript_of};
 use weir_conformance::capture::{CaptureEvents, Event, Limits};
 use weir_conformance::check::{self, Input, Options};
 
-const CAPTURES: [&str; 6] = [
-    "ffmpeg-weir",
-    "ffmpeg-weir-http",
-    "ffmpeg-nginx-rtmp",
-    "gstreamer-weir",
-    "rtmpdump-weir-play",
-    "obs-weir",
+/// Each capture, and the protocol of its sessions' media flows.
+const CAPTURES: [(&str, &str); 7] = [
+    ("ffmpeg-weir", "rtmp"),
+    ("ffmpeg-weir-http", "rtmp"),
+    ("ffmpeg-nginx-rtmp", "rtmp"),
+    ("gstreamer-weir", "rtmp"),
+    ("rtmpdump-weir-play", "rtmp"),
+    ("obs-weir", "rtmp"),
+    ("chromium-weir-whip", "webrtc"),
 ];
 
 fn capture(name: &str) -> PathBuf {
@@ -38,7 +41,7 @@ fn events(name: &str) -> Vec<Event> {
 
 #[test]
 fn every_capture_passes_and_has_its_expected_transcript() {
-    for name in CAPTURES {
+    for (name, protocol) in CAPTURES {
         let report = check::run(&[Input::Capture(capture(name))], &Options::default());
         assert_eq!(
             report.exit_code(),
@@ -46,11 +49,11 @@ fn every_capture_passes_and_has_its_expected_transcript() {
             "{name}: {}",
             weir_conformance::report::text::render(&report)
         );
-        let rtmp_flows = report
+        let media_flows = report
             .flows()
-            .filter(|f| f.protocol.name() == "rtmp")
+            .filter(|f| f.protocol.name() == protocol)
             .count();
-        assert!(rtmp_flows >= 1, "{name}");
+        assert!(media_flows >= 1, "{name}: no {protocol} flow");
         insta::assert_snapshot!(name, report.transcript_yaml());
     }
 }
@@ -58,7 +61,7 @@ fn every_capture_passes_and_has_its_expected_transcript() {
 #[test]
 fn capture_transcripts_do_not_depend_on_how_the_bytes_were_split() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    for name in CAPTURES {
+    for (name, _) in CAPTURES {
         let events = events(name);
         let whole = transcript_of(run_events(events.clone()));
         let bytewise = transcript_of(run_events(resplit(&events, |_| 1)));

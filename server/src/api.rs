@@ -34,6 +34,7 @@ pub fn router(ctx: Arc<Context>) -> Router {
         .route("/api/v1/clients/", get(clients))
         .route("/api/v1/clients/{id}", get(client).delete(kick))
         .route("/metrics", get(metrics))
+        .merge(crate::rtc::signal::routes(Router::new()))
         .with_state(ctx)
 }
 
@@ -211,9 +212,9 @@ async fn stream(State(ctx): State<Arc<Context>>, Path(id): Path<String>) -> Resp
     }
 }
 
-fn client_json(info: &ClientInfo) -> Value {
+fn client_json(ctx: &Context, info: &ClientInfo) -> Value {
     let r = &info.request;
-    json!({
+    let mut client = json!({
         "id": info.id,
         "vhost": r.vhost,
         "stream": info.stream_id.clone().unwrap_or_default(),
@@ -229,7 +230,12 @@ fn client_json(info: &ClientInfo) -> Value {
         "send_bytes": info.send_bytes,
         "recv_bytes": info.recv_bytes,
         "kbps": {"recv_30s": info.kbps.0, "send_30s": info.kbps.1},
-    })
+    });
+    // A WebRTC session's transport: RTT, loss, NACKs, PLIs, FIRs, bandwidth estimate.
+    if let Some(stats) = ctx.rtc.as_ref().and_then(|rtc| rtc.stats(&info.id)) {
+        client["rtc"] = json!(stats);
+    }
+    client
 }
 
 async fn clients(State(ctx): State<Arc<Context>>, Query(page): Query<Page>) -> Response {
@@ -240,7 +246,7 @@ async fn clients(State(ctx): State<Arc<Context>>, Query(page): Query<Page>) -> R
         .iter()
         .skip(page.start)
         .take(page.count)
-        .map(|c| client_json(&c.info(now)))
+        .map(|c| client_json(&ctx, &c.info(now)))
         .collect();
     ok(&ctx, json!({"clients": all}))
 }
@@ -249,7 +255,7 @@ async fn client(State(ctx): State<Arc<Context>>, Path(id): Path<String>) -> Resp
     match ctx.clients.get(&id) {
         Some(c) => ok(
             &ctx,
-            json!({"client": client_json(&c.info(ctx.hub.now_ms()))}),
+            json!({"client": client_json(&ctx, &c.info(ctx.hub.now_ms()))}),
         ),
         None => reply(
             &ctx,

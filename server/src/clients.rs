@@ -24,6 +24,10 @@ pub enum ClientKind {
     TsPlay,
     /// Publishing MPEG-TS over UDP.
     MpegtsPublish,
+    /// Publishing over WebRTC (WHIP or SRS's `/rtc/v1/publish/`).
+    RtcPublish,
+    /// Playing over WebRTC (WHEP or SRS's `/rtc/v1/play/`).
+    RtcPlay,
 }
 
 impl ClientKind {
@@ -36,13 +40,18 @@ impl ClientKind {
             ClientKind::FlvPlay => "flv-play",
             ClientKind::TsPlay => "ts-play",
             ClientKind::MpegtsPublish => "mpegts-publish",
+            ClientKind::RtcPublish => "rtc-publish",
+            ClientKind::RtcPlay => "rtc-play",
         }
     }
 
     pub fn is_publish(self) -> bool {
         matches!(
             self,
-            ClientKind::FmlePublish | ClientKind::FlashPublish | ClientKind::MpegtsPublish
+            ClientKind::FmlePublish
+                | ClientKind::FlashPublish
+                | ClientKind::MpegtsPublish
+                | ClientKind::RtcPublish
         )
     }
 }

@@ -34,6 +34,7 @@ pub struct Config {
     pub hub: HubConfig,
     pub hls: HlsConfig,
     pub mpegts: MpegtsConfig,
+    pub rtc: RtcConfig,
     pub hooks: HooksConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
@@ -218,6 +219,56 @@ impl Default for MpegtsConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 8935)),
             stream: "live/livestream".into(),
             timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// `[rtc]`: WebRTC, as SRS's `rtc_server`: media of every session on one UDP port (ICE-lite),
+/// signalling (WHIP, WHEP, SRS's `/rtc/v1/publish/` and `/rtc/v1/play/`) on the HTTP API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RtcConfig {
+    pub enabled: bool,
+    /// The UDP address of every session's media (SRS's `listen 8000`).
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: SocketAddr,
+    /// The addresses offered as ICE candidates, comma-separated IPs (SRS's `candidate`); empty:
+    /// the `CANDIDATE` environment variable, else every address of the machine's interfaces. A
+    /// request's `?eip=` adds one for its session.
+    pub candidate: String,
+    /// A session that has not completed ICE and DTLS this long after its offer is freed.
+    #[serde(with = "seconds")]
+    pub handshake_timeout: Duration,
+    /// A connected session that hears nothing from its peer this long is closed (ICE consent,
+    /// RFC 7675 §5.1, allows 30 s).
+    #[serde(with = "seconds")]
+    pub idle_timeout: Duration,
+    /// At most this many sessions from one client address (0: no limit).
+    #[serde(deserialize_with = "bounded::<0, 1_000_000, _, _>")]
+    pub max_sessions_per_ip: usize,
+    /// The largest SDP offer accepted, in bytes.
+    #[serde(deserialize_with = "bounded::<1024, 1_048_576, _, _>")]
+    pub max_sdp_bytes: usize,
+    /// The most m-lines an offer may have.
+    #[serde(deserialize_with = "bounded::<1, 64, _, _>")]
+    pub max_media: usize,
+    /// A bearer token WHIP/WHEP requests must carry (RFC 9725 §4.5); empty: none required
+    /// (the hooks still see any token sent).
+    pub token: String,
+}
+
+impl Default for RtcConfig {
+    fn default() -> Self {
+        RtcConfig {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 8000)),
+            candidate: String::new(),
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            max_sessions_per_ip: 64,
+            max_sdp_bytes: 64 << 10,
+            max_media: 16,
+            token: String::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod http;
 pub mod metrics;
 pub mod mpegts;
+pub mod rtc;
 pub mod rtmp;
 pub mod security;
 pub mod session;
@@ -39,6 +40,8 @@ pub struct Context {
     /// The HLS of every published stream.
     pub hls: hls::Store,
     pub clients: Arc<Clients>,
+    /// The WebRTC media endpoint, when `rtc.enabled`.
+    pub rtc: Option<Arc<rtc::Endpoint>>,
     pub metrics: Metrics,
     pub hooks: Hooks,
     /// SRS's `server` and `service` ids, in every API reply and hook body.
@@ -124,6 +127,8 @@ pub struct Server {
     pub http_addr: Option<SocketAddr>,
     pub api_addr: Option<SocketAddr>,
     pub mpegts_addr: Option<SocketAddr>,
+    /// The WebRTC media (UDP) address.
+    pub rtc_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -134,6 +139,15 @@ impl Server {
         let (shutdown_tx, shutdown) = watch::channel(false);
         let server_id = random_id("vid-", 7);
         let service_id = random_id("", 8);
+        let rtc = if config.rtc.enabled {
+            let listen = config.rtc.listen;
+            let endpoint = rtc::Endpoint::bind(listen, &config.rtc.candidate)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen for WebRTC on {listen}: {e}"))?;
+            Some(endpoint)
+        } else {
+            None
+        };
         let context = Arc::new(Context {
             hub: Arc::new(Hub::new(HubLimits {
                 gop_cache: config.hub.gop_cache,
@@ -144,6 +158,7 @@ impl Server {
             })),
             hls: hls::Store::default(),
             clients: Arc::new(Clients::default()),
+            rtc,
             metrics: Metrics::default(),
             hooks: Hooks::new(server_id.clone(), service_id.clone()),
             server_id,
@@ -170,6 +185,12 @@ impl Server {
             mpegts_addr = Some(socket.local_addr()?);
             info!(mpegts_addr = %socket.local_addr()?, "MPEG-TS over UDP listening");
             tasks.push(tokio::spawn(mpegts::listen(context.clone(), socket)));
+        }
+        let mut rtc_addr = None;
+        if let Some(endpoint) = context.rtc.clone() {
+            rtc_addr = Some(endpoint.local_addr());
+            info!(rtc_addr = %endpoint.local_addr(), "WebRTC media (UDP) listening");
+            tasks.push(tokio::spawn(rtc::listen(context.clone(), endpoint)));
         }
         let mut http_addr = None;
         if context.config.http.enabled {
@@ -204,6 +225,7 @@ impl Server {
             http_addr,
             api_addr,
             mpegts_addr,
+            rtc_addr,
             shutdown: shutdown_tx,
             tasks,
         })

@@ -180,6 +180,8 @@ pub struct Weir {
     pub api: u16,
     /// The MPEG-TS over UDP port, unless the settings turned it off.
     pub mpegts: Option<u16>,
+    /// The WebRTC media (UDP) port, unless the settings turned WebRTC off.
+    pub rtc: Option<u16>,
     log: PathBuf,
 }
 
@@ -209,7 +211,8 @@ impl Weir {
             .args(["--rtmp-listen", "127.0.0.1:0"])
             .args(["--http-listen", "127.0.0.1:0"])
             .args(["--api-listen", "127.0.0.1:0"])
-            .args(["--set", "mpegts.listen=127.0.0.1:0"]);
+            .args(["--set", "mpegts.listen=127.0.0.1:0"])
+            .args(["--set", "rtc.listen=127.0.0.1:0"]);
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
@@ -229,6 +232,7 @@ impl Weir {
             http: 0,
             api: 0,
             mpegts: None,
+            rtc: None,
             log,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -244,6 +248,7 @@ impl Weir {
             {
                 (weir.rtmp, weir.http, weir.api) = (rtmp, http, api);
                 weir.mpegts = port("mpegts_addr=");
+                weir.rtc = port("rtc_addr=");
                 return weir;
             }
             if let Some(status) = weir.child.try_wait().unwrap() {
@@ -292,6 +297,16 @@ impl Weir {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The first client the API lists with `type` (`rtc-publish`, `mpegts-publish`...).
+    pub fn client_of_type(&self, kind: &str) -> Option<serde_json::Value> {
+        let clients = self.api("/api/v1/clients/");
+        clients["clients"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == kind)
+            .cloned()
     }
 
     pub fn api_url(&self, path: &str) -> String {

@@ -370,6 +370,38 @@ fn vui_frame_rate(r: &mut BitReader<'_>) -> Result<Option<FrameRate>, Error> {
     ))
 }
 
+/// The `slice_type` of a coded slice NAL unit (H.264 §7.3.3: after `first_mb_in_slice`, both
+/// Exp-Golomb coded, §9.1), reduced modulo 5 (0 P, 1 B, 2 I, 3 SP, 4 SI); `None` for a NAL unit
+/// that is not a slice or is too short. Emulation prevention cannot occur in the first two
+/// fields of a slice header that starts with a non-zero byte, and is handled otherwise by
+/// giving up.
+pub fn slice_type(nal: &[u8]) -> Option<u8> {
+    let nal_type = nal.first()? & 0x1f;
+    if !matches!(nal_type, 1 | 5) {
+        return None;
+    }
+    let mut bits = nal[1..]
+        .iter()
+        .take(8)
+        .flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1));
+    let mut ue = || -> Option<u32> {
+        let mut zeros = 0;
+        while bits.next()? == 0 {
+            zeros += 1;
+            if zeros > 16 {
+                return None;
+            }
+        }
+        let mut value = 1u32;
+        for _ in 0..zeros {
+            value = (value << 1) | u32::from(bits.next()?);
+        }
+        Some(value - 1)
+    };
+    ue()?;
+    Some((ue()? % 5) as u8)
+}
+
 /// H.264 profile names as FFmpeg prints them (libavcodec/profiles.c).
 pub fn profile_name(profile_idc: u8, constraint_flags: u8) -> Option<&'static str> {
     let set1 = constraint_flags & 0x40 != 0;
@@ -410,6 +442,21 @@ pub fn level_name(profile_idc: u8, constraint_flags: u8, level_idc: u8) -> Strin
 pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn slice_type_reads_the_second_exp_golomb_field_of_a_slice_header() {
+        // first_mb_in_slice 0 ("1"), slice_type 1 = B ("010"), 6 = B again ("00111").
+        assert_eq!(slice_type(&[0x01, 0b1010_0000]), Some(1));
+        assert_eq!(slice_type(&[0x21, 0b1001_1100]), Some(1));
+        // slice_type 7 = I ("0001000"), in an IDR slice.
+        assert_eq!(slice_type(&[0x65, 0b1000_1000]), Some(2));
+        // slice_type 0 = P ("1").
+        assert_eq!(slice_type(&[0x41, 0b1100_0000]), Some(0));
+        // Not a slice, or cut short.
+        assert_eq!(slice_type(&[0x67, 0xff]), None);
+        assert_eq!(slice_type(&[0x41]), None);
+        assert_eq!(slice_type(&[0x41, 0, 0]), None);
+    }
 
     pub(crate) fn hex(s: &str) -> Vec<u8> {
         (0..s.len())

@@ -68,9 +68,49 @@ pub fn is_classic_stun(datagram: &[u8]) -> bool {
             == datagram.len()
 }
 
+/// The local ufrag a connectivity check is addressed to: the part of its USERNAME before the
+/// colon (RFC 8445 §7.2.2: "ours:theirs" from the receiver's point of view). A server with one
+/// port for every session routes by it; it walks the attributes (RFC 8489 §14) without
+/// building the message, and is `None` for anything that is not a STUN message with a
+/// USERNAME in UTF-8.
+pub fn local_ufrag(datagram: &[u8]) -> Option<&str> {
+    if !is_stun(datagram) {
+        return None;
+    }
+    let mut at = HEADER_LEN;
+    while at + 4 <= datagram.len() {
+        let typ = u16::from_be_bytes([datagram[at], datagram[at + 1]]);
+        let len = usize::from(u16::from_be_bytes([datagram[at + 2], datagram[at + 3]]));
+        let value = datagram.get(at + 4..at + 4 + len)?;
+        if typ == crate::attribute::types::USERNAME {
+            let username = std::str::from_utf8(value).ok()?;
+            return username.split(':').next();
+        }
+        at += 4 + len.next_multiple_of(4);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Attribute, Builder, MessageType, TransactionId};
+
+    #[test]
+    fn a_check_names_its_receiver_by_the_first_half_of_username() {
+        let request = Builder::new(MessageType::BINDING_REQUEST, TransactionId([7; 12]))
+            .attribute(&Attribute::Username("ours1234:theirs".into()))
+            .message_integrity(b"password")
+            .fingerprint()
+            .build();
+        assert_eq!(local_ufrag(&request), Some("ours1234"));
+        assert_eq!(local_ufrag(&request[..30]), None, "cut short: not STUN");
+        let no_username = Builder::new(MessageType::BINDING_REQUEST, TransactionId([7; 12]))
+            .fingerprint()
+            .build();
+        assert_eq!(local_ufrag(&no_username), None);
+        assert_eq!(local_ufrag(&[0x80, 0x60, 0, 1]), None, "RTP is not STUN");
+    }
 
     #[test]
     fn first_bytes_pick_the_protocol() {

@@ -12,7 +12,8 @@
 //!   [`integrity`]: HMAC-SHA1, HMAC-SHA256 and the CRC-32 fingerprint over a message prefix;
 //! - [`builder`]: writing a message, with integrity and fingerprint computed;
 //! - [`ice`]: the connectivity-check rules; [`transactions`]: responses matched to requests;
-//! - [`demux`]: RFC 7983's first-byte demultiplexing and [`is_stun`];
+//! - [`demux`]: RFC 7983's first-byte demultiplexing, [`is_stun`], and [`local_ufrag`] to route
+//!   a connectivity check to its session;
 //! - [`stream`]: STUN over TCP (plain or RFC 4571 framed), a [`weir_media::Machine`];
 //! - [`rules`]: the rule catalog.
 //!
@@ -50,7 +51,7 @@ pub mod transactions;
 
 pub use attribute::Attribute;
 pub use builder::Builder;
-pub use demux::{classify, is_stun};
+pub use demux::{classify, is_stun, local_ufrag};
 pub use error_code::ErrorCode;
 pub use header::{Class, MAGIC_COOKIE, MessageType, Method, TransactionId};
 pub use message::{IntegrityCheck, Message, verify_integrity};

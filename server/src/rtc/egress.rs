@@ -1,0 +1,185 @@
+//! Hub entries as what a WebRTC player is sent: H.264 and H.265 frames back to Annex B with
+//! their parameter sets before each keyframe (str0m's packetizers take Annex B, RFC 6184 §5.1),
+//! made once per entry and shared by every WebRTC player of the stream; VP8, VP9, AV1 and Opus
+//! as they are. B-frames are left out, as SRS leaves them out of RTMP-to-WebRTC (browsers'
+//! WebRTC decoders expect frames in presentation order); RTP timestamps are presentation times.
+
+use std::sync::Arc;
+use std::time::Instant;
+use str0m::Rtc;
+use str0m::format::Codec as RtcCodec;
+use str0m::media::{MediaKind as RtcKind, MediaTime, Mid, Pt};
+use weir_hub::{Entry, Item, Slot};
+use weir_media::access_unit::{VideoSyntax, record_params};
+use weir_media::{Codec, MediaKind, MediaPacket, Timestamp};
+
+/// Each media entry's payload as str0m takes it (`None`: nothing to send for it).
+static PAYLOAD: Slot<Option<Arc<[u8]>>> = Slot::new();
+
+/// A player's side of the hub.
+pub(super) struct Egress {
+    video: Option<Mid>,
+    audio: Option<Mid>,
+    /// The parameter sets of the video record in force, Annex B, to put before keyframes.
+    params: Option<Arc<[u8]>>,
+    /// The stream time of the first frame sent, and when it was sent: RTP times count from it.
+    base: Option<(Timestamp, Instant)>,
+    /// Payload types chosen per codec (the first the answer offers for it).
+    pts: Vec<(Codec, Pt)>,
+    pub(super) frames: u64,
+    /// Frames with no payload type negotiated for their codec, or B-frames.
+    pub(super) skipped: u64,
+}
+
+impl Egress {
+    pub(super) fn new() -> Self {
+        Egress {
+            video: None,
+            audio: None,
+            params: None,
+            base: None,
+            pts: Vec::new(),
+            frames: 0,
+            skipped: 0,
+        }
+    }
+
+    /// A media section the offer brought (the player receives on it).
+    pub(super) fn media_added(&mut self, mid: Mid, kind: RtcKind) {
+        match kind {
+            RtcKind::Video if self.video.is_none() => self.video = Some(mid),
+            RtcKind::Audio if self.audio.is_none() => self.audio = Some(mid),
+            _ => {}
+        }
+    }
+
+    /// Whether the session negotiated a video section (a keyframe is then worth asking for).
+    pub(super) fn has_video(&self) -> bool {
+        self.video.is_some()
+    }
+
+    /// Sends one hub item.
+    pub(super) fn item(&mut self, rtc: &mut Rtc, item: Item) -> Result<(), str0m::RtcError> {
+        let Item::Media(entry) = item else {
+            return Ok(());
+        };
+        match &entry.value {
+            MediaPacket::Config(config) if config.track.kind == MediaKind::Video => {
+                self.params = VideoSyntax::of(config.codec)
+                    .and_then(|syntax| record_params(syntax, &config.data).ok())
+                    .map(|(params, _)| annexb(params.iter().map(|p| &p[..])).into());
+                Ok(())
+            }
+            MediaPacket::Frame(frame) => {
+                let Some(payload) = payload(&entry, self.params.as_ref()) else {
+                    self.skipped += 1;
+                    return Ok(());
+                };
+                let video = frame.track.kind == MediaKind::Video;
+                let mid = if video { self.video } else { self.audio };
+                let Some((mid, pt)) =
+                    mid.and_then(|mid| Some((mid, self.pt(rtc, mid, frame.codec)?)))
+                else {
+                    self.skipped += 1;
+                    return Ok(());
+                };
+                let (base, at) = *self.base.get_or_insert((frame.dts, Instant::now()));
+                let since = frame.pts.0.saturating_sub(base.0).max(0) as u64;
+                let rtp = if video {
+                    MediaTime::from_90khz(since)
+                } else {
+                    MediaTime::new(
+                        since * 48_000 / 90_000,
+                        str0m::media::Frequency::FORTY_EIGHT_KHZ,
+                    )
+                };
+                let offset = frame.dts.0.saturating_sub(base.0).max(0) as u64;
+                let wallclock = at + std::time::Duration::from_micros(offset * 100 / 9);
+                let Some(writer) = rtc.writer(mid) else {
+                    return Ok(());
+                };
+                self.frames += 1;
+                writer.write(pt, wallclock, rtp, payload)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The payload type for `codec` on `mid`, found once.
+    fn pt(&mut self, rtc: &mut Rtc, mid: Mid, codec: Codec) -> Option<Pt> {
+        if let Some((_, pt)) = self.pts.iter().find(|(c, _)| *c == codec) {
+            return Some(*pt);
+        }
+        let writer = rtc.writer(mid)?;
+        let wanted = rtc_codec(codec)?;
+        let mut candidates: Vec<_> = writer
+            .payload_params()
+            .filter(|p| p.spec().codec == wanted)
+            .collect();
+        // H.264: packetization-mode 1 (FU-A and STAP-A, RFC 6184 §6.3) where offered.
+        candidates.sort_by_key(|p| p.spec().format.packetization_mode != Some(1));
+        let pt = candidates.first()?.pt();
+        self.pts.push((codec, pt));
+        Some(pt)
+    }
+}
+
+/// The payload of a frame entry, made once for all players: `None` for a B-frame, or a codec
+/// WebRTC does not carry.
+fn payload(entry: &Entry<MediaPacket>, params: Option<&Arc<[u8]>>) -> Option<Arc<[u8]>> {
+    PAYLOAD
+        .get_or_init(entry, || {
+            let MediaPacket::Frame(frame) = &entry.value else {
+                return None;
+            };
+            rtc_codec(frame.codec)?;
+            match VideoSyntax::of(frame.codec) {
+                Some(syntax) => {
+                    let nals: Vec<&[u8]> = weir_media::nal::length_prefixed_nals(&frame.data, 4)
+                        .collect::<Result<_, _>>()
+                        .ok()?;
+                    let b_frame = syntax == VideoSyntax::Avc
+                        && nals
+                            .iter()
+                            .find_map(|nal| weir_media::avc::slice_type(nal))
+                            .is_some_and(|t| t == 1);
+                    if b_frame {
+                        return None;
+                    }
+                    let mut out = Vec::with_capacity(frame.data.len() + 256);
+                    if let Some(params) = params.filter(|_| frame.keyframe) {
+                        out.extend_from_slice(params);
+                    }
+                    out.extend_from_slice(&annexb(nals.into_iter()));
+                    Some(out.into())
+                }
+                None => Some(Arc::from(&frame.data[..])),
+            }
+        })
+        .clone()
+}
+
+/// NAL units behind 4-byte start codes.
+fn annexb<'a>(nals: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for nal in nals {
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(nal);
+    }
+    out
+}
+
+/// str0m's codec for one of the media model's, when WebRTC carries it.
+fn rtc_codec(codec: Codec) -> Option<RtcCodec> {
+    Some(match codec {
+        Codec::H264 => RtcCodec::H264,
+        Codec::H265 => RtcCodec::H265,
+        Codec::Vp8 => RtcCodec::Vp8,
+        Codec::Vp9 => RtcCodec::Vp9,
+        Codec::Av1 => RtcCodec::Av1,
+        Codec::Opus => RtcCodec::Opus,
+        Codec::Pcmu => RtcCodec::PCMU,
+        Codec::Pcma => RtcCodec::PCMA,
+        _ => return None,
+    })
+}

@@ -1,0 +1,295 @@
+//! WebRTC, as SRS's `rtc_server`: every session's media on one UDP port (ICE-lite, DTLS-SRTP,
+//! RTP/RTCP with NACK, PLI/FIR and TWCC), signalling on the HTTP API port. str0m is the
+//! transport: each session is one `str0m::Rtc`, a sans-IO machine driven by one task.
+//!
+//! - [`signal`]: the HTTP side — WHIP (RFC 9725) and WHEP publish and play, SRS's JSON
+//!   `/rtc/v1/publish/` and `/rtc/v1/play/`, `PATCH` (trickle ICE, ICE restart) and `DELETE`
+//!   on a session's resource;
+//! - `udp`: the socket's loop, which only routes datagrams: a STUN request by the local ufrag
+//!   of its USERNAME (RFC 8445 §7.2.2), anything else by the peer address that ufrag's session
+//!   last spoke from;
+//! - `peer`: one session — admission through [`crate::session`], the `Rtc`, the hub;
+//! - `ingest`: what a publisher sends, as the hub's media packets;
+//! - `egress`: hub entries as what a player is sent, made once per entry for all players.
+//!
+//! A session's datagrams queue for its task behind a bounded channel, so that nothing one peer
+//! sends blocks the socket or another session.
+
+mod egress;
+mod ingest;
+mod peer;
+pub mod signal;
+mod udp;
+
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+pub(crate) use udp::listen;
+
+/// Datagrams and commands queued for one session before more datagrams are dropped (RTP
+/// recovers by NACK; STUN retries).
+const QUEUE: usize = 512;
+
+/// What reaches a session's task.
+#[derive(Debug)]
+pub(crate) enum Inbound {
+    /// A datagram from `from`.
+    Datagram { from: SocketAddr, data: Bytes },
+    /// Remote candidates from a trickle `PATCH` (RFC 8840 candidate lines).
+    Candidates(Vec<String>),
+    /// Restart ICE with these credentials (a `PATCH` with new ones, RFC 9725 §4.4.2).
+    Restart {
+        local: str0m::IceCreds,
+        remote: str0m::IceCreds,
+    },
+    /// End the session (`DELETE` on its resource).
+    Close,
+}
+
+/// The UDP endpoint all sessions share, and the routes from datagrams to sessions.
+pub struct Endpoint {
+    socket: Arc<UdpSocket>,
+    local: SocketAddr,
+    /// The addresses offered as host candidates, with the socket's port.
+    candidates: Vec<IpAddr>,
+    routes: Mutex<Routes>,
+    /// Each session's transport statistics, by client id, for the API.
+    stats: Mutex<HashMap<String, SessionStats>>,
+}
+
+/// What the API reports of a WebRTC session's transport, refreshed each second from str0m's
+/// statistics (RTCP receiver reports, NACK/PLI/FIR counts, the bandwidth estimate).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SessionStats {
+    /// Round-trip time, in milliseconds (RTCP RR/XR, RFC 3550 §6.4.1).
+    pub rtt_ms: Option<f64>,
+    /// Fraction of what the peer sent that was lost on the way in (0..1).
+    pub loss_in: Option<f32>,
+    /// Fraction of what Weir sent that the peer reports lost (0..1).
+    pub loss_out: Option<f32>,
+    /// NACKs: sent to a publisher, received from a player.
+    pub nacks: u64,
+    /// PLIs: sent to a publisher, received from a player.
+    pub plis: u64,
+    /// FIRs: sent to a publisher, received from a player.
+    pub firs: u64,
+    /// The send bandwidth estimate (TWCC), in kbit/s, when there is one.
+    pub bwe_kbps: Option<u64>,
+}
+
+/// Sessions by local ICE ufrag, by the address their peer speaks from, and by resource id.
+#[derive(Default)]
+struct Routes {
+    by_ufrag: HashMap<String, Route>,
+    by_addr: HashMap<SocketAddr, Route>,
+    by_id: HashMap<String, Route>,
+    per_ip: HashMap<IpAddr, usize>,
+}
+
+/// How to reach one session's task.
+#[derive(Clone)]
+pub(crate) struct Route {
+    id: Arc<str>,
+    tx: mpsc::Sender<Inbound>,
+    /// ICE restarts so far: the ETag names the ICE session (RFC 9725 §4.4.1).
+    restarts: Arc<std::sync::atomic::AtomicU32>,
+}
+
+/// A session's entries in the routes, removed when its task ends.
+pub(crate) struct RouteGuard {
+    endpoint: Arc<Endpoint>,
+    id: Arc<str>,
+    ip: IpAddr,
+}
+
+impl Drop for RouteGuard {
+    fn drop(&mut self) {
+        let mut routes = self.endpoint.routes.lock().unwrap();
+        routes.by_ufrag.retain(|_, r| r.id != self.id);
+        routes.by_id.remove(&*self.id);
+        routes.by_addr.retain(|_, r| r.id != self.id);
+        self.endpoint.stats.lock().unwrap().remove(&*self.id);
+        if let Some(n) = routes.per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                routes.per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Endpoint {
+    /// Binds the media socket at `listen`; `candidates` are the addresses to offer (none: the
+    /// `CANDIDATE` environment variable, else the machine's interfaces).
+    pub async fn bind(listen: SocketAddr, candidate: &str) -> std::io::Result<Arc<Endpoint>> {
+        // Every IPv4 address means every address: one dual-stack IPv6 socket serves both
+        // families where the machine has IPv6, the IPv4 socket asked for where it has not.
+        let any6 = SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), listen.port());
+        let socket = match listen {
+            SocketAddr::V4(v4) if v4.ip().is_unspecified() => match UdpSocket::bind(any6).await {
+                Ok(socket) => socket,
+                Err(_) => UdpSocket::bind(listen).await?,
+            },
+            _ => UdpSocket::bind(listen).await?,
+        };
+        let local = socket.local_addr()?;
+        Ok(Arc::new(Endpoint {
+            socket: Arc::new(socket),
+            local,
+            candidates: candidates(candidate, local),
+            routes: Mutex::default(),
+            stats: Mutex::default(),
+        }))
+    }
+
+    /// The address the media socket is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Sends a datagram; an IPv4 peer of a dual-stack socket is written to as its IPv4-mapped
+    /// IPv6 address (RFC 4291 §2.5.5.2).
+    fn send_to(&self, data: &[u8], to: SocketAddr) -> std::io::Result<usize> {
+        let to = match to {
+            SocketAddr::V4(v4) if self.local.is_ipv6() => {
+                SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port())
+            }
+            to => to,
+        };
+        self.socket.try_send_to(data, to)
+    }
+
+    /// The candidate addresses of a session, with `extra` (a request's `?eip=`) first.
+    fn session_candidates(&self, extra: Option<IpAddr>) -> Vec<SocketAddr> {
+        let port = self.local.port();
+        let mut ips: Vec<IpAddr> = extra.into_iter().collect();
+        ips.extend(self.candidates.iter().filter(|ip| Some(**ip) != extra));
+        ips.into_iter()
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect()
+    }
+
+    /// Lists a session under its ufrag and resource id, unless its client address already
+    /// has `max_per_ip` sessions (0: no limit).
+    fn register(
+        self: &Arc<Self>,
+        id: &str,
+        ufrag: &str,
+        ip: IpAddr,
+        max_per_ip: usize,
+    ) -> Option<(RouteGuard, mpsc::Receiver<Inbound>)> {
+        let mut routes = self.routes.lock().unwrap();
+        let count = routes.per_ip.entry(ip).or_default();
+        if max_per_ip != 0 && *count >= max_per_ip {
+            return None;
+        }
+        *count += 1;
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let id: Arc<str> = id.into();
+        let route = Route {
+            id: id.clone(),
+            tx,
+            restarts: Arc::default(),
+        };
+        routes.by_ufrag.insert(ufrag.to_owned(), route.clone());
+        routes.by_id.insert(id.to_string(), route);
+        let guard = RouteGuard {
+            endpoint: self.clone(),
+            id,
+            ip,
+        };
+        Some((guard, rx))
+    }
+
+    /// Sends `command` to the session with resource `id`; false when there is none.
+    pub(crate) fn command(&self, id: &str, command: Inbound) -> bool {
+        let route = self.routes.lock().unwrap().by_id.get(id).cloned();
+        route.is_some_and(|r| r.tx.try_send(command).is_ok())
+    }
+
+    /// The ETag of session `id`'s ICE session, if there is such a session.
+    pub(crate) fn etag(&self, id: &str) -> Option<String> {
+        let routes = self.routes.lock().unwrap();
+        let route = routes.by_id.get(id)?;
+        let restarts = route.restarts.load(std::sync::atomic::Ordering::Relaxed);
+        Some(format!("\"{id}.{restarts}\""))
+    }
+
+    /// Restarts ICE in session `id` with the peer's new credentials: new local ones are made,
+    /// routed to the session (checks under the old ufrag still reach it until it ends), and
+    /// returned with the candidates; `None` when there is no such session.
+    pub(crate) fn restart_ice(
+        &self,
+        id: &str,
+        remote: str0m::IceCreds,
+    ) -> Option<(str0m::IceCreds, Vec<SocketAddr>)> {
+        let local = str0m::IceCreds {
+            ufrag: crate::random_id("", 8),
+            pass: crate::random_id("", 24),
+        };
+        let mut routes = self.routes.lock().unwrap();
+        let route = routes.by_id.get(id)?.clone();
+        let restart = Inbound::Restart {
+            local: local.clone(),
+            remote,
+        };
+        route.tx.try_send(restart).ok()?;
+        route
+            .restarts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        routes.by_ufrag.insert(local.ufrag.clone(), route);
+        Some((local, self.session_candidates(None)))
+    }
+
+    /// The transport statistics of the session of client `id`.
+    pub fn stats(&self, id: &str) -> Option<SessionStats> {
+        self.stats.lock().unwrap().get(id).cloned()
+    }
+
+    /// Updates the statistics of the session of client `id`.
+    fn update_stats(&self, id: &str, update: impl FnOnce(&mut SessionStats)) {
+        update(self.stats.lock().unwrap().entry(id.to_owned()).or_default());
+    }
+
+    /// How many sessions are open.
+    pub fn sessions(&self) -> usize {
+        self.routes.lock().unwrap().by_id.len()
+    }
+}
+
+/// The candidate IPs: `configured` (comma-separated), else `CANDIDATE` from the environment,
+/// else the socket's own address when it is bound to one, else every interface's address
+/// (loopback included, so that a machine without a network still serves itself).
+fn candidates(configured: &str, local: SocketAddr) -> Vec<IpAddr> {
+    let from_env = std::env::var("CANDIDATE").unwrap_or_default();
+    let named = if configured.trim().is_empty() {
+        from_env.as_str()
+    } else {
+        configured
+    };
+    let parsed: Vec<IpAddr> = named
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    if !parsed.is_empty() {
+        return parsed;
+    }
+    if !local.ip().is_unspecified() {
+        return vec![local.ip()];
+    }
+    let mut ips: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.ip())
+        .filter(|ip| local.is_ipv6() || ip.is_ipv4())
+        .filter(|ip| !matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80))
+        .collect();
+    // Non-loopback addresses first: a browser on another machine tries them first.
+    ips.sort_by_key(|ip| ip.is_loopback());
+    ips.dedup();
+    ips
+}

@@ -1,0 +1,454 @@
+//! One WebRTC session: admitted through [`crate::session`] like every other client, then one
+//! task drives its `str0m::Rtc` — datagrams in from the socket's loop, hub items out to a
+//! player, frames in from a publisher — until the peer leaves, ICE consent lapses, the
+//! handshake does not finish in time, the resource is deleted, or the client is kicked.
+
+use super::egress::Egress;
+use super::ingest::Ingest;
+use super::{Endpoint, Inbound, RouteGuard};
+use crate::Context;
+use crate::clients::{ClientKind, ClientRequest};
+use crate::session::{Denied, Session};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use str0m::change::SdpOffer;
+use str0m::media::{KeyframeRequestKind, Mid, Rid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
+use tokio::sync::{Notify, mpsc};
+use tracing::{Instrument, debug, info};
+use weir_hub::{Slot, Stream, Subscriber};
+
+/// An offer on its way to becoming a session.
+pub(crate) struct Offer {
+    pub sdp: String,
+    pub request: ClientRequest,
+    pub publish: bool,
+    /// Who sent the offer (its address counts against `max_sessions_per_ip`).
+    pub peer: SocketAddr,
+    /// An extra candidate address (`?eip=`).
+    pub eip: Option<IpAddr>,
+}
+
+/// The answer, and the session's resource id.
+pub(crate) struct Answer {
+    pub sdp: String,
+    pub id: String,
+}
+
+/// Why an offer did not become a session.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Refused {
+    /// The offer is not SDP Weir can read (the rule it broke).
+    #[error("{0}")]
+    BadOffer(String),
+    /// Nothing in the offer can be received or sent (no codec in common).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The security rules or a callback said no.
+    #[error("{0}")]
+    Denied(Denied),
+    /// The client address has too many sessions.
+    #[error("too many WebRTC sessions from {0}")]
+    TooMany(IpAddr),
+}
+
+/// Keyframe requests from a stream's WebRTC players to its WebRTC publisher.
+#[derive(Default)]
+struct KeyframeWanted {
+    wanted: AtomicBool,
+    notify: Notify,
+}
+
+static KEYFRAMES: Slot<KeyframeWanted> = Slot::new();
+
+/// Asks the stream's publisher, if it is a WebRTC one, for a keyframe.
+fn want_keyframe(stream: &Stream) {
+    let k = KEYFRAMES.get_or_init(stream, KeyframeWanted::default);
+    k.wanted.store(true, Ordering::Relaxed);
+    k.notify.notify_one();
+}
+
+/// Admits the offer's client, answers the offer, and starts the session's task.
+pub(crate) async fn start(
+    ctx: &Arc<Context>,
+    endpoint: &Arc<Endpoint>,
+    offer: Offer,
+) -> Result<Answer, Refused> {
+    let config = &ctx.config.rtc;
+    let limits = weir_sdp::Limits {
+        max_bytes: config.max_sdp_bytes,
+        max_lines: 4096,
+    };
+    let (parsed, violations) = weir_sdp::parse_with(offer.sdp.as_bytes(), &limits)
+        .map_err(|e| Refused::BadOffer(e.to_string()))?;
+    for v in &violations {
+        ctx.metrics.violations.add(v.rule.id, 1);
+        debug!(rule = v.rule.id, detail = %v.detail, "offer broke a rule");
+    }
+    if parsed.media.is_empty() {
+        return Err(Refused::BadOffer(
+            "sdp.media: the offer has no m-line (RFC 9725 §4.2 offers media)".into(),
+        ));
+    }
+    if parsed.media.len() > config.max_media {
+        return Err(Refused::BadOffer(format!(
+            "the offer has {} m-lines; at most {} are accepted",
+            parsed.media.len(),
+            config.max_media
+        )));
+    }
+    let sdp_offer =
+        SdpOffer::from_sdp_string(&offer.sdp).map_err(|e| Refused::BadOffer(e.to_string()))?;
+
+    let kind = if offer.publish {
+        ClientKind::RtcPublish
+    } else {
+        ClientKind::RtcPlay
+    };
+    let mut session = Session::open(ctx, offer.peer, kind);
+    let key = crate::session::key(&offer.request);
+    let role = if offer.publish {
+        let (_, publisher) = session
+            .publish(offer.request, kind)
+            .await
+            .map_err(Refused::Denied)?;
+        Role::Publish(Box::new(Ingest::new(publisher, Instant::now())))
+    } else {
+        let (_, subscriber) = session
+            .play(offer.request, kind)
+            .await
+            .map_err(Refused::Denied)?;
+        Role::Play(Box::new((subscriber, Egress::new())))
+    };
+
+    let ufrag = crate::random_id("", 8);
+    let mut rtc = RtcConfig::new()
+        .set_ice_lite(true)
+        .set_local_ice_credentials(str0m::IceCreds {
+            ufrag: ufrag.clone(),
+            pass: crate::random_id("", 24),
+        })
+        .clear_codecs()
+        .enable_h264(true)
+        .enable_vp8(true)
+        .enable_vp9(true)
+        .enable_av1(true)
+        .enable_h265(true)
+        .enable_opus(true, false)
+        .set_stats_interval(Some(Duration::from_secs(1)))
+        .build(Instant::now());
+    for addr in endpoint.session_candidates(offer.eip) {
+        if let Ok(candidate) = Candidate::host(addr, "udp") {
+            rtc.add_local_candidate(candidate);
+        }
+    }
+    let answer = rtc
+        .sdp_api()
+        .accept_offer(sdp_offer)
+        .map_err(|e| Refused::BadOffer(e.to_string()))?;
+    let answer = answer.to_sdp_string();
+    let usable = weir_sdp::parse(answer.as_bytes())
+        .map(|(sd, _)| {
+            sd.media
+                .iter()
+                .any(|m| m.port != 0 && !m.codecs().is_empty())
+        })
+        .unwrap_or(false);
+    if !usable {
+        return Err(Refused::Unsupported(
+            "no codec of the offer is one Weir sends or receives (H.264, H.265, VP8, VP9, AV1, Opus)"
+                .into(),
+        ));
+    }
+
+    let id = session.client().id.clone();
+    let (guard, rx) = endpoint
+        .register(&id, &ufrag, offer.peer.ip(), config.max_sessions_per_ip)
+        .ok_or(Refused::TooMany(offer.peer.ip()))?;
+    let client = Arc::clone(session.client());
+    let span = tracing::info_span!(parent: None, "rtc", id = %client.id, peer = %client.peer, kind = kind.as_str());
+    session.set_span(span.clone());
+    info!(parent: &span, stream = %key, "session answered");
+    let task = Peer {
+        ctx: ctx.clone(),
+        endpoint: endpoint.clone(),
+        session,
+        rtc,
+        rx,
+        role,
+        _guard: guard,
+        connected: false,
+        last_heard: Instant::now(),
+        feedback: Vec::new(),
+    };
+    let handle = tokio::spawn(task.run().instrument(span));
+    client.set_abort(handle.abort_handle());
+    Ok(Answer { sdp: answer, id })
+}
+
+enum Role {
+    Publish(Box<Ingest>),
+    Play(Box<(Subscriber, Egress)>),
+}
+
+struct Peer {
+    ctx: Arc<Context>,
+    endpoint: Arc<Endpoint>,
+    /// Ends (with its callbacks) when the task does.
+    session: Session,
+    rtc: Rtc,
+    rx: mpsc::Receiver<Inbound>,
+    role: Role,
+    _guard: RouteGuard,
+    connected: bool,
+    last_heard: Instant,
+    /// NACK, PLI and FIR totals per media section (and simulcast layer).
+    feedback: Vec<(Section, [u64; 3])>,
+}
+
+/// A media section, and a simulcast layer of it.
+type Section = (Mid, Option<Rid>);
+
+impl Peer {
+    async fn run(mut self) {
+        let config = self.ctx.config.rtc.clone();
+        let handshake_deadline = tokio::time::Instant::now() + config.handshake_timeout;
+        let mut shutdown = self.ctx.shutdown();
+        // A publisher's stream, whose WebRTC players may ask for keyframes.
+        let published = match &self.role {
+            Role::Publish(ingest) => Some(ingest.publisher().stream().clone()),
+            Role::Play(_) => None,
+        };
+        let reason = loop {
+            let timeout = match self.drain() {
+                Ok(timeout) => timeout,
+                Err(e) => break format!("failed: {e}"),
+            };
+            if !self.rtc.is_alive() {
+                break "closed".into();
+            }
+            let wake = tokio::time::Instant::from_std(timeout);
+            let connected = self.connected;
+            let idle = self.last_heard + config.idle_timeout;
+            tokio::select! {
+                inbound = self.rx.recv() => match inbound {
+                    Some(Inbound::Datagram { from, data }) => self.datagram(from, &data),
+                    Some(Inbound::Candidates(lines)) => {
+                        for line in lines {
+                            match Candidate::from_sdp_string(&line) {
+                                Ok(c) => self.rtc.add_remote_candidate(c),
+                                Err(e) => debug!(%line, error = %e, "trickled candidate not read"),
+                            }
+                        }
+                    }
+                    Some(Inbound::Restart { local, remote }) => {
+                        info!(ufrag = %local.ufrag, "ICE restart");
+                        let mut direct = self.rtc.direct_api();
+                        direct.set_local_ice_credentials(local);
+                        direct.set_remote_ice_credentials(remote);
+                    }
+                    Some(Inbound::Close) | None => break "deleted".into(),
+                },
+                item = recv_item(&mut self.role), if connected => {
+                    if let (Some(item), Role::Play(play)) = (item, &mut self.role) {
+                        let (subscriber, egress) = &mut **play;
+                        let mut result = egress.item(&mut self.rtc, item);
+                        while result.is_ok() {
+                            let Some(item) = subscriber.try_recv() else { break };
+                            result = egress.item(&mut self.rtc, item);
+                        }
+                        if let Err(e) = result {
+                            break format!("failed to send: {e}");
+                        }
+                    }
+                }
+                _ = keyframe_wanted(published.as_deref()), if connected => self.request_keyframe(),
+                _ = tokio::time::sleep_until(wake) => {
+                    if self.rtc.handle_input(Input::Timeout(Instant::now())).is_err() {
+                        break "timer failed".into();
+                    }
+                }
+                _ = tokio::time::sleep_until(handshake_deadline), if !connected => {
+                    break format!("ICE and DTLS not complete after {:?}", config.handshake_timeout);
+                }
+                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(idle)), if connected => {
+                    break format!("nothing heard for {:?}", config.idle_timeout);
+                }
+                _ = shutdown.changed() => break "server shutting down".into(),
+            }
+        };
+        self.rtc.disconnect();
+        let _ = self.drain();
+        info!(reason, "session ended");
+        drop(self.session);
+    }
+
+    /// One datagram from the peer.
+    fn datagram(&mut self, from: SocketAddr, data: &[u8]) {
+        let Ok(contents) = data.try_into() else {
+            return;
+        };
+        self.last_heard = Instant::now();
+        self.session.client().add_recv(data.len() as u64);
+        self.ctx.metrics.add_recv(data.len() as u64);
+        // The socket may be bound to every interface: the datagram reached the session's
+        // candidate of its family (ICE-lite answers on the address it was asked on).
+        let destination = self
+            .endpoint
+            .session_candidates(None)
+            .into_iter()
+            .find(|c| c.is_ipv4() == from.is_ipv4())
+            .unwrap_or(self.endpoint.local);
+        let input = Input::Receive(
+            Instant::now(),
+            Receive {
+                proto: Protocol::Udp,
+                source: from,
+                destination,
+                contents,
+            },
+        );
+        if let Err(e) = self.rtc.handle_input(input) {
+            debug!(error = %e, "datagram not taken");
+        }
+    }
+
+    /// Sends what str0m has to send and acts on its events; the time of its next timer.
+    fn drain(&mut self) -> Result<Instant, str0m::RtcError> {
+        loop {
+            match self.rtc.poll_output()? {
+                Output::Timeout(at) => return Ok(at),
+                Output::Transmit(t) => {
+                    let n = t.contents.len() as u64;
+                    if let Err(e) = self.endpoint.send_to(&t.contents, t.destination) {
+                        debug!(error = %e, "rtc send failed");
+                    }
+                    self.session.client().add_sent(n);
+                    self.ctx.metrics.add_sent(n);
+                }
+                Output::Event(event) => self.event(event),
+            }
+        }
+    }
+
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Connected => {
+                info!("ICE and DTLS connected");
+                self.connected = true;
+                if matches!(&self.role, Role::Play(p) if p.1.has_video()) {
+                    self.player_wants_keyframe();
+                }
+            }
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                debug!("ICE disconnected");
+                self.rtc.disconnect();
+            }
+            Event::MediaAdded(added) => {
+                if let Role::Play(play) = &mut self.role {
+                    play.1.media_added(added.mid, added.kind);
+                }
+            }
+            Event::MediaData(data) => {
+                if let Role::Publish(ingest) = &mut self.role {
+                    ingest.media(&data);
+                    if !data.contiguous && data.params.spec().codec.is_video() {
+                        // A picture was lost: the next frames are undecodable until a keyframe.
+                        self.request_keyframe();
+                    }
+                }
+            }
+            Event::KeyframeRequest(_) => self.player_wants_keyframe(),
+            Event::PeerStats(peer) => self.stats(|s| {
+                s.rtt_ms = peer.rtt.map(|d| d.as_secs_f64() * 1000.0);
+                s.loss_in = peer.ingress_loss_fraction;
+                s.loss_out = peer.egress_loss_fraction;
+                s.bwe_kbps = peer.bwe_tx.map(|b| (b.as_f64() / 1000.0) as u64);
+            }),
+            // One event per media section, each with its section's totals.
+            Event::MediaIngressStats(m) => self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs]),
+            Event::MediaEgressStats(m) => self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs]),
+            _ => {}
+        }
+    }
+
+    /// A media section's NACK, PLI and FIR totals: the session's are their sums.
+    fn feedback(&mut self, section: Section, counts: [u64; 3]) {
+        match self.feedback.iter_mut().find(|(s, _)| *s == section) {
+            Some((_, c)) => *c = counts,
+            None => self.feedback.push((section, counts)),
+        }
+        let sum = |i: usize| self.feedback.iter().map(|(_, c)| c[i]).sum();
+        let (nacks, plis, firs) = (sum(0), sum(1), sum(2));
+        self.stats(|s| {
+            (s.nacks, s.plis, s.firs) = (nacks, plis, firs);
+        });
+    }
+
+    fn stats(&self, update: impl FnOnce(&mut super::SessionStats)) {
+        self.endpoint
+            .update_stats(&self.session.client().id, update);
+    }
+
+    /// A player lost a picture or joined: its stream's WebRTC publisher is asked for a
+    /// keyframe (an RTMP or SRT publisher cannot be; the GOP cache serves joiners).
+    fn player_wants_keyframe(&self) {
+        if let Role::Play(play) = &self.role {
+            want_keyframe(play.0.stream());
+        }
+    }
+
+    /// Asks this publisher for a keyframe on its video section, at most twice a second.
+    fn request_keyframe(&mut self) {
+        let Role::Publish(ingest) = &mut self.role else {
+            return;
+        };
+        let Some(mid) = ingest.video_mid else {
+            return;
+        };
+        let now = Instant::now();
+        if ingest
+            .last_keyframe_request
+            .is_some_and(|at| now.duration_since(at) < Duration::from_millis(500))
+        {
+            return;
+        }
+        ingest.last_keyframe_request = Some(now);
+        if let Some(mut writer) = self.rtc.writer(mid) {
+            let kind = if writer.is_request_keyframe_possible(KeyframeRequestKind::Pli) {
+                KeyframeRequestKind::Pli
+            } else {
+                KeyframeRequestKind::Fir
+            };
+            if let Err(e) = writer.request_keyframe(None, kind) {
+                debug!(error = %e, "keyframe request not sent");
+            }
+        }
+    }
+}
+
+/// The next item for a player (never ready for a publisher).
+async fn recv_item(role: &mut Role) -> Option<weir_hub::Item> {
+    match role {
+        Role::Play(play) => play.0.recv().await,
+        Role::Publish(_) => std::future::pending().await,
+    }
+}
+
+/// Resolves when a player of `stream` (a WebRTC publisher's) wants a keyframe.
+async fn keyframe_wanted(stream: Option<&Stream>) {
+    let Some(stream) = stream else {
+        return std::future::pending().await;
+    };
+    let k = KEYFRAMES.get_or_init(stream, KeyframeWanted::default);
+    loop {
+        let notified = k.notify.notified();
+        if k.wanted.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        notified.await;
+    }
+}

@@ -1,0 +1,486 @@
+//! `weir serve` with WebRTC peers: headless Chromium publishes by WHIP and plays by WHEP
+//! (H.264 and VP8, with Opus), FFmpeg's RTMP stream plays in Chromium by WHEP, Chromium's WHIP
+//! stream plays over RTMP; the signalling answers as RFC 9725 says when it must refuse.
+
+mod support;
+
+use serde_json::Value;
+use std::process::Command;
+use std::time::Duration;
+use support::{Weir, ffmpeg_publish, ffprobe_streams, finish, run};
+
+/// The Chromium driver (tests/webrtc/chromium.mjs), its packages installed by ci/install-peers.
+fn chromium(options: Value, wait: Duration) -> Value {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webrtc");
+    assert!(
+        std::path::Path::new(dir)
+            .join("node_modules/playwright-core")
+            .exists(),
+        "playwright-core is missing: run ci/install-peers (npm install in tests/webrtc)"
+    );
+    let (ok, stdout, stderr) = run(
+        Command::new("node")
+            .current_dir(dir)
+            .arg("chromium.mjs")
+            .arg(options.to_string()),
+        wait,
+    );
+    assert!(ok, "the Chromium driver failed: {stderr}");
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+}
+
+fn whip(weir: &Weir, stream: &str) -> String {
+    weir.api_url(&format!("/rtc/v1/whip/?app=live&stream={stream}"))
+}
+
+fn whep(weir: &Weir, stream: &str) -> String {
+    weir.api_url(&format!("/rtc/v1/whep/?app=live&stream={stream}"))
+}
+
+/// Every frame the player received was decoded (one may be in the decoder as stats are read).
+fn assert_all_decoded(video: &Value, out: &Value) {
+    let received = video["framesReceived"].as_u64().unwrap_or(0);
+    let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+    assert!(
+        decoded + 1 >= received,
+        "{received} frames received, {decoded} decoded: {out:#}"
+    );
+}
+
+/// Chromium's publisher and player of one stream in `codec`: both connect, every frame the
+/// player received was decoded, in the codec sent, with sound.
+fn round_trip(codec: &str, settings: &[&str]) {
+    let weir = Weir::start(settings);
+    let options = serde_json::json!({
+        "whip": whip(&weir, codec), "whep": whep(&weir, codec),
+        "codec": codec, "seconds": 8, "playAfter": 3,
+    });
+    let browser = std::thread::spawn(move || chromium(options, Duration::from_secs(60)));
+    // While both play, the API shows each session's transport (RTCP has measured the RTT).
+    std::thread::sleep(Duration::from_secs(7));
+    let player = weir.client_of_type("rtc-play");
+    let publisher = weir.client_of_type("rtc-publish");
+    let out = browser.join().unwrap();
+    let player = player.unwrap_or_else(|| panic!("no rtc-play client: {out:#}"));
+    assert!(publisher.is_some_and(|p| p["rtc"].is_object()), "{out:#}");
+    let rtt = player["rtc"]["rtt_ms"].as_f64();
+    assert!(rtt.is_some_and(|ms| ms < 1000.0), "{player:#}");
+    let (publish, play) = (&out["publish"], &out["play"]);
+    assert_eq!(publish["status"], 201, "{out:#}");
+    assert_eq!(play["status"], 201, "{out:#}");
+    assert!(
+        publish["location"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("/rtc/v1/resource/")),
+        "{out:#}"
+    );
+    let sent = &publish["stats"]["outbound-rtp-video"];
+    assert_eq!(sent["codec"], format!("video/{codec}"), "{out:#}");
+    let video = &play["stats"]["inbound-rtp-video"];
+    assert_eq!(video["codec"], format!("video/{codec}"), "{out:#}");
+    let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+    // At least 2 s of a 25 fps camera reached the player (5 s were sent), and each frame it
+    // got was decoded.
+    assert!(decoded >= 50, "only {decoded} frames decoded: {out:#}");
+    assert_all_decoded(video, &out);
+    assert_eq!(
+        (video["frameWidth"].clone(), video["frameHeight"].clone()),
+        (640.into(), 360.into())
+    );
+    let audio = &play["stats"]["inbound-rtp-audio"];
+    assert_eq!(audio["codec"], "audio/opus", "{out:#}");
+    assert!(
+        audio["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
+        "silence: {out:#}"
+    );
+    // RFC 9725 §4.3: DELETE ends the session.
+    assert_eq!(publish["deleted"], 200, "{out:#}");
+    assert_eq!(play["deleted"], 200, "{out:#}");
+    let log = weir.log();
+    assert!(log.contains("reason=\"deleted\""), "{log}");
+}
+
+#[test]
+fn chromium_publishes_h264_by_whip_and_plays_it_back_by_whep() {
+    round_trip("H264", &[]);
+}
+
+#[test]
+fn webrtc_media_runs_over_ipv6() {
+    round_trip("H264", &["rtc.listen=[::1]:0"]);
+}
+
+#[test]
+fn chromium_publishes_vp8_by_whip_and_plays_it_back_by_whep() {
+    round_trip("VP8", &[]);
+}
+
+#[test]
+fn ffmpeg_publishes_by_rtmp_and_chromium_plays_by_whep() {
+    let weir = Weir::start(&[]);
+    let publisher = ffmpeg_publish(&weir.rtmp_url("rtmp2rtc"), 20);
+    weir.wait_for_stream("rtmp2rtc", Duration::from_secs(15));
+    let out = chromium(
+        serde_json::json!({"whep": whep(&weir, "rtmp2rtc"), "codec": "H264", "seconds": 6}),
+        Duration::from_secs(60),
+    );
+    let video = &out["play"]["stats"]["inbound-rtp-video"];
+    assert_eq!(video["codec"], "video/H264", "{out:#}");
+    let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+    assert!(decoded >= 50, "only {decoded} frames decoded: {out:#}");
+    assert_eq!(
+        (video["frameWidth"].clone(), video["frameHeight"].clone()),
+        (640.into(), 360.into())
+    );
+    drop(finish(publisher, Duration::from_secs(1)));
+}
+
+#[test]
+fn chromium_publishes_by_whip_and_ffprobe_reads_it_over_rtmp() {
+    let weir = Weir::start(&[]);
+    let url = weir.rtmp_url("rtc2rtmp");
+    let probe = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        ffprobe_streams(&url)
+    });
+    let out = chromium(
+        serde_json::json!({"whip": whip(&weir, "rtc2rtmp"), "codec": "H264", "seconds": 10}),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out["publish"]["status"], 201, "{out:#}");
+    let probe = probe.join().unwrap();
+    let streams = probe["streams"].as_array().cloned().unwrap_or_default();
+    let video = streams
+        .iter()
+        .find(|s| s["codec_name"] == "h264")
+        .unwrap_or_else(|| panic!("no H.264 over RTMP: {probe:#}"));
+    assert_eq!(
+        (video["width"].clone(), video["height"].clone()),
+        (640.into(), 360.into())
+    );
+}
+
+/// An offer as a WebRTC client makes it (str0m's, sending video and audio, or only what
+/// `codecs` enables), with a host candidate.
+fn offer(codecs: fn(str0m::RtcConfig) -> str0m::RtcConfig) -> String {
+    use str0m::media::{Direction, MediaKind};
+    let mut rtc = codecs(str0m::RtcConfig::new()).build(std::time::Instant::now());
+    let candidate = str0m::Candidate::host("127.0.0.1:9".parse().unwrap(), "udp").unwrap();
+    rtc.add_local_candidate(candidate);
+    let mut change = rtc.sdp_api();
+    change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+    change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+    let (offer, _) = change.apply().expect("an offer");
+    offer.to_sdp_string()
+}
+
+fn post(url: &str, content_type: &str, body: String) -> reqwest::blocking::Response {
+    reqwest::blocking::Client::new()
+        .post(url)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn whip_answers_refuses_and_ends_sessions_as_rfc_9725_says() {
+    let weir = Weir::start(&[]);
+    let url = whip(&weir, "signal");
+    let client = reqwest::blocking::Client::new();
+
+    // §4.2: an offer is application/sdp; one that does not parse is a 400 naming the rule.
+    assert_eq!(post(&url, "text/plain", offer(|c| c)).status(), 415);
+    let bad = post(&url, "application/sdp", "v=0\r\no=- x\r\n".into());
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().unwrap().contains("sdp."), "the rule is named");
+    // No codec in common (G.722 only): refused, and no session is left behind.
+    let g722 = post(
+        &url,
+        "application/sdp",
+        offer(|c| c.clear_codecs().enable_g722(true, false)),
+    );
+    assert_eq!(g722.status(), 406);
+
+    // A good offer: 201, the answer, its resource and ETag; CORS lets a page read them.
+    let created = post(&url, "application/sdp", offer(|c| c));
+    assert_eq!(created.status(), 201);
+    let headers = created.headers().clone();
+    assert_eq!(headers["content-type"], "application/sdp");
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert!(
+        headers["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Location")
+    );
+    let location = headers["location"].to_str().unwrap().to_owned();
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let answer = created.text().unwrap();
+    assert!(answer.contains("a=ice-lite"), "{answer}");
+    assert!(answer.contains("a=fingerprint:sha-256"), "{answer}");
+    assert!(answer.contains("a=candidate:"), "{answer}");
+    let resource = weir.api_url(&location);
+
+    // The API lists the session as SRS does.
+    assert!(
+        weir.client_of_type("rtc-publish").is_some(),
+        "{:#}",
+        weir.api("/api/v1/clients/")
+    );
+
+    // §4.4: trickle by PATCH (204); If-Match naming another ICE session is 412; new
+    // credentials restart ICE (§4.4.2: 200, Weir's new ones, a new ETag).
+    let patch = |if_match: &str, frag: &str| {
+        client
+            .patch(&resource)
+            .header("Content-Type", "application/trickle-ice-sdpfrag")
+            .header("If-Match", if_match)
+            .body(frag.to_owned())
+            .send()
+            .unwrap()
+    };
+    let frag = "a=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 9999 typ host\r\n";
+    assert_eq!(patch(&etag, frag).status(), 204);
+    assert_eq!(patch("\"other\"", frag).status(), 412);
+    let restart = patch(
+        "*",
+        "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n",
+    );
+    assert_eq!(restart.status(), 200);
+    assert_ne!(restart.headers()["etag"].to_str().unwrap(), etag);
+    let credentials = restart.text().unwrap();
+    assert!(credentials.contains("a=ice-ufrag:") && credentials.contains("a=candidate:"));
+    assert_eq!(
+        patch(&etag, frag).status(),
+        412,
+        "the old ICE session's ETag is stale"
+    );
+    let options = client
+        .request(reqwest::Method::OPTIONS, &url)
+        .send()
+        .unwrap();
+    assert!(options.status().is_success());
+    assert!(
+        options.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+
+    // §4.3: DELETE ends the session; the resource is then gone.
+    assert_eq!(client.delete(&resource).send().unwrap().status(), 200);
+    assert_eq!(client.delete(&resource).send().unwrap().status(), 404);
+}
+
+#[test]
+fn a_required_bearer_token_is_asked_for_and_reaches_the_callbacks() {
+    let weir = Weir::start(&["rtc.token=s3cret"]);
+    let url = whep(&weir, "tok");
+    let client = reqwest::blocking::Client::new();
+    let send = |token: Option<&str>| {
+        let mut request = client
+            .post(&url)
+            .header("Content-Type", "application/sdp")
+            .body(offer(|c| c));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap()
+    };
+    let missing = send(None);
+    assert_eq!(missing.status(), 401);
+    assert_eq!(missing.headers()["www-authenticate"], "Bearer");
+    assert_eq!(send(Some("wrong")).status(), 401);
+    let ok = send(Some("s3cret"));
+    assert_eq!(ok.status(), 201);
+    let client_json = weir
+        .client_of_type("rtc-play")
+        .unwrap_or_else(|| panic!("{:#}", weir.api("/api/v1/clients/")));
+    // SRS's API: kicking the client closes its session.
+    let id = client_json["id"].as_str().unwrap();
+    let kicked = client
+        .delete(weir.api_url(&format!("/api/v1/clients/{id}")))
+        .send()
+        .unwrap();
+    assert!(kicked.status().is_success());
+    let location = ok.headers()["location"].to_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = client
+            .delete(weir.api_url(&location))
+            .bearer_auth("s3cret")
+            .send()
+            .unwrap()
+            .status();
+        if status == 404 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the kicked session lives on"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn srs_json_api_answers_a_play_offer() {
+    let weir = Weir::start(&[]);
+    let body = serde_json::json!({
+        "api": weir.api_url("/rtc/v1/play/"),
+        "streamurl": "webrtc://127.0.0.1/live/json",
+        "sdp": offer(|c| c),
+    });
+    let reply: Value = reqwest::blocking::Client::new()
+        .post(weir.api_url("/rtc/v1/play/"))
+        .json(&body)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(reply["code"], 0, "{reply:#}");
+    assert!(
+        reply["sdp"].as_str().unwrap().starts_with("v=0"),
+        "{reply:#}"
+    );
+    assert!(
+        reply["sessionid"].as_str().is_some_and(|s| !s.is_empty()),
+        "{reply:#}"
+    );
+    let bad: Value = reqwest::blocking::Client::new()
+        .post(weir.api_url("/rtc/v1/publish/"))
+        .json(&serde_json::json!({"streamurl": "webrtc://h/live"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_ne!(bad["code"], 0, "{bad:#}");
+}
+
+#[test]
+fn b_frames_from_rtmp_are_left_out_for_webrtc_players_and_the_rest_decodes() {
+    let weir = Weir::start(&[]);
+    // x264 with two B-frames between references (its default GOP structure, no zerolatency).
+    let publisher = Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
+        .args(["-v", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"])
+        .args([
+            "-t", "20", "-c:v", "libx264", "-preset", "veryfast", "-bf", "2",
+        ])
+        .args(["-b-pyramid", "none", "-g", "25", "-pix_fmt", "yuv420p"])
+        .args(["-f", "flv", &weir.rtmp_url("bframes")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    weir.wait_for_stream("bframes", Duration::from_secs(15));
+    let out = chromium(
+        serde_json::json!({"whep": whep(&weir, "bframes"), "codec": "H264", "seconds": 6}),
+        Duration::from_secs(60),
+    );
+    let video = &out["play"]["stats"]["inbound-rtp-video"];
+    let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+    // Of 25 frames a second, the I and P frames (about a third) reach the browser and decode.
+    assert!(decoded >= 20, "only {decoded} frames decoded: {out:#}");
+    assert_all_decoded(video, &out);
+    assert!(decoded < 125, "B-frames were sent: {out:#}");
+    drop(finish(publisher, Duration::from_secs(1)));
+}
+
+#[test]
+fn sessions_that_never_connect_are_freed_and_one_address_has_a_cap() {
+    let weir = Weir::start(&["rtc.handshake_timeout=1", "rtc.max_sessions_per_ip=1"]);
+    let url = whip(&weir, "cap");
+    let first = post(&url, "application/sdp", offer(|c| c));
+    assert_eq!(first.status(), 201);
+    // A second session from the same address is refused while the first lives.
+    let second = post(&url.replace("cap", "cap2"), "application/sdp", offer(|c| c));
+    assert_eq!(second.status(), 503);
+    // Nobody completes ICE: after the handshake bound, the session is gone, with its client.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        weir.client_of_type("rtc-publish").is_none(),
+        "{}",
+        weir.log()
+    );
+    assert!(
+        weir.log().contains("ICE and DTLS not complete"),
+        "{}",
+        weir.log()
+    );
+    let third = post(&url, "application/sdp", offer(|c| c));
+    assert_eq!(third.status(), 201, "the address's count went back down");
+}
+
+#[test]
+fn chromium_restarts_ice_by_patch_and_goes_on_publishing() {
+    let weir = Weir::start(&[]);
+    let out = chromium(
+        serde_json::json!({
+            "whip": whip(&weir, "restart"), "whep": whep(&weir, "restart"),
+            "codec": "H264", "seconds": 9, "playAfter": 1, "restartAfter": 3,
+        }),
+        Duration::from_secs(60),
+    );
+    let publish = &out["publish"];
+    let restart = &publish["restart"];
+    assert_eq!(restart["status"], 200, "{out:#}");
+    // A new ICE session, a new ETag (RFC 9725 §4.4.1).
+    assert_ne!(restart["etag"], publish["etag"], "{out:#}");
+    assert_eq!(publish["stats"]["ice"], "connected", "{out:#}");
+    let before = restart["framesBefore"].as_u64().unwrap_or(0);
+    let after = publish["stats"]["outbound-rtp-video"]["framesEncoded"]
+        .as_u64()
+        .unwrap_or(0);
+    let decoded = out["play"]["stats"]["inbound-rtp-video"]["framesDecoded"]
+        .as_u64()
+        .unwrap_or(0);
+    // Five seconds more of camera after the restart, and the player saw them too.
+    assert!(after >= before + 50, "{before} then {after}: {out:#}");
+    assert!(decoded >= 100, "only {decoded} decoded: {out:#}");
+    assert!(weir.log().contains("ICE restart"), "{}", weir.log());
+}
+
+/// aiortc (PyPI 1.16) publishing or playing, through tests/webrtc/aiortc_client.py.
+fn aiortc(mode: &str, url: &str, seconds: u32, codec: &str) -> Value {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webrtc/aiortc_client.py");
+    let (ok, stdout, stderr) = run(
+        Command::new("python3")
+            .arg(script)
+            .args([mode, url, &seconds.to_string(), codec]),
+        Duration::from_secs(u64::from(seconds) + 30),
+    );
+    assert!(
+        ok,
+        "aiortc {mode} failed (pip install aiortc==1.16.0 aiohttp): {stderr}"
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+}
+
+#[test]
+fn aiortc_publishes_by_whip_and_plays_by_whep() {
+    for codec in ["H264", "VP8"] {
+        let weir = Weir::start(&[]);
+        let (whip, whep) = (whip(&weir, "ai"), whep(&weir, "ai"));
+        let publisher = std::thread::spawn(move || aiortc("publish", &whip, 8, codec));
+        std::thread::sleep(Duration::from_secs(3));
+        let play = aiortc("play", &whep, 4, codec);
+        let publish = publisher.join().unwrap();
+        assert_eq!(publish["status"], 201, "{codec}: {publish:#}");
+        assert_eq!(play["status"], 201, "{codec}: {play:#}");
+        // aiortc's clock runs at 30 fps; four seconds of it, less the time to connect.
+        let video = play["frames"]["video"].as_u64().unwrap_or(0);
+        let audio = play["frames"]["audio"].as_u64().unwrap_or(0);
+        assert!(
+            video >= 30,
+            "{codec}: {video} video frames decoded: {play:#}"
+        );
+        assert!(
+            audio >= 50,
+            "{codec}: {audio} audio frames decoded: {play:#}"
+        );
+        assert_eq!(publish["deleted"], 200);
+        assert_eq!(play["deleted"], 200);
+    }
+}

@@ -1,0 +1,166 @@
+// Publishes by WHIP and/or plays by WHEP in headless Chromium (fake camera and microphone),
+// then prints what the browser's getStats says happened, as one JSON object.
+//
+//   node chromium.mjs '{"whip": URL?, "whep": URL?, "codec": "H264"|"VP8", "seconds": N,
+//                       "playAfter": S, "width": W, "height": H, "fps": F}'
+//
+// `whip`: publish for `seconds`; `whep`: start playing `playAfter` seconds in and play until the
+// end. Each side reports its HTTP status, its ICE state and its RTP statistics.
+import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
+
+const options = JSON.parse(process.argv[2]);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--allow-loopback-in-peer-connection',
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    '--no-sandbox',
+    '--disable-features=WebRtcHideLocalIpsWithMdns',
+    // Received audio is decoded only while something plays it.
+    '--autoplay-policy=no-user-gesture-required',
+  ],
+});
+// getUserMedia needs a secure context: a page of its own on http://localhost, which makes the
+// signalling requests cross-origin, as from a user's page (CORS preflight included).
+const site = createServer((_, res) => res.end('<!doctype html><title>weir</title>'));
+await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+try {
+  const page = await browser.newPage();
+  await page.goto(`http://localhost:${site.address().port}/`);
+  page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
+  const result = await page.evaluate(run, options);
+  process.stdout.write(JSON.stringify(result) + '\n');
+} finally {
+  await browser.close();
+  site.close();
+}
+
+// Runs in the page.
+async function run({ whip, whep, codec, seconds, playAfter, width, height, fps, restartAfter }) {
+  const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
+  const gathered = (pc) =>
+    new Promise((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve();
+      pc.addEventListener('icegatheringstatechange', () => {
+        if (pc.iceGatheringState === 'complete') resolve();
+      });
+      setTimeout(resolve, 2000);
+    });
+  // Offer, POST (RFC 9725 §4.2), answer: the HTTP status and the resource's Location.
+  const exchange = async (pc, url) => {
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: pc.localDescription.sdp,
+    });
+    const text = await response.text();
+    const out = {
+      status: response.status,
+      location: response.headers.get('Location'),
+      etag: response.headers.get('ETag'),
+    };
+    if (response.status !== 201) return { ...out, error: text };
+    await pc.setRemoteDescription({ type: 'answer', sdp: text });
+    return { ...out, answer: text };
+  };
+  const stats = async (pc) => {
+    const report = await pc.getStats();
+    const codecs = {};
+    report.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
+    const out = { ice: pc.iceConnectionState };
+    report.forEach((s) => {
+      if (s.type === 'outbound-rtp' || s.type === 'inbound-rtp') {
+        out[`${s.type}-${s.kind}`] = {
+          codec: codecs[s.codecId],
+          packetsSent: s.packetsSent,
+          packetsReceived: s.packetsReceived,
+          packetsLost: s.packetsLost,
+          framesEncoded: s.framesEncoded,
+          framesReceived: s.framesReceived,
+          framesDecoded: s.framesDecoded,
+          keyFramesDecoded: s.keyFramesDecoded,
+          frameWidth: s.frameWidth,
+          frameHeight: s.frameHeight,
+          nackCount: s.nackCount,
+          pliCount: s.pliCount,
+          totalAudioEnergy: s.totalAudioEnergy,
+          totalSamplesReceived: s.totalSamplesReceived,
+        };
+      }
+    });
+    return out;
+  };
+
+  const result = {};
+  let publisher = null;
+  if (whip) {
+    const media = await navigator.mediaDevices.getUserMedia({
+      video: { width: width || 640, height: height || 360, frameRate: fps || 25 },
+      audio: true,
+    });
+    publisher = new RTCPeerConnection();
+    const video = publisher.addTransceiver(media.getVideoTracks()[0], { direction: 'sendonly' });
+    publisher.addTransceiver(media.getAudioTracks()[0], { direction: 'sendonly' });
+    const all = RTCRtpSender.getCapabilities('video').codecs;
+    const wanted = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
+    video.setCodecPreferences([...wanted, ...all.filter((c) => c.mimeType === 'video/rtx')]);
+    result.publish = await exchange(publisher, whip);
+  }
+  // RFC 9725 §4.4.2: an ICE restart by PATCH, the new credentials spliced into the answer.
+  const restarting = (async () => {
+    if (!restartAfter || !publisher || result.publish.status !== 201) return;
+    await sleep(restartAfter);
+    publisher.restartIce();
+    const offer = await publisher.createOffer({ iceRestart: true });
+    await publisher.setLocalDescription(offer);
+    const line = (sdp, name) => sdp.split('\r\n').find((l) => l.startsWith(`a=${name}:`));
+    const frag = `${line(offer.sdp, 'ice-ufrag')}\r\n${line(offer.sdp, 'ice-pwd')}\r\n`;
+    const response = await fetch(new URL(result.publish.location, whip), {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' },
+      body: frag,
+    });
+    const body = await response.text();
+    result.publish.restart = { status: response.status, etag: response.headers.get('ETag') };
+    if (response.status !== 200) return;
+    let answer = result.publish.answer
+      .replace(/a=ice-ufrag:.*/g, line(body, 'ice-ufrag'))
+      .replace(/a=ice-pwd:.*/g, line(body, 'ice-pwd'));
+    await publisher.setRemoteDescription({ type: 'answer', sdp: answer });
+    const before = (await stats(publisher))['outbound-rtp-video'];
+    result.publish.restart.framesBefore = before && before.framesEncoded;
+  })();
+  let player = null;
+  const playing = (async () => {
+    if (!whep) return;
+    await sleep(whip ? playAfter : 0);
+    player = new RTCPeerConnection();
+    player.addEventListener('track', (e) => {
+      const element = document.createElement(e.track.kind);
+      element.srcObject = new MediaStream([e.track]);
+      element.muted = false;
+      document.body.appendChild(element);
+      element.play().catch((err) => console.log(`play: ${err}`));
+    });
+    player.addTransceiver('video', { direction: 'recvonly' });
+    player.addTransceiver('audio', { direction: 'recvonly' });
+    result.play = await exchange(player, whep);
+  })();
+  await sleep(seconds);
+  await playing;
+  await restarting;
+  if (publisher) result.publish.stats = await stats(publisher);
+  if (player) result.play.stats = await stats(player);
+  // End the sessions as RFC 9725 §4.3 says: DELETE on the resource.
+  for (const side of [result.publish, result.play]) {
+    if (side && side.location) {
+      const url = new URL(side.location, whip || whep);
+      side.deleted = (await fetch(url, { method: 'DELETE' })).status;
+    }
+  }
+  return result;
+}
