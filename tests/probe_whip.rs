@@ -1,8 +1,9 @@
-//! `weir probe http://…/whip/…` against an independent WHIP/WHEP server: aiortc 1.16 behind
-//! aiohttp (`tests/webrtc/whip_server.py`, a relay of WHIP-published tracks to WHEP players).
-//! Every case's verdict is pinned with the reason it gives, so a change in the probe or in
-//! aiortc shows up here; `conformance/FINDINGS.md` explains the failures. A server that
-//! breaks the signalling rules fails the cases bound to them; an unreachable one exits 2.
+//! `weir probe http://…/whip/…` against an independent WHIP/WHEP server, aiortc 1.16 behind
+//! aiohttp (`tests/webrtc/whip_server.py`, a relay of WHIP-published tracks to WHEP players),
+//! and against `weir serve`. Every case's verdict is pinned with the reason it gives, so a
+//! change in the probe or in either server shows up here; `conformance/FINDINGS.md` explains
+//! the failures. A careless server fails the case bound to each rule it breaks; an
+//! unreachable one exits 2.
 //!
 //! A test against another server is one more `#[test]`: start it, then [`pin`] its WHIP URL
 //! with the verdicts expected.
@@ -109,6 +110,39 @@ fn outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// A case's expected verdict: id, status, words its verdict holds.
+type Row = (&'static str, &'static str, &'static [&'static str]);
+
+/// The DELETE cases of a server that ends sessions as RFC 9725 §4.3 says.
+const DELETES_PASS: [Row; 3] = [
+    ("whip.delete", "pass", &[": 200"]),
+    ("whip.delete-again", "pass", &["404"]),
+    ("whep.delete", "pass", &[": 200"]),
+];
+
+/// 415 for a wrong type, a CORS preflight allowing POST, and no token asked for.
+const REFUSALS_PASS: [Row; 4] = [
+    ("whip.content-type", "pass", &["HTTP 415"]),
+    ("whip.options", "pass", &["204", "POST"]),
+    ("whip.auth.missing", "skipped", &["demands none"]),
+    ("whip.auth.bad", "skipped", &["demands none"]),
+];
+
+/// The token the token tests' servers want, and the cases they run with it.
+const TOKEN_CASES: [&str; 6] = [
+    "--token",
+    "s3cret",
+    "--case",
+    "whip.auth",
+    "--case",
+    "whip.offer.chromium",
+];
+
+/// The rows of `parts`, in order.
+fn rows(parts: &[&[Row]]) -> Vec<Row> {
+    parts.concat()
+}
+
 /// Probes `url` and checks every case against `expected` (id, status, words its verdict
 /// holds; all of them, in order); returns the report.
 fn pin(url: &str, args: &[&str], expected: &[(&str, &str, &[&str])]) -> (i32, serde_json::Value) {
@@ -133,57 +167,58 @@ fn aiortc_answers_every_signalling_case_and_holds_back_the_stream_tail() {
     let (code, report) = pin(
         &server.url(),
         &["--junit", junit.to_str().unwrap()],
-        &[
-            (
-                "whip.offer.chromium",
-                "pass",
-                &["full ICE, setup active", "H264"],
-            ),
-            ("whip.offer.firefox", "pass", &["setup active"]),
-            ("whip.offer.audio-only", "pass", &["audio opus"]),
-            ("whip.offer.video-only", "pass", &["video VP8"]),
-            // aiortc knows H.264 only in packetization-mode 1.
-            (
-                "whip.offer.h264-mode0",
-                "informational",
-                &[
-                    "HTTP 400",
-                    "Failed to set remote video description send parameters",
-                ],
-            ),
-            ("whip.offer.no-common-codec", "pass", &["HTTP 400"]),
-            ("whep.offer.chromium", "pass", &["setup active"]),
-            ("whep.offer.firefox", "pass", &["setup active"]),
-            ("whip.delete", "pass", &[": 200"]),
-            ("whip.delete-again", "pass", &["404"]),
-            ("whep.delete", "pass", &[": 200"]),
-            ("whip.trickle", "pass", &["204"]),
-            ("whip.trickle.if-match", "pass", &["412"]),
-            ("whip.malformed-offer", "pass", &["HTTP 400"]),
-            ("whip.content-type", "pass", &["HTTP 415"]),
-            ("whip.options", "pass", &["204", "POST"]),
-            ("whip.auth.missing", "skipped", &["demands none"]),
-            ("whip.auth.bad", "skipped", &["demands none"]),
-            // aiortc's receiver holds the last video frame until a packet of the next one
-            // arrives, and the last 4 Opus packets (its audio jitter buffer's prefetch):
-            // when the publisher stops, they never reach the player.
-            (
-                "media.relay",
-                "fail",
-                &[
-                    "video frames: 49 of 50",
-                    "the last 1 missing",
-                    "audio packets: 96 of 100",
-                    "the last 4 missing",
-                ],
-            ),
-            (
-                "media.dtls-role",
-                "pass",
-                &["whip: setup active, ClientHello from the server true, from us false"],
-            ),
-            ("media.consent", "pass", &["whip: 1 of 1", "whep: 1 of 1"]),
-        ],
+        &rows(&[
+            &[
+                (
+                    "whip.offer.chromium",
+                    "pass",
+                    &["full ICE, setup active", "H264"],
+                ),
+                ("whip.offer.firefox", "pass", &["setup active"]),
+                ("whip.offer.audio-only", "pass", &["audio opus"]),
+                ("whip.offer.video-only", "pass", &["video VP8"]),
+                // aiortc knows H.264 only in packetization-mode 1.
+                (
+                    "whip.offer.h264-mode0",
+                    "informational",
+                    &[
+                        "HTTP 400",
+                        "Failed to set remote video description send parameters",
+                    ],
+                ),
+                ("whip.offer.no-common-codec", "pass", &["HTTP 400"]),
+                ("whep.offer.chromium", "pass", &["setup active"]),
+                ("whep.offer.firefox", "pass", &["setup active"]),
+            ],
+            &DELETES_PASS,
+            &[
+                ("whip.trickle", "pass", &["204"]),
+                ("whip.trickle.if-match", "pass", &["412"]),
+                ("whip.malformed-offer", "pass", &["HTTP 400"]),
+            ],
+            &REFUSALS_PASS,
+            &[
+                // aiortc's receiver holds the last video frame until a packet of the next one
+                // arrives, and the last 4 Opus packets (its audio jitter buffer's prefetch):
+                // when the publisher stops, they never reach the player.
+                (
+                    "media.relay",
+                    "fail",
+                    &[
+                        "video frames: 49 of 50",
+                        "the last 1 missing",
+                        "audio packets: 96 of 100",
+                        "the last 4 missing",
+                    ],
+                ),
+                (
+                    "media.dtls-role",
+                    "pass",
+                    &["whip: setup active, ClientHello from the server true, from us false"],
+                ),
+                ("media.consent", "pass", &["whip: 1 of 1", "whep: 1 of 1"]),
+            ],
+        ]),
     );
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["counted_failures"], 1);
@@ -198,14 +233,7 @@ fn aiortc_with_a_token_refuses_a_missing_one_with_401_and_a_wrong_one_with_403()
     let server = Aiortc::start(Some("s3cret"));
     let (code, _) = pin(
         &server.url(),
-        &[
-            "--token",
-            "s3cret",
-            "--case",
-            "whip.auth",
-            "--case",
-            "whip.offer.chromium",
-        ],
+        &TOKEN_CASES,
         &[
             ("whip.offer.chromium", "pass", &["full ICE"]),
             (
@@ -348,4 +376,72 @@ fn an_unreachable_endpoint_exits_2_and_list_shows_the_whip_cases() {
         "{text}"
     );
     assert!(text.contains("rules: whip.server.relay"), "{text}");
+}
+
+#[test]
+fn weir_serve_passes_every_case_but_trickle() {
+    let weir = support::Weir::start(&[]);
+    let url = weir.api_url("/rtc/v1/whip/?app=live&stream=probe");
+    let answered: &[&str] = &["ICE-lite, setup passive, 1 candidates"];
+    let (code, report) = pin(
+        &url,
+        &[],
+        &rows(&[
+            &[
+                ("whip.offer.chromium", "pass", answered),
+                ("whip.offer.firefox", "pass", answered),
+                ("whip.offer.audio-only", "pass", &["audio opus"]),
+                ("whip.offer.video-only", "pass", &["video H264"]),
+                ("whip.offer.h264-mode0", "pass", &["answered with mode 0"]),
+                ("whip.offer.no-common-codec", "pass", &["HTTP 406"]),
+                ("whep.offer.chromium", "pass", answered),
+                ("whep.offer.firefox", "pass", answered),
+            ],
+            &DELETES_PASS,
+            &[
+                // A trickle fragment carries the session's current ice-ufrag and ice-pwd (RFC
+                // 8840 §4.4); weir serve takes any fragment with credentials for an ICE restart
+                // (RFC 9725 §4.4.2 restarts only on new ones) and answers 200 with new
+                // credentials (server/src/rtc/signal.rs, the PATCH arm).
+                ("whip.trickle", "fail", &["HTTP 200", "a=ice-ufrag:"]),
+                ("whip.trickle.if-match", "pass", &["412"]),
+                (
+                    "whip.malformed-offer",
+                    "pass",
+                    &["HTTP 400", "sdp.line.syntax"],
+                ),
+            ],
+            &REFUSALS_PASS,
+            &[
+                (
+                    "media.relay",
+                    "pass",
+                    &["50 video frames and 100 Opus packets sent and received"],
+                ),
+                (
+                    "media.dtls-role",
+                    "pass",
+                    &["whip: setup passive, ClientHello from the server false, from us true"],
+                ),
+                ("media.consent", "pass", &["whip: 1 of 1", "whep: 1 of 1"]),
+            ],
+        ]),
+    );
+    assert_eq!(code, 1, "{report:#}\n{}", weir.log());
+}
+
+#[test]
+fn weir_serve_with_a_token_refuses_a_missing_or_wrong_one() {
+    let weir = support::Weir::start(&["rtc.token=s3cret"]);
+    let url = weir.api_url("/rtc/v1/whip/?app=live&stream=probe");
+    let (code, _) = pin(
+        &url,
+        &TOKEN_CASES,
+        &[
+            ("whip.offer.chromium", "pass", &["ICE-lite"]),
+            ("whip.auth.missing", "pass", &["401"]),
+            ("whip.auth.bad", "pass", &["HTTP 40"]),
+        ],
+    );
+    assert_eq!(code, 0, "{}", weir.log());
 }
