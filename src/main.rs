@@ -20,7 +20,8 @@ enum Command {
     Serve(ServeArgs),
     /// Check captures against the rule catalogs and report verdicts.
     Check(CheckArgs),
-    /// Probe a live server with scripted conformance cases (RTMP), or check a live HLS stream.
+    /// Probe a live server with scripted conformance cases (RTMP, WHIP/WHEP), or check a live
+    /// HLS stream.
     Probe(ProbeArgs),
     /// Re-send the client side of a captured session to a live server and compare its answers.
     Replay(ReplayArgs),
@@ -183,18 +184,19 @@ fn check(args: CheckArgs) -> ExitCode {
 #[derive(clap::Args)]
 struct ProbeArgs {
     /// An RTMP server and a stream name to derive the cases' names from, e.g.
-    /// rtmp://127.0.0.1:1935/live/probe; or a live HLS playlist to check, e.g.
-    /// http://127.0.0.1:8080/live/stream.m3u8.
+    /// rtmp://127.0.0.1:1935/live/probe; a live HLS playlist to check, e.g.
+    /// http://127.0.0.1:8080/live/stream.m3u8; or a WHIP or WHEP endpoint (by its path), e.g.
+    /// http://127.0.0.1:1985/rtc/v1/whip/?app=live&stream=probe.
     #[arg(required_unless_present = "list")]
     url: Option<String>,
     /// Only cases whose id starts with PREFIX (repeatable), e.g. `chunk.` or `segment.`.
     #[arg(long = "case", value_name = "PREFIX")]
     cases: Vec<String>,
-    /// List the cases of both catalogs (id, level, spec, description, rules) without running
+    /// List the cases of every prober (id, level, spec, description, rules) without running
     /// them.
     #[arg(long)]
     list: bool,
-    /// Seconds one case (RTMP) or one HTTP request (HLS) may take.
+    /// Seconds one case (RTMP, WHIP/WHEP) or one HTTP request (HLS) may take.
     #[arg(long, value_name = "SECS", default_value_t = 15)]
     timeout: u64,
     /// Seconds the HLS checker polls the playlist.
@@ -212,6 +214,16 @@ struct ProbeArgs {
     /// Also write a static HTML report (index.html) into this directory.
     #[arg(long, value_name = "DIR")]
     html: Option<std::path::PathBuf>,
+    /// WHIP/WHEP: the WHEP endpoint, when it is not the WHIP URL with /whep/ for /whip/.
+    #[arg(long, value_name = "URL")]
+    whep: Option<String>,
+    /// WHIP/WHEP: the bearer token to send (RFC 9725 §4.5); the auth cases then check that
+    /// a missing or wrong one is refused.
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+    /// Which prober to use (rtmp, hls, whip), when the URL's scheme and path do not say.
+    #[arg(long = "as", value_name = "PROBER")]
+    prober: Option<String>,
 }
 
 fn probe(args: ProbeArgs) -> ExitCode {
@@ -231,6 +243,9 @@ fn probe(args: ProbeArgs) -> ExitCode {
         prefixes: args.cases,
         strict: args.strict,
         duration: std::time::Duration::from_secs(args.duration),
+        whep: args.whep,
+        token: args.token,
+        prober: args.prober,
     };
     // The text report is printed as the cases finish.
     let as_text = matches!(args.format, CheckFormat::Text);

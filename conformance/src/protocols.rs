@@ -113,8 +113,13 @@ pub enum Observing {
 /// A prober: the client played against a live server, case by case (`weir probe`).
 #[derive(Clone, Copy)]
 pub struct Prober {
+    /// What `weir probe --as NAME` calls it.
+    pub name: &'static str,
     /// The URL schemes it takes.
     pub schemes: &'static [&'static str],
+    /// Of the URLs of those schemes, the ones it claims by their path (`/whip`), before a
+    /// prober that claims none; `None`: every URL its schemes leave to it.
+    pub claims: Option<fn(&str) -> bool>,
     /// The URLs it takes, as `weir probe --list` heads its cases.
     pub url: &'static str,
     /// The rules only a live server can be judged on (`weir rules` lists them; `weir check`
@@ -151,7 +156,9 @@ pub static TABLE: [Row; 10] = [
         }),
         observer: Observing::By(rtmp),
         prober: Some(Prober {
+            name: "rtmp",
             schemes: &["rtmp"],
+            claims: None,
             url: "rtmp://host[:port]/app/stream",
             live_rules: probe::rtmp::rules::CATALOG,
             cases: || probe::rtmp::cases::all().map(probe::Case::info).collect(),
@@ -215,7 +222,9 @@ pub static TABLE: [Row; 10] = [
         }),
         observer: Observing::By(hls),
         prober: Some(Prober {
+            name: "hls",
             schemes: &["http", "https"],
+            claims: None,
             url: "http://host[:port]/path.m3u8 (HLS)",
             live_rules: probe::hls::rules::CATALOG,
             cases: || probe::hls::cases::CASES.to_vec(),
@@ -267,7 +276,15 @@ pub static TABLE: [Row; 10] = [
             }
             Transport::File => Err("WebRTC is read from captures".to_owned()),
         }),
-        prober: None,
+        prober: Some(Prober {
+            name: "whip",
+            schemes: &["http", "https"],
+            claims: Some(probe::whip::takes),
+            url: "http://host[:port]/…/whip/… or …/whep/… (WHIP/WHEP; --whep, --token)",
+            live_rules: probe::whip::rules::CATALOG,
+            cases: probe::whip::infos,
+            run: probe::whip::run,
+        }),
     },
     Row {
         protocol: Protocol::Srt,
@@ -445,7 +462,7 @@ pub fn probe(
     options: &probe::Options,
     progress: &mut dyn FnMut(&CaseResult),
 ) -> Result<ProbeReport, String> {
-    (prober(&options.url)?.run)(options, progress)
+    (prober_for(&options.url, options.prober.as_deref())?.run)(options, progress)
 }
 
 /// `weir probe --list`: each prober's cases that `prefixes` select, headed by the URLs it
@@ -460,13 +477,24 @@ pub fn probe_catalogs(prefixes: &[String]) -> Vec<(&'static str, Vec<CaseInfo>)>
         .collect()
 }
 
-/// The prober for `url`'s scheme.
+/// The prober for `url`: by its scheme, and among those of one scheme by its path.
 pub fn prober(url: &str) -> Result<&'static Prober, String> {
+    prober_for(url, None)
+}
+
+/// The prober named `name` (`weir probe --as`), or else the one for `url` ([`prober`]).
+pub fn prober_for(url: &str, name: Option<&str>) -> Result<&'static Prober, String> {
+    if let Some(name) = name {
+        return probers().find(|p| p.name == name).ok_or_else(|| {
+            let names: Vec<_> = probers().map(|p| p.name).collect();
+            format!("no prober {name:?} (one of {})", names.join(", "))
+        });
+    }
     let scheme = url.split_once("://").map(|(scheme, _)| scheme);
-    TABLE
-        .iter()
-        .filter_map(|row| row.prober.as_ref())
-        .find(|prober| scheme.is_some_and(|s| prober.schemes.contains(&s)))
+    let of_scheme = || probers().filter(|p| scheme.is_some_and(|s| p.schemes.contains(&s)));
+    of_scheme()
+        .find(|p| p.claims.is_some_and(|claims| claims(url)))
+        .or_else(|| of_scheme().find(|p| p.claims.is_none()))
         .ok_or_else(|| {
             let urls: Vec<_> = probers().map(|p| p.url).collect();
             format!("{url}: weir probe takes {}", urls.join(" or "))
@@ -508,6 +536,15 @@ mod tests {
             prober("https://h/x.m3u8").unwrap().schemes,
             ["http", "https"]
         );
+        let whip = "http://h:1985/rtc/v1/whip/?app=live&stream=x";
+        assert_eq!(prober(whip).unwrap().name, "whip");
+        assert_eq!(
+            prober("http://h/rtc/v1/whep/?stream=x").unwrap().name,
+            "whip"
+        );
+        assert_eq!(prober("http://h/live/x.m3u8").unwrap().name, "hls");
+        assert_eq!(prober_for("http://h/x", Some("whip")).unwrap().name, "whip");
+        assert!(prober_for("http://h/x", Some("nope")).is_err());
         let refused = prober("srt://h:1").map(|p| p.url);
         assert!(refused.unwrap_err().contains("rtmp://host"));
     }

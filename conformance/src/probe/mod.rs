@@ -11,9 +11,12 @@
 //!   another's verdict; each within its time limit.
 //! - `http://host:port/path.m3u8`: the [`hls`] live checker polls the playlist for
 //!   [`Options::duration`], fetches every segment, then judges its cases on what it saw.
+//! - `http://host:port/…/whip/…` or `…/whep/…`: the [`whip`] cases, signalling and a media
+//!   round through our own WebRTC peers.
 
 pub mod hls;
 pub mod rtmp;
+pub mod whip;
 
 use crate::target::Target;
 pub use crate::verdict::Outcome;
@@ -119,6 +122,12 @@ pub struct Options {
     pub strict: bool,
     /// How long the HLS checker polls a live playlist.
     pub duration: Duration,
+    /// The WHEP endpoint, when not derived from the WHIP URL.
+    pub whep: Option<String>,
+    /// A WHIP/WHEP bearer token (RFC 9725 §4.5).
+    pub token: Option<String>,
+    /// The prober to use by name (`rtmp`, `hls`, `whip`), when the URL does not say.
+    pub prober: Option<String>,
 }
 
 impl Default for Options {
@@ -129,6 +138,9 @@ impl Default for Options {
             prefixes: Vec::new(),
             strict: false,
             duration: Duration::from_secs(20),
+            whep: None,
+            token: None,
+            prober: None,
         }
     }
 }
@@ -185,6 +197,31 @@ impl ProbeReport {
         } else {
             0
         }
+    }
+}
+
+/// Runs `f` on its own thread, so that a case stuck past its deadline (a blocking call the
+/// deadline did not reach) cannot stop the run: it is abandoned and fails.
+pub(crate) fn on_thread(
+    name: &str,
+    timeout: Duration,
+    f: impl FnOnce() -> Outcome + Send + 'static,
+) -> Outcome {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name(format!("probe {name}"))
+        .spawn(move || {
+            let _ = tx.send(f());
+        });
+    if let Err(e) = spawned {
+        return Outcome::error(format!("cannot start the case: {e}"));
+    }
+    match rx.recv_timeout(timeout + Duration::from_secs(5)) {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::fail(
+            format!("an end within {timeout:?}"),
+            "the case was still waiting; abandoned",
+        ),
     }
 }
 

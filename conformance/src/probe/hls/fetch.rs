@@ -5,7 +5,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::blocking::Client;
+use reqwest::blocking::{Client, ClientBuilder};
 
 /// One answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,12 +22,9 @@ pub struct Http {
 
 impl Http {
     pub fn new(timeout: Duration) -> Result<Http, String> {
-        let client = Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("weir-probe/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
-        Ok(Http { client })
+        Ok(Http {
+            client: client(timeout, Client::builder())?,
+        })
     }
 
     /// GETs `url`; `Err` when no HTTP answer came (connection, timeout).
@@ -49,8 +46,17 @@ impl Http {
     }
 }
 
+/// The probes' HTTP client: `builder` with a timeout per request and weir's user agent.
+pub(crate) fn client(timeout: Duration, builder: ClientBuilder) -> Result<Client, String> {
+    builder
+        .timeout(timeout)
+        .user_agent(concat!("weir-probe/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot start the HTTP client: {e}"))
+}
+
 /// An error with its causes, as one line.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(e) = source {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use weir_media::Level;
 
-use super::{Case, CaseResult, Options, Outcome, Probe, ProbeReport, selected};
+use super::{Case, CaseResult, Options, Outcome, Probe, ProbeReport, on_thread, selected};
 use crate::target::Target;
 
 /// Runs the RTMP cases `options` select against the server, one at a time, each on its own
@@ -53,26 +53,11 @@ pub fn run(
     Ok(report)
 }
 
-/// Runs a case on its own thread, so that a case stuck past its deadline (a blocking call
-/// the deadline did not reach) cannot stop the run: it is abandoned and fails.
+/// Runs a case on its own thread ([`on_thread`]).
 fn run_case(case: &'static Case, probe: Probe, timeout: Duration) -> Outcome {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name(format!("probe {}", case.id))
-        .spawn(move || {
-            let outcome = (case.run)(&probe).unwrap_or_else(|outcome| outcome);
-            let _ = tx.send(outcome);
-        });
-    if let Err(e) = spawned {
-        return Outcome::error(format!("cannot start the case: {e}"));
-    }
-    match rx.recv_timeout(timeout + Duration::from_secs(5)) {
-        Ok(outcome) => outcome,
-        Err(_) => Outcome::fail(
-            format!("an end within {timeout:?}"),
-            "the case was still waiting; abandoned",
-        ),
-    }
+    on_thread(case.id, timeout, move || {
+        (case.run)(&probe).unwrap_or_else(|outcome| outcome)
+    })
 }
 
 fn reachable(target: &Target, timeout: Duration) -> Result<(), String> {

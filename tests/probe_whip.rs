@@ -1,0 +1,447 @@
+//! `weir probe http://…/whip/…` against an independent WHIP/WHEP server, aiortc 1.16 behind
+//! aiohttp (`tests/webrtc/whip_server.py`, a relay of WHIP-published tracks to WHEP players),
+//! and against `weir serve`. Every case's verdict is pinned with the reason it gives, so a
+//! change in the probe or in either server shows up here; `conformance/FINDINGS.md` explains
+//! the failures. A careless server fails the case bound to each rule it breaks; an
+//! unreachable one exits 2.
+//!
+//! A test against another server is one more `#[test]`: start it, then [`pin`] its WHIP URL
+//! with the verdicts expected.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{free_port, weir_json};
+use weir_testkit::TempPath;
+
+/// aiortc's WHIP/WHEP server on a free port, killed on drop.
+struct Aiortc {
+    child: Child,
+    port: u16,
+}
+
+impl Aiortc {
+    fn start(token: Option<&str>) -> Aiortc {
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let present = Command::new(&python)
+            .args([
+                "-c",
+                "import aiortc, aiohttp; assert aiortc.__version__ == '1.16.0'",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            present,
+            "aiortc 1.16.0 and aiohttp are missing: pip install aiortc==1.16.0 aiohttp \
+             (ci/install-peers does)"
+        );
+        let port = free_port();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webrtc/whip_server.py");
+        let mut command = Command::new(&python);
+        command.arg(script).arg(port.to_string());
+        if let Some(token) = token {
+            command.args(["--token", token]);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 starts");
+        let mut line = String::new();
+        let stdout = child.stdout.take().unwrap();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), format!("listening {port}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "aiortc's server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Aiortc { child, port }
+    }
+
+    /// SRS's WHIP path, as issue 12 names it.
+    fn url(&self) -> String {
+        format!(
+            "http://127.0.0.1:{}/rtc/v1/whip/?app=live&stream=probe",
+            self.port
+        )
+    }
+}
+
+impl Drop for Aiortc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `weir probe URL --format json ARGS` (20 s per case unless ARGS say).
+fn probe(url: &str, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weir"));
+    command.args(["probe", url, "--format", "json"]).args(args);
+    if !args.contains(&"--timeout") {
+        command.args(["--timeout", "20"]);
+    }
+    weir_json(&mut command)
+}
+
+/// (case id, status, what it said: its note, actual or reason).
+fn outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let o = &c["outcome"];
+            let said = [&o["note"], &o["actual"], &o["why"]]
+                .iter()
+                .find_map(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                o["status"].as_str().unwrap().to_owned(),
+                said,
+            )
+        })
+        .collect()
+}
+
+/// A case's expected verdict: id, status, words its verdict holds.
+type Row = (&'static str, &'static str, &'static [&'static str]);
+
+/// The DELETE cases of a server that ends sessions as RFC 9725 §4.3 says.
+const DELETES_PASS: [Row; 3] = [
+    ("whip.delete", "pass", &[": 200"]),
+    ("whip.delete-again", "pass", &["404"]),
+    ("whep.delete", "pass", &[": 200"]),
+];
+
+/// 415 for a wrong type, a CORS preflight allowing POST, and no token asked for.
+const REFUSALS_PASS: [Row; 4] = [
+    ("whip.content-type", "pass", &["HTTP 415"]),
+    ("whip.options", "pass", &["204", "POST"]),
+    ("whip.auth.missing", "skipped", &["demands none"]),
+    ("whip.auth.bad", "skipped", &["demands none"]),
+];
+
+/// The token the token tests' servers want, and the cases they run with it.
+const TOKEN_CASES: [&str; 6] = [
+    "--token",
+    "s3cret",
+    "--case",
+    "whip.auth",
+    "--case",
+    "whip.offer.chromium",
+];
+
+/// The rows of `parts`, in order.
+fn rows(parts: &[&[Row]]) -> Vec<Row> {
+    parts.concat()
+}
+
+/// Probes `url` and checks every case against `expected` (id, status, words its verdict
+/// holds; all of them, in order); returns the report.
+fn pin(url: &str, args: &[&str], expected: &[(&str, &str, &[&str])]) -> (i32, serde_json::Value) {
+    let (code, report) = probe(url, args);
+    let got = outcomes(&report);
+    let ids: Vec<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
+    let wanted: Vec<&str> = expected.iter().map(|(id, _, _)| *id).collect();
+    assert_eq!(ids, wanted, "{report:#}");
+    for ((id, status, said), (_, want, words)) in got.iter().zip(expected) {
+        assert_eq!(status, want, "{id}: {said}\n{report:#}");
+        for word in *words {
+            assert!(said.contains(word), "{id}: {said:?} lacks {word:?}");
+        }
+    }
+    (code, report)
+}
+
+#[test]
+fn aiortc_answers_every_signalling_case_and_holds_back_the_stream_tail() {
+    let server = Aiortc::start(None);
+    let junit = TempPath::new("probe-whip.xml");
+    let (code, report) = pin(
+        &server.url(),
+        &["--junit", junit.to_str().unwrap()],
+        &rows(&[
+            &[
+                (
+                    "whip.offer.chromium",
+                    "pass",
+                    &["full ICE, setup active", "H264"],
+                ),
+                ("whip.offer.firefox", "pass", &["setup active"]),
+                ("whip.offer.audio-only", "pass", &["audio opus"]),
+                ("whip.offer.video-only", "pass", &["video VP8"]),
+                // aiortc knows H.264 only in packetization-mode 1.
+                (
+                    "whip.offer.h264-mode0",
+                    "informational",
+                    &[
+                        "HTTP 400",
+                        "Failed to set remote video description send parameters",
+                    ],
+                ),
+                ("whip.offer.no-common-codec", "pass", &["HTTP 400"]),
+                ("whep.offer.chromium", "pass", &["setup active"]),
+                ("whep.offer.firefox", "pass", &["setup active"]),
+            ],
+            &DELETES_PASS,
+            &[
+                ("whip.trickle", "pass", &["204"]),
+                ("whip.trickle.if-match", "pass", &["412"]),
+                ("whip.malformed-offer", "pass", &["HTTP 400"]),
+            ],
+            &REFUSALS_PASS,
+            &[
+                // aiortc's receiver holds the last video frame until a packet of the next one
+                // arrives, and the last 4 Opus packets (its audio jitter buffer's prefetch):
+                // when the publisher stops, they never reach the player.
+                (
+                    "media.relay",
+                    "fail",
+                    &[
+                        "video frames: 49 of 50",
+                        "the last 1 missing",
+                        "audio packets: 96 of 100",
+                        "the last 4 missing",
+                    ],
+                ),
+                (
+                    "media.dtls-role",
+                    "pass",
+                    &["whip: setup active, ClientHello from the server true, from us false"],
+                ),
+                ("media.consent", "pass", &["whip: 1 of 1", "whep: 1 of 1"]),
+            ],
+        ]),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["counted_failures"], 1);
+    // The JUnit report has a test case per probe case and the one failure.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 21, "{xml}");
+    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
+}
+
+#[test]
+fn aiortc_with_a_token_refuses_a_missing_one_with_401_and_a_wrong_one_with_403() {
+    let server = Aiortc::start(Some("s3cret"));
+    let (code, _) = pin(
+        &server.url(),
+        &TOKEN_CASES,
+        &[
+            ("whip.offer.chromium", "pass", &["full ICE"]),
+            (
+                "whip.auth.missing",
+                "pass",
+                &["401, WWW-Authenticate: Bearer"],
+            ),
+            ("whip.auth.bad", "pass", &["HTTP 403"]),
+        ],
+    );
+    assert_eq!(code, 0);
+    // Without the token, the server's 401 is seen as a demand for one.
+    pin(
+        &server.url(),
+        &["--case", "whip.auth.missing", "--case", "whip.offer.audio"],
+        &[
+            ("whip.offer.audio-only", "fail", &["status 401"]),
+            ("whip.auth.missing", "pass", &["401"]),
+        ],
+    );
+}
+
+/// An HTTP server on a free port, on its own runtime, stopped on drop.
+struct HttpServer {
+    port: u16,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl HttpServer {
+    fn start(app: axum::Router) -> HttpServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        HttpServer {
+            port,
+            _runtime: runtime,
+        }
+    }
+}
+
+/// A careless endpoint: it answers every POST, whatever its body, type or token, with 201 and
+/// the offer mirrored as an answer (setup active, directions turned, H.264 mode 0 made 1,
+/// no candidate), every DELETE with 204, every PATCH with 200, OPTIONS with 500; it never
+/// connects.
+fn careless() -> axum::Router {
+    use axum::http::{HeaderMap, Method, StatusCode};
+    axum::Router::new().fallback(|method: Method, body: String| async move {
+        let mut headers = HeaderMap::new();
+        let status = match method {
+            Method::POST => {
+                headers.insert("location", "/resource/1".parse().unwrap());
+                headers.insert("content-type", "application/sdp".parse().unwrap());
+                headers.insert("etag", "\"1\"".parse().unwrap());
+                StatusCode::CREATED
+            }
+            Method::DELETE => StatusCode::NO_CONTENT,
+            Method::PATCH => StatusCode::OK,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let answer = body
+            .lines()
+            .filter(|l| !l.starts_with("a=candidate"))
+            .map(|l| format!("{l}\r\n"))
+            .collect::<String>()
+            .replace("a=setup:actpass", "a=setup:active")
+            .replace("a=sendonly", "a=recvonly")
+            .replace("packetization-mode=0", "packetization-mode=1");
+        (status, headers, answer)
+    })
+}
+
+#[test]
+fn a_careless_server_fails_every_rule_it_breaks() {
+    let server = HttpServer::start(careless());
+    let url = format!("http://127.0.0.1:{}/whip/cam", server.port);
+    let not_connected: &[&str] = &["not connected; DTLS ClientHello from the server: false"];
+    let (code, _) = pin(
+        &url,
+        &["--token", "t", "--timeout", "8"],
+        &[
+            ("whip.offer.chromium", "pass", &["full ICE, setup active"]),
+            ("whip.offer.firefox", "pass", &[]),
+            ("whip.offer.audio-only", "pass", &[]),
+            ("whip.offer.video-only", "pass", &[]),
+            ("whip.offer.h264-mode0", "fail", &["packetization-mode 1"]),
+            ("whip.offer.no-common-codec", "fail", &["HTTP 201"]),
+            // recvonly mirrored is recvonly: not an answer to recvonly.
+            (
+                "whep.offer.chromium",
+                "fail",
+                &["sdp.offer-answer.direction: offer recvonly answered with recvonly"],
+            ),
+            (
+                "whep.offer.firefox",
+                "fail",
+                &["sdp.offer-answer.direction"],
+            ),
+            ("whip.delete", "fail", &["HTTP 204"]),
+            ("whip.delete-again", "fail", &["HTTP 204"]),
+            ("whep.delete", "fail", &["HTTP 204"]),
+            ("whip.trickle", "fail", &["HTTP 200"]),
+            ("whip.trickle.if-match", "fail", &["HTTP 200"]),
+            ("whip.malformed-offer", "fail", &["HTTP 201"]),
+            ("whip.content-type", "fail", &["HTTP 201"]),
+            ("whip.options", "fail", &["HTTP 500"]),
+            ("whip.auth.missing", "fail", &["HTTP 201"]),
+            ("whip.auth.bad", "fail", &["HTTP 201"]),
+            ("media.relay", "fail", not_connected),
+            ("media.dtls-role", "fail", not_connected),
+            ("media.consent", "fail", not_connected),
+        ],
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn an_unreachable_endpoint_exits_2_and_list_shows_the_whip_cases() {
+    let port = free_port();
+    let (code, report) = probe(
+        &format!("http://127.0.0.1:{port}/rtc/v1/whip/?stream=x"),
+        &[],
+    );
+    assert_eq!(code, 2, "{report:#}");
+    assert!(report["unreachable"].as_str().unwrap().contains("OPTIONS"));
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["probe", "--list", "--case", "media."])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("# http://host[:port]/…/whip/…"), "{text}");
+    assert!(
+        text.contains("media.relay") && !text.contains("whip.delete"),
+        "{text}"
+    );
+    assert!(text.contains("rules: whip.server.relay"), "{text}");
+}
+
+#[test]
+fn weir_serve_passes_every_case_but_trickle() {
+    let weir = support::Weir::start(&[]);
+    let url = weir.api_url("/rtc/v1/whip/?app=live&stream=probe");
+    let answered: &[&str] = &["ICE-lite, setup passive, 1 candidates"];
+    let (code, report) = pin(
+        &url,
+        &[],
+        &rows(&[
+            &[
+                ("whip.offer.chromium", "pass", answered),
+                ("whip.offer.firefox", "pass", answered),
+                ("whip.offer.audio-only", "pass", &["audio opus"]),
+                ("whip.offer.video-only", "pass", &["video H264"]),
+                ("whip.offer.h264-mode0", "pass", &["answered with mode 0"]),
+                ("whip.offer.no-common-codec", "pass", &["HTTP 406"]),
+                ("whep.offer.chromium", "pass", answered),
+                ("whep.offer.firefox", "pass", answered),
+            ],
+            &DELETES_PASS,
+            &[
+                // A trickle fragment carries the session's current ice-ufrag and ice-pwd (RFC
+                // 8840 §4.4); weir serve takes any fragment with credentials for an ICE restart
+                // (RFC 9725 §4.4.2 restarts only on new ones) and answers 200 with new
+                // credentials (server/src/rtc/signal.rs, the PATCH arm).
+                ("whip.trickle", "fail", &["HTTP 200", "a=ice-ufrag:"]),
+                ("whip.trickle.if-match", "pass", &["412"]),
+                (
+                    "whip.malformed-offer",
+                    "pass",
+                    &["HTTP 400", "sdp.line.syntax"],
+                ),
+            ],
+            &REFUSALS_PASS,
+            &[
+                (
+                    "media.relay",
+                    "pass",
+                    &["50 video frames and 100 Opus packets sent and received"],
+                ),
+                (
+                    "media.dtls-role",
+                    "pass",
+                    &["whip: setup passive, ClientHello from the server false, from us true"],
+                ),
+                ("media.consent", "pass", &["whip: 1 of 1", "whep: 1 of 1"]),
+            ],
+        ]),
+    );
+    assert_eq!(code, 1, "{report:#}\n{}", weir.log());
+}
+
+#[test]
+fn weir_serve_with_a_token_refuses_a_missing_or_wrong_one() {
+    let weir = support::Weir::start(&["rtc.token=s3cret"]);
+    let url = weir.api_url("/rtc/v1/whip/?app=live&stream=probe");
+    let (code, _) = pin(
+        &url,
+        &TOKEN_CASES,
+        &[
+            ("whip.offer.chromium", "pass", &["ICE-lite"]),
+            ("whip.auth.missing", "pass", &["401"]),
+            ("whip.auth.bad", "pass", &["HTTP 40"]),
+        ],
+    );
+    assert_eq!(code, 0, "{}", weir.log());
+}
