@@ -144,6 +144,10 @@ async fn drive(
     let mut tally = Tally::new(shared.players.len());
     let (mut last_time, mut last_bytes) = (start, 0);
     let mut baseline = options.warmup.is_zero().then_some((start, 0));
+    // No warm-up: delays count from the start too.
+    if baseline.is_some() {
+        shared.delays.measuring.store(true, Relaxed);
+    }
     let mut error_shown = false;
     let (end, sample) = loop {
         let interrupted = tokio::select! {
