@@ -38,6 +38,10 @@ const MAX_ANSWER: usize = 64 * 1024;
 /// and then fails its SRTP authentication, as it would in a browser.
 const DATAGRAM: usize = 2048;
 
+/// The most datagrams one wake reads: a flood on one socket must not keep the other players
+/// (on the same thread) waiting.
+const READS_PER_WAKE: usize = 64;
+
 /// Where WHEP players play: the endpoint, the address our sockets bind, and one HTTP client
 /// (its connections are reused) for every offer and `DELETE`.
 #[derive(Debug)]
@@ -319,11 +323,11 @@ impl Session<'_> {
         Ok(at)
     }
 
-    /// Reads every datagram waiting and hands it to str0m: the time of its next timer, if
-    /// anything was read.
+    /// Reads the datagrams waiting (at most [`READS_PER_WAKE`]) and hands them to str0m: the
+    /// time of its next timer, if anything was read.
     fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<Instant>, String> {
         let mut wake = None;
-        loop {
+        for _ in 0..READS_PER_WAKE {
             let (n, source) = match self.socket.try_recv_from(buffer) {
                 Ok(got) => got,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(wake),
@@ -350,6 +354,7 @@ impl Session<'_> {
                 wake = Some(self.drain()?);
             }
         }
+        Ok(wake)
     }
 }
 
