@@ -369,7 +369,9 @@ fn write_files(
 /// `weir load`: N players of one stream (and optionally its publisher) from one process.
 #[derive(clap::Args)]
 struct LoadArgs {
-    /// The stream, e.g. rtmp://127.0.0.1:1935/live/test.
+    /// The stream, e.g. rtmp://127.0.0.1:1935/live/test; or a WHEP endpoint (http://, its path
+    /// holding /whep), e.g. http://127.0.0.1:1985/rtc/v1/whep/?app=live&stream=test, for
+    /// WebRTC players (H.264 or VP8 video, Opus audio).
     url: String,
     /// How many players play the stream.
     #[arg(long, default_value_t = 1)]
@@ -377,6 +379,10 @@ struct LoadArgs {
     /// Publish this FLV file to the stream, in a loop, before the players start.
     #[arg(long, value_name = "FILE.flv")]
     publish: Option<std::path::PathBuf>,
+    /// Where --publish publishes (rtmp://...), when not the stream's URL; for a WHEP URL the
+    /// default is rtmp://HOST/APP/STREAM from its host and its app= and stream=.
+    #[arg(long, value_name = "RTMP_URL")]
+    publish_to: Option<String>,
     /// Stop after this many seconds (default: run until SIGINT or SIGTERM).
     #[arg(long, value_name = "SECS")]
     duration: Option<u64>,
@@ -409,6 +415,7 @@ fn load(args: LoadArgs) -> ExitCode {
         url: args.url,
         players: args.players,
         publish: args.publish,
+        publish_to: args.publish_to,
         duration: args.duration.map(Duration::from_secs),
         ramp: args.ramp,
         warmup: Duration::from_secs(args.warmup),

@@ -1,11 +1,14 @@
-//! `weir load`: many RTMP players (and optionally one publisher) in one process, to measure a
-//! server's fan-out (issue "Reference server", section "Load generator and performance").
+//! `weir load`: many RTMP or WHEP players (and optionally one RTMP publisher) in one process,
+//! to measure a server's fan-out (issue "Reference server", section "Load generator and
+//! performance").
 //!
-//! Each player is our [`ClientSession`](weir_rtmp::session::ClientSession) playing over its own
-//! TCP connection; the publisher sends an FLV file in a loop at its own pace. Everything runs
-//! on one thread: a player costs a task, a socket and a client machine, and wakes only when
-//! its socket has bytes. Once a second one line reports the players playing, the aggregate
-//! rate, the players that stalled and the connection errors.
+//! An RTMP player is our [`ClientSession`](weir_rtmp::session::ClientSession) playing over its
+//! own TCP connection; a WHEP player (the URL is an `http://` endpoint with `/whep` in its
+//! path: `whep.rs`) is a str0m peer on its own UDP socket. The publisher sends an FLV file in a
+//! loop at its own pace over RTMP. Everything runs on one thread: a player costs a task, a
+//! socket and a client machine, and wakes only when its socket has bytes or its timer fires.
+//! Once a second one line reports the players playing, the aggregate rate, the players that
+//! stalled and the connection errors.
 
 mod link;
 mod player;
@@ -13,10 +16,12 @@ mod publisher;
 mod stamp;
 mod stats;
 mod summary;
+mod whep;
 
 pub use crate::target::Target;
 pub use publisher::FlvLoop;
 pub use summary::{Published, Summary};
+pub use whep::WhepTarget;
 
 use stats::{Shared, Tally};
 use std::io::Write;
@@ -28,8 +33,12 @@ use tokio::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
-    /// `rtmp://host[:port]/app/stream`: what players play and the publisher publishes.
+    /// `rtmp://host[:port]/app/stream`: what players play and the publisher publishes; or a
+    /// WHEP endpoint (`http://host:port/rtc/v1/whep/?app=APP&stream=NAME`) for WebRTC players.
     pub url: String,
+    /// Where the publisher publishes, when not `url`: by default `url` itself, or for a WHEP
+    /// `url` naming `app` and `stream`, `rtmp://host/APP/NAME`.
+    pub publish_to: Option<String>,
     pub players: u32,
     /// An FLV file to publish in a loop before the players start.
     pub publish: Option<PathBuf>,
@@ -50,7 +59,11 @@ pub struct LoadOptions {
 /// Runs the load on a current-thread runtime, writing one line a second to `progress`.
 /// Fails before any player starts when the URL or the file is bad or publishing is refused.
 pub fn run(options: &LoadOptions, progress: &mut dyn Write) -> Result<Summary, String> {
-    let target = Arc::new(Target::parse(&options.url)?);
+    let players = if WhepTarget::is_whep(&options.url) {
+        Players::Whep(Arc::new(WhepTarget::parse(&options.url)?))
+    } else {
+        Players::Rtmp(Arc::new(Target::parse(&options.url)?))
+    };
     if let Some(duration) = options.duration
         && options.warmup >= duration
     {
@@ -60,27 +73,52 @@ pub fn run(options: &LoadOptions, progress: &mut dyn Write) -> Result<Summary, S
         ));
     }
     let file = match &options.publish {
-        Some(path) => Some(Arc::new(FlvLoop::read(path)?)),
+        Some(path) => {
+            let to = match (&options.publish_to, &players) {
+                (Some(url), _) => Arc::new(Target::parse(url)?),
+                (None, Players::Rtmp(target)) => target.clone(),
+                (None, Players::Whep(whep)) => {
+                    let url = whep.rtmp_url().ok_or_else(|| {
+                        format!(
+                            "{}: no app= and stream= to publish to: give --publish-to",
+                            options.url
+                        )
+                    })?;
+                    Arc::new(Target::parse(&url)?)
+                }
+            };
+            Some((to, Arc::new(FlvLoop::read(path)?)))
+        }
         None => None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let summary = runtime.block_on(drive(options, target, file, progress));
+    let summary = runtime.block_on(drive(options, players, file, progress));
     // The players and the publisher end with the runtime.
     runtime.shutdown_background();
     summary
 }
 
+/// What the players play.
+#[derive(Debug, Clone)]
+enum Players {
+    Rtmp(Arc<Target>),
+    Whep(Arc<WhepTarget>),
+}
+
+/// How long the end of the run waits for the WHEP players' `DELETE`s.
+const GOODBYE: Duration = Duration::from_secs(3);
+
 async fn drive(
     options: &LoadOptions,
-    target: Arc<Target>,
-    file: Option<Arc<FlvLoop>>,
+    players: Players,
+    file: Option<(Arc<Target>, Arc<FlvLoop>)>,
     progress: &mut dyn Write,
 ) -> Result<Summary, String> {
     let shared = Arc::new(Shared::new(options.players));
-    if let Some(file) = &file {
+    if let Some((target, file)) = &file {
         let (ready, started) = tokio::sync::oneshot::channel();
         let publisher = publisher::publish(target.clone(), file.clone(), shared.clone(), ready);
         tokio::spawn(publisher);
@@ -89,12 +127,14 @@ async fn drive(
             .map_err(|_| "the publisher ended before publishing".to_owned())??;
     }
     let start = Instant::now();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(ramp(
-        target.clone(),
+        players,
         shared.clone(),
         options.ramp,
         options.read_every,
         options.delay_players as usize,
+        stopped,
     ));
 
     let second = Duration::from_secs(1);
@@ -104,6 +144,10 @@ async fn drive(
     let mut tally = Tally::new(shared.players.len());
     let (mut last_time, mut last_bytes) = (start, 0);
     let mut baseline = options.warmup.is_zero().then_some((start, 0));
+    // No warm-up: delays count from the start too.
+    if baseline.is_some() {
+        shared.delays.measuring.store(true, Relaxed);
+    }
     let mut error_shown = false;
     let (end, sample) = loop {
         let interrupted = tokio::select! {
@@ -137,6 +181,10 @@ async fn drive(
         }
     };
     let (measure_from, bytes_before) = baseline.unwrap_or((end, sample.bytes));
+    // The ramp and the WHEP players end, the latter deleting their sessions; the RTMP ones end
+    // with the runtime.
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(GOODBYE, stop.closed()).await;
     let publisher = &shared.publisher;
     Ok(Summary {
         url: options.url.clone(),
@@ -177,23 +225,36 @@ async fn interrupted() {
     }
 }
 
-/// Starts the players, `per_second` a second (all at once for 0); the first `measuring` of
-/// them measure delays.
+/// Starts the players, `per_second` a second (all at once for 0), until `stop` changes; the
+/// first `measuring` of them measure delays.
 async fn ramp(
-    target: Arc<Target>,
+    players: Players,
     shared: Arc<Shared>,
     per_second: u32,
     read_every: Duration,
     measuring: usize,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let start = Instant::now();
     for index in 0..shared.players.len() {
         if per_second > 0 {
             let due = start + Duration::from_secs_f64(index as f64 / f64::from(per_second));
-            tokio::time::sleep_until(due).await;
+            tokio::select! {
+                _ = tokio::time::sleep_until(due) => {}
+                _ = stop.changed() => return,
+            }
         }
         let measures = index < measuring;
-        let player = player::play(target.clone(), index, shared.clone(), read_every, measures);
-        tokio::spawn(player);
+        let shared = shared.clone();
+        match &players {
+            Players::Rtmp(target) => {
+                let target = target.clone();
+                tokio::spawn(player::play(target, index, shared, read_every, measures));
+            }
+            Players::Whep(target) => {
+                let player = whep::play(target.clone(), index, shared, measures, stop.clone());
+                tokio::spawn(player);
+            }
+        }
     }
 }

@@ -56,11 +56,32 @@ pub fn read(frame: &[u8]) -> Option<u64> {
     if head != HEAD || uuid != UUID || frame[..4] != (NAL_LEN as u32).to_be_bytes() {
         return None;
     }
-    Some(
-        time[..TIME_LEN]
-            .iter()
-            .fold(0, |t, &b| (t << 7) | u64::from(b & 0x7f)),
-    )
+    Some(time_of(time))
+}
+
+/// How far into an Annex B access unit [`read_annex_b`] looks for the stamp: past the SPS and
+/// PPS a keyframe may carry in front of it.
+const ANNEX_B_SEARCH: usize = 512;
+
+/// The time stamped in an H.264 access unit in Annex B form (start codes, as WebRTC players
+/// get it, H.264 §B.1), if one of its NAL units in its first bytes is the stamp.
+pub fn read_annex_b(unit: &[u8]) -> Option<u64> {
+    let window = &unit[..unit.len().min(ANNEX_B_SEARCH)];
+    let at = window
+        .windows(3 + HEAD.len() + UUID.len())
+        .position(|w| w[..3] == [0, 0, 1] && w[3..6] == HEAD && w[6..] == UUID[..])?;
+    let time = unit
+        .get(at + 3 + HEAD.len() + UUID.len()..)?
+        .get(..TIME_LEN)?;
+    Some(time_of(time))
+}
+
+/// The time from its 7-bit groups.
+fn time_of(groups: &[u8]) -> u64 {
+    groups
+        .iter()
+        .take(TIME_LEN)
+        .fold(0, |t, &b| (t << 7) | u64::from(b & 0x7f))
 }
 
 #[cfg(test)]
@@ -95,5 +116,25 @@ mod tests {
         assert_eq!(stamp(&config, 5), config);
         assert_eq!(read(&[0, 0, 0, 3, 0x65, 0x88, 0x84]), None);
         assert_eq!(read(&[]), None);
+        assert_eq!(read_annex_b(&[0, 0, 0, 1, 0x65, 0x88, 0x84]), None);
+        assert_eq!(read_annex_b(&[]), None);
+    }
+
+    #[test]
+    fn a_stamp_is_found_in_annex_b_after_a_keyframes_parameter_sets() {
+        let body = Bytes::from_static(&[0x17, 1, 0, 0, 0, 0, 0, 0, 3, 0x65, 0x88, 0x84]);
+        let at = 1_765_000_000_654_321;
+        let stamped = stamp(&body, at);
+        // What a WebRTC player gets: start codes in place of lengths, an SPS and a PPS first.
+        let sei = &stamped[9..9 + NAL_LEN];
+        let mut unit = vec![0, 0, 0, 1, 0x67, 0x42, 0, 0x1e, 0, 0, 0, 1, 0x68, 0xce];
+        unit.extend_from_slice(&[0, 0, 0, 1]);
+        unit.extend_from_slice(sei);
+        unit.extend_from_slice(&[0, 0, 1, 0x65, 0x88, 0x84]);
+        assert_eq!(read_annex_b(&unit), Some(at));
+        // Cut in the middle of the time: the SPS (6), PPS (6) and the SEI's start code, head
+        // and UUID come first.
+        let time_at = 18 + HEAD.len() + UUID.len();
+        assert_eq!(read_annex_b(&unit[..time_at + 5]), None, "cut short");
     }
 }
