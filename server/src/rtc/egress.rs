@@ -4,10 +4,10 @@
 //! as they are, AAC as Opus. B-frames are left out, as SRS leaves them out of RTMP-to-WebRTC (browsers'
 //! WebRTC decoders expect frames in presentation order); RTP timestamps are presentation times.
 
+use super::rtc_codec;
 use std::sync::Arc;
 use std::time::Instant;
 use str0m::Rtc;
-use str0m::format::Codec as RtcCodec;
 use str0m::media::{MediaKind as RtcKind, MediaTime, Mid, Pt};
 use weir_hub::{Entry, Item, Slot, Stream};
 use weir_media::access_unit::{VideoSyntax, record_params};
@@ -183,19 +183,4 @@ fn annexb<'a>(nals: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
         out.extend_from_slice(nal);
     }
     out
-}
-
-/// str0m's codec for one of the media model's, when WebRTC carries it.
-fn rtc_codec(codec: Codec) -> Option<RtcCodec> {
-    Some(match codec {
-        Codec::H264 => RtcCodec::H264,
-        Codec::H265 => RtcCodec::H265,
-        Codec::Vp8 => RtcCodec::Vp8,
-        Codec::Vp9 => RtcCodec::Vp9,
-        Codec::Av1 => RtcCodec::Av1,
-        Codec::Opus => RtcCodec::Opus,
-        Codec::Pcmu => RtcCodec::PCMU,
-        Codec::Pcma => RtcCodec::PCMA,
-        _ => return None,
-    })
 }

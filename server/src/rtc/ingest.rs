@@ -9,7 +9,6 @@
 //! picking its stream (WHEP's `?layer=rid`) and every protocol can play any layer.
 
 use std::time::Instant;
-use str0m::format::Codec as RtcCodec;
 use str0m::media::MediaData;
 use weir_hub::{Item, Publisher};
 use weir_media::access_unit::{InBand, VideoSyntax};
@@ -128,7 +127,7 @@ impl Ingest {
 
     /// One frame from str0m.
     pub(super) fn media(&mut self, data: &MediaData) {
-        let Some(codec) = codec(data.params.spec().codec) else {
+        let Some(codec) = super::media_codec(data.params.spec().codec) else {
             self.dropped += 1;
             return;
         };
@@ -242,19 +241,4 @@ fn opus_head(params: &str0m::format::PayloadParams) -> Vec<u8> {
         mapping: ChannelMapping::MonoOrStereo,
     };
     head.to_bytes().unwrap_or_default()
-}
-
-/// The media model's codec for one str0m negotiated.
-pub(super) fn codec(codec: RtcCodec) -> Option<Codec> {
-    Some(match codec {
-        RtcCodec::H264 => Codec::H264,
-        RtcCodec::H265 => Codec::H265,
-        RtcCodec::Vp8 => Codec::Vp8,
-        RtcCodec::Vp9 => Codec::Vp9,
-        RtcCodec::Av1 => Codec::Av1,
-        RtcCodec::Opus => Codec::Opus,
-        RtcCodec::PCMU => Codec::Pcmu,
-        RtcCodec::PCMA => Codec::Pcma,
-        _ => return None,
-    })
 }

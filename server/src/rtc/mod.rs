@@ -30,6 +30,32 @@ use tokio::sync::mpsc;
 
 pub(crate) use udp::listen;
 
+/// The codecs WebRTC carries, as str0m and the media model name them: one table both ways.
+const CODECS: [(str0m::format::Codec, weir_media::Codec); 8] = {
+    use str0m::format::Codec as R;
+    use weir_media::Codec as M;
+    [
+        (R::H264, M::H264),
+        (R::H265, M::H265),
+        (R::Vp8, M::Vp8),
+        (R::Vp9, M::Vp9),
+        (R::Av1, M::Av1),
+        (R::Opus, M::Opus),
+        (R::PCMU, M::Pcmu),
+        (R::PCMA, M::Pcma),
+    ]
+};
+
+/// The media model's codec for one str0m negotiated.
+fn media_codec(codec: str0m::format::Codec) -> Option<weir_media::Codec> {
+    CODECS.iter().find(|(r, _)| *r == codec).map(|(_, m)| *m)
+}
+
+/// str0m's codec for one of the media model's, when WebRTC carries it.
+fn rtc_codec(codec: weir_media::Codec) -> Option<str0m::format::Codec> {
+    CODECS.iter().find(|(_, m)| *m == codec).map(|(r, _)| *r)
+}
+
 /// Datagrams and commands queued for one session before more datagrams are dropped (RTP
 /// recovers by NACK; STUN retries).
 const QUEUE: usize = 512;
@@ -174,6 +200,15 @@ impl Endpoint {
         ips.into_iter()
             .map(|ip| SocketAddr::new(ip, port))
             .collect()
+    }
+
+    /// The local address str0m is told a datagram from `from` reached: the first candidate of
+    /// its family (the socket may be bound to every interface and cannot say which one).
+    fn destination(&self, from: SocketAddr) -> SocketAddr {
+        self.candidates
+            .iter()
+            .find(|ip| ip.is_ipv4() == from.is_ipv4())
+            .map_or(self.local, |ip| SocketAddr::new(*ip, self.local.port()))
     }
 
     /// Lists a session under its ufrag and resource id, unless its client address already

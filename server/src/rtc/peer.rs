@@ -318,12 +318,7 @@ impl Peer {
         self.ctx.metrics.add_recv(data.len() as u64);
         // The socket may be bound to every interface: the datagram reached the session's
         // candidate of its family (ICE-lite answers on the address it was asked on).
-        let destination = self
-            .endpoint
-            .session_candidates(None)
-            .into_iter()
-            .find(|c| c.is_ipv4() == from.is_ipv4())
-            .unwrap_or(self.endpoint.local);
+        let destination = self.endpoint.destination(from);
         let input = Input::Receive(
             Instant::now(),
             Receive {
@@ -512,24 +507,38 @@ async fn recv_item(role: &mut Role) -> Option<weir_hub::Item> {
 /// Resolves, with the layer's index, when a player of one of a WebRTC publisher's streams
 /// wants a keyframe.
 async fn keyframe_wanted(streams: &[Arc<Stream>]) -> usize {
-    if streams.is_empty() {
-        return std::future::pending().await;
+    fn wanted(stream: &Arc<Stream>) -> &KeyframeWanted {
+        KEYFRAMES.get_or_init(&**stream, KeyframeWanted::default)
     }
-    let wanted: Vec<&KeyframeWanted> = streams
-        .iter()
-        .map(|s| KEYFRAMES.get_or_init(&**s, KeyframeWanted::default))
-        .collect();
-    loop {
-        let notified: Vec<_> = wanted
-            .iter()
-            .map(|k| Box::pin(k.notify.notified()))
-            .collect();
-        if let Some(layer) = wanted
-            .iter()
-            .position(|k| k.wanted.swap(false, Ordering::Relaxed))
-        {
-            return layer;
+    match streams {
+        [] => std::future::pending().await,
+        // The usual case, one layer: this future is made anew at every turn of the session's
+        // loop (every datagram), so it allocates nothing.
+        [stream] => {
+            let k = wanted(stream);
+            loop {
+                let notified = k.notify.notified();
+                if k.wanted.swap(false, Ordering::Relaxed) {
+                    return 0;
+                }
+                notified.await;
+            }
         }
-        futures_util::future::select_all(notified).await;
+        _ => {
+            let wanted: Vec<&KeyframeWanted> = streams.iter().map(wanted).collect();
+            loop {
+                let notified: Vec<_> = wanted
+                    .iter()
+                    .map(|k| Box::pin(k.notify.notified()))
+                    .collect();
+                if let Some(layer) = wanted
+                    .iter()
+                    .position(|k| k.wanted.swap(false, Ordering::Relaxed))
+                {
+                    return layer;
+                }
+                futures_util::future::select_all(notified).await;
+            }
+        }
     }
 }
