@@ -382,3 +382,59 @@ fn a_client_answers_the_handshake_before_what_follows_it_however_it_is_cut() {
     let out = weir_testkit::split::check(client, &input, &[3073]);
     assert!(out.error.is_none(), "{:?}", out.error);
 }
+
+/// A server that says `NetStream.Publish.Start` before the client asked to publish (here, on
+/// a stream it never created) must not make the client report `Publishing`: a user who then
+/// sends media would be told "not publishing". The status still reaches the user.
+#[test]
+fn an_unasked_publish_start_is_a_status_not_publishing() {
+    use bytes::BytesMut;
+    use weir_rtmp::chunk::ChunkEncoder;
+    use weir_rtmp::message::Command;
+
+    let now = Instant::now();
+    let options = ClientOptions::new("rtmp://127.0.0.1/live", "live");
+    let config = SessionConfig::default();
+    let mut client = ClientSession::new(config, options, now, Box::new(SeededRng::new(3)));
+    client.publish("cam", PublishKind::Live).unwrap();
+    let status = Value::Object(vec![
+        ("level".into(), Value::string("status")),
+        ("code".into(), Value::string("NetStream.Publish.Start")),
+    ]);
+    let command = Message::Command(Command {
+        name: "onStatus".into(),
+        transaction_id: 0.0,
+        object: Value::Null,
+        args: vec![status],
+        amf3: false,
+    });
+    let mut input = vec![3u8];
+    input.resize(1 + 2 * 1536, 0); // S0 S1 S2 of a simple handshake
+    let mut chunks = BytesMut::new();
+    ChunkEncoder::new()
+        .encode(&command.to_raw(5, 0, 1), &mut chunks)
+        .unwrap();
+    input.extend_from_slice(&chunks);
+
+    let out = weir_testkit::run_with(&mut client, [input], false, |_, _| {});
+    assert_eq!(out.error, None);
+    assert!(
+        out.events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Status { status, .. } if status.code == "NetStream.Publish.Start")),
+        "the status reaches the user: {:?}",
+        out.events
+    );
+    assert!(
+        !out.events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Publishing { .. })),
+        "{:?}",
+        out.events
+    );
+    assert!(
+        client
+            .send_media(0, true, bytes::Bytes::from_static(&[0x17]))
+            .is_err()
+    );
+}
