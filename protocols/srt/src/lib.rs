@@ -18,6 +18,13 @@
 //!   retransmission until acknowledged or too old;
 //! - [`loss_list`]: lost packets as merged, bounded ranges (the receiver's NAKs, the
 //!   sender's retransmissions); [`rtt`]: the smoothed round-trip time;
+//! - [`km`]: the Key Material message, the body of KMREQ/KMRSP (draft §3.2.2);
+//! - [`kdf`]: the passphrase and the key encrypting key from it (PBKDF2, §6.1.4);
+//! - [`keywrap`]: AES key wrap of the stream encrypting keys (RFC 3394, §6.2.1, §6.3.1);
+//! - [`cipher`]: AES and the AES-CTR payload encryption of data packets (§6.1.2, §6.2.2);
+//! - [`crypto`]: a connection's keys both ways, the KMREQ/KMRSP exchange and the key
+//!   refresh schedule (§6.1.5, §6.1.6): `CryptoContext::{initiator, responder}`, then
+//!   `encrypt`/`decrypt` per data packet;
 //! - [`rules`]: the rule catalog.
 //!
 //! ```text
@@ -33,11 +40,16 @@
 #![warn(missing_docs)]
 
 pub mod ack;
+pub mod cipher;
 pub mod control;
+pub mod crypto;
 pub mod data;
 pub mod dropreq;
 pub mod extension;
 pub mod handshake;
+pub mod kdf;
+pub mod keywrap;
+pub mod km;
 pub mod loss_list;
 pub mod nak;
 pub mod packet;

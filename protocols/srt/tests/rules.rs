@@ -172,7 +172,7 @@ fn every_packet_rule_fires_on_an_input_that_breaks_it() {
             )),
         ),
         (
-            "srt.km.empty",
+            "srt.extension.km-empty",
             parse(&with_raw_extension(types::KMREQ, &[])),
         ),
         ("srt.sid.length", parse(&hs(long_sid))),

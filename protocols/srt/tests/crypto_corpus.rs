@@ -1,0 +1,150 @@
+//! The real proof of the encryption: the corpus capture of ffmpeg 5.1 (libsrt 1.5.1) calling
+//! `srt-live-transmit` with passphrase `testpassphrase123` and pbkeylen 16
+//! (`srt/locally_generated/srt_ffmpeg_caller_to_slt_listener_aes128.pcapng`, see its README).
+//! We take the KMREQ from the caller's conclusion handshake, derive the KEK from the
+//! passphrase, unwrap the key, and decrypt every data packet: each payload must come out as
+//! whole MPEG-TS packets. The listener's KMRSP must echo the KMREQ.
+
+use std::fs::File;
+use std::io::BufReader;
+
+use bytes::Bytes;
+use weir_capture::flow::CaptureEvents;
+use weir_capture::{FlowEvent, Limits};
+use weir_srt::crypto::{CryptoContext, KeyIndex};
+use weir_srt::kdf::Passphrase;
+use weir_srt::km::{KeyLength, KmResponse};
+use weir_srt::{SeqNumber, km::KeyMaterial};
+use weir_testkit::corpus;
+
+const CAPTURE: &str = "srt/locally_generated/srt_ffmpeg_caller_to_slt_listener_aes128.pcapng";
+const PASSPHRASE: &str = "testpassphrase123";
+
+/// Every UDP payload of a capture, in order.
+fn datagrams(path: &str) -> Vec<Bytes> {
+    let file = BufReader::new(File::open(corpus::path(path)).unwrap());
+    let mut out = Vec::new();
+    for event in CaptureEvents::new(file, Limits::default()).unwrap() {
+        if let FlowEvent::Datagram { bytes, .. } = event.unwrap().event {
+            out.push(bytes);
+        }
+    }
+    out
+}
+
+/// The body of handshake extension `kind` (3 KMREQ, 4 KMRSP) in a handshake control packet, a
+/// stand-in for srtwire's handshake parser: a 16-byte header (control type 0), a 48-byte CIF,
+/// then extensions of a 16-bit type and a 16-bit length in 4-byte words.
+fn handshake_extension(datagram: &[u8], kind: u16) -> Option<&[u8]> {
+    if datagram.len() < 64 || datagram[0] != 0x80 || datagram[1] != 0 {
+        return None;
+    }
+    let mut rest = &datagram[64..];
+    while rest.len() >= 4 {
+        let ext = u16::from_be_bytes([rest[0], rest[1]]);
+        let len = usize::from(u16::from_be_bytes([rest[2], rest[3]])) * 4;
+        let body = rest.get(4..4 + len)?;
+        if ext == kind {
+            return Some(body);
+        }
+        rest = &rest[4 + len..];
+    }
+    None
+}
+
+/// A data packet's sequence number, KK bits and payload.
+fn data_packet(datagram: &[u8]) -> Option<(SeqNumber, u8, &[u8])> {
+    if datagram.len() < 16 || datagram[0] & 0x80 != 0 {
+        return None;
+    }
+    let seq = u32::from_be_bytes([datagram[0], datagram[1], datagram[2], datagram[3]]);
+    Some((
+        SeqNumber::new(seq),
+        (datagram[4] >> 3) & 0b11,
+        &datagram[16..],
+    ))
+}
+
+/// Whether `payload` is whole 188-byte TS packets, each starting with the sync byte.
+fn whole_ts_packets(payload: &[u8]) -> bool {
+    !payload.is_empty()
+        && payload.len().is_multiple_of(188)
+        && payload.chunks(188).all(|p| p[0] == 0x47)
+}
+
+fn kmreq_and_kmrsp(datagrams: &[Bytes]) -> (Bytes, Bytes) {
+    let kmreq = datagrams
+        .iter()
+        .find_map(|d| handshake_extension(d, 3))
+        .expect("the caller's conclusion carries a KMREQ");
+    let kmrsp = datagrams
+        .iter()
+        .find_map(|d| handshake_extension(d, 4))
+        .expect("the listener's conclusion carries a KMRSP");
+    (Bytes::copy_from_slice(kmreq), Bytes::copy_from_slice(kmrsp))
+}
+
+#[test]
+fn the_kmreq_of_libsrt_parses_clean_as_aes128_with_the_even_key() {
+    let (kmreq, _) = kmreq_and_kmrsp(&datagrams(CAPTURE));
+    let mut violations = Vec::new();
+    let km = KeyMaterial::parse_checked(&kmreq, &mut violations).unwrap();
+    assert_eq!(violations, vec![]);
+    assert_eq!(km.key_length, KeyLength::Aes128);
+    assert_eq!(km.keys, weir_srt::km::KeyFlags::Even);
+    assert_eq!((km.salt.len(), km.wrapped.len()), (16, 24));
+    // libsrt's message is canonical: it writes back byte for byte.
+    assert_eq!(km.to_bytes(), kmreq);
+}
+
+#[test]
+fn every_data_packet_of_the_aes128_capture_decrypts_to_whole_ts_packets() {
+    let datagrams = datagrams(CAPTURE);
+    let (kmreq, kmrsp) = kmreq_and_kmrsp(&datagrams);
+    let mut violations = Vec::new();
+    let passphrase = Passphrase::new(PASSPHRASE).unwrap();
+    let (context, echo) = CryptoContext::responder(passphrase, &kmreq, &mut violations).unwrap();
+    assert_eq!(violations, vec![]);
+    // srt-live-transmit accepted the key and echoed the KMREQ, as we do.
+    assert_eq!(kmrsp, echo);
+    assert!(matches!(
+        KmResponse::parse_checked(&kmrsp, &mut violations).unwrap(),
+        KmResponse::Accepted(_)
+    ));
+
+    let (mut decrypted, mut encrypted_before) = (0, 0);
+    for datagram in &datagrams {
+        let Some((seq, kk, payload)) = data_packet(datagram) else {
+            continue;
+        };
+        assert_eq!(
+            KeyIndex::from_kk(kk).unwrap(),
+            Some(KeyIndex::Even),
+            "packet {seq}"
+        );
+        if whole_ts_packets(payload) {
+            encrypted_before += 1;
+        }
+        let mut payload = payload.to_vec();
+        context.decrypt(kk, seq, &mut payload).unwrap();
+        assert!(whole_ts_packets(&payload), "packet {seq} did not decrypt");
+        decrypted += 1;
+    }
+    // 158 data packets, as tshark counts them
+    // (`tshark -d udp.port==9000,srt -Y "srt.iscontrol == 0"`).
+    assert_eq!(decrypted, 158);
+    assert_eq!(
+        encrypted_before, 0,
+        "the payloads on the wire are not clear TS"
+    );
+}
+
+#[test]
+fn a_wrong_passphrase_fails_the_unwrap_as_a_bad_secret() {
+    let (kmreq, _) = kmreq_and_kmrsp(&datagrams(CAPTURE));
+    let wrong = Passphrase::new("testpassphrase124").unwrap();
+    let e = CryptoContext::responder(wrong, &kmreq, &mut Vec::new()).unwrap_err();
+    assert_eq!(e.rule_id(), "srt.crypto.unwrap-integrity");
+    // The offset is where the wrapped keys start in the message.
+    assert_eq!(e.offset, 32);
+}
