@@ -207,5 +207,11 @@ fn every_packet_rule_fires_on_an_input_that_breaks_it() {
             parse(&raw_control(7, 0, 0, &[0, 0, 0, 9, 0, 0, 0, 2])),
         ),
     ];
-    weir_testkit::rule_table::check(rules::CATALOG, &table);
+    // The key material's and the encryption's rules have their own table, in `tests/km.rs`.
+    let packet_rules: Vec<_> = rules::CATALOG
+        .iter()
+        .copied()
+        .filter(|r| !r.id.starts_with("srt.km.") && !r.id.starts_with("srt.crypto."))
+        .collect();
+    weir_testkit::rule_table::check(&packet_rules, &table);
 }
