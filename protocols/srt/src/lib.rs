@@ -25,6 +25,9 @@
 //! - [`crypto`]: a connection's keys both ways, the KMREQ/KMRSP exchange and the key
 //!   refresh schedule (§6.1.5, §6.1.6): `CryptoContext::{initiator, responder}`, then
 //!   `encrypt`/`decrypt` per data packet;
+//! - [`connection`]: one established connection, a [`weir_media::Machine`]: receiving
+//!   (ACK, NAK, TSBPD delivery, too-late drop), sending (retransmission, drop requests),
+//!   keep-alives, idle timeout, key refresh;
 //! - [`rules`]: the rule catalog.
 //!
 //! ```text
@@ -41,6 +44,7 @@
 
 pub mod ack;
 pub mod cipher;
+pub mod connection;
 pub mod control;
 pub mod crypto;
 pub mod data;

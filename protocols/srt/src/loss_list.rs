@@ -185,6 +185,18 @@ impl LossList {
         Some(first)
     }
 
+    /// Marks the ranges that overlap `first..=last` as reported at `now` (an immediate NAK
+    /// named them).
+    pub fn mark_reported(&mut self, first: SeqNumber, last: SeqNumber, now: Instant) {
+        let start = self.index_after(first);
+        for r in self.ranges.range_mut(start..) {
+            if last.before(r.first) {
+                break;
+            }
+            r.reported = Some(now);
+        }
+    }
+
     /// The ranges a NAK should name now — those never reported, or last reported `period` or
     /// more ago — at most `max` of them, marked as reported at `now`.
     pub fn take_due(
@@ -298,8 +310,18 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(l.take_due(t0 + period, period, 8).len(), 3);
+        l.mark_reported(s(20), s(30), t0 + period);
+        assert_eq!(
+            l.take_due(t0 + period, period, 8),
+            [] as [(SeqNumber, SeqNumber); 0]
+        );
+        let later = t0 + 2 * period;
+        assert_eq!(
+            l.take_due(later, period, 8),
+            [(s(10), s(12)), (s(20), s(20)), (s(30), s(31))]
+        );
         // A new number merged into a reported range makes it due again.
         l.insert(s(13), s(13)).unwrap();
-        assert_eq!(l.take_due(t0 + period, period, 8), [(s(10), s(13))]);
+        assert_eq!(l.take_due(later, period, 8), [(s(10), s(13))]);
     }
 }

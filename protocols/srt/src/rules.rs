@@ -104,4 +104,16 @@ weir_media::rules! {
         "An encrypted data packet names (KK 1 even, 2 odd) a key that the key material exchange announced.";
     CRYPTO_DATA_KK = "srt.crypto.data-kk", Must, "draft-sharabayko-srt-01 §3.1",
         "The KK field of a data packet is 0 (clear), 1 (even key) or 2 (odd key); 3 is not a key.";
+
+    // The connection (connection.rs).
+    CONNECTION_SOCKET_ID = "srt.connection.socket-id", Must, "draft-sharabayko-srt-01 §3, §4.3",
+        "Every packet after the handshake carries the destination socket id the peer was given in it.";
+    CONNECTION_FLOW_WINDOW = "srt.connection.flow-window", Must, "draft-sharabayko-srt-01 §3.2.1, §4.8.1",
+        "A sender keeps its packets in flight within the flow window the receiver announced (handshake, then the ACK's available buffer size).";
+    CONNECTION_ACK_RANGE = "srt.connection.ack-range", Must, "draft-sharabayko-srt-01 §3.2.4",
+        "An ACK acknowledges only packets that were sent: its sequence number is at most one past the last one.";
+    CONNECTION_NAK_RANGE = "srt.connection.nak-range", Must, "draft-sharabayko-srt-01 §3.2.5",
+        "A NAK reports as lost only packets that were sent, each range from its first to its last.";
+    CONNECTION_UNENCRYPTED = "srt.connection.unencrypted", Must, "draft-sharabayko-srt-01 §3.1, §6",
+        "A data packet is encrypted (KK not 0) only on a connection whose handshake exchanged keys.";
 }
