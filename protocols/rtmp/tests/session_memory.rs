@@ -438,3 +438,50 @@ fn an_unasked_publish_start_is_a_status_not_publishing() {
             .is_err()
     );
 }
+
+/// A server that sets a small acknowledgement window in the middle of what it sends, then
+/// pings: the client's acknowledgements and pong answers come out in the same order at the
+/// same offsets whether the bytes arrive whole, byte by byte or in pieces — the window takes
+/// effect at the byte where its message ends, not where a read happened to end. (A fuzzer
+/// found the acknowledgement placed by the read.)
+#[test]
+fn a_window_set_mid_input_acknowledges_at_the_same_bytes_however_the_input_is_cut() {
+    use bytes::BytesMut;
+    use weir_rtmp::chunk::ChunkEncoder;
+    use weir_rtmp::message::UserControl;
+    use weir_testkit::split;
+
+    let mut input = vec![3u8];
+    input.resize(1 + 2 * 1536, 0); // S0 S1 S2 of a simple handshake
+    let mut chunks = BytesMut::new();
+    let mut encoder = ChunkEncoder::new();
+    let mut send = |message: Message| {
+        encoder
+            .encode(&message.to_raw(2, 0, 0), &mut chunks)
+            .unwrap();
+    };
+    send(Message::SetChunkSize(4096));
+    for i in 0..3 {
+        send(Message::UserControl(UserControl::PingRequest(i)));
+    }
+    send(Message::WindowAckSize(40));
+    for i in 3..12 {
+        send(Message::UserControl(UserControl::PingRequest(i)));
+    }
+    send(Message::WindowAckSize(25));
+    for i in 12..20 {
+        send(Message::UserControl(UserControl::PingRequest(i)));
+    }
+    input.extend_from_slice(&chunks);
+
+    let make = || {
+        let options = ClientOptions::new("rtmp://127.0.0.1/live", "live");
+        let config = SessionConfig::default();
+        ClientSession::new(config, options, Instant::now(), Box::new(SeededRng::new(3)))
+    };
+    let whole = split::check(make, &input, &split::every_byte(input.len()));
+    for piece in [2, 7, 19, 64] {
+        split::check(make, &input, &split::sizes(input.len(), &[piece]));
+    }
+    assert!(whole.error.is_none(), "{:?}", whole.error);
+}
