@@ -467,3 +467,46 @@ impl Handshake {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejection_codes_carry_libsrts_names_on_the_wire_at_1000_plus() {
+        let names: Vec<_> = (0..=18).map(|c| RejectReason(c).name()).collect();
+        assert_eq!(names[10], "BADSECRET");
+        assert_eq!(names[17], "CRYPTO");
+        assert_eq!(names[18], "UNDEFINED");
+        assert_eq!(RejectReason(1403).name(), "PREDEFINED");
+        assert_eq!(RejectReason(2001).name(), "USERDEFINED");
+        let kind = HandshakeType::Rejection(RejectReason::BACKLOG);
+        assert_eq!(kind.to_wire(), 1005);
+        assert_eq!(
+            HandshakeType::from_wire(2403),
+            HandshakeType::Rejection(RejectReason(1403))
+        );
+        assert_eq!(HandshakeType::from_wire(999), HandshakeType::Other(999));
+        assert_eq!(
+            HandshakeType::Rejection(RejectReason(u32::MAX)).to_wire(),
+            1000
+        );
+    }
+
+    #[test]
+    fn peer_addresses_are_word_swapped_as_libsrt_sends_them() {
+        let v4 = PeerIp::from_ip("127.0.0.1".parse().unwrap());
+        assert_eq!(v4.0[..4], [1, 0, 0, 127]);
+        assert_eq!(v4.to_ip().to_string(), "127.0.0.1");
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(PeerIp::from_ip(v6).to_ip(), v6);
+    }
+
+    #[test]
+    fn encryption_field_maps_to_key_lengths() {
+        assert_eq!(Encryption::AES_128.key_len(), Some(16));
+        assert_eq!(Encryption::for_key_len(32), Encryption::AES_256);
+        assert_eq!(Encryption(5).key_len(), None);
+        assert_eq!(Encryption::for_key_len(20), Encryption::NONE);
+    }
+}

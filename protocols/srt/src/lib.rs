@@ -28,6 +28,9 @@
 //! - [`connection`]: one established connection, a [`weir_media::Machine`]: receiving
 //!   (ACK, NAK, TSBPD delivery, too-late drop), sending (retransmission, drop requests),
 //!   keep-alives, idle timeout, key refresh;
+//! - [`caller`], [`listener`]: the handshake machines (draft §4.3.1), the listener's SYN
+//!   [`cookie`]s, and what they end in: [`Established`] (the connection machine's start) or
+//!   a rejection with libsrt's reason;
 //! - [`rules`]: the rule catalog.
 //!
 //! ```text
@@ -37,23 +40,37 @@
 //!     Packet::Control(c) => match c.control { Control::Handshake(hs) => {}, Control::Ack(ack) => {}, _ => {} },
 //! }
 //! let bytes = packet.to_bytes();                         // and back
+//!
+//! // A caller: Machine-shaped, one peer.
+//! let mut caller = Caller::new(CallerConfig { stream_id: Some(sid), ..Default::default() }, &mut rng, now);
+//! // Output::Transmit(datagram) .. Output::Event(CallerEvent::Established(e) | Rejected { reason })
+//!
+//! // A listener: every caller of a port, so outputs carry addresses.
+//! let mut listener = Listener::new(ListenerConfig::default(), secret, Box::new(rng), now);
+//! listener.handle_input(now, from, &datagram);
+//! // ListenerOutput::Event(ListenerEvent::Request(r)) -> listener.accept(now, r.id, km_rsp)
+//! //                                                  or listener.reject(now, r.id, reason)
 //! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod ack;
+pub mod caller;
 pub mod cipher;
 pub mod connection;
 pub mod control;
+pub mod cookie;
 pub mod crypto;
 pub mod data;
 pub mod dropreq;
+pub mod established;
 pub mod extension;
 pub mod handshake;
 pub mod kdf;
 pub mod keywrap;
 pub mod km;
+pub mod listener;
 pub mod loss_list;
 pub mod nak;
 pub mod packet;
@@ -65,10 +82,15 @@ pub mod seq;
 pub mod tsbpd;
 
 pub use ack::Ack;
+pub use caller::{Caller, CallerConfig, CallerEvent};
 pub use control::{Control, ControlPacket, ControlType};
 pub use data::DataPacket;
+pub use established::Established;
 pub use extension::{Extension, SrtFlags, SrtOptions};
 pub use handshake::{Handshake, HandshakeType, RejectReason};
+pub use listener::{
+    ConnectionRequest, Listener, ListenerConfig, ListenerEvent, ListenerOutput, RequestId,
+};
 pub use nak::LossList;
 pub use packet::{Header, Packet};
 pub use seq::{MsgNumber, SeqNumber, Timestamp};

@@ -116,4 +116,22 @@ weir_media::rules! {
         "A NAK reports as lost only packets that were sent, each range from its first to its last.";
     CONNECTION_UNENCRYPTED = "srt.connection.unencrypted", Must, "draft-sharabayko-srt-01 §3.1, §6",
         "A data packet is encrypted (KK not 0) only on a connection whose handshake exchanged keys.";
+
+    // --- handshake machines (srtwire): caller.rs, listener.rs ---
+    HANDSHAKE_INDUCTION_COOKIE = "srt.handshake.induction-cookie", Must, "draft-sharabayko-srt-01 §4.3.1.1",
+        "The caller's first induction request carries a SYN cookie of 0: it has no cookie yet.";
+    HANDSHAKE_COOKIE = "srt.handshake.cookie", Must, "draft-sharabayko-srt-01 §4.3.1.2",
+        "A conclusion request carries the SYN cookie the listener gave that caller's address in its induction answer.";
+    HANDSHAKE_CONCLUSION_VERSION = "srt.handshake.conclusion-version", Must, "draft-sharabayko-srt-01 §4.3.1.2",
+        "After a version-5 induction answer the caller concludes with version 5 (the HSv5 handshake live mode is negotiated in).";
+    HANDSHAKE_HSREQ_MISSING = "srt.handshake.hsreq-missing", Must, "draft-sharabayko-srt-01 §4.3.1.2",
+        "A version-5 conclusion request carries an HSREQ extension with the caller's SRT options and latency.";
+    HANDSHAKE_HSRSP_MISSING = "srt.handshake.hsrsp-missing", Must, "draft-sharabayko-srt-01 §4.3.1.2",
+        "The listener's version-5 conclusion answer carries an HSRSP extension with its SRT options and the agreed latency.";
+    HANDSHAKE_LATENCY = "srt.handshake.latency", Must, "draft-sharabayko-srt-01 §4.3.1.2",
+        "The latency agreed in HSRSP is, each way, at least what the caller asked for: the larger of both sides' wishes.";
+    HANDSHAKE_CONGESTION = "srt.handshake.congestion", Must, "draft-sharabayko-srt-01 §4.3.1.2",
+        "Both peers use the same congestion controller; a live listener refuses a caller that asks for another.";
+    HANDSHAKE_LISTENER_TYPE = "srt.handshake.listener-type", Must, "draft-sharabayko-srt-01 §4.3.1",
+        "A caller sends a listener only induction and conclusion handshakes (wavehand, agreement and done belong to rendezvous).";
 }

@@ -1,5 +1,7 @@
-//! Every packet rule of the catalog fires on an input made to break it, and the table names
+//! Every rule of the catalog (packets and handshake machines) fires on an input made to break it, and the table names
 //! every rule, so no rule is one nothing can trigger.
+
+mod common;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use weir_srt::extension::{SrtFlags, types};
@@ -91,7 +93,7 @@ fn data(word2: u32, payload: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn every_packet_rule_fires_on_an_input_that_breaks_it() {
+fn every_rule_fires_on_an_input_that_breaks_it() {
     let good = hs(conclusion(vec![hsreq()]));
     assert_eq!(parse(&good), Vec::<&str>::new());
     let tweak = |at: usize, bytes: &[u8]| {
@@ -207,6 +209,8 @@ fn every_packet_rule_fires_on_an_input_that_breaks_it() {
             parse(&raw_control(7, 0, 0, &[0, 0, 0, 9, 0, 0, 0, 2])),
         ),
     ];
+    let mut table = table;
+    table.extend(handshake_machine_table());
     // The key material's, the encryption's and the connection's rules have their own
     // tables, in `tests/km.rs` and `tests/connection.rs`.
     let elsewhere = ["srt.km.", "srt.crypto.", "srt.connection."];
@@ -216,4 +220,96 @@ fn every_packet_rule_fires_on_an_input_that_breaks_it() {
         .filter(|r| !elsewhere.iter().any(|area| r.id.starts_with(area)))
         .collect();
     weir_testkit::rule_table::check(&packet_rules, &table);
+}
+
+/// The rule ids the listener reports for `hs` sent with a valid cookie (or `cookie` itself).
+fn to_listener(make: impl Fn(u32) -> Handshake) -> Vec<&'static str> {
+    let now = std::time::Instant::now();
+    let mut listener = common::listener(weir_srt::ListenerConfig::default(), now);
+    let cookie = common::cookie(&mut listener, now);
+    listener.handle_input(now, common::addr(), &common::handshake_bytes(make(cookie)));
+    common::drain(&mut listener).violations
+}
+
+/// The rule ids our caller reports for the listener's conclusion answer `answer`.
+fn to_caller(answer: Vec<Extension>) -> Vec<&'static str> {
+    use weir_media::Machine;
+    let now = std::time::Instant::now();
+    let config = weir_srt::CallerConfig {
+        socket_id: Some(0x1234),
+        ..Default::default()
+    };
+    let mut caller = weir_srt::Caller::new(config, &mut weir_testkit::SeededRng::new(1), now);
+    let reply = |hs: Handshake| {
+        Packet::Control(ControlPacket {
+            header: Header {
+                dst_socket: 0x1234,
+                ..Header::default()
+            },
+            control: Control::Handshake(hs),
+        })
+        .to_bytes()
+    };
+    let mut induction = common::induction_request();
+    induction.version = 5;
+    induction.extension_field = SRT_MAGIC;
+    induction.syn_cookie = 99;
+    caller.handle_input(now, &reply(induction)).unwrap();
+    let mut concluded = common::conclusion(99, answer);
+    concluded.socket_id = 0x5678;
+    caller.handle_input(now, &reply(concluded)).unwrap();
+    common::drain_caller(&mut caller).violations
+}
+
+fn handshake_machine_table() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "srt.handshake.induction-cookie",
+            to_listener(|_| Handshake {
+                syn_cookie: 5,
+                ..common::induction_request()
+            }),
+        ),
+        (
+            "srt.handshake.cookie",
+            to_listener(|c| common::conclusion(c ^ 1, vec![common::hsreq(120, 0)])),
+        ),
+        (
+            "srt.handshake.conclusion-version",
+            to_listener(|c| Handshake {
+                version: 4,
+                ..common::conclusion(c, vec![])
+            }),
+        ),
+        (
+            "srt.handshake.hsreq-missing",
+            to_listener(|c| common::conclusion(c, vec![])),
+        ),
+        (
+            "srt.handshake.congestion",
+            to_listener(|c| {
+                common::conclusion(
+                    c,
+                    vec![common::hsreq(120, 0), Extension::Congestion("file".into())],
+                )
+            }),
+        ),
+        (
+            "srt.handshake.listener-type",
+            to_listener(|c| Handshake {
+                kind: HandshakeType::Wavehand,
+                ..common::conclusion(c, vec![])
+            }),
+        ),
+        ("srt.handshake.hsrsp-missing", to_caller(vec![])),
+        (
+            "srt.handshake.latency",
+            to_caller(vec![Extension::HsRsp(SrtOptions {
+                version: 0x010501,
+                flags: SrtFlags(0xbf),
+                recv_delay_ms: 20,
+                send_delay_ms: 20,
+            })]),
+        ),
+    ]
 }
