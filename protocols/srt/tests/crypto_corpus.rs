@@ -180,3 +180,21 @@ fn a_wrong_passphrase_fails_the_unwrap_as_a_bad_secret() {
     // The offset is where the wrapped keys start in the message.
     assert_eq!(e.offset, 32);
 }
+
+#[test]
+fn the_kmreq_we_build_for_libsrts_keys_is_libsrts_kmreq_byte_for_byte() {
+    // The key wrap is deterministic: re-wrapping the unwrapped keys under the same KEK must
+    // give libsrt's message back, which proves our KMREQs are what libsrt would send.
+    for (datagrams, passphrase) in [
+        (corpus_datagrams(CAPTURE), PASSPHRASE),
+        (captures_datagrams(AES256_CAPTURE), AES256_PASSPHRASE),
+    ] {
+        let (kmreq, _) = kmreq_and_kmrsp(&datagrams);
+        let km = KeyMaterial::parse(&kmreq).unwrap();
+        let kek = Passphrase::new(passphrase)
+            .unwrap()
+            .kek(&km.salt, km.key_length);
+        let keys = weir_srt::crypto::Keys::from_km(&km, &kek).unwrap();
+        assert_eq!(keys.to_km(&kek).to_bytes(), kmreq);
+    }
+}
