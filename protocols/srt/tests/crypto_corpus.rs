@@ -198,3 +198,32 @@ fn the_kmreq_we_build_for_libsrts_keys_is_libsrts_kmreq_byte_for_byte() {
         assert_eq!(keys.to_km(&kek).to_bytes(), kmreq);
     }
 }
+
+#[test]
+fn libsrt_refuses_a_wrong_passphrase_where_our_unwrap_fails_too() {
+    // Our recording of ffmpeg calling srt-live-transmit with the wrong passphrase: the
+    // listener's only answer to the conclusion is a rejection, handshake type 1010
+    // (1000 + SRT_REJ_BADSECRET), without a KMRSP.
+    let datagrams = captures_datagrams("ffmpeg-slt-srt-badsecret.pcapng");
+    let kmreq = datagrams
+        .iter()
+        .find_map(|d| handshake_extension(d, 3))
+        .expect("the caller's conclusion carries a KMREQ");
+    assert!(
+        datagrams
+            .iter()
+            .all(|d| handshake_extension(d, 4).is_none())
+    );
+    let handshake_type = |d: &Bytes| {
+        d.get(36..40)
+            .map(|t| u32::from_be_bytes(t.try_into().unwrap()))
+    };
+    assert_eq!(handshake_type(datagrams.last().unwrap()), Some(1010));
+    // We refuse it for the same reason with the listener's passphrase, and accept it with
+    // the caller's.
+    let listener = Passphrase::new(AES256_PASSPHRASE).unwrap();
+    let e = CryptoContext::responder(listener, kmreq, &mut Vec::new()).unwrap_err();
+    assert_eq!(e.rule_id(), "srt.crypto.unwrap-integrity");
+    let caller = Passphrase::new("not-the-right-passphrase").unwrap();
+    assert!(CryptoContext::responder(caller, kmreq, &mut Vec::new()).is_ok());
+}
