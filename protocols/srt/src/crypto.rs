@@ -9,7 +9,8 @@
 //! let kmreq = tx.km_request().to_bytes();                // the KMREQ extension's body
 //! // The responder unwraps them with its own passphrase and echoes them back:
 //! let (mut rx, kmrsp) = CryptoContext::responder(passphrase, &kmreq, &mut violations)?;
-//! //   on Err (a bad secret): answer with KmState::BadSecret.to_bytes() instead
+//! //   on Err (a bad secret): reject the conclusion (libsrt 1.5: handshake type 1010,
+//! //   SRT_REJ_BADSECRET), or, without enforced encryption, answer KmState::BadSecret
 //! tx.check_response(&kmrsp, &mut violations)?;           // KmResponse::Accepted or Refused
 //! // Data: encrypt in place, put the KK bits in the packet, send any KMREQ it asks for.
 //! let sent = tx.encrypt(&mut rng, seq, &mut payload)?;   // sent.key.kk(), sent.announce
@@ -380,7 +381,9 @@ impl CryptoContext {
 
     /// The responder's context from the initiator's KMREQ body, and the KMRSP body to send
     /// back (the KMREQ echoed, as libsrt answers). On an error (a wrong passphrase fails
-    /// with `srt.crypto.unwrap-integrity`) the responder sends `KmState::BadSecret` instead.
+    /// with `srt.crypto.unwrap-integrity`) libsrt 1.5.1 as listener rejects the conclusion
+    /// with handshake type 1010 (SRT_REJ_BADSECRET, see `captures/ffmpeg-slt-srt-badsecret`);
+    /// with enforced encryption off it answers a KMRSP of `KmState::BadSecret` instead.
     pub fn responder(
         passphrase: Passphrase,
         kmreq: &[u8],

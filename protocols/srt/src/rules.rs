@@ -92,11 +92,11 @@ weir_media::rules! {
         "The salt is 128 bits (SLen/4 is 4).";
     KM_KEY_LENGTH = "srt.km.key-length", Must, "draft-sharabayko-srt-01 §3.2.2",
         "Each stream encrypting key is 16, 24 or 32 bytes (KLen/4 is 4, 6 or 8).";
-    KM_RESPONSE_STATE = "srt.km.response-state", Must, "draft-sharabayko-srt-01 §3.2.1.2",
+    KM_RESPONSE_STATE = "srt.km.response-state", Must, "draft-sharabayko-srt-01 §3.2.1.2; libsrt SRT_KM_STATE",
         "A KMRSP that refuses the keys carries one known state word: unsecured (0), no secret (3) or bad secret (4).";
     KM_RESPONSE_ECHO = "srt.km.response-echo", Must, "draft-sharabayko-srt-01 §3.2.1.2, §6.1.5",
         "A KMRSP that accepts the keys repeats the Key Material message of the KMREQ it answers.";
-    CRYPTO_PASSPHRASE_LENGTH = "srt.crypto.passphrase-length", Must, "draft-sharabayko-srt-01 §6.1.4",
+    CRYPTO_PASSPHRASE_LENGTH = "srt.crypto.passphrase-length", Must, "draft-sharabayko-srt-01 §6.1.4; libsrt SRTO_PASSPHRASE",
         "A passphrase is 10 to 79 bytes long (libsrt refuses any other).";
     CRYPTO_UNWRAP = "srt.crypto.unwrap-integrity", Must, "RFC 3394 §2.2.3, draft-sharabayko-srt-01 §6.3.1",
         "Unwrapping the keys with the KEK from the passphrase gives back the integrity check value A6A6A6A6A6A6A6A6; otherwise the passphrase is wrong (libsrt's bad secret).";
