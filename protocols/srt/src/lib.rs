@@ -3,6 +3,8 @@
 //!
 //! - [`seq`]: 31-bit packet sequence numbers, 26-bit message numbers and 32-bit timestamps,
 //!   all with wrap-around arithmetic (draft §3.1);
+//! - [`streamid`]: the stream id of the handshake's SID extension, in libsrt's `#!::` syntax
+//!   and the forms SRS accepts, as vhost/app/stream, mode and parameters;
 //! - [`rules`]: the rule catalog.
 
 #![forbid(unsafe_code)]
@@ -10,5 +12,6 @@
 
 pub mod rules;
 pub mod seq;
+pub mod streamid;
 
 pub use seq::{MsgNumber, SeqNumber, Timestamp};
