@@ -31,6 +31,8 @@
 //! - [`caller`], [`listener`]: the handshake machines (draft §4.3.1), the listener's SYN
 //!   [`cookie`]s, and what they end in: [`Established`] (the connection machine's start) or
 //!   a rejection with libsrt's reason;
+//! - [`streamid`]: the stream id of the handshake's SID extension, in libsrt's `#!::` syntax
+//!   and the forms SRS accepts, as vhost/app/stream, mode and parameters;
 //! - [`rules`]: the rule catalog.
 //!
 //! ```text
@@ -79,6 +81,7 @@ pub mod rtt;
 pub mod rules;
 pub mod send_buffer;
 pub mod seq;
+pub mod streamid;
 pub mod tsbpd;
 
 pub use ack::Ack;

@@ -211,9 +211,9 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
     ];
     let mut table = table;
     table.extend(handshake_machine_table());
-    // The key material's, the encryption's and the connection's rules have their own
-    // tables, in `tests/km.rs` and `tests/connection.rs`.
-    let elsewhere = ["srt.km.", "srt.crypto.", "srt.connection."];
+    // The key material's, the encryption's, the connection's and the stream id's rules have
+    // tables of their own, in `tests/km.rs`, `tests/connection.rs` and `tests/streamid.rs`.
+    let elsewhere = ["srt.km.", "srt.crypto.", "srt.connection.", "srt.streamid."];
     let packet_rules: Vec<_> = rules::CATALOG
         .iter()
         .copied()

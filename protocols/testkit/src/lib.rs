@@ -8,6 +8,11 @@
 //! - [`Pair`]: two machines talking through memory on simulated time, with latency and seeded
 //!   loss (after quinn's `quinn-proto/src/tests/util.rs`);
 //! - [`flv`]: an FLV file's audio and video tags, to publish;
+//! - [`netsim`]: a seeded, deterministic network simulator (loss, duplication, reordering,
+//!   delay and jitter, bandwidth, a bounded queue), one way ([`NetSim`]) or both
+//!   ([`netsim::Link`]), and the [`SeedGuard`] that prints its seed when a test fails;
+//! - [`udp_relay`]: real UDP through two [`NetSim`]s on a thread, to put loss between real
+//!   peers (FFmpeg, srt-live-transmit) and a server;
 //! - [`SeededRng`]: the randomness machines take from their caller, the same on every run;
 //! - [`TempPath`]: a file or folder for a peer program, removed when dropped;
 //! - [`peer`]: a real peer's binary, or a failure that says how to install it;
@@ -18,6 +23,7 @@
 
 pub mod corpus;
 pub mod flv;
+pub mod netsim;
 mod outputs;
 mod pair;
 pub mod peer;
@@ -27,8 +33,11 @@ pub mod split;
 mod temp;
 #[cfg(test)]
 mod testing;
+pub mod udp_relay;
 
+pub use netsim::{NetSim, Profile, SeedGuard};
 pub use outputs::{Outputs, run, run_with};
 pub use pair::{Link, Pair, Side};
 pub use rng::SeededRng;
 pub use temp::TempPath;
+pub use udp_relay::UdpRelay;

@@ -18,3 +18,13 @@ pub fn check(catalog: &[&Rule], table: &[(&str, Vec<&str>)]) {
         .collect();
     assert_eq!(untested, Vec::<&str>::new(), "rules no input breaks");
 }
+
+/// The rules of `catalog` whose ids start with one of `prefixes`: the part of a crate's
+/// catalog one table covers, when the crate's areas are tested in files of their own.
+pub fn area<'r>(catalog: &[&'r Rule], prefixes: &[&str]) -> Vec<&'r Rule> {
+    catalog
+        .iter()
+        .copied()
+        .filter(|r| prefixes.iter().any(|p| r.id.starts_with(p)))
+        .collect()
+}
