@@ -382,3 +382,106 @@ fn a_client_answers_the_handshake_before_what_follows_it_however_it_is_cut() {
     let out = weir_testkit::split::check(client, &input, &[3073]);
     assert!(out.error.is_none(), "{:?}", out.error);
 }
+
+/// A server that says `NetStream.Publish.Start` before the client asked to publish (here, on
+/// a stream it never created) must not make the client report `Publishing`: a user who then
+/// sends media would be told "not publishing". The status still reaches the user.
+#[test]
+fn an_unasked_publish_start_is_a_status_not_publishing() {
+    use bytes::BytesMut;
+    use weir_rtmp::chunk::ChunkEncoder;
+    use weir_rtmp::message::Command;
+
+    let now = Instant::now();
+    let options = ClientOptions::new("rtmp://127.0.0.1/live", "live");
+    let config = SessionConfig::default();
+    let mut client = ClientSession::new(config, options, now, Box::new(SeededRng::new(3)));
+    client.publish("cam", PublishKind::Live).unwrap();
+    let status = Value::Object(vec![
+        ("level".into(), Value::string("status")),
+        ("code".into(), Value::string("NetStream.Publish.Start")),
+    ]);
+    let command = Message::Command(Command {
+        name: "onStatus".into(),
+        transaction_id: 0.0,
+        object: Value::Null,
+        args: vec![status],
+        amf3: false,
+    });
+    let mut input = vec![3u8];
+    input.resize(1 + 2 * 1536, 0); // S0 S1 S2 of a simple handshake
+    let mut chunks = BytesMut::new();
+    ChunkEncoder::new()
+        .encode(&command.to_raw(5, 0, 1), &mut chunks)
+        .unwrap();
+    input.extend_from_slice(&chunks);
+
+    let out = weir_testkit::run_with(&mut client, [input], false, |_, _| {});
+    assert_eq!(out.error, None);
+    assert!(
+        out.events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Status { status, .. } if status.code == "NetStream.Publish.Start")),
+        "the status reaches the user: {:?}",
+        out.events
+    );
+    assert!(
+        !out.events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Publishing { .. })),
+        "{:?}",
+        out.events
+    );
+    assert!(
+        client
+            .send_media(0, true, bytes::Bytes::from_static(&[0x17]))
+            .is_err()
+    );
+}
+
+/// A server that sets a small acknowledgement window in the middle of what it sends, then
+/// pings: the client's acknowledgements and pong answers come out in the same order at the
+/// same offsets whether the bytes arrive whole, byte by byte or in pieces — the window takes
+/// effect at the byte where its message ends, not where a read happened to end. (A fuzzer
+/// found the acknowledgement placed by the read.)
+#[test]
+fn a_window_set_mid_input_acknowledges_at_the_same_bytes_however_the_input_is_cut() {
+    use bytes::BytesMut;
+    use weir_rtmp::chunk::ChunkEncoder;
+    use weir_rtmp::message::UserControl;
+    use weir_testkit::split;
+
+    let mut input = vec![3u8];
+    input.resize(1 + 2 * 1536, 0); // S0 S1 S2 of a simple handshake
+    let mut chunks = BytesMut::new();
+    let mut encoder = ChunkEncoder::new();
+    let mut send = |message: Message| {
+        encoder
+            .encode(&message.to_raw(2, 0, 0), &mut chunks)
+            .unwrap();
+    };
+    send(Message::SetChunkSize(4096));
+    for i in 0..3 {
+        send(Message::UserControl(UserControl::PingRequest(i)));
+    }
+    send(Message::WindowAckSize(40));
+    for i in 3..12 {
+        send(Message::UserControl(UserControl::PingRequest(i)));
+    }
+    send(Message::WindowAckSize(25));
+    for i in 12..20 {
+        send(Message::UserControl(UserControl::PingRequest(i)));
+    }
+    input.extend_from_slice(&chunks);
+
+    let make = || {
+        let options = ClientOptions::new("rtmp://127.0.0.1/live", "live");
+        let config = SessionConfig::default();
+        ClientSession::new(config, options, Instant::now(), Box::new(SeededRng::new(3)))
+    };
+    let whole = split::check(make, &input, &split::every_byte(input.len()));
+    for piece in [2, 7, 19, 64] {
+        split::check(make, &input, &split::sizes(input.len(), &[piece]));
+    }
+    assert!(whole.error.is_none(), "{:?}", whole.error);
+}

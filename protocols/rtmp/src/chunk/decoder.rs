@@ -58,6 +58,8 @@ pub struct ChunkDecoder {
     message_pieces: Vec<(u32, u64)>,
     /// A fatal error ends decoding; it is returned again on every later call.
     failed: Option<Error>,
+    /// No chunk is parsed past this stream offset (see [`Self::set_limit`]).
+    limit: u64,
 }
 
 /// What the latest headers on one chunk stream said (§5.3.1.2).
@@ -121,7 +123,24 @@ impl ChunkDecoder {
             message_offset: base_offset,
             message_pieces: Vec::new(),
             failed: None,
+            limit: u64::MAX,
         }
+    }
+
+    /// Parses no chunk that reaches past stream offset `limit` (`None`: no limit), as if the
+    /// bytes from there on had not been pushed yet. The session stops at the byte where its
+    /// acknowledgement window fills, so that the acknowledgement goes out at the same point
+    /// of the stream however its bytes arrived.
+    pub fn set_limit(&mut self, limit: Option<u64>) {
+        self.limit = limit.unwrap_or(u64::MAX);
+    }
+
+    /// How many buffered bytes parsing may look at: those before the limit.
+    fn visible(&self) -> usize {
+        let room = self.limit.saturating_sub(self.offset);
+        self.buf
+            .len()
+            .min(usize::try_from(room).unwrap_or(usize::MAX))
     }
 
     /// Appends the peer's bytes; nothing is parsed until [`Self::next_message`].
@@ -220,7 +239,7 @@ impl ChunkDecoder {
 
     /// Parses one chunk header at the start of the buffer without consuming anything.
     fn parse_header(&self) -> Result<Option<Header>, Error> {
-        let buf = &self.buf[..];
+        let buf = &self.buf[..self.visible()];
         let Some(&first) = buf.first() else {
             return Ok(None);
         };
@@ -341,7 +360,7 @@ impl ChunkDecoder {
                 0
             };
         let payload_len = remaining.min(self.chunk_size) as usize;
-        if self.buf.len() < header.len + payload_len {
+        if self.visible() < header.len + payload_len {
             return Ok(Step::NeedMore);
         }
 

@@ -87,12 +87,12 @@ pub enum ClientEvent {
         /// The message stream id the server allocated.
         stream_id: u32,
     },
-    /// `NetStream.Publish.Start`: media may flow.
+    /// `NetStream.Publish.Start` on the stream this client publishes on: media may flow.
     Publishing {
         /// The message stream published on.
         stream_id: u32,
     },
-    /// `NetStream.Play.Start`.
+    /// `NetStream.Play.Start` on the stream this client plays.
     Playing {
         /// The message stream played on.
         stream_id: u32,
@@ -364,6 +364,18 @@ impl ClientSession {
         }
     }
 
+    /// Whether a start status on `stream_id` answers this client's publish (or play): a
+    /// server's unasked `Publish.Start` must not tell the user media may flow. An observer
+    /// of a capture asked nothing itself and takes the status as the capture's client did.
+    fn asked(&self, stream_id: u32, publish: bool) -> bool {
+        let intent = match &self.intent {
+            Some(Intent::Publish { .. }) => publish,
+            Some(Intent::Play { .. }) => !publish,
+            None => false,
+        };
+        self.conn.is_observer() || (intent && self.stream_id == Some(stream_id))
+    }
+
     fn emit(&mut self, event: ClientEvent) {
         self.outputs.push_back(Output::Event(event));
     }
@@ -461,8 +473,12 @@ impl ClientSession {
             "onStatus" => {
                 let status = Status::from_value(command.args.first().unwrap_or(&Value::Null));
                 match status.code.as_str() {
-                    "NetStream.Publish.Start" => self.emit(ClientEvent::Publishing { stream_id }),
-                    "NetStream.Play.Start" => self.emit(ClientEvent::Playing { stream_id }),
+                    "NetStream.Publish.Start" if self.asked(stream_id, true) => {
+                        self.emit(ClientEvent::Publishing { stream_id })
+                    }
+                    "NetStream.Play.Start" if self.asked(stream_id, false) => {
+                        self.emit(ClientEvent::Playing { stream_id })
+                    }
                     _ => {}
                 }
                 self.emit(ClientEvent::Status { stream_id, status });

@@ -1,8 +1,9 @@
 //! What both roles share below the command layer: the handshake, the chunk stream in both
 //! directions, acknowledgements (RTMP 1.0 §5.4.3-5.4.5) and ping answers (§7.1.7).
 //!
-//! Acknowledgements are sent at the exact byte where the window fills, so that the output is
-//! the same however the input is split.
+//! Acknowledgements are sent at the exact byte where the window fills — parsing stops there
+//! until the bytes up to it have arrived — so that the output is the same however the input
+//! is split, even when a message changes the window.
 
 use crate::chunk::{ChunkDecoder, ChunkEncoder, MessageKey, RawMessage, SharedBody};
 use crate::handshake::{ClientHandshake, HandshakeInfo, ServerHandshake};
@@ -159,28 +160,30 @@ impl Connection {
             }
             data = &data[used..];
         }
+        // Everything is pushed, but parsing stops where the acknowledgement window fills:
+        // the acknowledgement goes out there, after the messages that end before it and
+        // before those that end after it, however the input was split.
+        self.decoder.push(data);
+        self.received += data.len() as u64;
         loop {
-            if let Some(window) = self.ack_window
-                && !self.hold_acks
-                && self.received - self.last_ack >= u64::from(window)
-            {
-                self.acknowledge();
-            }
-            if data.is_empty() {
-                return Ok(all);
-            }
-            let room = match self.ack_window {
-                Some(window) if !self.hold_acks => {
-                    u64::from(window).saturating_sub(self.received - self.last_ack)
-                }
-                _ => u64::MAX,
-            };
-            let take = data.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-            self.decoder.push(&data[..take]);
-            self.received += take as u64;
-            data = &data[take..];
+            let boundary = self.ack_boundary();
+            self.decoder.set_limit(boundary);
+            let window = self.ack_window;
             self.drain_messages(incoming)?;
+            match boundary {
+                // A message changed the window: place the next acknowledgement anew.
+                _ if self.ack_window != window => {}
+                Some(at) if self.received >= at => self.acknowledge_at(at),
+                _ => return Ok(all),
+            }
         }
+    }
+
+    /// The stream offset of the next acknowledgement, while the peer asks for them: a window
+    /// after the last one, or right here when a smaller window has already been passed.
+    fn ack_boundary(&self) -> Option<u64> {
+        let window = self.ack_window.filter(|_| !self.hold_acks)?;
+        Some((self.last_ack + u64::from(window)).max(self.decoder.offset()))
     }
 
     fn drain_handshake(&mut self, incoming: &mut Vec<Incoming>) {
@@ -219,6 +222,7 @@ impl Connection {
             let next = self.decoder.next_message(&mut violations);
             incoming.extend(violations.drain(..).map(Incoming::Violation));
             let Some(raw) = next? else { return Ok(()) };
+            let window = self.ack_window;
             if raw.type_id == message::AGGREGATE {
                 for sub in split_aggregate(&raw) {
                     match sub {
@@ -232,6 +236,10 @@ impl Connection {
                 }
             } else {
                 self.decode_message(&raw, false, incoming);
+            }
+            if self.ack_window != window {
+                // The next acknowledgement moved: parse no further before it is placed.
+                return Ok(());
             }
         }
     }
@@ -313,10 +321,10 @@ impl Connection {
         Err(err)
     }
 
-    /// Sends an Acknowledgement of everything received so far (§5.4.3).
-    fn acknowledge(&mut self) {
-        self.last_ack = self.received;
-        let sequence = self.received as u32; // wraps, as the field does
+    /// Sends an Acknowledgement of the stream up to offset `at` (§5.4.3).
+    fn acknowledge_at(&mut self, at: u64) {
+        self.last_ack = at;
+        let sequence = at as u32; // wraps, as the field does
         self.send_control(&Message::Acknowledgement { sequence });
     }
 
@@ -325,7 +333,7 @@ impl Connection {
         let resumed = self.hold_acks && !hold;
         self.hold_acks = hold;
         if resumed && self.ack_window.is_some() && self.received > self.last_ack {
-            self.acknowledge();
+            self.acknowledge_at(self.received);
         }
     }
 

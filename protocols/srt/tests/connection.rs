@@ -1,0 +1,335 @@
+//! Two connection machines through a seeded lossy link on simulated time: what the sender
+//! sends, the receiver hands on in order and in time, with the loss recovered by NAKs and
+//! retransmissions; hostile datagrams are violations and change nothing.
+
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use weir_media::{Machine, Output};
+use weir_srt::connection::{CloseReason, Config, Connection, Event, Params, Stats};
+use weir_srt::{SeqNumber, Timestamp};
+use weir_testkit::SeededRng;
+
+const MS: Duration = Duration::from_millis(1);
+
+/// A's and B's ends of one connection that started at `t0`.
+fn pair(t0: Instant, latency: Duration) -> (Connection, Connection) {
+    let params = |local: u32, peer: u32, send: u32, recv: u32| Params {
+        local_socket_id: local,
+        peer_socket_id: peer,
+        send_isn: SeqNumber::new(send),
+        recv_isn: SeqNumber::new(recv),
+        recv_latency: latency,
+        send_latency: latency,
+        too_late_drop: true,
+        start: t0,
+        peer_clock: (t0, Timestamp::new(0)),
+        handshake_rtt: None,
+    };
+    // Sequence numbers start near the wrap, so that the run crosses it.
+    let (isn_a, isn_b) = (SeqNumber::MAX - 500, 7);
+    let a = Connection::new(
+        params(0xA, 0xB, isn_a, isn_b),
+        Config::default(),
+        None,
+        Box::new(SeededRng::new(1)),
+        t0,
+    );
+    let b = Connection::new(
+        params(0xB, 0xA, isn_b, isn_a),
+        Config::default(),
+        None,
+        Box::new(SeededRng::new(2)),
+        t0,
+    );
+    (a, b)
+}
+
+/// A one-way path: each datagram is lost with probability `loss`, else delivered `delay`
+/// later plus up to `jitter`, so a little reordering happens.
+struct Path {
+    rng: SeededRng,
+    loss: f64,
+    delay: Duration,
+    jitter: Duration,
+    queue: BTreeMap<(Instant, u64), Bytes>,
+    serial: u64,
+    lost: u64,
+}
+
+impl Path {
+    fn new(seed: u64, loss: f64, delay: Duration, jitter: Duration) -> Self {
+        let rng = SeededRng::new(seed);
+        let queue = BTreeMap::new();
+        Self {
+            rng,
+            loss,
+            delay,
+            jitter,
+            queue,
+            serial: 0,
+            lost: 0,
+        }
+    }
+
+    fn send(&mut self, now: Instant, datagram: Bytes) {
+        if self.rng.unit() < self.loss {
+            self.lost += 1;
+            return;
+        }
+        let jitter = self.jitter.mul_f64(self.rng.unit());
+        self.serial += 1;
+        self.queue
+            .insert((now + self.delay + jitter, self.serial), datagram);
+    }
+
+    fn due(&mut self, now: Instant) -> Vec<Bytes> {
+        let later = self.queue.split_off(&(now + Duration::from_nanos(1), 0));
+        std::mem::replace(&mut self.queue, later)
+            .into_values()
+            .collect()
+    }
+}
+
+/// Events of one side, and its datagrams put on `path`.
+fn drain(c: &mut Connection, now: Instant, path: &mut Path, events: &mut Vec<Event>) {
+    while let Some(out) = c.poll_output() {
+        match out {
+            Output::Transmit(bytes) => path.send(now, bytes),
+            Output::Event(e) => events.push(e),
+            Output::Violation(v) => panic!("a violation between two of our machines: {v}"),
+        }
+    }
+}
+
+struct Run {
+    received: Vec<Bytes>,
+    events_a: Vec<Event>,
+    events_b: Vec<Event>,
+    stats_a: Stats,
+    stats_b: Stats,
+    lost_on_path: u64,
+}
+
+/// A sends `count` payloads, one a millisecond, to B over a path with `loss` each way,
+/// `rtt` round trip and the given latency; then the run goes on for two seconds.
+fn run(seed: u64, count: usize, loss: f64, rtt: Duration, latency: Duration) -> Run {
+    run_with_jitter(seed, count, loss, rtt, latency, 2 * MS)
+}
+
+fn run_with_jitter(
+    seed: u64,
+    count: usize,
+    loss: f64,
+    rtt: Duration,
+    latency: Duration,
+    jitter: Duration,
+) -> Run {
+    let t0 = Instant::now();
+    let (mut a, mut b) = pair(t0, latency);
+    let mut ab = Path::new(seed, loss, rtt / 2, jitter);
+    let mut ba = Path::new(seed + 1, loss, rtt / 2, jitter);
+    let (mut events_a, mut events_b) = (Vec::new(), Vec::new());
+    let end = t0 + MS * count as u32 + Duration::from_secs(2);
+    let mut now = t0;
+    let mut sent = 0;
+    while now < end {
+        if sent < count {
+            let payload = Bytes::from(format!("payload {sent:06} ").repeat(40));
+            a.send(now, payload).unwrap();
+            sent += 1;
+        }
+        for d in ab.due(now) {
+            b.handle_input(now, &d).unwrap();
+        }
+        for d in ba.due(now) {
+            a.handle_input(now, &d).unwrap();
+        }
+        for c in [&mut a, &mut b] {
+            if c.poll_timeout().is_some_and(|t| t <= now) {
+                c.handle_timeout(now);
+            }
+        }
+        drain(&mut a, now, &mut ab, &mut events_a);
+        drain(&mut b, now, &mut ba, &mut events_b);
+        now += MS;
+    }
+    let received = events_b
+        .iter()
+        .filter_map(|e| match e {
+            Event::Data { payload, .. } => Some(payload.clone()),
+            _ => None,
+        })
+        .collect();
+    Run {
+        received,
+        stats_a: a.stats(),
+        stats_b: b.stats(),
+        events_a,
+        events_b,
+        lost_on_path: ab.lost + ba.lost,
+    }
+}
+
+fn expected(count: usize) -> Vec<Bytes> {
+    (0..count)
+        .map(|i| Bytes::from(format!("payload {i:06} ").repeat(40)))
+        .collect()
+}
+
+#[test]
+fn a_clean_path_delivers_everything_once_in_order() {
+    let run = run_with_jitter(1, 2000, 0.0, 40 * MS, 120 * MS, Duration::ZERO);
+    assert_eq!(run.received, expected(2000));
+    assert_eq!(run.stats_b.packets_lost, 0);
+    assert_eq!(run.stats_a.packets_retransmitted, 0);
+    assert!(run.stats_a.rtt_us > 0);
+    // B measured the round trip from its ACKs' ACKACKs: 40 ms, give or take a tick.
+    assert!(
+        (39_000..=42_000).contains(&run.stats_b.rtt_us),
+        "{:?}",
+        run.stats_b
+    );
+}
+
+/// The bar: 10 % loss each way, 40 ms RTT, latency 4 × RTT: every packet in time.
+#[test]
+fn ten_percent_loss_at_four_rtt_latency_loses_nothing() {
+    for seed in [11, 12, 13] {
+        let run = run(seed, 3000, 0.10, 40 * MS, 160 * MS);
+        assert!(
+            run.lost_on_path > 300,
+            "seed {seed}: the path lost {}",
+            run.lost_on_path
+        );
+        assert_eq!(run.received.len(), 3000, "seed {seed}: {:?}", run.stats_b);
+        assert_eq!(run.received, expected(3000), "seed {seed}");
+        assert_eq!(run.stats_b.packets_dropped, 0, "seed {seed}");
+        assert!(
+            run.stats_b.packets_recovered >= run.stats_b.packets_lost,
+            "seed {seed}: {:?}",
+            run.stats_b
+        );
+        assert!(
+            run.stats_a.packets_retransmitted > 250,
+            "seed {seed}: {:?}",
+            run.stats_a
+        );
+    }
+}
+
+/// At 20 % loss the connection survives: nothing closes it, what is dropped is reported, and
+/// what arrives is in order.
+#[test]
+fn twenty_percent_loss_does_not_break_the_connection() {
+    let run = run(21, 3000, 0.20, 40 * MS, 160 * MS);
+    let closed = |events: &[Event]| events.iter().any(|e| matches!(e, Event::Closed(_)));
+    assert!(!closed(&run.events_a) && !closed(&run.events_b));
+    assert!(
+        run.received.len() > 2900,
+        "{}: {:?}",
+        run.received.len(),
+        run.stats_b
+    );
+    let all = expected(3000);
+    let mut at = 0;
+    for payload in &run.received {
+        let i = all[at..]
+            .iter()
+            .position(|p| p == payload)
+            .expect("in order, once");
+        at += i + 1;
+    }
+}
+
+#[test]
+fn a_silent_peer_times_out_and_a_shutdown_closes() {
+    let t0 = Instant::now();
+    let (mut a, mut b) = pair(t0, 120 * MS);
+    let mut now = t0;
+    let mut events = Vec::new();
+    while let Some(at) = a.poll_timeout() {
+        now = at;
+        a.handle_timeout(now);
+        while let Some(out) = a.poll_output() {
+            if let Output::Event(e) = out {
+                events.push(e);
+            }
+        }
+        if a.is_closed() {
+            break;
+        }
+    }
+    assert_eq!(events, [Event::Closed(CloseReason::Timeout)]);
+    assert_eq!(now, t0 + Config::default().idle_timeout);
+
+    b.shutdown(t0);
+    let shutdown = std::iter::from_fn(|| b.poll_output())
+        .find_map(|o| match o {
+            Output::Transmit(bytes) => Some(bytes),
+            _ => None,
+        })
+        .unwrap();
+    let (mut a, _) = pair(t0, 120 * MS);
+    a.handle_input(t0, &shutdown).unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| a.poll_output()).collect();
+    assert_eq!(
+        events,
+        [Output::Event(Event::Closed(CloseReason::Shutdown))]
+    );
+    assert!(a.send(t0, Bytes::from_static(b"x")).is_err());
+}
+
+#[test]
+fn every_connection_rule_fires_and_hostile_datagrams_change_nothing() {
+    let t0 = Instant::now();
+    let (mut a, _) = pair(t0, 120 * MS);
+    let rule_of = |a: &mut Connection, datagram: &[u8]| {
+        a.handle_input(t0, datagram).unwrap();
+        std::iter::from_fn(|| a.poll_output())
+            .filter_map(|o| match o {
+                Output::Violation(v) => Some(v.rule.id),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    // An ACK for socket 0xA of a packet never sent (A sent nothing).
+    let ack = |dst: u32, seq: u32| {
+        let mut d = vec![0x80, 0x02, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+        d.extend_from_slice(&dst.to_be_bytes());
+        d.extend_from_slice(&seq.to_be_bytes());
+        d
+    };
+    // A NAK of packets never sent.
+    let mut nak = vec![0x80, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xA];
+    nak.extend_from_slice(&[0x80, 0, 0, 1, 0, 0, 0, 9]);
+    // Data far beyond the flow window, and encrypted data on a clear connection.
+    let data = |seq: u32, kk: u8| {
+        let mut d = seq.to_be_bytes().to_vec();
+        d.extend_from_slice(&[0xC0 | (kk << 3), 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xA, 0x47]);
+        d
+    };
+    let table = [
+        ("srt.connection.ack-range", rule_of(&mut a, &ack(0xA, 50))),
+        ("srt.connection.socket-id", rule_of(&mut a, &ack(0xC, 50))),
+        ("srt.connection.nak-range", rule_of(&mut a, &nak)),
+        (
+            "srt.connection.flow-window",
+            rule_of(&mut a, &data(7 + 100_000, 0)),
+        ),
+        ("srt.connection.unencrypted", rule_of(&mut a, &data(7, 1))),
+    ];
+    for (rule, fired) in &table {
+        assert_eq!(fired, &[*rule], "exactly the rule, once");
+    }
+    let ours: Vec<_> = weir_srt::rules::CATALOG
+        .iter()
+        .copied()
+        .filter(|r| r.id.starts_with("srt.connection."))
+        .collect();
+    weir_testkit::rule_table::check(&ours, &table);
+    // Garbage: the packet rules say what, and the connection is still open.
+    assert!(!rule_of(&mut a, &[0x80, 0x00]).is_empty());
+    assert!(!a.is_closed());
+    assert_eq!(a.stats().packets_received, 0);
+}
