@@ -1,9 +1,9 @@
 //! The real proof of the encryption: the corpus capture of ffmpeg 5.1 (libsrt 1.5.1) calling
 //! `srt-live-transmit` with passphrase `testpassphrase123` and pbkeylen 16
 //! (`srt/locally_generated/srt_ffmpeg_caller_to_slt_listener_aes128.pcapng`, see its README).
-//! We take the KMREQ from the caller's conclusion handshake, derive the KEK from the
-//! passphrase, unwrap the key, and decrypt every data packet: each payload must come out as
-//! whole MPEG-TS packets. The listener's KMRSP must echo the KMREQ.
+//! We take the KMREQ from the caller's conclusion handshake (parsed by [`Packet::parse`]),
+//! derive the KEK from the passphrase, unwrap the key, and decrypt every data packet: each
+//! payload must come out as whole MPEG-TS packets. The listener's KMRSP must echo the KMREQ.
 //!
 //! The same for AES-256, which the corpus lacks: `captures/ffmpeg-slt-srt-aes256.pcapng`, the
 //! project's own recording of the same two peers with pbkeylen 32 (see `captures/README.md`).
@@ -15,9 +15,13 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use weir_capture::flow::CaptureEvents;
 use weir_capture::{FlowEvent, Limits};
+use weir_srt::control::{Control, ControlPacket};
 use weir_srt::crypto::{CryptoContext, KeyIndex};
+use weir_srt::extension::Extension;
+use weir_srt::handshake::{Handshake, HandshakeType, RejectReason};
 use weir_srt::kdf::Passphrase;
 use weir_srt::km::{KeyLength, KmResponse};
+use weir_srt::packet::Packet;
 use weir_srt::{SeqNumber, km::KeyMaterial};
 use weir_testkit::corpus;
 
@@ -47,37 +51,37 @@ fn datagrams(path: &Path) -> Vec<Bytes> {
     out
 }
 
-/// The body of handshake extension `kind` (3 KMREQ, 4 KMRSP) in a handshake control packet, a
-/// stand-in for srtwire's handshake parser: a 16-byte header (control type 0), a 48-byte CIF,
-/// then extensions of a 16-bit type and a 16-bit length in 4-byte words.
-fn handshake_extension(datagram: &[u8], kind: u16) -> Option<&[u8]> {
-    if datagram.len() < 64 || datagram[0] != 0x80 || datagram[1] != 0 {
-        return None;
-    }
-    let mut rest = &datagram[64..];
-    while rest.len() >= 4 {
-        let ext = u16::from_be_bytes([rest[0], rest[1]]);
-        let len = usize::from(u16::from_be_bytes([rest[2], rest[3]])) * 4;
-        let body = rest.get(4..4 + len)?;
-        if ext == kind {
-            return Some(body);
-        }
-        rest = &rest[4 + len..];
-    }
-    None
+/// The handshakes of a capture's datagrams, in order (srtwire's parser).
+fn handshakes(datagrams: &[Bytes]) -> Vec<Handshake> {
+    datagrams
+        .iter()
+        .filter_map(|d| match Packet::parse(d, &mut Vec::new()).unwrap() {
+            Packet::Control(ControlPacket {
+                control: Control::Handshake(hs),
+                ..
+            }) => Some(hs),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first KMREQ (`request`) or KMRSP body among the handshakes.
+fn km_extension(handshakes: &[Handshake], request: bool) -> Option<Bytes> {
+    handshakes
+        .iter()
+        .flat_map(|hs| &hs.extensions)
+        .find_map(|ext| match (ext, request) {
+            (Extension::KmReq(body), true) | (Extension::KmRsp(body), false) => Some(body.clone()),
+            _ => None,
+        })
 }
 
 /// A data packet's sequence number, KK bits and payload.
-fn data_packet(datagram: &[u8]) -> Option<(SeqNumber, u8, &[u8])> {
-    if datagram.len() < 16 || datagram[0] & 0x80 != 0 {
-        return None;
+fn data_packet(datagram: &Bytes) -> Option<(SeqNumber, u8, Bytes)> {
+    match Packet::parse(datagram, &mut Vec::new()).unwrap() {
+        Packet::Data(data) => Some((data.seq, data.key.bits() as u8, data.payload)),
+        Packet::Control(_) => None,
     }
-    let seq = u32::from_be_bytes([datagram[0], datagram[1], datagram[2], datagram[3]]);
-    Some((
-        SeqNumber::new(seq),
-        (datagram[4] >> 3) & 0b11,
-        &datagram[16..],
-    ))
 }
 
 /// Whether `payload` is whole 188-byte TS packets, each starting with the sync byte.
@@ -88,15 +92,11 @@ fn whole_ts_packets(payload: &[u8]) -> bool {
 }
 
 fn kmreq_and_kmrsp(datagrams: &[Bytes]) -> (Bytes, Bytes) {
-    let kmreq = datagrams
-        .iter()
-        .find_map(|d| handshake_extension(d, 3))
-        .expect("the caller's conclusion carries a KMREQ");
-    let kmrsp = datagrams
-        .iter()
-        .find_map(|d| handshake_extension(d, 4))
-        .expect("the listener's conclusion carries a KMRSP");
-    (Bytes::copy_from_slice(kmreq), Bytes::copy_from_slice(kmrsp))
+    let handshakes = handshakes(datagrams);
+    let kmreq = km_extension(&handshakes, true).expect("the caller's conclusion carries a KMREQ");
+    let kmrsp =
+        km_extension(&handshakes, false).expect("the listener's conclusion carries a KMRSP");
+    (kmreq, kmrsp)
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn decrypt_capture(datagrams: &[Bytes], passphrase: &str, key_length: KeyLength)
             "packet {seq}"
         );
         assert!(
-            !whole_ts_packets(payload),
+            !whole_ts_packets(&payload),
             "packet {seq} is clear on the wire"
         );
         let mut payload = payload.to_vec();
@@ -204,21 +204,14 @@ fn libsrt_refuses_a_wrong_passphrase_where_our_unwrap_fails_too() {
     // Our recording of ffmpeg calling srt-live-transmit with the wrong passphrase: the
     // listener's only answer to the conclusion is a rejection, handshake type 1010
     // (1000 + SRT_REJ_BADSECRET), without a KMRSP.
-    let datagrams = captures_datagrams("ffmpeg-slt-srt-badsecret.pcapng");
-    let kmreq = datagrams
-        .iter()
-        .find_map(|d| handshake_extension(d, 3))
-        .expect("the caller's conclusion carries a KMREQ");
-    assert!(
-        datagrams
-            .iter()
-            .all(|d| handshake_extension(d, 4).is_none())
+    let handshakes = handshakes(&captures_datagrams("ffmpeg-slt-srt-badsecret.pcapng"));
+    let kmreq = km_extension(&handshakes, true).expect("the caller's conclusion carries a KMREQ");
+    let kmreq = &kmreq[..];
+    assert_eq!(km_extension(&handshakes, false), None);
+    assert_eq!(
+        handshakes.last().unwrap().kind,
+        HandshakeType::Rejection(RejectReason::BADSECRET)
     );
-    let handshake_type = |d: &Bytes| {
-        d.get(36..40)
-            .map(|t| u32::from_be_bytes(t.try_into().unwrap()))
-    };
-    assert_eq!(handshake_type(datagrams.last().unwrap()), Some(1010));
     // We refuse it for the same reason with the listener's passphrase, and accept it with
     // the caller's.
     let listener = Passphrase::new(AES256_PASSPHRASE).unwrap();
