@@ -186,7 +186,8 @@ struct ProbeArgs {
     /// An RTMP server and a stream name to derive the cases' names from, e.g.
     /// rtmp://127.0.0.1:1935/live/probe; a live HLS playlist to check, e.g.
     /// http://127.0.0.1:8080/live/stream.m3u8; or a WHIP or WHEP endpoint (by its path), e.g.
-    /// http://127.0.0.1:1985/rtc/v1/whip/?app=live&stream=probe.
+    /// http://127.0.0.1:1985/rtc/v1/whip/?app=live&stream=probe; or an SRT listener, e.g.
+    /// srt://127.0.0.1:10080?streamid=#!::r=live/probe (passphrase=, pbkeylen=, play=host:port).
     #[arg(required_unless_present = "list")]
     url: Option<String>,
     /// Only cases whose id starts with PREFIX (repeatable), e.g. `chunk.` or `segment.`.
@@ -196,7 +197,7 @@ struct ProbeArgs {
     /// them.
     #[arg(long)]
     list: bool,
-    /// Seconds one case (RTMP, WHIP/WHEP) or one HTTP request (HLS) may take.
+    /// Seconds one case (RTMP, WHIP/WHEP, SRT) or one HTTP request (HLS) may take.
     #[arg(long, value_name = "SECS", default_value_t = 15)]
     timeout: u64,
     /// Seconds the HLS checker polls the playlist.
@@ -221,7 +222,7 @@ struct ProbeArgs {
     /// a missing or wrong one is refused.
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
-    /// Which prober to use (rtmp, hls, whip), when the URL's scheme and path do not say.
+    /// Which prober to use (rtmp, hls, whip, srt), when the URL's scheme and path do not say.
     #[arg(long = "as", value_name = "PROBER")]
     prober: Option<String>,
 }

@@ -298,7 +298,15 @@ pub static TABLE: [Row; 10] = [
         rule_prefixes: &[],
         catalog: None,
         observer: Observing::NotYet,
-        prober: None,
+        prober: Some(Prober {
+            name: "srt",
+            schemes: &["srt"],
+            claims: None,
+            url: "srt://host:port[?streamid=…&passphrase=…&pbkeylen=16|24|32&play=host:port]",
+            live_rules: probe::srt::rules::CATALOG,
+            cases: || probe::CaseWith::infos(probe::srt::cases::CASES),
+            run: probe::srt::run,
+        }),
     },
     Row {
         protocol: Protocol::MpegTs,
@@ -545,7 +553,8 @@ mod tests {
         assert_eq!(prober("http://h/live/x.m3u8").unwrap().name, "hls");
         assert_eq!(prober_for("http://h/x", Some("whip")).unwrap().name, "whip");
         assert!(prober_for("http://h/x", Some("nope")).is_err());
-        let refused = prober("srt://h:1").map(|p| p.url);
+        assert_eq!(prober("srt://h:1?streamid=x").unwrap().name, "srt");
+        let refused = prober("rtsp://h:1").map(|p| p.url);
         assert!(refused.unwrap_err().contains("rtmp://host"));
     }
 }

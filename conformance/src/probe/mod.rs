@@ -13,9 +13,12 @@
 //!   [`Options::duration`], fetches every segment, then judges its cases on what it saw.
 //! - `http://host:port/…/whip/…` or `…/whep/…`: the [`whip`] cases, signalling and a media
 //!   round through our own WebRTC peers.
+//! - `srt://host:port?streamid=…`: the [`srt`] cases, handshakes of several shapes, keep-alives
+//!   and a media round (publish with losses made on purpose, play back, compare every TS packet).
 
 pub mod hls;
 pub mod rtmp;
+pub mod srt;
 pub mod whip;
 
 use crate::target::Target;
@@ -49,6 +52,67 @@ impl Case {
             description: self.description,
         }
     }
+}
+
+/// A case of a prober that hands its cases a context of its own making (WHIP/WHEP, SRT).
+pub struct CaseWith<C> {
+    pub info: CaseInfo,
+    pub run: fn(&C) -> Step<Outcome>,
+}
+
+impl<C> CaseWith<C> {
+    /// The cases' infos, as `weir probe --list` shows them.
+    pub fn infos(cases: &[CaseWith<C>]) -> Vec<CaseInfo> {
+        cases.iter().map(|c| c.info).collect()
+    }
+}
+
+/// A [`CaseWith`]: id, rules, description, run.
+macro_rules! case_with {
+    ($id:expr, $rules:expr, $description:expr, $run:expr $(,)?) => {
+        $crate::probe::CaseWith {
+            info: $crate::probe::CaseInfo {
+                id: $id,
+                rules: $rules,
+                description: $description,
+            },
+            run: $run,
+        }
+    };
+}
+pub(crate) use case_with;
+
+/// The stream name suffix of case `id` in run `nonce`: the media cases share one.
+pub(crate) fn suffix(id: &str, nonce: u64) -> String {
+    if id.starts_with("media.") {
+        format!("media-{nonce:x}")
+    } else {
+        format!("{}-{nonce:x}", id.replace('.', "-"))
+    }
+}
+
+/// Plays `case` with `ctx` on its own thread ([`on_thread`]) and reports its result to
+/// `progress` and `report`.
+pub(crate) fn play<C: Send + 'static>(
+    case: &CaseWith<C>,
+    ctx: C,
+    options: &Options,
+    started: Instant,
+    report: &mut ProbeReport,
+    progress: &mut dyn FnMut(&CaseResult),
+) {
+    let run = case.run;
+    let outcome = on_thread(case.info.id, options.timeout, move || {
+        run(&ctx).unwrap_or_else(|outcome| outcome)
+    });
+    let result = CaseResult {
+        case: case.info,
+        outcome,
+        elapsed: started.elapsed(),
+        counts: case.info.level() == Level::Must || options.strict,
+    };
+    progress(&result);
+    report.results.push(result);
 }
 
 /// What a report says of a case, whatever the protocol.

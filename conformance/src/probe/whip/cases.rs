@@ -11,7 +11,7 @@ use super::media::Round;
 use super::offer::{self, Flavour, Shape, Side, Video};
 use super::rules as live;
 use super::{Case, Ctx};
-use crate::probe::{CaseInfo, Outcome, Step};
+use crate::probe::{Outcome, Step};
 
 /// The offer/answer rules every accepted offer is held to.
 const ANSWER_RULES: &[&weir_media::Rule] = &[
@@ -30,19 +30,7 @@ const ANSWER_RULES: &[&weir_media::Rule] = &[
     &sdp::DTLS_SETUP_ANSWER,
 ];
 
-/// A [`Case`]: id, rules, description, run.
-macro_rules! case {
-    ($id:expr, $rules:expr, $description:expr, $run:expr $(,)?) => {
-        Case {
-            info: CaseInfo {
-                id: $id,
-                rules: $rules,
-                description: $description,
-            },
-            run: $run,
-        }
-    };
-}
+use crate::probe::case_with as case;
 
 /// Every case, in the order they run.
 pub const CASES: &[Case] = &[

@@ -25,17 +25,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use reqwest::Url;
-use weir_media::Level;
 
-use super::{CaseInfo, CaseResult, Options, Outcome, ProbeReport, Step, on_thread, selected};
+use super::{
+    CaseInfo, CaseResult, CaseWith, Options, Outcome, ProbeReport, Step, play, selected, suffix,
+};
 use media::Round;
 use offer::Side;
 
 /// One WHIP/WHEP case.
-pub struct Case {
-    pub info: CaseInfo,
-    pub run: fn(&Ctx) -> Step<Outcome>,
-}
+pub type Case = CaseWith<Ctx>;
 
 /// The cases as `weir probe --list` shows them.
 pub fn infos() -> Vec<CaseInfo> {
@@ -204,31 +202,14 @@ pub fn run(
         .filter(|c| selected(&options.prefixes, c.info.id))
     {
         let started = Instant::now();
-        let id = case.info.id;
-        let suffix = if id.starts_with("media.") {
-            format!("media-{nonce:x}")
-        } else {
-            format!("{}-{nonce:x}", id.replace('.', "-"))
-        };
         let ctx = Ctx {
             endpoints: endpoints.clone(),
             http: http::Http::new(options.timeout)?,
             deadline: started + options.timeout,
-            suffix,
+            suffix: suffix(case.info.id, nonce),
             shared: shared.clone(),
         };
-        let run = case.run;
-        let outcome = on_thread(id, options.timeout, move || {
-            run(&ctx).unwrap_or_else(|outcome| outcome)
-        });
-        let result = CaseResult {
-            case: case.info,
-            outcome,
-            elapsed: started.elapsed(),
-            counts: case.info.level() == Level::Must || options.strict,
-        };
-        progress(&result);
-        report.results.push(result);
+        play(case, ctx, options, started, &mut report, progress);
     }
     Ok(report)
 }
