@@ -146,8 +146,8 @@ pub struct Round {
     /// The TS packets published.
     pub sent: Vec<Bytes>,
     pub publisher: Publisher,
-    /// The player's payloads, or why it got none.
-    pub player: Result<Vec<Bytes>, String>,
+    /// The player's payloads, or why it got none; `None` without a player (`play=none`).
+    pub player: Option<Result<Vec<Bytes>, String>>,
 }
 
 /// Plays the round (see the [module docs](self)).
@@ -180,15 +180,15 @@ pub fn round(ctx: &Ctx) -> Step<Round> {
     }
     // The player, on its own thread, until the publisher is done and the tail has come.
     let done = Arc::new(AtomicBool::new(false));
-    let player = {
+    let player = target.play.map(|addr| {
         let done = done.clone();
         let dial = Dial {
             stream_id: Some(ctx.stream_id("request")),
             passphrase,
         };
-        let (addr, seed, deadline) = (target.play, ctx.seed ^ 0x9_1a7e, ctx.deadline);
+        let (seed, deadline) = (ctx.seed ^ 0x9_1a7e, ctx.deadline);
         std::thread::spawn(move || play(addr, &dial, seed, deadline, &done))
-    };
+    });
     let start = Instant::now();
     let spacing = Duration::from_secs(SECONDS.into()) / payloads.len().max(1) as u32;
     for (i, payload) in payloads.iter().enumerate() {
@@ -201,9 +201,11 @@ pub fn round(ctx: &Ctx) -> Step<Round> {
     let shutdown_at = Instant::now();
     session.pump(shutdown_at + LINGER);
     done.store(true, Ordering::Relaxed);
-    let player = player
-        .join()
-        .unwrap_or_else(|_| Err("the player's thread panicked".to_owned()));
+    let player = player.map(|thread| {
+        thread
+            .join()
+            .unwrap_or_else(|_| Err("the player's thread panicked".to_owned()))
+    });
     Ok(Round {
         sent,
         publisher: Publisher {

@@ -12,7 +12,8 @@
 //! URL parameters besides `streamid`: `passphrase` (and `pbkeylen`, 16, 24 or 32) encrypts
 //! every connection and enables the wrong-passphrase and no-passphrase cases; `play=host:port`
 //! is where players connect when not to the same address (`srt-live-transmit` relays one
-//! listener port to another).
+//! listener port to another), `play=none` says there is no player (a publish-only listener:
+//! the relay case is not applicable).
 //!
 //! Driving loop: [`run`] → for each selected case, a [`Ctx`], then the case's function; the
 //! media cases share one round ([`Ctx::round`]), run by the first of them.
@@ -37,8 +38,8 @@ pub type Case = CaseWith<Ctx>;
 pub struct SrtTarget {
     /// Where publishers (and every case but the player) connect.
     pub addr: SocketAddr,
-    /// Where players connect.
-    pub play: SocketAddr,
+    /// Where players connect; `None` (`play=none`) for a publish-only listener.
+    pub play: Option<SocketAddr>,
     /// The resource (`app/stream`) the stream ids name.
     pub resource: String,
     /// The passphrase, when the server encrypts.
@@ -65,7 +66,7 @@ impl SrtTarget {
         let addr = resolve(authority)?;
         let mut target = SrtTarget {
             addr,
-            play: addr,
+            play: Some(addr),
             resource: "live/probe".to_owned(),
             passphrase: None,
             key_len: 16,
@@ -82,7 +83,8 @@ impl SrtTarget {
                         _ => return Err(bad("pbkeylen is 16, 24 or 32")),
                     }
                 }
-                "play" => target.play = resolve(&value)?,
+                "play" if value == "none" => target.play = None,
+                "play" => target.play = Some(resolve(&value)?),
                 _ => {}
             }
         }
@@ -181,7 +183,7 @@ pub fn run(
     report.notes.push(format!(
         "publishers to {}, players to {}, resource {}{}",
         target.addr,
-        target.play,
+        target.play.map_or("none".to_owned(), |a| a.to_string()),
         target.resource,
         if target.passphrase.is_some() {
             format!(", encrypted (AES-{})", target.key_len * 8)
@@ -225,12 +227,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.addr, "127.0.0.1:10080".parse().unwrap());
-        assert_eq!(t.play, "127.0.0.1:10081".parse().unwrap());
+        assert_eq!(t.play, Some("127.0.0.1:10081".parse().unwrap()));
         assert_eq!(t.resource, "live/cam");
         assert_eq!(t.passphrase.as_deref(), Some("secret1234"));
         assert_eq!(t.key_len, 32);
         let plain = SrtTarget::parse("srt://127.0.0.1:9000").unwrap();
-        assert_eq!(plain.play, plain.addr);
+        assert_eq!(plain.play, Some(plain.addr));
+        let alone = SrtTarget::parse("srt://127.0.0.1:9000?play=none").unwrap();
+        assert_eq!(alone.play, None);
         assert_eq!(plain.resource, "live/probe");
         assert!(SrtTarget::parse("rtmp://h/a/b").is_err());
         assert!(SrtTarget::parse("srt://127.0.0.1:9000?pbkeylen=7").is_err());
