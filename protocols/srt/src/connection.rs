@@ -81,6 +81,24 @@ pub struct Params {
     pub handshake_rtt: Option<u32>,
 }
 
+impl Params {
+    /// The parameters an established handshake gives, with or without too-late drop.
+    pub fn of(established: &crate::Established, too_late_drop: bool) -> Self {
+        Self {
+            local_socket_id: established.local_socket_id,
+            peer_socket_id: established.peer_socket_id,
+            send_isn: established.send_isn,
+            recv_isn: established.recv_isn,
+            recv_latency: Duration::from_millis(established.recv_latency_ms.into()),
+            send_latency: Duration::from_millis(established.send_latency_ms.into()),
+            too_late_drop,
+            start: established.start,
+            peer_clock: established.peer_clock,
+            handshake_rtt: None,
+        }
+    }
+}
+
 /// Limits and timers.
 #[derive(Clone, Debug)]
 pub struct Config {
