@@ -367,3 +367,30 @@ fn the_captured_callers_induction_gets_our_cookie_and_its_libsrt_cookie_nothing(
     assert_eq!(d.violations, ["srt.handshake.cookie"]);
     assert!(d.sent.is_empty());
 }
+
+#[test]
+fn our_listener_answers_the_captured_conclusion_as_srt_live_transmit_did() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_plain");
+    let now = Instant::now();
+    let mut listener = listener(ListenerConfig::default(), now);
+    let ours = cookie(&mut listener, now);
+    // The captured conclusion with our cookie in place of libsrt's.
+    let mut request = packets[2].1.to_vec();
+    request[16 + 28..16 + 32].copy_from_slice(&ours.to_be_bytes());
+    listener.handle_input(now, addr(), &request);
+    let d = drain(&mut listener);
+    let [ListenerEvent::Request(r)] = &d.events[..] else {
+        panic!("{d:?}")
+    };
+    assert_eq!(r.stream_id.as_deref(), Some("%23!::r=live/test,m=publish"));
+    listener.accept(now, r.id, None).unwrap();
+    let answer = drain(&mut listener).sent.remove(0);
+    let theirs = &packets[3].1;
+    assert_eq!(answer.len(), theirs.len());
+    // Equal but for the timestamp, our socket id and our cookie.
+    let differ: Vec<usize> = (0..answer.len())
+        .filter(|&i| answer[i] != theirs[i])
+        .filter(|i| !(8..12).contains(i) && !(16 + 24..16 + 32).contains(i))
+        .collect();
+    assert_eq!(differ, Vec::<usize>::new());
+}
