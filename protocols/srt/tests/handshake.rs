@@ -289,24 +289,64 @@ fn capture(name: &str) -> Vec<(bool, Bytes)> {
     out
 }
 
-#[test]
-fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener() {
-    let packets = capture("srt_ffmpeg_caller_to_slt_listener_plain");
+/// The capture's four handshakes: induction, its answer, conclusion, its answer.
+fn handshakes(packets: &[(bool, Bytes)]) -> [&(bool, Bytes); 4] {
     let hs: Vec<_> = packets
         .iter()
         .filter(|(_, b)| weir_srt::packet::peek(b))
         .collect();
-    let (first, answer, theirs, accepted) = (hs[0], hs[1], hs[2], hs[3]);
-    assert!(first.0 && !answer.0 && theirs.0 && !accepted.0);
-    let ours = handshake_of(&first.1);
-    let config = CallerConfig {
+    assert!(hs[0].0 && !hs[1].0 && hs[2].0 && !hs[3].0);
+    [hs[0], hs[1], hs[2], hs[3]]
+}
+
+/// ffmpeg's caller settings in the captures (latency 120 ms, no peer latency).
+fn ffmpeg_config(induction: &Bytes) -> CallerConfig {
+    let ours = handshake_of(induction);
+    CallerConfig {
         latency_ms: 120,
         peer_latency_ms: 0,
         stream_id: Some("%23!::r=live/test,m=publish".into()),
         socket_id: Some(ours.socket_id),
         initial_seq: Some(ours.initial_seq),
         ..Default::default()
+    }
+}
+
+#[test]
+fn our_caller_carries_key_material_where_ffmpeg_does() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_aes128");
+    let [first, answer, theirs, accepted] = handshakes(&packets);
+    let config = CallerConfig {
+        km_request: handshake_of(&theirs.1).key_material().cloned(),
+        encryption: weir_srt::handshake::Encryption::AES_128,
+        ..ffmpeg_config(&first.1)
     };
+    let now = Instant::now();
+    let mut caller = Caller::new(config, &mut SeededRng::new(0), now);
+    let _ = drain_caller(&mut caller);
+    caller.handle_input(now, &answer.1).unwrap();
+    let conclusion = drain_caller(&mut caller).sent.remove(0);
+    assert_eq!(
+        conclusion[12..],
+        theirs.1[12..],
+        "our conclusion is ffmpeg's"
+    );
+    caller.handle_input(now, &accepted.1).unwrap();
+    let [CallerEvent::Established(e)] = &drain_caller(&mut caller).events[..] else {
+        panic!()
+    };
+    assert_eq!(
+        e.km_response,
+        handshake_of(&accepted.1).key_material().cloned()
+    );
+    assert!(e.km_response.is_some());
+}
+
+#[test]
+fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_plain");
+    let [first, answer, theirs, accepted] = handshakes(&packets);
+    let config = ffmpeg_config(&first.1);
     let now = Instant::now();
     let mut caller = Caller::new(config, &mut SeededRng::new(0), now);
     let induction = drain_caller(&mut caller).sent.remove(0);
