@@ -312,47 +312,18 @@ fn ffmpeg_config(induction: &Bytes) -> CallerConfig {
     }
 }
 
-#[test]
-fn our_caller_carries_key_material_where_ffmpeg_does() {
-    let packets = capture("srt_ffmpeg_caller_to_slt_listener_aes128");
-    let [first, answer, theirs, accepted] = handshakes(&packets);
-    let config = CallerConfig {
-        km_request: handshake_of(&theirs.1).key_material().cloned(),
-        encryption: weir_srt::handshake::Encryption::AES_128,
-        ..ffmpeg_config(&first.1)
-    };
+/// Replays a capture's handshake into our caller made with `config`: checks our induction
+/// and conclusion are ffmpeg's (but for the timestamp) and returns the Established.
+fn replay_caller(
+    packets: &[(bool, Bytes)],
+    config: impl Fn(&Bytes) -> CallerConfig,
+) -> weir_srt::Established {
+    let [first, answer, theirs, accepted] = handshakes(packets);
     let now = Instant::now();
-    let mut caller = Caller::new(config, &mut SeededRng::new(0), now);
-    let _ = drain_caller(&mut caller);
-    caller.handle_input(now, &answer.1).unwrap();
-    let conclusion = drain_caller(&mut caller).sent.remove(0);
-    assert_eq!(
-        conclusion[12..],
-        theirs.1[12..],
-        "our conclusion is ffmpeg's"
-    );
-    caller.handle_input(now, &accepted.1).unwrap();
-    let [CallerEvent::Established(e)] = &drain_caller(&mut caller).events[..] else {
-        panic!()
-    };
-    assert_eq!(
-        e.km_response,
-        handshake_of(&accepted.1).key_material().cloned()
-    );
-    assert!(e.km_response.is_some());
-}
-
-#[test]
-fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener() {
-    let packets = capture("srt_ffmpeg_caller_to_slt_listener_plain");
-    let [first, answer, theirs, accepted] = handshakes(&packets);
-    let config = ffmpeg_config(&first.1);
-    let now = Instant::now();
-    let mut caller = Caller::new(config, &mut SeededRng::new(0), now);
+    let mut caller = Caller::new(config(&first.1), &mut SeededRng::new(0), now);
     let induction = drain_caller(&mut caller).sent.remove(0);
-    // ffmpeg's induction, byte for byte but for the timestamp.
     assert_eq!(induction[..8], first.1[..8]);
-    assert_eq!(induction[12..], first.1[12..]);
+    assert_eq!(induction[12..], first.1[12..], "our induction is ffmpeg's");
     caller.handle_input(now, &answer.1).unwrap();
     let conclusion = drain_caller(&mut caller).sent.remove(0);
     assert_eq!(
@@ -363,9 +334,32 @@ fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener(
     caller.handle_input(now, &accepted.1).unwrap();
     let d = drain_caller(&mut caller);
     assert_eq!(d.violations, Vec::<&str>::new());
-    let [CallerEvent::Established(e)] = &d.events[..] else {
-        panic!("{d:?}")
-    };
+    match &d.events[..] {
+        [CallerEvent::Established(e)] => e.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn our_caller_carries_key_material_where_ffmpeg_does() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_aes128");
+    let [_, _, theirs, accepted] = handshakes(&packets);
+    let e = replay_caller(&packets, |induction| CallerConfig {
+        km_request: handshake_of(&theirs.1).key_material().cloned(),
+        encryption: weir_srt::handshake::Encryption::AES_128,
+        ..ffmpeg_config(induction)
+    });
+    assert_eq!(
+        e.km_response,
+        handshake_of(&accepted.1).key_material().cloned()
+    );
+    assert!(e.km_response.is_some());
+}
+
+#[test]
+fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_plain");
+    let e = replay_caller(&packets, ffmpeg_config);
     assert_eq!(e.peer_socket_id, 0x126a_31f5);
     assert_eq!(e.recv_isn, SeqNumber::new(0x0a1f_215d));
     assert_eq!((e.recv_latency_ms, e.send_latency_ms), (120, 120));
@@ -376,6 +370,17 @@ fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener(
         panic!()
     };
     assert_eq!((d.header.dst_socket, d.seq), (e.peer_socket_id, e.send_isn));
+}
+
+#[test]
+fn the_lossy_captures_200_ms_latency_is_agreed_both_ways() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_loss_nak");
+    let e = replay_caller(&packets, |induction| CallerConfig {
+        latency_ms: 200,
+        peer_latency_ms: 200,
+        ..ffmpeg_config(induction)
+    });
+    assert_eq!((e.recv_latency_ms, e.send_latency_ms), (200, 200));
 }
 
 #[test]
