@@ -439,3 +439,27 @@ fn our_listener_answers_the_captured_conclusion_as_srt_live_transmit_did() {
         .collect();
     assert_eq!(differ, Vec::<usize>::new());
 }
+
+#[test]
+fn an_unknown_extension_is_skipped_and_the_caller_accepted() {
+    let now = Instant::now();
+    let mut listener = listener(ListenerConfig::default(), now);
+    let cookie = cookie(&mut listener, now);
+    let unknown = Extension::Unknown {
+        typ: 0x55,
+        body: Bytes::from_static(&[1, 2, 3, 4]),
+    };
+    let request = conclusion(cookie, vec![unknown, hsreq(120, 0)]);
+    listener.handle_input(now, addr(), &handshake_bytes(request));
+    let d = drain(&mut listener);
+    assert_eq!(d.violations, Vec::<&str>::new());
+    let [ListenerEvent::Request(r)] = &d.events[..] else {
+        panic!("{d:?}")
+    };
+    assert_eq!(r.stream_id, None);
+    listener.accept(now, r.id, None).unwrap();
+    assert!(matches!(
+        drain(&mut listener).events[..],
+        [ListenerEvent::Established { .. }]
+    ));
+}
