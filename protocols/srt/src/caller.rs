@@ -166,12 +166,13 @@ impl Caller {
                 recv_delay_ms: self.config.latency_ms,
                 send_delay_ms: self.config.peer_latency_ms,
             }));
+            // libsrt's order: HSREQ, stream id, key material.
+            if let Some(sid) = &self.config.stream_id {
+                hs.extensions.push(Extension::StreamId(sid.clone()));
+            }
             if let Some(km) = &self.config.km_request {
                 hs.encryption = self.config.encryption;
                 hs.extensions.push(Extension::KmReq(km.clone()));
-            }
-            if let Some(sid) = &self.config.stream_id {
-                hs.extensions.push(Extension::StreamId(sid.clone()));
             }
             hs.extension_field = hs.present_flags() & (EXT_HSREQ | EXT_KMREQ | EXT_CONFIG);
         }
