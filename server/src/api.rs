@@ -235,6 +235,10 @@ fn client_json(ctx: &Context, info: &ClientInfo) -> Value {
     if let Some(stats) = ctx.rtc.as_ref().and_then(|rtc| rtc.stats(&info.id)) {
         client["rtc"] = json!(stats);
     }
+    // An SRT connection's transport: RTT, loss, retransmissions, drops, latency.
+    if let Some(stats) = ctx.srt.as_ref().and_then(|srt| srt.stats(&info.id)) {
+        client["srt"] = json!(stats);
+    }
     client
 }
 
