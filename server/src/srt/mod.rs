@@ -94,6 +94,14 @@ impl Endpoint {
         self.stats.lock().unwrap().get(id).copied()
     }
 
+    /// Every connection's statistics, by client id.
+    pub fn all_stats(&self) -> Vec<(String, SrtStats)> {
+        let all = self.stats.lock().unwrap();
+        let mut all: Vec<_> = all.iter().map(|(id, s)| (id.clone(), *s)).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
     fn set_stats(&self, id: &str, stats: Option<SrtStats>) {
         let mut all = self.stats.lock().unwrap();
         match stats {
