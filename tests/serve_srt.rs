@@ -1,8 +1,10 @@
-//! `weir serve` over SRT with libsrt's peers (FFmpeg 5.1 and srt-live-transmit, libsrt 1.5.1):
-//! FFmpeg publishes over SRT and the stream plays over RTMP, HTTP-FLV, HLS and SRT; an
-//! RTMP-published stream plays over SRT; AES-128 and AES-256 sessions, a wrong or missing
-//! passphrase refused; srt-live-transmit as publisher and as player; a publish through a
-//! seeded lossy relay (5 % loss, 50 ms delay, some reordering) reaches a player whole.
+//! `weir serve` over SRT with libsrt's peers (FFmpeg 5.1, srt-live-transmit and GStreamer's
+//! srtsink/srtsrc, all libsrt 1.5.1): FFmpeg publishes over SRT and the stream plays over
+//! RTMP, HTTP-FLV, HLS and SRT; an RTMP-published stream plays over SRT; AES-128 and AES-256
+//! sessions, a wrong or missing passphrase refused; srt-live-transmit and GStreamer as
+//! publisher and as player; AAC frames packed in one PES reach FLV players one by one; a
+//! publish through a seeded lossy relay (5 % loss, 50 ms delay, some reordering) reaches a
+//! player whole.
 
 mod support;
 
@@ -274,4 +276,112 @@ fn a_publish_through_five_percent_loss_reaches_the_player_whole() {
         "frames of 500 through 5 % loss ({})",
         guard.message()
     );
+}
+
+/// ffmpeg's TS muxer packs many AAC frames into one PES (here up to 8 KB of them); a player
+/// over HTTP-FLV gets each frame as its own audio tag, 1024 samples (23.2 ms at 44.1 kHz)
+/// apart — not one tag per PES, whose stutter SRS users meet.
+#[test]
+fn aac_frames_packed_in_one_pes_reach_flv_players_one_by_one() {
+    let weir = Weir::start(&[]);
+    let url = weir.srt_url("packed", "publish");
+    let ffmpeg = peer::binary("FFMPEG", "ffmpeg");
+    let mut publisher = Command::new(ffmpeg)
+        .args(["-v", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
+        .args([
+            "-t", "30", "-c:v", "libx264", "-preset", "veryfast", "-g", "25",
+        ])
+        .args(["-c:a", "aac", "-b:a", "64k", "-pes_payload_size", "8192"])
+        .args(["-f", "mpegts", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    weir.wait_for_stream("packed", Duration::from_secs(15));
+    let (_, stdout, stderr) = run(
+        Command::new(peer::binary("FFPROBE", "ffprobe"))
+            .args([
+                "-v",
+                "error",
+                "-rw_timeout",
+                "5000000",
+                "-read_intervals",
+                "%+4",
+            ])
+            .args(["-select_streams", "a:0", "-show_entries", "packet=pts_time"])
+            .args(["-of", "csv=p=0", &weir.flv_url("packed")]),
+        Duration::from_secs(30),
+    );
+    let times: Vec<f64> = stdout
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert!(
+        times.len() > 120,
+        "{} audio tags in 4 s: {stderr}",
+        times.len()
+    );
+    let steps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let frame = 1024.0 / 44100.0;
+    let off = steps.iter().filter(|s| (**s - frame).abs() > 0.002).count();
+    assert!(
+        off <= 2,
+        "{off} of {} steps are not one AAC frame: {steps:?}",
+        steps.len()
+    );
+    let _ = publisher.kill();
+    let _ = publisher.wait();
+}
+
+/// GStreamer's `srtsink` (libsrt 1.5.1 inside) publishes H.264 + AAC in TS, and its `srtsrc`
+/// plays it back into a file that ffprobe reads.
+#[test]
+fn gstreamer_publishes_with_srtsink_and_plays_with_srtsrc() {
+    let weir = Weir::start(&[]);
+    let port = weir.srt.unwrap();
+    let gst = peer::binary("GST_LAUNCH", "gst-launch-1.0");
+    let sink =
+        format!("srtsink uri=srt://127.0.0.1:{port} streamid=#!::r=live/gst,m=publish latency=120");
+    let pipeline = format!(
+        "videotestsrc is-live=true num-buffers=250 ! video/x-raw,width=320,height=240,framerate=25/1 \
+         ! x264enc tune=zerolatency key-int-max=25 ! h264parse ! mux. \
+         audiotestsrc is-live=true num-buffers=430 ! audioconvert ! avenc_aac ! aacparse ! mux. \
+         mpegtsmux name=mux alignment=7 ! {sink}"
+    );
+    let mut publisher = Command::new(&gst)
+        .args(["-q"])
+        .args(pipeline.split_whitespace())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    weir.wait_for_stream("gst", Duration::from_secs(15));
+    assert_eq!(
+        codecs(&ffprobe_streams(&weir.rtmp_url("gst"))),
+        ["aac", "h264"]
+    );
+
+    let file = std::env::temp_dir().join(format!("weir-gst-srt-{}.ts", std::process::id()));
+    let play = format!(
+        "srtsrc uri=srt://127.0.0.1:{port} streamid=#!::r=live/gst,m=request ! filesink location={}",
+        file.display()
+    );
+    let player = Command::new(&gst)
+        .args(["-q"])
+        .args(play.split_whitespace())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = finish(player, Duration::from_millis(10));
+    assert_eq!(
+        codecs(&ffprobe_streams(file.to_str().unwrap())),
+        ["aac", "h264"]
+    );
+    let _ = std::fs::remove_file(&file);
+    let _ = publisher.kill();
+    let _ = publisher.wait();
 }
