@@ -2,7 +2,8 @@
 //! srtsink/srtsrc, all libsrt 1.5.1): FFmpeg publishes over SRT and the stream plays over
 //! RTMP, HTTP-FLV, HLS and SRT; an RTMP-published stream plays over SRT; AES-128 and AES-256
 //! sessions, a wrong or missing passphrase refused; srt-live-transmit and GStreamer as
-//! publisher and as player; AAC frames packed in one PES reach FLV players one by one; a
+//! publisher and as player; AAC frames packed in one PES reach FLV players one by one; HEVC
+//! reaches them as Enhanced RTMP; a
 //! publish through a seeded lossy relay (5 % loss, 50 ms delay, some reordering) reaches a
 //! player whole.
 
@@ -382,6 +383,68 @@ fn gstreamer_publishes_with_srtsink_and_plays_with_srtsrc() {
         ["aac", "h264"]
     );
     let _ = std::fs::remove_file(&file);
+    let _ = publisher.kill();
+    let _ = publisher.wait();
+}
+
+/// HEVC in TS over SRT reaches FLV players as Enhanced RTMP (the `hvc1` FourCC in an
+/// extended video tag header, sequence start first), as RTMP players get it through the same
+/// FLV encoding; HTTP-TS players get it as TS stream type 0x24.
+#[test]
+fn hevc_over_srt_reaches_flv_players_as_enhanced_rtmp() {
+    let weir = Weir::start(&[]);
+    let url = weir.srt_url("hevc", "publish");
+    let mut publisher = Command::new(peer::binary("FFMPEG", "ffmpeg"))
+        .args(["-v", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"])
+        .args(["-t", "30", "-c:v", "libx265", "-preset", "ultrafast"])
+        .args([
+            "-x265-params",
+            "log-level=error",
+            "-g",
+            "25",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-f", "mpegts", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let api = weir.wait_for_stream("hevc", Duration::from_secs(15));
+    assert_eq!(api["video"]["codec"], "H265", "{api:#}");
+    // curl ends by its own timeout on a live body; the bytes are what it read by then.
+    let body = Command::new("curl")
+        .args(["-s", "--max-time", "3", &weir.flv_url("hevc")])
+        .output()
+        .expect("curl runs")
+        .stdout;
+    // FLV tags after the 9-byte header and the first PreviousTagSize.
+    let mut at = 13;
+    let mut video = Vec::new();
+    while at + 11 <= body.len() {
+        let size = u32::from_be_bytes([0, body[at + 1], body[at + 2], body[at + 3]]) as usize;
+        if at + 11 + size > body.len() {
+            break;
+        }
+        if body[at] == 9 {
+            video.push(body[at + 11..at + 11 + size].to_vec());
+        }
+        at += 11 + size + 4;
+    }
+    assert!(video.len() > 10, "{} video tags", video.len());
+    for tag in &video {
+        assert_eq!(tag[0] & 0x80, 0x80, "an extended (E-RTMP) video tag header");
+        assert_eq!(&tag[1..5], b"hvc1");
+    }
+    assert_eq!(video[0][0] & 0x0f, 0, "the sequence start comes first");
+    assert_eq!(
+        codecs(&ffprobe_streams(&format!(
+            "http://127.0.0.1:{}/live/hevc.ts",
+            weir.http
+        ))),
+        ["hevc"]
+    );
     let _ = publisher.kill();
     let _ = publisher.wait();
 }
