@@ -174,3 +174,41 @@ fn on_hls_tells_of_each_segment_with_srs_fields() {
     let client = body["client_id"].as_str().unwrap();
     assert!(!client.is_empty(), "the publisher's client id: {body:#}");
 }
+
+/// SRT callers pass the same hooks: the stream id's extra keys reach `on_publish` as the
+/// param, and a denied stream id is refused at the handshake (libsrt's 1403, "forbidden").
+#[test]
+fn srt_stream_ids_reach_the_hooks_which_may_refuse_them() {
+    let hooks = HookServer::start();
+    let url = hooks.url();
+    let on_publish = format!("hooks.on_publish={url}");
+    let weir = Weir::start(&["hooks.enabled=true", &on_publish]);
+    let port = weir.srt.unwrap();
+    let srt = |stream_id: &str| format!("srt://127.0.0.1:{port}?streamid={stream_id}");
+
+    let mut allowed = support::ffmpeg_publish_as(
+        &srt("#!::r=live/cam?secret=s3,token=t1,m=publish"),
+        30,
+        "mpegts",
+    );
+    let body = hooks.wait_for("on_publish", "cam");
+    assert_eq!(body["app"], "live");
+    let param = body["param"].as_str().unwrap();
+    assert!(
+        param.contains("secret=s3") && param.contains("token=t1"),
+        "{body:#}"
+    );
+    assert!(
+        body["tcUrl"].as_str().unwrap().starts_with("srt://"),
+        "{body:#}"
+    );
+    weir.wait_for_stream("cam", Duration::from_secs(15));
+
+    let denied = support::ffmpeg_publish_as(&srt("#!::r=live/denied,m=publish"), 5, "mpegts");
+    let (ok, _, _) = finish(denied, Duration::from_secs(20));
+    assert!(!ok, "ffmpeg's SRT publish of a denied stream fails");
+    hooks.wait_for("on_publish", "denied");
+    assert!(weir.log().contains("refused"), "{}", weir.log());
+    let _ = allowed.kill();
+    let _ = allowed.wait();
+}

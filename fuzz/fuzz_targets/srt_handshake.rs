@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
                     datagram[16 + 28..16 + 32].copy_from_slice(&cookie.to_be_bytes());
                 }
             }
-            3 => now += Duration::from_millis(u64::from(len) * 50),
+            3 => now += Duration::from_millis(len as u64 * 50),
             4 => {
                 if let Some(id) = requests.pop() {
                     let _ = listener.accept(now, id, None);
@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
             }
             5 => {
                 if let Some(id) = requests.pop() {
-                    let _ = listener.reject(now, id, RejectReason(u32::from(*len) * 40));
+                    let _ = listener.reject(now, id, RejectReason(len as u32 * 40));
                 }
             }
             _ => listener.handle_timeout(now),

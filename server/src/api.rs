@@ -235,6 +235,10 @@ fn client_json(ctx: &Context, info: &ClientInfo) -> Value {
     if let Some(stats) = ctx.rtc.as_ref().and_then(|rtc| rtc.stats(&info.id)) {
         client["rtc"] = json!(stats);
     }
+    // An SRT connection's transport: RTT, loss, retransmissions, drops, latency.
+    if let Some(stats) = ctx.srt.as_ref().and_then(|srt| srt.stats(&info.id)) {
+        client["srt"] = json!(stats);
+    }
     client
 }
 
@@ -363,6 +367,51 @@ async fn metrics(State(ctx): State<Arc<Context>>) -> Response {
         "Bytes of HLS segments held in memory.",
         &[(String::new(), hls_bytes as u64)],
     );
+    // Each SRT connection's transport, labelled by client id (the API's `srt` object).
+    let srt = ctx
+        .srt
+        .as_ref()
+        .map(|srt| srt.all_stats())
+        .unwrap_or_default();
+    let per_connection = |value: fn(&crate::srt::SrtStats) -> u64| -> Vec<(String, u64)> {
+        srt.iter()
+            .map(|(id, s)| (format!("{{client=\"{id}\"}}"), value(s)))
+            .collect()
+    };
+    for (name, kind, help, value) in [
+        (
+            "weir_srt_rtt_microseconds",
+            "gauge",
+            "An SRT connection's smoothed round-trip time.",
+            (|s| (s.rtt_ms * 1000.0) as u64) as fn(&crate::srt::SrtStats) -> u64,
+        ),
+        (
+            "weir_srt_latency_milliseconds",
+            "gauge",
+            "An SRT connection's receive latency (TSBPD delay).",
+            |s| u64::from(s.latency_ms),
+        ),
+        (
+            "weir_srt_packets_lost_total",
+            "counter",
+            "Packets an SRT connection found missing.",
+            |s| s.packets_lost,
+        ),
+        (
+            "weir_srt_packets_retransmitted_total",
+            "counter",
+            "Packets an SRT connection sent again.",
+            |s| s.packets_retransmitted,
+        ),
+        (
+            "weir_srt_packets_dropped_total",
+            "counter",
+            "Packets an SRT connection skipped as too late, received or sent.",
+            |s| s.packets_dropped + s.packets_send_dropped,
+        ),
+    ] {
+        family(name, kind, help, &per_connection(value));
+    }
     family(
         "weir_rule_violations_total",
         "counter",

@@ -28,6 +28,10 @@ pub enum ClientKind {
     RtcPublish,
     /// Playing over WebRTC (WHEP or SRS's `/rtc/v1/play/`).
     RtcPlay,
+    /// Publishing over SRT (`m=publish`).
+    SrtPublish,
+    /// Playing over SRT.
+    SrtPlay,
 }
 
 impl ClientKind {
@@ -42,6 +46,8 @@ impl ClientKind {
             ClientKind::MpegtsPublish => "mpegts-publish",
             ClientKind::RtcPublish => "rtc-publish",
             ClientKind::RtcPlay => "rtc-play",
+            ClientKind::SrtPublish => "srt-publish",
+            ClientKind::SrtPlay => "srt-play",
         }
     }
 
@@ -52,6 +58,7 @@ impl ClientKind {
                 | ClientKind::FlashPublish
                 | ClientKind::MpegtsPublish
                 | ClientKind::RtcPublish
+                | ClientKind::SrtPublish
         )
     }
 }

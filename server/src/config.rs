@@ -35,6 +35,7 @@ pub struct Config {
     pub hls: HlsConfig,
     pub mpegts: MpegtsConfig,
     pub rtc: RtcConfig,
+    pub srt: SrtConfig,
     pub hooks: HooksConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
@@ -276,6 +277,72 @@ impl Default for RtcConfig {
             token: String::new(),
             keyframe_interval: Duration::from_secs(6),
         }
+    }
+}
+
+/// `[srt]`: SRT (live mode) on one UDP port, as SRS's `srt_server`: a caller whose stream id
+/// says `m=publish` publishes (MPEG-TS in), any other plays any stream as MPEG-TS, whatever
+/// published it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SrtConfig {
+    pub enabled: bool,
+    /// The UDP address of every SRT connection (SRS's `listen 10080`).
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: SocketAddr,
+    /// The TSBPD latency we apply as receiver, in milliseconds (SRS's `recvlatency`); each
+    /// direction uses the larger of both sides' wishes.
+    #[serde(deserialize_with = "bounded::<0, 65535, _, _>")]
+    pub latency: u16,
+    /// The least latency a caller applies as receiver of what we send, in milliseconds
+    /// (SRS's `peerlatency`).
+    #[serde(deserialize_with = "bounded::<0, 65535, _, _>")]
+    pub peer_latency: u16,
+    /// Too-late packet drop: a packet that misses its play time is skipped, so the stream
+    /// keeps its latency (SRS's `tlpktdrop`).
+    pub tlpktdrop: bool,
+    /// The passphrase every connection must use (10 to 79 bytes; empty: none), unless
+    /// `passphrases` names its app; a caller without it, or with another, is refused.
+    pub passphrase: String,
+    /// Passphrases by `app` or `vhost/app`, over `passphrase`: per-stream secrets.
+    pub passphrases: BTreeMap<String, String>,
+    /// How long a caller may take from its conclusion to our answer (the hooks' time).
+    #[serde(with = "seconds")]
+    pub connect_timeout: Duration,
+    /// A connection whose peer sends nothing this long is closed (SRS's `peer_idle_timeout`).
+    #[serde(with = "seconds")]
+    pub idle_timeout: Duration,
+    /// Packets a connection keeps to receive in order, and to retransmit (the flow window).
+    #[serde(deserialize_with = "bounded::<32, 1_000_000, _, _>")]
+    pub buffer_packets: usize,
+}
+
+impl Default for SrtConfig {
+    fn default() -> Self {
+        SrtConfig {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 10080)),
+            latency: 120,
+            peer_latency: 120,
+            tlpktdrop: true,
+            passphrase: String::new(),
+            passphrases: BTreeMap::new(),
+            connect_timeout: Duration::from_secs(3),
+            idle_timeout: Duration::from_secs(10),
+            buffer_packets: 8192,
+        }
+    }
+}
+
+impl SrtConfig {
+    /// The passphrase a stream of `vhost`/`app` is protected by, if any.
+    pub fn passphrase_for(&self, vhost: &str, app: &str) -> Option<&str> {
+        self.passphrases
+            .get(&format!("{vhost}/{app}"))
+            .or_else(|| self.passphrases.get(app))
+            .map(String::as_str)
+            .or(Some(self.passphrase.as_str()))
+            .filter(|p| !p.is_empty())
     }
 }
 

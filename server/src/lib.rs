@@ -1,4 +1,5 @@
-//! Weir's reference server: RTMP and MPEG-TS over UDP in; RTMP, HTTP-FLV, HTTP-TS and HLS out,
+//! Weir's reference server: RTMP, SRT, WebRTC and MPEG-TS over UDP in; RTMP, HTTP-FLV, HTTP-TS,
+//! HLS, WebRTC and SRT out,
 //! from a bounded hub; an SRS-compatible HTTP API and HTTP callbacks. One tokio task per connection drives one sans-IO machine from
 //! `protocols/`; no protocol logic lives here.
 
@@ -16,6 +17,7 @@ pub mod rtc;
 pub mod rtmp;
 pub mod security;
 pub mod session;
+pub mod srt;
 
 use crate::clients::Clients;
 use crate::config::Config;
@@ -42,6 +44,8 @@ pub struct Context {
     pub clients: Arc<Clients>,
     /// The WebRTC media endpoint, when `rtc.enabled`.
     pub rtc: Option<Arc<rtc::Endpoint>>,
+    /// The SRT endpoint, when `srt.enabled`.
+    pub srt: Option<Arc<srt::Endpoint>>,
     pub metrics: Metrics,
     pub hooks: Hooks,
     /// SRS's `server` and `service` ids, in every API reply and hook body.
@@ -129,6 +133,8 @@ pub struct Server {
     pub mpegts_addr: Option<SocketAddr>,
     /// The WebRTC media (UDP) address.
     pub rtc_addr: Option<SocketAddr>,
+    /// The SRT (UDP) address.
+    pub srt_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -148,6 +154,10 @@ impl Server {
         } else {
             None
         };
+        let srt = match config.srt.enabled {
+            true => Some(srt::Endpoint::bind(&config.srt).await?),
+            false => None,
+        };
         let context = Arc::new(Context {
             hub: Arc::new(Hub::new(HubLimits {
                 gop_cache: config.hub.gop_cache,
@@ -159,6 +169,7 @@ impl Server {
             hls: hls::Store::default(),
             clients: Arc::new(Clients::default()),
             rtc,
+            srt,
             metrics: Metrics::default(),
             hooks: Hooks::new(server_id.clone(), service_id.clone()),
             server_id,
@@ -191,6 +202,12 @@ impl Server {
             rtc_addr = Some(endpoint.local_addr());
             info!(rtc_addr = %endpoint.local_addr(), "WebRTC media (UDP) listening");
             tasks.push(tokio::spawn(rtc::listen(context.clone(), endpoint)));
+        }
+        let mut srt_addr = None;
+        if let Some(endpoint) = context.srt.clone() {
+            srt_addr = Some(endpoint.local_addr());
+            info!(srt_addr = %endpoint.local_addr(), "SRT listening");
+            tasks.push(tokio::spawn(srt::listen(context.clone(), endpoint)));
         }
         let mut http_addr = None;
         if context.config.http.enabled {
@@ -226,6 +243,7 @@ impl Server {
             api_addr,
             mpegts_addr,
             rtc_addr,
+            srt_addr,
             shutdown: shutdown_tx,
             tasks,
         })

@@ -115,12 +115,7 @@ async fn sender(mut session: Session, local: SocketAddr, mut rx: mpsc::Receiver<
                 return;
             }
         };
-        let mut ingest = Ingest {
-            ctx: ctx.clone(),
-            publisher,
-            demuxer: Demuxer::new(Limits::default()),
-            last_dts: Timestamp::default(),
-        };
+        let mut ingest = Ingest::new(ctx.clone(), publisher);
         while let Ok(Some(datagram)) = tokio::time::timeout(timeout, rx.recv()).await {
             client.add_recv(datagram.len() as u64);
             ctx.metrics.add_recv(datagram.len() as u64);
@@ -135,8 +130,9 @@ async fn sender(mut session: Session, local: SocketAddr, mut rx: mpsc::Receiver<
     .await
 }
 
-/// The demuxer between a sender's datagrams and its stream.
-struct Ingest {
+/// The demuxer between a sender's datagrams and its stream: MPEG-TS over UDP's, and SRT's
+/// payloads.
+pub(crate) struct Ingest {
     ctx: Arc<Context>,
     publisher: Publisher,
     demuxer: Demuxer,
@@ -145,14 +141,23 @@ struct Ingest {
 }
 
 impl Ingest {
-    fn input(&mut self, datagram: &[u8]) {
+    pub(crate) fn new(ctx: Arc<Context>, publisher: Publisher) -> Self {
+        Ingest {
+            ctx,
+            publisher,
+            demuxer: Demuxer::new(Limits::default()),
+            last_dts: Timestamp::default(),
+        }
+    }
+
+    pub(crate) fn input(&mut self, datagram: &[u8]) {
         if let Err(e) = self.demuxer.handle_input(Instant::now(), datagram) {
             debug!(error = %e, "datagram not read");
         }
         self.drain();
     }
 
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         let _ = self.demuxer.handle_end(Instant::now());
         self.drain();
     }

@@ -182,6 +182,8 @@ pub struct Weir {
     pub mpegts: Option<u16>,
     /// The WebRTC media (UDP) port, unless the settings turned WebRTC off.
     pub rtc: Option<u16>,
+    /// The SRT (UDP) port, unless the settings turned SRT off.
+    pub srt: Option<u16>,
     log: PathBuf,
 }
 
@@ -212,7 +214,8 @@ impl Weir {
             .args(["--http-listen", "127.0.0.1:0"])
             .args(["--api-listen", "127.0.0.1:0"])
             .args(["--set", "mpegts.listen=127.0.0.1:0"])
-            .args(["--set", "rtc.listen=127.0.0.1:0"]);
+            .args(["--set", "rtc.listen=127.0.0.1:0"])
+            .args(["--set", "srt.listen=127.0.0.1:0"]);
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
@@ -233,6 +236,7 @@ impl Weir {
             api: 0,
             mpegts: None,
             rtc: None,
+            srt: None,
             log,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -249,6 +253,7 @@ impl Weir {
                 (weir.rtmp, weir.http, weir.api) = (rtmp, http, api);
                 weir.mpegts = port("mpegts_addr=");
                 weir.rtc = port("rtc_addr=");
+                weir.srt = port("srt_addr=");
                 return weir;
             }
             if let Some(status) = weir.child.try_wait().unwrap() {
@@ -264,6 +269,13 @@ impl Weir {
 
     pub fn rtmp_url(&self, stream: &str) -> String {
         format!("rtmp://127.0.0.1:{}/live/{stream}", self.rtmp)
+    }
+
+    /// The SRT URL of `live/{stream}` in mode `mode` (`publish` or `request`), as ffmpeg takes
+    /// it (the stream id's `#` literal).
+    pub fn srt_url(&self, stream: &str, mode: &str) -> String {
+        let port = self.srt.expect("SRT is on");
+        format!("srt://127.0.0.1:{port}?streamid=#!::r=live/{stream},m={mode}")
     }
 
     pub fn flv_url(&self, stream: &str) -> String {
@@ -372,6 +384,11 @@ impl Drop for Weir {
 /// `ffmpeg` publishing a test pattern (H.264 Main 640x360 at 25 fps, one keyframe a second)
 /// and a tone (AAC 44.1 kHz stereo) in real time for `seconds`, to `url`.
 pub fn ffmpeg_publish(url: &str, seconds: u32) -> Child {
+    ffmpeg_publish_as(url, seconds, "flv")
+}
+
+/// [`ffmpeg_publish`] in container `format` (`mpegts` for SRT and UDP).
+pub fn ffmpeg_publish_as(url: &str, seconds: u32, format: &str) -> Child {
     let ffmpeg = peer::binary("FFMPEG", "ffmpeg");
     Command::new(ffmpeg)
         .args(["-v", "error", "-re"])
@@ -387,7 +404,7 @@ pub fn ffmpeg_publish(url: &str, seconds: u32) -> Child {
             "zerolatency",
         ])
         .args(["-profile:v", "main", "-g", "25", "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac", "-ac", "2", "-b:a", "64k", "-f", "flv", url])
+        .args(["-c:a", "aac", "-ac", "2", "-b:a", "64k", "-f", format, url])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -166,12 +166,13 @@ impl Caller {
                 recv_delay_ms: self.config.latency_ms,
                 send_delay_ms: self.config.peer_latency_ms,
             }));
+            // libsrt's order: HSREQ, stream id, key material.
+            if let Some(sid) = &self.config.stream_id {
+                hs.extensions.push(Extension::StreamId(sid.clone()));
+            }
             if let Some(km) = &self.config.km_request {
                 hs.encryption = self.config.encryption;
                 hs.extensions.push(Extension::KmReq(km.clone()));
-            }
-            if let Some(sid) = &self.config.stream_id {
-                hs.extensions.push(Extension::StreamId(sid.clone()));
             }
             hs.extension_field = hs.present_flags() & (EXT_HSREQ | EXT_KMREQ | EXT_CONFIG);
         }
@@ -204,7 +205,7 @@ impl Caller {
             .push_back(Output::Violation(Violation::new(rule, 0, detail)));
     }
 
-    fn on_handshake(&mut self, now: Instant, hs: Handshake) {
+    fn on_handshake(&mut self, now: Instant, hs: Handshake, timestamp: Timestamp) {
         if let HandshakeType::Rejection(reason) = hs.kind {
             return self.finish(CallerEvent::Rejected { reason });
         }
@@ -220,13 +221,13 @@ impl Caller {
                 self.last_sent = self.handshake(HandshakeType::Conclusion, hs.syn_cookie);
                 self.send(now);
             }
-            (State::Conclusion, HandshakeType::Conclusion) => self.conclude(hs),
+            (State::Conclusion, HandshakeType::Conclusion) => self.conclude(hs, (now, timestamp)),
             // A late copy of an answer we already acted on.
             _ => {}
         }
     }
 
-    fn conclude(&mut self, hs: Handshake) {
+    fn conclude(&mut self, hs: Handshake, peer_clock: (Instant, Timestamp)) {
         let Some(options) = hs.srt_options().copied() else {
             self.violation(
                 &HANDSHAKE_HSRSP_MISSING,
@@ -267,6 +268,7 @@ impl Caller {
             km_response: hs.key_material().cloned(),
             encryption: self.config.encryption,
             start: self.start,
+            peer_clock,
         };
         self.finish(CallerEvent::Established(established));
     }
@@ -290,7 +292,9 @@ impl Machine for Caller {
             Ok(Packet::Control(ControlPacket {
                 header,
                 control: Control::Handshake(hs),
-            })) if header.dst_socket == self.socket_id => self.on_handshake(now, hs),
+            })) if header.dst_socket == self.socket_id => {
+                self.on_handshake(now, hs, header.timestamp)
+            }
             Ok(_) => {}
             Err(e) => {
                 if let Some(rule) = e.rule {

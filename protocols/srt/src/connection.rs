@@ -81,6 +81,24 @@ pub struct Params {
     pub handshake_rtt: Option<u32>,
 }
 
+impl Params {
+    /// The parameters an established handshake gives, with or without too-late drop.
+    pub fn of(established: &crate::Established, too_late_drop: bool) -> Self {
+        Self {
+            local_socket_id: established.local_socket_id,
+            peer_socket_id: established.peer_socket_id,
+            send_isn: established.send_isn,
+            recv_isn: established.recv_isn,
+            recv_latency: Duration::from_millis(established.recv_latency_ms.into()),
+            send_latency: Duration::from_millis(established.send_latency_ms.into()),
+            too_late_drop,
+            start: established.start,
+            peer_clock: established.peer_clock,
+            handshake_rtt: None,
+        }
+    }
+}
+
 /// Limits and timers.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -637,12 +655,19 @@ impl Connection {
     }
 
     fn deliver(&mut self, now: Instant) {
+        // A copy (a few words) so that the buffer can be taken from meanwhile.
+        let tsbpd = self.tsbpd.clone();
         let drop = self.params.too_late_drop;
-        let tsbpd = &self.tsbpd;
-        while let Some(ready) = self
-            .recv
-            .pop_ready(now, drop, |h: &Held| tsbpd.play_time(h.sent_us))
-        {
+        self.release(now, drop, |h: &Held| tsbpd.play_time(h.sent_us));
+    }
+
+    /// Everything held, at once, gaps skipped: the peer has gone.
+    fn deliver_all(&mut self, now: Instant) {
+        self.release(now, true, |_: &Held| now);
+    }
+
+    fn release(&mut self, now: Instant, drop: bool, play: impl Fn(&Held) -> Instant) {
+        while let Some(ready) = self.recv.pop_ready(now, drop, &play) {
             match ready {
                 Ready::Packet(seq, held) => self.outputs.push_back(Output::Event(Event::Data {
                     seq,
@@ -667,7 +692,12 @@ impl Connection {
             }
             Control::Nak(report) => self.on_nak(now, report),
             Control::DropReq(drop) => self.on_drop_request(drop),
-            Control::Shutdown => self.close(CloseReason::Shutdown),
+            Control::Shutdown => {
+                // What arrived before the shutdown is handed on now rather than lost with
+                // the connection (libsrt discards it): a publisher's last frames.
+                self.deliver_all(now);
+                self.close(CloseReason::Shutdown);
+            }
             Control::PeerError { code } => self.close(CloseReason::PeerError(code)),
             Control::Handshake(_) => {
                 if let Some(reply) = self.handshake_reply.clone() {

@@ -4,7 +4,7 @@
 
 use crate::extension::{SrtFlags, SrtOptions};
 use crate::handshake::Encryption;
-use crate::seq::SeqNumber;
+use crate::seq::{SeqNumber, Timestamp};
 use bytes::Bytes;
 use std::time::Instant;
 
@@ -48,6 +48,9 @@ pub struct Established {
     pub encryption: Encryption,
     /// When the connection started: our packet timestamps count from here.
     pub start: Instant,
+    /// When the peer's last handshake (its conclusion, or its answer to ours) arrived, and the
+    /// timestamp it carried: the receiver's TSBPD time base (draft §4.5.1.1).
+    pub peer_clock: (Instant, Timestamp),
 }
 
 /// The listener's side of latency negotiation (draft §4.3.1.2): each direction takes the

@@ -152,6 +152,8 @@ struct Pending {
     id: RequestId,
     from: SocketAddr,
     request: Handshake,
+    /// When the conclusion arrived and its timestamp.
+    peer_clock: (Instant, Timestamp),
     expires: Instant,
 }
 
@@ -230,11 +232,11 @@ impl Listener {
             self.outputs
                 .push_back(ListenerOutput::Violation { from, violation });
         }
-        let hs = match packet {
+        let (hs, timestamp) = match packet {
             Ok(Packet::Control(ControlPacket {
+                header,
                 control: Control::Handshake(hs),
-                ..
-            })) => hs,
+            })) => (hs, header.timestamp),
             Ok(_) => return,
             Err(e) => {
                 if let Some(rule) = e.rule {
@@ -247,7 +249,7 @@ impl Listener {
         };
         match hs.kind {
             HandshakeType::Induction => self.induction(now, from, hs),
-            HandshakeType::Conclusion => self.conclusion(now, from, hs),
+            HandshakeType::Conclusion => self.conclusion(now, from, hs, timestamp),
             kind => self.violation(
                 from,
                 &HANDSHAKE_LISTENER_TYPE,
@@ -305,7 +307,13 @@ impl Listener {
         self.transmit(now, from, request.socket_id, answer);
     }
 
-    fn conclusion(&mut self, now: Instant, from: SocketAddr, request: Handshake) {
+    fn conclusion(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        request: Handshake,
+        timestamp: Timestamp,
+    ) {
         if !self
             .jar
             .check(from, self.elapsed_secs(now), request.syn_cookie)
@@ -387,6 +395,7 @@ impl Listener {
             id,
             from,
             request,
+            peer_clock: (now, timestamp),
             expires: now + self.config.request_timeout,
         });
         self.outputs
@@ -449,7 +458,12 @@ impl Listener {
         id: RequestId,
         km_response: Option<Bytes>,
     ) -> Result<(), Error> {
-        let Pending { from, request, .. } = self.take(id)?;
+        let Pending {
+            from,
+            request,
+            peer_clock,
+            ..
+        } = self.take(id)?;
         let options = request.srt_options().copied().unwrap_or_default();
         let (recv, send) = negotiate_latency(
             self.config.latency_ms,
@@ -496,6 +510,7 @@ impl Listener {
             km_response,
             encryption: request.encryption,
             start: now,
+            peer_clock,
         };
         self.outputs
             .push_back(ListenerOutput::Event(ListenerEvent::Established {

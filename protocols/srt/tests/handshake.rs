@@ -289,30 +289,41 @@ fn capture(name: &str) -> Vec<(bool, Bytes)> {
     out
 }
 
-#[test]
-fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener() {
-    let packets = capture("srt_ffmpeg_caller_to_slt_listener_plain");
+/// The capture's four handshakes: induction, its answer, conclusion, its answer.
+fn handshakes(packets: &[(bool, Bytes)]) -> [&(bool, Bytes); 4] {
     let hs: Vec<_> = packets
         .iter()
         .filter(|(_, b)| weir_srt::packet::peek(b))
         .collect();
-    let (first, answer, theirs, accepted) = (hs[0], hs[1], hs[2], hs[3]);
-    assert!(first.0 && !answer.0 && theirs.0 && !accepted.0);
-    let ours = handshake_of(&first.1);
-    let config = CallerConfig {
+    assert!(hs[0].0 && !hs[1].0 && hs[2].0 && !hs[3].0);
+    [hs[0], hs[1], hs[2], hs[3]]
+}
+
+/// ffmpeg's caller settings in the captures (latency 120 ms, no peer latency).
+fn ffmpeg_config(induction: &Bytes) -> CallerConfig {
+    let ours = handshake_of(induction);
+    CallerConfig {
         latency_ms: 120,
         peer_latency_ms: 0,
         stream_id: Some("%23!::r=live/test,m=publish".into()),
         socket_id: Some(ours.socket_id),
         initial_seq: Some(ours.initial_seq),
         ..Default::default()
-    };
+    }
+}
+
+/// Replays a capture's handshake into our caller made with `config`: checks our induction
+/// and conclusion are ffmpeg's (but for the timestamp) and returns the Established.
+fn replay_caller(
+    packets: &[(bool, Bytes)],
+    config: impl Fn(&Bytes) -> CallerConfig,
+) -> weir_srt::Established {
+    let [first, answer, theirs, accepted] = handshakes(packets);
     let now = Instant::now();
-    let mut caller = Caller::new(config, &mut SeededRng::new(0), now);
+    let mut caller = Caller::new(config(&first.1), &mut SeededRng::new(0), now);
     let induction = drain_caller(&mut caller).sent.remove(0);
-    // ffmpeg's induction, byte for byte but for the timestamp.
     assert_eq!(induction[..8], first.1[..8]);
-    assert_eq!(induction[12..], first.1[12..]);
+    assert_eq!(induction[12..], first.1[12..], "our induction is ffmpeg's");
     caller.handle_input(now, &answer.1).unwrap();
     let conclusion = drain_caller(&mut caller).sent.remove(0);
     assert_eq!(
@@ -323,9 +334,32 @@ fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener(
     caller.handle_input(now, &accepted.1).unwrap();
     let d = drain_caller(&mut caller);
     assert_eq!(d.violations, Vec::<&str>::new());
-    let [CallerEvent::Established(e)] = &d.events[..] else {
-        panic!("{d:?}")
-    };
+    match &d.events[..] {
+        [CallerEvent::Established(e)] => e.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn our_caller_carries_key_material_where_ffmpeg_does() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_aes128");
+    let [_, _, theirs, accepted] = handshakes(&packets);
+    let e = replay_caller(&packets, |induction| CallerConfig {
+        km_request: handshake_of(&theirs.1).key_material().cloned(),
+        encryption: weir_srt::handshake::Encryption::AES_128,
+        ..ffmpeg_config(induction)
+    });
+    assert_eq!(
+        e.km_response,
+        handshake_of(&accepted.1).key_material().cloned()
+    );
+    assert!(e.km_response.is_some());
+}
+
+#[test]
+fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_plain");
+    let e = replay_caller(&packets, ffmpeg_config);
     assert_eq!(e.peer_socket_id, 0x126a_31f5);
     assert_eq!(e.recv_isn, SeqNumber::new(0x0a1f_215d));
     assert_eq!((e.recv_latency_ms, e.send_latency_ms), (120, 120));
@@ -336,6 +370,17 @@ fn our_caller_concludes_like_ffmpeg_and_is_established_by_the_captured_listener(
         panic!()
     };
     assert_eq!((d.header.dst_socket, d.seq), (e.peer_socket_id, e.send_isn));
+}
+
+#[test]
+fn the_lossy_captures_200_ms_latency_is_agreed_both_ways() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_loss_nak");
+    let e = replay_caller(&packets, |induction| CallerConfig {
+        latency_ms: 200,
+        peer_latency_ms: 200,
+        ..ffmpeg_config(induction)
+    });
+    assert_eq!((e.recv_latency_ms, e.send_latency_ms), (200, 200));
 }
 
 #[test]
@@ -366,4 +411,55 @@ fn the_captured_callers_induction_gets_our_cookie_and_its_libsrt_cookie_nothing(
     let d = drain(&mut listener);
     assert_eq!(d.violations, ["srt.handshake.cookie"]);
     assert!(d.sent.is_empty());
+}
+
+#[test]
+fn our_listener_answers_the_captured_conclusion_as_srt_live_transmit_did() {
+    let packets = capture("srt_ffmpeg_caller_to_slt_listener_plain");
+    let now = Instant::now();
+    let mut listener = listener(ListenerConfig::default(), now);
+    let ours = cookie(&mut listener, now);
+    // The captured conclusion with our cookie in place of libsrt's.
+    let mut request = packets[2].1.to_vec();
+    request[16 + 28..16 + 32].copy_from_slice(&ours.to_be_bytes());
+    listener.handle_input(now, addr(), &request);
+    let d = drain(&mut listener);
+    let [ListenerEvent::Request(r)] = &d.events[..] else {
+        panic!("{d:?}")
+    };
+    assert_eq!(r.stream_id.as_deref(), Some("%23!::r=live/test,m=publish"));
+    listener.accept(now, r.id, None).unwrap();
+    let answer = drain(&mut listener).sent.remove(0);
+    let theirs = &packets[3].1;
+    assert_eq!(answer.len(), theirs.len());
+    // Equal but for the timestamp, our socket id and our cookie.
+    let differ: Vec<usize> = (0..answer.len())
+        .filter(|&i| answer[i] != theirs[i])
+        .filter(|i| !(8..12).contains(i) && !(16 + 24..16 + 32).contains(i))
+        .collect();
+    assert_eq!(differ, Vec::<usize>::new());
+}
+
+#[test]
+fn an_unknown_extension_is_skipped_and_the_caller_accepted() {
+    let now = Instant::now();
+    let mut listener = listener(ListenerConfig::default(), now);
+    let cookie = cookie(&mut listener, now);
+    let unknown = Extension::Unknown {
+        typ: 0x55,
+        body: Bytes::from_static(&[1, 2, 3, 4]),
+    };
+    let request = conclusion(cookie, vec![unknown, hsreq(120, 0)]);
+    listener.handle_input(now, addr(), &handshake_bytes(request));
+    let d = drain(&mut listener);
+    assert_eq!(d.violations, Vec::<&str>::new());
+    let [ListenerEvent::Request(r)] = &d.events[..] else {
+        panic!("{d:?}")
+    };
+    assert_eq!(r.stream_id, None);
+    listener.accept(now, r.id, None).unwrap();
+    assert!(matches!(
+        drain(&mut listener).events[..],
+        [ListenerEvent::Established { .. }]
+    ));
 }
