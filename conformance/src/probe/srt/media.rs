@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use weir_media::Machine;
 use weir_media::{Codec, Frame, Output, Timestamp, Track, TrackConfig};
-use weir_mpegts::{Muxer, MuxerConfig};
+use weir_mpegts::{DemuxEvent, Demuxer, Muxer, MuxerConfig};
 use weir_srt::SeqNumber;
 use weir_srt::connection::Stats;
 
@@ -310,6 +311,76 @@ pub fn compare(sent: &[Bytes], received: &[Bytes]) -> Result<(usize, usize), Str
     Ok((join, packets.len()))
 }
 
+/// The frames a TS carries, as our demuxer reads them.
+fn demux<'a>(packets: impl Iterator<Item = &'a [u8]>) -> Vec<Frame> {
+    let mut demuxer = Demuxer::default();
+    let now = Instant::now();
+    let mut frames = Vec::new();
+    let mut take = |demuxer: &mut Demuxer| {
+        while let Some(out) = demuxer.poll_output() {
+            if let Output::Event(DemuxEvent::Frame(frame)) = out {
+                frames.push(frame);
+            }
+        }
+    };
+    for packet in packets {
+        // A packet our demuxer cannot read shows as frames missing.
+        let _ = demuxer.handle_input(now, packet);
+        take(&mut demuxer);
+    }
+    let _ = demuxer.handle_end(now);
+    take(&mut demuxer);
+    frames
+}
+
+/// For a server that repackages the TS: per track, from the first frame the player got on,
+/// every frame sent with the same data, key flag and timestamp spacing, to the end.
+pub fn compare_frames(sent: &[Bytes], received: &[Bytes]) -> Result<String, String> {
+    let sent = demux(sent.iter().map(|p| &p[..]));
+    let got = demux(received.iter().flat_map(|p| p.chunks(TS_PACKET)));
+    let mut notes = Vec::new();
+    for track in [Track::VIDEO, Track::AUDIO] {
+        let want: Vec<&Frame> = sent.iter().filter(|f| f.track == track).collect();
+        let have: Vec<&Frame> = got.iter().filter(|f| f.track == track).collect();
+        let name = if track == Track::VIDEO {
+            "video"
+        } else {
+            "audio"
+        };
+        let Some(first) = have.first() else {
+            return Err(format!("no {name} frame reached the player"));
+        };
+        let Some(join) = want.iter().position(|f| f.data == first.data) else {
+            return Err(format!(
+                "the first {name} frame received is none of those sent"
+            ));
+        };
+        let tail = &want[join..];
+        let base = (tail[0].dts.0, first.dts.0);
+        for (i, (w, h)) in tail.iter().zip(&have).enumerate() {
+            if w.data != h.data || w.keyframe != h.keyframe || w.dts.0 - base.0 != h.dts.0 - base.1
+            {
+                return Err(format!(
+                    "{name} frame {} differs from the one sent",
+                    join + i
+                ));
+            }
+        }
+        if have.len() != tail.len() {
+            return Err(format!(
+                "{} {name} frames of the {} sent from frame {join} on",
+                have.len(),
+                tail.len()
+            ));
+        }
+        notes.push(format!("{} {name} frames from frame {join}", have.len()));
+    }
+    Ok(format!(
+        "{}, identical with the same spacing",
+        notes.join(" and ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,18 +390,19 @@ mod tests {
         let packets = ts(1, 7);
         assert!(packets.len() > 100);
         assert!(packets.iter().all(|p| p.len() == TS_PACKET && p[0] == 0x47));
-        let mut demuxer = weir_mpegts::Demuxer::default();
-        let mut frames = 0;
+        let mut demuxer = Demuxer::default();
         for p in &packets {
-            weir_media::Machine::handle_input(&mut demuxer, Instant::now(), p).unwrap();
-            while let Some(out) = weir_media::Machine::poll_output(&mut demuxer) {
-                if let Output::Event(weir_mpegts::DemuxEvent::Frame(_)) = out {
-                    frames += 1;
-                }
+            demuxer.handle_input(Instant::now(), p).unwrap();
+            while let Some(out) = demuxer.poll_output() {
                 assert!(!matches!(out, Output::Violation(_)), "{out:?}");
             }
         }
-        assert!(frames >= 60, "{frames}");
+        let frames = demux(packets.iter().map(|p| &p[..]));
+        assert_eq!(
+            frames.iter().filter(|f| f.track == Track::VIDEO).count(),
+            25
+        );
+        assert!(frames.iter().filter(|f| f.track == Track::AUDIO).count() >= 40);
     }
 
     #[test]
@@ -347,5 +419,44 @@ mod tests {
         assert!(compare(&sent, &short).unwrap_err().contains("never came"));
         assert!(compare(&sent, &[]).is_err());
         assert!(compare(&sent, &[Bytes::from_static(&[1, 2])]).is_err());
+    }
+
+    #[test]
+    fn repackaged_ts_with_every_frame_from_a_keyframe_on_matches_by_frame() {
+        let sent = ts(2, 3);
+        // The second second, muxed afresh: other packets, the same frames.
+        let all = demux(sent.iter().map(|p| &p[..]));
+        let mut muxer = Muxer::new(MuxerConfig {
+            first_pid: 0x200,
+            ..MuxerConfig::default()
+        });
+        muxer
+            .handle_config(&TrackConfig {
+                track: Track::VIDEO,
+                codec: Codec::H264,
+                data: Bytes::from_static(AVC_RECORD),
+            })
+            .unwrap();
+        muxer
+            .handle_config(&TrackConfig {
+                track: Track::AUDIO,
+                codec: Codec::Aac,
+                data: Bytes::from_static(ASC),
+            })
+            .unwrap();
+        let mut out = Vec::new();
+        for frame in all.iter().filter(|f| f.dts.0 >= 90_000) {
+            muxer.handle_frame(frame).unwrap();
+            while let Some(Output::Transmit(b)) = muxer.poll_output() {
+                out.extend_from_slice(&b);
+            }
+        }
+        let got = vec![Bytes::from(out)];
+        assert!(compare(&sent, &got).is_err());
+        let note = compare_frames(&sent, &got).unwrap();
+        assert!(note.contains("25 video frames from frame 25"), "{note}");
+        let mut short = got[0].to_vec();
+        short.truncate(short.len() / 2 / TS_PACKET * TS_PACKET);
+        assert!(compare_frames(&sent, &[Bytes::from(short)]).is_err());
     }
 }
