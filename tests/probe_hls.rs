@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::http::{StatusCode, Uri};
-use support::{free_port, weir_json};
+use support::{free_port, outcomes, weir_json};
 use weir_testkit::TempPath;
 use weir_testkit::corpus;
 use weir_testkit::peer;
@@ -98,28 +98,6 @@ fn probe(url: &str, extra: &[&str]) -> (i32, serde_json::Value) {
             .args(["probe", url, "--format", "json"])
             .args(extra),
     )
-}
-
-/// Each case's id, status and what was seen.
-fn outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let o = &c["outcome"];
-            let said = [&o["note"], &o["actual"], &o["why"]]
-                .iter()
-                .find_map(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            (
-                c["id"].as_str().unwrap().to_owned(),
-                o["status"].as_str().unwrap().to_owned(),
-                said,
-            )
-        })
-        .collect()
 }
 
 fn status<'a>(outcomes: &'a [(String, String, String)], id: &str) -> (&'a str, &'a str) {

@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{free_port, weir_json};
+use support::{free_port, pin, probe};
 use weir_testkit::TempPath;
 
 /// aiortc's WHIP/WHEP server on a free port, killed on drop.
@@ -78,38 +78,6 @@ impl Drop for Aiortc {
     }
 }
 
-/// `weir probe URL --format json ARGS` (20 s per case unless ARGS say).
-fn probe(url: &str, args: &[&str]) -> (i32, serde_json::Value) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weir"));
-    command.args(["probe", url, "--format", "json"]).args(args);
-    if !args.contains(&"--timeout") {
-        command.args(["--timeout", "20"]);
-    }
-    weir_json(&mut command)
-}
-
-/// (case id, status, what it said: its note, actual or reason).
-fn outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
-    report["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let o = &c["outcome"];
-            let said = [&o["note"], &o["actual"], &o["why"]]
-                .iter()
-                .find_map(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            (
-                c["id"].as_str().unwrap().to_owned(),
-                o["status"].as_str().unwrap().to_owned(),
-                said,
-            )
-        })
-        .collect()
-}
-
 /// A case's expected verdict: id, status, words its verdict holds.
 type Row = (&'static str, &'static str, &'static [&'static str]);
 
@@ -141,23 +109,6 @@ const TOKEN_CASES: [&str; 6] = [
 /// The rows of `parts`, in order.
 fn rows(parts: &[&[Row]]) -> Vec<Row> {
     parts.concat()
-}
-
-/// Probes `url` and checks every case against `expected` (id, status, words its verdict
-/// holds; all of them, in order); returns the report.
-fn pin(url: &str, args: &[&str], expected: &[(&str, &str, &[&str])]) -> (i32, serde_json::Value) {
-    let (code, report) = probe(url, args);
-    let got = outcomes(&report);
-    let ids: Vec<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
-    let wanted: Vec<&str> = expected.iter().map(|(id, _, _)| *id).collect();
-    assert_eq!(ids, wanted, "{report:#}");
-    for ((id, status, said), (_, want, words)) in got.iter().zip(expected) {
-        assert_eq!(status, want, "{id}: {said}\n{report:#}");
-        for word in *words {
-            assert!(said.contains(word), "{id}: {said:?} lacks {word:?}");
-        }
-    }
-    (code, report)
 }
 
 #[test]

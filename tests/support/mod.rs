@@ -458,6 +458,59 @@ pub fn weir_json(command: &mut Command) -> (i32, serde_json::Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
+/// `weir probe URL --format json ARGS` (20 s per case unless ARGS say).
+pub fn probe(url: &str, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weir"));
+    command.args(["probe", url, "--format", "json"]).args(args);
+    if !args.contains(&"--timeout") {
+        command.args(["--timeout", "20"]);
+    }
+    weir_json(&mut command)
+}
+
+/// A probe report's cases: (id, status, what it said: its note, actual or reason).
+pub fn outcomes(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let o = &c["outcome"];
+            let said = [&o["note"], &o["actual"], &o["why"]]
+                .iter()
+                .find_map(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                o["status"].as_str().unwrap().to_owned(),
+                said,
+            )
+        })
+        .collect()
+}
+
+/// Probes `url` ([`probe`]) and checks every case against `expected` (id, status, words its
+/// verdict holds; all of them, in order); returns the exit code and the report.
+pub fn pin(
+    url: &str,
+    args: &[&str],
+    expected: &[(&str, &str, &[&str])],
+) -> (i32, serde_json::Value) {
+    let (code, report) = probe(url, args);
+    let got = outcomes(&report);
+    let ids: Vec<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
+    let wanted: Vec<&str> = expected.iter().map(|(id, _, _)| *id).collect();
+    assert_eq!(ids, wanted, "{report:#}");
+    for ((id, status, said), (_, want, words)) in got.iter().zip(expected) {
+        assert_eq!(status, want, "{id}: {said}\n{report:#}");
+        for word in *words {
+            assert!(said.contains(word), "{id}: {said:?} lacks {word:?}");
+        }
+    }
+    (code, report)
+}
+
 /// What ffprobe says of a URL's streams (codec, profile, size, audio format), as JSON.
 pub fn ffprobe_streams(url: &str) -> serde_json::Value {
     let (ok, stdout, stderr) = run(

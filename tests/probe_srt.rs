@@ -1,0 +1,251 @@
+//! `weir probe srt://…` against libsrt 1.5.1's `srt-live-transmit` as a listener (relaying one
+//! listener port to another, encrypted or not, and publish-only) and against `weir serve`'s
+//! SRT. Every case's verdict is pinned with the words it gives, so a change in the probe or in
+//! either server shows up here; `conformance/FINDINGS.md` says what srt-live-transmit does
+//! differently. Skipped, with a message, when `srt-live-transmit` (or `$SRT_LIVE_TRANSMIT`) is
+//! missing: `ci/install-peers` installs srt-tools.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{Weir, free_port, pin, probe};
+use weir_testkit::{TempPath, peer};
+
+/// The passphrase of the encrypted runs.
+const SECRET: &str = "probe-secret-1";
+
+/// srt-live-transmit, killed on drop.
+struct Slt(Child);
+
+impl Slt {
+    /// `srt-live-transmit SOURCE TARGET`, or `None` (and a message) when it is missing.
+    fn start(source: &str, target: &str) -> Option<Slt> {
+        let Some(bin) = peer::find("SRT_LIVE_TRANSMIT", "srt-live-transmit") else {
+            eprintln!(
+                "skipped: srt-live-transmit is missing (ci/install-peers installs srt-tools)"
+            );
+            return None;
+        };
+        let child = Command::new(bin)
+            .args([source, target])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("srt-live-transmit starts");
+        // It binds at once; give it a moment to listen.
+        std::thread::sleep(Duration::from_millis(300));
+        Some(Slt(child))
+    }
+
+    /// A relay from a listener at one free port to a listener at another, with `options`
+    /// (`&passphrase=…`) on both: (publisher port, player port).
+    fn relay(options: &str) -> Option<(Slt, u16, u16)> {
+        let (input, output) = (free_port(), free_port());
+        let slt = Slt::start(
+            &format!("srt://:{input}?mode=listener{options}"),
+            &format!("srt://:{output}?mode=listener{options}"),
+        )?;
+        Some((slt, input, output))
+    }
+}
+
+impl Drop for Slt {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A case's expected verdict: id, status, words its verdict holds.
+type Row = (&'static str, &'static str, &'static [&'static str]);
+
+/// The handshake cases every libsrt-like listener passes (the stream id mode aside).
+const HANDSHAKES: [Row; 5] = [
+    (
+        "srt.handshake.induction",
+        "pass",
+        &["version 5", "extension field 0x4a17"],
+    ),
+    ("srt.handshake.caller", "pass", &["accepted", "0x010501"]),
+    ("srt.handshake.no-stream-id", "pass", &["accepted"]),
+    ("srt.handshake.wrong-cookie", "pass", &["ignored"]),
+    (
+        "srt.handshake.unknown-extension",
+        "pass",
+        &["accepted", "0x7f00 skipped"],
+    ),
+];
+
+/// The two encryption cases without a passphrase in the URL.
+const CLEAR: [Row; 2] = [
+    ("srt.crypto.bad-secret", "skipped", &["not applicable"]),
+    ("srt.crypto.no-passphrase", "skipped", &["not applicable"]),
+];
+
+/// The two encryption cases with one.
+const ENCRYPTED: [Row; 2] = [
+    ("srt.crypto.bad-secret", "pass", &["BADSECRET (1010)"]),
+    ("srt.crypto.no-passphrase", "pass", &["UNSECURE (1011)"]),
+];
+
+/// srt-live-transmit reads no stream ids: it takes any.
+const ANY_STREAM_ID: Row = (
+    "srt.streamid.malformed",
+    "informational",
+    &["does not read stream ids"],
+);
+
+/// Weir refuses a stream id it cannot read with libsrt's predefined 400.
+const BAD_STREAM_ID_400: Row = (
+    "srt.streamid.malformed",
+    "pass",
+    &["PREDEFINED 1400 (HTTP-like 400)"],
+);
+
+/// Keep-alives, ACKs, NAKs and the shutdown: every server here passes them.
+const SESSION: [Row; 4] = [
+    ("srt.session.keepalive", "pass", &["keep-alives"]),
+    ("srt.media.ack", "pass", &["ACK delay median"]),
+    (
+        "srt.media.nak",
+        "pass",
+        &["5 left out, 5 NAKed", "5 retransmitted"],
+    ),
+    ("srt.media.shutdown", "pass", &["silent after our shutdown"]),
+];
+
+/// srt-live-transmit passes TS through: every packet, byte for byte.
+const RELAYED_AS_IS: Row = (
+    "srt.media.relay",
+    "pass",
+    &["identical and in order", "5 of the 5 left out"],
+);
+
+/// The rows of `parts`, in order.
+fn rows(parts: &[&[Row]]) -> Vec<Row> {
+    parts.concat()
+}
+
+#[test]
+fn srt_live_transmit_relaying_passes_every_case_but_reads_no_stream_id() {
+    let Some((_slt, input, output)) = Slt::relay("") else {
+        return;
+    };
+    let junit = TempPath::new("probe-srt.xml");
+    let (code, report) = pin(
+        &format!("srt://127.0.0.1:{input}?play=127.0.0.1:{output}"),
+        &["--junit", junit.to_str().unwrap()],
+        &rows(&[
+            &HANDSHAKES,
+            &CLEAR,
+            &[ANY_STREAM_ID],
+            &SESSION,
+            &[RELAYED_AS_IS],
+        ]),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 13, "{xml}");
+    assert_eq!(xml.matches("<failure").count(), 0, "{xml}");
+}
+
+#[test]
+fn srt_live_transmit_with_a_passphrase_refuses_a_wrong_one_and_none() {
+    let Some((_slt, input, output)) = Slt::relay(&format!("&passphrase={SECRET}&pbkeylen=16"))
+    else {
+        return;
+    };
+    let (code, report) = pin(
+        &format!("srt://127.0.0.1:{input}?play=127.0.0.1:{output}&passphrase={SECRET}"),
+        &[],
+        &rows(&[
+            &HANDSHAKES,
+            &ENCRYPTED,
+            &[ANY_STREAM_ID],
+            &SESSION,
+            &[RELAYED_AS_IS],
+        ]),
+    );
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn srt_live_transmit_publish_only_has_no_player_to_relay_to() {
+    let port = free_port();
+    // file://con: standard output, which goes nowhere.
+    let Some(_slt) = Slt::start(&format!("srt://:{port}?mode=listener"), "file://con") else {
+        return;
+    };
+    let (code, report) = pin(
+        &format!("srt://127.0.0.1:{port}?play=none"),
+        &["--case", "srt.media"],
+        &rows(&[
+            &SESSION[1..],
+            &[("srt.media.relay", "skipped", &["not applicable: play=none"])],
+        ]),
+    );
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn nothing_listening_is_unreachable() {
+    let started = Instant::now();
+    let (code, report) = probe(&format!("srt://127.0.0.1:{}", free_port()), &[]);
+    assert_eq!(code, 2, "{report:#}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn weir_serve_passes_every_case_and_plays_back_every_frame() {
+    let weir = Weir::start(&[]);
+    let port = weir.srt.expect("SRT is on");
+    let (code, report) = pin(
+        &format!("srt://127.0.0.1:{port}?streamid=%23!::r=live/probe"),
+        &[],
+        &rows(&[
+            &HANDSHAKES,
+            &CLEAR,
+            &[BAD_STREAM_ID_400],
+            &SESSION,
+            // Weir demuxes what is published and muxes afresh for players.
+            &[(
+                "srt.media.relay",
+                "pass",
+                &[
+                    "repackaged",
+                    "75 video frames",
+                    "audio frames",
+                    "same spacing",
+                ],
+            )],
+        ]),
+    );
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn weir_serve_with_a_passphrase_refuses_a_wrong_one_and_none() {
+    let weir = Weir::start(&[&format!("srt.passphrase={SECRET}")]);
+    let port = weir.srt.expect("SRT is on");
+    let (code, report) = pin(
+        &format!("srt://127.0.0.1:{port}?streamid=%23!::r=live/probe&passphrase={SECRET}"),
+        &[
+            "--case",
+            "srt.handshake.caller",
+            "--case",
+            "srt.crypto",
+            "--case",
+            "srt.media.relay",
+        ],
+        &[
+            HANDSHAKES[1],
+            ENCRYPTED[0],
+            ENCRYPTED[1],
+            ("srt.media.relay", "pass", &["repackaged", "same spacing"]),
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}");
+}
