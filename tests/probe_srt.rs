@@ -3,12 +3,25 @@
 //! SRT. Every case's verdict is pinned with the words it gives, so a change in the probe or in
 //! either server shows up here; `conformance/FINDINGS.md` says what srt-live-transmit does
 //! differently. Skipped, with a message, when `srt-live-transmit` (or `$SRT_LIVE_TRANSMIT`) is
-//! missing: `ci/install-peers` installs srt-tools.
+//! missing: `ci/install-peers` installs srt-tools. A careless listener of ours ([`Careless`])
+//! fails the case of every rule it breaks.
 
 mod support;
 
+use std::collections::HashMap;
+use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use weir_srt::established::{LIVE_FLAGS, SRT_VERSION};
+use weir_srt::handshake::SRT_MAGIC;
+use weir_srt::{
+    Control, ControlPacket, Extension, HandshakeType, Header, Packet, RejectReason, SrtOptions,
+    Timestamp,
+};
 
 use support::{Weir, free_port, pin, probe};
 use weir_testkit::{TempPath, peer};
@@ -248,4 +261,168 @@ fn weir_serve_with_a_passphrase_refuses_a_wrong_one_and_none() {
         ],
     );
     assert_eq!(code, 0, "{report:#}");
+}
+
+/// A careless SRT listener: a v5 induction answer with cookie 0, any conclusion accepted (any
+/// cookie, key material or not) but one with an unknown extension (ROGUE); no ACK, NAK or
+/// keep-alive but one keep-alive per 50 data packets; keep-alives after a shutdown; nothing
+/// relayed. `strict` refuses every stream id (PEER) and ignores the one with `nonsense`.
+struct Careless {
+    port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+/// The careless listener's socket id.
+const CARELESS_ID: u32 = 0x0c0f_fee0;
+
+impl Careless {
+    fn start(strict: bool) -> Careless {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            let mut callers: HashMap<SocketAddr, u32> = HashMap::new();
+            let mut data = 0u32;
+            let mut buf = [0u8; 2048];
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                    continue;
+                };
+                let datagram = Bytes::copy_from_slice(&buf[..n]);
+                let send = |dst: u32, control: Control| {
+                    let header = Header {
+                        timestamp: Timestamp::new(0),
+                        dst_socket: dst,
+                    };
+                    let bytes = Packet::Control(ControlPacket { header, control }).to_bytes();
+                    let _ = socket.send_to(&bytes, from);
+                };
+                match Packet::parse(&datagram, &mut Vec::new()) {
+                    Ok(Packet::Control(ControlPacket {
+                        control: Control::Handshake(hs),
+                        ..
+                    })) => {
+                        let caller = hs.socket_id;
+                        let mut answer = hs.clone();
+                        answer.socket_id = CARELESS_ID;
+                        answer.extensions.clear();
+                        match hs.kind {
+                            HandshakeType::Induction => {
+                                answer.version = 5;
+                                answer.extension_field = SRT_MAGIC;
+                                answer.syn_cookie = 0;
+                            }
+                            HandshakeType::Conclusion => {
+                                let unknown = hs
+                                    .extensions
+                                    .iter()
+                                    .any(|e| matches!(e, Extension::Unknown { .. }));
+                                let sid = hs.stream_id().map(str::to_owned);
+                                if strict && sid.as_deref().is_some_and(|s| s.contains("nonsense"))
+                                {
+                                    continue;
+                                }
+                                if unknown {
+                                    answer.kind = HandshakeType::Rejection(RejectReason::ROGUE);
+                                } else if strict && sid.is_some() {
+                                    answer.kind = HandshakeType::Rejection(RejectReason::PEER);
+                                } else {
+                                    answer.extensions.push(Extension::HsRsp(SrtOptions {
+                                        version: SRT_VERSION,
+                                        flags: LIVE_FLAGS,
+                                        recv_delay_ms: 120,
+                                        send_delay_ms: 120,
+                                    }));
+                                    answer.extension_field = 1;
+                                    callers.insert(from, caller);
+                                }
+                            }
+                            _ => continue,
+                        }
+                        send(caller, Control::Handshake(answer));
+                    }
+                    Ok(Packet::Control(ControlPacket {
+                        control: Control::Shutdown,
+                        ..
+                    })) => {
+                        let Some(&caller) = callers.get(&from) else {
+                            continue;
+                        };
+                        let socket = socket.try_clone().unwrap();
+                        std::thread::spawn(move || {
+                            for _ in 0..3 {
+                                std::thread::sleep(Duration::from_millis(300));
+                                let header = Header {
+                                    timestamp: Timestamp::new(0),
+                                    dst_socket: caller,
+                                };
+                                let keepalive = ControlPacket {
+                                    header,
+                                    control: Control::KeepAlive,
+                                };
+                                let _ =
+                                    socket.send_to(&Packet::Control(keepalive).to_bytes(), from);
+                            }
+                        });
+                    }
+                    Ok(Packet::Data(_)) => {
+                        data += 1;
+                        if let (0, Some(&caller)) = (data % 50, callers.get(&from)) {
+                            send(caller, Control::KeepAlive);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        });
+        Careless { port, stop }
+    }
+}
+
+impl Drop for Careless {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_careless_listener_fails_the_case_of_every_rule_it_breaks() {
+    let careless = Careless::start(false);
+    let (code, report) = pin(
+        &format!("srt://127.0.0.1:{}?passphrase={SECRET}", careless.port),
+        &["--timeout", "15"],
+        &[
+            ("srt.handshake.induction", "fail", &["cookie 0x00000000"]),
+            ("srt.handshake.caller", "pass", &["accepted"]),
+            ("srt.handshake.no-stream-id", "pass", &["accepted"]),
+            ("srt.handshake.wrong-cookie", "fail", &["accepted"]),
+            ("srt.handshake.unknown-extension", "fail", &["ROGUE (1004)"]),
+            (
+                "srt.crypto.bad-secret",
+                "fail",
+                &["accepted with a wrong passphrase"],
+            ),
+            ("srt.crypto.no-passphrase", "fail", &["in the clear"]),
+            ("srt.streamid.malformed", "informational", &["accepted"]),
+            ("srt.session.keepalive", "fail", &["0 keep-alives"]),
+            ("srt.media.ack", "fail", &["never acknowledged"]),
+            ("srt.media.nak", "fail", &["never NAKed"]),
+            ("srt.media.shutdown", "fail", &["3 datagrams"]),
+            ("srt.media.relay", "fail", &["no TS packet"]),
+        ],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    let strict = Careless::start(true);
+    pin(
+        &format!("srt://127.0.0.1:{}", strict.port),
+        &["--case", "srt.handshake.caller", "--case", "srt.streamid"],
+        &[
+            ("srt.handshake.caller", "fail", &["rejected: PEER (1002)"]),
+            ("srt.streamid.malformed", "fail", &["no answer"]),
+        ],
+    );
 }
