@@ -247,7 +247,7 @@ async fn run(
                 let Some(datagram) = datagram else { break };
                 client.add_recv(datagram.len() as u64);
                 ctx.metrics.add_recv(datagram.len() as u64);
-                let _ = connection.handle_input(Instant::now(), &datagram);
+                connection.handle_datagram(Instant::now(), datagram);
             }
             _ = tokio::time::sleep_until(wake) => connection.handle_timeout(Instant::now()),
             item = next_item => {
