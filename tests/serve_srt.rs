@@ -448,3 +448,30 @@ fn hevc_over_srt_reaches_flv_players_as_enhanced_rtmp() {
     let _ = publisher.kill();
     let _ = publisher.wait();
 }
+
+/// Kicking an SRT client through the API ends its connection with a shutdown: ffmpeg stops
+/// with an error and the stream is gone.
+#[test]
+fn a_kicked_srt_publisher_is_told_and_its_stream_ends() {
+    let weir = Weir::start(&[]);
+    let publisher = ffmpeg_publish_as(&weir.srt_url("kicked", "publish"), 30, "mpegts");
+    let stream = weir.wait_for_stream("kicked", Duration::from_secs(15));
+    let cid = stream["publish"]["cid"].as_str().unwrap().to_owned();
+    let (ok, _, _) = run(
+        Command::new("curl").args([
+            "-sf",
+            "-X",
+            "DELETE",
+            &weir.api_url(&format!("/api/v1/clients/{cid}")),
+        ]),
+        Duration::from_secs(10),
+    );
+    assert!(ok, "the kick was answered");
+    let (ok, _, _) = finish(publisher, Duration::from_secs(15));
+    assert!(!ok, "ffmpeg notices it was kicked");
+    let streams = weir.api("/api/v1/streams/");
+    assert!(
+        streams["streams"].as_array().unwrap().is_empty(),
+        "{streams:#}"
+    );
+}

@@ -753,16 +753,13 @@ impl Connection {
             self.control(now, Control::KeepAlive);
         }
     }
-}
 
-impl Machine for Connection {
-    type Event = Event;
-
-    fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Result<(), Error> {
+    /// [`Machine::handle_input`] for a datagram already in `Bytes`: payloads are views of it,
+    /// not copies (the server's receive path).
+    pub fn handle_datagram(&mut self, now: Instant, bytes: Bytes) {
         if self.closed {
-            return Ok(());
+            return;
         }
-        let bytes = Bytes::copy_from_slice(datagram);
         let mut violations = Vec::new();
         let packet = Packet::parse(&bytes, &mut violations);
         for v in violations {
@@ -774,7 +771,7 @@ impl Machine for Connection {
                 if let Some(v) = e.into_violation() {
                     self.outputs.push_back(Output::Violation(v));
                 }
-                return Ok(());
+                return;
             }
         };
         let dst = packet.header().dst_socket;
@@ -784,7 +781,7 @@ impl Machine for Connection {
                 self.params.local_socket_id
             );
             self.violation(&CONNECTION_SOCKET_ID, detail);
-            return Ok(());
+            return;
         }
         self.last_heard = now;
         match packet {
@@ -794,6 +791,14 @@ impl Machine for Connection {
         if !self.closed {
             self.deliver(now);
         }
+    }
+}
+
+impl Machine for Connection {
+    type Event = Event;
+
+    fn handle_input(&mut self, now: Instant, datagram: &[u8]) -> Result<(), Error> {
+        self.handle_datagram(now, Bytes::copy_from_slice(datagram));
         Ok(())
     }
 

@@ -24,7 +24,9 @@ use weir_srt::connection::{CloseReason, Config, Connection, Event, Params};
 use weir_srt::crypto::CryptoContext;
 use weir_srt::kdf::Passphrase;
 use weir_srt::streamid::{Mode, StreamId};
-use weir_srt::{ConnectionRequest, RejectReason, RequestId};
+use weir_srt::{
+    ConnectionRequest, Control, ControlPacket, Header, Packet, RejectReason, RequestId, Timestamp,
+};
 
 /// The MPEG-TS packets in one SRT payload (7 × 188 = 1316, libsrt's live payload size).
 const TS_PER_PACKET: usize = 7;
@@ -143,6 +145,8 @@ pub(crate) async fn accept(
             endpoint: endpoint.clone(),
             socket_id: handover.established.local_socket_id,
             client_id: session.client().id.clone(),
+            peer: from,
+            peer_socket_id: handover.established.peer_socket_id,
         };
         let reason = run(&ctx, &endpoint, &session, from, handover, crypto, role).await;
         info!(stream = %key, ?reason, "closed");
@@ -152,18 +156,28 @@ pub(crate) async fn accept(
     .await
 }
 
-/// Takes a connection's route and statistics away when its task ends, however it ends (a
-/// kick aborts it).
+/// Takes a connection's route and statistics away when its task ends, however it ends, and
+/// tells the peer with a shutdown (a kick aborts the task, which then cannot).
 struct Forget {
     endpoint: Arc<Endpoint>,
     socket_id: u32,
     client_id: String,
+    peer: SocketAddr,
+    peer_socket_id: u32,
 }
 
 impl Drop for Forget {
     fn drop(&mut self) {
         self.endpoint.route(self.socket_id, None);
         self.endpoint.set_stats(&self.client_id, None);
+        let shutdown = Packet::Control(ControlPacket {
+            header: Header {
+                timestamp: Timestamp::default(),
+                dst_socket: self.peer_socket_id,
+            },
+            control: Control::Shutdown,
+        });
+        self.endpoint.send(self.peer, &shutdown.to_bytes());
     }
 }
 
@@ -233,7 +247,7 @@ async fn run(
                 let Some(datagram) = datagram else { break };
                 client.add_recv(datagram.len() as u64);
                 ctx.metrics.add_recv(datagram.len() as u64);
-                let _ = connection.handle_input(Instant::now(), &datagram);
+                connection.handle_datagram(Instant::now(), datagram);
             }
             _ = tokio::time::sleep_until(wake) => connection.handle_timeout(Instant::now()),
             item = next_item => {
