@@ -459,7 +459,7 @@ impl Session {
             if let Some(datagram) = self.udp.recv(wake) {
                 let now = Instant::now();
                 self.observe(now, &datagram);
-                let _ = self.conn.handle_input(now, &datagram);
+                self.conn.handle_datagram(now, datagram);
             }
             let now = Instant::now();
             if self.conn.poll_timeout().is_some_and(|at| at <= now) {
