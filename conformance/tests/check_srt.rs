@@ -527,3 +527,36 @@ fn hostile_datagrams_name_the_rule_they_break() {
     // And a clean session breaks nothing.
     assert_eq!(rules_of(&with_data(session())), Vec::<&str>::new());
 }
+
+#[test]
+fn huge_ranges_and_floods_stay_bounded() {
+    use weir_srt::dropreq::DropRequest;
+    let mut datagrams = with_data(session());
+    let far = ISN + (1 << 29);
+    // A NAK and a drop request each spanning half a billion packets, data that jumps as far,
+    // and a flood of out-of-order packets the TS must hold: all end at once, in bounded memory.
+    let range = LossRange {
+        first: SeqNumber::new(ISN),
+        last: SeqNumber::new(far),
+    };
+    datagrams.push((
+        S2C,
+        control(
+            CALLER,
+            Control::Nak(LossList {
+                ranges: vec![range],
+            }),
+        ),
+    ));
+    let drop = DropRequest {
+        message_number: 1,
+        first: SeqNumber::new(ISN + 3),
+        last: SeqNumber::new(far),
+    };
+    datagrams.push((C2S, control(LISTENER, Control::DropReq(drop))));
+    for n in 0..3000 {
+        datagrams.push((C2S, data(far + 10 + 2 * n, KeyFlags::None)));
+    }
+    let ids = rules_of(&datagrams);
+    assert_eq!(ids, ["srt.connection.nak-range"]);
+}

@@ -804,11 +804,19 @@ impl SrtObserver {
             && !due.before(drop.first)
             && !drop.last.before(due)
         {
-            for seq in (0..=due.distance_to(drop.last).max(0) as u32).map(|n| due.add(n)) {
-                if let Some(p) = side.held.remove(&seq.get()) {
-                    side.held_bytes -= p.len();
+            // What is held within the dropped range goes too (by the held, not the range:
+            // a range can span a billion sequence numbers).
+            let dropped = |seq: u32| {
+                let seq = SeqNumber::new(seq);
+                !seq.before(due) && !drop.last.before(seq)
+            };
+            side.held.retain(|&seq, payload| {
+                let keep = !dropped(seq);
+                if !keep {
+                    side.held_bytes -= payload.len();
                 }
-            }
+                keep
+            });
             side.ts_next = Some(drop.last.next());
             side.ts_given_up += 1;
             side.incomplete = true;
