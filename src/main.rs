@@ -114,6 +114,10 @@ struct CheckArgs {
     /// of every input are read with (repeatable).
     #[arg(long = "sdp", value_name = "FILE")]
     sdp: Vec<std::path::PathBuf>,
+    /// The passphrase encrypted SRT flows are decrypted with, so that their MPEG-TS is
+    /// judged too (without it their payloads are noted as encrypted and not read).
+    #[arg(long = "srt-passphrase", value_name = "PASSPHRASE")]
+    srt_passphrase: Option<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -143,6 +147,7 @@ fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    options.decode_as.given.srt_passphrase = args.srt_passphrase;
     let mut inputs: Vec<Input> = args.files.into_iter().map(Input::Capture).collect();
     for pair in args.pair.chunks(2) {
         if let [client, server] = pair {

@@ -26,6 +26,7 @@ use crate::observe::playlist::PlaylistObserver;
 use crate::observe::rtmp::RtmpObserver;
 use crate::observe::rtp::RtpObserver;
 use crate::observe::sdp::{SdpObserver, SharedLearned};
+use crate::observe::srt::SrtObserver;
 use crate::observe::webrtc::WebRtcObserver;
 use crate::probe::{self, CaseInfo, CaseResult, ProbeReport};
 use crate::sniff::{self, DatagramSniffer, FileSniffer, StreamSniffer};
@@ -295,9 +296,16 @@ pub static TABLE: [Row; 10] = [
             ..NO_SNIFFERS
         },
         usual_port: Some(10080),
-        rule_prefixes: &[],
-        catalog: None,
-        observer: Observing::NotYet,
+        // SRT carries MPEG-TS, which carries codec configurations.
+        rule_prefixes: &["srt.", "mpegts.", "media."],
+        catalog: Some(Catalog {
+            rules: weir_srt::rules::CATALOG,
+            prefixes: &["srt."],
+        }),
+        observer: Observing::By(|flow| match flow.transport {
+            Transport::Udp => Ok(Box::new(SrtObserver::new(flow.learned.clone()))),
+            _ => Err("SRT runs over UDP".to_owned()),
+        }),
         prober: Some(Prober {
             name: "srt",
             schemes: &["srt"],

@@ -1,6 +1,7 @@
 //! The `weir check` pipeline on an arbitrary UDP flow: detection (RTP, WebRTC's STUN/DTLS/SRTP,
 //! TS, SRT...), then the RTP or WebRTC observer with the RTP payload types a first byte picks
-//! (none, or one of the depacketizers'). The rest is datagrams, each a 16-bit length whose top
+//! (none, or one of the depacketizers'); its top bit gives the SRT observer the passphrase of
+//! the corpus's AES-128 SRT capture, so that decryption and the TS inside are fuzzed too. The rest is datagrams, each a 16-bit length whose top
 //! bit says the direction; every transcript renders.
 #![no_main]
 
@@ -30,6 +31,9 @@ fuzz_target!(|data: &[u8]| {
     let mut options = Options::default();
     if let Some(spec) = FORMATS.get(usize::from(pick) % (FORMATS.len() + 1)) {
         options.decode_as.add(spec).unwrap();
+    }
+    if pick & 0x80 != 0 {
+        options.decode_as.given.srt_passphrase = Some("testpassphrase123".to_owned());
     }
     let mut checker = Checker::new("fuzz", &options);
     let flow = FlowId(1);

@@ -10,6 +10,8 @@
 //!   an SDP or `--decode-as` gives;
 //! - [`webrtc`]: STUN, DTLS and SRTP on one UDP port (RFC 7983), SRTP through [`rtp`];
 //! - [`sdp`]: session descriptions — a file, an offer and its answer, an HTTP body;
+//! - [`srt`]: SRT in live mode over UDP: handshake, keys, ACK/NAK accounting; its clear (or
+//!   decrypted) payloads go through [`mpegts`];
 //! - [`http`]: HTTP/1.x connections, whose response bodies (playlists, TS, FLV) go through the
 //!   observers and machines above.
 
@@ -20,6 +22,7 @@ pub mod playlist;
 pub mod rtmp;
 pub mod rtp;
 pub mod sdp;
+pub mod srt;
 pub mod webrtc;
 
 use std::time::Duration;

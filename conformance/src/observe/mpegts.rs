@@ -173,6 +173,24 @@ impl TsObserver {
     }
 }
 
+impl TsObserver {
+    /// Bytes of `dir` that never came (what a carrier such as SRT lost and gave up on, `why`):
+    /// the demuxer starts afresh at the next sync byte, and `dir` counts as observed in part.
+    pub fn lost(&mut self, dir: Direction, why: String, out: &mut Vec<Observation>) {
+        let side = &mut self.sides[dir.index()];
+        if side.ended {
+            return;
+        }
+        side.incomplete = true;
+        side.restart();
+        let text = format!(
+            "{why}: the demuxer starts afresh at the next sync byte and waits for the next PAT \
+             and PMT (ISO/IEC 13818-1 §2.4.4)"
+        );
+        out.push(Observation::Entry(dir, EntryKind::Event(text)));
+    }
+}
+
 impl Side {
     /// A fresh demuxer from the current position on (the old one's partial data is dropped:
     /// what follows does not continue it).

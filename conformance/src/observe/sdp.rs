@@ -25,6 +25,8 @@ pub struct Learned {
     pub payload_types: PayloadTypes,
     /// ICE passwords by username fragment (RFC 8839 §5.4), to check STUN's integrity.
     pub ice: BTreeMap<String, String>,
+    /// The SRT passphrase (`--srt-passphrase`) encrypted SRT flows are decrypted with.
+    pub srt_passphrase: Option<String>,
 }
 
 /// [`Learned`], shared by the flows of one input.

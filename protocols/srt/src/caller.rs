@@ -13,6 +13,7 @@
 //! }
 //! ```
 
+use crate::checks;
 use crate::control::{Control, ControlPacket};
 use crate::established::{Established, LIVE_FLAGS, SRT_VERSION};
 use crate::extension::{Extension, SrtFlags, SrtOptions};
@@ -21,7 +22,6 @@ use crate::handshake::{
     UDT_DGRAM,
 };
 use crate::packet::{Header, Packet};
-use crate::rules::{HANDSHAKE_HSRSP_MISSING, HANDSHAKE_LATENCY};
 use crate::seq::{SeqNumber, Timestamp};
 use bytes::Bytes;
 use rand_core::RngCore;
@@ -200,11 +200,6 @@ impl Caller {
         self.outputs.push_back(Output::Event(event));
     }
 
-    fn violation(&mut self, rule: &'static weir_media::Rule, detail: String) {
-        self.outputs
-            .push_back(Output::Violation(Violation::new(rule, 0, detail)));
-    }
-
     fn on_handshake(&mut self, now: Instant, hs: Handshake, timestamp: Timestamp) {
         if let HandshakeType::Rejection(reason) = hs.kind {
             return self.finish(CallerEvent::Rejected { reason });
@@ -228,30 +223,23 @@ impl Caller {
     }
 
     fn conclude(&mut self, hs: Handshake, peer_clock: (Instant, Timestamp)) {
-        let Some(options) = hs.srt_options().copied() else {
-            self.violation(
-                &HANDSHAKE_HSRSP_MISSING,
-                "the listener's conclusion has no HSRSP".into(),
-            );
-            return self.finish(CallerEvent::Rejected {
-                reason: RejectReason::ROGUE,
-            });
+        let (options, low) = match checks::conclusion_response(
+            &hs,
+            self.config.latency_ms,
+            self.config.peer_latency_ms,
+        ) {
+            Ok(judged) => judged,
+            Err(v) => {
+                self.outputs.push_back(Output::Violation(v));
+                return self.finish(CallerEvent::Rejected {
+                    reason: RejectReason::ROGUE,
+                });
+            }
         };
-        // HSRSP: the listener's receiver delay is our sending latency, its sender delay
-        // our receiving latency; each at least what we asked for.
-        let (recv, send) = (options.send_delay_ms, options.recv_delay_ms);
-        if recv < self.config.latency_ms || send < self.config.peer_latency_ms {
-            self.violation(
-                &HANDSHAKE_LATENCY,
-                format!(
-                    "HSRSP delays {}/{} ms below the requested {}/{} ms",
-                    options.recv_delay_ms,
-                    options.send_delay_ms,
-                    self.config.peer_latency_ms,
-                    self.config.latency_ms
-                ),
-            );
+        if let Some(v) = low {
+            self.outputs.push_back(Output::Violation(v));
         }
+        let (recv, send) = (options.send_delay_ms, options.recv_delay_ms);
         let established = Established {
             local_socket_id: self.socket_id,
             peer_socket_id: hs.socket_id,

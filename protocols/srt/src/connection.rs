@@ -19,6 +19,7 @@
 //! every buffer is bounded.
 
 use crate::ack::{Ack, AckRates, AckTiming};
+use crate::checks;
 use crate::control::{Control, ControlPacket};
 use crate::crypto::CryptoContext;
 use crate::data::{DataPacket, KeyFlags, Position};
@@ -28,10 +29,7 @@ use crate::nak::{LossList as LossReport, LossRange};
 use crate::packet::{Header, Packet};
 use crate::receive_buffer::{Arrival, Ready, ReceiveBuffer};
 use crate::rtt::Rtt;
-use crate::rules::{
-    CONNECTION_ACK_RANGE, CONNECTION_FLOW_WINDOW, CONNECTION_NAK_RANGE, CONNECTION_SOCKET_ID,
-    CONNECTION_UNENCRYPTED,
-};
+use crate::rules::{CONNECTION_FLOW_WINDOW, CONNECTION_SOCKET_ID, CONNECTION_UNENCRYPTED};
 use crate::send_buffer::{SendBuffer, Sent};
 use crate::tsbpd::Tsbpd;
 use crate::{MsgNumber, SeqNumber, Timestamp};
@@ -557,9 +555,8 @@ impl Connection {
     fn on_ack(&mut self, now: Instant, ack: Ack) {
         let sent_end = self.send.next();
         let mut acked = ack.last_ack;
-        if sent_end.before(acked) {
-            let detail = format!("ACK up to {acked}, but only packets before {sent_end} were sent");
-            self.violation(&CONNECTION_ACK_RANGE, detail);
+        if let Some(v) = checks::ack_range(acked, sent_end) {
+            self.outputs.push_back(Output::Violation(v));
             acked = sent_end;
         }
         self.send.acknowledge(acked);
@@ -594,10 +591,8 @@ impl Connection {
         let (first_kept, end) = (self.send.first(), self.send.next());
         for range in report.ranges {
             let (mut first, mut last) = (range.first, range.last);
-            if end.sub(1).before(last) || last.before(first) {
-                let detail =
-                    format!("NAK for {first}..={last}, but only packets before {end} were sent");
-                self.violation(&CONNECTION_NAK_RANGE, detail);
+            if let Some(v) = checks::nak_range(first, last, end) {
+                self.outputs.push_back(Output::Violation(v));
                 if last.before(first) {
                     continue;
                 }

@@ -31,6 +31,8 @@
 //! - [`caller`], [`listener`]: the handshake machines (draft §4.3.1), the listener's SYN
 //!   [`cookie`]s, and what they end in: [`Established`] (the connection machine's start) or
 //!   a rejection with libsrt's reason;
+//! - [`checks`]: the handshake and ACK/NAK checks the machines make, as pure functions the
+//!   harness's observer calls too;
 //! - [`streamid`]: the stream id of the handshake's SID extension, in libsrt's `#!::` syntax
 //!   and the forms SRS accepts, as vhost/app/stream, mode and parameters;
 //! - [`rules`]: the rule catalog.
@@ -59,6 +61,7 @@
 
 pub mod ack;
 pub mod caller;
+pub mod checks;
 pub mod cipher;
 pub mod connection;
 pub mod control;

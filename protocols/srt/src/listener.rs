@@ -22,19 +22,16 @@
 //! ```
 
 use crate::caller::draw_socket_id;
+use crate::checks;
 use crate::control::{Control, ControlPacket};
 use crate::cookie::CookieJar;
 use crate::established::{Established, LIVE_FLAGS, SRT_VERSION, negotiate_latency};
-use crate::extension::MAX_STREAM_ID_LEN;
 use crate::extension::{Extension, SrtFlags, SrtOptions};
 use crate::handshake::{
     EXT_HSREQ, EXT_KMREQ, Encryption, Handshake, HandshakeType, PeerIp, RejectReason, SRT_MAGIC,
 };
 use crate::packet::{Header, Packet};
-use crate::rules::{
-    HANDSHAKE_CONCLUSION_VERSION, HANDSHAKE_CONGESTION, HANDSHAKE_COOKIE, HANDSHAKE_HSREQ_MISSING,
-    HANDSHAKE_INDUCTION_COOKIE, HANDSHAKE_LISTENER_TYPE,
-};
+use crate::rules::HANDSHAKE_COOKIE;
 use crate::seq::Timestamp;
 use bytes::Bytes;
 use rand_core::RngCore;
@@ -250,11 +247,12 @@ impl Listener {
         match hs.kind {
             HandshakeType::Induction => self.induction(now, from, hs),
             HandshakeType::Conclusion => self.conclusion(now, from, hs, timestamp),
-            kind => self.violation(
-                from,
-                &HANDSHAKE_LISTENER_TYPE,
-                format!("a {kind:?} handshake sent to a listener"),
-            ),
+            kind => {
+                if let Some(violation) = checks::listener_type(kind) {
+                    self.outputs
+                        .push_back(ListenerOutput::Violation { from, violation });
+                }
+            }
         }
     }
 
@@ -282,12 +280,9 @@ impl Listener {
 
     /// Answers an induction with version 5, the SRT magic and the cookie; keeps nothing.
     fn induction(&mut self, now: Instant, from: SocketAddr, request: Handshake) {
-        if request.syn_cookie != 0 {
-            self.violation(
-                from,
-                &HANDSHAKE_INDUCTION_COOKIE,
-                format!("induction request with cookie {:#x}", request.syn_cookie),
-            );
+        if let Some(v) = checks::induction_request(&request) {
+            self.outputs
+                .push_back(ListenerOutput::Violation { from, violation: v });
         }
         let cookie = self
             .jar
@@ -343,40 +338,16 @@ impl Listener {
         {
             return; // Answered once the application decides.
         }
-        if request.version != 5 {
-            self.violation(
-                from,
-                &HANDSHAKE_CONCLUSION_VERSION,
-                format!("conclusion version {}", request.version),
-            );
-            return self.refuse(now, from, &request, RejectReason::VERSION);
-        }
-        let Some(options) = request.srt_options().copied() else {
-            self.violation(
-                from,
-                &HANDSHAKE_HSREQ_MISSING,
-                "a version-5 conclusion without HSREQ".into(),
-            );
-            return self.refuse(now, from, &request, RejectReason::ROGUE);
+        let options = match checks::conclusion_request(&request) {
+            Ok(options) => options,
+            Err(refusal) => {
+                if let Some(violation) = refusal.violation {
+                    self.outputs
+                        .push_back(ListenerOutput::Violation { from, violation });
+                }
+                return self.refuse(now, from, &request, refusal.reason);
+            }
         };
-        if request
-            .stream_id()
-            .is_some_and(|s| s.len() > MAX_STREAM_ID_LEN)
-        {
-            return self.refuse(now, from, &request, RejectReason::ROGUE);
-        }
-        let congestion = request.extensions.iter().find_map(|e| match e {
-            Extension::Congestion(name) => Some(name.clone()),
-            _ => None,
-        });
-        if let Some(name) = congestion.filter(|name| name != "live") {
-            self.violation(
-                from,
-                &HANDSHAKE_CONGESTION,
-                format!("congestion controller {name:?} asked of a live listener"),
-            );
-            return self.refuse(now, from, &request, RejectReason::CONGESTION);
-        }
         if self.pending.len() >= self.config.backlog {
             return self.refuse(now, from, &request, RejectReason::BACKLOG);
         }
