@@ -157,6 +157,13 @@ impl StreamId {
         } else {
             None
         };
+        if let Some(at) = id.bytes().position(|b| b.is_ascii_control()) {
+            return Err(Error::rule(
+                &STREAMID_SYNTAX,
+                at as u64,
+                format!("a control character ({:#04x}) in the stream id", bytes[at]),
+            ));
+        }
         let parsed = match keyed {
             Some((body, base)) => parse_keyed(body, base, &mut violations)?,
             None => parse_bare(id, &mut violations)?,

@@ -297,3 +297,13 @@ proptest! {
         }
     }
 }
+
+/// A control character (a NUL, say) in a stream id is refused wherever it is: stream names
+/// reach logs, file names and callbacks. (A fuzzer's input.)
+#[test]
+fn control_characters_are_refused() {
+    for id in ["live/a\0b", "#!::r=live/a\u{1},m=publish", "\u{7f}"] {
+        let e = StreamId::parse(id).unwrap_err();
+        assert_eq!(e.rule_id(), "srt.streamid.syntax", "{id:?}");
+    }
+}
