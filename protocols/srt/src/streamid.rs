@@ -168,6 +168,21 @@ impl StreamId {
             Some((body, base)) => parse_keyed(body, base, &mut violations)?,
             None => parse_bare(id, &mut violations)?,
         };
+        // The canonical form names `r` and `m` always: what it would carry must be within the
+        // limit too, so that every id read has a form that reads back.
+        let items = 2
+            + [&parsed.vhost, &parsed.user, &parsed.session, &parsed.kind]
+                .iter()
+                .filter(|v| v.is_some())
+                .count()
+            + parsed.params.len();
+        if items > MAX_KEYS {
+            return Err(Error::rule(
+                &STREAMID_TOO_MANY_KEYS,
+                id.len() as u64,
+                format!("{items} key=value items in the canonical form, more than {MAX_KEYS}"),
+            ));
+        }
         Ok((parsed, violations))
     }
 }
