@@ -37,12 +37,15 @@ fn whep(weir: &Weir, stream: &str) -> String {
     weir.api_url(&format!("/rtc/v1/whep/?app=live&stream={stream}"))
 }
 
-/// Every frame the player received was decoded (one may be in the decoder as stats are read).
+/// Every frame the player received was decoded, but for those still in the decoder's queue
+/// when the stats are read: on a loaded 2-core CI machine Chromium ran up to 8 frames
+/// (0.3 s) behind. A decoder that fails (on B-frames, say) falls behind by far more: only the
+/// keyframes, a few of 65.
 fn assert_all_decoded(video: &Value, out: &Value) {
     let received = video["framesReceived"].as_u64().unwrap_or(0);
     let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
     assert!(
-        decoded + 1 >= received,
+        decoded + 12 >= received,
         "{received} frames received, {decoded} decoded: {out:#}"
     );
 }
