@@ -306,7 +306,6 @@ pub fn connect(
     }
     let mut caller = Caller::new(config, &mut rng, Instant::now());
     let mut log = Log::default();
-    let mut last = (Instant::now(), Timestamp::new(0));
     loop {
         while let Some(out) = caller.poll_output() {
             match out {
@@ -314,18 +313,7 @@ pub fn connect(
                 Output::Violation(v) => log.violations.push(v),
                 Output::Event(CallerEvent::Rejected { reason }) => return Ok(Err(reason)),
                 Output::Event(CallerEvent::Established(established)) => {
-                    let params = Params {
-                        local_socket_id: established.local_socket_id,
-                        peer_socket_id: established.peer_socket_id,
-                        send_isn: established.send_isn,
-                        recv_isn: established.recv_isn,
-                        recv_latency: Duration::from_millis(established.recv_latency_ms.into()),
-                        send_latency: Duration::from_millis(established.send_latency_ms.into()),
-                        too_late_drop: true,
-                        start: established.start,
-                        peer_clock: last,
-                        handshake_rtt: None,
-                    };
+                    let params = Params::of(&established, true);
                     let now = Instant::now();
                     let conn = Connection::new(
                         params,
@@ -355,10 +343,6 @@ pub fn connect(
         match udp.recv(wake) {
             Some(datagram) => {
                 let now = Instant::now();
-                if let Some(ts) = datagram.get(8..12) {
-                    let ts = u32::from_be_bytes([ts[0], ts[1], ts[2], ts[3]]);
-                    last = (now, Timestamp::new(ts));
-                }
                 // A datagram that does not parse is a violation the caller reports.
                 let _ = caller.handle_input(now, &datagram);
             }
