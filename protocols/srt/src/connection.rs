@@ -108,6 +108,11 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// The largest payload [`Connection::send`] takes (libsrt's live payload size, 1316).
     pub max_payload: usize,
+    /// A packet due at most this long before the next periodic tick (every 10 ms) is handed
+    /// on at that tick, with the others then due: a receiver that remuxes (a server) then
+    /// wakes once a tick rather than once a packet, for at most this much more latency.
+    /// Zero (the default) hands each packet on at its exact play time, as libsrt does.
+    pub delivery_slack: Duration,
 }
 
 impl Default for Config {
@@ -117,6 +122,7 @@ impl Default for Config {
             send_buffer: 8192,
             idle_timeout: Duration::from_secs(5),
             max_payload: 1316,
+            delivery_slack: Duration::ZERO,
         }
     }
 }
@@ -221,8 +227,12 @@ pub struct Connection {
     tsbpd: Tsbpd,
     rtt: Rtt,
     next_ack_number: u32,
-    acks: VecDeque<(u32, Instant)>,
+    /// Full ACKs awaiting their ACKACK: number, when sent, the sequence number they carried.
+    acks: VecDeque<(u32, Instant, SeqNumber)>,
     last_acked: SeqNumber,
+    last_full_ack: Instant,
+    /// The last acknowledged sequence number the peer confirmed with an ACKACK.
+    confirmed: SeqNumber,
     since_ack: u32,
     /// Arrivals in the current second, and the rate of the last one.
     rate_window: (Instant, u32),
@@ -232,6 +242,9 @@ pub struct Connection {
     // Sending.
     send: SendBuffer<DataPacket>,
     retransmit: LossList,
+    /// When the peer's last ACK arrived, or new data last left if later (the sender's
+    /// retransmission timer for a tail loss).
+    last_ack_heard: Instant,
     next_msg: MsgNumber,
     /// Our last handshake answer, sent again if the peer repeats its conclusion.
     handshake_reply: Option<Bytes>,
@@ -260,12 +273,15 @@ impl Connection {
             next_ack_number: 1,
             acks: VecDeque::new(),
             last_acked: params.recv_isn,
+            last_full_ack: now,
+            confirmed: params.recv_isn,
             since_ack: 0,
             rate_window: (now, 0),
             probe: None,
             probes: VecDeque::new(),
             send: SendBuffer::new(params.send_isn, config.send_buffer),
             retransmit: LossList::new(config.send_buffer as u32),
+            last_ack_heard: now,
             next_msg: MsgNumber::new(1),
             handshake_reply: None,
             outputs: VecDeque::new(),
@@ -368,6 +384,7 @@ impl Connection {
         };
         self.stats.packets_sent += 1;
         self.stats.bytes_sent += packet.payload.len() as u64;
+        self.last_ack_heard = now;
         self.transmit(now, &Packet::Data(packet.clone()));
         let sent = Sent {
             msg,
@@ -528,11 +545,12 @@ impl Connection {
         self.next_ack_number = self.next_ack_number.wrapping_add(1).max(1);
         let last_ack = self.recv.ack_number();
         self.last_acked = last_ack;
+        self.last_full_ack = now;
         self.since_ack = 0;
         if self.acks.len() == ACK_HISTORY {
             self.acks.pop_front();
         }
-        self.acks.push_back((ack_number, now));
+        self.acks.push_back((ack_number, now, last_ack));
         let ack = Ack {
             ack_number,
             last_ack,
@@ -553,6 +571,7 @@ impl Connection {
     }
 
     fn on_ack(&mut self, now: Instant, ack: Ack) {
+        self.last_ack_heard = now;
         let sent_end = self.send.next();
         let mut acked = ack.last_ack;
         if let Some(v) = checks::ack_range(acked, sent_end) {
@@ -571,10 +590,11 @@ impl Connection {
     }
 
     fn on_ackack(&mut self, now: Instant, ack_number: u32, timestamp: Timestamp) {
-        let Some(i) = self.acks.iter().position(|&(n, _)| n == ack_number) else {
+        let Some(i) = self.acks.iter().position(|&(n, ..)| n == ack_number) else {
             return;
         };
-        let (_, sent) = self.acks[i];
+        let (_, sent, acked) = self.acks[i];
+        self.confirmed = acked;
         self.acks.drain(..=i);
         let sample = now
             .saturating_duration_since(sent)
@@ -622,6 +642,26 @@ impl Connection {
             self.stats.packets_retransmitted += 1;
             self.transmit(now, &Packet::Data(packet));
         }
+    }
+
+    /// A tail loss — the last packets sent, lost with nothing after them to reveal the gap —
+    /// draws no NAK, and a receiver with nothing new to acknowledge sends no ACK. So when
+    /// packets are unacknowledged and neither an ACK has come nor new data left for RTT +
+    /// 4 × RTTVar + 2 ticks, they are sent again, once per such wait. (libsrt keeps this
+    /// timer off in live mode and leaves a tail loss to the stream's next packet.)
+    fn retransmit_unacknowledged(&mut self, now: Instant) {
+        let (first, next) = (self.send.first(), self.send.next());
+        if first == next || !self.retransmit.is_empty() {
+            return;
+        }
+        let wait = u64::from(self.rtt.rtt()) + 4 * u64::from(self.rtt.var());
+        if now.saturating_duration_since(self.last_ack_heard)
+            < Duration::from_micros(wait) + 2 * SYN
+        {
+            return;
+        }
+        self.last_ack_heard = now;
+        self.retransmit.insert(first, next.sub(1));
     }
 
     fn on_drop_request(&mut self, drop: DropRequest) {
@@ -734,15 +774,44 @@ impl Connection {
         }
     }
 
+    /// A full ACK each tick while it acknowledges something new; the same number again only
+    /// while the peer has not confirmed it and RTT + 4 × RTTVar have passed since (libsrt's
+    /// restraint: a stalled acknowledgement point is not repeated a hundred times a second).
+    fn full_ack_due(&self, now: Instant) -> bool {
+        let number = self.recv.ack_number();
+        if number == self.confirmed {
+            return false;
+        }
+        let wait = u64::from(self.rtt.rtt()) + 4 * u64::from(self.rtt.var());
+        number != self.last_acked
+            || now.saturating_duration_since(self.last_full_ack) >= Duration::from_micros(wait)
+    }
+
     /// Every SYN: the full ACK, the periodic NAK, the sender's drops and keep-alive.
     fn tick(&mut self, now: Instant) {
-        if self.recv.ack_number() != self.last_acked || !self.recv.is_empty() {
+        if self.full_ack_due(now) {
             self.full_ack(now);
         }
+        // A loss is named again each NAK period (draft §4.8.2), and each tick once its play
+        // time is less than two round trips away: the last chances to bring it in time are
+        // worth a duplicate retransmission (at 10 % loss each way, two or three rounds fail
+        // for one lost packet in a few hundred).
         let period = Duration::from_micros(self.rtt.nak_period_us());
-        let due = self.losses.take_due(now, period, NAK_RANGES);
+        let urgent =
+            Duration::from_micros(2 * u64::from(self.rtt.rtt()) + 4 * u64::from(self.rtt.var()));
+        let (recv, tsbpd) = (&self.recv, &self.tsbpd);
+        let due = self.losses.take_due(now, NAK_RANGES, |loss| {
+            let play = recv
+                .get(loss.last.next())
+                .map(|held| tsbpd.play_time(held.sent_us));
+            match play {
+                Some(play) if play.saturating_duration_since(now) < urgent => SYN,
+                _ => period,
+            }
+        });
         self.nak(now, &due);
         self.expire_sent(now);
+        self.retransmit_unacknowledged(now);
         self.retransmit_lost(now);
         if now.saturating_duration_since(self.last_sent) >= KEEPALIVE {
             self.control(now, Control::KeepAlive);
@@ -810,9 +879,15 @@ impl Machine for Connection {
             return None;
         }
         let tsbpd = &self.tsbpd;
-        let due = self.recv.next_due(self.params.too_late_drop, |h: &Held| {
-            tsbpd.play_time(h.sent_us)
-        });
+        let due = self
+            .recv
+            .next_due(self.params.too_late_drop, |h: &Held| {
+                tsbpd.play_time(h.sent_us)
+            })
+            .map(|due| match self.next_tick.checked_duration_since(due) {
+                Some(early) if early <= self.config.delivery_slack => self.next_tick,
+                _ => due,
+            });
         let idle = self.last_heard + self.config.idle_timeout;
         [Some(self.next_tick), due, Some(idle)]
             .into_iter()

@@ -197,13 +197,13 @@ impl LossList {
         }
     }
 
-    /// The ranges a NAK should name now — those never reported, or last reported `period` or
-    /// more ago — at most `max` of them, marked as reported at `now`.
+    /// The ranges a NAK should name now — those never reported, or last reported their
+    /// `period` or more ago — at most `max` of them, marked as reported at `now`.
     pub fn take_due(
         &mut self,
         now: Instant,
-        period: Duration,
         max: usize,
+        period: impl Fn(&Loss) -> Duration,
     ) -> Vec<(SeqNumber, SeqNumber)> {
         let mut due = Vec::new();
         for r in self.ranges.iter_mut() {
@@ -211,7 +211,7 @@ impl LossList {
                 break;
             }
             if r.reported
-                .is_none_or(|at| now.saturating_duration_since(at) >= period)
+                .is_none_or(|at| now.saturating_duration_since(at) >= period(r))
             {
                 r.reported = Some(now);
                 due.push((r.first, r.last));
@@ -303,25 +303,28 @@ mod tests {
         let t0 = Instant::now();
         let period = Duration::from_millis(20);
         let mut l = list(&[(10, 12), (20, 20), (30, 31)]);
-        assert_eq!(l.take_due(t0, period, 2), [(s(10), s(12)), (s(20), s(20))]);
-        assert_eq!(l.take_due(t0, period, 8), [(s(30), s(31))]);
+        assert_eq!(
+            l.take_due(t0, 2, |_| period),
+            [(s(10), s(12)), (s(20), s(20))]
+        );
+        assert_eq!(l.take_due(t0, 8, |_| period), [(s(30), s(31))]);
         assert!(
-            l.take_due(t0 + Duration::from_millis(5), period, 8)
+            l.take_due(t0 + Duration::from_millis(5), 8, |_| period)
                 .is_empty()
         );
-        assert_eq!(l.take_due(t0 + period, period, 8).len(), 3);
+        assert_eq!(l.take_due(t0 + period, 8, |_| period).len(), 3);
         l.mark_reported(s(20), s(30), t0 + period);
         assert_eq!(
-            l.take_due(t0 + period, period, 8),
+            l.take_due(t0 + period, 8, |_| period),
             [] as [(SeqNumber, SeqNumber); 0]
         );
         let later = t0 + 2 * period;
         assert_eq!(
-            l.take_due(later, period, 8),
+            l.take_due(later, 8, |_| period),
             [(s(10), s(12)), (s(20), s(20)), (s(30), s(31))]
         );
         // A new number merged into a reported range makes it due again.
         l.insert(s(13), s(13)).unwrap();
-        assert_eq!(l.take_due(later, period, 8), [(s(10), s(13))]);
+        assert_eq!(l.take_due(later, 8, |_| period), [(s(10), s(13))]);
     }
 }

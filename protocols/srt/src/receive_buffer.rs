@@ -89,6 +89,12 @@ impl<T> ReceiveBuffer<T> {
         self.start.add(present as u32)
     }
 
+    /// The packet `seq`, if held.
+    pub fn get(&self, seq: SeqNumber) -> Option<&T> {
+        let offset = usize::try_from(self.start.distance_to(seq)).ok()?;
+        self.slots.get(offset)?.as_ref()
+    }
+
     /// Stores the packet `seq`.
     pub fn insert(&mut self, seq: SeqNumber, packet: T) -> Arrival {
         let offset = self.start.distance_to(seq);

@@ -192,10 +192,11 @@ fn a_clean_path_delivers_everything_once_in_order() {
     );
 }
 
-/// The bar: 10 % loss each way, 40 ms RTT, latency 4 × RTT: every packet in time.
+/// The bar: 10 % loss each way, 40 ms RTT, latency 4 × RTT: every packet in time,
+/// for every seed (some three hundred losses each; a hundred seeds held when this was written).
 #[test]
 fn ten_percent_loss_at_four_rtt_latency_loses_nothing() {
-    for seed in [11, 12, 13] {
+    for seed in 1..=24 {
         let run = run(seed, 3000, 0.10, 40 * MS, 160 * MS);
         assert!(
             run.lost_on_path > 300,
@@ -328,4 +329,83 @@ fn every_connection_rule_fires_and_hostile_datagrams_change_nothing() {
     assert!(!rule_of(&mut a, &[0x80, 0x00]).is_empty());
     assert!(!a.is_closed());
     assert_eq!(a.stats().packets_received, 0);
+}
+
+/// Datagrams between A and B on simulated time, each one-way `delay` later; `lose` says
+/// which of A's datagrams (by index) the path drops. Returns B's payloads and how many full
+/// ACKs B sent after `quiet_from`.
+fn exchange(count: usize, lose: &[usize], quiet_from: Duration) -> (Vec<Bytes>, usize) {
+    let t0 = Instant::now();
+    let delay = 10 * MS;
+    let (mut a, mut b) = pair(t0, 120 * MS);
+    let (mut ab, mut ba): (Vec<(Instant, Bytes)>, Vec<(Instant, Bytes)>) = (vec![], vec![]);
+    let (mut received, mut late_acks, mut sent_by_a) = (Vec::new(), 0, 0);
+    let mut now = t0;
+    while now < t0 + Duration::from_secs(3) {
+        if now.duration_since(t0) < MS * count as u32 {
+            let i = now.duration_since(t0).as_millis();
+            a.send(now, Bytes::from(format!("payload {i}"))).unwrap();
+        }
+        for (at, d) in std::mem::take(&mut ab) {
+            match at <= now {
+                true => b.handle_input(now, &d).unwrap(),
+                false => ab.push((at, d)),
+            }
+        }
+        for (at, d) in std::mem::take(&mut ba) {
+            match at <= now {
+                true => a.handle_input(now, &d).unwrap(),
+                false => ba.push((at, d)),
+            }
+        }
+        for c in [&mut a, &mut b] {
+            if c.poll_timeout().is_some_and(|t| t <= now) {
+                c.handle_timeout(now);
+            }
+        }
+        while let Some(out) = a.poll_output() {
+            if let Output::Transmit(d) = out {
+                if !lose.contains(&sent_by_a) {
+                    ab.push((now + delay, d));
+                }
+                sent_by_a += 1;
+            }
+        }
+        while let Some(out) = b.poll_output() {
+            match out {
+                Output::Transmit(d) => {
+                    let mut v = Vec::new();
+                    if let Ok(weir_srt::Packet::Control(c)) = weir_srt::Packet::parse(&d, &mut v)
+                        && matches!(&c.control, weir_srt::Control::Ack(ack) if ack.timing.is_some())
+                        && now.duration_since(t0) >= quiet_from
+                    {
+                        late_acks += 1;
+                    }
+                    ba.push((now + delay, d));
+                }
+                Output::Event(Event::Data { payload, .. }) => received.push(payload),
+                _ => {}
+            }
+        }
+        now += MS;
+    }
+    (received, late_acks)
+}
+
+#[test]
+fn a_lost_last_packet_is_sent_again_though_nothing_reveals_the_gap() {
+    // A's tenth datagram is its last data packet: no later packet tells B it is missing.
+    let (received, _) = exchange(10, &[9], Duration::from_secs(2));
+    assert_eq!(received.len(), 10, "{received:?}");
+    assert_eq!(received[9], Bytes::from("payload 9"));
+}
+
+#[test]
+fn a_receiver_with_nothing_new_to_acknowledge_sends_no_full_acks() {
+    // A hundred packets in the first 100 ms, acknowledged and confirmed by about 140 ms;
+    // B holds them until their play time (120 ms latency) but, with nothing new to say,
+    // sends no more full ACKs (libsrt's restraint; it used to send one every tick).
+    let (received, late_acks) = exchange(100, &[], 150 * MS);
+    assert_eq!(received.len(), 100);
+    assert_eq!(late_acks, 0);
 }
