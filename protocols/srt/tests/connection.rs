@@ -338,7 +338,8 @@ fn exchange(count: usize, lose: &[usize], quiet_from: Duration) -> (Vec<Bytes>, 
     let t0 = Instant::now();
     let delay = 10 * MS;
     let (mut a, mut b) = pair(t0, 120 * MS);
-    let (mut ab, mut ba): (Vec<(Instant, Bytes)>, Vec<(Instant, Bytes)>) = (vec![], vec![]);
+    let mut ab: Vec<(Instant, Bytes)> = Vec::new();
+    let mut ba: Vec<(Instant, Bytes)> = Vec::new();
     let (mut received, mut late_acks, mut sent_by_a) = (Vec::new(), 0, 0);
     let mut now = t0;
     while now < t0 + Duration::from_secs(3) {
