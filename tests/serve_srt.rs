@@ -136,7 +136,8 @@ fn encrypted_sessions_need_the_right_passphrase_and_play_back_decrypted() {
     let config = std::env::temp_dir().join(format!("weir-srt-{}.toml", std::process::id()));
     std::fs::write(
         &config,
-        "[srt]\npassphrase = \"server-wide-secret\"\n\n[srt.passphrases]\nvault = \"a-secret-for-vault-only\"\n",
+        "[srt]\npassphrase = \"server-wide-secret\"\n\n[srt.passphrases]\nvault = \"a-secret-for-vault-only\"\n\
+         strong = { passphrase = \"a-secret-for-aes-256\", pbkeylen = 32 }\n",
     )
     .unwrap();
     let weir = Weir::start_with_config(&config, &[]);
@@ -173,6 +174,110 @@ fn encrypted_sessions_need_the_right_passphrase_and_play_back_decrypted() {
         "{log}"
     );
     assert!(log.contains("UNSECURE"), "{log}");
+
+    // An app that requires AES-256 refuses AES-128 with its right passphrase, takes AES-256.
+    let strong = |stream: &str, pbkeylen: u32| {
+        format!(
+            "srt://127.0.0.1:{}?streamid=#!::r=strong/{stream},m=publish\
+             &passphrase=a-secret-for-aes-256&pbkeylen={pbkeylen}",
+            weir.srt.unwrap()
+        )
+    };
+    let (ok, _, _) = finish(
+        ffmpeg_publish_as(&strong("weak", 16), 3, "mpegts"),
+        Duration::from_secs(20),
+    );
+    assert!(!ok, "AES-128 opened an app that requires AES-256");
+    assert!(
+        weir.log()
+            .contains("key length is not the stream's pbkeylen")
+    );
+    let mut publisher = ffmpeg_publish_as(&strong("ok", 32), 30, "mpegts");
+    weir.wait_for_stream("ok", Duration::from_secs(15));
+    let _ = publisher.kill();
+    let _ = publisher.wait();
+}
+
+/// A UDP forwarder between an SRT player and the server that notes when each data packet
+/// from the server passed: (its arrival, its size).
+fn timed_forwarder(
+    server: SocketAddr,
+) -> (SocketAddr, std::sync::mpsc::Receiver<(Instant, usize)>) {
+    let outside = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let inside = UdpSocket::bind("127.0.0.1:0").unwrap();
+    inside.connect(server).unwrap();
+    let address = outside.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let player = std::sync::Arc::new(std::sync::Mutex::new(None::<SocketAddr>));
+    let (out2, in2, player2) = (
+        outside.try_clone().unwrap(),
+        inside.try_clone().unwrap(),
+        player.clone(),
+    );
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = out2.recv_from(&mut buf) {
+            *player2.lock().unwrap() = Some(from);
+            let _ = in2.send(&buf[..n]);
+        }
+    });
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        inside
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        while let Ok(n) = inside.recv(&mut buf) {
+            // Data packets have the F bit clear.
+            if n > 16 && buf[0] & 0x80 == 0 && tx.send((Instant::now(), n)).is_err() {
+                return;
+            }
+            if let Some(to) = *player.lock().unwrap() {
+                let _ = outside.send_to(&buf[..n], to);
+            }
+        }
+    });
+    (address, rx)
+}
+
+/// `srt.max_bw` paces what a player gets: a keyframe's packets leave spread out, not in one
+/// burst, and the player still gets every frame.
+#[test]
+fn max_bw_spreads_keyframes_and_the_player_keeps_up() {
+    // 250 kB/s, about twice the test stream's rate: a 3 000-byte bucket, then the rate.
+    let weir = Weir::start(&["srt.max_bw=250000"]);
+    let mut publisher = ffmpeg_publish(&weir.rtmp_url("paced"), 30);
+    weir.wait_for_stream("paced", Duration::from_secs(15));
+    let (forwarder, arrivals) =
+        timed_forwarder(SocketAddr::from(([127, 0, 0, 1], weir.srt.unwrap())));
+    let url = format!("srt://{forwarder}?streamid=#!::r=live/paced,m=request");
+    let frames = count_frames(&url, 6);
+    let _ = publisher.kill();
+    let _ = publisher.wait();
+    let arrivals: Vec<(Instant, usize)> = arrivals.try_iter().collect();
+    let total: usize = arrivals.iter().map(|(_, n)| n).sum();
+    // The most bytes in any 20 ms: the bucket and 20 ms at the rate (8 000 bytes), with room
+    // for the forwarder's scheduling; a keyframe sent at once is several times that.
+    let window = Duration::from_millis(20);
+    let busiest = (0..arrivals.len())
+        .map(|i| {
+            arrivals[i..]
+                .iter()
+                .take_while(|(at, _)| *at < arrivals[i].0 + window)
+                .map(|(_, n)| n)
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(0);
+    eprintln!(
+        "{frames} frames, {total} bytes in {} packets, busiest 20 ms: {busiest} bytes",
+        arrivals.len()
+    );
+    assert!(total > 200_000, "too little arrived: {total} bytes");
+    assert!(
+        busiest <= 12_000,
+        "a burst of {busiest} bytes in 20 ms, over max_bw"
+    );
+    assert!(frames >= 100, "{frames} frames in 6 s");
 }
 
 /// srt-live-transmit, libsrt's own tool: as a caller publishing TS it reads from UDP, and as a

@@ -304,8 +304,16 @@ pub struct SrtConfig {
     /// The passphrase every connection must use (10 to 79 bytes; empty: none), unless
     /// `passphrases` names its app; a caller without it, or with another, is refused.
     pub passphrase: String,
-    /// Passphrases by `app` or `vhost/app`, over `passphrase`: per-stream secrets.
-    pub passphrases: BTreeMap<String, String>,
+    /// The key length an encrypted caller must use, in bytes (16, 24 or 32; 0: any), as
+    /// libsrt's and SRS's `pbkeylen`; a caller with another is refused as UNSECURE.
+    #[serde(deserialize_with = "key_length")]
+    pub pbkeylen: u8,
+    /// Passphrases by `app` or `vhost/app`, over `passphrase`: per-stream secrets, each a
+    /// string or `{ passphrase = "...", pbkeylen = 32 }`.
+    pub passphrases: BTreeMap<String, StreamSecret>,
+    /// What a connection sends at most, in bytes a second, retransmissions included
+    /// (libsrt's and SRS's `maxbw`); 0: no limit.
+    pub max_bw: u64,
     /// How long a caller may take from its conclusion to our answer (the hooks' time).
     #[serde(with = "seconds")]
     pub connect_timeout: Duration,
@@ -326,7 +334,9 @@ impl Default for SrtConfig {
             peer_latency: 120,
             tlpktdrop: true,
             passphrase: String::new(),
+            pbkeylen: 0,
             passphrases: BTreeMap::new(),
+            max_bw: 0,
             connect_timeout: Duration::from_secs(3),
             idle_timeout: Duration::from_secs(10),
             buffer_packets: 8192,
@@ -334,15 +344,70 @@ impl Default for SrtConfig {
     }
 }
 
+/// A per-app SRT secret: a passphrase alone, or with the key length it requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StreamSecret {
+    Passphrase(String),
+    With {
+        passphrase: String,
+        #[serde(default, deserialize_with = "key_length")]
+        pbkeylen: u8,
+    },
+}
+
+impl StreamSecret {
+    pub fn passphrase(&self) -> &str {
+        match self {
+            StreamSecret::Passphrase(p) | StreamSecret::With { passphrase: p, .. } => p,
+        }
+    }
+}
+
+/// What protects a stream: its passphrase and the key length it requires (0: any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secret<'a> {
+    pub passphrase: &'a str,
+    pub pbkeylen: u8,
+}
+
 impl SrtConfig {
-    /// The passphrase a stream of `vhost`/`app` is protected by, if any.
-    pub fn passphrase_for(&self, vhost: &str, app: &str) -> Option<&str> {
-        self.passphrases
+    /// What protects a stream of `vhost`/`app`, if anything: its own entry in
+    /// `passphrases` (by `vhost/app`, then `app`), else the server's passphrase.
+    pub fn secret_for(&self, vhost: &str, app: &str) -> Option<Secret<'_>> {
+        let own = self
+            .passphrases
             .get(&format!("{vhost}/{app}"))
-            .or_else(|| self.passphrases.get(app))
-            .map(String::as_str)
-            .or(Some(self.passphrase.as_str()))
-            .filter(|p| !p.is_empty())
+            .or_else(|| self.passphrases.get(app));
+        let secret = match own {
+            Some(StreamSecret::Passphrase(passphrase)) => Secret {
+                passphrase,
+                pbkeylen: self.pbkeylen,
+            },
+            Some(StreamSecret::With {
+                passphrase,
+                pbkeylen,
+            }) => Secret {
+                passphrase,
+                pbkeylen: *pbkeylen,
+            },
+            None => Secret {
+                passphrase: &self.passphrase,
+                pbkeylen: self.pbkeylen,
+            },
+        };
+        (!secret.passphrase.is_empty()).then_some(secret)
+    }
+}
+
+/// 0, 16, 24 or 32: an AES key length in bytes, or any.
+fn key_length<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let n = u8::deserialize(d)?;
+    match n {
+        0 | 16 | 24 | 32 => Ok(n),
+        _ => Err(serde::de::Error::custom(format!(
+            "pbkeylen {n}: 16, 24 or 32 bytes (AES-128/192/256), or 0 for any"
+        ))),
     }
 }
 

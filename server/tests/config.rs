@@ -387,6 +387,13 @@ fn file_errors() {
             "unknown field `listn`, expected one of",
         ),
         (
+            "pbkeylen",
+            "[srt]\npbkeylen = 20\n",
+            2,
+            Some("srt.pbkeylen"),
+            "pbkeylen 20: 16, 24 or 32 bytes (AES-128/192/256), or 0 for any",
+        ),
+        (
             "unknown-section",
             "[rtmpp]\nlisten = 1\n",
             1,
@@ -540,4 +547,30 @@ fn a_bad_flag_names_the_flag() {
     let error = Config::load(None, env(&[]), &flags(&[("hub.gop_cache", "yes")])).unwrap_err();
     assert_eq!(error.origin, Origin::Flag("--hub-gop-cache".into()));
     assert!(error.message.contains("expected a boolean"), "{error}");
+}
+
+#[test]
+fn srt_secrets_per_app_carry_their_own_key_length() {
+    let config = load_text(
+        "srt-secrets",
+        "[srt]\npassphrase = \"server-wide-secret\"\npbkeylen = 16\n\
+         [srt.passphrases]\nvault = \"vault-only-secret\"\n\
+         \"news.example/strong\" = { passphrase = \"aes-256-only-secret\", pbkeylen = 32 }\n",
+    )
+    .unwrap();
+    let secret = |vhost, app| {
+        config
+            .srt
+            .secret_for(vhost, app)
+            .map(|s| (s.passphrase, s.pbkeylen))
+    };
+    assert_eq!(secret("any", "live"), Some(("server-wide-secret", 16)));
+    assert_eq!(secret("any", "vault"), Some(("vault-only-secret", 16)));
+    assert_eq!(
+        secret("news.example", "strong"),
+        Some(("aes-256-only-secret", 32))
+    );
+    assert_eq!(secret("other", "strong"), Some(("server-wide-secret", 16)));
+    let open = load_text("srt-open", "[srt]\n").unwrap();
+    assert_eq!(open.srt.secret_for("any", "live"), None);
 }

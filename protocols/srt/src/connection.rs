@@ -26,6 +26,7 @@ use crate::data::{DataPacket, KeyFlags, Position};
 use crate::dropreq::DropRequest;
 use crate::loss_list::LossList;
 use crate::nak::{LossList as LossReport, LossRange};
+use crate::pacer::Pacer;
 use crate::packet::{Header, Packet};
 use crate::receive_buffer::{Arrival, Ready, ReceiveBuffer};
 use crate::rtt::Rtt;
@@ -113,6 +114,9 @@ pub struct Config {
     /// wakes once a tick rather than once a packet, for at most this much more latency.
     /// Zero (the default) hands each packet on at its exact play time, as libsrt does.
     pub delivery_slack: Duration,
+    /// Data leaves no faster than this many bytes a second, retransmissions included
+    /// (libsrt's `SRTO_MAXBW`); `None` sends each packet at once.
+    pub max_bandwidth: Option<u64>,
 }
 
 impl Default for Config {
@@ -123,6 +127,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(5),
             max_payload: 1316,
             delivery_slack: Duration::ZERO,
+            max_bandwidth: None,
         }
     }
 }
@@ -242,6 +247,8 @@ pub struct Connection {
     // Sending.
     send: SendBuffer<DataPacket>,
     retransmit: LossList,
+    /// Data waiting for its turn under `Config::max_bandwidth`.
+    pacer: Option<Pacer>,
     /// When the peer's last ACK arrived, or new data last left if later (the sender's
     /// retransmission timer for a tail loss).
     last_ack_heard: Instant,
@@ -282,6 +289,9 @@ impl Connection {
             send: SendBuffer::new(params.send_isn, config.send_buffer),
             retransmit: LossList::new(config.send_buffer as u32),
             last_ack_heard: now,
+            pacer: config
+                .max_bandwidth
+                .map(|rate| Pacer::new(rate, config.send_buffer, now)),
             next_msg: MsgNumber::new(1),
             handshake_reply: None,
             outputs: VecDeque::new(),
@@ -332,6 +342,27 @@ impl Connection {
     fn transmit(&mut self, now: Instant, packet: &Packet) {
         self.outputs.push_back(Output::Transmit(packet.to_bytes()));
         self.last_sent = now;
+    }
+
+    /// A data packet, first sent or again: through the pacer when a bandwidth is set.
+    fn transmit_data(&mut self, now: Instant, packet: &DataPacket) {
+        let Some(pacer) = self.pacer.as_mut() else {
+            return self.transmit(now, &Packet::Data(packet.clone()));
+        };
+        // A full pacer holds a send buffer's worth: what it refuses, a NAK asks for again.
+        pacer.push(Packet::Data(packet.clone()).to_bytes());
+        self.release_paced(now);
+    }
+
+    /// What the pacer lets leave by `now`.
+    fn release_paced(&mut self, now: Instant) {
+        let Some(pacer) = self.pacer.as_mut() else {
+            return;
+        };
+        while let Some(datagram) = pacer.pop(now) {
+            self.outputs.push_back(Output::Transmit(datagram));
+            self.last_sent = now;
+        }
     }
 
     fn control(&mut self, now: Instant, control: Control) {
@@ -385,7 +416,7 @@ impl Connection {
         self.stats.packets_sent += 1;
         self.stats.bytes_sent += packet.payload.len() as u64;
         self.last_ack_heard = now;
-        self.transmit(now, &Packet::Data(packet.clone()));
+        self.transmit_data(now, &packet);
         let sent = Sent {
             msg,
             origin: now,
@@ -640,7 +671,7 @@ impl Connection {
             let mut packet = sent.packet.clone();
             packet.retransmitted = true;
             self.stats.packets_retransmitted += 1;
-            self.transmit(now, &Packet::Data(packet));
+            self.transmit_data(now, &packet);
         }
     }
 
@@ -889,7 +920,8 @@ impl Machine for Connection {
                 _ => due,
             });
         let idle = self.last_heard + self.config.idle_timeout;
-        [Some(self.next_tick), due, Some(idle)]
+        let paced = self.pacer.as_ref().and_then(Pacer::next_send);
+        [Some(self.next_tick), due, Some(idle), paced]
             .into_iter()
             .flatten()
             .min()
@@ -903,6 +935,7 @@ impl Machine for Connection {
             self.close(CloseReason::Timeout);
             return;
         }
+        self.release_paced(now);
         self.deliver(now);
         if now >= self.next_tick {
             self.tick(now);

@@ -410,6 +410,11 @@ impl CryptoContext {
         Ok((context, Bytes::copy_from_slice(kmreq)))
     }
 
+    /// The length of the keys the connection uses (the initiator chose it).
+    pub fn key_length(&self) -> KeyLength {
+        self.rx.key_length()
+    }
+
     /// Sets the sender's refresh schedule (a responder starts with libsrt's defaults).
     pub fn set_refresh(&mut self, refresh: Refresh) {
         self.schedule = Schedule::new(refresh);

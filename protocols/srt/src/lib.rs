@@ -78,6 +78,7 @@ pub mod km;
 pub mod listener;
 pub mod loss_list;
 pub mod nak;
+pub mod pacer;
 pub mod packet;
 pub mod receive_buffer;
 pub mod rtt;

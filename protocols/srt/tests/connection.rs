@@ -14,6 +14,11 @@ const MS: Duration = Duration::from_millis(1);
 
 /// A's and B's ends of one connection that started at `t0`.
 fn pair(t0: Instant, latency: Duration) -> (Connection, Connection) {
+    pair_with(t0, latency, Config::default())
+}
+
+/// [`pair`], A configured with `config_a`.
+fn pair_with(t0: Instant, latency: Duration, config_a: Config) -> (Connection, Connection) {
     let params = |local: u32, peer: u32, send: u32, recv: u32| Params {
         local_socket_id: local,
         peer_socket_id: peer,
@@ -30,7 +35,7 @@ fn pair(t0: Instant, latency: Duration) -> (Connection, Connection) {
     let (isn_a, isn_b) = (SeqNumber::MAX - 500, 7);
     let a = Connection::new(
         params(0xA, 0xB, isn_a, isn_b),
-        Config::default(),
+        config_a,
         None,
         Box::new(SeededRng::new(1)),
         t0,
@@ -409,4 +414,51 @@ fn a_receiver_with_nothing_new_to_acknowledge_sends_no_full_acks() {
     let (received, late_acks) = exchange(100, &[], 150 * MS);
     assert_eq!(received.len(), 100);
     assert_eq!(late_acks, 0);
+}
+
+#[test]
+fn a_bandwidth_limit_spreads_a_burst_and_loses_nothing() {
+    // 100 packets of 1 000 bytes handed over at once, at 200 kB/s: a 3 000-byte bucket, then
+    // one packet every 5 ms; B gets all of them, the last about 485 ms later.
+    let t0 = Instant::now();
+    let config = Config {
+        max_bandwidth: Some(200_000),
+        ..Config::default()
+    };
+    let (mut a, mut b) = pair_with(t0, 600 * MS, config);
+    for i in 0..100 {
+        a.send(t0, Bytes::from(vec![i as u8; 1000])).unwrap();
+    }
+    let (mut now, mut sent_bytes, mut received) = (t0, 0u64, 0);
+    while now < t0 + Duration::from_secs(2) {
+        for c in [&mut a, &mut b] {
+            if c.poll_timeout().is_some_and(|t| t <= now) {
+                c.handle_timeout(now);
+            }
+        }
+        while let Some(out) = a.poll_output() {
+            if let Output::Transmit(d) = out {
+                let mut v = Vec::new();
+                if let Ok(weir_srt::Packet::Data(p)) = weir_srt::Packet::parse(&d, &mut v) {
+                    sent_bytes += p.payload.len() as u64;
+                    let allowed = 3000 + 200 * now.duration_since(t0).as_millis() as u64;
+                    assert!(
+                        sent_bytes <= allowed,
+                        "{sent_bytes} bytes by {:?}",
+                        now - t0
+                    );
+                }
+                b.handle_input(now, &d).unwrap();
+            }
+        }
+        while let Some(out) = b.poll_output() {
+            match out {
+                Output::Transmit(d) => a.handle_input(now, &d).unwrap(),
+                Output::Event(Event::Data { .. }) => received += 1,
+                _ => {}
+            }
+        }
+        now += MS;
+    }
+    assert_eq!((received, sent_bytes), (100, 100_000));
 }

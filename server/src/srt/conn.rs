@@ -7,6 +7,7 @@
 use super::{Decision, Endpoint, Handover, SrtStats};
 use crate::Context;
 use crate::clients::{ClientKind, ClientRequest};
+use crate::config::Secret;
 use crate::http::live::Format;
 use crate::http::ts::Ts;
 use crate::mpegts::Ingest;
@@ -117,8 +118,8 @@ pub(crate) async fn accept(
                 return;
             }
         };
-        let passphrase = ctx.config.srt.passphrase_for(&wanted.vhost, &wanted.app);
-        let (crypto, km_response) = match keys(passphrase, request.km_request.as_deref()) {
+        let secret = ctx.config.srt.secret_for(&wanted.vhost, &wanted.app);
+        let (crypto, km_response) = match keys(secret, request.km_request.as_deref()) {
             Ok(keys) => keys,
             Err(reason) => {
                 warn!(stream = %key, %reason, "refused: key material");
@@ -186,19 +187,33 @@ impl Drop for Forget {
     }
 }
 
-/// The caller's key material against the stream's passphrase: both or neither (libsrt's
-/// enforced encryption), and a KMREQ that unwraps with it. Returns the keys and the KMRSP.
+/// The caller's key material against the stream's secret: both or neither (libsrt's
+/// enforced encryption), a KMREQ that unwraps with the passphrase, and the key length the
+/// stream requires (refused as UNSECURE: libsrt would take the caller's length; a server's
+/// operator who asks for AES-256 means it). Returns the keys and the KMRSP.
 fn keys(
-    passphrase: Option<&str>,
+    secret: Option<Secret<'_>>,
     km_request: Option<&[u8]>,
 ) -> Result<(Option<CryptoContext>, Option<Bytes>), RejectReason> {
-    match (passphrase, km_request) {
+    match (secret, km_request) {
         (None, None) => Ok((None, None)),
         (Some(_), None) | (None, Some(_)) => Err(RejectReason::UNSECURE),
-        (Some(passphrase), Some(kmreq)) => {
-            let passphrase = Passphrase::new(passphrase).map_err(|_| RejectReason::BADSECRET)?;
+        (Some(secret), Some(kmreq)) => {
+            let passphrase =
+                Passphrase::new(secret.passphrase).map_err(|_| RejectReason::BADSECRET)?;
             let mut violations = Vec::new();
             match CryptoContext::responder(passphrase, kmreq, &mut violations) {
+                Ok((crypto, _))
+                    if secret.pbkeylen != 0
+                        && crypto.key_length().bytes() != usize::from(secret.pbkeylen) =>
+                {
+                    warn!(
+                        offered = crypto.key_length().bytes(),
+                        required = secret.pbkeylen,
+                        "refused: the caller's key length is not the stream's pbkeylen"
+                    );
+                    Err(RejectReason::UNSECURE)
+                }
                 Ok((crypto, kmrsp)) => Ok((Some(crypto), Some(kmrsp))),
                 Err(e) => {
                     debug!(error = %e, "the caller's key material does not unwrap");
@@ -229,6 +244,7 @@ async fn run(
         send_buffer: config.buffer_packets,
         idle_timeout: config.idle_timeout,
         delivery_slack: DELIVERY_SLACK,
+        max_bandwidth: (config.max_bw > 0).then_some(config.max_bw),
         ..Config::default()
     };
     let rng = Box::new(rand::rngs::SmallRng::from_rng(&mut rand::rng()));

@@ -61,13 +61,13 @@ pub struct Endpoint {
 impl Endpoint {
     /// Binds `srt.listen`, after checking every configured passphrase.
     pub async fn bind(config: &crate::config::SrtConfig) -> anyhow::Result<Arc<Endpoint>> {
-        let named = std::iter::once(("srt.passphrase".to_owned(), &config.passphrase))
+        let named = std::iter::once(("srt.passphrase".to_owned(), config.passphrase.as_str()))
             .filter(|(_, p)| !p.is_empty())
             .chain(
                 config
                     .passphrases
                     .iter()
-                    .map(|(app, p)| (format!("srt.passphrases.\"{app}\""), p)),
+                    .map(|(app, p)| (format!("srt.passphrases.\"{app}\""), p.passphrase())),
             );
         for (key, passphrase) in named {
             Passphrase::new(passphrase).map_err(|e| anyhow::anyhow!("{key}: {}", e.detail))?;
