@@ -178,7 +178,7 @@ pub struct Demuxer {
     psm_seen: bool,
     system_header_seen: bool,
     /// Per video access unit start: (PTS, a map before it, a system header before it).
-    au_starts: VecDeque<(i64, bool, bool)>,
+    au_starts: VecDeque<(i64, bool, bool, u64)>,
     /// Stream ids already reported as unknown, sniffed or unmapped.
     reported: [u8; 256],
     scratch: Vec<Violation>,
@@ -869,7 +869,7 @@ impl Demuxer {
                 self.au_starts.pop_front();
             }
             self.au_starts
-                .push_back((p, self.psm_seen, self.system_header_seen));
+                .push_back((p, self.psm_seen, self.system_header_seen, at));
             self.psm_seen = false;
             self.system_header_seen = false;
         }
@@ -924,7 +924,7 @@ impl Demuxer {
     }
 
     fn keyframe(&mut self, f: &Frame) {
-        while let Some(&(pts, psm, system_header)) = self.au_starts.front() {
+        while let Some(&(pts, psm, system_header, at)) = self.au_starts.front() {
             if pts > f.pts.0 {
                 return;
             }
@@ -933,14 +933,14 @@ impl Demuxer {
                 if !psm {
                     self.violation(
                         &KEYFRAME_PSM,
-                        0,
+                        at,
                         format!("no program stream map before the I-frame at PTS {pts}"),
                     );
                 }
                 if !system_header {
                     self.violation(
                         &KEYFRAME_SYSTEM_HEADER,
-                        0,
+                        at,
                         format!("no system header before the I-frame at PTS {pts}"),
                     );
                 }

@@ -42,7 +42,7 @@ pub mod rules;
 pub mod system_header;
 
 pub use demux::{Demuxer, Limits, PsEvent, Stats, TrackInfo};
-//MUX
+pub use mux::{Muxer, MuxerConfig};
 pub use pack::PackHeader;
 pub use psm::{Psm, PsmStream};
 pub use system_header::SystemHeader;

@@ -205,7 +205,9 @@ impl Psm {
     pub fn write(&self, out: &mut Vec<u8>) -> usize {
         let start = out.len();
         let map_len: usize = self.streams.iter().map(|s| 4 + s.info.len()).sum();
-        let len = 4 + 2 + self.info.len() + 2 + map_len + 4;
+        // program_stream_map_length counts what follows it: 2 flag bytes, the info and map
+        // with their lengths, the CRC.
+        let len = 2 + 2 + self.info.len() + 2 + map_len + 4;
         out.extend_from_slice(&PSM_START_CODE);
         out.extend_from_slice(&(len as u16).to_be_bytes());
         out.push(u8::from(self.current_next) << 7 | 0x60 | (self.version & 0x1f));
@@ -252,6 +254,7 @@ mod tests {
             let n = psm.write(&mut out);
             prop_assert_eq!(n, out.len());
             prop_assert_eq!(structural_len(&out), Some(n));
+            prop_assert_eq!(usize::from(u16::from_be_bytes([out[4], out[5]])) + 6, n);
             let mut v = Vec::new();
             let read = Psm::parse(&out, &mut v).unwrap();
             prop_assert!(v.is_empty(), "{:?}", v);

@@ -12,33 +12,10 @@
 
 mod support;
 
-use support::{assert_counts_match, counts, demux, run_peer};
+use support::{assert_counts_match, counts, demux, ffmpeg_file, gstreamer_file};
 use weir_media::{Codec, MediaKind};
 use weir_mpegps::PsEvent;
 use weir_testkit::TempPath;
-
-fn ffmpeg_file(name: &str, video: &[&str], format: &str) -> TempPath {
-    let path = TempPath::new(name);
-    let mut args = vec![
-        "-v",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=320x240:rate=25:duration=3",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000:duration=3",
-    ];
-    args.extend_from_slice(video);
-    args.extend_from_slice(&["-g", "25", "-c:a", "mp2", "-f", format]);
-    let p = path.to_str().expect("utf-8 temp path").to_owned();
-    args.push(&p);
-    run_peer("FFMPEG", "ffmpeg", &args);
-    path
-}
 
 fn check(path: &TempPath, video: Codec, audio: Codec) {
     let data = std::fs::read(path).expect("the peer wrote the file");
@@ -94,42 +71,7 @@ fn ffmpeg_mpeg1_system_packs_are_reported_and_never_panic() {
 
 #[test]
 fn gstreamer_mpegpsmux_h264_aac_demuxes_to_ffprobes_counts() {
-    let path = TempPath::new("gst.mpg");
-    let location = format!("location={}", path.display());
-    run_peer(
-        "GST_LAUNCH",
-        "gst-launch-1.0",
-        &[
-            "-q",
-            "-e",
-            "videotestsrc",
-            "num-buffers=75",
-            "!",
-            "video/x-raw,width=320,height=240,framerate=25/1",
-            "!",
-            "x264enc",
-            "key-int-max=25",
-            "!",
-            "h264parse",
-            "!",
-            "mux.",
-            "audiotestsrc",
-            "num-buffers=140",
-            "!",
-            "audio/x-raw,rate=48000,channels=2",
-            "!",
-            "avenc_aac",
-            "!",
-            "aacparse",
-            "!",
-            "mux.",
-            "mpegpsmux",
-            "name=mux",
-            "!",
-            "filesink",
-            &location,
-        ],
-    );
+    let path = gstreamer_file("gst.mpg", 75);
     let data = std::fs::read(&path).expect("gst wrote the file");
     let out = demux(&data);
     assert_eq!(out.error, None);
