@@ -1,5 +1,5 @@
 //! The demuxer machine: program stream bytes in, in any split; tracks, codec configurations,
-//! [`Frame`](weir_media::Frame)s and violations out (13818-1 §2.5).
+//! [`Frame`]s and violations out (13818-1 §2.5).
 //!
 //! ```text
 //! demuxer.handle_input(now, bytes)?;          // any piece of the stream
@@ -163,6 +163,8 @@ pub struct Demuxer {
     base: u64,
     /// Looking for a pack header (at the start, and after an error).
     seeking: bool,
+    /// Zero bytes skipped between packets and not yet reported: where the run began, how many.
+    zero_run: Option<(u64, u64)>,
     /// Bytes skipped since seeking began, and where it began.
     skip_run: (u64, u64),
     failures: u32,
@@ -217,6 +219,7 @@ impl Demuxer {
             base: 0,
             seeking: true,
             skip_run: (0, 0),
+            zero_run: None,
             failures: 0,
             out: VecDeque::new(),
             es_out: VecDeque::new(),
@@ -330,6 +333,9 @@ impl Demuxer {
             if zeros == self.buf.len() {
                 // All zeros so far: keep two (they may begin a start code).
                 self.skip_zeros(zeros);
+                if end {
+                    self.flush_zeros();
+                }
                 if end && !self.buf.is_empty() {
                     let at = self.base;
                     let n = self.buf.len();
@@ -338,18 +344,21 @@ impl Demuxer {
                 }
                 return Ok(());
             }
-            if zeros < 2 || self.buf[zeros] != 1 {
+            self.skip_zeros(zeros);
+            self.flush_zeros();
+            if self.buf.len() < 3 || self.buf[..2] != [0, 0] || self.buf[2] != 1 {
                 let at = self.base;
-                let shown = &self.buf[..self.buf.len().min(8)];
                 let v = Violation::new(
                     &GARBAGE,
                     at,
-                    format!("bytes {shown:02x?} where a packet's start code belongs"),
+                    format!(
+                        "byte {:#04x} where a packet's start code belongs",
+                        self.buf[0]
+                    ),
                 );
                 self.fail(v, true)?;
                 continue;
             }
-            self.skip_zeros(zeros);
             match self.next_packet(end) {
                 Next::Wait => {
                     if end && !self.buf.is_empty() {
@@ -371,15 +380,23 @@ impl Demuxer {
     }
 
     /// Drops all but the last two of `zeros` zero bytes at the front (two may begin a start
-    /// code), reported as stuffing.
+    /// code), counted as stuffing: a run is reported once, when it ends, so that how the
+    /// input was split does not change the report.
     fn skip_zeros(&mut self, zeros: usize) {
         if zeros > 2 {
-            let at = self.base;
+            let run = self.zero_run.get_or_insert((self.base, 0));
+            run.1 += (zeros - 2) as u64;
             self.consume(zeros - 2);
+        }
+    }
+
+    /// Reports the run of zero bytes just skipped.
+    fn flush_zeros(&mut self) {
+        if let Some((at, n)) = self.zero_run.take() {
             self.violation(
                 &ZERO_STUFFING,
                 at,
-                format!("{} zero bytes between packets", zeros - 2),
+                format!("{n} zero bytes between packets"),
             );
         }
     }
@@ -541,41 +558,34 @@ impl Demuxer {
     /// A PES of `PES_packet_length` 0: it runs to the next start code that begins a packet
     /// (in H.264/H.265 and ADTS no such start code occurs: NAL headers are below 0x80).
     fn unbounded_len(&mut self, end: bool) -> Next {
-        let b = &self.buf[..];
+        let max = self.limits.max_unbounded_pes.max(6);
+        // Only the first `max` bytes (and a start code's 4) are searched, so that the answer
+        // does not depend on how much input has come.
+        let b = &self.buf[..self.buf.len().min(max + 4)];
         let mut from = 6;
-        loop {
-            match memchr::memmem::find(&b[from.min(b.len())..], &[0, 0, 1]) {
-                Some(i) => {
-                    let at = from + i;
-                    match b.get(at + 3) {
-                        Some(&c) if c >= 0xb9 => {
-                            // The zero bytes before the start code are not the PES's.
-                            let len = b[..at].iter().rposition(|&x| x != 0).map_or(at, |p| p + 1);
-                            return Next::Packet(len.max(6));
-                        }
-                        Some(_) => from = at + 1,
-                        None if end => return Next::Packet(b.len()),
-                        None => return self.unbounded_wait(),
-                    }
+        while let Some(i) = memchr::memmem::find(&b[from.min(b.len())..], &[0, 0, 1]) {
+            let at = from + i;
+            match b.get(at + 3) {
+                Some(&c) if c >= 0xb9 => {
+                    // The zero bytes before the start code are not the PES's.
+                    let len = b[..at].iter().rposition(|&x| x != 0).map_or(at, |p| p + 1);
+                    return Next::Packet(len.max(6));
                 }
-                None if end => return Next::Packet(b.len()),
-                None => return self.unbounded_wait(),
+                Some(_) => from = at + 1,
+                None => break,
             }
         }
-    }
-
-    fn unbounded_wait(&mut self) -> Next {
-        if self.buf.len() > self.limits.max_unbounded_pes {
-            return Next::Broken(Violation::new(
+        if b.len() >= max + 4 {
+            Next::Broken(Violation::new(
                 &LIMIT,
                 self.base,
-                format!(
-                    "a PES packet of PES_packet_length 0 runs past {} bytes; dropped",
-                    self.limits.max_unbounded_pes
-                ),
-            ));
+                format!("a PES packet of PES_packet_length 0 runs past {max} bytes; dropped"),
+            ))
+        } else if end {
+            Next::Packet(b.len())
+        } else {
+            Next::Wait
         }
-        Next::Wait
     }
 
     /// Reads the whole packet of `n` bytes at the front of the buffer.

@@ -395,6 +395,17 @@ fn the_clean_stream_gives_the_same_outputs_byte_by_byte() {
     split::check(Demuxer::default, ps, &split::every_byte(ps.len()));
 }
 
+#[test]
+fn zero_runs_and_garbage_read_the_same_however_split() {
+    // The fuzzer's first find: a zero run or garbage reported with what happened to be
+    // buffered.
+    let ps = clean();
+    let bad = mangle::junk_before_packs(&mangle::extra_zeros(&ps[..30_000], 7), b"\x38\x83", |i| {
+        i % 3 == 1
+    });
+    split::check(Demuxer::default, &bad, &split::every_byte(bad.len()));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

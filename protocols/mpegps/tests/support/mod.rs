@@ -209,27 +209,11 @@ pub fn ffmpeg_file(name: &str, video: &[&str], format: &str) -> weir_testkit::Te
     path
 }
 
-/// The configs and frames of a corpus FLV file (`flv/avc_aac.flv`, `flv/hevc_aac.flv`).
-pub fn corpus_media(name: &str) -> Vec<weir_media::MediaPacket> {
-    let mut packets = Vec::new();
-    for (video, ms, body) in weir_testkit::corpus::flv_media(name) {
-        let time = weir_media::Timestamp::from_millis(i64::from(ms));
-        let mut take = |p| packets.push(p);
-        let read = if video {
-            weir_flv::media::read_video(time, body, &mut take)
-        } else {
-            weir_flv::media::read_audio(time, body, &mut take)
-        };
-        read.expect("the corpus file reads");
-    }
-    packets
-}
-
 /// A clean program stream of our muxer from a corpus FLV file.
 pub fn corpus_stream(name: &str) -> Vec<u8> {
     let mut muxer = weir_mpegps::Muxer::default();
     let mut out = Vec::new();
-    for p in corpus_media(name) {
+    for p in weir_testkit::corpus::flv_packets(name) {
         match p {
             weir_media::MediaPacket::Config(c) => muxer.handle_config(&c).expect("config"),
             weir_media::MediaPacket::Frame(f) => muxer.handle_frame(&f).expect("frame"),
