@@ -752,12 +752,14 @@ impl Demuxer {
         }
         let mapped = self.psm.as_ref().and_then(|p| p.stream(sid)).cloned();
         let flags = &mut self.reported[usize::from(sid)];
-        let (codec, stream_type) = match &mapped {
-            Some(entry) => (entry.codec()?, Some(entry.stream_type)),
+        // A map entry of a type Weir does not read (reported with the map) is no better than
+        // none: the stream is sniffed.
+        let (codec, stream_type) = match mapped.as_ref().and_then(|e| Some((e.codec()?, e))) {
+            Some((codec, entry)) => (codec, Some(entry.stream_type)),
             None => {
                 let sniffed = sniff(sid, payload);
                 let first = *flags & (REPORTED_SNIFFED | REPORTED_UNKNOWN) == 0;
-                if self.psm.is_some() && *flags & REPORTED_UNMAPPED == 0 {
+                if self.psm.is_some() && mapped.is_none() && *flags & REPORTED_UNMAPPED == 0 {
                     *flags |= REPORTED_UNMAPPED;
                     self.violation(
                         &PES_UNMAPPED,

@@ -396,6 +396,27 @@ fn the_clean_stream_gives_the_same_outputs_byte_by_byte() {
 }
 
 #[test]
+fn a_map_entry_of_a_type_weir_does_not_read_falls_back_to_sniffing() {
+    let ps = clean();
+    // Every map's first entry's stream_type (no program descriptors): H.264 called MPEG-4
+    // video.
+    let mut bad = ps.clone();
+    for p in packets(&ps).iter().filter(|p| p.code == 0xbc) {
+        bad[p.start + 12] = 0x10;
+    }
+    let (good, out) = (run(&ps, Limits::default()), run(&bad, Limits::default()));
+    assert_eq!(support::frames(&out), support::frames(&good));
+    let ids: Vec<_> = out.violations.iter().map(|v| v.rule.id).collect();
+    for id in [
+        "mpegps.psm.stream-type",
+        "mpegps.es.sniffed",
+        "mpegps.psm.crc",
+    ] {
+        assert!(ids.contains(&id), "{ids:?}");
+    }
+}
+
+#[test]
 fn zero_runs_and_garbage_read_the_same_however_split() {
     // The fuzzer's first find: a zero run or garbage reported with what happened to be
     // buffered.
