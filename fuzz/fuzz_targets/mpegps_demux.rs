@@ -25,7 +25,11 @@ fn bounded(input: &[u8], cuts: &[usize]) {
     let pieces = split::pieces(input, cuts);
     let now = Instant::now();
     let mut d = Demuxer::new(LIMITS);
-    let bound = 6 + 0xffff + LIMITS.max_unbounded_pes + 16 + pieces.iter().map(|p| p.len()).max().unwrap_or(0);
+    let bound = 6
+        + 0xffff
+        + LIMITS.max_unbounded_pes
+        + 16
+        + pieces.iter().map(|p| p.len()).max().unwrap_or(0);
     for piece in pieces {
         let result = d.handle_input(now, piece);
         while d.poll_output().is_some() {}
