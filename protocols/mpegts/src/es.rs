@@ -29,13 +29,17 @@ use weir_media::{Codec, Error, Frame, Output, Timestamp, Track, TrackConfig, Vio
 /// The most 13818-1 §2.7.4 lets pass between two PTSs of a stream: 0.7 s.
 const MAX_PTS_GAP: i64 = 63_000;
 
-/// One complete PES packet, its timestamps unwrapped.
+/// One complete PES packet, its timestamps unwrapped: what an [`EsReader`] reads. Built by
+/// the TS demuxer and by the MPEG-PS demuxer (`weir-mpegps`), which share these readers.
 #[derive(Debug)]
-pub(crate) struct Pes {
+pub struct Pes {
+    /// Presentation time (90 kHz, unwrapped), if the PES header had one.
     pub pts: Option<i64>,
+    /// Decoding time (90 kHz, unwrapped); the PTS when the header had no DTS.
     pub dts: Option<i64>,
     /// A random_access_indicator came with it.
     pub random_access: bool,
+    /// The PES payload, after its header.
     pub data: Bytes,
     /// Stream offset of the packet that began it.
     pub offset: u64,
@@ -120,6 +124,11 @@ struct VideoState {
     au: Option<PendingAu>,
     /// The stream delimits its access units with AUDs.
     uses_aud: bool,
+    /// The access unit being gathered holds a slice (a later first slice or parameter set
+    /// starts the next one, in streams without AUDs).
+    in_vcl: bool,
+    /// The last bytes of the previous PES payload (a start code may straddle two PES).
+    tail: Vec<u8>,
     codes: StartCodes,
     /// Finds a start code followed by an AUD's first header byte.
     auds: memchr::memmem::Finder<'static>,
@@ -144,10 +153,14 @@ impl PendingAu {
     }
 }
 
-/// Reads the PES packets of one track.
+/// Reads the PES packets of one track: H.264/H.265 access units gathered across PES
+/// packets (Annex-B in, length-prefixed out, parameter sets to configs), ADTS and MPEG audio
+/// frames (each with its own time), Opus access units. Other codecs are ignored.
 #[derive(Debug)]
-pub(crate) struct EsReader {
+pub struct EsReader {
+    /// The track its frames go on.
     pub track: Track,
+    /// The codec it reads.
     pub codec: Codec,
     max_au: usize,
     state: State,
@@ -171,6 +184,8 @@ impl EsReader {
                 step: 0,
                 au: None,
                 uses_aud: false,
+                in_vcl: false,
+                tail: Vec::new(),
                 codes: StartCodes::default(),
                 auds: memchr::memmem::Finder::new(&[0, 0, 1, aud_header(codec)]).into_owned(),
             })),
@@ -291,18 +306,66 @@ impl EsReader {
                 .map_or(0, |i| i + 1)
         };
         let first_start_code = v.codes.find_iter(data).next().map(begin);
+        // A start code begun in the previous PES whose NAL header is in this one.
+        let mut split: Option<usize> = None;
+        let mut window = v.tail.clone();
+        let n = window.len();
+        window.extend_from_slice(&data[..data.len().min(3)]);
+        for i in 0..n {
+            if window.get(i..i + 3) == Some(&[0, 0, 1][..]) && i + 3 >= n && i + 3 < window.len() {
+                split = Some(i + 3 - n);
+                break;
+            }
+        }
+        v.tail.clear();
+        v.tail
+            .extend_from_slice(&window[window.len().saturating_sub(3)..]);
         let mut aud = false;
+        if let Some(h) = split
+            && data[h] == aud_header(self.codec)
+        {
+            aud = true;
+            v.starts.push(0);
+        }
         for at in v.auds.find_iter(data) {
             aud = true;
             v.starts.push(begin(at));
         }
         v.uses_aud |= aud;
+        if !v.uses_aud {
+            // Without AUDs, access units start where H.264 §7.4.1.2.3 / H.265 §7.4.2.4.4 say
+            // one does: at a first slice or a parameter set, SEI... after a slice. PES packets
+            // holding several access units (program streams pack them so) are cut there.
+            let hevc = self.codec == Codec::H265;
+            let mut pending = v.au.is_some() || pes.pts.is_none();
+            let found = v.codes.find_iter(data).map(|at| (at, at + 3));
+            for (at, header) in split.map(|h| (0, h)).into_iter().chain(found) {
+                let Some(&h) = data.get(header) else {
+                    continue;
+                };
+                let (vcl, first, starter) = nal_kind(hevc, h, &data[header + 1..]);
+                let start = if !pending {
+                    pending = true;
+                    true
+                } else {
+                    v.in_vcl && (if vcl { first } else { starter })
+                };
+                if start {
+                    v.starts
+                        .push(if split == Some(header) { 0 } else { begin(at) });
+                    v.in_vcl = false;
+                }
+                v.in_vcl |= vcl;
+            }
+        }
         if pes.pts.is_some()
             && (!v.uses_aud || v.starts.is_empty())
             && let Some(first) = first_start_code.filter(|f| v.starts.first() != Some(f))
         {
             v.starts.insert(0, first);
         }
+        v.starts.sort_unstable();
+        v.starts.dedup();
         let first = v.starts.first().copied().unwrap_or(data.len());
         let head = &data[..first];
         if !head.is_empty() {
@@ -362,9 +425,19 @@ impl EsReader {
                 v.step = dts - last;
             }
             self.last_dts = Some(dts);
+            // An access unit whose start code began in the previous PES gets it back whole.
+            let (slice, grown) = match split.filter(|_| begin == 0) {
+                Some(h) => {
+                    let mut grown = BytesMut::with_capacity(end - h + 4);
+                    grown.extend_from_slice(&[0, 0, 0, 1]);
+                    grown.extend_from_slice(&data[h..end]);
+                    (pes.data.slice(h..end), Some(grown))
+                }
+                None => (pes.data.slice(begin..end), None),
+            };
             v.au = Some(PendingAu {
-                data: pes.data.slice(begin..end),
-                grown: None,
+                data: slice,
+                grown,
                 pts,
                 dts,
                 random_access: k == 0 && pes.random_access,
@@ -627,6 +700,25 @@ fn emit_au(track: Track, codec: Codec, v: &mut VideoState, au: PendingAu, out: &
             keyframe: au.random_access || converted.keyframe,
             data: frame.into(),
         })));
+    }
+}
+
+/// What a NAL unit with header byte `h` (then `rest`) says about access unit boundaries:
+/// (it is a slice, it is the first slice of a picture, it starts an access unit when it
+/// follows a slice). H.264 §7.4.1.2.3: `first_mb_in_slice` 0 is ue(v) '1'; H.265 §7.4.2.4.4:
+/// `first_slice_segment_in_pic_flag` is the first bit after the 2-byte header. A slice whose
+/// first byte is in the next PES is taken as a first slice (the PES cut is the likelier AU cut).
+fn nal_kind(hevc: bool, h: u8, rest: &[u8]) -> (bool, bool, bool) {
+    if hevc {
+        let t = (h >> 1) & 0x3f;
+        let vcl = t < 32;
+        let first = vcl && rest.get(1).is_none_or(|&b| b & 0x80 != 0);
+        (vcl, first, matches!(t, 32..=35 | 39 | 41..=44 | 48..=55))
+    } else {
+        let t = h & 0x1f;
+        let vcl = matches!(t, 1..=5);
+        let first = vcl && rest.first().is_none_or(|&b| b & 0x80 != 0);
+        (vcl, first, matches!(t, 6..=9 | 14..=18))
     }
 }
 

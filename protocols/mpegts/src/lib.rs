@@ -7,6 +7,8 @@
 //!   told by [`sync`] (which also says whether the first bytes of a flow or file are TS);
 //! - [`psi`], [`pat`], [`pmt`], [`crc`]: sections and the two tables Weir reads and writes;
 //! - [`pes`]: PES headers with PTS/DTS; [`timestamp`]: the 2^33 wrap;
+//! - [`es`]: elementary stream readers (complete PES packets → Frames and configs), shared
+//!   with the MPEG-PS demuxer (`weir-mpegps`);
 //! - [`video`], [`mpa`], [`opus`]: what the elementary streams carry (Annex-B access units
 //!   and decoder records, MPEG audio headers, Opus access units and descriptors);
 //! - [`rules`]: the rule catalog (13818-1 and ETSI TR 101 290).
@@ -37,7 +39,7 @@
 pub mod adaptation;
 pub mod crc;
 pub mod demux;
-mod es;
+pub mod es;
 mod event;
 pub mod framer;
 pub mod mpa;

@@ -15,35 +15,9 @@ use weir_testkit::TempPath;
 use weir_testkit::corpus::read as corpus;
 use weir_testkit::peer::binary as peer;
 
-/// ffprobe's view of a file: per stream (codec, packets, frames), and what it printed at
-/// level error.
+/// ffprobe's view of a file (see [`weir_testkit::peer::ffprobe_counts`]).
 fn probe(path: &std::path::Path) -> (Vec<(String, usize, usize)>, String) {
-    let out = Command::new(peer("FFPROBE", "ffprobe"))
-        .args([
-            "-v",
-            "error",
-            "-count_frames",
-            "-count_packets",
-            "-show_entries",
-        ])
-        .arg("stream=codec_name,nb_read_packets,nb_read_frames")
-        .args(["-of", "csv=p=0"])
-        .arg(path)
-        .output()
-        .expect("ffprobe runs");
-    let streams = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (
-                f[0].to_string(),
-                f.get(2).and_then(|n| n.parse().ok()).unwrap_or(0),
-                f.get(1).and_then(|n| n.parse().ok()).unwrap_or(0),
-            )
-        })
-        .collect();
-    (streams, String::from_utf8_lossy(&out.stderr).into_owned())
+    weir_testkit::peer::ffprobe_counts(path)
 }
 
 /// What a demuxer made of a stream, as mux inputs: every config and frame in order (MPEG

@@ -82,6 +82,23 @@ pub fn flv_media(relative: &str) -> Vec<crate::flv::MediaTag> {
     crate::flv::media_tags(&read(relative))
 }
 
+/// The configs and frames of a corpus FLV file, in order, as `weir-flv` reads its tags: the
+/// input of a muxer under test or benchmark. Panics when a tag does not read.
+pub fn flv_packets(relative: &str) -> Vec<weir_media::MediaPacket> {
+    let mut packets = Vec::new();
+    for (video, ms, body) in flv_media(relative) {
+        let time = weir_media::Timestamp::from_millis(i64::from(ms));
+        let mut take = |p| packets.push(p);
+        let read = if video {
+            weir_flv::media::read_video(time, body, &mut take)
+        } else {
+            weir_flv::media::read_audio(time, body, &mut take)
+        };
+        read.unwrap_or_else(|e| panic!("{relative}: {e}"));
+    }
+    packets
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,3 +29,34 @@ pub fn find(var: &str, name: &str) -> Option<String> {
     };
     candidates.into_iter().find(|bin| runs(bin))
 }
+
+/// ffprobe's view of a media file: per stream, (`codec_name`, packets read, frames decoded),
+/// and what it printed at level error. The count every demuxer test compares with.
+pub fn ffprobe_counts(path: &std::path::Path) -> (Vec<(String, usize, usize)>, String) {
+    let out = Command::new(binary("FFPROBE", "ffprobe"))
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-count_packets",
+            "-show_entries",
+        ])
+        .arg("stream=codec_name,nb_read_packets,nb_read_frames")
+        .args(["-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    let streams = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_string(),
+                f.get(2).and_then(|n| n.parse().ok()).unwrap_or(0),
+                f.get(1).and_then(|n| n.parse().ok()).unwrap_or(0),
+            )
+        })
+        .collect();
+    (streams, String::from_utf8_lossy(&out.stderr).into_owned())
+}
