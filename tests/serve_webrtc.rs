@@ -552,3 +552,39 @@ fn chromium_publishes_simulcast_and_each_player_gets_its_layer() {
     );
     assert!(weir.log().contains("simulcast layers=2"), "{}", weir.log());
 }
+
+/// `rtc.keylog`: a session's SRTP master keys, one line when DTLS has exported them, naming the
+/// peer's address and ours as a capture shows them.
+#[test]
+fn the_srtp_key_log_gets_a_line_per_session() {
+    let keylog = std::env::temp_dir().join(format!("weir-keylog-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&keylog);
+    let weir = Weir::start(&[&format!("rtc.keylog={}", keylog.display())]);
+    let publish = aiortc("publish", &whip(&weir, "keys"), 4, "H264");
+    assert_eq!(publish["status"], 201, "{publish:#}");
+    let text = std::fs::read_to_string(&keylog).unwrap_or_default();
+    let _ = std::fs::remove_file(&keylog);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let fields: Vec<&str> = lines[0].split(' ').collect();
+    assert_eq!(fields.len(), 8, "{text}");
+    assert_eq!(fields[0], "SRTP");
+    let (key_hex, salt_hex) = match fields[1] {
+        "SRTP_AES128_CM_SHA1_80" => (32, 28),
+        "SRTP_AEAD_AES_128_GCM" => (32, 24),
+        "SRTP_AEAD_AES_256_GCM" => (64, 24),
+        other => panic!("profile {other}: {text}"),
+    };
+    // The peer's address as its datagrams carry it (aiortc gathers from its own addresses).
+    assert!(fields[2].parse::<std::net::SocketAddr>().is_ok(), "{text}");
+    assert_eq!(
+        fields[3],
+        format!("127.0.0.1:{}", weir.rtc.unwrap()),
+        "{text}"
+    );
+    for (i, len) in [(4, key_hex), (5, salt_hex), (6, key_hex), (7, salt_hex)] {
+        assert_eq!(fields[i].len(), len, "field {i}: {text}");
+        assert!(fields[i].bytes().all(|b| b.is_ascii_hexdigit()), "{text}");
+    }
+    assert_ne!(fields[4], fields[6], "one key each way: {text}");
+}

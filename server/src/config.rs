@@ -294,6 +294,9 @@ pub struct RtcConfig {
     /// segments and RTMP joiners start at keyframes.
     #[serde(with = "seconds")]
     pub keyframe_interval: Duration,
+    /// Append each session's SRTP master keys to this file (see `weir check --keylog`);
+    /// empty: off. Whoever reads the file can decrypt the media.
+    pub keylog: String,
 }
 
 impl Default for RtcConfig {
@@ -309,6 +312,7 @@ impl Default for RtcConfig {
             max_media: 16,
             token: String::new(),
             keyframe_interval: Duration::from_secs(6),
+            keylog: String::new(),
         }
     }
 }

@@ -152,7 +152,7 @@ impl Server {
         let service_id = random_id("", 8);
         let rtc = if config.rtc.enabled {
             let listen = config.rtc.listen;
-            let endpoint = rtc::Endpoint::bind(listen, &config.rtc.candidate)
+            let endpoint = rtc::Endpoint::bind(listen, &config.rtc.candidate, &config.rtc.keylog)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen for WebRTC on {listen}: {e}"))?;
             Some(endpoint)
