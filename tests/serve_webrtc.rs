@@ -570,9 +570,9 @@ fn the_srtp_key_log_gets_a_line_per_session() {
     assert_eq!(fields.len(), 8, "{text}");
     assert_eq!(fields[0], "SRTP");
     let (key_hex, salt_hex) = match fields[1] {
-        "SRTP_AES128_CM_SHA1_80" => (32, 28),
-        "SRTP_AEAD_AES_128_GCM" => (32, 24),
-        "SRTP_AEAD_AES_256_GCM" => (64, 24),
+        "AES_CM_128_HMAC_SHA1_80" => (32, 28),
+        "AEAD_AES_128_GCM" => (32, 24),
+        "AEAD_AES_256_GCM" => (64, 24),
         other => panic!("profile {other}: {text}"),
     };
     // The peer's address as its datagrams carry it (aiortc gathers from its own addresses).

@@ -94,9 +94,9 @@ struct Master<'a> {
 /// in two zero bytes reads as GCM's: one session in 65,536; the checker's tag check tells.)
 fn master<'a>(key: &'a [u8], block: &'a [u8; 16]) -> Master<'a> {
     let (profile, salt_len) = match (key.len(), &block[12..14]) {
-        (32, _) => ("SRTP_AEAD_AES_256_GCM", 12),
-        (_, [0, 0]) => ("SRTP_AEAD_AES_128_GCM", 12),
-        _ => ("SRTP_AES128_CM_SHA1_80", 14),
+        (32, _) => ("AEAD_AES_256_GCM", 12),
+        (_, [0, 0]) => ("AEAD_AES_128_GCM", 12),
+        _ => ("AES_CM_128_HMAC_SHA1_80", 14),
     };
     Master {
         profile,
@@ -109,21 +109,25 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The key log line of a session whose peer at `client` talks to us at `server`, once both
-/// keys are seen: `SRTP <profile> <client> <server> <client key> <client salt> <server key>
-/// <server salt>`, hex.
-pub fn line(seen: &Seen, client: SocketAddr, server: SocketAddr) -> Option<String> {
+/// The key log line of a session with the peer at `peer`, us at `us`, once both keys are
+/// seen: `SRTP <profile> <client> <server> <client key> <client salt> <server key> <server
+/// salt>`, hex, the client being the DTLS client (us when `we_are_client`).
+pub fn line(seen: &Seen, peer: SocketAddr, us: SocketAddr, we_are_client: bool) -> Option<String> {
     let [(peer_key, peer_block), (our_key, our_block), ..] = seen.as_slice() else {
         return None;
     };
-    let (peer, ours) = (master(peer_key, peer_block), master(our_key, our_block));
+    let (theirs, ours) = (master(peer_key, peer_block), master(our_key, our_block));
+    let ((client, c), (server, s)) = match we_are_client {
+        true => ((us, ours), (peer, theirs)),
+        false => ((peer, theirs), (us, ours)),
+    };
     Some(format!(
         "SRTP {} {client} {server} {} {} {} {}\n",
-        peer.profile,
-        hex(peer.key),
-        hex(peer.salt),
-        hex(ours.key),
-        hex(ours.salt)
+        c.profile,
+        hex(c.key),
+        hex(c.salt),
+        hex(s.key),
+        hex(s.salt)
     ))
 }
 
@@ -136,15 +140,15 @@ mod tests {
         let mut block = [0u8; 16];
         block[..14].copy_from_slice(&[7; 14]);
         let cm = master(&[1; 16], &block);
-        assert_eq!((cm.profile, cm.salt.len()), ("SRTP_AES128_CM_SHA1_80", 14));
+        assert_eq!((cm.profile, cm.salt.len()), ("AES_CM_128_HMAC_SHA1_80", 14));
         let mut gcm_block = [0u8; 16];
         gcm_block[..12].copy_from_slice(&[9; 12]);
         let gcm = master(&[1; 16], &gcm_block);
         assert_eq!(
             (gcm.profile, gcm.salt),
-            ("SRTP_AEAD_AES_128_GCM", &[9u8; 12][..])
+            ("AEAD_AES_128_GCM", &[9u8; 12][..])
         );
-        assert_eq!(master(&[1; 32], &block).profile, "SRTP_AEAD_AES_256_GCM");
+        assert_eq!(master(&[1; 32], &block).profile, "AEAD_AES_256_GCM");
     }
 
     #[test]
@@ -164,7 +168,7 @@ mod tests {
         assert_eq!(seen, vec![(vec![3; 16], [4; 16]), (vec![6; 16], [7; 16])]);
         let client: SocketAddr = "10.0.0.1:5000".parse().unwrap();
         let server: SocketAddr = "10.0.0.2:8000".parse().unwrap();
-        let line = line(&seen, client, server).unwrap();
-        assert!(line.starts_with("SRTP SRTP_AES128_CM_SHA1_80 10.0.0.1:5000 10.0.0.2:8000 0303"));
+        let line = line(&seen, client, server, false).unwrap();
+        assert!(line.starts_with("SRTP AES_CM_128_HMAC_SHA1_80 10.0.0.1:5000 10.0.0.2:8000 0303"));
     }
 }

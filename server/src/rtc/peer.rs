@@ -200,6 +200,7 @@ pub(crate) async fn start(
         published: Vec::new(),
         feedback: Vec::new(),
         keys: endpoint.logs_keys().then(Vec::new),
+        dtls_client: answer.contains("a=setup:active"),
     };
     task.published_changed();
     let handle = tokio::spawn(task.run().instrument(span));
@@ -228,6 +229,8 @@ struct Peer {
     published: Vec<Arc<Stream>>,
     /// NACK, PLI and FIR totals per media section (and simulcast layer).
     feedback: Vec<(Section, [u64; 3])>,
+    /// Whether our answer made us the DTLS client (`a=setup:active`, RFC 5763 §5).
+    dtls_client: bool,
     /// The SRTP master keys str0m derived from so far, while `rtc.keylog` waits for them.
     keys: Option<Vec<(Vec<u8>, [u8; 16])>>,
 }
@@ -347,6 +350,7 @@ impl Peer {
                 keys,
                 SocketAddr::new(from.ip().to_canonical(), from.port()),
                 SocketAddr::new(destination.ip().to_canonical(), destination.port()),
+                self.dtls_client,
             )
         {
             self.endpoint.log_keys(&line);
