@@ -16,6 +16,8 @@ use str0m::config::CryptoProvider;
 use str0m::crypto::{
     SrtpProvider, SupportedAeadAes128Gcm, SupportedAeadAes256Gcm, SupportedAes128CmSha1_80,
 };
+use weir_rtp::srtp::keylog::Entry;
+use weir_rtp::srtp::{MasterKey, Profile};
 
 /// The key derivations seen on this thread while [`watch`] runs: master key and first block.
 type Seen = Vec<(Vec<u8>, [u8; 16])>;
@@ -81,54 +83,42 @@ pub fn watch<T>(seen: &mut Seen, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// One master key and salt, and the profile they imply.
-struct Master<'a> {
-    profile: &'static str,
-    key: &'a [u8],
-    salt: &'a [u8],
-}
-
-/// What a first derivation block says: AES-256 keys are AEAD_AES_256_GCM's (str0m's only
-/// 256-bit profile); a 128-bit key with a 12-byte salt (the block's bytes 12 and 13 zero) is
-/// AEAD_AES_128_GCM's, with a 14-byte salt AES128_CM_HMAC_SHA1_80's. (A 14-byte salt ending
-/// in two zero bytes reads as GCM's: one session in 65,536; the checker's tag check tells.)
-fn master<'a>(key: &'a [u8], block: &'a [u8; 16]) -> Master<'a> {
-    let (profile, salt_len) = match (key.len(), &block[12..14]) {
-        (32, _) => ("AEAD_AES_256_GCM", 12),
-        (_, [0, 0]) => ("AEAD_AES_128_GCM", 12),
-        _ => ("AES_CM_128_HMAC_SHA1_80", 14),
+/// The master key and salt a first derivation block gives. AES-256 keys are
+/// AEAD_AES_256_GCM's (str0m's only 256-bit profile); a 128-bit key with a 12-byte salt (the
+/// block's bytes 12 and 13 zero) is AEAD_AES_128_GCM's, with a 14-byte salt
+/// AES_CM_128_HMAC_SHA1_80's. (A 14-byte salt ending in two zero bytes reads as GCM's: one
+/// session in 65,536; the checker's tag check tells.)
+fn master(key: &[u8], block: &[u8; 16]) -> Option<MasterKey> {
+    let profile = match (key.len(), &block[12..14]) {
+        (32, _) => Profile::AeadAes256Gcm,
+        (_, [0, 0]) => Profile::AeadAes128Gcm,
+        _ => Profile::AesCm128HmacSha1_80,
     };
-    Master {
-        profile,
-        key,
-        salt: &block[..salt_len],
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    MasterKey::new(profile, key, &block[..profile.salt_len()]).ok()
 }
 
 /// The key log line of a session with the peer at `peer`, us at `us`, once both keys are
-/// seen: `SRTP <profile> <client> <server> <client key> <client salt> <server key> <server
-/// salt>`, hex, the client being the DTLS client (us when `we_are_client`).
+/// seen (weir-rtp's [`Entry`]: the DTLS client first, us when `we_are_client`).
 pub fn line(seen: &Seen, peer: SocketAddr, us: SocketAddr, we_are_client: bool) -> Option<String> {
     let [(peer_key, peer_block), (our_key, our_block), ..] = seen.as_slice() else {
         return None;
     };
-    let (theirs, ours) = (master(peer_key, peer_block), master(our_key, our_block));
-    let ((client, c), (server, s)) = match we_are_client {
-        true => ((us, ours), (peer, theirs)),
-        false => ((peer, theirs), (us, ours)),
+    let (theirs, ours) = (master(peer_key, peer_block)?, master(our_key, our_block)?);
+    let entry = match we_are_client {
+        true => Entry {
+            client: us,
+            server: peer,
+            client_key: ours,
+            server_key: theirs,
+        },
+        false => Entry {
+            client: peer,
+            server: us,
+            client_key: theirs,
+            server_key: ours,
+        },
     };
-    Some(format!(
-        "SRTP {} {client} {server} {} {} {} {}\n",
-        c.profile,
-        hex(c.key),
-        hex(c.salt),
-        hex(s.key),
-        hex(s.salt)
-    ))
+    Some(entry.to_line() + "\n")
 }
 
 #[cfg(test)]
@@ -139,16 +129,20 @@ mod tests {
     fn the_first_block_of_each_key_gives_its_salt_and_profile() {
         let mut block = [0u8; 16];
         block[..14].copy_from_slice(&[7; 14]);
-        let cm = master(&[1; 16], &block);
-        assert_eq!((cm.profile, cm.salt.len()), ("AES_CM_128_HMAC_SHA1_80", 14));
+        let cm = master(&[1; 16], &block).unwrap();
+        assert_eq!(
+            (cm.profile(), cm.salt()),
+            (Profile::AesCm128HmacSha1_80, &[7u8; 14][..])
+        );
         let mut gcm_block = [0u8; 16];
         gcm_block[..12].copy_from_slice(&[9; 12]);
-        let gcm = master(&[1; 16], &gcm_block);
+        let gcm = master(&[1; 16], &gcm_block).unwrap();
         assert_eq!(
-            (gcm.profile, gcm.salt),
-            ("AEAD_AES_128_GCM", &[9u8; 12][..])
+            (gcm.profile(), gcm.salt()),
+            (Profile::AeadAes128Gcm, &[9u8; 12][..])
         );
-        assert_eq!(master(&[1; 32], &block).profile, "AEAD_AES_256_GCM");
+        let big = master(&[1; 32], &block).unwrap();
+        assert_eq!(big.profile(), Profile::AeadAes256Gcm);
     }
 
     #[test]
