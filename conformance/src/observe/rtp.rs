@@ -257,7 +257,11 @@ impl RtpObserver {
                 side.note(dir, text, out);
             }
         } else if is_rtcp {
-            side.rtcp(dir, index, &bytes, &seen, out);
+            let options = rtcp::Options {
+                reduced_size: self.types.borrow().rtcp_rsize,
+                ..rtcp::Options::default()
+            };
+            side.rtcp(dir, index, &bytes, &seen, &options, out);
         } else {
             let types = &self.types.borrow().payload_types;
             side.rtp(dir, types, now, index, bytes, out);
@@ -446,10 +450,11 @@ impl Side {
         index: u64,
         bytes: &Bytes,
         seen: &Seen,
+        options: &rtcp::Options,
         out: &mut Vec<Observation>,
     ) {
         self.rtcp += 1;
-        let parsed = rtcp::parse(bytes, &rtcp::Options::default());
+        let parsed = rtcp::parse(bytes, options);
         let broken = match &parsed {
             Ok(c) => !c.violations.is_empty(),
             Err(_) => true,

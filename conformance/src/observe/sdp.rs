@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use weir_rtp::Format;
-use weir_sdp::{SessionDescription, check_answer};
+use weir_sdp::{Attribute, SessionDescription, check_answer};
 
 use super::rtp::{FROM_CAPTURE, PayloadTypes};
 use super::{Observation, Observer, violation};
@@ -29,6 +29,9 @@ pub struct Learned {
     pub srt_passphrase: Option<String>,
     /// The SRTP key log (`--keylog`) WebRTC flows are decrypted with.
     pub srtp_keys: Option<weir_rtp::srtp::KeyLog>,
+    /// Reduced-size RTCP (RFC 5506) is in effect: the last description with RTP media had
+    /// `a=rtcp-rsize` — an answer comes after its offer, and has it only when both agreed.
+    pub rtcp_rsize: bool,
 }
 
 /// [`Learned`], shared by the flows of one input.
@@ -139,8 +142,12 @@ impl Learned {
                 self.ice.insert(ufrag.to_owned(), pwd.to_owned());
             }
         }
+        let rtp = || sd.media.iter().filter(|m| m.is_rtp() && !m.is_rejected());
+        if rtp().next().is_some() {
+            self.rtcp_rsize = rtp().any(|m| m.attributes.contains(&Attribute::RtcpRsize));
+        }
         let types = &mut self.payload_types;
-        for m in sd.media.iter().filter(|m| m.is_rtp() && !m.is_rejected()) {
+        for m in rtp() {
             for c in m.codecs() {
                 if c.name.is_empty() || (source == FROM_CAPTURE && types.given(c.payload_type)) {
                     continue;

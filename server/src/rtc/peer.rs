@@ -159,7 +159,7 @@ pub(crate) async fn start(
         .sdp_api()
         .accept_offer(sdp_offer)
         .map_err(|e| Refused::BadOffer(e.to_string()))?;
-    let answer = answer.to_sdp_string();
+    let answer = with_rtcp_rsize(&answer.to_sdp_string(), &parsed);
     let usable = weir_sdp::parse(answer.as_bytes())
         .map(|(sd, _)| {
             sd.media
@@ -206,6 +206,33 @@ pub(crate) async fn start(
     let handle = tokio::spawn(task.run().instrument(span));
     client.set_abort(handle.abort_handle());
     Ok(Answer { sdp: answer, id })
+}
+
+/// The answer with `a=rtcp-rsize` in each media section whose offer had it. str0m sends
+/// reduced-size RTCP (transport-wide CC feedback, NACK and PLI alone in a datagram) but does not
+/// say so in its answer; RFC 5506 §5 allows it only when both sides agreed, which the offerer
+/// can tell only from the answer.
+fn with_rtcp_rsize(answer: &str, offer: &weir_sdp::SessionDescription) -> String {
+    let mut sections = answer.split("\r\nm=");
+    let mut out = sections.next().unwrap_or_default().to_owned();
+    for (section, offered) in
+        sections.zip(offer.media.iter().map(Some).chain(std::iter::repeat(None)))
+    {
+        out.push_str("\r\nm=");
+        out.push_str(section);
+        let wanted =
+            offered.is_some_and(|m| m.attributes.contains(&weir_sdp::Attribute::RtcpRsize));
+        if wanted && !section.contains("\r\na=rtcp-rsize") && !section.starts_with("application") {
+            if !out.ends_with("\r\n") {
+                out.push_str("\r\n");
+            }
+            out.push_str("a=rtcp-rsize");
+            if section.ends_with("\r\n") {
+                out.push_str("\r\n");
+            }
+        }
+    }
+    out
 }
 
 enum Role {
