@@ -58,6 +58,30 @@ fn every_capture_passes_and_has_its_expected_transcript() {
     }
 }
 
+/// The Chromium sessions again, with the SRTP key log Weir wrote while they were recorded:
+/// decrypted, their RTP and RTCP are depacketized and judged, and pass.
+#[test]
+fn the_chromium_capture_decrypted_with_its_key_log_passes_and_has_its_transcript() {
+    let mut options = Options::default();
+    let keys = capture("chromium-weir-whip").with_extension("keys");
+    options.decode_as.add_keylog(&keys).unwrap();
+    let report = check::run(&[Input::Capture(capture("chromium-weir-whip"))], &options);
+    assert_eq!(
+        report.exit_code(),
+        0,
+        "{}",
+        weir_conformance::report::text::render(&report)
+    );
+    let frames: u64 = report
+        .flows()
+        .filter(|f| f.protocol.name() == "webrtc")
+        .flat_map(|f| f.tracks.iter().map(|(_, _, s)| s.frames))
+        .sum();
+    // 3 s of a 15 fps camera and 50 Opus frames a second, published and played back.
+    assert!(frames > 150, "{frames} frames");
+    insta::assert_snapshot!("chromium-weir-whip-decrypted", report.transcript_yaml());
+}
+
 #[test]
 fn capture_transcripts_do_not_depend_on_how_the_bytes_were_split() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
