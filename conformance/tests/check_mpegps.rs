@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use support::packets::{ethernet, ethernet_capture, ipv4, tcp, udp};
 use support::pipeline::{resplit, run_events, transcript_of};
 use weir_conformance::capture::{CaptureEvents, Event, Limits};
-use weir_conformance::check::{self, Coverage, Input, InputReport, Options};
+use weir_conformance::check::{self, Coverage, Input, InputReport, Options, Report};
 use weir_conformance::protocols::Protocol;
 use weir_conformance::verdict::Status;
 use weir_media::{Level, MediaKind};
@@ -444,4 +444,69 @@ fn plain_rtp_is_not_taken_for_ps() {
     assert_eq!(report.flows[0].protocol, Protocol::Rtp);
     let report = report_of(&over_tcp(&packets));
     assert_eq!(report.flows[0].protocol, Protocol::Rtp);
+}
+
+/// `weir rules` lists the whole `mpegps.*` catalog.
+#[test]
+fn weir_rules_lists_the_mpegps_catalog() {
+    let listed = weir_conformance::catalog::render("mpegps.");
+    for rule in weir_mpegps::rules::CATALOG {
+        assert!(listed.contains(rule.id), "{} not listed", rule.id);
+    }
+    assert_eq!(
+        weir_conformance::protocols::Protocol::MpegPs.rule_prefixes()[0],
+        "mpegps."
+    );
+}
+
+/// The keys of a JSON object, or of the first element of an array, at `path`.
+fn keys(json: &serde_json::Value, path: &[&str]) -> Vec<String> {
+    let mut at = json;
+    for step in path {
+        at = &at[*step];
+        if let Some(first) = at.as_array().and_then(|a| a.first()) {
+            at = first;
+        }
+    }
+    let mut keys: Vec<String> = at
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// A PS flow's JSON and JUnit have the shape of a TS flow's: the same keys at every level the
+/// reports share.
+#[test]
+fn json_and_junit_have_the_shape_other_protocols_have() {
+    let ps = Report {
+        inputs: vec![report_of(&over_udp(&rtp_packets(
+            &mangle::clear_markers(ours()),
+            &[],
+            &|_| false,
+        )))],
+        strict: false,
+    };
+    let ts = check::run(
+        &[Input::Capture(weir_testkit::corpus::path(
+            "mpegts/test-segment.ts",
+        ))],
+        &Options::default(),
+    );
+    let json = |r: &Report| -> serde_json::Value {
+        serde_json::from_str(&weir_conformance::report::json::render(r)).unwrap()
+    };
+    let (ps_json, ts_json) = (json(&ps), json(&ts));
+    for path in [
+        &[][..],
+        &["inputs"],
+        &["inputs", "flows"],
+        &["inputs", "flows", "verdicts"],
+    ] {
+        assert_eq!(keys(&ps_json, path), keys(&ts_json, path), "{path:?}");
+    }
+    let junit = weir_conformance::report::junit::render(&ps).unwrap();
+    assert!(junit.contains("mpegps.pack.marker"), "{junit}");
+    assert!(junit.contains("<failure"), "{junit}");
 }
