@@ -510,3 +510,44 @@ fn json_and_junit_have_the_shape_other_protocols_have() {
     assert!(junit.contains("mpegps.pack.marker"), "{junit}");
     assert!(junit.contains("<failure"), "{junit}");
 }
+
+/// A device that sends a pack header and then anything — junk, endless PES, start codes and
+/// nothing else, packets cut anywhere — is read without a panic, over UDP and TCP, and what
+/// the demuxer cannot get past is reported, not passed.
+#[test]
+fn hostile_payloads_never_panic() {
+    let ps = ours();
+    let mut state = 0x2545_f491_u32;
+    let mut junk = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect()
+    };
+    let first = payloads(ps, &[])[0].to_vec();
+    let hostile: Vec<Vec<u8>> = vec![
+        junk(1400),
+        [0, 0, 1, 0xe0, 0, 0].repeat(200),
+        [0, 0, 1, 0xba].repeat(300),
+        vec![0; 1400],
+        [&[0, 0, 1, 0xbc, 0xff, 0xff][..], &junk(1000)].concat(),
+        [&[0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 0xff][..], &junk(1200)].concat(),
+        ps[100..1500].to_vec(),
+    ];
+    let mut packets = vec![rtp(1, &first, false)];
+    for round in 0..40u16 {
+        for (i, payload) in hostile.iter().enumerate() {
+            packets.push(rtp(2 + round * 8 + i as u16, payload, i % 2 == 0));
+        }
+    }
+    for (carrier, capture) in [("udp", over_udp(&packets)), ("tcp", over_tcp(&packets))] {
+        let report = report_of(&capture);
+        assert_eq!(report.flows[0].protocol, Protocol::MpegPs, "{carrier}");
+        assert!(!failed(&report).is_empty(), "{carrier}");
+        let _ = transcript_of(report);
+    }
+}
