@@ -172,12 +172,22 @@ fn over_udp(packets: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// A capture of the packets over TCP, each framed by its 16-bit length (RFC 4571): the
-/// device connects and sends.
+/// device connects and sends (GB28181's passive mode for the server).
 fn over_tcp(packets: &[Vec<u8>]) -> Vec<u8> {
+    tcp_capture(packets, true)
+}
+
+/// The same, the device connecting (`device_connects`) or the server connecting to the device
+/// (GB28181's active mode), the device sending either way.
+fn tcp_capture(packets: &[Vec<u8>], device_connects: bool) -> Vec<u8> {
     let segment = |from_device: bool, seq: u32, flags: u8, payload: &[u8]| {
+        let (device_port, server_port) = match device_connects {
+            true => (15060, 9000),
+            false => (9000, 40000),
+        };
         let (src, dst, sp, dp) = match from_device {
-            true => (DEVICE, SERVER, 15060, 9000),
-            false => (SERVER, DEVICE, 9000, 15060),
+            true => (DEVICE, SERVER, device_port, server_port),
+            false => (SERVER, DEVICE, server_port, device_port),
         };
         ethernet(
             None,
@@ -185,7 +195,10 @@ fn over_tcp(packets: &[Vec<u8>]) -> Vec<u8> {
             &ipv4(6, src, dst, 1, 0, &tcp(sp, dp, seq, flags, payload)),
         )
     };
-    let mut frames = vec![segment(true, 0, 0x02, b""), segment(false, 0, 0x12, b"")];
+    let mut frames = vec![
+        segment(device_connects, 0, 0x02, b""),
+        segment(!device_connects, 0, 0x12, b""),
+    ];
     let mut seq = 1u32;
     for p in packets {
         let mut framed = (p.len() as u16).to_be_bytes().to_vec();
@@ -550,4 +563,17 @@ fn hostile_payloads_never_panic() {
         assert!(!failed(&report).is_empty(), "{carrier}");
         let _ = transcript_of(report);
     }
+}
+
+/// GB28181's active mode: the server connects to the device, which sends on the connection it
+/// accepted; the flow is found and read the same, from the server's side of the connection.
+#[test]
+fn ps_from_the_side_that_accepted_the_connection() {
+    let packets = rtp_packets(ours(), &[], &|_| false);
+    let passive = report_of(&over_tcp(&packets));
+    let active = report_of(&tcp_capture(&packets, false));
+    assert_eq!(active.flows[0].protocol, Protocol::MpegPs);
+    assert_eq!(frames(&active), frames(&passive));
+    assert_eq!(failed(&active), failed(&passive));
+    assert!(transcript_of(active).contains("dir: s2c"));
 }
