@@ -577,3 +577,22 @@ fn ps_from_the_side_that_accepted_the_connection() {
     assert_eq!(failed(&active), failed(&passive));
     assert!(transcript_of(active).contains("dir: s2c"));
 }
+
+/// An RTP packet too broken to read (15 CSRCs announced in 12 bytes) is noted and counted;
+/// the hole it leaves is a loss like any other, and nothing is blamed on the stream.
+#[test]
+fn a_broken_rtp_packet_is_a_loss() {
+    let ps = ours();
+    let clean = report_of(&over_udp(&rtp_packets(ps, &[], &|_| false)));
+    let mut packets = rtp_packets(ps, &[], &|_| false);
+    let at = packets.len() / 2;
+    packets[at].truncate(12);
+    packets[at][0] = 0x8f;
+    let report = report_of(&over_udp(&packets));
+    let transcript = transcript_of(report.clone());
+    assert!(transcript.contains("that is not RTP"), "{transcript}");
+    assert!(transcript.contains("1 packet(s) lost"), "{transcript}");
+    assert!(matches!(report.flows[0].coverage, Coverage::Partial(_)));
+    assert_eq!(failed(&report), failed(&clean));
+    assert!(frames(&report).0 + 25 >= frames(&clean).0);
+}

@@ -172,6 +172,8 @@ impl PsObserver {
                     );
                     side.note(dir, text, out);
                 }
+                // An RTP packet too broken to read leaves a hole in the sequence numbers,
+                // which the next one shows as a loss.
                 return;
             }
         };
@@ -246,10 +248,7 @@ impl Side {
                 }
                 self.lost += u64::from(ahead);
                 self.incomplete = true;
-                let resume = match self.demuxer.map().is_some() || self.stats.maps > 0 {
-                    true => Resume::Map,
-                    false => Resume::Pack,
-                };
+                let resume = self.resume_point();
                 let text = format!(
                     "RTP: sequence number {seq} where {} was due: {ahead} packet(s) lost before \
                      the capture; the demuxer starts afresh at the next packet that begins with \
@@ -270,6 +269,15 @@ impl Side {
             next: seq.wrapping_add(1),
         });
         true
+    }
+
+    /// Where to resume after a loss: at the next map when the stream has sent one (the next
+    /// keyframe, GB/T 28181 Annex C), else at the next pack header.
+    fn resume_point(&self) -> Resume {
+        match self.demuxer.map().is_some() || self.stats.maps > 0 {
+            true => Resume::Map,
+            false => Resume::Pack,
+        }
     }
 
     /// What the demuxer holds does not go on: wait for a place to resume at.
