@@ -274,6 +274,64 @@ mod tests {
         );
     }
 
+    /// A pack header (13818-1 §2.5.3.3): `00 00 01 BA`, then MPEG-2's `01` bits.
+    const PACK: [u8; 5] = [0, 0, 1, 0xba, 0x44];
+
+    /// An RTP packet of payload type 96 with a header extension, carrying `payload`.
+    fn rtp_with(payload: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x90, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+        p.extend([0xbe, 0xde, 0, 1, 0x10, 0xab, 0, 0]);
+        p.extend(payload);
+        p
+    }
+
+    #[test]
+    fn program_streams_in_files_rtp_and_rfc_4571() {
+        let mut ps = PACK.to_vec();
+        ps.resize(40, 0xff);
+        // A file: a pack header first, or after zero bytes; told at its fifth byte.
+        assert_eq!(sniff_file(&ps, false).map(|d| d.0), Some(Protocol::MpegPs));
+        let zeros: Vec<u8> = [0; 6].iter().chain(&ps).copied().collect();
+        assert_eq!(
+            sniff_file(&zeros, false).map(|d| d.0),
+            Some(Protocol::MpegPs)
+        );
+        assert_eq!(sniff_file(&PACK[..3], false), None);
+        assert_eq!(
+            sniff_file(&[0; 8], true).map(|d| d.0),
+            Some(Protocol::Unknown)
+        );
+        let mut video = ps.clone();
+        video[3] = 0xe0;
+        assert_eq!(
+            sniff_file(&video, true).map(|d| d.0),
+            Some(Protocol::Unknown)
+        );
+        // A datagram: RTP whose payload begins with a pack header; RTP of anything else is RTP.
+        let packet = rtp_with(&ps);
+        assert_eq!(sniff_datagram(&packet).map(|d| d.0), Some(Protocol::MpegPs));
+        assert_eq!(
+            sniff_datagram(&rtp_with(&video)).map(|d| d.0),
+            Some(Protocol::Rtp)
+        );
+        // Over TCP: the same behind a 16-bit length, told at the first frame's payload.
+        let mut framed = (packet.len() as u16).to_be_bytes().to_vec();
+        framed.extend(&packet);
+        assert_eq!(
+            sniff_stream(&framed, &[], false).map(|d| d.0),
+            Some(Protocol::MpegPs)
+        );
+        // Not before the payload's first bytes are there.
+        assert_eq!(sniff_stream(&framed[..22], &[], false), None);
+        let mut other = (packet.len() as u16).to_be_bytes().to_vec();
+        other.extend(rtp_with(&video));
+        other.extend(&framed);
+        assert_eq!(
+            sniff_stream(&other, &[], false).map(|d| d.0),
+            Some(Protocol::Rtp)
+        );
+    }
+
     #[test]
     fn datagrams() {
         let mut stun = vec![0u8; 20];

@@ -9,7 +9,8 @@
 //!
 //! Rows are in detection order: content is asked of each row's sniffer in turn, so a row
 //! whose sniffer is looser comes after those it could mistake (RTP's version bits after SRT's
-//! handshake and TS carried in RTP; TS's sync byte, a `G`, after HTTP's request line).
+//! handshake, TS carried in RTP and PS carried in RTP (GB28181); TS's sync byte, a `G`, after
+//! HTTP's request line).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use crate::capture::Transport;
 use crate::observe::Observer;
 use crate::observe::http::HttpObserver;
 use crate::observe::http::reloads::SharedReloads;
+use crate::observe::mpegps::PsObserver;
 use crate::observe::mpegts::TsObserver;
 use crate::observe::playlist::PlaylistObserver;
 use crate::observe::rtmp::RtmpObserver;
@@ -39,6 +41,9 @@ pub enum Protocol {
     Rtmpe,
     Http,
     MpegTs,
+    /// An MPEG-2 program stream (ISO/IEC 13818-1 §2.5): GB28181's PS over RTP over UDP or TCP
+    /// (RFC 4571), or a `.ps`/`.mpg`/`.vob` file.
+    MpegPs,
     /// An HLS playlist (RFC 8216), read from a file.
     Hls,
     Rtp,
@@ -140,7 +145,7 @@ const NO_SNIFFERS: Sniffers = Sniffers {
 };
 
 /// Every protocol, in detection order (see the [module docs](self)).
-pub static TABLE: [Row; 10] = [
+pub static TABLE: [Row; 11] = [
     Row {
         protocol: Protocol::Rtmp,
         name: "rtmp",
@@ -317,6 +322,27 @@ pub static TABLE: [Row; 10] = [
         }),
     },
     Row {
+        protocol: Protocol::MpegPs,
+        name: "mpegps",
+        transports: &[Transport::Udp, Transport::Tcp, Transport::File],
+        sniff: Sniffers {
+            stream: Some(sniff::ps_stream),
+            datagram: Some(sniff::ps_datagram),
+            file: Some(sniff::ps_file),
+        },
+        // GB28181's media port (SRS listens on 9000) is a setting, not a standard: content only.
+        usual_port: None,
+        // PS carries PES packets and elementary streams read by weir-mpegts's readers, and
+        // codec configurations.
+        rule_prefixes: &["mpegps.", "mpegts.pes.", "mpegts.es.", "media."],
+        catalog: Some(Catalog {
+            rules: weir_mpegps::rules::CATALOG,
+            prefixes: &["mpegps."],
+        }),
+        observer: Observing::By(mpegps),
+        prober: None,
+    },
+    Row {
         protocol: Protocol::MpegTs,
         name: "mpegts",
         transports: &[Transport::Tcp, Transport::Udp, Transport::File],
@@ -404,6 +430,15 @@ fn rtp(flow: &Flow) -> Result<Box<dyn Observer>, String> {
         ))),
         Transport::File => Err("RTP is read from captures".to_owned()),
     }
+}
+
+/// PS over RTP over UDP, over RTP framed on TCP (RFC 4571), or a file.
+fn mpegps(flow: &Flow) -> Result<Box<dyn Observer>, String> {
+    Ok(Box::new(match flow.transport {
+        Transport::Udp => PsObserver::datagrams(),
+        Transport::Tcp => PsObserver::framed(),
+        Transport::File => PsObserver::file(),
+    }))
 }
 
 /// A playlist is read from a file; over HTTP it is the HTTP observer's.
@@ -540,7 +575,7 @@ mod tests {
         }
         let err = "nope".parse::<Protocol>().unwrap_err();
         assert!(
-            err.ends_with("(one of rtmp, rtmpe, http, mpegts, hls, rtp, sdp, webrtc, srt)"),
+            err.ends_with("(one of rtmp, rtmpe, http, mpegts, mpegps, hls, rtp, sdp, webrtc, srt)"),
             "{err}"
         );
     }

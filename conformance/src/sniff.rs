@@ -142,6 +142,103 @@ pub fn ts_file(data: &[u8], complete: bool) -> Sniff {
     }
 }
 
+/// Zero bytes before a program stream's first pack header that the PS sniffers skip (cameras
+/// put some there, `mpegps.stream.zero-stuffing`).
+const PS_MAX_ZEROS: usize = 64;
+
+/// Whether `data` begins with an MPEG-PS pack header (13818-1 §2.5.3.3: `00 00 01 BA`, then
+/// `01` for MPEG-2 or `0010` for MPEG-1), possibly after zero bytes: `Maybe` while too short to
+/// tell (`complete`: no more will come). The answer names what was seen.
+fn ps_start(data: &[u8], complete: bool) -> Sniff {
+    let zeros = data.iter().take_while(|&&b| b == 0).count();
+    if zeros > PS_MAX_ZEROS + 2 {
+        return Sniff::No;
+    }
+    let rest = &data[zeros..];
+    let Some(&[one, code, first]) = rest.get(..3) else {
+        let may = match rest {
+            [] => true,
+            [1] | [1, 0xba] => zeros >= 2,
+            _ => false,
+        };
+        return match may && !complete {
+            true => Sniff::Maybe,
+            false => Sniff::No,
+        };
+    };
+    // MPEG-2's pack header goes on with `01`, MPEG-1's with `0010`.
+    let version = first & 0xc0 == 0x40 || first & 0xf0 == 0x20;
+    match (zeros, one, code) {
+        (2, 1, 0xba) if version => Sniff::Is("MPEG-PS pack header (ISO/IEC 13818-1 §2.5.3.3)"),
+        (3.., 1, 0xba) if version => {
+            Sniff::Is("MPEG-PS pack header after zero bytes (ISO/IEC 13818-1 §2.5.3.3)")
+        }
+        _ => Sniff::No,
+    }
+}
+
+/// A program stream file (`.ps`, `.mpg`, `.vob`): a pack header first, possibly after zero
+/// bytes.
+pub fn ps_file(data: &[u8], complete: bool) -> Sniff {
+    ps_start(data, complete)
+}
+
+/// Bytes an RTP header takes (RFC 3550 §5.1, §5.3.1): the fixed 12, the CSRCs and the
+/// extension; `None` while `data` is too short to say.
+fn rtp_header_len(data: &[u8]) -> Option<usize> {
+    let first = *data.first()?;
+    let mut len = 12 + 4 * usize::from(first & 0x0f);
+    if first & 0x10 != 0 {
+        let words = data.get(len + 2..len + 4)?;
+        len += 4 + 4 * usize::from(u16::from_be_bytes([words[0], words[1]]));
+    }
+    Some(len)
+}
+
+/// An MPEG-PS over RTP packet (GB/T 28181 Annex C): an RTP packet (not RTCP) whose payload
+/// begins with a pack header, the first packet of a frame.
+pub fn ps_datagram(datagram: &[u8]) -> Option<&'static str> {
+    if datagram.len() < 12 || datagram[0] >> 6 != 2 || weir_rtp::rtcp::is_rtcp(datagram) {
+        return None;
+    }
+    let rtp = RtpPacket::parse(&Bytes::copy_from_slice(datagram)).ok()?;
+    match ps_start(&rtp.payload, true) {
+        Sniff::Is(_) => Some("RTP payload beginning with an MPEG-PS pack header (GB28181)"),
+        _ => None,
+    }
+}
+
+/// MPEG-PS over RTP over TCP (RFC 4571, GB28181's TCP media): a 16-bit length, then an RTP
+/// packet whose payload begins with a pack header. Told at the first frame.
+pub fn ps_stream(client: &[u8], server: &[u8]) -> Sniff {
+    fn framed(data: &[u8]) -> Sniff {
+        let Some(&[hi, lo, first]) = data.get(..3) else {
+            return Sniff::Maybe;
+        };
+        let len = usize::from(u16::from_be_bytes([hi, lo]));
+        if len < 12 || !matches!(first, 128..=191) || weir_rtp::rtcp::is_rtcp(&data[2..]) {
+            return Sniff::No;
+        }
+        let Some(header) = rtp_header_len(&data[2..]) else {
+            return Sniff::Maybe;
+        };
+        if header >= len {
+            return Sniff::No;
+        }
+        let end = data.len().min(2 + len);
+        let Some(payload) = data.get(2 + header..end) else {
+            return Sniff::Maybe;
+        };
+        match ps_start(payload, end == 2 + len) {
+            Sniff::Is(_) => {
+                Sniff::Is("RTP framed by 16-bit lengths (RFC 4571) carrying MPEG-PS (GB28181)")
+            }
+            other => other,
+        }
+    }
+    either_direction(client, server, framed)
+}
+
 /// An HLS playlist: the first line that is neither blank nor a comment is a tag (`#EXT`, RFC
 /// 8216 §4.1), even one that is not `#EXTM3U` (the parser reports that).
 pub fn playlist_file(data: &[u8], _complete: bool) -> Sniff {
@@ -226,16 +323,21 @@ pub fn rtp_stream(client: &[u8], server: &[u8]) -> Sniff {
             },
         }
     }
-    // A direction with no bytes yet says nothing.
+    either_direction(client, server, frames)
+}
+
+/// What `sniff` says of either direction of a TCP flow: `Is` when one is, `Maybe` while one may
+/// be (a direction with no bytes yet says nothing), else `No`.
+fn either_direction(client: &[u8], server: &[u8], sniff: fn(&[u8]) -> Sniff) -> Sniff {
     let said: Vec<Sniff> = [client, server]
         .into_iter()
         .filter(|d| !d.is_empty())
-        .map(frames)
+        .map(sniff)
         .collect();
     if let Some(Sniff::Is(what)) = said.iter().find(|s| matches!(s, Sniff::Is(_))) {
         return Sniff::Is(what);
     }
-    if said.is_empty() || said.iter().any(|s| matches!(s, Sniff::Maybe)) {
+    if said.is_empty() || said.contains(&Sniff::Maybe) {
         Sniff::Maybe
     } else {
         Sniff::No

@@ -15,7 +15,6 @@ use support::packets::{ethernet, ethernet_capture, ipv4, ipv6, udp};
 use support::pipeline::{resplit, rule_failures, run_events, transcript_of};
 use weir_conformance::capture::{CaptureEvents, Event, FileEvents, Limits, StreamPair};
 use weir_conformance::check::{self, Coverage, Input, InputReport, Options, Report};
-use weir_conformance::verdict::Status;
 use weir_media::MediaKind;
 use weir_testkit::corpus::dir as corpus;
 
@@ -53,15 +52,7 @@ fn media(input: &InputReport) -> Media {
 
 /// The rules failed, with their counts.
 fn failed(input: &InputReport) -> Vec<(&'static str, u64)> {
-    input
-        .flows
-        .iter()
-        .flat_map(|f| &f.verdicts)
-        .filter_map(|v| match &v.status {
-            Status::Fail { count, .. } => Some((v.rule.id, *count)),
-            _ => None,
-        })
-        .collect()
+    support::pipeline::failed_counts(input)
 }
 
 fn file_events(data: &[u8]) -> Vec<Event> {

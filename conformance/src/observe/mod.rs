@@ -5,6 +5,8 @@
 //! - [`rtmp`]: RTMP sessions (with [`amf`] values rendered short);
 //! - [`mpegts`]: transport streams over TCP, UDP, RTP (RFC 2250) or
 //!   from a file;
+//! - [`mpegps`]: program streams (GB28181) over RTP over UDP or TCP (RFC 4571), or from a
+//!   file;
 //! - [`playlist`]: an HLS playlist file;
 //! - [`rtp`]: RTP and RTCP over UDP, or framed over TCP (RFC 4571), depacketized by the format
 //!   an SDP or `--decode-as` gives;
@@ -17,6 +19,7 @@
 
 pub mod amf;
 pub mod http;
+pub mod mpegps;
 pub mod mpegts;
 pub mod playlist;
 pub mod rtmp;
@@ -111,6 +114,23 @@ impl Listing {
             out.push(Observation::Entry(dir, EntryKind::Event(text)));
         }
     }
+}
+
+/// A demuxer's decoder configuration: noted ("decoder configuration video0 h264") and
+/// summarised per track.
+pub fn config(
+    notes: &mut Listing,
+    dir: Direction,
+    config: TrackConfig,
+    out: &mut Vec<Observation>,
+) {
+    let text = format!(
+        "decoder configuration {} {}",
+        crate::media_summary::track_name(config.track),
+        config.codec
+    );
+    notes.note(dir, text, out);
+    out.push(Observation::Config(dir, config));
 }
 
 /// A rule the peer broke where observation goes on.

@@ -17,7 +17,7 @@ use weir_mpegts::framer::{Framed, Framer};
 use weir_mpegts::packet::SYNC_BYTE;
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, PacketSize, TrackInfo};
 
-use super::{Listing, Observation, Observer, violation};
+use super::{Listing, Observation, Observer, config, violation};
 use crate::capture::Direction;
 use crate::media_summary::track_name;
 use crate::transcript::EntryKind;
@@ -215,15 +215,7 @@ impl Side {
                 Output::Event(DemuxEvent::Frame(frame)) => {
                     out.push(Observation::Frame(dir, frame));
                 }
-                Output::Event(DemuxEvent::Config(config)) => {
-                    let text = format!(
-                        "decoder configuration {} {}",
-                        track_name(config.track),
-                        config.codec
-                    );
-                    self.note(dir, text, out);
-                    out.push(Observation::Config(dir, config));
-                }
+                Output::Event(DemuxEvent::Config(c)) => config(&mut self.notes, dir, c, out),
                 Output::Event(event) => {
                     if let Some(text) = describe(&event) {
                         self.note(dir, text, out);

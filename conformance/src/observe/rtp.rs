@@ -518,12 +518,7 @@ impl Side {
             return;
         }
         if let Some(deframer) = self.deframer.as_mut() {
-            let _ = deframer.handle_end(now);
-            while let Some(o) = deframer.poll_output() {
-                if let Output::Violation(v) = o {
-                    out.push(violation(dir, v));
-                }
-            }
+            end_framing(deframer, now, dir, out);
         }
         let mut notes = Vec::new();
         for (ssrc, stream) in &mut self.streams {
@@ -647,6 +642,42 @@ impl Stream {
     }
 }
 
+/// The RTP packets that `bytes` of an RFC 4571 stream complete; the framing's violations go
+/// to `out`. Shared with the observers of what rides RTP over TCP (`observe::mpegps`).
+pub fn deframe(
+    deframer: &mut Deframer,
+    now: Instant,
+    dir: Direction,
+    bytes: &[u8],
+    out: &mut Vec<Observation>,
+) -> Vec<Bytes> {
+    let _ = deframer.handle_bytes(now, Bytes::copy_from_slice(bytes));
+    let mut packets = Vec::new();
+    while let Some(o) = deframer.poll_output() {
+        match o {
+            Output::Event(Framed::Packet { data, .. }) => packets.push(data),
+            Output::Violation(v) => out.push(violation(dir, v)),
+            _ => {}
+        }
+    }
+    packets
+}
+
+/// The end of an RFC 4571 stream: a frame cut short is a violation.
+pub fn end_framing(
+    deframer: &mut Deframer,
+    now: Instant,
+    dir: Direction,
+    out: &mut Vec<Observation>,
+) {
+    let _ = deframer.handle_end(now);
+    while let Some(o) = deframer.poll_output() {
+        if let Output::Violation(v) = o {
+            out.push(violation(dir, v));
+        }
+    }
+}
+
 /// What the capture showed of each source the other direction sends: (lost, extended
 /// highest sequence number), by SSRC.
 type Seen = BTreeMap<u32, (i64, u64)>;
@@ -700,15 +731,7 @@ impl Observer for RtpObserver {
         let Some(deframer) = side.deframer.as_mut() else {
             return;
         };
-        let _ = deframer.handle_bytes(now, Bytes::copy_from_slice(bytes));
-        let mut packets = Vec::new();
-        while let Some(o) = deframer.poll_output() {
-            match o {
-                Output::Event(Framed::Packet { data, .. }) => packets.push(data),
-                Output::Violation(v) => out.push(violation(dir, v)),
-                _ => {}
-            }
-        }
+        let packets = deframe(deframer, now, dir, bytes, out);
         for packet in packets {
             self.packet(dir, self.now, packet, out);
         }

@@ -30,6 +30,19 @@ pub fn rule_failures(report: &InputReport, rule: &str) -> Vec<(u64, Option<u64>)
         .collect()
 }
 
+/// The rules failed in the report, with how many times each was broken.
+pub fn failed_counts(report: &InputReport) -> Vec<(&'static str, u64)> {
+    report
+        .flows
+        .iter()
+        .flat_map(|f| &f.verdicts)
+        .filter_map(|v| match &v.status {
+            Status::Fail { count, .. } => Some((v.rule.id, *count)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs events through the same pipeline `weir check` uses.
 pub fn run_events(events: impl IntoIterator<Item = Event>) -> InputReport {
     let options = Options::default();
