@@ -486,6 +486,24 @@ fn the_table_fires_every_srtp_rule() {
             &rtp(MAX_STREAMS as u32, 1),
         ))))
     };
+    let rtcp_limit = || {
+        let srtcp = SessionKeys::srtcp(&master);
+        let mut context = Context::new(&master);
+        for ssrc in 0..MAX_STREAMS as u32 {
+            context
+                .decrypt_rtcp(&protect_rtcp(profile, &srtcp, 0, true, &rr(ssrc)))
+                .unwrap();
+        }
+        // A forged packet of one more SSRC fails its tag before it could take room.
+        let mut forged = protect_rtcp(profile, &srtcp, 0, true, &rr(MAX_STREAMS as u32));
+        *forged.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            context.decrypt_rtcp(&forged).unwrap_err().rule_id(),
+            "rtp.srtp.auth-tag"
+        );
+        let one_more = protect_rtcp(profile, &srtcp, 0, true, &rr(MAX_STREAMS as u32));
+        fired(context.decrypt_rtcp(&one_more))
+    };
     let keylog = || {
         fired(super::KeyLog::parse(
             "SRTP AES_CM_128_HMAC_SHA1_80 1.2.3.4:5\n",
@@ -497,6 +515,7 @@ fn the_table_fires_every_srtp_rule() {
         ("rtp.srtp.auth-tag", bad_tag()),
         ("rtp.srtp.replay", replay()),
         ("rtp.srtp.stream-limit", limit()),
+        ("rtp.srtp.stream-limit", rtcp_limit()),
         ("rtp.srtp.keylog", keylog()),
     ];
     for (id, fired) in &table {
