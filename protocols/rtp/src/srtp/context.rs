@@ -346,7 +346,7 @@ impl Context {
                     [&datagram[..SRTCP_HEADER_LEN], &plain].concat()
                 } else {
                     // Authenticated only: the whole packet and the index word are the AAD,
-                    // the "ciphertext" is the tag alone (RFC 7714 §9.2).
+                    // the "ciphertext" is the tag alone (RFC 7714 §9.3).
                     let aad = [&datagram[..tag_at], &word].concat();
                     gcm_open(
                         self.profile,

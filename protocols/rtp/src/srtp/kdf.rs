@@ -13,7 +13,7 @@
 //! ```
 //!
 //! The AEAD profiles' 12-octet salt is padded with two zero octets on the right to the 14 the
-//! PRF takes (RFC 7714 §12 keeps RFC 3711's KDF).
+//! PRF takes (RFC 7714 §11 and §12 keep RFC 3711's KDF).
 
 use aes::cipher::{KeyIvInit, StreamCipher};
 use aes::{Aes128, Aes256};
