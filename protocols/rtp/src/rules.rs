@@ -179,7 +179,7 @@ weir_media::rules! {
     // SRTP and SRTCP (RFC 3711, RFC 7714), and Weir's SRTP key log
     SRTP_TOO_SHORT = "rtp.srtp.too-short", Must, "RFC 3711 §3.1, §3.4; RFC 7714 §8, §9",
         "An SRTP packet holds its RTP header and the profile's whole authentication tag; an SRTCP packet its 8-octet header, the E flag and SRTCP index word and the tag.";
-    SRTP_AUTH_TAG = "rtp.srtp.auth-tag", Must, "RFC 3711 §3.3, §3.4; RFC 7714 §8.2, §9.2",
+    SRTP_AUTH_TAG = "rtp.srtp.auth-tag", Must, "RFC 3711 §3.3, §3.4; RFC 7714 §5.3, §8, §9",
         "The authentication tag of an SRTP or SRTCP packet verifies under the session keys of its direction; a packet whose tag fails is dropped.";
     SRTP_REPLAY = "rtp.srtp.replay", Must, "RFC 3711 §3.3.2, §3.4",
         "A packet is received once: its index is neither one already accepted nor older than the 64-packet replay window behind the highest accepted.";

@@ -211,8 +211,6 @@ impl Context {
             stream.window.is_fresh(index).map_err(|detail| {
                 Error::rule(&SRTP_REPLAY, 2, format!("SSRC {ssrc:#010x}: {detail}"))
             })?;
-        } else if self.rtp.len() >= MAX_STREAMS {
-            return Err(stream_limit(ssrc));
         }
 
         let payload = match self.profile.is_aead() {
@@ -247,8 +245,11 @@ impl Context {
             }
         };
 
+        let full = self.rtp.len() >= MAX_STREAMS;
         match self.rtp.get_mut(&ssrc) {
             Some(stream) => stream.accept(roc, seq, index),
+            // Only a packet that authenticates starts a stream: forged SSRCs take no room.
+            None if full => return Err(stream_limit(ssrc)),
             None => {
                 self.rtp.insert(
                     ssrc,
@@ -300,16 +301,14 @@ impl Context {
             .expect("4 octets");
         let encrypted = word[0] & 0x80 != 0;
         let index = u32::from_be_bytes(word) & 0x7fff_ffff;
-        match self.rtcp.get(&ssrc) {
-            Some(window) => window.is_fresh(u64::from(index)).map_err(|detail| {
+        if let Some(window) = self.rtcp.get(&ssrc) {
+            window.is_fresh(u64::from(index)).map_err(|detail| {
                 Error::rule(
                     &SRTP_REPLAY,
                     index_at as u64,
                     format!("SRTCP of SSRC {ssrc:#010x}: {detail}"),
                 )
-            })?,
-            None if self.rtcp.len() >= MAX_STREAMS => return Err(stream_limit(ssrc)),
-            None => {}
+            })?;
         }
 
         let clear = match self.profile.is_aead() {
@@ -347,7 +346,7 @@ impl Context {
                     [&datagram[..SRTCP_HEADER_LEN], &plain].concat()
                 } else {
                     // Authenticated only: the whole packet and the index word are the AAD,
-                    // the "ciphertext" is the tag alone (RFC 7714 §9.2).
+                    // the "ciphertext" is the tag alone (RFC 7714 §9.3).
                     let aad = [&datagram[..tag_at], &word].concat();
                     gcm_open(
                         self.profile,
@@ -361,10 +360,15 @@ impl Context {
                 }
             }
         };
-        self.rtcp
-            .entry(ssrc)
-            .and_modify(|w| w.accept(u64::from(index)))
-            .or_insert_with(|| ReplayWindow::starting_at(u64::from(index)));
+        let full = self.rtcp.len() >= MAX_STREAMS;
+        match self.rtcp.get_mut(&ssrc) {
+            Some(window) => window.accept(u64::from(index)),
+            None if full => return Err(stream_limit(ssrc)),
+            None => {
+                self.rtcp
+                    .insert(ssrc, ReplayWindow::starting_at(u64::from(index)));
+            }
+        }
         Ok(Bytes::from(clear))
     }
 }

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! The AEAD profiles' 12-octet salt is padded with two zero octets on the right to the 14 the
-//! PRF takes (RFC 7714 §12 keeps RFC 3711's KDF).
+//! PRF takes (RFC 7714 §11 and §12 keep RFC 3711's KDF).
 
 use aes::cipher::{KeyIvInit, StreamCipher};
 use aes::{Aes128, Aes256};
@@ -142,6 +142,29 @@ impl MasterKey {
             key: key.to_vec(),
             salt: salt.to_vec(),
         })
+    }
+
+    /// The two directions' master keys from DTLS-SRTP's exported keying material (RFC 5764
+    /// §4.2: client key, server key, client salt, server salt, `2 * (key + salt)` octets in
+    /// all): `(client's, server's)`. An error (breaking no rule) for another length.
+    pub fn from_dtls_export(
+        profile: Profile,
+        material: &[u8],
+    ) -> Result<(MasterKey, MasterKey), Error> {
+        let (k, s) = (profile.key_len(), profile.salt_len());
+        if material.len() != 2 * (k + s) {
+            return Err(Error::usage(format!(
+                "{} exports {} octets of keying material, not {}",
+                profile.name(),
+                2 * (k + s),
+                material.len()
+            )));
+        }
+        let (keys, salts) = material.split_at(2 * k);
+        Ok((
+            MasterKey::new(profile, &keys[..k], &salts[..s])?,
+            MasterKey::new(profile, &keys[k..], &salts[s..])?,
+        ))
     }
 
     /// The profile the key is for.
@@ -306,6 +329,20 @@ mod tests {
                  6A2CC3787889374FBEB4C81B17BA6C44"
             )
         );
+    }
+
+    #[test]
+    fn the_dtls_export_splits_into_client_and_server_keys() {
+        for profile in Profile::ALL {
+            let (k, s) = (profile.key_len(), profile.salt_len());
+            let material: Vec<u8> = (0..2 * (k + s) as u8).collect();
+            let (client, server) = MasterKey::from_dtls_export(profile, &material).unwrap();
+            assert_eq!(client.key(), &material[..k]);
+            assert_eq!(server.key(), &material[k..2 * k]);
+            assert_eq!(client.salt(), &material[2 * k..2 * k + s]);
+            assert_eq!(server.salt(), &material[2 * k + s..]);
+            assert!(MasterKey::from_dtls_export(profile, &material[1..]).is_err());
+        }
     }
 
     #[test]

@@ -486,6 +486,24 @@ fn the_table_fires_every_srtp_rule() {
             &rtp(MAX_STREAMS as u32, 1),
         ))))
     };
+    let rtcp_limit = || {
+        let srtcp = SessionKeys::srtcp(&master);
+        let mut context = Context::new(&master);
+        for ssrc in 0..MAX_STREAMS as u32 {
+            context
+                .decrypt_rtcp(&protect_rtcp(profile, &srtcp, 0, true, &rr(ssrc)))
+                .unwrap();
+        }
+        // A forged packet of one more SSRC fails its tag before it could take room.
+        let mut forged = protect_rtcp(profile, &srtcp, 0, true, &rr(MAX_STREAMS as u32));
+        *forged.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            context.decrypt_rtcp(&forged).unwrap_err().rule_id(),
+            "rtp.srtp.auth-tag"
+        );
+        let one_more = protect_rtcp(profile, &srtcp, 0, true, &rr(MAX_STREAMS as u32));
+        fired(context.decrypt_rtcp(&one_more))
+    };
     let keylog = || {
         fired(super::KeyLog::parse(
             "SRTP AES_CM_128_HMAC_SHA1_80 1.2.3.4:5\n",
@@ -497,6 +515,7 @@ fn the_table_fires_every_srtp_rule() {
         ("rtp.srtp.auth-tag", bad_tag()),
         ("rtp.srtp.replay", replay()),
         ("rtp.srtp.stream-limit", limit()),
+        ("rtp.srtp.stream-limit", rtcp_limit()),
         ("rtp.srtp.keylog", keylog()),
     ];
     for (id, fired) in &table {
@@ -555,4 +574,70 @@ proptest! {
             }
         }
     }
+}
+
+// ---- The corpus ----
+
+/// The UDP payloads of a capture of the public corpus, in order.
+fn datagrams(relative: &str) -> Vec<Bytes> {
+    use weir_capture::flow::CaptureEvents;
+    use weir_capture::{FlowEvent, Limits};
+    let path = weir_testkit::corpus::path(relative);
+    let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+    CaptureEvents::new(file, Limits::default())
+        .unwrap()
+        .filter_map(|event| match event.unwrap().event {
+            FlowEvent::Datagram { bytes, .. } => Some(bytes),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A browser's real RTP stream (`rtp/str0m_h264.pcap`: 298 packets of one SSRC, sequence
+/// 19249 to 19549 with 3 lost, one-byte header extensions on every packet), protected under
+/// each profile and decrypted: every packet comes back as it was, its extension in the clear.
+#[test]
+fn a_browser_stream_protected_under_every_profile_decrypts_to_itself() {
+    let stream = datagrams("rtp/str0m_h264.pcap");
+    assert_eq!(stream.len(), 298);
+    for profile in Profile::ALL {
+        let master = master(profile, 0x42);
+        let keys = SessionKeys::srtp(&master);
+        let mut context = Context::new(&master);
+        for (i, plain) in stream.iter().enumerate() {
+            let protected = protect_rtp(profile, &keys, 0, plain);
+            // The header extension is authenticated, not encrypted (no RFC 6904).
+            let header_len = RtpPacket::parse(plain).unwrap().header_len();
+            assert_eq!(protected[..header_len], plain[..header_len]);
+            let packet = context.decrypt_rtp(&Bytes::from(protected)).unwrap();
+            assert_eq!(
+                packet.to_bytes().unwrap(),
+                plain,
+                "{profile:?} datagram {i}"
+            );
+        }
+        assert_eq!(context.roc(0x6a5c_c848), Some(0));
+    }
+}
+
+/// A real call's SRTP and SRTCP (`webrtc/stun_google_meet.pcapng`, keys unknown): every
+/// datagram RFC 7983 sends to SRTP (first octet 128 to 191) is refused by its tag, and none
+/// panics.
+#[test]
+fn a_real_calls_srtp_without_its_keys_is_refused_packet_by_packet() {
+    let mut refused: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut context = Context::new(&master(Profile::AesCm128HmacSha1_80, 0));
+    for datagram in datagrams("webrtc/stun_google_meet.pcapng") {
+        if !matches!(datagram.first(), Some(128..=191)) {
+            continue;
+        }
+        let result = match crate::rtcp::is_rtcp(&datagram) {
+            true => context.decrypt_rtcp(&datagram).map(|_| ()),
+            false => context.decrypt_rtp(&datagram).map(|_| ()),
+        };
+        *refused.entry(result.unwrap_err().rule_id()).or_default() += 1;
+    }
+    // 220 such datagrams in the capture (tshark's `-e udp.payload`, first octet 128 to 191),
+    // every one of them refused by its tag.
+    assert_eq!(refused, [("rtp.srtp.auth-tag", 220)].into());
 }
