@@ -118,6 +118,10 @@ struct CheckArgs {
     /// judged too (without it their payloads are noted as encrypted and not read).
     #[arg(long = "srt-passphrase", value_name = "PASSPHRASE")]
     srt_passphrase: Option<String>,
+    /// An SRTP key log (`weir serve`'s `rtc.keylog`): WebRTC flows whose keys it holds are
+    /// decrypted, their media depacketized and judged as plain RTP's.
+    #[arg(long = "keylog", value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -148,6 +152,12 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     options.decode_as.given.srt_passphrase = args.srt_passphrase;
+    if let Some(path) = &args.keylog
+        && let Err(e) = options.decode_as.add_keylog(path)
+    {
+        eprintln!("weir check: --keylog {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
     let mut inputs: Vec<Input> = args.files.into_iter().map(Input::Capture).collect();
     for pair in args.pair.chunks(2) {
         if let [client, server] = pair {

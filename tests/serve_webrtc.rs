@@ -552,3 +552,60 @@ fn chromium_publishes_simulcast_and_each_player_gets_its_layer() {
     );
     assert!(weir.log().contains("simulcast layers=2"), "{}", weir.log());
 }
+
+/// `rtc.keylog`: a session's SRTP master keys, one line when DTLS has exported them, naming the
+/// DTLS client's address and the server's as a capture shows them; `weir check --keylog`
+/// decrypts a capture of the session with it and reads its media, which without it stays
+/// encrypted.
+#[test]
+fn the_srtp_key_log_decrypts_a_capture_of_the_session() {
+    let dir = weir_testkit::TempPath::dir("keylog");
+    let keylog = dir.path().join("keys.txt");
+    let weir = Weir::start(&[&format!("rtc.keylog={}", keylog.display())]);
+    // The media, and the WHIP exchange whose SDP says what the payload types carry.
+    let filter = format!("udp port {} or tcp port {}", weir.rtc.unwrap(), weir.api);
+    let capture = weir_testkit::dumpcap::Dumpcap::start(&dir.path().join("rtc.pcapng"), &filter);
+    let publish = aiortc("publish", &whip(&weir, "keys"), 4, "H264");
+    let capture = capture.stop();
+    assert_eq!(publish["status"], 201, "{publish:#}");
+    let text = std::fs::read_to_string(&keylog).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let fields: Vec<&str> = lines[0].split(' ').collect();
+    assert_eq!(fields.len(), 8, "{text}");
+    assert_eq!(fields[0], "SRTP");
+    // The DTLS client's address and the server's: aiortc's (as its datagrams carry it: it
+    // gathers from its own addresses) and ours, in the order the answer's a=setup made them.
+    let ours = format!("127.0.0.1:{}", weir.rtc.unwrap());
+    assert!(fields[2] == ours || fields[3] == ours, "{text}");
+    assert_ne!(fields[4], fields[6], "one key each way: {text}");
+
+    let check = |keys: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_weir"));
+        command.args(["check", "--format", "json"]).arg(&capture);
+        if keys {
+            command.arg("--keylog").arg(&keylog);
+        }
+        let (_, report) = support::weir_json(&mut command);
+        let flows = report["inputs"][0]["flows"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        flows
+            .into_iter()
+            .find(|f| f["protocol"] == "webrtc")
+            .unwrap_or_else(|| panic!("no WebRTC flow: {report:#}"))
+    };
+    let frames = |flow: &Value| -> u64 {
+        flow["tracks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| t["frames"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let clear = check(true);
+    let sealed = check(false);
+    assert!(frames(&clear) >= 60, "decrypted: {clear:#}");
+    assert_eq!(frames(&sealed), 0, "without the keys: {sealed:#}");
+}

@@ -50,6 +50,14 @@ impl DecodeAs {
         Ok(())
     }
 
+    /// Reads an SRTP key log (`--keylog`): the keys WebRTC flows are decrypted with.
+    pub fn add_keylog(&mut self, path: &std::path::Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        let keys = weir_rtp::srtp::KeyLog::parse(&text).map_err(|e| e.to_string())?;
+        self.given.srtp_keys = Some(keys);
+        Ok(())
+    }
+
     /// The override for a flow between these ports: the server's port first.
     pub fn lookup(&self, server_port: u16, client_port: u16) -> Option<(u16, Protocol)> {
         [server_port, client_port]

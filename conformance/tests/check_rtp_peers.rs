@@ -1,17 +1,15 @@
 //! FFmpeg's RTP muxer as the peer, through the whole harness: it sends a file's stream to a UDP
 //! port while dumpcap records loopback, and `weir check` reads the capture with the SDP FFmpeg
 //! wrote (`--sdp`): the frames it depacketizes are the frames `ffprobe` counts in the source
-//! file, and the stream breaks no rule. (Sleeps here only wait for dumpcap; none judges.)
+//! file, and the stream breaks no rule.
 
-use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use weir_conformance::capture::CaptureReader;
 use weir_conformance::check::{self, Coverage, Input, Options};
 use weir_conformance::protocols::Protocol;
+use weir_testkit::dumpcap::Dumpcap;
 use weir_testkit::{TempPath, peer};
 
 /// Packets (frames) of the source's first stream, as ffprobe counts them.
@@ -42,25 +40,7 @@ fn sent_and_checked(encode: &str, source_name: &str) -> (u64, u64) {
     // Held while FFmpeg sends, so that no other socket (the probe's) takes the port.
     let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = receiver.local_addr().unwrap().port();
-    // A socket of our own whose datagrams show when dumpcap has begun to write what it sees.
-    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let probe_port = probe.local_addr().unwrap().port();
-    let capture = dir.path().join("rtp.pcapng");
-    let filter = format!("udp port {port} or udp port {probe_port}");
-    let mut dumpcap = Command::new("dumpcap")
-        .args(["-i", "lo", "-f", &filter, "-w"])
-        .arg(&capture)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("dumpcap (apt-get install tshark)");
-    // dumpcap says when it captures.
-    let mut said = BufReader::new(dumpcap.stderr.take().unwrap());
-    let mut line = String::new();
-    while said.read_line(&mut line).unwrap() > 0 && !line.contains("Capturing on") {
-        line.clear();
-    }
-    wait_for_capture(&capture, &probe, probe_port);
+    let capture = Dumpcap::start(&dir.path().join("rtp.pcapng"), &format!("udp port {port}"));
     let sdp = dir.path().join("ffmpeg.sdp");
     let status = Command::new(&ffmpeg)
         .args(["-hide_banner", "-loglevel", "error", "-re", "-i"])
@@ -73,14 +53,7 @@ fn sent_and_checked(encode: &str, source_name: &str) -> (u64, u64) {
         .status()
         .unwrap();
     assert!(status.success());
-    // Once a probe sent after FFmpeg's last packet is in the file, so is that packet.
-    wait_for_capture(&capture, &probe, probe_port);
-    // SIGINT: dumpcap writes what it holds and ends the file.
-    Command::new("kill")
-        .args(["-INT", &dumpcap.id().to_string()])
-        .status()
-        .unwrap();
-    dumpcap.wait().unwrap();
+    let capture = capture.stop();
     let mut options = Options::default();
     options.decode_as.add_sdp(&sdp).unwrap();
     let report = check::run(&[Input::Capture(capture)], &options)
@@ -100,30 +73,6 @@ fn sent_and_checked(encode: &str, source_name: &str) -> (u64, u64) {
     );
     let frames = flow.tracks.iter().map(|(_, _, s)| s.frames).sum();
     (frames, ffprobe_frames(&source))
-}
-
-/// Sends probes until one is in the capture file: what was sent before it has been written.
-fn wait_for_capture(capture: &Path, probe: &UdpSocket, probe_port: u16) {
-    // The probes the file holds so far (a file being written reads up to its last whole block).
-    let probes = || {
-        let Ok(file) = std::fs::File::open(capture) else {
-            return 0;
-        };
-        let Ok(packets) = CaptureReader::new(BufReader::new(file)) else {
-            return 0;
-        };
-        packets
-            .map_while(Result::ok)
-            .filter(|p| p.data.ends_with(b"probe"))
-            .count()
-    };
-    let before = probes();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while probes() <= before {
-        assert!(Instant::now() < deadline, "dumpcap never wrote the probe");
-        probe.send_to(b"probe", ("127.0.0.1", probe_port)).unwrap();
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 const VIDEO: &str = "-f lavfi -t 2 -i testsrc=size=320x240:rate=25 -pix_fmt yuv420p";

@@ -34,12 +34,16 @@ pub fn router(ctx: Arc<Context>) -> Router {
         .route("/api/v1/clients/", get(clients))
         .route("/api/v1/clients/{id}", get(client).delete(kick))
         .route("/metrics", get(metrics))
+        .route(
+            "/gb/v1/publish/",
+            axum::routing::post(crate::gb28181::publish_api),
+        )
         .merge(crate::rtc::signal::routes(Router::new()))
         .with_state(ctx)
 }
 
 /// A reply: SRS's envelope around `fields`, with CORS for browser dashboards.
-fn reply(ctx: &Context, status: StatusCode, code: u32, fields: Value) -> Response {
+pub(crate) fn reply(ctx: &Context, status: StatusCode, code: u32, fields: Value) -> Response {
     let mut body = json!({
         "code": code,
         "server": ctx.server_id,
@@ -417,6 +421,12 @@ async fn metrics(State(ctx): State<Arc<Context>>) -> Response {
         "counter",
         "Rule violations by peers, per rule id.",
         &labelled("rule", m.violations.snapshot()),
+    );
+    family(
+        "weir_dropped_packets_total",
+        "counter",
+        "Packets dropped unread, per reason.",
+        &labelled("reason", m.dropped.snapshot()),
     );
     ctx.hooks.render_metrics(&mut out);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()

@@ -32,6 +32,8 @@ pub enum ClientKind {
     SrtPublish,
     /// Playing over SRT.
     SrtPlay,
+    /// A GB28181 device publishing PS over RTP.
+    Gb28181Publish,
 }
 
 impl ClientKind {
@@ -48,6 +50,7 @@ impl ClientKind {
             ClientKind::RtcPlay => "rtc-play",
             ClientKind::SrtPublish => "srt-publish",
             ClientKind::SrtPlay => "srt-play",
+            ClientKind::Gb28181Publish => "gb28181-publish",
         }
     }
 
@@ -59,6 +62,7 @@ impl ClientKind {
                 | ClientKind::MpegtsPublish
                 | ClientKind::RtcPublish
                 | ClientKind::SrtPublish
+                | ClientKind::Gb28181Publish
         )
     }
 }

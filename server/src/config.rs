@@ -36,6 +36,7 @@ pub struct Config {
     pub mpegts: MpegtsConfig,
     pub rtc: RtcConfig,
     pub srt: SrtConfig,
+    pub gb28181: Gb28181Config,
     pub hooks: HooksConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
@@ -224,6 +225,38 @@ impl Default for MpegtsConfig {
     }
 }
 
+/// `[gb28181]`: GB28181 media, as SRS's `stream_caster` of type `gb28181`: cameras send PS
+/// over RTP to one port, over TCP (RFC 4571 framing) or UDP; each is bound by its SSRC, through
+/// the API (`POST /gb/v1/publish/`, what an external SIP server calls) or `devices`, and
+/// publishes `app/<device id>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Gb28181Config {
+    pub enabled: bool,
+    /// TCP and UDP, the same port number (SRS's `listen 9000`, TCP only).
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: SocketAddr,
+    /// The app of every device's stream: `live/34020000001320000001`.
+    pub app: String,
+    /// A device that sends nothing this long has stopped: its stream is unpublished.
+    #[serde(with = "seconds")]
+    pub timeout: Duration,
+    /// Devices bound without the API: device id = SSRC.
+    pub devices: BTreeMap<String, u32>,
+}
+
+impl Default for Gb28181Config {
+    fn default() -> Self {
+        Gb28181Config {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 9000)),
+            app: "live".into(),
+            timeout: Duration::from_secs(10),
+            devices: BTreeMap::new(),
+        }
+    }
+}
+
 /// `[rtc]`: WebRTC, as SRS's `rtc_server`: media of every session on one UDP port (ICE-lite),
 /// signalling (WHIP, WHEP, SRS's `/rtc/v1/publish/` and `/rtc/v1/play/`) on the HTTP API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -261,6 +294,9 @@ pub struct RtcConfig {
     /// segments and RTMP joiners start at keyframes.
     #[serde(with = "seconds")]
     pub keyframe_interval: Duration,
+    /// Append each session's SRTP master keys to this file (see `weir check --keylog`);
+    /// empty: off. Whoever reads the file can decrypt the media.
+    pub keylog: String,
 }
 
 impl Default for RtcConfig {
@@ -276,6 +312,7 @@ impl Default for RtcConfig {
             max_media: 16,
             token: String::new(),
             keyframe_interval: Duration::from_secs(6),
+            keylog: String::new(),
         }
     }
 }

@@ -8,9 +8,11 @@ pub mod clients;
 pub mod config;
 pub mod direct;
 pub mod flv;
+pub mod gb28181;
 pub mod hls;
 pub mod hooks;
 pub mod http;
+pub mod ingest;
 pub mod metrics;
 pub mod mpegts;
 pub mod rtc;
@@ -46,6 +48,8 @@ pub struct Context {
     pub rtc: Option<Arc<rtc::Endpoint>>,
     /// The SRT endpoint, when `srt.enabled`.
     pub srt: Option<Arc<srt::Endpoint>>,
+    /// The GB28181 endpoint, when `gb28181.enabled`.
+    pub gb28181: Option<Arc<gb28181::Endpoint>>,
     pub metrics: Metrics,
     pub hooks: Hooks,
     /// SRS's `server` and `service` ids, in every API reply and hook body.
@@ -135,6 +139,7 @@ pub struct Server {
     pub rtc_addr: Option<SocketAddr>,
     /// The SRT (UDP) address.
     pub srt_addr: Option<SocketAddr>,
+    pub gb28181_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -147,7 +152,7 @@ impl Server {
         let service_id = random_id("", 8);
         let rtc = if config.rtc.enabled {
             let listen = config.rtc.listen;
-            let endpoint = rtc::Endpoint::bind(listen, &config.rtc.candidate)
+            let endpoint = rtc::Endpoint::bind(listen, &config.rtc.candidate, &config.rtc.keylog)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen for WebRTC on {listen}: {e}"))?;
             Some(endpoint)
@@ -156,6 +161,10 @@ impl Server {
         };
         let srt = match config.srt.enabled {
             true => Some(srt::Endpoint::bind(&config.srt).await?),
+            false => None,
+        };
+        let gb28181 = match config.gb28181.enabled {
+            true => Some(gb28181::Endpoint::bind(&config.gb28181).await?),
             false => None,
         };
         let context = Arc::new(Context {
@@ -170,6 +179,7 @@ impl Server {
             clients: Arc::new(Clients::default()),
             rtc,
             srt,
+            gb28181,
             metrics: Metrics::default(),
             hooks: Hooks::new(server_id.clone(), service_id.clone()),
             server_id,
@@ -209,6 +219,12 @@ impl Server {
             info!(srt_addr = %endpoint.local_addr(), "SRT listening");
             tasks.push(tokio::spawn(srt::listen(context.clone(), endpoint)));
         }
+        let mut gb28181_addr = None;
+        if let Some(endpoint) = context.gb28181.clone() {
+            gb28181_addr = Some(endpoint.local_addr());
+            info!(gb28181_addr = %endpoint.local_addr(), "GB28181 media (TCP and UDP) listening");
+            tasks.push(tokio::spawn(gb28181::listen(context.clone(), endpoint)));
+        }
         let mut http_addr = None;
         if context.config.http.enabled {
             let listener = bind(context.config.http.listen, "HTTP").await?;
@@ -244,6 +260,7 @@ impl Server {
             mpegts_addr,
             rtc_addr,
             srt_addr,
+            gb28181_addr,
             shutdown: shutdown_tx,
             tasks,
         })
@@ -324,7 +341,7 @@ async fn sweep_hls(ctx: &Context) {
 const LISTEN_BACKLOG: u32 = 4096;
 
 /// A TCP listener on `addr` (with SO_REUSEADDR, as tokio's `bind`) and a deep backlog.
-fn listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
+pub(crate) fn listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = match addr {
         SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
         SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,

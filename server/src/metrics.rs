@@ -16,6 +16,8 @@ pub struct Metrics {
     pub violations: Counters,
     /// Connections closed with an error, per protocol.
     pub errors: Counters,
+    /// Packets dropped unread, per reason ("gb28181-unknown-ssrc", ...).
+    pub dropped: Counters,
     /// Players dropped for not reading.
     pub stalled_players: AtomicU64,
     /// Times a player written to directly by its stream was handed back to its own task

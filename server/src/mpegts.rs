@@ -9,18 +9,14 @@
 
 use crate::Context;
 use crate::clients::{ClientKind, ClientRequest};
+use crate::ingest::TsIngest;
 use crate::session::Session;
 use bytes::Bytes;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{Instrument, debug, info, warn};
-use weir_hub::{Item, Publisher};
-use weir_media::Machine;
-use weir_media::{MediaPacket, Output, Timestamp};
-use weir_mpegts::{DemuxEvent, Demuxer, Limits};
 
 /// Datagrams queued for a session before more are dropped (the demuxer then reports the
 /// continuity errors).
@@ -115,7 +111,7 @@ async fn sender(mut session: Session, local: SocketAddr, mut rx: mpsc::Receiver<
                 return;
             }
         };
-        let mut ingest = Ingest::new(ctx.clone(), publisher);
+        let mut ingest = TsIngest::ts(ctx.clone(), publisher);
         while let Ok(Some(datagram)) = tokio::time::timeout(timeout, rx.recv()).await {
             client.add_recv(datagram.len() as u64);
             ctx.metrics.add_recv(datagram.len() as u64);
@@ -128,59 +124,4 @@ async fn sender(mut session: Session, local: SocketAddr, mut rx: mpsc::Receiver<
     }
     .instrument(span)
     .await
-}
-
-/// The demuxer between a sender's datagrams and its stream: MPEG-TS over UDP's, and SRT's
-/// payloads.
-pub(crate) struct Ingest {
-    ctx: Arc<Context>,
-    publisher: Publisher,
-    demuxer: Demuxer,
-    /// The decode time of the last frame, for configurations found in between.
-    last_dts: Timestamp,
-}
-
-impl Ingest {
-    pub(crate) fn new(ctx: Arc<Context>, publisher: Publisher) -> Self {
-        Ingest {
-            ctx,
-            publisher,
-            demuxer: Demuxer::new(Limits::default()),
-            last_dts: Timestamp::default(),
-        }
-    }
-
-    pub(crate) fn input(&mut self, datagram: &[u8]) {
-        if let Err(e) = self.demuxer.handle_input(Instant::now(), datagram) {
-            debug!(error = %e, "datagram not read");
-        }
-        self.drain();
-    }
-
-    pub(crate) fn end(&mut self) {
-        let _ = self.demuxer.handle_end(Instant::now());
-        self.drain();
-    }
-
-    fn drain(&mut self) {
-        while let Some(out) = self.demuxer.poll_output() {
-            match out {
-                Output::Event(DemuxEvent::Config(config)) => {
-                    self.publisher
-                        .push(Item::media(self.last_dts, MediaPacket::Config(config)));
-                }
-                Output::Event(DemuxEvent::Frame(frame)) => {
-                    self.last_dts = frame.dts;
-                    self.publisher
-                        .push(Item::media(frame.dts, MediaPacket::Frame(frame)));
-                }
-                Output::Event(event) => debug!(?event, "mpegts"),
-                Output::Transmit(_) => {}
-                Output::Violation(v) => {
-                    self.ctx.metrics.violations.add(v.rule.id, 1);
-                    debug!(rule = v.rule.id, offset = v.offset, detail = %v.detail, "sender broke a rule");
-                }
-            }
-        }
-    }
 }

@@ -184,6 +184,8 @@ pub struct Weir {
     pub rtc: Option<u16>,
     /// The SRT (UDP) port, unless the settings turned SRT off.
     pub srt: Option<u16>,
+    /// The GB28181 media port (TCP and UDP), unless the settings turned it off.
+    pub gb28181: Option<u16>,
     log: PathBuf,
 }
 
@@ -215,7 +217,8 @@ impl Weir {
             .args(["--api-listen", "127.0.0.1:0"])
             .args(["--set", "mpegts.listen=127.0.0.1:0"])
             .args(["--set", "rtc.listen=127.0.0.1:0"])
-            .args(["--set", "srt.listen=127.0.0.1:0"]);
+            .args(["--set", "srt.listen=127.0.0.1:0"])
+            .args(["--set", "gb28181.listen=127.0.0.1:0"]);
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
@@ -237,6 +240,7 @@ impl Weir {
             mpegts: None,
             rtc: None,
             srt: None,
+            gb28181: None,
             log,
         };
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -254,6 +258,7 @@ impl Weir {
                 weir.mpegts = port("mpegts_addr=");
                 weir.rtc = port("rtc_addr=");
                 weir.srt = port("srt_addr=");
+                weir.gb28181 = port("gb28181_addr=");
                 return weir;
             }
             if let Some(status) = weir.child.try_wait().unwrap() {

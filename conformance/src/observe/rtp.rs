@@ -137,6 +137,8 @@ pub struct RtpObserver {
 struct Side {
     /// Its packets are SRTP and SRTCP (a DTLS-SRTP flow, RFC 5764).
     srtp: bool,
+    /// Its packets were SRTP, decrypted (`--keylog`): clear, whatever the SDP says.
+    decrypted: bool,
     streams: BTreeMap<u32, Stream>,
     /// Datagrams (or framed packets) so far.
     packets: u64,
@@ -182,6 +184,7 @@ impl RtpObserver {
     pub fn new(types: SharedLearned, framed: bool) -> Self {
         let side = || Side {
             srtp: false,
+            decrypted: false,
             streams: BTreeMap::new(),
             packets: 0,
             offset: 0,
@@ -201,6 +204,16 @@ impl RtpObserver {
             start: Instant::now(),
             now: Duration::ZERO,
         }
+    }
+
+    /// An observer of the packets of a DTLS-SRTP flow decrypted with logged keys: clear,
+    /// though the flow's descriptions say SAVP.
+    pub fn decrypted(types: SharedLearned) -> Self {
+        let mut observer = Self::new(types, false);
+        for side in &mut observer.sides {
+            side.decrypted = true;
+        }
+        observer
     }
 
     /// An observer of the SRTP and SRTCP of a flow keyed by DTLS (RFC 5764): headers and
@@ -267,7 +280,8 @@ impl Side {
         bytes: Bytes,
         out: &mut Vec<Observation>,
     ) {
-        let srtp = self.srtp || bytes.get(1).is_some_and(|b| types.is_secure(b & 0x7f));
+        let srtp = !self.decrypted
+            && (self.srtp || bytes.get(1).is_some_and(|b| types.is_secure(b & 0x7f)));
         let parsed = match srtp {
             true => RtpPacket::parse_srtp(&bytes),
             false => RtpPacket::parse(&bytes),
@@ -338,7 +352,7 @@ impl Side {
                 "in SRTP: the payloads are ciphertext; the headers and their statistics are read"
                     .to_owned(),
             ),
-            Some((format, source)) if self.srtp || types.is_secure(pt) => (
+            Some((format, source)) if !self.decrypted && (self.srtp || types.is_secure(pt)) => (
                 None,
                 Some(format.to_string()),
                 format!(

@@ -27,6 +27,8 @@ pub struct Learned {
     pub ice: BTreeMap<String, String>,
     /// The SRT passphrase (`--srt-passphrase`) encrypted SRT flows are decrypted with.
     pub srt_passphrase: Option<String>,
+    /// The SRTP key log (`--keylog`) WebRTC flows are decrypted with.
+    pub srtp_keys: Option<weir_rtp::srtp::KeyLog>,
 }
 
 /// [`Learned`], shared by the flows of one input.

@@ -3,7 +3,10 @@
 //! through weir-stun (header, attributes, fingerprint, ICE's connectivity-check rules, responses
 //! matched to requests; MESSAGE-INTEGRITY when an SDP of the input gave the password); DTLS
 //! through weir-dtls's [`Flow`] (records, the epoch-0 handshake, the hellos, `use_srtp`;
-//! nothing decrypted); SRTP and SRTCP through the RTP observer, on their clear headers only.
+//! nothing decrypted); SRTP and SRTCP through the RTP observer, on their clear headers only —
+//! unless `--keylog` gave the session's keys: then each direction's packets are decrypted
+//! (weir-rtp's [`srtp`](weir_rtp::srtp), the key found by the first packet that authenticates
+//! with it) and judged, depacketized and summed up as plain RTP.
 //! A flow of STUN alone (a STUN or TURN server's) is read the same way; over TCP, STUN comes
 //! back to back (RFC 8489 §6.2.2, with TURN's ChannelData between) or framed by RFC 4571
 //! (ICE-TCP, RFC 6544), and weir-stun's [`Stream`] cuts it.
@@ -19,6 +22,9 @@ use weir_stun::demux::Kind;
 use weir_stun::{
     Class, Credentials, Message, Stream, StreamEvent, Transactions, ice, verify_integrity,
 };
+
+use weir_rtp::rtcp;
+use weir_rtp::srtp::Context as SrtpContext;
 
 use super::rtp::RtpObserver;
 use super::sdp::SharedLearned;
@@ -36,6 +42,12 @@ const MAX_DTLS_PLACES: usize = 4096;
 pub struct WebRtcObserver {
     learned: SharedLearned,
     rtp: RtpObserver,
+    /// With `--keylog`: the clear RTP and RTCP, and each direction's SRTP context once a
+    /// logged key authenticated one of its packets.
+    clear: RtpObserver,
+    srtp: [Option<SrtpContext>; 2],
+    /// Per direction: packets no logged key decrypted.
+    undecrypted: [u64; 2],
     dtls: Flow,
     /// The direction the DTLS client (the first to send DTLS, with its ClientHello) sends in.
     dtls_client: Option<Direction>,
@@ -59,6 +71,9 @@ impl WebRtcObserver {
     pub fn new(learned: SharedLearned) -> Self {
         WebRtcObserver {
             rtp: RtpObserver::srtp(learned.clone()),
+            clear: RtpObserver::decrypted(learned.clone()),
+            srtp: [None, None],
+            undecrypted: [0; 2],
             learned,
             dtls: Flow::new(Side::Client, DtlsLimits::default()),
             dtls_client: None,
@@ -82,6 +97,37 @@ impl WebRtcObserver {
             streams: Some(Default::default()),
             ..Self::new(learned)
         }
+    }
+
+    /// The clear packet of an SRTP or SRTCP datagram, when `--keylog` holds its key: the
+    /// direction's context, or the first logged key whose context authenticates it.
+    fn decrypt(&mut self, dir: Direction, bytes: &Bytes) -> Option<Bytes> {
+        let i = dir.index();
+        let open = |context: &mut SrtpContext| match rtcp::is_rtcp(bytes) {
+            true => context.decrypt_rtcp(bytes).ok(),
+            false => context
+                .decrypt_rtp(bytes)
+                .ok()
+                .and_then(|p| p.to_bytes().ok()),
+        };
+        if let Some(context) = self.srtp[i].as_mut() {
+            let clear = open(context);
+            self.undecrypted[i] += u64::from(clear.is_none());
+            return clear;
+        }
+        let learned = self.learned.borrow();
+        let keys = learned.srtp_keys.as_ref()?;
+        for entry in &keys.entries {
+            for key in [&entry.client_key, &entry.server_key] {
+                let mut context = SrtpContext::new(key);
+                if let Some(clear) = open(&mut context) {
+                    self.srtp[i] = Some(context);
+                    return Some(clear);
+                }
+            }
+        }
+        self.undecrypted[i] += 1;
+        None
     }
 
     fn note(&mut self, dir: Direction, text: String, out: &mut Vec<Observation>) {
@@ -333,7 +379,10 @@ impl Observer for WebRtcObserver {
         match weir_stun::classify(bytes) {
             Kind::Stun => self.stun(dir, offset, bytes, out),
             Kind::Dtls => self.dtls(dir, offset, bytes, out),
-            Kind::Rtp => self.rtp.datagram(dir, time, bytes, out),
+            Kind::Rtp => match self.decrypt(dir, bytes) {
+                Some(clear) => self.clear.datagram(dir, time, &clear, out),
+                None => self.rtp.datagram(dir, time, bytes, out),
+            },
             kind => {
                 self.other[dir.index()] += 1;
                 if self.other[dir.index()] == 1 {
@@ -357,8 +406,16 @@ impl Observer for WebRtcObserver {
             self.drain_dtls(out);
         }
         self.rtp.closed(out);
+        self.clear.closed(out);
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let i = dir.index();
+            if self.learned.borrow().srtp_keys.is_some() && self.undecrypted[i] > 0 {
+                let text = format!(
+                    "{} SRTP/SRTCP packets no key of --keylog decrypted",
+                    self.undecrypted[i]
+                );
+                out.push(Observation::Entry(dir, EntryKind::Event(text)));
+            }
             if self.stun[i] + self.dtls_datagrams[i] + self.other[i] > 0 {
                 let text = format!(
                     "{} STUN messages, {} DTLS datagrams, {} others",
@@ -370,8 +427,9 @@ impl Observer for WebRtcObserver {
         self.notes.close(Direction::ClientToServer, "WebRTC", out);
     }
 
-    /// The SRTP payloads are never read: the flow is observed in part whenever it has any.
+    /// SRTP payloads not decrypted are not read: the flow is observed in part whenever it has
+    /// any.
     fn complete(&self) -> bool {
-        self.rtp.complete() && self.other.iter().all(|&n| n == 0)
+        self.rtp.complete() && self.clear.complete() && self.other.iter().all(|&n| n == 0)
     }
 }

@@ -14,6 +14,7 @@
 //! - [`depacketizer`]: one stream's packets in arrival order → whole frames (reordering healed
 //!   within a window, a frame with a loss dropped and reported); [`packetizer`]: frames →
 //!   packets;
+//! - [`srtp`]: SRTP and SRTCP decryption (RFC 3711, RFC 7714) with keys from Weir's key log;
 //! - [`rules`]: the rule catalog.
 //!
 //! ```text
@@ -35,6 +36,7 @@ pub mod packetizer;
 pub mod payload;
 pub mod rtcp;
 pub mod rules;
+pub mod srtp;
 pub mod stats;
 
 pub use depacketizer::{Depacketizer, Event, Limits};

@@ -175,4 +175,16 @@ weir_media::rules! {
         "Transport-wide CC feedback carries one receive delta per received packet, 1 byte for a small delta and 2 for a large one, followed only by zero padding to the 32-bit boundary.";
     RTCP_LIMITS = "rtp.rtcp.limits", Must, "draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1 (receiver limit)",
         "The transport-wide CC feedback of one datagram reports no more packet statuses in all than the receiver's limit.";
+
+    // SRTP and SRTCP (RFC 3711, RFC 7714), and Weir's SRTP key log
+    SRTP_TOO_SHORT = "rtp.srtp.too-short", Must, "RFC 3711 §3.1, §3.4; RFC 7714 §8, §9",
+        "An SRTP packet holds its RTP header and the profile's whole authentication tag; an SRTCP packet its 8-octet header, the E flag and SRTCP index word and the tag.";
+    SRTP_AUTH_TAG = "rtp.srtp.auth-tag", Must, "RFC 3711 §3.3, §3.4; RFC 7714 §8.2, §9.2",
+        "The authentication tag of an SRTP or SRTCP packet verifies under the session keys of its direction; a packet whose tag fails is dropped.";
+    SRTP_REPLAY = "rtp.srtp.replay", Must, "RFC 3711 §3.3.2, §3.4",
+        "A packet is received once: its index is neither one already accepted nor older than the 64-packet replay window behind the highest accepted.";
+    SRTP_STREAM_LIMIT = "rtp.srtp.stream-limit", Must, "RFC 3711 §3.2.3 (receiver limit)",
+        "One direction of a session sends no more SSRCs than the receiver keeps SRTP state for.";
+    SRTP_KEYLOG = "rtp.srtp.keylog", Must, "Weir SRTP key log (weir_rtp::srtp::keylog)",
+        "Each line of a key log is blank, a # comment, or SRTP, a profile name, two ip:port addresses and the client's and server's master key and salt in hex of the profile's lengths.";
 }

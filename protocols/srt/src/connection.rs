@@ -54,6 +54,8 @@ const NAK_RANGES: usize = 160;
 const MIN_SEND_DROP: Duration = Duration::from_secs(1);
 /// Probe pairs remembered for the link capacity estimate.
 const PROBES: usize = 16;
+/// How many times a refresh's KMREQ is sent before the sender gives up waiting for a KMRSP.
+const KMREQ_TRIES: u32 = 10;
 
 /// What a connection is set up with, from the handshake.
 #[derive(Clone, Debug)]
@@ -253,6 +255,8 @@ pub struct Connection {
     /// retransmission timer for a tail loss).
     last_ack_heard: Instant,
     next_msg: MsgNumber,
+    /// Our key refresh's KMREQ until the peer's KMRSP: its body, when last sent, and how often.
+    km_pending: Option<(Bytes, Instant, u32)>,
     /// Our last handshake answer, sent again if the peer repeats its conclusion.
     handshake_reply: Option<Bytes>,
 }
@@ -293,6 +297,7 @@ impl Connection {
                 .max_bandwidth
                 .map(|rate| Pacer::new(rate, config.send_buffer, now)),
             next_msg: MsgNumber::new(1),
+            km_pending: None,
             handshake_reply: None,
             outputs: VecDeque::new(),
             closed: false,
@@ -441,6 +446,7 @@ impl Connection {
         let encrypted = crypto.encrypt(&mut self.rng, seq, &mut bytes)?;
         if let Some(km) = encrypted.announce {
             let body = km.to_bytes();
+            self.km_pending = Some((body.clone(), now, 1));
             let kmreq = Control::UserDefined {
                 subtype: 3,
                 type_specific: 0,
@@ -675,6 +681,26 @@ impl Connection {
         }
     }
 
+    /// Our refresh's KMREQ again while no KMRSP came, every RTT + 4 × RTTVar (a tick at least)
+    /// and at most [`KMREQ_TRIES`] times: a lost one would leave the peer without the key the
+    /// packets switch to (libsrt repeats it too).
+    fn resend_kmreq(&mut self, now: Instant) {
+        let Some((body, sent, tries)) = self.km_pending.clone() else {
+            return;
+        };
+        let wait = Duration::from_micros(u64::from(self.rtt.rtt()) + 4 * u64::from(self.rtt.var()));
+        if now.saturating_duration_since(sent) < wait.max(SYN) {
+            return;
+        }
+        self.km_pending = (tries < KMREQ_TRIES).then(|| (body.clone(), now, tries + 1));
+        let kmreq = Control::UserDefined {
+            subtype: 3,
+            type_specific: 0,
+            body,
+        };
+        self.control(now, kmreq);
+    }
+
     /// A tail loss — the last packets sent, lost with nothing after them to reveal the gap —
     /// draws no NAK, and a receiver with nothing new to acknowledge sends no ACK. So when
     /// packets are unacknowledged and neither an ACK has come nor new data left for RTT +
@@ -774,6 +800,8 @@ impl Connection {
             Control::UserDefined {
                 subtype: 3, body, ..
             } => self.on_key_refresh(now, &body),
+            // The peer's KMRSP to our refresh: it has the new keys.
+            Control::UserDefined { subtype: 4, .. } => self.km_pending = None,
             Control::KeepAlive | Control::CongestionWarning | Control::UserDefined { .. } => {}
         }
     }
@@ -842,6 +870,7 @@ impl Connection {
         });
         self.nak(now, &due);
         self.expire_sent(now);
+        self.resend_kmreq(now);
         self.retransmit_unacknowledged(now);
         self.retransmit_lost(now);
         if now.saturating_duration_since(self.last_sent) >= KEEPALIVE {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use weir_media::{Machine, Output};
 use weir_srt::connection::{CloseReason, Config, Connection, Event, Params, Stats};
+use weir_srt::crypto::CryptoContext;
 use weir_srt::{SeqNumber, Timestamp};
 use weir_testkit::SeededRng;
 
@@ -19,6 +20,16 @@ fn pair(t0: Instant, latency: Duration) -> (Connection, Connection) {
 
 /// [`pair`], A configured with `config_a`.
 fn pair_with(t0: Instant, latency: Duration, config_a: Config) -> (Connection, Connection) {
+    pair_of(t0, latency, (config_a, None), (Config::default(), None))
+}
+
+/// A's and B's ends with their configs and encryption.
+fn pair_of(
+    t0: Instant,
+    latency: Duration,
+    (config_a, crypto_a): (Config, Option<CryptoContext>),
+    (config_b, crypto_b): (Config, Option<CryptoContext>),
+) -> (Connection, Connection) {
     let params = |local: u32, peer: u32, send: u32, recv: u32| Params {
         local_socket_id: local,
         peer_socket_id: peer,
@@ -36,14 +47,14 @@ fn pair_with(t0: Instant, latency: Duration, config_a: Config) -> (Connection, C
     let a = Connection::new(
         params(0xA, 0xB, isn_a, isn_b),
         config_a,
-        None,
+        crypto_a,
         Box::new(SeededRng::new(1)),
         t0,
     );
     let b = Connection::new(
         params(0xB, 0xA, isn_b, isn_a),
-        Config::default(),
-        None,
+        config_b,
+        crypto_b,
         Box::new(SeededRng::new(2)),
         t0,
     );
@@ -341,13 +352,30 @@ fn every_connection_rule_fires_and_hostile_datagrams_change_nothing() {
 /// ACKs B sent after `quiet_from`.
 fn exchange(count: usize, lose: &[usize], quiet_from: Duration) -> (Vec<Bytes>, usize) {
     let t0 = Instant::now();
+    let (a, b) = pair(t0, 120 * MS);
+    let (received, late_acks, _) =
+        exchange_between(t0, a, b, count, |i, _| lose.contains(&i), quiet_from);
+    (received, late_acks)
+}
+
+/// [`exchange`] between two given ends set up at `t0`; `drop(index, datagram)` says which of
+/// A's datagrams the path loses. Also returns the rule ids of B's violations.
+fn exchange_between(
+    t0: Instant,
+    mut a: Connection,
+    mut b: Connection,
+    count: usize,
+    mut drop: impl FnMut(usize, &Bytes) -> bool,
+    quiet_from: Duration,
+) -> (Vec<Bytes>, usize, Vec<&'static str>) {
     let delay = 10 * MS;
-    let (mut a, mut b) = pair(t0, 120 * MS);
+    let mut violations = Vec::new();
     let mut ab: Vec<(Instant, Bytes)> = Vec::new();
     let mut ba: Vec<(Instant, Bytes)> = Vec::new();
     let (mut received, mut late_acks, mut sent_by_a) = (Vec::new(), 0, 0);
     let mut now = t0;
-    while now < t0 + Duration::from_secs(3) {
+    let end = t0 + MS * count as u32 + Duration::from_secs(3);
+    while now < end {
         if now.duration_since(t0) < MS * count as u32 {
             let i = now.duration_since(t0).as_millis();
             a.send(now, Bytes::from(format!("payload {i}"))).unwrap();
@@ -371,7 +399,7 @@ fn exchange(count: usize, lose: &[usize], quiet_from: Duration) -> (Vec<Bytes>, 
         }
         while let Some(out) = a.poll_output() {
             if let Output::Transmit(d) = out {
-                if !lose.contains(&sent_by_a) {
+                if !drop(sent_by_a, &d) {
                     ab.push((now + delay, d));
                 }
                 sent_by_a += 1;
@@ -390,12 +418,13 @@ fn exchange(count: usize, lose: &[usize], quiet_from: Duration) -> (Vec<Bytes>, 
                     ba.push((now + delay, d));
                 }
                 Output::Event(Event::Data { payload, .. }) => received.push(payload),
+                Output::Violation(v) => violations.push(v.rule.id),
                 _ => {}
             }
         }
         now += MS;
     }
-    (received, late_acks)
+    (received, late_acks, violations)
 }
 
 #[test]
@@ -461,4 +490,44 @@ fn a_bandwidth_limit_spreads_a_burst_and_loses_nothing() {
         now += MS;
     }
     assert_eq!((received, sent_bytes), (100, 100_000));
+}
+
+#[test]
+fn a_lost_key_refresh_kmreq_is_sent_again_and_the_peer_switches_keys_in_time() {
+    use weir_srt::crypto::Refresh;
+    use weir_srt::kdf::Passphrase;
+    use weir_srt::km::KeyLength;
+    // A refreshes its key every 600 packets, announcing the next one 200 packets (200 ms)
+    // before; the path loses A's first KMREQ.
+    let passphrase = Passphrase::new("a shared passphrase").unwrap();
+    let refresh = Refresh::new(600, 200).unwrap();
+    let mut rng = SeededRng::new(3);
+    let initiator =
+        CryptoContext::initiator(passphrase.clone(), KeyLength::Aes128, refresh, &mut rng);
+    let mut violations = Vec::new();
+    let kmreq = initiator.km_request().to_bytes();
+    let (responder, _) = CryptoContext::responder(passphrase, &kmreq, &mut violations).unwrap();
+    let t0 = Instant::now();
+    let (a, b) = pair_of(
+        t0,
+        120 * MS,
+        (Config::default(), Some(initiator)),
+        (Config::default(), Some(responder)),
+    );
+    let mut kmreqs = 0;
+    let lose_first_kmreq = |_: usize, d: &Bytes| {
+        let mut v = Vec::new();
+        let is_kmreq = matches!(
+            weir_srt::Packet::parse(d, &mut v),
+            Ok(weir_srt::Packet::Control(c))
+                if matches!(c.control, weir_srt::Control::UserDefined { subtype: 3, .. })
+        );
+        kmreqs += usize::from(is_kmreq);
+        is_kmreq && kmreqs == 1
+    };
+    let (received, _, violations) =
+        exchange_between(t0, a, b, 1500, lose_first_kmreq, Duration::MAX);
+    // B had the odd key before A switched to it at packet 600: no packet it could not read.
+    assert_eq!(violations, Vec::<&str>::new());
+    assert_eq!(received.len(), 1500);
 }

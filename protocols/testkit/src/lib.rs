@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod corpus;
+pub mod dumpcap;
 pub mod flv;
 pub mod netsim;
 mod outputs;

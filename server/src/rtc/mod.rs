@@ -17,6 +17,7 @@
 
 mod egress;
 mod ingest;
+pub mod keylog;
 mod peer;
 pub mod signal;
 mod udp;
@@ -85,6 +86,8 @@ pub struct Endpoint {
     routes: Mutex<Routes>,
     /// Each session's transport statistics, by client id, for the API.
     stats: Mutex<HashMap<String, SessionStats>>,
+    /// `rtc.keylog`, open for appending, when set.
+    keylog: Option<Mutex<std::fs::File>>,
 }
 
 /// What the API reports of a WebRTC session's transport, refreshed each second from str0m's
@@ -153,8 +156,25 @@ impl Drop for RouteGuard {
 
 impl Endpoint {
     /// Binds the media socket at `listen`; `candidates` are the addresses to offer (none: the
-    /// `CANDIDATE` environment variable, else the machine's interfaces).
-    pub async fn bind(listen: SocketAddr, candidate: &str) -> std::io::Result<Arc<Endpoint>> {
+    /// `CANDIDATE` environment variable, else the machine's interfaces); `keylog`, when not
+    /// empty, is the [`keylog`] file to append to.
+    pub async fn bind(
+        listen: SocketAddr,
+        candidate: &str,
+        keylog: &str,
+    ) -> std::io::Result<Arc<Endpoint>> {
+        let keylog = match keylog {
+            "" => None,
+            path => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| {
+                        std::io::Error::new(e.kind(), format!("rtc.keylog {path}: {e}"))
+                    })?,
+            )),
+        };
         // Every IPv4 address means every address: one dual-stack IPv6 socket serves both
         // families where the machine has IPv6, the IPv4 socket asked for where it has not.
         let any6 = SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), listen.port());
@@ -172,7 +192,23 @@ impl Endpoint {
             candidates: candidates(candidate, local),
             routes: Mutex::default(),
             stats: Mutex::default(),
+            keylog,
         }))
+    }
+
+    /// Appends a session's line to the key log.
+    fn log_keys(&self, line: &str) {
+        if let Some(file) = &self.keylog {
+            use std::io::Write;
+            if let Err(e) = file.lock().unwrap().write_all(line.as_bytes()) {
+                tracing::warn!(error = %e, "rtc.keylog not written");
+            }
+        }
+    }
+
+    /// Whether sessions' SRTP keys are logged.
+    fn logs_keys(&self) -> bool {
+        self.keylog.is_some()
     }
 
     /// The address the media socket is bound to.

@@ -131,7 +131,11 @@ pub(crate) async fn start(
     };
 
     let ufrag = crate::random_id("", 8);
-    let mut rtc = RtcConfig::new()
+    let mut config_rtc = RtcConfig::new();
+    if endpoint.logs_keys() {
+        config_rtc = config_rtc.set_crypto_provider(super::keylog::provider());
+    }
+    let mut rtc = config_rtc
         .set_ice_lite(true)
         .set_local_ice_credentials(str0m::IceCreds {
             ufrag: ufrag.clone(),
@@ -195,6 +199,8 @@ pub(crate) async fn start(
         last_heard: Instant::now(),
         published: Vec::new(),
         feedback: Vec::new(),
+        keys: endpoint.logs_keys().then(Vec::new),
+        dtls_client: answer.contains("a=setup:active"),
     };
     task.published_changed();
     let handle = tokio::spawn(task.run().instrument(span));
@@ -223,6 +229,10 @@ struct Peer {
     published: Vec<Arc<Stream>>,
     /// NACK, PLI and FIR totals per media section (and simulcast layer).
     feedback: Vec<(Section, [u64; 3])>,
+    /// Whether our answer made us the DTLS client (`a=setup:active`, RFC 5763 §5).
+    dtls_client: bool,
+    /// The SRTP master keys str0m derived from so far, while `rtc.keylog` waits for them.
+    keys: Option<Vec<(Vec<u8>, [u8; 16])>>,
 }
 
 /// A media section, and a simulcast layer of it.
@@ -328,15 +338,34 @@ impl Peer {
                 contents,
             },
         );
-        if let Err(e) = self.rtc.handle_input(input) {
+        let taken = match self.keys.as_mut() {
+            Some(keys) => super::keylog::watch(keys, || self.rtc.handle_input(input)),
+            None => self.rtc.handle_input(input),
+        };
+        if let Err(e) = taken {
             debug!(error = %e, "datagram not taken");
+        }
+        if let Some(keys) = &self.keys
+            && let Some(line) = super::keylog::line(
+                keys,
+                SocketAddr::new(from.ip().to_canonical(), from.port()),
+                SocketAddr::new(destination.ip().to_canonical(), destination.port()),
+                self.dtls_client,
+            )
+        {
+            self.endpoint.log_keys(&line);
+            self.keys = None;
         }
     }
 
     /// Sends what str0m has to send and acts on its events; the time of its next timer.
     fn drain(&mut self) -> Result<Instant, str0m::RtcError> {
         loop {
-            match self.rtc.poll_output()? {
+            let output = match self.keys.as_mut() {
+                Some(keys) => super::keylog::watch(keys, || self.rtc.poll_output()),
+                None => self.rtc.poll_output(),
+            };
+            match output? {
                 Output::Timeout(at) => return Ok(at),
                 Output::Transmit(t) => {
                     let n = t.contents.len() as u64;

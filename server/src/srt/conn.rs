@@ -1,7 +1,7 @@
 //! One SRT caller: admitted like every client (security, hooks, a busy stream), its key
 //! material checked against the passphrase of its stream, then its connection machine driven
 //! until it ends. A publisher's payloads are MPEG-TS, demuxed into the hub by the same
-//! [`Ingest`] as MPEG-TS over UDP; a player gets any stream as the same MPEG-TS HTTP-TS
+//! [`TsIngest`] as MPEG-TS over UDP; a player gets any stream as the same MPEG-TS HTTP-TS
 //! players get ([`Ts`], muxed once per stream), seven TS packets to an SRT packet.
 
 use super::{Decision, Endpoint, Handover, SrtStats};
@@ -10,7 +10,7 @@ use crate::clients::{ClientKind, ClientRequest};
 use crate::config::Secret;
 use crate::http::live::Format;
 use crate::http::ts::Ts;
-use crate::mpegts::Ingest;
+use crate::ingest::TsIngest;
 use crate::session::{Denied, Session};
 use bytes::{Bytes, BytesMut};
 use rand::SeedableRng;
@@ -57,7 +57,7 @@ pub(crate) fn stream_id(request: &ConnectionRequest) -> Result<StreamId, RejectR
 
 /// What a connection does with its stream.
 enum Role {
-    Publish(Box<Ingest>),
+    Publish(Box<TsIngest>),
     Play(Subscriber, Ts, BytesMut),
 }
 
@@ -140,7 +140,7 @@ pub(crate) async fn accept(
         };
         ctx.metrics.connections.add("srt", 1);
         let role = match (publisher, subscriber) {
-            (Some(publisher), _) => Role::Publish(Box::new(Ingest::new(ctx.clone(), publisher))),
+            (Some(publisher), _) => Role::Publish(Box::new(TsIngest::ts(ctx.clone(), publisher))),
             (_, Some(subscriber)) => {
                 let ts = Ts::new(subscriber.stream());
                 Role::Play(subscriber, ts, BytesMut::new())

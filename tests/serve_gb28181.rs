@@ -1,0 +1,151 @@
+//! `weir serve` as a GB28181 media server: SRS's `POST /gb/v1/publish/` binds a device id to an
+//! SSRC and answers the port; RTP that no binding claims, and senders that break the framing or
+//! send junk, are dropped, counted and cut off alone.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::io::Write;
+use std::net::{TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+use support::Weir;
+
+fn bind(weir: &Weir, body: Value) -> Value {
+    reqwest::blocking::Client::new()
+        .post(weir.api_url("/gb/v1/publish/"))
+        .json(&body)
+        .send()
+        .expect("the API answers")
+        .json()
+        .expect("a JSON answer")
+}
+
+/// `weir_dropped_packets_total{reason="..."}` from /metrics.
+fn dropped(weir: &Weir, reason: &str) -> u64 {
+    let text = reqwest::blocking::get(weir.api_url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    let key = format!("weir_dropped_packets_total{{reason=\"{reason}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&key))
+        .map_or(0, |v| v.trim().parse().unwrap())
+}
+
+/// A minimal RTP packet: version 2, PT 96, `ssrc`, and `payload`.
+fn rtp(ssrc: u32, sequence: u16, payload: &[u8]) -> Vec<u8> {
+    let mut packet = vec![0x80, 96];
+    packet.extend_from_slice(&sequence.to_be_bytes());
+    packet.extend_from_slice(&0u32.to_be_bytes());
+    packet.extend_from_slice(&ssrc.to_be_bytes());
+    packet.extend_from_slice(payload);
+    packet
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_publish_api_binds_devices_as_srs_answers_and_refuses_bad_requests() {
+    let weir = Weir::start(&[]);
+    let port = weir.gb28181.expect("GB28181 is on by default");
+    let answer = bind(
+        &weir,
+        json!({"id": "34020000001320000001", "ssrc": "1234567890"}),
+    );
+    assert_eq!(answer["code"], 0, "{answer}");
+    assert_eq!(answer["port"], port, "{answer}");
+    assert_eq!(answer["is_tcp"], true, "{answer}");
+    // The same pair again (a SIP server's re-invite), and an SSRC given as a number.
+    let again = bind(
+        &weir,
+        json!({"id": "34020000001320000001", "ssrc": 1234567890}),
+    );
+    assert_eq!(again["code"], 0, "{again}");
+    // Bad requests: SRS's ERROR_HTTP_DATA_INVALID, with a description.
+    for body in [
+        json!({"ssrc": "1"}),
+        json!({"id": "cam", "ssrc": "twelve"}),
+        json!({"id": "cam", "ssrc": "4294967296"}),
+        json!({"id": "cam", "ssrc": "0"}),
+        json!({"id": "../etc", "ssrc": "7"}),
+        json!(["not", "an", "object"]),
+    ] {
+        let answer = bind(&weir, body.clone());
+        assert_eq!(answer["code"], 3008, "{body} -> {answer}");
+        assert!(
+            answer["desc"].as_str().is_some_and(|d| !d.is_empty()),
+            "{answer}"
+        );
+    }
+    // Rebinding an idle device to another SSRC is allowed (nothing publishes for it).
+    let moved = bind(&weir, json!({"id": "34020000001320000001", "ssrc": "42"}));
+    assert_eq!(moved["code"], 0, "{moved}");
+}
+
+#[test]
+fn unbound_ssrcs_junk_and_broken_framing_are_dropped_and_cut_off_alone() {
+    let weir = Weir::start(&["gb28181.timeout=2"]);
+    let port = weir.gb28181.unwrap();
+    // UDP: RTP from an SSRC nobody bound, and a datagram that is not RTP.
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for sequence in 0..5 {
+        udp.send_to(
+            &rtp(777, sequence, b"\x00\x00\x01\xba"),
+            ("127.0.0.1", port),
+        )
+        .unwrap();
+    }
+    udp.send_to(b"hello", ("127.0.0.1", port)).unwrap();
+    wait_until("unknown SSRCs counted", || {
+        dropped(&weir, "gb28181-unknown-ssrc") >= 5 && dropped(&weir, "gb28181-not-rtp") >= 1
+    });
+
+    // TCP: a device that sends RTP of an unbound SSRC, RFC 4571 framed, is read, dropped and,
+    // sending nothing a device of ours would, closed after gb28181.timeout.
+    let mut stranger = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    for sequence in 0..3 {
+        let packet = rtp(888, sequence, &[0u8; 100]);
+        stranger
+            .write_all(&(packet.len() as u16).to_be_bytes())
+            .unwrap();
+        stranger.write_all(&packet).unwrap();
+    }
+    // A peer announcing a 65 535-byte frame and sending a little of it holds at most that.
+    let mut hog = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    hog.write_all(&[0xff, 0xff]).unwrap();
+    hog.write_all(&[0u8; 1000]).unwrap();
+    wait_until("the stranger's packets counted", || {
+        dropped(&weir, "gb28181-unknown-ssrc") >= 8
+    });
+    // Both are cut off within the timeout (2 s) and a little.
+    for (name, mut conn) in [("stranger", stranger), ("hog", hog)] {
+        conn.set_read_timeout(Some(Duration::from_secs(6))).unwrap();
+        let mut byte = [0u8; 1];
+        let started = Instant::now();
+        let read = std::io::Read::read(&mut conn, &mut byte);
+        // Closed (end of stream, or reset): not a read timeout, and well within it.
+        let closed = match &read {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        };
+        assert!(
+            closed && started.elapsed() < Duration::from_secs(5),
+            "{name}: {read:?} after {:?}",
+            started.elapsed()
+        );
+    }
+    // None of them became a publisher; the server still binds devices.
+    assert_eq!(weir.api("/api/v1/streams/")["streams"], json!([]));
+    let answer = bind(&weir, json!({"id": "cam", "ssrc": "9"}));
+    assert_eq!(answer["code"], 0, "{answer}");
+}
