@@ -59,3 +59,50 @@ fn split_start_codes_and_header_extensions_still_play() {
     devices_play("udp", &["--mangle", "split-start-codes"]);
     devices_play("tcp", &["--mangle", "header-extension"]);
 }
+
+#[test]
+fn pcap_writes_a_capture_without_a_server_and_a_bad_mangle_is_refused() {
+    let file = corpus::path("flv/avc_aac.flv");
+    let out = weir_testkit::TempPath::new("gbsim.pcap");
+    let (ok, _, stderr) = support::run(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args([
+                "load",
+                "--gb28181",
+                "--transport",
+                "udp",
+                "--mangle",
+                "no-psm",
+            ])
+            .args(["--publish", file.to_str().unwrap()])
+            .arg("--pcap")
+            .arg(out.path()),
+        Duration::from_secs(30),
+    );
+    assert!(ok, "{stderr}");
+    let pcap = std::fs::read(out.path()).unwrap();
+    let datagrams = weir_capture::CaptureEvents::new(&pcap[..], Default::default())
+        .unwrap()
+        .filter(|e| {
+            matches!(
+                e.as_ref().unwrap().event,
+                weir_capture::FlowEvent::Datagram { .. }
+            )
+        })
+        .count();
+    assert!(datagrams > 100, "{datagrams} datagrams");
+    let (ok, _, stderr) = support::run(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args([
+                "load",
+                "--gb28181",
+                "--mangle",
+                "nope",
+                "--pcap",
+                "/dev/null",
+            ])
+            .args(["--publish", file.to_str().unwrap()]),
+        Duration::from_secs(30),
+    );
+    assert!(!ok && stderr.contains("no mangle \"nope\""), "{stderr}");
+}
