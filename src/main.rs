@@ -387,12 +387,13 @@ fn write_files(
 struct LoadArgs {
     /// The stream, e.g. rtmp://127.0.0.1:1935/live/test; or a WHEP endpoint (http://, its path
     /// holding /whep), e.g. http://127.0.0.1:1985/rtc/v1/whep/?app=live&stream=test, for
-    /// WebRTC players (H.264 or VP8 video, Opus audio).
-    url: String,
+    /// WebRTC players (H.264 or VP8 video, Opus audio). Not given with --gb28181.
+    url: Option<String>,
     /// How many players play the stream.
     #[arg(long, default_value_t = 1)]
     players: u32,
-    /// Publish this FLV file to the stream, in a loop, before the players start.
+    /// Publish this FLV file to the stream, in a loop, before the players start; with
+    /// --gb28181, the FLV or TS file each device streams.
     #[arg(long, value_name = "FILE.flv")]
     publish: Option<std::path::PathBuf>,
     /// Where --publish publishes (rtmp://...), when not the stream's URL; for a WHEP URL the
@@ -421,14 +422,45 @@ struct LoadArgs {
     /// Print the summary as JSON on stdout (the per-second lines go to stderr).
     #[arg(long)]
     json: bool,
+    /// Simulated GB28181 devices instead of players: each registers through the server's API
+    /// (POST /gb/v1/publish/ with its 20-digit id and an SSRC), then streams --publish in a
+    /// loop, in real time, as PS over RTP to the port the API answers.
+    #[arg(long)]
+    gb28181: bool,
+    /// With --gb28181: the server's HTTP API; the media goes to the same host.
+    #[arg(long, value_name = "URL")]
+    api: Option<String>,
+    /// With --gb28181: how many devices stream at once.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    devices: u32,
+    /// With --gb28181: RTP over tcp (RFC 4571 framing) or udp; default what the API answers.
+    #[arg(long, value_name = "tcp|udp")]
+    transport: Option<String>,
+    /// With --gb28181: write what one device sends (over --transport, default tcp) to this
+    /// pcap file: one loop of the file, or --duration seconds of it. Streams too only when
+    /// --api is given.
+    #[arg(long, value_name = "OUT.pcap")]
+    pcap: Option<std::path::PathBuf>,
+    /// With --gb28181: break the stream on purpose, as some cameras do: split-start-codes,
+    /// zero-stuffing, split-pes, broken-psm-length, no-psm, cleared-markers, junk, lost-packs,
+    /// header-extension, rtp-loss or wrong-ssrc.
+    #[arg(long, value_name = "NAME")]
+    mangle: Option<String>,
 }
 
 /// Exit status 0 when every player connected and none stalled at the end, 1 otherwise, 2 when
 /// the load could not start.
 fn load(args: LoadArgs) -> ExitCode {
     use std::time::Duration;
+    if args.gb28181 {
+        return load_gb28181(args);
+    }
+    let Some(url) = args.url else {
+        eprintln!("weir load: give the stream's URL (or --gb28181)");
+        return ExitCode::from(2);
+    };
     let options = weir_conformance::load::LoadOptions {
-        url: args.url,
+        url,
         players: args.players,
         publish: args.publish,
         publish_to: args.publish_to,
@@ -460,6 +492,81 @@ fn load(args: LoadArgs) -> ExitCode {
             eprintln!("weir load: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `weir load --gb28181`: a capture (`--pcap`) and/or a run of simulated devices; exit status
+/// as for players.
+fn load_gb28181(args: LoadArgs) -> ExitCode {
+    use weir_conformance::load::gb28181::{self as gb, Mangle, Transport};
+    let fail = |e: String| {
+        eprintln!("weir load: {e}");
+        ExitCode::from(2)
+    };
+    let transport = match args.transport.as_deref().map(Transport::parse).transpose() {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let mangle = match args.mangle.as_deref().map(Mangle::parse).transpose() {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
+    let Some(file) = args.publish else {
+        return fail("--gb28181 streams a file: give --publish FILE.flv or FILE.ts".into());
+    };
+    let duration = args.duration.map(std::time::Duration::from_secs);
+    if let Some(out) = &args.pcap {
+        let written = gb::Media::read(&file).and_then(|media| {
+            let options = gb::PcapOptions {
+                transport: transport.unwrap_or(Transport::Tcp),
+                mangle,
+                ssrc: gb::device_ssrc(0),
+                duration,
+            };
+            gb::write_pcap(&media, &options)
+        });
+        let written = written.and_then(|pcap| {
+            std::fs::write(out, &pcap).map_err(|e| format!("--pcap {}: {e}", out.display()))
+        });
+        if let Err(e) = written {
+            return fail(e);
+        }
+        eprintln!("wrote {}", out.display());
+        if args.api.is_none() {
+            return ExitCode::SUCCESS;
+        }
+    }
+    let options = gb::GbOptions {
+        api: args.api.unwrap_or_else(|| "http://127.0.0.1:1985".into()),
+        devices: args.devices,
+        publish: file,
+        transport,
+        mangle,
+        duration,
+    };
+    let summary = if args.json {
+        gb::run(&options, &mut std::io::stderr())
+    } else {
+        gb::run(&options, &mut std::io::stdout())
+    };
+    match summary {
+        Ok(summary) if args.json => {
+            println!("{:#}", summary.to_json());
+            exit_for(summary.passed())
+        }
+        Ok(summary) => {
+            print!("{summary}");
+            exit_for(summary.passed())
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn exit_for(passed: bool) -> ExitCode {
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -9,24 +9,11 @@
 
 mod support;
 
-use serde_json::Value;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Weir, ffmpeg_publish, ffmpeg_publish_as, ffprobe_streams, finish, run};
+use support::{Weir, codecs, ffmpeg_publish, ffmpeg_publish_as, ffprobe_streams, finish, run};
 use weir_testkit::{Profile, SeedGuard, UdpRelay, peer};
-
-fn codecs(probe: &Value) -> Vec<String> {
-    let mut codecs: Vec<String> = probe["streams"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["codec_name"].as_str().map(str::to_owned))
-        .filter(|c| c != "unknown")
-        .collect();
-    codecs.sort();
-    codecs
-}
 
 /// Video frames ffprobe counts in `seconds` of `url` (read as it comes, in real time).
 fn count_frames(url: &str, seconds: u32) -> u64 {

@@ -531,3 +531,16 @@ pub fn ffprobe_streams(url: &str) -> serde_json::Value {
     assert!(ok, "ffprobe {url} failed: {stderr}");
     serde_json::from_str(&stdout).unwrap()
 }
+
+/// The codec names of an [`ffprobe_streams`] answer, sorted ("unknown" streams left out).
+pub fn codecs(probe: &serde_json::Value) -> Vec<String> {
+    let mut codecs: Vec<String> = probe["streams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["codec_name"].as_str().map(str::to_owned))
+        .filter(|c| c != "unknown")
+        .collect();
+    codecs.sort();
+    codecs
+}

@@ -9,7 +9,11 @@
 //! socket and a client machine, and wakes only when its socket has bytes or its timer fires.
 //! Once a second one line reports the players playing, the aggregate rate, the players that
 //! stalled and the connection errors.
+//!
+//! `gb28181.rs` is the other kind of load: simulated GB28181 devices that register through the
+//! server's API and stream PS over RTP (`weir load --gb28181`).
 
+pub mod gb28181;
 mod link;
 mod player;
 mod publisher;

@@ -29,6 +29,8 @@ struct MediaTag {
     /// A decoder configuration (sequence header): sent in the first loop only.
     config: bool,
     body: Bytes,
+    /// What the tag carries, read (the GB28181 devices mux these into PS).
+    packets: Vec<MediaPacket>,
 }
 
 /// A file read once, sent many times.
@@ -64,8 +66,8 @@ impl FlvLoop {
                 }
                 _ => continue,
             };
-            let mut config = false;
-            let mut seen = |packet: MediaPacket| config |= matches!(packet, MediaPacket::Config(_));
+            let mut packets = Vec::new();
+            let mut seen = |packet: MediaPacket| packets.push(packet);
             let ts = tag.header.timestamp;
             let read = if video {
                 read_video(
@@ -85,8 +87,9 @@ impl FlvLoop {
             tags.push(MediaTag {
                 at: u64::from(ts.saturating_sub(first)),
                 video,
-                config,
+                config: packets.iter().any(|p| matches!(p, MediaPacket::Config(_))),
                 body: tag.body,
+                packets,
             });
         }
         // Interleaved tracks may step back a little; the loop starts after the latest.
@@ -100,6 +103,11 @@ impl FlvLoop {
             period: last + frame_interval(&tags),
             tags,
         })
+    }
+
+    /// The configurations and frames of the file, read, in tag order.
+    pub(super) fn packets(&self) -> impl Iterator<Item = &MediaPacket> {
+        self.tags.iter().flat_map(|tag| &tag.packets)
     }
 
     /// The tags of loop `round` (0 first) with their timestamps in milliseconds.

@@ -12,7 +12,9 @@
 //! - [`dissect`]: one captured frame through all of the above;
 //! - [`flow`]: the flow table, which turns packets into [`FlowEvent`]s in capture order, and
 //!   [`StreamPair`], which turns two raw byte streams into the same events;
-//! - [`file`](mod@file): a file read whole (a `.ts` file, a playlist) as one pseudo-flow's events.
+//! - [`file`](mod@file): a file read whole (a `.ts` file, a playlist) as one pseudo-flow's events;
+//! - [`write`]: the other way, a pcap file of IPv4 UDP datagrams and TCP streams made on
+//!   purpose (the GB28181 device simulator's captures).
 //!
 //! Everything below the reader is a pure state machine fed packets with their capture time:
 //! no clock, no IO. Nothing is dropped silently: a packet the harness does not open becomes a
@@ -29,6 +31,7 @@ pub mod link;
 pub mod pcap;
 pub mod tcp;
 pub mod udp;
+pub mod write;
 
 use std::fmt;
 

@@ -364,13 +364,8 @@ mod tests {
 
     /// A little-endian microsecond pcap file header (pcap §4).
     pub(crate) fn legacy_header(link_type: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&4u16.to_le_bytes());
-        out.extend_from_slice(&[0; 8]);
-        out.extend_from_slice(&65535u32.to_le_bytes());
-        out.extend_from_slice(&link_type.to_le_bytes());
+        let mut out = crate::write::PcapWriter::new().into_bytes();
+        out[20..24].copy_from_slice(&link_type.to_le_bytes());
         out
     }
 

@@ -1,0 +1,108 @@
+//! `weir load --gb28181` against a live `weir serve`: simulated devices register through the
+//! server's `POST /gb/v1/publish/`, stream a corpus file as PS over RTP over TCP and over UDP
+//! (clean, and with start codes split across packets and a header extension on every packet),
+//! and ffprobe plays each device's stream over RTMP and HTTP-FLV as H.264 + AAC.
+
+mod support;
+
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::{Weir, codecs, ffprobe_streams, finish};
+use weir_testkit::corpus;
+
+/// Two devices streaming for `seconds` over `transport`, with `extra` flags; each device's
+/// stream plays as H.264 + AAC; the run's JSON summary.
+fn devices_play(transport: &str, extra: &[&str]) -> Value {
+    let weir = Weir::start(&[]);
+    let file = corpus::path("flv/avatar.flv");
+    let load = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["load", "--gb28181", "--devices", "2", "--duration", "12"])
+        .args(["--api", &weir.api_url("")])
+        .args(["--transport", transport, "--json"])
+        .args(["--publish", file.to_str().unwrap()])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir load starts");
+    for device in ["34020000001320000000", "34020000001320000001"] {
+        let stream = weir.wait_for_stream(device, Duration::from_secs(15));
+        assert_eq!(stream["video"]["codec"], "H264", "{stream}");
+        let both = ["aac", "h264"];
+        assert_eq!(codecs(&ffprobe_streams(&weir.rtmp_url(device))), both);
+        assert_eq!(codecs(&ffprobe_streams(&weir.flv_url(device))), both);
+    }
+    let (ok, stdout, stderr) = finish(load, Duration::from_secs(30));
+    let summary: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    assert!(ok, "{summary:#}\n{stderr}\n{}", weir.log());
+    assert_eq!(summary["streaming"], 2, "{summary:#}");
+    assert_eq!(summary["errors"], 0, "{summary:#}");
+    summary
+}
+
+#[test]
+fn devices_over_tcp_play_over_rtmp_and_http_flv() {
+    let summary = devices_play("tcp", &[]);
+    assert_eq!(summary["transport"], "TCP");
+}
+
+#[test]
+fn devices_over_udp_play_over_rtmp_and_http_flv() {
+    let summary = devices_play("udp", &[]);
+    assert_eq!(summary["transport"], "UDP");
+}
+
+#[test]
+fn split_start_codes_and_header_extensions_still_play() {
+    devices_play("udp", &["--mangle", "split-start-codes"]);
+    devices_play("tcp", &["--mangle", "header-extension"]);
+}
+
+#[test]
+fn pcap_writes_a_capture_without_a_server_and_a_bad_mangle_is_refused() {
+    let file = corpus::path("flv/avc_aac.flv");
+    let out = weir_testkit::TempPath::new("gbsim.pcap");
+    let (ok, _, stderr) = support::run(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args([
+                "load",
+                "--gb28181",
+                "--transport",
+                "udp",
+                "--mangle",
+                "no-psm",
+            ])
+            .args(["--publish", file.to_str().unwrap()])
+            .arg("--pcap")
+            .arg(out.path()),
+        Duration::from_secs(30),
+    );
+    assert!(ok, "{stderr}");
+    let pcap = std::fs::read(out.path()).unwrap();
+    let datagrams = weir_capture::CaptureEvents::new(&pcap[..], Default::default())
+        .unwrap()
+        .filter(|e| {
+            matches!(
+                e.as_ref().unwrap().event,
+                weir_capture::FlowEvent::Datagram { .. }
+            )
+        })
+        .count();
+    assert!(datagrams > 100, "{datagrams} datagrams");
+    let (ok, _, stderr) = support::run(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args([
+                "load",
+                "--gb28181",
+                "--mangle",
+                "nope",
+                "--pcap",
+                "/dev/null",
+            ])
+            .args(["--publish", file.to_str().unwrap()]),
+        Duration::from_secs(30),
+    );
+    assert!(!ok && stderr.contains("no mangle \"nope\""), "{stderr}");
+}
