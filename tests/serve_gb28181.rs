@@ -1,14 +1,45 @@
 //! `weir serve` as a GB28181 media server: SRS's `POST /gb/v1/publish/` binds a device id to an
 //! SSRC and answers the port; RTP that no binding claims, and senders that break the framing or
-//! send junk, are dropped, counted and cut off alone.
+//! send junk, are dropped, counted and cut off alone; a device (`weir load --gb28181`, the
+//! simulator) that goes quiet is unpublished, comes back and publishes again, plays over HLS,
+//! and is kicked like any publisher.
 
 mod support;
 
 use serde_json::{Value, json};
 use std::io::Write;
 use std::net::{TcpStream, UdpSocket};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::Weir;
+use support::{Weir, codecs, ffprobe_streams, finish};
+use weir_testkit::corpus;
+
+/// The stream of the simulator's first device.
+const DEVICE: &str = "34020000001320000000";
+
+/// One simulated device streaming avatar.flv for `seconds` over `transport`.
+fn device(weir: &Weir, transport: &str, seconds: u32) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["load", "--gb28181", "--devices", "1"])
+        .args(["--duration", &seconds.to_string()])
+        .args(["--api", &weir.api_url("")])
+        .args(["--transport", transport, "--json"])
+        .arg("--publish")
+        .arg(corpus::path("flv/avatar.flv"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir load starts")
+}
+
+/// Whether a stream named `name` is being published.
+fn publishing(weir: &Weir, name: &str) -> bool {
+    weir.api("/api/v1/streams/")["streams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["name"] == name && s["publish"]["active"] == true)
+}
 
 fn bind(weir: &Weir, body: Value) -> Value {
     reqwest::blocking::Client::new()
@@ -148,4 +179,53 @@ fn unbound_ssrcs_junk_and_broken_framing_are_dropped_and_cut_off_alone() {
     assert_eq!(weir.api("/api/v1/streams/")["streams"], json!([]));
     let answer = bind(&weir, json!({"id": "cam", "ssrc": "9"}));
     assert_eq!(answer["code"], 0, "{answer}");
+}
+
+#[test]
+fn a_quiet_device_is_unpublished_and_publishes_again_when_it_comes_back() {
+    let weir = Weir::start(&["gb28181.timeout=2", "hls.fragment=1"]);
+    // Over UDP: the stream plays over HLS too, and ends once the device has been quiet 2 s.
+    let first = device(&weir, "udp", 6);
+    weir.wait_for_stream(DEVICE, Duration::from_secs(15));
+    let hls = format!("http://127.0.0.1:{}/live/{DEVICE}.m3u8", weir.http);
+    wait_until("an HLS playlist with segments", || {
+        reqwest::blocking::get(&hls)
+            .and_then(|r| r.text())
+            .is_ok_and(|t| t.matches("#EXTINF").count() >= 2)
+    });
+    assert_eq!(codecs(&ffprobe_streams(&hls)), ["aac", "h264"]);
+    let (ok, _, stderr) = finish(first, Duration::from_secs(20));
+    assert!(ok, "{stderr}");
+    wait_until("the quiet device unpublished", || {
+        !publishing(&weir, DEVICE)
+    });
+    assert!(weir.log().contains("gb28181 device silent: unpublished"));
+    // The same device (same id and SSRC, bound again) comes back over TCP.
+    let again = device(&weir, "tcp", 4);
+    weir.wait_for_stream(DEVICE, Duration::from_secs(15));
+    assert_eq!(
+        codecs(&ffprobe_streams(&weir.rtmp_url(DEVICE))),
+        ["aac", "h264"]
+    );
+    let (ok, _, stderr) = finish(again, Duration::from_secs(20));
+    assert!(ok, "{stderr}");
+}
+
+#[test]
+fn a_kicked_device_is_cut_off_and_its_stream_ends() {
+    let weir = Weir::start(&[]);
+    let sim = device(&weir, "tcp", 8);
+    let stream = weir.wait_for_stream(DEVICE, Duration::from_secs(15));
+    let client = weir
+        .client_of_type("gb28181-publish")
+        .expect("a gb28181-publish client");
+    assert_eq!(stream["publish"]["cid"], client["id"], "{stream:#}");
+    let cid = client["id"].as_str().unwrap().to_owned();
+    assert!(weir.kick(&cid), "the kick was answered");
+    wait_until("the kicked device's stream ended", || {
+        !publishing(&weir, DEVICE)
+    });
+    // The simulator sees its connection closed: an error, and it stops.
+    let (ok, _, _) = finish(sim, Duration::from_secs(30));
+    assert!(!ok, "the simulator did not notice the kick");
 }

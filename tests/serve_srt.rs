@@ -549,16 +549,7 @@ fn a_kicked_srt_publisher_is_told_and_its_stream_ends() {
     let publisher = ffmpeg_publish_as(&weir.srt_url("kicked", "publish"), 30, "mpegts");
     let stream = weir.wait_for_stream("kicked", Duration::from_secs(15));
     let cid = stream["publish"]["cid"].as_str().unwrap().to_owned();
-    let (ok, _, _) = run(
-        Command::new("curl").args([
-            "-sf",
-            "-X",
-            "DELETE",
-            &weir.api_url(&format!("/api/v1/clients/{cid}")),
-        ]),
-        Duration::from_secs(10),
-    );
-    assert!(ok, "the kick was answered");
+    assert!(weir.kick(&cid), "the kick was answered");
     let (ok, _, _) = finish(publisher, Duration::from_secs(15));
     assert!(!ok, "ffmpeg notices it was kicked");
     let streams = weir.api("/api/v1/streams/");

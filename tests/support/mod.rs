@@ -340,6 +340,15 @@ impl Weir {
     }
 
     /// The API's stream named `name` once its publisher is active and its video is known.
+    /// Kicks client `id` through the API (`DELETE /api/v1/clients/{id}`); whether it answered
+    /// with success.
+    pub fn kick(&self, id: &str) -> bool {
+        reqwest::blocking::Client::new()
+            .delete(self.api_url(&format!("/api/v1/clients/{id}")))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+    }
+
     pub fn wait_for_stream(&self, name: &str, wait: Duration) -> serde_json::Value {
         let deadline = Instant::now() + wait;
         loop {
