@@ -106,3 +106,41 @@ fn pcap_writes_a_capture_without_a_server_and_a_bad_mangle_is_refused() {
     );
     assert!(!ok && stderr.contains("no mangle \"nope\""), "{stderr}");
 }
+
+/// H.265 + AAC from a device: FFmpeg makes the TS the simulator streams as PS; HLS (TS, which
+/// FFmpeg 5.1 reads with HEVC, unlike Enhanced RTMP) plays it back as hevc + aac.
+#[test]
+fn an_h265_device_plays_over_hls() {
+    let dir = weir_testkit::TempPath::dir("gb-h265");
+    let source = dir.path().join("h265.ts");
+    let (ok, _, stderr) = support::run(
+        Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
+            .args(
+                "-v error -f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi \
+                 -i sine=frequency=440:sample_rate=44100 -t 4 -c:v libx265 \
+                 -x265-params log-level=none:keyint=25:bframes=0 -pix_fmt yuv420p \
+                 -c:a aac -ac 2 -f mpegts"
+                    .split_whitespace(),
+            )
+            .arg(&source),
+        Duration::from_secs(60),
+    );
+    assert!(ok, "{stderr}");
+    let weir = Weir::start(&["hls.fragment=1"]);
+    let load = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["load", "--gb28181", "--devices", "1", "--duration", "10"])
+        .args(["--api", &weir.api_url(""), "--transport", "tcp", "--json"])
+        .arg("--publish")
+        .arg(&source)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir load starts");
+    let device = "34020000001320000000";
+    let stream = weir.wait_for_stream(device, Duration::from_secs(15));
+    assert_eq!(stream["video"]["codec"], "H265", "{stream}");
+    let hls = weir.wait_for_hls(device, 2);
+    assert_eq!(codecs(&ffprobe_streams(&hls)), ["aac", "hevc"]);
+    let (ok, stdout, stderr) = finish(load, Duration::from_secs(30));
+    assert!(ok, "{stdout}\n{stderr}");
+}

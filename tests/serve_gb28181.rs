@@ -187,12 +187,7 @@ fn a_quiet_device_is_unpublished_and_publishes_again_when_it_comes_back() {
     // Over UDP: the stream plays over HLS too, and ends once the device has been quiet 2 s.
     let first = device(&weir, "udp", 6);
     weir.wait_for_stream(DEVICE, Duration::from_secs(15));
-    let hls = format!("http://127.0.0.1:{}/live/{DEVICE}.m3u8", weir.http);
-    wait_until("an HLS playlist with segments", || {
-        reqwest::blocking::get(&hls)
-            .and_then(|r| r.text())
-            .is_ok_and(|t| t.matches("#EXTINF").count() >= 2)
-    });
+    let hls = weir.wait_for_hls(DEVICE, 2);
     assert_eq!(codecs(&ffprobe_streams(&hls)), ["aac", "h264"]);
     let (ok, _, stderr) = finish(first, Duration::from_secs(20));
     assert!(ok, "{stderr}");

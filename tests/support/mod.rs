@@ -340,6 +340,23 @@ impl Weir {
     }
 
     /// The API's stream named `name` once its publisher is active and its video is known.
+    /// The HLS URL of stream `name`, once its playlist lists `segments` segments.
+    pub fn wait_for_hls(&self, name: &str, segments: usize) -> String {
+        let url = format!("http://127.0.0.1:{}/live/{name}.m3u8", self.http);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !reqwest::blocking::get(&url)
+            .and_then(|r| r.text())
+            .is_ok_and(|t| t.matches("#EXTINF").count() >= segments)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "no {segments} HLS segments for {name}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        url
+    }
+
     /// Kicks client `id` through the API (`DELETE /api/v1/clients/{id}`); whether it answered
     /// with success.
     pub fn kick(&self, id: &str) -> bool {
