@@ -10,35 +10,34 @@ use tracing::debug;
 use weir_hub::{Item, Publisher};
 use weir_media::{Frame, Machine, MediaPacket, Output, Timestamp, TrackConfig};
 
-/// A demuxer's outputs as the ingest needs them.
+/// A demuxer's outputs the stream takes.
 pub(crate) enum Demuxed {
     Config(TrackConfig),
     Frame(Frame),
-    /// Anything else it reports, for the debug log.
-    Other(String),
 }
 
-/// A container demuxer: a [`Machine`] whose events read as [`Demuxed`].
-pub(crate) trait Demux: Machine {
-    fn demuxed(event: Self::Event) -> Demuxed;
+/// A container demuxer: a [`Machine`] whose configurations and frames read as [`Demuxed`];
+/// its other events come back as they are, for the debug log.
+pub(crate) trait Demux: Machine<Event: std::fmt::Debug> {
+    fn demuxed(event: Self::Event) -> Result<Demuxed, Self::Event>;
 }
 
 impl Demux for weir_mpegts::Demuxer {
-    fn demuxed(event: weir_mpegts::DemuxEvent) -> Demuxed {
+    fn demuxed(event: weir_mpegts::DemuxEvent) -> Result<Demuxed, weir_mpegts::DemuxEvent> {
         match event {
-            weir_mpegts::DemuxEvent::Config(c) => Demuxed::Config(c),
-            weir_mpegts::DemuxEvent::Frame(f) => Demuxed::Frame(f),
-            other => Demuxed::Other(format!("{other:?}")),
+            weir_mpegts::DemuxEvent::Config(c) => Ok(Demuxed::Config(c)),
+            weir_mpegts::DemuxEvent::Frame(f) => Ok(Demuxed::Frame(f)),
+            other => Err(other),
         }
     }
 }
 
 impl Demux for weir_mpegps::Demuxer {
-    fn demuxed(event: weir_mpegps::PsEvent) -> Demuxed {
+    fn demuxed(event: weir_mpegps::PsEvent) -> Result<Demuxed, weir_mpegps::PsEvent> {
         match event {
-            weir_mpegps::PsEvent::Config(c) => Demuxed::Config(c),
-            weir_mpegps::PsEvent::Frame(f) => Demuxed::Frame(f),
-            other => Demuxed::Other(format!("{other:?}")),
+            weir_mpegps::PsEvent::Config(c) => Ok(Demuxed::Config(c)),
+            weir_mpegps::PsEvent::Frame(f) => Ok(Demuxed::Frame(f)),
+            other => Err(other),
         }
     }
 }
@@ -78,16 +77,17 @@ impl<D: Demux> Ingest<D> {
         while let Some(out) = self.demuxer.poll_output() {
             match out {
                 Output::Event(event) => match D::demuxed(event) {
-                    Demuxed::Config(config) => {
+                    Ok(Demuxed::Config(config)) => {
                         self.publisher
                             .push(Item::media(self.last_dts, MediaPacket::Config(config)));
                     }
-                    Demuxed::Frame(frame) => {
+                    Ok(Demuxed::Frame(frame)) => {
                         self.last_dts = frame.dts;
                         self.publisher
                             .push(Item::media(frame.dts, MediaPacket::Frame(frame)));
                     }
-                    Demuxed::Other(event) => debug!(event, "demuxed"),
+                    // Formatted only when the debug log is on.
+                    Err(event) => debug!(?event, "demuxed"),
                 },
                 Output::Transmit(_) => {}
                 Output::Violation(v) => {

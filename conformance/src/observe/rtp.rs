@@ -133,12 +133,31 @@ pub struct RtpObserver {
     now: Duration,
 }
 
+/// Whether a direction's packets are encrypted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protection {
+    /// As the descriptions say: SRTP for the payload types of an SAVP m-line.
+    Described,
+    /// SRTP and SRTCP, whatever they say (a DTLS-SRTP flow, RFC 5764).
+    Srtp,
+    /// Clear, whatever they say: SRTP decrypted with logged keys (`--keylog`).
+    Decrypted,
+}
+
+impl Protection {
+    /// Whether payload type `pt` is carried in SRTP.
+    fn secure(self, types: &PayloadTypes, pt: u8) -> bool {
+        match self {
+            Protection::Described => types.is_secure(pt),
+            Protection::Srtp => true,
+            Protection::Decrypted => false,
+        }
+    }
+}
+
 /// One direction.
 struct Side {
-    /// Its packets are SRTP and SRTCP (a DTLS-SRTP flow, RFC 5764).
-    srtp: bool,
-    /// Its packets were SRTP, decrypted (`--keylog`): clear, whatever the SDP says.
-    decrypted: bool,
+    protection: Protection,
     streams: BTreeMap<u32, Stream>,
     /// Datagrams (or framed packets) so far.
     packets: u64,
@@ -183,8 +202,7 @@ impl RtpObserver {
     /// An observer of a flow over UDP, or over TCP with RFC 4571 framing (`framed`).
     pub fn new(types: SharedLearned, framed: bool) -> Self {
         let side = || Side {
-            srtp: false,
-            decrypted: false,
+            protection: Protection::Described,
             streams: BTreeMap::new(),
             packets: 0,
             offset: 0,
@@ -209,19 +227,19 @@ impl RtpObserver {
     /// An observer of the packets of a DTLS-SRTP flow decrypted with logged keys: clear,
     /// though the flow's descriptions say SAVP.
     pub fn decrypted(types: SharedLearned) -> Self {
-        let mut observer = Self::new(types, false);
-        for side in &mut observer.sides {
-            side.decrypted = true;
-        }
-        observer
+        Self::protected(types, Protection::Decrypted)
     }
 
     /// An observer of the SRTP and SRTCP of a flow keyed by DTLS (RFC 5764): headers and
     /// their statistics only.
     pub fn srtp(types: SharedLearned) -> Self {
+        Self::protected(types, Protection::Srtp)
+    }
+
+    fn protected(types: SharedLearned, protection: Protection) -> Self {
         let mut observer = Self::new(types, false);
         for side in &mut observer.sides {
-            side.srtp = true;
+            side.protection = protection;
         }
         observer
     }
@@ -284,8 +302,10 @@ impl Side {
         bytes: Bytes,
         out: &mut Vec<Observation>,
     ) {
-        let srtp = !self.decrypted
-            && (self.srtp || bytes.get(1).is_some_and(|b| types.is_secure(b & 0x7f)));
+        let srtp = match bytes.get(1) {
+            Some(b) => self.protection.secure(types, b & 0x7f),
+            None => self.protection == Protection::Srtp,
+        };
         let parsed = match srtp {
             true => RtpPacket::parse_srtp(&bytes),
             false => RtpPacket::parse(&bytes),
@@ -350,13 +370,13 @@ impl Side {
         let pt = packet.payload_type;
         let found = types.get(pt);
         let (depacketizer, format, text) = match &found {
-            None if self.srtp => (
+            None if self.protection == Protection::Srtp => (
                 None,
                 None,
                 "in SRTP: the payloads are ciphertext; the headers and their statistics are read"
                     .to_owned(),
             ),
-            Some((format, source)) if !self.decrypted && (self.srtp || types.is_secure(pt)) => (
+            Some((format, source)) if self.protection.secure(types, pt) => (
                 None,
                 Some(format.to_string()),
                 format!(
@@ -459,7 +479,7 @@ impl Side {
             Ok(c) => !c.violations.is_empty(),
             Err(_) => true,
         };
-        if self.srtp || (broken && rtcp::looks_like_srtcp(bytes)) {
+        if self.protection == Protection::Srtp || (broken && rtcp::looks_like_srtcp(bytes)) {
             self.encrypted_rtcp += 1;
             self.incomplete = true;
             if self.encrypted_rtcp == 1 {

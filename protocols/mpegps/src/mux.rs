@@ -251,13 +251,16 @@ impl Muxer {
                 frame.track
             )));
         };
-        let track = self.tracks[t].clone();
+        // The track's fields, borrowed: its payload holds the parameter sets, not to be copied
+        // for every frame.
+        let track = &self.tracks[t];
         if track.codec != frame.codec {
             return Err(Error::usage(format!(
                 "a {} frame on a {} track",
                 frame.codec, track.codec
             )));
         }
+        let stream_id = track.stream_id;
         // The elementary stream bytes.
         let mut es = std::mem::take(&mut self.scratch);
         es.clear();
@@ -305,17 +308,11 @@ impl Muxer {
         let (pts, dts) = (wrap(frame.pts.0), wrap(frame.dts.0));
         let mut chunks = es.chunks(max);
         let first = chunks.next().unwrap_or(&[]);
-        PesHeader::write(
-            track.stream_id,
-            pts,
-            Some(dts),
-            Some(first.len()),
-            &mut self.out,
-        );
+        PesHeader::write(stream_id, pts, Some(dts), Some(first.len()), &mut self.out);
         self.out.extend_from_slice(first);
         for chunk in chunks {
             // A continuation: the optional header with no PTS (the frame goes on).
-            self.out.extend_from_slice(&[0, 0, 1, track.stream_id]);
+            self.out.extend_from_slice(&[0, 0, 1, stream_id]);
             self.out
                 .extend_from_slice(&((chunk.len() + 3) as u16).to_be_bytes());
             self.out.extend_from_slice(&[0x80, 0x00, 0x00]);
