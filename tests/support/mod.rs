@@ -339,7 +339,6 @@ impl Weir {
             .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
     }
 
-    /// The API's stream named `name` once its publisher is active and its video is known.
     /// The HLS URL of stream `name`, once its playlist lists `segments` segments.
     pub fn wait_for_hls(&self, name: &str, segments: usize) -> String {
         let url = format!("http://127.0.0.1:{}/live/{name}.m3u8", self.http);
@@ -366,6 +365,7 @@ impl Weir {
             .is_ok_and(|r| r.status().is_success())
     }
 
+    /// The API's stream named `name` once its publisher is active and its video is known.
     pub fn wait_for_stream(&self, name: &str, wait: Duration) -> serde_json::Value {
         let deadline = Instant::now() + wait;
         loop {

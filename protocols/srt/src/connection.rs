@@ -119,6 +119,11 @@ pub struct Config {
     /// Data leaves no faster than this many bytes a second, retransmissions included
     /// (libsrt's `SRTO_MAXBW`); `None` sends each packet at once.
     pub max_bandwidth: Option<u64>,
+    /// Whether unacknowledged packets are sent again when neither an ACK nor new data has
+    /// come for a while (see `retransmit_unacknowledged`): on by default, since a tail loss
+    /// is otherwise lost for good. libsrt keeps it off in live mode; so does a probe that
+    /// leaves packets out to see whether the peer NAKs them.
+    pub tail_retransmission: bool,
 }
 
 impl Default for Config {
@@ -130,6 +135,7 @@ impl Default for Config {
             max_payload: 1316,
             delivery_slack: Duration::ZERO,
             max_bandwidth: None,
+            tail_retransmission: true,
         }
     }
 }
@@ -708,7 +714,7 @@ impl Connection {
     /// timer off in live mode and leaves a tail loss to the stream's next packet.)
     fn retransmit_unacknowledged(&mut self, now: Instant) {
         let (first, next) = (self.send.first(), self.send.next());
-        if first == next || !self.retransmit.is_empty() {
+        if first == next || !self.retransmit.is_empty() || !self.config.tail_retransmission {
             return;
         }
         let wait = u64::from(self.rtt.rtt()) + 4 * u64::from(self.rtt.var());

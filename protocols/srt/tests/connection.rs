@@ -436,6 +436,20 @@ fn a_lost_last_packet_is_sent_again_though_nothing_reveals_the_gap() {
 }
 
 #[test]
+fn without_tail_retransmission_a_lost_last_packet_stays_lost_as_with_libsrt() {
+    // The probe's publisher turns the timer off, so that only the peer's NAK recovers what
+    // it leaves out; then nothing reveals a lost last packet, and it is never sent again.
+    let t0 = Instant::now();
+    let config = Config {
+        tail_retransmission: false,
+        ..Config::default()
+    };
+    let (a, b) = pair_with(t0, 120 * MS, config);
+    let (received, _, _) = exchange_between(t0, a, b, 10, |i, _| i == 9, 10 * MS);
+    assert_eq!(received.len(), 9, "{received:?}");
+}
+
+#[test]
 fn a_receiver_with_nothing_new_to_acknowledge_sends_no_full_acks() {
     // A hundred packets in the first 100 ms, acknowledged and confirmed by about 140 ms;
     // B holds them until their play time (120 ms latency) but, with nothing new to say,

@@ -315,9 +315,17 @@ pub fn connect(
                 Output::Event(CallerEvent::Established(established)) => {
                     let params = Params::of(&established, true);
                     let now = Instant::now();
+                    // Our sender recovers only what the server NAKs, as libsrt's does in
+                    // live mode: a tail-loss resend of a packet left out on purpose could
+                    // reach the server before the packet after it reveals the gap, and hide
+                    // whether the server NAKs.
+                    let config = Config {
+                        tail_retransmission: false,
+                        ..Config::default()
+                    };
                     let conn = Connection::new(
                         params,
-                        Config::default(),
+                        config,
                         crypto,
                         Box::new(self::rng(seed ^ 0x5eed)),
                         now,
