@@ -200,7 +200,7 @@ impl Server {
         let mut mpegts_addr = None;
         if context.config.mpegts.enabled {
             let listen = context.config.mpegts.listen;
-            let socket = tokio::net::UdpSocket::bind(listen).await.map_err(|e| {
+            let socket = udp_socket(listen).await.map_err(|e| {
                 anyhow::anyhow!("cannot listen for MPEG-TS over UDP on {listen}: {e}")
             })?;
             mpegts_addr = Some(socket.local_addr()?);
@@ -334,6 +334,39 @@ async fn sweep_hls(ctx: &Context) {
             let _ = tokio::fs::remove_file(dir.join(format!("{}.m3u8", key.stream))).await;
         }
     }
+}
+
+/// The receive buffer asked for on every UDP port (SRT, GB28181, MPEG-TS, WebRTC): one
+/// socket takes every peer's datagrams, and a burst (a hundred cameras' keyframes at once)
+/// must wait there while the server works. libsrt asks for as much (`SRTO_UDP_RCVBUF`,
+/// 8192 × 1500 bytes). The kernel caps it at `net.core.rmem_max`.
+const UDP_RECV_BUFFER: usize = 12_288_000;
+
+/// A UDP socket on `addr` with a deep receive buffer ([`UDP_RECV_BUFFER`]); a warning names
+/// the sysctl when the kernel gave less.
+pub(crate) async fn udp_socket(addr: SocketAddr) -> std::io::Result<tokio::net::UdpSocket> {
+    let socket = tokio::net::UdpSocket::bind(addr).await?;
+    let options = socket2::SockRef::from(&socket);
+    options.set_recv_buffer_size(UDP_RECV_BUFFER)?;
+    // Linux reports twice what it grants (the other half is its bookkeeping).
+    let granted = options.recv_buffer_size()? / if cfg!(target_os = "linux") { 2 } else { 1 };
+    if granted < UDP_RECV_BUFFER {
+        warn_once_udp_buffer(granted);
+    }
+    Ok(socket)
+}
+
+/// Said once a process: every UDP port gets the same cap.
+fn warn_once_udp_buffer(granted: usize) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        tracing::warn!(
+            asked = UDP_RECV_BUFFER,
+            granted,
+            "UDP receive buffers are capped by the kernel: bursts may be dropped; raise \
+             net.core.rmem_max (sysctl -w net.core.rmem_max={UDP_RECV_BUFFER})"
+        );
+    });
 }
 
 /// How many connections the kernel keeps waiting to be accepted (tokio's default is 1024):

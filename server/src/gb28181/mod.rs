@@ -60,7 +60,7 @@ impl Endpoint {
             let tcp = crate::listener(listen)
                 .map_err(|e| anyhow::anyhow!("cannot listen for GB28181 (TCP) on {listen}: {e}"))?;
             let at = tcp.local_addr()?;
-            match UdpSocket::bind(at).await {
+            match crate::udp_socket(at).await {
                 Ok(udp) => break (tcp, udp),
                 // Port 0 gave TCP a port another program holds in UDP: try another.
                 Err(_) if listen.port() == 0 && tries < 16 => tries += 1,

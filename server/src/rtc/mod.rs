@@ -179,11 +179,11 @@ impl Endpoint {
         // families where the machine has IPv6, the IPv4 socket asked for where it has not.
         let any6 = SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), listen.port());
         let socket = match listen {
-            SocketAddr::V4(v4) if v4.ip().is_unspecified() => match UdpSocket::bind(any6).await {
+            SocketAddr::V4(v4) if v4.ip().is_unspecified() => match crate::udp_socket(any6).await {
                 Ok(socket) => socket,
-                Err(_) => UdpSocket::bind(listen).await?,
+                Err(_) => crate::udp_socket(listen).await?,
             },
-            _ => UdpSocket::bind(listen).await?,
+            _ => crate::udp_socket(listen).await?,
         };
         let local = socket.local_addr()?;
         Ok(Arc::new(Endpoint {

@@ -73,7 +73,7 @@ impl Endpoint {
             Passphrase::new(passphrase).map_err(|e| anyhow::anyhow!("{key}: {}", e.detail))?;
         }
         let listen = config.listen;
-        let socket = UdpSocket::bind(listen)
+        let socket = crate::udp_socket(listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen for SRT on {listen}: {e}"))?;
         Ok(Arc::new(Endpoint {
