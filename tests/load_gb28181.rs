@@ -144,3 +144,55 @@ fn an_h265_device_plays_over_hls() {
     let (ok, stdout, stderr) = finish(load, Duration::from_secs(30));
     assert!(ok, "{stdout}\n{stderr}");
 }
+
+/// H.264 + G.711 A-law from a device over UDP (FFmpeg's FLV, whose legacy audio carries no
+/// configuration, through the simulator as PS with stream type 0x90): the API reports the
+/// audio as 8 kHz mono A-law, HTTP-FLV plays both tracks (FLV carries G.711), and HLS, whose
+/// MPEG-TS has no G.711 stream type, plays the video alone while the log says the track was
+/// left out.
+#[test]
+fn a_g711_device_plays_over_flv_and_hls_leaves_its_audio_out_with_a_notice() {
+    let dir = weir_testkit::TempPath::dir("gb-g711");
+    let source = dir.path().join("g711.flv");
+    let (ok, _, stderr) = support::run(
+        Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
+            .args(
+                "-v error -f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi \
+                 -i sine=frequency=440:sample_rate=8000 -t 4 -c:v libx264 -g 25 \
+                 -pix_fmt yuv420p -c:a pcm_alaw -ar 8000 -ac 1 -f flv"
+                    .split_whitespace(),
+            )
+            .arg(&source),
+        Duration::from_secs(60),
+    );
+    assert!(ok, "{stderr}");
+    let weir = Weir::start(&["hls.fragment=1"]);
+    let load = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["load", "--gb28181", "--devices", "1", "--duration", "10"])
+        .args(["--api", &weir.api_url(""), "--transport", "udp", "--json"])
+        .arg("--publish")
+        .arg(&source)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir load starts");
+    let device = "34020000001320000000";
+    let stream = weir.wait_for_stream(device, Duration::from_secs(15));
+    assert_eq!(stream["audio"]["codec"], "PCM_ALAW", "{stream}");
+    assert_eq!(stream["audio"]["sample_rate"], 8000, "{stream}");
+    assert_eq!(stream["audio"]["channel"], 1, "{stream}");
+    assert_eq!(
+        codecs(&ffprobe_streams(&weir.flv_url(device))),
+        ["h264", "pcm_alaw"]
+    );
+    let hls = weir.wait_for_hls(device, 2);
+    assert_eq!(codecs(&ffprobe_streams(&hls)), ["h264"]);
+    let log = weir.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("track left out of HLS") && l.contains("pcm_alaw")),
+        "{log}"
+    );
+    let (ok, stdout, stderr) = finish(load, Duration::from_secs(30));
+    assert!(ok, "{stdout}\n{stderr}");
+}

@@ -85,6 +85,8 @@ impl ConfigSummary {
     }
 
     fn new(codec: Codec) -> Self {
+        // G.711 is 8 kHz mono wherever it travels (ITU-T G.711; RFC 3551 §4.5.14).
+        let g711 = matches!(codec, Codec::Pcma | Codec::Pcmu);
         ConfigSummary {
             codec,
             profile: None,
@@ -92,8 +94,8 @@ impl ConfigSummary {
             width: None,
             height: None,
             frame_rate: None,
-            sample_rate: None,
-            channels: None,
+            sample_rate: g711.then_some(8000),
+            channels: g711.then_some(1),
         }
     }
 }
@@ -187,6 +189,33 @@ impl CodecConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn g711_is_8_khz_mono_from_its_empty_configuration_or_a_frame() {
+        let config = TrackConfig {
+            track: crate::Track::AUDIO,
+            codec: Codec::Pcmu,
+            data: bytes::Bytes::new(),
+        };
+        let summary = CodecConfig::parse(&config).unwrap().summary();
+        assert_eq!(
+            (summary.sample_rate, summary.channels),
+            (Some(8000), Some(1))
+        );
+        let frame = crate::Frame {
+            track: crate::Track::AUDIO,
+            codec: Codec::Pcma,
+            pts: crate::Timestamp(0),
+            dts: crate::Timestamp(0),
+            keyframe: true,
+            data: bytes::Bytes::from_static(&[0xd5; 160]),
+        };
+        let summary = ConfigSummary::of_frame(&frame).unwrap();
+        assert_eq!(
+            (summary.sample_rate, summary.channels),
+            (Some(8000), Some(1))
+        );
+    }
 
     #[test]
     fn a_vp8_keyframe_gives_the_picture_size() {

@@ -708,13 +708,27 @@ impl Demuxer {
                 let stream_type = psm.stream(sid).map(|s| s.stream_type);
                 let track = self.streams[i].info.track;
                 self.streams[i] = self.make_stream(track, codec, sid, stream_type);
-                self.out.push_back(Output::Event(PsEvent::TrackAdded(
-                    self.streams[i].info.clone(),
-                )));
+                let info = self.streams[i].info.clone();
+                self.announce(info);
             }
         }
         self.out.push_back(Output::Event(PsEvent::Map(psm.clone())));
         self.psm = Some(psm);
+    }
+
+    /// A track begins. G.711 has no decoder configuration of its own: an empty one follows at
+    /// once, so that a driver knows the track's codec before its first frame, as for the
+    /// others (and as the muxer, a TS muxer or the hub take it).
+    fn announce(&mut self, info: TrackInfo) {
+        let g711 = matches!(info.codec, Codec::Pcma | Codec::Pcmu).then(|| TrackConfig {
+            track: info.track,
+            codec: info.codec,
+            data: Bytes::new(),
+        });
+        self.out.push_back(Output::Event(PsEvent::TrackAdded(info)));
+        if let Some(config) = g711 {
+            self.out.push_back(Output::Event(PsEvent::Config(config)));
+        }
     }
 
     fn make_stream(&self, track: Track, codec: Codec, sid: u8, stream_type: Option<u8>) -> Stream {
@@ -820,8 +834,7 @@ impl Demuxer {
             .count() as u8;
         let track = Track { kind, index };
         let s = self.make_stream(track, codec, sid, stream_type);
-        self.out
-            .push_back(Output::Event(PsEvent::TrackAdded(s.info.clone())));
+        self.announce(s.info.clone());
         self.streams.push(s);
         Some(self.streams.len() - 1)
     }

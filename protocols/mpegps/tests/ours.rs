@@ -119,6 +119,19 @@ fn h265_and_g711_we_mux_read_back_in_ffprobe() {
     let c = counts(&again);
     assert_eq!(c[&(MediaKind::Video, Codec::H265)], 75);
     assert_eq!(c[&(MediaKind::Audio, Codec::Pcma)], audio_frames);
+    // G.711 has no decoder configuration; the demuxer still says the track's codec with an
+    // empty one before its first frame, as a driver (the server's hub, a TS muxer) takes it.
+    let config_at = again.events.iter().position(
+        |e| matches!(e, PsEvent::Config(c) if c.codec == Codec::Pcma && c.data.is_empty()),
+    );
+    let frame_at = again
+        .events
+        .iter()
+        .position(|e| matches!(e, PsEvent::Frame(f) if f.codec == Codec::Pcma));
+    assert!(
+        config_at.is_some() && config_at < frame_at,
+        "{config_at:?} {frame_at:?}"
+    );
     let (streams, errors) = probe(&ours);
     let names: Vec<&str> = streams.iter().map(|s| s.0.as_str()).collect();
     assert!(names.contains(&"hevc"), "{streams:?} {errors}");

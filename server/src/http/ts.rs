@@ -11,7 +11,7 @@ use super::live::Format;
 use crate::clients::ClientKind;
 use bytes::Bytes;
 use std::sync::{Arc, Mutex};
-use tracing::debug;
+use tracing::{debug, warn};
 use weir_hub::{Entry, Item, Slot, Stream};
 use weir_media::{MediaPacket, Output};
 use weir_mpegts::{Muxer, MuxerConfig};
@@ -63,13 +63,21 @@ impl Format for Ts {
 /// `media`'s packets from the stream's muxer.
 fn mux(muxer: &Mutex<Muxer>, media: &Entry<MediaPacket>) -> Bytes {
     let mut muxer = muxer.lock().unwrap();
-    let written = match &media.value {
-        MediaPacket::Config(config) => muxer.handle_config(config),
-        MediaPacket::Frame(frame) => muxer.handle_frame(frame),
-        MediaPacket::EndOfSequence { .. } => Ok(()),
-    };
-    if let Err(e) = written {
-        debug!(error = %e, "left out of HTTP-TS");
+    match &media.value {
+        // Once per configuration of the stream (each entry is muxed once): a track MPEG-TS
+        // cannot carry (G.711 from a camera) is said to be left out, and its frames then are
+        // refused quietly.
+        MediaPacket::Config(config) => {
+            if let Err(e) = muxer.handle_config(config) {
+                warn!(error = %e, codec = %config.codec, "track left out of HTTP-TS and SRT players");
+            }
+        }
+        MediaPacket::Frame(frame) => {
+            if let Err(e) = muxer.handle_frame(frame) {
+                debug!(error = %e, "frame left out of HTTP-TS");
+            }
+        }
+        MediaPacket::EndOfSequence { .. } => {}
     }
     let mut packets = Vec::new();
     while let Some(Output::Transmit(bytes)) = muxer.poll_output() {

@@ -3,8 +3,9 @@
 //! the 90 kHz clock from 0, looped with continuous timestamps.
 
 use crate::load::FlvLoop;
+use bytes::Bytes;
 use std::path::Path;
-use weir_media::{Frame, MediaKind, MediaPacket, Output, Timestamp, TrackConfig};
+use weir_media::{Codec, Frame, MediaKind, MediaPacket, Output, Timestamp, TrackConfig};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits};
 
 /// A file read once, streamed many times.
@@ -56,7 +57,8 @@ impl Media {
     }
 
     /// Keeps each track's first configuration and the frames of tracks PS can carry, timed
-    /// from the first frame's DTS.
+    /// from the first frame's DTS. G.711, which has no configuration record (FLV's legacy
+    /// audio carries none), is configured by its first frame.
     pub fn from_packets(packets: impl IntoIterator<Item = MediaPacket>) -> Result<Media, String> {
         let mut configs: Vec<TrackConfig> = Vec::new();
         let mut frames: Vec<Frame> = Vec::new();
@@ -66,6 +68,14 @@ impl Media {
                     configs.push(c)
                 }
                 MediaPacket::Frame(f) if configs.iter().any(|k| k.track == f.track) => {
+                    frames.push(f)
+                }
+                MediaPacket::Frame(f) if matches!(f.codec, Codec::Pcma | Codec::Pcmu) => {
+                    configs.push(TrackConfig {
+                        track: f.track,
+                        codec: f.codec,
+                        data: Bytes::new(),
+                    });
                     frames.push(f)
                 }
                 _ => {}
