@@ -42,6 +42,38 @@ fn devices_play(transport: &str, extra: &[&str]) -> Value {
     summary
 }
 
+/// A source file FFmpeg makes from its test patterns with `args` (codecs, format), in `dir`.
+fn ffmpeg_source(dir: &weir_testkit::TempPath, name: &str, args: &str) -> std::path::PathBuf {
+    let source = dir.path().join(name);
+    let (ok, _, stderr) = support::run(
+        Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
+            .args(args.split_whitespace())
+            .arg(&source),
+        Duration::from_secs(60),
+    );
+    assert!(ok, "{stderr}");
+    source
+}
+
+/// One simulated device streaming `source` to `weir` over `transport` for 10 s.
+fn one_device(weir: &Weir, transport: &str, source: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["load", "--gb28181", "--devices", "1", "--duration", "10"])
+        .args([
+            "--api",
+            &weir.api_url(""),
+            "--transport",
+            transport,
+            "--json",
+        ])
+        .arg("--publish")
+        .arg(source)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir load starts")
+}
+
 #[test]
 fn devices_over_tcp_play_over_rtmp_and_http_flv() {
     let summary = devices_play("tcp", &[]);
@@ -112,30 +144,16 @@ fn pcap_writes_a_capture_without_a_server_and_a_bad_mangle_is_refused() {
 #[test]
 fn an_h265_device_plays_over_hls() {
     let dir = weir_testkit::TempPath::dir("gb-h265");
-    let source = dir.path().join("h265.ts");
-    let (ok, _, stderr) = support::run(
-        Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
-            .args(
-                "-v error -f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi \
-                 -i sine=frequency=440:sample_rate=44100 -t 4 -c:v libx265 \
-                 -x265-params log-level=none:keyint=25:bframes=0 -pix_fmt yuv420p \
-                 -c:a aac -ac 2 -f mpegts"
-                    .split_whitespace(),
-            )
-            .arg(&source),
-        Duration::from_secs(60),
+    let source = ffmpeg_source(
+        &dir,
+        "h265.ts",
+        "-v error -f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi \
+         -i sine=frequency=440:sample_rate=44100 -t 4 -c:v libx265 \
+         -x265-params log-level=none:keyint=25:bframes=0 -pix_fmt yuv420p \
+         -c:a aac -ac 2 -f mpegts",
     );
-    assert!(ok, "{stderr}");
     let weir = Weir::start(&["hls.fragment=1"]);
-    let load = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["load", "--gb28181", "--devices", "1", "--duration", "10"])
-        .args(["--api", &weir.api_url(""), "--transport", "tcp", "--json"])
-        .arg("--publish")
-        .arg(&source)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("weir load starts");
+    let load = one_device(&weir, "tcp", &source);
     let device = "34020000001320000000";
     let stream = weir.wait_for_stream(device, Duration::from_secs(15));
     assert_eq!(stream["video"]["codec"], "H265", "{stream}");
@@ -153,29 +171,15 @@ fn an_h265_device_plays_over_hls() {
 #[test]
 fn a_g711_device_plays_over_flv_and_hls_leaves_its_audio_out_with_a_notice() {
     let dir = weir_testkit::TempPath::dir("gb-g711");
-    let source = dir.path().join("g711.flv");
-    let (ok, _, stderr) = support::run(
-        Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
-            .args(
-                "-v error -f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi \
-                 -i sine=frequency=440:sample_rate=8000 -t 4 -c:v libx264 -g 25 \
-                 -pix_fmt yuv420p -c:a pcm_alaw -ar 8000 -ac 1 -f flv"
-                    .split_whitespace(),
-            )
-            .arg(&source),
-        Duration::from_secs(60),
+    let source = ffmpeg_source(
+        &dir,
+        "g711.flv",
+        "-v error -f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi \
+         -i sine=frequency=440:sample_rate=8000 -t 4 -c:v libx264 -g 25 \
+         -pix_fmt yuv420p -c:a pcm_alaw -ar 8000 -ac 1 -f flv",
     );
-    assert!(ok, "{stderr}");
     let weir = Weir::start(&["hls.fragment=1"]);
-    let load = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["load", "--gb28181", "--devices", "1", "--duration", "10"])
-        .args(["--api", &weir.api_url(""), "--transport", "udp", "--json"])
-        .arg("--publish")
-        .arg(&source)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("weir load starts");
+    let load = one_device(&weir, "udp", &source);
     let device = "34020000001320000000";
     let stream = weir.wait_for_stream(device, Duration::from_secs(15));
     assert_eq!(stream["audio"]["codec"], "PCM_ALAW", "{stream}");
