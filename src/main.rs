@@ -446,6 +446,12 @@ struct LoadArgs {
     /// header-extension, rtp-loss or wrong-ssrc.
     #[arg(long, value_name = "NAME")]
     mangle: Option<String>,
+    /// With --gb28181: a device whose connection is lost (the server closed or kicked it, or
+    /// went away) waits this long, registers again and reconnects, as cameras do, going on
+    /// from its next keyframe; the summary counts reconnects. Without it, a lost connection
+    /// ends the device, counted as an error.
+    #[arg(long, value_name = "SECS")]
+    reconnect: Option<f64>,
 }
 
 /// Exit status 0 when every player connected and none stalled at the end, 1 otherwise, 2 when
@@ -543,6 +549,10 @@ fn load_gb28181(args: LoadArgs) -> ExitCode {
         transport,
         mangle,
         duration,
+        reconnect: match args.reconnect.map(std::time::Duration::try_from_secs_f64) {
+            Some(Err(e)) => return fail(format!("--reconnect: {e}")),
+            other => other.and_then(Result::ok),
+        },
     };
     let summary = if args.json {
         gb::run(&options, &mut std::io::stderr())

@@ -17,10 +17,12 @@ use weir_testkit::corpus;
 /// The stream of the simulator's first device.
 const DEVICE: &str = "34020000001320000000";
 
-/// One simulated device streaming avatar.flv for `seconds` over `transport`.
-fn device(weir: &Weir, transport: &str, seconds: u32) -> Child {
+/// One simulated device streaming avatar.flv for `seconds` over `transport`, with `extra`
+/// flags.
+fn device(weir: &Weir, transport: &str, seconds: u32, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_weir"))
         .args(["load", "--gb28181", "--devices", "1"])
+        .args(extra)
         .args(["--duration", &seconds.to_string()])
         .args(["--api", &weir.api_url("")])
         .args(["--transport", transport, "--json"])
@@ -185,7 +187,7 @@ fn unbound_ssrcs_junk_and_broken_framing_are_dropped_and_cut_off_alone() {
 fn a_quiet_device_is_unpublished_and_publishes_again_when_it_comes_back() {
     let weir = Weir::start(&["gb28181.timeout=2", "hls.fragment=1"]);
     // Over UDP: the stream plays over HLS too, and ends once the device has been quiet 2 s.
-    let first = device(&weir, "udp", 6);
+    let first = device(&weir, "udp", 6, &[]);
     weir.wait_for_stream(DEVICE, Duration::from_secs(15));
     let hls = weir.wait_for_hls(DEVICE, 2);
     assert_eq!(codecs(&ffprobe_streams(&hls)), ["aac", "h264"]);
@@ -196,7 +198,7 @@ fn a_quiet_device_is_unpublished_and_publishes_again_when_it_comes_back() {
     });
     assert!(weir.log().contains("gb28181 device silent: unpublished"));
     // The same device (same id and SSRC, bound again) comes back over TCP.
-    let again = device(&weir, "tcp", 4);
+    let again = device(&weir, "tcp", 4, &[]);
     weir.wait_for_stream(DEVICE, Duration::from_secs(15));
     assert_eq!(
         codecs(&ffprobe_streams(&weir.rtmp_url(DEVICE))),
@@ -209,7 +211,7 @@ fn a_quiet_device_is_unpublished_and_publishes_again_when_it_comes_back() {
 #[test]
 fn a_kicked_device_is_cut_off_and_its_stream_ends() {
     let weir = Weir::start(&[]);
-    let sim = device(&weir, "tcp", 8);
+    let sim = device(&weir, "tcp", 8, &[]);
     let stream = weir.wait_for_stream(DEVICE, Duration::from_secs(15));
     let client = weir
         .client_of_type("gb28181-publish")
@@ -223,4 +225,36 @@ fn a_kicked_device_is_cut_off_and_its_stream_ends() {
     // The simulator sees its connection closed: an error, and it stops.
     let (ok, _, _) = finish(sim, Duration::from_secs(30));
     assert!(!ok, "the simulator did not notice the kick");
+}
+
+/// A camera whose connection the server cuts reconnects, as real ones do: with
+/// `--reconnect`, the kicked simulator registers again, connects anew and publishes from its
+/// next keyframe; the stream plays again under a new client, and the run ends without error.
+#[test]
+fn a_kicked_device_that_reconnects_publishes_again_and_plays() {
+    let weir = Weir::start(&[]);
+    let sim = device(&weir, "tcp", 12, &["--reconnect", "0.5"]);
+    weir.wait_for_stream(DEVICE, Duration::from_secs(15));
+    let first = weir
+        .client_of_type("gb28181-publish")
+        .expect("a gb28181-publish client");
+    let cid = first["id"].as_str().unwrap().to_owned();
+    assert!(weir.kick(&cid), "the kick was answered");
+    wait_until("a new publisher of the device's stream", || {
+        weir.client_of_type("gb28181-publish")
+            .is_some_and(|c| c["id"] != cid.as_str() && c["publish"] == true)
+    });
+    let stream = weir.wait_for_stream(DEVICE, Duration::from_secs(15));
+    assert_ne!(stream["publish"]["cid"], cid.as_str(), "{stream:#}");
+    assert_eq!(
+        codecs(&ffprobe_streams(&weir.flv_url(DEVICE))),
+        ["aac", "h264"]
+    );
+    let (ok, stdout, stderr) = finish(sim, Duration::from_secs(30));
+    let summary: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    assert!(ok, "{summary:#}\n{stderr}");
+    // Once, or more should the first try meet the old session still closing.
+    assert!(summary["reconnects"].as_u64() >= Some(1), "{summary:#}");
+    assert_eq!(summary["errors"], 0, "{summary:#}");
 }

@@ -298,6 +298,7 @@ fn options(api: String) -> GbOptions {
         transport: None,
         mangle: None,
         duration: Some(Duration::from_secs(2)),
+        reconnect: None,
     }
 }
 

@@ -130,12 +130,17 @@ pub struct GbOptions {
     pub mangle: Option<Mangle>,
     /// How long to stream; `None` runs until SIGINT or SIGTERM.
     pub duration: Option<Duration>,
+    /// After a lost connection (the server closed or kicked it, or went away), wait this
+    /// long, register again and reconnect, as cameras do; `None`: the device stops (an
+    /// error).
+    pub reconnect: Option<Duration>,
 }
 
 /// One device's counters.
 #[derive(Debug, Default)]
 struct DeviceSlot {
     streaming: AtomicBool,
+    reconnects: AtomicU64,
     frames: AtomicU64,
     packets: AtomicU64,
     bytes: AtomicU64,
@@ -155,6 +160,8 @@ pub struct GbSummary {
     pub bytes: u64,
     pub errors: u64,
     pub first_error: Option<String>,
+    /// Connections lost and made again (with [`GbOptions::reconnect`]).
+    pub reconnects: u64,
     pub elapsed: Duration,
 }
 
@@ -177,6 +184,7 @@ impl GbSummary {
             "mbps": super::summary::mbps(self.bytes, self.elapsed),
             "errors": self.errors,
             "first_error": self.first_error,
+            "reconnects": self.reconnects,
             "elapsed_s": self.elapsed.as_secs_f64(),
         })
     }
@@ -187,8 +195,8 @@ impl fmt::Display for GbSummary {
         let verdict = if self.passed() { "passed" } else { "FAILED" };
         writeln!(
             f,
-            "{verdict}: {}/{} GB28181 devices streaming PS over RTP/{}, {} errors ({})",
-            self.streaming, self.devices, self.transport, self.errors, self.api
+            "{verdict}: {}/{} GB28181 devices streaming PS over RTP/{}, {} errors, {} reconnects ({})",
+            self.streaming, self.devices, self.transport, self.errors, self.reconnects, self.api
         )?;
         writeln!(
             f,
@@ -229,7 +237,8 @@ pub fn run(options: &GbOptions, progress: &mut dyn Write) -> Result<GbSummary, S
             let r = register(&client, &endpoint, &device_id(n), device_ssrc(n)).await?;
             registered.push(r);
         }
-        drive(options, media, &host, registered, progress).await
+        let api = Arc::new((client, endpoint));
+        drive(options, media, &host, api, registered, progress).await
     });
     runtime.shutdown_background();
     summary
@@ -239,6 +248,7 @@ async fn drive(
     options: &GbOptions,
     media: Arc<Media>,
     host: &str,
+    api: Arc<(reqwest::Client, reqwest::Url)>,
     registered: Vec<Registered>,
     progress: &mut dyn Write,
 ) -> Result<GbSummary, String> {
@@ -262,6 +272,7 @@ async fn drive(
             mangle: options.mangle,
             media: media.clone(),
             slots: slots.clone(),
+            reconnect: options.reconnect.map(|wait| (wait, api.clone())),
         };
         let errors = errors.clone();
         tokio::spawn(async move {
@@ -288,12 +299,13 @@ async fn drive(
         let streaming = slots.iter().filter(|s| s.streaming.load(Relaxed)).count();
         let _ = writeln!(
             progress,
-            "{:7.1}s  devices {streaming}/{}  {:9.2} Mbit/s  frames {}  errors {}",
+            "{:7.1}s  devices {streaming}/{}  {:9.2} Mbit/s  frames {}  errors {}  reconnects {}",
             (now - start).as_secs_f64(),
             options.devices,
             super::summary::mbps(bytes - last.1, now - last.0),
             total(|s| s.frames.load(Relaxed)),
-            errors.count()
+            errors.count(),
+            total(|s| s.reconnects.load(Relaxed)),
         );
         if !error_shown && let Some(error) = errors.first() {
             let _ = writeln!(progress, "  first error: {error}");
@@ -322,6 +334,7 @@ async fn drive(
         bytes: total(|s| s.bytes.load(Relaxed)),
         errors: errors.count(),
         first_error: errors.first(),
+        reconnects: total(|s| s.reconnects.load(Relaxed)),
         elapsed: Instant::now() - start,
     })
 }
@@ -335,6 +348,8 @@ struct Device {
     mangle: Option<Mangle>,
     media: Arc<Media>,
     slots: Arc<[DeviceSlot]>,
+    /// How long to wait after a lost connection, and where to register again.
+    reconnect: Option<(Duration, Arc<(reqwest::Client, reqwest::Url)>)>,
 }
 
 /// Where a device's RTP goes.
@@ -344,9 +359,38 @@ enum Socket {
 }
 
 impl Device {
+    /// Streams until the run ends; with [`Device::reconnect`], a lost connection is made
+    /// again (after registering again, as a SIP server would invite the device anew), and the
+    /// device goes on from its next keyframe.
     async fn stream(&self, start: Instant) -> Result<(), String> {
         let slot = &self.slots[self.index];
-        let to = (self.to.0.as_str(), self.to.1);
+        let mut port = self.to.1;
+        let mut resume = None;
+        loop {
+            let result = self.connect_and_send(port, start, resume).await;
+            slot.streaming.store(false, Relaxed);
+            let (Err(_), Some((wait, api))) = (&result, &self.reconnect) else {
+                return result;
+            };
+            slot.reconnects.fetch_add(1, Relaxed);
+            // At least 100 ms, so that a server that refuses at once is not called in a loop.
+            tokio::time::sleep((*wait).max(Duration::from_millis(100))).await;
+            let id = device_id(self.index as u32);
+            if let Ok(registered) = register(&api.0, &api.1, &id, self.ssrc).await {
+                port = registered.port;
+            }
+            resume = Some(Instant::now());
+        }
+    }
+
+    async fn connect_and_send(
+        &self,
+        port: u16,
+        start: Instant,
+        resume: Option<Instant>,
+    ) -> Result<(), String> {
+        let slot = &self.slots[self.index];
+        let to = (self.to.0.as_str(), port);
         let mut socket = match self.transport {
             Transport::Tcp => {
                 let tcp = tokio::net::TcpStream::connect(to)
@@ -367,22 +411,42 @@ impl Device {
         };
         let mut stream = DeviceStream::new(self.ssrc, &self.media.configs, self.mangle)?;
         slot.streaming.store(true, Relaxed);
-        let result = self.send_loop(&mut socket, &mut stream, start).await;
-        slot.streaming.store(false, Relaxed);
-        result
+        self.send_loop(&mut socket, &mut stream, start, resume)
+            .await
     }
 
+    /// Sends the file's frames at their times from `start`, looping; after a reconnect
+    /// (`resume`), from the first video keyframe due then (a fresh muxer starts with one).
     async fn send_loop(
         &self,
         socket: &mut Socket,
         stream: &mut DeviceStream,
         start: Instant,
+        resume: Option<Instant>,
     ) -> Result<(), String> {
         let slot = &self.slots[self.index];
         let mut buffer = Vec::new();
-        for round in 0.. {
+        let has_video = self
+            .media
+            .configs
+            .iter()
+            .any(|c| c.track.kind == weir_media::MediaKind::Video);
+        let mut waiting = resume;
+        let first_round = resume.map_or(0, |at| {
+            let period = Duration::from_micros((self.media.period.0.max(1) as u64) * 100 / 9);
+            ((at - start).as_micros() / period.as_micros().max(1)) as u64
+        });
+        for round in first_round.. {
             for frame in self.media.round(round) {
                 let due = start + Duration::from_micros((frame.dts.0.max(0) as u64) * 100 / 9);
+                if let Some(at) = waiting {
+                    let keyframe = !has_video
+                        || (frame.track.kind == weir_media::MediaKind::Video && frame.keyframe);
+                    if due < at || !keyframe {
+                        continue;
+                    }
+                    waiting = None;
+                }
                 tokio::time::sleep_until(due).await;
                 let packets = stream.frame(&frame)?;
                 buffer.clear();
