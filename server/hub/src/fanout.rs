@@ -11,6 +11,7 @@
 
 use crate::Item;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 /// A caught-up player, written to directly by its stream; see the [module docs](self).
 pub trait Sink: Send + Sync {
@@ -25,10 +26,18 @@ pub trait Sink: Send + Sync {
     fn prefetch(&self) {}
 }
 
+/// A direct player: its sink, and its subscriber's place in the ring (the last item it has),
+/// which each write it takes moves on (the ring keeps what a player may still need).
+#[derive(Clone)]
+pub(crate) struct Direct {
+    pub sink: Arc<dyn Sink>,
+    pub cursor: Arc<AtomicU64>,
+}
+
 /// The sinks of one stream and, with merged writes, the items waiting for the next write.
 pub(crate) struct Fanout {
     /// Copied on change (rare) and shared by every write (each item).
-    pub sinks: Arc<[Arc<dyn Sink>]>,
+    pub sinks: Arc<[Direct]>,
     pub batch: Vec<(u64, Item)>,
     /// When the first item of the batch came, in hub milliseconds.
     pub batch_since: u64,
@@ -45,9 +54,9 @@ impl Default for Fanout {
 }
 
 impl Fanout {
-    pub fn add(&mut self, sink: Arc<dyn Sink>) {
+    pub fn add(&mut self, direct: Direct) {
         let mut sinks = self.sinks.to_vec();
-        sinks.push(sink);
+        sinks.push(direct);
         self.sinks = sinks.into();
     }
 
@@ -56,7 +65,7 @@ impl Fanout {
         let kept: Vec<_> = self
             .sinks
             .iter()
-            .filter(|s| !gone.iter().any(|g| same(s, g)))
+            .filter(|d| !gone.iter().any(|g| same(&d.sink, g)))
             .cloned()
             .collect();
         self.sinks = kept.into();

@@ -5,9 +5,10 @@
 //!
 //! A publisher pushes [`Item`]s. A caught-up player is written to directly: the stream writes
 //! each item to its [`Sink`] (its socket) from the publisher's task (see `fanout.rs`). Any
-//! other subscriber reads from one shared ring of the last `queue_frames` items, each with a
-//! sequence number, at its own place: fan-out clones an `Arc`, never a payload, and no
-//! subscriber can make the ring grow. A subscriber that falls a whole ring behind skips to the
+//! other subscriber reads from one shared ring of at most the last `queue_frames` items, each
+//! with a sequence number, at its own place: fan-out clones an `Arc`, never a payload, and no
+//! subscriber can make the ring grow past that. The ring lets go of what every subscriber
+//! has, so an unwatched stream holds a few dozen items, not `queue_frames`. A subscriber that falls a whole ring behind skips to the
 //! next keyframe ([`Subscriber`]); one that stops taking items altogether is found by the
 //! server's stall watchdog and disconnected. A late joiner starts from a snapshot taken under
 //! the same lock as the ring: metadata, sequence headers and the cached GOP.
@@ -161,8 +162,9 @@ impl Hub {
     }
 
     fn join(self: &Arc<Self>, key: &StreamKey, internal: bool) -> Subscriber {
-        let (stream, (backlog, last_seq)) = self.with_stream(key, |s| s.join(internal));
-        Subscriber::new(self.clone(), stream, backlog, last_seq, internal)
+        let cursor = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (stream, (backlog, last_seq)) = self.with_stream(key, |s| s.join(internal, &cursor));
+        Subscriber::new(self.clone(), stream, backlog, last_seq, cursor, internal)
     }
 
     /// Forgets a stream nobody publishes or plays any more.

@@ -1,11 +1,16 @@
 //! One live stream: its publisher, the ring its subscribers read, what a late joiner needs
 //! (metadata, sequence headers, the GOP in progress) and the counters the API shows.
 
-use crate::fanout::{Fanout, Sink};
+use crate::fanout::{Direct, Fanout, Sink};
 use crate::rate::Rate;
 use crate::{Busy, Entry, HubLimits, Item, MAX_BATCH_ITEMS, StreamKey};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// The ring is trimmed, down to what its slowest subscriber still needs, once it holds more
+/// than this many items: an unwatched stream keeps at most this many and 16 more, not
+/// `queue_frames`.
+const TRIM_ABOVE: usize = 64;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::Notify;
@@ -44,8 +49,12 @@ struct State {
     gop_bytes: usize,
     video: Option<TrackInfo>,
     audio: Option<TrackInfo>,
-    /// The last `queue_frames` items, each with its sequence number: what subscribers read.
+    /// At most the last `queue_frames` items, each with its sequence number: what subscribers
+    /// read. Items every subscriber has are let go (see [`TRIM_ABOVE`]).
     ring: VecDeque<Sequenced>,
+    /// Each subscriber's place: the sequence number of the last item it has (moved on by the
+    /// subscriber as it reads the ring, by the stream as it writes to its sink).
+    cursors: Vec<Arc<AtomicU64>>,
     /// The sequence number of the next item.
     next_seq: u64,
     /// The caught-up players written to directly.
@@ -55,7 +64,7 @@ struct State {
 /// Items taken from the batch for a direct write, and the sinks to write them to.
 struct Flush {
     items: Vec<(u64, Item)>,
-    sinks: Arc<[Arc<dyn Sink>]>,
+    sinks: Arc<[Direct]>,
 }
 
 /// The ring's entries: each item with its sequence number.
@@ -100,7 +109,8 @@ impl Stream {
                 gop_bytes: 0,
                 video: None,
                 audio: None,
-                ring: VecDeque::with_capacity(limits.queue_frames.clamp(16, 4096)),
+                ring: VecDeque::with_capacity(limits.queue_frames.clamp(16, TRIM_ABOVE * 2)),
+                cursors: Vec::new(),
                 next_seq: 1,
                 fanout: Fanout::default(),
             }),
@@ -218,13 +228,17 @@ impl Stream {
     }
 
     /// A new subscriber's starting point and its place in the ring, taken under the lock the
-    /// publisher pushes under, so that nothing is missed and nothing comes twice.
-    pub(super) fn join(&self, internal: bool) -> (Vec<Item>, u64) {
+    /// publisher pushes under, so that nothing is missed and nothing comes twice. `cursor` is
+    /// set to that place, and the ring keeps what comes after it until the subscriber moves
+    /// it on or leaves.
+    pub(super) fn join(&self, internal: bool, cursor: &Arc<AtomicU64>) -> (Vec<Item>, u64) {
         let mut state = self.state.lock().unwrap();
         match internal {
             true => state.internal += 1,
             false => state.subscribers += 1,
         }
+        cursor.store(state.next_seq - 1, Relaxed);
+        state.cursors.push(cursor.clone());
         let mut backlog = Vec::with_capacity(2 + state.configs.len() + state.gop.len());
         backlog.extend(state.metadata.clone());
         backlog.extend(state.configs.iter().map(|(_, c)| c.clone()));
@@ -252,7 +266,7 @@ impl Stream {
     /// none is missed or comes out of order. `false`, and the sink is not added, when the ring
     /// dropped some of it (the player fell behind) or the sink could not take it all (it
     /// keeps the rest for its task).
-    pub(super) fn add_sink(&self, sink: Arc<dyn Sink>, last_seq: u64, now_ms: u64) -> bool {
+    pub(super) fn add_sink(&self, direct: Direct, last_seq: u64, now_ms: u64) -> bool {
         let mut state = self.state.lock().unwrap();
         let first = state.ring.front().map_or(state.next_seq, |(seq, _)| *seq);
         if last_seq + 1 < first {
@@ -260,10 +274,13 @@ impl Stream {
         }
         let skip = (last_seq + 1 - first) as usize;
         let missed: Vec<Sequenced> = state.ring.iter().skip(skip).cloned().collect();
-        if !missed.is_empty() && !sink.write(&missed, now_ms) {
-            return false;
+        if let Some((last, _)) = missed.last() {
+            if !direct.sink.write(&missed, now_ms) {
+                return false;
+            }
+            direct.cursor.store(*last, Relaxed);
         }
-        state.fanout.add(sink);
+        state.fanout.add(direct);
         true
     }
 
@@ -285,13 +302,20 @@ impl Stream {
             .remove(std::slice::from_ref(sink));
     }
 
+    /// How many items the ring holds: what the slowest subscriber has still to read (or up
+    /// to [`TRIM_ABOVE`] and 16 more, when it has read everything), at most `queue_frames`.
+    pub fn ring_len(&self) -> usize {
+        self.state.lock().unwrap().ring.len()
+    }
+
     /// How many players are written to directly.
     pub fn direct_players(&self) -> usize {
         self.state.lock().unwrap().fanout.sinks.len()
     }
 
-    pub(super) fn leave(&self, internal: bool) {
+    pub(super) fn leave(&self, internal: bool, cursor: &Arc<AtomicU64>) {
         let mut state = self.state.lock().unwrap();
+        state.cursors.retain(|c| !Arc::ptr_eq(c, cursor));
         let count = match internal {
             true => &mut state.internal,
             false => &mut state.subscribers,
@@ -324,6 +348,15 @@ impl Stream {
         if state.ring.len() >= self.limits.queue_frames.max(16) {
             state.ring.pop_front();
         }
+        // Every 16th item, so that the look at every subscriber's place is paid once per 16.
+        if state.ring.len() > TRIM_ABOVE && seq % 16 == 0 {
+            // What every subscriber has goes; with none, everything before this item does.
+            let had = state.cursors.iter().map(|c| c.load(Relaxed)).min();
+            let had = had.unwrap_or(seq - 1);
+            while state.ring.front().is_some_and(|(s, _)| *s <= had) {
+                state.ring.pop_front();
+            }
+        }
         state.ring.push_back((seq, item.clone()));
         self.arrived.notify_waiters();
         let fanout = &mut state.fanout;
@@ -354,12 +387,15 @@ impl Stream {
             return;
         };
         let mut full = Vec::new();
-        for (i, sink) in sinks.iter().enumerate() {
+        let last = items.last().map_or(0, |(seq, _)| *seq);
+        for (i, direct) in sinks.iter().enumerate() {
             if let Some(next) = sinks.get(i + 1) {
-                next.prefetch();
+                next.sink.prefetch();
             }
-            if !sink.write(&items, now_ms) {
-                full.push(sink.clone());
+            match direct.sink.write(&items, now_ms) {
+                true => direct.cursor.store(last, Relaxed),
+                // Its cursor stays before this batch: the ring keeps what its task resumes at.
+                false => full.push(direct.sink.clone()),
             }
         }
         if !full.is_empty() {

@@ -12,9 +12,12 @@ pub struct Subscriber {
     hub: Arc<Hub>,
     stream: Arc<Stream>,
     backlog: VecDeque<Item>,
-    /// The sequence number of the last item this subscriber has (taken from the ring, or
-    /// written to its sink): it reads the ring after it.
+    /// The sequence number of the last item this subscriber has taken from the ring (while
+    /// direct, the sink's own may be later): it reads the ring after it.
     last_seq: u64,
+    /// The last item it has, for the stream, which keeps in its ring only what a subscriber
+    /// still needs: `last_seq`, or what the stream last wrote to its sink.
+    cursor: Arc<AtomicU64>,
     /// Video frames are dropped until a keyframe: at the start (when no GOP was cached) and
     /// after falling behind.
     awaiting_keyframe: bool,
@@ -35,6 +38,7 @@ impl Subscriber {
         stream: Arc<Stream>,
         backlog: Vec<Item>,
         last_seq: u64,
+        cursor: Arc<AtomicU64>,
         internal: bool,
     ) -> Self {
         let progress = Arc::new(AtomicU64::new(hub.now_ms()));
@@ -43,6 +47,7 @@ impl Subscriber {
             stream,
             backlog: backlog.into(),
             last_seq,
+            cursor,
             awaiting_keyframe: true,
             progress,
             skipped: 0,
@@ -139,9 +144,13 @@ impl Subscriber {
         if self.awaiting_keyframe && self.stream.has_video() {
             return false;
         }
+        let direct = crate::fanout::Direct {
+            sink: sink.clone(),
+            cursor: self.cursor.clone(),
+        };
         if !self
             .stream
-            .add_sink(sink.clone(), self.last_seq, self.hub.now_ms())
+            .add_sink(direct, self.last_seq, self.hub.now_ms())
         {
             return false;
         }
@@ -162,6 +171,7 @@ impl Subscriber {
             self.stream.remove_sink(&sink);
         }
         self.last_seq = self.last_seq.max(last_seq);
+        self.cursor.store(self.last_seq, Relaxed);
         self.progress.store(self.hub.now_ms(), Relaxed);
     }
 
@@ -178,6 +188,7 @@ impl Subscriber {
         }
         let lost = seq - self.last_seq - 1;
         self.last_seq = seq;
+        self.cursor.store(seq, Relaxed);
         if lost > 0 {
             self.skipped += lost;
             self.awaiting_keyframe = true;
@@ -208,7 +219,7 @@ impl Drop for Subscriber {
         if let Some(sink) = self.direct.take() {
             self.stream.remove_sink(&sink);
         }
-        self.stream.leave(self.internal);
+        self.stream.leave(self.internal, &self.cursor);
         self.hub.release(&self.stream);
     }
 }

@@ -221,3 +221,55 @@ async fn a_player_that_left_is_written_to_no_more() {
     publisher.push(frame(1, false));
     assert_eq!(sink.got.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_unwatched_stream_keeps_only_its_last_items_and_a_slow_reader_keeps_what_it_lacks() {
+    let hub = Arc::new(Hub::new(HubLimits::default()));
+    let key = StreamKey::new("v", "live", "s");
+    let publisher = hub.publish(&key, "pub").unwrap();
+    let stream = publisher.stream().clone();
+    for n in 0..2000 {
+        publisher.push(frame(n, n % 50 == 0));
+    }
+    // Nobody reads: a camera nobody watches holds a few items, not `queue_frames` (1024).
+    assert!(stream.ring_len() <= 80, "{}", stream.ring_len());
+    // A player that reads nothing keeps all it has not read (up to queue_frames)...
+    let mut player = hub.subscribe(&key);
+    for n in 2000..2500 {
+        publisher.push(frame(n, n % 50 == 0));
+    }
+    assert!(stream.ring_len() >= 500, "{}", stream.ring_len());
+    let read: Vec<_> = std::iter::from_fn(|| player.try_recv()).collect();
+    let numbers = numbers(&read);
+    // ...and gets it whole: the cached GOP (from 1950), then every frame pushed since.
+    assert_eq!(numbers, (1950..2500).collect::<Vec<_>>());
+    assert_eq!(player.skipped(), 0);
+    // Once it has read everything, the ring lets go of it.
+    for n in 2500..2600 {
+        publisher.push(frame(n, n % 50 == 0));
+        while player.try_recv().is_some() {}
+    }
+    assert!(stream.ring_len() <= 80, "{}", stream.ring_len());
+}
+
+#[tokio::test]
+async fn a_full_sink_resumes_from_the_ring_without_a_gap_though_the_ring_was_trimmed() {
+    let hub = Arc::new(Hub::new(HubLimits::default()));
+    let key = StreamKey::new("v", "live", "s");
+    let publisher = hub.publish(&key, "pub").unwrap();
+    let mut player = hub.subscribe(&key);
+    publisher.push(frame(0, true));
+    while player.try_recv().is_some() {}
+    // A direct player whose sink takes 200 frames, then fills; 300 more come before its task
+    // takes over, and the ring is trimmed meanwhile (every other reader, none, has all).
+    let sink = FakeSink::new(player.last_seq(), 200);
+    assert!(player.go_direct(sink.clone()));
+    for n in 1..=500 {
+        publisher.push(frame(n, false));
+    }
+    assert_eq!(player.stream().direct_players(), 0);
+    player.resume_after(sink.last());
+    let rest: Vec<_> = std::iter::from_fn(|| player.try_recv()).collect();
+    assert_eq!(numbers(&rest), (201..=500).collect::<Vec<_>>());
+    assert_eq!(player.skipped(), 0);
+}
