@@ -349,7 +349,7 @@ impl Stream {
             state.ring.pop_front();
         }
         // Every 16th item, so that the look at every subscriber's place is paid once per 16.
-        if state.ring.len() > TRIM_ABOVE && seq % 16 == 0 {
+        if state.ring.len() > TRIM_ABOVE && seq.is_multiple_of(16) {
             // What every subscriber has goes; with none, everything before this item does.
             let had = state.cursors.iter().map(|c| c.load(Relaxed)).min();
             let had = had.unwrap_or(seq - 1);

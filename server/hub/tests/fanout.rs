@@ -67,6 +67,18 @@ fn frame(n: i64, keyframe: bool) -> Item {
     )
 }
 
+/// A stream with a publisher and one player that has read its first keyframe (the hub is
+/// kept alive by the caller).
+fn caught_up() -> (Arc<Hub>, weir_hub::Publisher, weir_hub::Subscriber) {
+    let hub = Arc::new(Hub::new(HubLimits::default()));
+    let key = StreamKey::new("v", "live", "s");
+    let publisher = hub.publish(&key, "pub").unwrap();
+    let mut player = hub.subscribe(&key);
+    publisher.push(frame(0, true));
+    while player.try_recv().is_some() {}
+    (hub, publisher, player)
+}
+
 /// The frame numbers (dts / 3600) of items.
 fn numbers(items: &[Item]) -> Vec<i64> {
     items
@@ -117,12 +129,7 @@ async fn a_caught_up_player_gets_every_item_once_whether_written_directly_or_fro
 
 #[tokio::test]
 async fn a_player_with_items_waiting_goes_direct_once_its_sink_took_them() {
-    let hub = Arc::new(Hub::new(HubLimits::default()));
-    let key = StreamKey::new("v", "live", "s");
-    let publisher = hub.publish(&key, "pub").unwrap();
-    let mut player = hub.subscribe(&key);
-    publisher.push(frame(0, true));
-    while player.try_recv().is_some() {}
+    let (_hub, publisher, mut player) = caught_up();
     publisher.push(frame(1, false));
     publisher.push(frame(2, false));
     // Two items wait: the sink takes them, in order, before anything newer.
@@ -136,12 +143,7 @@ async fn a_player_with_items_waiting_goes_direct_once_its_sink_took_them() {
 
 #[tokio::test]
 async fn a_sink_that_cannot_take_what_waits_is_not_added() {
-    let hub = Arc::new(Hub::new(HubLimits::default()));
-    let key = StreamKey::new("v", "live", "s");
-    let publisher = hub.publish(&key, "pub").unwrap();
-    let mut player = hub.subscribe(&key);
-    publisher.push(frame(0, true));
-    while player.try_recv().is_some() {}
+    let (_hub, publisher, mut player) = caught_up();
     for n in 1..=3 {
         publisher.push(frame(n, false));
     }
@@ -254,12 +256,7 @@ async fn an_unwatched_stream_keeps_only_its_last_items_and_a_slow_reader_keeps_w
 
 #[tokio::test]
 async fn a_full_sink_resumes_from_the_ring_without_a_gap_though_the_ring_was_trimmed() {
-    let hub = Arc::new(Hub::new(HubLimits::default()));
-    let key = StreamKey::new("v", "live", "s");
-    let publisher = hub.publish(&key, "pub").unwrap();
-    let mut player = hub.subscribe(&key);
-    publisher.push(frame(0, true));
-    while player.try_recv().is_some() {}
+    let (_hub, publisher, mut player) = caught_up();
     // A direct player whose sink takes 200 frames, then fills; 300 more come before its task
     // takes over, and the ring is trimmed meanwhile (every other reader, none, has all).
     let sink = FakeSink::new(player.last_seq(), 200);
