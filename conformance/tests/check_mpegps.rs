@@ -612,8 +612,8 @@ fn a_broken_rtp_header_fails_its_rule_and_is_a_loss() {
 /// The RTP packets of our stream from `tail` packets before a pack header on, the first pack
 /// header with as many packets of the frame before it: a capture that began inside that frame.
 /// Also the index of that pack header's packet, and which pack it is (from 0).
-fn from_inside_a_frame(tail: usize) -> (Vec<Vec<u8>>, usize, usize) {
-    let packets = rtp_packets(ours(), &[], &|_| false);
+fn from_inside_a_frame(ps: &[u8], tail: usize) -> (Vec<Vec<u8>>, usize, usize) {
+    let packets = rtp_packets(ps, &[], &|_| false);
     let starts: Vec<usize> = (0..packets.len())
         .filter(|&i| {
             let p = &packets[i];
@@ -635,7 +635,7 @@ fn from_inside_a_frame(tail: usize) -> (Vec<Vec<u8>>, usize, usize) {
 /// on is counted — as many as the same bytes read as a file give.
 #[test]
 fn ps_over_udp_captured_from_inside_a_frame_is_found_at_its_next_pack_header() {
-    let (packets, at, nth) = from_inside_a_frame(5);
+    let (packets, at, nth) = from_inside_a_frame(ours(), 5);
     let report = report_of(&over_udp(&packets));
     assert_eq!(report.flows.len(), 1);
     let flow = &report.flows[0];
@@ -688,7 +688,7 @@ fn ps_over_udp_captured_from_inside_a_frame_is_found_at_its_next_pack_header() {
 /// another source.
 #[test]
 fn rtp_without_a_pack_header_within_the_hold_stays_rtp() {
-    let (packets, _, _) = from_inside_a_frame(5);
+    let (packets, _, _) = from_inside_a_frame(ours(), 5);
     let no_pack: Vec<Vec<u8>> = packets
         .iter()
         .filter(|p| {
@@ -767,4 +767,50 @@ fn a_ps_flow_with_a_broken_rtp_header_fails_the_rtp_header_rule() {
             assert!(must_failed(&report).contains(&rule), "{rule} {carrier}");
         }
     }
+}
+
+/// Runs a capture with one `--decode-as`.
+fn report_decoded_as(capture: &[u8], decode_as: &str) -> InputReport {
+    let mut options = Options::default();
+    options.decode_as.add(decode_as).unwrap();
+    let mut checker = check::Checker::new("events", &options);
+    for event in capture_events(capture) {
+        checker.push(event);
+    }
+    checker.finish()
+}
+
+/// A stream that never sends a program stream map, captured from inside a frame: the streams
+/// the demuxer sniffs are reported (`mpegps.es.sniffed`) once the flow ends with no map, as
+/// they are when the whole stream is captured.
+#[test]
+fn a_stream_without_maps_captured_late_still_fails_es_sniffed() {
+    let bare = mangle::without_psm(ours());
+    let (packets, _, _) = from_inside_a_frame(&bare, 3);
+    let report = report_of(&over_udp(&packets));
+    assert_eq!(report.flows[0].protocol, Protocol::MpegPs);
+    assert_eq!(failed(&report).get("mpegps.es.sniffed"), Some(&2));
+    let whole = report_of(&over_udp(&rtp_packets(&bare, &[], &|_| false)));
+    assert_eq!(failed(&whole).get("mpegps.es.sniffed"), Some(&2));
+}
+
+/// Over TCP (RFC 4571), detection reads the first frame only (its sniff buffer holds one
+/// 1400-byte packet): a connection whose first packet is a frame's tail is taken for RTP. Read
+/// as PS (`--decode-as PORT=mpegps`), it starts at its first pack header as over UDP, and
+/// gives the same frames.
+#[test]
+fn ps_over_tcp_from_inside_a_frame_is_read_from_its_pack_header_when_decoded_as_ps() {
+    let (packets, _, _) = from_inside_a_frame(ours(), 5);
+    let udp = report_of(&over_udp(&packets));
+    let capture = over_tcp(&packets);
+    assert_eq!(report_of(&capture).flows[0].protocol, Protocol::Rtp);
+    let report = report_decoded_as(&capture, "9000=mpegps");
+    assert_eq!(report.flows[0].protocol, Protocol::MpegPs);
+    assert_eq!(frames(&report), frames(&udp));
+    assert_eq!(failed(&report), failed(&udp));
+    let transcript = transcript_of(report);
+    assert!(
+        transcript.contains("the capture begins inside a frame: 5 packet(s)"),
+        "{transcript}"
+    );
 }
