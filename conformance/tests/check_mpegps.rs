@@ -731,8 +731,13 @@ fn a_ps_flow_with_a_broken_rtp_header_fails_the_rtp_header_rule() {
         .unwrap();
     assert_eq!(verdict.status, Status::Pass);
     type Break = fn(&mut Vec<u8>);
-    let breaks: [(&str, Break); 4] = [
+    let breaks: [(&str, Break); 6] = [
         ("rtp.header.version", |p| p[0] = 0x40 | (p[0] & 0x3f)),
+        ("rtp.header.length", |p| p.truncate(8)),
+        ("rtp.header.csrc-count", |p| {
+            p[0] |= 0x0f;
+            p.truncate(40);
+        }),
         // The P bit set, the last byte (a payload byte) counting far more than follow.
         ("rtp.header.padding", |p| {
             p[0] |= 0x20;
