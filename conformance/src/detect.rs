@@ -1,7 +1,9 @@
 //! Protocol detection by content (DESIGN.md, "Conformance harness"): a flow's first bytes say
 //! what it carries, asked of each row's sniffer in the [protocol table](crate::protocols)'s
 //! order; its port is only a hint, used when the content is too short to tell;
-//! `--decode-as PORT=PROTO` overrides both, as tshark's `-d` does.
+//! `--decode-as PORT=PROTO` overrides both, as tshark's `-d` does. One datagram may not tell:
+//! RTP of a dynamic payload type that nothing explains may be PS over RTP captured from inside
+//! a frame, so the checker holds such a flow for a while (`check::checker`'s `RtpHold`).
 
 use std::collections::BTreeMap;
 

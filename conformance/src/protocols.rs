@@ -332,9 +332,16 @@ pub static TABLE: [Row; 11] = [
         },
         // GB28181's media port (SRS listens on 9000) is a setting, not a standard: content only.
         usual_port: None,
-        // PS carries PES packets and elementary streams read by weir-mpegts's readers, and
-        // codec configurations.
-        rule_prefixes: &["mpegps.", "mpegts.pes.", "mpegts.es.", "media."],
+        // PS rides RTP, whose headers are judged as the RTP observer judges them; it carries
+        // PES packets and elementary streams read by weir-mpegts's readers, and codec
+        // configurations.
+        rule_prefixes: &[
+            "mpegps.",
+            "rtp.header.",
+            "mpegts.pes.",
+            "mpegts.es.",
+            "media.",
+        ],
         catalog: Some(Catalog {
             rules: weir_mpegps::rules::CATALOG,
             prefixes: &["mpegps."],

@@ -208,6 +208,19 @@ pub fn ps_datagram(datagram: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// An RTP packet (not RTCP) of a dynamic payload type (96-127, RFC 3551 §6): its payload type
+/// and SSRC. Its format is what a description says, if any; without one, it may be PS over RTP
+/// whose first packets are a frame's tail (no pack header yet).
+pub fn rtp_dynamic(datagram: &Bytes) -> Option<(u8, u32)> {
+    if datagram.len() < 12 || datagram[0] >> 6 != 2 || weir_rtp::rtcp::is_rtcp(datagram) {
+        return None;
+    }
+    let rtp = RtpPacket::parse(datagram).ok()?;
+    (96..=127)
+        .contains(&rtp.payload_type)
+        .then_some((rtp.payload_type, rtp.ssrc))
+}
+
 /// MPEG-PS over RTP over TCP (RFC 4571, GB28181's TCP media): a 16-bit length, then an RTP
 /// packet whose payload begins with a pack header. Told at the first frame.
 pub fn ps_stream(client: &[u8], server: &[u8]) -> Sniff {

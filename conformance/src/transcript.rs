@@ -16,6 +16,13 @@ use crate::doc::Node;
 pub enum Reason {
     /// The bytes say so: what was seen.
     Content(&'static str),
+    /// The bytes say so, but only at this datagram of the flow (counted from 1): the ones
+    /// before it were held, as they could not tell (PS over RTP whose capture began inside a
+    /// frame).
+    ContentAt(&'static str, u64),
+    /// What the first datagram says, once this many were held for a later one to say more
+    /// and none did.
+    ContentAfterHolding(&'static str, u64),
     /// The content was too short to tell; the server port is the protocol's usual one.
     Port(u16),
     /// `--decode-as PORT=PROTO`.
@@ -28,6 +35,16 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Content(what) => write!(f, "content: {what}"),
+            Reason::ContentAt(what, n) => write!(
+                f,
+                "content: {what}, at datagram {n} (the {} before it held: a frame's tail)",
+                n - 1
+            ),
+            Reason::ContentAfterHolding(what, n) => write!(
+                f,
+                "content: {what} ({n} datagrams of a dynamic payload type held: none began \
+                 with an MPEG-PS pack header)"
+            ),
             Reason::Port(port) => write!(f, "port {port} (content too short to tell)"),
             Reason::DecodeAs(port) => write!(f, "--decode-as {port}"),
             Reason::Nothing => f.write_str("no protocol matched the content"),

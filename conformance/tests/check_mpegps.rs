@@ -578,10 +578,12 @@ fn ps_from_the_side_that_accepted_the_connection() {
     assert!(transcript_of(active).contains("dir: s2c"));
 }
 
-/// An RTP packet too broken to read (15 CSRCs announced in 12 bytes) is noted and counted;
-/// the hole it leaves is a loss like any other, and nothing is blamed on the stream.
+/// An RTP packet too broken to read (15 CSRCs announced in 12 bytes) fails the header rule the
+/// RTP observer judges it by (`rtp.header.csrc-count`), named by its sequence number, and is
+/// counted; the hole it leaves is a loss like any other, and nothing else is blamed on the
+/// stream.
 #[test]
-fn a_broken_rtp_packet_is_a_loss() {
+fn a_broken_rtp_header_fails_its_rule_and_is_a_loss() {
     let ps = ours();
     let clean = report_of(&over_udp(&rtp_packets(ps, &[], &|_| false)));
     let mut packets = rtp_packets(ps, &[], &|_| false);
@@ -590,9 +592,230 @@ fn a_broken_rtp_packet_is_a_loss() {
     packets[at][0] = 0x8f;
     let report = report_of(&over_udp(&packets));
     let transcript = transcript_of(report.clone());
-    assert!(transcript.contains("that is not RTP"), "{transcript}");
+    assert!(
+        transcript.contains("1 packets whose RTP header is broken"),
+        "{transcript}"
+    );
     assert!(transcript.contains("1 packet(s) lost"), "{transcript}");
+    let seq = 65530u16.wrapping_add(at as u16);
+    assert!(
+        transcript.contains(&format!("(RTP packet {seq}, byte 12 of its 12)")),
+        "{transcript}"
+    );
     assert!(matches!(report.flows[0].coverage, Coverage::Partial(_)));
-    assert_eq!(failed(&report), failed(&clean));
+    let mut expected = failed(&clean);
+    expected.insert("rtp.header.csrc-count", 1);
+    assert_eq!(failed(&report), expected);
     assert!(frames(&report).0 + 25 >= frames(&clean).0);
+}
+
+/// The RTP packets of our stream from `tail` packets before a pack header on, the first pack
+/// header with as many packets of the frame before it: a capture that began inside that frame.
+/// Also the index of that pack header's packet, and which pack it is (from 0).
+fn from_inside_a_frame(ps: &[u8], tail: usize) -> (Vec<Vec<u8>>, usize, usize) {
+    let packets = rtp_packets(ps, &[], &|_| false);
+    let starts: Vec<usize> = (0..packets.len())
+        .filter(|&i| {
+            let p = &packets[i];
+            let header = 12 + if p[0] & 0x10 != 0 { 8 } else { 0 };
+            p[header..].starts_with(&[0, 0, 1, 0xba])
+        })
+        .collect();
+    let nth = (1..starts.len())
+        .find(|&n| starts[n] - starts[n - 1] > tail)
+        .unwrap();
+    let at = starts[nth];
+    (packets[at - tail..].to_vec(), at, nth)
+}
+
+/// A UDP capture that begins with the last 5 packets of a frame: its first datagram is RTP of
+/// a dynamic payload type and no pack header, so the flow is held until the next frame's pack
+/// header says MPEG-PS (at datagram 6); the held datagrams are read in order, the 5 of the
+/// tail skipped and said so (not blamed on the device), and every frame from the pack header
+/// on is counted — as many as the same bytes read as a file give.
+#[test]
+fn ps_over_udp_captured_from_inside_a_frame_is_found_at_its_next_pack_header() {
+    let (packets, at, nth) = from_inside_a_frame(ours(), 5);
+    let report = report_of(&over_udp(&packets));
+    assert_eq!(report.flows.len(), 1);
+    let flow = &report.flows[0];
+    assert_eq!(flow.protocol, Protocol::MpegPs);
+    let reason = flow.detected_by.to_string();
+    assert!(
+        reason.contains("at datagram 6 (the 5 before it held"),
+        "{reason}"
+    );
+    // Observed in part: the tail was not read.
+    assert!(matches!(flow.coverage, Coverage::Partial(_)));
+    let tail_bytes: usize = packets[..5]
+        .iter()
+        .map(|p| p.len() - 12 - if p[0] & 0x10 != 0 { 8 } else { 0 })
+        .sum();
+    let transcript = transcript_of(report.clone());
+    let first_read = 65530u16.wrapping_add(at as u16);
+    let said = format!(
+        "the capture begins inside a frame: 5 packet(s) ({tail_bytes} payload bytes) before \
+         packet {first_read} skipped"
+    );
+    assert!(transcript.contains(&said), "{transcript}");
+    // The same program stream from that pack header, read as a file.
+    let start = mangle::packets(ours())
+        .iter()
+        .filter(|p| p.code == 0xba)
+        .nth(nth)
+        .unwrap()
+        .start;
+    let dir = TempPath::dir("ps-inside-a-frame");
+    let file = dir.path().join("from-the-second-pack.ps");
+    std::fs::write(&file, &ours()[start..]).unwrap();
+    let reference = check_path(&file);
+    assert_eq!(frames(&report), frames(&reference));
+    assert!(frames(&report).0 > 0, "{:?}", frames(&report));
+    // The file reader cannot know the map came before its first byte; the RTP flow that
+    // started late does, once the next map names the streams it sniffed.
+    let mut expected = failed(&reference);
+    assert!(expected.remove("mpegps.es.sniffed").is_some());
+    assert_eq!(failed(&report), expected);
+    assert!(
+        transcript.contains("2 stream(s) read before the first program stream map"),
+        "{transcript}"
+    );
+}
+
+/// The same capture with no pack header in its first 64 datagrams stays RTP, as it was told
+/// before: the hold ends at its bound, and the reason says how many datagrams were held. A
+/// flow that ends within the bound is RTP too, and so is one whose pack header comes from
+/// another source.
+#[test]
+fn rtp_without_a_pack_header_within_the_hold_stays_rtp() {
+    let (packets, _, _) = from_inside_a_frame(ours(), 5);
+    let no_pack: Vec<Vec<u8>> = packets
+        .iter()
+        .filter(|p| {
+            let header = 12 + if p[0] & 0x10 != 0 { 8 } else { 0 };
+            !p[header..].starts_with(&[0, 0, 1, 0xba])
+        })
+        .cloned()
+        .collect();
+    let report = report_of(&over_udp(&no_pack));
+    assert_eq!(report.flows[0].protocol, Protocol::Rtp);
+    let reason = report.flows[0].detected_by.to_string();
+    assert!(reason.contains("(64 datagrams of a dynamic"), "{reason}");
+    // Held datagrams go to the RTP observer in order, all of them.
+    let transcript = transcript_of(report);
+    let count = format!("{} packets", no_pack.len());
+    assert!(transcript.contains(&count), "{transcript}");
+
+    let short = report_of(&over_udp(&no_pack[..10]));
+    assert_eq!(short.flows[0].protocol, Protocol::Rtp);
+    let reason = short.flows[0].detected_by.to_string();
+    assert!(reason.contains("(10 datagrams of a dynamic"), "{reason}");
+
+    let mut other_source = packets.clone();
+    for p in &mut other_source[5..] {
+        p[11] ^= 1;
+    }
+    let report = report_of(&over_udp(&other_source));
+    assert_eq!(report.flows[0].protocol, Protocol::Rtp);
+}
+
+/// A GB28181 flow is RTP too: each header is judged by the `rtp.header.*` rules as the RTP
+/// observer judges them, and the PS flow's report lists them (passed on a clean flow).
+#[test]
+fn a_ps_flow_with_a_broken_rtp_header_fails_the_rtp_header_rule() {
+    let clean = report_of(&over_udp(&rtp_packets(ours(), &[], &|_| false)));
+    let verdict = clean.flows[0]
+        .verdicts
+        .iter()
+        .find(|v| v.rule.id == "rtp.header.version")
+        .unwrap();
+    assert_eq!(verdict.status, Status::Pass);
+    type Break = fn(&mut Vec<u8>);
+    let breaks: [(&str, Break); 6] = [
+        ("rtp.header.version", |p| p[0] = 0x40 | (p[0] & 0x3f)),
+        ("rtp.header.length", |p| p.truncate(8)),
+        ("rtp.header.csrc-count", |p| {
+            p[0] |= 0x0f;
+            p.truncate(40);
+        }),
+        // The P bit set, the last byte (a payload byte) counting far more than follow.
+        ("rtp.header.padding", |p| {
+            p[0] |= 0x20;
+            *p.last_mut().unwrap() = 0xff;
+            p.truncate(60);
+        }),
+        ("rtp.header.padding", |p| {
+            p[0] |= 0x20;
+            *p.last_mut().unwrap() = 0;
+        }),
+        ("rtp.header.extension-length", |p| {
+            p[0] |= 0x10;
+            p[12..16].copy_from_slice(&[0xbe, 0xde, 0xff, 0xff]);
+        }),
+    ];
+    for (rule, mangle) in breaks {
+        for (carrier, over) in [
+            ("udp", over_udp as fn(&[Vec<u8>]) -> Vec<u8>),
+            ("tcp", over_tcp),
+        ] {
+            let mut packets = rtp_packets(ours(), &[], &|_| false);
+            let at = packets.len() / 2;
+            mangle(&mut packets[at]);
+            let report = report_of(&over(&packets));
+            assert_eq!(
+                report.flows[0].protocol,
+                Protocol::MpegPs,
+                "{rule} {carrier}"
+            );
+            let got = failed(&report);
+            assert_eq!(got.get(rule), Some(&1), "{rule} over {carrier}: {got:?}");
+            assert!(must_failed(&report).contains(&rule), "{rule} {carrier}");
+        }
+    }
+}
+
+/// Runs a capture with one `--decode-as`.
+fn report_decoded_as(capture: &[u8], decode_as: &str) -> InputReport {
+    let mut options = Options::default();
+    options.decode_as.add(decode_as).unwrap();
+    let mut checker = check::Checker::new("events", &options);
+    for event in capture_events(capture) {
+        checker.push(event);
+    }
+    checker.finish()
+}
+
+/// A stream that never sends a program stream map, captured from inside a frame: the streams
+/// the demuxer sniffs are reported (`mpegps.es.sniffed`) once the flow ends with no map, as
+/// they are when the whole stream is captured.
+#[test]
+fn a_stream_without_maps_captured_late_still_fails_es_sniffed() {
+    let bare = mangle::without_psm(ours());
+    let (packets, _, _) = from_inside_a_frame(&bare, 3);
+    let report = report_of(&over_udp(&packets));
+    assert_eq!(report.flows[0].protocol, Protocol::MpegPs);
+    assert_eq!(failed(&report).get("mpegps.es.sniffed"), Some(&2));
+    let whole = report_of(&over_udp(&rtp_packets(&bare, &[], &|_| false)));
+    assert_eq!(failed(&whole).get("mpegps.es.sniffed"), Some(&2));
+}
+
+/// Over TCP (RFC 4571), detection reads the first frame only (its sniff buffer holds one
+/// 1400-byte packet): a connection whose first packet is a frame's tail is taken for RTP. Read
+/// as PS (`--decode-as PORT=mpegps`), it starts at its first pack header as over UDP, and
+/// gives the same frames.
+#[test]
+fn ps_over_tcp_from_inside_a_frame_is_read_from_its_pack_header_when_decoded_as_ps() {
+    let (packets, _, _) = from_inside_a_frame(ours(), 5);
+    let udp = report_of(&over_udp(&packets));
+    let capture = over_tcp(&packets);
+    assert_eq!(report_of(&capture).flows[0].protocol, Protocol::Rtp);
+    let report = report_decoded_as(&capture, "9000=mpegps");
+    assert_eq!(report.flows[0].protocol, Protocol::MpegPs);
+    assert_eq!(frames(&report), frames(&udp));
+    assert_eq!(failed(&report), failed(&udp));
+    let transcript = transcript_of(report);
+    assert!(
+        transcript.contains("the capture begins inside a frame: 5 packet(s)"),
+        "{transcript}"
+    );
 }

@@ -1,5 +1,7 @@
 //! The check pipeline of one input ([`Checker`]): events in capture order; each flow held
-//! until its content says what it is ([`detect`]), then read by its protocol's observer (the
+//! until its content says what it is ([`detect`]) — a UDP flow of RTP whose format nothing
+//! explains a little longer ([`RtpHold`]), as PS over RTP captured from inside a frame says so
+//! only at the next frame —, then read by its protocol's observer (the
 //! [protocol table](crate::protocols)); what the observers saw goes into the transcript,
 //! violations into each flow's [`Tally`], media into its track summaries; a flow's verdicts
 //! are given when it closes.
@@ -7,7 +9,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use bytes::Bytes;
 use weir_media::Track;
+use weir_rtp::{Encoding, Format};
 
 use super::Options;
 use super::report::{Coverage, FlowReport, InputReport};
@@ -16,9 +20,11 @@ use crate::capture::{CloseReason, Direction, Event, FlowEvent, FlowId, Transport
 use crate::detect;
 use crate::media_summary::TrackSummary;
 use crate::observe::http::reloads::SharedReloads;
+use crate::observe::rtp::PayloadTypes;
 use crate::observe::sdp::SharedLearned;
 use crate::observe::{Observation, Observer};
 use crate::protocols::{self, Protocol};
+use crate::sniff;
 use crate::transcript::{Entry, EntryKind, Reason};
 use crate::verdict::Failure;
 
@@ -36,6 +42,9 @@ enum Stage {
         sniff: [Vec<u8>; 2],
         /// Stream bytes held, or (UDP) datagrams held that no sniffer knew.
         held_bytes: usize,
+        /// A UDP flow that began with RTP of a dynamic payload type nothing explains, held
+        /// for a pack header.
+        hold: Option<RtpHold>,
     },
     Observing(Box<dyn Observer>),
     /// Detected (or not), but no observer reads it.
@@ -128,6 +137,7 @@ impl<'o> Checker<'o> {
                         held: Vec::new(),
                         sniff: [Vec::new(), Vec::new()],
                         held_bytes: 0,
+                        hold: None,
                     },
                     tally: Tally::default(),
                     violations_seen: BTreeMap::new(),
@@ -176,9 +186,17 @@ impl<'o> Checker<'o> {
                     held,
                     sniff,
                     held_bytes,
+                    hold,
                 } = &mut state.stage
                 {
-                    let decision = sniff_event(&state.report, &event.event, sniff, held_bytes);
+                    let learned = self.learned.borrow();
+                    let waiting = Waiting {
+                        held_bytes,
+                        hold,
+                        types: &learned.payload_types,
+                    };
+                    let decision = sniff_event(&state.report, &event.event, sniff, waiting);
+                    drop(learned);
                     held.push(event);
                     if let Some((protocol, reason)) = decision {
                         self.decide(&mut state, time, protocol, reason);
@@ -387,8 +405,11 @@ impl<'o> Checker<'o> {
     }
 
     fn close(&mut self, mut state: FlowState) {
-        if let Stage::Sniffing { sniff, .. } = &state.stage {
-            let decision = decide_at_end(&state.report, sniff);
+        if let Stage::Sniffing { sniff, hold, .. } = &state.stage {
+            let decision = match hold {
+                Some(hold) => hold.as_rtp(),
+                None => decide_at_end(&state.report, sniff),
+            };
             let time = state.report.last_time;
             self.decide(&mut state, time, decision.0, decision.1);
         }
@@ -481,16 +502,68 @@ fn flow_entry(
     }
 }
 
-/// Adds a held event's bytes to the sniff buffers; says what the flow is once it can.
 /// Datagrams no sniffer knows held before a UDP flow is taken for what its port says.
 const MAX_SNIFF_DATAGRAMS: usize = 8;
+/// Datagrams of an [`RtpHold`] held before the flow is taken for RTP: a GB28181 frame's
+/// packets (a frame is one pack, GB/T 28181 Annex C) up to a keyframe of some 90 KB.
+const MAX_RTP_HOLD: u64 = 64;
+/// Their bytes: 64 datagrams of the usual 1400-byte payloads fit; fewer jumbo ones do.
+const MAX_RTP_HOLD_BYTES: usize = 128 << 10;
 
+/// A UDP flow whose first datagram is RTP of a dynamic payload type that neither the options
+/// nor a description explain: PS over RTP whose capture began inside a frame (or whose first
+/// packets were lost) looks so until its next frame's pack header, and RTP of any other format
+/// looks so throughout. Its datagrams are held, up to [`MAX_RTP_HOLD`] and
+/// [`MAX_RTP_HOLD_BYTES`], while each is asked whether it begins such a frame.
+struct RtpHold {
+    /// What the first datagram said (RTP).
+    what: &'static str,
+    ssrc: u32,
+    datagrams: u64,
+    bytes: usize,
+}
+
+impl RtpHold {
+    /// The decision when no pack header came: RTP, as the first datagram said.
+    fn as_rtp(&self) -> (Protocol, Reason) {
+        (
+            Protocol::Rtp,
+            Reason::ContentAfterHolding(self.what, self.datagrams),
+        )
+    }
+
+    /// One more datagram: MPEG-PS when it is a packet of the same source beginning with a pack
+    /// header; RTP once the bounds are reached; `None` to hold on.
+    fn next(&mut self, datagram: &Bytes) -> Option<(Protocol, Reason)> {
+        self.datagrams += 1;
+        self.bytes += datagram.len();
+        let same_source = sniff::rtp_dynamic(datagram).is_some_and(|(_, ssrc)| ssrc == self.ssrc);
+        if same_source && let Some(what) = sniff::ps_datagram(datagram) {
+            return Some((Protocol::MpegPs, Reason::ContentAt(what, self.datagrams)));
+        }
+        (self.datagrams >= MAX_RTP_HOLD || self.bytes >= MAX_RTP_HOLD_BYTES).then(|| self.as_rtp())
+    }
+}
+
+/// What a sniffing flow holds besides its sniff buffers, and what explains payload types.
+struct Waiting<'a> {
+    held_bytes: &'a mut usize,
+    hold: &'a mut Option<RtpHold>,
+    types: &'a PayloadTypes,
+}
+
+/// Adds a held event's bytes to the sniff buffers; says what the flow is once it can.
 fn sniff_event(
     report: &FlowReport,
     event: &FlowEvent,
     sniff: &mut [Vec<u8>; 2],
-    held_bytes: &mut usize,
+    waiting: Waiting,
 ) -> Option<(Protocol, Reason)> {
+    let Waiting {
+        held_bytes,
+        hold,
+        types,
+    } = waiting;
     match event {
         FlowEvent::Data {
             direction,
@@ -515,17 +588,42 @@ fn sniff_event(
         }
         // A flow may open with datagrams of its own (a vendor's keep-alive before RTP): the
         // first few that no sniffer knows are held while the next ones are asked.
-        FlowEvent::Datagram { bytes, .. } => match detect::sniff_datagram(bytes) {
-            Some((p, what)) => Some((p, Reason::Content(what))),
-            None if *held_bytes < MAX_SNIFF_DATAGRAMS => {
-                *held_bytes += 1;
-                None
+        FlowEvent::Datagram { bytes, .. } => {
+            if let Some(hold) = hold.as_mut() {
+                return hold.next(bytes);
             }
-            None => Some(port_or_nothing(report)),
-        },
+            match detect::sniff_datagram(bytes) {
+                // RTP of a format nothing explains may be PS whose first packets are a frame's
+                // tail: held for a pack header.
+                Some((Protocol::Rtp, what)) => match sniff::rtp_dynamic(bytes) {
+                    Some((pt, ssrc)) if types.format(pt).is_none_or(is_ps) => {
+                        *hold = Some(RtpHold {
+                            what,
+                            ssrc,
+                            // The datagrams held before it that no sniffer knew count too.
+                            datagrams: *held_bytes as u64 + 1,
+                            bytes: bytes.len(),
+                        });
+                        None
+                    }
+                    _ => Some((Protocol::Rtp, Reason::Content(what))),
+                },
+                Some((p, what)) => Some((p, Reason::Content(what))),
+                None if *held_bytes < MAX_SNIFF_DATAGRAMS => {
+                    *held_bytes += 1;
+                    None
+                }
+                None => Some(port_or_nothing(report)),
+            }
+        }
         FlowEvent::Gap { .. } | FlowEvent::Finished { .. } => Some(decide_at_end(report, sniff)),
         _ => None,
     }
+}
+
+/// Whether a format is MPEG-PS (GB28181's `PS/90000`).
+fn is_ps(format: Format) -> bool {
+    format.encoding() == Some(Encoding::MpegPs)
 }
 
 /// What the content says with no more to come; the port when it is too short to tell.

@@ -1,10 +1,13 @@
 //! The MPEG-PS observer: each direction's program stream into its own [`Demuxer`]
 //! (ISO/IEC 13818-1 §2.5), as GB28181 devices send it — RTP packets over UDP, RTP framed over
 //! TCP by 16-bit lengths (RFC 4571), whose headers, CSRCs, header extensions and padding are
-//! stripped (RFC 3550 §5.1, §5.3.1) — or a `.ps`/`.mpg`/`.vob` file read whole.
+//! stripped (RFC 3550 §5.1, §5.3.1) — or a `.ps`/`.mpg`/`.vob` file read whole. Every RTP
+//! header is judged by the `rtp.header.*` rules with the RTP observer's own code
+//! ([`judge_header`]); a packet whose header breaks one is not read.
 //!
 //! Violation offsets count bytes of the direction's program stream: for RTP, the payloads end
-//! to end; a violation's detail names the RTP packet (sequence number) its offset falls in.
+//! to end; a violation's detail names the RTP packet (sequence number) its offset falls in (a
+//! broken header's, where its payload would have gone).
 //! RTP sequence numbers are followed: a loss is no rule the sender broke, so it is a
 //! transcript event, and the demuxer starts afresh after it — at the next packet that begins
 //! with a pack header and carries a program stream map (the next keyframe, GB/T 28181 Annex
@@ -17,11 +20,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use weir_media::{Error, Machine, Output, Violation};
+use weir_mpegps::rules::SNIFFED;
 use weir_mpegps::{Demuxer, Limits, PsEvent, Stats, TrackInfo};
 use weir_rtp::RtpPacket;
 use weir_rtp::framing::Deframer;
 
-use super::rtp::{deframe, end_framing};
+use super::rtp::{deframe, end_framing, judge_header};
 use super::{Listing, Observation, Observer, config, violation};
 use crate::capture::Direction;
 use crate::media_summary::track_name;
@@ -32,6 +36,8 @@ use crate::transcript::EntryKind;
 const MAX_LISTED: u64 = 100;
 /// RTP packets remembered per direction to name the one a violation falls in.
 const MAX_MARKS: usize = 4096;
+/// `mpegps.es.sniffed` violations held until the first map (one per stream the demuxer reads).
+const MAX_HELD: usize = 16;
 /// Zero bytes skipped before a pack header when looking for one to resume at.
 const MAX_ZEROS: usize = 64;
 
@@ -59,6 +65,10 @@ pub struct PsObserver {
 enum Resume {
     /// Any payload: nothing was lost.
     Now,
+    /// The first payload that begins with a pack header: a flow of RTP packets is read from
+    /// there, since a capture may begin inside a frame (or after its first packets were
+    /// lost), and what comes before is the tail of a frame that cannot be read.
+    Start,
     /// A payload that begins with a pack header.
     Pack,
     /// A payload that begins with a pack header and carries a program stream map.
@@ -84,9 +94,16 @@ struct Side {
     lost: u64,
     /// Payloads skipped while waiting to resume.
     skipped: u64,
+    /// Of those, the payloads and bytes skipped before the first pack header.
+    skipped_at_start: (u64, u64),
+    /// The capture began inside the stream and no program stream map came since: a stream
+    /// the demuxer sniffs (`mpegps.es.sniffed`) may have been named by a map sent before.
+    /// Those violations wait here until a map shows that the stream sends them (they are
+    /// dropped) or the direction ends without one (they are reported).
+    unmapped: Option<Vec<Violation>>,
     rtcp: u64,
-    /// Datagrams that are not RTP.
-    other: u64,
+    /// Packets whose RTP header is broken (`rtp.header.*`): not read.
+    broken: u64,
     frames: u64,
     ended: bool,
     /// The demuxer gave up: nothing more is read.
@@ -112,14 +129,19 @@ impl PsObserver {
             position: 0,
             deframer: (carrier == Carrier::Framed).then(Deframer::new),
             rtp: None,
-            resume: Resume::Now,
+            resume: match carrier {
+                Carrier::Bytes => Resume::Now,
+                Carrier::Datagrams | Carrier::Framed => Resume::Start,
+            },
             marks: VecDeque::new(),
             packets: 0,
             payload_bytes: 0,
             lost: 0,
             skipped: 0,
+            skipped_at_start: (0, 0),
+            unmapped: None,
             rtcp: 0,
-            other: 0,
+            broken: 0,
             frames: 0,
             ended: false,
             stopped: false,
@@ -159,23 +181,14 @@ impl PsObserver {
             side.rtcp += 1;
             return;
         }
-        let packet = match RtpPacket::parse(bytes) {
-            Ok(packet) => packet,
-            Err(e) => {
-                side.other += 1;
-                side.incomplete = true;
-                if side.other == 1 {
-                    let text = format!(
-                        "a packet of {} bytes that is not RTP ({e}): such packets are counted, \
-                         not read",
-                        bytes.len()
-                    );
-                    side.note(dir, text, out);
-                }
-                // An RTP packet too broken to read leaves a hole in the sequence numbers,
-                // which the next one shows as a loss.
-                return;
-            }
+        // The header is judged as the RTP observer judges it (`rtp.header.*`).
+        let place = |v| side.placed_header(v, bytes);
+        let Some(packet) = judge_header(bytes, false, dir, place, out) else {
+            // An RTP packet too broken to read leaves a hole in the sequence numbers, which
+            // the next one shows as a loss.
+            side.broken += 1;
+            side.incomplete = true;
+            return;
         };
         side.packets += 1;
         side.payload_bytes += packet.payload.len() as u64;
@@ -187,17 +200,39 @@ impl PsObserver {
             if !side.may_resume(payload) {
                 side.skipped += 1;
                 side.position += payload.len() as u64;
+                if side.resume == Resume::Start {
+                    side.skipped_at_start.0 += 1;
+                    side.skipped_at_start.1 += payload.len() as u64;
+                    // What was not read is not judged: the direction is observed in part.
+                    side.incomplete = true;
+                }
                 return;
             }
-            let text = format!(
-                "RTP: packet {} begins with a pack header{}: the demuxer starts afresh there",
-                packet.sequence,
-                match side.resume {
-                    Resume::Map => " and carries a program stream map",
-                    _ => "",
-                }
-            );
-            side.note(dir, text, out);
+            let (packets, bytes) = side.skipped_at_start;
+            let text = match side.resume {
+                // The stream begins at its first packet: nothing to say.
+                Resume::Start if packets == 0 => None,
+                Resume::Start => Some(format!(
+                    "RTP: the capture begins inside a frame: {packets} packet(s) ({bytes} \
+                     payload bytes) before packet {} skipped; the demuxer starts at its pack \
+                     header",
+                    packet.sequence
+                )),
+                resume => Some(format!(
+                    "RTP: packet {} begins with a pack header{}: the demuxer starts afresh there",
+                    packet.sequence,
+                    match resume {
+                        Resume::Map => " and carries a program stream map",
+                        _ => "",
+                    }
+                )),
+            };
+            if let Some(text) = text {
+                side.note(dir, text, out);
+            }
+            if side.resume == Resume::Start && packets > 0 {
+                side.unmapped = Some(Vec::new());
+            }
             side.resume = Resume::Now;
             side.restart();
         }
@@ -280,9 +315,12 @@ impl Side {
         }
     }
 
-    /// What the demuxer holds does not go on: wait for a place to resume at.
+    /// What the demuxer holds does not go on: wait for a place to resume at (still the
+    /// first pack header, when none came yet).
     fn lose(&mut self, resume: Resume) {
-        self.resume = resume;
+        if self.resume != Resume::Start {
+            self.resume = resume;
+        }
     }
 
     /// Whether `payload` is a place to resume at.
@@ -341,7 +379,12 @@ impl Side {
                 Output::Transmit(_) => {}
                 Output::Violation(v) => {
                     let v = self.placed(v);
-                    out.push(violation(dir, v));
+                    match self.unmapped.as_mut() {
+                        Some(held) if v.rule.id == SNIFFED.id && held.len() < MAX_HELD => {
+                            held.push(v)
+                        }
+                        _ => out.push(violation(dir, v)),
+                    }
                 }
                 Output::Event(PsEvent::Frame(frame)) => {
                     self.frames += 1;
@@ -353,6 +396,18 @@ impl Side {
                     self.note(dir, text, out);
                 }
                 Output::Event(PsEvent::Map(psm)) => {
+                    if let Some(held) = self.unmapped.take()
+                        && !held.is_empty()
+                    {
+                        let text = format!(
+                            "{} stream(s) read before the first program stream map: the \
+                             capture began after the map before them, so they are not reported \
+                             as sniffed ({})",
+                            held.len(),
+                            SNIFFED.id
+                        );
+                        self.note(dir, text, out);
+                    }
                     let streams: Vec<String> = psm
                         .streams
                         .iter()
@@ -386,6 +441,24 @@ impl Side {
         }
     }
 
+    /// A broken RTP header's violation (its offset in `packet`) placed where the packet's
+    /// payload would have gone in the stream, the packet named by its sequence number when
+    /// the header holds one.
+    fn placed_header(&self, mut v: Violation, packet: &[u8]) -> Violation {
+        let seq = match packet.get(2..4) {
+            Some(&[hi, lo]) => format!("RTP packet {}", u16::from_be_bytes([hi, lo])),
+            _ => "an RTP packet".to_owned(),
+        };
+        v.detail = format!(
+            "{} ({seq}, byte {} of its {})",
+            v.detail,
+            v.offset,
+            packet.len()
+        );
+        v.offset = self.position;
+        v
+    }
+
     /// A demuxer violation at its place in the direction's stream, with the RTP packet named.
     fn placed(&self, mut v: Violation) -> Violation {
         v.offset += self.base;
@@ -409,6 +482,10 @@ impl Side {
                 self.stop(dir, e, out);
             }
         }
+        // No map came: the streams sniffed were never named by one.
+        for v in self.unmapped.take().unwrap_or_default() {
+            out.push(violation(dir, v));
+        }
         let stats = add(self.stats, self.demuxer.stats());
         if stats.packs > 0 || self.position > 0 {
             out.push(Observation::Entry(dir, EntryKind::Event(summary(&stats))));
@@ -431,8 +508,11 @@ impl Side {
             let text = format!("{} RTCP packets: counted, not read", self.rtcp);
             out.push(Observation::Entry(dir, EntryKind::Event(text)));
         }
-        if self.other > 0 {
-            let text = format!("{} packets that are not RTP", self.other);
+        if self.broken > 0 {
+            let text = format!(
+                "{} packets whose RTP header is broken: not read",
+                self.broken
+            );
             out.push(Observation::Entry(dir, EntryKind::Event(text)));
         }
         self.notes.close(dir, "MPEG-PS", out);

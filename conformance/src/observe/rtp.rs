@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use weir_media::{Machine, MediaKind, MediaPacket, Output, Track};
+use weir_media::{Machine, MediaKind, MediaPacket, Output, Track, Violation};
 use weir_rtp::framing::{Deframer, Framed};
 use weir_rtp::payload::Unit;
 use weir_rtp::rtcp::{self, Packet as RtcpPacket};
@@ -109,6 +109,11 @@ impl PayloadTypes {
         self.0
             .get(&pt)
             .is_some_and(|(_, source)| *source != FROM_CAPTURE)
+    }
+
+    /// The format of `pt`: given, learned from a description, or static (RFC 3551 §6).
+    pub fn format(&self, pt: u8) -> Option<Format> {
+        self.get(pt).map(|(format, _)| format)
     }
 
     /// The format of `pt` and where it was learned: given, else static (RFC 3551 §6).
@@ -306,19 +311,12 @@ impl Side {
             Some(b) => self.protection.secure(types, b & 0x7f),
             None => self.protection == Protection::Srtp,
         };
-        let parsed = match srtp {
-            true => RtpPacket::parse_srtp(&bytes),
-            false => RtpPacket::parse(&bytes),
+        let place = |mut v: Violation| {
+            v.offset += index;
+            v
         };
-        let packet = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                if let Some(mut v) = e.into_violation() {
-                    v.offset += index;
-                    out.push(violation(dir, v));
-                }
-                return;
-            }
+        let Some(packet) = judge_header(&bytes, srtp, dir, place, out) else {
+            return;
         };
         let ssrc = packet.ssrc;
         if !self.streams.contains_key(&ssrc) {
@@ -659,6 +657,36 @@ impl Stream {
             text.push_str(&format!("; {} of other payload types", self.other_types));
         }
         text
+    }
+}
+
+/// Reads one RTP packet, judging its header as RFC 3550 §5.1 and A.1 say a receiver validates
+/// it (`rtp.header.*`): version 2, the 12-byte fixed header, the CSRC list and the header
+/// extension within the packet, and the padding count (not for SRTP, `srtp`, whose padding is
+/// ciphertext, RFC 3711 §3.1). A header that breaks one is a violation, placed by `place` (from
+/// offsets in the packet to the caller's), and the packet is not read (`None`).
+///
+/// Every observer of RTP judges its headers here — this one, and those of what rides RTP
+/// (`observe::mpegps`) — so that a header is judged alike whatever it carries.
+pub fn judge_header(
+    bytes: &Bytes,
+    srtp: bool,
+    dir: Direction,
+    place: impl FnOnce(Violation) -> Violation,
+    out: &mut Vec<Observation>,
+) -> Option<RtpPacket> {
+    let parsed = match srtp {
+        true => RtpPacket::parse_srtp(bytes),
+        false => RtpPacket::parse(bytes),
+    };
+    match parsed {
+        Ok(packet) => Some(packet),
+        Err(e) => {
+            if let Some(v) = e.into_violation() {
+                out.push(violation(dir, place(v)));
+            }
+            None
+        }
     }
 }
 
