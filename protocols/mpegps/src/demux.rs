@@ -30,10 +30,11 @@
 //!   ([`PsEvent::Resync`]). After [`Limits::max_failures`] such failures in a row with no
 //!   good pack between them, it gives up with `mpegps.stream.unrecoverable`.
 
+use crate::mpeg1::Mpeg1Header;
 use crate::pack::{PACK_START_CODE, PackHeader};
 use crate::psm::{Psm, structural_len};
 use crate::rules::{
-    GARBAGE, KEYFRAME_PSM, KEYFRAME_SYSTEM_HEADER, LIMIT, PES_LENGTH_ZERO, PES_UNKNOWN,
+    GARBAGE, KEYFRAME_PSM, KEYFRAME_SYSTEM_HEADER, LIMIT, PES_LENGTH_ZERO, PES_MPEG1, PES_UNKNOWN,
     PES_UNMAPPED, PSM_LENGTH, PSM_STREAM_TYPE, PSM_VERSION, SCR_MONOTONIC, SNIFFED, START_CODE,
     SYSTEM_HEADER_POSITION, TRUNCATED, UNRECOVERABLE, ZERO_STUFFING,
 };
@@ -183,6 +184,8 @@ pub struct Demuxer {
     au_starts: VecDeque<(i64, bool, bool, u64)>,
     /// Stream ids already reported as unknown, sniffed or unmapped.
     reported: [u8; 256],
+    /// Whether an MPEG-1 packet header was reported (once a stream: they come in every packet).
+    mpeg1_reported: bool,
     scratch: Vec<Violation>,
     stats: Stats,
     ended: bool,
@@ -232,6 +235,7 @@ impl Demuxer {
             system_header_seen: false,
             au_starts: VecDeque::new(),
             reported: [0; 256],
+            mpeg1_reported: false,
             scratch: Vec::new(),
             stats: Stats::default(),
             ended: false,
@@ -841,7 +845,28 @@ impl Demuxer {
 
     fn pes(&mut self, at: u64, data: Bytes, notes: &mut Vec<Violation>) {
         let sid = data[3];
+        let mpeg1 = (stream_id::has_optional_header(sid) && Mpeg1Header::is_mpeg1(&data))
+            .then(|| Mpeg1Header::parse(&data))
+            .flatten();
         let header = match PesHeader::len_needed(&data).filter(|&n| n <= data.len()) {
+            // An MPEG-1 packet header (FFmpeg's `-f mpeg`): read, and reported once.
+            _ if let Some(h) = mpeg1 => {
+                if !std::mem::replace(&mut self.mpeg1_reported, true) {
+                    self.violation(
+                        &PES_MPEG1,
+                        at + 6,
+                        format!("stream_id {sid:#04x} has an MPEG-1 packet header; reported once"),
+                    );
+                }
+                Ok(PesHeader {
+                    stream_id: sid,
+                    packet_length: u16::from_be_bytes([data[4], data[5]]),
+                    data_alignment: false,
+                    pts: h.pts,
+                    dts: h.dts,
+                    header_len: h.header_len,
+                })
+            }
             Some(_) => PesHeader::parse(&data, notes),
             None => Err(Violation::new(
                 &weir_mpegts::rules::PES_HEADER,

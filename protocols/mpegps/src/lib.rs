@@ -2,6 +2,8 @@
 //! the [`Demuxer`] (PS bytes → [`weir_media::Frame`]s) and the [`Muxer`] (Frames → PS).
 //!
 //! - [`pack`]: the pack header (MPEG-2, and MPEG-1 recognised and reported);
+//! - [`mpeg1`]: the MPEG-1 packet header (11172-1), read and reported where an MPEG-2 PES
+//!   header belongs;
 //! - [`system_header`]: the system header and its stream bounds;
 //! - [`psm`]: the program stream map (stream types, lenient lengths, CRC_32);
 //! - PES headers and the elementary-stream readers are `weir-mpegts`'s
@@ -35,6 +37,7 @@
 
 pub mod demux;
 pub mod mangle;
+pub mod mpeg1;
 pub mod mux;
 pub mod pack;
 pub mod psm;

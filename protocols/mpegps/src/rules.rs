@@ -17,6 +17,8 @@ weir_media::rules! {
         "The marker bits of a pack header (around the SCR fields and after program_mux_rate) are 1.";
     PACK_MPEG1 = "mpegps.pack.mpeg1", Must, "13818-1 §2.5.3.3; GB/T 28181-2016 Annex C.2",
         "A pack header is the MPEG-2 form ('01' after the start code), not the MPEG-1 (11172-1) form ('0010').";
+    PES_MPEG1 = "mpegps.pes.mpeg1", Must, "13818-1 §2.4.3.7; 11172-1 §2.4.3.3; GB/T 28181-2016 Annex C.2",
+        "A packet of a program stream has the MPEG-2 PES header ('10' after PES_packet_length), not the MPEG-1 packet header (stuffing, STD buffer, time stamps).";
     MUX_RATE = "mpegps.pack.mux-rate", Must, "13818-1 §2.5.3.4",
         "program_mux_rate is not 0.";
     SCR_EXTENSION = "mpegps.pack.scr-extension", Must, "13818-1 §2.5.3.4",

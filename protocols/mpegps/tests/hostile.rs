@@ -145,6 +145,10 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
             fired(&before_pack_2(&ps, &mpeg1_pack), d),
         ),
         (
+            "mpegps.pes.mpeg1",
+            fired(&before_pack_2(&ps, &[0, 0, 1, 0xe0, 0, 1, 0x0f]), d),
+        ),
+        (
             "mpegps.pack.mux-rate",
             fired(
                 &before_pack_2(
