@@ -167,6 +167,13 @@ fn aiortc_answers_every_signalling_case_and_holds_back_the_stream_tail() {
                     "pass",
                     &["whip: setup active, ClientHello from the server true, from us false"],
                 ),
+                // aiortc checks the fingerprint once the handshake is over, then sets up no
+                // SRTP: the impostor connects but gets nothing.
+                (
+                    "media.forged-fingerprint",
+                    "pass",
+                    &["the handshake finished, but no media came"],
+                ),
                 ("media.consent", "pass", &["whip: 1 of 1", "whep: 1 of 1"]),
             ],
         ]),
@@ -175,7 +182,7 @@ fn aiortc_answers_every_signalling_case_and_holds_back_the_stream_tail() {
     assert_eq!(report["counted_failures"], 1);
     // The JUnit report has a test case per probe case and the one failure.
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(xml.matches("<testcase ").count(), 21, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 22, "{xml}");
     assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
 }
 
@@ -301,6 +308,12 @@ fn a_careless_server_fails_every_rule_it_breaks() {
             ("whip.auth.bad", "fail", &["HTTP 201"]),
             ("media.relay", "fail", not_connected),
             ("media.dtls-role", "fail", not_connected),
+            // No media at all: nothing to judge of its DTLS, which is no pass.
+            (
+                "media.forged-fingerprint",
+                "error",
+                &["no stream to play, so nothing was judged"],
+            ),
             ("media.consent", "fail", not_connected),
         ],
     );
@@ -372,6 +385,11 @@ fn weir_serve_passes_every_case() {
                     "media.dtls-role",
                     "pass",
                     &["whip: setup passive, ClientHello from the server false, from us true"],
+                ),
+                (
+                    "media.forged-fingerprint",
+                    "pass",
+                    &["never connected; ClientHello from the server false, from us true"],
                 ),
                 ("media.consent", "pass", &["whip: 1 of 1", "whep: 1 of 1"]),
             ],

@@ -7,7 +7,7 @@ use weir_sdp::rules as sdp;
 use weir_sdp::{SessionDescription, Setup};
 
 use super::http::{Reply, Request, SDP, SDPFRAG};
-use super::media::Round;
+use super::media::{self, Round};
 use super::offer::{self, Flavour, Shape, Side, Video};
 use super::rules as live;
 use super::{Case, Ctx};
@@ -169,6 +169,12 @@ pub const CASES: &[Case] = &[
         &[&live::DTLS_ROLE, &sdp::DTLS_SETUP_ANSWER],
         "In the media round, the server takes the DTLS role its answer's setup names (active: it sends the ClientHello; passive: it waits for ours).",
         dtls_role,
+    ),
+    case!(
+        "media.forged-fingerprint",
+        &[&live::FINGERPRINT],
+        "While our str0m client publishes by WHIP, a str0m player whose WHEP offer names a fingerprint that is not its certificate's gets no media: the server refuses the DTLS handshake, or checks the fingerprint after it and sends nothing.",
+        forged_fingerprint,
     ),
     case!(
         "media.consent",
@@ -711,6 +717,42 @@ fn dtls_roles(round: &Round) -> Step<Outcome> {
             problems.join("; "),
         ))
     }
+}
+
+fn forged_fingerprint(ctx: &Ctx) -> Step<Outcome> {
+    let seen = media::forged(
+        &ctx.http,
+        &ctx.endpoint(Side::Whip),
+        &ctx.endpoint(Side::Whep),
+        ctx.token(),
+        ctx.deadline,
+    )?;
+    let hellos = seen.hellos;
+    let what = format!(
+        "ClientHello from the server {}, from us {}{}",
+        hellos.from_server,
+        hellos.from_us,
+        seen.gave_up
+            .as_ref()
+            .map_or(String::new(), |e| format!("; our player stopped: {e}"))
+    );
+    if seen.media > 0 {
+        return Err(Outcome::fail(
+            "no media for a player whose certificate its offer's fingerprint does not name",
+            format!("{} media packets reached the impostor; {what}", seen.media),
+        ));
+    }
+    if seen.connected {
+        return Ok(Outcome::pass(format!(
+            "the handshake finished, but no media came (the fingerprint checked after it); {what}"
+        )));
+    }
+    if !hellos.from_server && !hellos.from_us {
+        return Err(Outcome::error(format!(
+            "the DTLS handshake never began (ICE did not complete), so nothing was judged; {what}"
+        )));
+    }
+    Ok(Outcome::pass(format!("never connected; {what}")))
 }
 
 fn consent(ctx: &Ctx) -> Step<Outcome> {

@@ -120,6 +120,7 @@ impl Peer {
         url: &Url,
         token: Option<&str>,
         direction: Direction,
+        forge: bool,
     ) -> Step<Peer> {
         let ip = local_ip(url).map_err(Outcome::error)?;
         let socket = UdpSocket::bind((ip, 0))
@@ -143,7 +144,10 @@ impl Peer {
         let (offer, pending) = api
             .apply()
             .ok_or_else(|| Outcome::error("str0m made no offer"))?;
-        let offer = offer.to_sdp_string();
+        let mut offer = offer.to_sdp_string();
+        if forge {
+            offer = forge_fingerprint(&offer);
+        }
         let reply = http
             .send(
                 Request::new(Method::POST, url)
@@ -397,6 +401,70 @@ impl Peer {
     }
 }
 
+/// `offer` with every SHA-256 fingerprint replaced by one of no certificate of ours (each
+/// byte inverted): the offer of an impostor that holds another certificate.
+fn forge_fingerprint(offer: &str) -> String {
+    offer
+        .split_inclusive('\n')
+        .map(|line| match line.strip_prefix("a=fingerprint:sha-256 ") {
+            Some(hex) => {
+                let forged: Vec<String> = hex
+                    .trim_end()
+                    .split(':')
+                    .map(|b| format!("{:02X}", !u8::from_str_radix(b, 16).unwrap_or(0)))
+                    .collect();
+                format!("a=fingerprint:sha-256 {}\r\n", forged.join(":"))
+            }
+            None => line.to_owned(),
+        })
+        .collect()
+}
+
+/// What a player whose offer names another certificate's fingerprint than its own saw.
+#[derive(Debug, Clone)]
+pub struct Forged {
+    /// Our str0m completed ICE and DTLS: the handshake finished (a server may check the
+    /// fingerprint after it, and then carry no media).
+    pub connected: bool,
+    /// Media packets the server sent the impostor, decrypted.
+    pub media: usize,
+    pub hellos: Hellos,
+    /// Why our str0m gave up, if it did (a DTLS alert from the server, say).
+    pub gave_up: Option<String>,
+}
+
+/// Publishes the round's stream by WHIP and plays it by WHEP with a forged fingerprint (our
+/// player's certificate is not the one its offer names): what the impostor got. Both
+/// sessions are deleted.
+pub fn forged(
+    http: &Http,
+    whip: &Url,
+    whep: &Url,
+    token: Option<&str>,
+    deadline: Instant,
+) -> Step<Forged> {
+    let mut publisher = Peer::open(http, "whip", whip, token, Direction::SendOnly, false)?;
+    let connected = until_connected(&mut [&mut publisher], deadline).map_err(|o| {
+        Outcome::error(format!(
+            "no stream to play, so nothing was judged: the WHIP publisher did not connect ({o:?})"
+        ))
+    });
+    let result = connected.and_then(|()| {
+        let mut player = Peer::open(http, "whep", whep, token, Direction::RecvOnly, true)?;
+        let played = exchange(&mut publisher, &mut player, deadline, true);
+        player.delete(http, token);
+        let gave_up = played.err().map(|e| format!("{e:?}"));
+        Ok(Forged {
+            connected: player.leg.connected,
+            media: player.media.len(),
+            hellos: player.leg.hellos,
+            gave_up,
+        })
+    });
+    publisher.delete(http, token);
+    result
+}
+
 /// Whether a datagram carries a DTLS ClientHello: an epoch-0 handshake record (RFC 6347
 /// §4.1, first byte 20 to 63 as RFC 7983 demultiplexes) holding a client_hello fragment,
 /// read with weir-dtls.
@@ -439,7 +507,7 @@ pub fn round(
     token: Option<&str>,
     deadline: Instant,
 ) -> Step<Round> {
-    let mut publisher = Peer::open(http, "whip", whip, token, Direction::SendOnly)?;
+    let mut publisher = Peer::open(http, "whip", whip, token, Direction::SendOnly, false)?;
     let result = play_against(http, &mut publisher, whep, token, deadline);
     publisher.delete(http, token);
     result
@@ -454,8 +522,8 @@ fn play_against(
 ) -> Step<Round> {
     // The publisher connects first: a server may create the stream only then.
     until_connected(&mut [publisher], deadline)?;
-    let mut player = Peer::open(http, "whep", whep, token, Direction::RecvOnly)?;
-    let result = exchange(publisher, &mut player, deadline);
+    let mut player = Peer::open(http, "whep", whep, token, Direction::RecvOnly, false)?;
+    let result = exchange(publisher, &mut player, deadline, false);
     player.delete(http, token);
     result
 }
@@ -489,8 +557,19 @@ fn until_connected(peers: &mut [&mut Peer], deadline: Instant) -> Step<()> {
     }
 }
 
-fn exchange(publisher: &mut Peer, player: &mut Peer, deadline: Instant) -> Step<Round> {
-    until_connected(&mut [publisher, player], deadline)?;
+/// Sends the generated stream from `publisher` while `player` receives. An `impostor`
+/// player (its offer's fingerprint forged) need not connect: the stream is sent anyway, to
+/// see whether the server gives it any; its errors end the exchange.
+fn exchange(
+    publisher: &mut Peer,
+    player: &mut Peer,
+    deadline: Instant,
+    impostor: bool,
+) -> Step<Round> {
+    match impostor {
+        true => until_connected(&mut [&mut *publisher], deadline)?,
+        false => until_connected(&mut [&mut *publisher, &mut *player], deadline)?,
+    }
     let video = publisher.sending(Codec::H264);
     let audio = publisher.sending(Codec::Opus);
     if video.is_none() && audio.is_none() {

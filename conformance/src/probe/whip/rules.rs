@@ -28,6 +28,8 @@ weir_media::rules! {
         "An endpoint that requires a bearer token refuses a POST without one with 401, and one with a wrong token with 401 or 403.";
     DTLS_ROLE = "whip.server.dtls-role", Must, "RFC 8842 §5.3, §6",
         "The answerer takes the DTLS role its setup attribute names: with active it sends the ClientHello, with passive it waits for ours.";
+    FINGERPRINT = "whip.server.fingerprint", Must, "RFC 8842 §5, RFC 5763 §5, RFC 8827 §6.5",
+        "The server carries no media for a peer whose certificate does not match the fingerprint of that peer's offer: it refuses the DTLS handshake, or checks the fingerprint after it and sends nothing.";
     CONSENT = "whip.server.consent", Must, "RFC 7675 §5.1, RFC 8445 §7.3",
         "After the connection is up the server keeps answering STUN Binding requests that carry its ICE credentials, so that the peer's consent to send stays fresh.";
     RELAY = "whip.server.relay", Must, "RFC 9725 §1, draft-ietf-wish-whep §1",
