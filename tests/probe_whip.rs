@@ -2,8 +2,8 @@
 //! aiohttp (`tests/webrtc/whip_server.py`, a relay of WHIP-published tracks to WHEP players),
 //! and against `weir serve`. Every case's verdict is pinned with the reason it gives, so a
 //! change in the probe or in either server shows up here; `conformance/FINDINGS.md` explains
-//! the failures. A careless server fails the case bound to each rule it breaks; an
-//! unreachable one exits 2.
+//! the failures. A careless server fails the case bound to each rule it breaks, one that
+//! checks no DTLS fingerprint fails `media.forged-fingerprint`; an unreachable one exits 2.
 //!
 //! A test against another server is one more `#[test]`: start it, then [`pin`] its WHIP URL
 //! with the verdicts expected.
@@ -412,4 +412,103 @@ fn weir_serve_with_a_token_refuses_a_missing_or_wrong_one() {
         ],
     );
     assert_eq!(code, 0, "{}", weir.log());
+}
+
+/// A WHIP/WHEP endpoint that checks no fingerprint: each POST gets a str0m answerer of its own
+/// (ICE-lite, `set_fingerprint_verification(false)`) on its own UDP socket, driven on a thread
+/// for 15 s; a WHEP session, once connected, sends an Opus packet every 20 ms. Nothing is
+/// relayed: only the forged-fingerprint case is run against it.
+fn trusting() -> axum::Router {
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    axum::Router::new().fallback(|method: Method, uri: Uri, body: String| async move {
+        let mut headers = HeaderMap::new();
+        if method != Method::POST {
+            return (StatusCode::OK, headers, String::new());
+        }
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let local = socket.local_addr().unwrap();
+        let mut rtc = str0m::RtcConfig::new()
+            .set_crypto_provider(std::sync::Arc::new(str0m::crypto::from_feature_flags()))
+            .set_ice_lite(true)
+            .set_fingerprint_verification(false)
+            .build(Instant::now());
+        rtc.add_local_candidate(str0m::Candidate::host(local, "udp").unwrap());
+        let offer = str0m::change::SdpOffer::from_sdp_string(&body).unwrap();
+        let answer = rtc.sdp_api().accept_offer(offer).unwrap().to_sdp_string();
+        let player = uri.to_string().contains("whep");
+        std::thread::spawn(move || trusting_session(rtc, socket, player));
+        headers.insert("location", "/resource/1".parse().unwrap());
+        headers.insert("content-type", "application/sdp".parse().unwrap());
+        (StatusCode::CREATED, headers, answer)
+    })
+}
+
+/// Drives one of [`trusting`]'s sessions.
+fn trusting_session(mut rtc: str0m::Rtc, socket: std::net::UdpSocket, player: bool) {
+    use str0m::media::{Frequency, MediaTime};
+    use str0m::{Event, Input, Output};
+    let local = socket.local_addr().unwrap();
+    let end = Instant::now() + Duration::from_secs(15);
+    let (mut connected, mut sent, mut buf) = (false, 0u64, vec![0u8; 2048]);
+    let mut mids = Vec::new();
+    while Instant::now() < end && rtc.is_alive() {
+        loop {
+            match rtc.poll_output() {
+                Ok(Output::Timeout(_)) | Err(_) => break,
+                Ok(Output::Transmit(t)) => {
+                    let _ = socket.send_to(&t.contents, t.destination);
+                }
+                Ok(Output::Event(Event::Connected)) => connected = true,
+                Ok(Output::Event(Event::MediaAdded(m))) => mids.push(m.mid),
+                Ok(Output::Event(_)) => {}
+            }
+        }
+        while let Ok((n, source)) = socket.recv_from(&mut buf) {
+            let Ok(contents) = buf[..n].try_into() else {
+                continue;
+            };
+            let receive = str0m::net::Receive {
+                proto: str0m::net::Protocol::Udp,
+                source,
+                destination: local,
+                contents,
+            };
+            let _ = rtc.handle_input(Input::Receive(Instant::now(), receive));
+        }
+        let _ = rtc.handle_input(Input::Timeout(Instant::now()));
+        if player && connected {
+            for &mid in &mids {
+                let Some(writer) = rtc.writer(mid) else {
+                    continue;
+                };
+                let opus = writer
+                    .payload_params()
+                    .find(|p| p.spec().codec == str0m::format::Codec::Opus)
+                    .map(|p| p.pt());
+                if let Some(pt) = opus {
+                    let time = MediaTime::new(sent * 960, Frequency::FORTY_EIGHT_KHZ);
+                    let _ = writer.write(pt, Instant::now(), time, vec![0xf8, 0xff, 0xfe]);
+                    sent += 1;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_server_that_checks_no_fingerprint_fails_the_forged_fingerprint_case() {
+    let server = HttpServer::start(trusting());
+    let url = format!("http://127.0.0.1:{}/whip/cam", server.port);
+    let (code, _) = pin(
+        &url,
+        &["--case", "media.forged-fingerprint"],
+        &[(
+            "media.forged-fingerprint",
+            "fail",
+            &["media packets reached the impostor"],
+        )],
+    );
+    assert_eq!(code, 1);
 }
