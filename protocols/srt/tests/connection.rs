@@ -61,11 +61,16 @@ fn pair_of(
     (a, b)
 }
 
-/// A one-way path: each datagram is lost with probability `loss`, else delivered `delay`
-/// later plus up to `jitter`, so a little reordering happens.
-struct Path {
+/// Whether a path loses its `index`-th datagram (from 0), drawing on the path's seeded
+/// random source if it likes.
+type Lose<'a> = Box<dyn FnMut(&mut SeededRng, usize, &Bytes) -> bool + 'a>;
+
+/// A one-way path, the one link every test here runs over: each datagram is lost when
+/// `lose` says so (a seeded loss rate, or the datagrams a test picks), else delivered
+/// `delay` later plus up to `jitter`, so a little reordering happens.
+struct Path<'a> {
     rng: SeededRng,
-    loss: f64,
+    lose: Lose<'a>,
     delay: Duration,
     jitter: Duration,
     queue: BTreeMap<(Instant, u64), Bytes>,
@@ -73,23 +78,42 @@ struct Path {
     lost: u64,
 }
 
-impl Path {
+impl<'a> Path<'a> {
+    /// Loses each datagram with probability `loss`.
     fn new(seed: u64, loss: f64, delay: Duration, jitter: Duration) -> Self {
-        let rng = SeededRng::new(seed);
-        let queue = BTreeMap::new();
-        Self {
-            rng,
-            loss,
+        Self::losing(
+            seed,
             delay,
             jitter,
-            queue,
+            Box::new(move |rng, _, _| rng.unit() < loss),
+        )
+    }
+
+    /// Loses the datagrams `lose` picks by their index, no jitter.
+    fn picking(delay: Duration, mut lose: impl FnMut(usize, &Bytes) -> bool + 'a) -> Self {
+        Self::losing(
+            0,
+            delay,
+            Duration::ZERO,
+            Box::new(move |_, i, d| lose(i, d)),
+        )
+    }
+
+    fn losing(seed: u64, delay: Duration, jitter: Duration, lose: Lose<'a>) -> Self {
+        Self {
+            rng: SeededRng::new(seed),
+            lose,
+            delay,
+            jitter,
+            queue: BTreeMap::new(),
             serial: 0,
             lost: 0,
         }
     }
 
     fn send(&mut self, now: Instant, datagram: Bytes) {
-        if self.rng.unit() < self.loss {
+        let index = (self.serial + self.lost) as usize;
+        if (self.lose)(&mut self.rng, index, &datagram) {
             self.lost += 1;
             return;
         }
@@ -104,6 +128,22 @@ impl Path {
         std::mem::replace(&mut self.queue, later)
             .into_values()
             .collect()
+    }
+}
+
+/// One tick at `now` of two ends joined by two paths: the datagrams due are delivered, then
+/// the timers due fire.
+fn tick(now: Instant, a: &mut Connection, b: &mut Connection, ab: &mut Path, ba: &mut Path) {
+    for d in ab.due(now) {
+        b.handle_input(now, &d).unwrap();
+    }
+    for d in ba.due(now) {
+        a.handle_input(now, &d).unwrap();
+    }
+    for c in [a, b] {
+        if c.poll_timeout().is_some_and(|t| t <= now) {
+            c.handle_timeout(now);
+        }
     }
 }
 
@@ -155,17 +195,7 @@ fn run_with_jitter(
             a.send(now, payload).unwrap();
             sent += 1;
         }
-        for d in ab.due(now) {
-            b.handle_input(now, &d).unwrap();
-        }
-        for d in ba.due(now) {
-            a.handle_input(now, &d).unwrap();
-        }
-        for c in [&mut a, &mut b] {
-            if c.poll_timeout().is_some_and(|t| t <= now) {
-                c.handle_timeout(now);
-            }
-        }
+        tick(now, &mut a, &mut b, &mut ab, &mut ba);
         drain(&mut a, now, &mut ab, &mut events_a);
         drain(&mut b, now, &mut ba, &mut events_b);
         now += MS;
@@ -365,14 +395,13 @@ fn exchange_between(
     mut a: Connection,
     mut b: Connection,
     count: usize,
-    mut drop: impl FnMut(usize, &Bytes) -> bool,
+    drop: impl FnMut(usize, &Bytes) -> bool,
     quiet_from: Duration,
 ) -> (Vec<Bytes>, usize, Vec<&'static str>) {
-    let delay = 10 * MS;
     let mut violations = Vec::new();
-    let mut ab: Vec<(Instant, Bytes)> = Vec::new();
-    let mut ba: Vec<(Instant, Bytes)> = Vec::new();
-    let (mut received, mut late_acks, mut sent_by_a) = (Vec::new(), 0, 0);
+    let mut ab = Path::picking(10 * MS, drop);
+    let mut ba = Path::picking(10 * MS, |_, _| false);
+    let (mut received, mut late_acks) = (Vec::new(), 0);
     let mut now = t0;
     let end = t0 + MS * count as u32 + Duration::from_secs(3);
     while now < end {
@@ -380,29 +409,10 @@ fn exchange_between(
             let i = now.duration_since(t0).as_millis();
             a.send(now, Bytes::from(format!("payload {i}"))).unwrap();
         }
-        for (at, d) in std::mem::take(&mut ab) {
-            match at <= now {
-                true => b.handle_input(now, &d).unwrap(),
-                false => ab.push((at, d)),
-            }
-        }
-        for (at, d) in std::mem::take(&mut ba) {
-            match at <= now {
-                true => a.handle_input(now, &d).unwrap(),
-                false => ba.push((at, d)),
-            }
-        }
-        for c in [&mut a, &mut b] {
-            if c.poll_timeout().is_some_and(|t| t <= now) {
-                c.handle_timeout(now);
-            }
-        }
+        tick(now, &mut a, &mut b, &mut ab, &mut ba);
         while let Some(out) = a.poll_output() {
             if let Output::Transmit(d) = out {
-                if !drop(sent_by_a, &d) {
-                    ab.push((now + delay, d));
-                }
-                sent_by_a += 1;
+                ab.send(now, d);
             }
         }
         while let Some(out) = b.poll_output() {
@@ -415,7 +425,7 @@ fn exchange_between(
                     {
                         late_acks += 1;
                     }
-                    ba.push((now + delay, d));
+                    ba.send(now, d);
                 }
                 Output::Event(Event::Data { payload, .. }) => received.push(payload),
                 Output::Violation(v) => violations.push(v.rule.id),
