@@ -102,6 +102,12 @@ struct CheckArgs {
     /// SHOULD failures count too.
     #[arg(long)]
     strict: bool,
+    /// A flow not judged in full (observed in part: a gap, bytes skipped to resynchronise,
+    /// encrypted payloads; or not observed at all) fails the check (exit 1), for CI gates
+    /// that must not pass on bytes nothing judged. Without it the conclusion says
+    /// INCONCLUSIVE and the exit status is 0.
+    #[arg(long)]
+    require_full_coverage: bool,
     /// Only rules whose id starts with PREFIX (repeatable).
     #[arg(long = "rules", value_name = "PREFIX")]
     rules: Vec<String>,
@@ -139,6 +145,7 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     options.selection.strict = args.strict;
     options.selection.prefixes = args.rules;
+    options.require_full_coverage = args.require_full_coverage;
     for spec in &args.decode_as {
         if let Err(e) = options.decode_as.add(spec) {
             eprintln!("weir check: {e}");

@@ -193,3 +193,45 @@ fn a_ts_file_in_every_report_format() {
     );
     assert!(page.contains("<svg") && page.contains("mpegts.pcr.discontinuity"));
 }
+
+/// A capture with flows nothing judged (sip.pcap: SIP, which no observer reads, beside its
+/// RTP) is INCONCLUSIVE, never PASS, naming the flows; `--require-full-coverage` makes it a
+/// failure (exit 1), in the text and JSON reports alike.
+#[test]
+fn flows_not_judged_in_full_are_inconclusive_and_fail_a_full_coverage_gate() {
+    let sip = corpus().join("misc/sip.pcap").display().to_string();
+    let (code, out, _) = weir(&[&sip]);
+    assert_eq!(code, 0, "{out}");
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.starts_with("INCONCLUSIVE: no MUST rule failed in what was judged, but 2 of 4"),
+        "{out}"
+    );
+    assert!(
+        last.contains("flow 1 (not observed: no protocol recognised)"),
+        "{out}"
+    );
+    let (code, out, _) = weir(&["--require-full-coverage", &sip]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .starts_with("FAIL: 2 of 4 flow(s) not judged in full (--require-full-coverage)"),
+        "{out}"
+    );
+    let (code, json, _, _) = every_format("coverage", &["--require-full-coverage", &sip]);
+    assert_eq!(code, 1);
+    assert_eq!(json["exit_code"], 1);
+    assert!(
+        json["conclusion"]
+            .as_str()
+            .unwrap()
+            .contains("not judged in full"),
+        "{json:#}"
+    );
+    // A capture judged in full still passes the gate.
+    let (code, out, _) = weir(&["--require-full-coverage", &rtmp("rtmp_sample.cap")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.ends_with("PASS: no MUST rule failed\n"), "{out}");
+}

@@ -500,6 +500,7 @@ fn json_and_junit_have_the_shape_other_protocols_have() {
             &|_| false,
         )))],
         strict: false,
+        require_full_coverage: false,
     };
     let ts = check::run(
         &[Input::Capture(weir_testkit::corpus::path(

@@ -74,6 +74,9 @@ pub struct Options {
     pub limits: Limits,
     /// Draw a progress bar on standard error (only when it is a terminal).
     pub progress: bool,
+    /// A flow not judged in full (observed in part, or not observed) fails the check: for CI
+    /// gates that must not pass on bytes nothing judged.
+    pub require_full_coverage: bool,
 }
 
 /// Runs the check over every input.
@@ -84,6 +87,7 @@ pub fn run(inputs: &[Input], options: &Options) -> Report {
             .map(|input| check_input(input, options))
             .collect(),
         strict: options.selection.strict,
+        require_full_coverage: options.require_full_coverage,
     }
 }
 

@@ -87,6 +87,8 @@ impl InputReport {
 pub struct Report {
     pub inputs: Vec<InputReport>,
     pub strict: bool,
+    /// Flows not judged in full fail the check (`--require-full-coverage`).
+    pub require_full_coverage: bool,
 }
 
 impl Report {
@@ -99,11 +101,20 @@ impl Report {
         self.inputs.iter().flat_map(|i| &i.flows)
     }
 
-    /// 2 when an input could not be read, 1 when a counted rule failed, 0 otherwise.
+    /// The flows not judged in full: observed in part, or not observed at all.
+    pub fn not_in_full(&self) -> impl Iterator<Item = &FlowReport> {
+        self.flows().filter(|f| f.coverage != Coverage::Full)
+    }
+
+    /// 2 when an input could not be read, 1 when a counted rule failed (or, with
+    /// [`require_full_coverage`](Self::require_full_coverage), a flow was not judged in
+    /// full), 0 otherwise.
     pub fn exit_code(&self) -> i32 {
         if self.inputs.iter().any(|i| i.error.is_some()) {
             2
-        } else if self.counted_failures() > 0 {
+        } else if self.counted_failures() > 0
+            || (self.require_full_coverage && self.not_in_full().next().is_some())
+        {
             1
         } else {
             0

@@ -52,14 +52,43 @@ pub fn coverage_text(coverage: &Coverage) -> String {
     }
 }
 
-/// What the check concluded, in one line.
+/// What the check concluded, in one line. PASS only when every flow was judged in full:
+/// otherwise INCONCLUSIVE, naming the flows (and FAIL with `--require-full-coverage`).
 pub fn conclusion(report: &check::Report) -> String {
+    let strict = if report.strict { " (strict)" } else { "" };
+    let unjudged: Vec<&FlowReport> = report.not_in_full().collect();
+    let flows = report.flows().count();
+    let listed = || {
+        let mut list: Vec<String> = unjudged
+            .iter()
+            .take(5)
+            .map(|f| format!("flow {} ({})", f.id, coverage_text(&f.coverage)))
+            .collect();
+        if unjudged.len() > 5 {
+            list.push(format!("and {} more", unjudged.len() - 5));
+        }
+        list.join("; ")
+    };
     match report.exit_code() {
         2 => "ERROR: an input could not be read".into(),
-        1 => format!(
-            "FAIL: {} rule verdict(s) failed{}",
+        1 if report.counted_failures() > 0 => format!(
+            "FAIL: {} rule verdict(s) failed{strict}",
             report.counted_failures(),
-            if report.strict { " (strict)" } else { "" }
+        ),
+        1 => format!(
+            "FAIL: {} of {flows} flow(s) not judged in full (--require-full-coverage): {}",
+            unjudged.len(),
+            listed()
+        ),
+        _ if !unjudged.is_empty() => format!(
+            "INCONCLUSIVE: no MUST rule failed{} in what was judged, but {} of {flows} flow(s) were not judged in full: {}",
+            if report.strict {
+                " nor SHOULD rule"
+            } else {
+                ""
+            },
+            unjudged.len(),
+            listed()
         ),
         _ => {
             "PASS: no MUST rule failed".to_string()

@@ -12,6 +12,7 @@ pub fn transcript_of(input: InputReport) -> String {
     Report {
         inputs: vec![input],
         strict: false,
+        require_full_coverage: false,
     }
     .transcript_yaml()
 }
