@@ -220,8 +220,16 @@ fn flows_not_judged_in_full_are_inconclusive_and_fail_a_full_coverage_gate() {
             .starts_with("FAIL: 2 of 4 flow(s) not judged in full (--require-full-coverage)"),
         "{out}"
     );
-    let (code, json, _, _) = every_format("coverage", &["--require-full-coverage", &sip]);
+    let (code, json, xml, page) = every_format("coverage", &["--require-full-coverage", &sip]);
     assert_eq!(code, 1);
+    // JUnit: a failing `coverage` case for each flow not judged in full; the HTML page
+    // concludes as the text does.
+    assert_eq!(xml.matches("name=\"coverage\"").count(), 2, "{xml}");
+    assert!(
+        xml.contains("not observed: no protocol recognised"),
+        "{xml}"
+    );
+    assert!(page.contains("not judged in full"), "{page}");
     assert_eq!(json["exit_code"], 1);
     assert!(
         json["conclusion"]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 
-use super::{flow_title, replay_error};
+use super::{coverage_text, flow_title, replay_error};
 use crate::check;
 use crate::probe::ProbeReport;
 use crate::replay::ReplayReport;
@@ -142,6 +142,19 @@ impl Junit for check::Report {
                         }
                         Status::Pass => {}
                     }
+                    suite.add_test_case(TestCase::from(case));
+                }
+                // A flow not judged in full says so: skipped, or a failure under
+                // --require-full-coverage.
+                if flow.coverage != check::Coverage::Full {
+                    let gate = self.require_full_coverage;
+                    let case = Case {
+                        class: Some(format!("{} flow {}", input.name, flow.id)),
+                        message: Some(coverage_text(&flow.coverage)),
+                        level: gate.then(|| "--require-full-coverage".to_owned()),
+                        description: gate.then(|| coverage_text(&flow.coverage)),
+                        ..Case::new("coverage", if gate { Kind::Fail } else { Kind::NotChecked })
+                    };
                     suite.add_test_case(TestCase::from(case));
                 }
                 junit.add_test_suite(suite);
