@@ -195,8 +195,8 @@ fn a_ts_file_in_every_report_format() {
 }
 
 /// A capture with flows nothing judged (sip.pcap: SIP, which no observer reads, beside its
-/// RTP) is INCONCLUSIVE, never PASS, naming the flows; `--require-full-coverage` makes it a
-/// failure (exit 1), in the text and JSON reports alike.
+/// RTP) is INCONCLUSIVE, never PASS, naming the flows and what was not read;
+/// `--require-full-coverage` makes it a failure (exit 1), in every report format.
 #[test]
 fn flows_not_judged_in_full_are_inconclusive_and_fail_a_full_coverage_gate() {
     let sip = corpus().join("misc/sip.pcap").display().to_string();
@@ -237,6 +237,16 @@ fn flows_not_judged_in_full_are_inconclusive_and_fail_a_full_coverage_gate() {
             .unwrap()
             .contains("not judged in full"),
         "{json:#}"
+    );
+    // What was not read is named: RTP of a payload type no SDP describes.
+    let rtp = corpus().join("rtp/str0m_h264.pcap").display().to_string();
+    let (code, out, _) = weir(&[&rtp]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "observed in part: payloads of a payload type with no known format, not depacketized"
+        ),
+        "{out}"
     );
     // A capture judged in full still passes the gate.
     let (code, out, _) = weir(&["--require-full-coverage", &rtmp("rtmp_sample.cap")]);

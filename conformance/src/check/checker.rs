@@ -457,10 +457,9 @@ impl<'o> Checker<'o> {
             }
         }
         if let Stage::Observing(observer) = &state.stage
-            && !observer.complete()
+            && let Some(why) = observer.unread()
         {
-            state.report.coverage =
-                Coverage::Partial("a direction could not be read to its end".into());
+            state.report.coverage = Coverage::Partial(why);
         }
         let reason = state.closed.unwrap_or(CloseReason::EndOfCapture);
         self.entries.push(Entry {

@@ -71,6 +71,11 @@ pub trait Observer {
     fn closed(&mut self, out: &mut Vec<Observation>);
     /// Whether the observer read everything it was given in both directions.
     fn complete(&self) -> bool;
+    /// What it did not read, in words, when it is not [`complete`](Self::complete): the flow's
+    /// coverage says it. Observers that know say which; the rest, that a direction stopped.
+    fn unread(&self) -> Option<String> {
+        (!self.complete()).then(|| "a direction could not be read to its end".to_owned())
+    }
 }
 
 /// Events an observer lists, up to a bound, and how many more it only counted: a peer that

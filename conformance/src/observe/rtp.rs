@@ -177,8 +177,8 @@ struct Side {
     encrypted_rtcp: u64,
     deframer: Option<Deframer>,
     notes: Listing,
-    /// Something was not read: a loss, a source without a known format.
-    incomplete: bool,
+    /// What was not read (a loss, a source without a known format...): each reason once.
+    unread: std::collections::BTreeSet<&'static str>,
     ended: bool,
     /// Tracks handed out per kind, so that each source has its own in the media summary.
     tracks: [u8; 3],
@@ -217,7 +217,7 @@ impl RtpObserver {
             encrypted_rtcp: 0,
             deframer: framed.then(Deframer::new),
             notes: Listing::new(MAX_LISTED),
-            incomplete: false,
+            unread: Default::default(),
             ended: false,
             tracks: [0; 3],
         };
@@ -367,12 +367,14 @@ impl Side {
     ) -> Stream {
         let pt = packet.payload_type;
         let found = types.get(pt);
-        let (depacketizer, format, text) = match &found {
+        const CIPHERTEXT: &str = "SRTP payloads (ciphertext), not depacketized";
+        let (depacketizer, format, text, unread) = match &found {
             None if self.protection == Protection::Srtp => (
                 None,
                 None,
                 "in SRTP: the payloads are ciphertext; the headers and their statistics are read"
                     .to_owned(),
+                CIPHERTEXT,
             ),
             Some((format, source)) if self.protection.secure(types, pt) => (
                 None,
@@ -381,15 +383,22 @@ impl Side {
                     "{format} ({source}), in SRTP: the payloads are ciphertext; the headers and \
                      their statistics are read"
                 ),
+                CIPHERTEXT,
             ),
             Some((format, source)) => {
                 let name = format.to_string();
                 match Depacketizer::new(format, Limits::default()) {
-                    Ok(d) => (Some(d), Some(name.clone()), format!("{name} ({source})")),
+                    Ok(d) => (
+                        Some(d),
+                        Some(name.clone()),
+                        format!("{name} ({source})"),
+                        "",
+                    ),
                     Err(e) => (
                         None,
                         Some(name.clone()),
                         format!("{name} ({source}): not depacketized: {e}"),
+                        "payloads of a format with no depacketizer, not depacketized",
                     ),
                 }
             }
@@ -400,11 +409,12 @@ impl Side {
                     "no format known: counted, not depacketized (give --sdp FILE or \
                      --decode-as rtp.pt=={pt},NAME/RATE)"
                 ),
+                "payloads of a payload type with no known format, not depacketized",
             ),
         };
         // Without a depacketizer the payloads are not judged: observed in part.
         if depacketizer.is_none() {
-            self.incomplete = true;
+            self.unread.insert(unread);
         }
         let kind = found
             .as_ref()
@@ -479,7 +489,8 @@ impl Side {
         };
         if self.protection == Protection::Srtp || (broken && rtcp::looks_like_srtcp(bytes)) {
             self.encrypted_rtcp += 1;
-            self.incomplete = true;
+            self.unread
+                .insert("SRTCP, read no further than its first header");
             if self.encrypted_rtcp == 1 {
                 let text = "RTCP that reads as SRTCP (RFC 3711 §3.4: a clear first header, then \
                             ciphertext and a trailer): its first header is all that is read"
@@ -549,7 +560,10 @@ impl Side {
             self.note(dir, text, out);
         }
         for (ssrc, stream) in &self.streams {
-            self.incomplete |= stream.lost > 0;
+            if stream.lost > 0 {
+                self.unread
+                    .insert("RTP packets lost (their payloads never seen)");
+            }
             let text = stream.summary(*ssrc);
             out.push(Observation::Entry(dir, EntryKind::Event(text)));
         }
@@ -561,7 +575,7 @@ impl Side {
             out.push(Observation::Entry(dir, EntryKind::Event(text)));
         }
         if self.other > 0 {
-            self.incomplete = true;
+            self.unread.insert("datagrams neither RTP nor RTCP");
             let text = format!("{} datagrams neither RTP nor RTCP", self.other);
             out.push(Observation::Entry(dir, EntryKind::Event(text)));
         }
@@ -800,7 +814,8 @@ impl Observer for RtpObserver {
     fn gap(&mut self, dir: Direction, offset: u64, len: u64, out: &mut Vec<Observation>) {
         // Framing cannot be found again after bytes are lost: the direction ends here.
         let side = &mut self.sides[dir.index()];
-        side.incomplete = true;
+        side.unread
+            .insert("bytes missing, after which RFC 4571 framing cannot be found again");
         let text = format!(
             "{len} bytes missing at offset {offset}: RFC 4571 framing cannot be found again"
         );
@@ -825,6 +840,17 @@ impl Observer for RtpObserver {
     }
 
     fn complete(&self) -> bool {
-        !self.sides.iter().any(|s| s.incomplete)
+        self.sides.iter().all(|s| s.unread.is_empty())
+    }
+
+    fn unread(&self) -> Option<String> {
+        let mut all: Vec<&str> = self
+            .sides
+            .iter()
+            .flat_map(|s| s.unread.iter().copied())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        (!all.is_empty()).then(|| all.join("; "))
     }
 }

@@ -432,4 +432,14 @@ impl Observer for WebRtcObserver {
     fn complete(&self) -> bool {
         self.rtp.complete() && self.clear.complete() && self.other.iter().all(|&n| n == 0)
     }
+
+    fn unread(&self) -> Option<String> {
+        let others = self.other.iter().sum::<u64>();
+        let parts: Vec<String> = [self.rtp.unread(), self.clear.unread()]
+            .into_iter()
+            .flatten()
+            .chain((others > 0).then(|| format!("{others} datagrams neither STUN, DTLS nor RTP")))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
