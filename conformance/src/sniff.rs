@@ -6,7 +6,7 @@
 use weir_mpegts::{PacketSize, sync};
 
 use bytes::Bytes;
-use weir_rtp::{Encoding, Format, RtpPacket};
+use weir_rtp::{Encoding, Format, Peek, RtpPacket};
 
 /// What some first bytes say of one protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,26 +183,13 @@ pub fn ps_file(data: &[u8], complete: bool) -> Sniff {
     ps_start(data, complete)
 }
 
-/// Bytes an RTP header takes (RFC 3550 §5.1, §5.3.1): the fixed 12, the CSRCs and the
-/// extension; `None` while `data` is too short to say.
-fn rtp_header_len(data: &[u8]) -> Option<usize> {
-    let first = *data.first()?;
-    let mut len = 12 + 4 * usize::from(first & 0x0f);
-    if first & 0x10 != 0 {
-        let words = data.get(len + 2..len + 4)?;
-        len += 4 + 4 * usize::from(u16::from_be_bytes([words[0], words[1]]));
-    }
-    Some(len)
-}
-
 /// An MPEG-PS over RTP packet (GB/T 28181 Annex C): an RTP packet (not RTCP) whose payload
-/// begins with a pack header, the first packet of a frame.
+/// begins with a pack header, the first packet of a frame. Its header is peeked at, not
+/// parsed: every datagram of a flow being detected comes here.
 pub fn ps_datagram(datagram: &[u8]) -> Option<&'static str> {
-    if datagram.len() < 12 || datagram[0] >> 6 != 2 || weir_rtp::rtcp::is_rtcp(datagram) {
-        return None;
-    }
-    let rtp = RtpPacket::parse(&Bytes::copy_from_slice(datagram)).ok()?;
-    match ps_start(&rtp.payload, true) {
+    Peek::of(datagram)?;
+    let payload = datagram.get(Peek::payload_offset(datagram)?..)?;
+    match ps_start(payload, true) {
         Sniff::Is(_) => Some("RTP payload beginning with an MPEG-PS pack header (GB28181)"),
         _ => None,
     }
@@ -211,14 +198,11 @@ pub fn ps_datagram(datagram: &[u8]) -> Option<&'static str> {
 /// An RTP packet (not RTCP) of a dynamic payload type (96-127, RFC 3551 §6): its payload type
 /// and SSRC. Its format is what a description says, if any; without one, it may be PS over RTP
 /// whose first packets are a frame's tail (no pack header yet).
-pub fn rtp_dynamic(datagram: &Bytes) -> Option<(u8, u32)> {
-    if datagram.len() < 12 || datagram[0] >> 6 != 2 || weir_rtp::rtcp::is_rtcp(datagram) {
-        return None;
-    }
-    let rtp = RtpPacket::parse(datagram).ok()?;
+pub fn rtp_dynamic(datagram: &[u8]) -> Option<(u8, u32)> {
+    let peek = Peek::of(datagram)?;
     (96..=127)
-        .contains(&rtp.payload_type)
-        .then_some((rtp.payload_type, rtp.ssrc))
+        .contains(&peek.payload_type)
+        .then_some((peek.payload_type, peek.ssrc))
 }
 
 /// MPEG-PS over RTP over TCP (RFC 4571, GB28181's TCP media): a 16-bit length, then an RTP
@@ -232,7 +216,7 @@ pub fn ps_stream(client: &[u8], server: &[u8]) -> Sniff {
         if len < 12 || !matches!(first, 128..=191) || weir_rtp::rtcp::is_rtcp(&data[2..]) {
             return Sniff::No;
         }
-        let Some(header) = rtp_header_len(&data[2..]) else {
+        let Some(header) = Peek::payload_offset(&data[2..]) else {
             return Sniff::Maybe;
         };
         if header >= len {

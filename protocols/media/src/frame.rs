@@ -224,3 +224,16 @@ pub struct TrackConfig {
     /// The configuration record, as FLV and MP4 carry it.
     pub data: Bytes,
 }
+
+impl TrackConfig {
+    /// The configuration of a codec that has no record (G.711: its rate and channels are
+    /// fixed): empty, so that a track of it is announced before its first frame as every
+    /// other is, to muxers and the hub. `None` for codecs whose configuration is a record.
+    pub fn without_record(track: Track, codec: Codec) -> Option<TrackConfig> {
+        matches!(codec, Codec::Pcma | Codec::Pcmu).then(|| TrackConfig {
+            track,
+            codec,
+            data: Bytes::new(),
+        })
+    }
+}

@@ -720,17 +720,13 @@ impl Demuxer {
         self.psm = Some(psm);
     }
 
-    /// A track begins. G.711 has no decoder configuration of its own: an empty one follows at
-    /// once, so that a driver knows the track's codec before its first frame, as for the
-    /// others (and as the muxer, a TS muxer or the hub take it).
+    /// A track begins. A codec with no decoder configuration record of its own (G.711) gets
+    /// an empty one at once, so that a driver knows the track's codec before its first frame,
+    /// as for the others.
     fn announce(&mut self, info: TrackInfo) {
-        let g711 = matches!(info.codec, Codec::Pcma | Codec::Pcmu).then(|| TrackConfig {
-            track: info.track,
-            codec: info.codec,
-            data: Bytes::new(),
-        });
+        let empty = TrackConfig::without_record(info.track, info.codec);
         self.out.push_back(Output::Event(PsEvent::TrackAdded(info)));
-        if let Some(config) = g711 {
+        if let Some(config) = empty {
             self.out.push_back(Output::Event(PsEvent::Config(config)));
         }
     }

@@ -41,5 +41,5 @@ pub mod stats;
 
 pub use depacketizer::{Depacketizer, Event, Limits};
 pub use format::{Encoding, Format};
-pub use packet::{HeaderExtension, RtpPacket};
+pub use packet::{HeaderExtension, Peek, RtpPacket};
 pub use weir_media::Error;

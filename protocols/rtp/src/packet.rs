@@ -42,6 +42,45 @@ pub struct RtpPacket {
     pub padding: u8,
 }
 
+/// What the fixed header of an RTP packet says, read without parsing or copying it: for
+/// routing and sniffing, where most packets need no more (a demultiplexer picks a session by
+/// SSRC, a sniffer looks at the payload's first bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peek {
+    /// The payload type (7 bits).
+    pub payload_type: u8,
+    /// The synchronization source.
+    pub ssrc: u32,
+}
+
+impl Peek {
+    /// The fixed header of an RTP packet, version 2 and not RTCP (RFC 5761 §4), from its first
+    /// bytes; `None` when they are not one or fewer than 12.
+    pub fn of(data: &[u8]) -> Option<Peek> {
+        let header = data.get(..FIXED_HEADER_LEN)?;
+        if header[0] >> 6 != 2 || crate::rtcp::is_rtcp(data) {
+            return None;
+        }
+        Some(Peek {
+            payload_type: header[1] & 0x7f,
+            ssrc: u32::from_be_bytes([header[8], header[9], header[10], header[11]]),
+        })
+    }
+
+    /// Where the payload of the packet `data` begins: after the fixed header, the CSRCs and
+    /// the extension (RFC 3550 §5.1, §5.3.1); `None` while `data` is too short to say (it may
+    /// be a prefix: the offset may lie past its end).
+    pub fn payload_offset(data: &[u8]) -> Option<usize> {
+        let first = *data.first()?;
+        let mut offset = FIXED_HEADER_LEN + 4 * usize::from(first & 0x0f);
+        if first & 0x10 != 0 {
+            let words = data.get(offset + 2..offset + 4)?;
+            offset += 4 + 4 * usize::from(u16::from_be_bytes([words[0], words[1]]));
+        }
+        Some(offset)
+    }
+}
+
 impl RtpPacket {
     /// Reads one packet from a whole datagram (or an RFC 4571 frame), validating it as RFC 3550
     /// A.1 says: version 2, the CSRC list, the extension and the padding within the packet. The
@@ -216,6 +255,34 @@ mod tests {
             p.push(pad);
         }
         p
+    }
+
+    #[test]
+    fn a_peek_reads_what_a_parse_reads_of_the_header_and_payload_start() {
+        for (csrcs, ext) in [(0, None), (2, None), (0, Some(3)), (15, Some(1))] {
+            let d = datagram(
+                0x80 | (0x10 * u8::from(ext.is_some())) | csrcs as u8,
+                csrcs,
+                ext,
+                b"pl",
+                0,
+            );
+            let parsed = RtpPacket::parse(&Bytes::from(d.clone())).unwrap();
+            let peek = Peek::of(&d).unwrap();
+            assert_eq!(
+                (peek.payload_type, peek.ssrc),
+                (parsed.payload_type, parsed.ssrc)
+            );
+            assert_eq!(Peek::payload_offset(&d), Some(parsed.header_len()));
+            // A prefix that ends before the extension's length says nothing yet.
+            if ext.is_some() {
+                assert_eq!(Peek::payload_offset(&d[..12 + 4 * csrcs + 1]), None);
+            }
+        }
+        // RTCP, version 1 and a short datagram are no RTP header.
+        assert_eq!(Peek::of(&[0x80, 200, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(Peek::of(&[0x40, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(Peek::of(&[0x80, 96, 0, 1]), None);
     }
 
     #[test]

@@ -160,8 +160,8 @@ pub(crate) async fn tcp(
                     Verdict::Dropped(reason) => ctx.metrics.dropped.add(reason, 1),
                     Verdict::Media(packet) => {
                         if device.is_none() {
-                            let claim = match endpoint.claim(packet.ssrc) {
-                                Ok(id) => (
+                            let claim = match endpoint.claim(packet.ssrc, || (None, ())) {
+                                Ok((id, ())) => (
                                     Claim {
                                         endpoint: endpoint.clone(),
                                         ssrc: packet.ssrc,

@@ -138,15 +138,22 @@ impl Endpoint {
     }
 
     /// Claims `ssrc` for a session: its device id, unless nobody bound it or a session
-    /// publishes for it already.
-    fn claim(&self, ssrc: u32) -> Result<String, &'static str> {
+    /// publishes for it already. A UDP session gives `udp`, made only once the claim holds:
+    /// its queue, kept with the binding under the same lock.
+    fn claim<T>(
+        &self,
+        ssrc: u32,
+        udp: impl FnOnce() -> (Option<mpsc::Sender<(SocketAddr, Bytes)>>, T),
+    ) -> Result<(String, T), &'static str> {
         let mut bindings = self.bindings.lock().unwrap();
         let binding = bindings.get_mut(&ssrc).ok_or("gb28181-unknown-ssrc")?;
         if binding.live {
             return Err("gb28181-ssrc-busy");
         }
         binding.live = true;
-        Ok(binding.id.clone())
+        let (queue, rest) = udp();
+        binding.udp = queue;
+        Ok((binding.id.clone(), rest))
     }
 
     /// The session of `ssrc` ended: the device may publish again.
@@ -158,14 +165,9 @@ impl Endpoint {
     }
 }
 
-/// The SSRC of an RTP packet (its third header word), if it is one and not RTCP.
+/// The SSRC of an RTP packet, if it is one and not RTCP.
 fn rtp_ssrc(packet: &[u8]) -> Option<u32> {
-    if packet.len() < 12 || packet[0] >> 6 != 2 || weir_rtp::rtcp::is_rtcp(packet) {
-        return None;
-    }
-    Some(u32::from_be_bytes([
-        packet[8], packet[9], packet[10], packet[11],
-    ]))
+    weir_rtp::Peek::of(packet).map(|p| p.ssrc)
 }
 
 /// Accepts devices over TCP and receives their datagrams over UDP until shutdown.
@@ -215,17 +217,17 @@ fn route(ctx: &Arc<Context>, endpoint: &Arc<Endpoint>, from: SocketAddr, datagra
     let queue = match queue {
         Some(queue) => queue,
         None => {
-            let id = match endpoint.claim(ssrc) {
-                Ok(id) => id,
+            let claimed = endpoint.claim(ssrc, || {
+                let (queue, datagrams) = mpsc::channel(QUEUE);
+                (Some(queue.clone()), (queue, datagrams))
+            });
+            let (id, (queue, datagrams)) = match claimed {
+                Ok(claimed) => claimed,
                 Err(reason) => {
                     ctx.metrics.dropped.add(reason, 1);
                     return;
                 }
             };
-            let (queue, datagrams) = mpsc::channel(QUEUE);
-            if let Some(b) = endpoint.bindings.lock().unwrap().get_mut(&ssrc) {
-                b.udp = Some(queue.clone());
-            }
             ctx.metrics.connections.add("gb28181", 1);
             info!(%from, id, ssrc, "gb28181 device over UDP");
             let session = Session::open(ctx, from, ClientKind::Gb28181Publish);

@@ -160,13 +160,17 @@ pub(crate) async fn start(
         .accept_offer(sdp_offer)
         .map_err(|e| Refused::BadOffer(e.to_string()))?;
     let answer = with_rtcp_rsize(&answer.to_sdp_string(), &parsed);
-    let usable = weir_sdp::parse(answer.as_bytes())
+    // What the answer says, read once: whether it carries a codec, and our DTLS role.
+    let (usable, dtls_client) = weir_sdp::parse(answer.as_bytes())
         .map(|(sd, _)| {
-            sd.media
+            let usable = sd
+                .media
                 .iter()
-                .any(|m| m.port != 0 && !m.codecs().is_empty())
+                .any(|m| m.port != 0 && !m.codecs().is_empty());
+            let setup = sd.media.first().and_then(|m| m.setup(&sd));
+            (usable, setup == Some(weir_sdp::Setup::Active))
         })
-        .unwrap_or(false);
+        .unwrap_or((false, false));
     if !usable {
         return Err(Refused::Unsupported(
             "no codec of the offer is one Weir sends or receives (H.264, H.265, VP8, VP9, AV1, Opus)"
@@ -200,7 +204,7 @@ pub(crate) async fn start(
         published: Vec::new(),
         feedback: Vec::new(),
         keys: endpoint.logs_keys().then(Vec::new),
-        dtls_client: answer.contains("a=setup:active"),
+        dtls_client,
     };
     task.published_changed();
     let handle = tokio::spawn(task.run().instrument(span));

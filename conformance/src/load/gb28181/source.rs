@@ -3,9 +3,8 @@
 //! the 90 kHz clock from 0, looped with continuous timestamps.
 
 use crate::load::FlvLoop;
-use bytes::Bytes;
 use std::path::Path;
-use weir_media::{Codec, Frame, MediaKind, MediaPacket, Output, Timestamp, TrackConfig};
+use weir_media::{Frame, MediaKind, MediaPacket, Output, Timestamp, TrackConfig};
 use weir_mpegts::{DemuxEvent, Demuxer, Limits};
 
 /// A file read once, streamed many times.
@@ -70,13 +69,11 @@ impl Media {
                 MediaPacket::Frame(f) if configs.iter().any(|k| k.track == f.track) => {
                     frames.push(f)
                 }
-                MediaPacket::Frame(f) if matches!(f.codec, Codec::Pcma | Codec::Pcmu) => {
-                    configs.push(TrackConfig {
-                        track: f.track,
-                        codec: f.codec,
-                        data: Bytes::new(),
-                    });
-                    frames.push(f)
+                MediaPacket::Frame(f) => {
+                    if let Some(config) = TrackConfig::without_record(f.track, f.codec) {
+                        configs.push(config);
+                        frames.push(f)
+                    }
                 }
                 _ => {}
             }
