@@ -92,7 +92,7 @@ fn from_gstreamer(pipeline: &str) -> FromGst {
         .filter_map(|l| l.split_once(".GstPad:src: caps = application/x-rtp"))
         .map(|(_, fields)| format!("application/x-rtp{fields}"))
         .next_back()
-        .expect("the payloader's caps");
+        .unwrap_or_else(|| panic!("the payloader's caps, in gst-launch-1.0's log:\n{log}"));
     let format = format_of_caps(&caps);
     FromGst {
         got: depacketized(&format, datagrams),
