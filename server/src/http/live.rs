@@ -1,7 +1,9 @@
 //! Live streams over HTTP: `GET /{app}/{stream}.flv` (HTTP-FLV) and `/{app}/{stream}.ts`
 //! (HTTP-TS) answer with a live file in that container — what a late joiner needs (metadata,
 //! sequence headers, the cached GOP from a keyframe), then the live edge — for as long as the
-//! client reads. One request path serves both; a [`Format`] writes the container.
+//! client reads, or until the publisher stops: then the response ends (its chunked terminator),
+//! as SRS's do since 6.0.152, so that players see the end and can reconnect to the next
+//! publisher. One request path serves both; a [`Format`] writes the container.
 
 use super::{Connection, cors, status};
 use crate::Context;
@@ -89,6 +91,7 @@ pub async fn serve<F: Format>(
             format: F::new(subscriber.stream()),
             subscriber,
             started: false,
+            ended: false,
             pending: VecDeque::new(),
         };
         let body = futures_util::stream::unfold(player, |mut player| async move {
@@ -110,6 +113,8 @@ struct Player<F: Format> {
     subscriber: Subscriber,
     format: F,
     started: bool,
+    /// The publisher has stopped: the body ends once `pending` is out.
+    ended: bool,
     /// The pieces of the last batch not handed to the body yet: each is a frame of its own,
     /// so that shared bytes reach the socket without a copy per player.
     pending: VecDeque<Bytes>,
@@ -121,6 +126,9 @@ impl<F: Format> Player<F> {
         if let Some(piece) = self.pending.pop_front() {
             return Some(piece);
         }
+        if self.ended {
+            return None;
+        }
         let mut out = Vec::new();
         if !self.started {
             self.started = true;
@@ -128,8 +136,16 @@ impl<F: Format> Player<F> {
         }
         let first = self.subscriber.recv().await?;
         self.subscriber.merge_wait().await;
-        let (subscriber, format) = (&mut self.subscriber, &mut self.format);
-        subscriber.batch(first, |item| format.write(item, &mut out));
+        let (subscriber, format, ended) = (&mut self.subscriber, &mut self.format, &mut self.ended);
+        subscriber.batch(first, |item| {
+            if matches!(item, Item::Publisher(false)) {
+                *ended = true;
+            }
+            // What follows the end in this batch is the next publisher's, for the next request.
+            if !*ended {
+                format.write(item, &mut out)
+            }
+        });
         let n = out.iter().map(|b| b.len() as u64).sum();
         self.session.client().add_sent(n);
         self.ctx.metrics.add_sent(n);
