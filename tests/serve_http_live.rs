@@ -7,7 +7,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{Weir, ffmpeg_publish, finish};
-use weir_testkit::peer;
+use weir_testkit::{TempPath, peer};
 
 /// curl reading `url` into `path` for at most 60 s; it exits 0 only if the response ended
 /// properly (for chunked bodies, their terminator).
@@ -22,20 +22,13 @@ fn curl(url: &str, path: &std::path::Path) -> std::process::Child {
         .expect("curl starts")
 }
 
-/// A fresh directory for one test's files.
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("weir-http-live-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn http_flv_and_http_ts_players_end_when_the_publisher_stops() {
     let weir = Weir::start(&[]);
     let publisher = ffmpeg_publish(&weir.rtmp_url("ends"), 4);
     weir.wait_for_stream("ends", Duration::from_secs(10));
-    let dir = scratch("ends");
-    let (flv, ts) = (dir.join("ends.flv"), dir.join("ends.ts"));
+    let dir = TempPath::dir("ends");
+    let (flv, ts) = (dir.path().join("ends.flv"), dir.join("ends.ts"));
     let flv_player = curl(&weir.flv_url("ends"), &flv);
     let ts_player = curl(&format!("http://127.0.0.1:{}/live/ends.ts", weir.http), &ts);
     let (published, _, stderr) = finish(publisher, Duration::from_secs(30));
@@ -77,11 +70,11 @@ fn http_flv_and_http_ts_players_end_when_the_publisher_stops() {
 #[test]
 fn a_player_that_comes_back_plays_the_next_publisher() {
     let weir = Weir::start(&[]);
-    let dir = scratch("again");
+    let dir = TempPath::dir("again");
     for round in 0..2 {
         let publisher = ffmpeg_publish(&weir.rtmp_url("again"), 3);
         weir.wait_for_stream("again", Duration::from_secs(10));
-        let path = dir.join(format!("again-{round}.flv"));
+        let path = dir.path().join(format!("again-{round}.flv"));
         let player = curl(&weir.flv_url("again"), &path);
         let (published, _, stderr) = finish(publisher, Duration::from_secs(30));
         assert!(published, "ffmpeg could not publish: {stderr}");
