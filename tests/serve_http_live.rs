@@ -88,3 +88,44 @@ fn a_player_that_comes_back_plays_the_next_publisher() {
         );
     }
 }
+
+/// WebSocket-FLV and -TS (`ws://host:8080/{app}/{stream}.flv`, `.ts`), as flv.js and mpegts.js
+/// read them, in Chromium: the messages hold a file ffprobe reads (H.264 and AAC), and the
+/// server closes the socket (1000) when the publisher stops.
+#[test]
+fn chromium_reads_websocket_flv_and_ts_until_the_publisher_stops() {
+    let weir = Weir::start(&[]);
+    let publisher = ffmpeg_publish(&weir.rtmp_url("ws"), 5);
+    weir.wait_for_stream("ws", Duration::from_secs(10));
+    let dir = TempPath::dir("ws");
+    let readers: Vec<_> = ["flv", "ts"]
+        .into_iter()
+        .map(|format| {
+            let url = format!("ws://127.0.0.1:{}/live/ws.{format}", weir.http);
+            let out = dir.path().join(format!("ws.{format}"));
+            let options = serde_json::json!({"url": url, "seconds": 30, "out": out});
+            let thread = std::thread::spawn(move || {
+                support::browser("websocket.mjs", options, Duration::from_secs(60))
+            });
+            (format, out, thread)
+        })
+        .collect();
+    let (published, _, stderr) = finish(publisher, Duration::from_secs(30));
+    assert!(published, "ffmpeg could not publish: {stderr}");
+    for (format, out, thread) in readers {
+        let result = thread.join().unwrap();
+        assert_eq!(
+            result["closed"]["code"],
+            1000,
+            "{format}: the socket was not closed when the publisher stopped: {result}\n{}",
+            weir.log()
+        );
+        assert!(result["messages"].as_u64() > Some(50), "{format}: {result}");
+        let probe = support::ffprobe_streams(out.to_str().unwrap());
+        assert_eq!(
+            support::codecs(&probe),
+            ["aac", "h264"],
+            "{format}: {probe:#}"
+        );
+    }
+}
