@@ -18,6 +18,5 @@ pub mod protocols;
 pub mod replay;
 pub mod report;
 pub mod sniff;
-pub mod target;
 pub mod transcript;
 pub mod verdict;

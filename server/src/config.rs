@@ -39,6 +39,7 @@ pub struct Config {
     pub gb28181: Gb28181Config,
     pub hooks: HooksConfig,
     pub security: SecurityConfig,
+    pub forward: ForwardConfig,
     pub log: LogConfig,
     /// Per-vhost sections; each one present replaces the global section of that name.
     pub vhosts: BTreeMap<String, VhostConfig>,
@@ -496,6 +497,22 @@ impl Default for HooksConfig {
     }
 }
 
+/// `[forward]`: every stream published here is also published to other RTMP servers, as
+/// SRS's `forward` (see `crate::forward`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ForwardConfig {
+    pub enabled: bool,
+    /// Where to: `host:port` (SRS's form: the same app and stream there), or an `rtmp://` URL
+    /// in which `[vhost]`, `[app]` and `[stream]` stand for the published stream's (a URL
+    /// naming only an app gets the stream's name).
+    #[serde(deserialize_with = "forward_destinations")]
+    pub destinations: Vec<String>,
+    /// SRS's dynamic forward: an `http://` URL asked at each publish (`on_forward`), whose
+    /// answer's `data.urls` are more RTMP URLs; "" = none.
+    pub backend: String,
+}
+
 /// `[log]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -522,6 +539,8 @@ pub struct VhostConfig {
     pub security: Option<SecurityConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hooks: Option<HooksConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward: Option<ForwardConfig>,
 }
 
 impl Config {
@@ -596,6 +615,14 @@ impl Config {
             .get(vhost)
             .and_then(|v| v.hooks.as_ref())
             .unwrap_or(&self.hooks)
+    }
+
+    /// The forward section for `vhost`: its own `[vhosts."vhost".forward]`, or the global one.
+    pub fn vhost_forward(&self, vhost: &str) -> &ForwardConfig {
+        self.vhosts
+            .get(vhost)
+            .and_then(|v| v.forward.as_ref())
+            .unwrap_or(&self.forward)
     }
 
     /// The defaults as a table: which sections and keys exist, and the TOML type of each.
@@ -918,6 +945,31 @@ fn log_filter<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::E
         }
     }
     Ok(text)
+}
+
+/// Forward destinations: `host:port` or `rtmp://host[:port]/app[/stream]`, checked here so that
+/// a typo is a config error, not a forward that never connects.
+fn forward_destinations<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<String>::deserialize(deserializer)?;
+    for destination in &list {
+        let ok = match destination.strip_prefix("rtmp://") {
+            Some(rest) => rest.split('/').nth(1).is_some_and(|app| !app.is_empty()),
+            None => {
+                !destination.contains('/')
+                    && destination.rsplit_once(':').is_some_and(|(host, port)| {
+                        !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+                    })
+            }
+        };
+        if !ok {
+            return Err(de::Error::custom(format!(
+                "{destination:?} is not host:port nor rtmp://host[:port]/app[/stream]"
+            )));
+        }
+    }
+    Ok(list)
 }
 
 /// A listen address, `IP:PORT`.

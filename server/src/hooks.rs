@@ -36,10 +36,13 @@ pub enum HookEvent {
     Stop,
     Close,
     Hls,
+    /// SRS's forward backend: asked which servers a new publish goes to (`[forward]
+    /// backend`).
+    Forward,
 }
 
 impl HookEvent {
-    pub const ALL: [HookEvent; 7] = [
+    pub const ALL: [HookEvent; 8] = [
         HookEvent::Connect,
         HookEvent::Publish,
         HookEvent::Unpublish,
@@ -47,6 +50,7 @@ impl HookEvent {
         HookEvent::Stop,
         HookEvent::Close,
         HookEvent::Hls,
+        HookEvent::Forward,
     ];
 
     /// The `action` of the body, which is also the config key: `on_connect`, ...
@@ -59,6 +63,7 @@ impl HookEvent {
             HookEvent::Stop => "on_stop",
             HookEvent::Close => "on_close",
             HookEvent::Hls => "on_hls",
+            HookEvent::Forward => "on_forward",
         }
     }
 }
@@ -80,6 +85,8 @@ impl HooksConfig {
             HookEvent::Stop => &self.on_stop,
             HookEvent::Close => &self.on_close,
             HookEvent::Hls => &self.on_hls,
+            // The backend's URL is `[forward] backend`: see `crate::forward`.
+            HookEvent::Forward => &[],
         }
     }
 }
@@ -295,7 +302,7 @@ pub struct HookEventStats {
 /// Counts per event, for `/metrics` (a Prometheus summary: `_count`, `_sum`, and failures).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HookStats {
-    events: [HookEventStats; 7],
+    events: [HookEventStats; HookEvent::ALL.len()],
 }
 
 impl HookStats {
@@ -353,7 +360,7 @@ struct Inner {
     client: reqwest::Client,
     server_id: String,
     service_id: String,
-    counters: [Counters; 7],
+    counters: [Counters; HookEvent::ALL.len()],
     /// Notifications sent but not answered yet, and a wake-up for [`Hooks::idle`].
     in_flight: AtomicUsize,
     settled: Notify,
@@ -482,7 +489,7 @@ impl Hooks {
         event: HookEvent,
         body: Bytes,
         timeout: Duration,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Vec<u8>, Refusal> {
         let started = Instant::now();
         let outcome = tokio::time::timeout(timeout, self.post(url, body))
             .await
@@ -497,7 +504,7 @@ impl Hooks {
         outcome
     }
 
-    async fn post(&self, url: &str, body: Bytes) -> Result<(), Refusal> {
+    async fn post(&self, url: &str, body: Bytes) -> Result<Vec<u8>, Refusal> {
         let mut response = self
             .inner
             .client
@@ -521,7 +528,27 @@ impl Hooks {
                 body: excerpt(&answer),
             });
         }
-        verdict(&answer)
+        verdict(&answer).map(|()| answer)
+    }
+
+    /// SRS's forward backend: `on_forward` with the publisher's body to `url`; the RTMP URLs
+    /// of its answer's `data.urls` (`{"code": 0, "data": {"urls": [...]}}`; none is none).
+    pub async fn forward_targets(
+        &self,
+        url: &str,
+        ctx: &HookContext,
+        timeout: Duration,
+    ) -> Result<Vec<String>, Refusal> {
+        let body = self.body(HookEvent::Forward, ctx);
+        let answer = self.call(url, HookEvent::Forward, body, timeout).await?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&answer).map_err(|_| Refusal::Answer(excerpt(&answer)))?;
+        Ok(value["data"]["urls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u.as_str().map(str::to_owned))
+            .collect())
     }
 }
 
@@ -599,7 +626,8 @@ mod tests {
         let mut out = String::new();
         stats.render(&mut out);
         let lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), 2 + 14 + 2 + 7);
+        let events = HookEvent::ALL.len();
+        assert_eq!(lines.len(), 2 + 2 * events + 2 + events);
         assert!(lines.contains(&"weir_hook_duration_seconds_sum{action=\"on_publish\"} 0.25"));
         assert!(lines.contains(&"weir_hook_duration_seconds_count{action=\"on_publish\"} 3"));
         assert!(lines.contains(&"weir_hook_failures_total{action=\"on_publish\"} 1"));
@@ -650,7 +678,8 @@ mod tests {
                 "on_play",
                 "on_stop",
                 "on_close",
-                "on_hls"
+                "on_hls",
+                "on_forward"
             ]
         );
     }

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod config;
 pub mod direct;
 pub mod flv;
+pub mod forward;
 pub mod gb28181;
 pub mod hls;
 pub mod hooks;

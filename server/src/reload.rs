@@ -6,7 +6,8 @@
 //! configuration once as they start ([`Context::config`]), so the new one reaches new sessions
 //! and never changes one under way: no stream is dropped, no player misses a frame.
 //!
-//! What can change this way is the sections `hooks`, `security`, `hls`, `log` and `vhosts`
+//! What can change this way is the sections `hooks`, `security`, `forward`, `hls`, `log` and
+//! `vhosts`
 //! ([`merge`] lists them). The other sections are bound when the server starts — its
 //! listening sockets, the SRT, WebRTC and GB28181 endpoints, the hub's bounds — so a change to
 //! one of them is reported as needing a restart and the running value is kept, as SRS does for
@@ -94,6 +95,7 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
         gb28181,
         hooks,
         security,
+        forward,
         log,
         vhosts,
     } = next;
@@ -108,6 +110,7 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
         applied: changed(&[
             ("hooks", hooks != running.hooks),
             ("security", security != running.security),
+            ("forward", forward != running.forward),
             ("hls", hls != running.hls),
             ("log", log != running.log),
             ("vhosts", vhosts != running.vhosts),
@@ -126,6 +129,7 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
     let merged = Config {
         hooks,
         security,
+        forward,
         hls,
         log,
         vhosts,

@@ -136,10 +136,11 @@ impl Session {
         let key = key(&request);
         let publisher = self.ctx.publish(&key, &self.client.id).map_err(|busy| {
             info!(stream = %key, publisher = %busy.publisher, "publish refused: stream busy");
-            Denied::Busy(key)
+            Denied::Busy(key.clone())
         })?;
         self.client.set_request(kind, request.clone());
         self.client.attach(Some(publisher.stream().clone()), None);
+        crate::forward::spawn(&self.ctx, &key, self.hook_context(&request));
         Ok((self.admit(true, request), publisher))
     }
 

@@ -42,6 +42,8 @@ async fn answer(
         "zero" => "0".into_response(),
         "code0" => r#"{"code":0,"data":null}"#.into_response(),
         "code1" => r#"{"code":1}"#.into_response(),
+        "forward" => r#"{"code":0,"data":{"urls":["rtmp://a:1935/live/x","rtmp://b/live/y"]}}"#
+            .into_response(),
         "forbidden" => (StatusCode::FORBIDDEN, "go away").into_response(),
         "empty" => StatusCode::OK.into_response(),
         "redirect" => (StatusCode::FOUND, [(header::LOCATION, "/zero")]).into_response(),
@@ -80,6 +82,7 @@ fn config(addr: SocketAddr, event: HookEvent, paths: &[&str]) -> HooksConfig {
         HookEvent::Stop => &mut config.on_stop,
         HookEvent::Close => &mut config.on_close,
         HookEvent::Hls => &mut config.on_hls,
+        HookEvent::Forward => unreachable!("the forward backend is [forward] backend"),
     } = urls;
     config
 }
@@ -317,12 +320,41 @@ async fn bodies_match_srs() {
     let (addr, log) = hook_server().await;
     let hooks = hooks();
     for event in HookEvent::ALL {
+        if event == HookEvent::Forward {
+            let urls = hooks
+                .forward_targets(
+                    &format!("http://{addr}/forward"),
+                    &context(),
+                    Duration::from_secs(1),
+                )
+                .await
+                .unwrap();
+            assert_eq!(urls, ["rtmp://a:1935/live/x", "rtmp://b/live/y"]);
+            continue;
+        }
         hooks
             .authorize(&config(addr, event, &["zero"]), event, &context())
             .await
             .unwrap();
     }
-    let bodies: Vec<Value> = log.lock().unwrap().iter().map(|r| r.body.clone()).collect();
+    let (forward, bodies): (Vec<Value>, Vec<Value>) = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.body.clone())
+        .partition(|b| b["action"] == "on_forward");
+    // SRS's on_forward body: the publisher's connection and stream.
+    let forward = &forward[0];
+    for (field, value) in [
+        ("vhost", "__defaultVhost__"),
+        ("app", "live"),
+        ("stream", "livestream"),
+        ("tcUrl", "rtmp://127.0.0.1:1935/live"),
+        ("param", "?token=abc&salt=xyz"),
+        ("ip", "192.168.1.10"),
+    ] {
+        assert_eq!(forward[field], value, "{field}: {forward:#}");
+    }
     // The IPv4-mapped peer is reported as IPv4, as SRS would see it.
     assert!(bodies.iter().all(|b| b["ip"] == "192.168.1.10"));
     assert!(bodies.iter().all(|b| b["server_id"] == "vid-server1"));

@@ -22,9 +22,9 @@ mod stats;
 mod summary;
 mod whep;
 
-pub use crate::target::Target;
 pub use publisher::FlvLoop;
 pub use summary::{Published, Summary};
+pub use weir_rtmp::url::RtmpUrl as Target;
 pub use whep::WhepTarget;
 
 use stats::{Shared, Tally};

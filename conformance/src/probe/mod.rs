@@ -21,11 +21,11 @@ pub mod rtmp;
 pub mod srt;
 pub mod whip;
 
-use crate::target::Target;
 pub use crate::verdict::Outcome;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use weir_media::{Level, Rule};
+use weir_rtmp::url::RtmpUrl as Target;
 
 /// A prober's run: the cases `Options` select against the server its URL names; the callback
 /// hears of each result as it comes.

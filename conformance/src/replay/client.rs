@@ -3,12 +3,12 @@
 //! stream names of the target; the message stream ids the target creates).
 
 use super::flows::Timed;
-use crate::target::Target;
 use std::collections::HashMap;
 use std::time::Duration;
 use weir_amf0::Value;
 use weir_rtmp::chunk::{ChunkDecoder, ChunkLimits, RawMessage};
 use weir_rtmp::message::{self, Command, Message};
+use weir_rtmp::url::RtmpUrl as Target;
 
 /// C0, C1 and C2: what the client sends before its first chunk.
 const HANDSHAKE_LEN: usize = 1 + 1536 + 1536;

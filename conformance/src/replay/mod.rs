@@ -16,7 +16,6 @@ pub mod flows;
 use crate::capture::Direction;
 use crate::probe::Outcome;
 use crate::probe::rtmp::conn::Conn;
-use crate::target::Target;
 use crate::verdict::Kind;
 use answers::Answers;
 use client::{Plan, Rewrite, Sent};
@@ -29,6 +28,7 @@ use std::time::{Duration, Instant};
 use weir_media::Machine;
 use weir_media::Output;
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, SessionConfig};
+use weir_rtmp::url::RtmpUrl as Target;
 
 /// How fast to re-send.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,7 +3,6 @@
 //! pieces, change bytes at given stream offsets) to see how a server copes.
 
 use crate::probe::{Outcome, Probe, Step};
-use crate::target::Target;
 use rand::SeedableRng;
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
@@ -12,6 +11,7 @@ use std::time::{Duration, Instant};
 use weir_media::Machine;
 use weir_media::{Output, Violation};
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, SessionConfig};
+use weir_rtmp::url::RtmpUrl as Target;
 
 /// Changes outgoing bytes: called with the stream offset of `bytes[0]`.
 pub type Tamper = Box<dyn FnMut(u64, &mut [u8]) + Send>;

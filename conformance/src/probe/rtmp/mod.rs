@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use weir_media::Level;
 
 use super::{Case, CaseResult, Options, Outcome, Probe, ProbeReport, on_thread, selected};
-use crate::target::Target;
+use weir_rtmp::url::RtmpUrl as Target;
 
 /// Runs the RTMP cases `options` select against the server, one at a time, each on its own
 /// connections and stream names; `progress` hears of each result as it comes.

@@ -1,10 +1,11 @@
-//! The stream `weir load`, `weir probe` and `weir replay` talk to: an
-//! `rtmp://host[:port]/app/stream` URL split the way FFmpeg splits it (the application is the
-//! path up to the last `/`, the stream name the last segment, with any `?query`).
+//! An `rtmp://host[:port]/app/stream` URL split the way FFmpeg splits it (the application is
+//! the path up to the last `/`, the stream name the last segment, with any `?query`): where a
+//! client connects and what it says in connect, play and publish (`weir load`, `weir probe`,
+//! `weir replay`, and the server's forward).
 
 /// Where to connect and what to say in connect, play and publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct RtmpUrl {
     /// `host:port`, as `TcpStream::connect` takes it (IPv6 hosts in brackets).
     pub addr: String,
     /// The application, e.g. `live` (may hold `/`, e.g. `live/inst`).
@@ -18,8 +19,9 @@ pub struct Target {
 /// The port RTMP uses when the URL names none (RTMP 1.0 §1).
 const DEFAULT_PORT: u16 = 1935;
 
-impl Target {
-    pub fn parse(url: &str) -> Result<Target, String> {
+impl RtmpUrl {
+    /// Splits `url`; the error says what is wrong with it and what was expected.
+    pub fn parse(url: &str) -> Result<RtmpUrl, String> {
         let bad = |why: &str| format!("{url}: {why} (expected rtmp://host[:port]/app/stream)");
         let rest = url
             .strip_prefix("rtmp://")
@@ -41,7 +43,7 @@ impl Target {
             Some(query) => format!("{name}?{query}"),
             None => name.to_owned(),
         };
-        Ok(Target {
+        Ok(RtmpUrl {
             addr: format!("{host}:{port}"),
             app: app.to_owned(),
             stream,
@@ -78,7 +80,7 @@ mod tests {
 
     #[test]
     fn splits_host_port_app_and_stream() {
-        let t = Target::parse("rtmp://127.0.0.1:19350/live/test").unwrap();
+        let t = RtmpUrl::parse("rtmp://127.0.0.1:19350/live/test").unwrap();
         assert_eq!(t.addr, "127.0.0.1:19350");
         assert_eq!(t.app, "live");
         assert_eq!(t.stream, "test");
@@ -87,15 +89,15 @@ mod tests {
 
     #[test]
     fn defaults_the_port_and_keeps_nested_apps_and_queries() {
-        let t = Target::parse("rtmp://example.org/live/inst/cam?key=a/b").unwrap();
+        let t = RtmpUrl::parse("rtmp://example.org/live/inst/cam?key=a/b").unwrap();
         assert_eq!(t.addr, "example.org:1935");
         assert_eq!(t.app, "live/inst");
         assert_eq!(t.stream, "cam?key=a/b");
         assert_eq!(t.tc_url, "rtmp://example.org:1935/live/inst");
-        let v6 = Target::parse("rtmp://[::1]:1936/a/b").unwrap();
+        let v6 = RtmpUrl::parse("rtmp://[::1]:1936/a/b").unwrap();
         assert_eq!((v6.addr.as_str(), v6.app.as_str()), ("[::1]:1936", "a"));
         assert_eq!(
-            Target::parse("rtmp://[::1]/a/b").unwrap().addr,
+            RtmpUrl::parse("rtmp://[::1]/a/b").unwrap().addr,
             "[::1]:1935"
         );
     }
@@ -112,7 +114,7 @@ mod tests {
             "rtmp://:1935/a/b",
             "rtmp://[::1/a/b",
         ] {
-            let err = Target::parse(url).unwrap_err();
+            let err = RtmpUrl::parse(url).unwrap_err();
             assert!(
                 err.starts_with(url) && err.contains("expected rtmp://"),
                 "{err}"
