@@ -20,6 +20,8 @@ pub mod rtmp;
 pub mod security;
 pub mod session;
 pub mod srt;
+pub mod tls;
+mod wire;
 
 use crate::clients::Clients;
 use crate::config::Config;
@@ -52,6 +54,9 @@ pub struct Context {
     pub gb28181: Option<Arc<gb28181::Endpoint>>,
     pub metrics: Metrics,
     pub hooks: Hooks,
+    /// The TLS listeners' certificates; [`tls::Certificates::reload`] swaps them for new
+    /// connections.
+    pub tls: tls::Certificates,
     /// SRS's `server` and `service` ids, in every API reply and hook body.
     pub server_id: String,
     pub service_id: String,
@@ -132,8 +137,13 @@ pub use weir_hub::random_id;
 pub struct Server {
     pub context: Arc<Context>,
     pub rtmp_addr: SocketAddr,
+    /// The RTMPS address, when `rtmps.enabled`.
+    pub rtmps_addr: Option<SocketAddr>,
     pub http_addr: Option<SocketAddr>,
     pub api_addr: Option<SocketAddr>,
+    /// The HTTPS addresses of the HTTP server and the API, when enabled.
+    pub https_addr: Option<SocketAddr>,
+    pub api_https_addr: Option<SocketAddr>,
     pub mpegts_addr: Option<SocketAddr>,
     /// The WebRTC media (UDP) address.
     pub rtc_addr: Option<SocketAddr>,
@@ -167,6 +177,8 @@ impl Server {
             true => Some(gb28181::Endpoint::bind(&config.gb28181).await?),
             false => None,
         };
+        let tls = tls::Certificates::load(&config)?;
+        let hooks = Hooks::with_ca(server_id.clone(), service_id.clone(), &config.hooks.ca)?;
         let context = Arc::new(Context {
             hub: Arc::new(Hub::new(HubLimits {
                 gop_cache: config.hub.gop_cache,
@@ -181,7 +193,8 @@ impl Server {
             srt,
             gb28181,
             metrics: Metrics::default(),
-            hooks: Hooks::new(server_id.clone(), service_id.clone()),
+            hooks,
+            tls,
             server_id,
             service_id,
             started: Instant::now(),
@@ -196,7 +209,18 @@ impl Server {
         let rtmp = bind(context.config.rtmp.listen, "RTMP").await?;
         let rtmp_addr = rtmp.local_addr()?;
         info!(%rtmp_addr, "RTMP listening");
-        tasks.push(tokio::spawn(rtmp::listen(context.clone(), rtmp)));
+        tasks.push(tokio::spawn(rtmp::listen(context.clone(), rtmp, None)));
+        let mut rtmps_addr = None;
+        if let Some(tls) = context.tls.rtmps.clone() {
+            let rtmps = bind(context.config.rtmps.listen, "RTMPS").await?;
+            rtmps_addr = Some(rtmps.local_addr()?);
+            info!(rtmps_addr = %rtmps.local_addr()?, "RTMPS listening");
+            tasks.push(tokio::spawn(rtmp::listen(
+                context.clone(),
+                rtmps,
+                Some(tls),
+            )));
+        }
         let mut mpegts_addr = None;
         if context.config.mpegts.enabled {
             let listen = context.config.mpegts.listen;
@@ -236,7 +260,18 @@ impl Server {
                 listener,
                 router,
                 context.config.http.tcp_nodelay,
+                None,
             )));
+        }
+        let mut https_addr = None;
+        if let Some(tls) = context.tls.https.clone() {
+            let listener = bind(context.config.https.listen, "HTTPS").await?;
+            https_addr = Some(listener.local_addr()?);
+            info!(https_addr = %listener.local_addr()?, "HTTPS server (HTTP-FLV, HTTP-TS, HLS) listening");
+            let router = http::router(context.clone());
+            let nodelay = context.config.http.tcp_nodelay;
+            let serve = http::serve(context.clone(), listener, router, nodelay, Some(tls));
+            tasks.push(tokio::spawn(serve));
         }
         let mut api_addr = None;
         if context.config.api.enabled {
@@ -249,14 +284,27 @@ impl Server {
                 listener,
                 router,
                 true,
+                None,
             )));
+        }
+        let mut api_https_addr = None;
+        if let Some(tls) = context.tls.api.clone() {
+            let listener = bind(context.config.api.https_listen, "the HTTP API over HTTPS").await?;
+            api_https_addr = Some(listener.local_addr()?);
+            info!(api_https_addr = %listener.local_addr()?, "HTTPS API listening");
+            let router = api::router(context.clone());
+            let serve = http::serve(context.clone(), listener, router, true, Some(tls));
+            tasks.push(tokio::spawn(serve));
         }
         tasks.push(tokio::spawn(housekeeping(context.clone())));
         Ok(Server {
             context,
             rtmp_addr,
+            rtmps_addr,
             http_addr,
             api_addr,
+            https_addr,
+            api_https_addr,
             mpegts_addr,
             rtc_addr,
             srt_addr,

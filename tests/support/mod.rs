@@ -420,6 +420,11 @@ pub fn ffmpeg_publish(url: &str, seconds: u32) -> Child {
 
 /// [`ffmpeg_publish`] in container `format` (`mpegts` for SRT and UDP).
 pub fn ffmpeg_publish_as(url: &str, seconds: u32, format: &str) -> Child {
+    ffmpeg_publish_with(url, seconds, format, &[])
+}
+
+/// [`ffmpeg_publish_as`] with extra output options (`-ca_file`, say) before the URL.
+pub fn ffmpeg_publish_with(url: &str, seconds: u32, format: &str, options: &[&str]) -> Child {
     let ffmpeg = peer::binary("FFMPEG", "ffmpeg");
     Command::new(ffmpeg)
         .args(["-v", "error", "-re"])
@@ -435,7 +440,9 @@ pub fn ffmpeg_publish_as(url: &str, seconds: u32, format: &str) -> Child {
             "zerolatency",
         ])
         .args(["-profile:v", "main", "-g", "25", "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac", "-ac", "2", "-b:a", "64k", "-f", format, url])
+        .args(["-c:a", "aac", "-ac", "2", "-b:a", "64k", "-f", format])
+        .args(options)
+        .arg(url)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
