@@ -148,17 +148,9 @@ impl HookServer {
         let tls =
             weir_server::tls::Tls::load("test.", &pki.path("cert.pem"), &pki.path("key.pem"), &[])
                 .unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let recorded = bodies.clone();
-        let tcp = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let port = tcp.local_addr().unwrap().port();
+        let (runtime, tcp, port) = support::background_listener();
         let app = axum::Router::new().route(
             "/hook",
             axum::routing::post(move |axum::Json(body): axum::Json<Value>| {

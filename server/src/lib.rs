@@ -263,16 +263,7 @@ impl Server {
                 None,
             )));
         }
-        let mut https_addr = None;
-        if let Some(tls) = context.tls.https.clone() {
-            let listener = bind(context.config.https.listen, "HTTPS").await?;
-            https_addr = Some(listener.local_addr()?);
-            info!(https_addr = %listener.local_addr()?, "HTTPS server (HTTP-FLV, HTTP-TS, HLS) listening");
-            let router = http::router(context.clone());
-            let nodelay = context.config.http.tcp_nodelay;
-            let serve = http::serve(context.clone(), listener, router, nodelay, Some(tls));
-            tasks.push(tokio::spawn(serve));
-        }
+        let https_addr = https(&context, Https::Streams, &mut tasks)?;
         let mut api_addr = None;
         if context.config.api.enabled {
             let listener = bind(context.config.api.listen, "the HTTP API").await?;
@@ -287,15 +278,7 @@ impl Server {
                 None,
             )));
         }
-        let mut api_https_addr = None;
-        if let Some(tls) = context.tls.api.clone() {
-            let listener = bind(context.config.api.https_listen, "the HTTP API over HTTPS").await?;
-            api_https_addr = Some(listener.local_addr()?);
-            info!(api_https_addr = %listener.local_addr()?, "HTTPS API listening");
-            let router = api::router(context.clone());
-            let serve = http::serve(context.clone(), listener, router, true, Some(tls));
-            tasks.push(tokio::spawn(serve));
-        }
+        let api_https_addr = https(&context, Https::Api, &mut tasks)?;
         tasks.push(tokio::spawn(housekeeping(context.clone())));
         Ok(Server {
             context,
@@ -337,6 +320,50 @@ impl Server {
         // Let notify-only callbacks that are already on their way finish.
         let _ = tokio::time::timeout_at(deadline, self.context.hooks.idle()).await;
     }
+}
+
+/// The HTTP servers that also listen over TLS.
+enum Https {
+    /// The HTTP server's routes (`[https]`).
+    Streams,
+    /// The API (`[api]`'s `https_*` keys).
+    Api,
+}
+
+/// Serves the routes of `which` over TLS when it is enabled: the bound address, logged as
+/// `https_addr=` or `api_https_addr=`.
+fn https(
+    ctx: &Arc<Context>,
+    which: Https,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> anyhow::Result<Option<SocketAddr>> {
+    let config = &ctx.config;
+    let (tls, listen, router, nodelay, key) = match which {
+        Https::Streams => (
+            &ctx.tls.https,
+            config.https.listen,
+            http::router(ctx.clone()),
+            config.http.tcp_nodelay,
+            "https_addr",
+        ),
+        Https::Api => (
+            &ctx.tls.api,
+            config.api.https_listen,
+            api::router(ctx.clone()),
+            true,
+            "api_https_addr",
+        ),
+    };
+    let Some(tls) = tls.clone() else {
+        return Ok(None);
+    };
+    let listener = listener(listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen for HTTPS ({key}) on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    info!("HTTPS listening {key}={addr}");
+    let serve = http::serve(ctx.clone(), listener, router, nodelay, Some(tls));
+    tasks.push(tokio::spawn(serve));
+    Ok(Some(addr))
 }
 
 /// Once a second: rate samples for the API, and the stall watchdog.

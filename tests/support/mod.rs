@@ -577,3 +577,18 @@ pub fn codecs(probe: &serde_json::Value) -> Vec<String> {
     codecs.sort();
     codecs
 }
+
+/// A one-thread runtime of a test's own (for a hook server, say) and a listener on a free
+/// loopback port bound in it: (runtime, listener, port).
+pub fn background_listener() -> (tokio::runtime::Runtime, tokio::net::TcpListener, u16) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (runtime, listener, port)
+}
