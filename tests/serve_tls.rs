@@ -443,3 +443,34 @@ fn reload_serves_the_new_certificate_to_new_connections_and_keeps_live_ones() {
     assert!(ok, "ffmpeg over RTMPS: {stderr}");
     runtime.block_on(server.shutdown(Duration::from_secs(2)));
 }
+
+#[test]
+fn certificate_errors_name_the_key_and_the_file() {
+    use weir_server::tls::Tls;
+    let pki = Pki::new("errors");
+    pki.issue("");
+    std::fs::copy(pki.path("key.pem"), pki.path("old-key.pem")).unwrap();
+    pki.issue("");
+    let error = |cert: &str, key: &str| {
+        let result = Tls::load("rtmps.", &pki.path(cert), &pki.path(key), &[]);
+        result.err().map(|e| e.to_string()).unwrap_or_default()
+    };
+    assert_eq!(error("cert.pem", "key.pem"), "", "a matching pair loads");
+    let mismatch = error("cert.pem", "old-key.pem");
+    assert!(mismatch.contains("do not go together"), "{mismatch}");
+    let missing = error("missing.pem", "key.pem");
+    assert!(
+        missing.starts_with("rtmps.cert = ") && missing.contains("missing.pem"),
+        "{missing}"
+    );
+    let no_certificate = error("key.pem", "key.pem");
+    assert!(
+        no_certificate.contains("no CERTIFICATE"),
+        "{no_certificate}"
+    );
+    let no_key = error("cert.pem", "cert.pem");
+    assert!(no_key.starts_with("rtmps.key = "), "{no_key}");
+    let unset = Tls::load("api.https_", &pki.path("cert.pem"), Path::new(""), &[]);
+    let unset = unset.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(unset.starts_with("api.https_key is not set"), "{unset}");
+}

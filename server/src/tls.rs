@@ -118,24 +118,25 @@ fn server_config(
     key: &Path,
     alpn: &[Vec<u8>],
 ) -> Result<Arc<ServerConfig>, Error> {
-    let file_error = |what, path: &Path, detail: String| Error::File {
-        key: format!("{prefix}{}", if path == cert { "cert" } else { "key" }),
+    let file_error = |name: &str, what, path: &Path, detail: String| Error::File {
+        key: format!("{prefix}{name}"),
         what,
         path: path.to_owned(),
         detail,
     };
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| file_error("a certificate chain", cert, e.to_string()))?;
+        .map_err(|e| file_error("cert", "a certificate chain", cert, e.to_string()))?;
     if chain.is_empty() {
         return Err(file_error(
+            "cert",
             "a certificate chain",
             cert,
             "no CERTIFICATE in it".into(),
         ));
     }
     let private_key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| file_error("a private key", key, e.to_string()))?;
+        .map_err(|e| file_error("key", "a private key", key, e.to_string()))?;
     let mismatch = |detail: String| Error::Mismatch {
         prefix,
         cert: cert.to_owned(),

@@ -20,6 +20,9 @@ use tokio_rustls::server::TlsStream;
 /// The largest plaintext a TLS record carries (RFC 8446 §5.1): one read's worth.
 const TLS_READ_BUFFER: usize = 16 * 1024;
 
+/// What one write to a TLS stream gathers, at most (unless one piece is larger): four records.
+const TLS_WRITE_BATCH: usize = 64 * 1024;
+
 /// A connection's way in.
 pub(crate) enum Incoming {
     Tcp(OwnedReadHalf),
@@ -130,12 +133,21 @@ impl Outgoing {
         match self {
             Outgoing::Tcp(writer) => crate::direct::write_all(writer, pieces).await,
             Outgoing::Tls(writer) => {
-                let mut total = 0;
+                // Gathered into writes of TLS_WRITE_BATCH or so: each write of the TLS stream
+                // is at least one record and one system call, and pieces are often a chunk
+                // header of a few bytes.
+                let total: usize = pieces.iter().map(Bytes::len).sum();
+                let mut batch = Vec::with_capacity(total.min(TLS_WRITE_BATCH));
                 for piece in pieces.iter() {
-                    writer.write_all(piece).await?;
-                    total += piece.len() as u64;
+                    if !batch.is_empty() && batch.len() + piece.len() > TLS_WRITE_BATCH {
+                        writer.write_all(&batch).await?;
+                        batch.clear();
+                    }
+                    batch.extend_from_slice(piece);
                 }
+                writer.write_all(&batch).await?;
                 writer.flush().await?;
+                let total = total as u64;
                 *pieces = Vec::new(); // an idle player keeps no capacity
                 Ok(total)
             }
