@@ -474,3 +474,29 @@ fn certificate_errors_name_the_key_and_the_file() {
     let unset = unset.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(unset.starts_with("api.https_key is not set"), "{unset}");
 }
+
+#[test]
+fn an_https_hook_whose_certificate_no_configured_ca_signed_denies() {
+    let pki = Pki::new("unknown-ca");
+    pki.issue("");
+    let hooks = HookServer::start(&pki);
+    let settings = [
+        "hooks.enabled=true".to_owned(),
+        format!("hooks.on_publish=https://127.0.0.1:{}/hook", hooks.port),
+    ];
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    let weir = Weir::start(&settings);
+    let publisher = support::ffmpeg_publish(&weir.rtmp_url("s"), 3);
+    let (ok, _, _) = finish(publisher, Duration::from_secs(20));
+    assert!(
+        !ok,
+        "published past a hook whose certificate is not trusted"
+    );
+    assert!(
+        hooks.bodies.lock().unwrap().is_empty(),
+        "no request got through"
+    );
+    let log = weir.log();
+    assert!(log.contains("publish denied"), "{log}");
+    assert!(log.to_lowercase().contains("certificate"), "{log}");
+}
