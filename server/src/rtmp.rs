@@ -39,7 +39,7 @@ pub async fn listen(ctx: Arc<Context>, listener: TcpListener, tls: Option<Arc<Tl
         let Some((socket, peer)) = crate::accept(&listener, &mut shutdown, "rtmp").await else {
             break;
         };
-        if ctx.clients.len() >= ctx.config.rtmp.max_connections {
+        if ctx.clients.len() >= ctx.config().rtmp.max_connections {
             warn!(%peer, "refusing connection: max_connections reached");
             continue;
         }
@@ -59,7 +59,7 @@ async fn serve(
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     let ctx = session.context().clone();
-    let _ = socket.set_nodelay(ctx.config.rtmp.tcp_nodelay);
+    let _ = socket.set_nodelay(ctx.config().rtmp.tcp_nodelay);
     // The session's span: entered where the connection logs (commands, violations, its end),
     // not around every poll — a player's task is polled for every frame it sends.
     let span = tracing::info_span!("rtmp", id = %session.client().id, %peer);
@@ -67,7 +67,7 @@ async fn serve(
     let (reader, writer) = match tls {
         None => wire::tcp(socket),
         Some(acceptor) => {
-            let limit = ctx.config.rtmp.handshake_timeout;
+            let limit = ctx.config().rtmp.handshake_timeout;
             match tokio::time::timeout(limit, acceptor.accept(socket)).await {
                 Ok(Ok(stream)) => wire::tls(stream),
                 Ok(Err(e)) => {
@@ -149,7 +149,7 @@ struct Connection {
 impl Connection {
     fn new(session: Session, writer: Outgoing, span: tracing::Span) -> Self {
         let ctx = session.context().clone();
-        let rtmp = &ctx.config.rtmp;
+        let rtmp = &ctx.config().rtmp;
         let mut config = SessionConfig {
             chunk_size: rtmp.chunk_size,
             ..SessionConfig::default()
@@ -300,7 +300,7 @@ impl Connection {
     /// Until it publishes or plays, a client must keep the handshake and commands moving; a
     /// publisher must keep sending; a player may stay silent (the stall watchdog watches it).
     fn deadline(&self) -> Option<(Instant, &'static str)> {
-        let rtmp = &self.ctx.config.rtmp;
+        let rtmp = &self.ctx.config().rtmp;
         if self.roles.is_empty() {
             Some((
                 self.last_input + rtmp.handshake_timeout,
