@@ -500,3 +500,60 @@ fn an_https_hook_whose_certificate_no_configured_ca_signed_denies() {
     assert!(log.contains("publish denied"), "{log}");
     assert!(log.to_lowercase().contains("certificate"), "{log}");
 }
+
+#[test]
+fn test_config_checks_the_certificate_files() {
+    let pki = Pki::new("test-config");
+    pki.issue("");
+    let file = pki.path("weir.toml");
+    let check = |text: String| {
+        std::fs::write(&file, text).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_weir"));
+        let (ok, stdout, stderr) = run(
+            command.args(["serve", "--test-config"]).arg(&file),
+            Duration::from_secs(10),
+        );
+        (ok, stdout + &stderr)
+    };
+    let rtmps = |cert: &str| {
+        let (cert, key) = (pki.arg(cert), pki.arg("key.pem"));
+        format!("[rtmps]\nenabled = true\ncert = {cert:?}\nkey = {key:?}\n")
+    };
+    let (ok, out) = check(rtmps("cert.pem"));
+    assert!(ok && out.contains("is good"), "{out}");
+    let (ok, out) = check(rtmps("missing.pem"));
+    assert!(!ok && out.contains("rtmps.cert = "), "{out}");
+    let (ok, out) = check("[hooks]\nca = \"/nonexistent/ca.pem\"\n".into());
+    assert!(!ok && out.contains("hooks.ca = "), "{out}");
+}
+
+#[test]
+fn sighup_reloads_the_certificates_for_new_connections() {
+    let pki = Pki::new("sighup");
+    pki.issue("a-");
+    let (cert, key) = (pki.arg("cert.pem"), pki.arg("key.pem"));
+    let settings = [
+        "rtmps.enabled=true".to_owned(),
+        "rtmps.listen=127.0.0.1:0".into(),
+        format!("rtmps.cert={cert}"),
+        format!("rtmps.key={key}"),
+    ];
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    let weir = Weir::start(&settings);
+    let port = logged_port(&weir, "rtmps_addr=");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let first = runtime.block_on(handshake(port, &pki.path("a-ca.pem")));
+    assert!(first.is_ok(), "{first:?}");
+    let second = pki.issue("b-");
+    // SAFETY: kill(2) takes integers and touches no memory of this process.
+    unsafe { libc::kill(weir.pid() as i32, libc::SIGHUP) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = runtime.block_on(handshake(port, &pki.path("b-ca.pem")));
+        if now.as_ref().ok() == Some(&second) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{now:?}\n{}", weir.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
