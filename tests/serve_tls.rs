@@ -272,10 +272,9 @@ fn rtmps_publish_https_play_api_and_https_hook_verify_the_certificate() {
     assert!(ok, "ffmpeg over RTMPS: {stderr}");
 }
 
-#[test]
-fn plain_rtmp_on_the_rtmps_port_is_closed_with_one_log_line() {
-    let pki = Pki::new("plain");
-    pki.issue("");
+/// `weir serve` with RTMPS on a free loopback port, with the PKI's `cert.pem` and `key.pem`:
+/// the server and the RTMPS port.
+fn start_rtmps(pki: &Pki) -> (Weir, u16) {
     let (cert, key) = (pki.arg("cert.pem"), pki.arg("key.pem"));
     let settings = [
         "rtmps.enabled=true".to_owned(),
@@ -285,7 +284,15 @@ fn plain_rtmp_on_the_rtmps_port_is_closed_with_one_log_line() {
     ];
     let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
     let weir = Weir::start(&settings);
-    let rtmps = logged_port(&weir, "rtmps_addr=");
+    let port = logged_port(&weir, "rtmps_addr=");
+    (weir, port)
+}
+
+#[test]
+fn plain_rtmp_on_the_rtmps_port_is_closed_with_one_log_line() {
+    let pki = Pki::new("plain");
+    pki.issue("");
+    let (weir, rtmps) = start_rtmps(&pki);
     // An RTMP C0 and C1 (RTMP 1.0 §5.2.2, §5.2.3): version 3, then 1536 bytes.
     let mut socket = std::net::TcpStream::connect(("127.0.0.1", rtmps)).unwrap();
     let mut hello = vec![3u8];
@@ -531,16 +538,7 @@ fn test_config_checks_the_certificate_files() {
 fn sighup_reloads_the_certificates_for_new_connections() {
     let pki = Pki::new("sighup");
     pki.issue("a-");
-    let (cert, key) = (pki.arg("cert.pem"), pki.arg("key.pem"));
-    let settings = [
-        "rtmps.enabled=true".to_owned(),
-        "rtmps.listen=127.0.0.1:0".into(),
-        format!("rtmps.cert={cert}"),
-        format!("rtmps.key={key}"),
-    ];
-    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
-    let weir = Weir::start(&settings);
-    let port = logged_port(&weir, "rtmps_addr=");
+    let (weir, port) = start_rtmps(&pki);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let first = runtime.block_on(handshake(port, &pki.path("a-ca.pem")));
     assert!(first.is_ok(), "{first:?}");
