@@ -44,17 +44,28 @@ fn round_trip(codec: &str, settings: &[&str]) {
         "codec": codec, "seconds": 8, "playAfter": 3,
     });
     let browser = std::thread::spawn(move || chromium(options, Duration::from_secs(60)));
-    // While both play, the API shows each session's transport (RTCP has measured the RTT).
-    std::thread::sleep(Duration::from_secs(7));
-    let player = weir.client_of_type("rtc-play");
-    let publisher = weir.client_of_type("rtc-publish");
-    // The API names the stream's codecs (VP8, which has no configuration record, by its
-    // keyframes: its size too).
-    let stream = weir.wait_for_stream(codec, Duration::from_secs(1));
+    // While both play, the API shows each session's transport once RTCP has measured the RTT
+    // (polled: how soon depends on how fast Chromium starts), and names the stream's codecs
+    // (VP8, which has no configuration record, by its keyframes: its size too).
+    let (mut player, mut publisher, mut stream) = (None, None, None);
+    while !browser.is_finished() {
+        player = weir.client_of_type("rtc-play").or(player);
+        publisher = weir.client_of_type("rtc-publish").or(publisher);
+        stream = weir.live_stream(codec).or(stream);
+        if player
+            .as_ref()
+            .is_some_and(|p| p["rtc"]["rtt_ms"].is_number())
+            && stream.is_some()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = browser.join().unwrap();
+    let stream = stream.unwrap_or_else(|| panic!("the stream was never listed: {out:#}"));
     assert_eq!(stream["video"]["codec"], codec, "{stream:#}");
     assert_eq!(stream["video"]["width"], 640, "{stream:#}");
     assert_eq!(stream["audio"]["codec"], "Opus", "{stream:#}");
-    let out = browser.join().unwrap();
     let player = player.unwrap_or_else(|| panic!("no rtc-play client: {out:#}"));
     assert!(publisher.is_some_and(|p| p["rtc"].is_object()), "{out:#}");
     let rtt = player["rtc"]["rtt_ms"].as_f64();

@@ -63,6 +63,8 @@ pub struct Context {
     pub server_id: String,
     pub service_id: String,
     pub started: Instant,
+    /// Where the API listens, once bound (the browser pages call it).
+    api_addr: std::sync::OnceLock<SocketAddr>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -105,6 +107,13 @@ impl Context {
         } else {
             DEFAULT_VHOST.to_owned()
         }
+    }
+
+    /// The API's port: the one bound, or the configured one before (or without) it.
+    pub fn api_port(&self) -> u16 {
+        self.api_addr
+            .get()
+            .map_or_else(|| self.config().api.listen.port(), SocketAddr::port)
     }
 
     /// The configuration now: a session reads it once as it starts, so that a reload
@@ -202,6 +211,7 @@ impl Server {
             server_id,
             service_id,
             started: Instant::now(),
+            api_addr: std::sync::OnceLock::new(),
             shutdown,
             config: RwLock::new(Arc::new(config)),
             reloader: reload::Reloader::default(),
@@ -273,6 +283,7 @@ impl Server {
         if context.config().api.enabled {
             let listener = bind(context.config().api.listen, "the HTTP API").await?;
             api_addr = Some(listener.local_addr()?);
+            let _ = context.api_addr.set(listener.local_addr()?);
             info!(api_addr = %listener.local_addr()?, "HTTP API listening");
             let router = api::router(context.clone());
             tasks.push(tokio::spawn(http::serve(

@@ -369,22 +369,27 @@ impl Weir {
     pub fn wait_for_stream(&self, name: &str, wait: Duration) -> serde_json::Value {
         let deadline = Instant::now() + wait;
         loop {
-            let streams = self.api("/api/v1/streams/");
-            let found = streams["streams"]
-                .as_array()
-                .and_then(|all| all.iter().find(|s| s["name"] == name))
-                .filter(|s| s["publish"]["active"] == true && s["video"].is_object())
-                .cloned();
-            if let Some(stream) = found {
+            if let Some(stream) = self.live_stream(name) {
                 return stream;
             }
             assert!(
                 Instant::now() < deadline,
-                "stream {name} not live within {wait:?}: {streams:#}\n{}",
+                "stream {name} not live within {wait:?}: {:#}\n{}",
+                self.api("/api/v1/streams/"),
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Stream `name` as the API lists it, if it is published and its video is known.
+    pub fn live_stream(&self, name: &str) -> Option<serde_json::Value> {
+        let streams = self.api("/api/v1/streams/");
+        streams["streams"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["name"] == name))
+            .filter(|s| s["publish"]["active"] == true && s["video"].is_object())
+            .cloned()
     }
 }
 

@@ -6,22 +6,11 @@
 //
 // `whip`: publish for `seconds`; `whep`: start playing `playAfter` seconds in and play until the
 // end. Each side reports its HTTP status, its ICE state and its RTP statistics.
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import { createServer } from 'node:http';
 
 const options = JSON.parse(process.argv[2]);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--allow-loopback-in-peer-connection',
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    '--no-sandbox',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
-    // Received audio is decoded only while something plays it.
-    '--autoplay-policy=no-user-gesture-required',
-  ],
-});
+const browser = await launch();
 // getUserMedia needs a secure context: a page of its own on http://localhost, which makes the
 // signalling requests cross-origin, as from a user's page (CORS preflight included).
 const site = createServer((_, res) => res.end('<!doctype html><title>weir</title>'));

@@ -3,14 +3,11 @@
 // object: the bytes and binary messages received, and how the socket closed (null: still open).
 //
 //   node websocket.mjs '{"url": "ws://...", "seconds": N, "out": "OUT"}'
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import { writeFileSync } from 'node:fs';
 
 const { url, seconds, out } = JSON.parse(process.argv[2]);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage();
   const result = await page.evaluate(

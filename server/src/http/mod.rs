@@ -10,6 +10,7 @@
 pub mod flv;
 pub mod hls;
 pub mod live;
+pub mod players;
 pub mod ts;
 
 use crate::Context;
@@ -40,8 +41,14 @@ pub struct Connection {
 /// The stream server's routes.
 pub fn router(ctx: Arc<Context>) -> Router {
     Router::new()
+        .route("/", any(root))
         .route("/{*path}", any(dispatch))
         .with_state(ctx)
+}
+
+/// `/`: the streams page.
+async fn root(State(ctx): State<Arc<Context>>) -> Response {
+    players::serve(&ctx, "").unwrap_or_else(not_found)
 }
 
 async fn dispatch(
@@ -55,6 +62,9 @@ async fn dispatch(
 ) -> Response {
     // A request that does not upgrade is plain HTTP.
     let websocket = websocket.ok();
+    if let Some(page) = players::serve(&ctx, &path) {
+        return page;
+    }
     let Some((stem, extension)) = path.rsplit_once('.') else {
         return not_found();
     };
@@ -111,7 +121,8 @@ fn play_denied(ctx: &Context, key: &StreamKey, peer: std::net::SocketAddr) -> Op
 fn not_found() -> Response {
     status(
         StatusCode::NOT_FOUND,
-        "not found: /{app}/{stream}.flv, .ts, .m3u8 and HLS segments are served here\n",
+        "not found: /{app}/{stream}.flv, .ts, .m3u8 and HLS segments are served here, and the \
+         streams page at /\n",
     )
 }
 

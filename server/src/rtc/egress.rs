@@ -16,6 +16,17 @@ use weir_media::{Codec, MediaKind, MediaPacket, Timestamp};
 /// Each media entry's payload as str0m takes it (`None`: nothing to send for it).
 static PAYLOAD: Slot<Option<Arc<[u8]>>> = Slot::new();
 
+/// One frame for str0m to packetize and send. str0m takes one write at a time: its output
+/// must be drained before the next (one AAC frame can make two Opus frames, and a player
+/// catching up takes several items at once), so a player's items become writes first.
+pub(super) struct Write {
+    pub mid: Mid,
+    pub pt: Pt,
+    pub wallclock: Instant,
+    pub rtp: MediaTime,
+    pub payload: Arc<[u8]>,
+}
+
 /// A player's side of the hub.
 pub(super) struct Egress {
     video: Option<Mid>,
@@ -58,38 +69,36 @@ impl Egress {
         self.video.is_some()
     }
 
-    /// Sends one hub item of `stream`: AAC as the stream's Opus (transcoded once for all its
-    /// WebRTC players, see `weir_transcode`), everything else as it is.
+    /// The writes one hub item of `stream` makes, appended to `out`: AAC as the stream's Opus
+    /// (transcoded once for all its WebRTC players, see `weir_transcode`), everything else as
+    /// it is.
     pub(super) fn item(
         &mut self,
         rtc: &mut Rtc,
         stream: &Stream,
         item: Item,
-    ) -> Result<(), str0m::RtcError> {
+        out: &mut Vec<Write>,
+    ) {
         let Item::Media(entry) = item else {
-            return Ok(());
+            return;
         };
-        let mut result = Ok(());
         weir_transcode::each_as(stream, &entry, weir_transcode::Want::Opus, |entry| {
-            if result.is_ok() {
-                result = self.entry(rtc, entry);
-            }
+            out.extend(self.entry(rtc, entry));
         });
-        result
     }
 
-    fn entry(&mut self, rtc: &mut Rtc, entry: &Entry<MediaPacket>) -> Result<(), str0m::RtcError> {
+    fn entry(&mut self, rtc: &mut Rtc, entry: &Entry<MediaPacket>) -> Option<Write> {
         match &entry.value {
             MediaPacket::Config(config) if config.track.kind == MediaKind::Video => {
                 self.params = VideoSyntax::of(config.codec)
                     .and_then(|syntax| record_params(syntax, &config.data).ok())
                     .map(|(params, _)| annexb(params.iter().map(|p| &p[..])).into());
-                Ok(())
+                None
             }
             MediaPacket::Frame(frame) => {
                 let Some(payload) = payload(entry, self.params.as_ref()) else {
                     self.skipped += 1;
-                    return Ok(());
+                    return None;
                 };
                 let video = frame.track.kind == MediaKind::Video;
                 let mid = if video { self.video } else { self.audio };
@@ -97,7 +106,7 @@ impl Egress {
                     mid.and_then(|mid| Some((mid, self.pt(rtc, mid, frame.codec)?)))
                 else {
                     self.skipped += 1;
-                    return Ok(());
+                    return None;
                 };
                 let (base, at) = *self.base.get_or_insert((frame.dts, Instant::now()));
                 let since = frame.pts.0.saturating_sub(base.0).max(0) as u64;
@@ -111,13 +120,16 @@ impl Egress {
                 };
                 let offset = frame.dts.0.saturating_sub(base.0).max(0) as u64;
                 let wallclock = at + std::time::Duration::from_micros(offset * 100 / 9);
-                let Some(writer) = rtc.writer(mid) else {
-                    return Ok(());
-                };
                 self.frames += 1;
-                writer.write(pt, wallclock, rtp, payload)
+                Some(Write {
+                    mid,
+                    pt,
+                    wallclock,
+                    rtp,
+                    payload,
+                })
             }
-            _ => Ok(()),
+            _ => None,
         }
     }
 

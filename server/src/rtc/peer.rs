@@ -3,7 +3,7 @@
 //! player, frames in from a publisher — until the peer leaves, ICE consent lapses, the
 //! handshake does not finish in time, the resource is deleted, or the client is kicked.
 
-use super::egress::Egress;
+use super::egress::{Egress, Write};
 use super::ingest::Ingest;
 use super::{Endpoint, Inbound, RouteGuard};
 use crate::Context;
@@ -63,6 +63,9 @@ struct KeyframeWanted {
 }
 
 static KEYFRAMES: Slot<KeyframeWanted> = Slot::new();
+
+/// Frames a player hands str0m in one turn of its loop, at most.
+const MAX_WRITES: usize = 64;
 
 /// Asks the stream's publisher, if it is a WebRTC one, for a keyframe.
 fn want_keyframe(stream: &Stream) {
@@ -310,17 +313,19 @@ impl Peer {
                     Some(Inbound::Close) | None => break "deleted".into(),
                 },
                 item = recv_item(&mut self.role), if connected => {
+                    let mut writes = Vec::new();
                     if let (Some(item), Role::Play(play)) = (item, &mut self.role) {
                         let (subscriber, egress) = &mut **play;
                         let stream = subscriber.stream().clone();
-                        let mut result = egress.item(&mut self.rtc, &stream, item);
-                        while result.is_ok() {
+                        egress.item(&mut self.rtc, &stream, item, &mut writes);
+                        // What else waits, a bounded batch: the other branches get their turn.
+                        while writes.len() < MAX_WRITES {
                             let Some(item) = subscriber.try_recv() else { break };
-                            result = egress.item(&mut self.rtc, &stream, item);
+                            egress.item(&mut self.rtc, &stream, item, &mut writes);
                         }
-                        if let Err(e) = result {
-                            break format!("failed to send: {e}");
-                        }
+                    }
+                    if let Err(e) = self.send(writes) {
+                        break format!("failed to send: {e}");
                     }
                 }
                 layer = keyframe_wanted(&self.published), if connected => self.request_keyframe(layer),
@@ -387,6 +392,18 @@ impl Peer {
             self.endpoint.log_keys(&line);
             self.keys = None;
         }
+    }
+
+    /// Hands each write to str0m, draining its output after each: it takes one at a time.
+    fn send(&mut self, writes: Vec<Write>) -> Result<(), str0m::RtcError> {
+        for write in writes {
+            let Some(writer) = self.rtc.writer(write.mid) else {
+                continue;
+            };
+            writer.write(write.pt, write.wallclock, write.rtp, write.payload)?;
+            self.drain()?;
+        }
+        Ok(())
     }
 
     /// Sends what str0m has to send and acts on its events; the time of its next timer.
