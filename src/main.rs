@@ -613,6 +613,13 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     if let Some(file) = &args.test_config {
+        // The TLS files too: a certificate or CA file that does not load stops start-up as well.
+        let tls = weir_server::tls::Certificates::load(&config)
+            .and_then(|_| weir_server::tls::client_config(&config.hooks.ca));
+        if let Err(e) = tls {
+            eprintln!("weir serve: bad configuration: {e}");
+            return ExitCode::from(2);
+        }
         println!(
             "weir serve: the configuration in {} is good",
             file.display()

@@ -222,15 +222,7 @@ struct HttpServer {
 
 impl HttpServer {
     fn start(app: axum::Router) -> HttpServer {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (runtime, listener, port) = support::background_listener();
         runtime.spawn(async move { axum::serve(listener, app).await });
         HttpServer {
             port,

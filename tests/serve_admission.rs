@@ -20,17 +20,9 @@ struct Denier {
 
 impl Denier {
     fn start() -> Denier {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let actions = Arc::new(Mutex::new(Vec::new()));
         let recorded = actions.clone();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (runtime, listener, port) = support::background_listener();
         let app = axum::Router::new().route(
             "/hook",
             axum::routing::post(

@@ -18,17 +18,9 @@ struct HookServer {
 
 impl HookServer {
     fn start() -> HookServer {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let recorded = bodies.clone();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (runtime, listener, port) = support::background_listener();
         let app = axum::Router::new().route(
             "/hook",
             axum::routing::post(move |axum::Json(body): axum::Json<Value>| {

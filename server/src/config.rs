@@ -29,7 +29,11 @@ pub use crate::security::Security as SecurityConfig;
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub rtmp: RtmpConfig,
+    /// RTMP over TLS: the same sessions as `[rtmp]`, on their own port.
+    pub rtmps: RtmpsConfig,
     pub http: HttpConfig,
+    /// The HTTP server's routes (HTTP-FLV, HTTP-TS, HLS) over TLS, on their own port.
+    pub https: HttpsConfig,
     pub api: ApiConfig,
     pub hub: HubConfig,
     pub hls: HlsConfig,
@@ -110,13 +114,64 @@ impl Default for HttpConfig {
     }
 }
 
-/// `[api]`: the SRS-compatible HTTP API and `/metrics`.
+/// A TLS listener's section, as SRS's `rtmps` and `https`: off by default; when on, `cert`
+/// and `key` must name PEM files (see `crate::tls`).
+macro_rules! tls_listen_config {
+    ($(#[$doc:meta])* $name:ident, $port:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            pub enabled: bool,
+            #[serde(deserialize_with = "socket_address")]
+            pub listen: SocketAddr,
+            /// The certificate chain, PEM, leaf first.
+            pub cert: PathBuf,
+            /// The private key, PEM (PKCS#8, PKCS#1 or SEC1).
+            pub key: PathBuf,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name {
+                    enabled: false,
+                    listen: SocketAddr::from(([0, 0, 0, 0], $port)),
+                    cert: PathBuf::new(),
+                    key: PathBuf::new(),
+                }
+            }
+        }
+    };
+}
+
+tls_listen_config!(
+    /// `[rtmps]`: RTMP over TLS, on 1443 when enabled.
+    RtmpsConfig,
+    1443
+);
+
+tls_listen_config!(
+    /// `[https]`: the HTTP server's routes over TLS, on 8088 when enabled.
+    HttpsConfig,
+    8088
+);
+
+/// `[api]`: the SRS-compatible HTTP API and `/metrics`; also over TLS, on a port of its own,
+/// with the `https_*` keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiConfig {
     pub enabled: bool,
     #[serde(deserialize_with = "socket_address")]
     pub listen: SocketAddr,
+    /// The API over HTTPS too (SRS's `http_api.https`).
+    pub https_enabled: bool,
+    #[serde(deserialize_with = "socket_address")]
+    pub https_listen: SocketAddr,
+    /// The certificate chain, PEM, leaf first.
+    pub https_cert: PathBuf,
+    /// The private key, PEM.
+    pub https_key: PathBuf,
     /// SRS's raw API (`/api/v1/raw`): off by default, as SRS's.
     pub raw_api: bool,
     /// Whether the raw API may reload the configuration (`?rpc=reload`), as SRS's
@@ -129,6 +184,10 @@ impl Default for ApiConfig {
         ApiConfig {
             enabled: true,
             listen: SocketAddr::from(([0, 0, 0, 0], 1985)),
+            https_enabled: false,
+            https_listen: SocketAddr::from(([0, 0, 0, 0], 1990)),
+            https_cert: PathBuf::new(),
+            https_key: PathBuf::new(),
             raw_api: false,
             allow_reload: false,
         }
@@ -479,6 +538,10 @@ pub struct HooksConfig {
     /// After each HLS segment is complete (notify only).
     #[serde(deserialize_with = "hook_urls")]
     pub on_hls: Vec<String>,
+    /// A PEM file of CA certificates `https://` callbacks are also verified against (besides
+    /// the system's roots); empty: the system's only. Read at start, from `[hooks]` (a vhost's
+    /// section cannot change it).
+    pub ca: PathBuf,
 }
 
 impl Default for HooksConfig {
@@ -493,6 +556,7 @@ impl Default for HooksConfig {
             on_stop: Vec::new(),
             on_close: Vec::new(),
             on_hls: Vec::new(),
+            ca: PathBuf::new(),
         }
     }
 }
@@ -1009,12 +1073,14 @@ fn hook_urls<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, 
         type Value = HookUrl;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an http:// URL with a host (https is not supported: no TLS in this build)")
+            f.write_str("an http:// or https:// URL with a host")
         }
 
         fn visit_str<E: de::Error>(self, url: &str) -> Result<HookUrl, E> {
             match reqwest::Url::parse(url) {
-                Ok(parsed) if parsed.scheme() == "http" && parsed.host().is_some() => {
+                Ok(parsed)
+                    if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
+                {
                     Ok(HookUrl(url.to_owned()))
                 }
                 _ => Err(E::invalid_value(Unexpected::Str(url), &self)),

@@ -15,6 +15,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -367,16 +368,35 @@ struct Inner {
 }
 
 impl Hooks {
-    /// `server_id` and `service_id` go in every body, as SRS's (the same ids the API shows).
+    /// `server_id` and `service_id` go in every body, as SRS's (the same ids the API shows);
+    /// `https://` URLs are verified against the system's roots.
     pub fn new(server_id: String, service_id: String) -> Self {
-        let client = reqwest::Client::builder()
+        let tls = crate::tls::client_config(Path::new("")).ok();
+        Hooks::with_tls(server_id, service_id, tls)
+    }
+
+    /// As [`Hooks::new`], with `https://` URLs also verified against the CA certificates of
+    /// `ca` (a PEM file; `hooks.ca`): an error when it cannot be read.
+    pub fn with_ca(
+        server_id: String,
+        service_id: String,
+        ca: &Path,
+    ) -> Result<Self, crate::tls::Error> {
+        let tls = crate::tls::client_config(ca)?;
+        Ok(Hooks::with_tls(server_id, service_id, Some(tls)))
+    }
+
+    fn with_tls(server_id: String, service_id: String, tls: Option<rustls::ClientConfig>) -> Self {
+        let mut builder = reqwest::Client::builder()
             // A redirect would turn the POST into a GET elsewhere: a 3xx denies instead.
             .redirect(reqwest::redirect::Policy::none())
             // Callbacks go where the config says, not through a proxy from the environment.
             .no_proxy()
-            .user_agent(concat!("weir/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+            .user_agent(concat!("weir/", env!("CARGO_PKG_VERSION")));
+        if let Some(tls) = tls {
+            builder = builder.use_preconfigured_tls(tls);
+        }
+        let client = builder.build().unwrap_or_default();
         Hooks {
             inner: Arc::new(Inner {
                 client,

@@ -22,6 +22,8 @@ pub mod rtmp;
 pub mod security;
 pub mod session;
 pub mod srt;
+pub mod tls;
+mod wire;
 
 use crate::clients::Clients;
 use crate::config::Config;
@@ -55,6 +57,9 @@ pub struct Context {
     pub gb28181: Option<Arc<gb28181::Endpoint>>,
     pub metrics: Metrics,
     pub hooks: Hooks,
+    /// The TLS listeners' certificates; [`tls::Certificates::reload`] swaps them for new
+    /// connections.
+    pub tls: tls::Certificates,
     /// SRS's `server` and `service` ids, in every API reply and hook body.
     pub server_id: String,
     pub service_id: String,
@@ -146,8 +151,13 @@ pub use weir_hub::random_id;
 pub struct Server {
     pub context: Arc<Context>,
     pub rtmp_addr: SocketAddr,
+    /// The RTMPS address, when `rtmps.enabled`.
+    pub rtmps_addr: Option<SocketAddr>,
     pub http_addr: Option<SocketAddr>,
     pub api_addr: Option<SocketAddr>,
+    /// The HTTPS addresses of the HTTP server and the API, when enabled.
+    pub https_addr: Option<SocketAddr>,
+    pub api_https_addr: Option<SocketAddr>,
     pub mpegts_addr: Option<SocketAddr>,
     /// The WebRTC media (UDP) address.
     pub rtc_addr: Option<SocketAddr>,
@@ -181,6 +191,8 @@ impl Server {
             true => Some(gb28181::Endpoint::bind(&config.gb28181).await?),
             false => None,
         };
+        let tls = tls::Certificates::load(&config)?;
+        let hooks = Hooks::with_ca(server_id.clone(), service_id.clone(), &config.hooks.ca)?;
         let context = Arc::new(Context {
             hub: Arc::new(Hub::new(HubLimits {
                 gop_cache: config.hub.gop_cache,
@@ -195,7 +207,8 @@ impl Server {
             srt,
             gb28181,
             metrics: Metrics::default(),
-            hooks: Hooks::new(server_id.clone(), service_id.clone()),
+            hooks,
+            tls,
             server_id,
             service_id,
             started: Instant::now(),
@@ -212,7 +225,18 @@ impl Server {
         let rtmp = bind(context.config().rtmp.listen, "RTMP").await?;
         let rtmp_addr = rtmp.local_addr()?;
         info!(%rtmp_addr, "RTMP listening");
-        tasks.push(tokio::spawn(rtmp::listen(context.clone(), rtmp)));
+        tasks.push(tokio::spawn(rtmp::listen(context.clone(), rtmp, None)));
+        let mut rtmps_addr = None;
+        if let Some(tls) = context.tls.rtmps.clone() {
+            let rtmps = bind(context.config().rtmps.listen, "RTMPS").await?;
+            rtmps_addr = Some(rtmps.local_addr()?);
+            info!(rtmps_addr = %rtmps.local_addr()?, "RTMPS listening");
+            tasks.push(tokio::spawn(rtmp::listen(
+                context.clone(),
+                rtmps,
+                Some(tls),
+            )));
+        }
         let mut mpegts_addr = None;
         if context.config().mpegts.enabled {
             let listen = context.config().mpegts.listen;
@@ -252,8 +276,10 @@ impl Server {
                 listener,
                 router,
                 context.config().http.tcp_nodelay,
+                None,
             )));
         }
+        let https_addr = https(&context, Https::Streams, &mut tasks)?;
         let mut api_addr = None;
         if context.config().api.enabled {
             let listener = bind(context.config().api.listen, "the HTTP API").await?;
@@ -266,14 +292,19 @@ impl Server {
                 listener,
                 router,
                 true,
+                None,
             )));
         }
+        let api_https_addr = https(&context, Https::Api, &mut tasks)?;
         tasks.push(tokio::spawn(housekeeping(context.clone())));
         Ok(Server {
             context,
             rtmp_addr,
+            rtmps_addr,
             http_addr,
             api_addr,
+            https_addr,
+            api_https_addr,
             mpegts_addr,
             rtc_addr,
             srt_addr,
@@ -343,6 +374,50 @@ impl Server {
         // Let notify-only callbacks that are already on their way finish.
         let _ = tokio::time::timeout_at(deadline, self.context.hooks.idle()).await;
     }
+}
+
+/// The HTTP servers that also listen over TLS.
+enum Https {
+    /// The HTTP server's routes (`[https]`).
+    Streams,
+    /// The API (`[api]`'s `https_*` keys).
+    Api,
+}
+
+/// Serves the routes of `which` over TLS when it is enabled: the bound address, logged as
+/// `https_addr=` or `api_https_addr=`.
+fn https(
+    ctx: &Arc<Context>,
+    which: Https,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> anyhow::Result<Option<SocketAddr>> {
+    let config = ctx.config();
+    let (tls, listen, router, nodelay, key) = match which {
+        Https::Streams => (
+            &ctx.tls.https,
+            config.https.listen,
+            http::router(ctx.clone()),
+            config.http.tcp_nodelay,
+            "https_addr",
+        ),
+        Https::Api => (
+            &ctx.tls.api,
+            config.api.https_listen,
+            api::router(ctx.clone()),
+            true,
+            "api_https_addr",
+        ),
+    };
+    let Some(tls) = tls.clone() else {
+        return Ok(None);
+    };
+    let listener = listener(listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen for HTTPS ({key}) on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    info!("HTTPS listening {key}={addr}");
+    let serve = http::serve(ctx.clone(), listener, router, nodelay, Some(tls));
+    tasks.push(tokio::spawn(serve));
+    Ok(Some(addr))
 }
 
 /// Once a second: rate samples for the API, and the stall watchdog.

@@ -7,8 +7,8 @@
 //! and never changes one under way: no stream is dropped, no player misses a frame.
 //!
 //! What can change this way is the sections `hooks`, `security`, `forward`, `hls`, `log` and
-//! `vhosts`
-//! ([`merge`] lists them). The other sections are bound when the server starts — its
+//! `vhosts` ([`merge`] lists them), and the TLS listeners' certificates, read again from their
+//! files (`crate::tls`). The other sections are bound when the server starts — its
 //! listening sockets, the SRT, WebRTC and GB28181 endpoints, the hub's bounds — so a change to
 //! one of them is reported as needing a restart and the running value is kept, as SRS does for
 //! `listen`. A configuration that does not load is reported and changes nothing.
@@ -63,6 +63,11 @@ impl Context {
             .get()
             .ok_or("this server has no configuration source to reload from")?;
         let next = (source.load)().inspect_err(|e| warn!(error = %e, "reload refused"))?;
+        // The TLS listeners' certificates, from the files they were read from: a pair that no
+        // longer loads keeps its old certificate and fails the reload, as a bad file does.
+        self.tls
+            .reload()
+            .map_err(|e| format!("certificate not reloaded (the old one stays): {e}"))?;
         let (next, outcome) = merge(&self.config(), next);
         if outcome.applied.contains(&"log") {
             (source.log_level)(&next.log.level)?;
@@ -85,7 +90,9 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
     // Every field by name, so that a section added to `Config` must be placed here.
     let Config {
         rtmp,
+        rtmps,
         http,
+        https,
         api,
         hub,
         hls,
@@ -117,7 +124,9 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
         ]),
         kept: changed(&[
             ("rtmp", rtmp != running.rtmp),
+            ("rtmps", rtmps != running.rtmps),
             ("http", http != running.http),
+            ("https", https != running.https),
             ("api", api != running.api),
             ("hub", hub != running.hub),
             ("mpegts", mpegts != running.mpegts),

@@ -4,9 +4,11 @@
 
 use crate::Context;
 use crate::clients::{ClientKind, ClientRequest};
-use crate::direct::{self, Counters, DirectSink, Framing};
+use crate::direct::{Counters, DirectSink, Framing};
 use crate::flv;
 use crate::session::{Denied, RoleId, Session};
+use crate::tls::Tls;
+use crate::wire::{self, Incoming, Outgoing};
 use bytes::Bytes;
 use rand::SeedableRng;
 use std::io;
@@ -14,7 +16,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{Instrument, debug, info, warn};
 use weir_hub::{Item, Publisher, Stream, Subscriber};
@@ -30,8 +31,9 @@ use weir_transcode::{Want, each_as};
 
 const READ_BUFFER: usize = 64 * 1024;
 
-/// Accepts RTMP connections until shutdown.
-pub async fn listen(ctx: Arc<Context>, listener: TcpListener) {
+/// Accepts RTMP connections until shutdown; RTMPS ones, each with the certificate current
+/// when it arrives, when `tls` is given: the same sessions after the TLS handshake.
+pub async fn listen(ctx: Arc<Context>, listener: TcpListener, tls: Option<Arc<Tls>>) {
     let mut shutdown = ctx.shutdown();
     loop {
         let Some((socket, peer)) = crate::accept(&listener, &mut shutdown, "rtmp").await else {
@@ -44,19 +46,41 @@ pub async fn listen(ctx: Arc<Context>, listener: TcpListener) {
         ctx.metrics.connections.add("rtmp", 1);
         let session = Session::open(&ctx, peer, ClientKind::RtmpConnect);
         let client = Arc::clone(session.client());
-        let task = tokio::spawn(serve(session, socket, peer));
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor());
+        let task = tokio::spawn(serve(session, socket, peer, acceptor));
         client.set_abort(task.abort_handle());
     }
 }
 
-async fn serve(mut session: Session, socket: TcpStream, peer: SocketAddr) {
+async fn serve(
+    mut session: Session,
+    socket: TcpStream,
+    peer: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     let ctx = session.context().clone();
     let _ = socket.set_nodelay(ctx.config().rtmp.tcp_nodelay);
-    let (reader, writer) = socket.into_split();
     // The session's span: entered where the connection logs (commands, violations, its end),
     // not around every poll — a player's task is polled for every frame it sends.
     let span = tracing::info_span!("rtmp", id = %session.client().id, %peer);
     session.set_span(span.clone());
+    let (reader, writer) = match tls {
+        None => wire::tcp(socket),
+        Some(acceptor) => {
+            let limit = ctx.config().rtmp.handshake_timeout;
+            match tokio::time::timeout(limit, acceptor.accept(socket)).await {
+                Ok(Ok(stream)) => wire::tls(stream),
+                Ok(Err(e)) => {
+                    span.in_scope(|| info!(error = %e, "TLS handshake failed; closed"));
+                    return;
+                }
+                Err(_) => {
+                    span.in_scope(|| info!("TLS handshake timed out; closed"));
+                    return;
+                }
+            }
+        }
+    };
     let mut conn = Connection::new(session, writer, span.clone());
     let result = conn.run(reader).await;
     let _entered = span.enter();
@@ -107,8 +131,8 @@ struct Connection {
     session: Session,
     span: tracing::Span,
     machine: ServerSession,
-    /// Shared with the stream's direct writes while the player is caught up.
-    writer: Arc<OwnedWriteHalf>,
+    /// Shared with the stream's direct writes while the player is caught up (plain TCP).
+    writer: Outgoing,
     tx: Vec<Bytes>,
     roles: Vec<Role>,
     /// The player's subscription (one per connection).
@@ -123,7 +147,7 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(session: Session, writer: OwnedWriteHalf, span: tracing::Span) -> Self {
+    fn new(session: Session, writer: Outgoing, span: tracing::Span) -> Self {
         let ctx = session.context().clone();
         let rtmp = &ctx.config().rtmp;
         let mut config = SessionConfig {
@@ -139,7 +163,7 @@ impl Connection {
             ctx,
             session,
             span,
-            writer: Arc::new(writer),
+            writer,
             tx: Vec::new(),
             roles: Vec::new(),
             subscriber: None,
@@ -154,7 +178,7 @@ impl Connection {
     /// `Drop` still sends the callbacks), so that a player's loop, which turns once per frame,
     /// waits on nothing but its socket and its stream; the socket's readiness future lives
     /// across turns for the same reason.
-    async fn run(&mut self, reader: OwnedReadHalf) -> Result<(), Close> {
+    async fn run(&mut self, reader: Incoming) -> Result<(), Close> {
         let mut readable = std::pin::pin!(reader.readable());
         loop {
             let deadline = self.deadline();
@@ -198,7 +222,7 @@ impl Connection {
 
     /// Hands a player to its stream's direct writes once everything it had to write is written
     /// and it plays everything as it comes (what still waits in the ring goes to the sink
-    /// first).
+    /// first). Never over TLS: the sink writes plain bytes to the socket.
     fn try_direct(&mut self) {
         if self.direct.is_some() || !self.tx.is_empty() {
             return;
@@ -212,6 +236,9 @@ impl Connection {
         let Some(writer) = self.machine.shared_writer(stream_id) else {
             return;
         };
+        let Some(socket) = self.writer.direct() else {
+            return;
+        };
         let counters = Counters {
             ctx: self.ctx.clone(),
             client: Arc::clone(self.session.client()),
@@ -223,12 +250,7 @@ impl Connection {
             stream: subscriber.stream().clone(),
         };
         let last = subscriber.last_seq();
-        let sink = Arc::new(DirectSink::new(
-            self.writer.clone(),
-            framing,
-            counters,
-            last,
-        ));
+        let sink = Arc::new(DirectSink::new(socket, framing, counters, last));
         let added = subscriber.go_direct(sink.clone());
         self.direct = Some(sink);
         if !added {
@@ -254,7 +276,7 @@ impl Connection {
 
     /// Reads what the socket has into the thread's scratch buffer and hands it to the machine
     /// at once: a connection owns no read buffer of its own, which keeps idle players small.
-    fn read(&mut self, reader: &OwnedReadHalf) -> Result<Read, Close> {
+    fn read(&mut self, reader: &Incoming) -> Result<Read, Close> {
         thread_local! {
             static SCRATCH: std::cell::RefCell<Box<[u8]>> =
                 std::cell::RefCell::new(vec![0; READ_BUFFER].into_boxed_slice());
@@ -330,7 +352,7 @@ impl Connection {
     }
 
     async fn flush(&mut self) -> Result<(), Close> {
-        let sent = direct::write_all(&self.writer, &mut self.tx).await?;
+        let sent = self.writer.write_all(&mut self.tx).await?;
         self.session.client().add_sent(sent);
         self.ctx.metrics.add_sent(sent);
         if let Some(stream) = self.subscriber.as_ref().map(|s| s.stream()) {

@@ -422,11 +422,11 @@ fn file_errors() {
             "invalid type: string \"20s\", expected a number of seconds",
         ),
         (
-            "https",
-            "[hooks]\non_publish = [\n  \"http://ok/\",\n  \"https://tls/\",\n]\n",
+            "hook-scheme",
+            "[hooks]\non_publish = [\n  \"https://ok/\",\n  \"ftp://no/\",\n]\n",
             4,
             Some("hooks.on_publish"),
-            "invalid value: string \"https://tls/\", expected an http:// URL",
+            "invalid value: string \"ftp://no/\", expected an http:// or https:// URL",
         ),
         (
             "rule",
@@ -573,6 +573,37 @@ fn srt_secrets_per_app_carry_their_own_key_length() {
     assert_eq!(secret("other", "strong"), Some(("server-wide-secret", 16)));
     let open = load_text("srt-open", "[srt]\n").unwrap();
     assert_eq!(open.srt.secret_for("any", "live"), None);
+}
+
+#[test]
+fn tls_listeners_are_off_by_default_and_take_their_keys_from_every_layer() {
+    let config = Config::default();
+    assert!(!config.rtmps.enabled && !config.https.enabled && !config.api.https_enabled);
+    let port = |addr: SocketAddr| addr.port();
+    assert_eq!(
+        (
+            port(config.rtmps.listen),
+            port(config.https.listen),
+            port(config.api.https_listen)
+        ),
+        (1443, 8088, 1990)
+    );
+    assert!(config.hooks.ca.as_os_str().is_empty(), "system roots only");
+    let file =
+        "[rtmps]\nenabled = true\ncert = \"a.pem\"\nkey = \"a.key\"\n\n[hooks]\nca = \"ca.pem\"\n";
+    let file = config_file("tls", file);
+    let config = Config::load(
+        Some(file.path()),
+        env(&[("WEIR_API_HTTPS_CERT", "b.pem")]),
+        &flags(&[("https.listen", "127.0.0.1:8443")]),
+    )
+    .unwrap();
+    assert!(config.rtmps.enabled);
+    assert_eq!(config.rtmps.cert.to_str(), Some("a.pem"));
+    assert_eq!(config.rtmps.key.to_str(), Some("a.key"));
+    assert_eq!(config.hooks.ca.to_str(), Some("ca.pem"));
+    assert_eq!(config.api.https_cert.to_str(), Some("b.pem"));
+    assert_eq!(port(config.https.listen), 8443);
 }
 
 #[test]

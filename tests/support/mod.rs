@@ -425,6 +425,11 @@ pub fn ffmpeg_publish(url: &str, seconds: u32) -> Child {
 
 /// [`ffmpeg_publish`] in container `format` (`mpegts` for SRT and UDP).
 pub fn ffmpeg_publish_as(url: &str, seconds: u32, format: &str) -> Child {
+    ffmpeg_publish_with(url, seconds, format, &[])
+}
+
+/// [`ffmpeg_publish_as`] with extra output options (`-ca_file`, say) before the URL.
+pub fn ffmpeg_publish_with(url: &str, seconds: u32, format: &str, options: &[&str]) -> Child {
     let ffmpeg = peer::binary("FFMPEG", "ffmpeg");
     Command::new(ffmpeg)
         .args(["-v", "error", "-re"])
@@ -440,7 +445,9 @@ pub fn ffmpeg_publish_as(url: &str, seconds: u32, format: &str) -> Child {
             "zerolatency",
         ])
         .args(["-profile:v", "main", "-g", "25", "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac", "-ac", "2", "-b:a", "64k", "-f", format, url])
+        .args(["-c:a", "aac", "-ac", "2", "-b:a", "64k", "-f", format])
+        .args(options)
+        .arg(url)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -574,6 +581,21 @@ pub fn codecs(probe: &serde_json::Value) -> Vec<String> {
         .collect();
     codecs.sort();
     codecs
+}
+
+/// A one-thread runtime of a test's own (for a hook server, say) and a listener on a free
+/// loopback port bound in it: (runtime, listener, port).
+pub fn background_listener() -> (tokio::runtime::Runtime, tokio::net::TcpListener, u16) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (runtime, listener, port)
 }
 
 /// Runs a headless Chromium driver script of tests/webrtc (its packages installed by

@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tracing::{Instrument, debug};
 use weir_hub::StreamKey;
@@ -176,8 +177,15 @@ pub(crate) fn vhost(ctx: &Context, query: &str, headers: &HeaderMap) -> String {
     ctx.vhost_or_default(named)
 }
 
-/// Serves `router` on every connection `listener` accepts, until shutdown.
-pub async fn serve(ctx: Arc<Context>, listener: TcpListener, router: Router, nodelay: bool) {
+/// Serves `router` on every connection `listener` accepts, until shutdown; over TLS (with the
+/// certificate current when each connection arrives) when `tls` is given.
+pub async fn serve(
+    ctx: Arc<Context>,
+    listener: TcpListener,
+    router: Router,
+    nodelay: bool,
+    tls: Option<Arc<crate::tls::Tls>>,
+) {
     let mut shutdown = ctx.shutdown();
     loop {
         let Some((socket, peer)) = crate::accept(&listener, &mut shutdown, "http").await else {
@@ -190,26 +198,55 @@ pub async fn serve(ctx: Arc<Context>, listener: TcpListener, router: Router, nod
             abort: Arc::new(OnceLock::new()),
         };
         let abort = connection.abort.clone();
-        let service = router.clone().layer(axum::Extension(connection));
-        let mut shutdown = ctx.shutdown();
+        let service = TowerToHyperService::new(router.clone().layer(axum::Extension(connection)));
+        let shutdown = ctx.shutdown();
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor());
         let task = tokio::spawn(
             async move {
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(10))
-                    .serve_connection(TokioIo::new(socket), TowerToHyperService::new(service))
-                    // WebSocket players take the connection over after the 101.
-                    .with_upgrades();
-                tokio::pin!(conn);
-                tokio::select! {
-                    result = conn.as_mut() => if let Err(e) = result {
-                        debug!(error = %e, "http connection ended");
-                    },
-                    _ = shutdown.changed() => {}
+                let Some(acceptor) = acceptor else {
+                    return serve_connection(TokioIo::new(socket), service, shutdown).await;
+                };
+                match tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(socket)).await {
+                    Ok(Ok(stream)) => {
+                        serve_connection(TokioIo::new(stream), service, shutdown).await
+                    }
+                    Ok(Err(e)) => debug!(error = %e, "TLS handshake failed"),
+                    Err(_) => debug!("TLS handshake timed out"),
                 }
             }
             .instrument(tracing::debug_span!("http", %peer)),
         );
         let _ = abort.set(task.abort_handle());
+    }
+}
+
+/// How long a client has to send its request's headers (and, over TLS, to finish the
+/// handshake before that).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves HTTP/1.1 on one connection, plain or TLS, until it ends or the server shuts down.
+async fn serve_connection<I, S>(io: TokioIo<I>, service: S, mut shutdown: watch::Receiver<bool>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = Response,
+            Error = std::convert::Infallible,
+        > + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(io, service)
+        // WebSocket players take the connection over after the 101.
+        .with_upgrades();
+    tokio::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => if let Err(e) = result {
+            debug!(error = %e, "http connection ended");
+        },
+        _ = shutdown.changed() => {}
     }
 }
