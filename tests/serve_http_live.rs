@@ -95,7 +95,8 @@ fn a_player_that_comes_back_plays_the_next_publisher() {
 #[test]
 fn chromium_reads_websocket_flv_and_ts_until_the_publisher_stops() {
     let weir = Weir::start(&[]);
-    let publisher = ffmpeg_publish(&weir.rtmp_url("ws"), 5);
+    // Long enough for Chromium to start, even on a loaded machine.
+    let publisher = ffmpeg_publish(&weir.rtmp_url("ws"), 12);
     weir.wait_for_stream("ws", Duration::from_secs(10));
     let dir = TempPath::dir("ws");
     let readers: Vec<_> = ["flv", "ts"]
