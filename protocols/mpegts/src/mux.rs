@@ -211,7 +211,20 @@ impl Muxer {
                     .map_err(|_| Error::usage("ADTS header size"))?;
                 (Payload::Aac { adts }, stream_type::AAC_ADTS, Vec::new())
             }
-            Codec::Mp3 => (Payload::MpegAudio, stream_type::MPEG1_AUDIO, Vec::new()),
+            // The stand-in record's ID bit: 32/44.1/48 kHz are MPEG-1 audio (11172-3), the
+            // lower rates MPEG-2 audio (13818-3, and its 2.5 extension); no record, MPEG-1.
+            Codec::Mp3 => {
+                let version = match data {
+                    [] => 1,
+                    record => weir_media::MpaHeader::parse(record)?.version,
+                };
+                let st = if version == 1 {
+                    stream_type::MPEG1_AUDIO
+                } else {
+                    stream_type::MPEG2_AUDIO
+                };
+                (Payload::MpegAudio, st, Vec::new())
+            }
             Codec::Opus => {
                 let head = OpusHead::parse(data)?;
                 let code = channel_config_code(&head).ok_or_else(|| {
