@@ -172,8 +172,9 @@ impl Muxer {
 
     /// Declares a track or changes its configuration: the AVC/HEVC decoder configuration
     /// record (may be empty if every keyframe carries its parameter sets), the AAC
-    /// AudioSpecificConfig, the OpusHead, or nothing for MPEG audio. A new track or a new
-    /// codec changes the PMT (its version goes up and it is written before the next frame).
+    /// AudioSpecificConfig, the OpusHead, MPEG audio's frame header record (or nothing: MPEG-1
+    /// audio then). A new track or a new codec or stream type changes the PMT (its version
+    /// goes up and it is written before the next frame).
     pub fn handle_config(&mut self, config: &TrackConfig) -> Result<(), Error> {
         let data = &config.data[..];
         let (payload, stream_type, es_info) = match config.codec {
