@@ -22,6 +22,10 @@ pub enum ClientKind {
     FlvPlay,
     /// Playing HTTP-TS.
     TsPlay,
+    /// Playing the audio alone as HTTP-MP3.
+    Mp3Play,
+    /// Playing the audio alone as HTTP-AAC (ADTS).
+    AacPlay,
     /// Publishing MPEG-TS over UDP.
     MpegtsPublish,
     /// Publishing over WebRTC (WHIP or SRS's `/rtc/v1/publish/`).
@@ -45,6 +49,8 @@ impl ClientKind {
             ClientKind::RtmpPlay => "rtmp-play",
             ClientKind::FlvPlay => "flv-play",
             ClientKind::TsPlay => "ts-play",
+            ClientKind::Mp3Play => "mp3-play",
+            ClientKind::AacPlay => "aac-play",
             ClientKind::MpegtsPublish => "mpegts-publish",
             ClientKind::RtcPublish => "rtc-publish",
             ClientKind::RtcPlay => "rtc-play",

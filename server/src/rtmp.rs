@@ -105,6 +105,9 @@ enum Role {
         stream_id: u32,
         role: RoleId,
         publisher: Publisher,
+        /// Configurations of codecs FLV sends no sequence header for (MP3, G.711), made from
+        /// their frames for the hub, its muxers and the API.
+        configs: weir_media::Announcer,
     },
     Playing {
         stream_id: u32,
@@ -432,6 +435,7 @@ impl Connection {
                     stream_id: request.stream_id,
                     role,
                     publisher,
+                    configs: weir_media::Announcer::default(),
                 });
                 self.machine.accept_publish(request.id)?;
             }
@@ -494,18 +498,23 @@ impl Connection {
     }
 
     fn on_data(&mut self, stream_id: u32, time: Timestamp, data: StreamData) {
-        let Some(publisher) = self.roles.iter().find_map(|r| match r {
+        let Some((publisher, configs)) = self.roles.iter_mut().find_map(|r| match r {
             Role::Publishing {
                 stream_id: id,
                 publisher,
+                configs,
                 ..
-            } if *id == stream_id => Some(publisher),
+            } if *id == stream_id => Some((publisher, configs)),
             _ => None,
         }) else {
             return;
         };
         match data {
-            StreamData::Media(packet) => publisher.push(Item::media(time, packet)),
+            // A frame of a codec without a sequence header comes after the configuration it
+            // implies, the first time and when it changes.
+            StreamData::Media(packet) => {
+                configs.packet(packet, &mut |p| publisher.push(Item::media(time, p)))
+            }
             StreamData::Metadata(value) => match weir_flv::metadata_of(&value) {
                 Some(metadata) => publisher.push(Item::metadata(time, metadata)),
                 None => debug!("onMetaData without properties ignored"),

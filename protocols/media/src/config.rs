@@ -6,6 +6,7 @@ use crate::aac::AudioSpecificConfig;
 use crate::avc::{self, AvcDecoderConfig, Sps};
 pub use crate::h26x::FrameRate;
 use crate::hevc::{HevcDecoderConfig, HevcSps};
+use crate::mpa::MpaHeader;
 use crate::opus::OpusHead;
 use crate::{Codec, Error, TrackConfig};
 use bytes::Bytes;
@@ -31,6 +32,8 @@ pub enum CodecConfig {
     Aac(AudioSpecificConfig),
     /// The Opus identification header.
     Opus(OpusHead),
+    /// MP3's stand-in record: a frame header's fixed fields ([`MpaHeader::record`]).
+    Mp3(MpaHeader),
     /// A codec whose record Weir keeps as is (AV1, VP9, ...).
     Opaque {
         /// The track's codec.
@@ -118,6 +121,8 @@ impl CodecConfig {
             }
             Codec::Aac => CodecConfig::Aac(AudioSpecificConfig::parse(data)?),
             Codec::Opus => CodecConfig::Opus(OpusHead::parse(data)?),
+            // An empty MP3 configuration (made before this record existed) says nothing.
+            Codec::Mp3 if !data.is_empty() => CodecConfig::Mp3(MpaHeader::parse(data)?),
             codec => CodecConfig::Opaque {
                 codec,
                 data: config.data.clone(),
@@ -132,6 +137,7 @@ impl CodecConfig {
             CodecConfig::Hevc { .. } => Codec::H265,
             CodecConfig::Aac(_) => Codec::Aac,
             CodecConfig::Opus(_) => Codec::Opus,
+            CodecConfig::Mp3(_) => Codec::Mp3,
             CodecConfig::Opaque { codec, .. } => *codec,
         }
     }
@@ -180,6 +186,10 @@ impl CodecConfig {
                 s.sample_rate = Some(48_000);
                 s.channels = Some(head.channels);
             }
+            CodecConfig::Mp3(header) => {
+                s.sample_rate = Some(header.sample_rate);
+                s.channels = Some(header.channels());
+            }
             CodecConfig::Opaque { .. } => {}
         }
         s
@@ -215,6 +225,44 @@ mod tests {
             (summary.sample_rate, summary.channels),
             (Some(8000), Some(1))
         );
+    }
+
+    #[test]
+    fn mp3_is_configured_by_its_first_frame() {
+        // MPEG-2 layer III, 64 kbit/s, 22.05 kHz, stereo; then the same at 48 kHz mono.
+        let frame = |data: &'static [u8]| crate::Frame {
+            track: Track::AUDIO,
+            codec: Codec::Mp3,
+            pts: crate::Timestamp(0),
+            dts: crate::Timestamp(0),
+            keyframe: true,
+            data: Bytes::from_static(data),
+        };
+        let config = TrackConfig::of_frame(&frame(&[0xff, 0xf3, 0x80, 0x00, 0x11])).unwrap();
+        let s = CodecConfig::parse(&config).unwrap().summary();
+        assert_eq!(
+            (s.codec, s.sample_rate, s.channels),
+            (Codec::Mp3, Some(22050), Some(2))
+        );
+        let config = TrackConfig::of_frame(&frame(&[0xff, 0xfb, 0x94, 0xc0])).unwrap();
+        let s = CodecConfig::parse(&config).unwrap().summary();
+        assert_eq!((s.sample_rate, s.channels), (Some(48000), Some(1)));
+        // No header, no configuration; an old empty one parses as an opaque record.
+        assert_eq!(TrackConfig::of_frame(&frame(&[0xff])), None);
+        let empty = TrackConfig {
+            data: Bytes::new(),
+            ..config
+        };
+        assert!(matches!(
+            CodecConfig::parse(&empty),
+            Ok(CodecConfig::Opaque { .. })
+        ));
+        // Codecs with a record of their own are not configured by a frame.
+        let aac = crate::Frame {
+            codec: Codec::Aac,
+            ..frame(&[0x21])
+        };
+        assert_eq!(TrackConfig::of_frame(&aac), None);
     }
 
     #[test]

@@ -236,4 +236,20 @@ impl TrackConfig {
             data: Bytes::new(),
         })
     }
+
+    /// The configuration a frame of a codec without a sequence header implies, for ingests to
+    /// announce before the first frame and again when it changes: MP3's is the frame
+    /// header's fixed fields ([`crate::MpaHeader::record`]: rate, channels, version), G.711's
+    /// is empty ([`TrackConfig::without_record`]). `None` for codecs whose configuration is a
+    /// record the publisher sends, and for an MP3 frame without a valid header.
+    pub fn of_frame(frame: &Frame) -> Option<TrackConfig> {
+        match frame.codec {
+            Codec::Mp3 => Some(TrackConfig {
+                track: frame.track,
+                codec: Codec::Mp3,
+                data: crate::MpaHeader::record(&frame.data).ok()?,
+            }),
+            codec => TrackConfig::without_record(frame.track, codec),
+        }
+    }
 }

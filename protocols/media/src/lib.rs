@@ -7,9 +7,11 @@
 //!
 //! The codec modules parse and write what travels beside the frames: decoder configuration
 //! records ([`avc`], [`hevc`]), the AAC [`aac::AudioSpecificConfig`] and its [`adts`] framing,
-//! the [`opus::OpusHead`], and NAL unit framing ([`nal`]). [`CodecConfig`] is the one entry
-//! point for consumers. Every parser takes hostile input: it fails with a [`Error`]
-//! naming a rule of [`rules::CATALOG`], never panics, and allocates no more than its input.
+//! the [`opus::OpusHead`], MPEG audio frame headers ([`mpa`], MP3's stand-in record), and NAL
+//! unit framing ([`nal`]). [`CodecConfig`] is the one entry point for consumers; [`Announcer`]
+//! makes the configurations of codecs without a sequence header (MP3, G.711) from frames.
+//! Every parser takes hostile input: it fails with a [`Error`] naming a rule of
+//! [`rules::CATALOG`], never panics, and allocates no more than its input.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +19,7 @@
 pub mod aac;
 pub mod access_unit;
 pub mod adts;
+pub mod announce;
 pub mod avc;
 pub mod bits;
 pub mod config;
@@ -26,6 +29,7 @@ pub mod h26x;
 pub mod hevc;
 pub mod machine;
 pub mod metadata;
+pub mod mpa;
 pub mod nal;
 pub mod opus;
 pub mod packet;
@@ -36,6 +40,7 @@ pub mod wrap;
 
 pub use aac::AudioSpecificConfig;
 pub use adts::AdtsHeader;
+pub use announce::Announcer;
 pub use avc::{AvcDecoderConfig, Sps};
 pub use config::{CodecConfig, ConfigSummary};
 pub use error::Error;
@@ -44,6 +49,7 @@ pub use h26x::FrameRate;
 pub use hevc::{HevcDecoderConfig, HevcSps};
 pub use machine::{Machine, Output};
 pub use metadata::{MetaValue, Metadata};
+pub use mpa::MpaHeader;
 pub use opus::OpusHead;
 pub use packet::MediaPacket;
 pub use reader::Reader;

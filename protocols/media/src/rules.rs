@@ -46,6 +46,9 @@ crate::rules! {
     ADTS_PROFILE = "media.adts.profile", Must, "ISO/IEC 14496-3 §1.A.3.2.1",
         "ADTS carries only object types 1-4 (Main, LC, SSR, LTP), a table sampling frequency and channel configurations 0-7.";
 
+    MPA_HEADER = "media.mpa.header", Must, "ISO/IEC 11172-3 §2.4.1.3; ISO/IEC 13818-3 §2.4.1.3",
+        "An MPEG audio frame starts with a 4-byte header: the sync bits, then an ID, layer, bitrate index and sampling frequency none of which is a reserved or forbidden value.";
+
     OPUS_MAGIC = "media.opus.magic", Must, "RFC 7845 §5.1",
         "The identification header starts with the magic signature \"OpusHead\".";
     OPUS_VERSION = "media.opus.version", Must, "RFC 7845 §5.1",

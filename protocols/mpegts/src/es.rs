@@ -6,7 +6,9 @@
 //!   become the track's decoder configuration record, sent again whenever they change.
 //! - AAC (13818-7 §6.2 ADTS): each ADTS frame is a Frame without its header; the
 //!   AudioSpecificConfig comes from the header. Frames may straddle PES packets.
-//! - MPEG audio (11172-3, 13818-3): each frame, header included, is a Frame; no config.
+//! - MPEG audio (11172-3, 13818-3): each frame, header included, is a Frame; the config is
+//!   the frame header's fixed fields ([`weir_media::MpaHeader::record`]), sent again when they
+//!   change.
 //! - Opus (Opus-in-TS): each `opus_access_unit` is a Frame; the config comes from the PMT.
 //!
 //! The PES's PTS belongs to the first access unit that starts in it (13818-1 §2.4.3.7);
@@ -24,7 +26,9 @@ use weir_media::access_unit::{InBand, VideoSyntax};
 use weir_media::adts::AdtsHeader;
 use weir_media::opus::OpusHead;
 use weir_media::rules as media_rules;
-use weir_media::{Codec, Error, Frame, Output, Timestamp, Track, TrackConfig, Violation};
+use weir_media::{
+    Announcer, Codec, Error, Frame, Output, Timestamp, Track, TrackConfig, Violation,
+};
 
 /// The most 13818-1 §2.7.4 lets pass between two PTSs of a stream: 0.7 s.
 const MAX_PTS_GAP: i64 = 63_000;
@@ -105,6 +109,8 @@ enum State {
         clock: SampleClock,
         /// (profile, sampling index, channels) of the config last sent (AAC).
         config: Option<(u8, u8, u8)>,
+        /// MPEG audio's configuration, made from its frames' headers.
+        announcer: Announcer,
     },
     Opus {
         clock: SampleClock,
@@ -197,6 +203,7 @@ impl EsReader {
                 carry_at: None,
                 clock: SampleClock::default(),
                 config: None,
+                announcer: Announcer::default(),
             },
         };
         EsReader {
@@ -452,6 +459,7 @@ impl EsReader {
             carry_at,
             clock,
             config,
+            announcer,
         } = &mut self.state
         else {
             return;
@@ -552,14 +560,19 @@ impl EsReader {
                             }
                         }
                     }
-                    out.push_back(Output::Event(DemuxEvent::Frame(Frame {
+                    let frame = Frame {
                         track: self.track,
                         codec: self.codec,
                         pts: Timestamp(at),
                         dts: Timestamp(at),
                         keyframe: true,
                         data: data.slice(pos + header_len.min(len)..pos + len),
-                    })));
+                    };
+                    // MPEG audio: the frame header's rate and channels, when they change.
+                    if let Some(config) = announcer.before(&frame) {
+                        out.push_back(Output::Event(DemuxEvent::Config(config)));
+                    }
+                    out.push_back(Output::Event(DemuxEvent::Frame(frame)));
                     self.last_dts = Some(at);
                     clock.advance(samples, rate);
                     pos += len;

@@ -42,7 +42,8 @@ pub mod demux;
 pub mod es;
 mod event;
 pub mod framer;
-pub mod mpa;
+/// MPEG audio frame headers; they live in `weir_media` (MP3's configuration is one).
+pub use weir_media::mpa;
 pub mod mux;
 pub mod opus;
 pub mod packet;

@@ -172,8 +172,9 @@ impl Muxer {
 
     /// Declares a track or changes its configuration: the AVC/HEVC decoder configuration
     /// record (may be empty if every keyframe carries its parameter sets), the AAC
-    /// AudioSpecificConfig, the OpusHead, or nothing for MPEG audio. A new track or a new
-    /// codec changes the PMT (its version goes up and it is written before the next frame).
+    /// AudioSpecificConfig, the OpusHead, MPEG audio's frame header record (or nothing: MPEG-1
+    /// audio then). A new track or a new codec or stream type changes the PMT (its version
+    /// goes up and it is written before the next frame).
     pub fn handle_config(&mut self, config: &TrackConfig) -> Result<(), Error> {
         let data = &config.data[..];
         let (payload, stream_type, es_info) = match config.codec {
@@ -211,7 +212,20 @@ impl Muxer {
                     .map_err(|_| Error::usage("ADTS header size"))?;
                 (Payload::Aac { adts }, stream_type::AAC_ADTS, Vec::new())
             }
-            Codec::Mp3 => (Payload::MpegAudio, stream_type::MPEG1_AUDIO, Vec::new()),
+            // The stand-in record's ID bit: 32/44.1/48 kHz are MPEG-1 audio (11172-3), the
+            // lower rates MPEG-2 audio (13818-3, and its 2.5 extension); no record, MPEG-1.
+            Codec::Mp3 => {
+                let version = match data {
+                    [] => 1,
+                    record => weir_media::MpaHeader::parse(record)?.version,
+                };
+                let st = if version == 1 {
+                    stream_type::MPEG1_AUDIO
+                } else {
+                    stream_type::MPEG2_AUDIO
+                };
+                (Payload::MpegAudio, st, Vec::new())
+            }
             Codec::Opus => {
                 let head = OpusHead::parse(data)?;
                 let code = channel_config_code(&head).ok_or_else(|| {

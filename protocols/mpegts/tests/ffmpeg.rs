@@ -9,7 +9,7 @@ mod support;
 
 use std::process::Command;
 use support::{Demuxed, MuxInput, Outcome, demux, frames_by_track, mux};
-use weir_media::{Codec, MediaKind, TrackConfig};
+use weir_media::MediaKind;
 use weir_mpegts::{DemuxEvent, Muxer};
 use weir_testkit::TempPath;
 use weir_testkit::corpus::read as corpus;
@@ -21,20 +21,13 @@ fn probe(path: &std::path::Path) -> (Vec<(String, usize, usize)>, String) {
 }
 
 /// What a demuxer made of a stream, as mux inputs: every config and frame in order (MPEG
-/// audio has no config: its track's announcement stands for one).
+/// audio's config is made from its first frame's header).
 fn as_mux_input(outcome: &Outcome) -> Vec<MuxInput> {
     outcome
         .events
         .iter()
         .filter_map(|e| match e {
             DemuxEvent::Config(c) => Some(MuxInput::Config(c.clone())),
-            DemuxEvent::TrackAdded(t) if t.codec == Codec::Mp3 => {
-                Some(MuxInput::Config(TrackConfig {
-                    track: t.track,
-                    codec: t.codec,
-                    data: bytes::Bytes::new(),
-                }))
-            }
             DemuxEvent::Frame(f) => Some(MuxInput::Frame(f.clone())),
             _ => None,
         })
@@ -85,6 +78,43 @@ fn ffmpeg_stream(name: &str, video: Option<&str>, audio: &str, extra: &[&str]) -
     let status = cmd.status().expect("ffmpeg runs");
     assert!(status.success(), "ffmpeg failed for {name}");
     std::fs::read(&file).unwrap()
+}
+
+#[test]
+fn mp3_keeps_its_rate_and_mpeg_version_through_demux_and_remux() {
+    // 22.05 kHz is MPEG-2 audio (stream_type 0x04), 44.1 kHz MPEG-1 (0x03): FFmpeg marks
+    // them so, and so does the muxer from the configuration the demuxer makes of the frames.
+    for (rate, stream_type) in [("22050", 0x04), ("44100", 0x03)] {
+        let name = format!("mp3-{rate}");
+        let ts = ffmpeg_stream(&name, None, "libmp3lame", &["-ar", rate]);
+        let outcome = demux(&ts);
+        let added = |o: &Outcome| {
+            o.events
+                .iter()
+                .find_map(|e| match e {
+                    DemuxEvent::TrackAdded(t) => Some(t.stream_type),
+                    _ => None,
+                })
+                .unwrap()
+        };
+        assert_eq!(added(&outcome), stream_type, "{name}: FFmpeg's PMT");
+        let configs: Vec<_> = outcome.configs().collect();
+        assert_eq!(configs.len(), 1, "{name}: one configuration");
+        let summary = weir_media::CodecConfig::parse(configs[0])
+            .unwrap()
+            .summary();
+        assert_eq!(summary.sample_rate, Some(rate.parse().unwrap()), "{name}");
+        let again = remux(&ts, false);
+        assert_eq!(added(&demux(&again)), stream_type, "{name}: our PMT");
+        let ours = TempPath::new(&format!("{name}-weir.ts"));
+        std::fs::write(&ours, &again).unwrap();
+        let (streams, errors) = probe(&ours);
+        assert_eq!(
+            (errors.as_str(), streams[0].0.as_str()),
+            ("", "mp3"),
+            "{name}"
+        );
+    }
 }
 
 #[test]

@@ -30,6 +30,11 @@ pub trait Format: Send + 'static {
     const KIND: ClientKind;
     /// A player's writer for `stream`.
     fn new(stream: &Arc<Stream>) -> Self;
+    /// Why the stream cannot be served in this format (audio-only formats of a stream whose
+    /// audio is another codec); answered with 415 before any byte of the body.
+    fn refuse(_stream: &Stream) -> Option<String> {
+        None
+    }
     /// What goes before the first item (a file header).
     fn start(&mut self, out: &mut Vec<Bytes>);
     /// Appends an item's bytes: shared with the format's other players where they can be.
@@ -97,6 +102,10 @@ pub async fn serve<F: Format>(
                 return status(StatusCode::FORBIDDEN, &format!("{denied}\n"));
             }
         };
+        if let Some(why) = F::refuse(subscriber.stream()) {
+            warn!(reason = %why, "play refused");
+            return status(StatusCode::UNSUPPORTED_MEDIA_TYPE, &format!("{why}\n"));
+        }
         let player = Player {
             ctx: ctx.clone(),
             session,
@@ -197,4 +206,18 @@ impl<F: Format> Player<F> {
         // An empty batch (items this format leaves out) is an empty frame.
         Some(self.pending.pop_front().unwrap_or_default())
     }
+}
+
+/// Why an audio-only format cannot serve `stream`: its audio is known and none of `codecs`
+/// (a stream whose audio is not known yet is served, and gets what it has).
+pub fn audio_not(stream: &Stream, codecs: &[weir_media::Codec]) -> Option<String> {
+    let audio = stream.info().audio?;
+    (!codecs.contains(&audio.codec)).then(|| {
+        let names: Vec<String> = codecs.iter().map(|c| c.to_string()).collect();
+        format!(
+            "the stream's audio is {}: this format carries {} only",
+            audio.codec,
+            names.join(" or ")
+        )
+    })
 }

@@ -3,13 +3,16 @@
 //!
 //! The stream server answers, by the path's ending: `/{app}/{stream}.flv` (HTTP-FLV),
 //! `/{app}/{stream}.m3u8` (HLS playlist), `/{app}/{stream}-{n}.ts` (HLS segment, when one by
-//! that name exists) and `/{app}/{stream}.ts` (HTTP-TS); the live ones over a WebSocket too
-//! (`ws://`, WebSocket-FLV and -TS as SRS serves them); CORS headers on every answer let
+//! that name exists), `/{app}/{stream}.ts` (HTTP-TS), and the audio alone as
+//! `/{app}/{stream}.mp3` and `/{app}/{stream}.aac` (ADTS); the FLV and TS ones over a WebSocket
+//! too (`ws://`, WebSocket-FLV and -TS as SRS serves them); CORS headers on every answer let
 //! browser players use them.
 
+pub mod aac;
 pub mod flv;
 pub mod hls;
 pub mod live;
+pub mod mp3;
 pub mod players;
 pub mod ts;
 
@@ -89,6 +92,15 @@ async fn dispatch(
             let request = (ctx, (app, stream), query, method, headers, connection);
             live::serve::<flv::Flv>(request, websocket).await
         }
+        // Plain HTTP only: SRS serves its audio streams without a WebSocket.
+        "mp3" => {
+            let request = (ctx, (app, stream), query, method, headers, connection);
+            live::serve::<mp3::Mp3>(request, None).await
+        }
+        "aac" => {
+            let request = (ctx, (app, stream), query, method, headers, connection);
+            live::serve::<aac::Aac>(request, None).await
+        }
         "m3u8" if method == Method::OPTIONS => ok_options(),
         "m3u8" => play_denied(&ctx, &key(stream), connection.peer)
             .unwrap_or_else(|| hls::playlist(&ctx, &key(stream), &method)),
@@ -121,8 +133,8 @@ fn play_denied(ctx: &Context, key: &StreamKey, peer: std::net::SocketAddr) -> Op
 fn not_found() -> Response {
     status(
         StatusCode::NOT_FOUND,
-        "not found: /{app}/{stream}.flv, .ts, .m3u8 and HLS segments are served here, and the \
-         streams page at /\n",
+        "not found: /{app}/{stream}.flv, .ts, .mp3, .aac, .m3u8 and HLS segments are served \
+         here, and the streams page at /\n",
     )
 }
 

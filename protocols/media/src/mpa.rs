@@ -1,9 +1,12 @@
 //! MPEG audio frame headers (ISO/IEC 11172-3 §2.4.1.3, ISO/IEC 13818-3 §2.4.1.3 for the
-//! lower sampling frequencies, and the MPEG-2.5 extension): enough to cut a PES payload of
-//! stream_type 0x03/0x04 into frames and time them.
+//! lower sampling frequencies, and the MPEG-2.5 extension): enough to cut a stream of MP3
+//! frames (an MPEG-TS PES payload of stream_type 0x03/0x04, an HTTP `.mp3` body) into frames
+//! and time them, and to stand in for the configuration record MP3 does not have
+//! ([`MpaHeader::record`]).
 
-use crate::rules::MPEG_AUDIO;
-use weir_media::Error;
+use crate::Error;
+use crate::rules::MPA_HEADER;
+use bytes::Bytes;
 
 /// Bytes of the fixed header.
 pub const HEADER_LEN: usize = 4;
@@ -47,7 +50,7 @@ const SAMPLE_RATES: [u32; 3] = [44_100, 48_000, 32_000];
 impl MpaHeader {
     /// Reads the header at the start of `data` (4 bytes needed).
     pub fn parse(data: &[u8]) -> Result<Self, Error> {
-        let bad = |detail: String| Error::rule(&MPEG_AUDIO, 0, detail);
+        let bad = |detail: String| Error::rule(&MPA_HEADER, 0, detail);
         let Some(&[b0, b1, b2, b3]) = data.get(..HEADER_LEN) else {
             return Err(bad(format!("{} bytes, a frame header needs 4", data.len())));
         };
@@ -92,6 +95,26 @@ impl MpaHeader {
             padding: b2 & 0x02 != 0,
             mono: b3 >> 6 == 3,
         })
+    }
+
+    /// Channels a decoder outputs: 1 for mode 3 (single channel), else 2.
+    pub fn channels(&self) -> u8 {
+        if self.mono { 1 } else { 2 }
+    }
+
+    /// The configuration of an MP3 track, which has no record of its own: the first frame's
+    /// header with only the fields every frame of the stream repeats (ID, layer, sampling
+    /// frequency, mode), the rest zero (bitrate index 0, no padding, no CRC, no mode
+    /// extension), so that a frame of another bitrate or padding is the same configuration and
+    /// a change of rate or channels is a new one. It parses back as a free-format header.
+    pub fn record(frame: &[u8]) -> Result<Bytes, Error> {
+        Self::parse(frame)?;
+        Ok(Bytes::copy_from_slice(&[
+            0xff,
+            frame[1] | 0x01,
+            frame[2] & 0x0c,
+            frame[3] & 0xc0,
+        ]))
     }
 
     /// Samples per channel in one frame.
@@ -156,9 +179,27 @@ mod tests {
         ] {
             assert_eq!(
                 MpaHeader::parse(&bad).unwrap_err().rule_id(),
-                "mpegts.es.mpeg-audio"
+                "media.mpa.header"
             );
         }
         assert!(MpaHeader::parse(&[0xff]).is_err());
+        assert!(MpaHeader::record(&[0xff, 0xfb]).is_err());
+    }
+
+    #[test]
+    fn the_record_keeps_rate_and_mode_only() {
+        // MPEG-1 layer III 128 kbit/s 44.1 kHz padded, joint stereo with mode extension 2,
+        // CRC-protected: the record is the same as for any other bitrate of that stream.
+        let a = MpaHeader::record(&[0xff, 0xfa, 0x92, 0x64, 0x00]).unwrap();
+        let b = MpaHeader::record(&[0xff, 0xfb, 0x50, 0x44]).unwrap();
+        assert_eq!((&a[..], &a), (&[0xff, 0xfb, 0x00, 0x40][..], &b));
+        let h = MpaHeader::parse(&a).unwrap();
+        assert_eq!(
+            (h.sample_rate, h.channels(), h.frame_len()),
+            (44_100, 2, None)
+        );
+        // MPEG-2, 24 kHz, single channel.
+        let h = MpaHeader::parse(&MpaHeader::record(&[0xff, 0xf3, 0x86, 0xc4]).unwrap()).unwrap();
+        assert_eq!((h.version, h.sample_rate, h.channels()), (2, 24_000, 1));
     }
 }
