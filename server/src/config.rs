@@ -116,6 +116,18 @@ pub struct ApiConfig {
     pub enabled: bool,
     #[serde(deserialize_with = "socket_address")]
     pub listen: SocketAddr,
+    /// HTTP basic authentication (RFC 7617) of every API request, as SRS's
+    /// `http_api.auth.username` and `.password`: on as soon as either is set, and then a
+    /// request without them is answered 401.
+    pub username: String,
+    pub password: String,
+    /// Whether `/metrics` asks for the same credentials (on by default); off lets a
+    /// Prometheus that has none scrape it while the rest of the API stays closed.
+    pub metrics_auth: bool,
+    /// How many streams get their own `weir_stream_*` series in `/metrics`, those with the
+    /// most players first; the rest are counted in `weir_streams_omitted`.
+    #[serde(deserialize_with = "bounded::<0, 100_000, _, _>")]
+    pub metrics_streams: usize,
 }
 
 impl Default for ApiConfig {
@@ -123,7 +135,18 @@ impl Default for ApiConfig {
         ApiConfig {
             enabled: true,
             listen: SocketAddr::from(([0, 0, 0, 0], 1985)),
+            username: String::new(),
+            password: String::new(),
+            metrics_auth: true,
+            metrics_streams: 100,
         }
+    }
+}
+
+impl ApiConfig {
+    /// Whether requests must carry credentials.
+    pub fn auth_enabled(&self) -> bool {
+        !self.username.is_empty() || !self.password.is_empty()
     }
 }
 

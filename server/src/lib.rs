@@ -20,6 +20,7 @@ pub mod rtmp;
 pub mod security;
 pub mod session;
 pub mod srt;
+pub mod system;
 
 use crate::clients::Clients;
 use crate::config::Config;
@@ -51,6 +52,8 @@ pub struct Context {
     /// The GB28181 endpoint, when `gb28181.enabled`.
     pub gb28181: Option<Arc<gb28181::Endpoint>>,
     pub metrics: Metrics,
+    /// The process's and the machine's CPU, memory and sockets, sampled by housekeeping.
+    pub system: system::System,
     pub hooks: Hooks,
     /// SRS's `server` and `service` ids, in every API reply and hook body.
     pub server_id: String,
@@ -181,6 +184,7 @@ impl Server {
             srt,
             gb28181,
             metrics: Metrics::default(),
+            system: system::System::new(),
             hooks: Hooks::new(server_id.clone(), service_id.clone()),
             server_id,
             service_id,
@@ -306,6 +310,7 @@ async fn housekeeping(ctx: Arc<Context>) {
             stream.sample(now);
         }
         ctx.clients.sample(now);
+        ctx.system.sample_if_due(Instant::now());
         sweep_hls(&ctx).await;
         for id in ctx.clients.kick_stalled(stall_ms) {
             ctx.metrics
