@@ -133,4 +133,30 @@ mod tests {
         );
         assert_eq!(callback(&format!("callback={}", "a".repeat(129))), Err(()));
     }
+
+    #[test]
+    fn every_short_query_gives_an_allowed_name_or_an_error() {
+        // Every string of up to 4 characters over an alphabet with the escapes' pieces, the
+        // allowed classes and script characters: no panic, and nothing else gets through.
+        let alphabet = [
+            '%', '2', '4', '8', 'a', 'G', '$', '.', '_', '(', '<', '&', '=', 'é',
+        ];
+        let mut inputs = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = inputs
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            inputs.extend(longer);
+        }
+        for input in inputs {
+            if let Ok(Some(name)) = callback(&format!("callback={input}")) {
+                assert!(
+                    name.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'$')),
+                    "{input:?} gave {name:?}"
+                );
+            }
+        }
+    }
 }
