@@ -143,6 +143,11 @@ fn vhosts_are_listed_with_their_streams() {
     let root = weir.api("/api/");
     assert!(root["urls"]["v1"].is_string(), "{root:#}");
     assert!(root["urls"]["rtc"]["v1"]["publish"].is_string(), "{root:#}");
+    // Lists say how many there are in all, for paging (`?start=&count=`).
+    let page = weir.api("/api/v1/streams/?start=0&count=0");
+    assert_eq!(page["total"], 1, "{page:#}");
+    assert_eq!(page["streams"].as_array().unwrap().len(), 0, "{page:#}");
+    assert_eq!(weir.api("/api/v1/clients/")["total"], 1);
     let v1 = weir.api("/api/v1/");
     for path in ["versions", "summaries", "vhosts", "streams", "clients"] {
         assert!(v1["urls"][path].is_string(), "{path}: {v1:#}");

@@ -179,16 +179,16 @@ fn stream_json(ctx: &Context, stream: &Stream) -> Value {
     })
 }
 
+/// A page of streams, and how many there are in all (`total`, as SRS 5 adds for paging).
 async fn streams(State(ctx): State<Arc<Context>>, Query(page): Query<Page>) -> Response {
-    let all: Vec<Value> = ctx
-        .hub
-        .streams()
+    let streams = ctx.hub.streams();
+    let all: Vec<Value> = streams
         .iter()
         .skip(page.start)
         .take(page.count)
         .map(|s| stream_json(&ctx, s))
         .collect();
-    ok(&ctx, json!({"streams": all}))
+    ok(&ctx, json!({"total": streams.len(), "streams": all}))
 }
 
 async fn stream(State(ctx): State<Arc<Context>>, Path(id): Path<String>) -> Response {
@@ -233,17 +233,17 @@ fn client_json(ctx: &Context, info: &ClientInfo) -> Value {
     client
 }
 
+/// A page of clients, and how many there are in all (`total`).
 async fn clients(State(ctx): State<Arc<Context>>, Query(page): Query<Page>) -> Response {
     let now = ctx.hub.now_ms();
-    let all: Vec<Value> = ctx
-        .clients
-        .all()
+    let clients = ctx.clients.all();
+    let all: Vec<Value> = clients
         .iter()
         .skip(page.start)
         .take(page.count)
         .map(|c| client_json(&ctx, &c.info(now)))
         .collect();
-    ok(&ctx, json!({"clients": all}))
+    ok(&ctx, json!({"total": clients.len(), "clients": all}))
 }
 
 async fn client(State(ctx): State<Arc<Context>>, Path(id): Path<String>) -> Response {
