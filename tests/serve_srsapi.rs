@@ -354,6 +354,8 @@ fn metrics_carry_srs_names_and_bounded_stream_series() {
         "weir_stream_players",
         "weir_stream_bitrate_in_kbps",
         "weir_stream_bitrate_out_kbps",
+        "weir_stream_received_bytes_total",
+        "weir_stream_sent_bytes_total",
         "weir_stream_frames_total",
     ] {
         let series = families[name].as_array().unwrap();
@@ -366,6 +368,11 @@ fn metrics_carry_srs_names_and_bounded_stream_series() {
     assert_eq!(value("weir_stream_players"), 1.0, "{text}");
     assert!(value("weir_stream_frames_total") > 25.0, "{text}");
     assert!(value("weir_stream_bitrate_in_kbps") > 0.0, "{text}");
+    assert!(
+        value("weir_stream_received_bytes_total") > 10_000.0,
+        "{text}"
+    );
+    assert!(value("weir_stream_sent_bytes_total") > 0.0, "{text}");
     for child in [&mut one, &mut two, &mut player] {
         let _ = child.kill();
         let _ = child.wait();

@@ -372,6 +372,8 @@ struct StreamSample {
     players: u64,
     recv_kbps: u64,
     send_kbps: u64,
+    recv_bytes: u64,
+    send_bytes: u64,
     frames: u64,
 }
 
@@ -394,6 +396,8 @@ fn render_streams(ctx: &Context, out: &mut String) {
                 players: info.subscribers as u64,
                 recv_kbps,
                 send_kbps,
+                recv_bytes: stream.recv_bytes(),
+                send_bytes: stream.send_bytes(),
                 frames: stream.frames(),
             }
         })
@@ -435,6 +439,20 @@ fn render_streams(ctx: &Context, out: &mut String) {
         "gauge",
         "A stream's bitrate to its players, kbit/s over the last 30 s.",
         &series(|s| s.send_kbps),
+    );
+    write_family(
+        out,
+        "weir_stream_received_bytes_total",
+        "counter",
+        "Bytes a stream received from its publisher.",
+        &series(|s| s.recv_bytes),
+    );
+    write_family(
+        out,
+        "weir_stream_sent_bytes_total",
+        "counter",
+        "Bytes a stream sent to its players.",
+        &series(|s| s.send_bytes),
     );
     write_family(
         out,
