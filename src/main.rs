@@ -53,6 +53,10 @@ struct ServeArgs {
     /// Any other key, as `section.key=value` (e.g. `--set hub.gop_cache=false`).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Check this config file (with the environment and the flags over it) and exit: 0 when
+    /// it is good, 2 with what is wrong and where (SRS's `-t`).
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    test_config: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
@@ -588,27 +592,61 @@ fn exit_for(passed: bool) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    let config = args.overrides().and_then(|overrides| {
-        weir_server::config::Config::load(args.config.as_deref(), std::env::vars(), &overrides)
+    let file = args.test_config.as_deref().or(args.config.as_deref());
+    let load = {
+        let file = file.map(std::path::Path::to_owned);
+        let overrides = args.overrides();
+        move || {
+            weir_server::config::Config::load(
+                file.as_deref(),
+                std::env::vars(),
+                &overrides.clone()?,
+            )
             .map_err(|e| e.to_string())
-    });
-    let config = match config {
+        }
+    };
+    let config = match load() {
         Ok(config) => config,
         Err(e) => {
             eprintln!("weir serve: bad configuration: {e}");
             return ExitCode::from(2);
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    if let Some(file) = &args.test_config {
+        println!(
+            "weir serve: the configuration in {} is good",
+            file.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    // RUST_LOG, when set, wins over `[log] level`, at start and at every reload.
+    let from_env = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").ok();
+    let pinned = from_env.is_some();
+    let filter = from_env
+        .or_else(|| tracing_subscriber::EnvFilter::try_new(&config.log.level).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    let (filter, log_filter) = tracing_subscriber::reload::Layer::new(filter);
     // Colours only on a terminal: logs piped to a file or a journal stay plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout())
         && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .init();
+    {
+        use tracing_subscriber::prelude::*;
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(tracing_subscriber::fmt::layer().with_ansi(ansi))
+            .init();
+    }
+    let source = weir_server::reload::Source {
+        load: Box::new(load),
+        log_level: Box::new(move |level| {
+            if pinned {
+                return Ok(());
+            }
+            let filter =
+                tracing_subscriber::EnvFilter::try_new(level).map_err(|e| e.to_string())?;
+            log_filter.reload(filter).map_err(|e| e.to_string())
+        }),
+    };
     // One core (the machine's, or the affinity a supervisor set): one thread, as nginx-rtmp's
     // and SRS's workers, with no cross-thread wake-ups and the kernel's single-threaded fast
     // paths (benches/RESULTS.md); more cores: tokio's work-stealing pool.
@@ -636,26 +674,41 @@ fn serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let signal = shutdown_signal().await;
+        server.context.set_config_source(source);
+        tracing::info!(
+            version = env!("CARGO_PKG_VERSION"),
+            "weir serve ready; {}",
+            server.urls().join("; ")
+        );
+        let signal = signals(&server.context).await;
         tracing::info!(signal, "shutting down");
         server.shutdown(std::time::Duration::from_secs(5)).await;
         ExitCode::SUCCESS
     })
 }
 
-/// Waits for SIGINT or SIGTERM; returns its name.
-async fn shutdown_signal() -> &'static str {
+/// Reloads the configuration on each SIGHUP (a failed reload is logged and changes nothing);
+/// returns on SIGINT or SIGTERM, with its name.
+async fn signals(ctx: &weir_server::Context) -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
     ) else {
         std::future::pending::<()>().await;
         unreachable!()
     };
-    tokio::select! {
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
+    loop {
+        tokio::select! {
+            _ = int.recv() => return "SIGINT",
+            _ = term.recv() => return "SIGTERM",
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: reloading the configuration");
+                // The outcome is logged by the reload itself.
+                let _ = ctx.reload();
+            }
+        }
     }
 }
 

@@ -202,6 +202,19 @@ fn players_that_cannot_connect_fail_the_run_with_the_first_error() {
     assert!(stderr.contains("first error: player "), "{stderr}");
 }
 
+/// Players that connect and play but receive no audio or video (nobody publishes) have not
+/// been served a stream: the run fails and says so.
+#[test]
+fn players_that_receive_no_media_fail_the_run() {
+    let weir = Weir::start(&[]);
+    let url = weir.rtmp_url("nobody");
+    let (ok, summary, _) = weir_load(&[&url, "--players", "3", "--duration", "2", "--json"]);
+    assert!(!ok, "{summary:#}");
+    assert_eq!(summary["connected"], 3, "{summary:#}");
+    assert_eq!(summary["silent"], 3, "{summary:#}");
+    assert_eq!(summary["passed"], false, "{summary:#}");
+}
+
 #[test]
 fn a_bad_url_or_file_stops_before_any_player_starts() {
     let (code, err) = status(&["load", "http://h/a/b"]);

@@ -234,6 +234,34 @@ fn a_media_sequence_going_back_fails_reload_segments() {
     );
     assert_eq!(self::status(&got, "reload.target-duration").0, "pass");
     assert_eq!(code, 1);
+    // One second is under two target durations of 1 s: the poll is lengthened, and says so.
+    let (_, report) = probe(
+        &server.url("backwards.m3u8"),
+        &["--duration", "1", "--case", "reload."],
+    );
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("polling 2 s, two target durations of 1 s, not the 1 s asked"),
+        "{notes}"
+    );
+}
+
+/// An HTTP-FLV URL is an endless body, not a playlist: the probe names the URLs it takes and
+/// exits 2 at once instead of reading forever.
+#[test]
+fn a_url_no_prober_takes_exits_2_at_once_naming_those_it_takes() {
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["probe", "http://127.0.0.1:1/live/livestream.flv"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("weir probe takes") && stderr.contains(".m3u8"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
 #[test]

@@ -9,24 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 use support::{Weir, ffmpeg_publish, ffprobe_streams, finish, run};
 
-/// The Chromium driver (tests/webrtc/chromium.mjs), its packages installed by ci/install-peers.
+/// The Chromium driver for WebRTC (tests/webrtc/chromium.mjs).
 fn chromium(options: Value, wait: Duration) -> Value {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webrtc");
-    assert!(
-        std::path::Path::new(dir)
-            .join("node_modules/playwright-core")
-            .exists(),
-        "playwright-core is missing: run ci/install-peers (npm install in tests/webrtc)"
-    );
-    let (ok, stdout, stderr) = run(
-        Command::new("node")
-            .current_dir(dir)
-            .arg("chromium.mjs")
-            .arg(options.to_string()),
-        wait,
-    );
-    assert!(ok, "the Chromium driver failed: {stderr}");
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+    support::browser("chromium.mjs", options, wait)
 }
 
 fn whip(weir: &Weir, stream: &str) -> String {

@@ -230,8 +230,8 @@ pub static TABLE: [Row; 11] = [
         prober: Some(Prober {
             name: "hls",
             schemes: &["http", "https"],
-            claims: None,
-            url: "http://host[:port]/path.m3u8 (HLS)",
+            claims: Some(probe::hls::takes),
+            url: "http://host[:port]/path.m3u8 (HLS; --as hls for a playlist named otherwise)",
             live_rules: probe::hls::rules::CATALOG,
             cases: || probe::hls::cases::CASES.to_vec(),
             run: probe::hls::run,
@@ -606,5 +606,17 @@ mod tests {
         assert_eq!(prober("srt://h:1?streamid=x").unwrap().name, "srt");
         let refused = prober("rtsp://h:1").map(|p| p.url);
         assert!(refused.unwrap_err().contains("rtmp://host"));
+        // An endless HTTP body is not a playlist to poll: refused at once, with what is taken.
+        for url in ["http://h/live/x.flv", "http://h/live/x.ts", "http://h/"] {
+            let refused = prober(url).map(|p| p.name).unwrap_err();
+            assert!(
+                refused.contains(".m3u8") && refused.contains("whip"),
+                "{refused}"
+            );
+        }
+        assert_eq!(
+            prober_for("http://h/index", Some("hls")).unwrap().name,
+            "hls"
+        );
     }
 }

@@ -30,6 +30,10 @@ use weir_hub::{Stream, TrackInfo};
 
 /// SRS's error code for a stream that does not exist.
 const ERROR_STREAM_NOT_FOUND: u32 = 2048;
+/// SRS's error codes for its raw API: disabled, the rpc not allowed, bad parameters.
+const ERROR_RAW_DISABLED: u32 = 1061;
+const ERROR_RAW_NOT_ALLOWED: u32 = 1062;
+const ERROR_RAW_PARAMS: u32 = 1063;
 /// SRS's error code for a client that does not exist.
 const ERROR_CLIENT_NOT_FOUND: u32 = 2049;
 
@@ -50,6 +54,7 @@ pub fn router(ctx: Arc<Context>) -> Router {
         .route("/api/v1/clients", get(clients))
         .route("/api/v1/clients/", get(clients))
         .route("/api/v1/clients/{id}", get(client).delete(kick))
+        .route("/api/v1/raw", get(raw))
         .route("/metrics", get(metrics))
         .route(
             "/gb/v1/publish/",
@@ -108,6 +113,49 @@ async fn versions(State(ctx): State<Arc<Context>>) -> Response {
         &ctx,
         json!({"data": {"major": major, "minor": minor, "revision": revision, "version": version}}),
     )
+}
+
+/// SRS's raw API: `?rpc=reload` reloads the configuration as `SIGHUP` does (see
+/// [`crate::reload`]), when `api.raw_api` and `api.allow_reload` are on. The reply says which
+/// sections now apply and which changed but take a restart.
+async fn raw(State(ctx): State<Arc<Context>>, Query(query): Query<RawQuery>) -> Response {
+    let config = ctx.config();
+    let refuse = |status, code, message: &str| reply(&ctx, status, code, json!({"error": message}));
+    if !config.api.raw_api {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ERROR_RAW_DISABLED,
+            "the raw API is off (api.raw_api)",
+        );
+    }
+    match query.rpc.as_deref() {
+        Some("reload") if config.api.allow_reload => match ctx.reload() {
+            Ok(outcome) => ok(
+                &ctx,
+                json!({"data": {"applied": outcome.applied, "restart_needed": outcome.kept}}),
+            ),
+            Err(e) => refuse(
+                StatusCode::BAD_REQUEST,
+                ERROR_RAW_PARAMS,
+                &format!("reload refused: {e}"),
+            ),
+        },
+        Some("reload") => refuse(
+            StatusCode::FORBIDDEN,
+            ERROR_RAW_NOT_ALLOWED,
+            "reloading is not allowed (api.allow_reload)",
+        ),
+        _ => refuse(
+            StatusCode::BAD_REQUEST,
+            ERROR_RAW_PARAMS,
+            "rpc=reload is the one rpc served",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct RawQuery {
+    rpc: Option<String>,
 }
 
 /// SRS's paging: `?start=0&count=10` (its defaults).

@@ -128,6 +128,11 @@ pub struct ApiConfig {
     /// most players first; the rest are counted in `weir_streams_omitted`.
     #[serde(deserialize_with = "bounded::<0, 100_000, _, _>")]
     pub metrics_streams: usize,
+    /// SRS's raw API (`/api/v1/raw`): off by default, as SRS's.
+    pub raw_api: bool,
+    /// Whether the raw API may reload the configuration (`?rpc=reload`), as SRS's
+    /// `raw_api.allow_reload`.
+    pub allow_reload: bool,
 }
 
 impl Default for ApiConfig {
@@ -139,6 +144,8 @@ impl Default for ApiConfig {
             password: String::new(),
             metrics_auth: true,
             metrics_streams: 100,
+            raw_api: false,
+            allow_reload: false,
         }
     }
 }
@@ -516,7 +523,9 @@ impl Default for HooksConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
-    /// A `tracing_subscriber::EnvFilter` directive, e.g. `info` or `weir_server=debug,info`.
+    /// A `tracing_subscriber::EnvFilter` directive, e.g. `info` or `weir_server=debug,info`;
+    /// checked, since a word that is not a level would filter every log line out.
+    #[serde(deserialize_with = "log_filter")]
     pub level: String,
 }
 
@@ -688,9 +697,37 @@ fn read_file(path: &Path) -> Result<(Table, Config), ConfigError> {
             message: error.message().trim_end().to_owned(),
         }
     };
-    let table: Table = toml::from_str(&text).map_err(fail)?;
+    let table: Table = toml::from_str(&text).map_err(|error| match looks_like_srs(&text) {
+        true => ConfigError {
+            origin: Origin::File {
+                path: path.to_owned(),
+                line: None,
+            },
+            key: None,
+            message: "this looks like an SRS configuration (nginx style); Weir reads TOML: \
+                      docs/migrating-from-srs.md maps SRS's directives to Weir's keys"
+                .to_owned(),
+        },
+        false => fail(error),
+    })?;
     let config: Config = toml::from_str(&text).map_err(fail)?;
     Ok((table, config))
+}
+
+/// Whether `text` reads as an SRS (nginx-style) configuration: directives ending in `;` or
+/// blocks opened with `{` on lines that TOML would not take.
+fn looks_like_srs(text: &str) -> bool {
+    let lines = text
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or("").trim())
+        .filter(|line| !line.is_empty());
+    let nginx = lines
+        .clone()
+        .filter(|line| {
+            (line.ends_with(';') || line.ends_with('{') || *line == "}") && !line.contains('=')
+        })
+        .count();
+    nginx > 0 && nginx * 2 >= lines.count()
 }
 
 /// The 1-based line holding byte `at` of `text`.
@@ -884,6 +921,26 @@ where
     T::try_from(value).map_err(|_| {
         de::Error::custom(format!("{value} does not fit this platform's integer size"))
     })
+}
+
+/// A log filter whose every directive names a level: `level` or `target=level`, comma
+/// separated. (tracing's own syntax takes a bare word as a target, so `level = "infos"` would
+/// log nothing at all: a value that silently disables something is an error here.)
+fn log_filter<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let text = String::deserialize(deserializer)?;
+    for directive in text.split(',').map(str::trim) {
+        let level = directive
+            .rsplit_once('=')
+            .map_or(directive, |(_, level)| level);
+        if !LEVELS.iter().any(|l| l.eq_ignore_ascii_case(level)) {
+            return Err(de::Error::custom(format!(
+                "{directive:?} names no level: write one of {} (for one module, module=level)",
+                LEVELS.join(", ")
+            )));
+        }
+    }
+    Ok(text)
 }
 
 /// A listen address, `IP:PORT`.

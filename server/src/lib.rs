@@ -15,6 +15,7 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod mpegts;
+pub mod reload;
 pub mod rtc;
 pub mod rtmp;
 pub mod security;
@@ -30,9 +31,8 @@ use weir_hub::{Busy, Hub, HubLimits, Publisher, StreamKey};
 /// The vhost SRS uses when a request names none, or names one the config does not define.
 pub const DEFAULT_VHOST: &str = "__defaultVhost__";
 use crate::metrics::Metrics;
-use crate::security::Security;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -40,7 +40,9 @@ use tracing::{info, warn};
 
 /// What every connection task shares.
 pub struct Context {
-    pub config: Config,
+    /// The configuration sessions read when they start; a reload swaps it (see [`reload`]).
+    config: RwLock<Arc<Config>>,
+    reloader: reload::Reloader,
     pub hub: Arc<Hub>,
     /// The HLS of every published stream.
     pub hls: hls::Store,
@@ -96,15 +98,17 @@ impl Context {
 
     /// `name` if the config defines that vhost, the default vhost otherwise.
     pub fn vhost_or_default(&self, name: &str) -> String {
-        if self.config.vhosts.contains_key(name) {
+        if self.config().vhosts.contains_key(name) {
             name.to_owned()
         } else {
             DEFAULT_VHOST.to_owned()
         }
     }
 
-    pub fn security(&self, vhost: &str) -> &Security {
-        self.config.vhost_security(vhost)
+    /// The configuration now: a session reads it once as it starts, so that a reload
+    /// reaches new sessions and never changes one under way.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.read().unwrap().clone()
     }
 }
 
@@ -190,20 +194,21 @@ impl Server {
             service_id,
             started: Instant::now(),
             shutdown,
-            config,
+            config: RwLock::new(Arc::new(config)),
+            reloader: reload::Reloader::default(),
         });
         raise_file_limit();
         let bind = |addr: SocketAddr, what: &'static str| async move {
             listener(addr).map_err(|e| anyhow::anyhow!("cannot listen for {what} on {addr}: {e}"))
         };
         let mut tasks = Vec::new();
-        let rtmp = bind(context.config.rtmp.listen, "RTMP").await?;
+        let rtmp = bind(context.config().rtmp.listen, "RTMP").await?;
         let rtmp_addr = rtmp.local_addr()?;
         info!(%rtmp_addr, "RTMP listening");
         tasks.push(tokio::spawn(rtmp::listen(context.clone(), rtmp)));
         let mut mpegts_addr = None;
-        if context.config.mpegts.enabled {
-            let listen = context.config.mpegts.listen;
+        if context.config().mpegts.enabled {
+            let listen = context.config().mpegts.listen;
             let socket = udp_socket(listen).await.map_err(|e| {
                 anyhow::anyhow!("cannot listen for MPEG-TS over UDP on {listen}: {e}")
             })?;
@@ -230,8 +235,8 @@ impl Server {
             tasks.push(tokio::spawn(gb28181::listen(context.clone(), endpoint)));
         }
         let mut http_addr = None;
-        if context.config.http.enabled {
-            let listener = bind(context.config.http.listen, "HTTP").await?;
+        if context.config().http.enabled {
+            let listener = bind(context.config().http.listen, "HTTP").await?;
             http_addr = Some(listener.local_addr()?);
             info!(http_addr = %listener.local_addr()?, "HTTP server (HTTP-FLV, HTTP-TS, HLS) listening");
             let router = http::router(context.clone());
@@ -239,12 +244,12 @@ impl Server {
                 context.clone(),
                 listener,
                 router,
-                context.config.http.tcp_nodelay,
+                context.config().http.tcp_nodelay,
             )));
         }
         let mut api_addr = None;
-        if context.config.api.enabled {
-            let listener = bind(context.config.api.listen, "the HTTP API").await?;
+        if context.config().api.enabled {
+            let listener = bind(context.config().api.listen, "the HTTP API").await?;
             api_addr = Some(listener.local_addr()?);
             info!(api_addr = %listener.local_addr()?, "HTTP API listening");
             let router = api::router(context.clone());
@@ -268,6 +273,43 @@ impl Server {
             shutdown: shutdown_tx,
             tasks,
         })
+    }
+
+    /// Where to publish, play and look, for the start-up log: `live/livestream` at each
+    /// listener (an unspecified address shown as loopback).
+    pub fn urls(&self) -> Vec<String> {
+        let at = |addr: SocketAddr| match addr.ip().is_unspecified() {
+            true => SocketAddr::new([127, 0, 0, 1].into(), addr.port()),
+            false => addr,
+        };
+        let mut urls = vec![format!(
+            "publish and play rtmp://{}/live/livestream",
+            at(self.rtmp_addr)
+        )];
+        if let Some(srt) = self.srt_addr {
+            let srt = at(srt);
+            urls.push(format!(
+                "publish srt://{srt}?streamid=#!::r=live/livestream,m=publish (m=request to play)"
+            ));
+        }
+        if let Some(http) = self.http_addr {
+            let http = at(http);
+            urls.push(format!(
+                "play http://{http}/live/livestream.flv, .ts and .m3u8"
+            ));
+        }
+        if let Some(api) = self.api_addr {
+            let api = at(api);
+            urls.push(format!(
+                "API http://{api}/api/v1/summaries, metrics http://{api}/metrics"
+            ));
+            if self.rtc_addr.is_some() {
+                urls.push(format!(
+                    "WHIP http://{api}/rtc/v1/whip/?app=live&stream=livestream, WHEP http://{api}/rtc/v1/whep/?app=live&stream=livestream"
+                ));
+            }
+        }
+        urls
     }
 
     /// Stops accepting, ends every session (their callbacks still go out, HLS playlists get
@@ -299,7 +341,7 @@ impl Server {
 async fn housekeeping(ctx: Arc<Context>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut shutdown = ctx.shutdown();
-    let stall_ms = ctx.config.hub.stall_timeout.as_millis() as u64;
+    let stall_ms = ctx.config().hub.stall_timeout.as_millis() as u64;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -325,7 +367,7 @@ async fn housekeeping(ctx: Arc<Context>) {
 /// the playlist lasts, and a segment more) and streams that ended `hls.dispose` ago, with
 /// their files when HLS is also written to disk.
 async fn sweep_hls(ctx: &Context) {
-    let hls = &ctx.config.hls;
+    let hls = &ctx.config().hls;
     let linger = hls.window + hls.fragment * 2;
     for (key, numbers) in ctx.hls.sweep(Instant::now(), hls.dispose, linger) {
         if hls.path.as_os_str().is_empty() {

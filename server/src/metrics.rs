@@ -153,6 +153,12 @@ fn render_weir(ctx: &Context, out: &mut String) {
         &[(String::new(), published as u64)],
     );
     family(
+        "weir_player_skipped_items_total",
+        "counter",
+        "Items players lost by falling a whole ring behind (each then waits for a keyframe).",
+        &[(String::new(), ctx.hub.skipped_items())],
+    );
+    family(
         "weir_received_bytes_total",
         "counter",
         "Bytes received from peers.",
@@ -405,7 +411,7 @@ fn render_streams(ctx: &Context, out: &mut String) {
     // Most players first; the labels order equal counts, so the choice is stable.
     streams.sort_by(|a, b| b.players.cmp(&a.players).then(a.labels.cmp(&b.labels)));
     let total = streams.len();
-    streams.truncate(ctx.config.api.metrics_streams);
+    streams.truncate(ctx.config().api.metrics_streams);
     write_family(
         out,
         "weir_streams_omitted",

@@ -24,7 +24,7 @@ const QUEUE: usize = 1024;
 
 /// Receives datagrams until shutdown.
 pub async fn listen(ctx: Arc<Context>, socket: UdpSocket) {
-    let local = socket.local_addr().unwrap_or(ctx.config.mpegts.listen);
+    let local = socket.local_addr().unwrap_or(ctx.config().mpegts.listen);
     let mut shutdown = ctx.shutdown();
     let mut buf = vec![0u8; 65_536];
     let mut current: Option<(SocketAddr, mpsc::Sender<Bytes>)> = None;
@@ -69,7 +69,7 @@ pub async fn listen(ctx: Arc<Context>, socket: UdpSocket) {
 
 /// `mpegts.stream` as vhost, app, stream and param (`live/cam?vhost=v&k=1`).
 fn request(ctx: &Context, listen: SocketAddr) -> ClientRequest {
-    let configured = &ctx.config.mpegts.stream;
+    let configured = &ctx.config().mpegts.stream;
     let (path, query) = configured.split_once('?').unwrap_or((configured, ""));
     let (app, stream) = path.rsplit_once('/').unwrap_or(("live", path));
     let named = query
@@ -98,7 +98,7 @@ async fn sender(mut session: Session, local: SocketAddr, mut rx: mpsc::Receiver<
     let client = Arc::clone(session.client());
     let span = tracing::info_span!("mpegts", id = %client.id, peer = %client.peer);
     session.set_span(span.clone());
-    let timeout = ctx.config.mpegts.timeout;
+    let timeout = ctx.config().mpegts.timeout;
     async move {
         info!(stream = %key, "publish");
         let publisher = match session.publish(request, ClientKind::MpegtsPublish).await {

@@ -37,7 +37,7 @@ pub async fn listen(ctx: Arc<Context>, listener: TcpListener) {
         let Some((socket, peer)) = crate::accept(&listener, &mut shutdown, "rtmp").await else {
             break;
         };
-        if ctx.clients.len() >= ctx.config.rtmp.max_connections {
+        if ctx.clients.len() >= ctx.config().rtmp.max_connections {
             warn!(%peer, "refusing connection: max_connections reached");
             continue;
         }
@@ -51,7 +51,7 @@ pub async fn listen(ctx: Arc<Context>, listener: TcpListener) {
 
 async fn serve(mut session: Session, socket: TcpStream, peer: SocketAddr) {
     let ctx = session.context().clone();
-    let _ = socket.set_nodelay(ctx.config.rtmp.tcp_nodelay);
+    let _ = socket.set_nodelay(ctx.config().rtmp.tcp_nodelay);
     let (reader, writer) = socket.into_split();
     // The session's span: entered where the connection logs (commands, violations, its end),
     // not around every poll — a player's task is polled for every frame it sends.
@@ -125,7 +125,7 @@ struct Connection {
 impl Connection {
     fn new(session: Session, writer: OwnedWriteHalf, span: tracing::Span) -> Self {
         let ctx = session.context().clone();
-        let rtmp = &ctx.config.rtmp;
+        let rtmp = &ctx.config().rtmp;
         let mut config = SessionConfig {
             chunk_size: rtmp.chunk_size,
             ..SessionConfig::default()
@@ -278,7 +278,7 @@ impl Connection {
     /// Until it publishes or plays, a client must keep the handshake and commands moving; a
     /// publisher must keep sending; a player may stay silent (the stall watchdog watches it).
     fn deadline(&self) -> Option<(Instant, &'static str)> {
-        let rtmp = &self.ctx.config.rtmp;
+        let rtmp = &self.ctx.config().rtmp;
         if self.roles.is_empty() {
             Some((
                 self.last_input + rtmp.handshake_timeout,

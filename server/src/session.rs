@@ -183,7 +183,8 @@ impl Session {
     }
 
     async fn hook(&self, event: HookEvent, request: &ClientRequest) -> Result<(), Denied> {
-        let hooks = self.ctx.config.vhost_hooks(&request.vhost);
+        let config = self.ctx.config();
+        let hooks = config.vhost_hooks(&request.vhost);
         let context = self.hook_context(request);
         self.ctx
             .hooks
@@ -215,7 +216,8 @@ impl Session {
     }
 
     fn notify(&self, event: HookEvent, request: &ClientRequest) {
-        let hooks = self.ctx.config.vhost_hooks(&request.vhost);
+        let config = self.ctx.config();
+        let hooks = config.vhost_hooks(&request.vhost);
         self.ctx
             .hooks
             .notify(hooks, event, self.hook_context(request));
@@ -247,7 +249,8 @@ pub fn key(request: &ClientRequest) -> StreamKey {
 /// The vhost's security rules for `action` from `ip`: every session's first step, and all an
 /// HLS request passes.
 pub fn check(ctx: &Context, action: Action, ip: IpAddr, vhost: &str) -> Result<(), Denied> {
-    ctx.security(vhost)
+    ctx.config()
+        .vhost_security(vhost)
         .check(action, ip)
         .map_err(|denied| Denied::Security(denied.to_string()))
 }

@@ -607,3 +607,30 @@ fn api_authentication_and_metrics_keys() {
     assert_eq!(key.as_deref(), Some("api.metrics_streams"));
     assert!(message.contains("0..=100000"), "{message}");
 }
+
+#[test]
+fn a_log_level_that_names_no_level_is_an_error() {
+    for text in ["infos", "weir_server", "info,weir=loud"] {
+        let (line, key, message) = file_error("log", &format!("[log]\nlevel = {text:?}\n"));
+        assert_eq!(line, Some(2), "{text}: {message}");
+        assert_eq!(key.as_deref(), Some("log.level"), "{text}: {message}");
+        assert!(message.contains("names no level"), "{text}: {message}");
+    }
+    for text in ["info", "WARN", "weir_server=debug,info", "off"] {
+        let config = load_text("log-ok", &format!("[log]\nlevel = {text:?}\n")).unwrap();
+        assert_eq!(config.log.level, text);
+    }
+}
+
+#[test]
+fn an_srs_configuration_is_told_weir_reads_toml() {
+    let srs = "listen 1935;\nmax_connections 1000;\nhttp_api {\n    enabled on;\n    listen 1985;\n}\nvhost __defaultVhost__ {\n    hls {\n        enabled on;\n    }\n}\n";
+    let error = load_text("srs", srs).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("Weir reads TOML"), "{text}");
+    assert!(text.contains("docs/migrating-from-srs.md"), "{text}");
+    // A TOML file with one mistake is not taken for SRS's.
+    let (line, _, message) = file_error("typo", "[rtmp]\nchunk_size = 4096\nlisten 1935\n");
+    assert_eq!(line, Some(3), "{message}");
+    assert!(!message.contains("SRS"), "{message}");
+}

@@ -570,3 +570,22 @@ pub fn codecs(probe: &serde_json::Value) -> Vec<String> {
     codecs.sort();
     codecs
 }
+
+/// Runs a headless Chromium driver script of tests/webrtc (its packages installed by
+/// ci/install-peers) with `options` as its JSON argument, and parses the JSON it prints.
+pub fn browser(script: &str, options: serde_json::Value, wait: Duration) -> serde_json::Value {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webrtc");
+    assert!(
+        Path::new(dir).join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run ci/install-peers (npm install in tests/webrtc)"
+    );
+    let (ok, stdout, stderr) = run(
+        Command::new("node")
+            .current_dir(dir)
+            .arg(script)
+            .arg(options.to_string()),
+        wait,
+    );
+    assert!(ok, "the Chromium driver {script} failed: {stderr}");
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+}

@@ -195,6 +195,7 @@ async fn drive(
         players: options.players,
         connected: sample.connected,
         stalled: sample.stalled,
+        silent: sample.silent,
         errors: shared.errors.count(),
         first_error: shared.errors.first(),
         violations: shared.violations.count(),

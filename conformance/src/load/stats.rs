@@ -161,6 +161,8 @@ pub(super) struct Sample {
     pub connected: usize,
     /// Playing players that received nothing for [`STALL_TICKS`] ticks while others received.
     pub stalled: usize,
+    /// Playing players that have received no audio or video message at all.
+    pub silent: usize,
     /// Bytes all players have received so far.
     pub bytes: u64,
     pub media: u64,
@@ -205,9 +207,13 @@ impl Tally {
         }
         let mut connected = 0;
         let mut stalled = 0;
+        let mut silent = 0;
         for (player, &changed) in players.iter().zip(&self.last_change) {
             if player.state() == PlayerState::Playing {
                 connected += 1;
+                if player.media.load(Relaxed) == 0 {
+                    silent += 1;
+                }
                 // Silence counts only while others receive: no publisher is no stall.
                 if receiving > 0 && self.tick - changed >= STALL_TICKS {
                     stalled += 1;
@@ -217,6 +223,7 @@ impl Tally {
         Sample {
             connected,
             stalled,
+            silent,
             bytes,
             media,
         }
@@ -250,6 +257,7 @@ mod tests {
             Sample {
                 connected: 2,
                 stalled: 0,
+                silent: 0,
                 bytes: 210,
                 media: 3
             }

@@ -21,6 +21,8 @@ pub struct Summary {
     pub connected: usize,
     /// Players stalled at the end (silent for 2 s while others received).
     pub stalled: usize,
+    /// Players connected at the end that never received an audio or video message.
+    pub silent: usize,
     pub errors: u64,
     pub first_error: Option<String>,
     /// Rule violations our client machines saw in the server's bytes.
@@ -41,9 +43,10 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Every player connected and none stalled at the end.
+    /// Every player connected, and none stalled or without media at the end: a run whose
+    /// players got only the handshake and the commands has not served a stream.
     pub fn passed(&self) -> bool {
-        self.connected == self.players as usize && self.stalled == 0
+        self.connected == self.players as usize && self.stalled == 0 && self.silent == 0
     }
 
     /// The aggregate rate players received at in the measured part, in Mbit/s.
@@ -57,6 +60,7 @@ impl Summary {
             "players": self.players,
             "connected": self.connected,
             "stalled": self.stalled,
+            "silent": self.silent,
             "passed": self.passed(),
             "errors": self.errors,
             "first_error": self.first_error,
@@ -95,8 +99,8 @@ impl fmt::Display for Summary {
         let verdict = if self.passed() { "passed" } else { "FAILED" };
         writeln!(
             f,
-            "{verdict}: {}/{} players connected, {} stalled, {} connection errors ({})",
-            self.connected, self.players, self.stalled, self.errors, self.url
+            "{verdict}: {}/{} players connected, {} stalled, {} without media, {} connection errors ({})",
+            self.connected, self.players, self.stalled, self.silent, self.errors, self.url
         )?;
         writeln!(
             f,
@@ -141,6 +145,7 @@ mod tests {
             players: 2,
             connected: 2,
             stalled: 0,
+            silent: 0,
             errors: 0,
             first_error: None,
             violations: 0,
@@ -156,7 +161,7 @@ mod tests {
     }
 
     #[test]
-    fn passes_only_with_every_player_connected_and_none_stalled() {
+    fn passes_only_with_every_player_connected_and_none_stalled_or_silent() {
         assert!(summary().passed());
         assert!(
             !Summary {
@@ -168,6 +173,13 @@ mod tests {
         assert!(
             !Summary {
                 stalled: 1,
+                ..summary()
+            }
+            .passed()
+        );
+        assert!(
+            !Summary {
+                silent: 1,
                 ..summary()
             }
             .passed()

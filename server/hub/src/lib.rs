@@ -112,6 +112,8 @@ pub struct Hub {
     limits: HubLimits,
     epoch: Instant,
     streams: Mutex<HashMap<StreamKey, Arc<Stream>>>,
+    /// Items subscribers lost by falling a whole ring behind, all streams together.
+    skipped: std::sync::atomic::AtomicU64,
 }
 
 impl Hub {
@@ -120,7 +122,14 @@ impl Hub {
             limits,
             epoch: Instant::now(),
             streams: Mutex::new(HashMap::new()),
+            skipped: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Items players lost by falling a whole ring behind (they then wait for a keyframe),
+    /// since the hub was made: 0 while every player keeps up.
+    pub fn skipped_items(&self) -> u64 {
+        self.skipped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `f` on the stream named `key` (created if need be) while holding the map's lock,

@@ -191,6 +191,7 @@ impl Subscriber {
         self.cursor.store(seq, Relaxed);
         if lost > 0 {
             self.skipped += lost;
+            self.hub.skipped.fetch_add(lost, Relaxed);
             self.awaiting_keyframe = true;
             tracing::debug!(skipped = lost, stream = %self.stream.key(), "subscriber fell behind; skipping to the next keyframe");
         }

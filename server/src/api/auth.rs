@@ -25,7 +25,8 @@ pub(super) async fn require(
     request: Request,
     next: Next,
 ) -> Response {
-    let api = &ctx.config.api;
+    let config = ctx.config();
+    let api = &config.api;
     let path = request.uri().path();
     let open = !api.auth_enabled()
         || path.starts_with("/rtc/")

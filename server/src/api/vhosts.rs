@@ -44,6 +44,7 @@ pub(super) async fn v1_index(State(ctx): State<Arc<Context>>) -> Response {
             "vhosts": "the configured vhosts, or one by id: /api/v1/vhosts/{id}",
             "streams": "streams (?start=0&count=10), or one by id; kbps, codecs, publisher",
             "clients": "clients (?start=0&count=10), or one by id; DELETE kicks it",
+            "raw": "?rpc=reload reloads the configuration (with api.raw_api and api.allow_reload)",
         }}),
     )
 }
@@ -70,7 +71,7 @@ pub(super) async fn vhost(State(ctx): State<Arc<Context>>, Path(id): Path<String
 fn names(ctx: &Context) -> Vec<String> {
     let mut names = vec![crate::DEFAULT_VHOST.to_owned()];
     names.extend(
-        ctx.config
+        ctx.config()
             .vhosts
             .keys()
             .filter(|n| *n != crate::DEFAULT_VHOST)
@@ -111,7 +112,8 @@ fn vhost_json(ctx: &Context, name: &str) -> Value {
     let sum = |value: &dyn Fn(&weir_hub::Stream) -> u64| -> u64 {
         streams.iter().map(|s| value(s)).sum()
     };
-    let hls = &ctx.config.hls;
+    let config = ctx.config();
+    let hls = &config.hls;
     let mut hls_json = json!({"enabled": hls.enabled});
     if hls.enabled {
         hls_json["fragment"] = json!(hls.fragment.as_secs_f64());

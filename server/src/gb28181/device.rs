@@ -49,7 +49,7 @@ impl Device {
     /// Publishes device `id` (its SSRC already claimed) through the session's admission.
     async fn start(session: &mut Session, claim: Claim, id: String) -> Option<Device> {
         let ctx = session.context().clone();
-        let config = &ctx.config.gb28181;
+        let config = &ctx.config().gb28181;
         let request = ClientRequest {
             vhost: ctx.vhost_or_default(""),
             app: config.app.clone(),
@@ -131,7 +131,7 @@ pub(crate) async fn tcp(
     let span = tracing::info_span!("gb28181", id = %session.client().id, %peer, transport = "tcp");
     session.set_span(span.clone());
     async move {
-        let timeout = ctx.config.gb28181.timeout;
+        let timeout = ctx.config().gb28181.timeout;
         let mut deframer = Deframer::new();
         let mut device: Option<Device> = None;
         let mut buf = BytesMut::new();
@@ -215,7 +215,7 @@ pub(crate) async fn udp(
         let Some(mut device) = Device::start(&mut session, claim, id).await else {
             return;
         };
-        let timeout = ctx.config.gb28181.timeout;
+        let timeout = ctx.config().gb28181.timeout;
         while let Ok(Some((from, datagram))) = tokio::time::timeout(timeout, datagrams.recv()).await
         {
             // The device's SSRC from another address: not this device (SSRCs are picked by

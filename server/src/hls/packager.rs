@@ -21,11 +21,11 @@ use weir_transcode::{Want, each_as};
 
 /// Starts packaging the stream `key` (just published), unless HLS is off.
 pub fn spawn(ctx: &Arc<Context>, key: &StreamKey) {
-    if !ctx.config.hls.enabled {
+    if !ctx.config().hls.enabled {
         return;
     }
     let segmenter = segmenter_config(ctx, true);
-    let window = Timestamp::from_duration(ctx.config.hls.window);
+    let window = Timestamp::from_duration(ctx.config().hls.window);
     let hls = ctx.hls.open(key, || {
         LivePlaylist::new(LivePlaylistConfig::for_segmenter(&segmenter, window))
     });
@@ -55,7 +55,10 @@ pub fn spawn(ctx: &Arc<Context>, key: &StreamKey) {
 /// The segmenter for this server's fragment length; whether a stream has video is known at
 /// its first frame.
 fn segmenter_config(ctx: &Context, has_video: bool) -> SegmenterConfig {
-    SegmenterConfig::new(Timestamp::from_duration(ctx.config.hls.fragment), has_video)
+    SegmenterConfig::new(
+        Timestamp::from_duration(ctx.config().hls.fragment),
+        has_video,
+    )
 }
 
 struct Packager {
@@ -182,7 +185,7 @@ impl Packager {
                 discontinuity: span.discontinuity,
                 program_date_time: self
                     .started_ms
-                    .filter(|_| self.ctx.config.hls.program_date_time),
+                    .filter(|_| self.ctx.config().hls.program_date_time),
             };
             let removed = match hls.playlist.push(entry) {
                 Ok(removed) => removed,
@@ -219,7 +222,7 @@ impl Packager {
     /// `{hls.path}/{app}`, when segments go to disk too. Names come from peers: a name that
     /// could leave `hls.path` (`..`, an absolute path, a backslash) keeps its HLS in memory.
     fn dir(&self) -> Option<PathBuf> {
-        let path = &self.ctx.config.hls.path;
+        let path = &self.ctx.config().hls.path;
         if path.as_os_str().is_empty() {
             return None;
         }
@@ -246,7 +249,8 @@ impl Packager {
 
     /// on_hls, with the publisher's client and the segment, as SRS sends it.
     fn notify(&self, number: u64, span: SegmentSpan) {
-        let hooks = self.ctx.config.vhost_hooks(&self.key.vhost);
+        let config = self.ctx.config();
+        let hooks = config.vhost_hooks(&self.key.vhost);
         if !hooks.enabled || hooks.on_hls.is_empty() {
             return;
         }

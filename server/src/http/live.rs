@@ -1,13 +1,20 @@
 //! Live streams over HTTP: `GET /{app}/{stream}.flv` (HTTP-FLV) and `/{app}/{stream}.ts`
 //! (HTTP-TS) answer with a live file in that container — what a late joiner needs (metadata,
 //! sequence headers, the cached GOP from a keyframe), then the live edge — for as long as the
-//! client reads. One request path serves both; a [`Format`] writes the container.
+//! client reads, or until the publisher stops: then the response ends (its chunked terminator),
+//! as SRS's do since 6.0.152, so that players see the end and can reconnect to the next
+//! publisher. One request path serves both; a [`Format`] writes the container.
+//!
+//! The same file goes over a WebSocket when the request asks to upgrade (RFC 6455):
+//! `ws://host:8080/{app}/{stream}.flv`, as SRS serves flv.js and mpegts.js — each piece of the
+//! file a binary message, and a Close frame when the publisher stops.
 
 use super::{Connection, cors, status};
 use crate::Context;
 use crate::clients::{ClientKind, ClientRequest};
 use crate::session::Session;
 use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -29,14 +36,21 @@ pub trait Format: Send + 'static {
     fn write(&mut self, item: Item, out: &mut Vec<Bytes>);
 }
 
-/// Serves stream `app`/`stream` live in format `F`.
+/// A live request: the server, `(app, stream)`, the query, and the request's method, headers
+/// and connection.
+pub type Request<'a> = (
+    Arc<Context>,
+    (&'a str, &'a str),
+    Option<String>,
+    Method,
+    HeaderMap,
+    Connection,
+);
+
+/// Serves stream `app`/`stream` live in format `F`, over a WebSocket when the request upgrades.
 pub async fn serve<F: Format>(
-    ctx: Arc<Context>,
-    (app, stream): (&str, &str),
-    query: Option<String>,
-    method: Method,
-    headers: HeaderMap,
-    connection: Connection,
+    (ctx, (app, stream), query, method, headers, connection): Request<'_>,
+    websocket: Option<WebSocketUpgrade>,
 ) -> Response {
     let mut ok = StatusCode::OK.into_response();
     cors(ok.headers_mut());
@@ -89,8 +103,12 @@ pub async fn serve<F: Format>(
             format: F::new(subscriber.stream()),
             subscriber,
             started: false,
+            ended: false,
             pending: VecDeque::new(),
         };
+        if let Some(websocket) = websocket {
+            return websocket.on_upgrade(|socket| player.over_websocket(socket).in_current_span());
+        }
         let body = futures_util::stream::unfold(player, |mut player| async move {
             let chunk = player.next_chunk().await?;
             Some((Ok::<_, std::convert::Infallible>(chunk), player))
@@ -110,16 +128,48 @@ struct Player<F: Format> {
     subscriber: Subscriber,
     format: F,
     started: bool,
+    /// The publisher has stopped: the body ends once `pending` is out.
+    ended: bool,
     /// The pieces of the last batch not handed to the body yet: each is a frame of its own,
     /// so that shared bytes reach the socket without a copy per player.
     pending: VecDeque<Bytes>,
 }
 
 impl<F: Format> Player<F> {
+    /// Sends the file over `socket`, a piece a binary message, until the publisher stops (then
+    /// a Close frame, 1000) or the client goes (a Close, an error); what the client sends is
+    /// read only to notice that.
+    async fn over_websocket(mut self, mut socket: WebSocket) {
+        loop {
+            tokio::select! {
+                piece = self.next_chunk() => match piece {
+                    Some(piece) if piece.is_empty() => {}
+                    Some(piece) => if socket.send(Message::Binary(piece)).await.is_err() {
+                        return;
+                    },
+                    None => {
+                        let _ = socket.send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                            code: 1000,
+                            reason: "the publisher stopped".into(),
+                        }))).await;
+                        return;
+                    }
+                },
+                message = socket.recv() => match message {
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }
+
     /// The next piece of the file; a batch (every item already waiting) at a time.
     async fn next_chunk(&mut self) -> Option<Bytes> {
         if let Some(piece) = self.pending.pop_front() {
             return Some(piece);
+        }
+        if self.ended {
+            return None;
         }
         let mut out = Vec::new();
         if !self.started {
@@ -128,8 +178,16 @@ impl<F: Format> Player<F> {
         }
         let first = self.subscriber.recv().await?;
         self.subscriber.merge_wait().await;
-        let (subscriber, format) = (&mut self.subscriber, &mut self.format);
-        subscriber.batch(first, |item| format.write(item, &mut out));
+        let (subscriber, format, ended) = (&mut self.subscriber, &mut self.format, &mut self.ended);
+        subscriber.batch(first, |item| {
+            if matches!(item, Item::Publisher(false)) {
+                *ended = true;
+            }
+            // What follows the end in this batch is the next publisher's, for the next request.
+            if !*ended {
+                format.write(item, &mut out)
+            }
+        });
         let n = out.iter().map(|b| b.len() as u64).sum();
         self.session.client().add_sent(n);
         self.ctx.metrics.add_sent(n);

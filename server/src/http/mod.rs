@@ -3,7 +3,8 @@
 //!
 //! The stream server answers, by the path's ending: `/{app}/{stream}.flv` (HTTP-FLV),
 //! `/{app}/{stream}.m3u8` (HLS playlist), `/{app}/{stream}-{n}.ts` (HLS segment, when one by
-//! that name exists) and `/{app}/{stream}.ts` (HTTP-TS); CORS headers on every answer let
+//! that name exists) and `/{app}/{stream}.ts` (HTTP-TS); the live ones over a WebSocket too
+//! (`ws://`, WebSocket-FLV and -TS as SRS serves them); CORS headers on every answer let
 //! browser players use them.
 
 pub mod flv;
@@ -13,7 +14,8 @@ pub mod ts;
 
 use crate::Context;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Path, RawQuery, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -48,7 +50,10 @@ async fn dispatch(
     method: Method,
     headers: HeaderMap,
     axum::Extension(connection): axum::Extension<Connection>,
+    websocket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    // A request that does not upgrade is plain HTTP.
+    let websocket = websocket.ok();
     let Some((stem, extension)) = path.rsplit_once('.') else {
         return not_found();
     };
@@ -70,7 +75,8 @@ async fn dispatch(
     };
     match extension {
         "flv" => {
-            live::serve::<flv::Flv>(ctx, (app, stream), query, method, headers, connection).await
+            let request = (ctx, (app, stream), query, method, headers, connection);
+            live::serve::<flv::Flv>(request, websocket).await
         }
         "m3u8" if method == Method::OPTIONS => ok_options(),
         "m3u8" => play_denied(&ctx, &key(stream), connection.peer)
@@ -85,8 +91,8 @@ async fn dispatch(
                     .or_else(|| hls::segment(&ctx, &key(name), number, &method))
                     .unwrap_or_else(|| status(StatusCode::NOT_FOUND, "no such segment\n")),
                 None => {
-                    live::serve::<ts::Ts>(ctx, (app, stream), query, method, headers, connection)
-                        .await
+                    let request = (ctx, (app, stream), query, method, headers, connection);
+                    live::serve::<ts::Ts>(request, websocket).await
                 }
             }
         }
@@ -180,7 +186,9 @@ pub async fn serve(ctx: Arc<Context>, listener: TcpListener, router: Router, nod
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(Duration::from_secs(10))
-                    .serve_connection(TokioIo::new(socket), TowerToHyperService::new(service));
+                    .serve_connection(TokioIo::new(socket), TowerToHyperService::new(service))
+                    // WebSocket players take the connection over after the 101.
+                    .with_upgrades();
                 tokio::pin!(conn);
                 tokio::select! {
                     result = conn.as_mut() => if let Err(e) = result {

@@ -77,7 +77,7 @@ pub(crate) async fn start(
     endpoint: &Arc<Endpoint>,
     offer: Offer,
 ) -> Result<Answer, Refused> {
-    let config = &ctx.config.rtc;
+    let config = &ctx.config().rtc;
     let limits = weir_sdp::Limits {
         max_bytes: config.max_sdp_bytes,
         max_lines: 4096,
@@ -271,7 +271,7 @@ type Section = (Mid, Option<Rid>);
 
 impl Peer {
     async fn run(mut self) {
-        let config = self.ctx.config.rtc.clone();
+        let config = self.ctx.config().rtc.clone();
         let handshake_deadline = tokio::time::Instant::now() + config.handshake_timeout;
         let mut shutdown = self.ctx.shutdown();
         // A publisher is asked for keyframes now and then, for HLS and RTMP (see the config).

@@ -211,7 +211,7 @@ async fn resource(
                 );
             }
             let limits = weir_sdp::Limits {
-                max_bytes: ctx.config.rtc.max_sdp_bytes,
+                max_bytes: ctx.config().rtc.max_sdp_bytes,
                 max_lines: 4096,
             };
             let (fragment, violations) = match weir_sdp::parse_fragment(&body, &limits) {
@@ -380,7 +380,7 @@ fn bearer(ctx: &Context, headers: &HeaderMap) -> Result<Option<String>, Response
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         })
         .map(|(_, token)| token.trim().to_owned());
-    let required = &ctx.config.rtc.token;
+    let required = &ctx.config().rtc.token;
     if required.is_empty() {
         return Ok(given);
     }

@@ -118,7 +118,8 @@ pub(crate) async fn accept(
                 return;
             }
         };
-        let secret = ctx.config.srt.secret_for(&wanted.vhost, &wanted.app);
+        let config = ctx.config();
+        let secret = config.srt.secret_for(&wanted.vhost, &wanted.app);
         let (crypto, km_response) = match keys(secret, request.km_request.as_deref()) {
             Ok(keys) => keys,
             Err(reason) => {
@@ -131,7 +132,7 @@ pub(crate) async fn accept(
         if decide.send((request.id, accept)).await.is_err() {
             return;
         }
-        let handover = match tokio::time::timeout(ctx.config.srt.connect_timeout, handed).await {
+        let handover = match tokio::time::timeout(ctx.config().srt.connect_timeout, handed).await {
             Ok(Ok(handover)) => handover,
             _ => {
                 debug!("the handshake did not complete");
@@ -238,7 +239,7 @@ async fn run(
         established,
         mut datagrams,
     } = handover;
-    let config = &ctx.config.srt;
+    let config = &ctx.config().srt;
     let connection_config = Config {
         recv_buffer: config.buffer_packets,
         send_buffer: config.buffer_packets,

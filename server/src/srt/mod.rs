@@ -150,7 +150,7 @@ struct Waiting {
 
 /// Receives datagrams until shutdown; see the [module docs](self).
 pub async fn listen(ctx: Arc<Context>, endpoint: Arc<Endpoint>) {
-    let config = &ctx.config.srt;
+    let config = &ctx.config().srt;
     let listener_config = ListenerConfig {
         latency_ms: config.latency,
         peer_latency_ms: config.peer_latency,

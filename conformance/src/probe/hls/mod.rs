@@ -22,6 +22,14 @@ use super::{CaseResult, Options, ProbeReport, selected};
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Polls the playlist, then judges the selected cases. `Err`: the URL is not one to poll.
+/// Whether `url` names an HLS playlist by its path (`.m3u8`): an HTTP-FLV or HTTP-TS URL is
+/// an endless body, not a playlist to poll.
+pub fn takes(url: &str) -> bool {
+    Url::parse(url).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https") && u.path().to_ascii_lowercase().ends_with(".m3u8")
+    })
+}
+
 pub fn run(
     options: &Options,
     progress: &mut dyn FnMut(&CaseResult),

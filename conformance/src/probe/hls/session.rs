@@ -94,7 +94,8 @@ impl Session {
 /// Polls `url` for `duration`. `Err` when the first load got no HTTP answer at all.
 pub fn poll(http: &Http, url: Url, duration: Duration) -> Result<Session, String> {
     let start = Instant::now();
-    let end = start + duration;
+    let mut end = start + duration;
+    let mut lengthened = false;
     let mut session = Session::default();
     let mut url = url;
     let mut previous: Option<Vec<u8>> = None;
@@ -158,6 +159,18 @@ pub fn poll(http: &Http, url: Url, duration: Duration) -> Result<Session, String
                 .map_or(DEFAULT_TARGET, Duration::from_secs);
             let changed = session.loads.last().is_some_and(|l| l.changed);
             wait = if changed { target } else { target / 2 };
+            // Fewer than two target durations see no reload worth judging: the time asked is
+            // lengthened, once, and the report says so.
+            if !lengthened && end < start + 2 * target {
+                lengthened = true;
+                end = start + 2 * target;
+                session.notes.push(format!(
+                    "polling {} s, two target durations of {} s, not the {} s asked (--duration): fewer sees no playlist change to judge",
+                    (2 * target).as_secs(),
+                    target.as_secs(),
+                    duration.as_secs()
+                ));
+            }
             let listed = Listed {
                 fetched: &mut fetched,
                 last: &mut last_listed,
