@@ -2,7 +2,18 @@
 //! dashboards and scripts written for SRS keep working; and Prometheus text at `/metrics`.
 //!
 //! Every reply carries `code` (0 on success, SRS's error codes otherwise), `server` and
-//! `service` (ids fixed for the life of the process) and `pid`.
+//! `service` (ids fixed for the life of the process) and `pid`. Around every route:
+//! [`auth`] (HTTP basic authentication, when `api.username`/`api.password` are set) and
+//! [`jsonp`] (`?callback=fn` wraps a JSON reply as `fn(...)`).
+//!
+//! Files: this one (router, envelope, streams and clients), [`summaries`] (`/api/v1/summaries`
+//! from [`crate::system`]), [`vhosts`] (`/api/v1/vhosts` and the `/api/`, `/api/v1/` indexes);
+//! `/metrics` is rendered by [`crate::metrics`].
+
+mod auth;
+mod jsonp;
+mod summaries;
+mod vhosts;
 
 use crate::Context;
 use crate::clients::ClientInfo;
@@ -13,7 +24,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use weir_hub::{Stream, TrackInfo};
@@ -29,8 +39,15 @@ const ERROR_CLIENT_NOT_FOUND: u32 = 2049;
 
 pub fn router(ctx: Arc<Context>) -> Router {
     Router::new()
+        .route("/api/", get(vhosts::api_index))
+        .route("/api", get(vhosts::api_index))
+        .route("/api/v1/", get(vhosts::v1_index))
+        .route("/api/v1", get(vhosts::v1_index))
         .route("/api/v1/versions", get(versions))
-        .route("/api/v1/summaries", get(summaries))
+        .route("/api/v1/summaries", get(summaries::summaries))
+        .route("/api/v1/vhosts", get(vhosts::vhosts))
+        .route("/api/v1/vhosts/", get(vhosts::vhosts))
+        .route("/api/v1/vhosts/{id}", get(vhosts::vhost))
         .route("/api/v1/streams", get(streams))
         .route("/api/v1/streams/", get(streams))
         .route("/api/v1/streams/{id}", get(stream))
@@ -44,6 +61,14 @@ pub fn router(ctx: Arc<Context>) -> Router {
             axum::routing::post(crate::gb28181::publish_api),
         )
         .merge(crate::rtc::signal::routes(Router::new()))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            auth::require,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            jsonp::wrap,
+        ))
         .with_state(ctx)
 }
 
@@ -66,11 +91,11 @@ pub(crate) fn reply(ctx: &Context, status: StatusCode, code: u32, fields: Value)
     response
 }
 
-fn ok(ctx: &Context, fields: Value) -> Response {
+pub(crate) fn ok(ctx: &Context, fields: Value) -> Response {
     reply(ctx, StatusCode::OK, 0, fields)
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -87,32 +112,6 @@ async fn versions(State(ctx): State<Arc<Context>>) -> Response {
     ok(
         &ctx,
         json!({"data": {"major": major, "minor": minor, "revision": revision, "version": version}}),
-    )
-}
-
-async fn summaries(State(ctx): State<Arc<Context>>) -> Response {
-    let uptime = ctx.started.elapsed().as_secs_f64();
-    ok(
-        &ctx,
-        json!({"data": {
-            "ok": true,
-            "now_ms": now_ms(),
-            "self": {
-                "version": env!("CARGO_PKG_VERSION"),
-                "pid": std::process::id(),
-                "argv": std::env::args().collect::<Vec<_>>().join(" "),
-                "cwd": std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
-                "mem_kbyte": resident_kbytes(),
-                "srs_uptime": uptime as u64,
-            },
-            "system": {
-                "cpus": std::thread::available_parallelism().map_or(1, |n| n.get()),
-                "conn_srs": ctx.clients.len(),
-                "streams": ctx.hub.streams().len(),
-                "recv_bytes": ctx.metrics.recv_bytes.load(std::sync::atomic::Ordering::Relaxed),
-                "send_bytes": ctx.metrics.send_bytes.load(std::sync::atomic::Ordering::Relaxed),
-            },
-        }}),
     )
 }
 
@@ -157,18 +156,6 @@ async fn raw(State(ctx): State<Arc<Context>>, Query(query): Query<RawQuery>) -> 
 #[derive(Deserialize)]
 struct RawQuery {
     rpc: Option<String>,
-}
-
-/// The resident set size of this process in KiB (Linux), 0 where unknown.
-fn resident_kbytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// SRS's paging: `?start=0&count=10` (its defaults).
@@ -240,16 +227,16 @@ fn stream_json(ctx: &Context, stream: &Stream) -> Value {
     })
 }
 
+/// A page of streams, and how many there are in all (`total`, as SRS 5 adds for paging).
 async fn streams(State(ctx): State<Arc<Context>>, Query(page): Query<Page>) -> Response {
-    let all: Vec<Value> = ctx
-        .hub
-        .streams()
+    let streams = ctx.hub.streams();
+    let all: Vec<Value> = streams
         .iter()
         .skip(page.start)
         .take(page.count)
         .map(|s| stream_json(&ctx, s))
         .collect();
-    ok(&ctx, json!({"streams": all}))
+    ok(&ctx, json!({"total": streams.len(), "streams": all}))
 }
 
 async fn stream(State(ctx): State<Arc<Context>>, Path(id): Path<String>) -> Response {
@@ -294,17 +281,17 @@ fn client_json(ctx: &Context, info: &ClientInfo) -> Value {
     client
 }
 
+/// A page of clients, and how many there are in all (`total`).
 async fn clients(State(ctx): State<Arc<Context>>, Query(page): Query<Page>) -> Response {
     let now = ctx.hub.now_ms();
-    let all: Vec<Value> = ctx
-        .clients
-        .all()
+    let clients = ctx.clients.all();
+    let all: Vec<Value> = clients
         .iter()
         .skip(page.start)
         .take(page.count)
         .map(|c| client_json(&ctx, &c.info(now)))
         .collect();
-    ok(&ctx, json!({"clients": all}))
+    ok(&ctx, json!({"total": clients.len(), "clients": all}))
 }
 
 async fn client(State(ctx): State<Arc<Context>>, Path(id): Path<String>) -> Response {
@@ -339,149 +326,11 @@ async fn kick(State(ctx): State<Arc<Context>>, Path(id): Path<String>) -> Respon
     }
 }
 
-/// Prometheus text exposition format 0.0.4.
+/// Prometheus text exposition format 0.0.4, rendered by [`crate::metrics::render`].
 async fn metrics(State(ctx): State<Arc<Context>>) -> Response {
-    let mut out = String::new();
-    let m = &ctx.metrics;
-    let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
-    let mut family = |name: &str, kind: &str, help: &str, samples: &[(String, u64)]| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, value) in samples {
-            let _ = writeln!(out, "{name}{labels} {value}");
-        }
-    };
-    let labelled = |label: &str, pairs: Vec<(&'static str, u64)>| -> Vec<(String, u64)> {
-        pairs
-            .into_iter()
-            .map(|(k, v)| (format!("{{{label}=\"{k}\"}}"), v))
-            .collect()
-    };
-    family(
-        "weir_connections_total",
-        "counter",
-        "Connections accepted, per protocol.",
-        &labelled("protocol", m.connections.snapshot()),
-    );
-    family(
-        "weir_clients",
-        "gauge",
-        "Clients connected now.",
-        &[(String::new(), ctx.clients.len() as u64)],
-    );
-    let streams = ctx.hub.streams();
-    let published = streams.iter().filter(|s| s.has_publisher()).count();
-    family(
-        "weir_streams",
-        "gauge",
-        "Streams with a publisher now.",
-        &[(String::new(), published as u64)],
-    );
-    family(
-        "weir_player_skipped_items_total",
-        "counter",
-        "Items players lost by falling a whole ring behind (each then waits for a keyframe).",
-        &[(String::new(), ctx.hub.skipped_items())],
-    );
-    family(
-        "weir_received_bytes_total",
-        "counter",
-        "Bytes received from peers.",
-        &[(String::new(), load(&m.recv_bytes))],
-    );
-    family(
-        "weir_sent_bytes_total",
-        "counter",
-        "Bytes sent to peers.",
-        &[(String::new(), load(&m.send_bytes))],
-    );
-    family(
-        "weir_connection_errors_total",
-        "counter",
-        "Connections closed on an error, per protocol.",
-        &labelled("protocol", m.errors.snapshot()),
-    );
-    family(
-        "weir_stalled_players_total",
-        "counter",
-        "Players disconnected for not reading.",
-        &[(String::new(), load(&m.stalled_players))],
-    );
-    family(
-        "weir_direct_handovers_total",
-        "counter",
-        "Players the stream wrote to directly that went back to their own task.",
-        &[(String::new(), load(&m.direct_handovers))],
-    );
-    let (hls_streams, hls_bytes) = ctx.hls.usage();
-    family(
-        "weir_hls_streams",
-        "gauge",
-        "Streams with an HLS playlist (live or recently ended).",
-        &[(String::new(), hls_streams as u64)],
-    );
-    family(
-        "weir_hls_segment_bytes",
-        "gauge",
-        "Bytes of HLS segments held in memory.",
-        &[(String::new(), hls_bytes as u64)],
-    );
-    // Each SRT connection's transport, labelled by client id (the API's `srt` object).
-    let srt = ctx
-        .srt
-        .as_ref()
-        .map(|srt| srt.all_stats())
-        .unwrap_or_default();
-    let per_connection = |value: fn(&crate::srt::SrtStats) -> u64| -> Vec<(String, u64)> {
-        srt.iter()
-            .map(|(id, s)| (format!("{{client=\"{id}\"}}"), value(s)))
-            .collect()
-    };
-    for (name, kind, help, value) in [
-        (
-            "weir_srt_rtt_microseconds",
-            "gauge",
-            "An SRT connection's smoothed round-trip time.",
-            (|s| (s.rtt_ms * 1000.0) as u64) as fn(&crate::srt::SrtStats) -> u64,
-        ),
-        (
-            "weir_srt_latency_milliseconds",
-            "gauge",
-            "An SRT connection's receive latency (TSBPD delay).",
-            |s| u64::from(s.latency_ms),
-        ),
-        (
-            "weir_srt_packets_lost_total",
-            "counter",
-            "Packets an SRT connection found missing.",
-            |s| s.packets_lost,
-        ),
-        (
-            "weir_srt_packets_retransmitted_total",
-            "counter",
-            "Packets an SRT connection sent again.",
-            |s| s.packets_retransmitted,
-        ),
-        (
-            "weir_srt_packets_dropped_total",
-            "counter",
-            "Packets an SRT connection skipped as too late, received or sent.",
-            |s| s.packets_dropped + s.packets_send_dropped,
-        ),
-    ] {
-        family(name, kind, help, &per_connection(value));
-    }
-    family(
-        "weir_rule_violations_total",
-        "counter",
-        "Rule violations by peers, per rule id.",
-        &labelled("rule", m.violations.snapshot()),
-    );
-    family(
-        "weir_dropped_packets_total",
-        "counter",
-        "Packets dropped unread, per reason.",
-        &labelled("reason", m.dropped.snapshot()),
-    );
-    ctx.hooks.render_metrics(&mut out);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(&ctx),
+    )
+        .into_response()
 }

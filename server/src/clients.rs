@@ -182,6 +182,8 @@ impl Client {
 #[derive(Default)]
 pub struct Clients {
     clients: Mutex<HashMap<String, Arc<Client>>>,
+    /// Clients registered since start (SRS's `srs_clients_total`).
+    registered: AtomicU64,
 }
 
 impl Clients {
@@ -207,6 +209,7 @@ impl Clients {
             .lock()
             .unwrap()
             .insert(client.id.clone(), client.clone());
+        self.registered.fetch_add(1, Relaxed);
         ClientGuard {
             clients: self.clone(),
             client,
@@ -226,6 +229,11 @@ impl Clients {
 
     pub fn len(&self) -> usize {
         self.clients.lock().unwrap().len()
+    }
+
+    /// How many clients connected since start.
+    pub fn registered(&self) -> u64 {
+        self.registered.load(Relaxed)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -172,6 +172,18 @@ pub struct ApiConfig {
     pub https_cert: PathBuf,
     /// The private key, PEM.
     pub https_key: PathBuf,
+    /// HTTP basic authentication (RFC 7617) of every API request, as SRS's
+    /// `http_api.auth.username` and `.password`: on as soon as either is set, and then a
+    /// request without them is answered 401.
+    pub username: String,
+    pub password: String,
+    /// Whether `/metrics` asks for the same credentials (on by default); off lets a
+    /// Prometheus that has none scrape it while the rest of the API stays closed.
+    pub metrics_auth: bool,
+    /// How many streams get their own `weir_stream_*` series in `/metrics`, those with the
+    /// most players first; the rest are counted in `weir_streams_omitted`.
+    #[serde(deserialize_with = "bounded::<0, 100_000, _, _>")]
+    pub metrics_streams: usize,
     /// SRS's raw API (`/api/v1/raw`): off by default, as SRS's.
     pub raw_api: bool,
     /// Whether the raw API may reload the configuration (`?rpc=reload`), as SRS's
@@ -188,9 +200,20 @@ impl Default for ApiConfig {
             https_listen: SocketAddr::from(([0, 0, 0, 0], 1990)),
             https_cert: PathBuf::new(),
             https_key: PathBuf::new(),
+            username: String::new(),
+            password: String::new(),
+            metrics_auth: true,
+            metrics_streams: 100,
             raw_api: false,
             allow_reload: false,
         }
+    }
+}
+
+impl ApiConfig {
+    /// Whether requests must carry credentials.
+    pub fn auth_enabled(&self) -> bool {
+        !self.username.is_empty() || !self.password.is_empty()
     }
 }
 

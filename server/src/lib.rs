@@ -22,6 +22,7 @@ pub mod rtmp;
 pub mod security;
 pub mod session;
 pub mod srt;
+pub mod system;
 pub mod tls;
 mod wire;
 
@@ -56,6 +57,8 @@ pub struct Context {
     /// The GB28181 endpoint, when `gb28181.enabled`.
     pub gb28181: Option<Arc<gb28181::Endpoint>>,
     pub metrics: Metrics,
+    /// The process's and the machine's CPU, memory and sockets, sampled by housekeeping.
+    pub system: system::System,
     pub hooks: Hooks,
     /// The TLS listeners' certificates; [`tls::Certificates::reload`] swaps them for new
     /// connections.
@@ -207,6 +210,7 @@ impl Server {
             srt,
             gb28181,
             metrics: Metrics::default(),
+            system: system::System::new(),
             hooks,
             tls,
             server_id,
@@ -435,6 +439,7 @@ async fn housekeeping(ctx: Arc<Context>) {
             stream.sample(now);
         }
         ctx.clients.sample(now);
+        ctx.system.sample_if_due(Instant::now());
         sweep_hls(&ctx).await;
         for id in ctx.clients.kick_stalled(stall_ms) {
             ctx.metrics

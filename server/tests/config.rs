@@ -607,6 +607,39 @@ fn tls_listeners_are_off_by_default_and_take_their_keys_from_every_layer() {
 }
 
 #[test]
+fn api_authentication_and_metrics_keys() {
+    let defaults = Config::default().api;
+    assert!(
+        !defaults.auth_enabled(),
+        "the API is open unless configured"
+    );
+    assert!(defaults.metrics_auth);
+    assert_eq!(defaults.metrics_streams, 100);
+
+    let config = load_text(
+        "api-auth",
+        "[api]\nusername = \"admin\"\npassword = \"s3cret\"\nmetrics_auth = false\n",
+    )
+    .unwrap();
+    assert!(config.api.auth_enabled());
+    assert_eq!(
+        (config.api.username.as_str(), config.api.password.as_str()),
+        ("admin", "s3cret")
+    );
+    assert!(!config.api.metrics_auth);
+    // A password alone is enough to close the API (the user name is then empty).
+    let config = Config::load(None, env(&[("WEIR_API_PASSWORD", "pw")]), &[]).unwrap();
+    assert!(config.api.auth_enabled());
+    let config = Config::load(None, env(&[]), &flags(&[("api.metrics_streams", "5")])).unwrap();
+    assert_eq!(config.api.metrics_streams, 5);
+
+    let (line, key, message) = file_error("api-streams", "[api]\nmetrics_streams = 1000001\n");
+    assert_eq!(line, Some(2));
+    assert_eq!(key.as_deref(), Some("api.metrics_streams"));
+    assert!(message.contains("0..=100000"), "{message}");
+}
+
+#[test]
 fn a_log_level_that_names_no_level_is_an_error() {
     for text in ["infos", "weir_server", "info,weir=loud"] {
         let (line, key, message) = file_error("log", &format!("[log]\nlevel = {text:?}\n"));
