@@ -114,6 +114,7 @@ fn flow(id: u64, live: &[&str], error: Option<&str>) -> FlowReplay {
     let answers = |lines: &[&str]| Answers {
         lines: lines.iter().map(|l| l.to_string()).collect(),
         frames: BTreeMap::from([("video h264".to_owned(), 25)]),
+        metadata_updates: 0,
     };
     FlowReplay {
         flow: FlowId(id),

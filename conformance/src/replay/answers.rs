@@ -2,8 +2,9 @@
 //! server says to the same client, in one shape, so that their difference is a line diff.
 //!
 //! Lines leave out what legitimately differs between two runs (stream ids, acknowledgement
-//! sequence numbers, timestamps, how many frames arrived); frame counts are kept beside the
-//! lines.
+//! sequence numbers, timestamps, how many frames arrived, how many metadata updates a
+//! publisher's repeated `@setDataFrame` brought before the client left); those counts are kept
+//! beside the lines.
 
 use std::collections::{BTreeMap, HashMap};
 use weir_media::MediaKind;
@@ -17,6 +18,8 @@ pub struct Answers {
     pub lines: Vec<String>,
     /// Frames per track ("video h264", "audio aac").
     pub frames: BTreeMap<String, u64>,
+    /// Metadata that came after the first frame.
+    pub metadata_updates: u64,
 }
 
 impl Answers {
@@ -62,7 +65,7 @@ impl Answers {
                 }
                 ClientEvent::UserControl(event) => Some(user_control(event)),
                 ClientEvent::Data { data, .. } => match data {
-                    StreamData::Metadata(_) => Some("onMetaData".to_owned()),
+                    StreamData::Metadata(_) => answers.metadata(),
                     StreamData::Media(packet) => answers.media(packet),
                     StreamData::Data { handler, values } => {
                         match values
@@ -85,6 +88,17 @@ impl Answers {
             answers.lines.extend(line);
         }
         answers
+    }
+
+    /// Metadata: each before the first frame is a line; after it, a publisher's updates
+    /// are counted, the first of them a line (how many reach a player depends on when it
+    /// leaves, as frames do).
+    fn metadata(&mut self) -> Option<String> {
+        if self.frames.is_empty() {
+            return Some("onMetaData".to_owned());
+        }
+        self.metadata_updates += 1;
+        (self.metadata_updates == 1).then(|| "onMetaData updates".to_owned())
     }
 
     /// Counts a frame; the first frame or configuration of a track is a line.
