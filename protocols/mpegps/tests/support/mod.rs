@@ -133,6 +133,8 @@ pub fn remux(out: &Outputs<PsEvent>) -> Vec<u8> {
     let mut written = Vec::new();
     for e in &out.events {
         match e {
+            // MPEG audio (FFmpeg's MP2) is left out: the muxer carries GB28181's codecs only.
+            PsEvent::Config(c) if c.codec == Codec::Mp3 => {}
             PsEvent::Config(c) => muxer.handle_config(c).expect("config"),
             PsEvent::TrackAdded(t) if matches!(t.codec, Codec::Pcma | Codec::Pcmu) => muxer
                 .handle_config(&weir_media::TrackConfig {
