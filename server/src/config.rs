@@ -1041,20 +1041,7 @@ fn forward_destinations<'de, D: Deserializer<'de>>(
 ) -> Result<Vec<String>, D::Error> {
     let list = Vec::<String>::deserialize(deserializer)?;
     for destination in &list {
-        let ok = match destination.strip_prefix("rtmp://") {
-            Some(rest) => rest.split('/').nth(1).is_some_and(|app| !app.is_empty()),
-            None => {
-                !destination.contains('/')
-                    && destination.rsplit_once(':').is_some_and(|(host, port)| {
-                        !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
-                    })
-            }
-        };
-        if !ok {
-            return Err(de::Error::custom(format!(
-                "{destination:?} is not host:port nor rtmp://host[:port]/app[/stream]"
-            )));
-        }
+        crate::forward::check_destination(destination).map_err(de::Error::custom)?;
     }
     Ok(list)
 }

@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::{Instrument, debug, info, warn};
-use weir_hub::{Item, StreamKey, Subscriber};
+use weir_hub::{Item, Stream, StreamKey, Subscriber};
 use weir_media::{Machine, Output};
 use weir_rtmp::session::{ClientEvent, ClientOptions, ClientSession, PublishKind, SessionConfig};
 use weir_rtmp::url::RtmpUrl;
+use weir_transcode::{Want, each_as};
 
 /// The first wait before trying a destination again, and the longest.
 const RETRY_FIRST: Duration = Duration::from_secs(1);
@@ -70,6 +71,17 @@ pub fn spawn(ctx: &Arc<Context>, key: &StreamKey, publisher: HookContext) {
         }
         .instrument(span),
     );
+}
+
+/// Whether `destination` is one forward can go to, for the config to say so where it is
+/// written: the URL it makes for a stream must be an RTMP URL.
+pub(crate) fn check_destination(destination: &str) -> Result<(), String> {
+    let key = StreamKey::new(crate::DEFAULT_VHOST, "app", "stream");
+    RtmpUrl::parse(&destination_url(destination, &key))
+        .map(drop)
+        .map_err(|e| {
+            format!("{destination:?} is not host:port nor rtmp://host[:port]/app[/stream]: {e}")
+        })
 }
 
 /// A destination of the config as an RTMP URL for `key`: `host:port` keeps the app and
@@ -179,7 +191,7 @@ async fn connection(target: &RtmpUrl, mut subscriber: Subscriber) -> Ended {
         tokio::select! {
             item = subscriber.recv() => {
                 let Some(item) = item else { return Ended::Unpublished };
-                if let Err(e) = link.send(item) {
+                if let Err(e) = link.send(subscriber.stream(), item) {
                     return match e {
                         None => Ended::Unpublished,
                         Some(e) => fail(e),
@@ -253,18 +265,24 @@ impl Link {
         Ok(())
     }
 
-    /// Hands one item to the machine: media as its shared FLV body, metadata as
-    /// `@setDataFrame`. `Err(None)`: the publisher stopped.
-    fn send(&mut self, item: Item) -> Result<(), Option<String>> {
+    /// Hands one item of `stream` to the machine: media as its shared FLV body (Opus as the
+    /// stream's AAC, transcoded once, as for RTMP players), metadata as `@setDataFrame`.
+    /// `Err(None)`: the publisher stopped.
+    fn send(&mut self, stream: &Stream, item: Item) -> Result<(), Option<String>> {
         match item {
             Item::Media(media) => {
-                let Some(body) = crate::flv::body(&media) else {
-                    return Ok(());
-                };
-                let timestamp = crate::flv::timestamp(media.time);
-                self.session
-                    .send_media(timestamp, media.is_video(), body.payload().clone())
-                    .map_err(|e| Some(e.to_string()))
+                let mut sent = Ok(());
+                each_as(stream, &media, Want::Aac, |media| {
+                    let Some(body) = crate::flv::body(media).filter(|_| sent.is_ok()) else {
+                        return;
+                    };
+                    let timestamp = crate::flv::timestamp(media.time);
+                    sent = self
+                        .session
+                        .send_media(timestamp, media.is_video(), body.payload().clone())
+                        .map_err(|e| Some(e.to_string()));
+                });
+                sent
             }
             Item::Metadata(metadata) => self
                 .session

@@ -119,10 +119,13 @@ pub(crate) fn labels(pairs: &[(&str, &str)]) -> String {
     out
 }
 
+fn load(counter: &AtomicU64) -> u64 {
+    counter.load(Relaxed)
+}
+
 /// The `weir_*` families.
 fn render_weir(ctx: &Context, out: &mut String) {
     let m = &ctx.metrics;
-    let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
     let mut family = |name: &str, kind: &str, help: &str, samples: &[(String, u64)]| {
         write_family(out, name, kind, help, samples)
     };
@@ -265,18 +268,7 @@ fn render_srs(ctx: &Context, out: &mut String) {
     let m = &ctx.metrics;
     let system = ctx.system.snapshot();
     let one = |value: u64| [(String::new(), value)];
-    // uname(2)'s fields, as Linux also publishes them under /proc/sys/kernel.
-    let kernel = |name: &str| {
-        std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default()
-    };
-    let (sysname, nodename, release, version) = (
-        kernel("ostype"),
-        kernel("hostname"),
-        kernel("osrelease"),
-        kernel("version"),
-    );
+    let uname = ctx.system.uname();
     write_family(
         out,
         "srs_node_uname_info",
@@ -284,10 +276,10 @@ fn render_srs(ctx: &Context, out: &mut String) {
         "The operating system, host name and machine, as uname(2) reports them.",
         &[(
             labels(&[
-                ("sysname", &sysname),
-                ("nodename", &nodename),
-                ("release", &release),
-                ("version", &version),
+                ("sysname", &uname.sysname),
+                ("nodename", &uname.nodename),
+                ("release", &uname.release),
+                ("version", &uname.version),
                 ("machine", std::env::consts::ARCH),
             ]),
             1,
@@ -326,7 +318,6 @@ fn render_srs(ctx: &Context, out: &mut String) {
         "Resident memory of this process, KiB.",
         &one(system.rss_kbyte),
     );
-    let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
     write_family(
         out,
         "srs_send_bytes_total",

@@ -56,13 +56,21 @@ impl Context {
 
     /// Reads the configuration again from its [`Source`] and applies it (see the module docs).
     pub fn reload(&self) -> Result<Outcome, String> {
+        let reloaded = self.reload_once();
+        if let Err(e) = &reloaded {
+            warn!(error = %e, "reload refused: nothing changed");
+        }
+        reloaded
+    }
+
+    fn reload_once(&self) -> Result<Outcome, String> {
         let _one = self.reloader.running.lock().unwrap();
         let source = self
             .reloader
             .source
             .get()
             .ok_or("this server has no configuration source to reload from")?;
-        let next = (source.load)().inspect_err(|e| warn!(error = %e, "reload refused"))?;
+        let next = (source.load)()?;
         // The TLS listeners' certificates, from the files they were read from: a pair that no
         // longer loads keeps its old certificate and fails the reload, as a bad file does.
         self.tls
@@ -106,6 +114,11 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
         log,
         vhosts,
     } = next;
+    // The callbacks' HTTPS client is made at start with `hooks.ca`: the rest of `[hooks]`
+    // applies, the CA file takes a restart.
+    let mut hooks = hooks;
+    let ca_changed = hooks.ca != running.hooks.ca;
+    hooks.ca.clone_from(&running.hooks.ca);
     let changed = |sections: &[(&'static str, bool)]| -> Vec<&'static str> {
         sections
             .iter()
@@ -133,6 +146,7 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
             ("rtc", rtc != running.rtc),
             ("srt", srt != running.srt),
             ("gb28181", gb28181 != running.gb28181),
+            ("hooks.ca", ca_changed),
         ]),
     };
     let merged = Config {
@@ -169,6 +183,17 @@ mod tests {
         assert_eq!(merged.rtmp, running.rtmp);
         assert_eq!(merged.security, next.security);
         assert_eq!(merged.log.level, "debug");
+    }
+
+    #[test]
+    fn the_callbacks_ca_file_takes_a_restart() {
+        let running = load("[hooks]\ntimeout = 5\n");
+        let next = load("[hooks]\ntimeout = 2\nca = \"/etc/ssl/other.pem\"\n");
+        let (merged, outcome) = merge(&running, next);
+        assert_eq!(outcome.applied, ["hooks"]);
+        assert_eq!(outcome.kept, ["hooks.ca"]);
+        assert_eq!(merged.hooks.timeout, std::time::Duration::from_secs(2));
+        assert_eq!(merged.hooks.ca, running.hooks.ca);
     }
 
     #[test]

@@ -120,9 +120,35 @@ struct Counters {
     paged: Option<(u64, u64)>,
 }
 
+/// uname(2)'s fields, as Linux also publishes them under `/proc/sys/kernel`: read once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Uname {
+    pub sysname: String,
+    pub nodename: String,
+    pub release: String,
+    pub version: String,
+}
+
+impl Uname {
+    fn read() -> Uname {
+        let kernel = |name: &str| {
+            std::fs::read_to_string(format!("/proc/sys/kernel/{name}"))
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default()
+        };
+        Uname {
+            sysname: kernel("ostype"),
+            nodename: kernel("hostname"),
+            release: kernel("osrelease"),
+            version: kernel("version"),
+        }
+    }
+}
+
 /// The sampler: the last counters and the snapshot made from them.
 pub struct System {
     state: Mutex<(Option<Counters>, Snapshot)>,
+    uname: Uname,
 }
 
 impl Default for System {
@@ -136,9 +162,15 @@ impl System {
     pub fn new() -> System {
         let system = System {
             state: Mutex::new((None, Snapshot::default())),
+            uname: Uname::read(),
         };
         system.sample(Instant::now());
         system
+    }
+
+    /// The operating system and host, as at start.
+    pub fn uname(&self) -> &Uname {
+        &self.uname
     }
 
     /// The last snapshot.

@@ -92,9 +92,18 @@ impl Tls {
     /// Reads the files again and serves what they hold to new connections; on failure the
     /// current certificate stays and the error says why.
     pub fn reload(&self) -> Result<(), Error> {
-        let config = server_config(self.prefix, &self.cert, &self.key, &self.alpn)?;
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = config;
+        self.install(self.read()?);
         Ok(())
+    }
+
+    /// What the files hold now, not yet served.
+    fn read(&self) -> Result<Arc<ServerConfig>, Error> {
+        server_config(self.prefix, &self.cert, &self.key, &self.alpn)
+    }
+
+    /// Serves `config` to new connections.
+    fn install(&self, config: Arc<ServerConfig>) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = config;
     }
 
     /// An acceptor with the current certificate, for one new connection.
@@ -228,16 +237,21 @@ impl Certificates {
         })
     }
 
-    /// Reloads every listener's certificate from its files (the paths read at start). Each
-    /// one that fails keeps its old certificate and is logged; the first failure is returned.
+    /// Reloads every listener's certificate from its files (the paths read at start), all or
+    /// none: when one pair no longer loads, every listener keeps its certificate and the error
+    /// says which pair.
     pub fn reload(&self) -> Result<(), Error> {
-        let mut first = None;
-        for tls in [&self.rtmps, &self.https, &self.api].into_iter().flatten() {
-            if let Err(e) = tls.reload() {
-                tracing::warn!(error = %e, "certificate not reloaded; the old one stays");
-                first.get_or_insert(e);
-            }
+        let listeners: Vec<&Arc<Tls>> = [&self.rtmps, &self.https, &self.api]
+            .into_iter()
+            .flatten()
+            .collect();
+        let read = listeners
+            .iter()
+            .map(|tls| tls.read())
+            .collect::<Result<Vec<_>, Error>>()?;
+        for (tls, config) in listeners.into_iter().zip(read) {
+            tls.install(config);
         }
-        first.map_or(Ok(()), Err)
+        Ok(())
     }
 }

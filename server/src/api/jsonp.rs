@@ -64,43 +64,22 @@ pub(super) async fn wrap(
     Response::from_parts(parts, Body::from(wrapped))
 }
 
-/// The `callback` of a query string, percent-decoded and checked: `Ok(None)` when absent or
-/// empty (no JSONP, as SRS), `Err` when it holds anything but the allowed characters.
+/// The `callback` of a query string, decoded as forms are (`application/x-www-form-urlencoded`)
+/// and checked: `Ok(None)` when absent or empty (no JSONP, as SRS), `Err` when it holds
+/// anything but the allowed characters or is too long.
 pub(crate) fn callback(query: &str) -> Result<Option<String>, ()> {
-    let Some(raw) = query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("callback="))
+    let Some((_, name)) = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "callback")
     else {
         return Ok(None);
     };
-    if raw.is_empty() {
+    if name.is_empty() {
         return Ok(None);
     }
-    if raw.len() > MAX_CALLBACK * 3 {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$');
+    if name.len() > MAX_CALLBACK || !name.chars().all(allowed) {
         return Err(());
     }
-    let bytes = raw.as_bytes();
-    let mut name = String::with_capacity(raw.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = match bytes[i] {
-            b'%' => {
-                let hex = raw.get(i + 1..i + 3).ok_or(())?;
-                i += 2;
-                u8::from_str_radix(hex, 16).map_err(|_| ())?
-            }
-            c => c,
-        };
-        if !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'$')) {
-            return Err(());
-        }
-        name.push(char::from(c));
-        i += 1;
-    }
-    if name.len() > MAX_CALLBACK {
-        return Err(());
-    }
-    Ok(Some(name))
+    Ok(Some(name.into_owned()))
 }
 
 #[cfg(test)]

@@ -146,33 +146,52 @@ struct Player<F: Format> {
 
 impl<F: Format> Player<F> {
     /// Sends the file over `socket`, a piece a binary message, until the publisher stops (then
-    /// a Close frame, 1000) or the client goes (a Close, an error); what the client sends is
-    /// read only to notice that.
+    /// a Close frame, 1000) or the client goes (a Close, an error). What the client sends is
+    /// read only while waiting for the stream's next item (`Subscriber::recv` is cancel-safe;
+    /// a batch, once begun, is finished before the socket is read again).
     async fn over_websocket(mut self, mut socket: WebSocket) {
+        enum Woke {
+            Item(Option<Item>),
+            Client(Option<Result<Message, axum::Error>>),
+        }
         loop {
-            tokio::select! {
-                piece = self.next_chunk() => match piece {
-                    Some(piece) if piece.is_empty() => {}
-                    Some(piece) => if socket.send(Message::Binary(piece)).await.is_err() {
-                        return;
-                    },
-                    None => {
-                        let _ = socket.send(Message::Close(Some(axum::extract::ws::CloseFrame {
-                            code: 1000,
-                            reason: "the publisher stopped".into(),
-                        }))).await;
+            let piece = match self.pending.pop_front() {
+                Some(piece) => Some(piece),
+                None if self.ended => None,
+                None => {
+                    let woke = tokio::select! {
+                        item = self.subscriber.recv() => Woke::Item(item),
+                        message = socket.recv() => Woke::Client(message),
+                    };
+                    match woke {
+                        Woke::Item(Some(first)) => Some(self.batch(first).await),
+                        Woke::Item(None) => None,
+                        Woke::Client(Some(Ok(Message::Close(_)) | Err(_)) | None) => return,
+                        Woke::Client(Some(Ok(_))) => continue,
+                    }
+                }
+            };
+            match piece {
+                Some(piece) if piece.is_empty() => {}
+                Some(piece) => {
+                    if socket.send(Message::Binary(piece)).await.is_err() {
                         return;
                     }
-                },
-                message = socket.recv() => match message {
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
-                    Some(Ok(_)) => {}
-                },
+                }
+                None => {
+                    let close = axum::extract::ws::CloseFrame {
+                        code: 1000,
+                        reason: "the publisher stopped".into(),
+                    };
+                    let _ = socket.send(Message::Close(Some(close))).await;
+                    return;
+                }
             }
         }
     }
 
-    /// The next piece of the file; a batch (every item already waiting) at a time.
+    /// The next piece of the file: what waits, else the next batch; `None` once the
+    /// publisher has stopped (or the stream is gone).
     async fn next_chunk(&mut self) -> Option<Bytes> {
         if let Some(piece) = self.pending.pop_front() {
             return Some(piece);
@@ -180,13 +199,20 @@ impl<F: Format> Player<F> {
         if self.ended {
             return None;
         }
+        let first = self.subscriber.recv().await?;
+        Some(self.batch(first).await)
+    }
+
+    /// The pieces of the batch `first` begins (every item already waiting; the file's header
+    /// before the first batch): the first returned, the others kept in `pending`, each a frame
+    /// of its own so that shared bytes reach the socket without a copy per player.
+    async fn batch(&mut self, first: Item) -> Bytes {
+        self.subscriber.merge_wait().await;
         let mut out = Vec::new();
         if !self.started {
             self.started = true;
             self.format.start(&mut out);
         }
-        let first = self.subscriber.recv().await?;
-        self.subscriber.merge_wait().await;
         let (subscriber, format, ended) = (&mut self.subscriber, &mut self.format, &mut self.ended);
         subscriber.batch(first, |item| {
             if matches!(item, Item::Publisher(false)) {
@@ -204,7 +230,7 @@ impl<F: Format> Player<F> {
         self.pending
             .extend(out.into_iter().filter(|b| !b.is_empty()));
         // An empty batch (items this format leaves out) is an empty frame.
-        Some(self.pending.pop_front().unwrap_or_default())
+        self.pending.pop_front().unwrap_or_default()
     }
 }
 
