@@ -62,6 +62,7 @@ impl Fragmenter {
                         media_duration: 0,
                         movie_duration: 0,
                         start_delay: 0,
+                        media_time: 0,
                         tables: &empty,
                     },
                 );

@@ -161,12 +161,10 @@ impl Mp4Writer {
     pub fn finish(&mut self) -> Finish {
         self.start();
         let mdat_at = self.mdat_at.unwrap_or(0);
-        let starts: Vec<i64> = self
-            .tracks
-            .iter()
-            .filter_map(|t| t.samples.first().map(|s| s.dts))
-            .collect();
-        let movie_start = starts.iter().copied().min().unwrap_or(0);
+        // Presentation starts: each track plays from its earliest composition time, placed
+        // after the movie's earliest one, as the frames' own times say.
+        let first_pts = |t: &TrackState| t.samples.iter().map(|s| s.dts + s.cts).min();
+        let movie_start = self.tracks.iter().filter_map(first_pts).min().unwrap_or(0);
         let mut moov = Vec::new();
         write_box(&mut moov, b"moov", |o| {
             let mut traks = Vec::new();
@@ -174,10 +172,13 @@ impl Mp4Writer {
             for (i, t) in self.tracks.iter().enumerate() {
                 let (tables, media_duration) = tables(t);
                 let timescale = t.entries[0].timescale;
-                let first = t.samples.first().map_or(movie_start, |s| s.dts);
-                let start_delay = rescale(first - movie_start, MOVIE_TIMESCALE).max(0) as u64;
+                let first_dts = t.samples.first().map_or(0, |s| s.dts);
+                let first_pts = first_pts(t).unwrap_or(movie_start);
+                let start_delay = rescale(first_pts - movie_start, MOVIE_TIMESCALE).max(0) as u64;
+                let media_time =
+                    rescale(first_pts - first_dts, timescale).clamp(0, media_duration as i64);
                 let track_movie_duration =
-                    (u128::from(media_duration) * u128::from(MOVIE_TIMESCALE)
+                    (u128::from(media_duration - media_time as u64) * u128::from(MOVIE_TIMESCALE)
                         / u128::from(timescale.max(1))) as u64;
                 movie_duration = movie_duration.max(start_delay + track_movie_duration);
                 write_trak(
@@ -187,6 +188,7 @@ impl Mp4Writer {
                         entries: &t.entries,
                         media_duration,
                         movie_duration: track_movie_duration,
+                        media_time,
                         start_delay,
                         tables: &tables,
                     },

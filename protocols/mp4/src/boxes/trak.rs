@@ -32,10 +32,15 @@ pub struct TrakParams<'a> {
     pub entries: &'a [SampleEntry],
     /// Media duration in the track's timescale.
     pub media_duration: u64,
-    /// The same duration in the movie timescale.
+    /// How long the track plays, in the movie timescale: the media duration less
+    /// `media_time`.
     pub movie_duration: u64,
-    /// How long after the movie's start the track's first sample plays, in the movie
-    /// timescale: written as an empty edit (§8.6.6) when not zero.
+    /// The composition time, in the track's timescale, at which the track starts playing:
+    /// that of its earliest-presented sample, so that composition offsets do not delay it
+    /// (§8.6.6; written as an edit when not zero).
+    pub media_time: i64,
+    /// How long after the movie's start the track's earliest-presented sample plays, in the
+    /// movie timescale: written as an empty edit (§8.6.6) when not zero.
     pub start_delay: u64,
     /// The sample tables.
     pub tables: &'a SampleTables,
@@ -46,15 +51,18 @@ pub fn write_trak(out: &mut Vec<u8>, p: &TrakParams<'_>) {
     let entry = &p.entries[0];
     write_box(out, b"trak", |o| {
         write_tkhd(o, p, entry);
-        if p.start_delay > 0 {
+        if p.start_delay > 0 || p.media_time != 0 {
             write_box(o, b"edts", |o| {
+                let empty = p.start_delay > 0;
                 write_full_box(o, b"elst", 1, 0, |o| {
-                    o.u32(2);
-                    o.u64(p.start_delay);
-                    o.u64(u64::MAX); // media_time -1: an empty edit
-                    o.u32(0x0001_0000);
+                    o.u32(1 + u32::from(empty));
+                    if empty {
+                        o.u64(p.start_delay);
+                        o.u64(u64::MAX); // media_time -1: an empty edit
+                        o.u32(0x0001_0000);
+                    }
                     o.u64(p.movie_duration);
-                    o.u64(0);
+                    o.u64(p.media_time as u64);
                     o.u32(0x0001_0000); // media_rate 1.0
                 });
             });
