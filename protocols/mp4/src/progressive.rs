@@ -170,16 +170,16 @@ impl Mp4Writer {
             let mut traks = Vec::new();
             let mut movie_duration = 0;
             for (i, t) in self.tracks.iter().enumerate() {
-                let (tables, media_duration) = tables(t);
+                let (tables, span) = tables(t);
                 let timescale = t.entries[0].timescale;
-                let first_dts = t.samples.first().map_or(0, |s| s.dts);
                 let first_pts = first_pts(t).unwrap_or(movie_start);
                 let start_delay = rescale(first_pts - movie_start, MOVIE_TIMESCALE).max(0) as u64;
-                let media_time =
-                    rescale(first_pts - first_dts, timescale).clamp(0, media_duration as i64);
-                let track_movie_duration =
-                    (u128::from(media_duration - media_time as u64) * u128::from(MOVIE_TIMESCALE)
-                        / u128::from(timescale.max(1))) as u64;
+                let media_time = span.first_composition.max(0);
+                let track_movie_duration = ((span.composition_end - media_time).max(0) as u128
+                    * u128::from(MOVIE_TIMESCALE)
+                    / u128::from(timescale.max(1)))
+                    as u64;
+                let media_duration = span.decode;
                 movie_duration = movie_duration.max(start_delay + track_movie_duration);
                 write_trak(
                     &mut traks,
@@ -221,8 +221,18 @@ impl Mp4Writer {
     }
 }
 
-/// A track's sample tables and its media duration in its timescale.
-fn tables(t: &TrackState) -> (SampleTables, u64) {
+/// How long a track lasts, in its timescale, from its first decode time.
+struct Span {
+    /// The sum of the sample durations.
+    decode: u64,
+    /// The earliest composition time.
+    first_composition: i64,
+    /// The latest composition time plus its sample's duration.
+    composition_end: i64,
+}
+
+/// A track's sample tables and its span.
+fn tables(t: &TrackState) -> (SampleTables, Span) {
     let timescale = t.entries[0].timescale;
     let first = t.samples.first().map_or(0, |s| s.dts);
     let times: Vec<i64> = t
@@ -231,12 +241,20 @@ fn tables(t: &TrackState) -> (SampleTables, u64) {
         .map(|s| rescale(s.dts - first, timescale))
         .collect();
     let durations = durations(&times, timescale / 30);
-    let media_duration = durations.iter().map(|&d| u64::from(d)).sum();
     let offsets: Vec<i32> = t
         .samples
         .iter()
         .map(|s| rescale(s.cts, timescale).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
         .collect();
+    let composition = |i: usize| times[i] + i64::from(offsets[i]);
+    let span = Span {
+        decode: durations.iter().map(|&d| u64::from(d)).sum(),
+        first_composition: (0..times.len()).map(composition).min().unwrap_or(0),
+        composition_end: (0..times.len())
+            .map(|i| composition(i) + i64::from(durations[i]))
+            .max()
+            .unwrap_or(0),
+    };
     let all_sync = t.samples.iter().all(|s| s.sync);
     let tables = SampleTables {
         stts: Stts::from_durations(durations),
@@ -257,5 +275,5 @@ fn tables(t: &TrackState) -> (SampleTables, u64) {
             offsets: t.chunks.iter().map(|c| c.offset).collect(),
         },
     };
-    (tables, media_duration)
+    (tables, span)
 }

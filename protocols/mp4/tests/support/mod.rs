@@ -86,14 +86,20 @@ pub fn progressive(packets: &[MediaPacket]) -> Vec<u8> {
     file
 }
 
-/// An init segment and fragments cut before each video keyframe, concatenated.
+/// An init segment and fragments cut before each video keyframe, concatenated. A track
+/// without a configuration takes the one its first frame implies (MP3).
 pub fn fragmented(packets: &[MediaPacket]) -> (Vec<u8>, usize) {
     let mut configs: Vec<TrackConfig> = Vec::new();
     for p in packets {
-        if let MediaPacket::Config(c) = p
+        let config = match p {
+            MediaPacket::Config(c) => Some(c.clone()),
+            MediaPacket::Frame(f) => TrackConfig::of_frame(f),
+            MediaPacket::EndOfSequence { .. } => None,
+        };
+        if let Some(c) = config
             && !configs.iter().any(|k| k.track == c.track)
         {
-            configs.push(c.clone());
+            configs.push(c);
         }
     }
     let mut f = Fragmenter::new(&configs).expect("fragmenter");
@@ -231,10 +237,10 @@ pub fn decode_errors(path: &Path) -> String {
 }
 
 /// Frames per codec name, and the stream's duration in seconds as ffprobe computes it for a
-/// progressive file (the `mvhd` duration: from the earliest decode time to the latest decode
-/// end) and for a fragmented one, which declares none: there each track ends at its start
-/// time (first presentation time) plus its last decode end counted from 0, as `tfdt` counts.
-/// A track's decode end is its last decode time plus its last frame step.
+/// progressive file (the `mvhd` duration: from the earliest presentation time to the latest
+/// presentation end) and for a fragmented one, which declares none: there each track ends at
+/// its start time (first presentation time) plus its last decode end counted from 0, as
+/// `tfdt` counts. A frame ends one frame step (the track's last decode step) after it starts.
 pub fn expected(packets: &[MediaPacket]) -> (BTreeMap<&'static str, usize>, f64, f64) {
     let mut counts = BTreeMap::new();
     let mut times: BTreeMap<Track, Vec<(i64, i64)>> = BTreeMap::new();
@@ -245,23 +251,30 @@ pub fn expected(packets: &[MediaPacket]) -> (BTreeMap<&'static str, usize>, f64,
             .or_default()
             .push((f.dts.ticks(), f.pts.ticks()));
     }
-    let decode_end = |t: &Vec<(i64, i64)>| {
+    let step = |t: &Vec<(i64, i64)>| {
         let n = t.len();
-        let step = if n > 1 { t[n - 1].0 - t[n - 2].0 } else { 0 };
-        t[n - 1].0 + step
+        if n > 1 { t[n - 1].0 - t[n - 2].0 } else { 0 }
     };
-    let dts_start = times.values().map(|t| t[0].0).min().unwrap_or(0);
     let pts_start = times.values().map(|t| t[0].1).min().unwrap_or(0);
-    let dts_end = times.values().map(decode_end).max().unwrap_or(0);
+    let presentation_start = times
+        .values()
+        .flat_map(|t| t.iter().map(|x| x.1))
+        .min()
+        .unwrap_or(0);
+    let presentation_end = times
+        .values()
+        .map(|t| t.iter().map(|x| x.1).max().unwrap_or(0) + step(t))
+        .max()
+        .unwrap_or(0);
     let fragmented_end = times
         .values()
-        .map(|t| t[0].1 + decode_end(t))
+        .map(|t| t[0].1 + t[t.len() - 1].0 + step(t))
         .max()
         .unwrap_or(0);
     let seconds = |ticks: i64| ticks as f64 / 90_000.0;
     (
         counts,
-        seconds(dts_end - dts_start),
+        seconds(presentation_end - presentation_start),
         seconds(fragmented_end - pts_start),
     )
 }
