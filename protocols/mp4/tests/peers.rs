@@ -70,17 +70,9 @@ fn corpus_flv_files_play_in_ffmpeg_as_progressive_and_fragmented_mp4() {
 
 #[test]
 fn b_frames_from_ffmpeg_keep_their_presentation_order_through_ctts() {
-    let flv_path = TempPath::new("bframes.flv");
     let flv = generate(
-        &flv_path,
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=25",
-            "-t",
-            "2",
-        ],
+        "bframes.flv",
+        "testsrc=size=160x120:rate=25",
         &[
             "-c:v",
             "libx264",
@@ -97,8 +89,7 @@ fn b_frames_from_ffmpeg_keep_their_presentation_order_through_ctts() {
     let packets = flv_packets(&flv);
     let reordered = frames(&packets).iter().filter(|f| f.pts != f.dts).count();
     assert!(reordered > 0, "ffmpeg -bf 2 made B-frames");
-    let file = progressive(&packets);
-    let boxes = weir_mp4::parse(&file.clone().into()).unwrap();
+    let boxes = progressive_boxes(&packets);
     let ctts = weir_mp4::find(&boxes, "moov/trak/mdia/minf/stbl/ctts");
     let ctts = weir_mp4::boxes::stbl::Ctts::parse(&ctts[0].body).unwrap();
     let offsets: u32 = ctts.entries.iter().filter(|e| e.1 != 0).map(|e| e.0).sum();
@@ -111,50 +102,32 @@ fn b_frames_from_ffmpeg_keep_their_presentation_order_through_ctts() {
 
 #[test]
 fn mp3_in_flv_plays_as_mp4a_with_object_type_0x6b() {
-    let flv_path = TempPath::new("mp3.flv");
     let flv = generate(
-        &flv_path,
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=44100",
-            "-t",
-            "2",
-        ],
+        "mp3.flv",
+        "sine=frequency=440:sample_rate=44100",
         &["-c:a", "libmp3lame", "-b:a", "64k", "-f", "flv"],
     );
     let packets = flv_packets(&flv);
-    let file = progressive(&packets);
-    let boxes = weir_mp4::parse(&file.into()).unwrap();
+    let boxes = progressive_boxes(&packets);
     let esds = weir_mp4::find(&boxes, "moov/trak/mdia/minf/stbl/stsd/mp4a/esds");
-    // ES_Descriptor (3), its 3 bytes, then DecoderConfigDescriptor (4): objectTypeIndication.
+    // Version and flags, ES_Descriptor (tag 3, size, ES_ID, flags), DecoderConfigDescriptor
+    // (tag 4, size, objectTypeIndication).
     let body = &esds[0].body;
-    let decoder = body.iter().position(|&b| b == 0x04).unwrap();
-    assert_eq!(body[decoder + 2], 0x6b);
+    assert_eq!((body[4], body[9], body[11]), (0x03, 0x04, 0x6b));
     check_both_ways("mp3", &packets);
 }
 
 #[test]
 fn opus_from_mpeg_ts_plays_with_dops() {
-    let ts_path = TempPath::new("opus.ts");
     let ts = generate(
-        &ts_path,
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            "2",
-        ],
+        "opus.ts",
+        "sine=frequency=440:sample_rate=48000",
         &["-c:a", "libopus", "-b:a", "48k", "-f", "mpegts"],
     );
     let packets = ts_packets(&ts);
-    let file = progressive(&packets);
-    let boxes = weir_mp4::parse(&file.into()).unwrap();
-    let dops = weir_mp4::find(&boxes, "moov/trak/mdia/minf/stbl/stsd/Opus");
-    assert_eq!(dops.len(), 1, "an Opus sample entry");
-    assert_eq!(&dops[0].children[0].kind, b"dOps");
+    let boxes = progressive_boxes(&packets);
+    let opus = weir_mp4::find(&boxes, "moov/trak/mdia/minf/stbl/stsd/Opus");
+    assert_eq!(opus.len(), 1, "an Opus sample entry");
+    assert_eq!(&opus[0].children[0].kind, b"dOps");
     check_both_ways("opus", &packets);
 }

@@ -279,17 +279,24 @@ pub fn expected(packets: &[MediaPacket]) -> (BTreeMap<&'static str, usize>, f64,
     )
 }
 
-/// Generates a file with ffmpeg from lavfi sources: `args` are the output options.
-pub fn generate(path: &Path, inputs: &[&str], args: &[&str]) -> Bytes {
+/// Two seconds of a lavfi `source` encoded by ffmpeg with the output options `args`.
+pub fn generate(name: &str, source: &str, args: &[&str]) -> Bytes {
+    let path = weir_testkit::TempPath::new(name);
     let status = Command::new(peer::binary("FFMPEG", "ffmpeg"))
-        .args(["-nostdin", "-v", "error", "-y"])
-        .args(inputs)
+        .args([
+            "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", source, "-t", "2",
+        ])
         .args(args)
-        .arg(path)
+        .arg(&*path)
         .status()
         .expect("ffmpeg runs");
     assert!(status.success(), "ffmpeg {args:?}");
-    std::fs::read(path).expect("ffmpeg's output").into()
+    std::fs::read(&path).expect("ffmpeg's output").into()
+}
+
+/// The box tree of the progressive file of `packets`.
+pub fn progressive_boxes(packets: &[MediaPacket]) -> Vec<weir_mp4::Mp4Box> {
+    weir_mp4::parse(&progressive(packets).into()).expect("the file reads")
 }
 
 /// The earliest presentation time of `packets`, in seconds.
