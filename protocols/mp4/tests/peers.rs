@@ -68,24 +68,25 @@ fn corpus_flv_files_play_in_ffmpeg_as_progressive_and_fragmented_mp4() {
     }
 }
 
+/// Two seconds of H.264 at 25 fps with two B-frames between references, a GOP a second.
+fn b_frame_video(name: &str, format: &[&str]) -> bytes::Bytes {
+    let mut args = vec![
+        "-c:v",
+        "libx264",
+        "-bf",
+        "2",
+        "-g",
+        "25",
+        "-preset",
+        "ultrafast",
+    ];
+    args.extend_from_slice(format);
+    generate(name, "testsrc=size=160x120:rate=25", &args)
+}
+
 #[test]
 fn b_frames_from_ffmpeg_keep_their_presentation_order_through_ctts() {
-    let flv = generate(
-        "bframes.flv",
-        "testsrc=size=160x120:rate=25",
-        &[
-            "-c:v",
-            "libx264",
-            "-bf",
-            "2",
-            "-g",
-            "25",
-            "-preset",
-            "ultrafast",
-            "-f",
-            "flv",
-        ],
-    );
+    let flv = b_frame_video("bframes.flv", &["-f", "flv"]);
     let packets = flv_packets(&flv);
     let reordered = frames(&packets).iter().filter(|f| f.pts != f.dts).count();
     assert!(reordered > 0, "ffmpeg -bf 2 made B-frames");
@@ -130,4 +131,25 @@ fn opus_from_mpeg_ts_plays_with_dops() {
     assert_eq!(opus.len(), 1, "an Opus sample entry");
     assert_eq!(&opus[0].children[0].kind, b"dOps");
     check_both_ways("opus", &packets);
+}
+
+#[test]
+fn the_reader_reads_ffmpegs_own_mp4_and_its_tables() {
+    let mp4 = b_frame_video("ffmpeg.mp4", &[]);
+    let boxes = weir_mp4::parse(&mp4).unwrap();
+    let stbl = weir_mp4::find(&boxes, "moov/trak/mdia/minf/stbl")[0];
+    let table = |kind: &str| stbl.find(kind)[0].body.clone();
+    use weir_mp4::boxes::stbl::{ChunkOffsets, Ctts, Stsc, Stss, Stsz, Stts};
+    let stsz = Stsz::parse(&table("stsz")).unwrap();
+    assert_eq!(stsz.count, 50, "2 s at 25 fps");
+    let stts = Stts::parse(&table("stts")).unwrap();
+    assert_eq!(stts.entries.iter().map(|e| e.0).sum::<u32>(), 50);
+    let ctts = Ctts::parse(&table("ctts")).unwrap();
+    assert_eq!(ctts.entries.iter().map(|e| e.0).sum::<u32>(), 50);
+    assert_eq!(Stss::parse(&table("stss")).unwrap().samples, [1, 26]);
+    let stsc = Stsc::parse(&table("stsc")).unwrap();
+    let chunks = ChunkOffsets::parse(&table("stco"), false).unwrap();
+    assert!(!stsc.entries.is_empty() && !chunks.offsets.is_empty());
+    let avcc = stbl.find("stsd/avc1/avcC");
+    assert_eq!(avcc[0].body[0], 1, "configurationVersion");
 }
