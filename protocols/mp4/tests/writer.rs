@@ -81,3 +81,51 @@ fn an_empty_recording_is_still_a_file() {
     assert_eq!(boxes[1].size, 16, "an empty mdat");
     assert_eq!(find(&boxes, "moov/trak").len(), 2);
 }
+
+#[test]
+fn past_4_gib_chunk_offsets_move_to_co64_and_the_mdat_size_counts_them() {
+    let packets = flv_packets(&weir_testkit::corpus::read("flv/avc_aac.flv"));
+    let mut mp4 = Mp4Writer::new();
+    let mut first = Vec::new();
+    for p in &packets {
+        match p {
+            MediaPacket::Config(c) => mp4.handle_config(c).unwrap(),
+            MediaPacket::Frame(f)
+                if !first.iter().any(|k: &weir_media::Frame| k.track == f.track) =>
+            {
+                first.push(f.clone())
+            }
+            _ => {}
+        }
+    }
+    // Video frames of one MiB, shared: 4200 of them pass 4 GiB without holding it. An
+    // audio frame between each two ends every chunk.
+    let data = bytes::Bytes::from(vec![0u8; 1 << 20]);
+    let mut written = 0u64;
+    for i in 0..4200 {
+        for f in &first {
+            let mut frame = f.clone();
+            frame.dts = weir_media::Timestamp(i * 3600);
+            frame.pts = frame.dts;
+            if f.track.kind == MediaKind::Video {
+                frame.data = data.clone();
+                frame.keyframe = i % 25 == 0;
+            }
+            mp4.handle_frame(&frame).unwrap();
+        }
+        while let Some(b) = mp4.poll_output() {
+            written += b.len() as u64;
+        }
+    }
+    let end = mp4.finish();
+    let boxes = parse(&end.moov).unwrap();
+    for stbl in find(&boxes, "moov/trak/mdia/minf/stbl") {
+        assert!(stbl.find("stco").is_empty());
+        let co64 = ChunkOffsets::parse(&stbl.find("co64")[0].body, true).unwrap();
+        assert_eq!(co64.offsets.len(), 4200);
+        assert!(*co64.offsets.last().unwrap() > u64::from(u32::MAX));
+    }
+    let mdat_at = end.mdat_size_offset - 8;
+    assert_eq!(u64::from_be_bytes(end.mdat_size), written - mdat_at);
+    assert!(written > 4200 << 20);
+}
