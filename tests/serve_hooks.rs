@@ -3,71 +3,9 @@
 
 mod support;
 
-use serde_json::Value;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use support::{Weir, ffmpeg_publish, finish, run};
+use std::time::Duration;
+use support::{HookServer, Weir, ffmpeg_publish, finish, run};
 use weir_testkit::peer;
-
-/// A hook server on a free port: records every body; allows unless the stream is "denied".
-struct HookServer {
-    port: u16,
-    bodies: Arc<Mutex<Vec<Value>>>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl HookServer {
-    fn start() -> HookServer {
-        let bodies = Arc::new(Mutex::new(Vec::new()));
-        let recorded = bodies.clone();
-        let (runtime, listener, port) = support::background_listener();
-        let app = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-                let recorded = recorded.clone();
-                async move {
-                    let deny = body["stream"] == "denied";
-                    recorded.lock().unwrap().push(body);
-                    if deny { r#"{"code":1}"# } else { "0" }
-                }
-            }),
-        );
-        runtime.spawn(async move { axum::serve(listener, app).await });
-        HookServer {
-            port,
-            bodies,
-            _runtime: runtime,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/hook", self.port)
-    }
-
-    fn bodies(&self) -> Vec<Value> {
-        self.bodies.lock().unwrap().clone()
-    }
-
-    /// Waits until a body for `action` on `stream` has arrived.
-    fn wait_for(&self, action: &str, stream: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let found = self
-                .bodies()
-                .into_iter()
-                .find(|b| b["action"] == action && b["stream"].as_str().unwrap_or("") == stream);
-            if let Some(body) = found {
-                return body;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {action} for {stream}: {:#?}",
-                self.bodies()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
 
 #[test]
 fn hooks_allow_one_stream_key_and_deny_another_with_srs_bodies() {

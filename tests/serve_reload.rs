@@ -87,17 +87,6 @@ fn wait_for_status(url: &str, status: &str, weir: &Weir) {
     }
 }
 
-/// The Prometheus value of an unlabelled series.
-fn metric(weir: &Weir, name: &str) -> u64 {
-    let text = reqwest::blocking::get(weir.api_url("/metrics"))
-        .unwrap()
-        .text()
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {text}"))
-}
-
 /// 200 RTMP players of a live stream while SIGHUP changes the security rules and the
 /// callbacks three times: every new player meets the rules of the moment, and not one of the
 /// 200 is dropped, stalls or loses an item.
@@ -160,11 +149,11 @@ fn sighup_changes_rules_for_new_sessions_while_two_hundred_players_lose_nothing(
     assert_eq!(summary["silent"], 0, "{summary:#}");
     assert_eq!(summary["errors"], 0, "{summary:#}");
     assert_eq!(
-        metric(&weir, "weir_player_skipped_items_total"),
+        weir.metric("weir_player_skipped_items_total"),
         0,
         "a player fell a ring behind"
     );
-    assert_eq!(metric(&weir, "weir_stalled_players_total"), 0);
+    assert_eq!(weir.metric("weir_stalled_players_total"), 0);
     assert_eq!(
         weir.log().matches("configuration reloaded").count(),
         3,

@@ -44,6 +44,7 @@ pub struct Config {
     pub hooks: HooksConfig,
     pub security: SecurityConfig,
     pub forward: ForwardConfig,
+    pub dvr: DvrConfig,
     pub log: LogConfig,
     /// Per-vhost sections; each one present replaces the global section of that name.
     pub vhosts: BTreeMap<String, VhostConfig>,
@@ -561,6 +562,9 @@ pub struct HooksConfig {
     /// After each HLS segment is complete (notify only).
     #[serde(deserialize_with = "hook_urls")]
     pub on_hls: Vec<String>,
+    /// After each recording's file is complete (`[dvr]`; notify only).
+    #[serde(deserialize_with = "hook_urls")]
+    pub on_dvr: Vec<String>,
     /// A PEM file of CA certificates `https://` callbacks are also verified against (besides
     /// the system's roots); empty: the system's only. Read at start, from `[hooks]` (a vhost's
     /// section cannot change it).
@@ -579,6 +583,7 @@ impl Default for HooksConfig {
             on_stop: Vec::new(),
             on_close: Vec::new(),
             on_hls: Vec::new(),
+            on_dvr: Vec::new(),
             ca: PathBuf::new(),
         }
     }
@@ -598,6 +603,68 @@ pub struct ForwardConfig {
     /// SRS's dynamic forward: an `http://` URL asked at each publish (`on_forward`), whose
     /// answer's `data.urls` are more RTMP URLs; "" = none.
     pub backend: String,
+}
+
+/// `[dvr]`: recording each published stream to FLV or MP4 files, as SRS's `dvr` (see
+/// `crate::dvr`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DvrConfig {
+    pub enabled: bool,
+    /// The streams recorded, as `app/stream` (SRS's `dvr_apply`); empty, or SRS's `"all"`,
+    /// records every stream. A string is split at spaces, as SRS writes it.
+    #[serde(deserialize_with = "dvr_apply")]
+    pub apply: Vec<String>,
+    /// One file per publish, or a file per `duration` (SRS's `dvr_plan`).
+    pub plan: DvrPlan,
+    /// The file name template (SRS's `dvr_path`): `.flv` or `.mp4` chooses the container;
+    /// `[vhost]`, `[app]`, `[stream]`, `[2006]`, `[01]`, `[02]`, `[15]`, `[04]`, `[05]`,
+    /// `[999]` (local time) and `[timestamp]` (Unix ms) are the stream's and the file's start;
+    /// a path without either extension is a directory, under which
+    /// `[app]/[stream].[timestamp].flv` goes (SRS 1's rule).
+    pub path: String,
+    /// With `plan = "segment"`: a file ends at the first keyframe this long after its start
+    /// (SRS's `dvr_duration`).
+    #[serde(with = "seconds")]
+    pub duration: Duration,
+    /// With `plan = "segment"`: wait for a video keyframe to cut, so that each file starts
+    /// decodable (SRS's `dvr_wait_keyframe`); off cuts at the first frame past `duration`.
+    pub wait_keyframe: bool,
+}
+
+/// When a recording's file ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DvrPlan {
+    /// When the publisher stops.
+    Session,
+    /// Every `duration`, and when the publisher stops.
+    Segment,
+}
+
+impl Default for DvrConfig {
+    fn default() -> Self {
+        DvrConfig {
+            enabled: false,
+            apply: Vec::new(),
+            plan: DvrPlan::Session,
+            path: "./dvr/[app]/[stream].[timestamp].flv".to_owned(),
+            duration: Duration::from_secs(30),
+            wait_keyframe: true,
+        }
+    }
+}
+
+impl DvrConfig {
+    /// Whether the stream `app`/`stream` is recorded.
+    pub fn applies_to(&self, app: &str, stream: &str) -> bool {
+        self.enabled
+            && (self.apply.is_empty()
+                || self
+                    .apply
+                    .iter()
+                    .any(|a| a.split_once('/') == Some((app, stream))))
+    }
 }
 
 /// `[log]`.
@@ -628,6 +695,8 @@ pub struct VhostConfig {
     pub hooks: Option<HooksConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forward: Option<ForwardConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dvr: Option<DvrConfig>,
 }
 
 impl Config {
@@ -710,6 +779,14 @@ impl Config {
             .get(vhost)
             .and_then(|v| v.forward.as_ref())
             .unwrap_or(&self.forward)
+    }
+
+    /// The recording section for `vhost`: its own `[vhosts."vhost".dvr]`, or the global one.
+    pub fn vhost_dvr(&self, vhost: &str) -> &DvrConfig {
+        self.vhosts
+            .get(vhost)
+            .and_then(|v| v.dvr.as_ref())
+            .unwrap_or(&self.dvr)
     }
 
     /// The defaults as a table: which sections and keys exist, and the TOML type of each.
@@ -1042,6 +1119,36 @@ fn forward_destinations<'de, D: Deserializer<'de>>(
     let list = Vec::<String>::deserialize(deserializer)?;
     for destination in &list {
         crate::forward::check_destination(destination).map_err(de::Error::custom)?;
+    }
+    Ok(list)
+}
+
+/// `[dvr] apply`: a list, or SRS's space-separated string; `all` is every stream (empty).
+/// Each entry is `app/stream`.
+fn dvr_apply<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Apply {
+        Words(String),
+        List(Vec<String>),
+    }
+    let list = match Apply::deserialize(deserializer)? {
+        Apply::Words(words) => words.split_whitespace().map(str::to_owned).collect(),
+        Apply::List(list) => list,
+    };
+    if list.iter().any(|a| a == "all") {
+        return Ok(Vec::new());
+    }
+    for entry in &list {
+        match entry.split_once('/') {
+            Some((app, stream))
+                if !app.is_empty() && !stream.is_empty() && !stream.contains('/') => {}
+            _ => {
+                return Err(de::Error::custom(format!(
+                    "{entry:?} is not app/stream (or \"all\")"
+                )));
+            }
+        }
     }
     Ok(list)
 }

@@ -11,7 +11,8 @@
 //! adds `tcUrl`, `pageUrl`, `stream`, `param`; the stream events add `tcUrl`, `stream`,
 //! `param`, `stream_url` and `stream_id` (and `pageUrl` for `on_play`); `on_close` adds
 //! `send_bytes` and `recv_bytes`; `on_hls` (notify only) adds the segment's `duration`, `cwd`,
-//! `file`, `url`, `m3u8`, `m3u8_url` and `seq_no`.
+//! `file`, `url`, `m3u8`, `m3u8_url` and `seq_no`; `on_dvr` (notify only) adds `cwd` and
+//! `file`.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
@@ -37,13 +38,15 @@ pub enum HookEvent {
     Stop,
     Close,
     Hls,
+    /// A recording's file is complete (`crate::dvr`).
+    Dvr,
     /// SRS's forward backend: asked which servers a new publish goes to (`[forward]
     /// backend`).
     Forward,
 }
 
 impl HookEvent {
-    pub const ALL: [HookEvent; 8] = [
+    pub const ALL: [HookEvent; 9] = [
         HookEvent::Connect,
         HookEvent::Publish,
         HookEvent::Unpublish,
@@ -51,6 +54,7 @@ impl HookEvent {
         HookEvent::Stop,
         HookEvent::Close,
         HookEvent::Hls,
+        HookEvent::Dvr,
         HookEvent::Forward,
     ];
 
@@ -64,6 +68,7 @@ impl HookEvent {
             HookEvent::Stop => "on_stop",
             HookEvent::Close => "on_close",
             HookEvent::Hls => "on_hls",
+            HookEvent::Dvr => "on_dvr",
             HookEvent::Forward => "on_forward",
         }
     }
@@ -86,6 +91,7 @@ impl HooksConfig {
             HookEvent::Stop => &self.on_stop,
             HookEvent::Close => &self.on_close,
             HookEvent::Hls => &self.on_hls,
+            HookEvent::Dvr => &self.on_dvr,
             // The backend's URL is `[forward] backend`: see `crate::forward`.
             HookEvent::Forward => &[],
         }
@@ -111,6 +117,17 @@ pub struct HookContext {
     pub recv_bytes: u64,
     /// The segment an `on_hls` callback is about.
     pub hls: Option<HlsSegment>,
+    /// The file an `on_dvr` callback is about.
+    pub dvr: Option<DvrFile>,
+}
+
+/// A recording's finished file, as SRS's `on_dvr` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DvrFile {
+    /// The directory a relative `file` is relative to (the server's working directory).
+    pub cwd: String,
+    /// The file, as the configured path names it.
+    pub file: String,
 }
 
 /// A finished HLS segment, as SRS's `on_hls` describes it.
@@ -146,6 +163,7 @@ impl Default for HookContext {
             send_bytes: 0,
             recv_bytes: 0,
             hls: None,
+            dvr: None,
         }
     }
 }
@@ -206,8 +224,9 @@ impl<'a> Body<'a> {
         ctx: &'a HookContext,
     ) -> Self {
         use HookEvent::*;
-        let stream_event = matches!(event, Publish | Unpublish | Play | Stop | Hls);
+        let stream_event = matches!(event, Publish | Unpublish | Play | Stop | Hls | Dvr);
         let hls = ctx.hls.as_ref().filter(|_| event == Hls);
+        let dvr = ctx.dvr.as_ref().filter(|_| event == Dvr);
         let when = |yes: bool, value: &'a str| yes.then_some(value);
         Body {
             server_id,
@@ -227,8 +246,10 @@ impl<'a> Body<'a> {
             send_bytes: (event == Close).then_some(ctx.send_bytes),
             recv_bytes: (event == Close).then_some(ctx.recv_bytes),
             duration: hls.map(|h| h.duration),
-            cwd: hls.map(|h| h.cwd.as_str()),
-            file: hls.map(|h| h.file.as_str()),
+            cwd: hls.map(|h| h.cwd.as_str()).or(dvr.map(|d| d.cwd.as_str())),
+            file: hls
+                .map(|h| h.file.as_str())
+                .or(dvr.map(|d| d.file.as_str())),
             url: hls.map(|h| h.url.as_str()),
             m3u8: hls.map(|h| h.m3u8.as_str()),
             m3u8_url: hls.map(|h| h.m3u8_url.as_str()),
@@ -699,6 +720,7 @@ mod tests {
                 "on_stop",
                 "on_close",
                 "on_hls",
+                "on_dvr",
                 "on_forward"
             ]
         );

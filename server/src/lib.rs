@@ -7,6 +7,7 @@ pub mod api;
 pub mod clients;
 pub mod config;
 pub mod direct;
+pub mod dvr;
 pub mod flv;
 pub mod forward;
 pub mod gb28181;
@@ -74,11 +75,38 @@ pub struct Context {
 
 impl Context {
     /// Makes `client_id` the publisher of `key` (every ingest comes through here), and starts
-    /// the stream's HLS.
+    /// the stream's HLS and recording.
     pub fn publish(self: &Arc<Self>, key: &StreamKey, client_id: &str) -> Result<Publisher, Busy> {
         let publisher = self.hub.publish(key, client_id)?;
         hls::spawn(self, key);
+        dvr::spawn(self, key);
         Ok(publisher)
+    }
+
+    /// What a callback about the stream `key` tells of it and of its publisher now (the
+    /// server's own events: `on_hls`, `on_dvr`).
+    pub fn publisher_hook_context(&self, key: &StreamKey) -> hooks::HookContext {
+        let stream = self.hub.streams().into_iter().find(|s| s.key() == key);
+        let info = stream.as_ref().map(|s| s.info());
+        let publisher = info
+            .as_ref()
+            .and_then(|i| i.publisher.clone())
+            .and_then(|id| self.clients.get(&id));
+        let mut context = hooks::HookContext {
+            vhost: key.vhost.clone(),
+            app: key.app.clone(),
+            stream: key.stream.clone(),
+            stream_id: info.map(|i| i.id).unwrap_or_default(),
+            ..hooks::HookContext::default()
+        };
+        if let Some(client) = publisher {
+            let request = client.info(self.hub.now_ms()).request;
+            context.client_id = client.id.clone();
+            context.ip = client.peer.ip();
+            context.tc_url = request.tc_url;
+            context.param = request.param;
+        }
+        context
     }
 
     /// A receiver that changes when the server shuts down.

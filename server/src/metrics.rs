@@ -36,6 +36,10 @@ pub struct Metrics {
     /// Times a player written to directly by its stream was handed back to its own task
     /// (its socket was full, it had something to say, or an item needed it).
     pub direct_handovers: AtomicU64,
+    /// Recordings' files completed, their bytes, and files lost to a write that failed.
+    pub dvr_files: AtomicU64,
+    pub dvr_bytes: AtomicU64,
+    pub dvr_errors: AtomicU64,
 }
 
 /// Counters keyed by a static name.
@@ -190,6 +194,24 @@ fn render_weir(ctx: &Context, out: &mut String) {
         "counter",
         "Players the stream wrote to directly that went back to their own task.",
         &[(String::new(), load(&m.direct_handovers))],
+    );
+    family(
+        "weir_dvr_files_total",
+        "counter",
+        "Recordings' files completed ([dvr]).",
+        &[(String::new(), load(&m.dvr_files))],
+    );
+    family(
+        "weir_dvr_bytes_total",
+        "counter",
+        "Bytes of the recordings' completed files.",
+        &[(String::new(), load(&m.dvr_bytes))],
+    );
+    family(
+        "weir_dvr_errors_total",
+        "counter",
+        "Recordings' files abandoned because a directory or write failed (disk full, no permission).",
+        &[(String::new(), load(&m.dvr_errors))],
     );
     let (hls_streams, hls_bytes) = ctx.hls.usage();
     family(

@@ -6,8 +6,8 @@
 //! configuration once as they start ([`Context::config`]), so the new one reaches new sessions
 //! and never changes one under way: no stream is dropped, no player misses a frame.
 //!
-//! What can change this way is the sections `hooks`, `security`, `forward`, `hls`, `log` and
-//! `vhosts` ([`merge`] lists them), and the TLS listeners' certificates, read again from their
+//! What can change this way is the sections `hooks`, `security`, `forward`, `dvr`, `hls`, `log`
+//! and `vhosts` ([`merge`] lists them), and the TLS listeners' certificates, read again from their
 //! files (`crate::tls`). The other sections are bound when the server starts — its
 //! listening sockets, the SRT, WebRTC and GB28181 endpoints, the hub's bounds — so a change to
 //! one of them is reported as needing a restart and the running value is kept, as SRS does for
@@ -111,6 +111,7 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
         hooks,
         security,
         forward,
+        dvr,
         log,
         vhosts,
     } = next;
@@ -131,6 +132,7 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
             ("hooks", hooks != running.hooks),
             ("security", security != running.security),
             ("forward", forward != running.forward),
+            ("dvr", dvr != running.dvr),
             ("hls", hls != running.hls),
             ("log", log != running.log),
             ("vhosts", vhosts != running.vhosts),
@@ -153,6 +155,7 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
         hooks,
         security,
         forward,
+        dvr,
         hls,
         log,
         vhosts,

@@ -113,6 +113,7 @@ impl Session {
             send_bytes: info.send_bytes,
             recv_bytes: info.recv_bytes,
             hls: None,
+            dvr: None,
         }
     }
 

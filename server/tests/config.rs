@@ -665,3 +665,55 @@ fn an_srs_configuration_is_told_weir_reads_toml() {
     assert_eq!(line, Some(3), "{message}");
     assert!(!message.contains("SRS"), "{message}");
 }
+
+#[test]
+fn dvr_keys_take_srs_forms_and_vhosts_have_their_own() {
+    let config = load_text(
+        "dvr",
+        r#"
+[dvr]
+enabled = true
+apply = "live/a  live/b"
+plan = "segment"
+path = "/rec/[app]/[stream]-[2006][01][02].mp4"
+duration = 60
+wait_keyframe = false
+
+[vhosts."archive.example".dvr]
+enabled = true
+apply = ["all"]
+"#,
+    )
+    .unwrap();
+    assert_eq!(config.dvr.apply, ["live/a", "live/b"]);
+    assert_eq!(config.dvr.plan, weir_server::config::DvrPlan::Segment);
+    assert_eq!(config.dvr.duration, Duration::from_secs(60));
+    assert!(!config.dvr.wait_keyframe);
+    assert!(config.dvr.applies_to("live", "a"));
+    assert!(!config.dvr.applies_to("live", "c"));
+    let archive = config.vhost_dvr("archive.example");
+    assert!(archive.apply.is_empty(), "\"all\" is every stream");
+    assert!(archive.applies_to("any", "thing"));
+    assert_eq!(archive.plan, weir_server::config::DvrPlan::Session);
+    assert!(
+        !weir_server::config::Config::default()
+            .dvr
+            .applies_to("live", "a")
+    );
+
+    for (text, message) in [
+        (
+            "[dvr]\napply = \"livestream\"\n",
+            "\"livestream\" is not app/stream",
+        ),
+        ("[dvr]\nplan = \"append\"\n", "unknown variant `append`"),
+    ] {
+        let (line, key, error) = file_error("dvr-bad", text);
+        assert_eq!(line, Some(2), "{text}");
+        assert_eq!(
+            key.as_deref(),
+            Some(&*format!("dvr.{}", text[6..].split(' ').next().unwrap()))
+        );
+        assert!(error.contains(message), "{error}");
+    }
+}

@@ -82,6 +82,7 @@ fn config(addr: SocketAddr, event: HookEvent, paths: &[&str]) -> HooksConfig {
         HookEvent::Stop => &mut config.on_stop,
         HookEvent::Close => &mut config.on_close,
         HookEvent::Hls => &mut config.on_hls,
+        HookEvent::Dvr => &mut config.on_dvr,
         HookEvent::Forward => unreachable!("the forward backend is [forward] backend"),
     } = urls;
     config
@@ -108,6 +109,10 @@ fn context() -> HookContext {
             m3u8: "./objs/nginx/html/live/livestream.m3u8".into(),
             m3u8_url: "live/livestream.m3u8".into(),
             seq_no: 12,
+        }),
+        dvr: Some(weir_server::hooks::DvrFile {
+            cwd: "/usr/local/weir".into(),
+            file: "./objs/nginx/html/live/livestream.1420254068776.flv".into(),
         }),
     }
 }
@@ -464,6 +469,22 @@ async fn bodies_match_srs() {
         "stream_url": "/live/livestream",
         "tcUrl": "rtmp://127.0.0.1:1935/live",
         "url": "live/livestream-12.ts",
+        "vhost": "__defaultVhost__"
+      },
+      {
+        "action": "on_dvr",
+        "app": "live",
+        "client_id": "[client_id]",
+        "cwd": "/usr/local/weir",
+        "file": "./objs/nginx/html/live/livestream.1420254068776.flv",
+        "ip": "[ip]",
+        "param": "?token=abc&salt=xyz",
+        "server_id": "[server_id]",
+        "service_id": "svc12345",
+        "stream": "livestream",
+        "stream_id": "vid-0x9a7b2",
+        "stream_url": "/live/livestream",
+        "tcUrl": "rtmp://127.0.0.1:1935/live",
         "vhost": "__defaultVhost__"
       }
     ]

@@ -326,6 +326,17 @@ impl Weir {
             .cloned()
     }
 
+    /// The Prometheus value of an unlabelled series of `/metrics`.
+    pub fn metric(&self, name: &str) -> u64 {
+        let text = reqwest::blocking::get(self.api_url("/metrics"))
+            .unwrap()
+            .text()
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    }
+
     pub fn api_url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.api)
     }
@@ -615,4 +626,64 @@ pub fn browser(script: &str, options: serde_json::Value, wait: Duration) -> serd
     );
     assert!(ok, "the Chromium driver {script} failed: {stderr}");
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+}
+
+/// A hook server on a free port: records every body; allows unless the stream is "denied".
+pub struct HookServer {
+    port: u16,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl HookServer {
+    pub fn start() -> HookServer {
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded = bodies.clone();
+        let (runtime, listener, port) = background_listener();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let recorded = recorded.clone();
+                async move {
+                    let deny = body["stream"] == "denied";
+                    recorded.lock().unwrap().push(body);
+                    if deny { r#"{"code":1}"# } else { "0" }
+                }
+            }),
+        );
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        HookServer {
+            port,
+            bodies,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    pub fn bodies(&self) -> Vec<serde_json::Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+
+    /// Waits until a body for `action` on `stream` has arrived.
+    pub fn wait_for(&self, action: &str, stream: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let found = self
+                .bodies()
+                .into_iter()
+                .find(|b| b["action"] == action && b["stream"].as_str().unwrap_or("") == stream);
+            if let Some(body) = found {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {action} for {stream}: {:#?}",
+                self.bodies()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }

@@ -254,17 +254,6 @@ impl Packager {
         if !hooks.enabled || hooks.on_hls.is_empty() {
             return;
         }
-        let stream = self
-            .ctx
-            .hub
-            .streams()
-            .into_iter()
-            .find(|s| s.key() == &self.key);
-        let info = stream.as_ref().map(|s| s.info());
-        let publisher = info
-            .as_ref()
-            .and_then(|i| i.publisher.clone())
-            .and_then(|id| self.ctx.clients.get(&id));
         let (app, name) = (&self.key.app, &self.key.stream);
         let cwd = std::env::current_dir()
             .map(|d| d.display().to_string())
@@ -273,11 +262,7 @@ impl Packager {
             Some(dir) => dir.display().to_string(),
             None => format!("./{app}"),
         };
-        let mut context = HookContext {
-            vhost: self.key.vhost.clone(),
-            app: app.clone(),
-            stream: name.clone(),
-            stream_id: info.map(|i| i.id).unwrap_or_default(),
+        let context = HookContext {
             hls: Some(HlsSegment {
                 duration: span.duration().as_secs_f64(),
                 cwd,
@@ -287,15 +272,8 @@ impl Packager {
                 m3u8_url: format!("{app}/{name}.m3u8"),
                 seq_no: number,
             }),
-            ..HookContext::default()
+            ..self.ctx.publisher_hook_context(&self.key)
         };
-        if let Some(client) = publisher {
-            let request = client.info(self.ctx.hub.now_ms()).request;
-            context.client_id = client.id.clone();
-            context.ip = client.peer.ip();
-            context.tc_url = request.tc_url;
-            context.param = request.param;
-        }
         self.ctx.hooks.notify(hooks, HookEvent::Hls, context);
     }
 }
