@@ -253,3 +253,79 @@ fn flows_not_judged_in_full_are_inconclusive_and_fail_a_full_coverage_gate() {
     assert_eq!(code, 0, "{out}");
     assert!(out.ends_with("PASS: no MUST rule failed\n"), "{out}");
 }
+
+/// An MP4 FFmpeg makes (progressive with `-movflags faststart`, and fragmented), then broken
+/// on purpose: cut short, a chunk offset past the media data, a table counting more entries
+/// than it holds. Each file is judged by the MP4 rules, box by box.
+#[test]
+fn mp4_files_are_judged_box_by_box() {
+    let dir = std::env::temp_dir().join(format!("weir-check-mp4-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let make = |name: &str, flags: &str| {
+        let file = dir.join(name);
+        let ok = Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x240:rate=25",
+            ])
+            .args([
+                "-f", "lavfi", "-i", "sine", "-t", "2", "-c:v", "libx264", "-c:a", "aac",
+            ])
+            .args(["-movflags", flags])
+            .arg(&file)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ffmpeg makes {name}");
+        file
+    };
+    let plain = make("plain.mp4", "faststart");
+    let fragmented = make("frag.mp4", "frag_keyframe+empty_moov");
+    for file in [&plain, &fragmented] {
+        let (code, out, _) = weir(&["--transcript", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("proto: mp4"), "{out}");
+        assert!(out.contains("2 track(s): avc1"), "{out}");
+    }
+    let (_, out, _) = weir(&["--transcript", plain.to_str().unwrap()]);
+    assert!(out.contains("avc1 50 samples"), "{out}");
+
+    let bytes = std::fs::read(&plain).unwrap();
+    let at = |name: &[u8]| bytes.windows(4).position(|w| w == name).unwrap();
+    let broken = |name: &str, edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut copy = bytes.clone();
+        edit(&mut copy);
+        let file = dir.join(name);
+        std::fs::write(&file, copy).unwrap();
+        let (code, out, _) = weir(&[file.to_str().unwrap()]);
+        (code, out)
+    };
+    // Cut in the middle of the media data.
+    let (code, out) = broken("cut.mp4", &|b| b.truncate(b.len() / 2));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL mp4.box.size"), "{out}");
+    // The first chunk offset (after stco's version, flags and count) far past the end.
+    let stco = at(b"stco");
+    let (code, out) = broken("offset.mp4", &|b| {
+        b[stco + 12..stco + 16].copy_from_slice(&0x7fff_0000u32.to_be_bytes())
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL mp4.table.chunk-offset"), "{out}");
+    assert!(
+        out.contains("chunk offset 2147418112 is in no media data box"),
+        "{out}"
+    );
+    // stts counting a million entries.
+    let stts = at(b"stts");
+    let (code, out) = broken("stts.mp4", &|b| {
+        b[stts + 8..stts + 12].copy_from_slice(&1_000_000u32.to_be_bytes())
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL mp4.table.entry-count"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -232,6 +232,15 @@ fn segments_become_mp4_files_that_each_start_at_a_keyframe() {
         assert!(recording.starts_with_keyframe, "{file:?}: {recording:?}");
         decodes_clean(file);
         video += recording.video_packets;
+        // Our own MP4 rules pass on our own recordings.
+        let (ok, out, err) = run(
+            Command::new(env!("CARGO_BIN_EXE_weir"))
+                .arg("check")
+                .arg(file),
+            Duration::from_secs(20),
+        );
+        assert!(ok, "weir check {file:?}: {out}{err}");
+        assert!(out.contains("mp4 (by content"), "{out}");
     }
     let durations: Vec<u64> = files[..3].iter().map(|f| probe(f).video_packets).collect();
     assert_eq!(durations, [50, 50, 50], "two seconds each: {files:?}");

@@ -22,6 +22,7 @@ use crate::capture::Transport;
 use crate::observe::Observer;
 use crate::observe::http::HttpObserver;
 use crate::observe::http::reloads::SharedReloads;
+use crate::observe::mp4::Mp4Observer;
 use crate::observe::mpegps::PsObserver;
 use crate::observe::mpegts::TsObserver;
 use crate::observe::playlist::PlaylistObserver;
@@ -52,6 +53,9 @@ pub enum Protocol {
     /// STUN, DTLS and SRTP on one UDP port (RFC 7983), or STUN alone.
     WebRtc,
     Srt,
+    /// An ISO base media file (MP4, ISO/IEC 14496-12): a recording, an init segment or a
+    /// fragment.
+    Mp4,
     /// What no sniffer claimed.
     Unknown,
 }
@@ -145,7 +149,7 @@ const NO_SNIFFERS: Sniffers = Sniffers {
 };
 
 /// Every protocol, in detection order (see the [module docs](self)).
-pub static TABLE: [Row; 11] = [
+pub static TABLE: [Row; 12] = [
     Row {
         protocol: Protocol::Rtmp,
         name: "rtmp",
@@ -389,6 +393,23 @@ pub static TABLE: [Row; 11] = [
         prober: None,
     },
     Row {
+        protocol: Protocol::Mp4,
+        name: "mp4",
+        transports: &[Transport::File],
+        sniff: Sniffers {
+            file: Some(sniff::mp4_file),
+            ..NO_SNIFFERS
+        },
+        usual_port: None,
+        rule_prefixes: &["mp4."],
+        catalog: Some(Catalog {
+            rules: weir_mp4::rules::CATALOG,
+            prefixes: &["mp4."],
+        }),
+        observer: Observing::By(|_| Ok(Box::new(Mp4Observer::default()))),
+        prober: None,
+    },
+    Row {
         protocol: Protocol::Unknown,
         name: "unknown",
         transports: &[],
@@ -582,7 +603,9 @@ mod tests {
         }
         let err = "nope".parse::<Protocol>().unwrap_err();
         assert!(
-            err.ends_with("(one of rtmp, rtmpe, http, mpegts, mpegps, hls, rtp, sdp, webrtc, srt)"),
+            err.ends_with(
+                "(one of rtmp, rtmpe, http, mpegts, mpegps, hls, rtp, sdp, webrtc, srt, mp4)"
+            ),
             "{err}"
         );
     }

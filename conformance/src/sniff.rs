@@ -360,6 +360,19 @@ pub fn sdp_stream(client: &[u8], _server: &[u8]) -> Sniff {
     sdp_file(client, false)
 }
 
+/// An ISO base media file (ISO/IEC 14496-12 §4.2, §4.3): a box header whose type is one a
+/// file or segment begins with — `ftyp`, `styp` (§8.16.2), or a bare `moov`/`moof`.
+pub fn mp4_file(data: &[u8], _complete: bool) -> Sniff {
+    match data.get(4..8) {
+        Some(b"ftyp") => Sniff::Is("an ftyp box"),
+        Some(b"styp") => Sniff::Is("an styp box"),
+        Some(b"moov" | b"moof") => Sniff::Is("a moov or moof box"),
+        Some(_) => Sniff::No,
+        None if data.len() < 8 => Sniff::Maybe,
+        None => Sniff::No,
+    }
+}
+
 /// Why a file that is no capture is not one of the other inputs either, when its first bytes
 /// say so.
 pub fn not_a_file_we_read(head: &[u8]) -> Option<&'static str> {

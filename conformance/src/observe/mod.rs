@@ -8,6 +8,7 @@
 //! - [`mpegps`]: program streams (GB28181) over RTP over UDP or TCP (RFC 4571), or from a
 //!   file;
 //! - [`playlist`]: an HLS playlist file;
+//! - [`mp4`]: an MP4 file (a recording, an init segment, a fragment), box by box;
 //! - [`rtp`]: RTP and RTCP over UDP, or framed over TCP (RFC 4571), depacketized by the format
 //!   an SDP or `--decode-as` gives;
 //! - [`webrtc`]: STUN, DTLS and SRTP on one UDP port (RFC 7983), SRTP through [`rtp`];
@@ -19,6 +20,7 @@
 
 pub mod amf;
 pub mod http;
+pub mod mp4;
 pub mod mpegps;
 pub mod mpegts;
 pub mod playlist;

@@ -124,3 +124,25 @@ fn parse_level(input: &Bytes, base: u64, depth: usize) -> Result<Vec<Mp4Box>, Er
     }
     Ok(boxes)
 }
+
+/// The chunk offsets (`stco`/`co64`, at `table`) that land in none of `media`, the body
+/// ranges of the file's media data boxes: a violation of `mp4.table.chunk-offset` naming the
+/// first and counting the rest, `None` when all do.
+pub fn check_chunk_offsets(
+    offsets: &[(u64, u64)],
+    media: &[std::ops::Range<u64>],
+) -> Option<weir_media::Violation> {
+    let mut outside = offsets
+        .iter()
+        .filter(|(offset, _)| !media.iter().any(|m| m.contains(offset)));
+    let &(offset, table) = outside.next()?;
+    let more = match outside.count() {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    Some(weir_media::Violation::new(
+        &crate::rules::CHUNK_OFFSET,
+        table,
+        format!("chunk offset {offset} is in no media data box{more}"),
+    ))
+}

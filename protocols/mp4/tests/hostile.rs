@@ -110,9 +110,18 @@ fn every_rule_fires_on_its_input() {
             "mp4.table.entry-count",
             fired(b"\x00\x00\x00\x18stts\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x0b\xb8"),
         ),
+        // A chunk at 4000 in a file whose media data is bytes 40..1000.
+        (
+            "mp4.table.chunk-offset",
+            weir_mp4::parse::check_chunk_offsets(&[(48, 200), (4000, 200)], &[40..1000, 2000..2010])
+                .map(|v| v.rule.id)
+                .into_iter()
+                .collect(),
+        ),
     ];
     let table: Vec<(&str, Vec<&str>)> = table.into_iter().collect();
     weir_testkit::rule_table::check(CATALOG, &table);
+    assert!(weir_mp4::parse::check_chunk_offsets(&[(48, 200)], &[40..1000, 2000..2010]).is_none());
 }
 
 #[test]
