@@ -62,9 +62,10 @@ fn gstreamer_publishes_by_whip_and_ffprobe_reads_h264_and_aac_over_rtmp() {
     assert_eq!(out["status"], 201, "{out:#}");
     assert_eq!(out["connection"], "connected", "{out:#}");
     assert!(out["errors"].is_null(), "{out:#}");
-    // Ten seconds of a 25 fps source and 20 ms Opus frames went out (the payloaders' buffers).
-    assert!(count(&out, "video") >= 150, "{out:#}");
-    assert!(count(&out, "audio") >= 300, "{out:#}");
+    // Of ten seconds of a 25 fps source and 20 ms Opus frames, at least five went out (the
+    // payloaders' buffers; a live source on a loaded machine drops some).
+    assert!(count(&out, "video") >= 125, "{out:#}");
+    assert!(count(&out, "audio") >= 250, "{out:#}");
     assert_eq!(codecs(&probe), ["aac", "h264"], "{probe:#}");
     let of = |codec: &str| {
         let mut streams = probe["streams"].as_array().into_iter().flatten();
@@ -93,17 +94,18 @@ fn ffmpeg_publishes_by_rtmp_and_gstreamer_plays_by_whep() {
     let publisher = ffmpeg_publish(&weir.rtmp_url("rtmp2gst"), 20);
     weir.wait_for_stream("rtmp2gst", Duration::from_secs(15));
     let whep = weir.api_url("/rtc/v1/whep/?app=live&stream=rtmp2gst");
-    let out = webrtcbin("play", &whep, 6, &[]);
+    let out = webrtcbin("play", &whep, 8, &[]);
     drop(finish(publisher, Duration::from_secs(1)));
     assert_eq!(out["status"], 201, "{out:#}");
     assert_eq!(out["connection"], "connected", "{out:#}");
-    // At least three of the six seconds decoded: 25 fps pictures of FFmpeg's size, and its AAC
-    // turned into Opus that webrtcbin's opusdec decodes in 20 ms frames.
+    // At least two of the eight seconds decoded (a loaded 2-core CI machine once decoded fewer
+    // than three of six): 25 fps pictures of FFmpeg's size, and its AAC turned into Opus that
+    // webrtcbin's opusdec decodes in 20 ms frames.
     let video = count(&out, "video");
-    assert!(video >= 75, "{video} pictures decoded: {out:#}");
+    assert!(video >= 50, "{video} pictures decoded: {out:#}");
     assert_eq!(out["size"], serde_json::json!([640, 360]), "{out:#}");
     let audio = count(&out, "audio");
-    assert!(audio >= 150, "{audio} audio frames decoded: {out:#}");
+    assert!(audio >= 100, "{audio} audio frames decoded: {out:#}");
     assert_eq!(out["deleted"], 200, "{out:#}");
 }
 
