@@ -251,6 +251,10 @@ struct ProbeArgs {
     /// Which prober to use (rtmp, hls, whip, srt), when the URL's scheme and path do not say.
     #[arg(long = "as", value_name = "PROBER")]
     prober: Option<String>,
+    /// WHIP/WHEP over https://: also trust the CA certificates of this PEM file (a test or
+    /// private CA), beside the system's.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<std::path::PathBuf>,
 }
 
 fn probe(args: ProbeArgs) -> ExitCode {
@@ -273,6 +277,7 @@ fn probe(args: ProbeArgs) -> ExitCode {
         whep: args.whep,
         token: args.token,
         prober: args.prober,
+        ca: args.ca,
     };
     // The text report is printed as the cases finish.
     let as_text = matches!(args.format, CheckFormat::Text);

@@ -14,6 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::pki::Pki;
 use support::{free_port, pin, probe};
 use weir_testkit::TempPath;
 
@@ -334,60 +335,91 @@ fn an_unreachable_endpoint_exits_2_and_list_shows_the_whip_cases() {
     assert!(text.contains("rules: whip.server.relay"), "{text}");
 }
 
+/// What `weir serve` answers every case with, over http:// or https://.
+fn weir_serve_rows() -> Vec<Row> {
+    let answered: &'static [&'static str] = &["ICE-lite, setup passive, 1 candidates"];
+    rows(&[
+        &[
+            ("whip.offer.chromium", "pass", answered),
+            ("whip.offer.firefox", "pass", answered),
+            ("whip.offer.audio-only", "pass", &["audio opus"]),
+            ("whip.offer.video-only", "pass", &["video H264"]),
+            ("whip.offer.h264-mode0", "pass", &["answered with mode 0"]),
+            ("whip.offer.no-common-codec", "pass", &["HTTP 406"]),
+            ("whep.offer.chromium", "pass", answered),
+            ("whep.offer.firefox", "pass", answered),
+        ],
+        &DELETES_PASS,
+        &[
+            // A trickle fragment carries the session's current ice-ufrag and ice-pwd (RFC
+            // 8840 §4.4): weir serve trickles it (it took it for an ICE restart until the
+            // probe found it).
+            ("whip.trickle", "pass", &["204"]),
+            ("whip.trickle.if-match", "pass", &["412"]),
+            (
+                "whip.malformed-offer",
+                "pass",
+                &["HTTP 400", "sdp.line.syntax"],
+            ),
+        ],
+        &REFUSALS_PASS,
+        &[
+            (
+                "media.relay",
+                "pass",
+                &["50 video frames and 100 Opus packets sent and received"],
+            ),
+            (
+                "media.dtls-role",
+                "pass",
+                &["whip: setup passive, ClientHello from the server false, from us true"],
+            ),
+            (
+                "media.forged-fingerprint",
+                "pass",
+                &["never connected; ClientHello from the server false, from us true"],
+            ),
+            ("media.consent", "pass", &["whip: 1 of 1", "whep: 1 of 1"]),
+        ],
+    ])
+}
+
 #[test]
 fn weir_serve_passes_every_case() {
     let weir = support::Weir::start(&[]);
     let url = weir.api_url("/rtc/v1/whip/?app=live&stream=probe");
-    let answered: &[&str] = &["ICE-lite, setup passive, 1 candidates"];
-    let (code, report) = pin(
-        &url,
-        &[],
-        &rows(&[
-            &[
-                ("whip.offer.chromium", "pass", answered),
-                ("whip.offer.firefox", "pass", answered),
-                ("whip.offer.audio-only", "pass", &["audio opus"]),
-                ("whip.offer.video-only", "pass", &["video H264"]),
-                ("whip.offer.h264-mode0", "pass", &["answered with mode 0"]),
-                ("whip.offer.no-common-codec", "pass", &["HTTP 406"]),
-                ("whep.offer.chromium", "pass", answered),
-                ("whep.offer.firefox", "pass", answered),
-            ],
-            &DELETES_PASS,
-            &[
-                // A trickle fragment carries the session's current ice-ufrag and ice-pwd (RFC
-                // 8840 §4.4): weir serve trickles it (it took it for an ICE restart until the
-                // probe found it).
-                ("whip.trickle", "pass", &["204"]),
-                ("whip.trickle.if-match", "pass", &["412"]),
-                (
-                    "whip.malformed-offer",
-                    "pass",
-                    &["HTTP 400", "sdp.line.syntax"],
-                ),
-            ],
-            &REFUSALS_PASS,
-            &[
-                (
-                    "media.relay",
-                    "pass",
-                    &["50 video frames and 100 Opus packets sent and received"],
-                ),
-                (
-                    "media.dtls-role",
-                    "pass",
-                    &["whip: setup passive, ClientHello from the server false, from us true"],
-                ),
-                (
-                    "media.forged-fingerprint",
-                    "pass",
-                    &["never connected; ClientHello from the server false, from us true"],
-                ),
-                ("media.consent", "pass", &["whip: 1 of 1", "whep: 1 of 1"]),
-            ],
-        ]),
-    );
+    let (code, report) = pin(&url, &[], &weir_serve_rows());
     assert_eq!(code, 0, "{report:#}\n{}", weir.log());
+}
+
+/// The same cases over https (the API's `api.https_*` listener, a test CA's certificate):
+/// the probe trusts the CA `--ca` names; without it the certificate is refused, and the
+/// endpoint counts as unreachable (exit 2).
+#[test]
+fn weir_serve_over_https_passes_every_case_when_the_probe_trusts_its_ca() {
+    let pki = Pki::new("probe-whip");
+    pki.issue("");
+    let (cert, key) = (pki.arg("cert.pem"), pki.arg("key.pem"));
+    let weir = support::Weir::start(&[
+        "api.https_enabled=true",
+        "api.https_listen=127.0.0.1:0",
+        &format!("api.https_cert={cert}"),
+        &format!("api.https_key={key}"),
+    ]);
+    let port = support::logged_port(&weir, "api_https_addr=");
+    let url = format!("https://127.0.0.1:{port}/rtc/v1/whip/?app=live&stream=probe");
+    let (code, report) = pin(&url, &["--ca", &pki.arg("ca.pem")], &weir_serve_rows());
+    assert_eq!(code, 0, "{report:#}\n{}", weir.log());
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.starts_with("WHIP https://")),
+        "{report:#}"
+    );
+    let (code, report) = probe(&url, &[]);
+    assert_eq!(code, 2, "{report:#}");
+    let refused = report["unreachable"].as_str().unwrap_or_default();
+    assert!(refused.contains("UnknownIssuer"), "{report:#}");
 }
 
 #[test]

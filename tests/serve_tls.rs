@@ -6,65 +6,16 @@
 
 mod support;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
-};
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Weir, ffmpeg_publish_with, finish, run};
+use support::pki::Pki;
+use support::{Weir, ffmpeg_publish_with, finish, logged_port, run};
 use weir_testkit::peer;
-
-/// A CA and a server certificate it signed for 127.0.0.1 and localhost, as PEM files in a
-/// directory of the test's own.
-struct Pki {
-    dir: PathBuf,
-}
-
-impl Pki {
-    fn new(name: &str) -> Pki {
-        let dir = std::env::temp_dir().join(format!("weir-tls-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Pki { dir }
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.join(file)
-    }
-
-    fn arg(&self, file: &str) -> String {
-        self.path(file).display().to_string()
-    }
-
-    /// Makes a new CA (`{prefix}ca.pem`) and a server certificate and key it signed; writes
-    /// the server's as `cert.pem` and `key.pem` (replacing what was there); returns the
-    /// server certificate's DER.
-    fn issue(&self, prefix: &str) -> Vec<u8> {
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, format!("Weir test CA {prefix}"));
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
-        let server = CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
-        let key = KeyPair::generate().unwrap();
-        let cert = server.signed_by(&key, &ca).unwrap();
-        std::fs::write(self.path(&format!("{prefix}ca.pem")), ca.pem()).unwrap();
-        std::fs::write(self.path("cert.pem"), cert.pem()).unwrap();
-        std::fs::write(self.path("key.pem"), key.serialize_pem()).unwrap();
-        cert.der().to_vec()
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// A rustls client config that trusts only the CA in `ca`.
 fn client_config(ca: &Path) -> Arc<rustls::ClientConfig> {
@@ -91,23 +42,6 @@ async fn handshake(port: u16, ca: &Path) -> Result<Vec<u8>, std::io::Error> {
     let stream = connector.connect(name, tcp).await?;
     let (_, session) = stream.get_ref();
     Ok(session.peer_certificates().unwrap()[0].to_vec())
-}
-
-/// The port `weir serve` logged as `{key}=`, waiting for it a while.
-fn logged_port(weir: &Weir, key: &str) -> u16 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let log = weir.log();
-        let port = log.find(key).and_then(|at| {
-            let addr = log[at + key.len()..].split_whitespace().next()?;
-            addr.rsplit_once(':')?.1.parse().ok()
-        });
-        if let Some(port) = port {
-            return port;
-        }
-        assert!(Instant::now() < deadline, "no {key} in the log: {log}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// An HTTPS hook server with the PKI's certificate: records every body, allows everything.

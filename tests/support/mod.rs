@@ -3,6 +3,8 @@
 //! temp files and FLV media come from `weir_testkit`.)
 #![allow(dead_code)] // each test crate uses its own part
 
+pub mod pki;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -685,5 +687,22 @@ impl HookServer {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+/// The port `weir serve` logged as `{key}=`, waiting for it a while.
+pub fn logged_port(weir: &Weir, key: &str) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = weir.log();
+        let port = log.find(key).and_then(|at| {
+            let addr = log[at + key.len()..].split_whitespace().next()?;
+            addr.rsplit_once(':')?.1.parse().ok()
+        });
+        if let Some(port) = port {
+            return port;
+        }
+        assert!(Instant::now() < deadline, "no {key} in the log: {log}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -1,7 +1,7 @@
 // Publishes by WHIP and/or plays by WHEP in headless Chromium (fake camera and microphone),
 // then prints what the browser's getStats says happened, as one JSON object.
 //
-//   node chromium.mjs '{"whip": URL?, "whep": URL?, "codec": "H264"|"VP8", "seconds": N,
+//   node chromium.mjs '{"whip": URL?, "whep": URL?, "codec": "H264"|"VP8"|"AV1", "seconds": N,
 //                       "playAfter": S, "width": W, "height": H, "fps": F}'
 //
 // `whip`: publish for `seconds`; `whep`: start playing `playAfter` seconds in and play until the

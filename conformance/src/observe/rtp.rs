@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use weir_media::{Machine, MediaKind, MediaPacket, Output, Track, Violation};
+use weir_rtp::behaviour::{Behaviour, Limits as BehaviourLimits};
 use weir_rtp::framing::{Deframer, Framed};
 use weir_rtp::payload::Unit;
 use weir_rtp::rtcp::{self, Packet as RtcpPacket};
@@ -136,6 +137,9 @@ pub struct RtpObserver {
     start: Instant,
     /// The latest capture time seen, for framed packets (which come without one).
     now: Duration,
+    /// With `--keylog` (decrypted sessions): both directions' feedback and what answered it
+    /// (`rtp.behaviour.*`).
+    behaviour: Option<Behaviour>,
 }
 
 /// Whether a direction's packets are encrypted.
@@ -226,13 +230,17 @@ impl RtpObserver {
             sides: [side(), side()],
             start: Instant::now(),
             now: Duration::ZERO,
+            behaviour: None,
         }
     }
 
     /// An observer of the packets of a DTLS-SRTP flow decrypted with logged keys: clear,
     /// though the flow's descriptions say SAVP.
     pub fn decrypted(types: SharedLearned) -> Self {
-        Self::protected(types, Protection::Decrypted)
+        RtpObserver {
+            behaviour: Some(Behaviour::new(BehaviourLimits::default())),
+            ..Self::protected(types, Protection::Decrypted)
+        }
     }
 
     /// An observer of the SRTP and SRTCP of a flow keyed by DTLS (RFC 5764): headers and
@@ -265,8 +273,9 @@ impl RtpObserver {
                 .collect(),
             false => Seen::new(),
         };
+        let index = self.sides[dir.index()].offset;
+        let keyframes = self.judge_before(dir, now, index, &bytes, is_rtp, is_rtcp);
         let side = &mut self.sides[dir.index()];
-        let index = side.offset;
         side.packets += 1;
         side.offset += bytes.len() as u64;
         if !is_rtp {
@@ -290,6 +299,84 @@ impl RtpObserver {
             side.rtp(dir, types, now, index, bytes, out);
         }
         side.timeouts(dir, now, out);
+        self.judge_after(dir, now, keyframes, out);
+    }
+
+    /// Feeds the behaviour judge (decrypted sessions only) one packet; for RTP, the source and
+    /// its keyframe count before the packet, to see whether it completed a keyframe.
+    fn judge_before(
+        &mut self,
+        dir: Direction,
+        now: Instant,
+        index: u64,
+        bytes: &Bytes,
+        is_rtp: bool,
+        is_rtcp: bool,
+    ) -> Option<(u32, u64)> {
+        let judge = self.behaviour.as_mut()?;
+        let learned = self.types.borrow();
+        judge.set_transport_sequence_id(learned.transport_sequence_id);
+        let side = dir.index();
+        if is_rtcp {
+            let options = rtcp::Options {
+                reduced_size: learned.rtcp_rsize,
+                ..rtcp::Options::default()
+            };
+            if let Ok(compound) = rtcp::parse(bytes, &options) {
+                judge.on_rtcp(side, now, index, &compound.packets);
+            }
+            return None;
+        }
+        if !is_rtp {
+            return None;
+        }
+        let rtx = learned
+            .payload_types
+            .0
+            .iter()
+            .filter(|(_, (f, _))| f.name.eq_ignore_ascii_case("rtx"));
+        judge.set_rtx_payload_types(rtx.map(|(pt, _)| *pt));
+        let packet = RtpPacket::parse(bytes).ok()?;
+        judge.on_rtp(side, now, index, &packet);
+        let keyframes = self.sides[side]
+            .streams
+            .get(&packet.ssrc)
+            .map_or(0, |s| s.keyframes);
+        Some((packet.ssrc, keyframes))
+    }
+
+    /// A keyframe the packet completed goes to the judge, and what the judge found to `out`.
+    fn judge_after(
+        &mut self,
+        dir: Direction,
+        now: Instant,
+        keyframes: Option<(u32, u64)>,
+        out: &mut Vec<Observation>,
+    ) {
+        let Some(judge) = self.behaviour.as_mut() else {
+            return;
+        };
+        if let Some((ssrc, before)) = keyframes {
+            let after = self.sides[dir.index()]
+                .streams
+                .get(&ssrc)
+                .map_or(0, |s| s.keyframes);
+            if after > before {
+                judge.on_keyframe(dir.index(), now, ssrc);
+            }
+        }
+        drain_judge(judge, out);
+    }
+}
+
+/// The behaviour judge's violations, each placed in the direction that broke its rule.
+fn drain_judge(judge: &mut Behaviour, out: &mut Vec<Observation>) {
+    while let Some((side, v)) = judge.poll_violation() {
+        let dir = match side {
+            0 => Direction::ClientToServer,
+            _ => Direction::ServerToClient,
+        };
+        out.push(violation(dir, v));
     }
 }
 
@@ -836,6 +923,31 @@ impl Observer for RtpObserver {
             if side.packets > 0 {
                 side.end(dir, now, out);
             }
+        }
+        let read = self.sides.iter().any(|s| s.packets > 0);
+        if let Some(judge) = self.behaviour.as_mut().filter(|_| read) {
+            judge.finish(now);
+            drain_judge(judge, out);
+            let j = judge.judged();
+            let text = format!(
+                "feedback behaviour: {} NACKed packets the capture saw sent, {} sent again in \
+                 time; {} keyframes asked by PLI/FIR, {} sent in time; {} transport-wide CC \
+                 feedback packets reporting {} statuses{}",
+                j.nacked,
+                j.retransmitted,
+                j.keyframes_asked,
+                j.keyframes_sent,
+                j.twcc_feedback,
+                j.twcc_statuses,
+                match judge.skipped() {
+                    0 => String::new(),
+                    n => format!("; {n} expectations past the limit, not judged"),
+                }
+            );
+            out.push(Observation::Entry(
+                Direction::ClientToServer,
+                EntryKind::Event(text),
+            ));
         }
     }
 

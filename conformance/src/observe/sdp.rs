@@ -32,6 +32,10 @@ pub struct Learned {
     /// Reduced-size RTCP (RFC 5506) is in effect: the last description with RTP media had
     /// `a=rtcp-rsize` — an answer comes after its offer, and has it only when both agreed.
     pub rtcp_rsize: bool,
+    /// The `a=extmap` ID of transport-wide sequence numbers
+    /// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2), in the last description with
+    /// one: the feedback behaviour rules read them from RTP header extensions.
+    pub transport_sequence_id: Option<u8>,
 }
 
 /// [`Learned`], shared by the flows of one input.
@@ -145,6 +149,14 @@ impl Learned {
         let rtp = || sd.media.iter().filter(|m| m.is_rtp() && !m.is_rejected());
         if rtp().next().is_some() {
             self.rtcp_rsize = rtp().any(|m| m.attributes.contains(&Attribute::RtcpRsize));
+        }
+        let uri = weir_rtp::extension::Kind::TransportSequence.uri();
+        let transport = rtp().flat_map(|m| &m.attributes).find_map(|a| match a {
+            Attribute::Extmap(e) if e.uri == uri => u8::try_from(e.id).ok(),
+            _ => None,
+        });
+        if transport.is_some() {
+            self.transport_sequence_id = transport;
         }
         let types = &mut self.payload_types;
         for m in rtp() {

@@ -192,6 +192,9 @@ pub struct Options {
     pub token: Option<String>,
     /// The prober to use by name (`rtmp`, `hls`, `whip`), when the URL does not say.
     pub prober: Option<String>,
+    /// A PEM file of CA certificates that an `https://` WHIP/WHEP endpoint's certificate may
+    /// chain to, beside the system's roots (a test CA, a private one).
+    pub ca: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -205,6 +208,7 @@ impl Default for Options {
             whep: None,
             token: None,
             prober: None,
+            ca: None,
         }
     }
 }

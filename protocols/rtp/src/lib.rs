@@ -14,6 +14,8 @@
 //! - [`depacketizer`]: one stream's packets in arrival order → whole frames (reordering healed
 //!   within a window, a frame with a loss dropped and reported); [`packetizer`]: frames →
 //!   packets;
+//! - [`behaviour`]: both directions of a session judged together: NACKs answered by
+//!   retransmissions, PLI/FIR by keyframes, transport-wide CC feedback true to what was sent;
 //! - [`srtp`]: SRTP and SRTCP decryption (RFC 3711, RFC 7714) with keys from Weir's key log;
 //! - [`rules`]: the rule catalog.
 //!
@@ -27,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod behaviour;
 pub mod depacketizer;
 pub mod extension;
 pub mod format;

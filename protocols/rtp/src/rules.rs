@@ -176,6 +176,22 @@ weir_media::rules! {
     RTCP_LIMITS = "rtp.rtcp.limits", Must, "draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1 (receiver limit)",
         "The transport-wide CC feedback of one datagram reports no more packet statuses in all than the receiver's limit.";
 
+    // Feedback behaviour across both directions of a session (weir_rtp::behaviour)
+    BEHAVIOUR_NACK_RETRANSMIT = "rtp.behaviour.nack-retransmit", Should, "RFC 4585 §6.2.1; RFC 4588 §4",
+        "A sender that receives a Generic NACK for a packet it sent sends that packet again, with its own SSRC and sequence number or as RTX carrying it as the original sequence number, within a bound (1 s).";
+    BEHAVIOUR_PLI_KEYFRAME = "rtp.behaviour.pli-keyframe", Should, "RFC 4585 §6.3.1",
+        "A video sender that receives a picture loss indication for a source it sends follows it with a keyframe of that source within a bound (5 s).";
+    BEHAVIOUR_FIR_KEYFRAME = "rtp.behaviour.fir-keyframe", Must, "RFC 5104 §4.3.1.2",
+        "A video sender that receives a full intra request naming a source it sends sends a decoder refresh point (a keyframe) of that source as soon as it can: within a bound (5 s).";
+    BEHAVIOUR_TWCC_UNSENT = "rtp.behaviour.twcc-unsent", Must, "draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1",
+        "Transport-wide CC feedback reports as received only transport-wide sequence numbers that the media sender put on packets it sent.";
+    BEHAVIOUR_TWCC_COUNT = "rtp.behaviour.twcc-count", Must, "draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1",
+        "Each transport-wide CC feedback packet from one sender carries a feedback packet count one more (mod 256) than its previous one.";
+    BEHAVIOUR_TWCC_GAP = "rtp.behaviour.twcc-gap", Should, "draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1",
+        "Successive transport-wide CC feedback packets report the transport-wide sequence numbers in order, each starting no later than where the previous one ended, so no number the sender used goes unreported.";
+    BEHAVIOUR_FEEDBACK_SSRC = "rtp.behaviour.feedback-ssrc", Should, "RFC 4585 §6.1; RFC 5104 §4.3.1.1",
+        "A NACK, PLI or FIR names as its media source an SSRC the other end of the session sends.";
+
     // SRTP and SRTCP (RFC 3711, RFC 7714), and Weir's SRTP key log
     SRTP_TOO_SHORT = "rtp.srtp.too-short", Must, "RFC 3711 §3.1, §3.4; RFC 7714 §8, §9",
         "An SRTP packet holds its RTP header and the profile's whole authentication tag; an SRTCP packet its 8-octet header, the E flag and SRTCP index word and the tag.";

@@ -2,8 +2,10 @@
 //! with a body and reads the answer's status, the headers the cases judge and a bounded body.
 
 use std::io::Read;
+use std::path::Path;
 use std::time::Duration;
 
+use reqwest::Certificate;
 use reqwest::Method;
 use reqwest::Url;
 use reqwest::blocking::Client;
@@ -97,9 +99,13 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(timeout: Duration) -> Result<Http, String> {
+    /// A client whose requests time out after `timeout`, trusting `roots` for `https://`.
+    pub fn new(timeout: Duration, roots: &[Certificate]) -> Result<Http, String> {
         // A redirect is an answer the cases judge, not one to follow.
-        let builder = Client::builder().redirect(reqwest::redirect::Policy::none());
+        let mut builder = Client::builder().redirect(reqwest::redirect::Policy::none());
+        for root in roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
         Ok(Http {
             client: fetch::client(timeout, builder)?,
         })
@@ -136,4 +142,25 @@ impl Http {
             body: String::from_utf8_lossy(&body).into_owned(),
         })
     }
+}
+
+/// The CA certificates an `https://` endpoint may chain to: the system's (as
+/// rustls-native-certs finds them; none is no error) and those of `ca`, a PEM file (`--ca`),
+/// which must hold at least one.
+pub fn roots(ca: Option<&Path>) -> Result<Vec<Certificate>, String> {
+    let system = rustls_native_certs::load_native_certs().certs;
+    let mut roots: Vec<Certificate> = system
+        .iter()
+        .filter_map(|der| Certificate::from_der(der).ok())
+        .collect();
+    if let Some(ca) = ca {
+        let pem = std::fs::read(ca).map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+        let given = Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("--ca {}: {}", ca.display(), fetch::chain(&e)))?;
+        if given.is_empty() {
+            return Err(format!("--ca {}: no PEM certificate in it", ca.display()));
+        }
+        roots.extend(given);
+    }
+    Ok(roots)
 }

@@ -1,5 +1,6 @@
 //! `weir probe http://host:port/…/whip/…`: the WHIP (RFC 9725) and WHEP
-//! (draft-ietf-wish-whep) prober. The URL names either endpoint; the other is derived by
+//! (draft-ietf-wish-whep) prober, over `http://` or `https://` (verified against the system's
+//! roots and `--ca FILE`). The URL names either endpoint; the other is derived by
 //! swapping `/whip/` and `/whep/` in its path (or given with `--whep`). Each case runs on its
 //! own thread within `--timeout`, on its own stream name (the `stream=` query parameter, as
 //! SRS's `/rtc/v1/whip/?app=live&stream=x`, gets the case id and a nonce appended).
@@ -173,13 +174,9 @@ pub fn run(
         options.token.as_deref(),
     )?;
     let mut report = ProbeReport::new(options);
-    if endpoints.whip.scheme() == "https" {
-        return Err(format!(
-            "{}: https is not supported (this build's HTTP client has no TLS)",
-            options.url
-        ));
-    }
-    let probe_http = http::Http::new(options.timeout)?;
+    // https:// endpoints: verified against the system's roots and `--ca`.
+    let roots = http::roots(options.ca.as_deref())?;
+    let probe_http = http::Http::new(options.timeout, &roots)?;
     if let Err(e) = probe_http.send(http::Request::new(
         reqwest::Method::OPTIONS,
         &endpoints.whip,
@@ -204,7 +201,7 @@ pub fn run(
         let started = Instant::now();
         let ctx = Ctx {
             endpoints: endpoints.clone(),
-            http: http::Http::new(options.timeout)?,
+            http: http::Http::new(options.timeout, &roots)?,
             deadline: started + options.timeout,
             suffix: suffix(case.info.id, nonce),
             shared: shared.clone(),
