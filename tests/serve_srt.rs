@@ -271,7 +271,8 @@ fn max_bw_spreads_keyframes_and_the_player_keeps_up() {
 /// caller playing into a file.
 #[test]
 fn srt_live_transmit_publishes_and_plays() {
-    let slt = peer::binary("SRT_LIVE_TRANSMIT", "srt-live-transmit");
+    let slt =
+        peer::srt_live_transmit().expect("srt-live-transmit: ci/install-peers installs srt-tools");
     let weir = Weir::start(&[]);
     let port = weir.srt.unwrap();
     // ffmpeg → UDP → srt-live-transmit → SRT → weir.
@@ -582,7 +583,8 @@ fn a_kicked_srt_publisher_is_told_and_its_stream_ends() {
 /// one from 127.0.0.1 does too.
 #[test]
 fn callers_past_the_per_address_limit_are_refused_as_overload_until_one_leaves() {
-    let slt = peer::binary("SRT_LIVE_TRANSMIT", "srt-live-transmit");
+    let slt =
+        peer::srt_live_transmit().expect("srt-live-transmit: ci/install-peers installs srt-tools");
     let weir = Weir::start(&["srt.max_connections_per_ip=2"]);
     let port = weir.srt.unwrap();
     let mut source = ffmpeg_publish(&weir.rtmp_url("limited"), 40);
