@@ -35,7 +35,7 @@ struct Slt(Child);
 impl Slt {
     /// `srt-live-transmit SOURCE TARGET`, or `None` (and a message) when it is missing.
     fn start(source: &str, target: &str) -> Option<Slt> {
-        let Some(bin) = peer::find("SRT_LIVE_TRANSMIT", "srt-live-transmit") else {
+        let Some(bin) = peer::srt_live_transmit() else {
             eprintln!(
                 "skipped: srt-live-transmit is missing (ci/install-peers installs srt-tools)"
             );

@@ -271,7 +271,8 @@ fn max_bw_spreads_keyframes_and_the_player_keeps_up() {
 /// caller playing into a file.
 #[test]
 fn srt_live_transmit_publishes_and_plays() {
-    let slt = peer::binary("SRT_LIVE_TRANSMIT", "srt-live-transmit");
+    let slt =
+        peer::srt_live_transmit().expect("srt-live-transmit: ci/install-peers installs srt-tools");
     let weir = Weir::start(&[]);
     let port = weir.srt.unwrap();
     // ffmpeg → UDP → srt-live-transmit → SRT → weir.
@@ -571,4 +572,98 @@ fn a_kicked_srt_publisher_is_told_and_its_stream_ends() {
         streams["streams"].as_array().unwrap().is_empty(),
         "{streams:#}"
     );
+}
+
+/// `srt.max_connections_per_ip = 2`: two srt-live-transmit players from 127.0.0.1 get in; a
+/// third caller (ffprobe, which tries once: srt-live-transmit as a source retries for ever) is
+/// refused with SRT_REJX_OVERLOAD, 1402, which libsrt 1.5.1 reports as an
+/// "Application-defined rejection reason" (its text for every code from 1000 on), and Weir
+/// logs with the code and counts in `/metrics`; a caller from 127.0.0.2 still gets in, and
+/// once one of the first two leaves (SIGTERM: srt-live-transmit closes with a shutdown) a new
+/// one from 127.0.0.1 does too.
+#[test]
+fn callers_past_the_per_address_limit_are_refused_as_overload_until_one_leaves() {
+    let slt =
+        peer::srt_live_transmit().expect("srt-live-transmit: ci/install-peers installs srt-tools");
+    let weir = Weir::start(&["srt.max_connections_per_ip=2"]);
+    let port = weir.srt.unwrap();
+    let mut source = ffmpeg_publish(&weir.rtmp_url("limited"), 40);
+    weir.wait_for_stream("limited", Duration::from_secs(15));
+    let player = |adapter: &str| {
+        Command::new(&slt)
+            .arg(format!(
+                "srt://127.0.0.1:{port}?streamid=#!::r=live/limited,m=request\
+                 &mode=caller&adapter={adapter}"
+            ))
+            .arg("file://con")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The SRT players the API lists from `ip`, once there are `n` of them.
+    let players_from = |ip: &str, n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let clients = weir.api("/api/v1/clients/");
+            let count = clients["clients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["type"] == "srt-play" && c["ip"] == ip)
+                .count();
+            if count == n || Instant::now() > deadline {
+                return count;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let mut first = player("127.0.0.1");
+    let mut second = player("127.0.0.1");
+    assert_eq!(players_from("127.0.0.1", 2), 2);
+
+    let (ok, _, stderr) = run(
+        Command::new(peer::binary("FFPROBE", "ffprobe"))
+            .args(["-v", "error"])
+            .arg(weir.srt_url("limited", "request")),
+        Duration::from_secs(15),
+    );
+    assert!(!ok, "the third caller got in: {stderr}");
+    assert!(
+        stderr.contains("Application-defined rejection reason"),
+        "ffprobe: {stderr}"
+    );
+    let log = weir.log();
+    assert!(
+        log.contains("too many connections from its address") && log.contains("(1402)"),
+        "{log}"
+    );
+    let metrics = reqwest::blocking::get(weir.api_url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    let refused = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("weir_refused_connections_total{reason=\"srt-per-ip\"} "))
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(refused >= Some(1), "{metrics}");
+
+    // Another address is not held back by this one.
+    let mut other = player("127.0.0.2");
+    assert_eq!(players_from("127.0.0.2", 1), 1);
+
+    // SAFETY: kill(2) takes integers and touches no memory of this process.
+    unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
+    let _ = first.wait();
+    assert_eq!(
+        players_from("127.0.0.1", 1),
+        1,
+        "the first player's place was given back"
+    );
+    let mut fourth = player("127.0.0.1");
+    assert_eq!(players_from("127.0.0.1", 2), 2);
+    for child in [&mut second, &mut other, &mut fourth, &mut source] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }

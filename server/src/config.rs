@@ -451,6 +451,9 @@ pub struct SrtConfig {
     /// Packets a connection keeps to receive in order, and to retransmit (the flow window).
     #[serde(deserialize_with = "bounded::<32, 1_000_000, _, _>")]
     pub buffer_packets: usize,
+    /// Connections and handshakes in progress one caller address may hold (0: no limit); one
+    /// more is refused with SRT_REJX_OVERLOAD (1402).
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for SrtConfig {
@@ -468,6 +471,7 @@ impl Default for SrtConfig {
             connect_timeout: Duration::from_secs(3),
             idle_timeout: Duration::from_secs(10),
             buffer_packets: 8192,
+            max_connections_per_ip: 64,
         }
     }
 }

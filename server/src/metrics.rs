@@ -31,6 +31,8 @@ pub struct Metrics {
     pub errors: Counters,
     /// Packets dropped unread, per reason ("gb28181-unknown-ssrc", ...).
     pub dropped: Counters,
+    /// Connections refused before any session, per reason ("srt-per-ip").
+    pub refused: Counters,
     /// Players dropped for not reading.
     pub stalled_players: AtomicU64,
     /// Times a player written to directly by its stream was handed back to its own task
@@ -282,6 +284,12 @@ fn render_weir(ctx: &Context, out: &mut String) {
         "counter",
         "Packets dropped unread, per reason.",
         &labelled("reason", m.dropped.snapshot()),
+    );
+    family(
+        "weir_refused_connections_total",
+        "counter",
+        "Connections refused before they became clients, per reason.",
+        &labelled("reason", m.refused.snapshot()),
     );
 }
 

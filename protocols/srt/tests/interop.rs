@@ -17,21 +17,13 @@ use weir_testkit::SeededRng;
 const DEADLINE: Duration = Duration::from_secs(10);
 
 fn binary() -> Option<String> {
-    let bin = std::env::var("SRT_LIVE_TRANSMIT").unwrap_or_else(|_| "srt-live-transmit".into());
-    let runs = Command::new(&bin)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if runs {
-        Some(bin)
-    } else {
+    let bin = weir_testkit::peer::srt_live_transmit();
+    if bin.is_none() {
         eprintln!(
-            "skipped: {bin} is missing (apt-get install srt-tools, or set SRT_LIVE_TRANSMIT)"
+            "skipped: srt-live-transmit is missing (apt-get install srt-tools, or set SRT_LIVE_TRANSMIT)"
         );
-        None
     }
+    bin
 }
 
 /// A port free a moment ago, for the peer to bind.

@@ -30,6 +30,13 @@ pub fn find(var: &str, name: &str) -> Option<String> {
     candidates.into_iter().find(|bin| runs(bin))
 }
 
+/// libsrt's own tool (Debian's srt-tools), which the SRT interop tests drive as caller and
+/// listener: `$SRT_LIVE_TRANSMIT`, else `srt-live-transmit` as [`find`] looks it up; `None`
+/// when none runs.
+pub fn srt_live_transmit() -> Option<String> {
+    find("SRT_LIVE_TRANSMIT", "srt-live-transmit")
+}
+
 /// ffprobe's view of a media file: per stream, (`codec_name`, packets read, frames decoded),
 /// and what it printed at level error. The count every demuxer test compares with.
 pub fn ffprobe_counts(path: &std::path::Path) -> (Vec<(String, usize, usize)>, String) {

@@ -43,6 +43,9 @@ const STATS_EVERY: Duration = Duration::from_secs(1);
 const BAD_REQUEST: RejectReason = RejectReason(RejectReason::PREDEFINED + 400);
 const FORBIDDEN: RejectReason = RejectReason(RejectReason::PREDEFINED + 403);
 const CONFLICT: RejectReason = RejectReason(RejectReason::PREDEFINED + 409);
+/// SRT_REJX_OVERLOAD (1402): libsrt's access-control guide gives it to a service that
+/// limits what a client may use ("credits"), as `srt.max_connections_per_ip` does.
+pub(crate) const OVERLOAD: RejectReason = RejectReason(RejectReason::PREDEFINED + 402);
 
 /// The stream id as a request: an empty one publishes `live/livestream`, as SRS does.
 pub(crate) fn stream_id(request: &ConnectionRequest) -> Result<StreamId, RejectReason> {
@@ -253,6 +256,8 @@ async fn run(
     let mut connection = Connection::new(params, connection_config, crypto, rng, Instant::now());
     let client = session.client();
     let mut shutdown = ctx.shutdown();
+    let stopping = shutdown.changed();
+    tokio::pin!(stopping);
     let mut next_stats = Instant::now();
     // One timer, moved only when the connection's deadline moves, and every datagram queued
     // by the time the task runs handled in one pass: the receive path's cost is the
@@ -280,11 +285,13 @@ async fn run(
                     break;
                 }
                 let now = Instant::now();
+                let mut bytes = 0;
                 for datagram in batch.drain(..) {
-                    client.add_recv(datagram.len() as u64);
-                    ctx.metrics.add_recv(datagram.len() as u64);
+                    bytes += datagram.len() as u64;
                     connection.handle_datagram(now, datagram);
                 }
+                client.add_recv(bytes);
+                ctx.metrics.add_recv(bytes);
             }
             _ = &mut timer => connection.handle_timeout(Instant::now()),
             item = next_item => {
@@ -308,7 +315,7 @@ async fn run(
                     }
                 }
             }
-            _ = shutdown.changed() => {
+            _ = &mut stopping => {
                 connection.shutdown(Instant::now());
                 drain(ctx, endpoint, session, peer, &mut connection, &mut role);
                 return Some(CloseReason::Local);
