@@ -388,6 +388,10 @@ pub struct RtcConfig {
     /// Append each session's SRTP master keys to this file (see `weir check --keylog`);
     /// empty: off. Whoever reads the file can decrypt the media.
     pub keylog: String,
+    /// Cut each frame of an H.264 (or audio-only) stream into RTP packets once for all its
+    /// WebRTC players, which then only add their headers and encrypt (str0m's RTP mode); off:
+    /// every player's session cuts every frame itself (str0m's frame API), as other codecs do.
+    pub packetize_once: bool,
 }
 
 impl Default for RtcConfig {
@@ -404,6 +408,7 @@ impl Default for RtcConfig {
             token: String::new(),
             keyframe_interval: Duration::from_secs(6),
             keylog: String::new(),
+            packetize_once: true,
         }
     }
 }

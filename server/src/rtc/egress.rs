@@ -5,16 +5,78 @@
 //! WebRTC decoders expect frames in presentation order); RTP timestamps are presentation times.
 
 use super::rtc_codec;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use str0m::Rtc;
 use str0m::media::{MediaKind as RtcKind, MediaTime, Mid, Pt};
+use str0m::rtp::{RtpWrite, SeqNo};
+use str0m::unversioned::{H264Packetizer, Packetizer};
 use weir_hub::{Entry, Item, Slot, Stream};
 use weir_media::access_unit::{VideoSyntax, record_params};
 use weir_media::{Codec, MediaKind, MediaPacket, Timestamp};
 
-/// Each media entry's payload as str0m takes it (`None`: nothing to send for it).
-static PAYLOAD: Slot<Option<Arc<[u8]>>> = Slot::new();
+/// Each media entry as the stream's WebRTC players are sent it (`None`: nothing to send).
+static PAYLOAD: Slot<Option<Arc<Prepared>>> = Slot::new();
+
+/// The RTP payload budget: str0m's datagram target less the SRTP tag, a multiple of the AES
+/// block size, as str0m's own packetizing uses (RFC 3711 §3.1: the tag follows the payload).
+const RTP_MTU: usize = {
+    let rtp = str0m::DATAGRAM_MTU_TARGET - 16;
+    rtp - rtp % 16
+};
+
+/// One frame as every WebRTC player of the stream is sent it, made once per hub entry.
+pub(super) struct Prepared {
+    codec: Codec,
+    /// The frame as str0m's frame API takes it (Annex B for H.264 and H.265).
+    pub(super) payload: Arc<[u8]>,
+    /// The frame cut into RTP payloads, made when an RTP-mode player first needs them.
+    packets: OnceLock<Option<Box<[Packet]>>>,
+}
+
+/// One RTP payload of a frame, and whether it ends the frame (the RTP marker bit, RFC 6184
+/// §5.1 for H.264).
+pub(super) struct Packet {
+    payload: Arc<[u8]>,
+    marker: bool,
+}
+
+impl Prepared {
+    /// The frame's RTP payloads: H.264 cut by str0m's packetizer (single NAL units, FU-A,
+    /// STAP-A for the parameter sets), Opus as one packet; `None` for other codecs (their
+    /// players use the frame API).
+    pub(super) fn packets(&self) -> Option<&[Packet]> {
+        self.packets
+            .get_or_init(|| {
+                let chunks = match self.codec {
+                    Codec::H264 => H264Packetizer::default()
+                        .packetize(RTP_MTU, &self.payload)
+                        .ok()?,
+                    Codec::Opus => vec![self.payload.to_vec()],
+                    _ => return None,
+                };
+                let last = chunks.len().checked_sub(1)?;
+                let video = self.codec.kind() == Some(MediaKind::Video);
+                Some(
+                    chunks
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, chunk)| Packet {
+                            payload: chunk.into(),
+                            marker: video && i == last,
+                        })
+                        .collect(),
+                )
+            })
+            .as_deref()
+    }
+}
+
+/// Whether a player of a stream whose video is `video` (none yet: `None`) is served in RTP
+/// mode, each frame cut into packets once for all players.
+pub(super) fn packetized_once(video: Option<Codec>) -> bool {
+    matches!(video, None | Some(Codec::H264))
+}
 
 /// One frame for str0m to packetize and send. str0m takes one write at a time: its output
 /// must be drained before the next (one AAC frame can make two Opus frames, and a player
@@ -24,7 +86,7 @@ pub(super) struct Write {
     pub pt: Pt,
     pub wallclock: Instant,
     pub rtp: MediaTime,
-    pub payload: Arc<[u8]>,
+    pub frame: Arc<Prepared>,
 }
 
 /// A player's side of the hub.
@@ -37,6 +99,8 @@ pub(super) struct Egress {
     base: Option<(Timestamp, Instant)>,
     /// Payload types chosen per codec (the first the answer offers for it).
     pts: Vec<(Codec, Pt)>,
+    /// RTP mode: the next sequence number of each media section's stream.
+    seqs: Vec<(Mid, u64)>,
     pub(super) frames: u64,
     /// Frames with no payload type negotiated for their codec, or B-frames.
     pub(super) skipped: u64,
@@ -50,6 +114,7 @@ impl Egress {
             params: None,
             base: None,
             pts: Vec::new(),
+            seqs: Vec::new(),
             frames: 0,
             skipped: 0,
         }
@@ -87,7 +152,7 @@ impl Egress {
         });
     }
 
-    fn entry(&mut self, rtc: &mut Rtc, entry: &Entry<MediaPacket>) -> Option<Write> {
+    fn entry(&mut self, rtc: &Rtc, entry: &Entry<MediaPacket>) -> Option<Write> {
         match &entry.value {
             MediaPacket::Config(config) if config.track.kind == MediaKind::Video => {
                 self.params = VideoSyntax::of(config.codec)
@@ -96,7 +161,7 @@ impl Egress {
                 None
             }
             MediaPacket::Frame(frame) => {
-                let Some(payload) = payload(entry, self.params.as_ref()) else {
+                let Some(prepared) = prepared(entry, self.params.as_ref()) else {
                     self.skipped += 1;
                     return None;
                 };
@@ -126,23 +191,68 @@ impl Egress {
                     pt,
                     wallclock,
                     rtp,
-                    payload,
+                    frame: prepared,
                 })
             }
             _ => None,
         }
     }
 
+    /// RTP mode: hands str0m the frame's packets, shared with the stream's other players, under
+    /// this player's sequence numbers (from a random start below 2^15, so that the rollover
+    /// counter starts at 0, RFC 3711 §3.3.1). Video packets are kept for NACKs; audio is not.
+    /// `false` when the frame has no packets (a codec cut only by the frame API).
+    pub(super) fn write_rtp(&mut self, rtc: &mut Rtc, write: &Write) -> bool {
+        let Some(packets) = write.frame.packets() else {
+            self.skipped += 1;
+            return false;
+        };
+        let mut direct = rtc.direct_api();
+        let Some(stream) = direct.stream_tx_by_mid(write.mid, None) else {
+            return false;
+        };
+        let seq = match self.seqs.iter_mut().find(|(mid, _)| *mid == write.mid) {
+            Some((_, seq)) => seq,
+            None => {
+                self.seqs
+                    .push((write.mid, u64::from(rand::random::<u16>() >> 1)));
+                &mut self.seqs.last_mut().expect("just pushed").1
+            }
+        };
+        let nackable = write.frame.codec.kind() == Some(MediaKind::Video);
+        // RTP timestamps wrap at 2^32 (RFC 3550 §5.1).
+        let time = write.rtp.numer() as u32;
+        for packet in packets {
+            stream.write_rtp(
+                RtpWrite::new(
+                    write.pt,
+                    SeqNo::from(*seq),
+                    time,
+                    write.wallclock,
+                    packet.payload.clone(),
+                )
+                .marker(packet.marker)
+                .nackable(nackable),
+            );
+            *seq += 1;
+        }
+        true
+    }
+
     /// The payload type for `codec` on `mid`, found once.
-    fn pt(&mut self, rtc: &mut Rtc, mid: Mid, codec: Codec) -> Option<Pt> {
+    fn pt(&mut self, rtc: &Rtc, mid: Mid, codec: Codec) -> Option<Pt> {
         if let Some((_, pt)) = self.pts.iter().find(|(c, _)| *c == codec) {
             return Some(*pt);
         }
-        let writer = rtc.writer(mid)?;
+        // What the peer can receive on `mid` (as `Writer::payload_params`, which RTP mode
+        // does not offer).
+        let remote = rtc.media(mid)?.remote_pts();
         let wanted = rtc_codec(codec)?;
-        let mut candidates: Vec<_> = writer
-            .payload_params()
-            .filter(|p| p.spec().codec == wanted)
+        let mut candidates: Vec<_> = rtc
+            .codec_config()
+            .params()
+            .iter()
+            .filter(|p| remote.contains(&p.pt()) && p.spec().codec == wanted)
             .collect();
         // H.264: packetization-mode 1 (FU-A and STAP-A, RFC 6184 §6.3) where offered.
         candidates.sort_by_key(|p| p.spec().format.packetization_mode != Some(1));
@@ -152,16 +262,16 @@ impl Egress {
     }
 }
 
-/// The payload of a frame entry, made once for all players: `None` for a B-frame, or a codec
-/// WebRTC does not carry.
-fn payload(entry: &Entry<MediaPacket>, params: Option<&Arc<[u8]>>) -> Option<Arc<[u8]>> {
+/// A frame entry as players are sent it, made once for all players: `None` for a B-frame, or
+/// a codec WebRTC does not carry.
+fn prepared(entry: &Entry<MediaPacket>, params: Option<&Arc<[u8]>>) -> Option<Arc<Prepared>> {
     PAYLOAD
         .get_or_init(entry, || {
             let MediaPacket::Frame(frame) = &entry.value else {
                 return None;
             };
             rtc_codec(frame.codec)?;
-            match VideoSyntax::of(frame.codec) {
+            let payload: Arc<[u8]> = match VideoSyntax::of(frame.codec) {
                 Some(syntax) => {
                     let nals: Vec<&[u8]> = weir_media::nal::length_prefixed_nals(&frame.data, 4)
                         .collect::<Result<_, _>>()
@@ -179,10 +289,15 @@ fn payload(entry: &Entry<MediaPacket>, params: Option<&Arc<[u8]>>) -> Option<Arc
                         out.extend_from_slice(params);
                     }
                     out.extend_from_slice(&annexb(nals.into_iter()));
-                    Some(out.into())
+                    out.into()
                 }
-                None => Some(Arc::from(&frame.data[..])),
-            }
+                None => Arc::from(&frame.data[..]),
+            };
+            Some(Arc::new(Prepared {
+                codec: frame.codec,
+                payload,
+                packets: OnceLock::new(),
+            }))
         })
         .clone()
 }

@@ -80,6 +80,9 @@ pub(crate) enum Inbound {
 /// The UDP endpoint all sessions share, and the routes from datagrams to sessions.
 pub struct Endpoint {
     socket: Arc<UdpSocket>,
+    /// quinn-udp's view of the socket: sends a run of datagrams to one peer in one call
+    /// (Linux UDP GSO) where the kernel can.
+    gso: quinn_udp::UdpSocketState,
     local: SocketAddr,
     /// The addresses offered as host candidates, with the socket's port.
     candidates: Vec<IpAddr>,
@@ -186,7 +189,9 @@ impl Endpoint {
             _ => crate::udp_socket(listen).await?,
         };
         let local = socket.local_addr()?;
+        let gso = quinn_udp::UdpSocketState::new((&socket).into())?;
         Ok(Arc::new(Endpoint {
+            gso,
             socket: Arc::new(socket),
             local,
             candidates: candidates(candidate, local),
@@ -216,16 +221,33 @@ impl Endpoint {
         self.local
     }
 
-    /// Sends a datagram; an IPv4 peer of a dual-stack socket is written to as its IPv4-mapped
-    /// IPv6 address (RFC 4291 §2.5.5.2).
-    fn send_to(&self, data: &[u8], to: SocketAddr) -> std::io::Result<usize> {
-        let to = match to {
+    /// `to` as the socket writes to it: an IPv4 peer of a dual-stack socket as its
+    /// IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2).
+    fn mapped(&self, to: SocketAddr) -> SocketAddr {
+        match to {
             SocketAddr::V4(v4) if self.local.is_ipv6() => {
                 SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port())
             }
             to => to,
-        };
-        self.socket.try_send_to(data, to)
+        }
+    }
+
+    /// Sends what `batch` holds, a call per run (see [`Batch`]), and empties it.
+    fn send_batch(&self, batch: &mut Batch) {
+        for run in &batch.runs {
+            let transmit = quinn_udp::Transmit {
+                destination: self.mapped(run.to),
+                ecn: None,
+                contents: &batch.bytes[run.start..run.end],
+                segment_size: (run.count > 1).then_some(run.segment),
+                src_ip: None,
+            };
+            if let Err(e) = self.gso.try_send((&*self.socket).into(), &transmit) {
+                tracing::debug!(error = %e, "rtc send failed");
+            }
+        }
+        batch.bytes.clear();
+        batch.runs.clear();
     }
 
     /// The candidate addresses of a session, with `extra` (a request's `?eip=`) first.
@@ -344,6 +366,67 @@ impl Endpoint {
     /// How many sessions are open.
     pub fn sessions(&self) -> usize {
         self.routes.lock().unwrap().by_id.len()
+    }
+}
+
+/// Datagrams a session's turn made, sent together at its end: consecutive datagrams to one
+/// peer of one size (the last of a run may be shorter) go in one `sendmsg` with UDP GSO, as a
+/// video frame's RTP packets are (all but the last fill the MTU).
+#[derive(Default)]
+pub(crate) struct Batch {
+    bytes: Vec<u8>,
+    runs: Vec<Run>,
+    /// The most datagrams one call may carry (the kernel's GSO limit; 1 without GSO).
+    max: usize,
+}
+
+/// Datagrams of `segment` bytes (the last may be shorter) to one peer, in `bytes[start..end]`.
+struct Run {
+    to: SocketAddr,
+    start: usize,
+    end: usize,
+    segment: usize,
+    count: usize,
+}
+
+impl Batch {
+    /// A batch for `endpoint`'s socket.
+    pub(crate) fn new(endpoint: &Endpoint) -> Self {
+        Batch {
+            max: endpoint.gso.max_gso_segments().clamp(1, 64),
+            ..Batch::default()
+        }
+    }
+
+    /// Adds a datagram to `to`.
+    pub(crate) fn push(&mut self, to: SocketAddr, data: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(data);
+        let end = self.bytes.len();
+        if let Some(run) = self.runs.last_mut()
+            && run.to == to
+            && run.count < self.max
+            // A run ends at its first shorter datagram (GSO: only the last may be shorter).
+            && run.end - run.start == run.segment * run.count
+            && data.len() <= run.segment
+            && !data.is_empty()
+        {
+            run.end = end;
+            run.count += 1;
+            return;
+        }
+        self.runs.push(Run {
+            to,
+            start,
+            end,
+            segment: data.len(),
+            count: 1,
+        });
+    }
+
+    /// Whether nothing waits.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.runs.is_empty()
     }
 }
 

@@ -119,6 +119,7 @@ pub(crate) async fn start(
     };
     let mut session = Session::open(ctx, offer.peer, kind);
     let key = crate::session::key(&offer.request);
+    let mut rtp_mode = false;
     let role = if offer.publish {
         let (_, publisher) = session
             .publish(offer.request, kind)
@@ -130,6 +131,8 @@ pub(crate) async fn start(
             .play(offer.request, kind)
             .await
             .map_err(Refused::Denied)?;
+        let video = subscriber.stream().info().video.map(|v| v.codec);
+        rtp_mode = config.packetize_once && super::egress::packetized_once(video);
         Role::Play(Box::new((subscriber, Egress::new())))
     };
 
@@ -140,6 +143,7 @@ pub(crate) async fn start(
     }
     let mut rtc = config_rtc
         .set_ice_lite(true)
+        .set_rtp_mode(rtp_mode)
         .set_local_ice_credentials(str0m::IceCreds {
             ufrag: ufrag.clone(),
             pass: crate::random_id("", 24),
@@ -208,6 +212,8 @@ pub(crate) async fn start(
         feedback: Vec::new(),
         keys: endpoint.logs_keys().then(Vec::new),
         dtls_client,
+        rtp_mode,
+        batch: super::Batch::new(endpoint),
     };
     task.published_changed();
     let handle = tokio::spawn(task.run().instrument(span));
@@ -267,6 +273,10 @@ struct Peer {
     dtls_client: bool,
     /// The SRTP master keys str0m derived from so far, while `rtc.keylog` waits for them.
     keys: Option<Vec<(Vec<u8>, [u8; 16])>>,
+    /// A player sent packets cut once for the stream (see `egress`), not frames.
+    rtp_mode: bool,
+    /// What str0m has to send, sent when its output is drained.
+    batch: super::Batch,
 }
 
 /// A media section, and a simulcast layer of it.
@@ -282,8 +292,14 @@ impl Peer {
         let mut keyframes =
             tokio::time::interval(config.keyframe_interval.max(Duration::from_millis(500)));
         keyframes.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Two timers live as long as the session and are moved, not made anew at each turn of
+        // the loop (each turn is a datagram or a frame: thousands a second per core): str0m's
+        // next timeout, and a watchdog, first at the handshake's deadline, then at the time
+        // the peer would have been silent too long.
+        let mut timer = std::pin::pin!(tokio::time::sleep_until(handshake_deadline));
+        let mut watchdog = std::pin::pin!(tokio::time::sleep_until(handshake_deadline));
         let reason = loop {
-            let timeout = match self.drain() {
+            let timeout = match self.drain_due() {
                 Ok(timeout) => timeout,
                 Err(e) => break format!("failed: {e}"),
             };
@@ -291,8 +307,10 @@ impl Peer {
                 break "closed".into();
             }
             let wake = tokio::time::Instant::from_std(timeout);
+            if timer.deadline() != wake {
+                timer.as_mut().reset(wake);
+            }
             let connected = self.connected;
-            let idle = self.last_heard + config.idle_timeout;
             tokio::select! {
                 inbound = self.rx.recv() => match inbound {
                     Some(Inbound::Datagram { from, data }) => self.datagram(from, &data),
@@ -334,16 +352,20 @@ impl Peer {
                         self.request_keyframe(layer);
                     }
                 }
-                _ = tokio::time::sleep_until(wake) => {
+                _ = &mut timer => {
                     if self.rtc.handle_input(Input::Timeout(Instant::now())).is_err() {
                         break "timer failed".into();
                     }
                 }
-                _ = tokio::time::sleep_until(handshake_deadline), if !connected => {
-                    break format!("ICE and DTLS not complete after {:?}", config.handshake_timeout);
-                }
-                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(idle)), if connected => {
-                    break format!("nothing heard for {:?}", config.idle_timeout);
+                _ = &mut watchdog => {
+                    if !connected {
+                        break format!("ICE and DTLS not complete after {:?}", config.handshake_timeout);
+                    }
+                    let idle = self.last_heard + config.idle_timeout;
+                    if idle <= Instant::now() {
+                        break format!("nothing heard for {:?}", config.idle_timeout);
+                    }
+                    watchdog.as_mut().reset(tokio::time::Instant::from_std(idle));
                 }
                 _ = shutdown.changed() => break "server shutting down".into(),
             }
@@ -394,16 +416,52 @@ impl Peer {
         }
     }
 
-    /// Hands each write to str0m, draining its output after each: it takes one at a time.
+    /// Hands each write to str0m: in RTP mode all the frames' packets at once, then one
+    /// timeout (str0m sends what was queued when time moves on); else one frame at a time,
+    /// draining its output after each (its frame API takes one at a time).
     fn send(&mut self, writes: Vec<Write>) -> Result<(), str0m::RtcError> {
+        if self.rtp_mode {
+            let Role::Play(play) = &mut self.role else {
+                return Ok(());
+            };
+            let mut any = false;
+            for write in &writes {
+                any |= play.1.write_rtp(&mut self.rtc, write);
+            }
+            if any {
+                self.rtc.handle_input(Input::Timeout(Instant::now()))?;
+                self.drain()?;
+            }
+            return Ok(());
+        }
         for write in writes {
             let Some(writer) = self.rtc.writer(write.mid) else {
                 continue;
             };
-            writer.write(write.pt, write.wallclock, write.rtp, write.payload)?;
+            writer.write(
+                write.pt,
+                write.wallclock,
+                write.rtp,
+                write.frame.payload.clone(),
+            )?;
             self.drain()?;
         }
         Ok(())
+    }
+
+    /// [`drain`](Self::drain), then str0m's timeouts that are already due, handled here rather
+    /// than by a turn of the session's loop (a few at most); the time of the next one.
+    fn drain_due(&mut self) -> Result<Instant, str0m::RtcError> {
+        let mut timeout = self.drain()?;
+        for _ in 0..4 {
+            let now = Instant::now();
+            if timeout > now {
+                break;
+            }
+            self.rtc.handle_input(Input::Timeout(now))?;
+            timeout = self.drain()?;
+        }
+        Ok(timeout)
     }
 
     /// Sends what str0m has to send and acts on its events; the time of its next timer.
@@ -414,12 +472,15 @@ impl Peer {
                 None => self.rtc.poll_output(),
             };
             match output? {
-                Output::Timeout(at) => return Ok(at),
+                Output::Timeout(at) => {
+                    if !self.batch.is_empty() {
+                        self.endpoint.send_batch(&mut self.batch);
+                    }
+                    return Ok(at);
+                }
                 Output::Transmit(t) => {
                     let n = t.contents.len() as u64;
-                    if let Err(e) = self.endpoint.send_to(&t.contents, t.destination) {
-                        debug!(error = %e, "rtc send failed");
-                    }
+                    self.batch.push(t.destination, &t.contents);
                     self.session.client().add_sent(n);
                     self.ctx.metrics.add_sent(n);
                 }
