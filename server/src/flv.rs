@@ -1,7 +1,8 @@
 //! The FLV encoding of hub entries, shared by RTMP and HTTP-FLV players: an audio or video
 //! tag body (FLV 10.1 §E.4.2-E.4.3, Enhanced RTMP v2; also the RTMP message body), made once
 //! per entry and chunked once for all RTMP players; the whole tag, made once for all HTTP-FLV
-//! players; and the 32-bit millisecond timestamps both carry.
+//! players; the publisher's metadata as a script tag (HTTP-FLV, DVR); and the 32-bit
+//! millisecond timestamps they carry.
 
 use bytes::Bytes;
 use weir_flv::media::write_packet;
@@ -37,6 +38,13 @@ pub fn tag(media: &Entry<MediaPacket>) -> Option<&Bytes> {
         FlvWriter::tag(kind, timestamp(media.time), body.payload()).ok()
     })
     .as_ref()
+}
+
+/// An `onMetaData` script tag of `value` at `timestamp_ms` (FLV 10.1 §E.4.4), as HTTP-FLV
+/// players and DVR files carry the publisher's metadata.
+pub fn metadata_tag(value: weir_amf0::Value, timestamp_ms: u32) -> Result<Bytes, weir_flv::Error> {
+    let body = weir_flv::ScriptData::on_meta_data(value).to_bytes();
+    FlvWriter::tag(TagType::Script, timestamp_ms, &body)
 }
 
 /// A time of the stream's timeline as FLV and RTMP carry it: milliseconds modulo 2^32.

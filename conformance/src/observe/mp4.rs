@@ -263,10 +263,10 @@ fn describe(b: &Mp4Box) -> Option<String> {
                 .first()
                 .and_then(|s| Stsz::parse(&s.body).ok())
                 .map_or(0, |s| s.count);
-            let timescale = trak.find("mdia/mdhd").first().and_then(|m| {
-                let at = if m.body.first() == Some(&1) { 20 } else { 12 };
-                Some(u32::from_be_bytes(m.body.get(at..at + 4)?.try_into().ok()?))
-            });
+            let timescale = trak
+                .find("mdia/mdhd")
+                .first()
+                .and_then(|m| weir_mp4::boxes::trak::mdhd_timescale(&m.body));
             match timescale {
                 Some(t) => format!("{entry} {samples} samples {t} Hz"),
                 None => format!("{entry} {samples} samples"),

@@ -9,7 +9,7 @@ use super::{Container, Fixup};
 use crate::flv;
 use bytes::Bytes;
 use weir_amf0::Value;
-use weir_flv::{FlvWriter, ScriptData, TagType};
+use weir_flv::{FlvWriter, TagType};
 use weir_hub::{Entry, Stream};
 use weir_media::{MediaPacket, Metadata, Timestamp};
 use weir_transcode::{Want, each_as};
@@ -63,8 +63,7 @@ impl FlvFile {
             entries.insert(0, ("filesize".into(), Value::Number(0.0)));
             entries.insert(0, ("duration".into(), Value::Number(0.0)));
         }
-        let body = ScriptData::on_meta_data(Value::EcmaArray(entries)).to_bytes();
-        FlvWriter::tag(TagType::Script, time, &body).ok()
+        flv::metadata_tag(Value::EcmaArray(entries), time).ok()
     }
 }
 

@@ -63,6 +63,10 @@ pub fn spawn(ctx: &Arc<Context>, key: &StreamKey) {
     if !dvr.applies_to(&key.app, &key.stream) {
         return;
     }
+    if !crate::hls::safe_for_disk(&key.app, &key.stream) {
+        warn!(stream = %key, "the stream's name is not a safe file name: not recorded");
+        return;
+    }
     let template = path::template(&dvr.path);
     let format = path::format(&template).unwrap_or(Format::Flv);
     let recorder = Recorder {
@@ -189,11 +193,7 @@ impl Recorder {
 
     /// A new file, begun with the stream's metadata and configurations.
     async fn open(&mut self, stream: &Stream) -> Result<(), Failed> {
-        let Some(path) = path::expand(&self.template, &self.key, chrono::Local::now()) else {
-            warn!("the stream's name is not a safe file name: not recorded");
-            self.paused_until = Some(Instant::now() + Duration::from_secs(u32::MAX.into()));
-            return Ok(());
-        };
+        let path = path::expand(&self.template, &self.key, chrono::Local::now());
         let tmp = path::temporary(&path);
         let fail = |error| Failed {
             path: tmp.clone(),

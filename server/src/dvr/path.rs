@@ -1,6 +1,7 @@
 //! A recording's file name: SRS's `dvr_path` template with the stream's names and the
 //! file's start time (Go's reference time as placeholders: `[2006]-[01]-[02] [15]:[04]:[05].[999]`,
-//! SRS's choice), and the same safety as HLS on disk: names come from peers.
+//! SRS's choice). Names come from peers: the recorder checks them as HLS on disk does
+//! ([`crate::hls::safe_for_disk`]) before any file is named.
 
 use chrono::{DateTime, Local};
 use std::path::{Path, PathBuf};
@@ -37,15 +38,9 @@ pub fn format(template: &str) -> Option<Format> {
     }
 }
 
-/// `template` for the stream `key` and a file started at `now`; `None` when a name of the
-/// stream could leave the template's directory (`..`, a separator, a NUL).
-pub fn expand(template: &str, key: &StreamKey, now: DateTime<Local>) -> Option<PathBuf> {
-    let safe = |name: &str| {
-        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
-    };
-    if !(safe(&key.vhost) && safe(&key.app) && safe(&key.stream)) {
-        return None;
-    }
+/// `template` for the stream `key` (its names checked by the caller) and a file started at
+/// `now`.
+pub fn expand(template: &str, key: &StreamKey, now: DateTime<Local>) -> PathBuf {
     let text = template
         .replace("[vhost]", &key.vhost)
         .replace("[app]", &key.app)
@@ -58,7 +53,7 @@ pub fn expand(template: &str, key: &StreamKey, now: DateTime<Local>) -> Option<P
         .replace("[04]", &now.format("%M").to_string())
         .replace("[05]", &now.format("%S").to_string())
         .replace("[999]", &format!("{:03}", now.timestamp_subsec_millis()));
-    Some(PathBuf::from(text))
+    PathBuf::from(text)
 }
 
 /// Where a file is written until it is complete: beside it, so that the rename stays on one
@@ -93,8 +88,7 @@ mod tests {
             "./rec/[vhost]/[app]/[stream]-[2006][01][02]-[15][04][05].[999]-[timestamp].mp4",
             &key,
             now,
-        )
-        .unwrap();
+        );
         let expected = format!(
             "./rec/__defaultVhost__/live/cam-{}.776-1420254250776.mp4",
             now.format("%Y%m%d-%H%M%S")
@@ -114,19 +108,14 @@ mod tests {
 
     #[test]
     fn names_that_would_leave_the_directory_are_refused() {
-        let now = Local::now();
+        // The recorder's gate (`super::spawn`): HLS's check of names for the disk.
         for (app, stream) in [
             ("..", "x"),
             ("live", "../x"),
             ("live", "a\\b"),
             ("live", ""),
         ] {
-            let key = StreamKey::new("v", app, stream);
-            assert_eq!(
-                expand("r/[app]/[stream].flv", &key, now),
-                None,
-                "{app}/{stream}"
-            );
+            assert!(!crate::hls::safe_for_disk(app, stream), "{app}/{stream}");
         }
     }
 

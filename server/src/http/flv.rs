@@ -7,7 +7,7 @@ use crate::flv;
 use bytes::Bytes;
 use std::sync::Arc;
 use tracing::warn;
-use weir_flv::{FlvWriter, ScriptData, TagType};
+use weir_flv::FlvWriter;
 use weir_hub::{Item, Stream};
 use weir_transcode::{Want, each_as};
 
@@ -40,8 +40,7 @@ impl Format for Flv {
             }),
             Item::Metadata(metadata) => {
                 let value = weir_flv::metadata_value(&metadata.value);
-                let body = ScriptData::on_meta_data(value).to_bytes();
-                match FlvWriter::tag(TagType::Script, flv::timestamp(metadata.time), &body) {
+                match flv::metadata_tag(value, flv::timestamp(metadata.time)) {
                     Ok(tag) => out.push(tag),
                     Err(e) => warn!(error = %e, "metadata tag not written"),
                 }

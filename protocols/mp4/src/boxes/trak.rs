@@ -141,3 +141,10 @@ fn write_tkhd(out: &mut Vec<u8>, p: &TrakParams<'_>, entry: &SampleEntry) {
         o.u32(u32::from(entry.height) << 16);
     });
 }
+
+/// The timescale of an `mdhd` body (§8.4.2.2): after version and flags, the creation and
+/// modification times (32 bits each in version 0, 64 in version 1). `None` when too short.
+pub fn mdhd_timescale(body: &[u8]) -> Option<u32> {
+    let at = if body.first() == Some(&1) { 20 } else { 12 };
+    Some(u32::from_be_bytes(body.get(at..at + 4)?.try_into().ok()?))
+}
