@@ -65,9 +65,22 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// Sends SIGHUP and waits until the server says it reloaded: a status checked before that
+/// could still be the last configuration's (two steps can both answer 403).
 fn sighup(weir: &Weir) {
+    let reloads = || weir.log().matches("configuration reloaded").count();
+    let before = reloads();
     // SAFETY: kill(2) takes integers and touches no memory of this process.
     unsafe { libc::kill(weir.pid() as i32, libc::SIGHUP) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reloads() == before {
+        assert!(
+            Instant::now() < deadline,
+            "no reload after SIGHUP\n{}",
+            weir.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Waits until a new HTTP-FLV player of `url` gets `status`.
