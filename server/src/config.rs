@@ -45,6 +45,8 @@ pub struct Config {
     pub security: SecurityConfig,
     pub forward: ForwardConfig,
     pub dvr: DvrConfig,
+    /// Edges and the origin cluster (see `crate::cluster`).
+    pub cluster: ClusterConfig,
     pub log: LogConfig,
     /// Per-vhost sections; each one present replaces the global section of that name.
     pub vhosts: BTreeMap<String, VhostConfig>,
@@ -673,6 +675,82 @@ impl DvrConfig {
                     .apply
                     .iter()
                     .any(|a| a.split_once('/') == Some((app, stream))))
+    }
+}
+
+/// `[cluster]`: this server as an edge that pulls from origins, or as an origin (the
+/// default: a standalone server) that may share a stream registry with other origins in
+/// Redis (see `crate::cluster`). Bound at start: a reload keeps the running section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub mode: ClusterMode,
+    /// An edge's origins, tried round-robin with failover: `host:port` or `rtmp://host[:port]`
+    /// to pull and publish by RTMP, `http://host[:port]` to pull by HTTP-FLV. An edge asks the
+    /// registry first when `redis` is set.
+    pub origins: Vec<String>,
+    /// How long an edge keeps an upstream after its last player has left.
+    #[serde(with = "seconds")]
+    pub grace: Duration,
+    /// How many RTMP or HTTP redirects an edge follows to reach a stream.
+    pub max_redirects: u32,
+    /// The registry: a Redis URL (`redis://host:port/db`); "" = none.
+    pub redis: String,
+    /// Prefix of every registry key.
+    pub prefix: String,
+    /// This node's name in the registry; "" = `host:rtmp-port` of `advertise`.
+    pub node: String,
+    /// The host (name or address) other nodes and redirected players reach this node by; its
+    /// ports are this node's listeners. "" = the RTMP listener's address when it is not the
+    /// unspecified one.
+    pub advertise: String,
+    /// How often this node refreshes its registry entries, and how long they live without a
+    /// refresh (a dead node's streams disappear within `expiry`).
+    #[serde(with = "seconds")]
+    pub heartbeat: Duration,
+    #[serde(with = "seconds")]
+    pub expiry: Duration,
+    /// What an origin does with a play of a stream another origin holds.
+    pub on_miss: OnMiss,
+}
+
+/// What this server is in a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterMode {
+    /// Streams are published here (a standalone server, or an origin of a cluster).
+    #[default]
+    Origin,
+    /// Streams are pulled from origins when players ask, and publishes are forwarded there.
+    Edge,
+}
+
+/// An origin's answer to a play of a stream the registry places on another origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnMiss {
+    /// RTMP 302 (`NetConnection.Connect.Rejected` with `ex.redirect`) or HTTP 302.
+    #[default]
+    Redirect,
+    /// Pull the stream from that origin, as an edge does.
+    Pull,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            mode: ClusterMode::Origin,
+            origins: Vec::new(),
+            grace: Duration::from_secs(5),
+            max_redirects: 3,
+            redis: String::new(),
+            prefix: "weir".to_owned(),
+            node: String::new(),
+            advertise: String::new(),
+            heartbeat: Duration::from_secs(2),
+            expiry: Duration::from_secs(6),
+            on_miss: OnMiss::Redirect,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod clients;
+pub mod cluster;
 pub mod config;
 pub mod direct;
 pub mod dvr;

@@ -112,6 +112,7 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
         security,
         forward,
         dvr,
+        cluster,
         log,
         vhosts,
     } = next;
@@ -148,6 +149,7 @@ pub fn merge(running: &Config, next: Config) -> (Config, Outcome) {
             ("rtc", rtc != running.rtc),
             ("srt", srt != running.srt),
             ("gb28181", gb28181 != running.gb28181),
+            ("cluster", cluster != running.cluster),
             ("hooks.ca", ca_changed),
         ]),
     };
