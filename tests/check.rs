@@ -329,3 +329,46 @@ fn mp4_files_are_judged_box_by_box() {
     assert!(out.contains("FAIL mp4.table.entry-count"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A bare `.flv` file is recognised by its signature, not its name, and judged tag by tag with
+/// the rules an HTTP-FLV body is judged by (one reader serves both).
+#[test]
+fn flv_files_are_judged_tag_by_tag() {
+    let source = weir_testkit::corpus::path("flv/avc_aac.flv");
+    let (code, out, _) = weir(&["--transcript", source.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("proto: flv"), "{out}");
+    assert!(out.contains("FLV file: 110 tags"), "{out}");
+    assert!(out.contains("codec: h264"), "{out}");
+
+    let dir = weir_testkit::TempPath::dir("check-flv");
+    let bytes = std::fs::read(&source).unwrap();
+    let broken = |name: &str, edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut copy = bytes.clone();
+        edit(&mut copy);
+        let file = dir.join(name);
+        std::fs::write(&file, copy).unwrap();
+        let (code, out, _) = weir(&[file.to_str().unwrap()]);
+        (code, out)
+    };
+    // No extension to go by: content decides.
+    let (code, out) = broken("recording.bin", &|_| {});
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("flv (by content: the FLV signature)"), "{out}");
+    // Cut inside a tag, as a capture of a live HTTP-FLV body is: the tags before are read,
+    // the end is a violation, and the flow is not called judged in full.
+    let (code, out) = broken("cut.flv", &|b| b.truncate(b.len() / 2));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL flv.tag.truncated"), "{out}");
+    assert!(out.contains("observed in part"), "{out}");
+    // The first tag's PreviousTagSize (after the 9-byte header, PreviousTagSize0 and the
+    // tag) made wrong.
+    let (code, out) = broken("size.flv", &|b| {
+        let first = 9 + 4;
+        let data_size = u32::from_be_bytes([0, b[first + 1], b[first + 2], b[first + 3]]);
+        let at = first + 11 + data_size as usize;
+        b[at..at + 4].copy_from_slice(&7u32.to_be_bytes());
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL flv.tag.previous-tag-size"), "{out}");
+}

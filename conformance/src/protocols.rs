@@ -20,6 +20,7 @@ use weir_media::Rule;
 
 use crate::capture::Transport;
 use crate::observe::Observer;
+use crate::observe::flv::FlvObserver;
 use crate::observe::http::HttpObserver;
 use crate::observe::http::reloads::SharedReloads;
 use crate::observe::mp4::Mp4Observer;
@@ -56,6 +57,9 @@ pub enum Protocol {
     /// An ISO base media file (MP4, ISO/IEC 14496-12): a recording, an init segment or a
     /// fragment.
     Mp4,
+    /// A bare FLV file (FLV 10.1 §E): a recording, or an HTTP-FLV body saved to disk (FLV in
+    /// an HTTP flow is the HTTP observer's).
+    Flv,
     /// What no sniffer claimed.
     Unknown,
 }
@@ -149,7 +153,7 @@ const NO_SNIFFERS: Sniffers = Sniffers {
 };
 
 /// Every protocol, in detection order (see the [module docs](self)).
-pub static TABLE: [Row; 12] = [
+pub static TABLE: [Row; 13] = [
     Row {
         protocol: Protocol::Rtmp,
         name: "rtmp",
@@ -410,6 +414,21 @@ pub static TABLE: [Row; 12] = [
         prober: None,
     },
     Row {
+        protocol: Protocol::Flv,
+        name: "flv",
+        transports: &[Transport::File],
+        sniff: Sniffers {
+            file: Some(sniff::flv_file),
+            ..NO_SNIFFERS
+        },
+        usual_port: None,
+        // FLV's catalog is a carried one (RTMP and HTTP carry its tags).
+        rule_prefixes: &["flv.", "media."],
+        catalog: None,
+        observer: Observing::By(|_| Ok(Box::new(FlvObserver::default()))),
+        prober: None,
+    },
+    Row {
         protocol: Protocol::Unknown,
         name: "unknown",
         transports: &[],
@@ -604,7 +623,7 @@ mod tests {
         let err = "nope".parse::<Protocol>().unwrap_err();
         assert!(
             err.ends_with(
-                "(one of rtmp, rtmpe, http, mpegts, mpegps, hls, rtp, sdp, webrtc, srt, mp4)"
+                "(one of rtmp, rtmpe, http, mpegts, mpegps, hls, rtp, sdp, webrtc, srt, mp4, flv)"
             ),
             "{err}"
         );

@@ -360,6 +360,16 @@ pub fn sdp_stream(client: &[u8], _server: &[u8]) -> Sniff {
     sdp_file(client, false)
 }
 
+/// An FLV file (FLV 10.1 §E.2): the signature `FLV` and version 1.
+pub fn flv_file(data: &[u8], _complete: bool) -> Sniff {
+    match data.get(..4) {
+        Some(b"FLV\x01") => Sniff::Is("the FLV signature"),
+        Some(_) => Sniff::No,
+        None if b"FLV\x01".starts_with(data) => Sniff::Maybe,
+        None => Sniff::No,
+    }
+}
+
 /// An ISO base media file (ISO/IEC 14496-12 §4.2, §4.3): a box header whose type is one a
 /// file or segment begins with — `ftyp`, `styp` (§8.16.2), or a bare `moov`/`moof`.
 pub fn mp4_file(data: &[u8], _complete: bool) -> Sniff {

@@ -146,8 +146,8 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
                     None => unreadable(match sniff::not_a_file_we_read(&head) {
                         Some(what) => format!("{}: {what}", path.display()),
                         None => format!(
-                            "{}: neither a capture ({e}) nor a transport stream, a program \
-                             stream or an HLS playlist",
+                            "{}: neither a capture ({e}) nor a file Weir reads (a transport \
+                             stream, a program stream, an HLS playlist, an SDP, MP4 or FLV file)",
                             path.display()
                         ),
                     }),

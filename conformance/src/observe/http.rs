@@ -11,7 +11,6 @@
 //! or the connection cut is reported, not blamed on its sender (RFC 9112 §8).
 
 mod body;
-mod flv_body;
 pub mod reloads;
 mod route;
 

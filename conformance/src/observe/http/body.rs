@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use weir_hls::{Limits, Playlist};
 
-use super::flv_body::FlvBody;
+use crate::observe::flv::FlvBody;
 use super::reloads::Reloads;
 use super::route::{self, By, Kind, SNIFF_BYTES};
 use crate::capture::Direction;

@@ -574,10 +574,11 @@ impl ClientSession {
     /// Media should arrive on the played stream; reported once per wrong stream id.
     fn check_stream(&mut self, header: Header, what: &str) {
         if Some(header.stream_id) != self.stream_id && self.stray_streams.insert(header.stream_id) {
-            let detail = format!(
-                "{what} on message stream {}, not the played stream {:?}",
-                header.stream_id, self.stream_id
-            );
+            let played = match self.stream_id {
+                Some(id) => format!("the played stream {id}"),
+                None => "no stream: none was created".to_owned(),
+            };
+            let detail = format!("{what} on message stream {}, not {played}", header.stream_id);
             let v = Violation::new(&rules::MEDIA_STREAM_ID, header.offset, detail);
             self.outputs.push_back(Output::Violation(v));
         }
