@@ -1,11 +1,12 @@
 //! `weir probe` against live servers: every case passes on `weir serve` (strict, so SHOULD
-//! cases count too), and nginx-rtmp's known departures from the spec are pinned case by case
-//! (conformance/FINDINGS.md tells them with their evidence).
+//! cases count too), and nginx-rtmp's and node-media-server's known departures from the spec
+//! are pinned case by case (conformance/FINDINGS.md tells them with their evidence).
 
 mod support;
 
 use std::process::Command;
-use support::{Nginx, Weir, weir_json};
+use std::time::Duration;
+use support::{Nginx, Nms, Weir, weir_json};
 use weir_testkit::TempPath;
 
 /// Runs `weir probe` with JSON output; returns the exit code and the report.
@@ -85,6 +86,87 @@ fn nginx_rtmp_departs_from_the_spec_where_findings_say() {
     // Two MUST cases fail: the run fails.
     assert_eq!(code, 1);
     assert_eq!(report["counted_failures"], 2);
+}
+
+#[test]
+fn node_media_server_departs_from_the_spec_where_findings_say() {
+    let nms = Nms::start();
+    // conformance/FINDINGS.md, "node-media-server": media to players on message stream 0,
+    // Abort and Set Peer Bandwidth ignored, no Acknowledgement ever, garbage tolerated.
+    let stray = "video on message stream 0, not the played stream 1";
+    let expected: &[(&str, &str, &[&str])] = &[
+        ("handshake.simple", "pass", &[]),
+        ("handshake.complex-scheme0", "pass", &["S2 digest valid"]),
+        (
+            "handshake.complex-scheme1",
+            "pass",
+            &["S1 digest valid (Scheme1)"],
+        ),
+        ("handshake.split", "pass", &[]),
+        ("handshake.c2-mismatch", "informational", &["accepted"]),
+        ("chunk.size-128", "fail", &[stray]),
+        ("chunk.size-4096", "fail", &[stray]),
+        ("chunk.size-65536", "fail", &[stray]),
+        ("chunk.size-max", "fail", &[stray]),
+        ("chunk.interleave", "pass", &["identical"]),
+        ("chunk.abort", "fail", &["1 of 4 video frames arrived"]),
+        ("timestamp.extended", "pass", &["identical"]),
+        ("timestamp.wrap", "pass", &["identical"]),
+        (
+            "flow.acknowledgement",
+            "fail",
+            &["no Acknowledgement after"],
+        ),
+        (
+            "flow.peer-bandwidth",
+            "fail",
+            &["while the player acknowledged nothing"],
+        ),
+        ("connect.ecma-array", "pass", &[]),
+        ("connect.amf3", "pass", &[]),
+        ("sequence.ffmpeg", "pass", &[]),
+        ("sequence.obs", "pass", &["onMetaData relayed"]),
+        ("sequence.republish", "pass", &[]),
+        ("sequence.plain-publish", "pass", &[]),
+        ("command.unknown", "pass", &["ignored it"]),
+        ("relay.echo", "fail", &[stray]),
+        ("invalid.version", "pass", &[]),
+        (
+            "invalid.garbage-after-handshake",
+            "fail",
+            &["kept the connection open"],
+        ),
+    ];
+    let (code, report) = support::pin(&nms.url("probe"), &[], expected);
+    assert_eq!(code, 1, "{}", nms.log());
+    // flow.peer-bandwidth is a SHOULD: not counted without --strict.
+    assert_eq!(report["counted_failures"], 8);
+}
+
+/// node-media-server's HTTP-FLV body, saved as a file, passes `weir check`'s FLV and media
+/// rules: its departures are RTMP's alone.
+#[test]
+fn node_media_server_http_flv_passes_the_flv_rules() {
+    let nms = Nms::start();
+    let flv_url = format!("http://127.0.0.1:{}/live/h.flv", nms.http);
+    let publisher = support::ffmpeg_publish(&nms.url("h"), 3);
+    // The publisher stops after 3 s; node-media-server keeps the response open, idle, and the
+    // read ends at 10 s: between two tags, so the file is whole.
+    let body = support::http_body_for(&flv_url, Duration::from_secs(10));
+    let (ok, _, stderr) = support::finish(publisher, Duration::from_secs(10));
+    assert!(ok, "{stderr}");
+    assert!(body.starts_with(b"FLV\x01"), "{}", nms.log());
+    let file = TempPath::new("nms.flv");
+    std::fs::write(&file, &body).unwrap();
+    let (code, report) = weir_json(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args(["check", "--format", "json"])
+            .arg(file.path()),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let text = report.to_string();
+    assert!(text.contains("\"flv\""), "{report:#}");
+    assert!(text.contains("h264") && text.contains("aac"), "{report:#}");
 }
 
 #[test]

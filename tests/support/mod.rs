@@ -90,6 +90,108 @@ impl Drop for Nginx {
     }
 }
 
+/// node-media-server (npm, pinned in `tests/nms/package.json`; `ci/install-peers` installs
+/// it), started here on free loopback ports with its own config file: the program writes
+/// generated secrets back into its config, so it gets a copy of its own, secrets filled in.
+pub struct Nms {
+    child: Child,
+    pub rtmp: u16,
+    pub http: u16,
+    pub dir: TempPath,
+}
+
+impl Nms {
+    pub fn start() -> Nms {
+        let app = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/nms/node_modules/node-media-server/bin/app.js");
+        assert!(
+            app.exists(),
+            "node-media-server is missing: run ci/install-peers (npm ci in tests/nms)"
+        );
+        let (rtmp, http) = (free_port(), free_port());
+        let dir = TempPath::dir("nms");
+        let config = serde_json::json!({
+            "bind": "127.0.0.1",
+            "notify": { "url": "" },
+            "store": { "path": dir.join("data"), "maxHistory": 100 },
+            "auth": {
+                "play": false, "publish": false, "secret": "weir-tests",
+                "jwt": { "secret": "weir-tests", "expiresIn": "1h", "refreshExpiresIn": "1h",
+                         "algorithm": "HS256", "users": [] }
+            },
+            "rtmp": { "port": rtmp },
+            "http": { "port": http },
+            "webadmin": { "enable": false },
+            "record": { "auto": false, "path": dir.join("record") }
+        });
+        std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        let child = Command::new(peer::binary("NODE", "node"))
+            .arg(&app)
+            .arg("-c")
+            .arg(dir.join("config.json"))
+            .stdout(std::fs::File::create(dir.join("log")).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node starts");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        for port in [rtmp, http] {
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "node-media-server did not listen on {port}: {}",
+                    std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Nms {
+            child,
+            rtmp,
+            http,
+            dir,
+        }
+    }
+
+    pub fn url(&self, stream: &str) -> String {
+        format!("rtmp://127.0.0.1:{}/live/{stream}", self.rtmp)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nms {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The body of a GET of `url` as far as it came within `total` (the request is tried again
+/// until the server answers 200): for a live body whose publisher stops well before `total`,
+/// the whole of what was sent.
+pub fn http_body_for(url: &str, total: Duration) -> Vec<u8> {
+    use std::io::Read;
+    let deadline = Instant::now() + total;
+    let client = reqwest::blocking::Client::new();
+    let mut response = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "{url} did not answer 200 within {total:?}");
+        match client.get(url).timeout(left).send() {
+            Ok(r) if r.status().is_success() => break r,
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    let mut body = Vec::new();
+    let mut buf = [0u8; 16384];
+    // The request's timeout ends the read: an error here is the deadline, or the end.
+    while let Ok(n @ 1..) = response.read(&mut buf) {
+        body.extend_from_slice(&buf[..n]);
+    }
+    body
+}
+
 /// The small tokio loop around our client machine.
 pub struct Client {
     pub tcp: TcpStream,

@@ -10,10 +10,10 @@ use std::collections::VecDeque;
 
 use weir_hls::{Limits, Playlist};
 
-use crate::observe::flv::FlvBody;
 use super::reloads::Reloads;
 use super::route::{self, By, Kind, SNIFF_BYTES};
 use crate::capture::Direction;
+use crate::observe::flv::FlvBody;
 use crate::observe::mpegts::TsObserver;
 use crate::observe::playlist::{describe, read};
 use crate::observe::sdp::{self, SharedLearned};

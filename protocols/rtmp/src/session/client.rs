@@ -578,7 +578,10 @@ impl ClientSession {
                 Some(id) => format!("the played stream {id}"),
                 None => "no stream: none was created".to_owned(),
             };
-            let detail = format!("{what} on message stream {}, not {played}", header.stream_id);
+            let detail = format!(
+                "{what} on message stream {}, not {played}",
+                header.stream_id
+            );
             let v = Violation::new(&rules::MEDIA_STREAM_ID, header.offset, detail);
             self.outputs.push_back(Output::Violation(v));
         }
