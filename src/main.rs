@@ -248,7 +248,7 @@ struct ProbeArgs {
     /// a missing or wrong one is refused.
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
-    /// Which prober to use (rtmp, hls, whip, srt), when the URL's scheme and path do not say.
+    /// Which prober to use (rtmp, hls, http, whip, srt), when the URL's scheme and path do not say.
     #[arg(long = "as", value_name = "PROBER")]
     prober: Option<String>,
     /// WHIP/WHEP over https://: also trust the CA certificates of this PEM file (a test or

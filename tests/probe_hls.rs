@@ -238,13 +238,13 @@ fn a_media_sequence_going_back_fails_reload_segments() {
     );
 }
 
-/// An HTTP-FLV URL is an endless body, not a playlist: the probe names the URLs it takes and
-/// exits 2 at once instead of reading forever.
+/// A URL no prober takes (an MP4 file over HTTP): the probe names the URLs it takes and exits
+/// 2 at once instead of reading forever.
 #[test]
 fn a_url_no_prober_takes_exits_2_at_once_naming_those_it_takes() {
     let started = std::time::Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["probe", "http://127.0.0.1:1/live/livestream.flv"])
+        .args(["probe", "http://127.0.0.1:1/live/livestream.mp4"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

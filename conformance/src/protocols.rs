@@ -209,7 +209,15 @@ pub static TABLE: [Row; 13] = [
             prefixes: &["http."],
         }),
         observer: Observing::By(http),
-        prober: None,
+        prober: Some(Prober {
+            name: "http",
+            schemes: &["http", "https"],
+            claims: Some(probe::http_live::takes),
+            url: "http://host[:port]/app/stream.flv or .ts (HTTP-FLV, HTTP-TS; --duration)",
+            live_rules: probe::http_live::rules::CATALOG,
+            cases: || probe::http_live::cases::CASES.to_vec(),
+            run: probe::http_live::run,
+        }),
     },
     Row {
         protocol: Protocol::Hls,
@@ -648,8 +656,11 @@ mod tests {
         assert_eq!(prober("srt://h:1?streamid=x").unwrap().name, "srt");
         let refused = prober("rtsp://h:1").map(|p| p.url);
         assert!(refused.unwrap_err().contains("rtmp://host"));
-        // An endless HTTP body is not a playlist to poll: refused at once, with what is taken.
-        for url in ["http://h/live/x.flv", "http://h/live/x.ts", "http://h/"] {
+        // An endless HTTP body is not a playlist to poll: the HTTP live prober takes it.
+        assert_eq!(prober("http://h/live/x.flv").unwrap().name, "http");
+        assert_eq!(prober("http://h/live/x.TS?token=1").unwrap().name, "http");
+        // A URL no prober claims is refused at once, with what is taken.
+        for url in ["http://h/live/x.mp4", "http://h/"] {
             let refused = prober(url).map(|p| p.name).unwrap_err();
             assert!(
                 refused.contains(".m3u8") && refused.contains("whip"),

@@ -11,12 +11,15 @@
 //!   another's verdict; each within its time limit.
 //! - `http://host:port/path.m3u8`: the [`hls`] live checker polls the playlist for
 //!   [`Options::duration`], fetches every segment, then judges its cases on what it saw.
+//! - `http://host:port/app/stream.flv` or `.ts`: the [`http_live`] prober reads the body as one
+//!   player for [`Options::duration`], asks for a stream nobody publishes, then judges its cases.
 //! - `http://host:port/…/whip/…` or `…/whep/…`: the [`whip`] cases, signalling and a media
 //!   round through our own WebRTC peers.
 //! - `srt://host:port?streamid=…`: the [`srt`] cases, handshakes of several shapes, keep-alives
 //!   and a media round (publish with losses made on purpose, play back, compare every TS packet).
 
 pub mod hls;
+pub mod http_live;
 pub mod rtmp;
 pub mod srt;
 pub mod whip;
@@ -190,7 +193,7 @@ pub struct Options {
     pub whep: Option<String>,
     /// A WHIP/WHEP bearer token (RFC 9725 §4.5).
     pub token: Option<String>,
-    /// The prober to use by name (`rtmp`, `hls`, `whip`), when the URL does not say.
+    /// The prober to use by name (`rtmp`, `hls`, `http`, `whip`, `srt`), when the URL does not say.
     pub prober: Option<String>,
     /// A PEM file of CA certificates that an `https://` WHIP/WHEP endpoint's certificate may
     /// chain to, beside the system's roots (a test CA, a private one).
@@ -290,6 +293,27 @@ pub(crate) fn on_thread(
             format!("an end within {timeout:?}"),
             "the case was still waiting; abandoned",
         ),
+    }
+}
+
+/// Judges the selected `cases` of a prober that first watches and then judges (HLS, HTTP
+/// live): each case's outcome by `judge`, reported as it comes.
+pub(crate) fn judge_each(
+    cases: &[CaseInfo],
+    options: &Options,
+    report: &mut ProbeReport,
+    progress: &mut dyn FnMut(&CaseResult),
+    judge: impl Fn(&str) -> Outcome,
+) {
+    for case in cases.iter().filter(|c| selected(&options.prefixes, c.id)) {
+        let result = CaseResult {
+            case: *case,
+            outcome: judge(case.id),
+            elapsed: Duration::ZERO,
+            counts: case.level() == Level::Must || options.strict,
+        };
+        progress(&result);
+        report.results.push(result);
     }
 }
 

@@ -14,9 +14,8 @@ pub mod session;
 use std::time::Duration;
 
 use reqwest::Url;
-use weir_media::Level;
 
-use super::{CaseResult, Options, ProbeReport, selected};
+use super::{CaseResult, Options, ProbeReport, judge_each};
 
 /// Time one HTTP request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,19 +51,9 @@ pub fn run(
     };
     report.notes.extend(session.notes.iter().cloned());
     report.notes.push(summary(&session));
-    for case in cases::CASES
-        .iter()
-        .filter(|c| selected(&options.prefixes, c.id))
-    {
-        let result = CaseResult {
-            case: *case,
-            outcome: cases::judge(case.id, &session),
-            elapsed: Duration::ZERO,
-            counts: case.level() == Level::Must || options.strict,
-        };
-        progress(&result);
-        report.results.push(result);
-    }
+    judge_each(cases::CASES, options, &mut report, progress, |id| {
+        cases::judge(id, &session)
+    });
     Ok(report)
 }
 
