@@ -130,6 +130,14 @@ fn three_origins_share_one_registry() {
     let (status, location) = get_unfollowed(&origins[2].flv_url("a"));
     assert_eq!(status, 302);
     assert_eq!(location.as_deref(), Some(origins[0].flv_url("a").as_str()));
+    let ts = format!("http://127.0.0.1:{}/live/a.ts?token=1", origins[1].http);
+    assert_eq!(
+        get_unfollowed(&ts).1,
+        Some(format!(
+            "http://127.0.0.1:{}/live/a.ts?token=1",
+            origins[0].http
+        ))
+    );
     for (weir, name) in [(&origins[2], "a"), (&origins[0], "b"), (&origins[1], "a")] {
         let probed = ffprobe_streams(&weir.flv_url(name));
         assert_eq!(codecs(&probed), ["aac", "h264"], "{name} via {}", weir.http);
@@ -204,6 +212,10 @@ fn three_origins_share_one_registry() {
         get_unfollowed(&format!("http://127.0.0.1:{}/live/b.m3u8", origins[1].http)).0,
         404
     );
+    // A clean shutdown removes the node's entry itself, before it exits.
+    let mut leaving = origins.remove(0);
+    assert!(leaving.terminate().success());
+    assert_eq!(redis.get(&node_key(&leaving)), None);
 }
 
 #[test]
@@ -261,4 +273,32 @@ fn redis_stopped_and_started_again_mid_test() {
     assert_eq!(location, Some(origins[1].flv_url("s")));
     kill(&mut r);
     kill(&mut s);
+}
+
+/// A Redis that accepts connections but never answers (SIGSTOP) holds nothing up for long: a
+/// publish goes through within the call bound, the outage is logged, and once Redis answers
+/// again the stream is claimed.
+#[test]
+fn a_redis_that_hangs_holds_nothing_up() {
+    let redis = Redis::start();
+    let weir = origin(&redis);
+    redis.wait_for(
+        &node_key(&weir),
+        Duration::from_secs(10),
+        "registered",
+        |v| v.is_some(),
+    );
+    redis.signal(libc::SIGSTOP);
+    wait_for_log(
+        &weir,
+        "cluster registry unreachable: publishes are accepted locally",
+    );
+    let mut h = ffmpeg_publish(&weir.rtmp_url("h"), 60);
+    weir.wait_for_stream("h", Duration::from_secs(15));
+    redis.signal(libc::SIGCONT);
+    redis.wait_for(&stream_key("h"), Duration::from_secs(15), "claimed", |v| {
+        v == Some(node(&weir).as_str())
+    });
+    wait_for_log(&weir, "cluster registry reachable again");
+    kill(&mut h);
 }

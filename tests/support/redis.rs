@@ -56,6 +56,13 @@ impl Redis {
         }
     }
 
+    /// Sends `signal` to the server (SIGSTOP: it hangs, connections open but unanswered).
+    pub fn signal(&self, signal: i32) {
+        let pid = self.child.as_ref().expect("redis-server runs").id();
+        // SAFETY: kill(2) takes integers and touches no memory of this process.
+        unsafe { libc::kill(pid as i32, signal) };
+    }
+
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
