@@ -6,7 +6,10 @@
 //! 1. the vhost's security rules for the client's address,
 //! 2. the HTTP callback (`on_publish`, `on_play`),
 //! 3. the client registry (what the API lists: the request, the stream),
-//! 4. the hub (publish, which a second publisher of the stream is refused; or subscribe).
+//! 4. with `[cluster] redis`, the origin cluster's registry ([`crate::cluster::registry`]): a
+//!    publish claims its stream there, refused when another origin holds it; a play of a
+//!    stream another origin holds is redirected there ([`Denied::Redirect`]),
+//! 5. the hub (publish, which a second publisher of the stream is refused; or subscribe).
 //!
 //! When a publish or play ends, its `on_unpublish`/`on_stop` callback goes out; when the
 //! session ends (closed, failed, kicked, shut down), those of what is still active, then
