@@ -455,21 +455,23 @@ impl Registry {
         if self.reach() == Reach::Down {
             return; // the key expires by itself
         }
-        let (registry, key, node) = (self.clone(), key.clone(), node.node.clone());
+        let (registry, key, node) = (self.clone(), key.clone(), node.clone());
         runtime.spawn(async move {
             // A publish of the same stream may have started here meanwhile: its claim stays.
             if registry.held.lock().unwrap().contains_key(&key) {
                 return;
             }
-            let mut invocation = registry.release.prepare_invoke();
-            invocation
-                .key(stream_key(&registry.prefix, &key))
-                .arg(&node);
-            let released = registry
-                .call(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
-                .await;
+            let released = registry.release(&node.node, &key).await;
             debug!(stream = %key, ?released, "cluster registry: claim released");
         });
+    }
+
+    /// Deletes `key`'s entry if `node` holds it: how many keys went (0 or 1).
+    async fn release(&self, node: &str, key: &StreamKey) -> Result<i64, String> {
+        let mut invocation = self.release.prepare_invoke();
+        invocation.key(stream_key(&self.prefix, key)).arg(node);
+        self.call(|mut c| async move { invocation.invoke_async::<i64>(&mut c).await })
+            .await
     }
 
     fn reach(&self) -> Reach {
@@ -671,6 +673,109 @@ mod tests {
             "redis://user:***@host:6379/0"
         );
         assert_eq!(redacted("redis://host:6379"), "redis://host:6379");
+    }
+
+    /// A real `redis-server` on a free port for the claim tests, killed on drop.
+    struct Server(std::process::Child, u16);
+
+    impl Server {
+        async fn start() -> Server {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let redis = weir_testkit::peer::binary("REDIS_SERVER", "redis-server");
+            let child = std::process::Command::new(redis)
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("redis-server starts");
+            let server = Server(child, port);
+            for _ in 0..200 {
+                if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+                {
+                    return server;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("redis-server did not listen on {port}");
+        }
+
+        /// A started origin's registry named `name` (not heartbeating: the test beats).
+        fn origin(&self, name: &str) -> Arc<Registry> {
+            let config = ClusterConfig {
+                redis: format!("redis://127.0.0.1:{}/", self.1),
+                node: name.into(),
+                ..ClusterConfig::default()
+            };
+            let registry = Registry::new(&config).unwrap().unwrap();
+            let rtmp = "127.0.0.1:1935".parse().unwrap();
+            let _ = registry
+                .node
+                .set(Node::local(&config, rtmp, None, None).unwrap());
+            registry
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// Two origins on one Redis: the claim is exclusive, a release touches only its own node's
+    /// claim, a lookup names the holder, and a heartbeat after Redis lost everything registers
+    /// the node and its streams again, noting a stream claimed meanwhile by another.
+    #[tokio::test]
+    async fn claims_are_exclusive_and_heartbeats_restore_them() {
+        let server = Server::start().await;
+        let (a, b) = (server.origin("a"), server.origin("b"));
+        let key = StreamKey::new(crate::DEFAULT_VHOST, "live", "s");
+        assert_eq!(a.claim(&key).await, Ok(()));
+        assert_eq!(a.claim(&key).await, Ok(()), "claiming again refreshes");
+        assert_eq!(b.claim(&key).await, Err("a".to_owned()));
+        let _held = a.hold(&key);
+        a.beat().await;
+        let found = b.lookup(&key).await.expect("b finds the stream at a");
+        assert_eq!(
+            (found.node.as_str(), found.rtmp.as_str()),
+            ("a", "127.0.0.1:1935")
+        );
+        assert_eq!(a.lookup(&key).await, None, "a holds it itself");
+        assert_eq!(
+            b.release("b", &key).await,
+            Ok(0),
+            "b cannot release a's claim"
+        );
+        assert!(b.lookup(&key).await.is_some());
+
+        // Redis loses everything (a restart without persistence): nothing is found...
+        let flush = redis::cmd("FLUSHALL");
+        a.call(|mut c| async move { flush.query_async::<()>(&mut c).await })
+            .await
+            .unwrap();
+        assert_eq!(b.lookup(&key).await, None);
+        // ...until a's next heartbeat registers the node and claims its stream again.
+        a.beat().await;
+        assert_eq!(b.lookup(&key).await.map(|n| n.node), Some("a".to_owned()));
+        assert_eq!(a.view()["streams"][0]["also_at"], serde_json::Value::Null);
+
+        // Lost again, and b claims the stream meanwhile: a's heartbeat says so, b keeps it.
+        let flush = redis::cmd("FLUSHALL");
+        a.call(|mut c| async move { flush.query_async::<()>(&mut c).await })
+            .await
+            .unwrap();
+        assert_eq!(b.claim(&key).await, Ok(()));
+        a.beat().await;
+        assert_eq!(a.view()["streams"][0]["also_at"], "b");
+        assert_eq!(b.release("a", &key).await, Ok(0));
+        assert_eq!(b.release("b", &key).await, Ok(1));
+        assert_eq!(a.errors() + b.errors(), 0);
     }
 
     /// Unreachable Redis (nothing listens on the port): a claim is accepted locally, a lookup
