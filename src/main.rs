@@ -621,7 +621,11 @@ fn serve(args: ServeArgs) -> ExitCode {
         // The TLS files too: a certificate or CA file that does not load stops start-up as well.
         let tls = weir_server::tls::Certificates::load(&config)
             .and_then(|_| weir_server::tls::client_config(&config.hooks.ca));
-        if let Err(e) = tls {
+        // And the cluster's registry settings (its URL, heartbeat against expiry), unconnected.
+        let registry = weir_server::cluster::registry::Registry::new(&config.cluster);
+        let checked = (tls.map(|_| ()).map_err(|e| e.to_string()))
+            .and(registry.map(|_| ()).map_err(|e| e.to_string()));
+        if let Err(e) = checked {
             eprintln!("weir serve: bad configuration: {e}");
             return ExitCode::from(2);
         }

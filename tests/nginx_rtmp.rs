@@ -155,21 +155,7 @@ async fn ffmpeg_publishes_to_nginx_rtmp_and_our_client_plays_every_frame() {
         .spawn()
         .expect("ffmpeg starts");
     let deadline = Instant::now() + Duration::from_secs(20);
-    let frames = |events: &[ClientEvent]| {
-        events
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e,
-                    ClientEvent::Data {
-                        data: StreamData::Media(_),
-                        ..
-                    }
-                )
-            })
-            .count()
-    };
-    while frames(&player.events) < sent.len() && Instant::now() < deadline {
+    while player.media_messages() < sent.len() && Instant::now() < deadline {
         player.read(Duration::from_millis(500)).await;
     }
     let status = publisher.wait().await.unwrap();

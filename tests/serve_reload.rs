@@ -38,6 +38,13 @@ fn test_config_checks_a_file_and_exits() {
         stderr.contains("line 2") && stderr.contains("log.level"),
         "{stderr}"
     );
+    // The origin cluster's registry: a Redis URL and an expiry a heartbeat can keep alive.
+    let (code, _, stderr) =
+        test_config("[cluster]\nredis = \"redis://127.0.0.1:1/\"\nheartbeat = 5\nexpiry = 5\n");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cluster.expiry"), "{stderr}");
+    let (code, _, stderr) = test_config("[cluster]\nredis = \"redis://127.0.0.1:1/\"\n");
+    assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = test_config("listen 1935;\nvhost __defaultVhost__ {\n}\n");
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("Weir reads TOML"), "{stderr}");

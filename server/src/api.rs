@@ -55,6 +55,7 @@ pub fn router(ctx: Arc<Context>) -> Router {
         .route("/api/v1/clients/", get(clients))
         .route("/api/v1/clients/{id}", get(client).delete(kick))
         .route("/api/v1/raw", get(raw))
+        .route("/api/v1/cluster", get(cluster))
         .route("/metrics", get(metrics))
         .route(
             "/gb/v1/publish/",
@@ -113,6 +114,13 @@ async fn versions(State(ctx): State<Arc<Context>>) -> Response {
         &ctx,
         json!({"data": {"major": major, "minor": minor, "revision": revision, "version": version}}),
     )
+}
+
+/// `/api/v1/cluster`: this node's view of the origin cluster's registry (its entry, whether
+/// Redis answers, the streams it keeps claimed), `{"registry": null}` without one.
+async fn cluster(State(ctx): State<Arc<Context>>) -> Response {
+    let registry = ctx.registry.as_ref().map(|r| r.view());
+    ok(&ctx, json!({"registry": registry}))
 }
 
 /// SRS's raw API: `?rpc=reload` reloads the configuration as `SIGHUP` does (see

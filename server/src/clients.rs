@@ -60,6 +60,19 @@ impl ClientKind {
         }
     }
 
+    /// Whether a player of this kind can be redirected to another node: RTMP (302 in
+    /// `onStatus`) and the HTTP players (302 and `Location`).
+    pub fn redirects(self) -> bool {
+        matches!(
+            self,
+            ClientKind::RtmpPlay
+                | ClientKind::FlvPlay
+                | ClientKind::TsPlay
+                | ClientKind::Mp3Play
+                | ClientKind::AacPlay
+        )
+    }
+
     pub fn is_publish(self) -> bool {
         matches!(
             self,

@@ -694,7 +694,8 @@ pub struct ClusterConfig {
     pub grace: Duration,
     /// How many RTMP or HTTP redirects an edge follows to reach a stream.
     pub max_redirects: u32,
-    /// The registry: a Redis URL (`redis://host:port/db`); "" = none.
+    /// The registry: a Redis URL (`redis://[user:password@]host:port/db`, no TLS); "" = none.
+    /// Its key layout is in `crate::cluster::registry`.
     pub redis: String,
     /// Prefix of every registry key.
     pub prefix: String,
@@ -705,12 +706,14 @@ pub struct ClusterConfig {
     /// unspecified one.
     pub advertise: String,
     /// How often this node refreshes its registry entries, and how long they live without a
-    /// refresh (a dead node's streams disappear within `expiry`).
+    /// refresh (a dead node's streams disappear within `expiry`, which must exceed
+    /// `heartbeat`: checked at start). One registry call waits at most min(heartbeat, 1 s).
     #[serde(with = "seconds")]
     pub heartbeat: Duration,
     #[serde(with = "seconds")]
     pub expiry: Duration,
-    /// What an origin does with a play of a stream another origin holds.
+    /// What an origin does with a play of a stream another origin holds (see
+    /// `crate::session::Session::play`).
     pub on_miss: OnMiss,
 }
 

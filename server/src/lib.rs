@@ -59,6 +59,8 @@ pub struct Context {
     /// The GB28181 endpoint, when `gb28181.enabled`.
     pub gb28181: Option<Arc<gb28181::Endpoint>>,
     pub metrics: Metrics,
+    /// The origin cluster's stream registry, when `cluster.redis` is set.
+    pub registry: Option<Arc<cluster::registry::Registry>>,
     /// The process's and the machine's CPU, memory and sockets, sampled by housekeeping.
     pub system: system::System,
     pub hooks: Hooks,
@@ -225,6 +227,7 @@ impl Server {
         };
         let tls = tls::Certificates::load(&config)?;
         let hooks = Hooks::with_ca(server_id.clone(), service_id.clone(), &config.hooks.ca)?;
+        let registry = cluster::registry::Registry::new(&config.cluster)?;
         let context = Arc::new(Context {
             hub: Arc::new(Hub::new(HubLimits {
                 gop_cache: config.hub.gop_cache,
@@ -239,6 +242,7 @@ impl Server {
             srt,
             gb28181,
             metrics: Metrics::default(),
+            registry,
             system: system::System::new(),
             hooks,
             tls,
@@ -329,6 +333,12 @@ impl Server {
             )));
         }
         let api_https_addr = https(&context, Https::Api, &mut tasks)?;
+        if let Some(registry) = &context.registry {
+            let config = context.config();
+            let node =
+                cluster::registry::Node::local(&config.cluster, rtmp_addr, http_addr, api_addr)?;
+            tasks.push(registry.start(node, context.shutdown()));
+        }
         tasks.push(tokio::spawn(housekeeping(context.clone())));
         Ok(Server {
             context,

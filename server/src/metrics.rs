@@ -42,6 +42,9 @@ pub struct Metrics {
     pub dvr_files: AtomicU64,
     pub dvr_bytes: AtomicU64,
     pub dvr_errors: AtomicU64,
+    /// Players sent to another node of the origin cluster, per protocol ("rtmp", "http",
+    /// "hls").
+    pub redirects: Counters,
 }
 
 /// Counters keyed by a static name.
@@ -215,6 +218,26 @@ fn render_weir(ctx: &Context, out: &mut String) {
         "Recordings' files abandoned because a directory or write failed (disk full, no permission).",
         &[(String::new(), load(&m.dvr_errors))],
     );
+    if let Some(registry) = &ctx.registry {
+        family(
+            "weir_cluster_registry_up",
+            "gauge",
+            "Whether the origin cluster's registry (Redis) answered the last call.",
+            &[(String::new(), u64::from(registry.reachable()))],
+        );
+        family(
+            "weir_cluster_registry_errors_total",
+            "counter",
+            "Registry calls that failed (Redis unreachable, slow or refusing).",
+            &[(String::new(), registry.errors())],
+        );
+        family(
+            "weir_cluster_redirects_total",
+            "counter",
+            "Players redirected to the origin that holds their stream, per protocol.",
+            &labelled("protocol", m.redirects.snapshot()),
+        );
+    }
     let (hls_streams, hls_bytes) = ctx.hls.usage();
     family(
         "weir_hls_streams",

@@ -440,7 +440,7 @@ impl Connection {
                 self.machine.accept_publish(request.id)?;
             }
             Err(denied) => {
-                let busy = matches!(denied, Denied::Busy(_));
+                let busy = denied.is_busy();
                 warn!(stream = %key, reason = %denied, "publish denied");
                 self.machine
                     .reject_publish(request.id, busy, &denied.to_string())?;
@@ -462,6 +462,7 @@ impl Connection {
             self.machine.reject_play(request.id, false, reason)?;
             return Ok(());
         }
+        let param = info.param.clone();
         match self.session.play(info, ClientKind::RtmpPlay).await {
             Ok((role, subscriber)) => {
                 self.publisher_present = subscriber.stream().has_publisher();
@@ -471,6 +472,13 @@ impl Connection {
                     role,
                 });
                 self.machine.accept_play(request.id)?;
+            }
+            Err(Denied::Redirect(key, node)) => {
+                let url = node.rtmp_url(&key, &param);
+                info!(stream = %key, %url, "play redirected (RTMP 302)");
+                self.ctx.metrics.redirects.add("rtmp", 1);
+                self.machine.redirect_play(request.id, &url)?;
+                self.close_after_flush = Some(format!("play redirected to {url}"));
             }
             Err(denied) => {
                 warn!(stream = %key, reason = %denied, "play denied");

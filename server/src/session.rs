@@ -6,7 +6,10 @@
 //! 1. the vhost's security rules for the client's address,
 //! 2. the HTTP callback (`on_publish`, `on_play`),
 //! 3. the client registry (what the API lists: the request, the stream),
-//! 4. the hub (publish, which a second publisher of the stream is refused; or subscribe).
+//! 4. with `[cluster] redis`, the origin cluster's registry ([`crate::cluster::registry`]): a
+//!    publish claims its stream there, refused when another origin holds it; a play of a
+//!    stream another origin holds is redirected there ([`Denied::Redirect`]),
+//! 5. the hub (publish, which a second publisher of the stream is refused; or subscribe).
 //!
 //! When a publish or play ends, its `on_unpublish`/`on_stop` callback goes out; when the
 //! session ends (closed, failed, kicked, shut down), those of what is still active, then
@@ -17,6 +20,8 @@
 
 use crate::Context;
 use crate::clients::{ClientGuard, ClientKind, ClientRequest};
+use crate::cluster::registry::{Claim, Node};
+use crate::config::OnMiss;
 use crate::hooks::{HookContext, HookEvent};
 use crate::security::Action;
 use std::net::{IpAddr, SocketAddr};
@@ -36,6 +41,22 @@ pub enum Denied {
     /// Another client publishes the stream.
     #[error("{} is already being published.", .0.url())]
     Busy(StreamKey),
+    /// Another node of the origin cluster publishes the stream (its name; see
+    /// [`crate::cluster::registry`]).
+    #[error("{} is already being published at node {}.", .0.url(), .1)]
+    BusyAt(StreamKey, String),
+    /// Another node of the origin cluster publishes the stream and `cluster.on_miss` is
+    /// `redirect`: each protocol sends the player there (RTMP 302, HTTP 302).
+    #[error("{} is published at node {}.", .0.url(), .1.node)]
+    Redirect(StreamKey, Box<Node>),
+}
+
+impl Denied {
+    /// Whether the stream has a publisher already, here or at another node: what clients are
+    /// told as "busy" (RTMP's `NetStream.Publish.BadName`, HTTP 409).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Denied::Busy(_) | Denied::BusyAt(..))
+    }
 }
 
 /// A publish or play a session holds, named for [`Session::end`].
@@ -47,6 +68,8 @@ struct Role {
     id: RoleId,
     publish: bool,
     request: ClientRequest,
+    /// A publish's claim of its stream in the origin cluster's registry, released with it.
+    claim: Option<Claim>,
 }
 
 /// One client session; see the [module docs](self).
@@ -135,14 +158,27 @@ impl Session {
         self.allow(Action::Publish, HookEvent::Publish, &request)
             .await?;
         let key = key(&request);
+        // The cluster first: a stream another origin holds is refused as a local one is. A
+        // claim refused here by the hub below was this node's already (its publisher holds it).
+        if let Some(registry) = &self.ctx.registry {
+            registry.claim(&key).await.map_err(|node| {
+                info!(stream = %key, %node, "publish refused: stream published at another node");
+                Denied::BusyAt(key.clone(), node)
+            })?;
+        }
         let publisher = self.ctx.publish(&key, &self.client.id).map_err(|busy| {
             info!(stream = %key, publisher = %busy.publisher, "publish refused: stream busy");
             Denied::Busy(key.clone())
         })?;
+        let claim = self.ctx.registry.as_ref().map(|r| r.hold(&key));
         self.client.set_request(kind, request.clone());
         self.client.attach(Some(publisher.stream().clone()), None);
         crate::forward::spawn(&self.ctx, &key, self.hook_context(&request));
-        Ok((self.admit(true, request), publisher))
+        let role = self.admit(true, request);
+        if let Some(role) = self.roles.last_mut() {
+            role.claim = claim;
+        }
+        Ok((role, publisher))
     }
 
     /// Plays `request`'s stream as a client of `kind` (the stream need not have a publisher
@@ -153,6 +189,7 @@ impl Session {
         kind: ClientKind,
     ) -> Result<(RoleId, Subscriber), Denied> {
         self.allow(Action::Play, HookEvent::Play, &request).await?;
+        self.elsewhere(&request, kind).await?;
         let subscriber = self.ctx.hub.subscribe(&key(&request));
         self.client.set_request(kind, request.clone());
         self.client.attach(
@@ -160,6 +197,33 @@ impl Session {
             Some(subscriber.progress()),
         );
         Ok((self.admit(false, request), subscriber))
+    }
+
+    /// A play of a stream nobody publishes here but another origin does, by the registry:
+    /// with `cluster.on_miss = "redirect"`, the player is sent there when its protocol can be
+    /// (RTMP, HTTP); otherwise it waits here as on a standalone server.
+    async fn elsewhere(&self, request: &ClientRequest, kind: ClientKind) -> Result<(), Denied> {
+        let config = self.ctx.config();
+        let on_miss = config.cluster.on_miss;
+        if self.ctx.registry.is_none() || (on_miss == OnMiss::Redirect && !kind.redirects()) {
+            return Ok(());
+        }
+        let key = key(request);
+        let Some(node) = crate::cluster::registry::locate(&self.ctx, &key).await else {
+            return Ok(());
+        };
+        // An HTTP player goes to the node's HTTP server, if it has one.
+        let reachable = kind == ClientKind::RtmpPlay || node.http.is_some();
+        match on_miss {
+            OnMiss::Redirect if !reachable => Ok(()),
+            OnMiss::Redirect => Err(Denied::Redirect(key, Box::new(node))),
+            // `on_miss = "pull"` needs the edge's puller (crate::cluster's edges): until it
+            // takes `node` here, the player waits for a local publisher.
+            OnMiss::Pull => {
+                info!(stream = %key, node = %node.node, "stream is at another node; on_miss = pull is not available yet, the player waits here");
+                Ok(())
+            }
+        }
     }
 
     /// A publish or play ended before the session: its `on_unpublish` or `on_stop` goes out.
@@ -203,6 +267,7 @@ impl Session {
             id,
             publish,
             request,
+            claim: None,
         });
         id
     }

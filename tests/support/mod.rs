@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test crate uses its own part
 
 pub mod pki;
+pub mod redis;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -255,6 +256,22 @@ impl Client {
             .expect("the server's bytes decode");
         self.flush().await;
         true
+    }
+
+    /// How many audio and video messages the client has received.
+    pub fn media_messages(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    ClientEvent::Data {
+                        data: weir_rtmp::session::StreamData::Media(_),
+                        ..
+                    }
+                )
+            })
+            .count()
     }
 
     /// Reads until an event matches, or fails after `wait`.

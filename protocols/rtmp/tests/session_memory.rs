@@ -485,3 +485,49 @@ fn a_window_set_mid_input_acknowledges_at_the_same_bytes_however_the_input_is_cu
     }
     assert!(whole.error.is_none(), "{:?}", whole.error);
 }
+
+/// SRS's RTMP 302: a play the server redirects comes back to our client as an `onStatus` on
+/// stream 0 (`NetConnection.Connect.Rejected`, `ex.code` 302) whose redirect names the tcUrl
+/// and the stream's URL on the other server.
+#[test]
+fn a_redirected_play_tells_the_client_where_the_stream_is() {
+    let mut player = wired(9, SessionConfig::default());
+    player.a.play("cam?token=1", -1.0).unwrap();
+    let redirect = |server: &mut ServerSession, event: &ServerEvent| match event {
+        ServerEvent::Play(r) => server
+            .redirect_play(r.id, "rtmp://10.0.0.2:19350/live/cam?token=1")
+            .unwrap(),
+        other => accept_all(server, other),
+    };
+    pump_answering(&mut player, redirect);
+    let status = player
+        .a_out
+        .events
+        .iter()
+        .find_map(|e| match e {
+            ClientEvent::Status { stream_id, status } if status.is_error() => {
+                Some((*stream_id, status.clone()))
+            }
+            _ => None,
+        })
+        .expect("the redirect reached the client");
+    assert_eq!(status.0, 0, "on the connection's stream, as SRS sends it");
+    assert_eq!(status.1.code, "NetConnection.Connect.Rejected");
+    let ex = status.1.info.get("ex").expect("ex");
+    assert_eq!(
+        ex.get("redirect").and_then(Value::as_str),
+        Some("rtmp://10.0.0.2:19350/live")
+    );
+    assert_eq!(
+        status.1.redirect("cam").as_deref(),
+        Some("rtmp://10.0.0.2:19350/live/cam?token=1")
+    );
+    assert!(
+        !player
+            .a_out
+            .events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Playing { .. })),
+        "a redirected play never starts"
+    );
+}

@@ -185,6 +185,12 @@ impl Hub {
         }
     }
 
+    /// Whether a client publishes `key` here now.
+    pub fn has_publisher(&self, key: &StreamKey) -> bool {
+        let streams = self.streams.lock().unwrap();
+        streams.get(key).is_some_and(|s| s.has_publisher())
+    }
+
     /// Every stream, in key order.
     pub fn streams(&self) -> Vec<Arc<Stream>> {
         let mut all: Vec<_> = self.streams.lock().unwrap().values().cloned().collect();

@@ -45,6 +45,7 @@ pub(super) async fn v1_index(State(ctx): State<Arc<Context>>) -> Response {
             "streams": "streams (?start=0&count=10), or one by id; kbps, codecs, publisher",
             "clients": "clients (?start=0&count=10), or one by id; DELETE kicks it",
             "raw": "?rpc=reload reloads the configuration (with api.raw_api and api.allow_reload)",
+            "cluster": "the origin cluster's registry as this node sees it ([cluster] redis)",
         }}),
     )
 }

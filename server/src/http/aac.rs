@@ -26,6 +26,7 @@ pub struct Aac {
 impl Format for Aac {
     const CONTENT_TYPE: &'static str = "audio/aac";
     const KIND: ClientKind = ClientKind::AacPlay;
+    const EXTENSION: &'static str = "aac";
 
     fn new(stream: &Arc<Stream>) -> Self {
         Aac {

@@ -19,6 +19,7 @@ pub struct Flv {
 impl Format for Flv {
     const CONTENT_TYPE: &'static str = "video/x-flv";
     const KIND: ClientKind = ClientKind::FlvPlay;
+    const EXTENSION: &'static str = "flv";
 
     fn new(stream: &Arc<Stream>) -> Self {
         Flv {

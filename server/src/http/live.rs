@@ -12,7 +12,7 @@
 use super::{Connection, cors, status};
 use crate::Context;
 use crate::clients::{ClientKind, ClientRequest};
-use crate::session::Session;
+use crate::session::{Denied, Session};
 use axum::body::Body;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -28,6 +28,8 @@ pub trait Format: Send + 'static {
     const CONTENT_TYPE: &'static str;
     /// The client's `type` in the API.
     const KIND: ClientKind;
+    /// The request path's extension (`flv`, `ts`, ...), for a redirect to another node.
+    const EXTENSION: &'static str;
     /// A player's writer for `stream`.
     fn new(stream: &Arc<Stream>) -> Self;
     /// Why the stream cannot be served in this format (audio-only formats of a stream whose
@@ -97,6 +99,10 @@ pub async fn serve<F: Format>(
         info!(stream = %key, "play");
         let subscriber = match session.play(request, F::KIND).await {
             Ok((_, subscriber)) => subscriber,
+            Err(Denied::Redirect(key, node)) => {
+                let path = format!("{app}/{stream}.{}", F::EXTENSION);
+                return super::redirect(&ctx, &node, &key, &path, &query, "http");
+            }
             Err(denied) => {
                 warn!(reason = %denied, "play denied");
                 return status(StatusCode::FORBIDDEN, &format!("{denied}\n"));

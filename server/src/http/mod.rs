@@ -17,6 +17,7 @@ pub mod players;
 pub mod ts;
 
 use crate::Context;
+use crate::cluster::registry::Node;
 use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{Path, RawQuery, State, WebSocketUpgrade};
@@ -102,8 +103,20 @@ async fn dispatch(
             live::serve::<aac::Aac>(request, None).await
         }
         "m3u8" if method == Method::OPTIONS => ok_options(),
-        "m3u8" => play_denied(&ctx, &key(stream), connection.peer)
-            .unwrap_or_else(|| hls::playlist(&ctx, &key(stream), &method)),
+        "m3u8" => match play_denied(&ctx, &key(stream), connection.peer) {
+            Some(denied) => denied,
+            None => match hls_elsewhere(&ctx, &key(stream)).await {
+                Some(node) => redirect(
+                    &ctx,
+                    &node,
+                    &key(stream),
+                    &path,
+                    query.as_deref().unwrap_or(""),
+                    "hls",
+                ),
+                None => hls::playlist(&ctx, &key(stream), &method),
+            },
+        },
         "ts" => {
             // `{stream}-{n}.ts` of a stream that has HLS is a segment (404 once it is gone);
             // anything else is HTTP-TS.
@@ -128,6 +141,60 @@ async fn dispatch(
 fn play_denied(ctx: &Context, key: &StreamKey, peer: std::net::SocketAddr) -> Option<Response> {
     let denied = crate::session::check_play(ctx, peer.ip(), &key.vhost).err()?;
     Some(status(StatusCode::FORBIDDEN, &format!("{denied}\n")))
+}
+
+/// The node an HLS player of `key` is sent to: HLS has no session (see [`crate::session`]), so
+/// its playlist asks the registry here, as [`crate::session::Session::play`] does for the
+/// others. Segments need no question: their URIs are relative to the playlist's.
+async fn hls_elsewhere(ctx: &Context, key: &StreamKey) -> Option<Node> {
+    if ctx.config().cluster.on_miss != crate::config::OnMiss::Redirect {
+        return None;
+    }
+    crate::cluster::registry::locate(ctx, key)
+        .await
+        .filter(|node| node.http.is_some())
+}
+
+/// 302 (RFC 9110 §15.4.3) to `path` and `query` on `node`'s HTTP server, where the registry
+/// says stream `key` is published; players follow it (FFmpeg, hls.js, browsers). A vhost the
+/// request named by its Host header rides in `?vhost=`, since the new URL names an address.
+pub(crate) fn redirect(
+    ctx: &Context,
+    node: &Node,
+    key: &StreamKey,
+    path: &str,
+    query: &str,
+    protocol: &'static str,
+) -> Response {
+    let Some(base) = node.http_base() else {
+        return status(
+            StatusCode::NOT_FOUND,
+            "stream is at a node without HTTP
+",
+        );
+    };
+    let mut query = query.to_owned();
+    if key.vhost != crate::DEFAULT_VHOST && !query.split('&').any(|kv| kv.starts_with("vhost=")) {
+        let sep = if query.is_empty() { "" } else { "&" };
+        query = format!("{query}{sep}vhost={}", key.vhost);
+    }
+    let location = match query.is_empty() {
+        true => format!("{base}/{path}"),
+        false => format!("{base}/{path}?{query}"),
+    };
+    debug!(stream = %key, %location, "play redirected (HTTP 302)");
+    ctx.metrics.redirects.add(protocol, 1);
+    let mut response = status(StatusCode::FOUND, &format!("{location}\n"));
+    match HeaderValue::from_str(&location) {
+        Ok(value) => {
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+        }
+        Err(_) => status(
+            StatusCode::NOT_FOUND,
+            "stream is at a node this URL cannot name\n",
+        ),
+    }
 }
 
 fn not_found() -> Response {

@@ -15,6 +15,7 @@ pub struct Mp3;
 impl Format for Mp3 {
     const CONTENT_TYPE: &'static str = "audio/mpeg";
     const KIND: ClientKind = ClientKind::Mp3Play;
+    const EXTENSION: &'static str = "mp3";
 
     fn new(_stream: &Arc<Stream>) -> Self {
         Mp3

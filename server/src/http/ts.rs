@@ -32,6 +32,7 @@ pub struct Ts {
 impl Format for Ts {
     const CONTENT_TYPE: &'static str = "video/MP2T";
     const KIND: ClientKind = ClientKind::TsPlay;
+    const EXTENSION: &'static str = "ts";
 
     fn new(stream: &Arc<Stream>) -> Self {
         Ts {

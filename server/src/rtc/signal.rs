@@ -135,7 +135,7 @@ fn refusal(refused: Refused) -> Response {
         Refused::BadOffer(_) => StatusCode::BAD_REQUEST,
         // RFC 9725 asks for a 4xx; 406 says the offer's media cannot be had here.
         Refused::Unsupported(_) => StatusCode::NOT_ACCEPTABLE,
-        Refused::Denied(crate::session::Denied::Busy(_)) => StatusCode::CONFLICT,
+        Refused::Denied(denied) if denied.is_busy() => StatusCode::CONFLICT,
         Refused::Denied(_) => StatusCode::FORBIDDEN,
         Refused::TooMany(_) => StatusCode::SERVICE_UNAVAILABLE,
     };

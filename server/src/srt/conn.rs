@@ -11,7 +11,7 @@ use crate::config::Secret;
 use crate::http::live::Format;
 use crate::http::ts::Ts;
 use crate::ingest::TsIngest;
-use crate::session::{Denied, Session};
+use crate::session::Session;
 use bytes::{Bytes, BytesMut};
 use rand::SeedableRng;
 use std::net::SocketAddr;
@@ -113,9 +113,9 @@ pub(crate) async fn accept(
             Ok(admitted) => admitted,
             Err(denied) => {
                 warn!(stream = %key, reason = %denied, "refused");
-                let reason = match denied {
-                    Denied::Busy(_) => CONFLICT,
-                    Denied::Security(_) | Denied::Hook(_) => FORBIDDEN,
+                let reason = match denied.is_busy() {
+                    true => CONFLICT,
+                    false => FORBIDDEN,
                 };
                 let _ = decide.send((request.id, Decision::Reject(reason))).await;
                 return;

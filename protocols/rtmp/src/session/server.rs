@@ -920,6 +920,29 @@ impl ServerSession {
         self.release_held()
     }
 
+    /// Answers a play with SRS's RTMP 302 (its `SrsRtmpServer::redirect`, ossrs/srs#1575): an
+    /// `onStatus` on the connection's stream 0 with level `error`, code
+    /// `NetConnection.Connect.Rejected`, description `RTMP 302 Redirect` and
+    /// `ex: {code: 302, redirect: <tcUrl of url>, redirect2: url}`, so that a client that follows
+    /// redirects connects to the tcUrl and plays the stream there. The driver then closes the
+    /// connection, as SRS does once the client has had the answer.
+    pub fn redirect_play(&mut self, id: RequestId, url: &str) -> Result<(), Error> {
+        let Pending::Play { stream_id, .. } = self.take_pending(id)? else {
+            return Err(Error::usage("not a play request"));
+        };
+        self.streams.insert(stream_id, StreamState::Idle);
+        let tc_url = url.rsplit_once('/').map_or(url, |(tc_url, _)| tc_url);
+        let ex = Value::object([
+            ("code", Value::Number(302.0)),
+            ("redirect", Value::string(tc_url)),
+            ("redirect2", Value::string(url)),
+        ]);
+        let info = status::info(code::CONNECT_REJECTED, "RTMP 302 Redirect", [("ex", ex)]);
+        self.conn
+            .send_command(0, "onStatus", 0.0, Value::Null, vec![info])?;
+        self.release_held()
+    }
+
     // ---- sending to a player ----
 
     fn player(&self, stream_id: u32) -> Option<PlayerState> {

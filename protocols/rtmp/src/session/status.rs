@@ -115,4 +115,18 @@ impl Status {
     pub fn is_error(&self) -> bool {
         self.level == "error"
     }
+
+    /// Where an RTMP 302 sends a player of `stream` (SRS's form: `ex.code` 302 with
+    /// `ex.redirect2`, the stream's URL, or `ex.redirect`, a tcUrl the stream name is appended
+    /// to), if this status is one.
+    pub fn redirect(&self, stream: &str) -> Option<String> {
+        let ex = self.info.get("ex")?;
+        if ex.get("code").and_then(Value::as_f64) != Some(302.0) {
+            return None;
+        }
+        let text = |k: &str| ex.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+        text("redirect2")
+            .map(str::to_owned)
+            .or_else(|| text("redirect").map(|tc_url| format!("{tc_url}/{stream}")))
+    }
 }
