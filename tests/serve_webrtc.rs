@@ -130,6 +130,31 @@ fn chromium_publishes_av1_by_whip_and_plays_it_back_by_whep() {
     round_trip("AV1", &[]);
 }
 
+/// A WHEP player that joins before its stream has a publisher, then a VP8 publisher: the player
+/// decodes the VP8. Its delivery mode (`rtc.packetize_once` cuts only H.264 and Opus) follows
+/// what its offer can receive, not the stream's codec when it joined, which was none.
+#[test]
+fn a_player_that_joins_before_a_vp8_publisher_decodes_its_frames() {
+    let weir = Weir::start(&[]);
+    let options = serde_json::json!({
+        "whip": whip(&weir, "early"), "whep": whep(&weir, "early"),
+        "codec": "VP8", "seconds": 8, "publishAfter": 2,
+    });
+    let out = chromium(options, Duration::from_secs(60));
+    assert_eq!(out["play"]["status"], 201, "{out:#}");
+    assert_eq!(out["publish"]["status"], 201, "{out:#}");
+    let video = &out["play"]["stats"]["inbound-rtp-video"];
+    assert_eq!(video["codec"], "video/VP8", "{out:#}");
+    let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+    assert!(decoded >= 50, "only {decoded} frames decoded: {out:#}");
+    assert_all_decoded(video, &out);
+    let audio = &out["play"]["stats"]["inbound-rtp-audio"];
+    assert!(
+        audio["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
+        "silence: {out:#}"
+    );
+}
+
 #[test]
 fn ffmpeg_publishes_by_rtmp_and_chromium_plays_by_whep() {
     let weir = Weir::start(&[]);
