@@ -65,9 +65,10 @@ fn round_trip(codec: &str, settings: &[&str]) {
     let out = browser.join().unwrap();
     let stream = stream.unwrap_or_else(|| panic!("the stream was never listed: {out:#}"));
     assert_eq!(stream["video"]["codec"], codec, "{stream:#}");
-    // The API reads no size from AV1 yet (it would take the sequence header OBU): 0 there.
-    let width = if codec == "AV1" { 0 } else { 640 };
-    assert_eq!(stream["video"]["width"], width, "{stream:#}");
+    // The size from the SPS (H.264), a keyframe's header (VP8) or the sequence header OBU
+    // (AV1).
+    assert_eq!(stream["video"]["width"], 640, "{stream:#}");
+    assert_eq!(stream["video"]["height"], 360, "{stream:#}");
     assert_eq!(stream["audio"]["codec"], "Opus", "{stream:#}");
     let player = player.unwrap_or_else(|| panic!("no rtc-play client: {out:#}"));
     assert!(publisher.is_some_and(|p| p["rtc"].is_object()), "{out:#}");
