@@ -65,9 +65,10 @@ fn round_trip(codec: &str, settings: &[&str]) {
     let out = browser.join().unwrap();
     let stream = stream.unwrap_or_else(|| panic!("the stream was never listed: {out:#}"));
     assert_eq!(stream["video"]["codec"], codec, "{stream:#}");
-    // The API reads no size from AV1 yet (it would take the sequence header OBU): 0 there.
-    let width = if codec == "AV1" { 0 } else { 640 };
-    assert_eq!(stream["video"]["width"], width, "{stream:#}");
+    // The size from the SPS (H.264), a keyframe's header (VP8) or the sequence header OBU
+    // (AV1).
+    assert_eq!(stream["video"]["width"], 640, "{stream:#}");
+    assert_eq!(stream["video"]["height"], 360, "{stream:#}");
     assert_eq!(stream["audio"]["codec"], "Opus", "{stream:#}");
     let player = player.unwrap_or_else(|| panic!("no rtc-play client: {out:#}"));
     assert!(publisher.is_some_and(|p| p["rtc"].is_object()), "{out:#}");
@@ -128,6 +129,31 @@ fn chromium_publishes_vp8_by_whip_and_plays_it_back_by_whep() {
 #[test]
 fn chromium_publishes_av1_by_whip_and_plays_it_back_by_whep() {
     round_trip("AV1", &[]);
+}
+
+/// A WHEP player that joins before its stream has a publisher, then a VP8 publisher: the player
+/// decodes the VP8. Its delivery mode (`rtc.packetize_once` cuts only H.264 and Opus) follows
+/// what its offer can receive, not the stream's codec when it joined, which was none.
+#[test]
+fn a_player_that_joins_before_a_vp8_publisher_decodes_its_frames() {
+    let weir = Weir::start(&[]);
+    let options = serde_json::json!({
+        "whip": whip(&weir, "early"), "whep": whep(&weir, "early"),
+        "codec": "VP8", "seconds": 8, "publishAfter": 2,
+    });
+    let out = chromium(options, Duration::from_secs(60));
+    assert_eq!(out["play"]["status"], 201, "{out:#}");
+    assert_eq!(out["publish"]["status"], 201, "{out:#}");
+    let video = &out["play"]["stats"]["inbound-rtp-video"];
+    assert_eq!(video["codec"], "video/VP8", "{out:#}");
+    let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+    assert!(decoded >= 50, "only {decoded} frames decoded: {out:#}");
+    assert_all_decoded(video, &out);
+    let audio = &out["play"]["stats"]["inbound-rtp-audio"];
+    assert!(
+        audio["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
+        "silence: {out:#}"
+    );
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! WebRTC peer, a third stack beside Chromium and aiortc, driven by tests/webrtc/gst_client.py
 //! with WHIP/WHEP signalling over HTTP: webrtcbin publishes H.264 (packetization mode 1) and
 //! Opus and FFmpeg reads them as H.264 and AAC over RTMP; FFmpeg publishes by RTMP and webrtcbin
-//! plays by WHEP and decodes both.
+//! plays by WHEP and decodes both; webrtcbin publishes H.265 (RFC 7798), which another plays
+//! by WHEP as it came and FFmpeg reads over SRT and HLS.
 //!
 //! The server listens for WebRTC media on every interface here: libnice gathers no loopback
 //! candidates while the machine has other addresses, and its checks from those to a 127.0.0.1
@@ -107,6 +108,55 @@ fn ffmpeg_publishes_by_rtmp_and_gstreamer_plays_by_whep() {
     let audio = count(&out, "audio");
     assert!(audio >= 100, "{audio} audio frames decoded: {out:#}");
     assert_eq!(out["deleted"], 200, "{out:#}");
+}
+
+/// H.265 from a real peer (x265enc, rtph265pay): the API reads its SPS; a second webrtcbin
+/// plays it by WHEP, as it came, and decodes it; FFmpeg reads it, with the Opus as AAC, over
+/// SRT and HLS. (RTMP and HTTP-FLV carry H.265 as Enhanced RTMP, which FFmpeg 5.1's FLV demuxer
+/// predates: see tests/serve_codecs.rs.)
+#[test]
+fn gstreamer_publishes_h265_by_whip_and_it_plays_by_whep_srt_and_hls() {
+    let weir = Weir::start(&[MEDIA_ON_ALL_INTERFACES, "hls.fragment=1"]);
+    let h265 = [("GST_CLIENT_CODEC", "h265")];
+    let whip = weir.api_url("/rtc/v1/whip/?app=live&stream=gst265");
+    let publisher = std::thread::spawn(move || webrtcbin("publish", &whip, 16, &h265));
+    let stream = weir.wait_for_stream("gst265", Duration::from_secs(15));
+    let (srt, hls) = (
+        weir.srt_url("gst265", "request"),
+        format!("http://127.0.0.1:{}/live/gst265.m3u8", weir.http),
+    );
+    let probes = std::thread::spawn(move || {
+        let srt = ffprobe_streams(&srt);
+        (srt, ffprobe_streams(&hls))
+    });
+    let whep = weir.api_url("/rtc/v1/whep/?app=live&stream=gst265");
+    let play = webrtcbin("play", &whep, 6, &h265);
+    let (srt, hls) = probes.join().unwrap();
+    let publish = publisher.join().unwrap();
+    assert_eq!(publish["status"], 201, "{publish:#}");
+    assert_eq!(publish["connection"], "connected", "{publish:#}");
+    assert_eq!(stream["video"]["codec"], "H265", "{stream:#}");
+    assert_eq!(stream["video"]["width"], 640, "{stream:#}");
+    // The player offered H.265 alone and got it: 25 fps pictures of the publisher's size.
+    assert_eq!(play["status"], 201, "{play:#}");
+    assert_eq!(play["connection"], "connected", "{play:#}");
+    let video = count(&play, "video");
+    assert!(video >= 50, "{video} pictures decoded: {play:#}");
+    assert_eq!(play["size"], serde_json::json!([640, 360]), "{play:#}");
+    assert!(count(&play, "audio") >= 100, "{play:#}");
+    for (what, probe) in [("SRT", srt), ("HLS", hls)] {
+        assert_eq!(codecs(&probe), ["aac", "hevc"], "{what}: {probe:#}");
+        let mut streams = probe["streams"].as_array().into_iter().flatten();
+        let video = streams
+            .find(|s| s["codec_name"] == "hevc")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            (video["width"].clone(), video["height"].clone()),
+            (640.into(), 360.into()),
+            "{what}: {probe:#}"
+        );
+    }
 }
 
 /// conformance/FINDINGS.md: webrtcbin 1.22 makes an RSA certificate for DTLS unless given one,

@@ -393,6 +393,8 @@ pub struct RtcConfig {
     /// Cut each frame of an H.264 (or audio-only) stream into RTP packets once for all its
     /// WebRTC players, which then only add their headers and encrypt (str0m's RTP mode); off:
     /// every player's session cuts every frame itself (str0m's frame API), as other codecs do.
+    /// A player that joins before the stream has video gets RTP mode only if it offered no
+    /// video codec but H.264 (the mode is fixed for the session's life).
     pub packetize_once: bool,
 }
 

@@ -2,10 +2,12 @@
 // then prints what the browser's getStats says happened, as one JSON object.
 //
 //   node chromium.mjs '{"whip": URL?, "whep": URL?, "codec": "H264"|"VP8"|"AV1", "seconds": N,
-//                       "playAfter": S, "width": W, "height": H, "fps": F}'
+//                       "playAfter": S, "publishAfter": S, "width": W, "height": H, "fps": F}'
 //
 // `whip`: publish for `seconds`; `whep`: start playing `playAfter` seconds in and play until the
-// end. Each side reports its HTTP status, its ICE state and its RTP statistics.
+// end; or, with `publishAfter`, play from the start and publish that many seconds later (a
+// player that joins before the stream exists). Each side reports its HTTP status, its ICE state
+// and its RTP statistics.
 import { launch } from './launch.mjs';
 import { createServer } from 'node:http';
 
@@ -28,7 +30,8 @@ try {
 
 // Runs in the page.
 async function run({
-  whip, whep, whep2, codec, seconds, playAfter, width, height, fps, restartAfter, simulcast,
+  whip, whep, whep2, codec, seconds, playAfter, publishAfter, width, height, fps, restartAfter,
+  simulcast,
 }) {
   const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
   const gathered = (pc) =>
@@ -87,8 +90,29 @@ async function run({
   };
 
   const result = {};
+  const players = [];
+  const play = async (url, key, after) => {
+    await sleep(whip ? after : 0);
+    const player = new RTCPeerConnection();
+    players.push([key, player]);
+    player.addEventListener('track', (e) => {
+      const element = document.createElement(e.track.kind);
+      element.srcObject = new MediaStream([e.track]);
+      element.muted = false;
+      document.body.appendChild(element);
+      element.play().catch((err) => console.log(`play: ${err}`));
+    });
+    player.addTransceiver('video', { direction: 'recvonly' });
+    player.addTransceiver('audio', { direction: 'recvonly' });
+    result[key] = await exchange(player, url);
+  };
+  const startPlaying = (after) =>
+    Promise.all([whep && play(whep, 'play', after), whep2 && play(whep2, 'play2', after)]);
+  // Players first: they join a stream that has no publisher yet.
+  const early = publishAfter ? startPlaying(0) : null;
   let publisher = null;
   if (whip) {
+    await sleep(publishAfter || 0);
     const media = await navigator.mediaDevices.getUserMedia({
       video: { width: width || 640, height: height || 360, frameRate: fps || 25 },
       audio: true,
@@ -136,23 +160,7 @@ async function run({
     const before = (await stats(publisher))['outbound-rtp-video'];
     result.publish.restart.framesBefore = before && before.framesEncoded;
   })();
-  const players = [];
-  const play = async (url, key) => {
-    await sleep(whip ? playAfter : 0);
-    const player = new RTCPeerConnection();
-    players.push([key, player]);
-    player.addEventListener('track', (e) => {
-      const element = document.createElement(e.track.kind);
-      element.srcObject = new MediaStream([e.track]);
-      element.muted = false;
-      document.body.appendChild(element);
-      element.play().catch((err) => console.log(`play: ${err}`));
-    });
-    player.addTransceiver('video', { direction: 'recvonly' });
-    player.addTransceiver('audio', { direction: 'recvonly' });
-    result[key] = await exchange(player, url);
-  };
-  const playing = Promise.all([whep && play(whep, 'play'), whep2 && play(whep2, 'play2')]);
+  const playing = early || startPlaying(playAfter);
   await sleep(seconds);
   await playing;
   await restarting;

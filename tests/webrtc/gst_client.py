@@ -6,12 +6,14 @@ Signalling is WHIP/WHEP over HTTP (RFC 9725): webrtcbin makes the offer, gathers
 (no trickle), the script POSTs it as application/sdp, expects 201 with the answer and a Location,
 and DELETEs the Location at the end.
 
-Publishing sends videotestsrc through x264enc (H.264, packetization-mode 1) and a sine tone
-through opusenc; playing decodes what arrives (avdec_h264, opusdec) and counts decoded frames.
+Publishing sends videotestsrc through x264enc (H.264, packetization-mode 1) or x265enc (H.265,
+RFC 7798) and a sine tone through opusenc; playing offers that video codec and Opus, decodes
+what arrives (decodebin: avdec_h264 or avdec_h265, opusdec) and counts decoded frames.
 
 Usage: gst_client.py publish|play URL SECONDS
-Environment: GST_CLIENT_CERT=default keeps webrtcbin's own (RSA) certificate instead of a P-256
-one (see ecdsa_certificate); GST_CLIENT_SDP=1 prints the offer and answer to stderr.
+Environment: GST_CLIENT_CODEC=h265 sends or receives H.265 instead of H.264;
+GST_CLIENT_CERT=default keeps webrtcbin's own (RSA) certificate instead of a P-256 one (see
+ecdsa_certificate); GST_CLIENT_SDP=1 prints the offer and answer to stderr.
 Prints one JSON object: the HTTP status, ICE and peer-connection states, buffers sent or frames
 decoded per kind, the decoded picture size, DELETE's status, and any error on the bus.
 """
@@ -38,11 +40,7 @@ PUBLISH = """
 webrtcbin name=rtc bundle-policy=max-bundle
 videotestsrc is-live=true pattern=ball
   ! video/x-raw,width=640,height=360,framerate=25/1 ! videoconvert
-  ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 bitrate=600
-  ! video/x-h264,profile=constrained-baseline ! h264parse
-  ! rtph264pay config-interval=-1 aggregate-mode=zero-latency
-  ! application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,
-    packetization-mode=(string)1
+  ! {video}
   ! identity name=video_sent ! rtc.
 audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample
   ! opusenc ! rtpopuspay
@@ -50,8 +48,21 @@ audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample
   ! identity name=audio_sent ! rtc.
 """
 
-VIDEO_CAPS = ("application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
-              "packetization-mode=(string)1,profile-level-id=(string)42e01f")
+# Per codec: the publisher's encoder and payloader, and the player's receive caps.
+VIDEO = {
+    "h264": ("""x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 bitrate=600
+  ! video/x-h264,profile=constrained-baseline ! h264parse
+  ! rtph264pay config-interval=-1 aggregate-mode=zero-latency
+  ! application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,
+    packetization-mode=(string)1""",
+             "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+             "packetization-mode=(string)1,profile-level-id=(string)42e01f"),
+    "h265": ("""x265enc tune=zerolatency speed-preset=ultrafast key-int-max=25 bitrate=600
+  ! video/x-h265,profile=main ! h265parse
+  ! rtph265pay config-interval=-1 aggregate-mode=zero-latency
+  ! application/x-rtp,media=video,encoding-name=H265,payload=102,clock-rate=90000""",
+             "application/x-rtp,media=video,encoding-name=H265,payload=102,clock-rate=90000"),
+}
 AUDIO_CAPS = ("application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
               "encoding-params=(string)2")
 
@@ -78,8 +89,9 @@ class Client:
         self.result = {"counts": {}}
         self.lock = threading.Lock()
         self.loop = GLib.MainLoop()
+        video, video_caps = VIDEO[os.environ.get("GST_CLIENT_CODEC", "h264")]
         if mode == "publish":
-            self.pipe = Gst.parse_launch(PUBLISH)
+            self.pipe = Gst.parse_launch(PUBLISH.format(video=video))
             self.rtc = self.pipe.get_by_name("rtc")
             for kind in ("video", "audio"):
                 self.count_on(self.pipe.get_by_name(f"{kind}_sent").get_static_pad("src"), kind)
@@ -89,7 +101,7 @@ class Client:
             self.rtc.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
             self.pipe.add(self.rtc)
             recv = GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY
-            for caps in (VIDEO_CAPS, AUDIO_CAPS):
+            for caps in (video_caps, AUDIO_CAPS):
                 self.rtc.emit("add-transceiver", recv, Gst.Caps.from_string(caps))
             self.rtc.connect("pad-added", self.on_pad)
         if os.environ.get("GST_CLIENT_CERT") != "default":
@@ -177,6 +189,7 @@ class Client:
             sdp = re.sub(r"a=fingerprint:sha-256 [0-9A-F:]+",
                          f"a=fingerprint:sha-256 {self.fingerprint}", sdp)
         self.result["offer_has_h264"] = "H264/90000" in sdp
+        self.result["offer_has_h265"] = "H265/90000" in sdp
         request = urllib.request.Request(self.url, data=sdp.encode(), method="POST",
                                          headers={"Content-Type": "application/sdp"})
         try:

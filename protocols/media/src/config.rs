@@ -3,6 +3,7 @@
 //! an SRS-compatible HTTP API reports (codec, profile, level, size, sample rate, channels).
 
 use crate::aac::AudioSpecificConfig;
+use crate::av1::SequenceHeader;
 use crate::avc::{self, AvcDecoderConfig, Sps};
 pub use crate::h26x::FrameRate;
 use crate::hevc::{HevcDecoderConfig, HevcSps};
@@ -82,9 +83,25 @@ impl ConfigSummary {
                 }
                 Some(summary)
             }
-            Codec::Vp9 | Codec::Av1 | Codec::Pcma | Codec::Pcmu => Some(summary),
+            // A keyframe's temporal unit begins with a sequence header (AV1 §7.5).
+            Codec::Av1 => {
+                if let Some(Ok(seq)) = SequenceHeader::find(&frame.data) {
+                    summary.av1(&seq);
+                }
+                Some(summary)
+            }
+            Codec::Vp9 | Codec::Pcma | Codec::Pcmu => Some(summary),
             _ => None,
         }
+    }
+
+    /// What an AV1 sequence header says: the largest frame size (frames may be smaller, AV1
+    /// §6.8.2, but encoders keep to one size in practice), profile and level.
+    fn av1(&mut self, seq: &SequenceHeader) {
+        self.width = Some(seq.max_frame_width);
+        self.height = Some(seq.max_frame_height);
+        self.profile = Some(seq.profile_name());
+        self.level = seq.level_name();
     }
 
     fn new(codec: Codec) -> Self {
@@ -190,6 +207,15 @@ impl CodecConfig {
                 s.sample_rate = Some(header.sample_rate);
                 s.channels = Some(header.channels());
             }
+            // An av1C record's configOBUs hold the sequence header.
+            CodecConfig::Opaque {
+                codec: Codec::Av1,
+                data,
+            } => {
+                if let Some(Ok(seq)) = SequenceHeader::of_record(data) {
+                    s.av1(&seq);
+                }
+            }
             CodecConfig::Opaque { .. } => {}
         }
         s
@@ -263,6 +289,29 @@ mod tests {
             ..frame(&[0x21])
         };
         assert_eq!(TrackConfig::of_frame(&aac), None);
+    }
+
+    #[test]
+    fn an_av1_keyframe_gives_the_picture_size_from_its_sequence_header() {
+        // The start of FFmpeg 5.1's first temporal unit (`-f obu`) of a testsrc2 picture:
+        // temporal delimiter, sequence header, then the frame OBU's first bytes; from libaom
+        // 3.6 at 640x360 (level 2.1) and SVT-AV1 1.4.1 at 1280x720 (level 3.1).
+        for (data, size, level) in [
+            ("12000a0b0000000cc4ff6736be401032a01a", (640, 360), "2.1"),
+            ("12000a0b0000002d4cffb3cfbf900432b1b5", (1280, 720), "3.1"),
+        ] {
+            let frame = crate::Frame {
+                track: crate::Track::VIDEO,
+                codec: Codec::Av1,
+                pts: crate::Timestamp(0),
+                dts: crate::Timestamp(0),
+                keyframe: true,
+                data: hex(data).into(),
+            };
+            let s = ConfigSummary::of_frame(&frame).unwrap();
+            assert_eq!((s.width, s.height), (Some(size.0), Some(size.1)), "{data}");
+            assert_eq!((s.profile, s.level.as_deref()), (Some("Main"), Some(level)));
+        }
     }
 
     #[test]
@@ -352,7 +401,9 @@ mod tests {
                 data: av1.data.clone()
             }
         );
-        assert_eq!(config.summary(), ConfigSummary::new(Codec::Av1));
+        let s = config.summary();
+        assert_eq!((s.width, s.height), (Some(2560), Some(1440)));
+        assert_eq!((s.profile, s.level.as_deref()), (Some("Main"), Some("5.1")));
     }
 
     #[test]

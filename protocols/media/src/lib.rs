@@ -6,7 +6,7 @@
 //! protocol (see DESIGN.md, "Media model").
 //!
 //! The codec modules parse and write what travels beside the frames: decoder configuration
-//! records ([`avc`], [`hevc`]), the AAC [`aac::AudioSpecificConfig`] and its [`adts`] framing,
+//! records ([`avc`], [`hevc`]), AV1's sequence header ([`av1`]), the AAC [`aac::AudioSpecificConfig`] and its [`adts`] framing,
 //! the [`opus::OpusHead`], MPEG audio frame headers ([`mpa`], MP3's stand-in record), and NAL
 //! unit framing ([`nal`]). [`CodecConfig`] is the one entry point for consumers; [`Announcer`]
 //! makes the configurations of codecs without a sequence header (MP3, G.711) from frames.
@@ -20,6 +20,7 @@ pub mod aac;
 pub mod access_unit;
 pub mod adts;
 pub mod announce;
+pub mod av1;
 pub mod avc;
 pub mod bits;
 pub mod config;

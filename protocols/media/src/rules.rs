@@ -3,7 +3,8 @@
 //!
 //! Spec references: "H.264" is ITU-T H.264 (08/2021), "H.265" is ITU-T H.265 (08/2021),
 //! ISO/IEC 14496-15 is the NAL-unit file format (decoder configuration records), ISO/IEC
-//! 14496-3 the MPEG-4 audio standard, ISO/IEC 13818-7 MPEG-2 AAC (ADTS).
+//! 14496-3 the MPEG-4 audio standard, ISO/IEC 13818-7 MPEG-2 AAC (ADTS), "AV1" the AV1
+//! Bitstream & Decoding Process Specification 1.0.0 with Errata 1.
 
 crate::rules! {
     AVC_CONFIG_VERSION = "media.avc.config-version", Must, "ISO/IEC 14496-15 §5.3.3.1",
@@ -27,6 +28,9 @@ crate::rules! {
         "A sequence parameter set is a complete, well-formed seq_parameter_set_rbsp with values in their ranges.";
     HEVC_SPS_CONFORMANCE_WINDOW = "media.hevc.sps-conformance-window", Must, "H.265 §7.4.3.2.1",
         "The conformance cropping window lies inside the decoded picture.";
+
+    AV1_SEQUENCE_HEADER = "media.av1.sequence-header", Must, "AV1 §5.5.1",
+        "A sequence header OBU is a complete sequence_header_obu with no reserved seq_profile.";
 
     AAC_CONFIG_SYNTAX = "media.aac.config-syntax", Must, "ISO/IEC 14496-3 §1.6.2.1",
         "An AudioSpecificConfig holds every field its object type and flags announce.";

@@ -72,10 +72,18 @@ impl Prepared {
     }
 }
 
-/// Whether a player of a stream whose video is `video` (none yet: `None`) is served in RTP
-/// mode, each frame cut into packets once for all players.
-pub(super) fn packetized_once(video: Option<Codec>) -> bool {
-    matches!(video, None | Some(Codec::H264))
+/// Whether a player is served in RTP mode, each frame cut into packets once for all players:
+/// when the stream's video is H.264 (`video`), or, while it has none yet, when no video codec
+/// the player offered (`offered`) is one RTP mode cannot send. str0m's mode is fixed when the
+/// session is made (its frame API panics in RTP mode), so a player that joins before the
+/// publisher must be ready for whatever codec comes.
+pub(super) fn packetized_once(video: Option<Codec>, offered: &[Codec]) -> bool {
+    match video {
+        Some(codec) => codec == Codec::H264,
+        None => offered
+            .iter()
+            .all(|c| c.kind() != Some(MediaKind::Video) || *c == Codec::H264),
+    }
 }
 
 /// One frame for str0m to packetize and send. str0m takes one write at a time: its output
@@ -310,4 +318,21 @@ fn annexb<'a>(nals: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
         out.extend_from_slice(nal);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_player_joining_before_video_is_cut_once_only_if_it_can_receive_nothing_but_h264() {
+        use Codec::*;
+        // The stream's codec decides once it is known.
+        assert!(packetized_once(Some(H264), &[H264, Vp8, Opus]));
+        assert!(!packetized_once(Some(Vp8), &[H264, Vp8]));
+        // Before it is: a browser's offer (VP8, VP9, AV1 too) gets frame mode, which sends any.
+        assert!(!packetized_once(None, &[H264, Vp8, Vp9, Av1, Opus]));
+        assert!(packetized_once(None, &[H264, Opus]));
+        assert!(packetized_once(None, &[Opus]));
+    }
 }

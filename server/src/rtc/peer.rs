@@ -132,7 +132,8 @@ pub(crate) async fn start(
             .await
             .map_err(Refused::Denied)?;
         let video = subscriber.stream().info().video.map(|v| v.codec);
-        rtp_mode = config.packetize_once && super::egress::packetized_once(video);
+        rtp_mode = config.packetize_once
+            && super::egress::packetized_once(video, &offered_codecs(&parsed));
         Role::Play(Box::new((subscriber, Egress::new())))
     };
 
@@ -219,6 +220,18 @@ pub(crate) async fn start(
     let handle = tokio::spawn(task.run().instrument(span));
     client.set_abort(handle.abort_handle());
     Ok(Answer { sdp: answer, id })
+}
+
+/// The codecs of the offer's live media sections that WebRTC carries (as the media model
+/// names them).
+fn offered_codecs(offer: &weir_sdp::SessionDescription) -> Vec<weir_media::Codec> {
+    offer
+        .media
+        .iter()
+        .filter(|m| m.port != 0)
+        .flat_map(|m| m.codecs())
+        .filter_map(|c| super::media_codec(str0m::format::Codec::from(c.name.as_str())))
+        .collect()
 }
 
 /// The answer with `a=rtcp-rsize` in each media section whose offer had it. str0m sends

@@ -8,26 +8,15 @@
 use super::{Clock, Damaged, Depacketize, Grouping, Packetize, Payload, Received, Unit, Units};
 use crate::RtpPacket;
 use crate::rules::{AV1_FRAGMENT, AV1_OBU_ELEMENTS, AV1_OBU_HEADER, AV1_OBU_TYPE};
+use weir_media::av1::{leb128, obu_type, split_obu};
 use weir_media::{Codec, Error};
 
-const SEQUENCE_HEADER: u8 = 1;
+const SEQUENCE_HEADER: u8 = weir_media::av1::OBU_SEQUENCE_HEADER;
 const TEMPORAL_DELIMITER: u8 = 2;
 const FRAME_HEADER: u8 = 3;
 const FRAME: u8 = 6;
 const TILE_LIST: u8 = 8;
 const PADDING: u8 = 15;
-
-/// Reads a LEB128 value (AV1 §4.10.5: at most 8 bytes, below 2^32): the value and its length.
-fn leb128(data: &[u8]) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, &b) in data.iter().take(8).enumerate() {
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return (value <= u64::from(u32::MAX)).then_some((value, i + 1));
-        }
-    }
-    None
-}
 
 fn write_leb128(mut value: usize, out: &mut Vec<u8>) {
     loop {
@@ -43,42 +32,6 @@ fn write_leb128(mut value: usize, out: &mut Vec<u8>) {
 
 fn leb128_len(value: usize) -> usize {
     (usize::BITS - value.max(1).leading_zeros()).div_ceil(7) as usize
-}
-
-/// An OBU's type, from its header byte (AV1 §5.3.2).
-fn obu_type(header: u8) -> u8 {
-    (header >> 3) & 0x0f
-}
-
-/// One OBU split into its header (1 or 2 bytes, size flag cleared) and payload.
-struct Obu<'a> {
-    header: &'a [u8],
-    payload: &'a [u8],
-}
-
-/// Splits the first OBU off `data`: with its size field if it has one, else all of `data`.
-fn split_obu(data: &[u8]) -> Result<(Obu<'_>, &[u8]), String> {
-    let &h = data.first().ok_or("an empty OBU")?;
-    let header_len = if h & 0x04 != 0 { 2 } else { 1 };
-    if data.len() < header_len {
-        return Err("an OBU ends inside its extension header".into());
-    }
-    let (header, rest) = data.split_at(header_len);
-    if h & 0x02 == 0 {
-        return Ok((
-            Obu {
-                header,
-                payload: rest,
-            },
-            &[],
-        ));
-    }
-    let (size, n) = leb128(rest).ok_or("an OBU size field that is not LEB128")?;
-    let payload = usize::try_from(size)
-        .ok()
-        .and_then(|size| rest.get(n..n + size))
-        .ok_or_else(|| format!("an OBU of {size} bytes where {} remain", rest.len() - n))?;
-    Ok((Obu { header, payload }, &rest[n + payload.len()..]))
 }
 
 /// Both directions.
