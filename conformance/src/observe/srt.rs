@@ -141,6 +141,8 @@ struct Side {
     ts_given_up: u64,
     notes: Option<Listing>,
     incomplete: bool,
+    /// The capture holds no handshake before this side's first data packet.
+    midstream: bool,
     ended: bool,
 }
 
@@ -588,6 +590,7 @@ impl SrtObserver {
                 .to_owned();
             self.note(dir, text, out);
             self.sides[dir.index()].incomplete = true;
+            self.sides[dir.index()].midstream = true;
         }
         let side = &mut self.sides[dir.index()];
         let seq = data.seq;
@@ -1043,4 +1046,40 @@ impl Observer for SrtObserver {
     fn complete(&self) -> bool {
         !self.sides.iter().any(|s| s.incomplete) && (!self.ts_fed || self.ts.complete())
     }
+    /// What was not read, side by side: packets the capture starts after, payloads not
+    /// decrypted, packets lost or dropped before the TS reader, and what the TS reader missed.
+    fn unread(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        for (name, side) in ["c2s", "s2c"].iter().zip(&self.sides) {
+            if side.midstream {
+                parts.push(format!("{name}: the capture starts mid-connection"));
+            }
+            if side.undecrypted > 0 {
+                let why = match &self.crypto {
+                    None => " (no keys: give --srt-passphrase)",
+                    Some(_) => " (the keys do not decrypt them)",
+                };
+                parts.push(format!(
+                    "{name}: {} of {} encrypted payloads not decrypted{why}",
+                    side.undecrypted, side.encrypted
+                ));
+            }
+            if side.ts_given_up > 0 {
+                parts.push(format!(
+                    "{name}: {} run(s) of packets lost or dropped before the TS reader",
+                    side.ts_given_up
+                ));
+            }
+        }
+        if self.ts_fed
+            && let Some(ts) = self.ts.unread()
+        {
+            parts.push(format!("TS: {ts}"));
+        }
+        match parts.is_empty() {
+            false => Some(parts.join("; ")),
+            true => (!self.complete()).then(|| "a direction could not be read to its end".into()),
+        }
+    }
+
 }
