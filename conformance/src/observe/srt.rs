@@ -1081,5 +1081,4 @@ impl Observer for SrtObserver {
             true => (!self.complete()).then(|| "a direction could not be read to its end".into()),
         }
     }
-
 }
