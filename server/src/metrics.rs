@@ -42,6 +42,9 @@ pub struct Metrics {
     pub dvr_files: AtomicU64,
     pub dvr_bytes: AtomicU64,
     pub dvr_errors: AtomicU64,
+    /// An edge's pulls from origins started, and those that ended (failed, refused, lost).
+    pub edge_pulls: AtomicU64,
+    pub edge_pull_failures: AtomicU64,
 }
 
 /// Counters keyed by a static name.
@@ -214,6 +217,24 @@ fn render_weir(ctx: &Context, out: &mut String) {
         "counter",
         "Recordings' files abandoned because a directory or write failed (disk full, no permission).",
         &[(String::new(), load(&m.dvr_errors))],
+    );
+    family(
+        "weir_edge_upstreams",
+        "gauge",
+        "Streams an edge pulls from origins now ([cluster] mode = \"edge\").",
+        &[(String::new(), ctx.edges.len() as u64)],
+    );
+    family(
+        "weir_edge_pulls_total",
+        "counter",
+        "Pulls from an origin an edge started.",
+        &[(String::new(), load(&m.edge_pulls))],
+    );
+    family(
+        "weir_edge_pull_failures_total",
+        "counter",
+        "An edge's pulls that ended: the origin refused, failed, closed or sent no media.",
+        &[(String::new(), load(&m.edge_pull_failures))],
     );
     let (hls_streams, hls_bytes) = ctx.hls.usage();
     family(

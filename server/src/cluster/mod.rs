@@ -6,3 +6,6 @@
 //! - The origin cluster: origins share a stream registry in Redis (which origin holds which
 //!   stream, with heartbeats and expiries); an origin that lacks a stream redirects or pulls,
 //!   and edges ask the registry instead of trying origins in turn.
+
+pub mod edge;
+pub mod pull;

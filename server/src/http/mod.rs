@@ -102,8 +102,10 @@ async fn dispatch(
             live::serve::<aac::Aac>(request, None).await
         }
         "m3u8" if method == Method::OPTIONS => ok_options(),
-        "m3u8" => play_denied(&ctx, &key(stream), connection.peer)
-            .unwrap_or_else(|| hls::playlist(&ctx, &key(stream), &method)),
+        "m3u8" => play_denied(&ctx, &key(stream), connection.peer).unwrap_or_else(|| {
+            crate::cluster::edge::wanted(&ctx, &key(stream));
+            hls::playlist(&ctx, &key(stream), &method)
+        }),
         "ts" => {
             // `{stream}-{n}.ts` of a stream that has HLS is a segment (404 once it is gone);
             // anything else is HTTP-TS.
