@@ -111,6 +111,18 @@ fn two_edges_serve_every_delivery_through_one_upstream_each_until_the_last_playe
     // The origin sees one RTMP player per edge, whatever the edges' players.
     let upstreams = clients_of_type(&origin, "rtmp-play");
     assert_eq!(upstreams.len(), 2, "{upstreams:#?}");
+    // A kicked upstream whose players remain is replaced.
+    let kicked = clients_of_type(&edges[0], "edge-pull")[0]["id"].clone();
+    assert!(edges[0].kick(kicked.as_str().unwrap()));
+    eventually("a new upstream", Duration::from_secs(15), || {
+        let pulls = clients_of_type(&edges[0], "edge-pull");
+        pulls.len() == 1 && pulls[0]["id"] != kicked
+    });
+    eventually(
+        "two upstreams at the origin",
+        Duration::from_secs(15),
+        || clients_of_type(&origin, "rtmp-play").len() == 2,
+    );
     // The last player gone, each upstream closes after its grace.
     for player in &mut players {
         kill(player);
@@ -141,16 +153,16 @@ fn redirecting_origin(to: String) -> u16 {
                 let mut session = ServerSession::new(SessionConfig::default(), Instant::now(), rng);
                 let mut buffer = [0; 16 * 1024];
                 loop {
-                    let Ok(n) = socket.read(&mut buffer) else { return };
+                    let Ok(n) = socket.read(&mut buffer) else {
+                        return;
+                    };
                     if n == 0 || session.handle_input(Instant::now(), &buffer[..n]).is_err() {
                         return;
                     }
                     while let Some(output) = session.poll_output() {
                         match output {
-                            Output::Transmit(bytes) => {
-                                if socket.write_all(&bytes).is_err() {
-                                    return;
-                                }
+                            Output::Transmit(bytes) if socket.write_all(&bytes).is_err() => {
+                                return;
                             }
                             Output::Event(ServerEvent::Connect(request)) => {
                                 session.redirect_connect(request.id, &to).unwrap();
@@ -195,9 +207,11 @@ fn edges_pull_by_http_flv_and_follow_an_rtmp_redirect() {
     let _ = finish(publisher, Duration::from_secs(1));
 }
 
-/// FFmpeg playing `url` and reporting its progress: the times at which its video frame count
-/// grew.
-fn progress_player(url: &str) -> (Child, Arc<Mutex<Vec<(Instant, u64)>>>) {
+/// When a player's video frame count grew, and to what.
+type Progress = Arc<Mutex<Vec<(Instant, u64)>>>;
+
+/// FFmpeg playing `url` and reporting its progress.
+fn progress_player(url: &str) -> (Child, Progress) {
     let mut child = Command::new(peer::binary("FFMPEG", "ffmpeg"))
         .args(["-v", "error", "-rw_timeout", "30000000", "-i", url])
         .args(["-c", "copy", "-f", "null", "-"])
@@ -212,7 +226,10 @@ fn progress_player(url: &str) -> (Child, Arc<Mutex<Vec<(Instant, u64)>>>) {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { return };
-            if let Some(n) = line.strip_prefix("frame=").and_then(|n| n.trim().parse().ok()) {
+            if let Some(n) = line
+                .strip_prefix("frame=")
+                .and_then(|n| n.trim().parse().ok())
+            {
                 let mut seen = seen.lock().unwrap();
                 if seen.last().is_none_or(|(_, last)| n > *last) {
                     seen.push((Instant::now(), n));
@@ -247,7 +264,11 @@ fn an_edge_fails_over_to_the_next_origin_and_its_player_resumes() {
     let republisher = ffmpeg_publish(&second.rtmp_url("fo"), 60);
     let before = frames.lock().unwrap().last().unwrap().1;
     eventually("the player resumes", Duration::from_secs(30), || {
-        frames.lock().unwrap().last().is_some_and(|(_, n)| *n > before + 50)
+        frames
+            .lock()
+            .unwrap()
+            .last()
+            .is_some_and(|(_, n)| *n > before + 50)
     });
     // The longest wait between two frames since the kill.
     let seen = frames.lock().unwrap().clone();
@@ -288,5 +309,58 @@ fn a_publish_on_an_edge_is_forwarded_to_its_origin_where_a_second_is_refused() {
         Duration::from_secs(20),
     );
     assert!(!ok, "a second publish at the origin was accepted: {stderr}");
+    let _ = finish(publisher, Duration::from_secs(1));
+}
+
+#[test]
+fn chromium_plays_by_whep_on_an_edge_that_pulls_at_its_request() {
+    let origin = Weir::start(&[]);
+    let edge = edge(&format!("127.0.0.1:{}", origin.rtmp));
+    let publisher = ffmpeg_publish(&origin.rtmp_url("web"), 30);
+    origin.wait_for_stream("web", Duration::from_secs(20));
+    // The edge has not pulled the stream yet: the WHEP request is its first player.
+    assert!(clients_of_type(&edge, "edge-pull").is_empty());
+    let whep = edge.api_url("/rtc/v1/whep/?app=live&stream=web");
+    let options = serde_json::json!({"whep": whep, "codec": "H264", "seconds": 6});
+    let browser = std::thread::spawn(move || {
+        support::browser("chromium.mjs", options, Duration::from_secs(60))
+    });
+    // While it plays, the origin sees the edge's one upstream.
+    eventually(
+        "the edge's upstream at the origin",
+        Duration::from_secs(30),
+        || clients_of_type(&origin, "rtmp-play").len() == 1,
+    );
+    let out = browser.join().unwrap();
+    let video = &out["play"]["stats"]["inbound-rtp-video"];
+    assert_eq!(video["codec"], "video/H264", "{out:#}\n{}", edge.log());
+    let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
+    assert!(decoded >= 50, "only {decoded} frames decoded: {out:#}");
+    let audio = &out["play"]["stats"]["inbound-rtp-audio"];
+    assert_eq!(audio["codec"], "audio/opus", "{out:#}");
+    let _ = finish(publisher, Duration::from_secs(1));
+}
+
+#[test]
+fn a_player_the_edge_refuses_starts_no_pull() {
+    let origin = Weir::start(&[]);
+    let edge = Weir::start(&[
+        "cluster.mode=edge",
+        &format!("cluster.origins=127.0.0.1:{}", origin.rtmp),
+        "security.enabled=true",
+        "security.rules=deny play 127.0.0.1",
+    ]);
+    let publisher = ffmpeg_publish(&origin.rtmp_url("no"), 20);
+    origin.wait_for_stream("no", Duration::from_secs(20));
+    let (ok, _, _) = support::run(
+        Command::new(peer::binary("FFPROBE", "ffprobe"))
+            .args(["-v", "error", "-rw_timeout", "5000000"])
+            .arg(edge.flv_url("no")),
+        Duration::from_secs(20),
+    );
+    assert!(!ok, "the refused player played");
+    assert!(clients_of_type(&edge, "edge-pull").is_empty());
+    assert!(clients_of_type(&origin, "rtmp-play").is_empty());
+    assert_eq!(edge.metric("weir_edge_pulls_total"), 0);
     let _ = finish(publisher, Duration::from_secs(1));
 }

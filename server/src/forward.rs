@@ -45,8 +45,14 @@ pub fn spawn(ctx: &Arc<Context>, key: &StreamKey, publisher: HookContext) {
         match targets.is_empty() {
             true => warn!(stream = %key, "no RTMP origin to forward an edge's publish to"),
             false => {
-                let span = tracing::info_span!("edge-publish", stream = %key, to = %targets[0].tc_url);
-                let task = forward_to(ctx.clone(), key.clone(), publisher.client_id.clone(), targets);
+                let span =
+                    tracing::info_span!("edge-publish", stream = %key, to = %targets[0].tc_url);
+                let task = forward_to(
+                    ctx.clone(),
+                    key.clone(),
+                    publisher.client_id.clone(),
+                    targets,
+                );
                 tokio::spawn(task.instrument(span));
             }
         }

@@ -77,7 +77,7 @@ impl Edges {
 }
 
 struct Upstream {
-    /// When a player last asked for the stream, in hub milliseconds.
+    /// When a player last asked for the stream or was last seen on it, in hub milliseconds.
     wanted_ms: AtomicU64,
     /// The origins of [`pull_from`]; `None`: [`origins_for`].
     fixed: Option<Vec<Origin>>,
@@ -93,7 +93,13 @@ pub fn wanted(ctx: &Arc<Context>, key: &StreamKey) {
 /// Pulls `key` into this server's hub from `url` (an `rtmp://` or `http://...flv` URL) for as
 /// long as players want it, as an edge's upstream does; what `on_miss = "pull"` calls.
 pub fn pull_from(ctx: &Arc<Context>, key: &StreamKey, url: &str) {
-    start(ctx, key, Some(vec![Origin { url: url.to_owned() }]));
+    start(
+        ctx,
+        key,
+        Some(vec![Origin {
+            url: url.to_owned(),
+        }]),
+    );
 }
 
 /// The origins an edge pulls `key` from, in the order to try them: the configured ones,
@@ -159,10 +165,7 @@ fn start(ctx: &Arc<Context>, key: &StreamKey, fixed: Option<Vec<Origin>>) {
         return;
     }
     let local = ctx.hub.streams().into_iter();
-    if local
-        .filter(|s| s.key() == key)
-        .any(|s| s.has_publisher())
-    {
+    if local.filter(|s| s.key() == key).any(|s| s.has_publisher()) {
         return;
     }
     let upstream = Arc::new(Upstream {
@@ -181,7 +184,8 @@ fn start(ctx: &Arc<Context>, key: &StreamKey, fixed: Option<Vec<Origin>>) {
         ..ClientRequest::default()
     };
     client.set_request(ClientKind::EdgePull, request);
-    let span = tracing::info_span!("edge-pull", id = %client.id, stream = %key);
+    // Its own span, not the first player's.
+    let span = tracing::info_span!(parent: None, "edge-pull", id = %client.id, stream = %key);
     let listed = Arc::clone(&client);
     let entry = Entry {
         ctx: ctx.clone(),
@@ -212,10 +216,14 @@ impl Drop for Entry {
             upstreams.remove(&self.key);
         }
         drop(upstreams);
-        let players = self.ctx.hub.streams().into_iter().any(|s| {
-            s.key() == &self.key && !s.has_publisher() && s.info().subscribers > 0
-        });
-        let running = !*self.ctx.shutdown().borrow() && tokio::runtime::Handle::try_current().is_ok();
+        let players = self
+            .ctx
+            .hub
+            .streams()
+            .into_iter()
+            .any(|s| s.key() == &self.key && !s.has_publisher() && s.info().subscribers > 0);
+        let running =
+            !*self.ctx.shutdown().borrow() && tokio::runtime::Handle::try_current().is_ok();
         if players && running {
             start(&self.ctx, &self.key, self.upstream.fixed.clone());
         }
@@ -229,9 +237,12 @@ impl Entry {
     fn still_wanted(&self, publisher: &Publisher) -> bool {
         let mut upstreams = self.ctx.edges.upstreams.lock().unwrap();
         let grace = self.ctx.config().cluster.grace.as_millis() as u64;
-        let asked = self.upstream.wanted_ms.load(Relaxed);
-        let players = publisher.stream().info().subscribers;
-        let wanted = players > 0 || self.ctx.hub.now_ms() < asked + grace;
+        let now = self.ctx.hub.now_ms();
+        // Grace runs from when the last player was seen, or asked.
+        if publisher.stream().info().subscribers > 0 {
+            self.upstream.wanted_ms.store(now, Relaxed);
+        }
+        let wanted = now < self.upstream.wanted_ms.load(Relaxed) + grace;
         let ours = upstreams
             .get(&self.key)
             .is_some_and(|u| Arc::ptr_eq(u, &self.upstream));

@@ -153,12 +153,7 @@ async fn play(target: &RtmpUrl, count: &Counting<'_>, sink: Sink<'_>) -> Ended {
 
 /// GETs `url` (`http://host[:port]/app/stream.flv`) and reads it as FLV until it ends; why it
 /// ended. `http` follows the redirects (see [`client`]).
-pub async fn flv(
-    http: &reqwest::Client,
-    url: &str,
-    count: Counting<'_>,
-    sink: Sink<'_>,
-) -> String {
+pub async fn flv(http: &reqwest::Client, url: &str, count: Counting<'_>, sink: Sink<'_>) -> String {
     let response = match tokio::time::timeout(START_TIMEOUT, http.get(url).send()).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) => return format!("GET {url}: {e}"),
@@ -171,8 +166,7 @@ pub async fn flv(
     let mut reader = FlvReader::new();
     let mut last_media = Instant::now() + START_TIMEOUT - MEDIA_IDLE;
     loop {
-        let chunk = match tokio::time::timeout_at(last_media + MEDIA_IDLE, response.chunk()).await
-        {
+        let chunk = match tokio::time::timeout_at(last_media + MEDIA_IDLE, response.chunk()).await {
             Ok(Ok(Some(chunk))) => chunk,
             Ok(Ok(None)) => return "the origin ended the stream".into(),
             Ok(Err(e)) => return format!("read: {e}"),
