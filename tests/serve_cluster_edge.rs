@@ -177,12 +177,38 @@ fn redirecting_origin(to: String) -> u16 {
     port
 }
 
+/// A fake HTTP origin: answers every request with a 302 to the same path at `to`
+/// (`http://host:port`).
+fn http_redirecting_origin(to: String) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { return };
+            let mut head = Vec::new();
+            let mut byte = [0];
+            while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head);
+            let path = head.split_whitespace().nth(1).unwrap_or("/");
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {to}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(answer.as_bytes());
+        }
+    });
+    port
+}
+
 #[test]
-fn edges_pull_by_http_flv_and_follow_an_rtmp_redirect() {
+fn edges_pull_by_http_flv_and_follow_rtmp_and_http_redirects() {
     let origin = Weir::start(&[]);
     let by_http = edge(&format!("http://127.0.0.1:{}", origin.http));
     let fake = redirecting_origin(format!("rtmp://127.0.0.1:{}/live", origin.rtmp));
     let redirected = edge(&format!("127.0.0.1:{fake}"));
+    let fake_http = http_redirecting_origin(format!("http://127.0.0.1:{}", origin.http));
+    let http_redirected = edge(&format!("http://127.0.0.1:{fake_http}"));
     let publisher = ffmpeg_publish(&origin.rtmp_url("far"), 30);
     origin.wait_for_stream("far", Duration::from_secs(20));
     assert_eq!(
@@ -204,6 +230,13 @@ fn edges_pull_by_http_flv_and_follow_an_rtmp_redirect() {
         "{}",
         redirected.log()
     );
+    assert_eq!(
+        codecs(&ffprobe_streams(&http_redirected.rtmp_url("far"))),
+        ["aac", "h264"],
+        "{}",
+        http_redirected.log()
+    );
+    // (The fake serves nothing but its redirect: the stream came from the origin.)
     let _ = finish(publisher, Duration::from_secs(1));
 }
 
@@ -363,4 +396,18 @@ fn a_player_the_edge_refuses_starts_no_pull() {
     assert!(clients_of_type(&origin, "rtmp-play").is_empty());
     assert_eq!(edge.metric("weir_edge_pulls_total"), 0);
     let _ = finish(publisher, Duration::from_secs(1));
+}
+
+#[test]
+fn an_origin_that_is_no_url_an_edge_can_pull_is_a_config_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["serve", "--set", "cluster.origins=ftp://example/live"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cluster.origins") && stderr.contains("host:port"),
+        "{stderr}"
+    );
 }

@@ -41,21 +41,18 @@ const BACKEND_TIMEOUT: Duration = Duration::from_secs(3);
 pub fn spawn(ctx: &Arc<Context>, key: &StreamKey, publisher: HookContext) {
     let config = ctx.config();
     if config.cluster.mode == ClusterMode::Edge {
-        let targets = crate::cluster::edge::publish_targets(ctx, key);
-        match targets.is_empty() {
-            true => warn!(stream = %key, "no RTMP origin to forward an edge's publish to"),
-            false => {
-                let span =
-                    tracing::info_span!("edge-publish", stream = %key, to = %targets[0].tc_url);
-                let task = forward_to(
-                    ctx.clone(),
-                    key.clone(),
-                    publisher.client_id.clone(),
-                    targets,
-                );
-                tokio::spawn(task.instrument(span));
+        let (ctx, key, publisher) = (ctx.clone(), key.clone(), publisher.client_id.clone());
+        let span = tracing::info_span!("edge-publish", stream = %key);
+        tokio::spawn(
+            async move {
+                let targets = crate::cluster::edge::publish_targets(&ctx, &key).await;
+                match targets.is_empty() {
+                    true => warn!("no RTMP origin to forward an edge's publish to"),
+                    false => forward_to(ctx, key, publisher, targets).await,
+                }
             }
-        }
+            .instrument(span),
+        );
     }
     let forward = config.vhost_forward(&key.vhost);
     if !forward.enabled {

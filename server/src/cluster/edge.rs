@@ -103,8 +103,9 @@ pub fn pull_from(ctx: &Arc<Context>, key: &StreamKey, url: &str) {
 }
 
 /// The origins an edge pulls `key` from, in the order to try them: the configured ones,
-/// starting one further at each call (round-robin).
-pub fn origins_for(ctx: &Context, key: &StreamKey) -> Vec<Origin> {
+/// starting one further at each call (round-robin). Asynchronous, so that a registry can be
+/// asked first.
+pub async fn origins_for(ctx: &Context, key: &StreamKey) -> Vec<Origin> {
     let config = ctx.config();
     let all: Vec<Origin> = config
         .cluster
@@ -121,8 +122,9 @@ pub fn origins_for(ctx: &Context, key: &StreamKey) -> Vec<Origin> {
 }
 
 /// Where an edge forwards a publish of `key`: its RTMP origins, in [`origins_for`]'s order.
-pub fn publish_targets(ctx: &Context, key: &StreamKey) -> Vec<RtmpUrl> {
+pub async fn publish_targets(ctx: &Context, key: &StreamKey) -> Vec<RtmpUrl> {
     origins_for(ctx, key)
+        .await
         .into_iter()
         .filter_map(|o| RtmpUrl::parse(&o.url).ok())
         .collect()
@@ -289,7 +291,7 @@ async fn run(entry: Entry, client: crate::clients::ClientGuard) {
     let stop = 'pulls: loop {
         let origins = match &entry.upstream.fixed {
             Some(fixed) => fixed.clone(),
-            None => origins_for(&ctx, &key),
+            None => origins_for(&ctx, &key).await,
         };
         if origins.is_empty() {
             warn!("no origin to pull from");
