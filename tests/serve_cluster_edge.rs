@@ -106,6 +106,8 @@ fn two_edges_serve_every_delivery_through_one_upstream_each_until_the_last_playe
         assert_eq!(pulls.len(), 1, "{pulls:#?}");
         assert_eq!(pulls[0]["url"], "/live/cam", "{:#}", pulls[0]);
         assert_eq!(pulls[0]["publish"], true, "{:#}", pulls[0]);
+        let from = format!("rtmp://127.0.0.1:{}/live/cam", origin.rtmp);
+        assert_eq!(pulls[0]["tcUrl"], from.as_str(), "{:#}", pulls[0]);
         assert_eq!(edge.metric("weir_edge_upstreams"), 1);
     }
     // The origin sees one RTMP player per edge, whatever the edges' players.

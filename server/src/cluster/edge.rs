@@ -185,7 +185,7 @@ fn start(ctx: &Arc<Context>, key: &StreamKey, fixed: Option<Vec<Origin>>) {
         stream: key.stream.clone(),
         ..ClientRequest::default()
     };
-    client.set_request(ClientKind::EdgePull, request);
+    client.set_request(ClientKind::EdgePull, request.clone());
     // Its own span, not the first player's.
     let span = tracing::info_span!(parent: None, "edge-pull", id = %client.id, stream = %key);
     let listed = Arc::clone(&client);
@@ -194,7 +194,7 @@ fn start(ctx: &Arc<Context>, key: &StreamKey, fixed: Option<Vec<Origin>>) {
         key: key.clone(),
         upstream,
     };
-    let task = tokio::spawn(run(entry, client).instrument(span));
+    let task = tokio::spawn(run(entry, client, request).instrument(span));
     listed.set_abort(task.abort_handle());
 }
 
@@ -263,7 +263,7 @@ enum Stop {
 
 /// An upstream: publishes the stream into the hub and pulls it from the origins while it is
 /// wanted.
-async fn run(entry: Entry, client: crate::clients::ClientGuard) {
+async fn run(entry: Entry, client: crate::clients::ClientGuard, mut request: ClientRequest) {
     let ctx = entry.ctx.clone();
     let key = entry.key.clone();
     // A previous upstream of the stream may still be letting go of it.
@@ -300,6 +300,9 @@ async fn run(entry: Entry, client: crate::clients::ClientGuard) {
         for origin in origins {
             ctx.metrics.edge_pulls.fetch_add(1, Relaxed);
             info!(url = %origin.url, "pulling");
+            // The API shows where the upstream pulls from as its tcUrl.
+            request.tc_url.clone_from(&origin.url);
+            client.set_request(ClientKind::EdgePull, request.clone());
             retime.next_pull();
             let mut sink = |time: Timestamp, data: StreamData| {
                 received |= matches!(data, StreamData::Media(_));
