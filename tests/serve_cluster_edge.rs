@@ -10,19 +10,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Weir, codecs, ffmpeg_publish, ffprobe_streams, finish};
+use support::{Weir, codecs, eventually, ffmpeg_publish, ffprobe_streams, finish};
 use weir_media::{Machine, Output};
 use weir_rtmp::session::{ServerEvent, ServerSession, SessionConfig};
 use weir_testkit::peer;
-
-/// Waits until `check` holds, for at most `wait`.
-fn eventually(what: &str, wait: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + wait;
-    while !check() {
-        assert!(Instant::now() < deadline, "{what}: not within {wait:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// An edge whose origins are `origins` (comma-separated), with a short grace and HLS
 /// segments of a second.
