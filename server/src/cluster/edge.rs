@@ -13,9 +13,9 @@
 //! An upstream is one task and one client of the API (type `edge-pull`; kicked while
 //! players remain, it is replaced at once by a new one, as a dropped forward comes back): it
 //! publishes the stream into the hub for its whole life, so players stay across origin
-//! changes, and pulls with `crate::cluster::pull` from one origin after the other, at once
-//! after a pull that received media, else after a bounded backoff (0.5 s doubling up to
-//! 5 s). Each pull's timestamps are moved to follow the last ones sent, so players see one
+//! changes, and pulls with `crate::cluster::pull` from one origin after the other (the next
+//! at once when one ends), a round of them after another: 0.5 s after a round that received
+//! media, else after a backoff doubling up to 5 s. Each pull's timestamps are moved to follow the last ones sent, so players see one
 //! timeline across origins. The upstream ends `grace` after its last player left: the hub
 //! counts RTMP, HTTP and SRT and WebRTC players; an HLS player counts for `grace` after each
 //! playlist request.
@@ -328,15 +328,18 @@ async fn run(entry: Entry, client: crate::clients::ClientGuard, mut request: Cli
                 stop = unwanted(&entry, &publisher) => break 'pulls stop,
             }
         }
+        // Between two rounds, even after one that received media (an origin that sends a
+        // frame and closes must not make the edge reconnect in a loop).
         if received {
             wait = RETRY_FIRST;
-            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             stop = unwanted(&entry, &publisher) => break 'pulls stop,
         }
-        wait = (wait * 2).min(RETRY_MOST);
+        if !received {
+            wait = (wait * 2).min(RETRY_MOST);
+        }
     };
     match stop {
         Stop::Unwanted => info!("no player left: upstream closed"),
