@@ -5,17 +5,8 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
-use support::{Nginx, Weir, codecs, ffmpeg_publish, ffprobe_streams, finish};
-
-/// Waits until `check` holds, for at most `wait`.
-fn eventually(what: &str, wait: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + wait;
-    while !check() {
-        assert!(Instant::now() < deadline, "{what}: not within {wait:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use std::time::Duration;
+use support::{Nginx, Weir, codecs, eventually, ffmpeg_publish, ffprobe_streams, finish};
 
 #[test]
 fn a_stream_is_forwarded_to_a_second_weir_and_to_nginx_rtmp() {

@@ -38,6 +38,9 @@ pub enum ClientKind {
     SrtPlay,
     /// A GB28181 device publishing PS over RTP.
     Gb28181Publish,
+    /// An edge's pull of a stream from an origin, publishing it into the edge's hub (see
+    /// `crate::cluster::edge`).
+    EdgePull,
 }
 
 impl ClientKind {
@@ -57,6 +60,7 @@ impl ClientKind {
             ClientKind::SrtPublish => "srt-publish",
             ClientKind::SrtPlay => "srt-play",
             ClientKind::Gb28181Publish => "gb28181-publish",
+            ClientKind::EdgePull => "edge-pull",
         }
     }
 
@@ -82,6 +86,7 @@ impl ClientKind {
                 | ClientKind::RtcPublish
                 | ClientKind::SrtPublish
                 | ClientKind::Gb28181Publish
+                | ClientKind::EdgePull
         )
     }
 }

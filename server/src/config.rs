@@ -690,6 +690,7 @@ pub struct ClusterConfig {
     /// An edge's origins, tried round-robin with failover: `host:port` or `rtmp://host[:port]`
     /// to pull and publish by RTMP, `http://host[:port]` to pull by HTTP-FLV. An edge asks the
     /// registry first when `redis` is set.
+    #[serde(deserialize_with = "cluster_origins")]
     pub origins: Vec<String>,
     /// How long an edge keeps an upstream after its last player has left.
     #[serde(with = "seconds")]
@@ -1211,6 +1212,16 @@ fn forward_destinations<'de, D: Deserializer<'de>>(
     let list = Vec::<String>::deserialize(deserializer)?;
     for destination in &list {
         crate::forward::check_destination(destination).map_err(de::Error::custom)?;
+    }
+    Ok(list)
+}
+
+/// An edge's origins: `host:port`, `rtmp://host[:port]` or `http://host[:port]`, checked here
+/// so that a typo is a config error, not an edge that never pulls.
+fn cluster_origins<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<String>::deserialize(deserializer)?;
+    for origin in &list {
+        crate::cluster::edge::check_origin(origin).map_err(de::Error::custom)?;
     }
     Ok(list)
 }

@@ -8,8 +8,13 @@
 //! player). A lost or refused connection is tried again, 1 s later and doubling up to 30 s,
 //! from the stream's next keyframe (a fresh subscriber: sequence headers and the GOP first);
 //! the task ends with its publisher.
+//!
+//! On an edge (`[cluster] mode = "edge"`), every publish is forwarded so to its origins, as
+//! SRS's edge publishes to its origin: to the first RTMP origin in the round-robin order, to
+//! the next when one fails (see [`crate::cluster::edge`]).
 
 use crate::Context;
+use crate::config::ClusterMode;
 use crate::hooks::HookContext;
 use rand::SeedableRng;
 use std::sync::Arc;
@@ -35,6 +40,20 @@ const BACKEND_TIMEOUT: Duration = Duration::from_secs(3);
 /// published, if its vhost forwards.
 pub fn spawn(ctx: &Arc<Context>, key: &StreamKey, publisher: HookContext) {
     let config = ctx.config();
+    if config.cluster.mode == ClusterMode::Edge {
+        let (ctx, key, publisher) = (ctx.clone(), key.clone(), publisher.client_id.clone());
+        let span = tracing::info_span!("edge-publish", stream = %key);
+        tokio::spawn(
+            async move {
+                let targets = crate::cluster::edge::publish_targets(&ctx, &key).await;
+                match targets.is_empty() {
+                    true => warn!("no RTMP origin to forward an edge's publish to"),
+                    false => forward_to(ctx, key, publisher, targets).await,
+                }
+            }
+            .instrument(span),
+        );
+    }
     let forward = config.vhost_forward(&key.vhost);
     if !forward.enabled {
         return;
@@ -62,7 +81,7 @@ pub fn spawn(ctx: &Arc<Context>, key: &StreamKey, publisher: HookContext) {
                 match RtmpUrl::parse(&url) {
                     Ok(target) => {
                         let span = tracing::info_span!("to", url = %url);
-                        let task = forward_to(ctx.clone(), key.clone(), publisher.client_id.clone(), target);
+                        let task = forward_to(ctx.clone(), key.clone(), publisher.client_id.clone(), vec![target]);
                         tokio::spawn(task.instrument(span));
                     }
                     Err(e) => warn!(%url, error = %e, "not forwarded"),
@@ -110,11 +129,12 @@ enum Ended {
     Failed(String),
 }
 
-/// Forwards the stream to `target` for as long as `publisher` publishes it.
-async fn forward_to(ctx: Arc<Context>, key: StreamKey, publisher: String, target: RtmpUrl) {
+/// Forwards the stream to the first of `targets` for as long as `publisher` publishes it;
+/// when one fails, to the next (an edge's origins, see `crate::cluster::edge`).
+async fn forward_to(ctx: Arc<Context>, key: StreamKey, publisher: String, targets: Vec<RtmpUrl>) {
     let mut shutdown = ctx.shutdown();
     let mut wait = RETRY_FIRST;
-    loop {
+    for target in targets.iter().cycle() {
         let still = ctx
             .hub
             .streams()
@@ -126,7 +146,7 @@ async fn forward_to(ctx: Arc<Context>, key: StreamKey, publisher: String, target
         let started = Instant::now();
         let subscriber = ctx.hub.subscribe_internal(&key);
         let ended = tokio::select! {
-            ended = connection(&target, subscriber) => ended,
+            ended = connection(target, subscriber) => ended,
             _ = shutdown.changed() => return,
         };
         match ended {
@@ -139,7 +159,7 @@ async fn forward_to(ctx: Arc<Context>, key: StreamKey, publisher: String, target
                 if started.elapsed() > RETRY_MOST {
                     wait = RETRY_FIRST;
                 }
-                warn!(%reason, retry_in = ?wait, "forward lost");
+                warn!(%reason, to = %target.tc_url, retry_in = ?wait, "forward lost");
                 ctx.metrics.errors.add("forward", 1);
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
@@ -155,25 +175,31 @@ async fn forward_to(ctx: Arc<Context>, key: StreamKey, publisher: String, target
 async fn connection(target: &RtmpUrl, mut subscriber: Subscriber) -> Ended {
     let fail = Ended::Failed;
     let start = async {
-        let tcp = TcpStream::connect(&target.addr)
-            .await
-            .map_err(|e| format!("connect to {}: {e}", target.addr))?;
-        let _ = tcp.set_nodelay(true);
-        let rng = Box::new(rand::rngs::SmallRng::from_rng(&mut rand::rng()));
-        let options = ClientOptions::new(&target.tc_url, &target.app);
-        let mut link = Link {
-            tcp,
-            session: ClientSession::new(SessionConfig::default(), options, Instant::now(), rng),
-            buffer: vec![0; 16 * 1024],
-            publishing: false,
-        };
+        let mut link = Link::connect(target).await?;
         link.session
             .publish(&target.stream, PublishKind::Live)
             .map_err(|e| e.to_string())?;
-        link.flush().await?;
-        while !link.publishing {
-            link.receive().await?;
-            link.flush().await?;
+        let mut publishing = false;
+        while !publishing {
+            link.flush(|event| match event {
+                ClientEvent::Publishing { .. } => {
+                    publishing = true;
+                    Ok(())
+                }
+                ClientEvent::ConnectRejected(status) => Err(format!(
+                    "connect refused: {} {}",
+                    status.code, status.description
+                )),
+                ClientEvent::Status { status, .. } if status.is_error() => Err(format!(
+                    "publish refused: {} {}",
+                    status.code, status.description
+                )),
+                _ => Ok(()),
+            })
+            .await?;
+            if !publishing {
+                link.receive().await?;
+            }
         }
         Ok::<_, String>(link)
     };
@@ -197,31 +223,52 @@ async fn connection(target: &RtmpUrl, mut subscriber: Subscriber) -> Ended {
                         Some(e) => fail(e),
                     };
                 }
-                if let Err(e) = link.flush().await {
+                if let Err(e) = link.flush(ignore).await {
                     return fail(e);
                 }
             }
             read = link.receive() => if let Err(e) = read {
                 return fail(e);
-            } else if let Err(e) = link.flush().await {
+            } else if let Err(e) = link.flush(ignore).await {
                 return fail(e);
             },
         }
     }
 }
 
-/// Our RTMP client machine on a TCP connection.
-struct Link {
+/// What a link's caller does with the events it does not wait for.
+fn ignore(_: ClientEvent) -> Result<(), String> {
+    Ok(())
+}
+
+/// Our RTMP client machine on a TCP connection: forward's publishes and the edge's pulls
+/// (`crate::cluster::pull`).
+pub(crate) struct Link {
     tcp: TcpStream,
-    session: ClientSession,
+    pub(crate) session: ClientSession,
     buffer: Vec<u8>,
-    /// `NetStream.Publish.Start` has come.
-    publishing: bool,
 }
 
 impl Link {
-    /// Feeds the machine what one read returns; the server closing is an error.
-    async fn receive(&mut self) -> Result<(), String> {
+    /// Connects to `target`'s server; the handshake and `connect` go out with the first
+    /// [`Link::flush`].
+    pub(crate) async fn connect(target: &RtmpUrl) -> Result<Link, String> {
+        let tcp = TcpStream::connect(&target.addr)
+            .await
+            .map_err(|e| format!("connect to {}: {e}", target.addr))?;
+        let _ = tcp.set_nodelay(true);
+        let rng = Box::new(rand::rngs::SmallRng::from_rng(&mut rand::rng()));
+        let options = ClientOptions::new(&target.tc_url, &target.app);
+        Ok(Link {
+            tcp,
+            session: ClientSession::new(SessionConfig::default(), options, Instant::now(), rng),
+            buffer: vec![0; 16 * 1024],
+        })
+    }
+
+    /// Feeds the machine what one read returns (how many bytes); the server closing is an
+    /// error.
+    pub(crate) async fn receive(&mut self) -> Result<usize, String> {
         let n = self
             .tcp
             .read(&mut self.buffer)
@@ -232,12 +279,16 @@ impl Link {
         }
         self.session
             .handle_input(Instant::now(), &self.buffer[..n])
-            .map_err(|e| format!("the server's bytes: {e}"))
+            .map_err(|e| format!("the server's bytes: {e}"))?;
+        Ok(n)
     }
 
-    /// Writes what the machine has to send and notes when publishing starts. A refusal
-    /// (connect rejected, a publish error status) is an error.
-    async fn flush(&mut self) -> Result<(), String> {
+    /// Writes what the machine has to send and hands every event to `on_event`, whose error
+    /// ends the connection.
+    pub(crate) async fn flush(
+        &mut self,
+        mut on_event: impl FnMut(ClientEvent) -> Result<(), String>,
+    ) -> Result<(), String> {
         while let Some(output) = self.session.poll_output() {
             match output {
                 Output::Transmit(bytes) => self
@@ -245,21 +296,8 @@ impl Link {
                     .write_all(&bytes)
                     .await
                     .map_err(|e| format!("write: {e}"))?,
-                Output::Event(ClientEvent::Publishing { .. }) => self.publishing = true,
-                Output::Event(ClientEvent::ConnectRejected(status)) => {
-                    return Err(format!(
-                        "connect refused: {} {}",
-                        status.code, status.description
-                    ));
-                }
-                Output::Event(ClientEvent::Status { status, .. }) if status.is_error() => {
-                    return Err(format!(
-                        "publish refused: {} {}",
-                        status.code, status.description
-                    ));
-                }
-                Output::Event(_) => {}
-                Output::Violation(v) => debug!(violation = %v, "the destination broke a rule"),
+                Output::Event(event) => on_event(event)?,
+                Output::Violation(v) => debug!(violation = %v, "the server broke a rule"),
             }
         }
         Ok(())

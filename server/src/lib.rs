@@ -52,6 +52,8 @@ pub struct Context {
     /// The HLS of every published stream.
     pub hls: hls::Store,
     pub clients: Arc<Clients>,
+    /// An edge's upstreams (see [`cluster::edge`]).
+    pub edges: cluster::edge::Edges,
     /// The WebRTC media endpoint, when `rtc.enabled`.
     pub rtc: Option<Arc<rtc::Endpoint>>,
     /// The SRT endpoint, when `srt.enabled`.
@@ -238,6 +240,7 @@ impl Server {
             })),
             hls: hls::Store::default(),
             clients: Arc::new(Clients::default()),
+            edges: cluster::edge::Edges::default(),
             rtc,
             srt,
             gb28181,

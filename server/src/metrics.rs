@@ -45,6 +45,9 @@ pub struct Metrics {
     /// Players sent to another node of the origin cluster, per protocol ("rtmp", "http",
     /// "hls").
     pub redirects: Counters,
+    /// An edge's pulls from origins started, and those that ended (failed, refused, lost).
+    pub edge_pulls: AtomicU64,
+    pub edge_pull_failures: AtomicU64,
 }
 
 /// Counters keyed by a static name.
@@ -238,6 +241,24 @@ fn render_weir(ctx: &Context, out: &mut String) {
             &labelled("protocol", m.redirects.snapshot()),
         );
     }
+    family(
+        "weir_edge_upstreams",
+        "gauge",
+        "Streams an edge pulls from origins now ([cluster] mode = \"edge\").",
+        &[(String::new(), ctx.edges.len() as u64)],
+    );
+    family(
+        "weir_edge_pulls_total",
+        "counter",
+        "Pulls from an origin an edge started.",
+        &[(String::new(), load(&m.edge_pulls))],
+    );
+    family(
+        "weir_edge_pull_failures_total",
+        "counter",
+        "An edge's pulls that ended: the origin refused, failed, closed or sent no media.",
+        &[(String::new(), load(&m.edge_pull_failures))],
+    );
     let (hls_streams, hls_bytes) = ctx.hls.usage();
     family(
         "weir_hls_streams",

@@ -517,21 +517,7 @@ impl Connection {
         }) else {
             return;
         };
-        match data {
-            // A frame of a codec without a sequence header comes after the configuration it
-            // implies, the first time and when it changes.
-            StreamData::Media(packet) => {
-                configs.packet(packet, &mut |p| publisher.push(Item::media(time, p)))
-            }
-            StreamData::Metadata(value) => match weir_flv::metadata_of(&value) {
-                Some(metadata) => publisher.push(Item::metadata(time, metadata)),
-                None => debug!("onMetaData without properties ignored"),
-            },
-            StreamData::Data { handler, .. } => debug!(%handler, "data message ignored"),
-            StreamData::Unreadable { type_id, .. } => {
-                debug!(type_id, "unreadable media message dropped")
-            }
-        }
+        push_data(configs, time, data, &mut |item| publisher.push(item));
     }
 
     /// Sends an item to the player, with whatever else is already waiting.
@@ -551,6 +537,29 @@ impl Connection {
         subscriber.batch(first, |item| {
             send_item(session, present, &stream, stream_id, item)
         });
+    }
+}
+
+/// What an RTMP (or FLV) message of a published stream carries, as hub items: RTMP
+/// publishers' and the edge's pulls (`crate::cluster::pull`) share it.
+pub(crate) fn push_data(
+    configs: &mut weir_media::Announcer,
+    time: Timestamp,
+    data: StreamData,
+    push: &mut impl FnMut(Item),
+) {
+    match data {
+        // A frame of a codec without a sequence header comes after the configuration it
+        // implies, the first time and when it changes.
+        StreamData::Media(packet) => configs.packet(packet, &mut |p| push(Item::media(time, p))),
+        StreamData::Metadata(value) => match weir_flv::metadata_of(&value) {
+            Some(metadata) => push(Item::metadata(time, metadata)),
+            None => debug!("onMetaData without properties ignored"),
+        },
+        StreamData::Data { handler, .. } => debug!(%handler, "data message ignored"),
+        StreamData::Unreadable { type_id, .. } => {
+            debug!(type_id, "unreadable media message dropped")
+        }
     }
 }
 

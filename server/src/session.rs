@@ -9,14 +9,16 @@
 //! 4. with `[cluster] redis`, the origin cluster's registry ([`crate::cluster::registry`]): a
 //!    publish claims its stream there, refused when another origin holds it; a play of a
 //!    stream another origin holds is redirected there ([`Denied::Redirect`]),
-//! 5. the hub (publish, which a second publisher of the stream is refused; or subscribe).
+//! 5. the hub (publish, which a second publisher of the stream is refused; or subscribe —
+//!    on an edge, after asking for the stream's upstream: `crate::cluster::edge::wanted`).
 //!
 //! When a publish or play ends, its `on_unpublish`/`on_stop` callback goes out; when the
 //! session ends (closed, failed, kicked, shut down), those of what is still active, then
 //! `on_close`. The callbacks' body is built here only ([`Session::hook_context`]).
 //!
 //! HLS requests are no sessions (a player fetches many files over many connections): they
-//! pass the security rules through [`check_play`] alone, and are not asked of `on_play`.
+//! pass the security rules through [`check_play`] alone, and are not asked of `on_play`; on an
+//! edge, each playlist request asks for the stream's upstream.
 
 use crate::Context;
 use crate::clients::{ClientGuard, ClientKind, ClientRequest};
@@ -190,6 +192,7 @@ impl Session {
     ) -> Result<(RoleId, Subscriber), Denied> {
         self.allow(Action::Play, HookEvent::Play, &request).await?;
         self.elsewhere(&request, kind).await?;
+        crate::cluster::edge::wanted(&self.ctx, &key(&request));
         let subscriber = self.ctx.hub.subscribe(&key(&request));
         self.client.set_request(kind, request.clone());
         self.client.attach(

@@ -586,6 +586,15 @@ pub fn ffmpeg_publish_with(url: &str, seconds: u32, format: &str, options: &[&st
         .expect("ffmpeg starts")
 }
 
+/// Waits until `check` holds (looking every 200 ms), for at most `wait`.
+pub fn eventually(what: &str, wait: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + wait;
+    while !check() {
+        assert!(Instant::now() < deadline, "{what}: not within {wait:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Runs a command to completion within `wait`, killing it otherwise: (success, stdout, stderr).
 pub fn run(command: &mut Command, wait: Duration) -> (bool, String, String) {
     let child = command

@@ -218,6 +218,30 @@ fn a_rejected_publish_reports_bad_name_to_the_client() {
 }
 
 #[test]
+fn a_redirected_connect_tells_the_client_where_to_go_as_srs_does() {
+    let mut link = wired(5, SessionConfig::default());
+    link.a.play("cam", -1.0).unwrap();
+    pump_answering(&mut link, |server, event| match event {
+        ServerEvent::Connect(r) => server
+            .redirect_connect(r.id, "rtmp://10.0.0.2:19350/live")
+            .unwrap(),
+        other => accept_all(server, other),
+    });
+    let status = link.a_out.events.iter().find_map(|e| match e {
+        ClientEvent::ConnectRejected(status) => Some(status.clone()),
+        _ => None,
+    });
+    let status = status.expect("connect refused");
+    assert_eq!(status.code, "NetConnection.Connect.Rejected");
+    let ex = status.info.get("ex").expect("an ex object");
+    assert_eq!(ex.get("code").and_then(Value::as_f64), Some(302.0));
+    assert_eq!(
+        ex.get("redirect").and_then(Value::as_str),
+        Some("rtmp://10.0.0.2:19350/live")
+    );
+}
+
+#[test]
 fn the_server_acknowledges_at_each_window_boundary() {
     let mut link = wired(11, SessionConfig::default());
     link.a.publish("acked", PublishKind::Live).unwrap();

@@ -7,4 +7,6 @@
 //!   stream, with heartbeats and expiries); an origin that lacks a stream redirects or pulls,
 //!   and edges ask the registry instead of trying origins in turn.
 
+pub mod edge;
+pub mod pull;
 pub mod registry;

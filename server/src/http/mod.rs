@@ -114,7 +114,10 @@ async fn dispatch(
                     query.as_deref().unwrap_or(""),
                     "hls",
                 ),
-                None => hls::playlist(&ctx, &key(stream), &method),
+                None => {
+                    crate::cluster::edge::wanted(&ctx, &key(stream));
+                    hls::playlist(&ctx, &key(stream), &method)
+                }
             },
         },
         "ts" => {
