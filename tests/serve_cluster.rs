@@ -4,7 +4,8 @@
 //! and by RTMP 302 (SRS's form; FFmpeg's own RTMP client does not follow it, so our client
 //! does); a second publisher of a stream on another origin is refused; a killed origin's
 //! entries expire; Redis stopped and started again mid-test is logged once and the origins
-//! register again.
+//! register again; with `on_miss = "pull"` an origin pulls instead, and edges ask the registry
+//! first or follow an origin's RTMP 302.
 
 mod support;
 
@@ -301,4 +302,63 @@ fn a_redis_that_hangs_holds_nothing_up() {
     });
     wait_for_log(&weir, "cluster registry reachable again");
     kill(&mut h);
+}
+
+/// `on_miss = "pull"`: an origin asked for a stream another origin holds pulls it from there
+/// (one `edge-pull` upstream, no redirect); an edge with the registry pulls from the origin
+/// the registry names, although its own list names only another origin.
+#[test]
+fn on_miss_pull_and_an_edge_that_asks_the_registry() {
+    let redis = Redis::start();
+    let holder = origin(&redis);
+    let registry = |more: &[&str]| {
+        let mut settings = vec![
+            format!("cluster.redis={}", redis.url()),
+            "cluster.heartbeat=0.5".to_owned(),
+            format!("cluster.expiry={EXPIRY}"),
+        ];
+        settings.extend(more.iter().map(|s| s.to_string()));
+        settings
+    };
+    let pulling = registry(&["cluster.on_miss=pull"]);
+    let puller = Weir::start(&pulling.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut publisher = ffmpeg_publish(&holder.rtmp_url("p"), 30);
+    redis.wait_for(&stream_key("p"), Duration::from_secs(15), "claimed", |v| {
+        v == Some(node(&holder).as_str())
+    });
+    let from_holder = format!("rtmp://127.0.0.1:{}/live/p", holder.rtmp);
+
+    // The second origin answers 200 and pulls: ffprobe gets both tracks from it.
+    assert_eq!(get_unfollowed(&puller.flv_url("p")), (200, None));
+    let streams = ffprobe_streams(&puller.flv_url("p"));
+    assert_eq!(codecs(&streams), ["aac", "h264"], "{}", puller.log());
+    let pull = puller.client_of_type("edge-pull").expect("an upstream");
+    assert_eq!(pull["tcUrl"], from_holder.as_str(), "{pull:#}");
+
+    // An edge whose list names only the second origin asks the registry first.
+    let edge_settings = registry(&[
+        "cluster.mode=edge",
+        &format!("cluster.origins=127.0.0.1:{}", puller.rtmp),
+    ]);
+    let edge = Weir::start(&edge_settings.iter().map(String::as_str).collect::<Vec<_>>());
+    let streams = ffprobe_streams(&edge.rtmp_url("p"));
+    assert_eq!(codecs(&streams), ["aac", "h264"], "{}", edge.log());
+    let pull = edge.client_of_type("edge-pull").expect("an upstream");
+    assert_eq!(pull["tcUrl"], from_holder.as_str(), "{pull:#}");
+
+    // An edge without the registry, pointed at an origin that redirects (SRS's RTMP 302 in
+    // the play's status), follows it to the holder.
+    let redirector = origin(&redis);
+    let blind = Weir::start(&[
+        "cluster.mode=edge",
+        &format!("cluster.origins=127.0.0.1:{}", redirector.rtmp),
+    ]);
+    let streams = ffprobe_streams(&blind.rtmp_url("p"));
+    assert_eq!(codecs(&streams), ["aac", "h264"], "{}", blind.log());
+    assert!(
+        blind.log().contains("origin redirected the pull"),
+        "{}",
+        blind.log()
+    );
+    kill(&mut publisher);
 }

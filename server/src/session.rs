@@ -220,10 +220,11 @@ impl Session {
         match on_miss {
             OnMiss::Redirect if !reachable => Ok(()),
             OnMiss::Redirect => Err(Denied::Redirect(key, Box::new(node))),
-            // `on_miss = "pull"` needs the edge's puller (crate::cluster's edges): until it
-            // takes `node` here, the player waits for a local publisher.
+            // Pulled from the node that holds it, as an edge pulls, for as long as players
+            // want it; the player subscribes here as to any stream.
             OnMiss::Pull => {
-                info!(stream = %key, node = %node.node, "stream is at another node; on_miss = pull is not available yet, the player waits here");
+                info!(stream = %key, node = %node.node, "stream is at another node: pulling it");
+                crate::cluster::edge::pull_from(&self.ctx, &key, &node.rtmp_url(&key, ""));
                 Ok(())
             }
         }

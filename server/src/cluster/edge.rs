@@ -102,9 +102,10 @@ pub fn pull_from(ctx: &Arc<Context>, key: &StreamKey, url: &str) {
     );
 }
 
-/// The origins an edge pulls `key` from, in the order to try them: the configured ones,
-/// starting one further at each call (round-robin). Asynchronous, so that a registry can be
-/// asked first.
+/// The origins an edge pulls `key` from, in the order to try them: the origin the cluster's
+/// registry names for the stream first, when there is a registry and it knows; then the
+/// configured ones, starting one further at each call (round-robin), as failover (and all
+/// there is when Redis cannot be reached).
 pub async fn origins_for(ctx: &Context, key: &StreamKey) -> Vec<Origin> {
     let config = ctx.config();
     let all: Vec<Origin> = config
@@ -114,11 +115,18 @@ pub async fn origins_for(ctx: &Context, key: &StreamKey) -> Vec<Origin> {
         .filter_map(|o| origin_url(o, key).ok())
         .map(|url| Origin { url })
         .collect();
-    if all.is_empty() {
-        return all;
+    let held = match &ctx.registry {
+        Some(registry) => registry.lookup(key).await.map(|node| Origin {
+            url: node.rtmp_url(key, ""),
+        }),
+        None => None,
+    };
+    let mut ordered: Vec<Origin> = held.into_iter().collect();
+    if !all.is_empty() {
+        let first = ctx.edges.next.fetch_add(1, Relaxed) % all.len();
+        ordered.extend(all[first..].iter().chain(&all[..first]).cloned());
     }
-    let first = ctx.edges.next.fetch_add(1, Relaxed) % all.len();
-    all[first..].iter().chain(&all[..first]).cloned().collect()
+    ordered
 }
 
 /// Where an edge forwards a publish of `key`: its RTMP origins, in [`origins_for`]'s order.

@@ -76,15 +76,11 @@ enum Ended {
     Failed(String),
 }
 
-/// The redirect a refused connect carries (`ex.redirect`), if any.
-fn redirect_of(status: &weir_rtmp::session::status::Status) -> Option<String> {
-    let ex = status.info.get("ex")?;
-    ex.get("redirect")?.as_str().map(str::to_owned)
-}
-
 /// What a play has heard so far.
 #[derive(Default)]
 struct Heard {
+    /// The stream played, for a redirect that names only an application.
+    stream: String,
     redirect: Option<String>,
     playing: bool,
     /// Media since the last look.
@@ -94,8 +90,11 @@ struct Heard {
 impl Heard {
     fn event(&mut self, event: ClientEvent, sink: Sink<'_>) -> Result<(), String> {
         match event {
+            // SRS's RTMP 302, in either place it comes: the connect refused, or (an origin
+            // of a cluster whose registry places the stream elsewhere) the play answered by
+            // an error status; both carry `ex.code` 302 and `ex.redirect`.
             ClientEvent::ConnectRejected(status) => {
-                self.redirect = redirect_of(&status);
+                self.redirect = status.redirect(&self.stream);
                 Err(format!(
                     "connect refused: {} {}",
                     status.code, status.description
@@ -105,10 +104,13 @@ impl Heard {
                 self.playing = true;
                 Ok(())
             }
-            ClientEvent::Status { status, .. } if status.is_error() => Err(format!(
-                "play refused: {} {}",
-                status.code, status.description
-            )),
+            ClientEvent::Status { status, .. } if status.is_error() => {
+                self.redirect = status.redirect(&self.stream);
+                Err(format!(
+                    "play refused: {} {}",
+                    status.code, status.description
+                ))
+            }
             ClientEvent::Data { time, data, .. } => {
                 self.media |= matches!(data, StreamData::Media(_));
                 sink(time, data);
@@ -120,7 +122,10 @@ impl Heard {
 }
 
 async fn play(target: &RtmpUrl, count: &Counting<'_>, sink: Sink<'_>) -> Ended {
-    let mut heard = Heard::default();
+    let mut heard = Heard {
+        stream: target.stream.clone(),
+        ..Heard::default()
+    };
     let started = Instant::now();
     let mut link = match tokio::time::timeout(START_TIMEOUT, Link::connect(target)).await {
         Ok(Ok(link)) => link,

@@ -149,13 +149,16 @@ fn play_denied(ctx: &Context, key: &StreamKey, peer: std::net::SocketAddr) -> Op
 /// The node an HLS player of `key` is sent to: HLS has no session (see [`crate::session`]), so
 /// its playlist asks the registry here, as [`crate::session::Session::play`] does for the
 /// others. Segments need no question: their URIs are relative to the playlist's.
-async fn hls_elsewhere(ctx: &Context, key: &StreamKey) -> Option<Node> {
-    if ctx.config().cluster.on_miss != crate::config::OnMiss::Redirect {
-        return None;
+async fn hls_elsewhere(ctx: &Arc<Context>, key: &StreamKey) -> Option<Node> {
+    let node = crate::cluster::registry::locate(ctx, key).await?;
+    match ctx.config().cluster.on_miss {
+        crate::config::OnMiss::Redirect => node.http.is_some().then_some(node),
+        // Pulled here instead, as a play of it over any other protocol is.
+        crate::config::OnMiss::Pull => {
+            crate::cluster::edge::pull_from(ctx, key, &node.rtmp_url(key, ""));
+            None
+        }
     }
-    crate::cluster::registry::locate(ctx, key)
-        .await
-        .filter(|node| node.http.is_some())
 }
 
 /// 302 (RFC 9110 §15.4.3) to `path` and `query` on `node`'s HTTP server, where the registry
