@@ -48,7 +48,7 @@ fn every_case_passes_against_weir_serve() {
         .collect();
     assert!(failed.is_empty(), "{failed:?}\n{report:#}\n{}", weir.log());
     assert_eq!(code, 0);
-    assert!(statuses(&report).len() >= 25);
+    assert!(statuses(&report).len() >= 41);
     // The JUnit report parses and has one test case per probe case.
     let xml = std::fs::read_to_string(&junit).unwrap();
     drop(junit);
@@ -68,9 +68,21 @@ fn nginx_rtmp_departs_from_the_spec_where_findings_say() {
             .map(|(_, s)| s.as_str())
             .unwrap_or_else(|| panic!("no case {id}"))
     };
-    // conformance/FINDINGS.md: nginx-rtmp refuses chunk sizes above its limit, does not
-    // discard an aborted message, and ignores Set Peer Bandwidth.
-    let departures = ["chunk.size-max", "chunk.abort", "flow.peer-bandwidth"];
+    // conformance/FINDINGS.md: nginx-rtmp refuses chunk sizes above its limit, misreads the
+    // stream after Set Chunk Size 1, closes on chunk stream ids from 32 up (its max_streams),
+    // does not discard an aborted message, ignores Set Peer Bandwidth, sends no Stream Begin
+    // to a player of a running stream and gives every createStream message stream 1.
+    let departures = [
+        "chunk.size-max",
+        "chunk.abort",
+        "chunk.size-1",
+        "chunk.size-changes",
+        "chunk.csid-2byte",
+        "chunk.csid-3byte",
+        "flow.peer-bandwidth",
+        "control.stream-begin",
+        "command.create-stream-twice",
+    ];
     for id in departures {
         assert_eq!(status_of(id), "fail", "{id}\n{report:#}");
     }
@@ -83,9 +95,9 @@ fn nginx_rtmp_departs_from_the_spec_where_findings_say() {
             );
         }
     }
-    // Two MUST cases fail: the run fails.
+    // Seven MUST cases fail: the run fails.
     assert_eq!(code, 1);
-    assert_eq!(report["counted_failures"], 2);
+    assert_eq!(report["counted_failures"], 7);
 }
 
 #[test]
@@ -110,6 +122,10 @@ fn node_media_server_departs_from_the_spec_where_findings_say() {
         ("chunk.size-max", "fail", &[stray]),
         ("chunk.interleave", "pass", &["identical"]),
         ("chunk.abort", "fail", &["1 of 4 video frames arrived"]),
+        ("chunk.size-1", "fail", &[stray]),
+        ("chunk.size-changes", "pass", &["identical"]),
+        ("chunk.csid-2byte", "pass", &["identical"]),
+        ("chunk.csid-3byte", "pass", &["identical"]),
         ("timestamp.extended", "pass", &["identical"]),
         ("timestamp.wrap", "pass", &["identical"]),
         (
@@ -122,6 +138,10 @@ fn node_media_server_departs_from_the_spec_where_findings_say() {
             "fail",
             &["while the player acknowledged nothing"],
         ),
+        ("flow.ack-sequence", "fail", &["no Acknowledgement after"]),
+        ("control.window-ack-size", "pass", &[]),
+        ("control.set-peer-bandwidth", "pass", &[]),
+        ("control.stream-begin", "pass", &[]),
         ("connect.ecma-array", "pass", &[]),
         ("connect.amf3", "pass", &[]),
         ("sequence.ffmpeg", "pass", &[]),
@@ -129,7 +149,19 @@ fn node_media_server_departs_from_the_spec_where_findings_say() {
         ("sequence.republish", "pass", &[]),
         ("sequence.plain-publish", "pass", &[]),
         ("command.unknown", "pass", &["ignored it"]),
+        (
+            "command.create-stream-twice",
+            "pass",
+            &["stream ids 1 and 2"],
+        ),
+        ("sequence.delete-stream", "pass", &[]),
+        ("sequence.close-stream", "pass", &[]),
+        ("sequence.publisher-dropped", "pass", &[]),
         ("relay.echo", "fail", &[stray]),
+        ("relay.two-players", "fail", &[stray]),
+        ("relay.audio-only", "fail", &["audio on message stream 0"]),
+        ("relay.video-only", "fail", &[stray]),
+        ("relay.late-join", "pass", &["a keyframe"]),
         ("invalid.version", "pass", &[]),
         (
             "invalid.garbage-after-handshake",
@@ -140,7 +172,7 @@ fn node_media_server_departs_from_the_spec_where_findings_say() {
     let (code, report) = support::pin(&nms.url("probe"), &[], expected);
     assert_eq!(code, 1, "{}", nms.log());
     // flow.peer-bandwidth is a SHOULD: not counted without --strict.
-    assert_eq!(report["counted_failures"], 8);
+    assert_eq!(report["counted_failures"], 13);
 }
 
 /// node-media-server's HTTP-FLV body, saved as a file, passes `weir check`'s FLV and media
@@ -191,4 +223,245 @@ fn an_unreachable_server_exits_2_and_list_needs_no_server() {
         "{text}"
     );
     assert!(text.contains("rules: rtmp.server.chunk-size"), "{text}");
+}
+
+/// The cases added for issue 15 ("live probe cases ≥ 100") and what [`Careless`] gets: it
+/// fails the case of each rule it breaks. The ones it passes fail against a reference server
+/// (pinned above): `chunk.size-1`, `chunk.size-changes` and `chunk.csid-*` against nginx-rtmp,
+/// `chunk.size-1` and `relay.two-players`, `relay.audio-only` and `relay.video-only` against
+/// node-media-server.
+const CARELESS: &[(&str, &str)] = &[
+    ("chunk.size-1", "pass"),
+    ("chunk.size-changes", "pass"),
+    ("chunk.csid-2byte", "pass"),
+    ("chunk.csid-3byte", "pass"),
+    ("flow.ack-sequence", "fail"),
+    ("control.window-ack-size", "fail"),
+    ("control.set-peer-bandwidth", "fail"),
+    ("control.stream-begin", "fail"),
+    ("command.create-stream-twice", "fail"),
+    ("sequence.delete-stream", "fail"),
+    ("sequence.close-stream", "fail"),
+    ("sequence.publisher-dropped", "fail"),
+    ("relay.two-players", "pass"),
+    ("relay.audio-only", "pass"),
+    ("relay.video-only", "pass"),
+    ("relay.late-join", "fail"),
+];
+
+#[test]
+fn a_careless_server_fails_the_new_case_of_each_rule_it_breaks() {
+    let careless = Careless::start();
+    let mut args = Vec::new();
+    for (id, _) in CARELESS {
+        args.extend(["--case", id]);
+    }
+    let (code, report) = probe(&format!("rtmp://127.0.0.1:{}/live/x", careless.0), &args);
+    // A prefix selects more (chunk.size-1 also chunk.size-128): only the new cases matter.
+    let got = statuses(&report);
+    for (id, want) in CARELESS {
+        let status = got.iter().find(|(case, _)| case == id).map(|(_, s)| s);
+        assert_eq!(status.map(String::as_str), Some(*want), "{id}\n{report:#}");
+    }
+    let late = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "relay.late-join")
+        .unwrap();
+    let said = late["outcome"]["actual"].as_str().unwrap();
+    assert!(said.contains("is not a keyframe"), "{said}");
+    assert_eq!(code, 1);
+}
+
+/// A careless RTMP server on an ephemeral port: it echoes the handshake and answers connect,
+/// createStream, publish and play with success, and does little else a server should. It sends
+/// no Window Acknowledgement Size, Set Peer Bandwidth or Stream Begin, gives every createStream
+/// message stream 1, acknowledges with a sequence number 1 MB ahead of what it received, never
+/// forgets a name once published (a later publisher gets NetStream.Publish.BadName), and
+/// relays media to the players of a name from the next message on, after the sequence headers
+/// it kept, but with no keyframe to start from. Its threads end with the test process.
+struct Careless(u16);
+
+/// What the careless server shares between connections: the names ever published, and per
+/// name its players and the last sequence header of each track.
+#[derive(Default)]
+struct CarelessState {
+    names: Vec<String>,
+    players: Vec<(String, std::net::TcpStream)>,
+    headers: Vec<(String, bool, bytes::Bytes)>,
+}
+
+impl Careless {
+    fn start() -> Careless {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = std::sync::Arc::new(std::sync::Mutex::new(CarelessState::default()));
+        std::thread::spawn(move || {
+            for tcp in listener.incoming().flatten() {
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    let _ = careless_connection(tcp, &state);
+                });
+            }
+        });
+        Careless(port)
+    }
+}
+
+/// One audio or video message as the careless server writes it to a player: a single type 0
+/// chunk header (csid 6, message stream 1), then 128-byte chunks.
+fn careless_media(video: bool, timestamp: u32, body: &bytes::Bytes) -> bytes::BytesMut {
+    use weir_rtmp::message::Message;
+    let message = if video {
+        Message::Video(body.clone())
+    } else {
+        Message::Audio(body.clone())
+    };
+    let mut out = bytes::BytesMut::new();
+    let raw = message.to_raw(6, timestamp, 1);
+    let _ = weir_rtmp::chunk::ChunkEncoder::new().encode(&raw, &mut out);
+    out
+}
+
+fn careless_connection(
+    mut tcp: std::net::TcpStream,
+    state: &std::sync::Mutex<CarelessState>,
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    use weir_amf0::Value;
+    use weir_rtmp::chunk::{ChunkDecoder, ChunkEncoder};
+    use weir_rtmp::message::{Command, Message};
+
+    let mut c0c1 = [0u8; 1537];
+    tcp.read_exact(&mut c0c1)?;
+    let mut s0s1s2 = vec![3u8];
+    s0s1s2.extend_from_slice(&[0; 1536]);
+    s0s1s2.extend_from_slice(&c0c1[1..]);
+    tcp.write_all(&s0s1s2)?;
+    tcp.read_exact(&mut [0u8; 1536])?;
+
+    let mut decoder = ChunkDecoder::new(Default::default(), 0);
+    let mut encoder = ChunkEncoder::new();
+    let (mut received, mut acked, mut window) = (0u64, 0u64, None::<u64>);
+    let mut publishing = None::<String>;
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let n = tcp.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        received += n as u64;
+        decoder.push(&buf[..n]);
+        let mut out = bytes::BytesMut::new();
+        let mut violations = Vec::new();
+        let mut send = |stream_id: u32, message: Message, out: &mut bytes::BytesMut| {
+            let _ = encoder.encode(&message.to_raw(3, 0, stream_id), out);
+        };
+        while let Ok(Some(raw)) = decoder.next_message(&mut violations) {
+            let stream_id = raw.stream_id;
+            let message =
+                match Message::decode(&raw, &weir_amf0::Limits::default(), &mut violations) {
+                    Ok(message) => message,
+                    Err(_) => continue,
+                };
+            let command = match message {
+                Message::WindowAckSize(size) => {
+                    window = Some(u64::from(size));
+                    continue;
+                }
+                Message::Audio(body) | Message::Video(body) => {
+                    let (Some(name), video) = (&publishing, raw.type_id == 9) else {
+                        continue;
+                    };
+                    let mut state = state.lock().unwrap();
+                    if body.get(1) == Some(&0) {
+                        state.headers.retain(|(n, v, _)| n != name || *v != video);
+                        state.headers.push((name.clone(), video, body.clone()));
+                    }
+                    let message = careless_media(video, raw.timestamp, &body);
+                    for (_, player) in state.players.iter_mut().filter(|(n, _)| n == name) {
+                        let _ = player.write_all(&message);
+                    }
+                    continue;
+                }
+                Message::Command(command) => command,
+                _ => continue,
+            };
+            let answer = |name: &str, object: Value, args: Vec<Value>| {
+                Message::Command(Command {
+                    name: name.into(),
+                    transaction_id: command.transaction_id,
+                    object,
+                    args,
+                    amf3: false,
+                })
+            };
+            let status = |level: &str, code: &str| {
+                Value::object([
+                    ("level", Value::string(level)),
+                    ("code", Value::string(code)),
+                    ("description", Value::string("careless")),
+                ])
+            };
+            let name = || match command.args.first() {
+                Some(Value::String(name)) => name.clone(),
+                _ => String::new(),
+            };
+            match command.name.as_str() {
+                "connect" => {
+                    let ok = status("status", "NetConnection.Connect.Success");
+                    send(0, answer("_result", Value::Null, vec![ok]), &mut out);
+                }
+                "createStream" => {
+                    let id = Value::Number(1.0);
+                    send(0, answer("_result", Value::Null, vec![id]), &mut out);
+                }
+                "publish" => {
+                    let name = name();
+                    let mut state = state.lock().unwrap();
+                    let code = if state.names.contains(&name) {
+                        status("error", "NetStream.Publish.BadName")
+                    } else {
+                        state.names.push(name.clone());
+                        publishing = Some(name);
+                        status("status", "NetStream.Publish.Start")
+                    };
+                    send(
+                        stream_id,
+                        answer("onStatus", Value::Null, vec![code]),
+                        &mut out,
+                    );
+                }
+                "play" => {
+                    let name = name();
+                    let code = status("status", "NetStream.Play.Start");
+                    send(
+                        stream_id,
+                        answer("onStatus", Value::Null, vec![code]),
+                        &mut out,
+                    );
+                    // Play.Start, then the kept sequence headers; the player's own thread
+                    // writes this answer before the publisher's thread can add media.
+                    let mut state = state.lock().unwrap();
+                    tcp.write_all(&std::mem::take(&mut out))?;
+                    for (_, video, body) in state.headers.iter().filter(|(n, ..)| *n == name) {
+                        tcp.write_all(&careless_media(*video, 0, body))?;
+                    }
+                    state.players.push((name, tcp.try_clone()?));
+                }
+                _ => {}
+            }
+        }
+        if let Some(window) = window
+            && received - acked >= window
+        {
+            acked = received;
+            let sequence = (received + 1_000_000) as u32;
+            send(0, Message::Acknowledgement { sequence }, &mut out);
+        }
+        // Under the lock, so as not to cut into media another thread writes to this player.
+        let _writing = state.lock().unwrap();
+        tcp.write_all(&out)?;
+    }
 }

@@ -29,4 +29,18 @@ weir_media::rules! {
         "A server delivers to a player every audio and video message a publisher sent, with the same bodies, in the same order per track and with the same timestamp spacing.";
     INVALID_INPUT = "rtmp.server.invalid-input", Must, "RTMP 1.0 §5.2.2, §5.3.1",
         "A server closes a connection whose input breaks the protocol beyond repair, and keeps serving its other connections.";
+    CONNECT_SEQUENCE = "rtmp.server.connect-sequence", Should, "RTMP 1.0 §7.2.1.1, §5.4.4, §5.4.5",
+        "A server answers connect with Window Acknowledgement Size and Set Peer Bandwidth as well as _result, as the connect message flow shows.";
+    STREAM_BEGIN = "rtmp.server.stream-begin", Should, "RTMP 1.0 §7.1.7, §7.2.2.1",
+        "A server sends User Control Stream Begin for the played message stream before play's onStatus NetStream.Play.Start.";
+    CHUNK_STREAM_IDS = "rtmp.server.chunk-stream-ids", Must, "RTMP 1.0 §5.3.1.1",
+        "A receiver reads the basic header in its 1-, 2- and 3-byte forms: chunk stream ids 3-63, 64-319 and 320-65599.";
+    STREAM_IDS = "rtmp.server.stream-ids", Must, "RTMP 1.0 §7.1, §7.2.1.3",
+        "createStream answers with a message stream id that is not 0 (the NetConnection's own) and not one it already gave on the connection.";
+    STREAM_RELEASE = "rtmp.server.stream-release", Should, "RTMP 1.0 §7.2.2 (closeStream), §7.2.2.3 (deleteStream)",
+        "A publication ends when its publisher sends closeStream or deleteStream or its connection closes: another publisher may then publish the name.";
+    LATE_JOIN = "rtmp.server.late-join", Should, "FLV 10.1 §E.4.3.1; ISO/IEC 14496-10 §3.69",
+        "A player that joins a running stream gets the AVC decoder configuration before its first video frame, and that frame is a keyframe (an IDR picture) it can decode from.";
+    ACK_SEQUENCE = "rtmp.server.ack-sequence", Must, "RTMP 1.0 §5.4.3",
+        "The sequence number of an Acknowledgement is the number of bytes received so far: never more than the peer sent.";
 }

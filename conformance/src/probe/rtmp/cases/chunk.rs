@@ -46,6 +46,30 @@ pub const CASES: &[Case] = &[
         description: "A video message is cut off by Abort after its first chunk; the next message on that chunk stream arrives, the aborted one never does.",
         run: abort,
     },
+    Case {
+        id: "chunk.size-1",
+        rules: &[&live::CHUNK_SIZE, &CONTROL_SET_CHUNK_SIZE],
+        description: "Both sides announce the smallest legal chunk size, 1 byte (a basic header before every payload byte); frames relay intact.",
+        run: size_1,
+    },
+    Case {
+        id: "chunk.size-changes",
+        rules: &[&live::CHUNK_SIZE, &CONTROL_SET_CHUNK_SIZE],
+        description: "A publisher changes its chunk size between messages (1, 4096, 77, 65536, 128, ...); the server reads each message at the size last set and relays every frame intact.",
+        run: size_changes,
+    },
+    Case {
+        id: "chunk.csid-2byte",
+        rules: &[&live::CHUNK_STREAM_IDS],
+        description: "Video on chunk stream 64 and audio on chunk stream 319 (the 2-byte basic header); frames relay intact.",
+        run: csid_2byte,
+    },
+    Case {
+        id: "chunk.csid-3byte",
+        rules: &[&live::CHUNK_STREAM_IDS],
+        description: "Video on chunk stream 320 and audio on chunk stream 65599 (the 3-byte basic header); frames relay intact.",
+        run: csid_3byte,
+    },
 ];
 
 /// Large frames (20 kB, keyframes 80 kB), so that every size from 128 to 65536 splits some.
@@ -157,4 +181,84 @@ fn abort(probe: &Probe) -> Step<Outcome> {
         media::compare(&tags, &received),
         "the aborted message dropped and every other one relayed",
     ))
+}
+
+fn size_1(probe: &Probe) -> Step<Outcome> {
+    let tags = media::stream(Shape {
+        video_frames: 10,
+        frame_bytes: 500,
+        ..Shape::default()
+    });
+    let compared = relay_through(probe, &tags, |_, config| config.chunk_size = 1)?;
+    Ok(relay_verdict(
+        compared.map(|matched| format!("at 1-byte chunks: {matched}")),
+        "every frame relayed at 1-byte chunks",
+    ))
+}
+
+fn size_changes(probe: &Probe) -> Step<Outcome> {
+    let tags = media::stream(Shape {
+        video_frames: 30,
+        frame_bytes: 2000,
+        ..Shape::default()
+    });
+    let (mut publisher, mut player, _) = open_pair(probe, &tags)?;
+    let sizes = [1, 4096, 77, 65536, 128, 0x7fff_ffff, 1000];
+    let frames: Vec<&Tag> = tags.iter().filter(|t| !t.is_config()).collect();
+    for (i, tag) in frames.iter().enumerate() {
+        if i % 6 == 0 {
+            let size = sizes[(i / 6) % sizes.len()];
+            publisher
+                .session
+                .send_message(2, 0, 0, &Message::SetChunkSize(size))
+                .map_err(|e| Outcome::error(e.to_string()))?;
+        }
+        publisher
+            .session
+            .send_media(tag.timestamp, tag.video, tag.body.clone())
+            .map_err(|e| Outcome::error(e.to_string()))?;
+        publisher.flush()?;
+        player.read(std::time::Duration::from_millis(2))?;
+    }
+    let received = collect(&mut player, &mut publisher, frames.len())?;
+    Ok(relay_verdict(
+        media::compare(&tags, &received),
+        "every frame relayed at whichever chunk size was last set",
+    ))
+}
+
+/// Publishes frames with video on chunk stream `video` and audio on `audio`, headers
+/// compressed as usual (type 0, then types 1-3), and compares what the player receives.
+fn on_chunk_streams(probe: &Probe, video: u32, audio: u32) -> Step<Outcome> {
+    let tags = media::stream(Shape {
+        video_frames: 15,
+        frame_bytes: 1500,
+        ..Shape::default()
+    });
+    let (mut publisher, mut player, stream_id) = open_pair(probe, &tags)?;
+    let frames: Vec<&Tag> = tags.iter().filter(|t| !t.is_config()).collect();
+    let mut encoder = ChunkEncoder::new();
+    for tag in &frames {
+        let mut out = BytesMut::new();
+        let csid = if tag.video { video } else { audio };
+        encoder
+            .encode(&raw(tag, csid, stream_id), &mut out)
+            .map_err(|e| Outcome::error(e.to_string()))?;
+        publisher.write(&out)?;
+        player.read(std::time::Duration::from_millis(2))?;
+    }
+    let received = collect(&mut player, &mut publisher, frames.len())?;
+    Ok(relay_verdict(
+        media::compare(&tags, &received)
+            .map(|m| format!("on chunk streams {video} and {audio}: {m}")),
+        "every frame relayed from these chunk streams",
+    ))
+}
+
+fn csid_2byte(probe: &Probe) -> Step<Outcome> {
+    on_chunk_streams(probe, 64, 319)
+}
+
+fn csid_3byte(probe: &Probe) -> Step<Outcome> {
+    on_chunk_streams(probe, 320, 65599)
 }

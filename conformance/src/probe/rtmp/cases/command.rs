@@ -52,6 +52,30 @@ pub const CASES: &[Case] = &[
         description: "An unknown command is answered with _error or ignored, and the connection still publishes.",
         run: unknown,
     },
+    Case {
+        id: "command.create-stream-twice",
+        rules: &[&live::STREAM_IDS],
+        description: "Two createStream on one connection are answered with two different message stream ids, neither 0.",
+        run: create_stream_twice,
+    },
+    Case {
+        id: "sequence.delete-stream",
+        rules: &[&live::STREAM_RELEASE],
+        description: "A publisher sends deleteStream and keeps its connection open; another connection then publishes the same name.",
+        run: delete_stream,
+    },
+    Case {
+        id: "sequence.close-stream",
+        rules: &[&live::STREAM_RELEASE],
+        description: "A publisher sends closeStream on its stream and keeps its connection open; another connection then publishes the same name.",
+        run: close_stream,
+    },
+    Case {
+        id: "sequence.publisher-dropped",
+        rules: &[&live::STREAM_RELEASE],
+        description: "A publisher's TCP connection closes without a word; another connection then publishes the same name.",
+        run: publisher_dropped,
+    },
 ];
 
 fn connect_as(probe: &Probe, form: ConnectForm) -> Step<Outcome> {
@@ -227,4 +251,94 @@ fn unknown(probe: &Probe) -> Step<Outcome> {
     Ok(Outcome::pass(format!(
         "{how}, then published on the same connection"
     )))
+}
+
+fn create_stream_twice(probe: &Probe) -> Step<Outcome> {
+    let mut conn = connect(probe, |_, _| {})?;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let txn = conn
+            .session
+            .send_command(0, "createStream", vec![])
+            .map_err(|e| Outcome::error(e.to_string()))?;
+        conn.flush()?;
+        let answer = conn.until(
+            "createStream answered",
+            |e| matches!(e, ClientEvent::Command { command, .. } if command.transaction_id == txn),
+        )?;
+        let ClientEvent::Command { command, .. } = answer else {
+            unreachable!("filtered above")
+        };
+        match (command.name.as_str(), command.args.first()) {
+            ("_result", Some(Value::Number(id))) => ids.push(*id),
+            _ => {
+                return Ok(Outcome::fail(
+                    "_result with a stream id",
+                    format!("{} {:?}", command.name, command.args),
+                ));
+            }
+        }
+    }
+    Ok(if ids.contains(&0.0) || ids[0] == ids[1] {
+        Outcome::fail("two different stream ids, neither 0", format!("{ids:?}"))
+    } else {
+        Outcome::pass(format!("stream ids {} and {}", ids[0], ids[1]))
+    })
+}
+
+/// Another connection publishes `name` once the first publisher let it go.
+fn republished_elsewhere(probe: &Probe, name: &str, how: &str) -> Step<Outcome> {
+    // A server may end the publication a moment after the command: try for a second.
+    let mut last = String::new();
+    for _ in 0..4 {
+        match publisher(probe, name, |_, _| {}) {
+            Ok(_) => {
+                return Ok(Outcome::pass(format!(
+                    "after {how}, another connection published the name"
+                )));
+            }
+            Err(Outcome::Fail { actual, .. }) => last = actual,
+            Err(other) => return Err(other),
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    Ok(Outcome::fail(
+        format!("the name free for another publisher after {how}"),
+        last,
+    ))
+}
+
+fn delete_stream(probe: &Probe) -> Step<Outcome> {
+    let name = probe.stream("");
+    let mut first = publisher(probe, &name, |_, _| {})?;
+    first
+        .session
+        .stop()
+        .map_err(|e| Outcome::error(e.to_string()))?;
+    first.flush()?;
+    first.idle(Duration::from_millis(200))?;
+    republished_elsewhere(probe, &name, "deleteStream")
+}
+
+fn close_stream(probe: &Probe) -> Step<Outcome> {
+    let name = probe.stream("");
+    let mut first = publisher(probe, &name, |_, _| {})?;
+    let stream_id = first
+        .session
+        .stream_id()
+        .ok_or_else(|| Outcome::error("no stream id"))?;
+    first
+        .session
+        .send_command(stream_id, "closeStream", vec![])
+        .map_err(|e| Outcome::error(e.to_string()))?;
+    first.flush()?;
+    first.idle(Duration::from_millis(200))?;
+    republished_elsewhere(probe, &name, "closeStream")
+}
+
+fn publisher_dropped(probe: &Probe) -> Step<Outcome> {
+    let name = probe.stream("");
+    let first = publisher(probe, &name, |_, _| {})?;
+    drop(first);
+    republished_elsewhere(probe, &name, "the publisher's connection closed")
 }

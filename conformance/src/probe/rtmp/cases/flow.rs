@@ -20,11 +20,19 @@ pub const CASES: &[Case] = &[
         description: "A player sets a hard 100 kB peer bandwidth and stops acknowledging: the server stops sending at the window, and resumes when the player acknowledges.",
         run: peer_bandwidth,
     },
+    Case {
+        id: "flow.ack-sequence",
+        rules: &[&live::ACK_SEQUENCE],
+        description: "A publisher announces a 64 kB acknowledgement window and sends 1 MB: the server's last Acknowledgement counts the bytes it received, no more than were sent and less than a window short of them.",
+        run: ack_sequence,
+    },
 ];
 
 const ACK_WINDOW: u32 = 64 * 1024;
 
-fn acknowledgement(probe: &Probe) -> Step<Outcome> {
+/// A publisher that announced [`ACK_WINDOW`] and sent 1 MB, once the server caught up (or 5 s
+/// passed): the connection, and the most bytes seen waiting for an acknowledgement on the way.
+fn windowed_publish(probe: &Probe) -> Step<(super::Conn, u64)> {
     let name = probe.stream("");
     let mut publisher = publisher(probe, &name, |_, _| {})?;
     publisher
@@ -53,14 +61,19 @@ fn acknowledgement(probe: &Probe) -> Step<Outcome> {
     // Once the server has read everything (bytes still in the sockets' buffers count as
     // unacknowledged until then), fewer than a window's bytes may wait for an acknowledgement.
     let caught_up = Instant::now() + Duration::from_secs(5);
-    let (sent, acknowledged, left) = loop {
+    loop {
         publisher.idle(Duration::from_millis(100))?;
         let (_, sent, acknowledged) = publisher.session.counters();
-        let left = (sent as u32).wrapping_sub(acknowledged);
-        if left < ACK_WINDOW || Instant::now() > caught_up {
-            break (sent, acknowledged, left);
+        if (sent as u32).wrapping_sub(acknowledged) < ACK_WINDOW || Instant::now() > caught_up {
+            return Ok((publisher, worst));
         }
-    };
+    }
+}
+
+fn acknowledgement(probe: &Probe) -> Step<Outcome> {
+    let (publisher, worst) = windowed_publish(probe)?;
+    let (_, sent, acknowledged) = publisher.session.counters();
+    let left = (sent as u32).wrapping_sub(acknowledged);
     Ok(if acknowledged == 0 {
         Outcome::fail(
             format!("an Acknowledgement every {ACK_WINDOW} bytes"),
@@ -161,6 +174,40 @@ fn peer_bandwidth(probe: &Probe) -> Step<Outcome> {
     } else {
         Outcome::pass(format!(
             "{held} bytes of {total} while acknowledgements were held, {resumed} more once acknowledged"
+        ))
+    })
+}
+
+/// The handshake's C0, C1 and C2: a server may count them in its sequence number or not.
+const HANDSHAKE_BYTES: u64 = 1 + 1536 + 1536;
+
+fn ack_sequence(probe: &Probe) -> Step<Outcome> {
+    let (publisher, _) = windowed_publish(probe)?;
+    let (_, _, acknowledged) = publisher.session.counters();
+    // Every byte that went on the wire, handshake included (well under 2^32 here).
+    let written = publisher.written;
+    let least = written.saturating_sub(HANDSHAKE_BYTES + u64::from(ACK_WINDOW));
+    let sequence = u64::from(acknowledged);
+    Ok(if acknowledged == 0 {
+        Outcome::fail(
+            "an Acknowledgement",
+            format!("no Acknowledgement after {written} bytes"),
+        )
+    } else if sequence > written {
+        Outcome::fail(
+            format!("a sequence number of at most the {written} bytes sent"),
+            format!("Acknowledgement {sequence}"),
+        )
+    } else if sequence < least {
+        Outcome::fail(
+            format!(
+                "a sequence number of at least {least} once the server read all {written} bytes"
+            ),
+            format!("Acknowledgement {sequence}"),
+        )
+    } else {
+        Outcome::pass(format!(
+            "Acknowledgement {sequence} of {written} bytes sent (handshake included)"
         ))
     })
 }

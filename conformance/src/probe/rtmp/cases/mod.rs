@@ -3,6 +3,7 @@
 
 mod chunk;
 mod command;
+mod control;
 mod flow;
 mod handshake;
 mod invalid;
@@ -24,6 +25,7 @@ pub fn all() -> impl Iterator<Item = &'static Case> {
         chunk::CASES,
         timestamp::CASES,
         flow::CASES,
+        control::CASES,
         command::CASES,
         relay::CASES,
         invalid::CASES,
