@@ -46,6 +46,17 @@ impl Http {
     }
 }
 
+/// A probe's `http://` URL: `https://` is refused, since this HTTP client has no TLS.
+pub(crate) fn plain_http_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("{text}: {e}"))?;
+    if url.scheme() == "https" {
+        return Err(format!(
+            "{text}: https is not supported (this build's HTTP client has no TLS)"
+        ));
+    }
+    Ok(url)
+}
+
 /// The probes' HTTP client: `builder` with a timeout per request and weir's user agent.
 pub(crate) fn client(timeout: Duration, builder: ClientBuilder) -> Result<Client, String> {
     builder

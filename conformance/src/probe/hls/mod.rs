@@ -33,13 +33,7 @@ pub fn run(
     options: &Options,
     progress: &mut dyn FnMut(&CaseResult),
 ) -> Result<ProbeReport, String> {
-    let url = Url::parse(&options.url).map_err(|e| format!("{}: {e}", options.url))?;
-    if url.scheme() == "https" {
-        return Err(format!(
-            "{}: https is not supported (this build's HTTP client has no TLS)",
-            options.url
-        ));
-    }
+    let url = fetch::plain_http_url(&options.url)?;
     let mut report = ProbeReport::new(options);
     let http = fetch::Http::new(REQUEST_TIMEOUT.min(options.timeout))?;
     let session = match session::poll(&http, url, options.duration) {

@@ -28,13 +28,7 @@ pub fn run(
     options: &Options,
     progress: &mut dyn FnMut(&CaseResult),
 ) -> Result<ProbeReport, String> {
-    let url = Url::parse(&options.url).map_err(|e| format!("{}: {e}", options.url))?;
-    if url.scheme() == "https" {
-        return Err(format!(
-            "{}: https is not supported (this build's HTTP client has no TLS)",
-            options.url
-        ));
-    }
+    let url = crate::probe::hls::fetch::plain_http_url(&options.url)?;
     let mut report = ProbeReport::new(options);
     let nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
