@@ -10,9 +10,9 @@
 //! ends (status, type, body length and framing, what it was read as). A message the capture
 //! or the connection cut is reported, not blamed on its sender (RFC 9112 §8).
 
-mod body;
+pub(crate) mod body;
 pub mod reloads;
-mod route;
+pub(crate) mod route;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

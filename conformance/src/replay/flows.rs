@@ -41,7 +41,7 @@ impl Timed {
     }
 }
 
-/// One captured RTMP connection.
+/// One captured connection (RTMP, or HTTP).
 #[derive(Debug, Clone)]
 pub struct Flow {
     pub id: FlowId,
@@ -54,8 +54,13 @@ pub struct Flow {
 /// Past this much captured RTMP, replay refuses the input (it holds the flows in memory).
 const MAX_BYTES: u64 = 512 << 20;
 
-/// The TCP flows that start with an RTMP handshake, in the order they opened.
-pub fn read(path: &Path, client_file: Option<&Path>) -> Result<Vec<Flow>, String> {
+/// The TCP flows detected as `protocol` (as `weir check` detects them), in the order they
+/// opened.
+pub fn read(
+    path: &Path,
+    client_file: Option<&Path>,
+    protocol: Protocol,
+) -> Result<Vec<Flow>, String> {
     let events: Vec<crate::capture::Event> = match client_file {
         Some(server_file) => {
             let pair: StreamPair = crate::check::read_pair(path, server_file)?;
@@ -155,7 +160,7 @@ pub fn read(path: &Path, client_file: Option<&Path>) -> Result<Vec<Flow>, String
             let server = head(Direction::ServerToClient);
             matches!(
                 detect::sniff_stream(&client, &server, true),
-                Some((Protocol::Rtmp, _))
+                Some((p, _)) if p == protocol
             )
         })
         .collect())

@@ -12,6 +12,8 @@
 pub mod answers;
 pub mod client;
 pub mod flows;
+pub mod http;
+pub mod http_answers;
 
 use crate::capture::Direction;
 use crate::probe::Outcome;
@@ -105,7 +107,7 @@ pub struct ReplayReport {
     /// Why the input could not be read.
     pub error: Option<String>,
     pub flows: Vec<FlowReplay>,
-    /// RTMP flows of the input past [`MAX_FLOWS`], not replayed.
+    /// Flows of the input past [`MAX_FLOWS`], not replayed.
     pub not_replayed: usize,
 }
 
@@ -113,7 +115,16 @@ pub struct ReplayReport {
 pub const MAX_FLOWS: usize = 64;
 
 impl ReplayReport {
-    /// 2 when the input could not be read, no RTMP flow was in it or a flow could not be
+    /// The protocol whose flows are replayed, by the target's scheme.
+    pub fn protocol(&self) -> &'static str {
+        if self.url.starts_with("http://") {
+            "HTTP"
+        } else {
+            "RTMP"
+        }
+    }
+
+    /// 2 when the input could not be read, no flow of the protocol was in it or a flow could not be
     /// replayed; 1 when a server answered differently; 0 when every answer matched.
     pub fn exit_code(&self) -> i32 {
         if self.error.is_some()
@@ -138,6 +149,9 @@ pub fn run(options: &Options) -> ReplayReport {
         flows: Vec::new(),
         not_replayed: 0,
     };
+    if options.url.starts_with("http://") {
+        return http::run(options, report);
+    }
     let target = match Target::parse(&options.url) {
         Ok(target) => target,
         Err(e) => {
@@ -145,47 +159,76 @@ pub fn run(options: &Options) -> ReplayReport {
             return report;
         }
     };
-    let mut flows = match flows::read(&options.capture, options.server_file.as_deref()) {
-        Ok(flows) => flows,
+    let Some(flows) = read_flows(options, crate::protocols::Protocol::Rtmp, &mut report) else {
+        return report;
+    };
+    let rewrite = std::sync::Arc::new(std::sync::Mutex::new(Rewrite::default()));
+    let flows = flows.into_iter().map(|flow| (flow, ())).collect();
+    side_by_side(flows, options.pacing, &mut report, move |flow, ()| {
+        replay_flow(&flow, &target, options, &rewrite)
+    });
+    report
+}
+
+/// The input's flows of `protocol`, the first [`MAX_FLOWS`]; `None` when the input could not
+/// be read (the report says why).
+fn read_flows(
+    options: &Options,
+    protocol: crate::protocols::Protocol,
+    report: &mut ReplayReport,
+) -> Option<Vec<Flow>> {
+    match flows::read(&options.capture, options.server_file.as_deref(), protocol) {
+        Ok(mut flows) => {
+            report.not_replayed = flows.len().saturating_sub(MAX_FLOWS);
+            flows.truncate(MAX_FLOWS);
+            Some(flows)
+        }
         Err(e) => {
             report.error = Some(e);
-            return report;
-        }
-    };
-    report.not_replayed = flows.len().saturating_sub(MAX_FLOWS);
-    flows.truncate(MAX_FLOWS);
-    let rewrite = std::sync::Arc::new(std::sync::Mutex::new(Rewrite::default()));
-    let first = flows
-        .iter()
-        .filter_map(|f| f.bytes[0].pieces.first().map(|(t, _)| *t))
-        .min()
-        .unwrap_or_default();
-    let handles: Vec<_> = flows
-        .into_iter()
-        .map(|flow| {
-            let target = target.clone();
-            let options = options.clone();
-            let rewrite = rewrite.clone();
-            let offset = flow.bytes[0]
-                .pieces
-                .first()
-                .map_or(Duration::ZERO, |(t, _)| *t)
-                .saturating_sub(first);
-            std::thread::spawn(move || {
-                if let Pacing::Speed(speed) = options.pacing {
-                    std::thread::sleep(offset.div_f64(speed.max(1e-3)));
-                }
-                replay_flow(&flow, &target, &options, &rewrite)
-            })
-        })
-        .collect();
-    for handle in handles {
-        match handle.join() {
-            Ok(flow) => report.flows.push(flow),
-            Err(_) => report.error = Some("a flow's replay panicked".into()),
+            None
         }
     }
-    report
+}
+
+/// Replays each flow (with what goes with it) in a thread of its own, each starting when it
+/// started in the capture, so that a publisher feeds the players captured with it; their
+/// replays into the report, in order.
+fn side_by_side<T: Send>(
+    flows: Vec<(Flow, T)>,
+    pacing: Pacing,
+    report: &mut ReplayReport,
+    replay: impl Fn(Flow, T) -> FlowReplay + Sync,
+) {
+    let first = flows
+        .iter()
+        .filter_map(|(f, _)| f.bytes[0].pieces.first().map(|(t, _)| *t))
+        .min()
+        .unwrap_or_default();
+    let replay = &replay;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = flows
+            .into_iter()
+            .map(|(flow, with)| {
+                let offset = flow.bytes[0]
+                    .pieces
+                    .first()
+                    .map_or(Duration::ZERO, |(t, _)| *t)
+                    .saturating_sub(first);
+                scope.spawn(move || {
+                    if let Pacing::Speed(speed) = pacing {
+                        std::thread::sleep(offset.div_f64(speed.max(1e-3)));
+                    }
+                    replay(flow, with)
+                })
+            })
+            .collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(flow) => report.flows.push(flow),
+                Err(_) => report.error = Some("a flow's replay panicked".into()),
+            }
+        }
+    });
 }
 
 /// Bounds on a flow's replay besides its own pacing.

@@ -1,0 +1,122 @@
+//! `weir replay --to http://...`: the HTTP flows of a capture (FFmpeg playing HTTP-FLV and HLS
+//! from `weir serve`, `captures/ffmpeg-weir-http.pcapng`) re-sent to a live server fed by an
+//! FFmpeg publisher like the captured one. A fresh `weir serve` answers the same; one without
+//! the stream answers otherwise, and the diff says where.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use support::{Weir, ffmpeg_publish_like_captures, weir_json};
+
+fn capture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
+
+/// Kills the publisher when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn replay(url: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    weir_json(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .arg("replay")
+            .arg(capture("ffmpeg-weir-http.pcapng"))
+            .args(["--to", url, "--format", "json"])
+            .args(extra),
+    )
+}
+
+#[test]
+fn http_flv_and_hls_sessions_recorded_against_weir_get_the_same_answers_again() {
+    let weir = Weir::start(&["hls.fragment=1"]);
+    let _publisher = Killed(ffmpeg_publish_like_captures(&weir.rtmp_url("x"), 30));
+    // The captured player found two segments in the playlist.
+    weir.wait_for_hls("x", 2);
+    let junit = std::env::temp_dir().join(format!("weir-replay-http-{}.xml", std::process::id()));
+    let (code, report) = replay(&weir.flv_url("x"), &["--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}\n{}", weir.log());
+    let flows = report["flows"].as_array().unwrap();
+    assert_eq!(
+        flows.len(),
+        5,
+        "one HTTP-FLV and four HLS connections: {report:#}"
+    );
+    for flow in flows {
+        assert_eq!(flow["sent"], flow["captured_messages"], "{flow:#}");
+    }
+    let all: Vec<&str> = flows
+        .iter()
+        .flat_map(|f| f["live"].as_array().unwrap())
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    for line in [
+        "GET /live/x.flv: status 200",
+        "  Content-Type video/x-flv",
+        "  video0 configuration: h264 High level 1.2 320x180 15/1 fps",
+        "  video0 h264 frames, the first a keyframe",
+        "GET /live/x.m3u8: status 200",
+        "  media playlist: target duration 2 s, 1 to 9 segments",
+        "GET /live/cap-3.ts: status 200",
+    ] {
+        assert!(all.contains(&line), "{line:?} not in {all:#?}");
+    }
+    let video = flows[0]["live_frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["track"] == "video0 h264");
+    assert!(
+        video.is_some_and(|t| t["frames"].as_u64().unwrap() > 10),
+        "{:#}",
+        flows[0]
+    );
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(junit.matches("<testcase").count(), 5, "{junit}");
+    assert!(!junit.contains("<failure"), "{junit}");
+}
+
+/// `weir serve` answers a player of a stream nobody publishes with 200 and waits for it (as
+/// SRS does), and its playlist with 404: the media is what differs.
+#[test]
+fn a_server_without_the_stream_answers_otherwise_and_exits_1() {
+    let weir = Weir::start(&["hls.fragment=1"]);
+    let (code, report) = replay(
+        &weir.flv_url("absent"),
+        &["--speed", "4", "--answer-timeout", "1"],
+    );
+    assert_eq!(code, 1, "the answers differ: {report:#}");
+    let flv = &report["flows"][0];
+    assert!(flv["error"].is_null(), "{flv:#}");
+    let diff = flv["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("-  video0 h264 frames, the first a keyframe")
+            && diff.contains("+  body cut"),
+        "{diff}"
+    );
+    let playlist = report["flows"][1]["diff"].as_str().unwrap();
+    assert!(
+        playlist.contains("-GET /live/absent.m3u8: status 200"),
+        "{playlist}"
+    );
+}
+
+#[test]
+fn a_server_that_is_not_there_is_an_error_not_a_difference() {
+    let port = support::free_port();
+    let (code, report) = replay(
+        &format!("http://127.0.0.1:{port}/live/x.flv"),
+        &["--as-fast-as-possible"],
+    );
+    assert_eq!(code, 2, "{report:#}");
+    let error = report["flows"][0]["error"].as_str().unwrap();
+    assert!(error.contains("cannot connect"), "{error}");
+}
