@@ -322,9 +322,15 @@ struct ReplayArgs {
     /// http://host:port[/app/stream.flv] replays its HTTP flows: the GETs of HTTP-FLV,
     /// HTTP-TS and HLS playlists and segments, with status, Content-Type, framing, CORS,
     /// Location and media compared (a captured `/app/name.flv`, `.m3u8` or `.ts` becomes the
-    /// URL's app and stream; HLS segments are mapped through the live playlist).
+    /// URL's app and stream; HLS segments are mapped through the live playlist);
+    /// udp://host:port re-sends its UDP flows of MPEG-TS (see --play).
     #[arg(long, value_name = "URL")]
     to: String,
+    /// With --to udp://host:port (which replays the capture's UDP flows of MPEG-TS): an
+    /// HTTP-FLV URL of the stream the server makes of them, read back while they are sent and
+    /// its media compared with the capture's TS (without it, only the sending is reported).
+    #[arg(long, value_name = "URL")]
+    play: Option<String>,
     /// The server half of a raw stream pair whose client half is CAPTURE.
     #[arg(long, value_name = "FILE")]
     server_stream: Option<std::path::PathBuf>,
@@ -372,6 +378,7 @@ fn replay(args: ReplayArgs) -> ExitCode {
             Pacing::Speed(args.speed)
         },
         answer_timeout: std::time::Duration::from_secs(args.answer_timeout.max(1)),
+        play: args.play,
     };
     let report = replay::run(&options);
     match args.format {

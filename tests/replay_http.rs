@@ -1,12 +1,15 @@
 //! `weir replay --to http://...`: the HTTP flows of a capture (FFmpeg playing HTTP-FLV and HLS
 //! from `weir serve`, `captures/ffmpeg-weir-http.pcapng`) re-sent to a live server fed by an
 //! FFmpeg publisher like the captured one. A fresh `weir serve` answers the same; one without
-//! the stream answers otherwise, and the diff says where.
+//! the stream answers otherwise, and the diff says where. `--to udp://...`: TS datagrams
+//! re-sent to `weir serve`'s MPEG-TS over UDP port make a stream whose media, read back over
+//! HTTP-FLV (`--play`), is the captured TS's.
 
 mod support;
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
+use std::time::Duration;
 use support::{Weir, ffmpeg_publish_like_captures, weir_json};
 
 fn capture(name: &str) -> PathBuf {
@@ -119,4 +122,77 @@ fn a_server_that_is_not_there_is_an_error_not_a_difference() {
     assert_eq!(code, 2, "{report:#}");
     let error = report["flows"][0]["error"].as_str().unwrap();
     assert!(error.contains("cannot connect"), "{error}");
+}
+
+/// A capture of MPEG-TS over UDP, crafted: 3 s of FFmpeg's TS (as the captures' publisher
+/// encodes it) in datagrams of 7 packets, spread evenly over 3 s.
+fn ts_over_udp_capture() -> PathBuf {
+    let dir = std::env::temp_dir();
+    let ts = dir.join(format!("weir-replay-udp-{}.ts", std::process::id()));
+    let status = Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
+        .args(["-v", "error", "-nostdin", "-y"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=15"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050"])
+        .args([
+            "-t", "3", "-c:v", "libx264", "-preset", "veryfast", "-g", "15",
+        ])
+        .args([
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-ac", "1", "-f", "mpegts",
+        ])
+        .arg(&ts)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    let bytes = std::fs::read(&ts).unwrap();
+    let datagrams: Vec<&[u8]> = bytes.chunks(7 * 188).collect();
+    let mut pcap = weir_capture::write::PcapWriter::new();
+    let (from, to) = (
+        "127.0.0.1:40000".parse().unwrap(),
+        "127.0.0.1:1234".parse().unwrap(),
+    );
+    for (i, datagram) in datagrams.iter().enumerate() {
+        let at = Duration::from_secs(3) * i as u32 / datagrams.len() as u32;
+        pcap.udp(at, from, to, datagram);
+    }
+    let path = dir.join(format!("weir-replay-udp-{}.pcap", std::process::id()));
+    std::fs::write(&path, pcap.into_bytes()).unwrap();
+    let _ = std::fs::remove_file(&ts);
+    path
+}
+
+fn replay_udp(capture: &PathBuf, weir: &Weir, play: &str) -> (i32, serde_json::Value) {
+    weir_json(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .arg("replay")
+            .arg(capture)
+            .arg("--to")
+            .arg(format!("udp://127.0.0.1:{}", weir.mpegts.unwrap()))
+            .args(["--play", &weir.flv_url(play), "--format", "json"]),
+    )
+}
+
+#[test]
+fn ts_over_udp_replayed_makes_a_stream_with_the_captured_media_and_another_differs() {
+    let capture = ts_over_udp_capture();
+    let weir = Weir::start(&["mpegts.stream=live/udp"]);
+    let (code, report) = replay_udp(&capture, &weir, "udp");
+    assert_eq!(code, 0, "{report:#}\n{}", weir.log());
+    let flow = &report["flows"][0];
+    assert_eq!(flow["sent"], flow["captured_messages"], "{flow:#}");
+    let live = flow["live"].as_array().unwrap();
+    for line in [
+        "  video0 configuration: h264 High level 1.2 320x180 15/1 fps",
+        "  video0 h264 frames, the first a keyframe",
+        "  audio0 configuration: aac LC 22050 Hz 1 ch",
+    ] {
+        assert!(live.iter().any(|l| l == line), "{line:?} not in {flow:#}");
+    }
+    // A player of a stream the datagrams do not feed gets no media: the answers differ.
+    let (code, report) = replay_udp(&capture, &weir, "elsewhere");
+    assert_eq!(code, 1, "{report:#}");
+    let diff = report["flows"][0]["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("-  video0 h264 frames, the first a keyframe"),
+        "{diff}"
+    );
 }

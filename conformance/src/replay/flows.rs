@@ -1,7 +1,7 @@
 //! The RTMP flows of a capture (or a raw stream pair), each direction's bytes with the capture
 //! time they arrived at: what `weir replay` re-sends and compares against.
 
-use crate::capture::{CaptureEvents, Direction, FlowEvent, FlowId, Limits, StreamPair};
+use crate::capture::{CaptureEvents, Direction, FlowEvent, FlowId, Limits, StreamPair, Transport};
 use crate::detect;
 use crate::protocols::Protocol;
 use bytes::Bytes;
@@ -41,10 +41,11 @@ impl Timed {
     }
 }
 
-/// One captured connection (RTMP, or HTTP).
+/// One captured connection (RTMP, HTTP), or UDP flow (MPEG-TS: its datagrams are the pieces).
 #[derive(Debug, Clone)]
 pub struct Flow {
     pub id: FlowId,
+    pub transport: Transport,
     pub client: SocketAddr,
     pub server: SocketAddr,
     /// Client to server, server to client.
@@ -54,8 +55,8 @@ pub struct Flow {
 /// Past this much captured RTMP, replay refuses the input (it holds the flows in memory).
 const MAX_BYTES: u64 = 512 << 20;
 
-/// The TCP flows detected as `protocol` (as `weir check` detects them), in the order they
-/// opened.
+/// The flows detected as `protocol` (as `weir check` detects them: a TCP flow by its first
+/// bytes, a UDP flow by its first datagram), in the order they opened.
 pub fn read(
     path: &Path,
     client_file: Option<&Path>,
@@ -81,18 +82,29 @@ pub fn read(
     let mut total = 0u64;
     for event in events {
         let time = event.time - *start.get_or_insert(event.time);
+        if let FlowEvent::Data { bytes, .. } | FlowEvent::Datagram { bytes, .. } = &event.event {
+            total += bytes.len() as u64;
+            if total > MAX_BYTES {
+                return Err(format!(
+                    "{}: more than {} MB of flow data; replay holds flows in memory",
+                    path.display(),
+                    MAX_BYTES >> 20
+                ));
+            }
+        }
         match event.event {
             FlowEvent::Opened {
                 flow,
                 client,
                 server,
-                transport: crate::capture::Transport::Tcp,
+                transport,
                 ..
             } => {
                 flows.insert(
                     flow,
                     Flow {
                         id: flow,
+                        transport,
                         client,
                         server,
                         bytes: Default::default(),
@@ -105,16 +117,19 @@ pub fn read(
                 offset,
                 bytes,
             } => {
-                total += bytes.len() as u64;
-                if total > MAX_BYTES {
-                    return Err(format!(
-                        "{}: more than {} MB of TCP data; replay holds flows in memory",
-                        path.display(),
-                        MAX_BYTES >> 20
-                    ));
-                }
                 if let Some(f) = flows.get_mut(&flow) {
                     f.bytes[direction.index()].push(time, offset, bytes);
+                }
+            }
+            FlowEvent::Datagram {
+                flow,
+                direction,
+                bytes,
+            } => {
+                if let Some(f) = flows.get_mut(&flow) {
+                    let timed = &mut f.bytes[direction.index()];
+                    let at = timed.len;
+                    timed.push(time, at, bytes);
                 }
             }
             FlowEvent::Finished {
@@ -156,6 +171,12 @@ pub fn read(
                 }
                 out
             };
+            if flow.transport != Transport::Tcp {
+                let first = flow.bytes[Direction::ClientToServer.index()].pieces.first();
+                return first.is_some_and(|(_, datagram)| {
+                    matches!(detect::sniff_datagram(datagram), Some((p, _)) if p == protocol)
+                });
+            }
             let client = head(Direction::ClientToServer);
             let server = head(Direction::ServerToClient);
             matches!(

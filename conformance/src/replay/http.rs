@@ -331,7 +331,7 @@ fn replay_requests(
 
 /// One request on a connection of its own; the response read into `responses` until it
 /// ends, the server closes, or `read_for` (an endless body) or the answer timeout passes.
-fn fetch(
+pub(super) fn fetch(
     target: &HttpTarget,
     method: &str,
     path: &str,

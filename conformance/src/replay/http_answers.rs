@@ -77,6 +77,8 @@ pub struct Answer {
     pub lines: Vec<String>,
     /// Frames per track and codec.
     pub frames: BTreeMap<String, u64>,
+    /// The lines about the media of its body alone (also in `lines`).
+    pub media: Vec<String>,
     /// When its last byte arrived; `complete`: its framing said it was whole.
     pub last: Duration,
     pub complete: bool,
@@ -337,37 +339,54 @@ impl Responses {
 impl Reading {
     /// Media the body reader found, as lines and counts.
     fn media(&mut self) {
-        for observation in self.observations.drain(..) {
-            match observation {
-                Observation::Config(_, config) => {
-                    let described = CodecConfig::parse(&config)
-                        .map(|c| crate::media_summary::describe(&c))
-                        .unwrap_or_else(|_| config.codec.to_string());
-                    self.answer.lines.push(format!(
-                        "  {} configuration: {described}",
-                        crate::media_summary::track_name(config.track)
-                    ));
-                }
-                Observation::Frame(_, frame) => {
-                    let key = format!(
-                        "{} {}",
-                        crate::media_summary::track_name(frame.track),
-                        frame.codec
-                    );
-                    *self.answer.frames.entry(key.clone()).or_default() += 1;
-                    if self.seen.insert(key.clone(), ()).is_none() {
-                        let first = if frame.keyframe {
-                            "a keyframe"
-                        } else {
-                            "not a keyframe"
-                        };
-                        self.answer
-                            .lines
-                            .push(format!("  {key} frames, the first {first}"));
-                    }
-                }
-                Observation::Entry(..) => {}
+        let before = self.answer.media.len();
+        media_lines(
+            self.observations.drain(..),
+            &mut self.seen,
+            &mut self.answer.media,
+            &mut self.answer.frames,
+        );
+        let new = self.answer.media[before..].iter().cloned();
+        self.answer.lines.extend(new);
+    }
+}
+
+/// Media observations as lines (each track's configuration, described, and whether its first
+/// frame is a keyframe) and frame counts per track; `seen`: the tracks whose first frame was.
+pub fn media_lines(
+    observations: impl IntoIterator<Item = Observation>,
+    seen: &mut HashMap<String, ()>,
+    lines: &mut Vec<String>,
+    frames: &mut BTreeMap<String, u64>,
+) {
+    for observation in observations {
+        match observation {
+            Observation::Config(_, config) => {
+                let described = CodecConfig::parse(&config)
+                    .map(|c| crate::media_summary::describe(&c))
+                    .unwrap_or_else(|_| config.codec.to_string());
+                lines.push(format!(
+                    "  {} configuration: {described}",
+                    crate::media_summary::track_name(config.track)
+                ));
             }
+            Observation::Frame(_, frame) => {
+                let key = format!(
+                    "{} {}",
+                    crate::media_summary::track_name(frame.track),
+                    frame.codec
+                );
+                *frames.entry(key.clone()).or_default() += 1;
+                if seen.insert(key.clone(), ()).is_none() {
+                    let first = if frame.keyframe {
+                        "a keyframe"
+                    } else {
+                        "not a keyframe"
+                    };
+                    lines.push(format!("  {key} frames, the first {first}"));
+                }
+            }
+            Observation::Entry(..) => {}
         }
     }
 }

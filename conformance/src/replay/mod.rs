@@ -14,6 +14,7 @@ pub mod client;
 pub mod flows;
 pub mod http;
 pub mod http_answers;
+pub mod udp_ts;
 
 use crate::capture::Direction;
 use crate::probe::Outcome;
@@ -51,6 +52,9 @@ pub struct Options {
     pub pacing: Pacing,
     /// How long a command's answer may take before the replay goes on without it.
     pub answer_timeout: Duration,
+    /// For a replay to `udp://`: an HTTP-FLV URL of the stream the server makes of the
+    /// datagrams, read back to compare its media with the capture's.
+    pub play: Option<String>,
 }
 
 /// One flow's replay.
@@ -119,6 +123,8 @@ impl ReplayReport {
     pub fn protocol(&self) -> &'static str {
         if self.url.starts_with("http://") {
             "HTTP"
+        } else if self.url.starts_with("udp://") {
+            "MPEG-TS over UDP"
         } else {
             "RTMP"
         }
@@ -151,6 +157,9 @@ pub fn run(options: &Options) -> ReplayReport {
     };
     if options.url.starts_with("http://") {
         return http::run(options, report);
+    }
+    if options.url.starts_with("udp://") {
+        return udp_ts::run(options, report);
     }
     let target = match Target::parse(&options.url) {
         Ok(target) => target,
