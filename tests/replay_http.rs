@@ -1,7 +1,8 @@
 //! `weir replay --to http://...`: the HTTP flows of a capture (FFmpeg playing HTTP-FLV and HLS
 //! from `weir serve`, `captures/ffmpeg-weir-http.pcapng`) re-sent to a live server fed by an
 //! FFmpeg publisher like the captured one. A fresh `weir serve` answers the same; one without
-//! the stream answers otherwise, and the diff says where. `--to udp://...`: TS datagrams
+//! the stream answers otherwise, and the diff says where. FFmpeg playing HTTP-TS, recorded
+//! here with dumpcap, replays the same way. `--to udp://...`: TS datagrams
 //! re-sent to `weir serve`'s MPEG-TS over UDP port make a stream whose media, read back over
 //! HTTP-FLV (`--play`), is the captured TS's.
 
@@ -195,4 +196,75 @@ fn ts_over_udp_replayed_makes_a_stream_with_the_captured_media_and_another_diffe
         diff.contains("-  video0 h264 frames, the first a keyframe"),
         "{diff}"
     );
+}
+
+/// Records, with dumpcap on the loopback interface, FFmpeg playing `url` (HTTP) for 2 s from
+/// the server on `port`.
+fn record_ffmpeg_playing(url: &str, port: u16) -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("weir-replay-http-ts-{}.pcapng", std::process::id()));
+    let mut dumpcap = Command::new(weir_testkit::peer::binary("DUMPCAP", "dumpcap"))
+        .args(["-q", "-i", "lo", "-f", &format!("tcp port {port}"), "-w"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dumpcap starts");
+    // dumpcap creates the file once it captures.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dumpcap did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let (played, _, err) = support::run(
+        Command::new(weir_testkit::peer::binary("FFMPEG", "ffmpeg"))
+            .args(["-v", "error", "-nostdin", "-i", url])
+            .args(["-t", "2", "-c", "copy", "-f", "null", "-"]),
+        Duration::from_secs(30),
+    );
+    assert!(played, "ffmpeg played {url}: {err}");
+    std::thread::sleep(Duration::from_millis(500));
+    // SIGINT: dumpcap writes what it holds and exits.
+    let _ = Command::new("kill")
+        .args(["-INT", &dumpcap.id().to_string()])
+        .status();
+    let _ = dumpcap.wait();
+    path
+}
+
+#[test]
+fn an_http_ts_session_recorded_against_weir_gets_the_same_answers_again() {
+    let recorded = Weir::start(&[]);
+    let _publisher = Killed(ffmpeg_publish_like_captures(&recorded.rtmp_url("cap"), 30));
+    recorded.wait_for_stream("cap", Duration::from_secs(10));
+    let capture = record_ffmpeg_playing(
+        &format!("http://127.0.0.1:{}/live/cap.ts", recorded.http),
+        recorded.http,
+    );
+    let weir = Weir::start(&[]);
+    let _other = Killed(ffmpeg_publish_like_captures(&weir.rtmp_url("x"), 30));
+    weir.wait_for_stream("x", Duration::from_secs(10));
+    let (code, report) = weir_json(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .arg("replay")
+            .arg(&capture)
+            .args(["--to", &format!("http://127.0.0.1:{}/live/x.ts", weir.http)])
+            .args(["--format", "json"]),
+    );
+    let _ = std::fs::remove_file(&capture);
+    assert_eq!(code, 0, "{report:#}\n{}", weir.log());
+    let flows = report["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 1, "{report:#}");
+    let live = flows[0]["live"].as_array().unwrap();
+    for line in [
+        "GET /live/x.ts: status 200",
+        "  Content-Type video/MP2T",
+        "  video0 h264 frames, the first a keyframe",
+    ] {
+        assert!(live.iter().any(|l| l == line), "{line:?} not in {report:#}");
+    }
 }

@@ -94,16 +94,21 @@ impl HttpTarget {
     }
 }
 
-/// The stream names of the capture: the stems of its `.flv` and `.m3u8` requests.
-fn stream_names(requests: &[Vec<Request>]) -> HashSet<String> {
+/// The stream names of the capture: the stems of its `.flv` and `.m3u8` requests, and of its
+/// `.ts` requests that are not segments a playlist listed (`listed`: HTTP-TS).
+fn stream_names(
+    requests: &[(Vec<Request>, Option<String>)],
+    listed: &HashSet<String>,
+) -> HashSet<String> {
     requests
         .iter()
-        .flatten()
+        .flat_map(|(r, _)| r)
         .filter_map(|r| {
             let path = r.target.split('?').next()?;
             let name = path.rsplit('/').next()?;
             let (stem, ext) = name.rsplit_once('.')?;
-            (ext == "flv" || ext == "m3u8").then(|| stem.to_owned())
+            let named = ext == "flv" || ext == "m3u8" || (ext == "ts" && !listed.contains(path));
+            named.then(|| stem.to_owned())
         })
         .collect()
 }
@@ -168,7 +173,27 @@ pub fn run(options: &Options, mut report: ReplayReport) -> ReplayReport {
         .iter()
         .map(|f| http_answers::requests(&f.bytes[Direction::ClientToServer.index()].pieces))
         .collect();
-    let names = stream_names(&requests.iter().map(|(r, _)| r.clone()).collect::<Vec<_>>());
+    // What the playlists list is known once the answers are read; which names are streams
+    // (and so how requests are labelled) depends on it: the answers are read twice.
+    let listed: HashSet<String> = flows
+        .iter()
+        .zip(&requests)
+        .flat_map(|(flow, (requests, _))| {
+            let answers = captured_answers(flow, requests, &target, &HashSet::new());
+            requests
+                .iter()
+                .zip(answers)
+                .filter_map(|(request, answer)| Some((request.target.clone(), answer.playlist?)))
+                .flat_map(|(playlist, loaded)| {
+                    loaded
+                        .segments
+                        .into_iter()
+                        .map(move |uri| resolve(&playlist, &uri))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let names = stream_names(&requests, &listed);
     // The captured answers, and the segments their playlists list.
     let mut segments = Segments::default();
     let mut captured = Vec::new();
