@@ -6,6 +6,8 @@
 //!
 //! Flows are replayed side by side, each starting when it started in the capture, so that a
 //! capture of a publisher and a player replays as one: the player is fed by the publisher.
+//! `--to http://...` replays HTTP flows instead ([`http`]: HTTP-FLV, HTTP-TS, HLS), `--to
+//! udp://...` UDP flows of MPEG-TS ([`udp_ts`]); their answers are lines of the same shape.
 //! Each flow's answers are a verdict of the one vocabulary ([`FlowReplay::kind`]);
 //! [`crate::report`] renders the [`ReplayReport`].
 
