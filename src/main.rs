@@ -323,12 +323,13 @@ struct ReplayArgs {
     /// HTTP-TS and HLS playlists and segments, with status, Content-Type, framing, CORS,
     /// Location and media compared (a captured `/app/name.flv`, `.m3u8` or `.ts` becomes the
     /// URL's app and stream; HLS segments are mapped through the live playlist);
-    /// udp://host:port re-sends its UDP flows of MPEG-TS (see --play).
+    /// udp://host:port re-sends its UDP flows of MPEG-TS and of GB28181 PS over RTP (the
+    /// SSRC as captured), at their pacing (see --play).
     #[arg(long, value_name = "URL")]
     to: String,
-    /// With --to udp://host:port (which replays the capture's UDP flows of MPEG-TS): an
+    /// With --to udp://host:port (which replays the capture's UDP flows of TS or PS): an
     /// HTTP-FLV URL of the stream the server makes of them, read back while they are sent and
-    /// its media compared with the capture's TS (without it, only the sending is reported).
+    /// its media compared with the capture's (without it, only the sending is reported).
     #[arg(long, value_name = "URL")]
     play: Option<String>,
     /// The server half of a raw stream pair whose client half is CAPTURE.

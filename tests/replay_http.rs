@@ -4,7 +4,7 @@
 //! the stream answers otherwise, and the diff says where. FFmpeg playing HTTP-TS, recorded
 //! here with dumpcap, replays the same way. `--to udp://...`: TS datagrams
 //! re-sent to `weir serve`'s MPEG-TS over UDP port make a stream whose media, read back over
-//! HTTP-FLV (`--play`), is the captured TS's.
+//! HTTP-FLV (`--play`), is the captured TS's; GB28181 PS over RTP the same to its port.
 
 mod support;
 
@@ -267,4 +267,60 @@ fn an_http_ts_session_recorded_against_weir_gets_the_same_answers_again() {
     ] {
         assert!(live.iter().any(|l| l == line), "{line:?} not in {report:#}");
     }
+}
+
+/// GB28181's PS over RTP over UDP, as `weir load --gb28181 --pcap` writes it from a corpus
+/// file, replayed to `weir serve`'s GB28181 port once the captured SSRC is bound to a device
+/// (as a SIP server binds it): the device's stream, read back over HTTP-FLV, has the
+/// captured PS's media.
+#[test]
+fn gb28181_ps_over_udp_replayed_makes_the_device_stream() {
+    let capture = std::env::temp_dir().join(format!("weir-replay-gb-{}.pcap", std::process::id()));
+    let source = weir_testkit::corpus::path("flv/avc_aac.flv");
+    let (ok, _, stderr) = support::run(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args(["load", "--gb28181", "--transport", "udp", "--publish"])
+            .arg(&source)
+            .arg("--pcap")
+            .arg(&capture),
+        Duration::from_secs(60),
+    );
+    assert!(ok, "{stderr}");
+    let pcap = std::fs::read(&capture).unwrap();
+    let ssrc = weir_capture::CaptureEvents::new(&pcap[..], Default::default())
+        .unwrap()
+        .find_map(|e| match e.unwrap().event {
+            weir_capture::FlowEvent::Datagram { bytes, .. } => {
+                Some(u32::from_be_bytes(bytes[8..12].try_into().unwrap()))
+            }
+            _ => None,
+        })
+        .expect("a datagram");
+    let weir = Weir::start(&[]);
+    let bound: serde_json::Value = reqwest::blocking::Client::new()
+        .post(weir.api_url("/gb/v1/publish/"))
+        .json(&serde_json::json!({"id": "replayed", "ssrc": ssrc}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(bound["code"], 0, "{bound}");
+    let (code, report) = weir_json(
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .arg("replay")
+            .arg(&capture)
+            .arg("--to")
+            .arg(format!("udp://127.0.0.1:{}", weir.gb28181.unwrap()))
+            .args(["--play", &weir.flv_url("replayed"), "--format", "json"]),
+    );
+    let _ = std::fs::remove_file(&capture);
+    assert_eq!(code, 0, "{report:#}\n{}", weir.log());
+    let flow = &report["flows"][0];
+    assert_eq!(flow["sent"], flow["captured_messages"], "{flow:#}");
+    let live = flow["live"].as_array().unwrap();
+    assert!(
+        live.iter()
+            .any(|l| l == "  video0 h264 frames, the first a keyframe"),
+        "{report:#}"
+    );
 }

@@ -46,6 +46,8 @@ impl Timed {
 pub struct Flow {
     pub id: FlowId,
     pub transport: Transport,
+    /// What it was detected as.
+    pub protocol: Protocol,
     pub client: SocketAddr,
     pub server: SocketAddr,
     /// Client to server, server to client.
@@ -55,12 +57,12 @@ pub struct Flow {
 /// Past this much captured RTMP, replay refuses the input (it holds the flows in memory).
 const MAX_BYTES: u64 = 512 << 20;
 
-/// The flows detected as `protocol` (as `weir check` detects them: a TCP flow by its first
-/// bytes, a UDP flow by its first datagram), in the order they opened.
+/// The flows detected as one of `protocols` (as `weir check` detects them: a TCP flow by its
+/// first bytes, a UDP flow by its first datagram), in the order they opened.
 pub fn read(
     path: &Path,
     client_file: Option<&Path>,
-    protocol: Protocol,
+    protocols: &[Protocol],
 ) -> Result<Vec<Flow>, String> {
     let events: Vec<crate::capture::Event> = match client_file {
         Some(server_file) => {
@@ -105,6 +107,7 @@ pub fn read(
                     Flow {
                         id: flow,
                         transport,
+                        protocol: Protocol::Unknown,
                         client,
                         server,
                         bytes: Default::default(),
@@ -160,29 +163,33 @@ pub fn read(
     }
     Ok(flows
         .into_values()
-        .filter(|flow| {
-            let head = |d: Direction| -> Vec<u8> {
-                let mut out = Vec::new();
-                for (_, piece) in &flow.bytes[d.index()].pieces {
-                    out.extend_from_slice(&piece[..piece.len().min(detect::MAX_SNIFF - out.len())]);
-                    if out.len() >= detect::MAX_SNIFF {
-                        break;
-                    }
-                }
-                out
-            };
-            if flow.transport != Transport::Tcp {
-                let first = flow.bytes[Direction::ClientToServer.index()].pieces.first();
-                return first.is_some_and(|(_, datagram)| {
-                    matches!(detect::sniff_datagram(datagram), Some((p, _)) if p == protocol)
-                });
-            }
-            let client = head(Direction::ClientToServer);
-            let server = head(Direction::ServerToClient);
-            matches!(
-                detect::sniff_stream(&client, &server, true),
-                Some((p, _)) if p == protocol
-            )
+        .filter_map(|mut flow| {
+            flow.protocol = detected(&flow)?;
+            protocols.contains(&flow.protocol).then_some(flow)
         })
         .collect())
+}
+
+/// What a flow is: a UDP flow by its first datagram, a TCP flow by the first bytes of each
+/// direction.
+fn detected(flow: &Flow) -> Option<Protocol> {
+    if flow.transport != Transport::Tcp {
+        let (_, first) = flow.bytes[Direction::ClientToServer.index()]
+            .pieces
+            .first()?;
+        return detect::sniff_datagram(first).map(|(p, _)| p);
+    }
+    let head = |d: Direction| -> Vec<u8> {
+        let mut out = Vec::new();
+        for (_, piece) in &flow.bytes[d.index()].pieces {
+            out.extend_from_slice(&piece[..piece.len().min(detect::MAX_SNIFF - out.len())]);
+            if out.len() >= detect::MAX_SNIFF {
+                break;
+            }
+        }
+        out
+    };
+    let client = head(Direction::ClientToServer);
+    let server = head(Direction::ServerToClient);
+    detect::sniff_stream(&client, &server, true).map(|(p, _)| p)
 }

@@ -166,7 +166,7 @@ pub fn run(options: &Options, mut report: ReplayReport) -> ReplayReport {
             return report;
         }
     };
-    let Some(flows) = super::read_flows(options, Protocol::Http, &mut report) else {
+    let Some(flows) = super::read_flows(options, &[Protocol::Http], &mut report) else {
         return report;
     };
     let requests: Vec<(Vec<Request>, Option<String>)> = flows

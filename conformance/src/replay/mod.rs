@@ -126,7 +126,7 @@ impl ReplayReport {
         if self.url.starts_with("http://") {
             "HTTP"
         } else if self.url.starts_with("udp://") {
-            "MPEG-TS over UDP"
+            "MPEG-TS or GB28181 PS over UDP"
         } else {
             "RTMP"
         }
@@ -170,7 +170,7 @@ pub fn run(options: &Options) -> ReplayReport {
             return report;
         }
     };
-    let Some(flows) = read_flows(options, crate::protocols::Protocol::Rtmp, &mut report) else {
+    let Some(flows) = read_flows(options, &[crate::protocols::Protocol::Rtmp], &mut report) else {
         return report;
     };
     let rewrite = std::sync::Arc::new(std::sync::Mutex::new(Rewrite::default()));
@@ -181,14 +181,14 @@ pub fn run(options: &Options) -> ReplayReport {
     report
 }
 
-/// The input's flows of `protocol`, the first [`MAX_FLOWS`]; `None` when the input could not
+/// The input's flows of `protocols`, the first [`MAX_FLOWS`]; `None` when the input could not
 /// be read (the report says why).
 fn read_flows(
     options: &Options,
-    protocol: crate::protocols::Protocol,
+    protocols: &[crate::protocols::Protocol],
     report: &mut ReplayReport,
 ) -> Option<Vec<Flow>> {
-    match flows::read(&options.capture, options.server_file.as_deref(), protocol) {
+    match flows::read(&options.capture, options.server_file.as_deref(), protocols) {
         Ok(mut flows) => {
             report.not_replayed = flows.len().saturating_sub(MAX_FLOWS);
             flows.truncate(MAX_FLOWS);

@@ -1,6 +1,6 @@
 //! `weir replay CAPTURE --to udp://host:port [--play URL]`: the datagrams of each captured UDP
-//! flow that carries MPEG-TS (detected as `weir check` detects it: TS packets, bare or in RTP)
-//! re-sent to a live server at their captured pacing (or `--speed N`, or as fast as
+//! flow that carries MPEG-TS or GB28181's PS over RTP (detected as `weir check` detects them:
+//! TS packets, bare or in RTP; RTP whose payload begins with a pack header) re-sent to a live server at their captured pacing (or `--speed N`, or as fast as
 //! possible). UDP has no answer: with `--play`, an HTTP-FLV URL of the stream the server makes
 //! of them, the replay reads that stream back while it sends, and compares its media summary
 //! (each track's codec configuration, whether its first frame is a keyframe) with the TS the
@@ -20,10 +20,12 @@ use super::http_answers::{self, Responses, Sequences};
 use super::{FlowReplay, Options, Pacing, ReplayReport};
 use crate::capture::{Direction, Transport};
 use crate::observe::Observer;
+use crate::observe::mpegps::PsObserver;
 use crate::observe::mpegts::TsObserver;
 use crate::protocols::Protocol;
 
-/// Replays every UDP flow of MPEG-TS in the input.
+/// Replays every UDP flow of MPEG-TS or PS in the input. (A GB28181 server takes RTP of the
+/// SSRCs it bound: the captured SSRC is re-sent as it is, for the caller to bind.)
 pub fn run(options: &Options, mut report: ReplayReport) -> ReplayReport {
     let target = match udp_target(&options.url) {
         Ok(target) => target,
@@ -39,7 +41,9 @@ pub fn run(options: &Options, mut report: ReplayReport) -> ReplayReport {
             return report;
         }
     };
-    let Some(flows) = super::read_flows(options, Protocol::MpegTs, &mut report) else {
+    let Some(flows) =
+        super::read_flows(options, &[Protocol::MpegTs, Protocol::MpegPs], &mut report)
+    else {
         return report;
     };
     let flows = flows
@@ -66,9 +70,12 @@ fn udp_target(url: &str) -> Result<std::net::SocketAddr, String> {
         .ok_or_else(|| format!("{url}: no address"))
 }
 
-/// The media summary of the captured TS: lines and frame counts.
+/// The media summary of the captured TS or PS: lines and frame counts.
 fn captured_media(flow: &Flow) -> Answers {
-    let mut observer = TsObserver::new(weir_mpegts::Limits::default());
+    let mut observer: Box<dyn Observer> = match flow.protocol {
+        Protocol::MpegPs => Box::new(PsObserver::datagrams()),
+        _ => Box::new(TsObserver::new(weir_mpegts::Limits::default())),
+    };
     let mut observations = Vec::new();
     let dir = Direction::ClientToServer;
     for (time, datagram) in &flow.bytes[dir.index()].pieces {
