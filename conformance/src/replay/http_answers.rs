@@ -434,3 +434,40 @@ pub fn combine(answers: &[Answer]) -> Answers {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(bytes: &[u8]) -> (Vec<Answer>, Option<String>) {
+        let mut responses =
+            Responses::new([("GET", "/live/x.flv".to_owned())], Sequences::default());
+        responses.push(Duration::ZERO, bytes);
+        responses.end(true);
+        let error = responses.error.clone();
+        (responses.answers(), error)
+    }
+
+    #[test]
+    fn a_redirect_is_compared_by_status_and_the_path_it_sends_to() {
+        let (answers, error) = read(
+            b"HTTP/1.1 302 Found\r\nLocation: http://a:1/live/y.flv\r\nContent-Length: 0\r\n\r\n",
+        );
+        assert_eq!(error, None);
+        assert_eq!(
+            answers[0].lines,
+            [
+                "GET /live/x.flv: status 302",
+                "  body of a Content-Length",
+                "  location: /live/y.flv"
+            ]
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_http_are_an_error_not_a_panic() {
+        let (answers, error) = read(b"\x00\x01garbage\r\n\r\n");
+        assert!(answers.is_empty());
+        assert!(error.is_some_and(|e| e.contains("the server's responses")));
+    }
+}

@@ -325,6 +325,27 @@ mod tests {
     }
 
     #[test]
+    fn cors_and_location_are_kept_in_order_and_other_fields_are_not() {
+        let head = complete(
+            Role::Response,
+            "HTTP/1.1 302 Found\r\nLocation: http://h:8080/live/x.flv\r\n\
+             Access-Control-Allow-Origin: *\r\nServer: s\r\n\r\n",
+        );
+        assert_eq!(
+            head.kept,
+            [
+                ("access-control-allow-origin", "*".to_owned()),
+                ("location", "http://h:8080/live/x.flv".to_owned())
+            ]
+        );
+        let bare = complete(
+            Role::Response,
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        );
+        assert!(bare.kept.is_empty());
+    }
+
+    #[test]
     fn framing_follows_rfc_9112_section_6_3() {
         let get = complete(
             Role::Request,
