@@ -277,6 +277,23 @@ fn captured_answers(
     responses.answers()
 }
 
+/// The live path of a captured segment. Its playlist may be loaded by another flow that asked
+/// for it a moment earlier in the capture, whose answer is still on its way: it is waited for,
+/// up to `wait`.
+fn segment(segments: &Mutex<Segments>, captured: &str, wait: Duration) -> Option<String> {
+    let by = Instant::now() + wait;
+    loop {
+        let mut segments = segments.lock().expect("no replay thread panics holding it");
+        let path = captured.split('?').next().unwrap_or_default();
+        let playlist = &segments.captured.get(path)?.0;
+        if segments.live.contains_key(playlist) || Instant::now() >= by {
+            return segments.map(captured);
+        }
+        drop(segments);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Re-sends the requests at their captured pacing; the live answers.
 #[allow(clippy::too_many_arguments)]
 fn replay_requests(
@@ -304,10 +321,7 @@ fn replay_requests(
             }
         }
         let label = target.rewrite(&request.target, names);
-        let path = segments
-            .lock()
-            .expect("no replay thread panics holding it")
-            .map(&request.target)
+        let path = segment(segments, &request.target, options.answer_timeout)
             .unwrap_or_else(|| label.clone());
         // How long the captured client read; an endless body is read as long.
         let read_for = match captured.get(i) {
