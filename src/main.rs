@@ -324,10 +324,11 @@ struct ReplayArgs {
     /// Location and media compared (a captured `/app/name.flv`, `.m3u8` or `.ts` becomes the
     /// URL's app and stream; HLS segments are mapped through the live playlist);
     /// udp://host:port re-sends its UDP flows of MPEG-TS and of GB28181 PS over RTP (the
-    /// SSRC as captured), at their pacing (see --play).
+    /// SSRC as captured), at their pacing (see --play); tcp://host:port its TCP flows of
+    /// GB28181 PS over RTP in RFC 4571 frames.
     #[arg(long, value_name = "URL")]
     to: String,
-    /// With --to udp://host:port (which replays the capture's UDP flows of TS or PS): an
+    /// With --to udp:// or tcp:// (which replay the capture's flows of TS or PS): an
     /// HTTP-FLV URL of the stream the server makes of them, read back while they are sent and
     /// its media compared with the capture's (without it, only the sending is reported).
     #[arg(long, value_name = "URL")]

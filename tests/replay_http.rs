@@ -269,17 +269,19 @@ fn an_http_ts_session_recorded_against_weir_gets_the_same_answers_again() {
     }
 }
 
-/// GB28181's PS over RTP over UDP, as `weir load --gb28181 --pcap` writes it from a corpus
-/// file, replayed to `weir serve`'s GB28181 port once the captured SSRC is bound to a device
-/// (as a SIP server binds it): the device's stream, read back over HTTP-FLV, has the
-/// captured PS's media.
-#[test]
-fn gb28181_ps_over_udp_replayed_makes_the_device_stream() {
-    let capture = std::env::temp_dir().join(format!("weir-replay-gb-{}.pcap", std::process::id()));
+/// GB28181's PS over RTP over `transport` (`udp`, `tcp`: RFC 4571), as `weir load --gb28181
+/// --pcap` writes it from a corpus file, replayed to `weir serve`'s GB28181 port once the
+/// captured SSRC is bound to a device (as a SIP server binds it): the device's stream, read
+/// back over HTTP-FLV, has the captured PS's media.
+fn gb28181_ps_replayed_makes_the_device_stream(transport: &str) {
+    let capture = std::env::temp_dir().join(format!(
+        "weir-replay-gb-{transport}-{}.pcap",
+        std::process::id()
+    ));
     let source = weir_testkit::corpus::path("flv/avc_aac.flv");
     let (ok, _, stderr) = support::run(
         Command::new(env!("CARGO_BIN_EXE_weir"))
-            .args(["load", "--gb28181", "--transport", "udp", "--publish"])
+            .args(["load", "--gb28181", "--transport", transport, "--publish"])
             .arg(&source)
             .arg("--pcap")
             .arg(&capture),
@@ -292,6 +294,10 @@ fn gb28181_ps_over_udp_replayed_makes_the_device_stream() {
         .find_map(|e| match e.unwrap().event {
             weir_capture::FlowEvent::Datagram { bytes, .. } => {
                 Some(u32::from_be_bytes(bytes[8..12].try_into().unwrap()))
+            }
+            // Behind the RFC 4571 length.
+            weir_capture::FlowEvent::Data { bytes, .. } => {
+                Some(u32::from_be_bytes(bytes[10..14].try_into().unwrap()))
             }
             _ => None,
         })
@@ -310,7 +316,7 @@ fn gb28181_ps_over_udp_replayed_makes_the_device_stream() {
             .arg("replay")
             .arg(&capture)
             .arg("--to")
-            .arg(format!("udp://127.0.0.1:{}", weir.gb28181.unwrap()))
+            .arg(format!("{transport}://127.0.0.1:{}", weir.gb28181.unwrap()))
             .args(["--play", &weir.flv_url("replayed"), "--format", "json"]),
     );
     let _ = std::fs::remove_file(&capture);
@@ -323,4 +329,14 @@ fn gb28181_ps_over_udp_replayed_makes_the_device_stream() {
             .any(|l| l == "  video0 h264 frames, the first a keyframe"),
         "{report:#}"
     );
+}
+
+#[test]
+fn gb28181_ps_over_udp_replayed_makes_the_device_stream() {
+    gb28181_ps_replayed_makes_the_device_stream("udp");
+}
+
+#[test]
+fn gb28181_ps_over_tcp_replayed_makes_the_device_stream() {
+    gb28181_ps_replayed_makes_the_device_stream("tcp");
 }

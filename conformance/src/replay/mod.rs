@@ -127,6 +127,8 @@ impl ReplayReport {
             "HTTP"
         } else if self.url.starts_with("udp://") {
             "MPEG-TS or GB28181 PS over UDP"
+        } else if self.url.starts_with("tcp://") {
+            "GB28181 PS over TCP"
         } else {
             "RTMP"
         }
@@ -160,7 +162,7 @@ pub fn run(options: &Options) -> ReplayReport {
     if options.url.starts_with("http://") {
         return http::run(options, report);
     }
-    if options.url.starts_with("udp://") {
+    if options.url.starts_with("udp://") || options.url.starts_with("tcp://") {
         return udp_ts::run(options, report);
     }
     let target = match Target::parse(&options.url) {

@@ -1,6 +1,8 @@
 //! `weir replay CAPTURE --to udp://host:port [--play URL]`: the datagrams of each captured UDP
 //! flow that carries MPEG-TS or GB28181's PS over RTP (detected as `weir check` detects them:
-//! TS packets, bare or in RTP; RTP whose payload begins with a pack header) re-sent to a live server at their captured pacing (or `--speed N`, or as fast as
+//! TS packets, bare or in RTP; RTP whose payload begins with a pack header) re-sent (`--to
+//! tcp://host:port`: GB28181's PS over RTP in RFC 4571 frames, the captured stream's bytes on a
+//! connection of the replay's own) to a live server at their captured pacing (or `--speed N`, or as fast as
 //! possible). UDP has no answer: with `--play`, an HTTP-FLV URL of the stream the server makes
 //! of them, the replay reads that stream back while it sends, and compares its media summary
 //! (each track's codec configuration, whether its first frame is a keyframe) with the TS the
@@ -10,7 +12,8 @@
 //! [`FlvBody`]: crate::observe::flv::FlvBody
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{ToSocketAddrs, UdpSocket};
+use std::io::Write;
+use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
 use super::answers::Answers;
@@ -41,14 +44,17 @@ pub fn run(options: &Options, mut report: ReplayReport) -> ReplayReport {
             return report;
         }
     };
-    let Some(flows) =
-        super::read_flows(options, &[Protocol::MpegTs, Protocol::MpegPs], &mut report)
-    else {
+    // Over TCP, GB28181's RFC 4571 frames (a TCP flow of TS is not replayed so).
+    let (transport, protocols) = match options.url.starts_with("tcp://") {
+        true => (Transport::Tcp, &[Protocol::MpegPs][..]),
+        false => (Transport::Udp, &[Protocol::MpegTs, Protocol::MpegPs][..]),
+    };
+    let Some(flows) = super::read_flows(options, protocols, &mut report) else {
         return report;
     };
     let flows = flows
         .into_iter()
-        .filter(|f| f.transport == Transport::Udp)
+        .filter(|f| f.transport == transport)
         .map(|f| (f, ()))
         .collect();
     super::side_by_side(flows, options.pacing, &mut report, |flow, ()| {
@@ -57,11 +63,12 @@ pub fn run(options: &Options, mut report: ReplayReport) -> ReplayReport {
     report
 }
 
-/// `udp://host:port` as an address.
+/// `udp://host:port` (or `tcp://`) as an address.
 fn udp_target(url: &str) -> Result<std::net::SocketAddr, String> {
     let rest = url
         .strip_prefix("udp://")
-        .ok_or_else(|| format!("{url}: not a udp:// URL"))?;
+        .or_else(|| url.strip_prefix("tcp://"))
+        .ok_or_else(|| format!("{url}: not a udp:// or tcp:// URL"))?;
     let authority = rest.split(['/', '?']).next().unwrap_or_default();
     authority
         .to_socket_addrs()
@@ -72,14 +79,20 @@ fn udp_target(url: &str) -> Result<std::net::SocketAddr, String> {
 
 /// The media summary of the captured TS or PS: lines and frame counts.
 fn captured_media(flow: &Flow) -> Answers {
-    let mut observer: Box<dyn Observer> = match flow.protocol {
-        Protocol::MpegPs => Box::new(PsObserver::datagrams()),
+    let mut observer: Box<dyn Observer> = match (flow.protocol, flow.transport) {
+        (Protocol::MpegPs, Transport::Tcp) => Box::new(PsObserver::framed()),
+        (Protocol::MpegPs, _) => Box::new(PsObserver::datagrams()),
         _ => Box::new(TsObserver::new(weir_mpegts::Limits::default())),
     };
     let mut observations = Vec::new();
     let dir = Direction::ClientToServer;
-    for (time, datagram) in &flow.bytes[dir.index()].pieces {
-        observer.datagram(dir, *time, datagram, &mut observations);
+    let mut offset = 0;
+    for (time, piece) in &flow.bytes[dir.index()].pieces {
+        match flow.transport {
+            Transport::Tcp => observer.data(dir, offset, piece, &mut observations),
+            _ => observer.datagram(dir, *time, piece, &mut observations),
+        }
+        offset += piece.len() as u64;
     }
     observer.closed(&mut observations);
     let mut answers = Answers::default();
@@ -137,7 +150,7 @@ fn replay_flow(
             // The player is there before the first datagram, as a player of a live stream is.
             std::thread::sleep(Duration::from_millis(300));
         }
-        if let Err(e) = send(datagrams, target, options, &mut replay.sent) {
+        if let Err(e) = send(datagrams, flow.transport, target, options, &mut replay.sent) {
             replay.error = Some(e);
         }
         if let Some(player) = player {
@@ -168,9 +181,10 @@ fn replay_flow(
     replay
 }
 
-/// Sends the datagrams at their pacing.
+/// Sends the datagrams (or, over TCP, the pieces of the stream) at their pacing.
 fn send(
     datagrams: &[(Duration, bytes::Bytes)],
+    transport: Transport,
     target: &std::net::SocketAddr,
     options: &Options,
     sent: &mut usize,
@@ -179,6 +193,13 @@ fn send(
         "0.0.0.0:0"
     } else {
         "[::]:0"
+    };
+    let mut stream = match transport {
+        Transport::Tcp => Some(
+            TcpStream::connect_timeout(target, options.answer_timeout)
+                .map_err(|e| format!("cannot connect to {target}: {e}"))?,
+        ),
+        _ => None,
     };
     let socket = UdpSocket::bind(bind).map_err(|e| format!("cannot open a UDP socket: {e}"))?;
     let start = Instant::now();
@@ -190,9 +211,11 @@ fn send(
                 std::thread::sleep(left);
             }
         }
-        socket
-            .send_to(datagram, target)
-            .map_err(|e| format!("sending to {target}: {e}"))?;
+        match &mut stream {
+            Some(stream) => stream.write_all(datagram),
+            None => socket.send_to(datagram, target).map(drop),
+        }
+        .map_err(|e| format!("sending to {target}: {e}"))?;
         *sent += 1;
     }
     Ok(())
