@@ -7,7 +7,8 @@
 //! Flows are replayed side by side, each starting when it started in the capture, so that a
 //! capture of a publisher and a player replays as one: the player is fed by the publisher.
 //! `--to http://...` replays HTTP flows instead ([`http`]: HTTP-FLV, HTTP-TS, HLS), `--to
-//! udp://...` UDP flows of MPEG-TS ([`udp_ts`]); their answers are lines of the same shape.
+//! udp://...` UDP flows of MPEG-TS and GB28181 PS, and `tcp://...` GB28181's RFC 4571 frames
+//! ([`mpeg`]); their answers are lines of the same shape.
 //! Each flow's answers are a verdict of the one vocabulary ([`FlowReplay::kind`]);
 //! [`crate::report`] renders the [`ReplayReport`].
 
@@ -16,7 +17,7 @@ pub mod client;
 pub mod flows;
 pub mod http;
 pub mod http_answers;
-pub mod udp_ts;
+pub mod mpeg;
 
 use crate::capture::Direction;
 use crate::probe::Outcome;
@@ -163,7 +164,7 @@ pub fn run(options: &Options) -> ReplayReport {
         return http::run(options, report);
     }
     if options.url.starts_with("udp://") || options.url.starts_with("tcp://") {
-        return udp_ts::run(options, report);
+        return mpeg::run(options, report);
     }
     let target = match Target::parse(&options.url) {
         Ok(target) => target,
