@@ -1,6 +1,6 @@
 //! `weir replay CAPTURE --to http://host:port[/app/stream.ext]`: the requests of each captured
 //! HTTP flow (HTTP-FLV, HTTP-TS, HLS playlists and segments) re-sent to a live server at their
-//! captured times, and the answers compared ([`http_answers`](super::http_answers)).
+//! captured times, and the answers compared ([`super::http_answers`]).
 //!
 //! Each request goes on a connection of its own (`Connection: close`, RFC 9112 §9.6) with the
 //! captured method and target; the captured fields besides are not re-sent. When `--to` names

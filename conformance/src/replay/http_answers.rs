@@ -1,6 +1,6 @@
 //! HTTP answers as comparable lines: the responses of one connection read with the harness's
 //! own readers — `weir_http`'s [`MessageReader`] frames them (RFC 9112 §6.3), the body goes to
-//! the machine for what it is ([`BodyReader`]: FLV, TS, playlists) — and said as lines that
+//! the machine for what it is (`BodyReader`: FLV, TS, playlists) — and said as lines that
 //! two servers' answers to the same requests share when they agree: the status, the fields
 //! that matter (Content-Type, how the body is framed, CORS, Location), each track's codec
 //! configuration and whether its first frame is a keyframe, and a playlist's structure
