@@ -317,10 +317,22 @@ fn probe(args: ProbeArgs) -> ExitCode {
 struct ReplayArgs {
     /// A pcap/pcapng capture, or the client half of a raw stream pair (with --server-stream).
     capture: std::path::PathBuf,
-    /// The server to replay to: rtmp://host:port/app/stream (the captured application and
-    /// stream names are replaced by these).
+    /// The server to replay to. rtmp://host:port/app/stream replays the capture's RTMP flows
+    /// (the captured application and stream names are replaced by these);
+    /// http://host:port[/app/stream.flv] replays its HTTP flows: the GETs of HTTP-FLV,
+    /// HTTP-TS and HLS playlists and segments, with status, Content-Type, framing, CORS,
+    /// Location and media compared (a captured `/app/name.flv`, `.m3u8` or `.ts` becomes the
+    /// URL's app and stream; HLS segments are mapped through the live playlist);
+    /// udp://host:port re-sends its UDP flows of MPEG-TS and of GB28181 PS over RTP (the
+    /// SSRC as captured), at their pacing (see --play); tcp://host:port its TCP flows of
+    /// GB28181 PS over RTP in RFC 4571 frames.
     #[arg(long, value_name = "URL")]
     to: String,
+    /// With --to udp:// or tcp:// (which replay the capture's flows of TS or PS): an
+    /// HTTP-FLV URL of the stream the server makes of them, read back while they are sent and
+    /// its media compared with the capture's (without it, only the sending is reported).
+    #[arg(long, value_name = "URL")]
+    play: Option<String>,
     /// The server half of a raw stream pair whose client half is CAPTURE.
     #[arg(long, value_name = "FILE")]
     server_stream: Option<std::path::PathBuf>,
@@ -332,10 +344,12 @@ struct ReplayArgs {
         conflicts_with = "as_fast_as_possible"
     )]
     speed: f64,
-    /// Send each message as soon as the answer to the previous command has come.
+    /// Send each message (RTMP) or request (HTTP) as soon as the answer to the previous
+    /// command has come.
     #[arg(long)]
     as_fast_as_possible: bool,
-    /// Seconds a command's answer may take before the replay goes on without it.
+    /// Seconds a command's answer (an HTTP response) may take before the replay goes on
+    /// without it.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     answer_timeout: u64,
     /// Report format on standard output.
@@ -366,6 +380,7 @@ fn replay(args: ReplayArgs) -> ExitCode {
             Pacing::Speed(args.speed)
         },
         answer_timeout: std::time::Duration::from_secs(args.answer_timeout.max(1)),
+        play: args.play,
     };
     let report = replay::run(&options);
     match args.format {

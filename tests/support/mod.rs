@@ -562,11 +562,45 @@ pub fn ffmpeg_publish_as(url: &str, seconds: u32, format: &str) -> Child {
 
 /// [`ffmpeg_publish_as`] with extra output options (`-ca_file`, say) before the URL.
 pub fn ffmpeg_publish_with(url: &str, seconds: u32, format: &str, options: &[&str]) -> Child {
+    let encode = [
+        &["-profile:v", "main", "-g", "25", "-pix_fmt", "yuv420p"][..],
+        &["-c:a", "aac", "-ac", "2", "-b:a", "64k", "-f", format],
+        options,
+    ]
+    .concat();
+    ffmpeg_publisher(url, seconds, ("640x360", 25), 44100, &encode)
+}
+
+/// `ffmpeg` publishing in FLV what the publisher of `captures/*-weir*.pcapng` published
+/// (captures/README.md): H.264 High 320x180 at 15 fps and AAC mono 22.05 kHz, for `seconds`.
+pub fn ffmpeg_publish_like_captures(url: &str, seconds: u32) -> Child {
+    let encode = ["-g", "15", "-pix_fmt", "yuv420p", "-b:v", "150k"];
+    let audio = ["-c:a", "aac", "-ac", "1", "-b:a", "32k", "-f", "flv"];
+    ffmpeg_publisher(
+        url,
+        seconds,
+        ("320x180", 15),
+        22050,
+        &[&encode[..], &audio].concat(),
+    )
+}
+
+/// `ffmpeg -re` encoding a test pattern of `video` (size, rate) and a tone at `audio_rate`
+/// with x264 (veryfast, zerolatency) and the `encode` options, to `url`.
+fn ffmpeg_publisher(
+    url: &str,
+    seconds: u32,
+    video: (&str, u32),
+    audio_rate: u32,
+    encode: &[&str],
+) -> Child {
     let ffmpeg = peer::binary("FFMPEG", "ffmpeg");
     Command::new(ffmpeg)
         .args(["-v", "error", "-re"])
-        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25"])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size={}:rate={}", video.0, video.1))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:sample_rate={audio_rate}"))
         .args(["-t", &seconds.to_string()])
         .args([
             "-c:v",
@@ -576,9 +610,7 @@ pub fn ffmpeg_publish_with(url: &str, seconds: u32, format: &str, options: &[&st
             "-tune",
             "zerolatency",
         ])
-        .args(["-profile:v", "main", "-g", "25", "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac", "-ac", "2", "-b:a", "64k", "-f", format])
-        .args(options)
+        .args(encode)
         .arg(url)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -12,7 +12,7 @@
 
 pub(crate) mod body;
 pub mod reloads;
-mod route;
+pub(crate) mod route;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

@@ -1,7 +1,7 @@
 //! The RTMP flows of a capture (or a raw stream pair), each direction's bytes with the capture
 //! time they arrived at: what `weir replay` re-sends and compares against.
 
-use crate::capture::{CaptureEvents, Direction, FlowEvent, FlowId, Limits, StreamPair};
+use crate::capture::{CaptureEvents, Direction, FlowEvent, FlowId, Limits, StreamPair, Transport};
 use crate::detect;
 use crate::protocols::Protocol;
 use bytes::Bytes;
@@ -41,10 +41,13 @@ impl Timed {
     }
 }
 
-/// One captured RTMP connection.
+/// One captured connection (RTMP, HTTP), or UDP flow (MPEG-TS: its datagrams are the pieces).
 #[derive(Debug, Clone)]
 pub struct Flow {
     pub id: FlowId,
+    pub transport: Transport,
+    /// What it was detected as.
+    pub protocol: Protocol,
     pub client: SocketAddr,
     pub server: SocketAddr,
     /// Client to server, server to client.
@@ -54,8 +57,13 @@ pub struct Flow {
 /// Past this much captured RTMP, replay refuses the input (it holds the flows in memory).
 const MAX_BYTES: u64 = 512 << 20;
 
-/// The TCP flows that start with an RTMP handshake, in the order they opened.
-pub fn read(path: &Path, client_file: Option<&Path>) -> Result<Vec<Flow>, String> {
+/// The flows detected as one of `protocols` (as `weir check` detects them: a TCP flow by its
+/// first bytes, a UDP flow by its first datagram), in the order they opened.
+pub fn read(
+    path: &Path,
+    client_file: Option<&Path>,
+    protocols: &[Protocol],
+) -> Result<Vec<Flow>, String> {
     let events: Vec<crate::capture::Event> = match client_file {
         Some(server_file) => {
             let pair: StreamPair = crate::check::read_pair(path, server_file)?;
@@ -76,18 +84,30 @@ pub fn read(path: &Path, client_file: Option<&Path>) -> Result<Vec<Flow>, String
     let mut total = 0u64;
     for event in events {
         let time = event.time - *start.get_or_insert(event.time);
+        if let FlowEvent::Data { bytes, .. } | FlowEvent::Datagram { bytes, .. } = &event.event {
+            total += bytes.len() as u64;
+            if total > MAX_BYTES {
+                return Err(format!(
+                    "{}: more than {} MB of flow data; replay holds flows in memory",
+                    path.display(),
+                    MAX_BYTES >> 20
+                ));
+            }
+        }
         match event.event {
             FlowEvent::Opened {
                 flow,
                 client,
                 server,
-                transport: crate::capture::Transport::Tcp,
+                transport,
                 ..
             } => {
                 flows.insert(
                     flow,
                     Flow {
                         id: flow,
+                        transport,
+                        protocol: Protocol::Unknown,
                         client,
                         server,
                         bytes: Default::default(),
@@ -100,16 +120,19 @@ pub fn read(path: &Path, client_file: Option<&Path>) -> Result<Vec<Flow>, String
                 offset,
                 bytes,
             } => {
-                total += bytes.len() as u64;
-                if total > MAX_BYTES {
-                    return Err(format!(
-                        "{}: more than {} MB of TCP data; replay holds flows in memory",
-                        path.display(),
-                        MAX_BYTES >> 20
-                    ));
-                }
                 if let Some(f) = flows.get_mut(&flow) {
                     f.bytes[direction.index()].push(time, offset, bytes);
+                }
+            }
+            FlowEvent::Datagram {
+                flow,
+                direction,
+                bytes,
+            } => {
+                if let Some(f) = flows.get_mut(&flow) {
+                    let timed = &mut f.bytes[direction.index()];
+                    let at = timed.len;
+                    timed.push(time, at, bytes);
                 }
             }
             FlowEvent::Finished {
@@ -140,23 +163,33 @@ pub fn read(path: &Path, client_file: Option<&Path>) -> Result<Vec<Flow>, String
     }
     Ok(flows
         .into_values()
-        .filter(|flow| {
-            let head = |d: Direction| -> Vec<u8> {
-                let mut out = Vec::new();
-                for (_, piece) in &flow.bytes[d.index()].pieces {
-                    out.extend_from_slice(&piece[..piece.len().min(detect::MAX_SNIFF - out.len())]);
-                    if out.len() >= detect::MAX_SNIFF {
-                        break;
-                    }
-                }
-                out
-            };
-            let client = head(Direction::ClientToServer);
-            let server = head(Direction::ServerToClient);
-            matches!(
-                detect::sniff_stream(&client, &server, true),
-                Some((Protocol::Rtmp, _))
-            )
+        .filter_map(|mut flow| {
+            flow.protocol = detected(&flow)?;
+            protocols.contains(&flow.protocol).then_some(flow)
         })
         .collect())
+}
+
+/// What a flow is: a UDP flow by its first datagram, a TCP flow by the first bytes of each
+/// direction.
+fn detected(flow: &Flow) -> Option<Protocol> {
+    if flow.transport != Transport::Tcp {
+        let (_, first) = flow.bytes[Direction::ClientToServer.index()]
+            .pieces
+            .first()?;
+        return detect::sniff_datagram(first).map(|(p, _)| p);
+    }
+    let head = |d: Direction| -> Vec<u8> {
+        let mut out = Vec::new();
+        for (_, piece) in &flow.bytes[d.index()].pieces {
+            out.extend_from_slice(&piece[..piece.len().min(detect::MAX_SNIFF - out.len())]);
+            if out.len() >= detect::MAX_SNIFF {
+                break;
+            }
+        }
+        out
+    };
+    let client = head(Direction::ClientToServer);
+    let server = head(Direction::ServerToClient);
+    detect::sniff_stream(&client, &server, true).map(|(p, _)| p)
 }

@@ -6,12 +6,18 @@
 //!
 //! Flows are replayed side by side, each starting when it started in the capture, so that a
 //! capture of a publisher and a player replays as one: the player is fed by the publisher.
+//! `--to http://...` replays HTTP flows instead ([`http`]: HTTP-FLV, HTTP-TS, HLS), `--to
+//! udp://...` UDP flows of MPEG-TS and GB28181 PS, and `tcp://...` GB28181's RFC 4571 frames
+//! ([`mpeg`]); their answers are lines of the same shape.
 //! Each flow's answers are a verdict of the one vocabulary ([`FlowReplay::kind`]);
 //! [`crate::report`] renders the [`ReplayReport`].
 
 pub mod answers;
 pub mod client;
 pub mod flows;
+pub mod http;
+pub mod http_answers;
+pub mod mpeg;
 
 use crate::capture::Direction;
 use crate::probe::Outcome;
@@ -49,6 +55,9 @@ pub struct Options {
     pub pacing: Pacing,
     /// How long a command's answer may take before the replay goes on without it.
     pub answer_timeout: Duration,
+    /// For a replay to `udp://`: an HTTP-FLV URL of the stream the server makes of the
+    /// datagrams, read back to compare its media with the capture's.
+    pub play: Option<String>,
 }
 
 /// One flow's replay.
@@ -105,7 +114,7 @@ pub struct ReplayReport {
     /// Why the input could not be read.
     pub error: Option<String>,
     pub flows: Vec<FlowReplay>,
-    /// RTMP flows of the input past [`MAX_FLOWS`], not replayed.
+    /// Flows of the input past [`MAX_FLOWS`], not replayed.
     pub not_replayed: usize,
 }
 
@@ -113,7 +122,20 @@ pub struct ReplayReport {
 pub const MAX_FLOWS: usize = 64;
 
 impl ReplayReport {
-    /// 2 when the input could not be read, no RTMP flow was in it or a flow could not be
+    /// The protocol whose flows are replayed, by the target's scheme.
+    pub fn protocol(&self) -> &'static str {
+        if self.url.starts_with("http://") {
+            "HTTP"
+        } else if self.url.starts_with("udp://") {
+            "MPEG-TS or GB28181 PS over UDP"
+        } else if self.url.starts_with("tcp://") {
+            "GB28181 PS over TCP"
+        } else {
+            "RTMP"
+        }
+    }
+
+    /// 2 when the input could not be read, no flow of the protocol was in it or a flow could not be
     /// replayed; 1 when a server answered differently; 0 when every answer matched.
     pub fn exit_code(&self) -> i32 {
         if self.error.is_some()
@@ -138,6 +160,12 @@ pub fn run(options: &Options) -> ReplayReport {
         flows: Vec::new(),
         not_replayed: 0,
     };
+    if options.url.starts_with("http://") {
+        return http::run(options, report);
+    }
+    if options.url.starts_with("udp://") || options.url.starts_with("tcp://") {
+        return mpeg::run(options, report);
+    }
     let target = match Target::parse(&options.url) {
         Ok(target) => target,
         Err(e) => {
@@ -145,47 +173,76 @@ pub fn run(options: &Options) -> ReplayReport {
             return report;
         }
     };
-    let mut flows = match flows::read(&options.capture, options.server_file.as_deref()) {
-        Ok(flows) => flows,
+    let Some(flows) = read_flows(options, &[crate::protocols::Protocol::Rtmp], &mut report) else {
+        return report;
+    };
+    let rewrite = std::sync::Arc::new(std::sync::Mutex::new(Rewrite::default()));
+    let flows = flows.into_iter().map(|flow| (flow, ())).collect();
+    side_by_side(flows, options.pacing, &mut report, move |flow, ()| {
+        replay_flow(&flow, &target, options, &rewrite)
+    });
+    report
+}
+
+/// The input's flows of `protocols`, the first [`MAX_FLOWS`]; `None` when the input could not
+/// be read (the report says why).
+fn read_flows(
+    options: &Options,
+    protocols: &[crate::protocols::Protocol],
+    report: &mut ReplayReport,
+) -> Option<Vec<Flow>> {
+    match flows::read(&options.capture, options.server_file.as_deref(), protocols) {
+        Ok(mut flows) => {
+            report.not_replayed = flows.len().saturating_sub(MAX_FLOWS);
+            flows.truncate(MAX_FLOWS);
+            Some(flows)
+        }
         Err(e) => {
             report.error = Some(e);
-            return report;
-        }
-    };
-    report.not_replayed = flows.len().saturating_sub(MAX_FLOWS);
-    flows.truncate(MAX_FLOWS);
-    let rewrite = std::sync::Arc::new(std::sync::Mutex::new(Rewrite::default()));
-    let first = flows
-        .iter()
-        .filter_map(|f| f.bytes[0].pieces.first().map(|(t, _)| *t))
-        .min()
-        .unwrap_or_default();
-    let handles: Vec<_> = flows
-        .into_iter()
-        .map(|flow| {
-            let target = target.clone();
-            let options = options.clone();
-            let rewrite = rewrite.clone();
-            let offset = flow.bytes[0]
-                .pieces
-                .first()
-                .map_or(Duration::ZERO, |(t, _)| *t)
-                .saturating_sub(first);
-            std::thread::spawn(move || {
-                if let Pacing::Speed(speed) = options.pacing {
-                    std::thread::sleep(offset.div_f64(speed.max(1e-3)));
-                }
-                replay_flow(&flow, &target, &options, &rewrite)
-            })
-        })
-        .collect();
-    for handle in handles {
-        match handle.join() {
-            Ok(flow) => report.flows.push(flow),
-            Err(_) => report.error = Some("a flow's replay panicked".into()),
+            None
         }
     }
-    report
+}
+
+/// Replays each flow (with what goes with it) in a thread of its own, each starting when it
+/// started in the capture, so that a publisher feeds the players captured with it; their
+/// replays into the report, in order.
+fn side_by_side<T: Send>(
+    flows: Vec<(Flow, T)>,
+    pacing: Pacing,
+    report: &mut ReplayReport,
+    replay: impl Fn(Flow, T) -> FlowReplay + Sync,
+) {
+    let first = flows
+        .iter()
+        .filter_map(|(f, _)| f.bytes[0].pieces.first().map(|(t, _)| *t))
+        .min()
+        .unwrap_or_default();
+    let replay = &replay;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = flows
+            .into_iter()
+            .map(|(flow, with)| {
+                let offset = flow.bytes[0]
+                    .pieces
+                    .first()
+                    .map_or(Duration::ZERO, |(t, _)| *t)
+                    .saturating_sub(first);
+                scope.spawn(move || {
+                    if let Pacing::Speed(speed) = pacing {
+                        std::thread::sleep(offset.div_f64(speed.max(1e-3)));
+                    }
+                    replay(flow, with)
+                })
+            })
+            .collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(flow) => report.flows.push(flow),
+                Err(_) => report.error = Some("a flow's replay panicked".into()),
+            }
+        }
+    });
 }
 
 /// Bounds on a flow's replay besides its own pacing.

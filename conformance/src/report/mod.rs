@@ -127,7 +127,7 @@ pub fn replay_conclusion(report: &ReplayReport) -> &'static str {
 pub fn replay_error(report: &ReplayReport) -> Option<String> {
     match (&report.error, report.flows.is_empty()) {
         (Some(e), _) => Some(e.clone()),
-        (None, true) => Some("no RTMP flow in the input".to_owned()),
+        (None, true) => Some(format!("no {} flow in the input", report.protocol())),
         (None, false) => None,
     }
 }

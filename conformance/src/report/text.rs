@@ -218,25 +218,34 @@ impl Text for ReplayReport {
             return out;
         }
         if self.flows.is_empty() {
-            out.push_str("ERROR: no RTMP flow in the input\n");
+            out.push_str(&format!(
+                "ERROR: no {} flow in the input\n",
+                self.protocol()
+            ));
         }
         if self.not_replayed > 0 {
             let _ = writeln!(
                 out,
-                "{} more RTMP flows not replayed (at most {} from one input)",
+                "{} more {} flows not replayed (at most {} from one input)",
                 self.not_replayed,
+                self.protocol(),
                 crate::replay::MAX_FLOWS
             );
         }
         for flow in &self.flows {
             let _ = writeln!(
                 out,
-                "\nflow {} {} -> {}: {} of {} client messages re-sent in {:.1} s",
+                "\nflow {} {} -> {}: {} of {} client {} re-sent in {:.1} s",
                 flow.flow,
                 flow.client,
                 flow.server,
                 flow.sent,
                 flow.captured_messages,
+                if self.protocol() == "HTTP" {
+                    "requests"
+                } else {
+                    "messages"
+                },
                 flow.elapsed.as_secs_f64()
             );
             if let Some(why) = &flow.truncated {

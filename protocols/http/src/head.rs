@@ -96,7 +96,18 @@ pub struct Head {
     /// Rules broken, in the order the head breaks them; the message is still read unless
     /// `framing` is `Unknown`, and then the last is the one that leaves the length unknown.
     pub flaws: Vec<Flaw>,
+    /// Fields two servers' answers are compared by beside the framing and type (`weir
+    /// replay`): [`KEPT_FIELDS`], lower-case name and value (cut to 200 characters), in order.
+    pub kept: Vec<(&'static str, String)>,
 }
+
+/// Fields [`Head::kept`] holds: CORS (Fetch standard §3.2.3), which browsers' players need
+/// on a media response, and Location (RFC 9110 §10.2.2), where a redirect sends the client.
+pub const KEPT_FIELDS: [&str; 3] = [
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "location",
+];
 
 /// What parsing the bytes so far gave.
 #[derive(Debug)]
@@ -208,6 +219,10 @@ fn head(role: Role, start: Start, minor_version: u8, fields: &[(&str, &[u8])]) -
         host: hosts.first().map(|h| text(h)),
         framing,
         flaws,
+        kept: KEPT_FIELDS
+            .iter()
+            .flat_map(|&name| values(name).map(move |v| (name, text(v))))
+            .collect(),
     }
 }
 
@@ -307,6 +322,27 @@ mod tests {
 
     fn rules_of(head: &Head) -> Vec<&'static str> {
         head.flaws.iter().map(|f| f.rule.id).collect()
+    }
+
+    #[test]
+    fn cors_and_location_are_kept_in_order_and_other_fields_are_not() {
+        let head = complete(
+            Role::Response,
+            "HTTP/1.1 302 Found\r\nLocation: http://h:8080/live/x.flv\r\n\
+             Access-Control-Allow-Origin: *\r\nServer: s\r\n\r\n",
+        );
+        assert_eq!(
+            head.kept,
+            [
+                ("access-control-allow-origin", "*".to_owned()),
+                ("location", "http://h:8080/live/x.flv".to_owned())
+            ]
+        );
+        let bare = complete(
+            Role::Response,
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        );
+        assert!(bare.kept.is_empty());
     }
 
     #[test]
