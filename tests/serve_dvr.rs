@@ -335,7 +335,11 @@ fn a_full_disk_abandons_the_file_and_recording_resumes_when_there_is_room() {
 fn an_srt_publish_records_to_mp4() {
     let dir = Dir::new("srt");
     let weir = Weir::start(&["dvr.enabled=true", &dir.setting("[app]/[stream].mp4")]);
-    let publisher = support::ffmpeg_publish_as(&weir.srt_url("viasrt", "publish"), 3, "mpegts");
+    // A latency of 1 s keeps a loaded machine's late packets from being dropped (tlpktdrop),
+    // and linger lets FFmpeg's libsrt send its last packets before it closes: without it, the
+    // last frame can leave cut short and the recording's tail not decode.
+    let url = weir.srt_url("viasrt", "publish") + "&latency=1000000&linger=5";
+    let publisher = support::ffmpeg_publish_as(&url, 3, "mpegts");
     let (ok, _, err) = support::finish(publisher, Duration::from_secs(25));
     assert!(ok, "ffmpeg: {err}");
     let files = wait_for_files(&dir, "live", 1, &weir);
