@@ -2,6 +2,7 @@
 //! selection, --strict and --decode-as, on the corpus's RTMP captures and stream pairs, its
 //! transport streams and its playlists.
 
+use std::path::Path;
 use std::process::Command;
 
 use weir_testkit::corpus::dir as corpus;
@@ -297,14 +298,8 @@ fn mp4_files_are_judged_box_by_box() {
 
     let bytes = std::fs::read(&plain).unwrap();
     let at = |name: &[u8]| bytes.windows(4).position(|w| w == name).unwrap();
-    let broken = |name: &str, edit: &dyn Fn(&mut Vec<u8>)| {
-        let mut copy = bytes.clone();
-        edit(&mut copy);
-        let file = dir.join(name);
-        std::fs::write(&file, copy).unwrap();
-        let (code, out, _) = weir(&[file.to_str().unwrap()]);
-        (code, out)
-    };
+    let broken =
+        |name: &str, edit: &dyn Fn(&mut Vec<u8>)| check_edited(&bytes, &dir.join(name), edit);
     // Cut in the middle of the media data.
     let (code, out) = broken("cut.mp4", &|b| b.truncate(b.len() / 2));
     assert_eq!(code, 1, "{out}");
@@ -330,6 +325,15 @@ fn mp4_files_are_judged_box_by_box() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `weir check` of a copy of `bytes` edited by `edit`, written to `file`: (exit code, report).
+fn check_edited(bytes: &[u8], file: &Path, edit: &dyn Fn(&mut Vec<u8>)) -> (i32, String) {
+    let mut copy = bytes.to_vec();
+    edit(&mut copy);
+    std::fs::write(file, copy).unwrap();
+    let (code, out, _) = weir(&[file.to_str().unwrap()]);
+    (code, out)
+}
+
 /// A bare `.flv` file is recognised by its signature, not its name, and judged tag by tag with
 /// the rules an HTTP-FLV body is judged by (one reader serves both).
 #[test]
@@ -343,14 +347,8 @@ fn flv_files_are_judged_tag_by_tag() {
 
     let dir = weir_testkit::TempPath::dir("check-flv");
     let bytes = std::fs::read(&source).unwrap();
-    let broken = |name: &str, edit: &dyn Fn(&mut Vec<u8>)| {
-        let mut copy = bytes.clone();
-        edit(&mut copy);
-        let file = dir.join(name);
-        std::fs::write(&file, copy).unwrap();
-        let (code, out, _) = weir(&[file.to_str().unwrap()]);
-        (code, out)
-    };
+    let broken =
+        |name: &str, edit: &dyn Fn(&mut Vec<u8>)| check_edited(&bytes, &dir.join(name), edit);
     // No extension to go by: content decides.
     let (code, out) = broken("recording.bin", &|_| {});
     assert_eq!(code, 0, "{out}");

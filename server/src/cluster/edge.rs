@@ -174,8 +174,7 @@ fn start(ctx: &Arc<Context>, key: &StreamKey, fixed: Option<Vec<Origin>>) {
         upstream.wanted_ms.store(now, Relaxed);
         return;
     }
-    let local = ctx.hub.streams().into_iter();
-    if local.filter(|s| s.key() == key).any(|s| s.has_publisher()) {
+    if ctx.hub.has_publisher(key) {
         return;
     }
     let upstream = Arc::new(Upstream {

@@ -53,22 +53,13 @@ pub async fn rtmp(url: &str, max_redirects: u32, count: Counting<'_>, sink: Sink
         };
         match play(&target, &count, sink).await {
             Ended::Redirect(to) => {
-                url = redirected(&to, &target.stream);
+                url = to;
                 info!(%url, hop = hop + 1, "origin redirected the pull");
             }
             Ended::Failed(why) => return why,
         }
     }
     format!("more than {max_redirects} redirects")
-}
-
-/// Where a redirect sends a play of `stream`: the URL as it is when it names a stream, else
-/// the tcUrl (all SRS sends) with the stream's name.
-fn redirected(to: &str, stream: &str) -> String {
-    match RtmpUrl::parse(to) {
-        Ok(url) if !url.stream.is_empty() => to.to_owned(),
-        _ => format!("{}/{stream}", to.trim_end_matches('/')),
-    }
 }
 
 enum Ended {
@@ -225,21 +216,4 @@ fn tag_data(tag: Tag, sink: Sink<'_>) -> bool {
         tracing::debug!(error = %e, "unreadable FLV tag dropped");
     }
     media
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_redirect_to_a_tc_url_keeps_the_stream() {
-        assert_eq!(
-            redirected("rtmp://10.0.0.2:19350/live", "cam"),
-            "rtmp://10.0.0.2:19350/live/cam"
-        );
-        assert_eq!(
-            redirected("rtmp://10.0.0.2/live/other", "cam"),
-            "rtmp://10.0.0.2/live/other"
-        );
-    }
 }

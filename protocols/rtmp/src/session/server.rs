@@ -817,18 +817,19 @@ impl ServerSession {
         Ok(())
     }
 
-    /// Rejects connect with a redirect to `url` (`rtmp://host[:port]/app[/stream]`), as SRS's
-    /// origin cluster does (`SrsRtmpServer::redirect`): `NetConnection.Connect.Rejected` with
-    /// `ex: {code: 302, redirect: url}`, which SRS's edges (and ours) follow.
-    pub fn redirect_connect(&mut self, id: RequestId, url: &str) -> Result<(), Error> {
+    /// Rejects connect with a redirect to `tc_url` (`rtmp://host[:port]/app`), as SRS's origin
+    /// cluster does (`SrsRtmpServer::redirect`): `NetConnection.Connect.Rejected` with
+    /// `ex: {code: 302, redirect: tc_url}`, which SRS's edges (and ours, through
+    /// [`Status::redirect`](super::status::Status::redirect)) follow with the stream they play.
+    pub fn redirect_connect(&mut self, id: RequestId, tc_url: &str) -> Result<(), Error> {
         let Pending::Connect { transaction_id, .. } = self.take_pending(id)? else {
             return Err(Error::usage("not a connect request"));
         };
         let ex = Value::object([
             ("code", Value::Number(302.0)),
-            ("redirect", Value::string(url)),
+            ("redirect", Value::string(tc_url)),
         ]);
-        let description = format!("RTMP 302 Redirect to {url}");
+        let description = format!("RTMP 302 Redirect to {tc_url}");
         let info = status::info(code::CONNECT_REJECTED, &description, [("ex", ex)]);
         self.conn
             .send_command(0, "_error", transaction_id, Value::Null, vec![info])?;

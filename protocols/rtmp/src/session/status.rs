@@ -130,3 +130,34 @@ impl Status {
             .or_else(|| text("redirect").map(|tc_url| format!("{tc_url}/{stream}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redirect_status(ex: Value) -> Status {
+        let info = Value::object([("level", Value::string("error")), ("ex", ex)]);
+        Status::from_value(&info)
+    }
+
+    #[test]
+    fn a_redirect_to_a_tc_url_keeps_the_stream() {
+        let tc_url_only = redirect_status(Value::object([
+            ("code", Value::Number(302.0)),
+            ("redirect", Value::string("rtmp://10.0.0.2:19350/live")),
+        ]));
+        assert_eq!(
+            tc_url_only.redirect("cam").as_deref(),
+            Some("rtmp://10.0.0.2:19350/live/cam")
+        );
+        let with_stream = redirect_status(Value::object([
+            ("code", Value::Number(302.0)),
+            ("redirect", Value::string("rtmp://10.0.0.2/live")),
+            ("redirect2", Value::string("rtmp://10.0.0.2/live/other")),
+        ]));
+        assert_eq!(
+            with_stream.redirect("cam").as_deref(),
+            Some("rtmp://10.0.0.2/live/other")
+        );
+    }
+}
