@@ -32,11 +32,24 @@ fn rules_lists_every_catalog_and_filters_by_prefix() {
     assert!(ids.iter().all(|l| l.starts_with("rtmp.chunk.")), "{chunk}");
     let line = ids
         .iter()
-        .find(|l| l.starts_with("rtmp.chunk.fmt3-without-previous-header"));
+        .find(|l| l.starts_with("rtmp.chunk.fmt3-without-previous-header"))
+        .expect("listed");
+    // id, level, spec, where it is judged (a probe case sends such chunks too), test files.
+    let fields: Vec<&str> = line.split('\t').collect();
     assert_eq!(
-        line.copied(),
-        Some("rtmp.chunk.fmt3-without-previous-header\tMUST\tRTMP 1.0 §5.3.1.2.4")
+        fields[..4],
+        [
+            "rtmp.chunk.fmt3-without-previous-header",
+            "MUST",
+            "RTMP 1.0 §5.3.1.2.4",
+            "capture+live"
+        ]
     );
+    let tests: usize = fields[4].trim_end_matches(" test files").parse().unwrap();
+    assert!(tests >= 2, "{line}");
+    // A live rule is judged only by a probe.
+    let (_, live, _) = weir(&["rules", "rtmp.server.chunk-size"]);
+    assert_eq!(live.lines().next().unwrap().split('\t').nth(3), Some("live"));
 }
 
 #[test]

@@ -47,19 +47,49 @@ pub fn live() -> impl Iterator<Item = &'static Rule> {
     probers().flat_map(|prober| prober.live_rules).copied()
 }
 
-/// The rules whose id starts with `prefix`, one block per rule: id, level, spec, text (live
-/// rules marked so).
+/// Where a rule is judged: in captures (`weir check`), on a live server (`weir probe`), or both
+/// (a catalog rule some probe case also exercises).
+pub fn checked_in(rule: &Rule) -> &'static str {
+    let probed = probers()
+        .flat_map(|prober| (prober.cases)())
+        .any(|case| case.rules.iter().any(|r| r.id == rule.id));
+    let captured = all().any(|r| r.id == rule.id);
+    match (captured, probed) {
+        (true, true) => "capture+live",
+        (true, false) => "capture",
+        (false, _) => "live",
+    }
+}
+
+/// `rule_tests.tsv`: how many test files name each rule (rule id, tab, count), counted from
+/// the workspace's test sources by `conformance/tests/rules_alive.rs`, which fails while the file is
+/// stale and rewrites it with `WEIR_BLESS=1`.
+pub const TEST_COUNTS: &str = include_str!("rule_tests.tsv");
+
+/// How many test files name `id`, from [`TEST_COUNTS`].
+pub fn tests_naming(id: &str) -> usize {
+    TEST_COUNTS
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .find(|(rule, _)| *rule == id)
+        .and_then(|(_, count)| count.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The rules whose id starts with `prefix`, one block per rule: id, level, spec, where it is
+/// judged, how many test files name it; then its text.
 pub fn render(prefix: &str) -> String {
     let mut out = String::new();
-    let checked = all().map(|rule| (rule, ""));
-    let probed = live().map(|rule| (rule, "\t(live: weir probe)"));
-    for (rule, note) in checked
-        .chain(probed)
-        .filter(|(r, _)| r.id.starts_with(prefix))
-    {
+    for rule in all().chain(live()).filter(|r| r.id.starts_with(prefix)) {
+        let tests = tests_naming(rule.id);
         out.push_str(&format!(
-            "{}\t{}\t{}{note}\n    {}\n",
-            rule.id, rule.level, rule.spec, rule.text
+            "{}\t{}\t{}\t{}\t{tests} test file{}\n    {}\n",
+            rule.id,
+            rule.level,
+            rule.spec,
+            checked_in(rule),
+            if tests == 1 { "" } else { "s" },
+            rule.text
         ));
     }
     out

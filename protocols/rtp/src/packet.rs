@@ -294,32 +294,45 @@ mod tests {
         assert_eq!((h.marker, h.ssrc), (true, 0x0102_0304));
     }
 
+    /// The rule-table check of the header rules: each refusal names the rule it breaks.
     #[test]
-    fn refuses_what_does_not_fit() {
-        assert!(RtpPacket::parse(&Bytes::copy_from_slice(&[0x80; 11])).is_err());
-        assert!(
-            RtpPacket::parse(&Bytes::copy_from_slice(&datagram(0x40, 0, None, b"x", 0))).is_err()
-        );
-        // Four CSRCs announced, none there.
-        assert!(
-            RtpPacket::parse(&Bytes::copy_from_slice(&datagram(0x84, 0, None, b"", 0))).is_err()
-        );
+    fn refuses_what_does_not_fit_by_the_rule_it_breaks() {
+        let rule = |d: &[u8]| {
+            vec![
+                RtpPacket::parse(&Bytes::copy_from_slice(d))
+                    .unwrap_err()
+                    .rule_id(),
+            ]
+        };
         // An extension header cut short, or longer than the datagram.
-        assert!(
-            RtpPacket::parse(&Bytes::copy_from_slice(&datagram(
-                0x90, 0, None, b"\xbe", 0
-            )))
-            .is_err()
-        );
         let mut long = datagram(0x90, 0, Some(0), b"", 0);
         long[14..16].copy_from_slice(&100u16.to_be_bytes());
-        assert!(RtpPacket::parse(&Bytes::copy_from_slice(&long)).is_err());
         // Padding longer than the packet, or of count 0.
-        let mut p = datagram(0xa0, 0, None, b"abc", 0);
-        *p.last_mut().unwrap() = 200;
-        assert!(RtpPacket::parse(&Bytes::copy_from_slice(&p)).is_err());
-        *p.last_mut().unwrap() = 0;
-        assert!(RtpPacket::parse(&Bytes::copy_from_slice(&p)).is_err());
+        let mut over = datagram(0xa0, 0, None, b"abc", 0);
+        *over.last_mut().unwrap() = 200;
+        let mut zero = over.clone();
+        *zero.last_mut().unwrap() = 0;
+        let table = vec![
+            ("rtp.header.length", rule(&[0x80; 11])),
+            (
+                "rtp.header.version",
+                rule(&datagram(0x40, 0, None, b"x", 0)),
+            ),
+            // Four CSRCs announced, none there.
+            (
+                "rtp.header.csrc-count",
+                rule(&datagram(0x84, 0, None, b"", 0)),
+            ),
+            (
+                "rtp.header.extension-length",
+                rule(&datagram(0x90, 0, None, b"\xbe", 0)),
+            ),
+            ("rtp.header.extension-length", rule(&long)),
+            ("rtp.header.padding", rule(&over)),
+            ("rtp.header.padding", rule(&zero)),
+        ];
+        let header = weir_testkit::rule_table::area(crate::rules::CATALOG, &["rtp.header."]);
+        weir_testkit::rule_table::check(&header, &table);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use proptest::prelude::*;
 use support::{Groups, dropped, rules, run};
 use weir_media::{Codec, Frame, MediaPacket, OpusHead, Output, Timestamp, Track};
 use weir_rtp::payload::Unit;
+use weir_rtp::rules::CATALOG;
 use weir_rtp::{Event, Format};
+use weir_testkit::rule_table;
 
 fn opus() -> Format {
     Format::new("opus", 48_000)
@@ -159,15 +161,19 @@ fn each_aac_rule_fires() {
             1,
         ),
     ];
+    let mut table = Vec::new();
     for (rule, groups, drops) in cases {
         let out = run(&aac(), support::packets(groups, 1024));
-        assert!(rules(&out).contains(rule), "{rule}: {out:?}");
         assert_eq!(dropped(&out), *drops, "{rule}: {out:?}");
+        table.push((*rule, rules(&out)));
     }
     let bad = Format::new("mpeg4-generic", 48_000).with_fmtp("mode=AAC-hbr;sizelength=6");
     let out = run(&bad, support::packets(&[&[one]], 1024));
     assert_eq!(rules(&out), ["rtp.aac.config"]);
     assert_eq!(support::frames(&out).len(), 1);
+    table.push(("rtp.aac.config", rules(&out)));
+    let ours = rule_table::area(CATALOG, &["rtp.aac."]);
+    rule_table::check(&ours, &table);
 }
 
 #[test]
@@ -188,9 +194,14 @@ fn each_opus_rule_fires() {
     // Declared opus/48000 (one channel): the rtpmap rule; then a code 3 packet with no count.
     let mono = Format::new("opus", 48_000);
     let out = run(&mono, support::packets(&[&[&[0xf8, 1]], &[&[0xfb]]], 960));
-    assert_eq!(rules(&out), ["rtp.opus.rtpmap", "rtp.opus.packet"]);
     assert_eq!(dropped(&out), 1);
     assert_eq!(support::frames(&out).len(), 1);
+    let fired = rules(&out);
+    let table = [
+        ("rtp.opus.rtpmap", fired.clone()),
+        ("rtp.opus.packet", fired),
+    ];
+    rule_table::check(&rule_table::area(CATALOG, &["rtp.opus."]), &table);
 }
 
 #[test]

@@ -106,6 +106,7 @@ proptest! {
 }
 
 #[test]
+/// The rule-table check of the MPEG-TS and PS payload rules.
 fn each_rule_fires() {
     let ts = Format::of_static(33).unwrap();
     let out = run(&ts, support::packets(&[&[&[0x47; 100]]], 3000));
@@ -113,7 +114,7 @@ fn each_rule_fires() {
     let mut not_synced = ts_chunk(0, 2).to_vec();
     not_synced[188] = 0x48;
     let out = run(&ts, support::packets(&[&[&not_synced]], 3000));
-    assert_eq!(rules(&out), ["rtp.mp2t.packets"]);
+    let mut table = vec![("rtp.mp2t.packets", rules(&out))];
 
     let out = run(
         &ps(),
@@ -122,6 +123,8 @@ fn each_rule_fires() {
             3600,
         ),
     );
-    assert_eq!(rules(&out), ["rtp.ps.frame-start"]);
     assert_eq!(mux(&out).len(), 2);
+    table.push(("rtp.ps.frame-start", rules(&out)));
+    let ours = weir_testkit::rule_table::area(weir_rtp::rules::CATALOG, &["rtp.mp2t.", "rtp.ps."]);
+    weir_testkit::rule_table::check(&ours, &table);
 }

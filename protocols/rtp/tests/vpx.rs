@@ -126,16 +126,21 @@ proptest! {
     }
 }
 
-fn fires(format: &Format, start: &[u8], cases: &[(&str, Groups, usize)]) {
+/// The rule-table check of the catalog's `area`: each case, after a `start` frame, fires its
+/// rule and drops as many frames as it says.
+fn fires(format: &Format, start: &[u8], area: &str, cases: &[(&str, Groups, usize)]) {
     let start: &[&[u8]] = &[start];
+    let mut table = Vec::new();
     for (rule, groups, drops) in cases {
         let all: Vec<&[&[u8]]> = std::iter::once(start)
             .chain(groups.iter().copied())
             .collect();
         let out = run(format, support::packets(&all, 3000));
-        assert!(rules(&out).contains(rule), "{rule}: {out:?}");
         assert_eq!(dropped(&out), *drops, "{rule}: {out:?}");
+        table.push((*rule, rules(&out)));
     }
+    let ours = weir_testkit::rule_table::area(weir_rtp::rules::CATALOG, &[area]);
+    weir_testkit::rule_table::check(&ours, &table);
 }
 
 #[test]
@@ -145,6 +150,7 @@ fn each_vp8_rule_fires() {
     fires(
         &Format::new("VP8", 90_000),
         key,
+        "rtp.vp8.",
         &[
             ("rtp.vp8.descriptor", &[&[&[0x90, 0x80, 0x81]]], 1),
             ("rtp.vp8.descriptor", &[&[&[0x10]]], 1),
@@ -169,6 +175,7 @@ fn each_vp9_rule_fires() {
     fires(
         &Format::new("VP9", 90_000),
         key,
+        "rtp.vp9.",
         &[
             ("rtp.vp9.descriptor", &[&[&[0x80]]], 1),
             ("rtp.vp9.descriptor", &[&[&[0x0e, 0xf0]]], 1),
@@ -199,6 +206,7 @@ fn each_av1_rule_fires() {
     fires(
         &Format::new("AV1", 90_000),
         key,
+        "rtp.av1.",
         &[
             ("rtp.av1.obu-elements", &[&[&[0x00, 9, 0x30]]], 1),
             ("rtp.av1.obu-elements", &[&[&[0x20, 0x30]]], 1),

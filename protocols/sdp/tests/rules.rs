@@ -284,16 +284,11 @@ fn table() -> Vec<(&'static str, Input)> {
 
 #[test]
 fn every_rule_fires_on_its_input() {
-    let table = table();
-    for (id, input) in &table {
-        let fired = fired(input);
-        assert!(fired.contains(id), "{id} did not fire; got {fired:?}");
-    }
-    let mut covered: Vec<&str> = table.iter().map(|(id, _)| *id).collect();
-    let mut catalog: Vec<&str> = rules::CATALOG.iter().map(|r| r.id).collect();
-    covered.sort_unstable();
-    catalog.sort_unstable();
-    assert_eq!(covered, catalog, "every catalog rule has exactly one row");
+    let table: Vec<_> = table()
+        .iter()
+        .map(|(id, input)| (*id, fired(input)))
+        .collect();
+    weir_testkit::rule_table::check(rules::CATALOG, &table);
 }
 
 #[test]
