@@ -49,7 +49,10 @@ fn rules_lists_every_catalog_and_filters_by_prefix() {
     assert!(tests >= 2, "{line}");
     // A live rule is judged only by a probe.
     let (_, live, _) = weir(&["rules", "rtmp.server.chunk-size"]);
-    assert_eq!(live.lines().next().unwrap().split('\t').nth(3), Some("live"));
+    assert_eq!(
+        live.lines().next().unwrap().split('\t').nth(3),
+        Some("live")
+    );
 }
 
 #[test]

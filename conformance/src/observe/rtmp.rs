@@ -15,7 +15,7 @@ use weir_media::MediaPacket;
 use weir_media::Output;
 use weir_rtmp::Error;
 use weir_rtmp::handshake::{HandshakeInfo, HandshakeKind, Reply, check_c2, check_s2};
-use weir_rtmp::message::{Command, UserControl};
+use weir_rtmp::message::{Command, Message, UserControl};
 use weir_rtmp::session::{
     ClientEvent, ClientSession, ServerEvent, ServerSession, SessionConfig, StreamData,
 };
@@ -40,6 +40,12 @@ pub struct RtmpObserver {
     /// The first [`HANDSHAKE_LEN`] bytes of each direction, for the reply checks.
     handshake: [Vec<u8>; 2],
     replies_checked: bool,
+    /// Per direction: the last Window Acknowledgement Size the sender announced (what the
+    /// other side acknowledges by), and the sender's last acknowledgement. Acknowledgements
+    /// are worded against these, not against the other direction's bytes: a stream pair's
+    /// two files say nothing of how the directions interleaved.
+    window: [Option<u32>; 2],
+    acked: [Option<u32>; 2],
     /// The machines ignore time; one instant serves every call.
     now: Instant,
 }
@@ -67,6 +73,8 @@ impl RtmpObserver {
             stopped: [false; 2],
             handshake: [Vec::new(), Vec::new()],
             replies_checked: false,
+            window: [None; 2],
+            acked: [None; 2],
             now: Instant::now(),
         }
     }
@@ -104,6 +112,10 @@ impl RtmpObserver {
                     match output {
                         Output::Transmit(_) => {}
                         Output::Violation(v) => out.push(violation(dir, v)),
+                        Output::Event(ServerEvent::Control(m)) => {
+                            let text = self.control(dir, &m);
+                            out.push(event(dir, text));
+                        }
                         Output::Event(event) => {
                             accept(&mut self.server_role, &event);
                             server_event(event, out);
@@ -116,10 +128,52 @@ impl RtmpObserver {
                     match output {
                         Output::Transmit(_) => {}
                         Output::Violation(v) => out.push(violation(dir, v)),
+                        Output::Event(ClientEvent::Control(m)) => {
+                            let text = self.control(dir, &m);
+                            out.push(event(dir, text));
+                        }
                         Output::Event(event) => client_event(event, out),
                     }
                 }
             }
+        }
+    }
+
+    /// A control message of `dir`, in words; an acknowledgement with how far it moved since
+    /// the last and the window it answers (RTMP 1.0 §5.4.3, §5.4.4).
+    fn control(&mut self, dir: Direction, message: &Message) -> String {
+        let other = 1 - index(dir);
+        match message {
+            Message::SetChunkSize(size) => format!("set chunk size {size}"),
+            Message::Abort { csid } => format!("abort (chunk stream {csid})"),
+            Message::Acknowledgement { sequence } => {
+                let since = match self.acked[index(dir)].replace(*sequence) {
+                    Some(last) => format!("{} since the last", sequence.wrapping_sub(last)),
+                    None => "the first".into(),
+                };
+                match self.window[other] {
+                    Some(window) => {
+                        format!("acknowledgement {sequence} ({since}; window {window})")
+                    }
+                    None => {
+                        format!("acknowledgement {sequence} ({since}; no window seen before it)")
+                    }
+                }
+            }
+            Message::WindowAckSize(size) => {
+                self.window[index(dir)] = Some(*size);
+                format!("window acknowledgement size {size}")
+            }
+            Message::SetPeerBandwidth { size, limit } => {
+                format!("set peer bandwidth {size} {limit:?}")
+            }
+            Message::UserControl(uc) => user_control(uc),
+            Message::SharedObject { amf3, payload } => format!(
+                "shared object message ({}, {} bytes, not read)",
+                if *amf3 { "AMF3" } else { "AMF0" },
+                payload.len()
+            ),
+            other => format!("{other:?}"),
         }
     }
 
@@ -307,7 +361,13 @@ fn server_event(e: ServerEvent, out: &mut Vec<Observation>) {
         ServerEvent::Command {
             stream_id,
             command: c,
+        }
+        | ServerEvent::Handled {
+            stream_id,
+            command: c,
         } => command(stream_id, &c),
+        // The observer words control messages itself, with what it tracks of both sides.
+        ServerEvent::Control(_) => return,
     };
     out.push(event(DIR, text));
 }
@@ -326,8 +386,8 @@ fn client_event(e: ClientEvent, out: &mut Vec<Observation>) {
             format!("connect rejected {} {:?}", status.code, status.description)
         }
         ClientEvent::StreamCreated { stream_id } => format!("stream created (stream {stream_id})"),
-        // Both repeat an onStatus, which comes out as its own event just after.
-        // Control messages are the connection layer's; the transcript shows what they caused.
+        // Both repeat an onStatus, which comes out as its own event just after; the
+        // observer words control messages itself.
         ClientEvent::Publishing { .. } | ClientEvent::Playing { .. } | ClientEvent::Control(_) => {
             return;
         }
@@ -412,4 +472,87 @@ fn stream_data(
         StreamData::Unreadable { .. } => return,
     };
     out.push(event(dir, text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+    use weir_rtmp::chunk::ChunkEncoder;
+
+    /// A simple handshake's bytes: version 3, then two 1536-byte packets.
+    fn handshake_bytes() -> Vec<u8> {
+        let mut bytes = vec![3];
+        bytes.resize(HANDSHAKE_LEN, 0);
+        bytes
+    }
+
+    fn chunks(messages: &[Message]) -> Vec<u8> {
+        let mut encoder = ChunkEncoder::new();
+        let mut out = BytesMut::new();
+        for m in messages {
+            encoder.encode(&m.to_raw(2, 0, 0), &mut out).unwrap();
+        }
+        out.to_vec()
+    }
+
+    fn events(out: &[Observation]) -> Vec<String> {
+        out.iter()
+            .filter_map(|o| match o {
+                Observation::Entry(_, EntryKind::Event(text)) => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The transcript words every control message, and an acknowledgement against what had
+    /// arrived and the window the other side announced.
+    #[test]
+    fn control_messages_of_both_sides_are_in_the_transcript() {
+        let mut observer = RtmpObserver::default();
+        let mut out = Vec::new();
+        let (c2s, s2c) = (Direction::ClientToServer, Direction::ServerToClient);
+        let hs = handshake_bytes();
+        observer.data(c2s, 0, &hs, &mut out);
+        observer.data(s2c, 0, &hs, &mut out);
+        let server = chunks(&[
+            Message::WindowAckSize(4096),
+            Message::SetPeerBandwidth {
+                size: 4096,
+                limit: weir_rtmp::message::BandwidthLimit::Dynamic,
+            },
+            Message::SetChunkSize(8192),
+        ]);
+        observer.data(s2c, hs.len() as u64, &server, &mut out);
+        let client = chunks(&[
+            Message::WindowAckSize(5000),
+            Message::Abort { csid: 7 },
+            Message::Acknowledgement { sequence: 3100 },
+            Message::Acknowledgement { sequence: 7196 },
+            Message::UserControl(UserControl::PingResponse(9)),
+        ]);
+        out.clear();
+        observer.data(c2s, hs.len() as u64, &client, &mut out);
+        assert_eq!(
+            events(&out),
+            [
+                "window acknowledgement size 5000",
+                "abort (chunk stream 7)",
+                "acknowledgement 3100 (the first; window 4096)",
+                "acknowledgement 7196 (4096 since the last; window 4096)",
+                "ping response 9",
+            ]
+        );
+        // The server's, before any window from the client.
+        let mut observer = RtmpObserver::default();
+        observer.data(c2s, 0, &hs, &mut out);
+        observer.data(s2c, 0, &hs, &mut out);
+        out.clear();
+        let ack = chunks(&[Message::Acknowledgement { sequence: 10 }]);
+        observer.data(s2c, hs.len() as u64, &ack, &mut out);
+        assert_eq!(
+            events(&out),
+            ["acknowledgement 10 (the first; no window seen before it)"]
+        );
+    }
 }

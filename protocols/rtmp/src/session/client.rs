@@ -119,7 +119,7 @@ pub enum ClientEvent {
     UserControl(UserControl),
     /// A protocol control message from the server (Set Chunk Size, Abort, Acknowledgement,
     /// Window Acknowledgement Size, Set Peer Bandwidth; RTMP 1.0 §5.4), after the connection
-    /// layer has applied it.
+    /// layer has applied it; or a shared object message (§7.1.3), which it does not read.
     Control(Message),
     /// Any other command: onBWDone, onFCPublish, answers to `send_command`...
     Command {
@@ -460,7 +460,8 @@ impl ClientSession {
             | Message::Abort { .. }
             | Message::Acknowledgement { .. }
             | Message::WindowAckSize(_)
-            | Message::SetPeerBandwidth { .. } => self.emit(ClientEvent::Control(message)),
+            | Message::SetPeerBandwidth { .. }
+            | Message::SharedObject { .. } => self.emit(ClientEvent::Control(message)),
             _ => {}
         }
         Ok(())

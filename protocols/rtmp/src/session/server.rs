@@ -165,6 +165,20 @@ pub enum ServerEvent {
         /// What the message carried: media, metadata or another data message.
         data: StreamData,
     },
+    /// A protocol control message (Set Chunk Size, Abort, Acknowledgement, Window
+    /// Acknowledgement Size, Set Peer Bandwidth; RTMP 1.0 §5.4), a user control event other
+    /// than Set Buffer Length, or a shared object message, after the connection layer has
+    /// applied it: for a transcript of every message.
+    Control(Message),
+    /// A command this machine answered by itself (createStream, releaseStream, FCPublish,
+    /// FCUnpublish, deleteStream, closeStream, getStreamLength, _checkbw...), after acting on
+    /// it: for a transcript of every command.
+    Handled {
+        /// The message stream the command came on (0: the connection).
+        stream_id: u32,
+        /// The command, as decoded.
+        command: Command,
+    },
     /// A command this machine does not handle; it was answered with `_error` when the client
     /// expected an answer (transaction id other than 0).
     Command {
@@ -333,7 +347,15 @@ impl ServerSession {
             Message::UserControl(UserControl::SetBufferLength { stream_id, millis }) => {
                 self.emit(ServerEvent::BufferLength { stream_id, millis });
             }
-            _ => {} // control messages: the connection layer has acted on them
+            // The connection layer has acted on these.
+            control @ (Message::SetChunkSize(_)
+            | Message::Abort { .. }
+            | Message::Acknowledgement { .. }
+            | Message::WindowAckSize(_)
+            | Message::SetPeerBandwidth { .. }
+            | Message::UserControl(_)
+            | Message::SharedObject { .. }) => self.emit(ServerEvent::Control(control)),
+            _ => {}
         }
         Ok(())
     }
@@ -360,7 +382,10 @@ impl ServerSession {
             );
         }
         match command.name.as_str() {
-            "connect" => self.connect(offset, command),
+            "connect" => {
+                self.connect(offset, command);
+                return Ok(());
+            }
             "createStream" => self.create_stream(&command)?,
             "releaseStream" | "FCPublish" => {
                 if command.name == "FCPublish"
@@ -448,7 +473,18 @@ impl ServerSession {
                     stream_id: header.stream_id,
                     command,
                 });
+                return Ok(());
             }
+        }
+        let own_event = matches!(
+            command.name.as_str(),
+            "publish" | "play" | "pause" | "pauseRaw" | "seek" | "receiveAudio" | "receiveVideo"
+        );
+        if !own_event {
+            self.emit(ServerEvent::Handled {
+                stream_id: header.stream_id,
+                command,
+            });
         }
         Ok(())
     }
