@@ -20,6 +20,7 @@ use weir_media::Rule;
 
 use crate::capture::Transport;
 use crate::observe::Observer;
+use crate::observe::es::EsObserver;
 use crate::observe::flv::FlvObserver;
 use crate::observe::http::HttpObserver;
 use crate::observe::http::reloads::SharedReloads;
@@ -60,6 +61,8 @@ pub enum Protocol {
     /// A bare FLV file (FLV 10.1 §E): a recording, or an HTTP-FLV body saved to disk (FLV in
     /// an HTTP flow is the HTTP observer's).
     Flv,
+    /// A raw elementary stream file: H.264 or H.265 Annex B, or ADTS AAC.
+    Es,
     /// What no sniffer claimed.
     Unknown,
 }
@@ -153,7 +156,7 @@ const NO_SNIFFERS: Sniffers = Sniffers {
 };
 
 /// Every protocol, in detection order (see the [module docs](self)).
-pub static TABLE: [Row; 13] = [
+pub static TABLE: [Row; 14] = [
     Row {
         protocol: Protocol::Rtmp,
         name: "rtmp",
@@ -434,6 +437,22 @@ pub static TABLE: [Row; 13] = [
         rule_prefixes: &["flv.", "media."],
         catalog: None,
         observer: Observing::By(|_| Ok(Box::new(FlvObserver::default()))),
+        prober: None,
+    },
+    // After every file row: an Annex-B start code is the loosest signature of all.
+    Row {
+        protocol: Protocol::Es,
+        name: "es",
+        transports: &[Transport::File],
+        sniff: Sniffers {
+            file: Some(sniff::es_file),
+            ..NO_SNIFFERS
+        },
+        usual_port: None,
+        // What the TS and PS readers judge of a track's bytes, and the codec configurations.
+        rule_prefixes: &["media.", "mpegts.es.", "mpegts.demux."],
+        catalog: None,
+        observer: Observing::By(|_| Ok(Box::new(EsObserver::default()))),
         prober: None,
     },
     Row {

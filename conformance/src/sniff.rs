@@ -6,6 +6,7 @@
 use weir_mpegts::{PacketSize, sync};
 
 use bytes::Bytes;
+use weir_media::Codec;
 use weir_rtp::{Encoding, Format, Peek, RtpPacket};
 
 /// What some first bytes say of one protocol.
@@ -366,6 +367,50 @@ pub fn flv_file(data: &[u8], _complete: bool) -> Sniff {
         Some(b"FLV\x01") => Sniff::Is("the FLV signature"),
         Some(_) => Sniff::No,
         None if b"FLV\x01".starts_with(data) => Sniff::Maybe,
+        None => Sniff::No,
+    }
+}
+
+/// What a raw elementary stream file holds, by its first bytes: an Annex-B byte stream (a
+/// start code, then the header of a NAL unit a stream begins with) of H.265 (H.265 §7.3.1.2:
+/// forbidden bit 0, a VPS, SPS, PPS, AUD, SEI or IRAP slice, `nuh_temporal_id_plus1` not 0)
+/// or H.264 (H.264 §7.3.1: forbidden bit 0, an SPS, PPS, AUD, SEI or slice); or ADTS AAC
+/// (13818-7 §6.2: a valid header, and another where its frame length says when the file goes
+/// on).
+pub fn es_kind(data: &[u8]) -> Option<Codec> {
+    let nal = if data.starts_with(&[0, 0, 0, 1]) {
+        &data[4..]
+    } else if data.starts_with(&[0, 0, 1]) {
+        &data[3..]
+    } else {
+        &[]
+    };
+    if let [h, h2, ..] = *nal {
+        let hevc = (h >> 1) & 0x3f;
+        if h & 0x81 == 0 && h2 & 7 != 0 && matches!(hevc, 16..=21 | 32..=35 | 39) {
+            return Some(Codec::H265);
+        }
+        if h & 0x80 == 0 && matches!(h & 0x1f, 1 | 5..=9) {
+            return Some(Codec::H264);
+        }
+    }
+    let header = weir_media::adts::AdtsHeader::parse(data).ok()?;
+    let next = usize::from(header.frame_length);
+    match data.get(next..) {
+        Some(rest) if !rest.is_empty() => weir_media::adts::AdtsHeader::parse(rest)
+            .ok()
+            .map(|_| Codec::Aac),
+        _ => Some(Codec::Aac),
+    }
+}
+
+/// A raw H.264, H.265 or ADTS AAC elementary stream ([`es_kind`]).
+pub fn es_file(data: &[u8], complete: bool) -> Sniff {
+    match es_kind(data) {
+        Some(Codec::H264) => Sniff::Is("an H.264 Annex-B byte stream"),
+        Some(Codec::H265) => Sniff::Is("an H.265 Annex-B byte stream"),
+        Some(_) => Sniff::Is("ADTS AAC frames"),
+        None if data.len() < 16 && !complete => Sniff::Maybe,
         None => Sniff::No,
     }
 }

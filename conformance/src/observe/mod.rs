@@ -19,6 +19,7 @@
 //!   observers and machines above.
 
 pub mod amf;
+pub mod es;
 pub mod flv;
 pub mod http;
 pub mod mp4;

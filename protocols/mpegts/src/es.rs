@@ -216,6 +216,14 @@ impl EsReader {
         }
     }
 
+    /// Times video access units that come without a PTS `step` apart (90 kHz), until two
+    /// timed ones give the step: for a raw elementary stream, which carries no time.
+    pub fn set_video_step(&mut self, step: i64) {
+        if let State::Video(v) = &mut self.state {
+            v.step = step;
+        }
+    }
+
     /// The Opus config to announce with the track (from the PMT).
     pub fn opus_config(&self, head: &OpusHead) -> Option<TrackConfig> {
         Some(TrackConfig {
