@@ -231,6 +231,19 @@ impl AudioTag {
                         ),
                     ));
                 }
+                // A MultichannelConfig payload has a layout of its own (E-RTMP v2
+                // §ExAudioTagBody); no frame comes of it, so a bad one is reported, not fatal.
+                if body.packet_type == AudioPacketType::MultichannelConfig {
+                    for track in &body.tracks {
+                        if let Err(e) = MultichannelConfig::parse(&track.data) {
+                            found.push(Violation::new(
+                                &rules::AUDIO_MULTICHANNEL,
+                                0,
+                                format!("track {}: {}", track.track_id, e.detail),
+                            ));
+                        }
+                    }
+                }
             }
         }
         found
