@@ -627,10 +627,9 @@ impl ClientSession {
                 time,
                 data,
             }),
-            Err(detail) => {
-                let v = Violation::new(&rules::DATA_MESSAGE, header.offset, detail);
-                self.outputs.push_back(Output::Violation(v));
-            }
+            // Without a handler name there is nothing to deliver; `Message::decode` has
+            // already reported the message (rtmp.data.amf), once.
+            Err(_) => {}
         }
     }
 }

@@ -748,7 +748,9 @@ impl ServerSession {
                     data,
                 })
             }
-            Err(detail) => self.violation(&rules::DATA_MESSAGE, header.offset, detail),
+            // Without a handler name there is nothing to deliver; `Message::decode` has
+            // already reported the message (rtmp.data.amf), once.
+            Err(_) => {}
         }
     }
 
