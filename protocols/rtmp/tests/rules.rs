@@ -16,7 +16,7 @@ use std::time::Instant;
 use weir_amf0::Value;
 use weir_rtmp::chunk::{ChunkEncoder, ChunkLimits, RawMessage};
 use weir_rtmp::handshake::{HandshakeKind, PACKET_LEN};
-use weir_rtmp::message::{Command, Data, Message};
+use weir_rtmp::message::{Command, Data, Message, UserControl};
 use weir_rtmp::rules;
 use weir_rtmp::session::{ClientOptions, ClientSession, ServerSession, SessionConfig};
 use weir_testkit::{Outputs, SeededRng};
@@ -256,10 +256,32 @@ fn valid_sessions_break_no_rule() {
         .video(6, 0, 1, KEYFRAME)
         .video(6, 40, 1, KEYFRAME)
         .raw(4, 0, 8, 1, &[0xAF, 0x00, 0x12, 0x10])
-        .message(5, 0, 1, &metadata());
+        .message(5, 0, 1, &metadata())
+        // A timestamp going back in a type 0 header, as §5.3.1.2.1 asks.
+        .noop(9, 1000)
+        .noop(9, 500);
     assert_eq!(server(publisher), Vec::<&str>::new());
-    let player = client(|w| w.video(6, 0, 1, KEYFRAME).video(6, 40, 1, KEYFRAME));
-    assert_eq!(player, Vec::<&str>::new());
+    // A player seeks back: Stream Begin, then media from the earlier time.
+    let seek = |w: Wire| {
+        w.video(6, 0, 1, KEYFRAME)
+            .video(6, 5000, 1, KEYFRAME)
+            .message(2, 0, 0, &Message::UserControl(UserControl::StreamBegin(1)))
+            .video(6, 1000, 1, KEYFRAME)
+    };
+    assert_eq!(client(seek), Vec::<&str>::new());
+    // A publisher publishes again on its stream, from 0.
+    let republish = publishing()
+        .video(6, 5000, 1, KEYFRAME)
+        .command(1, "closeStream", 0.0, Value::Null, vec![])
+        .command(
+            1,
+            "publish",
+            0.0,
+            Value::Null,
+            vec!["s".into(), "live".into()],
+        )
+        .video(6, 0, 1, KEYFRAME);
+    assert_eq!(server(republish), Vec::<&str>::new());
 }
 
 #[test]
@@ -279,6 +301,12 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
     let mut extended = Wire::default().noop(9, 0).done();
     extended[1..4].copy_from_slice(&[0xFF; 3]);
     extended.splice(12..12, 5u32.to_be_bytes());
+    // The same command again with a type 1 header whose extended delta is -500 ms.
+    let noop = Wire::default().noop(9, 0).done();
+    let mut backward = vec![0x40 | 9, 0xFF, 0xFF, 0xFF];
+    backward.extend(&noop[4..8]); // message length and type
+    backward.extend((-500i32 as u32).to_be_bytes());
+    backward.extend(&noop[12..]);
     // A 300-byte video message cut off after its first chunk by a new type 0 header.
     let mut cut = fmt0(6, 0, 300, 9, 1);
     cut.extend([0x17; 128]);
@@ -337,8 +365,8 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
             server(publishing().bytes(&extended)),
         ),
         (
-            "rtmp.chunk.timestamp-monotonic",
-            server(publishing().noop(9, 1000).noop(9, 500)),
+            "rtmp.chunk.backward-delta",
+            server(publishing().noop(9, 1000).bytes(&backward)),
         ),
         (
             "rtmp.chunk.message-stream-id",

@@ -847,6 +847,8 @@ impl ServerSession {
         };
         self.streams
             .insert(stream_id, StreamState::Publishing(name.clone()));
+        // A publish on a stream used before starts a new timeline.
+        self.timeline.restart(stream_id);
         let description = format!("{name} is now published.");
         if self.fc_published.contains(&name) {
             let info = status::info(code::PUBLISH_START, &description, []);
