@@ -104,6 +104,8 @@ fn a_valid_file_breaks_no_rule() {
         (TagType::Script, &script),
         (TagType::Audio, AAC_CONFIG),
         (TagType::Video, AVC_NALUS),
+        // AAC with SoundSize 0: the field is for uncompressed formats only.
+        (TagType::Audio, &[0xAD, 0x01, 0x21]),
         // Enhanced: an Opus MultichannelConfig (unspecified order, 2 channels).
         (TagType::Audio, &[0x94, b'O', b'p', b'u', b's', 0, 2]),
         // Enhanced: an hvc1 CodedFramesX keyframe.
@@ -161,7 +163,8 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
         ("flv.audio.header", audio(&[0xAF])),
         ("flv.audio.sound-format", audio(&[0xC2, 0])),
         ("flv.audio.aac-packet-type", audio(&[0xAF, 2, 0x12, 0x10])),
-        ("flv.audio.aac-flags", audio(&[0xA2, 0, 0x12, 0x10])),
+        ("flv.audio.aac-flags", audio(&[0xAB, 0, 0x12, 0x10])),
+        ("flv.audio.aac-flags", audio(&[0xAE, 0, 0x12, 0x10])),
         (
             "flv.audio.packet-type",
             audio(&[0x93, b'O', b'p', b'u', b's']),
