@@ -47,7 +47,7 @@ weir_media::rules! {
     CONTROL_UNKNOWN_TYPE = "rtmp.message.type", Should, "RTMP 1.0 §6.1",
         "Message type ids are those the spec defines (1-6, 8, 9, 15-20, 22).";
     USER_CONTROL_EVENT = "rtmp.user-control.event", Should, "RTMP 1.0 §7.1.7",
-        "User control events are those the spec defines (0-4, 6, 7) or the known extensions (31-32 buffer events).";
+        "User control events are those the spec defines (0-4, 6, 7) or the known FMS extensions (26-27 SWF verification, 31-32 buffer events).";
     AGGREGATE_FORMAT = "rtmp.message.aggregate", Must, "RTMP 1.0 §7.1.6",
         "An aggregate message is a sequence of sub-messages, each an 11-byte header, a body of the length it announces and a 4-byte back pointer.";
 

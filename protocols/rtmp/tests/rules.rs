@@ -259,7 +259,9 @@ fn valid_sessions_break_no_rule() {
         .message(5, 0, 1, &metadata())
         // A timestamp going back in a type 0 header, as §5.3.1.2.1 asks.
         .noop(9, 1000)
-        .noop(9, 500);
+        .noop(9, 500)
+        // SWF verification response, an FMS extension (librtmp sends it).
+        .raw(2, 0, 4, 0, &[0, 27, 1, 1]);
     assert_eq!(server(publisher), Vec::<&str>::new());
     // A player seeks back: Stream Begin, then media from the earlier time.
     let seek = |w: Wire| {
