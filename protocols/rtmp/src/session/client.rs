@@ -632,16 +632,15 @@ impl ClientSession {
     fn data(&mut self, header: Header, data: Data) {
         let (stream_id, timestamp) = (header.stream_id, header.timestamp);
         let time = self.timeline.time(header);
-        match StreamData::from_data(data) {
-            Ok(data) => self.emit(ClientEvent::Data {
+        // Without a handler name there is nothing to deliver; `Message::decode` has already
+        // reported the message (rtmp.data.amf), once.
+        if let Ok(data) = StreamData::from_data(data) {
+            self.emit(ClientEvent::Data {
                 stream_id,
                 timestamp,
                 time,
                 data,
-            }),
-            // Without a handler name there is nothing to deliver; `Message::decode` has
-            // already reported the message (rtmp.data.amf), once.
-            Err(_) => {}
+            })
         }
     }
 }

@@ -738,19 +738,16 @@ impl ServerSession {
             self.violation(&rules::MEDIA_BEFORE_PUBLISH, header.offset, detail);
             return;
         }
-        match StreamData::from_data(data) {
-            Ok(data) => {
-                let time = self.timeline.time(header);
-                self.emit(ServerEvent::Data {
-                    stream_id,
-                    timestamp: header.timestamp,
-                    time,
-                    data,
-                })
-            }
-            // Without a handler name there is nothing to deliver; `Message::decode` has
-            // already reported the message (rtmp.data.amf), once.
-            Err(_) => {}
+        // Without a handler name there is nothing to deliver; `Message::decode` has already
+        // reported the message (rtmp.data.amf), once.
+        if let Ok(data) = StreamData::from_data(data) {
+            let time = self.timeline.time(header);
+            self.emit(ServerEvent::Data {
+                stream_id,
+                timestamp: header.timestamp,
+                time,
+                data,
+            })
         }
     }
 
