@@ -219,11 +219,6 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
             file(&flv(&[(TagType::Script, &[0x00, 0, 0, 0, 0, 0, 0, 0, 0])])),
         ),
     ];
-    weir_testkit::rule_table::check(rules::CATALOG, &table);
     // Each input breaks only the rule it was made for.
-    let stray: Vec<_> = table
-        .iter()
-        .filter(|(rule, fired)| fired != &[*rule])
-        .collect();
-    assert!(stray.is_empty(), "inputs that broke other rules: {stray:?}");
+    weir_testkit::rule_table::check_exact(rules::CATALOG, &table);
 }
