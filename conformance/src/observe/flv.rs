@@ -1,8 +1,9 @@
 //! FLV read as it streams in, for an HTTP-FLV body ([`FlvBody`], inside the HTTP observer) and
 //! for a bare `.flv` file ([`FlvObserver`]): the file structure by [`FlvReader`] (FLV 10.1
 //! §E.2-§E.4.1), audio and video tag bodies by `read_audio_checked`/`read_video_checked` into
-//! decoder configurations and frames, script data tags by `ScriptData::parse`. Violation offsets count bytes of the body or file; a
-//! structure error stops reading, an unreadable tag body is reported and skipped.
+//! decoder configurations and frames, script data tags by `ScriptData::parse` (§E.4.4.1).
+//! Violation offsets count bytes of the body or file; a structure error stops reading, an
+//! unreadable tag body is reported and skipped.
 
 use std::time::Instant;
 use weir_amf0::Limits;
