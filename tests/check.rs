@@ -369,4 +369,13 @@ fn flv_files_are_judged_tag_by_tag() {
     });
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL flv.tag.previous-tag-size"), "{out}");
+    // The first tag, onMetaData, named by a number instead of a string (its marker 0x02
+    // made 0x00): script data is judged too.
+    let (code, out) = broken("name.flv", &|b| {
+        let first = 9 + 4;
+        assert_eq!((b[first], b[first + 11]), (18, 0x02), "a script tag first");
+        b[first + 11] = 0x00;
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL flv.script.name"), "{out}");
 }

@@ -1,12 +1,14 @@
 //! FLV read as it streams in, for an HTTP-FLV body ([`FlvBody`], inside the HTTP observer) and
 //! for a bare `.flv` file ([`FlvObserver`]): the file structure by [`FlvReader`] (FLV 10.1
 //! §E.2-§E.4.1), audio and video tag bodies by `read_audio_checked`/`read_video_checked` into
-//! decoder configurations and frames. Violation offsets count bytes of the body or file; a
-//! structure error stops reading, an unreadable tag body is reported and skipped.
+//! decoder configurations and frames, script data tags by `ScriptData::parse` (§E.4.4.1).
+//! Violation offsets count bytes of the body or file; a structure error stops reading, an
+//! unreadable tag body is reported and skipped.
 
 use std::time::Instant;
+use weir_amf0::Limits;
 use weir_flv::media::{read_audio_checked, read_video_checked};
-use weir_flv::{FlvReader, Tag, TagHeader, TagType};
+use weir_flv::{FlvReader, ScriptData, Tag, TagHeader, TagType};
 use weir_media::MediaPacket;
 use weir_media::{Error, Machine, Output, Timestamp, Violation};
 
@@ -104,13 +106,20 @@ fn error_entry(e: Error, base: u64, what: &str) -> EntryKind {
     }
 }
 
-/// One tag: audio and video into configurations and frames; script data and other tags are
-/// only counted.
+/// One tag: audio and video into configurations and frames; script data is read (FLV 10.1
+/// §E.4.4.1: a name, then AMF0 values) for its rules; other tags are only counted.
 fn read_tag(dir: Direction, tag: Tag, out: &mut Vec<Observation>) {
+    let body_at = tag.offset + TagHeader::LEN as u64;
+    if tag.header.tag_type == TagType::Script {
+        if let Err(e) = ScriptData::parse(&tag.body, &Limits::default()) {
+            let what = format!("script tag at byte {}", tag.offset);
+            out.push(Observation::Entry(dir, error_entry(e, body_at, &what)));
+        }
+        return;
+    }
     if !matches!(tag.header.tag_type, TagType::Audio | TagType::Video) {
         return;
     }
-    let body_at = tag.offset + TagHeader::LEN as u64;
     let mut violations: Vec<Violation> = Vec::new();
     let mut packet = |p| match p {
         MediaPacket::Config(config) => out.push(Observation::Config(dir, config)),

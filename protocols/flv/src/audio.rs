@@ -205,13 +205,17 @@ impl AudioTag {
         let mut found = Vec::new();
         match self {
             AudioTag::Legacy(legacy) => {
-                if legacy.format == SoundFormat::Aac && legacy.header_byte() != 0xaf {
+                // §E.4.2.1 asks AAC for SoundRate 3 and SoundType 1 only: SoundSize "only
+                // pertains to uncompressed formats", so 0xad is as good as 0xaf.
+                if legacy.format == SoundFormat::Aac && (legacy.rate != 3 || !legacy.stereo) {
                     found.push(Violation::new(
                         &rules::AAC_FLAGS,
                         0,
                         format!(
-                            "AAC header byte {:#04x}, expected 0xaf",
-                            legacy.header_byte()
+                            "AAC header byte {:#04x}: SoundRate {} and SoundType {}, expected 3 and 1",
+                            legacy.header_byte(),
+                            legacy.rate,
+                            u8::from(legacy.stereo)
                         ),
                     ));
                 }
@@ -230,6 +234,19 @@ impl AudioTag {
                             track.fourcc, track.track_id
                         ),
                     ));
+                }
+                // A MultichannelConfig payload has a layout of its own (E-RTMP v2
+                // §ExAudioTagBody); no frame comes of it, so a bad one is reported, not fatal.
+                if body.packet_type == AudioPacketType::MultichannelConfig {
+                    for track in &body.tracks {
+                        if let Err(e) = MultichannelConfig::parse(&track.data) {
+                            found.push(Violation::new(
+                                &rules::AUDIO_MULTICHANNEL,
+                                0,
+                                format!("track {}: {}", track.track_id, e.detail),
+                            ));
+                        }
+                    }
                 }
             }
         }

@@ -36,7 +36,7 @@ weir_media::rules! {
     AAC_PACKET_TYPE = "flv.audio.aac-packet-type", Must, "FLV 10.1 §E.4.2.1",
         "AACPacketType is 0 (AudioSpecificConfig) or 1 (raw AAC frame data).";
     AAC_FLAGS = "flv.audio.aac-flags", Should, "FLV 10.1 §E.4.2.1",
-        "For AAC, SoundRate is 3 (44 kHz), SoundSize 1 and SoundType 1; decoders take the real values from the AudioSpecificConfig.";
+        "For AAC, SoundRate is 3 (44 kHz) and SoundType 1 (stereo); decoders take the real values from the AudioSpecificConfig. (SoundSize pertains only to uncompressed formats, so AAC may carry either value.)";
     AUDIO_PACKET_TYPE = "flv.audio.packet-type", Must, "E-RTMP v2 §ExAudioTagHeader",
         "AudioPacketType is SequenceStart 0, CodedFrames 1, SequenceEnd 2, MultichannelConfig 4, Multitrack 5 or ModEx 7.";
     AUDIO_FOURCC = "flv.audio.fourcc", Must, "E-RTMP v2 §ExAudioTagHeader",

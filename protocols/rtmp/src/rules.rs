@@ -29,8 +29,8 @@ weir_media::rules! {
         "A type 1 or type 2 header starts a new message: it does not arrive while a message on the same chunk stream is incomplete.";
     CHUNK_EXTENDED_TIMESTAMP = "rtmp.chunk.extended-timestamp", Must, "RTMP 1.0 §5.3.1.3",
         "The extended timestamp field is present exactly when the 3-byte timestamp field is 0xFFFFFF, and carries a value of at least 0xFFFFFF.";
-    CHUNK_FMT0_TIMESTAMP_BACKWARDS = "rtmp.chunk.timestamp-monotonic", Should, "RTMP 1.0 §5.3.1.2.1",
-        "Absolute timestamps on a chunk stream do not go backwards, except across the 2^32 wrap.";
+    CHUNK_BACKWARD_DELTA = "rtmp.chunk.backward-delta", Must, "RTMP 1.0 §5.3.1.2.1, §4",
+        "A timestamp that goes backward is sent in a type 0 header: a type 1 or 2 header does not carry a delta of 2^31 or more, which serial number arithmetic reads as a step back.";
     CHUNK_MESSAGE_STREAM_ID = "rtmp.chunk.message-stream-id", Should, "RTMP 1.0 §5.4",
         "Protocol control messages (types 1, 2, 3, 5, 6) use message stream id 0 and chunk stream id 2.";
 
@@ -47,7 +47,7 @@ weir_media::rules! {
     CONTROL_UNKNOWN_TYPE = "rtmp.message.type", Should, "RTMP 1.0 §6.1",
         "Message type ids are those the spec defines (1-6, 8, 9, 15-20, 22).";
     USER_CONTROL_EVENT = "rtmp.user-control.event", Should, "RTMP 1.0 §7.1.7",
-        "User control events are those the spec defines (0-4, 6, 7) or the known extensions (31-32 buffer events).";
+        "User control events are those the spec defines (0-4, 6, 7) or the known FMS extensions (26-27 SWF verification, 31-32 buffer events).";
     AGGREGATE_FORMAT = "rtmp.message.aggregate", Must, "RTMP 1.0 §7.1.6",
         "An aggregate message is a sequence of sub-messages, each an 11-byte header, a body of the length it announces and a 4-byte back pointer.";
 

@@ -28,3 +28,17 @@ pub fn area<'r>(catalog: &[&'r Rule], prefixes: &[&str]) -> Vec<&'r Rule> {
         .filter(|r| prefixes.iter().any(|p| r.id.starts_with(p)))
         .collect()
 }
+
+/// [`check`], and also each input broke only the rule it was made for: a table whose inputs
+/// each isolate one rule shows that no rule fires as a side effect of another.
+pub fn check_exact(catalog: &[&Rule], table: &[(&str, Vec<&str>)]) {
+    check(catalog, table);
+    let stray: Vec<_> = table
+        .iter()
+        .filter(|(rule, fired)| fired != &[*rule])
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "inputs that broke other rules: {stray:#?}"
+    );
+}

@@ -29,7 +29,7 @@ use super::{
 use crate::Error;
 use crate::message;
 use crate::rules::{
-    CHUNK_EXTENDED_TIMESTAMP, CHUNK_FMT0_TIMESTAMP_BACKWARDS, CHUNK_FMT3_WITHOUT_PREVIOUS,
+    CHUNK_BACKWARD_DELTA, CHUNK_EXTENDED_TIMESTAMP, CHUNK_FMT3_WITHOUT_PREVIOUS,
     CHUNK_LENGTH_CHANGE, CHUNK_MESSAGE_LENGTH, CHUNK_STREAM_LIMIT, CONTROL_ABORT_CSID,
 };
 
@@ -390,25 +390,24 @@ impl ChunkDecoder {
             }
         }
         match header.fmt {
-            Fmt::Full => {
-                let seen_before = header.slot.is_some();
-                if seen_before
-                    && stream.stream_id == header.stream_id
-                    && timestamp_before(header.timestamp_field, stream.timestamp)
-                {
+            // A type 0 header is how a timestamp goes back (§5.3.1.2.1: after a backward
+            // seek, say): any value is legal.
+            Fmt::Full => stream.timestamp = header.timestamp_field,
+            Fmt::SameStream | Fmt::DeltaOnly => {
+                let next = stream.timestamp.wrapping_add(header.timestamp_field);
+                // §4: adjacent timestamps are compared as serial numbers, so this delta steps
+                // back; §5.3.1.2.1 requires a type 0 header for that.
+                if timestamp_before(next, stream.timestamp) {
                     violations.push(Violation::new(
-                        &CHUNK_FMT0_TIMESTAMP_BACKWARDS,
+                        &CHUNK_BACKWARD_DELTA,
                         chunk_offset,
                         format!(
-                            "timestamp {} on chunk stream {} goes back from {}",
-                            header.timestamp_field, header.csid, stream.timestamp
+                            "type {} header on chunk stream {} with delta {:#x}: a step back from {} to {next}, which needs a type 0 header",
+                            header.fmt as u8, header.csid, header.timestamp_field, stream.timestamp
                         ),
                     ));
                 }
-                stream.timestamp = header.timestamp_field;
-            }
-            Fmt::SameStream | Fmt::DeltaOnly => {
-                stream.timestamp = stream.timestamp.wrapping_add(header.timestamp_field);
+                stream.timestamp = next;
             }
             Fmt::Continuation if !continues => {
                 stream.timestamp = stream.timestamp.wrapping_add(stream.delta);

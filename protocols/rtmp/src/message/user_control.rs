@@ -46,8 +46,9 @@ const SET_BUFFER_LENGTH: u16 = 3;
 const STREAM_IS_RECORDED: u16 = 4;
 const PING_REQUEST: u16 = 6;
 const PING_RESPONSE: u16 = 7;
-/// FMS extensions clients receive in practice: BufferEmpty and BufferReady.
-const BUFFER_EVENTS: std::ops::RangeInclusive<u16> = 31..=32;
+/// FMS extensions peers send in practice: SWF verification request and response (26, 27, as
+/// rtmpdump's librtmp and Red5 document them) and BufferEmpty and BufferReady (31, 32).
+const KNOWN_EXTENSIONS: [u16; 4] = [26, 27, 31, 32];
 
 impl UserControl {
     /// The event type this event is sent with.
@@ -92,7 +93,7 @@ impl UserControl {
             PING_REQUEST => UserControl::PingRequest(u32_field(violations)?),
             PING_RESPONSE => UserControl::PingResponse(u32_field(violations)?),
             _ => {
-                if !BUFFER_EVENTS.contains(&event) {
+                if !KNOWN_EXTENSIONS.contains(&event) {
                     violations.push(Violation::new(
                         &USER_CONTROL_EVENT,
                         offset,

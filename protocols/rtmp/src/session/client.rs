@@ -451,7 +451,12 @@ impl ClientSession {
     fn receive(&mut self, header: Header, message: Message) -> Result<(), Error> {
         match message {
             Message::Command(command) => self.command(header, command)?,
-            Message::UserControl(event) => self.emit(ClientEvent::UserControl(event)),
+            Message::UserControl(event) => {
+                if let UserControl::StreamBegin(stream_id) = event {
+                    self.timeline.restart(stream_id);
+                }
+                self.emit(ClientEvent::UserControl(event))
+            }
             Message::Audio(body) | Message::Video(body) if body.is_empty() => {}
             Message::Audio(body) => self.media(header, message::AUDIO, body),
             Message::Video(body) => self.media(header, message::VIDEO, body),
@@ -473,6 +478,13 @@ impl ClientSession {
             "_result" | "_error" => self.answer(header, command)?,
             "onStatus" => {
                 let status = Status::from_value(command.args.first().unwrap_or(&Value::Null));
+                if matches!(
+                    status.code.as_str(),
+                    "NetStream.Seek.Notify" | "NetStream.Play.Reset"
+                ) {
+                    // Media starts again from the seek point or the playlist's start.
+                    self.timeline.restart(stream_id);
+                }
                 match status.code.as_str() {
                     "NetStream.Publish.Start" if self.asked(stream_id, true) => {
                         self.emit(ClientEvent::Publishing { stream_id })
@@ -621,17 +633,15 @@ impl ClientSession {
     fn data(&mut self, header: Header, data: Data) {
         let (stream_id, timestamp) = (header.stream_id, header.timestamp);
         let time = self.timeline.time(header);
-        match StreamData::from_data(data) {
-            Ok(data) => self.emit(ClientEvent::Data {
+        // Without a handler name there is nothing to deliver; `Message::decode` has already
+        // reported the message (rtmp.data.amf), once.
+        if let Ok(data) = StreamData::from_data(data) {
+            self.emit(ClientEvent::Data {
                 stream_id,
                 timestamp,
                 time,
                 data,
-            }),
-            Err(detail) => {
-                let v = Violation::new(&rules::DATA_MESSAGE, header.offset, detail);
-                self.outputs.push_back(Output::Violation(v));
-            }
+            })
         }
     }
 }

@@ -173,6 +173,12 @@ impl Timeline {
         })
     }
 
+    /// A stream starts over (a new publish, Stream Begin after a seek, §7.1.7): its media
+    /// may legally begin again at an earlier timestamp, which is no regression.
+    pub fn restart(&mut self, stream_id: u32) {
+        self.last.retain(|(stream, _), _| *stream != stream_id);
+    }
+
     /// The message's time on its stream's timeline (audio, video and data share one clock).
     pub fn time(&mut self, header: connection::Header) -> Timestamp {
         let clock = self

@@ -774,17 +774,16 @@ impl ServerSession {
             self.violation(&rules::MEDIA_BEFORE_PUBLISH, header.offset, detail);
             return;
         }
-        match StreamData::from_data(data) {
-            Ok(data) => {
-                let time = self.timeline.time(header);
-                self.emit(ServerEvent::Data {
-                    stream_id,
-                    timestamp: header.timestamp,
-                    time,
-                    data,
-                })
-            }
-            Err(detail) => self.violation(&rules::DATA_MESSAGE, header.offset, detail),
+        // Without a handler name there is nothing to deliver; `Message::decode` has already
+        // reported the message (rtmp.data.amf), once.
+        if let Ok(data) = StreamData::from_data(data) {
+            let time = self.timeline.time(header);
+            self.emit(ServerEvent::Data {
+                stream_id,
+                timestamp: header.timestamp,
+                time,
+                data,
+            })
         }
     }
 
@@ -881,6 +880,8 @@ impl ServerSession {
         };
         self.streams
             .insert(stream_id, StreamState::Publishing(name.clone()));
+        // A publish on a stream used before starts a new timeline.
+        self.timeline.restart(stream_id);
         let description = format!("{name} is now published.");
         if self.fc_published.contains(&name) {
             let info = status::info(code::PUBLISH_START, &description, []);
