@@ -650,7 +650,7 @@ mod tests {
         let err = "nope".parse::<Protocol>().unwrap_err();
         assert!(
             err.ends_with(
-                "(one of rtmp, rtmpe, http, mpegts, mpegps, hls, rtp, sdp, webrtc, srt, mp4, flv)"
+                "(one of rtmp, rtmpe, http, mpegts, mpegps, hls, rtp, sdp, webrtc, srt, mp4, flv, es)"
             ),
             "{err}"
         );
