@@ -555,4 +555,36 @@ mod tests {
             ["acknowledgement 10 (the first; no window seen before it)"]
         );
     }
+
+    /// What a media message's FLV tag body breaks is judged, as in an FLV file.
+    #[test]
+    fn the_flv_tag_rules_judge_media_messages() {
+        let mut observer = RtmpObserver::default();
+        let mut out = Vec::new();
+        let s2c = Direction::ServerToClient;
+        let hs = handshake_bytes();
+        observer.data(Direction::ClientToServer, 0, &hs, &mut out);
+        observer.data(s2c, 0, &hs, &mut out);
+        out.clear();
+        // AAC raw data with SoundRate 0 and mono: FLV 10.1 §E.4.2.1 asks for 3 and stereo.
+        let audio = Message::Audio(bytes::Bytes::from_static(&[0xa2, 1, 0x21, 0x10]));
+        let mut encoder = ChunkEncoder::new();
+        let mut bytes = BytesMut::new();
+        encoder.encode(&audio.to_raw(4, 0, 1), &mut bytes).unwrap();
+        observer.data(s2c, hs.len() as u64, &bytes, &mut out);
+        let rules: Vec<_> = out
+            .iter()
+            .filter_map(|o| match o {
+                Observation::Entry(_, EntryKind::Violation { rule, offset, .. }) => {
+                    Some((rule.id, *offset))
+                }
+                _ => None,
+            })
+            .collect();
+        // (The client role also notes the media came on a stream nobody played.)
+        assert!(
+            rules.contains(&("flv.audio.aac-flags", Some(hs.len() as u64))),
+            "{rules:?}"
+        );
+    }
 }

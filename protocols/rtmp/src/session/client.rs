@@ -616,6 +616,7 @@ impl ClientSession {
             header,
             type_id,
             body,
+            self.conn.is_observer(),
             &mut |item| {
                 outputs.push_back(match item {
                     Ok(data) => Output::Event(ClientEvent::Data {

@@ -196,24 +196,36 @@ pub(crate) fn is_video(packet: &MediaPacket) -> bool {
 
 /// Reads an audio or video message body: the timestamp check, then each packet as it is read
 /// (no buffer per message). An unreadable body is reported and passed on as
-/// [`StreamData::Unreadable`]. Both roles receive media through here.
+/// [`StreamData::Unreadable`]. Both roles receive media through here. An observer (`checked`)
+/// also judges what a readable body breaks of the `flv.*` tag rules, at the message's offset;
+/// a server reads on without the checks.
 pub(crate) fn receive_media(
     timeline: &mut Timeline,
     time: Timestamp,
     header: connection::Header,
     type_id: u8,
     body: Bytes,
+    checked: bool,
     out: &mut impl FnMut(Result<StreamData, weir_media::Violation>),
 ) {
+    use weir_flv::media::{read_audio_checked, read_video_checked};
     if let Some(v) = timeline.check(header, type_id) {
         out(Err(v));
     }
     let mut packet = |p| out(Ok(StreamData::Media(p)));
-    let read = if type_id == crate::message::AUDIO {
-        weir_flv::media::read_audio(time, body.clone(), &mut packet)
-    } else {
-        weir_flv::media::read_video(time, body.clone(), &mut packet)
+    let mut violations = Vec::new();
+    let read = match (type_id == crate::message::AUDIO, checked) {
+        (true, true) => read_audio_checked(time, body.clone(), &mut packet, &mut violations),
+        (false, true) => read_video_checked(time, body.clone(), &mut packet, &mut violations),
+        (true, false) => weir_flv::media::read_audio(time, body.clone(), &mut packet),
+        (false, false) => weir_flv::media::read_video(time, body.clone(), &mut packet),
     };
+    for v in violations {
+        out(Err(weir_media::Violation {
+            offset: header.offset,
+            ..v
+        }));
+    }
     if let Err(err) = read {
         let v =
             weir_media::Violation::new(&crate::rules::MEDIA_TAG, header.offset, err.to_string());

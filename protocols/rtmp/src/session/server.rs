@@ -752,6 +752,7 @@ impl ServerSession {
             header,
             type_id,
             body,
+            self.conn.is_observer(),
             &mut |item| {
                 outputs.push_back(match item {
                     Ok(data) => Output::Event(ServerEvent::Data {
