@@ -68,6 +68,26 @@ const EXTENSIONS: [(&str, Kind); 4] = [
     ("sdp", Kind::Sdp),
 ];
 
+impl Kind {
+    /// The media type its bodies carry (the first of its names in the table).
+    pub fn media_type(self) -> &'static str {
+        name_of(&MEDIA_TYPES, self)
+    }
+
+    /// The extension a request target for it ends with.
+    pub fn extension(self) -> &'static str {
+        name_of(&EXTENSIONS, self)
+    }
+}
+
+/// The first name `table` gives `kind`; every kind has one in both tables.
+fn name_of(table: &[(&'static str, Kind)], kind: Kind) -> &'static str {
+    table
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("", |(name, _)| name)
+}
+
 /// The kind `name` stands for in `table`, compared case-insensitively.
 fn lookup(table: &[(&str, Kind)], name: &str) -> Option<Kind> {
     table
@@ -127,5 +147,13 @@ mod tests {
         ts[188] = 0x47;
         assert_eq!(by_content(&ts), Some(Kind::Ts));
         assert_eq!(by_content(b"<html>"), None);
+        for kind in [Kind::Playlist, Kind::Ts, Kind::Flv, Kind::Sdp] {
+            assert_eq!(by_content_type(kind.media_type()), Some(kind));
+            assert_eq!(
+                by_extension(&format!("/a.{}", kind.extension())),
+                Some(kind)
+            );
+        }
+        assert_eq!(Kind::Playlist.media_type(), "application/vnd.apple.mpegurl");
     }
 }

@@ -8,7 +8,8 @@ use weir_media::{MediaKind, Timestamp, Track};
 use weir_mpegts::rules as ts;
 
 use super::rules as live;
-use super::session::{Container, Event, ORIGIN, Session};
+use super::session::{Event, ORIGIN, Session};
+use crate::observe::http::route::Kind;
 use crate::probe::{CaseInfo, Outcome};
 
 /// How far ahead of the time elapsed the media may run after the first burst, and how far
@@ -201,8 +202,8 @@ fn available(session: &Session, status: u16) -> Outcome {
 
 fn container(session: &Session) -> Outcome {
     let prefix = match session.container {
-        Container::Flv => "flv.",
-        Container::Ts => "mpegts.",
+        Kind::Flv => "flv.",
+        _ => "mpegts.",
     };
     let broken: Vec<_> = session
         .violations

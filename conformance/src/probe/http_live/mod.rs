@@ -20,7 +20,7 @@ const MAX_READ: Duration = Duration::from_secs(60);
 /// Whether `url` names an HTTP-FLV or HTTP-TS stream by its path (`.flv`, `.ts`).
 pub fn takes(url: &str) -> bool {
     Url::parse(url).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https") && session::Container::of(&u).is_some()
+        matches!(u.scheme(), "http" | "https") && session::container_of(&u).is_some()
     })
 }
 

@@ -11,6 +11,7 @@ use weir_media::{Codec, Rule, Timestamp, Track};
 
 use crate::observe::Observation;
 use crate::observe::http::body::BodyReader;
+use crate::observe::http::route::{self, Kind};
 use crate::observe::sdp::SharedLearned;
 use crate::probe::hls::fetch::{chain, client};
 use crate::transcript::EntryKind;
@@ -24,40 +25,10 @@ const MAX_VIOLATIONS: usize = 1_000;
 /// How long the GET of a stream nobody publishes may take to be answered.
 const MISSING_WAIT: Duration = Duration::from_secs(3);
 
-/// The container a URL names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Container {
-    Flv,
-    Ts,
-}
-
-impl Container {
-    /// By the path's extension.
-    pub fn of(url: &Url) -> Option<Container> {
-        let path = url.path().to_ascii_lowercase();
-        if path.ends_with(".flv") {
-            Some(Container::Flv)
-        } else if path.ends_with(".ts") {
-            Some(Container::Ts)
-        } else {
-            None
-        }
-    }
-
-    /// The media type its answers should carry.
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Container::Flv => "video/x-flv",
-            Container::Ts => "video/mp2t",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Container::Flv => "flv",
-            Container::Ts => "ts",
-        }
-    }
+/// The container a URL names by its path's extension: FLV or TS, as the HTTP observer tells
+/// bodies apart.
+pub fn container_of(url: &Url) -> Option<Kind> {
+    route::by_extension(url.path()).filter(|kind| matches!(kind, Kind::Flv | Kind::Ts))
 }
 
 /// An answer's status and headers (names in lower case).
@@ -92,7 +63,7 @@ pub enum Event {
 /// Everything the cases judge.
 #[derive(Debug)]
 pub struct Session {
-    pub container: Container,
+    pub container: Kind,
     pub url: Url,
     /// The player's GET: its answer, or why none came.
     pub live: Result<Answer, String>,
@@ -118,7 +89,7 @@ pub struct Session {
 /// Plays `url` for `duration`, then asks for a stream nobody publishes.
 pub fn play(url: &Url, duration: Duration, nonce: u64) -> Result<Session, String> {
     let container =
-        Container::of(url).ok_or_else(|| format!("{url}: the path names no .flv or .ts stream"))?;
+        container_of(url).ok_or_else(|| format!("{url}: the path names no .flv or .ts stream"))?;
     // The whole read is one request: its timeout must outlast it.
     let http = client(duration + Duration::from_secs(15), Client::builder())?;
     let response = http
@@ -255,7 +226,7 @@ fn take(out: &mut Vec<Observation>, at: Duration, session: &mut Session) {
 }
 
 /// The URL with its stream name replaced by one nobody publishes.
-fn missing_url(url: &Url, container: Container, nonce: u64) -> Url {
+fn missing_url(url: &Url, container: Kind, nonce: u64) -> Url {
     let mut missing = url.clone();
     let name = format!("weir-probe-nobody-{nonce:x}.{}", container.extension());
     if let Ok(mut segments) = missing.path_segments_mut() {
