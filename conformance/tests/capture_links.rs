@@ -148,14 +148,14 @@ fn every_link_type_and_tunnel() {
                 addr("10.0.0.2:5004"),
                 addr("10.0.0.1:6000"),
                 Transport::Udp,
-                true
+                false
             ),
             (
                 4,
                 addr("[2001:db8::1]:7000"),
                 addr("[2001:db8::2]:8000"),
                 Transport::Udp,
-                true
+                false
             ),
             (
                 5,
@@ -169,14 +169,14 @@ fn every_link_type_and_tunnel() {
                 addr("10.0.0.1:40000"),
                 addr("10.0.0.2:40001"),
                 Transport::Udp,
-                true
+                false
             ),
             (
                 8,
                 addr("192.0.2.1:4000"),
                 addr("192.0.2.2:4001"),
                 Transport::Udp,
-                true
+                false
             ),
         ]
     );

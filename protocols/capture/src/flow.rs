@@ -73,8 +73,9 @@ pub enum CloseReason {
 /// What happened on a flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowEvent {
-    /// A new flow. `midstream`: the capture does not hold its opening SYN, so stream offsets
-    /// count from the first byte seen in each direction, not from the connection's start.
+    /// A new flow. `midstream`: the capture does not hold a TCP flow's opening SYN, so stream
+    /// offsets count from the first byte seen in each direction, not from the connection's
+    /// start (never set for UDP, which has no opening to miss).
     Opened {
         flow: FlowId,
         client: SocketAddr,
@@ -330,7 +331,8 @@ impl FlowTable {
             let client_sent =
                 !is_server_port(datagram.src_port) || is_server_port(datagram.dst_port);
             let (client, server) = if client_sent { (from, to) } else { (to, from) };
-            if !self.open(packet, key, client, server, None, true) {
+            // A datagram flow has no opening a capture could miss.
+            if !self.open(packet, key, client, server, None, false) {
                 return;
             }
         }
