@@ -235,15 +235,17 @@ impl HttpServer {
 
 /// A careless endpoint: it answers every POST, whatever its body, type or token, with 201 and
 /// the offer mirrored as an answer (setup active, directions turned, H.264 mode 0 made 1,
-/// no candidate), every DELETE with 204, every PATCH with 200, OPTIONS with 500; it never
-/// connects.
-fn careless() -> axum::Router {
+/// no candidate) and, when `located`, a Location; every DELETE with 204, every PATCH with 200,
+/// OPTIONS with 500; it never connects.
+fn careless(located: bool) -> axum::Router {
     use axum::http::{HeaderMap, Method, StatusCode};
-    axum::Router::new().fallback(|method: Method, body: String| async move {
+    axum::Router::new().fallback(move |method: Method, body: String| async move {
         let mut headers = HeaderMap::new();
         let status = match method {
             Method::POST => {
-                headers.insert("location", "/resource/1".parse().unwrap());
+                if located {
+                    headers.insert("location", "/resource/1".parse().unwrap());
+                }
                 headers.insert("content-type", "application/sdp".parse().unwrap());
                 headers.insert("etag", "\"1\"".parse().unwrap());
                 StatusCode::CREATED
@@ -265,12 +267,11 @@ fn careless() -> axum::Router {
 }
 
 /// Each `whip.server.*` rule and the fake whose probe run fails it (issue 15: every rule has an
-/// input that makes it fail): [`careless`], and [`trusting`] for the fingerprint. `weir serve`
-/// passes them all ([`weir_serve_rows`]). `whip.server.created` fails through the cases that
-/// bind it with what they check first (the mirrored answers of `whip.offer.h264-mode0` and
-/// `whep.offer.*`).
+/// input that makes it fail): [`careless`] (`unlocated`: `careless(false)`, whose 201 has no
+/// Location), and [`trusting`] for the fingerprint. `weir serve` passes them all
+/// ([`weir_serve_rows`]).
 const LIVE_RULES: &[(&str, &str)] = &[
-    ("whip.server.created", "careless"),
+    ("whip.server.created", "unlocated"),
     ("whip.server.no-common-codec", "careless"),
     ("whip.server.h264-packetization-mode", "careless"),
     ("whip.server.delete", "careless"),
@@ -296,7 +297,7 @@ const FORGED_FINGERPRINT_FAILS: Row = (
 
 #[test]
 fn a_careless_server_fails_every_rule_it_breaks() {
-    let server = HttpServer::start(careless());
+    let server = HttpServer::start(careless(true));
     let url = format!("http://127.0.0.1:{}/whip/cam", server.port);
     let not_connected: &[&str] = &["not connected; DTLS ClientHello from the server: false"];
     let (code, report) = pin(
@@ -349,12 +350,20 @@ fn a_careless_server_fails_every_rule_it_breaks() {
         &["--case", "media.forged-fingerprint"],
         &[FORGED_FINGERPRINT_FAILS],
     );
+    // A 201 without a Location: the session has no resource.
+    let unlocated = HttpServer::start(careless(false));
+    let (_, unlocated_report) = pin(
+        &format!("http://127.0.0.1:{}/whip/cam", unlocated.port),
+        &["--case", "whip.offer.chromium"],
+        &[("whip.offer.chromium", "fail", &["no Location"])],
+    );
     support::check_live_rules(
         weir_conformance::probe::whip::rules::CATALOG,
         LIVE_RULES,
         &[
             ("careless", support::failed_rules(&report)),
             ("trusting", support::failed_rules(&trusting_report)),
+            ("unlocated", support::failed_rules(&unlocated_report)),
         ],
     );
 }
