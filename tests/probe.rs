@@ -1,6 +1,7 @@
 //! `weir probe` against live servers: every case passes on `weir serve` (strict, so SHOULD
 //! cases count too), and nginx-rtmp's and node-media-server's known departures from the spec
-//! are pinned case by case (conformance/FINDINGS.md tells them with their evidence).
+//! are pinned case by case (conformance/FINDINGS.md tells them with their evidence); a careless
+//! server of ours, in one of four ways, fails every `rtmp.server.*` rule ([`LIVE_RULES`]).
 
 mod support;
 
@@ -251,7 +252,7 @@ const CARELESS: &[(&str, &str)] = &[
 
 #[test]
 fn a_careless_server_fails_the_new_case_of_each_rule_it_breaks() {
-    let careless = Careless::start();
+    let careless = Careless::start(Carelessness::Plain);
     let mut args = Vec::new();
     for (id, _) in CARELESS {
         args.extend(["--case", id]);
@@ -274,6 +275,134 @@ fn a_careless_server_fails_the_new_case_of_each_rule_it_breaks() {
     assert_eq!(code, 1);
 }
 
+/// Each `rtmp.server.*` rule and the [`Carelessness`] of the careless server whose probe run
+/// fails it (issue 15: every rule has an input that makes it fail); `weir serve` passes them
+/// all (`every_case_passes_against_weir_serve`).
+const LIVE_RULES: &[(&str, &str)] = &[
+    ("rtmp.server.stream-boundaries", "rude"),
+    ("rtmp.server.chunk-size", "picky"),
+    ("rtmp.server.interleaved-chunks", "lossy"),
+    ("rtmp.server.abort", "lossy"),
+    ("rtmp.server.acknowledgement", "picky"),
+    ("rtmp.server.peer-bandwidth", "plain"),
+    ("rtmp.server.extended-timestamp", "picky"),
+    ("rtmp.server.timestamp-wrap", "picky"),
+    ("rtmp.server.command-flow", "plain"),
+    ("rtmp.server.fmle-commands", "rude"),
+    ("rtmp.server.unknown-command", "rude"),
+    ("rtmp.server.relay", "lossy"),
+    ("rtmp.server.invalid-input", "plain"),
+    ("rtmp.server.connect-sequence", "plain"),
+    ("rtmp.server.stream-begin", "plain"),
+    ("rtmp.server.chunk-stream-ids", "picky"),
+    ("rtmp.server.stream-ids", "plain"),
+    ("rtmp.server.stream-release", "plain"),
+    ("rtmp.server.late-join", "plain"),
+    ("rtmp.server.ack-sequence", "plain"),
+];
+
+/// A case of a careless run: id, status, words its verdict holds.
+type CarelessCase = (&'static str, &'static str, &'static [&'static str]);
+
+/// The cases each careless server is probed with, and the verdict each gets.
+const CARELESS_RUNS: &[(&str, Carelessness, &[CarelessCase])] = &[
+    (
+        "plain",
+        Carelessness::Plain,
+        &[
+            // Its acknowledgements come on time, if with a wrong number.
+            ("flow.acknowledgement", "pass", &["acknowledged"]),
+            (
+                "flow.peer-bandwidth",
+                "fail",
+                &["arrived while the player acknowledged nothing"],
+            ),
+            ("flow.ack-sequence", "fail", &["Acknowledgement 1"]),
+            ("control.window-ack-size", "fail", &["none"]),
+            ("control.set-peer-bandwidth", "fail", &["none"]),
+            ("control.stream-begin", "fail", &["none"]),
+            ("sequence.republish", "fail", &["BadName"]),
+            ("command.create-stream-twice", "fail", &["[1.0, 1.0]"]),
+            ("sequence.delete-stream", "fail", &["BadName"]),
+            ("relay.late-join", "fail", &["is not a keyframe"]),
+            (
+                "invalid.garbage-after-handshake",
+                "fail",
+                &["kept the connection open"],
+            ),
+        ],
+    ),
+    (
+        "lossy",
+        Carelessness::Lossy,
+        &[
+            ("chunk.interleave", "fail", &["video frames arrived"]),
+            ("chunk.abort", "fail", &["frames arrived"]),
+            ("relay.echo", "fail", &["video frames arrived"]),
+        ],
+    ),
+    (
+        "picky",
+        Carelessness::Picky,
+        &[
+            (
+                "flow.acknowledgement",
+                "fail",
+                &["no Acknowledgement after"],
+            ),
+            ("chunk.size-128", "pass", &["identical, same spacing"]),
+            ("chunk.size-4096", "pass", &["identical, same spacing"]),
+            ("chunk.size-65536", "fail", &["closed the connection"]),
+            ("chunk.size-max", "fail", &["closed the connection"]),
+            ("chunk.csid-2byte", "fail", &[]),
+            ("chunk.csid-3byte", "fail", &[]),
+            ("timestamp.extended", "fail", &["arrived at +4278190520 ms"]),
+            ("timestamp.wrap", "fail", &["arrived at +4278190520 ms"]),
+        ],
+    ),
+    (
+        "rude",
+        Carelessness::Rude,
+        &[
+            ("handshake.split", "fail", &[]),
+            ("sequence.ffmpeg", "fail", &["closed the connection"]),
+            ("command.unknown", "fail", &["closed the connection"]),
+        ],
+    ),
+];
+
+#[test]
+fn every_live_rule_fails_against_a_careless_server() {
+    let mut runs = Vec::new();
+    for (name, carelessness, cases) in CARELESS_RUNS {
+        let careless = Careless::start(*carelessness);
+        let mut args = Vec::new();
+        for (id, ..) in *cases {
+            args.extend(["--case", id]);
+        }
+        let (_, report) = probe(&format!("rtmp://127.0.0.1:{}/live/x", careless.0), &args);
+        let got = support::outcomes(&report);
+        let wrong: Vec<_> = cases
+            .iter()
+            .filter(|(id, want, words)| {
+                !got.iter().any(|(case, status, said)| {
+                    case == id && status == want && words.iter().all(|w| said.contains(w))
+                })
+            })
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "{name}: not as {wrong:?}\n{got:?}\n{report:#}"
+        );
+        runs.push((*name, support::failed_rules(&report)));
+    }
+    support::check_live_rules(
+        weir_conformance::probe::rtmp::rules::CATALOG,
+        LIVE_RULES,
+        &runs,
+    );
+}
+
 /// A careless RTMP server on an ephemeral port: it echoes the handshake and answers connect,
 /// createStream, publish and play with success, and does little else a server should. It sends
 /// no Window Acknowledgement Size, Set Peer Bandwidth or Stream Begin, gives every createStream
@@ -282,6 +411,23 @@ fn a_careless_server_fails_the_new_case_of_each_rule_it_breaks() {
 /// relays media to the players of a name from the next message on, after the sequence headers
 /// it kept, but with no keyframe to start from. Its threads end with the test process.
 struct Careless(u16);
+
+/// What else the careless server gets wrong.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Carelessness {
+    /// Nothing else.
+    Plain,
+    /// Its relay loses every third frame a publisher sends (sequence headers aside).
+    Lossy,
+    /// It closes the connection on Set Chunk Size above 4096 and on a message of chunk stream
+    /// 64 or above (as nginx-rtmp does past its limits, conformance/FINDINGS.md), relays
+    /// timestamps cut to their low 24 bits (as if it never read an extended timestamp), and
+    /// never acknowledges.
+    Picky,
+    /// It takes the first read for the whole of C0 and C1 and closes when it is short, and
+    /// closes the connection on any command but connect, createStream, publish and play.
+    Rude,
+}
 
 /// What the careless server shares between connections: the names ever published, and per
 /// name its players and the last sequence header of each track.
@@ -293,7 +439,7 @@ struct CarelessState {
 }
 
 impl Careless {
-    fn start() -> Careless {
+    fn start(carelessness: Carelessness) -> Careless {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = std::sync::Arc::new(std::sync::Mutex::new(CarelessState::default()));
@@ -301,7 +447,7 @@ impl Careless {
             for tcp in listener.incoming().flatten() {
                 let state = state.clone();
                 std::thread::spawn(move || {
-                    let _ = careless_connection(tcp, &state);
+                    let _ = careless_connection(tcp, &state, carelessness);
                 });
             }
         });
@@ -327,6 +473,7 @@ fn careless_media(video: bool, timestamp: u32, body: &bytes::Bytes) -> bytes::By
 fn careless_connection(
     mut tcp: std::net::TcpStream,
     state: &std::sync::Mutex<CarelessState>,
+    carelessness: Carelessness,
 ) -> std::io::Result<()> {
     use std::io::{Read, Write};
     use weir_amf0::Value;
@@ -334,7 +481,13 @@ fn careless_connection(
     use weir_rtmp::message::{Command, Message};
 
     let mut c0c1 = [0u8; 1537];
-    tcp.read_exact(&mut c0c1)?;
+    if carelessness == Carelessness::Rude {
+        if tcp.read(&mut c0c1)? < c0c1.len() {
+            return Ok(());
+        }
+    } else {
+        tcp.read_exact(&mut c0c1)?;
+    }
     let mut s0s1s2 = vec![3u8];
     s0s1s2.extend_from_slice(&[0; 1536]);
     s0s1s2.extend_from_slice(&c0c1[1..]);
@@ -345,6 +498,7 @@ fn careless_connection(
     let mut encoder = ChunkEncoder::new();
     let (mut received, mut acked, mut window) = (0u64, 0u64, None::<u64>);
     let mut publishing = None::<String>;
+    let mut frames = 0u64;
     let mut buf = [0u8; 64 * 1024];
     loop {
         let n = tcp.read(&mut buf)?;
@@ -365,6 +519,10 @@ fn careless_connection(
                     Ok(message) => message,
                     Err(_) => continue,
                 };
+            let too_big = matches!(message, Message::SetChunkSize(size) if size > 4096);
+            if carelessness == Carelessness::Picky && (too_big || raw.csid >= 64) {
+                return Ok(());
+            }
             let command = match message {
                 Message::WindowAckSize(size) => {
                     window = Some(u64::from(size));
@@ -378,8 +536,17 @@ fn careless_connection(
                     if body.get(1) == Some(&0) {
                         state.headers.retain(|(n, v, _)| n != name || *v != video);
                         state.headers.push((name.clone(), video, body.clone()));
+                    } else {
+                        frames += 1;
+                        if carelessness == Carelessness::Lossy && frames.is_multiple_of(3) {
+                            continue;
+                        }
                     }
-                    let message = careless_media(video, raw.timestamp, &body);
+                    let timestamp = match carelessness {
+                        Carelessness::Picky => raw.timestamp & 0xff_ffff,
+                        _ => raw.timestamp,
+                    };
+                    let message = careless_media(video, timestamp, &body);
                     for (_, player) in state.players.iter_mut().filter(|(n, _)| n == name) {
                         let _ = player.write_all(&message);
                     }
@@ -450,10 +617,12 @@ fn careless_connection(
                     }
                     state.players.push((name, tcp.try_clone()?));
                 }
+                _ if carelessness == Carelessness::Rude => return Ok(()),
                 _ => {}
             }
         }
         if let Some(window) = window
+            && carelessness != Carelessness::Picky
             && received - acked >= window
         {
             acked = received;

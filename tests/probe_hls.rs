@@ -2,7 +2,8 @@
 //! one-second segments, a window of five, old segments deleted) served by a static file
 //! server in the test passes every counted case, and `weir check` passes one of its segments;
 //! servers that break a rule (a media sequence going back, a segment that answers 404) fail
-//! the case bound to it; an unreachable server exits 2; `--list` shows both catalogs.
+//! the case bound to it, and a careless one fails every `hls.server.*` rule ([`LIVE_RULES`]);
+//! an unreachable server exits 2; `--list` shows both catalogs.
 
 mod support;
 
@@ -293,4 +294,148 @@ fn an_unreachable_playlist_exits_2_and_list_shows_both_catalogs() {
     );
     assert!(text.contains("chunk.size-128") && text.contains("segment.continuity-counters"));
     assert!(text.contains("rules: hls.server.continuity, mpegts.packet.continuity"));
+}
+
+/// Each `hls.server.*` rule and the fake whose probe run fails it (issue 15: every rule has an
+/// input that makes it fail); `weir serve` passes them all (`tests/serve_hls.rs`,
+/// `weir_probe_and_weir_check_pass_weir_serves_hls`), and so does FFmpeg's live HLS above but
+/// for the SDT it writes before the PAT.
+const LIVE_RULES: &[(&str, &str)] = &[
+    ("hls.server.playlist-available", "careless"),
+    ("hls.server.live-updates", "careless"),
+    ("hls.server.segment-available", "careless"),
+    ("hls.server.segment-pat-pmt", "careless"),
+    ("hls.server.segment-starts-with-pat-pmt", "careless"),
+    ("hls.server.segment-keyframe", "careless"),
+    ("hls.server.continuity", "careless"),
+    ("hls.server.segment-duration", "careless"),
+];
+
+/// Four one-second segments FFmpeg cuts by time from a video with a keyframe every two seconds
+/// (so the second and fourth start on an inter frame): `c0.ts` to `c3.ts` in `dir`.
+fn segments_cut_by_time(dir: &Path) {
+    let (ok, _, stderr) = support::run(
+        Command::new(peer::binary("FFMPEG", "ffmpeg"))
+            .args(["-v", "error", "-y"])
+            .args([
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x180:rate=25:duration=4",
+            ])
+            .args([
+                "-c:v",
+                "libx264",
+                "-bf",
+                "0",
+                "-g",
+                "50",
+                "-keyint_min",
+                "50",
+            ])
+            .args(["-sc_threshold", "0", "-f", "hls", "-hls_time", "1"])
+            .args(["-hls_list_size", "0", "-hls_flags", "split_by_time"])
+            .arg(dir.join("c.m3u8")),
+        Duration::from_secs(60),
+    );
+    assert!(ok, "ffmpeg: {stderr}");
+}
+
+/// `segment` without its PAT (PID 0) and PMT (PID 0x1000, FFmpeg's) packets.
+fn without_psi(segment: &[u8]) -> Vec<u8> {
+    segment
+        .chunks(188)
+        .filter(|p| {
+            let pid = u16::from_be_bytes([p[1], p[2]]) & 0x1fff;
+            pid != 0 && pid != 0x1000
+        })
+        .flatten()
+        .copied()
+        .collect()
+}
+
+/// A careless HLS server: every other load of `/careless.m3u8` answers 500, and the playlist
+/// never grows. It lists `c0.ts` (one second) with an EXTINF of half a second, `c1.ts` (which
+/// starts on an inter frame), then `c3.ts` as if it followed `c1.ts`, `c2.ts` without its PAT
+/// and PMT, and a segment that answers 404. Its segments are FFmpeg's, which start with an SDT.
+fn careless_hls_server(dir: &Path) -> HttpServer {
+    segments_cut_by_time(dir);
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let segments = Arc::new([
+        ("c0.ts", read("c0.ts")),
+        ("c1.ts", read("c1.ts")),
+        ("c3.ts", read("c3.ts")),
+        ("bare.ts", without_psi(&read("c2.ts"))),
+    ]);
+    let loads = Arc::new(AtomicU64::new(0));
+    let app = axum::Router::new()
+        .route(
+            "/careless.m3u8",
+            axum::routing::get(move || {
+                let n = loads.fetch_add(1, Ordering::Relaxed);
+                let mut text = playlist(0, &[]);
+                for (extinf, uri) in [
+                    ("0.500", "c0.ts"),
+                    ("1.000", "c1.ts"),
+                    ("1.000", "c3.ts"),
+                    ("1.000", "bare.ts"),
+                    ("1.000", "gone.ts"),
+                ] {
+                    text.push_str(&format!("#EXTINF:{extinf},\n{uri}\n"));
+                }
+                async move {
+                    match n % 2 {
+                        0 => (StatusCode::OK, text),
+                        _ => (StatusCode::INTERNAL_SERVER_ERROR, String::new()),
+                    }
+                }
+            }),
+        )
+        .fallback(move |uri: Uri| {
+            let segments = segments.clone();
+            async move {
+                let name = uri.path().trim_start_matches('/');
+                match segments.iter().find(|(n, _)| *n == name) {
+                    Some((_, body)) => (StatusCode::OK, body.clone()),
+                    None => (StatusCode::NOT_FOUND, Vec::new()),
+                }
+            }
+        });
+    HttpServer::start(app)
+}
+
+#[test]
+fn a_careless_server_fails_every_live_rule() {
+    let dir = TempPath::dir("probe-hls-careless");
+    let server = careless_hls_server(&dir);
+    let (code, report) = probe(
+        &server.url("careless.m3u8"),
+        &["--duration", "5", "--strict"],
+    );
+    let got = outcomes(&report);
+    for (id, words) in [
+        ("playlist.available", "HTTP 500"),
+        ("playlist.advances", "0 new segment(s)"),
+        ("segment.available", "segment 4 (gone.ts): HTTP 404"),
+        ("segment.pat-pmt", "segment 3 (bare.ts): no PAT"),
+        (
+            "segment.starts-with-pat-pmt",
+            "segment 0 (c0.ts): first packets on PIDs 0x0011",
+        ),
+        ("segment.keyframe", "segment 1 (c1.ts): the first"),
+        ("segment.timestamps", "segment 1 -> 2"),
+        ("segment.duration", "segment 0 (c0.ts): EXTINF 0.500 s"),
+    ] {
+        let (status, said) = status(&got, id);
+        assert_eq!(status, "fail", "{id}: {said}\n{report:#}");
+        assert!(said.contains(words), "{id}: {said:?} lacks {words:?}");
+    }
+    assert_eq!(code, 1);
+    support::check_live_rules(
+        weir_conformance::probe::hls::rules::CATALOG,
+        LIVE_RULES,
+        &[("careless", support::failed_rules(&report))],
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
 }

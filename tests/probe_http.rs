@@ -1,7 +1,8 @@
 //! `weir probe http://…/x.flv` and `….ts`, the HTTP live prober: `weir serve` passes every case
 //! on both containers (strict); node-media-server's HTTP-FLV is pinned case by case
 //! (conformance/FINDINGS.md); a careless server fails every case, each by the rule bound to
-//! it.
+//! it, so that every live rule of the prober (`http.live.*`) has a server that breaks it
+//! ([`LIVE_RULES`]) and one that keeps it (`weir serve`).
 
 mod support;
 
@@ -123,6 +124,20 @@ fn careless_server() -> u16 {
     port
 }
 
+/// Each `http.live.*` rule and the fake whose probe run fails it (issue 15: every rule has an
+/// input that makes it fail); `weir serve` passes them all above.
+const LIVE_RULES: &[(&str, &str)] = &[
+    ("http.live.available", "careless"),
+    ("http.live.content-type", "careless"),
+    ("http.live.framing", "careless"),
+    ("http.live.cors", "careless"),
+    ("http.live.config-first", "careless"),
+    ("http.live.keyframe-first", "careless"),
+    ("http.live.timestamps", "careless"),
+    ("http.live.pacing", "careless"),
+    ("http.live.unknown-stream", "careless"),
+];
+
 #[test]
 fn a_careless_server_fails_every_case_by_its_rule() {
     let port = careless_server();
@@ -143,6 +158,11 @@ fn a_careless_server_fails_every_case_by_its_rule() {
         ("live.pacing", "fail", &["0.0 s of video0 in"]),
         ("live.unknown-stream", "fail", &["500"]),
     ];
-    let (code, _) = pin(&url, &["--strict", "--duration", "4"], expected);
+    let (code, report) = pin(&url, &["--strict", "--duration", "4"], expected);
     assert_eq!(code, 1);
+    support::check_live_rules(
+        weir_conformance::probe::http_live::rules::CATALOG,
+        LIVE_RULES,
+        &[("careless", support::failed_rules(&report))],
+    );
 }

@@ -4,7 +4,8 @@
 //! either server shows up here; `conformance/FINDINGS.md` says what srt-live-transmit does
 //! differently. Skipped, with a message, when `srt-live-transmit` (or `$SRT_LIVE_TRANSMIT`) is
 //! missing: `ci/install-peers` installs srt-tools. A careless listener of ours ([`Careless`])
-//! fails the case of every rule it breaks.
+//! fails the case of every rule it breaks: each `srt.server.*` rule fails against one of its two
+//! modes ([`LIVE_RULES`]).
 
 mod support;
 
@@ -389,6 +390,24 @@ impl Drop for Careless {
     }
 }
 
+/// Each `srt.server.*` rule and the careless listener whose probe run fails it (issue 15: every
+/// rule has an input that makes it fail): `careless` is `Careless::start(false)`, `strict`
+/// `Careless::start(true)`. `weir serve` passes them all above.
+const LIVE_RULES: &[(&str, &str)] = &[
+    ("srt.server.induction", "careless"),
+    ("srt.server.conclusion", "strict"),
+    ("srt.server.cookie", "careless"),
+    ("srt.server.bad-secret", "careless"),
+    ("srt.server.unsecure", "careless"),
+    ("srt.server.bad-stream-id", "strict"),
+    ("srt.server.unknown-extension", "careless"),
+    ("srt.server.ack", "careless"),
+    ("srt.server.keepalive", "careless"),
+    ("srt.server.nak", "careless"),
+    ("srt.server.shutdown", "careless"),
+    ("srt.server.relay", "careless"),
+];
+
 #[test]
 fn a_careless_listener_fails_the_case_of_every_rule_it_breaks() {
     let careless = Careless::start(false);
@@ -417,12 +436,20 @@ fn a_careless_listener_fails_the_case_of_every_rule_it_breaks() {
     );
     assert_eq!(code, 1, "{report:#}");
     let strict = Careless::start(true);
-    pin(
+    let (_, strict_report) = pin(
         &format!("srt://127.0.0.1:{}", strict.port),
         &["--case", "srt.handshake.caller", "--case", "srt.streamid"],
         &[
             ("srt.handshake.caller", "fail", &["rejected: PEER (1002)"]),
             ("srt.streamid.malformed", "fail", &["no answer"]),
+        ],
+    );
+    support::check_live_rules(
+        weir_conformance::probe::srt::rules::CATALOG,
+        LIVE_RULES,
+        &[
+            ("careless", support::failed_rules(&report)),
+            ("strict", support::failed_rules(&strict_report)),
         ],
     );
 }

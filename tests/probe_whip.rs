@@ -3,7 +3,8 @@
 //! and against `weir serve`. Every case's verdict is pinned with the reason it gives, so a
 //! change in the probe or in either server shows up here; `conformance/FINDINGS.md` explains
 //! the failures. A careless server fails the case bound to each rule it breaks, one that
-//! checks no DTLS fingerprint fails `media.forged-fingerprint`; an unreachable one exits 2.
+//! checks no DTLS fingerprint fails `media.forged-fingerprint`: between them every
+//! `whip.server.*` rule fails ([`LIVE_RULES`]). An unreachable server exits 2.
 //!
 //! A test against another server is one more `#[test]`: start it, then [`pin`] its WHIP URL
 //! with the verdicts expected.
@@ -234,15 +235,17 @@ impl HttpServer {
 
 /// A careless endpoint: it answers every POST, whatever its body, type or token, with 201 and
 /// the offer mirrored as an answer (setup active, directions turned, H.264 mode 0 made 1,
-/// no candidate), every DELETE with 204, every PATCH with 200, OPTIONS with 500; it never
-/// connects.
-fn careless() -> axum::Router {
+/// no candidate) and, when `located`, a Location; every DELETE with 204, every PATCH with 200,
+/// OPTIONS with 500; it never connects.
+fn careless(located: bool) -> axum::Router {
     use axum::http::{HeaderMap, Method, StatusCode};
-    axum::Router::new().fallback(|method: Method, body: String| async move {
+    axum::Router::new().fallback(move |method: Method, body: String| async move {
         let mut headers = HeaderMap::new();
         let status = match method {
             Method::POST => {
-                headers.insert("location", "/resource/1".parse().unwrap());
+                if located {
+                    headers.insert("location", "/resource/1".parse().unwrap());
+                }
                 headers.insert("content-type", "application/sdp".parse().unwrap());
                 headers.insert("etag", "\"1\"".parse().unwrap());
                 StatusCode::CREATED
@@ -263,12 +266,41 @@ fn careless() -> axum::Router {
     })
 }
 
+/// Each `whip.server.*` rule and the fake whose probe run fails it (issue 15: every rule has an
+/// input that makes it fail): [`careless`] (`unlocated`: `careless(false)`, whose 201 has no
+/// Location), and [`trusting`] for the fingerprint. `weir serve` passes them all
+/// ([`weir_serve_rows`]).
+const LIVE_RULES: &[(&str, &str)] = &[
+    ("whip.server.created", "unlocated"),
+    ("whip.server.no-common-codec", "careless"),
+    ("whip.server.h264-packetization-mode", "careless"),
+    ("whip.server.delete", "careless"),
+    ("whip.server.delete-gone", "careless"),
+    ("whip.server.trickle", "careless"),
+    ("whip.server.if-match", "careless"),
+    ("whip.server.malformed-offer", "careless"),
+    ("whip.server.content-type", "careless"),
+    ("whip.server.options", "careless"),
+    ("whip.server.auth", "careless"),
+    ("whip.server.dtls-role", "careless"),
+    ("whip.server.fingerprint", "trusting"),
+    ("whip.server.consent", "careless"),
+    ("whip.server.relay", "careless"),
+];
+
+/// The forged-fingerprint case against [`trusting`].
+const FORGED_FINGERPRINT_FAILS: Row = (
+    "media.forged-fingerprint",
+    "fail",
+    &["media packets reached the impostor"],
+);
+
 #[test]
 fn a_careless_server_fails_every_rule_it_breaks() {
-    let server = HttpServer::start(careless());
+    let server = HttpServer::start(careless(true));
     let url = format!("http://127.0.0.1:{}/whip/cam", server.port);
     let not_connected: &[&str] = &["not connected; DTLS ClientHello from the server: false"];
-    let (code, _) = pin(
+    let (code, report) = pin(
         &url,
         &["--token", "t", "--timeout", "8"],
         &[
@@ -311,6 +343,29 @@ fn a_careless_server_fails_every_rule_it_breaks() {
         ],
     );
     assert_eq!(code, 1);
+    // The one rule the careless server cannot break (it never connects): its own fake.
+    let trusting = HttpServer::start(trusting());
+    let (_, trusting_report) = pin(
+        &format!("http://127.0.0.1:{}/whip/cam", trusting.port),
+        &["--case", "media.forged-fingerprint"],
+        &[FORGED_FINGERPRINT_FAILS],
+    );
+    // A 201 without a Location: the session has no resource.
+    let unlocated = HttpServer::start(careless(false));
+    let (_, unlocated_report) = pin(
+        &format!("http://127.0.0.1:{}/whip/cam", unlocated.port),
+        &["--case", "whip.offer.chromium"],
+        &[("whip.offer.chromium", "fail", &["no Location"])],
+    );
+    support::check_live_rules(
+        weir_conformance::probe::whip::rules::CATALOG,
+        LIVE_RULES,
+        &[
+            ("careless", support::failed_rules(&report)),
+            ("trusting", support::failed_rules(&trusting_report)),
+            ("unlocated", support::failed_rules(&unlocated_report)),
+        ],
+    );
 }
 
 #[test]
@@ -528,11 +583,7 @@ fn a_server_that_checks_no_fingerprint_fails_the_forged_fingerprint_case() {
     let (code, _) = pin(
         &url,
         &["--case", "media.forged-fingerprint"],
-        &[(
-            "media.forged-fingerprint",
-            "fail",
-            &["media packets reached the impostor"],
-        )],
+        &[FORGED_FINGERPRINT_FAILS],
     );
     assert_eq!(code, 1);
 }

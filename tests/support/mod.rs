@@ -866,3 +866,40 @@ pub fn logged_port(weir: &Weir, key: &str) -> u16 {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The rules of the cases a probe report failed: a failing case breaks every rule it is bound
+/// to (the report lists them), which is how a live rule fails.
+pub fn failed_rules(report: &serde_json::Value) -> Vec<String> {
+    let mut rules: Vec<String> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["outcome"]["status"] == "fail")
+        .flat_map(|c| c["rules"].as_array().unwrap().iter())
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
+/// Issue 15's table for a prober's live rules: `breaks` names, for each rule, the misbehaving
+/// fake whose probe run fails it, and `runs` holds each fake's [`failed_rules`]; every rule of
+/// `catalog` must be named and fail in its fake's run ([`weir_testkit::rule_table::check`]).
+pub fn check_live_rules(
+    catalog: &[&weir_media::Rule],
+    breaks: &[(&str, &str)],
+    runs: &[(&str, Vec<String>)],
+) {
+    let table: Vec<(&str, Vec<&str>)> = breaks
+        .iter()
+        .map(|(rule, fake)| {
+            let (_, failed) = runs
+                .iter()
+                .find(|(name, _)| name == fake)
+                .unwrap_or_else(|| panic!("{rule}: no run of fake {fake}"));
+            (*rule, failed.iter().map(String::as_str).collect())
+        })
+        .collect();
+    weir_testkit::rule_table::check(catalog, &table);
+}

@@ -102,6 +102,9 @@ pub fn poll(http: &Http, url: Url, duration: Duration) -> Result<Session, String
     let mut fetched: BTreeSet<u64> = BTreeSet::new();
     let mut last_listed: Option<u64> = None;
     let mut followed = false;
+    // The last target duration a load gave: a failed load is retried after half of it, as an
+    // unchanged one (RFC 8216 §6.3.4), so that one error does not end the session.
+    let mut target = DEFAULT_TARGET;
     loop {
         let began = Instant::now();
         let answer = http.get(&url, PLAYLIST_LIMIT);
@@ -151,9 +154,9 @@ pub fn poll(http: &Http, url: Url, duration: Duration) -> Result<Session, String
         }
         let media = load.media().cloned();
         session.loads.push(load);
-        let mut wait = DEFAULT_TARGET / 2;
+        let mut wait = target / 2;
         if let Some(media) = &media {
-            let target = media
+            target = media
                 .target_duration
                 .filter(|&t| t > 0)
                 .map_or(DEFAULT_TARGET, Duration::from_secs);

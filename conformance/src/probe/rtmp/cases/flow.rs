@@ -30,6 +30,16 @@ pub const CASES: &[Case] = &[
 
 const ACK_WINDOW: u32 = 64 * 1024;
 
+/// The bytes sent and not yet acknowledged; sequence numbers are modulo 2^32 (RTMP 1.0
+/// §5.4.3). An Acknowledgement ahead of what was sent leaves none: that is
+/// `rtmp.server.ack-sequence`'s to judge (`flow.ack-sequence`), not a late acknowledgement.
+fn unacknowledged(sent: u64, acknowledged: u32) -> u32 {
+    match (sent as u32).wrapping_sub(acknowledged) {
+        ahead if ahead > u32::MAX / 2 => 0,
+        left => left,
+    }
+}
+
 /// A publisher that announced [`ACK_WINDOW`] and sent 1 MB, once the server caught up (or 5 s
 /// passed): the connection, and the most bytes seen waiting for an acknowledgement on the way.
 fn windowed_publish(probe: &Probe) -> Step<(super::Conn, u64)> {
@@ -56,7 +66,7 @@ fn windowed_publish(probe: &Probe) -> Step<(super::Conn, u64)> {
         publisher.flush()?;
         publisher.read(Duration::from_millis(3))?;
         let (_, sent, acknowledged) = publisher.session.counters();
-        worst = worst.max((sent as u32).wrapping_sub(acknowledged) as u64);
+        worst = worst.max(u64::from(unacknowledged(sent, acknowledged)));
     }
     // Once the server has read everything (bytes still in the sockets' buffers count as
     // unacknowledged until then), fewer than a window's bytes may wait for an acknowledgement.
@@ -64,7 +74,7 @@ fn windowed_publish(probe: &Probe) -> Step<(super::Conn, u64)> {
     loop {
         publisher.idle(Duration::from_millis(100))?;
         let (_, sent, acknowledged) = publisher.session.counters();
-        if (sent as u32).wrapping_sub(acknowledged) < ACK_WINDOW || Instant::now() > caught_up {
+        if unacknowledged(sent, acknowledged) < ACK_WINDOW || Instant::now() > caught_up {
             return Ok((publisher, worst));
         }
     }
@@ -73,7 +83,7 @@ fn windowed_publish(probe: &Probe) -> Step<(super::Conn, u64)> {
 fn acknowledgement(probe: &Probe) -> Step<Outcome> {
     let (publisher, worst) = windowed_publish(probe)?;
     let (_, sent, acknowledged) = publisher.session.counters();
-    let left = (sent as u32).wrapping_sub(acknowledged);
+    let left = unacknowledged(sent, acknowledged);
     Ok(if acknowledged == 0 {
         Outcome::fail(
             format!("an Acknowledgement every {ACK_WINDOW} bytes"),
@@ -210,4 +220,18 @@ fn ack_sequence(probe: &Probe) -> Step<Outcome> {
             "Acknowledgement {sequence} of {written} bytes sent (handshake included)"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unacknowledged;
+
+    #[test]
+    fn an_acknowledgement_ahead_leaves_nothing_unacknowledged() {
+        assert_eq!(unacknowledged(100_000, 40_000), 60_000);
+        // Across the 2^32 wrap.
+        assert_eq!(unacknowledged((1 << 32) + 10, u32::MAX - 9), 20);
+        // 1 MB ahead of the bytes sent.
+        assert_eq!(unacknowledged(853_313, 1_853_313), 0);
+    }
 }
