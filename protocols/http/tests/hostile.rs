@@ -1,7 +1,7 @@
 //! Hostile and broken input: each broken rule at its byte, as an error when no later message
 //! can be found (then every later call fails alike) and as a violation when reading goes on;
-//! heads and chunk lines held within the limits; no panic, and the same outcome, however
-//! arbitrary bytes are cut.
+//! every rule of the catalog fired by one of these inputs; heads and chunk lines held within
+//! the limits; no panic, and the same outcome, however arbitrary bytes are cut.
 
 mod support;
 
@@ -110,6 +110,41 @@ fn each_broken_rule_is_reported_at_its_byte() {
         let error = out.error.as_ref().map(|e| (e.rule_id(), e.offset));
         assert_eq!(error, case.error, "{}", case.name);
     }
+}
+
+/// The rule ids reading `input` as `role` broke, the error's last.
+fn fired(role: Role, limits: Limits, input: &str) -> Vec<&'static str> {
+    let out = weir_testkit::run(
+        &mut reader(role, limits, &["GET"]),
+        vec![input.as_bytes()],
+        true,
+    );
+    let mut ids: Vec<_> = out.violations.iter().map(|v| v.rule.id).collect();
+    ids.extend(out.error.map(|e| e.rule_id()));
+    ids
+}
+
+/// Every rule of the catalog fires on an input made to break it (issue 15): the cases above,
+/// and a head over the reader's limit. `messages.rs` shows well-formed messages breaking none.
+#[test]
+fn every_rule_of_the_catalog_fires_on_its_input() {
+    let mut table: Vec<(&str, Vec<&str>)> = CASES
+        .iter()
+        .flat_map(|case| {
+            let fired = fired(case.role, Limits::default(), case.input);
+            case.violations
+                .iter()
+                .chain(&case.error)
+                .map(move |(rule, _)| (*rule, fired.clone()))
+        })
+        .collect();
+    let limits = Limits {
+        max_fields: 4,
+        ..Limits::default()
+    };
+    let many = format!("GET / HTTP/1.1\r\n{}\r\n", "A: b\r\n".repeat(5));
+    table.push(("http.message.limits", fired(Role::Request, limits, &many)));
+    weir_testkit::rule_table::check(weir_http::rules::CATALOG, &table);
 }
 
 #[test]
