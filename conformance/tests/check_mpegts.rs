@@ -70,7 +70,7 @@ fn capture_events(file: &[u8]) -> Vec<Event> {
 const INPUTS: [(&str, i32); 12] = [
     // nDPI: one datagram of 7 packets on one PID, no PAT: read, nothing to judge against.
     ("mpegts/mpegts.pcap", 0),
-    // One PCR jump of 2.9 s (mpegts.pcr.discontinuity), PCRs 41 ms apart (SHOULD).
+    // One PCR gap of 2.9 s (mpegts.pcr.interval), PCRs 41 ms apart (SHOULD).
     ("mpegts/sintel-captions.ts", 1),
     // TSDuck: RTP payload type 33 over VLAN-tagged multicast; no PAT, no PES start.
     ("mpegts/test-162.pcap", 0),
@@ -81,7 +81,7 @@ const INPUTS: [(&str, i32); 12] = [
     // Raw ADTS AAC: no capture, no TS, no playlist.
     ("mpegts/test-aac-segment.aac", 2),
     ("mpegts/test-middle-pat-pmt.ts", 0),
-    // mux.js segments: PCRs 200 ms apart (mpegts.pcr.discontinuity).
+    // mux.js segments: PCRs 200 ms apart (mpegts.pcr.interval).
     ("mpegts/test-no-audio-segment.ts", 1),
     ("mpegts/test-segment.ts", 1),
     // adaptation_field_length 183 with a payload.

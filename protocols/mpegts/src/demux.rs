@@ -34,7 +34,8 @@ use crate::pmt::{self, Pmt};
 use crate::psi::{Section, SectionAssembler};
 use crate::rules::{
     CONTINUITY, LIMIT, OPUS_DESCRIPTOR, PAT, PAT_REPETITION, PCR_ACCURACY, PCR_DISCONTINUITY,
-    PCR_REPETITION, PES_HEADER, PES_LENGTH, PMT, PMT_REPETITION, SCRAMBLED, TRANSPORT_ERROR,
+    PCR_INTERVAL, PCR_REPETITION, PES_HEADER, PES_LENGTH, PMT, PMT_REPETITION, SCRAMBLED,
+    TRANSPORT_ERROR,
 };
 use crate::timestamp::{BITS, SYSTEM_CLOCK_PER_90KHZ};
 use bytes::BytesMut;
@@ -450,15 +451,28 @@ impl Demuxer {
             let mut run = !discontinuity;
             if let Some(last) = p.last_pcr.filter(|_| !discontinuity) {
                 let d = value - last.value;
-                if !(0..=100 * MS_27MHZ).contains(&d) {
+                // The PCR is the decoder's clock (§2.4.2.2): a PCR behind the last one is
+                // a discontinuity for certain, one far ahead is certainly a gap of that long
+                // between PCRs (§2.7.2), whether or not a splice without the indicator made it.
+                if d < 0 {
                     found.push(Violation::new(
                         &PCR_DISCONTINUITY,
                         offset,
                         format!(
-                            "PCR of program {} {} by {} ms without discontinuity_indicator",
+                            "PCR of program {} goes back by {} ms without discontinuity_indicator",
                             p.number,
-                            if d < 0 { "goes back" } else { "jumps" },
-                            d.abs() / MS_27MHZ
+                            -d / MS_27MHZ
+                        ),
+                    ));
+                    run = false;
+                } else if d > 100 * MS_27MHZ {
+                    found.push(Violation::new(
+                        &PCR_INTERVAL,
+                        offset,
+                        format!(
+                            "PCRs of program {} {} ms apart (a jump needs the discontinuity_indicator)",
+                            p.number,
+                            d / MS_27MHZ
                         ),
                     ));
                     run = false;
@@ -1004,7 +1018,7 @@ impl Demuxer {
             s.phase = Phase::Collecting;
             // One allocation per PES, of the size the last one had.
             s.pes
-                .reserve(s.last_pes_len.clamp(PACKET_LEN, self.limits.max_pes_size));
+                .reserve(s.last_pes_len.max(PACKET_LEN).min(self.limits.max_pes_size));
             s.pes_offset = offset;
             s.declared = None;
             s.unbounded = false;

@@ -24,12 +24,12 @@ weir_media::rules! {
         "A packet the demuxer must read is not scrambled (transport_scrambling_control 00).";
     ADAPTATION_LENGTH = "mpegts.adaptation.length", Must, "13818-1 §2.4.3.5",
         "adaptation_field_length is 183 with no payload and at most 182 with a payload, and covers the fields its flags announce.";
-    PCR_INTERVAL = "mpegts.pcr.interval", Must, "13818-1 §2.7.2",
-        "Consecutive PCRs of a program are at most 100 ms apart.";
+    PCR_INTERVAL = "mpegts.pcr.interval", Must, "13818-1 §2.7.2; TR 101 290 2.3b",
+        "Consecutive PCRs of a program are at most 100 ms apart, unless the later one's packet sets the discontinuity_indicator.";
     PCR_REPETITION = "mpegts.pcr.repetition", Should, "TR 101 290 2.3a",
         "Consecutive PCRs of a program are at most 40 ms apart.";
     PCR_DISCONTINUITY = "mpegts.pcr.discontinuity", Must, "13818-1 §2.4.3.5; TR 101 290 2.3b",
-        "The PCR neither goes back nor jumps by more than 100 ms unless the packet's discontinuity_indicator is set.";
+        "The PCR never goes back unless the packet's discontinuity_indicator is set (a jump forward is a gap between PCRs: mpegts.pcr.interval).";
     PCR_ACCURACY = "mpegts.pcr.accuracy", Should, "13818-1 §2.4.2.1-§2.4.2.2; TR 101 290 2.4",
         "In a constant-rate stream (one padded with null packets) every PCR is within 500 ns of the value the transport rate and its byte position give.";
     PSI_CRC = "mpegts.psi.crc", Must, "13818-1 §2.4.4.3, §2.4.4.8, Annex A; TR 101 290 2.2",
