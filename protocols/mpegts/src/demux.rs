@@ -108,6 +108,8 @@ struct Program {
     last_pcr: Option<PcrPoint>,
     /// The PCR before `last_pcr`, when both belong to one constant-rate run.
     prev_pcr: Option<PcrPoint>,
+    /// The last PCR judged for accuracy was where the stream's rate put it.
+    rate_kept: bool,
     last_pmt_clock: Option<i64>,
     pmt_late: bool,
 }
@@ -491,7 +493,11 @@ impl Demuxer {
                     let predicted =
                         i128::from(last.value) + dv * i128::from(packet - last.packet) / dp;
                     let error = i128::from(value) - predicted;
-                    if error.abs() > i128::from(PCR_TOLERANCE) {
+                    let kept = error.abs() <= i128::from(PCR_TOLERANCE);
+                    // Null packets alone do not make a stream constant-rate (TR 101 290 2.4
+                    // judges only those): a PCR is judged once the one before it kept the
+                    // rate the two before that gave.
+                    if !kept && p.rate_kept {
                         found.push(Violation::new(
                             &PCR_ACCURACY,
                             offset,
@@ -502,9 +508,11 @@ impl Demuxer {
                             ),
                         ));
                     }
+                    p.rate_kept = kept;
                 }
             }
             p.prev_pcr = if run { p.last_pcr } else { None };
+            p.rate_kept &= run;
             p.last_pcr = Some(point);
             if i == 0 {
                 clock = Some((base, !run));
@@ -677,6 +685,7 @@ impl Demuxer {
                 unwrap: Unwrapper::new(BITS),
                 last_pcr: None,
                 prev_pcr: None,
+                rate_kept: false,
                 last_pmt_clock: None,
                 pmt_late: false,
             });
@@ -764,6 +773,7 @@ impl Demuxer {
         {
             program.last_pcr = None;
             program.prev_pcr = None;
+            program.rate_kept = false;
         }
         self.apply_pmt(at, i, pmt);
     }

@@ -281,12 +281,8 @@ fn every_rule_fires_on_a_stream_that_breaks_it() {
             ts.pcr(VIDEO, 9000).pcr(VIDEO, 6000);
             fired(&ts.bytes())
         }),
-        // A constant-rate stream (padded with nulls) whose third PCR is 1 ms off its byte.
-        ("mpegts.pcr.accuracy", {
-            let mut ts = avc();
-            ts.pcrs(900, 3, 9).pcr(VIDEO, 3 * 900 + 90);
-            fired(&ts.bytes())
-        }),
+        // A constant-rate stream (padded with nulls) whose fourth PCR is 1 ms off its byte.
+        ("mpegts.pcr.accuracy", fired(&constant_rate(90))),
         // A flipped bit in the PAT's CRC.
         (
             "mpegts.psi.crc",
@@ -418,6 +414,24 @@ fn a_clean_stream_breaks_no_rule() {
         )),
         Vec::<&str>::new()
     );
+}
+
+/// PCRs 10 ms apart with 9 null packets between them, the fourth `late` ticks (90 kHz) late.
+fn constant_rate(late: i64) -> Vec<u8> {
+    let mut ts = avc();
+    ts.pcrs(900, 3, 9).pcr(VIDEO, 3 * 900 + late);
+    ts.bytes()
+}
+
+#[test]
+fn pcr_accuracy_is_judged_once_the_stream_shows_its_constant_rate() {
+    assert_eq!(fired(&constant_rate(0)), Vec::<&str>::new());
+    assert_eq!(fired(&constant_rate(90)), ["mpegts.pcr.accuracy"]);
+    // The third PCR is the first that can be judged, but nothing before it showed a
+    // constant rate: the stream may be one of variable rate with a few null packets.
+    let mut ts = avc();
+    ts.pcrs(900, 2, 9).pcr(VIDEO, 2 * 900 + 90);
+    assert_eq!(fired(&ts.bytes()), Vec::<&str>::new());
 }
 
 #[test]
