@@ -1192,6 +1192,7 @@ impl Demuxer {
             pts,
             dts: dts.or(pts),
             random_access: s.random_access,
+            data_alignment: header.data_alignment,
             data: bytes.slice(header_len..),
             offset: at,
         };

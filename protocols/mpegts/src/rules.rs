@@ -56,8 +56,8 @@ weir_media::rules! {
         "The PTSs of an elementary stream are at most 0.7 s apart.";
     LIMIT = "mpegts.demux.limit", Must, "13818-1 §2.4.2 (the T-STD bounds what a conforming stream needs)",
         "A stream fits the demuxer's bounds on PES packet size, buffered bytes, programs and elementary streams, all far above what the T-STD lets a conforming stream use.";
-    ANNEX_B = "mpegts.es.annex-b", Must, "13818-1 §2.14.1 (AVC), §2.17.1 (HEVC); H.264/H.265 Annex B",
-        "An AVC or HEVC PES payload is an Annex-B byte stream: it starts with a start code and holds whole NAL units.";
+    ANNEX_B = "mpegts.es.annex-b", Must, "13818-1 §2.4.3.7, §2.14.1 (AVC), §2.17.1 (HEVC); H.264/H.265 Annex B",
+        "An AVC or HEVC PES payload is an Annex-B byte stream of whole NAL units; one whose header sets data_alignment_indicator starts with a start code.";
     MPEG_AUDIO = "mpegts.es.mpeg-audio", Must, "11172-3 §2.4.1.3; 13818-3 §2.4.1.3",
         "MPEG audio PES payloads are consecutive frames, each starting with a valid header (syncword, layer not reserved, bitrate index not 15, sampling index not 3).";
     OPUS_CONTROL = "mpegts.opus.control-header", Must, "Opus-in-TS, opus_access_unit",

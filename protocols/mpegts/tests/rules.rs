@@ -435,6 +435,21 @@ fn pcr_accuracy_is_judged_once_the_stream_shows_its_constant_rate() {
 }
 
 #[test]
+fn bytes_before_the_first_start_code_break_annex_b_only_in_an_aligned_pes() {
+    let junk = [9, 9, 9, 0, 0, 0, 1, 0x65, 0x88];
+    let mut aligned = avc();
+    aligned.timed(VIDEO, 0xe0, 0, &junk);
+    assert_eq!(fired(&aligned.bytes()), ["mpegts.es.annex-b"]);
+    // Without data_alignment_indicator they may be the tail of an access unit the capture
+    // began after.
+    let mut pes = unbounded_pes(0xe0, 0, &junk);
+    pes[6] &= !0x04;
+    let mut unaligned = avc();
+    unaligned.pes(VIDEO, &pes).timed(VIDEO, 0xe0, 3600, IDR);
+    assert_eq!(fired(&unaligned.bytes()), Vec::<&str>::new());
+}
+
+#[test]
 fn a_pcr_gap_is_the_interval_and_a_pcr_going_back_the_discontinuity() {
     // mux.js's segments space their PCRs 200 ms apart: a gap, not a discontinuity.
     assert_eq!(
