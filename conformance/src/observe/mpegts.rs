@@ -8,8 +8,8 @@
 //! the sender broke, so it is a transcript event, and the demuxer starts afresh after it, as
 //! after a TCP gap, so that what the network or the capture lost is not blamed on the
 //! stream's continuity counters. The direction then counts as observed in part, as it does
-//! when the capture ends a TCP stream inside a packet before its sender closed it (noted, not
-//! judged as `mpegts.packet.truncated`).
+//! when the capture ends a TCP stream before its sender closed it: what the demuxer finds at
+//! that end (a packet, PES or frame cut short) is noted, not judged.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -17,7 +17,6 @@ use std::time::Instant;
 use weir_media::Output;
 use weir_mpegts::framer::{Framed, Framer};
 use weir_mpegts::packet::SYNC_BYTE;
-use weir_mpegts::rules::TRUNCATED;
 use weir_mpegts::{DemuxEvent, Demuxer, Limits, PacketSize, TrackInfo};
 
 use super::{Listing, Observation, Observer, config, violation};
@@ -58,8 +57,9 @@ struct Side {
     ended: bool,
     /// Its bytes came as a stream (TCP), whose end only the sender's close marks.
     streamed: bool,
-    /// The input ended before the sender closed the stream: a last packet cut short is the
-    /// capture's doing, not the sender's, and is noted rather than judged.
+    /// The input ended before the sender closed the stream: what the demuxer finds at the end
+    /// (a last packet, PES or audio frame cut short) may be the capture's doing, not the
+    /// sender's, and is noted rather than judged.
     cut: bool,
     /// Bytes were lost before the demuxer read them (a gap, an RTP loss).
     incomplete: bool,
@@ -218,11 +218,12 @@ impl Side {
         while let Some(output) = self.demuxer.poll_output() {
             match output {
                 Output::Transmit(_) => {}
-                Output::Violation(v) if self.cut && v.rule.id == TRUNCATED.id => {
+                Output::Violation(v) if self.cut => {
                     self.incomplete = true;
                     let text = format!(
-                        "the capture ends inside the packet at offset {} before the sender \
-                         closed the stream: not judged",
+                        "the capture ends before the sender closed the stream: {} at offset {} \
+                         is about what it cut, not judged",
+                        v.rule.id,
                         v.offset + self.base
                     );
                     out.push(Observation::Entry(dir, EntryKind::Event(text)));
