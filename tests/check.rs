@@ -165,7 +165,7 @@ fn transport_streams_and_playlists_exit_as_their_verdicts_say() {
     // PCRs 200 ms apart break a MUST rule.
     let (code, out, _) = weir(&[&corpus_file("mpegts/test-segment.ts")]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("FAIL mpegts.pcr.discontinuity (MUST"), "{out}");
+    assert!(out.contains("FAIL mpegts.pcr.interval (MUST"), "{out}");
     // A playlist without EXTM3U.
     let (code, out, _) = weir(&[&corpus_file(
         "hls/videojs-m3u8-parser/manifestNoExtM3u.m3u8",
@@ -186,13 +186,13 @@ fn a_ts_file_in_every_report_format() {
     assert_eq!(flow["transport"], "file");
     assert_eq!(flow["protocol"], "mpegts");
     assert_eq!(flow["tracks"].as_array().unwrap().len(), 2);
-    assert_eq!(counted_failures(flow), ["mpegts.pcr.discontinuity"]);
+    assert_eq!(counted_failures(flow), ["mpegts.pcr.interval"]);
     assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
     assert!(
         xml.contains("flow 1 file (the whole file): mpegts"),
         "{xml}"
     );
-    assert!(page.contains("<svg") && page.contains("mpegts.pcr.discontinuity"));
+    assert!(page.contains("<svg") && page.contains("mpegts.pcr.interval"));
 }
 
 /// A capture with flows nothing judged (sip.pcap: SIP, which no observer reads, beside its

@@ -301,7 +301,7 @@ fn chunked_bodies_cut_at_awkward_places_read_as_the_file() {
     );
     // test-segment.ts's own PCR spacing (check_mpegts pins it) fails as it does in the file.
     assert_eq!(
-        rule_failures(&report, "mpegts.pcr.discontinuity").len(),
+        rule_failures(&report, "mpegts.pcr.interval").len(),
         1,
         "{responses}"
     );

@@ -13,7 +13,9 @@ use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use support::packets::{ethernet, ethernet_capture, ipv4, ipv6, udp};
 use support::pipeline::{resplit, rule_failures, run_events, transcript_of};
-use weir_conformance::capture::{CaptureEvents, Event, FileEvents, Limits, StreamPair};
+use weir_conformance::capture::{
+    CaptureEvents, Direction, Event, FileEvents, FlowEvent, FlowId, Limits, StreamPair, Transport,
+};
 use weir_conformance::check::{self, Coverage, Input, InputReport, Options, Report};
 use weir_media::MediaKind;
 use weir_testkit::corpus::dir as corpus;
@@ -70,7 +72,7 @@ fn capture_events(file: &[u8]) -> Vec<Event> {
 const INPUTS: [(&str, i32); 12] = [
     // nDPI: one datagram of 7 packets on one PID, no PAT: read, nothing to judge against.
     ("mpegts/mpegts.pcap", 0),
-    // One PCR jump of 2.9 s (mpegts.pcr.discontinuity), PCRs 41 ms apart (SHOULD).
+    // One PCR gap of 2.9 s (mpegts.pcr.interval), PCRs 41 ms apart (SHOULD).
     ("mpegts/sintel-captions.ts", 1),
     // TSDuck: RTP payload type 33 over VLAN-tagged multicast; no PAT, no PES start.
     ("mpegts/test-162.pcap", 0),
@@ -81,7 +83,7 @@ const INPUTS: [(&str, i32); 12] = [
     // Raw ADTS AAC: no capture, no TS, no playlist.
     ("mpegts/test-aac-segment.aac", 2),
     ("mpegts/test-middle-pat-pmt.ts", 0),
-    // mux.js segments: PCRs 200 ms apart (mpegts.pcr.discontinuity).
+    // mux.js segments: PCRs 200 ms apart (mpegts.pcr.interval).
     ("mpegts/test-no-audio-segment.ts", 1),
     ("mpegts/test-segment.ts", 1),
     // adaptation_field_length 183 with a payload.
@@ -320,6 +322,70 @@ fn ts_transcripts_do_not_depend_on_how_the_bytes_were_split() {
             assert_eq!(whole, transcript_of(run_events(random)), "{name}: random");
         }
     }
+}
+
+/// A TCP flow from a server carrying `ts`, closed by its sender when `fin`; otherwise the
+/// capture simply ends.
+fn tcp_flow(ts: &[u8], fin: bool) -> Vec<Event> {
+    let flow = FlowId(1);
+    let mut events = vec![
+        FlowEvent::Opened {
+            flow,
+            client: "10.0.0.1:50000".parse().unwrap(),
+            server: "10.0.0.2:9000".parse().unwrap(),
+            transport: Transport::Tcp,
+            midstream: false,
+        },
+        FlowEvent::Data {
+            flow,
+            direction: Direction::ServerToClient,
+            offset: 0,
+            bytes: Bytes::copy_from_slice(ts),
+        },
+    ];
+    if fin {
+        events.push(FlowEvent::Finished {
+            flow,
+            direction: Direction::ServerToClient,
+            offset: ts.len() as u64,
+        });
+    }
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Event {
+            time: std::time::Duration::from_millis(i as u64),
+            packet: i as u64,
+            event,
+        })
+        .collect()
+}
+
+#[test]
+fn what_ends_short_is_blamed_on_the_sender_only_when_it_closed_the_stream() {
+    let ts = std::fs::read(mpegts("test-middle-pat-pmt.ts")).unwrap();
+    let cut = &ts[..ts.len() - 100];
+    let closed = run_events(tcp_flow(cut, true));
+    assert_eq!(
+        rule_failures(&closed, "mpegts.packet.truncated"),
+        [(1, Some(cut.len() as u64 - 88))]
+    );
+    // The capture ended first: what it cut is noted, not judged.
+    let ended = run_events(tcp_flow(cut, false));
+    assert_eq!(rule_failures(&ended, "mpegts.packet.truncated"), []);
+    let transcript = transcript_of(ended);
+    assert!(
+        transcript.contains(&format!(
+            "mpegts.packet.truncated at offset {} is about what it cut, not judged",
+            cut.len() - 88
+        )),
+        "{transcript}"
+    );
+    // A whole stream the capture ended passes.
+    assert_eq!(
+        rule_failures(&run_events(tcp_flow(&ts, false)), "mpegts.packet.truncated"),
+        []
+    );
 }
 
 fn pid(packet: &[u8]) -> u16 {

@@ -7,7 +7,9 @@
 //! payloads end to end. RTP sequence numbers (RFC 3550 §5.1) are followed: a loss is no rule
 //! the sender broke, so it is a transcript event, and the demuxer starts afresh after it, as
 //! after a TCP gap, so that what the network or the capture lost is not blamed on the
-//! stream's continuity counters. The direction then counts as observed in part.
+//! stream's continuity counters. The direction then counts as observed in part, as it does
+//! when the capture ends a TCP stream before its sender closed it: what the demuxer finds at
+//! that end (a packet, PES or frame cut short) is noted, not judged.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -53,6 +55,12 @@ struct Side {
     position: u64,
     rtp: Option<RtpState>,
     ended: bool,
+    /// Its bytes came as a stream (TCP), whose end only the sender's close marks.
+    streamed: bool,
+    /// The input ended before the sender closed the stream: what the demuxer finds at the end
+    /// (a last packet, PES or audio frame cut short) may be the capture's doing, not the
+    /// sender's, and is noted rather than judged.
+    cut: bool,
     /// Bytes were lost before the demuxer read them (a gap, an RTP loss).
     incomplete: bool,
     notes: Listing,
@@ -81,6 +89,8 @@ impl TsObserver {
             position: 0,
             rtp: None,
             ended: false,
+            streamed: false,
+            cut: false,
             incomplete: false,
             notes: Listing::new(MAX_LISTED),
         };
@@ -208,6 +218,16 @@ impl Side {
         while let Some(output) = self.demuxer.poll_output() {
             match output {
                 Output::Transmit(_) => {}
+                Output::Violation(v) if self.cut => {
+                    self.incomplete = true;
+                    let text = format!(
+                        "the capture ends before the sender closed the stream: {} at offset {} \
+                         is about what it cut, not judged",
+                        v.rule.id,
+                        v.offset + self.base
+                    );
+                    out.push(Observation::Entry(dir, EntryKind::Event(text)));
+                }
                 Output::Violation(mut v) => {
                     v.offset += self.base;
                     out.push(violation(dir, v));
@@ -362,6 +382,7 @@ impl Observer for TsObserver {
         if side.ended {
             return;
         }
+        side.streamed = true;
         if side.position == 0 && side.base == 0 {
             // A flow joined mid-stream starts past 0.
             side.position = offset;
@@ -416,6 +437,7 @@ impl Observer for TsObserver {
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let side = &mut self.sides[dir.index()];
             if side.position > 0 || side.notes.listed() > 0 {
+                side.cut = side.streamed;
                 side.end(self.now, dir, out);
             }
         }

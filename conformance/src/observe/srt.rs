@@ -1039,6 +1039,14 @@ impl Observer for SrtObserver {
             }
         }
         if self.ts_fed {
+            // A sender that shut its connection down ended its stream: what it left short is
+            // its own. Without a shutdown the capture ended it, and the TS reader judges
+            // nothing it cut.
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                if self.sides[dir.index()].shutdowns > 0 {
+                    self.ts.finished(dir, 0, out);
+                }
+            }
             self.ts.closed(out);
         }
     }

@@ -925,6 +925,7 @@ impl Demuxer {
                     pts,
                     dts,
                     random_access: false,
+                    data_alignment: header.data_alignment,
                     data: payload,
                     offset: at,
                 },

@@ -34,7 +34,8 @@ use crate::pmt::{self, Pmt};
 use crate::psi::{Section, SectionAssembler};
 use crate::rules::{
     CONTINUITY, LIMIT, OPUS_DESCRIPTOR, PAT, PAT_REPETITION, PCR_ACCURACY, PCR_DISCONTINUITY,
-    PCR_REPETITION, PES_HEADER, PES_LENGTH, PMT, PMT_REPETITION, SCRAMBLED, TRANSPORT_ERROR,
+    PCR_INTERVAL, PCR_REPETITION, PES_HEADER, PES_LENGTH, PMT, PMT_REPETITION, SCRAMBLED,
+    TRANSPORT_ERROR,
 };
 use crate::timestamp::{BITS, SYSTEM_CLOCK_PER_90KHZ};
 use bytes::BytesMut;
@@ -107,6 +108,8 @@ struct Program {
     last_pcr: Option<PcrPoint>,
     /// The PCR before `last_pcr`, when both belong to one constant-rate run.
     prev_pcr: Option<PcrPoint>,
+    /// The last PCR judged for accuracy was where the stream's rate put it.
+    rate_kept: bool,
     last_pmt_clock: Option<i64>,
     pmt_late: bool,
 }
@@ -450,15 +453,28 @@ impl Demuxer {
             let mut run = !discontinuity;
             if let Some(last) = p.last_pcr.filter(|_| !discontinuity) {
                 let d = value - last.value;
-                if !(0..=100 * MS_27MHZ).contains(&d) {
+                // The PCR is the decoder's clock (§2.4.2.2): a PCR behind the last one is
+                // a discontinuity for certain, one far ahead is certainly a gap of that long
+                // between PCRs (§2.7.2), whether or not a splice without the indicator made it.
+                if d < 0 {
                     found.push(Violation::new(
                         &PCR_DISCONTINUITY,
                         offset,
                         format!(
-                            "PCR of program {} {} by {} ms without discontinuity_indicator",
+                            "PCR of program {} goes back by {} ms without discontinuity_indicator",
                             p.number,
-                            if d < 0 { "goes back" } else { "jumps" },
-                            d.abs() / MS_27MHZ
+                            -d / MS_27MHZ
+                        ),
+                    ));
+                    run = false;
+                } else if d > 100 * MS_27MHZ {
+                    found.push(Violation::new(
+                        &PCR_INTERVAL,
+                        offset,
+                        format!(
+                            "PCRs of program {} {} ms apart (a jump needs the discontinuity_indicator)",
+                            p.number,
+                            d / MS_27MHZ
                         ),
                     ));
                     run = false;
@@ -477,7 +493,11 @@ impl Demuxer {
                     let predicted =
                         i128::from(last.value) + dv * i128::from(packet - last.packet) / dp;
                     let error = i128::from(value) - predicted;
-                    if error.abs() > i128::from(PCR_TOLERANCE) {
+                    let kept = error.abs() <= i128::from(PCR_TOLERANCE);
+                    // Null packets alone do not make a stream constant-rate (TR 101 290 2.4
+                    // judges only those): a PCR is judged once the one before it kept the
+                    // rate the two before that gave.
+                    if !kept && p.rate_kept {
                         found.push(Violation::new(
                             &PCR_ACCURACY,
                             offset,
@@ -488,9 +508,11 @@ impl Demuxer {
                             ),
                         ));
                     }
+                    p.rate_kept = kept;
                 }
             }
             p.prev_pcr = if run { p.last_pcr } else { None };
+            p.rate_kept &= run;
             p.last_pcr = Some(point);
             if i == 0 {
                 clock = Some((base, !run));
@@ -663,6 +685,7 @@ impl Demuxer {
                 unwrap: Unwrapper::new(BITS),
                 last_pcr: None,
                 prev_pcr: None,
+                rate_kept: false,
                 last_pmt_clock: None,
                 pmt_late: false,
             });
@@ -750,6 +773,7 @@ impl Demuxer {
         {
             program.last_pcr = None;
             program.prev_pcr = None;
+            program.rate_kept = false;
         }
         self.apply_pmt(at, i, pmt);
     }
@@ -1004,7 +1028,7 @@ impl Demuxer {
             s.phase = Phase::Collecting;
             // One allocation per PES, of the size the last one had.
             s.pes
-                .reserve(s.last_pes_len.clamp(PACKET_LEN, self.limits.max_pes_size));
+                .reserve(s.last_pes_len.max(PACKET_LEN).min(self.limits.max_pes_size));
             s.pes_offset = offset;
             s.declared = None;
             s.unbounded = false;
@@ -1168,6 +1192,7 @@ impl Demuxer {
             pts,
             dts: dts.or(pts),
             random_access: s.random_access,
+            data_alignment: header.data_alignment,
             data: bytes.slice(header_len..),
             offset: at,
         };

@@ -43,6 +43,10 @@ pub struct Pes {
     pub dts: Option<i64>,
     /// A random_access_indicator came with it.
     pub random_access: bool,
+    /// Its header's `data_alignment_indicator`: the payload starts with the syntax element
+    /// the stream's alignment type names (13818-1 §2.4.3.7, §2.6.10), a start code for AVC
+    /// and HEVC.
+    pub data_alignment: bool,
     /// The PES payload, after its header.
     pub data: Bytes,
     /// Stream offset of the packet that began it.
@@ -409,7 +413,9 @@ impl EsReader {
                     );
                     v.au = None;
                 }
-                None if pes.pts.is_some() && head.iter().any(|&b| b != 0) => violation(
+                // Without data_alignment_indicator the bytes may be the tail of an access
+                // unit begun before the capture or a loss: only an aligned PES is certain.
+                None if pes.data_alignment && head.iter().any(|&b| b != 0) => violation(
                     out,
                     Violation::new(
                         &ANNEX_B,

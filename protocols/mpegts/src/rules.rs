@@ -24,12 +24,12 @@ weir_media::rules! {
         "A packet the demuxer must read is not scrambled (transport_scrambling_control 00).";
     ADAPTATION_LENGTH = "mpegts.adaptation.length", Must, "13818-1 §2.4.3.5",
         "adaptation_field_length is 183 with no payload and at most 182 with a payload, and covers the fields its flags announce.";
-    PCR_INTERVAL = "mpegts.pcr.interval", Must, "13818-1 §2.7.2",
-        "Consecutive PCRs of a program are at most 100 ms apart.";
+    PCR_INTERVAL = "mpegts.pcr.interval", Must, "13818-1 §2.7.2; TR 101 290 2.3b",
+        "Consecutive PCRs of a program are at most 100 ms apart, unless the later one's packet sets the discontinuity_indicator.";
     PCR_REPETITION = "mpegts.pcr.repetition", Should, "TR 101 290 2.3a",
         "Consecutive PCRs of a program are at most 40 ms apart.";
     PCR_DISCONTINUITY = "mpegts.pcr.discontinuity", Must, "13818-1 §2.4.3.5; TR 101 290 2.3b",
-        "The PCR neither goes back nor jumps by more than 100 ms unless the packet's discontinuity_indicator is set.";
+        "The PCR never goes back unless the packet's discontinuity_indicator is set (a jump forward is a gap between PCRs: mpegts.pcr.interval).";
     PCR_ACCURACY = "mpegts.pcr.accuracy", Should, "13818-1 §2.4.2.1-§2.4.2.2; TR 101 290 2.4",
         "In a constant-rate stream (one padded with null packets) every PCR is within 500 ns of the value the transport rate and its byte position give.";
     PSI_CRC = "mpegts.psi.crc", Must, "13818-1 §2.4.4.3, §2.4.4.8, Annex A; TR 101 290 2.2",
@@ -56,8 +56,8 @@ weir_media::rules! {
         "The PTSs of an elementary stream are at most 0.7 s apart.";
     LIMIT = "mpegts.demux.limit", Must, "13818-1 §2.4.2 (the T-STD bounds what a conforming stream needs)",
         "A stream fits the demuxer's bounds on PES packet size, buffered bytes, programs and elementary streams, all far above what the T-STD lets a conforming stream use.";
-    ANNEX_B = "mpegts.es.annex-b", Must, "13818-1 §2.14.1 (AVC), §2.17.1 (HEVC); H.264/H.265 Annex B",
-        "An AVC or HEVC PES payload is an Annex-B byte stream: it starts with a start code and holds whole NAL units.";
+    ANNEX_B = "mpegts.es.annex-b", Must, "13818-1 §2.4.3.7, §2.14.1 (AVC), §2.17.1 (HEVC); H.264/H.265 Annex B",
+        "An AVC or HEVC PES payload is an Annex-B byte stream of whole NAL units; one whose header sets data_alignment_indicator starts with a start code.";
     MPEG_AUDIO = "mpegts.es.mpeg-audio", Must, "11172-3 §2.4.1.3; 13818-3 §2.4.1.3",
         "MPEG audio PES payloads are consecutive frames, each starting with a valid header (syncword, layer not reserved, bitrate index not 15, sampling index not 3).";
     OPUS_CONTROL = "mpegts.opus.control-header", Must, "Opus-in-TS, opus_access_unit",

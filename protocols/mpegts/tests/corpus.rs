@@ -67,7 +67,7 @@ const AVC_MUXJS: &str =
 
 const FILES: &[Expected] = &[
     // mux.js HLS segment: 388x300 H.264 Constrained Baseline + AAC-LC 44.1 kHz stereo; its PCRs
-    // come every 200 ms (13818-1 allows 100).
+    // come every 200 ms (13818-1 §2.7.2 allows 100).
     Expected {
         file: "test-segment.ts",
         video: Some((Codec::H264, 134, 9, 126_000, 924_000, 87_732)),
@@ -75,7 +75,7 @@ const FILES: &[Expected] = &[
         audio_declared: true,
         configs: &[AVC_MUXJS, "1210"],
         fingerprint: 0x9748_2f29_8882_e7f0,
-        violations: &[("mpegts.pcr.discontinuity", 44)],
+        violations: &[("mpegts.pcr.interval", 44)],
     },
     // The same video with the audio PID declared in the PMT but never sent.
     Expected {
@@ -85,7 +85,7 @@ const FILES: &[Expected] = &[
         audio_declared: true,
         configs: &[AVC_MUXJS],
         fingerprint: 0x479e_68b8_b768_ea67,
-        violations: &[("mpegts.pcr.discontinuity", 44)],
+        violations: &[("mpegts.pcr.interval", 44)],
     },
     // 41 packets of media before the first PAT/PMT: held, then read once the PMT names
     // their PIDs (ffprobe counts 15 and 28 too); timestamps past 2^32.
@@ -127,7 +127,7 @@ const FILES: &[Expected] = &[
         fingerprint: 0x484a_b413_65a1_be2b,
         violations: &[
             ("mpegts.pat.repetition", 1),
-            ("mpegts.pcr.discontinuity", 1),
+            ("mpegts.pcr.interval", 1),
             ("mpegts.pcr.repetition", 170),
             ("mpegts.pmt.repetition", 1),
         ],

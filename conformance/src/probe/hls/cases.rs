@@ -84,6 +84,7 @@ pub const CASES: &[CaseInfo] = &[
             &ts::PES_START_CODE,
             &ts::PES_HEADER,
             &ts::PES_LENGTH,
+            &ts::PCR_INTERVAL,
             &ts::PCR_DISCONTINUITY,
             &ts::ANNEX_B,
         ],

@@ -407,15 +407,9 @@ impl Parser {
             }
             "EXT-X-DISCONTINUITY-SEQUENCE" => {
                 let v = self.integer(line, name, value, &TAG_VALUE);
+                // An EXT-X-DISCONTINUITY begins a segment: this covers "before any
+                // EXT-X-DISCONTINUITY" too, with one report.
                 self.before_segments(line, name, &DISCONTINUITY_SEQUENCE_PLACEMENT);
-                if self.media.segments.iter().any(|s| s.discontinuity) || self.pending.discontinuity
-                {
-                    self.violation(
-                        line,
-                        &DISCONTINUITY_SEQUENCE_PLACEMENT,
-                        "EXT-X-DISCONTINUITY-SEQUENCE after an EXT-X-DISCONTINUITY",
-                    );
-                }
                 if self.once(line, "EXT-X-DISCONTINUITY-SEQUENCE", &TAG_DUPLICATE) {
                     self.media.discontinuity_sequence = v.unwrap_or(0);
                 }
