@@ -134,6 +134,8 @@ impl Observer for EsObserver {
             pts: first.then_some(0),
             dts: first.then_some(0),
             random_access: false,
+            // A raw stream begins with a start code: what comes before the first breaks Annex B.
+            data_alignment: first,
             data: Bytes::copy_from_slice(bytes),
             offset,
         };
