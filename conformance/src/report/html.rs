@@ -289,7 +289,7 @@ fn flow_section(input: &check::InputReport, flow: &FlowReport, id: &str, out: &m
     out.push_str("<h4>Messages</h4>\n");
     ladder::ladder(id, &entries, |rule| rule_id(id, rule), out);
     out.push_str("<h4>Media</h4>\n");
-    out.push_str(&timeline(flow));
+    out.push_str(&timeline(flow, id));
     out.push_str("<h4>Rules</h4>\n");
     verdicts(flow, id, out);
     out.push_str("</section>\n");
@@ -474,8 +474,9 @@ impl Html for ReplayReport {
     }
 }
 
-/// One lane per track over its media timestamps, then one lane of violations over capture time.
-fn timeline(flow: &FlowReport) -> String {
+/// One lane per track over its media timestamps, then one lane of violations over capture time,
+/// each linked to its arrow in the flow's ladder (`id`: the flow's anchor).
+fn timeline(flow: &FlowReport, id: &str) -> String {
     let tracks: Vec<_> = flow
         .tracks
         .iter()
@@ -544,12 +545,13 @@ fn timeline(flow: &FlowReport) -> String {
             continue;
         };
         let colour = if v.counts { "#c00" } else { "#e90" };
-        for f in first {
+        for (k, f) in first.iter().enumerate() {
             let x = x_of(f.time.as_secs_f64(), t0, width_s);
             let _ = writeln!(
                 svg,
-                "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{top}\" y2=\"{}\" stroke=\"{colour}\" \
-                 stroke-width=\"2\"><title>{}: {}</title></line>",
+                "<a href=\"#{}\"><line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{top}\" y2=\"{}\" \
+                 stroke=\"{colour}\" stroke-width=\"2\"><title>{}: {}</title></line></a>",
+                escape(&ladder::violation_id(id, v.rule.id, k)),
                 top + LANE - 10.0,
                 v.rule.id,
                 escape(&f.detail)
