@@ -221,4 +221,6 @@ fn a_hundred_flows_read_in_chromium() {
         "{:#}",
         dom[0]
     );
+    // Each lost segment is drawn on its flow's timeline.
+    assert!(dom[0]["gaps"].as_u64() >= Some(10), "{:#}", dom[0]);
 }

@@ -5,8 +5,8 @@
 //
 // For each page: the rules the summary lists as failed, the in-page links that point at no
 // element, the violation links and whether each lands on a ladder arrow, the rule verdicts by
-// class and whether each is open, the flow sections; then a screenshot of the top and one
-// after following the first violation link.
+// class and whether each is open, the flow sections, the gaps drawn on the timelines; then a
+// screenshot of the top and one after following the first violation link.
 import { launch } from './launch.mjs';
 
 const { pages, shots } = JSON.parse(process.argv[2]);
@@ -37,6 +37,7 @@ try {
         rules,
         flows: document.querySelectorAll('section.flow').length,
         ladders: document.querySelectorAll('svg.ladder').length,
+        gaps: document.querySelectorAll('rect.gap').length,
         scripts: document.querySelectorAll('script').length,
         title: document.title,
       };

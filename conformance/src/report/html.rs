@@ -2,8 +2,8 @@
 //! report. A check's page opens with a summary (its inputs, flows and protocols, and each
 //! failed rule with its counts, linked to the flows' verdicts); then one section per flow:
 //! its message sequence chart ([`ladder`]), each track's timestamps (frames per second as
-//! bars, keyframes as ticks) and bitrate (a line) and where the violations happened, as inline
-//! SVG, and a `<details>` per rule, open only when it failed or was inconclusive, whose
+//! bars, keyframes as ticks, timestamp gaps shaded) and bitrate (a line) and where bytes were
+//! missing and the violations happened, as inline SVG, and a `<details>` per rule, open only when it failed or was inconclusive, whose
 //! failures link to their arrows in the chart and show the bytes they are about (or say why
 //! there are none). A probe's and a replay's pages hold a verdict table of one shape (what
 //! was judged, level, spec section, its kind, what was seen); a replay's also each flow's
@@ -23,7 +23,7 @@ use crate::check::{self, FlowReport};
 use crate::media_summary::track_name;
 use crate::probe::ProbeReport;
 use crate::replay::ReplayReport;
-use crate::transcript::dir_name;
+use crate::transcript::{Entry, EntryKind, dir_name};
 use crate::verdict::{Kind, Outcome, Status};
 
 const WIDTH: f64 = 900.0;
@@ -289,7 +289,7 @@ fn flow_section(input: &check::InputReport, flow: &FlowReport, id: &str, out: &m
     out.push_str("<h4>Messages</h4>\n");
     ladder::ladder(id, &entries, |rule| rule_id(id, rule), out);
     out.push_str("<h4>Media</h4>\n");
-    out.push_str(&timeline(flow, id));
+    out.push_str(&timeline(flow, id, &entries));
     out.push_str("<h4>Rules</h4>\n");
     verdicts(flow, id, out);
     out.push_str("</section>\n");
@@ -474,9 +474,10 @@ impl Html for ReplayReport {
     }
 }
 
-/// One lane per track over its media timestamps, then one lane of violations over capture time,
-/// each linked to its arrow in the flow's ladder (`id`: the flow's anchor).
-fn timeline(flow: &FlowReport, id: &str) -> String {
+/// One lane per track over its media timestamps (timestamp gaps shaded), then one lane over
+/// capture time of the bytes the capture misses (amber bands) and the violations, each linked
+/// to its arrow in the flow's ladder (`id`: the flow's anchor).
+fn timeline(flow: &FlowReport, id: &str, entries: &[&Entry]) -> String {
     let tracks: Vec<_> = flow
         .tracks
         .iter()
@@ -511,6 +512,20 @@ fn timeline(flow: &FlowReport, id: &str) -> String {
             .unwrap_or(1)
             .max(1) as f64;
         let width_ms = span(start, end);
+        // Timestamp gaps first, as grey bands under the line.
+        for (from, to) in summary.gaps() {
+            let (x1, x2) = (
+                x_of(*from as f64, start as f64, width_ms),
+                x_of(*to as f64, start as f64, width_ms),
+            );
+            let _ = writeln!(
+                svg,
+                "<rect class=\"gap\" x=\"{x1:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{}\" \
+                 fill=\"#ddd\"><title>timestamp gap: {from}–{to} ms</title></rect>",
+                (x2 - x1).max(1.0),
+                LANE - 10.0
+            );
+        }
         let mut line = String::new();
         for (second, bucket) in &summary.timeline {
             let x = x_of((second * 1000) as f64, start as f64, width_ms);
@@ -540,6 +555,19 @@ fn timeline(flow: &FlowReport, id: &str) -> String {
     let _ = writeln!(svg, "<text x=\"4\" y=\"{}\">violations</text>", top + 14.0);
     let (t0, t1) = (flow.first_time.as_secs_f64(), flow.last_time.as_secs_f64());
     let width_s = (t1 - t0).max(1e-6);
+    for entry in entries {
+        if let EntryKind::Gap { offset, len } = entry.kind {
+            let x = x_of(entry.time.as_secs_f64(), t0, width_s);
+            let _ = writeln!(
+                svg,
+                "<rect class=\"gap\" x=\"{:.1}\" y=\"{top}\" width=\"6\" height=\"{}\" \
+                 fill=\"#fc6\"><title>{} bytes missing at offset {offset}</title></rect>",
+                x - 3.0,
+                LANE - 10.0,
+                len
+            );
+        }
+    }
     for v in &flow.verdicts {
         let Status::Fail { first, .. } = &v.status else {
             continue;
