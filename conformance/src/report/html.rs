@@ -295,12 +295,21 @@ fn flow_section(input: &check::InputReport, flow: &FlowReport, id: &str, out: &m
     out.push_str("</section>\n");
 }
 
-/// Every verdict that applies as a `<details>`, open when failed or inconclusive; its
-/// failures linked to their arrows, each with the bytes it is about.
+/// Every verdict that applies as a `<details>`, open when failed or inconclusive (and those
+/// first); its failures linked to their arrows, each with the bytes it is about.
 fn verdicts(flow: &FlowReport, id: &str, out: &mut String) {
     let mut not_applicable = 0;
     let mut passed = 0;
-    for v in &flow.verdicts {
+    // What needs reading first: counted failures, the others, the inconclusive, then passes
+    // (in the catalog's order within each).
+    let mut order: Vec<_> = flow.verdicts.iter().collect();
+    order.sort_by_key(|v| match &v.status {
+        Status::Fail { .. } if v.counts => 0,
+        Status::Fail { .. } => 1,
+        Status::Informational(_) => 2,
+        Status::Pass | Status::NotApplicable => 3,
+    });
+    for v in order {
         let (class, open, status) = match &v.status {
             Status::NotApplicable => {
                 not_applicable += 1;
