@@ -45,6 +45,11 @@ pub struct TrackSummary {
 }
 
 impl TrackSummary {
+    /// The timestamp gaps listed (from, to) in ms, the first few: the HTML timeline's.
+    pub fn gaps(&self) -> &[(i64, i64)] {
+        &self.gaps
+    }
+
     /// Takes a decoder configuration; an error says which rule its record breaks.
     pub fn config(&mut self, config: &TrackConfig) -> Result<(), weir_media::Error> {
         self.codec = Some(config.codec);

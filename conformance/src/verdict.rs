@@ -50,6 +50,16 @@ pub struct Failure {
     pub offset: Option<u64>,
     /// What was seen.
     pub detail: String,
+    /// The bytes around `offset`, when the checker still held them.
+    pub excerpt: Option<Excerpt>,
+}
+
+/// Bytes of a direction's stream around a violation's offset: evidence for the reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excerpt {
+    /// Where `bytes` begin in the direction's byte stream.
+    pub offset: u64,
+    pub bytes: Vec<u8>,
 }
 
 /// A rule's verdict on one flow.

@@ -14,6 +14,7 @@ use weir_media::Track;
 use weir_rtp::{Encoding, Format};
 
 use super::Options;
+use super::recent::Recent;
 use super::report::{Coverage, FlowReport, InputReport};
 use super::tally::Tally;
 use crate::capture::{CloseReason, Direction, Event, FlowEvent, FlowId, Transport};
@@ -59,6 +60,8 @@ struct FlowState {
     violations_seen: BTreeMap<(Direction, &'static str), u64>,
     media: BTreeMap<(Direction, Track), TrackSummary>,
     closed: Option<CloseReason>,
+    /// Each direction's last stream bytes, for the excerpts of its violations.
+    recent: [Recent; 2],
 }
 
 /// The check pipeline for one input, fed events in capture order.
@@ -143,6 +146,7 @@ impl<'o> Checker<'o> {
                     violations_seen: BTreeMap::new(),
                     media: BTreeMap::new(),
                     closed: None,
+                    recent: Default::default(),
                 };
                 let ports = (server.port(), client.port());
                 if *transport != Transport::File
@@ -294,6 +298,7 @@ impl<'o> Checker<'o> {
             } => {
                 state.report.bytes[direction.index()] += bytes.len() as u64;
                 if let Some(observer) = observer {
+                    state.recent[direction.index()].push(*offset, bytes);
                     observer.data(*direction, *offset, bytes, &mut out);
                 }
             }
@@ -316,6 +321,7 @@ impl<'o> Checker<'o> {
                     len: *len,
                 };
                 self.entries.push(entry_at(Some(*direction), kind));
+                state.recent[direction.index()].gap();
                 if let Some(observer) = observer {
                     observer.gap(*direction, *offset, *len, &mut out);
                 }
@@ -348,11 +354,14 @@ impl<'o> Checker<'o> {
                         ..
                     } = &kind
                     {
+                        // A datagram flow's offsets are not stream positions: no excerpt.
+                        let recent = &state.recent[dir.index()];
                         let failure = Failure {
                             time,
                             dir,
                             offset: *offset,
                             detail: detail.clone(),
+                            excerpt: offset.and_then(|at| recent.excerpt(at)),
                         };
                         state.tally.record(rule, failure);
                         let seen = state.violations_seen.entry((dir, rule.id)).or_default();
@@ -381,6 +390,7 @@ impl<'o> Checker<'o> {
                             dir,
                             offset: None,
                             detail: detail.clone(),
+                            excerpt: None,
                         };
                         state.tally.record(rule, failure);
                         let kind = EntryKind::Violation {

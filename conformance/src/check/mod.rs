@@ -13,6 +13,7 @@
 //! in `tally.rs`.
 
 mod checker;
+mod recent;
 mod report;
 mod tally;
 

@@ -73,6 +73,7 @@ mod tests {
             dir: Direction::ClientToServer,
             offset: Some(1),
             detail: "x".into(),
+            excerpt: None,
         }
     }
 

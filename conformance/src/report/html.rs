@@ -1,21 +1,29 @@
 //! `--html DIR`: one static, self-contained page (`index.html`, no script, no network) per
-//! report, every verdict in a table of the same shape (what was judged, level, spec section,
-//! its kind, what was seen). A check's page draws, per flow, each track's timestamps (frames
-//! per second as bars, keyframes as ticks) and bitrate (a line), and where in the capture the
-//! violations happened, as inline SVG, above its failed verdicts; a replay's shows each
-//! flow's diff.
+//! report. A check's page opens with a summary (its inputs, flows and protocols, and each
+//! failed rule with its counts, linked to the flows' verdicts); then one section per flow:
+//! its message sequence chart ([`ladder`]), each track's timestamps (frames per second as
+//! bars, keyframes as ticks, timestamp gaps shaded) and bitrate (a line) and where bytes were
+//! missing and the violations happened, as inline SVG, and a `<details>` per rule, open only when it failed or was inconclusive, whose
+//! failures link to their arrows in the chart and show the bytes they are about (or say why
+//! there are none). A probe's and a replay's pages hold a verdict table of one shape (what
+//! was judged, level, spec section, its kind, what was seen); a replay's also each flow's
+//! diff. Everything from the capture is escaped: it is the peer's, and hostile.
 
+mod ladder;
+
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
 use super::{
-    conclusion, coverage_text, flow_title, probe_conclusion, replay_conclusion, replay_error,
+    conclusion, coverage_text, flow_title, hexdump, probe_conclusion, replay_conclusion,
+    replay_error,
 };
 use crate::check::{self, FlowReport};
 use crate::media_summary::track_name;
 use crate::probe::ProbeReport;
 use crate::replay::ReplayReport;
-use crate::transcript::dir_name;
+use crate::transcript::{Entry, EntryKind, dir_name};
 use crate::verdict::{Kind, Outcome, Status};
 
 const WIDTH: f64 = 900.0;
@@ -41,7 +49,11 @@ pub fn render(report: &impl Html) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>\n<style>\
          body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}\
-         .fail{{color:#b00}}.warn{{color:#a60}}svg{{background:#fafafa;border:1px solid #ddd}}\
+         .fail{{color:#b00}}.warn{{color:#a60}}.inconclusive{{color:#06a}}\
+         svg{{background:#fafafa;border:1px solid #ddd}}details.rule{{margin:2px 0}}\
+         details.pass{{color:#444}}pre.hex{{color:#222;background:#f4f4f4;padding:4px}}\
+         mark{{background:#fc6}}g.row:target text{{font-weight:bold}}\
+         g.row:target line{{stroke-width:3}}section.flow{{border-top:1px solid #ccc}}\
          </style></head><body>\n<h1>{title}</h1>\n"
     );
     report.body(&mut out);
@@ -103,66 +115,281 @@ impl Html for check::Report {
         "weir check"
     }
 
+    /// The conclusion, the summary, then per input each flow's section.
     fn body(&self, out: &mut String) {
         let _ = writeln!(out, "<p><b>{}</b></p>", escape(&conclusion(self)));
-        for input in &self.inputs {
+        summary(self, out);
+        for (i, input) in self.inputs.iter().enumerate() {
             let _ = writeln!(out, "<h2>{}</h2>", escape(&input.name));
             if let Some(error) = &input.error {
                 let _ = writeln!(out, "<p class=\"fail\">error: {}</p>", escape(error));
             }
             for flow in &input.flows {
-                let _ = writeln!(
-                    out,
-                    "<h3>{}</h3>\n<p>{} (by {}); {} bytes c2s, {} bytes s2c</p>",
-                    escape(&flow_title(flow)),
-                    escape(&coverage_text(&flow.coverage)),
-                    escape(&flow.detected_by.to_string()),
-                    flow.bytes[0],
-                    flow.bytes[1]
-                );
-                out.push_str(&timeline(flow));
-                verdict_table(flow, out);
+                flow_section(input, flow, &flow_id(i, flow), out);
             }
         }
     }
 }
 
-/// The flow's failed verdicts, then how many passed.
-fn verdict_table(flow: &FlowReport, out: &mut String) {
-    let mut table = Table::new(out, "rule", "first seen");
-    let mut shown = 0;
-    for v in &flow.verdicts {
-        let Status::Fail { count, first } = &v.status else {
-            continue;
-        };
-        shown += 1;
-        let seen = first.first().map_or(String::new(), |f| {
-            let at = f.offset.map_or(String::new(), |o| format!(" byte {o}"));
-            format!(
-                "{} {:.3} s{at}: {}",
-                dir_name(f.dir),
-                f.time.as_secs_f64(),
-                f.detail
-            )
-        });
-        table.row(
-            Kind::Fail,
-            v.counts,
-            v.rule.text,
-            v.rule.id,
-            &v.rule.level.to_string(),
-            v.rule.spec,
-            &format!("fail ×{count}"),
-            &seen,
+/// A flow's anchor: its input's index and its id.
+fn flow_id(input: usize, flow: &FlowReport) -> String {
+    format!("i{input}f{}", flow.id.0)
+}
+
+/// A verdict's anchor in its flow's section.
+fn rule_id(flow: &str, rule: &str) -> String {
+    format!("{flow}-r-{rule}")
+}
+
+/// What is at the top: the inputs, the flows and their protocols, and the rules that failed
+/// with how often and where (each linked to its verdicts).
+fn summary(report: &check::Report, out: &mut String) {
+    out.push_str("<section id=\"summary\"><h2>Summary</h2>\n<table id=\"inputs\"><tr><th>input</th><th>flows</th><th>read</th></tr>\n");
+    for input in &report.inputs {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&input.name),
+            input.flows.len(),
+            input
+                .error
+                .as_deref()
+                .map_or("in full".to_owned(), |e| format!("error: {}", escape(e)))
         );
     }
-    table.end();
-    let passed = flow
-        .verdicts
+    out.push_str("</table>\n");
+    let mut protocols: BTreeMap<String, usize> = BTreeMap::new();
+    for flow in report.flows() {
+        *protocols.entry(flow.protocol.to_string()).or_default() += 1;
+    }
+    let listed: Vec<String> = protocols
         .iter()
-        .filter(|v| v.status == Status::Pass)
-        .count();
-    let _ = writeln!(out, "<p>{shown} rule(s) failed, {passed} passed.</p>");
+        .map(|(p, n)| format!("{} ({n})", escape(p)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "<p id=\"flows\">{} flow(s); protocols: {}; {} not judged in full.</p>",
+        report.flows().count(),
+        if listed.is_empty() {
+            "none".to_owned()
+        } else {
+            listed.join(", ")
+        },
+        report.not_in_full().count()
+    );
+    // Every failed rule: its level, whether it counts, its violations and the flows'
+    // verdicts that say so.
+    struct Failed<'r> {
+        rule: &'static weir_media::Rule,
+        counts: bool,
+        violations: u64,
+        flows: Vec<(String, &'r FlowReport)>,
+    }
+    let mut failed: BTreeMap<&str, Failed> = BTreeMap::new();
+    for (i, input) in report.inputs.iter().enumerate() {
+        for flow in &input.flows {
+            for v in &flow.verdicts {
+                let Status::Fail { count, .. } = &v.status else {
+                    continue;
+                };
+                let entry = failed.entry(v.rule.id).or_insert(Failed {
+                    rule: v.rule,
+                    counts: false,
+                    violations: 0,
+                    flows: Vec::new(),
+                });
+                entry.counts |= v.counts;
+                entry.violations += count;
+                entry.flows.push((flow_id(i, flow), flow));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Failures by rule</h3>\n<table id=\"failures\"><tr><th>rule</th><th>level</th><th>counts</th><th>flows</th><th>violations</th><th>where</th></tr>"
+    );
+    if failed.is_empty() {
+        out.push_str("<tr><td colspan=\"6\">no rule failed</td></tr>\n");
+    }
+    for f in failed.values() {
+        let mut links: Vec<String> = f
+            .flows
+            .iter()
+            .take(MAX_LINKS)
+            .map(|(id, flow)| {
+                format!(
+                    "<a href=\"#{}\">flow {}</a>",
+                    rule_id(id, f.rule.id),
+                    flow.id.0
+                )
+            })
+            .collect();
+        if f.flows.len() > MAX_LINKS {
+            links.push(format!("and {} more", f.flows.len() - MAX_LINKS));
+        }
+        let _ = writeln!(
+            out,
+            "<tr class=\"{}\"><td><a class=\"rule\" href=\"#{}\" title=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if f.counts { "fail" } else { "warn" },
+            rule_id(&f.flows[0].0, f.rule.id),
+            escape(f.rule.text),
+            f.rule.id,
+            f.rule.level,
+            if f.counts { "yes" } else { "no" },
+            f.flows.len(),
+            f.violations,
+            links.join(", ")
+        );
+    }
+    out.push_str("</table>\n<h3>Flows</h3>\n<table id=\"flow-list\"><tr><th>flow</th><th>protocol</th><th>read</th><th>failed rules</th></tr>\n");
+    for (i, input) in report.inputs.iter().enumerate() {
+        for flow in &input.flows {
+            let failed = flow
+                .verdicts
+                .iter()
+                .filter(|v| v.status.kind() == Kind::Fail)
+                .count();
+            let _ = writeln!(
+                out,
+                "<tr{}><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{failed}</td></tr>",
+                if flow.counted_failures() > 0 {
+                    " class=\"fail\""
+                } else {
+                    ""
+                },
+                flow_id(i, flow),
+                escape(&flow_title(flow)),
+                escape(&flow.protocol.to_string()),
+                escape(&coverage_text(&flow.coverage)),
+            );
+        }
+    }
+    out.push_str("</table></section>\n");
+}
+
+/// Flows listed per failed rule in the summary (the rest are counted).
+const MAX_LINKS: usize = 10;
+
+/// One flow: what it is, its ladder, its tracks' timelines, then its verdicts.
+fn flow_section(input: &check::InputReport, flow: &FlowReport, id: &str, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "<section class=\"flow\" id=\"{id}\"><h3>{}</h3>\n<p>{} (by {}); {} bytes c2s, {} bytes s2c</p>",
+        escape(&flow_title(flow)),
+        escape(&coverage_text(&flow.coverage)),
+        escape(&flow.detected_by.to_string()),
+        flow.bytes[0],
+        flow.bytes[1]
+    );
+    let entries: Vec<_> = input
+        .entries
+        .iter()
+        .filter(|e| e.flow == Some(flow.id))
+        .collect();
+    out.push_str("<h4>Messages</h4>\n");
+    ladder::ladder(id, &entries, |rule| rule_id(id, rule), out);
+    out.push_str("<h4>Media</h4>\n");
+    out.push_str(&timeline(flow, id, &entries));
+    out.push_str("<h4>Rules</h4>\n");
+    verdicts(flow, id, out);
+    out.push_str("</section>\n");
+}
+
+/// Every verdict that applies as a `<details>`, open when failed or inconclusive (and those
+/// first); its failures linked to their arrows, each with the bytes it is about.
+fn verdicts(flow: &FlowReport, id: &str, out: &mut String) {
+    let mut not_applicable = 0;
+    let mut passed = 0;
+    // What needs reading first: counted failures, the others, the inconclusive, then passes
+    // (in the catalog's order within each).
+    let mut order: Vec<_> = flow.verdicts.iter().collect();
+    order.sort_by_key(|v| match &v.status {
+        Status::Fail { .. } if v.counts => 0,
+        Status::Fail { .. } => 1,
+        Status::Informational(_) => 2,
+        Status::Pass | Status::NotApplicable => 3,
+    });
+    for v in order {
+        let (class, open, status) = match &v.status {
+            Status::NotApplicable => {
+                not_applicable += 1;
+                continue;
+            }
+            Status::Fail { count, .. } if v.counts => ("fail", " open", format!("FAIL ×{count}")),
+            Status::Fail { count, .. } => ("warn", " open", format!("fail (not counted) ×{count}")),
+            Status::Informational(_) => ("inconclusive", " open", "INCONCLUSIVE".to_owned()),
+            Status::Pass => {
+                passed += 1;
+                ("pass", "", "pass".to_owned())
+            }
+        };
+        let _ = writeln!(
+            out,
+            "<details class=\"rule {class}\" id=\"{}\"{open}><summary>{status} <b>{}</b> ({}, {})</summary>\n<p>{}</p>",
+            rule_id(id, v.rule.id),
+            v.rule.id,
+            v.rule.level,
+            escape(v.rule.spec),
+            escape(v.rule.text)
+        );
+        match &v.status {
+            Status::Fail { count, first } => {
+                out.push_str("<ol>\n");
+                for (k, f) in first.iter().enumerate() {
+                    let at = f.offset.map_or(String::new(), |o| format!(" byte {o}"));
+                    let _ = writeln!(
+                        out,
+                        "<li><a class=\"violation\" href=\"#{}\">{} {:.6} s{at}</a>: {}",
+                        escape(&ladder::violation_id(id, v.rule.id, k)),
+                        dir_name(f.dir),
+                        f.time.as_secs_f64(),
+                        escape(&f.detail)
+                    );
+                    match hexdump(f) {
+                        Ok(lines) => {
+                            out.push_str("<pre class=\"hex\">");
+                            for line in lines {
+                                out.push_str(&hex_line(&line));
+                                out.push('\n');
+                            }
+                            out.push_str("</pre></li>\n");
+                        }
+                        Err(why) => {
+                            let _ = writeln!(out, "<p class=\"nobytes\">({why})</p></li>");
+                        }
+                    }
+                }
+                out.push_str("</ol>\n");
+                if *count > first.len() as u64 {
+                    let _ = writeln!(
+                        out,
+                        "<p>{} more not kept (all are counted).</p>",
+                        count - first.len() as u64
+                    );
+                }
+            }
+            Status::Informational(why) => {
+                let _ = writeln!(out, "<p>not judged in full: {}</p>", escape(why));
+            }
+            Status::Pass | Status::NotApplicable => {}
+        }
+        out.push_str("</details>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<p>{passed} rule(s) passed; {not_applicable} of other protocols not applicable.</p>"
+    );
+}
+
+/// A hexdump line as HTML: escaped, the byte at the violation's offset marked.
+fn hex_line(line: &str) -> String {
+    let (hex, ascii) = line.split_once(" |").unwrap_or((line, ""));
+    // As wide as the brackets it replaces, so that the columns stay aligned.
+    let hex = escape(hex).replace('[', " <mark>").replace(']', "</mark> ");
+    match ascii.is_empty() {
+        true => hex,
+        false => format!("{hex} |{}", escape(ascii)),
+    }
 }
 
 impl Html for ProbeReport {
@@ -256,8 +483,10 @@ impl Html for ReplayReport {
     }
 }
 
-/// One lane per track over its media timestamps, then one lane of violations over capture time.
-fn timeline(flow: &FlowReport) -> String {
+/// One lane per track over its media timestamps (timestamp gaps shaded), then one lane over
+/// capture time of the bytes the capture misses (amber bands) and the violations, each linked
+/// to its arrow in the flow's ladder (`id`: the flow's anchor).
+fn timeline(flow: &FlowReport, id: &str, entries: &[&Entry]) -> String {
     let tracks: Vec<_> = flow
         .tracks
         .iter()
@@ -292,6 +521,20 @@ fn timeline(flow: &FlowReport) -> String {
             .unwrap_or(1)
             .max(1) as f64;
         let width_ms = span(start, end);
+        // Timestamp gaps first, as grey bands under the line.
+        for (from, to) in summary.gaps() {
+            let (x1, x2) = (
+                x_of(*from as f64, start as f64, width_ms),
+                x_of(*to as f64, start as f64, width_ms),
+            );
+            let _ = writeln!(
+                svg,
+                "<rect class=\"gap\" x=\"{x1:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{}\" \
+                 fill=\"#ddd\"><title>timestamp gap: {from}–{to} ms</title></rect>",
+                (x2 - x1).max(1.0),
+                LANE - 10.0
+            );
+        }
         let mut line = String::new();
         for (second, bucket) in &summary.timeline {
             let x = x_of((second * 1000) as f64, start as f64, width_ms);
@@ -321,17 +564,31 @@ fn timeline(flow: &FlowReport) -> String {
     let _ = writeln!(svg, "<text x=\"4\" y=\"{}\">violations</text>", top + 14.0);
     let (t0, t1) = (flow.first_time.as_secs_f64(), flow.last_time.as_secs_f64());
     let width_s = (t1 - t0).max(1e-6);
+    for entry in entries {
+        if let EntryKind::Gap { offset, len } = entry.kind {
+            let x = x_of(entry.time.as_secs_f64(), t0, width_s);
+            let _ = writeln!(
+                svg,
+                "<rect class=\"gap\" x=\"{:.1}\" y=\"{top}\" width=\"6\" height=\"{}\" \
+                 fill=\"#fc6\"><title>{} bytes missing at offset {offset}</title></rect>",
+                x - 3.0,
+                LANE - 10.0,
+                len
+            );
+        }
+    }
     for v in &flow.verdicts {
         let Status::Fail { first, .. } = &v.status else {
             continue;
         };
         let colour = if v.counts { "#c00" } else { "#e90" };
-        for f in first {
+        for (k, f) in first.iter().enumerate() {
             let x = x_of(f.time.as_secs_f64(), t0, width_s);
             let _ = writeln!(
                 svg,
-                "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{top}\" y2=\"{}\" stroke=\"{colour}\" \
-                 stroke-width=\"2\"><title>{}: {}</title></line>",
+                "<a href=\"#{}\"><line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{top}\" y2=\"{}\" \
+                 stroke=\"{colour}\" stroke-width=\"2\"><title>{}: {}</title></line></a>",
+                escape(&ladder::violation_id(id, v.rule.id, k)),
                 top + LANE - 10.0,
                 v.rule.id,
                 escape(&f.detail)

@@ -56,6 +56,15 @@ fn failure_node(f: &Failure) -> Node {
         .with("dir", dir_name(f.dir))
         .with_some("offset", f.offset)
         .with("detail", f.detail.as_str())
+        .with_some(
+            "excerpt",
+            f.excerpt.as_ref().map(|e| {
+                let hex: Vec<String> = e.bytes.iter().map(|b| format!("{b:02x}")).collect();
+                Node::map()
+                    .with("offset", e.offset)
+                    .with("hex", hex.join(" "))
+            }),
+        )
 }
 
 fn verdict_node(v: &Verdict) -> Node {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 
-use super::{coverage_text, flow_title, replay_error};
+use super::{coverage_text, flow_title, hexdump, replay_error};
 use crate::check;
 use crate::probe::ProbeReport;
 use crate::replay::ReplayReport;
@@ -178,6 +178,14 @@ fn describe(text: &str, count: u64, first: &[Failure]) -> String {
     let mut out = format!("{text}\nbroken {count} time(s):\n");
     for f in first {
         let _ = writeln!(out, "{}", failure_line(f));
+        match hexdump(f) {
+            Ok(lines) => lines.iter().for_each(|l| {
+                let _ = writeln!(out, "  {l}");
+            }),
+            Err(why) => {
+                let _ = writeln!(out, "  ({why})");
+            }
+        }
     }
     out
 }

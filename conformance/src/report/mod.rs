@@ -15,6 +15,7 @@ use crate::capture::Transport;
 use crate::check::{self, Coverage, FlowReport};
 use crate::probe::ProbeReport;
 use crate::replay::ReplayReport;
+use crate::verdict::{Excerpt, Failure};
 
 /// A report every renderer writes.
 pub trait Rendered: text::Text + json::Json + junit::Junit + html::Html {}
@@ -130,4 +131,41 @@ pub fn replay_error(report: &ReplayReport) -> Option<String> {
         (None, true) => Some(format!("no {} flow in the input", report.protocol())),
         (None, false) => None,
     }
+}
+
+/// A failure's bytes as hexdump lines (`offset  16 bytes in hex  |ASCII|`), the byte at the
+/// failure's offset in brackets; or why there are none: the one form every report shows.
+pub fn hexdump(f: &Failure) -> Result<Vec<String>, &'static str> {
+    let Some(Excerpt { offset, bytes }) = &f.excerpt else {
+        return Err(match f.offset {
+            None => "no bytes: the violation names no offset",
+            Some(_) => "no bytes: those at the offset were no longer held",
+        });
+    };
+    Ok(bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(row, chunk)| {
+            let start = offset + row as u64 * 16;
+            let mut line = format!("{start:>8}  ");
+            for (i, b) in chunk.iter().enumerate() {
+                let at = start + i as u64;
+                let (open, close) = match Some(at) == f.offset {
+                    true => ('[', ']'),
+                    false => (' ', ' '),
+                };
+                line.push(open);
+                line.push_str(&format!("{b:02x}"));
+                line.push(close);
+            }
+            line.push_str(&"    ".repeat(16 - chunk.len()));
+            line.push_str(" |");
+            line.extend(chunk.iter().map(|&b| match b {
+                0x20..=0x7e => b as char,
+                _ => '.',
+            }));
+            line.push('|');
+            line
+        })
+        .collect())
 }

@@ -8,6 +8,7 @@
 //! pcap.udp(at, from, to, &datagram);
 //! let mut tcp = pcap.tcp_open(at, client, server);   // SYN, SYN-ACK, ACK
 //! pcap.tcp_send(at, &mut tcp, &bytes);                // MSS-sized segments, client to server
+//! pcap.tcp_reply(at, &mut tcp, &answer);              // and server to client
 //! pcap.tcp_close(at, &mut tcp);                        // FIN both ways
 //! std::fs::write(path, pcap.bytes())?;
 //! ```
@@ -117,6 +118,20 @@ impl PcapWriter {
         }
     }
 
+    /// `bytes` from the server to the client, in segments of at most [`TCP_MSS`] bytes.
+    pub fn tcp_reply(&mut self, at: Duration, c: &mut TcpConnection, bytes: &[u8]) {
+        for piece in bytes.chunks(TCP_MSS) {
+            self.segment(at, c, false, ACK | PSH, piece);
+            c.server_seq = c.server_seq.wrapping_add(piece.len() as u32);
+        }
+    }
+
+    /// `len` bytes from the server that the capture misses (a lost segment): no packet, but
+    /// the next reply's sequence numbers skip them, as a reader sees a gap.
+    pub fn tcp_reply_lost(&mut self, c: &mut TcpConnection, len: usize) {
+        c.server_seq = c.server_seq.wrapping_add(len as u32);
+    }
+
     /// Closes the connection: FIN from each end, each acknowledged.
     pub fn tcp_close(&mut self, at: Duration, c: &mut TcpConnection) {
         self.segment(at, c, true, FIN | ACK, &[]);
@@ -200,18 +215,21 @@ mod tests {
         let mut c = pcap.tcp_open(t, addr("10.0.0.1:40000"), b);
         let stream: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
         pcap.tcp_send(t, &mut c, &stream);
+        pcap.tcp_reply(t, &mut c, &stream[..3000]);
         pcap.tcp_close(t, &mut c);
         let file = pcap.into_bytes();
         let mut datagrams = Vec::new();
-        let mut received = Vec::new();
+        let mut received = [Vec::new(), Vec::new()];
         for event in CaptureEvents::new(&file[..], Limits::default()).unwrap() {
             match event.unwrap().event {
                 FlowEvent::Datagram { bytes, .. } => datagrams.push(bytes.to_vec()),
-                FlowEvent::Data { bytes, .. } => received.extend_from_slice(&bytes),
+                FlowEvent::Data {
+                    direction, bytes, ..
+                } => received[direction.index()].extend_from_slice(&bytes),
                 _ => {}
             }
         }
         assert_eq!(datagrams, [b"one".to_vec(), b"two".to_vec()]);
-        assert_eq!(received, stream);
+        assert_eq!(received, [stream.clone(), stream[..3000].to_vec()]);
     }
 }
