@@ -1,4 +1,5 @@
-//! `weir replay --to srt://...`: the corpus's captures of FFmpeg 5.1 (libsrt 1.5.1) publishing
+//! `weir replay --to srt://...`: FFmpeg publishing to `weir serve`, recorded here, replays to
+//! another the same; the corpus's captures of FFmpeg 5.1 (libsrt 1.5.1) publishing
 //! to `srt-live-transmit` re-sent to a fresh `weir serve` with a new handshake. The plain one
 //! makes the stream and is answered as srt-live-transmit answered (accepted, ACKs); the one
 //! whose relay dropped every 20th packet gets NAKs again, for the replay leaves those out again;
@@ -8,17 +9,26 @@
 
 mod support;
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use support::{Weir, weir_json};
+use support::{Weir, ffmpeg_publish_as, finish, weir_json};
+use weir_testkit::dumpcap::Dumpcap;
 
 fn replay(capture: &str, url: &str) -> (i32, serde_json::Value) {
+    replay_file(
+        &weir_testkit::corpus::path(&format!(
+            "srt/locally_generated/srt_ffmpeg_caller_to_slt_listener_{capture}.pcapng"
+        )),
+        url,
+    )
+}
+
+fn replay_file(capture: &Path, url: &str) -> (i32, serde_json::Value) {
     weir_json(
         Command::new(env!("CARGO_BIN_EXE_weir"))
             .arg("replay")
-            .arg(weir_testkit::corpus::path(&format!(
-                "srt/locally_generated/srt_ffmpeg_caller_to_slt_listener_{capture}.pcapng"
-            )))
+            .arg(capture)
             .args(["--to", url, "--format", "json"]),
     )
 }
@@ -63,6 +73,34 @@ fn a_plain_publish_replayed_makes_the_stream_and_is_answered_the_same() {
         .find(|c| c["track"] == "ACKs")
         .and_then(|c| c["frames"].as_u64());
     assert!(acks.is_some_and(|n| n > 0), "{flow:#}");
+}
+
+/// FFmpeg publishing to `weir serve`, recorded here with dumpcap, replays to another with the
+/// captured stream id, and is answered as the recorded one answered.
+#[test]
+fn ffmpeg_publishing_to_weir_recorded_replays_to_another_weir_the_same() {
+    let dir = weir_testkit::TempPath::dir("replay-srt");
+    let recorded = Weir::start(&[]);
+    let filter = format!("udp port {}", recorded.srt.unwrap());
+    let capture = Dumpcap::start(&dir.path().join("srt.pcapng"), &filter);
+    let publisher = ffmpeg_publish_as(&recorded.srt_url("cap", "publish"), 3, "mpegts");
+    let (ok, _, stderr) = finish(publisher, Duration::from_secs(30));
+    assert!(ok, "ffmpeg published: {stderr}");
+    let capture = capture.stop();
+    let weir = Weir::start(&[]);
+    let url = format!("srt://127.0.0.1:{}", weir.srt.unwrap());
+    let replayed = std::thread::spawn(move || replay_file(&capture, &url));
+    weir.wait_for_stream("cap", Duration::from_secs(15));
+    let (code, report) = replayed.join().unwrap();
+    assert_eq!(code, 0, "{report:#}\n{}", weir.log());
+    assert_eq!(report["flows"].as_array().unwrap().len(), 1, "{report:#}");
+    let flow = &report["flows"][0];
+    assert!(
+        flow["captured_messages"].as_u64().unwrap() > 100,
+        "{flow:#}"
+    );
+    assert_eq!(flow["sent"], flow["captured_messages"], "{flow:#}");
+    assert_eq!(lines(&report, "live"), ["handshake accepted", "ACKs"]);
 }
 
 #[test]
