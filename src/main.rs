@@ -327,8 +327,8 @@ struct ReplayArgs {
     /// SSRC as captured), at their pacing (see --play); tcp://host:port its TCP flows of
     /// GB28181 PS over RTP in RFC 4571 frames; srt://host:port[?streamid=ID] its unencrypted
     /// SRT flows: a fresh handshake (the captured stream id unless the URL gives one), then
-    /// the captured payloads at their pacing, the listener's handshake answer, ACKs, NAKs and
-    /// shutdown compared (an encrypted flow is reported as not replayable).
+    /// the captured payloads at their pacing, the listener's handshake answer, ACKs, NAKs, data
+    /// (to a player) and shutdown compared (an encrypted flow is reported as not replayable).
     #[arg(long, value_name = "URL")]
     to: String,
     /// With --to udp:// or tcp:// (which replay the capture's flows of TS or PS): an

@@ -1,11 +1,11 @@
-//! `weir replay --to srt://...`: FFmpeg publishing to `weir serve`, recorded here, replays to
-//! another the same; the corpus's captures of FFmpeg 5.1 (libsrt 1.5.1) publishing
-//! to `srt-live-transmit` re-sent to a fresh `weir serve` with a new handshake. The plain one
-//! makes the stream and is answered as srt-live-transmit answered (accepted, ACKs); the one
-//! whose relay dropped every 20th packet gets NAKs again, for the replay leaves those out again;
-//! a listener that wants a passphrase refuses it, which is the diff and exit code 1; an
-//! encrypted capture is not replayable, and a listener that is not there an error (exit code 2,
-//! the reason said).
+//! `weir replay --to srt://...`: FFmpeg publishing to `weir serve` and FFprobe playing from it,
+//! recorded here, replay to another `weir serve` the same. The corpus's captures of FFmpeg 5.1
+//! (libsrt 1.5.1) publishing to `srt-live-transmit` re-sent to a fresh `weir serve` with a new
+//! handshake: the plain one makes the stream and is answered as srt-live-transmit answered
+//! (accepted, ACKs); the one whose relay dropped every 20th packet gets NAKs again, for the
+//! replay leaves those out again; a listener that wants a passphrase refuses it, which is the
+//! diff and exit code 1; an encrypted capture is not replayable, and a listener that is not
+//! there an error (exit code 2, the reason said).
 
 mod support;
 
@@ -75,15 +75,27 @@ fn a_plain_publish_replayed_makes_the_stream_and_is_answered_the_same() {
     assert!(acks.is_some_and(|n| n > 0), "{flow:#}");
 }
 
-/// FFmpeg publishing to `weir serve`, recorded here with dumpcap, replays to another with the
-/// captured stream id, and is answered as the recorded one answered.
+/// FFmpeg publishing to `weir serve` and FFprobe playing it, recorded here with dumpcap, replay
+/// to another side by side with the captured stream ids (the replayed publisher feeds the
+/// replayed player), and are answered as the recorded ones were.
 #[test]
-fn ffmpeg_publishing_to_weir_recorded_replays_to_another_weir_the_same() {
+fn ffmpeg_publishing_and_ffprobe_playing_recorded_replay_to_another_weir_the_same() {
     let dir = weir_testkit::TempPath::dir("replay-srt");
     let recorded = Weir::start(&[]);
     let filter = format!("udp port {}", recorded.srt.unwrap());
     let capture = Dumpcap::start(&dir.path().join("srt.pcapng"), &filter);
-    let publisher = ffmpeg_publish_as(&recorded.srt_url("cap", "publish"), 3, "mpegts");
+    let publisher = ffmpeg_publish_as(&recorded.srt_url("cap", "publish"), 6, "mpegts");
+    recorded.wait_for_stream("cap", Duration::from_secs(15));
+    let (played, frames, stderr) = support::run(
+        Command::new(weir_testkit::peer::binary("FFPROBE", "ffprobe"))
+            .args(["-v", "error", "-rw_timeout", "5000000"])
+            .args(["-read_intervals", "%+2", "-select_streams", "v:0"])
+            .args(["-count_frames", "-show_entries", "stream=nb_read_frames"])
+            .args(["-of", "csv=p=0"])
+            .arg(recorded.srt_url("cap", "request")),
+        Duration::from_secs(30),
+    );
+    assert!(played, "ffprobe played: {frames} {stderr}");
     let (ok, _, stderr) = finish(publisher, Duration::from_secs(30));
     assert!(ok, "ffmpeg published: {stderr}");
     let capture = capture.stop();
@@ -93,14 +105,26 @@ fn ffmpeg_publishing_to_weir_recorded_replays_to_another_weir_the_same() {
     weir.wait_for_stream("cap", Duration::from_secs(15));
     let (code, report) = replayed.join().unwrap();
     assert_eq!(code, 0, "{report:#}\n{}", weir.log());
-    assert_eq!(report["flows"].as_array().unwrap().len(), 1, "{report:#}");
-    let flow = &report["flows"][0];
+    let flows = report["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 2, "a publisher and a player: {report:#}");
+    let publisher = &flows[0];
     assert!(
-        flow["captured_messages"].as_u64().unwrap() > 100,
-        "{flow:#}"
+        publisher["captured_messages"].as_u64().unwrap() > 100,
+        "{publisher:#}"
     );
-    assert_eq!(flow["sent"], flow["captured_messages"], "{flow:#}");
-    assert_eq!(lines(&report, "live"), ["handshake accepted", "ACKs"]);
+    assert_eq!(
+        publisher["sent"], publisher["captured_messages"],
+        "{publisher:#}"
+    );
+    assert_eq!(
+        publisher["live"],
+        serde_json::json!(["handshake accepted", "ACKs"])
+    );
+    assert_eq!(
+        flows[1]["live"],
+        serde_json::json!(["handshake accepted", "data from the listener"]),
+        "{report:#}"
+    );
 }
 
 #[test]

@@ -10,12 +10,14 @@
 //! lacks (it was lost before the capture point and came again retransmitted) is left out at
 //! its first transmission again, so that the live listener sees the same loss.
 //!
-//! The answers compared: the handshake's result (accepted, or rejected and why, §3.2.1.1's
-//! rejection codes as libsrt names them), whether ACKs and NAKs came and whether the listener
+//! The answers compared: the handshake's result (accepted, or rejected and why: the handshake
+//! types of §3.2.1 past 1000, named as libsrt names them), whether ACKs, NAKs and (to a
+//! player, whose replay sends no data but stays as long) data came, and whether the listener
 //! shut the connection down before the caller did (after it, a listener may answer the
-//! caller's shutdown with its own: `weir serve` does, srt-live-transmit does not); how many ACKs and NAKs came is kept beside the lines, as frame
-//! counts are, for their number depends on timing. An encrypted flow (a KMREQ in its
-//! conclusion, or encrypted data) is not replayable without the key, and says so.
+//! caller's shutdown with its own: `weir serve` does, srt-live-transmit does not). How many
+//! came is kept beside the lines, as frame counts are, for it depends on timing. An encrypted
+//! flow (a KMREQ in its conclusion, or encrypted data) is not replayable without the key, and
+//! says so.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -81,6 +83,8 @@ struct Heard {
     handshake: Option<Handshake>,
     acks: u64,
     naks: u64,
+    /// Data packets the listener sent (to a player), first transmissions.
+    data: u64,
     shutdown: bool,
 }
 
@@ -106,11 +110,15 @@ impl Heard {
         if self.naks > 0 {
             answers.lines.push("NAKs (loss reports)".to_owned());
         }
+        if self.data > 0 {
+            answers.lines.push("data from the listener".to_owned());
+        }
         if self.shutdown {
             answers.lines.push("shutdown from the listener".to_owned());
         }
         answers.frames.insert("ACKs".to_owned(), self.acks);
         answers.frames.insert("NAKs".to_owned(), self.naks);
+        answers.frames.insert("data packets".to_owned(), self.data);
         answers
     }
 }
@@ -184,12 +192,15 @@ fn captured(flow: &Flow) -> Captured {
         captured.payloads.push((time, payload, lost));
     }
     for (time, datagram) in &flow.bytes[Direction::ServerToClient.index()].pieces {
-        let Ok(Packet::Control(ControlPacket { control, .. })) =
-            Packet::parse(datagram, &mut Vec::new())
-        else {
-            continue;
-        };
         let heard = &mut captured.heard;
+        let control = match Packet::parse(datagram, &mut Vec::new()) {
+            Ok(Packet::Control(ControlPacket { control, .. })) => control,
+            Ok(Packet::Data(data)) => {
+                heard.data += u64::from(!data.retransmitted);
+                continue;
+            }
+            Err(_) => continue,
+        };
         match control {
             Control::Handshake(hs) => match hs.kind {
                 HandshakeType::Conclusion => {
@@ -289,6 +300,7 @@ fn replay_flow(
         let due = (start + scale(time.saturating_sub(t0)))
             .max(Instant::now() + Duration::from_micros(100));
         session.pump(due);
+        heard.data += delivered(&mut session);
         if session.conn.is_closed() {
             break;
         }
@@ -304,7 +316,12 @@ fn replay_flow(
     let stay = (start + scale(end.saturating_sub(t0)))
         .min(Instant::now() + MAX_STAY)
         .max(Instant::now() + LINGER);
-    session.pump(stay);
+    // A player's replay has no payloads: it stays as the captured one stayed, counting
+    // what it is sent.
+    while Instant::now() < stay && !session.conn.is_closed() {
+        session.pump(stay.min(Instant::now() + Duration::from_millis(100)));
+        heard.data += delivered(&mut session);
+    }
     let ours = Instant::now();
     if captured.shutdown.is_some() {
         session.shutdown();
@@ -316,4 +333,11 @@ fn replay_flow(
     replay.live = heard.answers();
     replay.elapsed = started.elapsed();
     replay
+}
+
+/// How many payloads the connection handed on since the last call (they are not kept).
+fn delivered(session: &mut conn::Session) -> u64 {
+    let n = session.payloads().count() as u64;
+    session.events.clear();
+    n
 }
