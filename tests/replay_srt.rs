@@ -4,7 +4,7 @@
 //! handshake: the plain one makes the stream and is answered as srt-live-transmit answered
 //! (accepted, ACKs); the one whose relay dropped every 20th packet gets NAKs again, for the
 //! replay leaves those out again; a listener that wants a passphrase refuses it, which is the
-//! diff and exit code 1; an encrypted capture is not replayable, and a listener that is not
+//! diff and exit code 1 (and takes it encrypted with the URL's passphrase); an encrypted capture is not replayable, and a listener that is not
 //! there an error (exit code 2, the reason said).
 
 mod support;
@@ -154,6 +154,12 @@ fn a_listener_that_wants_a_passphrase_refuses_the_replay_and_exits_1() {
             && diff.contains("-ACKs"),
         "{diff}"
     );
+    // With the URL's passphrase the replayed connection is encrypted, and accepted.
+    let (code, report) = replay(
+        "plain",
+        &(url(&weir, "x") + "&passphrase=server-wide-secret&pbkeylen=16"),
+    );
+    assert_eq!(code, 0, "{report:#}\n{}", weir.log());
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! is unencrypted, re-sent to a live listener. The captured handshake cannot be reused (the
 //! cookie and socket ids are the captured listener's), so the prober's caller makes a fresh
 //! one ([`conn::connect`]: v4 induction, v5 conclusion, as libsrt callers do) with the captured
-//! stream id (or the URL's); the captured data packets' payloads, in sequence order, are then
+//! stream id (or the URL's; the URL's `passphrase` and `pbkeylen`, as `weir probe` takes them,
+//! encrypt the new connection); the captured data packets' payloads, in sequence order, are then
 //! sent at their captured pacing by our connection machine (`weir_srt::connection`), renumbered
 //! from the new connection's initial sequence number. The machine is the sender a live-mode
 //! SRT sender must be (draft-sharabayko-srt-01 §4.8): it answers the listener's ACKs with
