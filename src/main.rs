@@ -325,7 +325,11 @@ struct ReplayArgs {
     /// URL's app and stream; HLS segments are mapped through the live playlist);
     /// udp://host:port re-sends its UDP flows of MPEG-TS and of GB28181 PS over RTP (the
     /// SSRC as captured), at their pacing (see --play); tcp://host:port its TCP flows of
-    /// GB28181 PS over RTP in RFC 4571 frames.
+    /// GB28181 PS over RTP in RFC 4571 frames; srt://host:port[?streamid=ID] its unencrypted
+    /// SRT flows: a fresh handshake (the captured stream id unless the URL gives one;
+    /// &passphrase=P[&pbkeylen=N] encrypts the replayed connection), then
+    /// the captured payloads at their pacing, the listener's handshake answer, ACKs, NAKs, data
+    /// (to a player) and shutdown compared (an encrypted flow is reported as not replayable).
     #[arg(long, value_name = "URL")]
     to: String,
     /// With --to udp:// or tcp:// (which replay the capture's flows of TS or PS): an

@@ -8,7 +8,8 @@
 //! capture of a publisher and a player replays as one: the player is fed by the publisher.
 //! `--to http://...` replays HTTP flows instead ([`http`]: HTTP-FLV, HTTP-TS, HLS), `--to
 //! udp://...` UDP flows of MPEG-TS and GB28181 PS, and `tcp://...` GB28181's RFC 4571 frames
-//! ([`mpeg`]); their answers are lines of the same shape.
+//! ([`mpeg`]); `--to srt://...` unencrypted SRT flows, with a fresh handshake ([`srt`]); their
+//! answers are lines of the same shape.
 //! Each flow's answers are a verdict of the one vocabulary ([`FlowReplay::kind`]);
 //! [`crate::report`] renders the [`ReplayReport`].
 
@@ -18,6 +19,7 @@ pub mod flows;
 pub mod http;
 pub mod http_answers;
 pub mod mpeg;
+pub mod srt;
 
 use crate::capture::Direction;
 use crate::probe::Outcome;
@@ -130,6 +132,8 @@ impl ReplayReport {
             "MPEG-TS or GB28181 PS over UDP"
         } else if self.url.starts_with("tcp://") {
             "GB28181 PS over TCP"
+        } else if self.url.starts_with("srt://") {
+            "SRT"
         } else {
             "RTMP"
         }
@@ -165,6 +169,9 @@ pub fn run(options: &Options) -> ReplayReport {
     }
     if options.url.starts_with("udp://") || options.url.starts_with("tcp://") {
         return mpeg::run(options, report);
+    }
+    if options.url.starts_with("srt://") {
+        return srt::run(options, report);
     }
     let target = match Target::parse(&options.url) {
         Ok(target) => target,

@@ -241,10 +241,10 @@ impl Text for ReplayReport {
                 flow.server,
                 flow.sent,
                 flow.captured_messages,
-                if self.protocol() == "HTTP" {
-                    "requests"
-                } else {
-                    "messages"
+                match self.protocol() {
+                    "HTTP" => "requests",
+                    "SRT" => "data packets",
+                    _ => "messages",
                 },
                 flow.elapsed.as_secs_f64()
             );
@@ -256,7 +256,13 @@ impl Text for ReplayReport {
             }
             let _ = writeln!(
                 out,
-                "  frames: captured server sent [{}], live server sent [{}]",
+                "  {}: captured server sent [{}], live server sent [{}]",
+                // SRT's counts are of control packets (ACKs, NAKs).
+                if self.protocol() == "SRT" {
+                    "packets"
+                } else {
+                    "frames"
+                },
                 frames(&flow.captured),
                 frames(&flow.live)
             );

@@ -107,7 +107,7 @@ fn resource_of(id: &str) -> String {
 }
 
 /// `%XX` escapes decoded (stream ids hold `#`, `!`, `:`, `,` and `=`).
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
