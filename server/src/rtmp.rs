@@ -332,7 +332,15 @@ impl Connection {
             self.take_over();
         }
         while let Some(output) = self.machine.poll_output() {
-            if !matches!(output, Output::Violation(_)) {
+            // What the machine only reports (a violation, a control message it has applied, a
+            // command it has answered: its answer is a Transmit) leaves the player's writer
+            // alone: a player's every acknowledgement would otherwise bounce it off the ring.
+            let informational = matches!(
+                output,
+                Output::Violation(_)
+                    | Output::Event(ServerEvent::Control(_) | ServerEvent::Handled { .. })
+            );
+            if !informational {
                 self.take_over();
             }
             match output {
