@@ -170,6 +170,12 @@ impl Subscriber {
         if let Some(sink) = self.direct.take() {
             self.stream.remove_sink(&sink);
         }
+        // The sink wrote on without a gap (it starts at a keyframe, or before any video):
+        // the ring goes on from there, with nothing to wait for. A player that went direct
+        // before its stream had video would otherwise drop the rest of the GOP here.
+        if last_seq > self.last_seq {
+            self.awaiting_keyframe = false;
+        }
         self.last_seq = self.last_seq.max(last_seq);
         self.cursor.store(self.last_seq, Relaxed);
         self.progress.store(self.hub.now_ms(), Relaxed);
