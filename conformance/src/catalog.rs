@@ -3,6 +3,8 @@
 //! order; and the rules only a live probe can judge (listed by `weir rules`, left out of
 //! `weir check`), from the table's probers.
 
+use std::collections::HashSet;
+
 use weir_media::Rule;
 
 use crate::protocols::{Catalog, TABLE, probers};
@@ -47,14 +49,11 @@ pub fn live() -> impl Iterator<Item = &'static Rule> {
     probers().flat_map(|prober| prober.live_rules).copied()
 }
 
-/// Where a rule is judged: in captures (`weir check`), on a live server (`weir probe`), or both
-/// (a catalog rule some probe case also exercises).
-pub fn checked_in(rule: &Rule) -> &'static str {
-    let probed = probers()
-        .flat_map(|prober| (prober.cases)())
-        .any(|case| case.rules.iter().any(|r| r.id == rule.id));
+/// Where a rule is judged, given the ids probe cases exercise: in captures (`weir check`),
+/// on a live server (`weir probe`), or both (a catalog rule some probe case also exercises).
+fn checked_in(rule: &Rule, probed: &HashSet<&str>) -> &'static str {
     let captured = all().any(|r| r.id == rule.id);
-    match (captured, probed) {
+    match (captured, probed.contains(rule.id)) {
         (true, true) => "capture+live",
         (true, false) => "capture",
         (false, _) => "live",
@@ -79,6 +78,11 @@ pub fn tests_naming(id: &str) -> usize {
 /// The rules whose id starts with `prefix`, one block per rule: id, level, spec, where it is
 /// judged, how many test files name it; then its text.
 pub fn render(prefix: &str) -> String {
+    // Every probe case's rules, gathered once rather than per rule.
+    let probed: HashSet<&str> = probers()
+        .flat_map(|prober| (prober.cases)())
+        .flat_map(|case| case.rules.iter().map(|r| r.id))
+        .collect();
     let mut out = String::new();
     for rule in all().chain(live()).filter(|r| r.id.starts_with(prefix)) {
         let tests = tests_naming(rule.id);
@@ -87,7 +91,7 @@ pub fn render(prefix: &str) -> String {
             rule.id,
             rule.level,
             rule.spec,
-            checked_in(rule),
+            checked_in(rule, &probed),
             if tests == 1 { "" } else { "s" },
             rule.text
         ));
