@@ -69,6 +69,8 @@ weir_media::rules! {
         "publish and play name a stream (a non-empty string).";
     COMMAND_DUPLICATE_CONNECT = "rtmp.command.single-connect", Should, "RTMP 1.0 §7.2.1.1",
         "A client connects once per connection.";
+    COMMAND_CREATE_STREAM_ID = "rtmp.command.create-stream-id", Must, "RTMP 1.0 §7.2.1.3, §5.4",
+        "createStream's _result carries the new message stream's id: a whole number from 1 (stream 0 is the NetConnection's own).";
     MEDIA_BEFORE_PUBLISH = "rtmp.media.before-publish", Must, "RTMP 1.0 §7.2.2.6",
         "A client sends audio, video and data messages only on a message stream it publishes on.";
     MEDIA_STREAM_ID = "rtmp.media.message-stream-id", Should, "RTMP 1.0 §7.1",

@@ -205,9 +205,10 @@ fn server(chunks: Wire) -> Vec<&'static str> {
 }
 
 /// A playing client machine fed a server's S0, `s1`, an S2 echoing C1 (or `s2`), the answers
-/// to connect and createStream (stream 1), then what `chunks` adds.
+/// to connect and createStream (stream `stream`), then what `chunks` adds.
 fn client_with(
     s0: u8,
+    stream: f64,
     s1: &[u8],
     s2: Option<&[u8]>,
     chunks: impl FnOnce(Wire) -> Wire,
@@ -229,13 +230,13 @@ fn client_with(
     ]);
     let answers = Wire::default()
         .command(0, "_result", 1.0, Value::Null, vec![success])
-        .command(0, "_result", 2.0, Value::Null, vec![Value::Number(1.0)]);
+        .command(0, "_result", 2.0, Value::Null, vec![Value::Number(stream)]);
     let input = [vec![s0], s1.to_vec(), s2, chunks(answers).done()].concat();
     fired(&weir_testkit::run(&mut client, [input], true))
 }
 
 fn client(chunks: impl FnOnce(Wire) -> Wire) -> Vec<&'static str> {
-    client_with(3, &packet1([0; 4]), None, chunks)
+    client_with(3, 1.0, &packet1([0; 4]), None, chunks)
 }
 
 /// `@setDataFrame("onMetaData", {width: 1})`, as FFmpeg and OBS send it.
@@ -323,7 +324,7 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
         ),
         (
             "rtmp.handshake.s0-version",
-            client_with(6, &simple, None, |w| w),
+            client_with(6, 1.0, &simple, None, |w| w),
         ),
         (
             "rtmp.handshake.echo",
@@ -331,7 +332,7 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
         ),
         (
             "rtmp.handshake.echo",
-            client_with(3, &simple, Some(&zeros), |w| w),
+            client_with(3, 1.0, &simple, Some(&zeros), |w| w),
         ),
         (
             "rtmp.handshake.digest",
@@ -339,7 +340,7 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
         ),
         (
             "rtmp.handshake.digest",
-            client_with(3, &complex_without_digest, None, |w| w),
+            client_with(3, 1.0, &complex_without_digest, None, |w| w),
         ),
         (
             "rtmp.handshake.incomplete",
@@ -435,6 +436,10 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
         (
             "rtmp.command.transaction-id",
             client(|w| w.command(0, "_result", 9.0, Value::Null, vec![])),
+        ),
+        (
+            "rtmp.command.create-stream-id",
+            client_with(3, 0.0, &packet1([0; 4]), None, |w| w),
         ),
         ("rtmp.command.publish-type", server(publish(["s", "live2"]))),
         ("rtmp.command.stream-name", server(publish(["", "live"]))),

@@ -542,7 +542,7 @@ impl ClientSession {
                 let id = command.args.first().and_then(Value::as_f64).unwrap_or(-1.0);
                 if !(1.0..=f64::from(u32::MAX)).contains(&id) {
                     let detail = format!("createStream answered with stream id {id}");
-                    let v = Violation::new(&rules::COMMAND_AMF, header.offset, detail);
+                    let v = Violation::new(&rules::COMMAND_CREATE_STREAM_ID, header.offset, detail);
                     self.outputs.push_back(Output::Violation(v));
                     return Ok(());
                 }
