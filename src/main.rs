@@ -462,7 +462,8 @@ struct LoadArgs {
     /// loop, in real time, as PS over RTP to the port the API answers.
     #[arg(long)]
     gb28181: bool,
-    /// With --gb28181: the server's HTTP API; the media goes to the same host.
+    /// With --gb28181: the server's HTTP API; the media goes to the same host. With basic
+    /// authentication (SRS's `http_api.auth`): http://user:password@host:port.
     #[arg(long, value_name = "URL")]
     api: Option<String>,
     /// With --gb28181: how many devices stream at once.

@@ -200,3 +200,36 @@ fn a_g711_device_plays_over_flv_and_hls_leaves_its_audio_out_with_a_notice() {
     let (ok, stdout, stderr) = finish(load, Duration::from_secs(30));
     assert!(ok, "{stdout}\n{stderr}");
 }
+
+/// Against an API with basic authentication (SRS's `http_api.auth`), devices register with
+/// the credentials of the `--api` URL, and the report hides the password; without them, the
+/// registration is refused with the API's 401 and `weir load` fails.
+#[test]
+fn devices_register_with_the_credentials_of_the_api_url() {
+    let weir = Weir::start(&["api.username=admin", "api.password=s3cret"]);
+    let file = corpus::path("flv/avatar.flv");
+    let load = |api: String| {
+        Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args(["load", "--gb28181", "--duration", "3", "--json", "--api"])
+            .arg(api)
+            .arg("--publish")
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("weir load starts")
+    };
+    let (ok, _, stderr) = finish(load(weir.api_url("")), Duration::from_secs(30));
+    assert!(!ok && stderr.contains("HTTP 401"), "{stderr}");
+    let with = weir.api_url("").replace("http://", "http://admin:s3cret@");
+    let (ok, stdout, stderr) = finish(load(with), Duration::from_secs(30));
+    let summary: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    assert!(ok, "{summary:#}\n{stderr}\n{}", weir.log());
+    assert_eq!(summary["streaming"], 1, "{summary:#}");
+    let api = summary["api"].as_str().unwrap();
+    assert!(
+        api.contains("admin:***@") && !stdout.contains("s3cret"),
+        "{summary:#}"
+    );
+}

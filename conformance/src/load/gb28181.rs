@@ -325,7 +325,7 @@ async fn drive(
         .collect();
     names.dedup();
     Ok(GbSummary {
-        api: options.api.clone(),
+        api: api::shown(&options.api),
         devices: options.devices,
         streaming: slots.iter().filter(|s| s.streaming.load(Relaxed)).count(),
         transport: names.join("+"),

@@ -24,6 +24,18 @@ pub fn endpoint(api: &str) -> Result<Url, String> {
         .map_err(|e| format!("--api {api}: {e}"))
 }
 
+/// `api` as reports show it: a password in it (`http://user:password@host:port`, the API's
+/// basic authentication, which reqwest sends from the URL) replaced by `***`.
+pub fn shown(api: &str) -> String {
+    match Url::parse(api) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.as_str().trim_end_matches('/').to_owned()
+        }
+        _ => api.to_owned(),
+    }
+}
+
 /// Registers device `id` with `ssrc` (sent as a decimal string, as SRS takes it).
 pub async fn register(
     client: &reqwest::Client,
@@ -72,6 +84,21 @@ pub fn answer(text: &str) -> Result<Registered, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_hide_the_password() {
+        assert_eq!(
+            shown("http://u:secret@127.0.0.1:1985"),
+            "http://u:***@127.0.0.1:1985"
+        );
+        assert_eq!(shown("http://127.0.0.1:1985"), "http://127.0.0.1:1985");
+        assert!(
+            endpoint("http://u:p@h:1")
+                .unwrap()
+                .as_str()
+                .starts_with("http://u:p@h:1/gb/")
+        );
+    }
 
     #[test]
     fn reads_srs_answers_and_errors() {
