@@ -404,3 +404,67 @@ fn an_origin_that_is_no_url_an_edge_can_pull_is_a_config_error() {
         "{stderr}"
     );
 }
+
+/// A stream of a vhost other than the default is pulled from the origin under that vhost, by
+/// RTMP (`app?vhost=`) and by HTTP-FLV (`?vhost=`): both ends define it, as SRS's edges and
+/// origins do.
+#[test]
+fn edges_pull_a_stream_of_another_vhost_under_its_vhost() {
+    let dir = weir_testkit::TempPath::dir("edge-vhost");
+    let config = dir.join("weir.toml");
+    std::fs::write(
+        &config,
+        "[vhosts.\"studio.example\".security]\nenabled = false\n",
+    )
+    .unwrap();
+    let origin = Weir::start_with_config(&config, &[]);
+    let edge_at = |origins: String| {
+        Weir::start_with_config(
+            &config,
+            &["cluster.mode=edge", &format!("cluster.origins={origins}")],
+        )
+    };
+    let by_rtmp = edge_at(format!("127.0.0.1:{}", origin.rtmp));
+    let by_http = edge_at(format!("http://127.0.0.1:{}", origin.http));
+    let publish = format!(
+        "rtmp://127.0.0.1:{}/live?vhost=studio.example/v",
+        origin.rtmp
+    );
+    let publisher = ffmpeg_publish(&publish, 30);
+    let stream = origin.wait_for_stream("v", Duration::from_secs(20));
+    assert_eq!(stream["vhost"], "studio.example", "{stream:#}");
+    let play = format!(
+        "rtmp://127.0.0.1:{}/live?vhost=studio.example/v",
+        by_rtmp.rtmp
+    );
+    assert_eq!(
+        codecs(&ffprobe_streams(&play)),
+        ["aac", "h264"],
+        "{}",
+        by_rtmp.log()
+    );
+    let play = format!(
+        "http://127.0.0.1:{}/live/v.flv?vhost=studio.example",
+        by_http.http
+    );
+    assert_eq!(
+        codecs(&ffprobe_streams(&play)),
+        ["aac", "h264"],
+        "{}",
+        by_http.log()
+    );
+    // Each edge's pull is a client of the origin, on the stream's vhost.
+    let clients = origin.api("/api/v1/clients/");
+    let pulls: Vec<_> = clients["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "rtmp-play" || c["type"] == "flv-play")
+        .collect();
+    assert_eq!(pulls.len(), 2, "{clients:#}");
+    assert!(
+        pulls.iter().all(|c| c["vhost"] == "studio.example"),
+        "{clients:#}"
+    );
+    let _ = finish(publisher, Duration::from_secs(1));
+}

@@ -28,14 +28,32 @@ impl RtmpUrl {
             .ok_or_else(|| bad("not an rtmp:// URL"))?;
         let (authority, path) = rest.split_once('/').ok_or_else(|| bad("no path"))?;
         let (host, port) = split_port(authority).ok_or_else(|| bad("bad host or port"))?;
-        // The query belongs to the stream name, whatever slashes it holds.
+        // The query belongs to the stream name, whatever slashes it holds; unless no slash
+        // comes before it: then it is the application's (`app?vhost=v/stream`, the form SRS
+        // documents for naming a vhost to a server reached by address), up to the next slash.
         let (path, query) = match path.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (path, None),
+            Some((before, after)) if !before.contains('/') => match after.split_once('/') {
+                Some((app_query, rest)) => {
+                    let app = &path[..before.len() + 1 + app_query.len()];
+                    match rest.split_once('?') {
+                        Some((name, query)) => ((app, name), Some(query)),
+                        None => ((app, rest), None),
+                    }
+                }
+                None => return Err(bad("no stream name after the application")),
+            },
+            Some((path, query)) => (
+                path.rsplit_once('/')
+                    .ok_or_else(|| bad("no stream name after the application"))?,
+                Some(query),
+            ),
+            None => (
+                path.rsplit_once('/')
+                    .ok_or_else(|| bad("no stream name after the application"))?,
+                None,
+            ),
         };
-        let (app, name) = path
-            .rsplit_once('/')
-            .ok_or_else(|| bad("no stream name after the application"))?;
+        let (app, name) = path;
         if app.is_empty() || name.is_empty() {
             return Err(bad("empty application or stream name"));
         }
@@ -77,6 +95,28 @@ fn split_port(authority: &str) -> Option<(&str, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_query_before_any_slash_is_the_applications() {
+        let t = RtmpUrl::parse("rtmp://10.0.0.1/live?vhost=v.example/cam").unwrap();
+        assert_eq!(
+            (t.app.as_str(), t.stream.as_str()),
+            ("live?vhost=v.example", "cam")
+        );
+        assert_eq!(t.tc_url, "rtmp://10.0.0.1:1935/live?vhost=v.example");
+        let t = RtmpUrl::parse("rtmp://h/live?vhost=v/cam?token=a/b").unwrap();
+        assert_eq!(
+            (t.app.as_str(), t.stream.as_str()),
+            ("live?vhost=v", "cam?token=a/b")
+        );
+        let t = RtmpUrl::parse("rtmp://h/live/cam?token=a/b").unwrap();
+        assert_eq!(
+            (t.app.as_str(), t.stream.as_str()),
+            ("live", "cam?token=a/b")
+        );
+        assert!(RtmpUrl::parse("rtmp://h/live?vhost=v").is_err());
+        assert!(RtmpUrl::parse("rtmp://h/live?vhost=v/").is_err());
+    }
 
     #[test]
     fn splits_host_port_app_and_stream() {

@@ -139,18 +139,24 @@ pub async fn publish_targets(ctx: &Context, key: &StreamKey) -> Vec<RtmpUrl> {
 }
 
 /// The URL of `key` at a configured origin: `host:port` and `rtmp://host[:port]` are RTMP,
-/// `http://host[:port]` HTTP-FLV (`/app/stream.flv`).
+/// `http://host[:port]` HTTP-FLV (`/app/stream.flv`). A vhost other than the default is named
+/// by `?vhost=`, in the app for RTMP (as SRS's edges and clients name it to an origin reached
+/// by address) and in the query for HTTP.
 fn origin_url(origin: &str, key: &StreamKey) -> Result<String, String> {
     let base = origin.trim_end_matches('/');
     let (app, stream) = (&key.app, &key.stream);
+    let vhost = match key.vhost.as_str() {
+        crate::DEFAULT_VHOST => String::new(),
+        vhost => format!("?vhost={vhost}"),
+    };
     if base.starts_with("http://") || base.starts_with("https://") {
-        let url = format!("{base}/{app}/{stream}.flv");
+        let url = format!("{base}/{app}/{stream}.flv{vhost}");
         reqwest::Url::parse(&url).map_err(|e| format!("{origin:?}: {e}"))?;
         return Ok(url);
     }
     let url = match base.contains("://") {
-        true => format!("{base}/{app}/{stream}"),
-        false => format!("rtmp://{base}/{app}/{stream}"),
+        true => format!("{base}/{app}{vhost}/{stream}"),
+        false => format!("rtmp://{base}/{app}{vhost}/{stream}"),
     };
     RtmpUrl::parse(&url).map_err(|e| format!("{origin:?}: {e}"))?;
     Ok(url)
@@ -435,6 +441,21 @@ mod tests {
         assert_eq!(
             url("http://10.0.0.1:8080"),
             "http://10.0.0.1:8080/live/cam.flv"
+        );
+        let key = StreamKey::new("v.example", "live", "cam");
+        let url = |o| origin_url(o, &key).unwrap();
+        assert_eq!(
+            url("10.0.0.1:1935"),
+            "rtmp://10.0.0.1:1935/live?vhost=v.example/cam"
+        );
+        assert_eq!(
+            url("http://10.0.0.1:8080"),
+            "http://10.0.0.1:8080/live/cam.flv?vhost=v.example"
+        );
+        let parsed = RtmpUrl::parse(&url("10.0.0.1:1935")).unwrap();
+        assert_eq!(
+            (parsed.app.as_str(), parsed.stream.as_str()),
+            ("live?vhost=v.example", "cam")
         );
         assert!(check_origin("ftp://o.example").is_err());
         assert!(check_origin("o.example:1935").is_ok());
