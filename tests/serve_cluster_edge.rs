@@ -433,26 +433,30 @@ fn edges_pull_a_stream_of_another_vhost_under_its_vhost() {
     let publisher = ffmpeg_publish(&publish, 30);
     let stream = origin.wait_for_stream("v", Duration::from_secs(20));
     assert_eq!(stream["vhost"], "studio.example", "{stream:#}");
-    let play = format!(
-        "rtmp://127.0.0.1:{}/live?vhost=studio.example/v",
-        by_rtmp.rtmp
-    );
-    assert_eq!(
-        codecs(&ffprobe_streams(&play)),
-        ["aac", "h264"],
-        "{}",
-        by_rtmp.log()
-    );
-    let play = format!(
-        "http://127.0.0.1:{}/live/v.flv?vhost=studio.example",
-        by_http.http
-    );
-    assert_eq!(
-        codecs(&ffprobe_streams(&play)),
-        ["aac", "h264"],
-        "{}",
-        by_http.log()
-    );
+    let plays = [
+        (
+            format!(
+                "rtmp://127.0.0.1:{}/live?vhost=studio.example/v",
+                by_rtmp.rtmp
+            ),
+            &by_rtmp,
+        ),
+        (
+            format!(
+                "http://127.0.0.1:{}/live/v.flv?vhost=studio.example",
+                by_http.http
+            ),
+            &by_http,
+        ),
+    ];
+    for (play, edge) in plays {
+        assert_eq!(
+            codecs(&ffprobe_streams(&play)),
+            ["aac", "h264"],
+            "{}",
+            edge.log()
+        );
+    }
     // Each edge's pull is a client of the origin, on the stream's vhost.
     let clients = origin.api("/api/v1/clients/");
     let pulls: Vec<_> = clients["clients"]
