@@ -308,6 +308,22 @@ impl Endpoint {
         route.is_some_and(|r| r.tx.try_send(command).is_ok())
     }
 
+    /// Ends session `id` (a `DELETE` of its resource); false when there is none. Its routes go
+    /// at once, so that a second `DELETE` or a `PATCH` finds no session (RFC 9725 §4.3) however
+    /// long its task takes to stop, and the task stops even when its queue is full: with every
+    /// sender gone, its queue ends once drained.
+    pub(crate) fn close(&self, id: &str) -> bool {
+        let mut routes = self.routes.lock().unwrap();
+        let Some(route) = routes.by_id.remove(id) else {
+            return false;
+        };
+        routes.by_ufrag.retain(|_, r| r.id != route.id);
+        routes.by_addr.retain(|_, r| r.id != route.id);
+        // Sooner than the end of the queue, when there is room.
+        let _ = route.tx.try_send(Inbound::Close);
+        true
+    }
+
     /// The ETag of session `id`'s ICE session, if there is such a session.
     pub(crate) fn etag(&self, id: &str) -> Option<String> {
         let routes = self.routes.lock().unwrap();
@@ -461,4 +477,33 @@ fn candidates(configured: &str, local: SocketAddr) -> Vec<IpAddr> {
     ips.sort_by_key(|ip| ip.is_loopback());
     ips.dedup();
     ips
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A DELETE ends the session's routes at once: a second finds none, and the session's
+    /// queue ends even without room for the close.
+    #[tokio::test]
+    async fn a_closed_session_is_gone_at_once_and_its_queue_ends() {
+        let endpoint = Endpoint::bind("127.0.0.1:0".parse().unwrap(), "127.0.0.1", "")
+            .await
+            .unwrap();
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let (_guard, mut rx) = endpoint.register("s1", ("lu", "ru"), ip, 0).unwrap();
+        for _ in 0..QUEUE {
+            assert!(endpoint.command("s1", Inbound::Candidates(Vec::new())));
+        }
+        assert!(endpoint.close("s1"));
+        assert!(!endpoint.close("s1"));
+        assert_eq!(endpoint.etag("s1"), None);
+        assert_eq!(endpoint.sessions(), 0);
+        let mut queued = 0;
+        while let Some(inbound) = rx.recv().await {
+            assert!(matches!(inbound, Inbound::Candidates(_)));
+            queued += 1;
+        }
+        assert_eq!(queued, QUEUE);
+    }
 }

@@ -188,10 +188,8 @@ async fn resource(
         return text(StatusCode::NOT_FOUND, "no such session\n");
     };
     match method {
-        Method::DELETE => {
-            endpoint.command(&id, Inbound::Close);
-            ok(StatusCode::OK)
-        }
+        Method::DELETE if endpoint.close(&id) => ok(StatusCode::OK),
+        Method::DELETE => text(StatusCode::NOT_FOUND, "no such session\n"),
         Method::PATCH => {
             let content_type = headers
                 .get(header::CONTENT_TYPE)
