@@ -39,6 +39,21 @@ fn the_streams_page_lists_a_stream_and_every_player_shows_moving_video() {
     }
 }
 
+/// With the API's basic authentication on, the page says why it lists nothing.
+#[test]
+fn the_streams_page_says_when_the_api_wants_credentials() {
+    let weir = Weir::start(&["api.username=admin", "api.password=s3cret"]);
+    let base = format!("http://127.0.0.1:{}", weir.http);
+    let out = support::browser(
+        "players.mjs",
+        json!({"base": base, "stream": "live/none"}),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out["listed"], false, "{out:#}");
+    let status = out["status"].as_str().unwrap_or_default();
+    assert!(status.contains("requires credentials"), "{out:#}");
+}
+
 #[test]
 fn the_whip_page_publishes_the_camera() {
     let weir = Weir::start(&[]);

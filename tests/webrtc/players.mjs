@@ -32,6 +32,7 @@ try {
       })
       .then(() => true, () => false);
     result.listed = listed;
+    result.status = await page.evaluate(() => document.getElementById('status').textContent);
     result.rows = await page.evaluate(() => document.querySelectorAll('#streams tbody tr').length);
     result.played = {};
     for (const tech of listed ? techs : []) {
