@@ -24,8 +24,6 @@ weir_media::rules! {
 
     AMF3_MARKER_UNKNOWN = "amf3.marker.unknown", Must, "AMF3 §3.1",
         "Every AMF3 value starts with one of the type markers 0x00-0x11.";
-    AMF3_MARKER_UNSUPPORTED = "amf3.marker.unsupported", Should, "AMF3 §3.15-3.16",
-        "Vector (0x0D-0x10) and Dictionary (0x11) values are not used where this decoder is applied (RTMP commands, remoting); they are rejected.";
     AMF3_STRING_UTF8 = "amf3.string.utf8", Must, "AMF3 §1.3.1",
         "AMF3 strings, XML, class names and member names are UTF-8; invalid UTF-8 is rejected rather than repaired.";
     AMF3_LENGTH_TRUNCATED = "amf3.length.truncated", Must, "AMF3 §1.3",
@@ -40,6 +38,6 @@ weir_media::rules! {
         "Strings and traits copied out of the reference tables stay within a budget proportional to the message size, so that references cannot amplify memory use.";
     AMF3_EXTERNALIZABLE = "amf3.object.externalizable", Should, "AMF3 §3.12",
         "Externalizable objects carry a class-defined body that a generic decoder cannot delimit; they are rejected.";
-    AMF3_CONTAINER_ITEMS = "amf3.container.items", Must, "AMF3 §3.11-3.12 (receiver limit)",
-        "An AMF3 array or object holds (and announces) no more items than the receiver's per-container limit.";
+    AMF3_CONTAINER_ITEMS = "amf3.container.items", Must, "AMF3 §3.11-3.12, §3.15-3.16 (receiver limit)",
+        "An AMF3 array, object, vector or dictionary holds (and announces) no more items than the receiver's per-container limit.";
 }

@@ -39,6 +39,18 @@ fn amf3_value() -> impl Strategy<Value = amf3::Value> {
         text().prop_map(amf3::Value::Xml),
         number().prop_map(amf3::Value::Date),
         vec(any::<u8>(), 0..16).prop_map(amf3::Value::ByteArray),
+        (any::<bool>(), vec(any::<i32>(), 0..4)).prop_map(|(fixed, v)| amf3::Value::Vector {
+            fixed,
+            items: amf3::Vector::Int(v)
+        }),
+        (any::<bool>(), vec(any::<u32>(), 0..4)).prop_map(|(fixed, v)| amf3::Value::Vector {
+            fixed,
+            items: amf3::Vector::Uint(v)
+        }),
+        (any::<bool>(), vec(number(), 0..4)).prop_map(|(fixed, v)| amf3::Value::Vector {
+            fixed,
+            items: amf3::Vector::Double(v)
+        }),
     ];
     leaf.prop_recursive(4, 48, 5, |inner| {
         // Inside a container, object-table slot 0 always exists: the outermost container.
@@ -47,6 +59,14 @@ fn amf3_value() -> impl Strategy<Value = amf3::Value> {
         prop_oneof![
             (members.clone(), vec(item.clone(), 0..4))
                 .prop_map(|(associative, dense)| amf3::Value::Array { associative, dense }),
+            (any::<bool>(), text(), vec(item.clone(), 0..4)).prop_map(|(fixed, class, items)| {
+                amf3::Value::Vector {
+                    fixed,
+                    items: amf3::Vector::Object { class, items },
+                }
+            }),
+            (any::<bool>(), vec((item.clone(), item.clone()), 0..4))
+                .prop_map(|(weak_keys, entries)| amf3::Value::Dictionary { weak_keys, entries }),
             (text(), vec((text(), item), 0..4), option::of(members)).prop_map(
                 |(class, sealed, dynamic)| amf3::Value::Object(amf3::Object {
                     class,

@@ -124,8 +124,6 @@ fn every_rule_fires_on_an_input_that_breaks_it() {
         ),
         ("amf3.marker.unknown", amf3(&[0x12])),
         ("amf3.marker.unknown", amf0(&[0x11, 0x12])),
-        ("amf3.marker.unsupported", amf3(&[0x0D, 0x01])),
-        ("amf3.marker.unsupported", amf3(&[0x11, 0x01])),
         ("amf3.string.utf8", amf3(&[0x06, 0x05, 0xC3, 0x28])),
         ("amf3.length.truncated", amf3(&[0x04, 0x80, 0x80])),
         ("amf3.length.truncated", amf3(&[0x0C, 0x7F, 1, 2])),

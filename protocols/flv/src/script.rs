@@ -166,7 +166,14 @@ fn amf3_value(value: &amf3::Value) -> MetaValue {
             let members = object.sealed.iter().chain(object.dynamic.iter().flatten());
             MetaValue::Map(members.map(|(k, v)| (k.clone(), amf3_value(v))).collect())
         }
+        amf3::Value::Vector { items, .. } => MetaValue::List(match items {
+            amf3::Vector::Int(v) => v.iter().map(|&i| MetaValue::Number(i.into())).collect(),
+            amf3::Vector::Uint(v) => v.iter().map(|&u| MetaValue::Number(u.into())).collect(),
+            amf3::Vector::Double(v) => v.iter().map(|&d| MetaValue::Number(d)).collect(),
+            amf3::Vector::Object { items, .. } => items.iter().map(amf3_value).collect(),
+        }),
         amf3::Value::ByteArray(_)
+        | amf3::Value::Dictionary { .. }
         | amf3::Value::Undefined
         | amf3::Value::Null
         | amf3::Value::Reference(_) => MetaValue::Null,

@@ -1,5 +1,5 @@
 //! The AMF3 decoder (AMF3 §3), with the three reference tables of §2.2: strings, complex
-//! values (objects, arrays, dates, XML, byte arrays) and traits.
+//! values (objects, arrays, dates, XML, byte arrays, vectors, dictionaries) and traits.
 //!
 //! Tables hold slices of the input and type markers, never copies; string and trait references
 //! are resolved by copying out of the input, charged to a budget proportional to the message
@@ -8,7 +8,7 @@
 
 use super::marker;
 use super::u29;
-use super::value::{Object, Value};
+use super::value::{Object, Value, Vector};
 use crate::reader::{ReadRules, Reader};
 use crate::{Error, Limits, rules};
 use std::borrow::Cow;
@@ -104,17 +104,18 @@ impl<'a> Decoder<'a> {
                     Value::Object(self.object(r, depth, traits_header)?)
                 }
             },
-            m @ (marker::VECTOR_INT
+            marker::VECTOR_INT
             | marker::VECTOR_UINT
             | marker::VECTOR_DOUBLE
             | marker::VECTOR_OBJECT
-            | marker::DICTIONARY) => {
-                return Err(Error::rule(
-                    &rules::AMF3_MARKER_UNSUPPORTED,
-                    start as u64,
-                    format!("AMF3 vector/dictionary marker 0x{m:02x} is not supported"),
-                ));
-            }
+            | marker::DICTIONARY => match self.complex_header(r, type_marker)? {
+                Header::Reference(index) => Value::Reference(index),
+                Header::Inline(count) => {
+                    let count = self.item_count(start + 1, count, "vector or dictionary")?;
+                    let depth = self.limits.enter(depth, start)?;
+                    self.collection(r, depth, type_marker, count)?
+                }
+            },
             m => {
                 return Err(Error::rule(
                     &rules::AMF3_MARKER_UNKNOWN,
@@ -180,6 +181,49 @@ impl<'a> Decoder<'a> {
             dense.push(self.value(r, depth)?);
         }
         Ok(Value::Array { associative, dense })
+    }
+
+    /// §3.15-3.16: after the count, the fixed-length (vectors) or weak-keys (dictionary) flag,
+    /// then `count` items: 4-byte integers, doubles, values after the item class name, or
+    /// key/value pairs.
+    fn collection(
+        &mut self,
+        r: &mut Reader<'a>,
+        depth: usize,
+        type_marker: u8,
+        count: usize,
+    ) -> Result<Value, Error> {
+        let flag = r.u8("fixed-length or weak-keys flag")? != 0;
+        let capacity = r.capacity(count);
+        let items = match type_marker {
+            marker::VECTOR_INT => Vector::Int(fixed_size(r, count, |r| {
+                r.u32("vector item").map(|u| u as i32)
+            })?),
+            marker::VECTOR_UINT => Vector::Uint(fixed_size(r, count, |r| r.u32("vector item"))?),
+            marker::VECTOR_DOUBLE => {
+                Vector::Double(fixed_size(r, count, |r| r.f64("vector item"))?)
+            }
+            marker::VECTOR_OBJECT => {
+                let class = self.str(r, "vector item class name")?.into_owned();
+                let mut items = Vec::with_capacity(capacity);
+                for _ in 0..count {
+                    items.push(self.value(r, depth)?);
+                }
+                Vector::Object { class, items }
+            }
+            _ => {
+                let mut entries = Vec::with_capacity(capacity);
+                for _ in 0..count {
+                    let key = self.value(r, depth)?;
+                    entries.push((key, self.value(r, depth)?));
+                }
+                return Ok(Value::Dictionary {
+                    weak_keys: flag,
+                    entries,
+                });
+            }
+        };
+        Ok(Value::Vector { fixed: flag, items })
     }
 
     /// §3.12: traits (inline or by reference), sealed values, then dynamic members.
@@ -319,6 +363,19 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// `count` items of a fixed size, each read by `item`.
+fn fixed_size<'a, T>(
+    r: &mut Reader<'a>,
+    count: usize,
+    item: impl Fn(&mut Reader<'a>) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    let mut items = Vec::with_capacity(r.capacity(count));
+    for _ in 0..count {
+        items.push(item(r)?);
+    }
+    Ok(items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,11 +498,61 @@ mod tests {
     }
 
     #[test]
+    fn vectors_and_dictionaries_decode_and_take_object_slots() {
+        let decoded = |input: &[u8]| {
+            let (value, used) = decode_default(input).unwrap();
+            assert_eq!(used, input.len());
+            value
+        };
+        // Vector.<int> [-1, 2], fixed.
+        let ints = [0x0D, 0x05, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 2];
+        let vector = |fixed, items| Value::Vector { fixed, items };
+        assert_eq!(decoded(&ints), vector(true, Vector::Int(vec![-1, 2])));
+        let uints = [0x0E, 0x03, 0x00, 0xFF, 0xFF, 0xFF, 0xFF];
+        assert_eq!(decoded(&uints), vector(false, Vector::Uint(vec![u32::MAX])));
+        let mut doubles = vec![0x0F, 0x03, 0x00];
+        doubles.extend_from_slice(&1.5f64.to_be_bytes());
+        assert_eq!(decoded(&doubles), vector(false, Vector::Double(vec![1.5])));
+        // Vector.<String> ["a", ref to the vector itself] (class "String").
+        let objects = [
+            0x10, 0x05, 0x00, 0x0D, b'S', b't', b'r', b'i', b'n', b'g', 0x06, 0x03, b'a', 0x10,
+            0x00,
+        ];
+        let class = "String".to_owned();
+        let items = vec![Value::String("a".into()), Value::Reference(0)];
+        assert_eq!(
+            decoded(&objects),
+            vector(false, Vector::Object { class, items })
+        );
+        // Dictionary {1: "x"} with weak keys, then the array holding it is referenced.
+        let dictionary = [0x11, 0x03, 0x01, 0x04, 0x01, 0x06, 0x03, b'x'];
+        assert_eq!(
+            decoded(&dictionary),
+            Value::Dictionary {
+                weak_keys: true,
+                entries: vec![(Value::Integer(1), Value::String("x".into()))],
+            }
+        );
+        // A reference must repeat the vector's own marker.
+        fails(
+            &[0x09, 0x05, 0x01, 0x0D, 0x01, 0x00, 0x0E, 0x02],
+            &rules::AMF3_OBJECT_REFERENCE,
+            7,
+        );
+    }
+
+    #[test]
     fn unsupported_shapes_name_their_rule() {
         // Externalizable: inline object, inline traits, externalizable flag.
         fails(&[0x0A, 0x07, 0x03, b'X'], &rules::AMF3_EXTERNALIZABLE, 2);
+        // Vectors and dictionaries cut short, and announcing more than the limit.
         for m in 0x0D..=0x11 {
-            fails(&[m, 0x01], &rules::AMF3_MARKER_UNSUPPORTED, 0);
+            fails(&[m, 0x03, 0x00], &rules::AMF3_LENGTH_TRUNCATED, 3);
+            fails(
+                &[m, 0xFF, 0xFF, 0xFF, 0xFF],
+                &rules::AMF3_CONTAINER_ITEMS,
+                1,
+            );
         }
         fails(&[0x12], &rules::AMF3_MARKER_UNKNOWN, 0);
         fails(&[0x06, 0x05, 0xC3, 0x28], &rules::AMF3_STRING_UTF8, 2);

@@ -5,7 +5,7 @@
 //! message. Complex values still take their object-table slots, so [`Value::Reference`]s that
 //! came from a decoder keep pointing where they pointed.
 
-use super::value::{Object, Value};
+use super::value::{Object, Value, Vector};
 use super::{marker, u29};
 
 /// Appends one AMF3 value (no 0x11 prefix) to `out`, with fresh reference tables.
@@ -64,6 +64,15 @@ impl Encoder {
                 }
             }
             Value::Object(object) => self.object(object, out),
+            Value::Vector { fixed, items } => self.vector(*fixed, items, out),
+            Value::Dictionary { weak_keys, entries } => {
+                self.inline(marker::DICTIONARY, entries.len(), out);
+                out.push(u8::from(*weak_keys));
+                for (key, value) in entries {
+                    self.value(key, out);
+                    self.value(value, out);
+                }
+            }
             Value::Reference(index) => {
                 let type_marker = self
                     .objects
@@ -88,6 +97,35 @@ impl Encoder {
         let s = &s[..s.floor_char_boundary(MAX_LEN)];
         self.inline(type_marker, s.len(), out);
         out.extend_from_slice(s.as_bytes());
+    }
+
+    /// §3.15: the count, the fixed-length flag, then the items.
+    fn vector(&mut self, fixed: bool, items: &Vector, out: &mut Vec<u8>) {
+        let type_marker = match items {
+            Vector::Int(_) => marker::VECTOR_INT,
+            Vector::Uint(_) => marker::VECTOR_UINT,
+            Vector::Double(_) => marker::VECTOR_DOUBLE,
+            Vector::Object { .. } => marker::VECTOR_OBJECT,
+        };
+        self.inline(type_marker, items.len(), out);
+        out.push(u8::from(fixed));
+        match items {
+            Vector::Int(v) => v
+                .iter()
+                .for_each(|i| out.extend_from_slice(&i.to_be_bytes())),
+            Vector::Uint(v) => v
+                .iter()
+                .for_each(|u| out.extend_from_slice(&u.to_be_bytes())),
+            Vector::Double(v) => v
+                .iter()
+                .for_each(|d| out.extend_from_slice(&d.to_be_bytes())),
+            Vector::Object { class, items } => {
+                string(class, out);
+                for item in items {
+                    self.value(item, out);
+                }
+            }
+        }
     }
 
     /// §3.12 with inline traits: U29O-traits = sealed count, dynamic flag, 0b011.

@@ -1,7 +1,8 @@
 //! AMF3 (Adobe "Action Message Format -- AMF 3"), as RTMP carries it behind the AMF0
 //! avmplus-object marker 0x11 (AMF0 §3.1) and in Flash Remoting bodies.
 //!
-//! Vectors and dictionaries (§3.15-3.16) and externalizable objects are rejected with a rule.
+//! Externalizable objects are rejected with a rule: their bodies are class-defined, so a
+//! generic decoder cannot tell where they end.
 
 pub(crate) mod decode;
 pub(crate) mod encode;
@@ -11,4 +12,4 @@ mod value;
 
 pub use decode::decode;
 pub use encode::encode;
-pub use value::{Object, Value};
+pub use value::{Object, Value, Vector};

@@ -35,9 +35,58 @@ pub enum Value {
     Xml(String),
     /// §3.14.
     ByteArray(Vec<u8>),
+    /// §3.15: a typed array (`Vector.<int>`, `.<uint>`, `.<Number>`, `.<T>`).
+    Vector {
+        /// Whether its length is fixed.
+        fixed: bool,
+        /// The items, by their type.
+        items: Vector,
+    },
+    /// §3.16: a `flash.utils.Dictionary`, keys of any type, in wire order.
+    Dictionary {
+        /// Whether the keys are weakly referenced.
+        weak_keys: bool,
+        /// Key/value pairs.
+        entries: Vec<(Value, Value)>,
+    },
     /// An index into the message's object table: a complex value (array, object, date, XML,
-    /// byte array) sent earlier in the same message (§2.2).
+    /// byte array, vector, dictionary) sent earlier in the same message (§2.2).
     Reference(u32),
+}
+
+/// The items of a [`Value::Vector`], by its type marker (AMF3 §3.15).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Vector {
+    /// 0x0D: 32-bit signed integers.
+    Int(Vec<i32>),
+    /// 0x0E: 32-bit unsigned integers.
+    Uint(Vec<u32>),
+    /// 0x0F: doubles.
+    Double(Vec<f64>),
+    /// 0x10: values of the class named (`*` or empty: any).
+    Object {
+        /// The item type's class name.
+        class: String,
+        /// The values.
+        items: Vec<Value>,
+    },
+}
+
+impl Vector {
+    /// How many items it holds.
+    pub fn len(&self) -> usize {
+        match self {
+            Vector::Int(v) => v.len(),
+            Vector::Uint(v) => v.len(),
+            Vector::Double(v) => v.len(),
+            Vector::Object { items, .. } => items.len(),
+        }
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// An AMF3 object: its traits (class name, sealed member names, dynamic flag) and values.
