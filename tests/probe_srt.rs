@@ -238,6 +238,13 @@ fn weir_serve_passes_every_case_and_plays_back_every_frame() {
         ]),
     );
     assert_eq!(code, 0, "{report:#}");
+    // Like libsrt, Weir does not answer the caller's shutdown with its own.
+    let outcomes = support::outcomes(&report);
+    let (_, _, said) = outcomes
+        .iter()
+        .find(|(id, _, _)| id == "srt.media.shutdown")
+        .unwrap();
+    assert!(!said.contains("its own shutdown"), "{said}");
 }
 
 #[test]

@@ -15,7 +15,7 @@
 //! types of §3.2.1 past 1000, named as libsrt names them), whether ACKs, NAKs and (to a
 //! player, whose replay sends no data but stays as long) data came, and whether the listener
 //! shut the connection down before the caller did (after it, a listener may answer the
-//! caller's shutdown with its own: `weir serve` does, srt-live-transmit does not). How many
+//! caller's shutdown with its own; neither srt-live-transmit nor `weir serve` does). How many
 //! came is kept beside the lines, as frame counts are, for it depends on timing. An encrypted
 //! flow (a KMREQ in its conclusion, or encrypted data) is not replayable without the key, and
 //! says so.

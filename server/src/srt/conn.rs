@@ -151,14 +151,16 @@ pub(crate) async fn accept(
             }
             _ => return,
         };
-        let _forget = Forget {
+        let mut forget = Forget {
             endpoint: endpoint.clone(),
             socket_id: handover.established.local_socket_id,
             client_id: session.client().id.clone(),
             peer: from,
             peer_socket_id: handover.established.peer_socket_id,
+            shut: false,
         };
         let reason = run(&ctx, &endpoint, &session, from, handover, crypto, role).await;
+        forget.shut = matches!(reason, Some(CloseReason::Shutdown | CloseReason::Local));
         info!(stream = %key, ?reason, "closed");
         session.end(role_id);
     }
@@ -167,19 +169,25 @@ pub(crate) async fn accept(
 }
 
 /// Takes a connection's route and statistics away when its task ends, however it ends, and
-/// tells the peer with a shutdown (a kick aborts the task, which then cannot).
+/// tells the peer with a shutdown (a kick aborts the task, which then cannot) unless one has
+/// already crossed: ours, or the peer's, which libsrt does not answer either.
 struct Forget {
     endpoint: Arc<Endpoint>,
     socket_id: u32,
     client_id: String,
     peer: SocketAddr,
     peer_socket_id: u32,
+    /// A shutdown went one way or the other.
+    shut: bool,
 }
 
 impl Drop for Forget {
     fn drop(&mut self) {
         self.endpoint.route(self.socket_id, None);
         self.endpoint.set_stats(&self.client_id, None);
+        if self.shut {
+            return;
+        }
         let shutdown = Packet::Control(ControlPacket {
             header: Header {
                 timestamp: Timestamp::default(),
