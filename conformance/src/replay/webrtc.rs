@@ -90,6 +90,9 @@ pub fn run(options: &Options, mut report: ReplayReport) -> ReplayReport {
         .flat_map(|f| sessions(f, &media))
         .collect();
     sessions.sort_by_key(|(_, s)| s.post.time);
+    // Each session is a thread and a socket, side by side.
+    report.not_replayed += sessions.len().saturating_sub(super::MAX_FLOWS);
+    sessions.truncate(super::MAX_FLOWS);
     let live = Live {
         endpoints: &endpoints,
         roots: &roots,
