@@ -383,6 +383,10 @@ fn replay(args: ReplayArgs) -> ExitCode {
         eprintln!("weir replay: --speed must be a positive number");
         return ExitCode::from(2);
     }
+    if args.keylog.is_some() && !weir_conformance::probe::whip::takes(&args.to) {
+        eprintln!("weir replay: --keylog decrypts WebRTC sessions: --to must be a WHIP endpoint");
+        return ExitCode::from(2);
+    }
     let options = replay::Options {
         capture: args.capture,
         server_file: args.server_stream,

@@ -3,7 +3,8 @@
 //! log of its SRTP, replayed to a fresh `weir serve` by our str0m client: the publisher's RTP,
 //! decrypted, makes the stream again and both sessions are answered as the captured ones were.
 //! Without the key log the sessions are not replayable (exit code 2, the reason said); to a
-//! server with WebRTC off, the answers differ (exit code 1).
+//! server with WebRTC off, the answers differ (exit code 1); a key log with a target that is no
+//! WHIP endpoint is refused.
 
 mod support;
 
@@ -124,5 +125,23 @@ fn a_server_with_webrtc_off_answers_otherwise_which_is_the_diff() {
             .unwrap_or_default()
             .contains("-ICE and DTLS completed"),
         "{publish:#}"
+    );
+}
+
+#[test]
+fn a_key_log_for_a_target_that_is_no_whip_endpoint_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .arg("replay")
+        .arg(capture("chromium-weir-whip.pcapng"))
+        .arg("--keylog")
+        .arg(capture("chromium-weir-whip.keys"))
+        .args(["--to", "rtmp://127.0.0.1:1/live/x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--keylog") && stderr.contains("WHIP"),
+        "{stderr}"
     );
 }
