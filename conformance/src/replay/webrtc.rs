@@ -407,7 +407,13 @@ struct Captured {
     media: u64,
     /// Why the session cannot be replayed.
     keyless: Option<String>,
+    /// Packets left out for a payload larger than [`MAX_PAYLOAD`].
+    oversized: usize,
 }
+
+/// The largest payload re-sent: str0m writes a packet into a buffer of 2000 bytes (and
+/// panics past it), and no path of an Ethernet MTU carries more than 1500.
+const MAX_PAYLOAD: usize = 1500;
 
 fn captured(flow: &Flow, session: &Session, keys: Option<&KeyLog>) -> Captured {
     let mut out = Captured::default();
@@ -454,7 +460,11 @@ fn captured(flow: &Flow, session: &Session, keys: Option<&KeyLog>) -> Captured {
                     } else if let Ok(packet) = RtpPacket::parse(&clear)
                         && let Some(&codec) = types.get(&packet.payload_type)
                     {
-                        out.packets.push((*time, codec, packet));
+                        if packet.payload.len() > MAX_PAYLOAD {
+                            out.oversized += 1;
+                        } else {
+                            out.packets.push((*time, codec, packet));
+                        }
                     }
                 }
                 _ => {}
@@ -553,7 +563,12 @@ impl Live<'_> {
             captured: heard.answers(),
             live: Answers::default(),
             error: None,
-            truncated: None,
+            truncated: (captured.oversized > 0).then(|| {
+                format!(
+                    "{} RTP packets with payloads over {MAX_PAYLOAD} bytes left out",
+                    captured.oversized
+                )
+            }),
             elapsed: Duration::ZERO,
         };
         if let Some(why) = &captured.keyless {
