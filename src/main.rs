@@ -329,9 +329,18 @@ struct ReplayArgs {
     /// SRT flows: a fresh handshake (the captured stream id unless the URL gives one;
     /// &passphrase=P[&pbkeylen=N] encrypts the replayed connection), then
     /// the captured payloads at their pacing, the listener's handshake answer, ACKs, NAKs, data
-    /// (to a player) and shutdown compared (an encrypted flow is reported as not replayable).
+    /// (to a player) and shutdown compared (an encrypted flow is reported as not replayable);
+    /// http://host:port/.../whip/... (a path with /whip or /whep) its WHIP sessions: a fresh
+    /// WHIP session by our str0m client, then the publisher's RTP decrypted with --keylog and
+    /// re-sent at its pacing; the POST's answer, ICE and DTLS, the kinds of RTCP the server
+    /// sent and the DELETE compared (WHEP sessions: signalling, connection and whether media
+    /// came; a session without its keys is reported as not replayable).
     #[arg(long, value_name = "URL")]
     to: String,
+    /// With --to a WHIP endpoint: the SRTP key log of the captured sessions (`weir serve`'s
+    /// rtc.keylog), whose keys decrypt the RTP that is re-sent.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<std::path::PathBuf>,
     /// With --to udp:// or tcp:// (which replay the capture's flows of TS or PS): an
     /// HTTP-FLV URL of the stream the server makes of them, read back while they are sent and
     /// its media compared with the capture's (without it, only the sending is reported).
@@ -374,6 +383,10 @@ fn replay(args: ReplayArgs) -> ExitCode {
         eprintln!("weir replay: --speed must be a positive number");
         return ExitCode::from(2);
     }
+    if args.keylog.is_some() && !weir_conformance::probe::whip::takes(&args.to) {
+        eprintln!("weir replay: --keylog decrypts WebRTC sessions: --to must be a WHIP endpoint");
+        return ExitCode::from(2);
+    }
     let options = replay::Options {
         capture: args.capture,
         server_file: args.server_stream,
@@ -385,6 +398,7 @@ fn replay(args: ReplayArgs) -> ExitCode {
         },
         answer_timeout: std::time::Duration::from_secs(args.answer_timeout.max(1)),
         play: args.play,
+        keylog: args.keylog,
     };
     let report = replay::run(&options);
     match args.format {

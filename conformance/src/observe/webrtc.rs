@@ -103,31 +103,13 @@ impl WebRtcObserver {
     /// direction's context, or the first logged key whose context authenticates it.
     fn decrypt(&mut self, dir: Direction, bytes: &Bytes) -> Option<Bytes> {
         let i = dir.index();
-        let open = |context: &mut SrtpContext| match rtcp::is_rtcp(bytes) {
-            true => context.decrypt_rtcp(bytes).ok(),
-            false => context
-                .decrypt_rtp(bytes)
-                .ok()
-                .and_then(|p| p.to_bytes().ok()),
-        };
-        if let Some(context) = self.srtp[i].as_mut() {
-            let clear = open(context);
-            self.undecrypted[i] += u64::from(clear.is_none());
-            return clear;
-        }
         let learned = self.learned.borrow();
-        let keys = learned.srtp_keys.as_ref()?;
-        for entry in &keys.entries {
-            for key in [&entry.client_key, &entry.server_key] {
-                let mut context = SrtpContext::new(key);
-                if let Some(clear) = open(&mut context) {
-                    self.srtp[i] = Some(context);
-                    return Some(clear);
-                }
-            }
+        if self.srtp[i].is_none() && learned.srtp_keys.is_none() {
+            return None;
         }
-        self.undecrypted[i] += 1;
-        None
+        let clear = decrypt(learned.srtp_keys.as_ref(), &mut self.srtp[i], bytes);
+        self.undecrypted[i] += u64::from(clear.is_none());
+        clear
     }
 
     fn note(&mut self, dir: Direction, text: String, out: &mut Vec<Observation>) {
@@ -261,6 +243,36 @@ impl WebRtcObserver {
             }
         }
     }
+}
+
+/// The clear bytes of an SRTP or SRTCP datagram: opened with its direction's `context`, or,
+/// before there is one, with the first key of `keys` (either side's of any session) whose
+/// context authenticates it, which becomes the direction's.
+pub(crate) fn decrypt(
+    keys: Option<&weir_rtp::srtp::KeyLog>,
+    context: &mut Option<SrtpContext>,
+    bytes: &Bytes,
+) -> Option<Bytes> {
+    let open = |context: &mut SrtpContext| match rtcp::is_rtcp(bytes) {
+        true => context.decrypt_rtcp(bytes).ok(),
+        false => context
+            .decrypt_rtp(bytes)
+            .ok()
+            .and_then(|p| p.to_bytes().ok()),
+    };
+    if let Some(context) = context.as_mut() {
+        return open(context);
+    }
+    for entry in &keys?.entries {
+        for key in [&entry.client_key, &entry.server_key] {
+            let mut candidate = SrtpContext::new(key);
+            if let Some(clear) = open(&mut candidate) {
+                *context = Some(candidate);
+                return Some(clear);
+            }
+        }
+    }
+    None
 }
 
 fn other(dir: Direction) -> Direction {

@@ -8,8 +8,9 @@
 //! capture of a publisher and a player replays as one: the player is fed by the publisher.
 //! `--to http://...` replays HTTP flows instead ([`http`]: HTTP-FLV, HTTP-TS, HLS), `--to
 //! udp://...` UDP flows of MPEG-TS and GB28181 PS, and `tcp://...` GB28181's RFC 4571 frames
-//! ([`mpeg`]); `--to srt://...` unencrypted SRT flows, with a fresh handshake ([`srt`]); their
-//! answers are lines of the same shape.
+//! ([`mpeg`]); `--to srt://...` unencrypted SRT flows, with a fresh handshake ([`srt`]);
+//! `--to http://.../whip/...` WHIP sessions at the RTP layer, their SRTP decrypted with
+//! `--keylog` ([`webrtc`]); their answers are lines of the same shape.
 //! Each flow's answers are a verdict of the one vocabulary ([`FlowReplay::kind`]);
 //! [`crate::report`] renders the [`ReplayReport`].
 
@@ -20,6 +21,7 @@ pub mod http;
 pub mod http_answers;
 pub mod mpeg;
 pub mod srt;
+pub mod webrtc;
 
 use crate::capture::Direction;
 use crate::probe::Outcome;
@@ -60,6 +62,9 @@ pub struct Options {
     /// For a replay to `udp://`: an HTTP-FLV URL of the stream the server makes of the
     /// datagrams, read back to compare its media with the capture's.
     pub play: Option<String>,
+    /// For a replay to a WHIP endpoint: the SRTP key log the captured sessions are
+    /// decrypted with.
+    pub keylog: Option<PathBuf>,
 }
 
 /// One flow's replay.
@@ -126,7 +131,9 @@ pub const MAX_FLOWS: usize = 64;
 impl ReplayReport {
     /// The protocol whose flows are replayed, by the target's scheme.
     pub fn protocol(&self) -> &'static str {
-        if self.url.starts_with("http://") {
+        if crate::probe::whip::takes(&self.url) {
+            "WebRTC (WHIP or WHEP)"
+        } else if self.url.starts_with("http://") {
             "HTTP"
         } else if self.url.starts_with("udp://") {
             "MPEG-TS or GB28181 PS over UDP"
@@ -164,6 +171,9 @@ pub fn run(options: &Options) -> ReplayReport {
         flows: Vec::new(),
         not_replayed: 0,
     };
+    if crate::probe::whip::takes(&options.url) {
+        return webrtc::run(options, report);
+    }
     if options.url.starts_with("http://") {
         return http::run(options, report);
     }

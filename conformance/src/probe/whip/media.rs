@@ -22,7 +22,7 @@ use weir_sdp::{SessionDescription, Setup};
 use weir_stun::{Attribute, Builder, Class, Credentials, Message, MessageType, TransactionId};
 
 use super::h264;
-use super::http::{Http, Request, SDP};
+use super::http::{Http, Reply, Request, SDP};
 use crate::probe::{Outcome, Step};
 
 /// Video frames the publisher sends (25 fps).
@@ -72,11 +72,11 @@ pub struct Round {
 }
 
 /// One peer: str0m, its socket and what it saw.
-struct Peer {
-    rtc: Rtc,
+pub(crate) struct Peer {
+    pub(crate) rtc: Rtc,
     socket: UdpSocket,
     local: SocketAddr,
-    leg: Leg,
+    pub(crate) leg: Leg,
     local_ufrag: String,
     remote_ufrag: String,
     remote_pwd: String,
@@ -84,6 +84,58 @@ struct Peer {
     remote: Option<SocketAddr>,
     consent_id: Option<TransactionId>,
     media: Vec<(bool, Vec<u8>)>,
+    /// In RTP mode (`weir replay`): the RTCP packets the server sent, by kind, and the RTP
+    /// packets it sent.
+    pub(crate) rtcp: std::collections::BTreeMap<&'static str, u64>,
+    pub(crate) rtp_received: u64,
+}
+
+/// How [`Peer::post`] makes its peer.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PeerOptions {
+    /// The offer names another certificate's fingerprint than ours.
+    pub forge: bool,
+    /// str0m's RTP mode: packets written as they are (`StreamTx::write_rtp`), not frames,
+    /// and the RTCP received reported by kind (`weir replay`).
+    pub rtp_mode: bool,
+}
+
+/// A name for each kind of RTCP packet str0m reads, as [`rtcp_kind`] names weir-rtp's.
+fn str0m_rtcp_kind(rtcp: &str0m::rtp::rtcp::Rtcp) -> &'static str {
+    use str0m::rtp::rtcp::Rtcp;
+    match rtcp {
+        Rtcp::SenderReport(_) => "sender reports",
+        Rtcp::ReceiverReport(_) => "receiver reports",
+        Rtcp::ExtendedReport(_) => "extended reports",
+        Rtcp::SourceDescription(_) => "SDES",
+        Rtcp::Goodbye(_) => "BYE",
+        Rtcp::Nack(_) => "NACK",
+        Rtcp::Pli(_) => "PLI",
+        Rtcp::Fir(_) => "FIR",
+        Rtcp::Twcc(_) => "TWCC",
+        Rtcp::Remb(_) => "REMB",
+        Rtcp::AppSpecificFeedback(_) => "application feedback",
+    }
+}
+
+/// The same names for weir-rtp's packets (a captured server's, decrypted).
+pub(crate) fn rtcp_kind(packet: &weir_rtp::rtcp::Packet) -> &'static str {
+    use weir_rtp::rtcp::Packet;
+    match packet {
+        Packet::SenderReport(_) => "sender reports",
+        Packet::ReceiverReport(_) => "receiver reports",
+        Packet::Sdes(_) => "SDES",
+        Packet::Bye(_) => "BYE",
+        Packet::Nack(_) => "NACK",
+        Packet::TransportFeedback(_) => "TWCC",
+        Packet::Pli(_) => "PLI",
+        Packet::Fir(_) => "FIR",
+        Packet::Remb(_) => "REMB",
+        Packet::App(_) => "APP",
+        Packet::Raw(raw) if raw.packet_type == 207 => "extended reports",
+        Packet::Raw(raw) if raw.packet_type == 206 && raw.count == 15 => "application feedback",
+        Packet::Raw(_) => "other RTCP",
+    }
 }
 
 /// Where our socket should live to reach `url`'s host: the address the kernel routes from.
@@ -122,6 +174,31 @@ impl Peer {
         direction: Direction,
         forge: bool,
     ) -> Step<Peer> {
+        let options = PeerOptions {
+            forge,
+            rtp_mode: false,
+        };
+        let (reply, peer) = Self::post(http, name, url, token, direction, options)?;
+        if reply.status != 201 {
+            return Err(Outcome::fail(
+                format!("{name}: 201 Created for str0m's offer"),
+                reply.summary(),
+            ));
+        }
+        peer
+    }
+
+    /// Creates the peer and POSTs its offer to `url`: the answer, and the peer with the
+    /// answer applied (not when the answer is no 201 Created or str0m cannot take it).
+    /// `Err` when there is no answer.
+    pub(crate) fn post(
+        http: &Http,
+        name: &'static str,
+        url: &Url,
+        token: Option<&str>,
+        direction: Direction,
+        options: PeerOptions,
+    ) -> Step<(Reply, Step<Peer>)> {
         let ip = local_ip(url).map_err(Outcome::error)?;
         let socket = UdpSocket::bind((ip, 0))
             .and_then(|s| s.set_nonblocking(true).map(|()| s))
@@ -134,6 +211,8 @@ impl Peer {
             .clear_codecs()
             .enable_opus(true, false)
             .enable_h264(true)
+            .set_rtp_mode(options.rtp_mode)
+            .enable_raw_packets(options.rtp_mode)
             .build(Instant::now());
         let candidate = Candidate::host(local, "udp")
             .map_err(|e| Outcome::error(format!("no host candidate for {local}: {e}")))?;
@@ -145,7 +224,7 @@ impl Peer {
             .apply()
             .ok_or_else(|| Outcome::error("str0m made no offer"))?;
         let mut offer = offer.to_sdp_string();
-        if forge {
+        if options.forge {
             offer = forge_fingerprint(&offer);
         }
         let reply = http
@@ -156,10 +235,11 @@ impl Peer {
             )
             .map_err(Outcome::error)?;
         if reply.status != 201 {
-            return Err(Outcome::fail(
+            let refused = Outcome::fail(
                 format!("{name}: 201 Created for str0m's offer"),
                 reply.summary(),
-            ));
+            );
+            return Ok((reply, Err(refused)));
         }
         let resource = reply.header("location").and_then(|l| url.join(l).ok());
         let leg = Leg {
@@ -190,9 +270,11 @@ impl Peer {
             remote: None,
             consent_id: None,
             media: Vec::new(),
+            rtcp: Default::default(),
+            rtp_received: 0,
         };
-        peer.accept(pending, &reply.body)?;
-        Ok(peer)
+        let accepted = peer.accept(pending, &reply.body).map(|()| peer);
+        Ok((reply, accepted))
     }
 
     fn accept(&mut self, pending: SdpPendingOffer, answer: &str) -> Step<()> {
@@ -233,6 +315,12 @@ impl Peer {
                     let video = data.params.spec().codec.is_video();
                     self.media.push((video, data.data.to_vec()));
                 }
+                Output::Event(Event::RawPacket(raw)) => {
+                    if let str0m::rtp::RawPacket::RtcpRx(rtcp) = *raw {
+                        *self.rtcp.entry(str0m_rtcp_kind(&rtcp)).or_default() += 1;
+                    }
+                }
+                Output::Event(Event::RtpPacket(_)) => self.rtp_received += 1,
                 Output::Event(_) => {}
             }
         }
@@ -343,7 +431,7 @@ impl Peer {
     }
 
     /// One turn: outputs, input, timers.
-    fn turn(&mut self) -> Step<()> {
+    pub(crate) fn turn(&mut self) -> Step<()> {
         let at = self.drain()?;
         self.receive()?;
         let now = Instant::now();
@@ -356,14 +444,20 @@ impl Peer {
     }
 
     /// The mid and payload type of the first negotiated `kind` media with codec `codec`.
-    fn sending(&mut self, codec: Codec) -> Option<(Mid, Pt)> {
+    pub(crate) fn sending(&mut self, codec: Codec) -> Option<(Mid, Pt)> {
         let mids: Vec<Mid> = self.mids();
+        // The media's payload types the answer accepted, read without a writer (which RTP
+        // mode has not).
         for mid in mids {
-            let writer = self.rtc.writer(mid)?;
-            let pt = writer
-                .payload_params()
+            let accepted = self.rtc.media(mid)?.remote_pts().to_vec();
+            let pt = self
+                .rtc
+                .codec_config()
+                .params()
+                .iter()
                 .find(|p| {
-                    p.spec().codec == codec
+                    accepted.contains(&p.pt())
+                        && p.spec().codec == codec
                         && (codec != Codec::H264 || p.spec().format.packetization_mode == Some(1))
                 })
                 .map(|p| p.pt());
@@ -394,10 +488,11 @@ impl Peer {
             .collect()
     }
 
-    fn delete(&self, http: &Http, token: Option<&str>) {
-        if let Some(resource) = &self.leg.resource {
-            let _ = http.send(Request::new(Method::DELETE, resource).token(token));
-        }
+    /// DELETEs the session's resource (RFC 9725 §4.3): the answer's status, if one came.
+    pub(crate) fn delete(&self, http: &Http, token: Option<&str>) -> Option<u16> {
+        let resource = self.leg.resource.as_ref()?;
+        let reply = http.send(Request::new(Method::DELETE, resource).token(token));
+        reply.ok().map(|r| r.status)
     }
 }
 
@@ -529,7 +624,7 @@ fn play_against(
 }
 
 /// Turns every peer until the last one is connected (ICE and DTLS), for at most 5 s.
-fn until_connected(peers: &mut [&mut Peer], deadline: Instant) -> Step<()> {
+pub(crate) fn until_connected(peers: &mut [&mut Peer], deadline: Instant) -> Step<()> {
     let connect_by = (Instant::now() + Duration::from_secs(5)).min(deadline);
     loop {
         let Some(last) = peers.last() else {

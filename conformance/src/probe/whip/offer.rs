@@ -16,6 +16,14 @@ pub enum Side {
 }
 
 impl Side {
+    /// "WHIP" or "WHEP", as reports name them.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Whip => "WHIP",
+            Side::Whep => "WHEP",
+        }
+    }
+
     fn direction(self) -> &'static str {
         match self {
             Side::Whip => "sendonly",
