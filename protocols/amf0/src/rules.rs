@@ -37,7 +37,7 @@ weir_media::rules! {
     AMF3_REFERENCE_BUDGET = "amf3.reference.budget", Must, "AMF3 §1.3.3 (receiver limit)",
         "Strings and traits copied out of the reference tables stay within a budget proportional to the message size, so that references cannot amplify memory use.";
     AMF3_EXTERNALIZABLE = "amf3.object.externalizable", Should, "AMF3 §3.12",
-        "Externalizable objects carry a class-defined body that a generic decoder cannot delimit; they are rejected.";
+        "Externalizable objects carry a class-defined body that a generic decoder cannot delimit; they are rejected, but for Flex's ArrayCollection, ArrayList and ObjectProxy, whose body is one AMF3 value.";
     AMF3_CONTAINER_ITEMS = "amf3.container.items", Must, "AMF3 §3.11-3.12, §3.15-3.16 (receiver limit)",
         "An AMF3 array, object, vector or dictionary holds (and announces) no more items than the receiver's per-container limit.";
 }

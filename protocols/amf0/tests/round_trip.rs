@@ -65,6 +65,13 @@ fn amf3_value() -> impl Strategy<Value = amf3::Value> {
                     items: amf3::Vector::Object { class, items },
                 }
             }),
+            (0..3usize, item.clone()).prop_map(|(n, body)| amf3::Value::Externalized {
+                class: format!(
+                    "flex.messaging.io.{}",
+                    ["ArrayCollection", "ArrayList", "ObjectProxy"][n]
+                ),
+                body: Box::new(body),
+            }),
             (any::<bool>(), vec((item.clone(), item.clone()), 0..4))
                 .prop_map(|(weak_keys, entries)| amf3::Value::Dictionary { weak_keys, entries }),
             (text(), vec((text(), item), 0..4), option::of(members)).prop_map(

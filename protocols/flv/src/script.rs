@@ -172,6 +172,7 @@ fn amf3_value(value: &amf3::Value) -> MetaValue {
             amf3::Vector::Double(v) => v.iter().map(|&d| MetaValue::Number(d)).collect(),
             amf3::Vector::Object { items, .. } => items.iter().map(amf3_value).collect(),
         }),
+        amf3::Value::Externalized { body, .. } => amf3_value(body),
         amf3::Value::ByteArray(_)
         | amf3::Value::Dictionary { .. }
         | amf3::Value::Undefined

@@ -45,7 +45,18 @@ struct Traits<'a> {
     class: Cow<'a, str>,
     sealed: Rc<[Cow<'a, str>]>,
     dynamic: bool,
+    /// The body is the class's own (§3.12, U29O-traits-ext).
+    externalizable: bool,
 }
+
+/// Externalizable classes whose body is one AMF3 value, as Flex's `readExternal` reads it:
+/// the collection's source array, or the proxied object. Others' bodies are class-defined and
+/// cannot be delimited.
+const EXTERNALIZED_AS_ONE_VALUE: [&str; 3] = [
+    "flex.messaging.io.ArrayCollection",
+    "flex.messaging.io.ArrayList",
+    "flex.messaging.io.ObjectProxy",
+];
 
 /// The reference tables of one message.
 pub(crate) struct Decoder<'a> {
@@ -101,7 +112,7 @@ impl<'a> Decoder<'a> {
                 Header::Reference(index) => Value::Reference(index),
                 Header::Inline(traits_header) => {
                     let depth = self.limits.enter(depth, start)?;
-                    Value::Object(self.object(r, depth, traits_header)?)
+                    self.object(r, depth, traits_header)?
                 }
             },
             marker::VECTOR_INT
@@ -226,13 +237,27 @@ impl<'a> Decoder<'a> {
         Ok(Value::Vector { fixed: flag, items })
     }
 
-    /// §3.12: traits (inline or by reference), sealed values, then dynamic members.
-    fn object(&mut self, r: &mut Reader<'a>, depth: usize, header: u32) -> Result<Object, Error> {
+    /// §3.12: traits (inline or by reference), sealed values, then dynamic members; or, for
+    /// an externalizable class this decoder knows, the one value its body is.
+    fn object(&mut self, r: &mut Reader<'a>, depth: usize, header: u32) -> Result<Value, Error> {
+        let offset = r.pos();
         let traits = if header & 1 == 0 {
-            self.traits_reference(header >> 1, r.pos())?
+            self.traits_reference(header >> 1, offset)?
         } else {
             self.inline_traits(r, header >> 1)?
         };
+        if traits.externalizable {
+            if !EXTERNALIZED_AS_ONE_VALUE.contains(&&*traits.class) {
+                return Err(Error::rule(
+                    &rules::AMF3_EXTERNALIZABLE,
+                    offset as u64,
+                    format!("externalizable object of class {:?}", traits.class),
+                ));
+            }
+            let body = Box::new(self.value(r, depth)?);
+            let class = traits.class.into_owned();
+            return Ok(Value::Externalized { class, body });
+        }
         let mut sealed = Vec::with_capacity(r.capacity(traits.sealed.len()));
         for name in traits.sealed.iter() {
             sealed.push((name.to_string(), self.value(r, depth)?));
@@ -242,11 +267,11 @@ impl<'a> Decoder<'a> {
         } else {
             None
         };
-        Ok(Object {
+        Ok(Value::Object(Object {
             class: traits.class.to_string(),
             sealed,
             dynamic,
-        })
+        }))
     }
 
     /// Traits sent by reference (the header ends at `offset`): the names every object copies
@@ -273,11 +298,14 @@ impl<'a> Decoder<'a> {
         let offset = r.pos();
         let class = self.str(r, "class name")?;
         if header & 1 != 0 {
-            return Err(Error::rule(
-                &rules::AMF3_EXTERNALIZABLE,
-                offset as u64,
-                format!("externalizable object of class {class:?}"),
-            ));
+            let traits = Traits {
+                class,
+                sealed: Rc::new([]),
+                dynamic: false,
+                externalizable: true,
+            };
+            self.traits.push(traits.clone());
+            return Ok(traits);
         }
         let count = self.item_count(offset, header >> 2, "sealed members")?;
         let mut sealed = Vec::with_capacity(r.capacity(count));
@@ -288,6 +316,7 @@ impl<'a> Decoder<'a> {
             class,
             sealed: sealed.into(),
             dynamic: header & 2 != 0,
+            externalizable: false,
         };
         self.traits.push(traits.clone());
         Ok(traits)
@@ -545,6 +574,28 @@ mod tests {
     fn unsupported_shapes_name_their_rule() {
         // Externalizable: inline object, inline traits, externalizable flag.
         fails(&[0x0A, 0x07, 0x03, b'X'], &rules::AMF3_EXTERNALIZABLE, 2);
+        // Flex's ArrayCollection is its source array; a second one refers to its traits.
+        let class = b"flex.messaging.io.ArrayCollection";
+        let mut input = vec![0x09, 0x05, 0x01, 0x0A, 0x07, (class.len() as u8) << 1 | 1];
+        input.extend_from_slice(class);
+        input.extend_from_slice(&[0x09, 0x01, 0x01, 0x0A, 0x01, 0x09, 0x03, 0x01, 0x04, 0x05]);
+        let collection = |dense| Value::Externalized {
+            class: "flex.messaging.io.ArrayCollection".into(),
+            body: Box::new(Value::Array {
+                associative: vec![],
+                dense,
+            }),
+        };
+        assert_eq!(
+            decode_default(&input),
+            Ok((
+                Value::Array {
+                    associative: vec![],
+                    dense: vec![collection(vec![]), collection(vec![Value::Integer(5)])],
+                },
+                input.len()
+            ))
+        );
         // Vectors and dictionaries cut short, and announcing more than the limit.
         for m in 0x0D..=0x11 {
             fails(&[m, 0x03, 0x00], &rules::AMF3_LENGTH_TRUNCATED, 3);

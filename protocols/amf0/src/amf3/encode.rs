@@ -65,6 +65,12 @@ impl Encoder {
             }
             Value::Object(object) => self.object(object, out),
             Value::Vector { fixed, items } => self.vector(*fixed, items, out),
+            Value::Externalized { class, body } => {
+                // U29O-traits-ext: inline traits, externalizable (0b111 above the inline flag).
+                self.inline(marker::OBJECT, 0b011, out);
+                string(class, out);
+                self.value(body, out);
+            }
             Value::Dictionary { weak_keys, entries } => {
                 self.inline(marker::DICTIONARY, entries.len(), out);
                 out.push(u8::from(*weak_keys));

@@ -42,6 +42,14 @@ pub enum Value {
         /// The items, by their type.
         items: Vector,
     },
+    /// §3.12: an externalizable object whose class writes its body as one value (Flex's
+    /// `ArrayCollection`, `ArrayList`, `ObjectProxy`).
+    Externalized {
+        /// The class name.
+        class: String,
+        /// What its body holds.
+        body: Box<Value>,
+    },
     /// §3.16: a `flash.utils.Dictionary`, keys of any type, in wire order.
     Dictionary {
         /// Whether the keys are weakly referenced.
