@@ -3,7 +3,8 @@
 //! datagram in ten on the way in. Its NACKs (RFC 4585 §6.2.1) must bring the lost video
 //! packets back as RTX (RFC 4588), so that it still assembles nearly every frame: the RTP
 //! packets the server cuts once per stream (`rtc.packetize_once`) are kept per player for
-//! resending, as str0m's frame API keeps them.
+//! resending, as str0m's frame API keeps them, also while the stream's task writes to the
+//! player directly.
 
 mod support;
 
@@ -113,6 +114,10 @@ fn lost_packets_come_back(settings: &[&str]) {
     );
     let nacks = client["rtc"]["nacks"].as_u64().unwrap_or(0);
     assert!(nacks > 0, "no NACK counted: {client:#}");
+    // The player was caught up, so its stream wrote to it directly (`rtc::direct`): the
+    // resends came from the session's task while the stream's task sent the frames.
+    let direct = weir.metric("weir_rtc_direct_players_total");
+    assert!(direct >= 1, "the player was never written to directly");
 }
 
 #[test]

@@ -10,11 +10,14 @@
 //!   last spoke from;
 //! - `peer`: one session — admission through [`crate::session`], the `Rtc`, the hub;
 //! - `ingest`: what a publisher sends, as the hub's media packets;
-//! - `egress`: hub entries as what a player is sent, made once per entry for all players.
+//! - `egress`: hub entries as what a player is sent, made once per entry for all players;
+//! - `direct`: a caught-up player driven from its stream's task, one pass per frame for all
+//!   its players, rather than a wake of each player's task.
 //!
 //! A session's datagrams queue for its task behind a bounded channel, so that nothing one peer
 //! sends blocks the socket or another session.
 
+mod direct;
 mod egress;
 mod ingest;
 pub mod keylog;
