@@ -1,7 +1,9 @@
 //! One WebRTC session: admitted through [`crate::session`] like every other client, then one
 //! task drives its `str0m::Rtc` — datagrams in from the socket's loop, hub items out to a
 //! player, frames in from a publisher — until the peer leaves, ICE consent lapses, the
-//! handshake does not finish in time, the resource is deleted, or the client is kicked.
+//! handshake does not finish in time, the resource is deleted, or the client is kicked. A
+//! caught-up player's hub items come from its stream's task instead (`direct`), which takes
+//! turns with the session's task on the `Rtc` ([`Core`], behind one mutex).
 
 use super::egress::{Egress, Write};
 use super::ingest::Ingest;
