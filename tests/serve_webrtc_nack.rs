@@ -3,11 +3,14 @@
 //! datagram in ten on the way in. Its NACKs (RFC 4585 §6.2.1) must bring the lost video
 //! packets back as RTX (RFC 4588), so that it still assembles nearly every frame: the RTP
 //! packets the server cuts once per stream (`rtc.packetize_once`) are kept per player for
-//! resending, as str0m's frame API keeps them.
+//! resending, as str0m's frame API keeps them, also while the stream's task writes to the
+//! player directly. The same player, kicked while written to directly, is sent nothing more.
 
 mod support;
 
 use std::net::UdpSocket;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 use str0m::change::SdpAnswer;
 use str0m::media::{Direction, MediaKind};
@@ -26,8 +29,9 @@ struct Played {
 }
 
 /// Plays `url` by WHEP for `seconds`, dropping every `nth` RTP datagram (never RTCP, RFC 5761
-/// §4: RTCP packet types 192-223 in the second byte; never before DTLS is done).
-fn lossy_player(url: &str, seconds: u64, nth: u64) -> Played {
+/// §4: RTCP packet types 192-223 in the second byte; never before DTLS is done); `seen` counts
+/// the video frames as they come.
+fn lossy_player(url: &str, seconds: u64, nth: u64, seen: &AtomicU64) -> Played {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(Duration::from_millis(5)))
@@ -63,6 +67,7 @@ fn lossy_player(url: &str, seconds: u64, nth: u64) -> Played {
                 Output::Event(Event::MediaData(data)) if data.params.spec().codec.is_video() => {
                     played.frames += 1;
                     played.broken += u64::from(!data.contiguous);
+                    seen.fetch_add(1, Relaxed);
                 }
                 Output::Event(_) => {}
             }
@@ -94,7 +99,7 @@ fn lost_packets_come_back(settings: &[&str]) {
     let publisher = ffmpeg_publish(&weir.rtmp_url("lossy"), 14);
     weir.wait_for_stream("lossy", Duration::from_secs(15));
     let whep = weir.api_url("/rtc/v1/whep/?app=live&stream=lossy");
-    let player = std::thread::spawn(move || lossy_player(&whep, 8, 10));
+    let player = std::thread::spawn(move || lossy_player(&whep, 8, 10, &AtomicU64::new(0)));
     // While the player plays, the server counts the NACKs it received in the session's stats.
     std::thread::sleep(Duration::from_secs(6));
     let client = weir
@@ -113,6 +118,10 @@ fn lost_packets_come_back(settings: &[&str]) {
     );
     let nacks = client["rtc"]["nacks"].as_u64().unwrap_or(0);
     assert!(nacks > 0, "no NACK counted: {client:#}");
+    // The player was caught up, so its stream wrote to it directly (`rtc::direct`): the
+    // resends came from the session's task while the stream's task sent the frames.
+    let direct = weir.metric("weir_rtc_direct_players_total");
+    assert!(direct >= 1, "the player was never written to directly");
 }
 
 #[test]
@@ -123,4 +132,45 @@ fn a_whep_player_that_loses_packets_gets_them_again_by_nack() {
 #[test]
 fn a_whep_player_that_loses_packets_gets_them_again_by_nack_from_per_player_packetizing() {
     lost_packets_come_back(&["rtc.packetize_once=false"]);
+}
+
+/// A player the stream writes to directly is kicked by the API like any other client: its
+/// session ends, and the stream's task sends it nothing more.
+#[test]
+fn a_whep_player_written_to_directly_is_kicked_and_sent_nothing_more() {
+    let weir = Weir::start(&[]);
+    let publisher = ffmpeg_publish(&weir.rtmp_url("kicked"), 14);
+    weir.wait_for_stream("kicked", Duration::from_secs(15));
+    let whep = weir.api_url("/rtc/v1/whep/?app=live&stream=kicked");
+    let seen = Arc::new(AtomicU64::new(0));
+    let counted = seen.clone();
+    let player = std::thread::spawn(move || lossy_player(&whep, 10, u64::MAX, &counted));
+    let waited = Instant::now();
+    while weir.metric("weir_rtc_direct_players_total") == 0 || seen.load(Relaxed) < 10 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(15),
+            "the player was never written to directly"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let client = weir
+        .client_of_type("rtc-play")
+        .expect("the player's session");
+    assert!(weir.kick(client["id"].as_str().unwrap()));
+    while weir.client_of_type("rtc-play").is_some() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the kicked session is still listed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // What was on its way when the session ended may still arrive; a frame every 40 ms would
+    // make 50 in the next two seconds.
+    let at_end = seen.load(Relaxed);
+    std::thread::sleep(Duration::from_secs(2));
+    let after = seen.load(Relaxed) - at_end;
+    let played = player.join().unwrap();
+    drop(finish(publisher, Duration::from_secs(1)));
+    assert!(played.connected, "{played:?}");
+    assert!(after <= 2, "{after} frames after the kick: {played:?}");
 }

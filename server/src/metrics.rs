@@ -38,6 +38,8 @@ pub struct Metrics {
     /// Times a player written to directly by its stream was handed back to its own task
     /// (its socket was full, it had something to say, or an item needed it).
     pub direct_handovers: AtomicU64,
+    /// Times a WebRTC player was handed to its stream's direct writes (`rtc::direct`).
+    pub rtc_direct_players: AtomicU64,
     /// Recordings' files completed, their bytes, and files lost to a write that failed.
     pub dvr_files: AtomicU64,
     pub dvr_bytes: AtomicU64,
@@ -202,6 +204,12 @@ fn render_weir(ctx: &Context, out: &mut String) {
         "counter",
         "Players the stream wrote to directly that went back to their own task.",
         &[(String::new(), load(&m.direct_handovers))],
+    );
+    family(
+        "weir_rtc_direct_players_total",
+        "counter",
+        "WebRTC players handed to their stream's direct writes.",
+        &[(String::new(), load(&m.rtc_direct_players))],
     );
     family(
         "weir_dvr_files_total",

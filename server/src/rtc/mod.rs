@@ -1,6 +1,7 @@
 //! WebRTC, as SRS's `rtc_server`: every session's media on one UDP port (ICE-lite, DTLS-SRTP,
 //! RTP/RTCP with NACK, PLI/FIR and TWCC), signalling on the HTTP API port. str0m is the
-//! transport: each session is one `str0m::Rtc`, a sans-IO machine driven by one task.
+//! transport: each session is one `str0m::Rtc`, a sans-IO machine driven by one task (and, for
+//! a caught-up player, by its stream's fan-out: `direct`).
 //!
 //! - [`signal`]: the HTTP side — WHIP (RFC 9725) and WHEP publish and play, SRS's JSON
 //!   `/rtc/v1/publish/` and `/rtc/v1/play/`, `PATCH` (trickle ICE, ICE restart) and `DELETE`
@@ -10,11 +11,14 @@
 //!   last spoke from;
 //! - `peer`: one session — admission through [`crate::session`], the `Rtc`, the hub;
 //! - `ingest`: what a publisher sends, as the hub's media packets;
-//! - `egress`: hub entries as what a player is sent, made once per entry for all players.
+//! - `egress`: hub entries as what a player is sent, made once per entry for all players;
+//! - `direct`: a caught-up player driven from its stream's task, one pass per frame for all
+//!   its players, rather than a wake of each player's task.
 //!
 //! A session's datagrams queue for its task behind a bounded channel, so that nothing one peer
 //! sends blocks the socket or another session.
 
+mod direct;
 mod egress;
 mod ingest;
 pub mod keylog;

@@ -1,17 +1,20 @@
 //! One WebRTC session: admitted through [`crate::session`] like every other client, then one
 //! task drives its `str0m::Rtc` — datagrams in from the socket's loop, hub items out to a
 //! player, frames in from a publisher — until the peer leaves, ICE consent lapses, the
-//! handshake does not finish in time, the resource is deleted, or the client is kicked.
+//! handshake does not finish in time, the resource is deleted, or the client is kicked. A
+//! caught-up player's hub items come from its stream's task instead (`direct`), which takes
+//! turns with the session's task on the `Rtc` ([`Core`], behind one mutex).
 
 use super::egress::{Egress, Write};
 use super::ingest::Ingest;
 use super::{Endpoint, Inbound, RouteGuard};
 use crate::Context;
+use crate::clients::Client;
 use crate::clients::{ClientKind, ClientRequest};
 use crate::session::{Denied, Session};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use str0m::change::SdpOffer;
 use str0m::media::{KeyframeRequestKind, Mid, Rid};
@@ -19,7 +22,7 @@ use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
 use tokio::sync::{Notify, mpsc};
 use tracing::{Instrument, debug, info};
-use weir_hub::{Slot, Stream, Subscriber};
+use weir_hub::{Item, Slot, Stream, Subscriber};
 
 /// An offer on its way to becoming a session.
 pub(crate) struct Offer {
@@ -125,7 +128,7 @@ pub(crate) async fn start(
             .publish(offer.request, kind)
             .await
             .map_err(Refused::Denied)?;
-        Role::Publish(Box::new(Ingest::new(publisher, Instant::now())))
+        Start::Publish(Box::new(Ingest::new(publisher, Instant::now())))
     } else {
         let (_, subscriber) = session
             .play(offer.request, kind)
@@ -134,7 +137,7 @@ pub(crate) async fn start(
         let video = subscriber.stream().info().video.map(|v| v.codec);
         rtp_mode = config.packetize_once
             && super::egress::packetized_once(video, &offered_codecs(&parsed));
-        Role::Play(Box::new((subscriber, Egress::new())))
+        Start::Play(subscriber)
     };
 
     let ufrag = crate::random_id("", 8);
@@ -199,24 +202,50 @@ pub(crate) async fn start(
     let span = tracing::info_span!(parent: None, "rtc", id = %client.id, peer = %client.peer, kind = kind.as_str());
     session.set_span(span.clone());
     info!(parent: &span, stream = %key, "session answered");
-    let mut task = Peer {
+    let (role, subscriber) = match role {
+        Start::Publish(ingest) => (Role::Publish(ingest), None),
+        Start::Play(subscriber) => {
+            let play = Play {
+                stream: subscriber.stream().clone(),
+                egress: Egress::new(),
+            };
+            (Role::Play(Box::new(play)), Some(subscriber))
+        }
+    };
+    let now = Instant::now();
+    let mut core = Core {
         ctx: ctx.clone(),
         endpoint: endpoint.clone(),
-        session,
+        client: client.clone(),
         rtc,
-        rx,
         role,
-        _guard: guard,
         connected: false,
-        last_heard: Instant::now(),
         published: Vec::new(),
+        published_changed: false,
         feedback: Vec::new(),
         keys: endpoint.logs_keys().then(Vec::new),
         dtls_client,
         rtp_mode,
         batch: super::Batch::new(endpoint),
+        timeout: now,
+        armed: now,
+        direct: Default::default(),
     };
-    task.published_changed();
+    core.published_changed();
+    let task = Peer {
+        ctx: ctx.clone(),
+        shared: Arc::new(Shared {
+            core: Mutex::new(core),
+            wake: Notify::new(),
+        }),
+        _session: session,
+        rx,
+        _guard: guard,
+        last_heard: now,
+        subscriber,
+        direct: false,
+        published: Vec::new(),
+    };
     let handle = tokio::spawn(task.run().instrument(span));
     client.set_abort(handle.abort_handle());
     Ok(Answer { sdp: answer, id })
@@ -263,23 +292,42 @@ fn with_rtcp_rsize(answer: &str, offer: &weir_sdp::SessionDescription) -> String
 
 enum Role {
     Publish(Box<Ingest>),
-    Play(Box<(Subscriber, Egress)>),
+    Play(Box<Play>),
 }
 
-struct Peer {
+/// What an admitted offer does, before its session is made.
+enum Start {
+    Publish(Box<Ingest>),
+    Play(Subscriber),
+}
+
+/// A player's stream, and what the player is sent of it.
+pub(super) struct Play {
+    pub(super) stream: Arc<Stream>,
+    pub(super) egress: Egress,
+}
+
+/// What a session's task and, for a player written to directly, its stream's writes share
+/// (see `direct`): the `Rtc` and all that one turn of it touches, and the task's wake-up.
+pub(super) struct Shared {
+    pub(super) core: Mutex<Core>,
+    /// Wakes the task: the direct writes handed the player back, or brought str0m's next
+    /// timeout before the task's timer.
+    pub(super) wake: Notify,
+}
+
+/// The session's `Rtc` and what a turn of it touches, whoever takes the turn.
+pub(super) struct Core {
     ctx: Arc<Context>,
     endpoint: Arc<Endpoint>,
-    /// Ends (with its callbacks) when the task does.
-    session: Session,
-    rtc: Rtc,
-    rx: mpsc::Receiver<Inbound>,
+    client: Arc<Client>,
+    pub(super) rtc: Rtc,
     role: Role,
-    _guard: RouteGuard,
     connected: bool,
-    last_heard: Instant,
     /// A publisher's streams (one per simulcast layer), whose WebRTC players may ask for
-    /// keyframes.
+    /// keyframes; `published_changed` until the task has copied them.
     published: Vec<Arc<Stream>>,
+    published_changed: bool,
     /// NACK, PLI and FIR totals per media section (and simulcast layer).
     feedback: Vec<(Section, [u64; 3])>,
     /// Whether our answer made us the DTLS client (`a=setup:active`, RFC 5763 §5).
@@ -290,10 +338,44 @@ struct Peer {
     rtp_mode: bool,
     /// What str0m has to send, sent when its output is drained.
     batch: super::Batch,
+    /// str0m's next timeout, as the last drain left it, and the one the task's timer is set
+    /// to: a direct write that brings the first before the second wakes the task.
+    pub(super) timeout: Instant,
+    pub(super) armed: Instant,
+    /// The stream's direct writes to this player.
+    pub(super) direct: super::direct::State,
+}
+
+/// The session's task: its queue of datagrams and commands, its timers, and a player's place
+/// in its stream.
+struct Peer {
+    ctx: Arc<Context>,
+    shared: Arc<Shared>,
+    /// Ends (with its callbacks) when the task does.
+    _session: Session,
+    rx: mpsc::Receiver<Inbound>,
+    _guard: RouteGuard,
+    last_heard: Instant,
+    /// A player's subscriber: read by the task until it is caught up, then handed to the
+    /// stream's direct writes (`direct`) until they hand it back.
+    subscriber: Option<Subscriber>,
+    direct: bool,
+    /// The task's copy of [`Core::published`], which the keyframe wait borrows.
+    published: Vec<Arc<Stream>>,
 }
 
 /// A media section, and a simulcast layer of it.
 type Section = (Mid, Option<Rid>);
+
+impl Drop for Peer {
+    /// A session that ends, or is aborted (kicked), takes no more direct writes, even from a
+    /// fan-out already under way.
+    fn drop(&mut self) {
+        if let Ok(mut core) = self.shared.core.lock() {
+            core.direct.on = false;
+        }
+    }
+}
 
 impl Peer {
     async fn run(mut self) {
@@ -301,7 +383,7 @@ impl Peer {
         let handshake_deadline = tokio::time::Instant::now() + config.handshake_timeout;
         let mut shutdown = self.ctx.shutdown();
         // A publisher is asked for keyframes now and then, for HLS and RTMP (see the config).
-        let periodic = matches!(self.role, Role::Publish(_)) && !config.keyframe_interval.is_zero();
+        let periodic = self.subscriber.is_none() && !config.keyframe_interval.is_zero();
         let mut keyframes =
             tokio::time::interval(config.keyframe_interval.max(Duration::from_millis(500)));
         keyframes.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -312,61 +394,89 @@ impl Peer {
         let mut timer = std::pin::pin!(tokio::time::sleep_until(handshake_deadline));
         let mut watchdog = std::pin::pin!(tokio::time::sleep_until(handshake_deadline));
         let reason = loop {
-            let timeout = match self.drain_due() {
-                Ok(timeout) => timeout,
-                Err(e) => break format!("failed: {e}"),
+            let (timeout, connected, handed_back) = {
+                let mut core = self.shared.core.lock().unwrap();
+                let timeout = match core.drain_due() {
+                    Ok(timeout) => timeout,
+                    Err(e) => break format!("failed: {e}"),
+                };
+                if let Some(error) = core.direct.error.take() {
+                    break error;
+                }
+                if !core.rtc.is_alive() {
+                    break "closed".into();
+                }
+                core.armed = timeout;
+                if core.published_changed {
+                    core.published_changed = false;
+                    self.published = core.published.clone();
+                }
+                (timeout, core.connected, self.direct && !core.direct.on)
             };
-            if !self.rtc.is_alive() {
-                break "closed".into();
+            if handed_back {
+                self.take_over();
             }
             let wake = tokio::time::Instant::from_std(timeout);
             if timer.deadline() != wake {
                 timer.as_mut().reset(wake);
             }
-            let connected = self.connected;
+            let reading = connected && !self.direct;
             tokio::select! {
-                inbound = self.rx.recv() => match inbound {
-                    Some(Inbound::Datagram { from, data }) => self.datagram(from, &data),
-                    Some(Inbound::Candidates(lines)) => {
-                        for line in lines {
-                            match Candidate::from_sdp_string(&line) {
-                                Ok(c) => self.rtc.add_remote_candidate(c),
-                                Err(e) => debug!(%line, error = %e, "trickled candidate not read"),
+                inbound = self.rx.recv() => {
+                    let mut core = self.shared.core.lock().unwrap();
+                    match inbound {
+                        Some(Inbound::Datagram { from, data }) => {
+                            self.last_heard = Instant::now();
+                            core.datagram(from, &data);
+                        }
+                        Some(Inbound::Candidates(lines)) => {
+                            for line in lines {
+                                match Candidate::from_sdp_string(&line) {
+                                    Ok(c) => core.rtc.add_remote_candidate(c),
+                                    Err(e) => debug!(%line, error = %e, "trickled candidate not read"),
+                                }
                             }
                         }
-                    }
-                    Some(Inbound::Restart { local, remote }) => {
-                        info!(ufrag = %local.ufrag, "ICE restart");
-                        let mut direct = self.rtc.direct_api();
-                        direct.set_local_ice_credentials(local);
-                        direct.set_remote_ice_credentials(remote);
-                    }
-                    Some(Inbound::Close) | None => break "deleted".into(),
-                },
-                item = recv_item(&mut self.role), if connected => {
-                    let mut writes = Vec::new();
-                    if let (Some(item), Role::Play(play)) = (item, &mut self.role) {
-                        let (subscriber, egress) = &mut **play;
-                        let stream = subscriber.stream().clone();
-                        egress.item(&mut self.rtc, &stream, item, &mut writes);
-                        // What else waits, a bounded batch: the other branches get their turn.
-                        while writes.len() < MAX_WRITES {
-                            let Some(item) = subscriber.try_recv() else { break };
-                            egress.item(&mut self.rtc, &stream, item, &mut writes);
+                        Some(Inbound::Restart { local, remote }) => {
+                            info!(ufrag = %local.ufrag, "ICE restart");
+                            let mut direct = core.rtc.direct_api();
+                            direct.set_local_ice_credentials(local);
+                            direct.set_remote_ice_credentials(remote);
                         }
-                    }
-                    if let Err(e) = self.send(writes) {
-                        break format!("failed to send: {e}");
+                        Some(Inbound::Close) | None => break "deleted".into(),
                     }
                 }
-                layer = keyframe_wanted(&self.published), if connected => self.request_keyframe(layer),
+                item = recv_item(&mut self.subscriber), if reading => {
+                    // What else waits, a bounded batch: the other branches get their turn.
+                    let mut items: Vec<Item> = item.into_iter().collect();
+                    if let Some(subscriber) = &mut self.subscriber {
+                        while (1..MAX_WRITES).contains(&items.len()) {
+                            let Some(item) = subscriber.try_recv() else { break };
+                            items.push(item);
+                        }
+                    }
+                    let caught_up = items.len() < MAX_WRITES;
+                    let sent = self.shared.core.lock().unwrap().play(items);
+                    if let Err(e) = sent {
+                        break format!("failed to send: {e}");
+                    }
+                    if caught_up {
+                        self.try_direct();
+                    }
+                }
+                _ = self.shared.wake.notified() => {}
+                layer = keyframe_wanted(&self.published), if connected => {
+                    self.shared.core.lock().unwrap().request_keyframe(layer);
+                }
                 _ = keyframes.tick(), if connected && periodic => {
-                    for layer in 0..self.published.len() {
-                        self.request_keyframe(layer);
+                    let mut core = self.shared.core.lock().unwrap();
+                    for layer in 0..core.published.len() {
+                        core.request_keyframe(layer);
                     }
                 }
                 _ = &mut timer => {
-                    if self.rtc.handle_input(Input::Timeout(Instant::now())).is_err() {
+                    let mut core = self.shared.core.lock().unwrap();
+                    if core.rtc.handle_input(Input::Timeout(Instant::now())).is_err() {
                         break "timer failed".into();
                     }
                 }
@@ -383,19 +493,66 @@ impl Peer {
                 _ = shutdown.changed() => break "server shutting down".into(),
             }
         };
-        self.rtc.disconnect();
-        let _ = self.drain();
+        // The stream writes no more to this player before it says goodbye.
+        self.shared.core.lock().unwrap().direct.on = false;
+        self.subscriber = None;
+        let mut core = self.shared.core.lock().unwrap();
+        core.rtc.disconnect();
+        let _ = core.drain();
         info!(reason, "session ended");
-        drop(self.session);
     }
 
+    /// Hands a caught-up player to its stream's direct writes (see `direct`): the stream's
+    /// task then drives its `Rtc` for each frame, and this task wakes only for the peer's
+    /// datagrams, its timers and commands, or when the writes hand the player back.
+    fn try_direct(&mut self) {
+        let Some(subscriber) = self.subscriber.as_mut() else {
+            return;
+        };
+        self.shared
+            .core
+            .lock()
+            .unwrap()
+            .direct
+            .start(subscriber.last_seq(), subscriber.progress());
+        let sink: Arc<dyn weir_hub::Sink> = self.shared.clone();
+        if subscriber.go_direct(sink) {
+            self.direct = true;
+            let metrics = &self.ctx.metrics;
+            metrics.rtc_direct_players.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let last = {
+            let mut core = self.shared.core.lock().unwrap();
+            core.direct.on = false;
+            core.direct.last_seq
+        };
+        // Not now; the writes may have taken part of what waited in the ring: from there.
+        if last > subscriber.last_seq() {
+            subscriber.resume_after(last);
+        }
+    }
+
+    /// Takes the player back from its stream's direct writes: the ring resumes after the last
+    /// item they took.
+    fn take_over(&mut self) {
+        self.direct = false;
+        let last = self.shared.core.lock().unwrap().direct.last_seq;
+        let metrics = &self.ctx.metrics;
+        metrics.direct_handovers.fetch_add(1, Ordering::Relaxed);
+        if let Some(subscriber) = &mut self.subscriber {
+            subscriber.resume_after(last);
+        }
+    }
+}
+
+impl Core {
     /// One datagram from the peer.
     fn datagram(&mut self, from: SocketAddr, data: &[u8]) {
         let Ok(contents) = data.try_into() else {
             return;
         };
-        self.last_heard = Instant::now();
-        self.session.client().add_recv(data.len() as u64);
+        self.client.add_recv(data.len() as u64);
         self.ctx.metrics.add_recv(data.len() as u64);
         // The socket may be bound to every interface: the datagram reached the session's
         // candidate of its family (ICE-lite answers on the address it was asked on).
@@ -429,17 +586,40 @@ impl Peer {
         }
     }
 
-    /// Hands each write to str0m: in RTP mode all the frames' packets at once, then one
-    /// timeout (str0m sends what was queued when time moves on); else one frame at a time,
-    /// draining its output after each (its frame API takes one at a time).
-    fn send(&mut self, writes: Vec<Write>) -> Result<(), str0m::RtcError> {
+    /// A player's hub items, as writes, sent.
+    fn play(&mut self, items: Vec<Item>) -> Result<(), str0m::RtcError> {
+        let mut writes = Vec::new();
+        if let Role::Play(play) = &mut self.role {
+            for item in items {
+                play.egress
+                    .item(&mut self.rtc, &play.stream, item, &mut writes);
+            }
+        }
+        self.send(&mut writes)
+    }
+
+    /// The writes one hub item makes for a player, appended to `writes` (see
+    /// [`Egress::item`]); `false` for a publisher.
+    pub(super) fn item(&mut self, item: Item, writes: &mut Vec<Write>) -> bool {
+        let Role::Play(play) = &mut self.role else {
+            return false;
+        };
+        play.egress.item(&mut self.rtc, &play.stream, item, writes);
+        true
+    }
+
+    /// Hands each write to str0m (and empties `writes`): in RTP mode all the frames' packets at
+    /// once, then one timeout (str0m sends what was queued when time moves on); else one frame
+    /// at a time, draining its output after each (its frame API takes one at a time).
+    pub(super) fn send(&mut self, writes: &mut Vec<Write>) -> Result<(), str0m::RtcError> {
         if self.rtp_mode {
             let Role::Play(play) = &mut self.role else {
+                writes.clear();
                 return Ok(());
             };
             let mut any = false;
-            for write in &writes {
-                any |= play.1.write_rtp(&mut self.rtc, write);
+            for write in writes.drain(..) {
+                any |= play.egress.write_rtp(&mut self.rtc, &write);
             }
             if any {
                 self.rtc.handle_input(Input::Timeout(Instant::now()))?;
@@ -447,7 +627,7 @@ impl Peer {
             }
             return Ok(());
         }
-        for write in writes {
+        for write in writes.drain(..) {
             let Some(writer) = self.rtc.writer(write.mid) else {
                 continue;
             };
@@ -487,16 +667,17 @@ impl Peer {
             match output? {
                 Output::Timeout(at) => {
                     if !self.batch.is_empty() {
+                        // Counted once per batch, not per datagram: two shared counters per
+                        // packet per player showed in the profile.
+                        let n = self.batch.bytes.len() as u64;
+                        self.client.add_sent(n);
+                        self.ctx.metrics.add_sent(n);
                         self.endpoint.send_batch(&mut self.batch);
                     }
+                    self.timeout = at;
                     return Ok(at);
                 }
-                Output::Transmit(t) => {
-                    let n = t.contents.len() as u64;
-                    self.batch.push(t.destination, &t.contents);
-                    self.session.client().add_sent(n);
-                    self.ctx.metrics.add_sent(n);
-                }
+                Output::Transmit(t) => self.batch.push(t.destination, &t.contents),
                 Output::Event(event) => self.event(event),
             }
         }
@@ -507,7 +688,7 @@ impl Peer {
             Event::Connected => {
                 info!("ICE and DTLS connected");
                 self.connected = true;
-                if matches!(&self.role, Role::Play(p) if p.1.has_video()) {
+                if matches!(&self.role, Role::Play(p) if p.egress.has_video()) {
                     self.player_wants_keyframe();
                 }
             }
@@ -516,7 +697,7 @@ impl Peer {
                 self.rtc.disconnect();
             }
             Event::MediaAdded(added) => match &mut self.role {
-                Role::Play(play) => play.1.media_added(added.mid, added.kind),
+                Role::Play(play) => play.egress.media_added(added.mid, added.kind),
                 Role::Publish(_) => {
                     if let Some(simulcast) = added.simulcast {
                         let layers = if simulcast.recv.is_empty() {
@@ -567,15 +748,14 @@ impl Peer {
     }
 
     fn stats(&self, update: impl FnOnce(&mut super::SessionStats)) {
-        self.endpoint
-            .update_stats(&self.session.client().id, update);
+        self.endpoint.update_stats(&self.client.id, update);
     }
 
     /// A player lost a picture or joined: its stream's WebRTC publisher is asked for a
     /// keyframe (an RTMP or SRT publisher cannot be; the GOP cache serves joiners).
     fn player_wants_keyframe(&self) {
         if let Role::Play(play) = &self.role {
-            want_keyframe(play.0.stream());
+            want_keyframe(&play.stream);
         }
     }
 
@@ -589,7 +769,7 @@ impl Peer {
             return;
         };
         let key = ingest.publisher().stream().key().clone();
-        let client = &self.session.client().id;
+        let client = &self.client.id;
         let layers = others
             .iter()
             .filter_map(|rid| {
@@ -621,6 +801,7 @@ impl Peer {
                 .collect(),
             Role::Play(_) => Vec::new(),
         };
+        self.published_changed = true;
     }
 
     /// Asks this publisher for a keyframe of a layer, at most twice a second per layer.
@@ -648,10 +829,10 @@ impl Peer {
 }
 
 /// The next item for a player (never ready for a publisher).
-async fn recv_item(role: &mut Role) -> Option<weir_hub::Item> {
-    match role {
-        Role::Play(play) => play.0.recv().await,
-        Role::Publish(_) => std::future::pending().await,
+async fn recv_item(subscriber: &mut Option<Subscriber>) -> Option<Item> {
+    match subscriber {
+        Some(subscriber) => subscriber.recv().await,
+        None => std::future::pending().await,
     }
 }
 
