@@ -6,10 +6,11 @@
 //! violations into each flow's [`Tally`], media into its track summaries; a flow's verdicts
 //! are given when it closes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
+use foldhash::HashMap;
 use weir_media::Track;
 use weir_rtp::{Encoding, Format};
 
@@ -69,7 +70,9 @@ pub struct Checker<'o> {
     options: &'o Options,
     name: String,
     start: Option<Duration>,
-    flows: HashMap<FlowId, FlowState>,
+    /// Boxed: each event takes its flow's state out and puts it back, which moves a pointer,
+    /// not the state.
+    flows: HashMap<FlowId, Box<FlowState>>,
     done: Vec<FlowReport>,
     entries: Vec<Entry>,
     unopened: BTreeMap<&'static str, u64>,
@@ -86,7 +89,7 @@ impl<'o> Checker<'o> {
             options,
             name: name.to_owned(),
             start: None,
-            flows: HashMap::new(),
+            flows: HashMap::default(),
             done: Vec::new(),
             entries: Vec::new(),
             unopened: BTreeMap::new(),
@@ -134,7 +137,7 @@ impl<'o> Checker<'o> {
                         midstream: *midstream,
                     },
                 });
-                let mut state = FlowState {
+                let mut state = Box::new(FlowState {
                     report,
                     stage: Stage::Sniffing {
                         held: Vec::new(),
@@ -147,7 +150,7 @@ impl<'o> Checker<'o> {
                     media: BTreeMap::new(),
                     closed: None,
                     recent: Default::default(),
-                };
+                });
                 let ports = (server.port(), client.port());
                 if *transport != Transport::File
                     && let Some((port, protocol)) = self.options.decode_as.lookup(ports.0, ports.1)
@@ -414,7 +417,7 @@ impl<'o> Checker<'o> {
         }
     }
 
-    fn close(&mut self, mut state: FlowState) {
+    fn close(&mut self, mut state: Box<FlowState>) {
         if let Stage::Sniffing { sniff, hold, .. } = &state.stage {
             let decision = match hold {
                 Some(hold) => hold.as_rtp(),

@@ -23,7 +23,7 @@ pub use tally::{MAX_FAILURES_KEPT, Tally};
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -126,7 +126,10 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
                 Err(e) => return unreadable(e),
             };
             let progress = Progress::new(options.progress, size);
-            let reader = progress.wrap(BufReader::with_capacity(1 << 20, file));
+            // Unbuffered: the capture reader and the file reader each read in pieces of a
+            // megabyte into their own buffers, and a buffer in between would copy every byte
+            // once more.
+            let reader = progress.wrap(file);
             if as_file {
                 // An offer beside its answer is one exchange: read together.
                 if let Some(answer) = sibling(path, "offer", "answer") {

@@ -2,6 +2,12 @@
 //! bytes at its offset ([`Excerpt`]): the event being read whole, and a bounded tail of the
 //! ones before it (observers name offsets a little behind what they have read: a message's
 //! start, once all of it came). What is older is gone, and the reports say so.
+//!
+//! Both are held as views of the events' own bytes (cheap clones), not copied: a copy of
+//! every byte read, and the shift of the tail that kept it bounded, cost more than the rest of
+//! the bookkeeping of a capture read whole.
+
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 
@@ -15,9 +21,9 @@ const AFTER: u64 = 48;
 
 #[derive(Debug, Default)]
 pub struct Recent {
-    /// Stream offset of `tail[0]`.
-    tail_start: u64,
-    tail: Vec<u8>,
+    /// The events before the current one that follow on to it, oldest first, with their stream
+    /// offsets: as few as hold its last [`TAIL`] bytes (only those are shown).
+    tail: VecDeque<(u64, Bytes)>,
     /// The event being read (a cheap clone of its bytes) and its offset.
     current: Bytes,
     current_start: u64,
@@ -27,22 +33,19 @@ impl Recent {
     /// The next data event of the direction; what does not follow on from the last is a new
     /// start (a gap, or a capture begun mid-stream).
     pub fn push(&mut self, offset: u64, bytes: &Bytes) {
-        let current_end = self.current_start + self.current.len() as u64;
-        if self.tail_start + self.tail.len() as u64 != self.current_start {
+        let previous = std::mem::replace(&mut self.current, bytes.clone());
+        if offset != self.current_start + previous.len() as u64 {
             self.tail.clear();
-            self.tail_start = self.current_start;
+        } else if !previous.is_empty() {
+            self.tail.push_back((self.current_start, previous));
         }
-        self.tail.extend_from_slice(&self.current);
-        if offset != current_end {
-            self.tail.clear();
-            self.tail_start = offset;
-        } else if self.tail.len() > TAIL {
-            let cut = self.tail.len() - TAIL;
-            self.tail.drain(..cut);
-            self.tail_start += cut as u64;
-        }
-        self.current = bytes.clone();
         self.current_start = offset;
+        let floor = self.tail_floor();
+        while let Some((start, held)) = self.tail.front()
+            && start + held.len() as u64 <= floor
+        {
+            self.tail.pop_front();
+        }
     }
 
     /// Bytes missing from the stream: nothing held follows on.
@@ -51,15 +54,22 @@ impl Recent {
         self.current = Bytes::new();
     }
 
+    /// The stream offset before which no byte of the tail is shown.
+    fn tail_floor(&self) -> u64 {
+        self.current_start.saturating_sub(TAIL as u64)
+    }
+
     /// Up to [`BEFORE`] bytes before `at` and [`AFTER`] from it, of what is held.
     pub fn excerpt(&self, at: u64) -> Option<Excerpt> {
         let (from, to) = (at.saturating_sub(BEFORE), at.saturating_add(AFTER));
+        let floor = self.tail_floor();
+        let tail = self.tail.iter().map(|(start, held)| {
+            let skip = floor.saturating_sub(*start).min(held.len() as u64);
+            (start + skip, &held[skip as usize..])
+        });
         let mut bytes = Vec::new();
         let mut start = None;
-        for (base, held) in [
-            (self.tail_start, &self.tail[..]),
-            (self.current_start, &self.current[..]),
-        ] {
+        for (base, held) in tail.chain([(self.current_start, &self.current[..])]) {
             let end = base + held.len() as u64;
             let (lo, hi) = (from.max(base), to.min(end));
             if lo >= hi {
@@ -102,6 +112,20 @@ mod tests {
         assert_eq!(e.bytes, numbered(79, 64));
         // Near the start of the stream.
         assert_eq!(recent.excerpt(3).unwrap().bytes, numbered(0, 51));
+    }
+
+    #[test]
+    fn an_excerpt_spans_many_small_events() {
+        let mut recent = Recent::default();
+        for i in 0..2000u64 {
+            recent.push(i * 3, &numbered(i * 3, 3));
+        }
+        let e = recent.excerpt(5000).unwrap();
+        assert_eq!((e.offset, e.bytes), (4984, numbered(4984, 64).to_vec()));
+        // The tail ends TAIL bytes before the current event, however the events fell.
+        let floor = 1999 * 3 - TAIL as u64;
+        assert_eq!(recent.excerpt(floor).unwrap().offset, floor);
+        assert!(recent.excerpt(floor - 1).is_none(), "older than the tail");
     }
 
     #[test]

@@ -16,8 +16,12 @@ use pcap_parser::{PcapBlockOwned, PcapError};
 
 use super::LinkType;
 
-/// The buffer the reader starts with; it grows (up to [`MAX_BLOCK`]) for larger blocks.
-const INITIAL_BUFFER: usize = 1 << 16;
+/// The buffer the reader starts with; it grows (up to [`MAX_BLOCK`]) for larger blocks. Each
+/// refill is one `read` into it: a megabyte makes few system calls, so that the source needs
+/// no buffer of its own (whose copy of every byte cost more than the calls it saved).
+const INITIAL_BUFFER: usize = 1 << 20;
+/// What is read before the file header is parsed: enough for any section header block.
+const HEAD: usize = 1 << 16;
 /// The largest block accepted: far above any real snap length (262144), small enough that a
 /// corrupt length cannot make the reader allocate without bound.
 const MAX_BLOCK: usize = 16 << 20;
@@ -82,7 +86,7 @@ impl<'r> CaptureReader<'r> {
         // out a few bytes at a time.
         let mut head = Vec::new();
         (&mut reader)
-            .take(INITIAL_BUFFER as u64)
+            .take(HEAD as u64)
             .read_to_end(&mut head)
             .map_err(|e| error(0, format!("read failed: {e}")))?;
         if head.is_empty() {

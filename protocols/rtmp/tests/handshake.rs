@@ -335,6 +335,35 @@ fn ffmpeg_server_answer_is_simple() {
     );
 }
 
+/// An observer of a recorded handshake (the harness's) reads and judges it as a party would,
+/// but sends nothing, so nothing of its own is checked against the recorded replies: the
+/// echo/digest mismatch a replay raises is gone, the handshake event is the same.
+#[test]
+fn observers_send_nothing_and_judge_the_recorded_packets() {
+    let client = corpus("client_stream");
+    let server = corpus("server_stream");
+    let mut rng = SeededRng::new(3);
+    let observed = drive(&mut ServerHandshake::observer(), &client, &[], &mut rng);
+    let answered = server_run(&client, &[]);
+    assert_eq!(observed.consumed, HANDSHAKE_LEN);
+    assert_eq!(transmitted(&observed), Vec::<u8>::new());
+    assert_eq!(violations(&observed), []);
+    assert_eq!(event(&observed), event(&answered));
+    let observed = drive(&mut ClientHandshake::observer(), &server, &[], &mut rng);
+    let answered = client_run(COMPLEX0, &server, &[]);
+    assert_eq!(observed.consumed, HANDSHAKE_LEN);
+    assert_eq!(transmitted(&observed), Vec::<u8>::new());
+    assert_eq!(violations(&observed), []);
+    assert_eq!(event(&observed), event(&answered));
+    // A broken digest in C1 is still judged.
+    let mut broken = client.clone();
+    broken[1 + 8..1 + PACKET_LEN].fill(0);
+    let observed = drive(&mut ServerHandshake::observer(), &broken, &[], &mut rng);
+    let found = violations(&observed);
+    assert_eq!(found.first().map(|v| v.0), Some(HANDSHAKE_DIGEST.id));
+    assert_eq!(found, violations(&server_run(&broken, &[]))[..1]);
+}
+
 // --- Our client against our server -------------------------------------------------------------
 
 /// Runs both machines against each other, delivering each side's bytes in pieces of `piece`.

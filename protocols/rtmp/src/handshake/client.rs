@@ -19,8 +19,11 @@ use weir_media::Output;
 pub struct ClientHandshake {
     epoch_ms: u32,
     kind: ClientKind,
-    /// The C1 we sent, kept to answer and check S2 against.
-    c1: Box<[u8; PACKET_LEN]>,
+    /// The C1 we sent, kept to answer and check S2 against; `None` for an observer of a
+    /// recorded handshake, which sends nothing (the recorded client did): no C1 or C2 is made
+    /// (an HMAC-SHA256 and 1.5 KB of random bytes each) and S2 is checked against nothing of
+    /// ours.
+    c1: Option<Box<[u8; PACKET_LEN]>>,
     incoming: Incoming,
     server_kind: HandshakeKind,
     outputs: VecDeque<Output<HandshakeInfo>>,
@@ -38,10 +41,25 @@ impl ClientHandshake {
         ClientHandshake {
             epoch_ms,
             kind,
-            c1,
+            c1: Some(c1),
             incoming: Incoming::new(),
             server_kind: HandshakeKind::Simple,
             outputs: VecDeque::from([Output::Transmit(c0c1.freeze())]),
+            failure: None,
+            done: false,
+        }
+    }
+
+    /// An observer's handshake: S0 S1 S2 read and judged as [`Self::new`]'s are, nothing sent
+    /// (the harness checks the recorded replies, `handshake::check_s2`).
+    pub fn observer() -> Self {
+        ClientHandshake {
+            epoch_ms: 0,
+            kind: HandshakeKind::Simple,
+            c1: None,
+            incoming: Incoming::new(),
+            server_kind: HandshakeKind::Simple,
+            outputs: VecDeque::new(),
             failure: None,
             done: false,
         }
@@ -86,14 +104,19 @@ impl ClientHandshake {
         let (kind, violation) = SERVER.kind_of(s1);
         self.server_kind = kind;
         queue_violation(&mut self.outputs, violation, PACKET1_OFFSET);
+        if self.c1.is_none() {
+            return;
+        }
         let c2 = CLIENT.packet2(s1, kind, self.kind, self.epoch_ms, rng);
         self.outputs
             .push_back(Output::Transmit(Bytes::copy_from_slice(&c2[..])));
     }
 
     fn finish(&mut self) {
-        let checked = check_s2(&self.c1[..], &self.incoming.packet2()[..]);
-        queue_violation(&mut self.outputs, checked.err(), PACKET2_OFFSET);
+        if let Some(c1) = &self.c1 {
+            let checked = check_s2(&c1[..], &self.incoming.packet2()[..]);
+            queue_violation(&mut self.outputs, checked.err(), PACKET2_OFFSET);
+        }
         let info = HandshakeInfo::new(self.server_kind, self.incoming.packet1());
         self.outputs.push_back(Output::Event(info));
         self.done = true;

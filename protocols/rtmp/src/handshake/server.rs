@@ -23,6 +23,10 @@ pub struct ServerHandshake {
     outputs: VecDeque<Output<HandshakeInfo>>,
     failure: Option<Error>,
     done: bool,
+    /// False for an observer of a recorded handshake: the recorded server answered, so no S0
+    /// S1 S2 is made (two HMAC-SHA256 and 3 KB of random bytes each) and C2 is checked
+    /// against nothing of ours.
+    answer: bool,
 }
 
 impl ServerHandshake {
@@ -36,6 +40,16 @@ impl ServerHandshake {
             outputs: VecDeque::new(),
             failure: None,
             done: false,
+            answer: true,
+        }
+    }
+
+    /// An observer's handshake: C0 C1 C2 read and judged as [`Self::new`]'s are, nothing
+    /// answered (the harness checks the recorded replies, `handshake::check_c2`).
+    pub fn observer() -> Self {
+        ServerHandshake {
+            answer: false,
+            ..Self::new(0)
         }
     }
 
@@ -78,6 +92,9 @@ impl ServerHandshake {
         let (kind, violation) = CLIENT.kind_of(c1);
         self.client_kind = kind;
         queue_violation(&mut self.outputs, violation, PACKET1_OFFSET);
+        if !self.answer {
+            return;
+        }
         let s1 = SERVER.packet1(kind, self.epoch_ms, rng);
         let s2 = SERVER.packet2(c1, kind, kind, self.epoch_ms, rng);
         let mut reply = BytesMut::with_capacity(1 + 2 * PACKET_LEN);

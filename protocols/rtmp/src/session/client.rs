@@ -205,7 +205,11 @@ impl ClientSession {
         observer: bool,
         mut rng: Box<dyn RngCore + Send>,
     ) -> Self {
-        let handshake = ClientHandshake::new(options.handshake, 0, &mut *rng);
+        let handshake = if observer {
+            ClientHandshake::observer()
+        } else {
+            ClientHandshake::new(options.handshake, 0, &mut *rng)
+        };
         ClientSession {
             conn: Connection::client(config, handshake, observer),
             options,

@@ -65,19 +65,20 @@ pub(crate) struct Connection {
     /// Acknowledgements are held back (a probe's choice, see `hold_acknowledgements`).
     hold_acks: bool,
     closed: Option<Error>,
-    /// Observing a recorded stream: our own handshake packets never reached the recorded peer,
-    /// so checks of its replies against them are meaningless and dropped (the harness checks
-    /// the recorded pair with `handshake::check_c2`/`check_s2`).
+    /// Observing a recorded stream: the handshake makes no packets of its own (they would
+    /// never have reached the recorded peer) and checks the peer's replies against none (the
+    /// harness checks the recorded pair with `handshake::check_c2`/`check_s2`).
     observer: bool,
 }
 
 impl Connection {
     pub fn server(config: SessionConfig, epoch_ms: u32, observer: bool) -> Self {
-        Self::new(
-            config,
-            Handshake::Server(ServerHandshake::new(epoch_ms)),
-            observer,
-        )
+        let handshake = if observer {
+            ServerHandshake::observer()
+        } else {
+            ServerHandshake::new(epoch_ms)
+        };
+        Self::new(config, Handshake::Server(handshake), observer)
     }
 
     pub fn client(config: SessionConfig, handshake: ClientHandshake, observer: bool) -> Self {
@@ -197,8 +198,6 @@ impl Connection {
                 Some(Output::Transmit(bytes)) => {
                     self.sent += bytes.len() as u64;
                     self.tx.extend_from_slice(&bytes);
-                }
-                Some(Output::Violation(v)) if self.observer && v.rule == &rules::HANDSHAKE_ECHO => {
                 }
                 Some(Output::Violation(v)) => incoming.push(Incoming::Violation(v)),
                 Some(Output::Event(info)) => incoming.push(Incoming::HandshakeDone(info)),
