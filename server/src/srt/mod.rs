@@ -389,8 +389,10 @@ impl Reader {
                 // marks the socket readable again, so none waits unseen.
                 Ok(mut ready) => ready.clear_ready(),
                 Err(e) => {
+                    // The reactor is gone (the runtime stops): no faster than by the clock.
                     debug!(error = %e, "srt socket not readable");
                     self.rest_for(REST);
+                    self.rest.as_mut().await;
                 }
             },
             _ => self.rest.as_mut().await,
