@@ -171,6 +171,14 @@ impl NetSim {
         &self.profile
     }
 
+    /// From now on the link loses, duplicates and reorders nothing; its delay, jitter and
+    /// bandwidth stay, and so do the draws per datagram, so the seed still decides the rest.
+    pub fn heal(&mut self) {
+        self.profile.loss = 0.0;
+        self.profile.duplicate = 0.0;
+        self.profile.reorder = 0.0;
+    }
+
     /// What the link has done so far.
     pub fn counters(&self) -> Counters {
         self.counters

@@ -42,6 +42,7 @@ pub struct RelayStats {
 pub struct UdpRelay {
     listen: SocketAddr,
     stop: Arc<AtomicBool>,
+    heal: Arc<AtomicBool>,
     stats: Arc<Mutex<RelayStats>>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
@@ -77,16 +78,18 @@ impl UdpRelay {
             unroutable: 0,
         };
         let stop = Arc::new(AtomicBool::new(false));
+        let heal = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(RelayStats::default()));
         let thread = {
-            let (stop, stats) = (stop.clone(), stats.clone());
+            let (stop, heal, stats) = (stop.clone(), heal.clone(), stats.clone());
             std::thread::Builder::new()
                 .name("udp-relay".into())
-                .spawn(move || relay.run(&stop, &stats))?
+                .spawn(move || relay.run(&stop, &heal, &stats))?
         };
         Ok(UdpRelay {
             listen,
             stop,
+            heal,
             stats,
             thread: Some(thread),
         })
@@ -95,6 +98,14 @@ impl UdpRelay {
     /// The address clients send to.
     pub fn local_addr(&self) -> SocketAddr {
         self.listen
+    }
+
+    /// From now on neither direction loses, duplicates or reorders a datagram ([`NetSim::heal`]);
+    /// what is in flight keeps its fate. A test of a libsrt sender needs it before the stream's
+    /// end: with periodic NAK reports on (the receiver's default in live mode), libsrt never
+    /// resends a lost last packet, since no later one shows the gap (Haivision/srt#1722).
+    pub fn heal(&self) {
+        self.heal.store(true, Ordering::Relaxed);
     }
 
     /// Both directions' counters so far.
@@ -137,9 +148,18 @@ struct Relay {
 }
 
 impl Relay {
-    fn run(&mut self, stop: &AtomicBool, stats: &Mutex<RelayStats>) -> io::Result<()> {
+    fn run(
+        &mut self,
+        stop: &AtomicBool,
+        heal: &AtomicBool,
+        stats: &Mutex<RelayStats>,
+    ) -> io::Result<()> {
         let mut buf = vec![0u8; 65_536];
         while !stop.load(Ordering::Relaxed) {
+            if heal.load(Ordering::Relaxed) {
+                self.up.heal();
+                self.down.heal();
+            }
             let mut busy = false;
             let mut client = self.client;
             let up = &mut self.up;

@@ -62,6 +62,41 @@ fn echo_through(loss: f64, seed: u64, count: u32) -> (usize, usize, RelayStats) 
 }
 
 #[test]
+fn a_healed_relay_loses_nothing_more() {
+    let quiet = Duration::from_millis(500);
+    let upstream = UdpSocket::bind(localhost()).unwrap();
+    let relay = UdpRelay::start(
+        localhost(),
+        upstream.local_addr().unwrap(),
+        Profile::lossy(1.0, Duration::from_millis(2)),
+        1,
+    )
+    .unwrap();
+    let upstream = receiver(upstream, false, quiet);
+    let client = UdpSocket::bind(localhost()).unwrap();
+    client.connect(relay.local_addr()).unwrap();
+    let send = |n: u32| {
+        for i in 0..n {
+            client.send(&i.to_be_bytes()).unwrap();
+        }
+    };
+    send(100);
+    // Every one of those is lost before the relay hears of the heal.
+    while relay.stats().to_upstream.sent < 100 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    relay.heal();
+    std::thread::sleep(Duration::from_millis(50));
+    send(100);
+    assert_eq!(upstream.join().unwrap(), 100);
+    let stats = relay.stop().unwrap();
+    assert_eq!(
+        (stats.to_upstream.dropped, stats.to_upstream.delivered),
+        (100, 100)
+    );
+}
+
+#[test]
 fn a_clean_relay_forwards_every_datagram_both_ways() {
     let (up, back, stats) = echo_through(0.0, 1, 1_000);
     assert_eq!((up, back), (1_000, 1_000));
