@@ -8,6 +8,11 @@
 //! another caller. A caller's conclusion becomes a task that parses its stream id, asks
 //! security and the hooks (the same [`Session`](crate::session::Session) as every protocol),
 //! checks its key material, and tells the loop to accept or reject it.
+//!
+//! While datagrams come densely the loop reads the socket every [`REST`] instead of as each
+//! arrives ([`Reader`]): a 20 Mbit/s publisher's 2,000 datagrams a second would otherwise wake
+//! the thread for one or two each, and the kernel's sleep and wake-up path was the largest
+//! item of the receive path's profile (`benches/RESULTS.md`, SRT receive).
 
 pub mod conn;
 
@@ -17,10 +22,12 @@ use crate::session::Session;
 use bytes::{Bytes, BytesMut};
 use rand::SeedableRng;
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::UdpSocket;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 use weir_srt::kdf::Passphrase;
@@ -52,6 +59,7 @@ pub struct SrtStats {
 
 /// The SRT port: its socket, the connections' routes and their statistics.
 pub struct Endpoint {
+    /// Non-blocking, and in the runtime's reactor only while the [`Reader`] waits for it.
     socket: Arc<UdpSocket>,
     /// Our socket id → the connection's queue.
     routes: Mutex<HashMap<u32, mpsc::Sender<Bytes>>>,
@@ -98,7 +106,9 @@ impl Endpoint {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen for SRT on {listen}: {e}"))?;
         Ok(Arc::new(Endpoint {
-            socket: Arc::new(socket),
+            // Taken out of the reactor: the reader registers it when it waits (tokio's
+            // `into_std` leaves it non-blocking).
+            socket: Arc::new(socket.into_std()?),
             routes: Mutex::default(),
             stats: Mutex::default(),
             per_ip: Mutex::default(),
@@ -161,7 +171,7 @@ impl Endpoint {
 
     /// Sends `bytes` to `to`; a full socket buffer drops the datagram (SRT recovers it).
     fn send(&self, to: SocketAddr, bytes: &[u8]) {
-        if let Err(e) = self.socket.try_send_to(bytes, to) {
+        if let Err(e) = self.socket.send_to(bytes, to) {
             debug!(%to, error = %e, "srt send failed");
         }
     }
@@ -217,10 +227,7 @@ pub async fn listen(ctx: Arc<Context>, endpoint: Arc<Endpoint>) {
             timer.as_mut().reset(wake);
         }
         tokio::select! {
-            ready = endpoint.socket.readable() => match ready {
-                Ok(()) => reader.receive(&endpoint, &mut listener),
-                Err(e) => debug!(error = %e, "srt socket not readable"),
-            },
+            () = reader.ready(&endpoint) => reader.receive(&endpoint, &mut listener),
             Some((id, decision)) = decisions.recv() => {
                 let now = Instant::now();
                 let result = match decision {
@@ -319,12 +326,30 @@ const READ_BATCH: usize = 256;
 /// slice keeps its chunk: 16 KiB bounds what one held datagram can keep.
 const CHUNK: usize = 16 * 1024;
 
-/// The socket's reader: a datagram buffer, the chunk payloads are cut from, and the route
-/// of the last connection a datagram went to (most datagrams follow one to the same).
+/// How long the reader rests between reads while datagrams come densely: what arrives
+/// meanwhile waits in the socket's buffer (12 MB, [`crate::udp_socket`]) and is read in one
+/// pass, for one wake-up instead of one per datagram or two. The socket is out of the reactor
+/// meanwhile, since a socket in epoll wakes a sleeping thread at each datagram whether or not
+/// a task waits for it. What it costs: a datagram waits up to this long, small against SRT's
+/// latency (120 ms by default, 400 ms in the bench), and the round-trip times measured from
+/// ACKACKs grow by about half of it (libsrt's own receive thread reads as datagrams arrive).
+const REST: Duration = Duration::from_millis(3);
+
+/// The socket's reader: a datagram buffer, the chunk payloads are cut from, the route of the
+/// last connection a datagram went to (most datagrams follow one to the same), and how it
+/// waits for the next datagrams.
 struct Reader {
     buf: Vec<u8>,
     chunk: BytesMut,
     last: Option<(u32, mpsc::Sender<Bytes>)>,
+    /// The socket in the reactor while the reader waits for it to be readable; `None` while
+    /// it rests.
+    registered: Option<AsyncFd<Arc<UdpSocket>>>,
+    /// Whether the reader rests (until `rest`'s deadline) rather than waits for the socket.
+    resting: bool,
+    rest: Pin<Box<tokio::time::Sleep>>,
+    /// When a read last found datagrams.
+    last_read: Option<Instant>,
 }
 
 impl Default for Reader {
@@ -333,21 +358,87 @@ impl Default for Reader {
             buf: vec![0u8; 65_536],
             chunk: BytesMut::new(),
             last: None,
+            registered: None,
+            resting: false,
+            rest: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            last_read: None,
         }
     }
 }
 
 impl Reader {
-    /// Reads what the socket holds (up to [`READ_BATCH`] datagrams): handshakes go to the
-    /// listener, the rest by destination socket id to their connection's queue.
+    /// Until there is something to read: the end of a rest, or the socket readable. Safe to
+    /// cancel (the loop's `select!` may take another branch).
+    async fn ready(&mut self, endpoint: &Endpoint) {
+        if !self.resting && self.registered.is_none() {
+            let socket = endpoint.socket.clone();
+            // SAFETY: the `Arc` it owns keeps the socket, hence its descriptor, open for as
+            // long as the `AsyncFd` lives, and a socket's `as_raw_fd` never changes.
+            match unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) } {
+                Ok(registered) => self.registered = Some(registered),
+                Err(e) => {
+                    // Not in the reactor (out of its resources): read by the clock instead.
+                    debug!(error = %e, "srt socket not registered: reading every rest");
+                    self.rest_for(REST);
+                }
+            }
+        }
+        match &self.registered {
+            Some(registered) if !self.resting => match registered.readable().await {
+                // Cleared before the read rather than after: a datagram that comes after it
+                // marks the socket readable again, so none waits unseen.
+                Ok(mut ready) => ready.clear_ready(),
+                Err(e) => {
+                    // The reactor is gone (the runtime stops): no faster than by the clock.
+                    debug!(error = %e, "srt socket not readable");
+                    self.rest_for(REST);
+                    self.rest.as_mut().await;
+                }
+            },
+            _ => self.rest.as_mut().await,
+        }
+    }
+
+    /// Rests for `duration`, the socket out of the reactor.
+    fn rest_for(&mut self, duration: Duration) {
+        self.registered = None;
+        self.resting = true;
+        let until = tokio::time::Instant::now() + duration;
+        if self.rest.deadline() != until {
+            self.rest.as_mut().reset(until);
+        }
+    }
+
+    /// Reads what the socket holds (up to [`READ_BATCH`] datagrams), then decides how to wait
+    /// for more ([`next_wait`]).
     fn receive(&mut self, endpoint: &Endpoint, listener: &mut Listener) {
-        for _ in 0..READ_BATCH {
-            let (n, from) = match endpoint.socket.try_recv_from(&mut self.buf) {
+        let now = Instant::now();
+        let rested = std::mem::take(&mut self.resting);
+        let read = self.read(endpoint, listener);
+        match next_wait(
+            rested,
+            read,
+            self.last_read.map(|t| now.saturating_duration_since(t)),
+        ) {
+            Wait::Readable => {}
+            Wait::Rest => self.rest_for(REST),
+            Wait::Again => self.rest_for(Duration::ZERO),
+        }
+        if read > 0 {
+            self.last_read = Some(now);
+        }
+    }
+
+    /// Reads up to [`READ_BATCH`] datagrams: handshakes go to the listener, the rest by
+    /// destination socket id to their connection's queue. How many it read.
+    fn read(&mut self, endpoint: &Endpoint, listener: &mut Listener) -> usize {
+        for read in 0..READ_BATCH {
+            let (n, from) = match endpoint.socket.recv_from(&mut self.buf) {
                 Ok(received) => received,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return read,
                 Err(e) => {
                     debug!(error = %e, "srt receive failed");
-                    return;
+                    return read;
                 }
             };
             let datagram = &self.buf[..n];
@@ -383,6 +474,29 @@ impl Reader {
                 None => debug!(%from, "a datagram too short for SRT"),
             }
         }
+        READ_BATCH
+    }
+}
+
+/// How the reader waits after a read.
+#[derive(Debug, PartialEq, Eq)]
+enum Wait {
+    /// For the socket to be readable: datagrams come sparsely (or not at all).
+    Readable,
+    /// For [`REST`]: datagrams come densely.
+    Rest,
+    /// Not at all: the read stopped at [`READ_BATCH`] with more waiting.
+    Again,
+}
+
+/// Datagrams come densely when a read after a rest found some, when one read found several,
+/// or when a read came within [`REST`] of the last one that found any (`since_last`).
+fn next_wait(rested: bool, read: usize, since_last: Option<Duration>) -> Wait {
+    match read {
+        0 => Wait::Readable,
+        READ_BATCH => Wait::Again,
+        1 if !rested && since_last.is_none_or(|since| since >= REST) => Wait::Readable,
+        _ => Wait::Rest,
     }
 }
 
@@ -400,4 +514,32 @@ pub(crate) fn describe(request: &ConnectionRequest) -> String {
         request.peer_socket_id,
         request.stream_id.as_deref().unwrap_or("")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_datagram_waits_for_the_next_one() {
+        assert_eq!(next_wait(false, 1, None), Wait::Readable);
+        assert_eq!(next_wait(false, 1, Some(REST)), Wait::Readable);
+        assert_eq!(next_wait(false, 0, Some(Duration::ZERO)), Wait::Readable);
+    }
+
+    #[test]
+    fn dense_datagrams_are_read_after_a_rest() {
+        // Several at once, one soon after another, or any found after a rest.
+        assert_eq!(next_wait(false, 2, None), Wait::Rest);
+        assert_eq!(next_wait(false, 1, Some(REST / 2)), Wait::Rest);
+        assert_eq!(next_wait(true, 1, Some(REST)), Wait::Rest);
+        // A rest that found nothing goes back to waiting for the socket.
+        assert_eq!(next_wait(true, 0, Some(REST)), Wait::Readable);
+    }
+
+    #[test]
+    fn a_full_batch_reads_again_at_once() {
+        assert_eq!(next_wait(false, READ_BATCH, None), Wait::Again);
+        assert_eq!(next_wait(true, READ_BATCH, Some(REST)), Wait::Again);
+    }
 }
