@@ -3,11 +3,11 @@
 //!
 //! Every reply carries `code` (0 on success, SRS's error codes otherwise), `server` and
 //! `service` (ids fixed for the life of the process) and `pid`. Around every route:
-//! [`auth`] (HTTP basic authentication, when `api.username`/`api.password` are set) and
-//! [`jsonp`] (`?callback=fn` wraps a JSON reply as `fn(...)`).
+//! `auth` (HTTP basic authentication, when `api.username`/`api.password` are set) and
+//! `jsonp` (`?callback=fn` wraps a JSON reply as `fn(...)`).
 //!
-//! Files: this one (router, envelope, streams and clients), [`summaries`] (`/api/v1/summaries`
-//! from [`crate::system`]), [`vhosts`] (`/api/v1/vhosts` and the `/api/`, `/api/v1/` indexes);
+//! Files: this one (router, envelope, streams and clients), `summaries` (`/api/v1/summaries`
+//! from [`crate::system`]), `vhosts` (`/api/v1/vhosts` and the `/api/`, `/api/v1/` indexes);
 //! `/metrics` is rendered by [`crate::metrics`].
 
 mod auth;

@@ -1,7 +1,7 @@
 //! One SRT caller: admitted like every client (security, hooks, a busy stream), its key
 //! material checked against the passphrase of its stream, then its connection machine driven
 //! until it ends. A publisher's payloads are MPEG-TS, demuxed into the hub by the same
-//! [`TsIngest`] as MPEG-TS over UDP; a player gets any stream as the same MPEG-TS HTTP-TS
+//! `TsIngest` as MPEG-TS over UDP; a player gets any stream as the same MPEG-TS HTTP-TS
 //! players get ([`Ts`], muxed once per stream), seven TS packets to an SRT packet.
 
 use super::{Decision, Endpoint, Handover, SrtStats};
