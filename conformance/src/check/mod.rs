@@ -174,7 +174,7 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
 /// (a pipe, `/dev/stdin` from one, a file system without mmap): the file is then read.
 ///
 /// A map's pages are the page cache's, so a packet held long pins only the file's pages,
-/// which the kernel can drop and read again. The risk taken: were the file truncated by
+/// which the kernel can drop and read again (they count in the process's RSS once read). The risk taken: were the file truncated by
 /// another process while mapped, reading a page past its new end would end `weir check`
 /// with SIGBUS instead of a "truncated capture" error. The capture is a file the user gave
 /// us to read, not one a peer writes; catching SIGBUS soundly would cost more than the
