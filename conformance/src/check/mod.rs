@@ -126,6 +126,14 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
                 Err(e) => return unreadable(e),
             };
             let progress = Progress::new(options.progress, size);
+            // A capture in a regular file is read in place (see `map`); whatever else, or
+            // what is no capture, is read as before.
+            if !as_file
+                && let Some(bytes) = map(&file)
+                && let Ok(events) = CaptureEvents::from_bytes(bytes, options.limits)
+            {
+                return check_events(&name, events, &progress, options);
+            }
             // Unbuffered: the capture reader and the file reader each read in pieces of a
             // megabyte into their own buffers, and a buffer in between would copy every byte
             // once more.
@@ -141,7 +149,7 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
                 return check_file(&name, reader, options);
             }
             match CaptureEvents::new(reader, options.limits) {
-                Ok(events) => check_events(&name, events, options),
+                Ok(events) => check_events(&name, events, &progress, options),
                 Err(e) => match sibling(path, "client", "server") {
                     Some(server) => match read_pair(path, &server) {
                         Ok(pair) => check_pair(&name, &pair, options),
@@ -159,6 +167,29 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
             }
         }
     }
+}
+
+/// A regular file mapped into memory, for the capture reader to read in place: no copy of
+/// its bytes into a buffer, each packet a view of the map. `None` where it cannot be mapped
+/// (a pipe, `/dev/stdin` from one, a file system without mmap): the file is then read.
+///
+/// A map's pages are the page cache's, so a packet held long pins only the file's pages,
+/// which the kernel can drop and read again (they count in the process's RSS once read). The risk taken: were the file truncated by
+/// another process while mapped, reading a page past its new end would end `weir check`
+/// with SIGBUS instead of a "truncated capture" error. The capture is a file the user gave
+/// us to read, not one a peer writes; catching SIGBUS soundly would cost more than the
+/// map saves, and reading it (the fallback) costs a copy of every byte.
+fn map(file: &File) -> Option<Bytes> {
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    // SAFETY: the map is read-only, and nothing of this process writes the file; what Rust assumes of the
+    // slice (bytes that do not change under it) holds unless another process writes or
+    // truncates the file while we read, which the doc comment above accepts.
+    let map = unsafe { memmap2::MmapOptions::new().map(file) }.ok()?;
+    #[cfg(unix)]
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Some(Bytes::from_owner(map))
 }
 
 /// The first bytes of a file, enough for [`detect::sniff_file`].
@@ -183,13 +214,23 @@ fn check_file<'r>(name: &str, reader: impl Read + 'r, options: &Options) -> Inpu
     report
 }
 
-fn check_events<'r>(name: &str, events: CaptureEvents<'r>, options: &Options) -> InputReport {
+fn check_events<'r>(
+    name: &str,
+    mut events: CaptureEvents<'r>,
+    progress: &Progress,
+    options: &Options,
+) -> InputReport {
     let mut checker = Checker::new(name, options);
     let mut error = None;
-    for event in events {
+    let mut count = 0u32;
+    while let Some(event) = events.next() {
         match event {
             Ok(event) => checker.push(event),
             Err(e) => error = Some(e.to_string()),
+        }
+        count = count.wrapping_add(1);
+        if count.is_multiple_of(4096) {
+            progress.reached(events.offset());
         }
     }
     let mut report = checker.finish();
@@ -247,6 +288,13 @@ impl Progress {
             }
             bar
         }))
+    }
+
+    /// For a file read in place, which no wrapped reader counts.
+    fn reached(&self, offset: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(offset);
+        }
     }
 
     fn wrap<'r>(&self, reader: impl Read + 'r) -> Box<dyn Read + 'r> {

@@ -528,13 +528,28 @@ pub struct CaptureEvents<'r> {
 
 impl<'r> CaptureEvents<'r> {
     pub fn new(reader: impl Read + 'r, limits: Limits) -> Result<Self, CaptureError> {
-        Ok(CaptureEvents {
-            reader: CaptureReader::new(reader)?,
+        Ok(Self::from_reader(CaptureReader::new(reader)?, limits))
+    }
+
+    /// The events of a capture held whole in memory, its packets views of `bytes`
+    /// ([`CaptureReader::from_bytes`]).
+    pub fn from_bytes(bytes: Bytes, limits: Limits) -> Result<Self, CaptureError> {
+        Ok(Self::from_reader(CaptureReader::from_bytes(bytes)?, limits))
+    }
+
+    fn from_reader(reader: CaptureReader<'r>, limits: Limits) -> Self {
+        CaptureEvents {
+            reader,
             table: FlowTable::new(limits),
             last_time: Duration::ZERO,
             error: None,
             finished: false,
-        })
+        }
+    }
+
+    /// Bytes of the capture read so far.
+    pub fn offset(&self) -> u64 {
+        self.reader.offset()
     }
 
     /// Unopened packets per kind so far.

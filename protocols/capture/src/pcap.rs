@@ -5,14 +5,22 @@
 //! and timestamp resolution (`if_tsresol`, pcapng draft §4.2); every packet carries its own.
 //! A truncated or corrupt file ends the stream with a [`CaptureError`] naming the byte offset
 //! of the block that could not be read.
+//!
+//! A capture already in memory (a mapped file) is read in place instead
+//! ([`CaptureReader::from_bytes`]): the same block parsers on the whole buffer, each packet a
+//! view of it rather than a copy, and the same packets and errors as the streamed reader.
 
 use std::io::{Cursor, Read};
 use std::time::Duration;
 
 use bytes::Bytes;
-use pcap_parser::pcapng::Block;
+use pcap_parser::nom;
+use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
-use pcap_parser::{PcapBlockOwned, PcapError};
+use pcap_parser::{
+    LegacyPcapBlock, PcapBlockOwned, PcapError, parse_pcap_frame, parse_pcap_frame_be,
+    parse_pcap_frame_modified, parse_pcap_header,
+};
 
 use super::LinkType;
 
@@ -61,12 +69,39 @@ struct Interface {
     offset_seconds: i64,
 }
 
-/// pcap and pcapng packets from any `Read`.
+/// pcap and pcapng packets from any `Read`, or from a buffer holding the whole file.
 pub struct CaptureReader<'r> {
-    inner: Box<dyn PcapReaderIterator + 'r>,
-    capacity: usize,
+    source: Source<'r>,
     state: State,
     done: bool,
+}
+
+enum Source<'r> {
+    /// Blocks read into pcap-parser's buffer, whose capacity grows up to [`MAX_BLOCK`].
+    Stream {
+        inner: Box<dyn PcapReaderIterator + 'r>,
+        capacity: usize,
+    },
+    /// Blocks parsed in place from the whole file.
+    Whole(Whole),
+}
+
+/// A whole capture in memory and how far it has been read.
+struct Whole {
+    bytes: Bytes,
+    offset: usize,
+    format: Format,
+}
+
+type LegacyParse = fn(&[u8]) -> nom::IResult<&[u8], LegacyPcapBlock<'_>, PcapError<&[u8]>>;
+
+#[derive(Clone, Copy)]
+enum Format {
+    Legacy(LegacyParse),
+    /// pcapng; the byte order is the current section's.
+    Ng {
+        big_endian: bool,
+    },
 }
 
 /// What the reader learnt from the blocks so far.
@@ -104,27 +139,75 @@ impl<'r> CaptureReader<'r> {
             error(0, what)
         })?;
         Ok(CaptureReader {
-            inner,
-            capacity: INITIAL_BUFFER,
+            source: Source::Stream {
+                inner,
+                capacity: INITIAL_BUFFER,
+            },
             state: State::default(),
+            done: false,
+        })
+    }
+
+    /// Reads a pcap or pcapng file held whole in `bytes`: each packet's data is a view of
+    /// `bytes` (so a packet kept keeps the buffer), none is copied. Packets and errors are
+    /// those [`CaptureReader::new`] gives for the same bytes.
+    pub fn from_bytes(bytes: Bytes) -> Result<Self, CaptureError> {
+        if bytes.is_empty() {
+            return Err(error(0, "empty file".into()));
+        }
+        let mut state = State::default();
+        let (format, offset) = if parse_sectionheaderblock(&bytes).is_ok() {
+            (Format::Ng { big_endian: false }, 0)
+        } else {
+            let header = match parse_pcap_header(&bytes) {
+                Ok((_, header)) => header,
+                Err(nom::Err::Incomplete(_)) => {
+                    return Err(error(0, "file header truncated".into()));
+                }
+                Err(_) => return Err(error(0, "not a pcap or pcapng file".into())),
+            };
+            let parse: LegacyParse = if header.is_modified_format() {
+                parse_pcap_frame_modified
+            } else if header.is_bigendian() {
+                parse_pcap_frame_be
+            } else {
+                parse_pcap_frame
+            };
+            let size = header.size();
+            // The header declares the file's one interface; it holds no packet.
+            state
+                .packet(PcapBlockOwned::from(header), &Bytes::copy_from_slice)
+                .map_err(|what| error(0, what))?;
+            (Format::Legacy(parse), size)
+        };
+        Ok(CaptureReader {
+            source: Source::Whole(Whole {
+                bytes,
+                offset,
+                format,
+            }),
+            state,
             done: false,
         })
     }
 
     /// Bytes of the file consumed so far.
     pub fn offset(&self) -> u64 {
-        self.inner.consumed() as u64
-    }
-
-    fn fail(&mut self, what: String) -> Option<Result<Packet, CaptureError>> {
-        self.done = true;
-        Some(Err(error(self.offset(), what)))
+        match &self.source {
+            Source::Stream { inner, .. } => inner.consumed() as u64,
+            Source::Whole(whole) => whole.offset as u64,
+        }
     }
 }
 
 impl State {
     /// The packet in `block`, if it holds one; interface and section blocks update state.
-    fn packet(&mut self, block: PcapBlockOwned<'_>) -> Result<Option<Packet>, String> {
+    /// `data` turns the packet's bytes into its [`Bytes`] (a copy, or a view of the file).
+    fn packet(
+        &mut self,
+        block: PcapBlockOwned<'_>,
+        data: &dyn Fn(&[u8]) -> Bytes,
+    ) -> Result<Option<Packet>, String> {
         let (interface, time, original_len, data) = match block {
             PcapBlockOwned::LegacyHeader(header) => {
                 self.interfaces = vec![Interface {
@@ -143,12 +226,7 @@ impl State {
                 let interface = self.interface(0)?;
                 let units =
                     u64::from(frame.ts_sec) * interface.units_per_second + u64::from(frame.ts_usec);
-                (
-                    interface,
-                    units,
-                    frame.origlen,
-                    Bytes::copy_from_slice(frame.data),
-                )
+                (interface, units, frame.origlen, data(frame.data))
             }
             PcapBlockOwned::NG(Block::SectionHeader(_)) => {
                 self.interfaces.clear();
@@ -170,23 +248,13 @@ impl State {
             PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
                 let interface = self.interface(epb.if_id)?;
                 let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-                (
-                    interface,
-                    units,
-                    epb.origlen,
-                    Bytes::copy_from_slice(epb.packet_data()),
-                )
+                (interface, units, epb.origlen, data(epb.packet_data()))
             }
             PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
                 // A simple packet block has no timestamp: it inherits the previous packet's.
                 let interface = self.interface(0)?;
                 let units = time_units(self.last_time, interface.units_per_second);
-                (
-                    interface,
-                    units,
-                    spb.origlen,
-                    Bytes::copy_from_slice(spb.packet_data()),
-                )
+                (interface, units, spb.origlen, data(spb.packet_data()))
             }
             PcapBlockOwned::NG(_) => return Ok(None),
         };
@@ -216,65 +284,147 @@ impl Iterator for CaptureReader<'_> {
     type Item = Result<Packet, CaptureError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while !self.done {
-            match self.inner.next() {
-                Ok((len, block)) => {
-                    let packet = self.state.packet(block);
-                    self.inner.consume(len);
-                    match packet {
-                        Ok(Some(packet)) => return Some(Ok(packet)),
-                        Ok(None) => {}
-                        Err(what) => return self.fail(what),
-                    }
-                }
-                Err(PcapError::Eof) => self.done = true,
-                Err(PcapError::Incomplete(_)) => {
-                    let before = self.inner.data().len();
-                    if let Err(e) = self.inner.refill() {
-                        let what = format!("read failed ({e:?})");
-                        return self.fail(what);
-                    }
-                    // A full buffer that still holds no whole block: make room.
-                    if self.inner.data().len() == before
-                        && !self.inner.reader_exhausted()
-                        && !self.grow()
-                    {
-                        return self.fail(format!("block larger than {MAX_BLOCK} bytes"));
-                    }
-                }
-                Err(PcapError::BufferTooSmall) => {
-                    if !self.grow() {
-                        return self.fail(format!("block larger than {MAX_BLOCK} bytes"));
-                    }
-                    if let Err(e) = self.inner.refill() {
-                        let what = format!("read failed ({e:?})");
-                        return self.fail(what);
-                    }
-                }
-                Err(PcapError::UnexpectedEof) => {
-                    return self.fail("file ends inside a block (truncated capture)".into());
-                }
-                Err(e) => {
-                    let what = match e {
-                        PcapError::NomError(_, kind) => format!("corrupt block ({kind:?})"),
-                        PcapError::OwnedNomError(_, kind) => format!("corrupt block ({kind:?})"),
-                        other => format!("unreadable block ({other:?})"),
-                    };
-                    return self.fail(what);
-                }
+        if self.done {
+            return None;
+        }
+        let next = match &mut self.source {
+            Source::Stream { inner, capacity } => {
+                next_streamed(inner.as_mut(), capacity, &mut self.state)
+            }
+            Source::Whole(whole) => whole.next(&mut self.state),
+        };
+        match next {
+            Ok(packet) => {
+                self.done = packet.is_none();
+                packet.map(Ok)
+            }
+            Err(what) => {
+                self.done = true;
+                Some(Err(error(self.offset(), what)))
             }
         }
-        None
     }
 }
 
-impl CaptureReader<'_> {
-    fn grow(&mut self) -> bool {
-        if self.capacity >= MAX_BLOCK {
-            return false;
+/// The next packet of a streamed capture (`None` at its end); an error says why the capture
+/// cannot be read further from the block at the reader's offset.
+fn next_streamed(
+    inner: &mut (dyn PcapReaderIterator + '_),
+    capacity: &mut usize,
+    state: &mut State,
+) -> Result<Option<Packet>, String> {
+    loop {
+        match inner.next() {
+            Ok((len, block)) => {
+                let packet = state.packet(block, &Bytes::copy_from_slice);
+                inner.consume(len);
+                match packet {
+                    Ok(None) => {}
+                    packet => return packet,
+                }
+            }
+            Err(PcapError::Eof) => return Ok(None),
+            Err(PcapError::Incomplete(_)) => {
+                let before = inner.data().len();
+                if let Err(e) = inner.refill() {
+                    return Err(format!("read failed ({e:?})"));
+                }
+                // A full buffer that still holds no whole block: make room.
+                if inner.data().len() == before
+                    && !inner.reader_exhausted()
+                    && !grow(inner, capacity)
+                {
+                    return Err(too_large());
+                }
+            }
+            Err(PcapError::BufferTooSmall) => {
+                if !grow(inner, capacity) {
+                    return Err(too_large());
+                }
+                if let Err(e) = inner.refill() {
+                    return Err(format!("read failed ({e:?})"));
+                }
+            }
+            Err(PcapError::UnexpectedEof) => return Err(truncated()),
+            Err(e) => return Err(unreadable(e)),
         }
-        self.capacity = (self.capacity * 2).min(MAX_BLOCK);
-        self.inner.grow(self.capacity)
+    }
+}
+
+fn grow(inner: &mut (dyn PcapReaderIterator + '_), capacity: &mut usize) -> bool {
+    if *capacity >= MAX_BLOCK {
+        return false;
+    }
+    *capacity = (*capacity * 2).min(MAX_BLOCK);
+    inner.grow(*capacity)
+}
+
+impl Whole {
+    /// The next packet in place, with the streamed reader's errors: a block the file ends
+    /// inside is a truncated capture, unless [`MAX_BLOCK`] bytes or more are left, which the
+    /// streamed reader reports as a block too large for its buffer.
+    fn next(&mut self, state: &mut State) -> Result<Option<Packet>, String> {
+        loop {
+            let rest = self.bytes.get(self.offset..).unwrap_or_default();
+            if rest.is_empty() {
+                return Ok(None);
+            }
+            let parsed = match self.format {
+                Format::Legacy(parse) => {
+                    parse(rest).map(|(left, block)| (left.len(), PcapBlockOwned::from(block)))
+                }
+                Format::Ng { big_endian } => {
+                    let parse = if big_endian {
+                        parse_block_be
+                    } else {
+                        parse_block_le
+                    };
+                    parse(rest).map(|(left, block)| {
+                        if let Block::SectionHeader(shb) = &block {
+                            self.format = Format::Ng {
+                                big_endian: shb.big_endian(),
+                            };
+                        }
+                        (left.len(), PcapBlockOwned::from(block))
+                    })
+                }
+            };
+            let (left, block) = match parsed {
+                Ok(parsed) => parsed,
+                Err(nom::Err::Incomplete(_)) if rest.len() >= MAX_BLOCK => {
+                    return Err(too_large());
+                }
+                Err(nom::Err::Incomplete(_)) => return Err(truncated()),
+                Err(nom::Err::Error(e) | nom::Err::Failure(e)) => return Err(unreadable(e)),
+            };
+            let len = rest.len() - left;
+            if len >= MAX_BLOCK {
+                return Err(too_large());
+            }
+            let bytes = &self.bytes;
+            let packet = state.packet(block, &|data| bytes.slice_ref(data));
+            // As the streamed reader, which consumes a block before judging it.
+            self.offset += len;
+            if let Some(packet) = packet? {
+                return Ok(Some(packet));
+            }
+        }
+    }
+}
+
+fn too_large() -> String {
+    format!("block larger than {MAX_BLOCK} bytes")
+}
+
+fn truncated() -> String {
+    "file ends inside a block (truncated capture)".into()
+}
+
+fn unreadable(e: PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::NomError(_, kind) => format!("corrupt block ({kind:?})"),
+        PcapError::OwnedNomError(_, kind) => format!("corrupt block ({kind:?})"),
+        other => format!("unreadable block ({other:?})"),
     }
 }
 
@@ -364,6 +514,51 @@ mod tests {
         let results: Vec<_> = CaptureReader::new(&file[..]).unwrap().collect();
         assert_eq!(results.len(), 1);
         assert_eq!(results[0].as_ref().unwrap_err().offset, 24);
+    }
+
+    /// Every packet and error (with offsets) of `file`, read streamed and read in place.
+    fn both_ways(file: &[u8]) -> [Vec<Result<Packet, CaptureError>>; 2] {
+        let streamed = match CaptureReader::new(file) {
+            Ok(reader) => reader.collect(),
+            Err(e) => vec![Err(e)],
+        };
+        let whole = match CaptureReader::from_bytes(Bytes::copy_from_slice(file)) {
+            Ok(reader) => reader.collect(),
+            Err(e) => vec![Err(e)],
+        };
+        [streamed, whole]
+    }
+
+    #[test]
+    fn in_place_reading_gives_the_streamed_packets_and_errors() {
+        let mut good = legacy_header(1);
+        good.extend_from_slice(&record(1, 5, &[0xAA; 10]));
+        good.extend_from_slice(&record(2, 0, &[0xBB; 40]));
+        let mut truncated = good.clone();
+        truncated.truncate(truncated.len() - 7);
+        let mut huge = legacy_header(1);
+        let mut rec = record(1, 0, &[0; 4]);
+        rec[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        huge.extend_from_slice(&rec);
+        let mut big_endian = good.clone();
+        big_endian[..4].reverse();
+        let files: [&[u8]; 8] = [
+            &good,
+            &truncated,
+            &huge,
+            &big_endian,
+            &good[..24],
+            &good[..10],
+            b"hello, this is not a capture file at all",
+            b"",
+        ];
+        for file in files {
+            let [streamed, whole] = both_ways(file);
+            assert_eq!(streamed, whole, "{file:02x?}");
+        }
+        let [_, whole] = both_ways(&good);
+        assert_eq!(whole.len(), 2);
+        assert_eq!(whole[1].as_ref().unwrap().data.as_ref(), &[0xBB; 40]);
     }
 
     /// A little-endian microsecond pcap file header (pcap §4).

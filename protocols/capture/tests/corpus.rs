@@ -380,3 +380,16 @@ fn stream_pair_events() {
         ]
     );
 }
+
+/// Every corpus capture read in place (`CaptureReader::from_bytes`, as `weir check` reads a
+/// mapped file) gives the packets and the end the streamed reader gives.
+#[test]
+fn captures_read_in_place_as_streamed() {
+    for &(name, packets, _, _) in CAPTURES {
+        let bytes = std::fs::read(corpus().join(name)).unwrap();
+        let streamed: Vec<_> = CaptureReader::new(&bytes[..]).unwrap().collect();
+        let whole: Vec<_> = CaptureReader::from_bytes(bytes.into()).unwrap().collect();
+        assert_eq!(streamed.len(), packets, "{name}");
+        assert_eq!(streamed, whole, "{name}");
+    }
+}

@@ -18,7 +18,8 @@
 use crate::{Error, Rule};
 use bytes::Bytes;
 
-/// A cursor over one input; see the [module docs](self).
+/// A cursor over one input; see the [module docs](self). Its reads are `#[inline]`: every
+/// parser calls them once per field, from other crates, where they would otherwise stay calls.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     input: &'a [u8],
@@ -78,27 +79,32 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes read so far: the offset of the next field in the input.
+    #[inline]
     pub fn position(&self) -> usize {
         self.pos
     }
 
     /// Bytes not read yet.
+    #[inline]
     pub fn remaining(&self) -> usize {
         self.input.len() - self.pos
     }
 
     /// Whether every byte has been read.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
 
     /// The next byte, not taken.
+    #[inline]
     pub fn peek(&self) -> Option<u8> {
         self.input.get(self.pos).copied()
     }
 
     /// What to reserve for `count` announced items of at least one byte each: never more than
     /// the remaining input could hold.
+    #[inline]
     pub fn capacity(&self, count: usize) -> usize {
         count.min(self.remaining())
     }
@@ -118,6 +124,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `n` bytes; `field` names them in the error.
+    #[inline]
     pub fn bytes(&mut self, n: usize, field: &str) -> Result<&'a [u8], Error> {
         let input: &'a [u8] = self.input;
         match input.get(self.pos..).and_then(|rest| rest.get(..n)) {
@@ -125,19 +132,29 @@ impl<'a> Reader<'a> {
                 self.pos += n;
                 Ok(bytes)
             }
-            None => Err(self.error(format!(
-                "{field}: needs {n} bytes, {} left",
-                self.remaining()
-            ))),
+            None => Err(self.short(n, field)),
         }
     }
 
+    /// The error of a read of `n` bytes past the end: out of line, so that the reads above
+    /// inline into the parsers' loops as a bounds check and a load.
+    #[cold]
+    #[inline(never)]
+    fn short(&self, n: usize, field: &str) -> Error {
+        self.error(format!(
+            "{field}: needs {n} bytes, {} left",
+            self.remaining()
+        ))
+    }
+
     /// Skips `n` bytes.
+    #[inline]
     pub fn skip(&mut self, n: usize, field: &str) -> Result<(), Error> {
         self.bytes(n, field).map(drop)
     }
 
     /// Everything not read yet.
+    #[inline]
     pub fn rest(&mut self) -> &'a [u8] {
         let input: &'a [u8] = self.input;
         let rest = &input[self.pos..];
@@ -166,6 +183,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `N` bytes as an array.
+    #[inline]
     pub fn array<const N: usize>(&mut self, field: &str) -> Result<[u8; N], Error> {
         let mut out = [0; N];
         out.copy_from_slice(self.bytes(N, field)?);
@@ -173,37 +191,44 @@ impl<'a> Reader<'a> {
     }
 
     /// One byte.
+    #[inline]
     pub fn u8(&mut self, field: &str) -> Result<u8, Error> {
         Ok(self.array::<1>(field)?[0])
     }
 
     /// A big-endian 16-bit field.
+    #[inline]
     pub fn u16(&mut self, field: &str) -> Result<u16, Error> {
         self.array(field).map(u16::from_be_bytes)
     }
 
     /// A big-endian 24-bit field.
+    #[inline]
     pub fn u24(&mut self, field: &str) -> Result<u32, Error> {
         let [a, b, c] = self.array(field)?;
         Ok(u32::from_be_bytes([0, a, b, c]))
     }
 
     /// A big-endian signed 24-bit field (FLV's SI24).
+    #[inline]
     pub fn i24(&mut self, field: &str) -> Result<i32, Error> {
         Ok(((self.u24(field)? << 8) as i32) >> 8)
     }
 
     /// A big-endian 32-bit field.
+    #[inline]
     pub fn u32(&mut self, field: &str) -> Result<u32, Error> {
         self.array(field).map(u32::from_be_bytes)
     }
 
     /// A big-endian 64-bit field.
+    #[inline]
     pub fn u64(&mut self, field: &str) -> Result<u64, Error> {
         self.array(field).map(u64::from_be_bytes)
     }
 
     /// A big-endian IEEE 754 double.
+    #[inline]
     pub fn f64(&mut self, field: &str) -> Result<f64, Error> {
         self.array(field).map(f64::from_be_bytes)
     }

@@ -148,10 +148,14 @@ impl StreamData {
 /// Each message stream's timeline: RTMP's 32-bit millisecond timestamps (RTMP 1.0 §5.3.1.3,
 /// which wrap every 49.7 days) extended to one 64-bit timeline on the media clock, and the
 /// check that audio and video timestamps do not go backwards (§5.3.1), allowing the wrap.
+///
+/// Both maps are looked up per audio and video message: they hash with foldhash (seeded per
+/// process, so a peer's stream ids cannot choose collisions), not SipHash, which cost `weir
+/// check` about 1.5 % of its time here.
 #[derive(Debug, Default)]
 pub(crate) struct Timeline {
-    last: std::collections::HashMap<(u32, u8), u32>,
-    clocks: std::collections::HashMap<u32, Unwrapper>,
+    last: foldhash::HashMap<(u32, u8), u32>,
+    clocks: foldhash::HashMap<u32, Unwrapper>,
 }
 
 impl Timeline {
