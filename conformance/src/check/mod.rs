@@ -174,18 +174,19 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
 /// (a pipe, `/dev/stdin` from one, a file system without mmap): the file is then read.
 ///
 /// A map's pages are the page cache's, so a packet held long pins only the file's pages,
-/// which the kernel can drop and read again (they count in the process's RSS once read). The risk taken: were the file truncated by
-/// another process while mapped, reading a page past its new end would end `weir check`
-/// with SIGBUS instead of a "truncated capture" error. The capture is a file the user gave
+/// which the kernel can drop and read again (they count in the process's RSS once read).
+/// The risk taken: were the file truncated by another process while mapped, reading a page
+/// past its new end would end `weir check` with SIGBUS instead of a "truncated capture"
+/// error. The capture is a file the user gave
 /// us to read, not one a peer writes; catching SIGBUS soundly would cost more than the
 /// map saves, and reading it (the fallback) costs a copy of every byte.
 fn map(file: &File) -> Option<Bytes> {
     if !file.metadata().ok()?.is_file() {
         return None;
     }
-    // SAFETY: the map is read-only, and nothing of this process writes the file; what Rust assumes of the
-    // slice (bytes that do not change under it) holds unless another process writes or
-    // truncates the file while we read, which the doc comment above accepts.
+    // SAFETY: the map is read-only, and nothing of this process writes the file; what Rust
+    // assumes of the slice (bytes that do not change under it) holds unless another process
+    // writes or truncates the file while we read, which the doc comment above accepts.
     let map = unsafe { memmap2::MmapOptions::new().map(file) }.ok()?;
     #[cfg(unix)]
     let _ = map.advise(memmap2::Advice::Sequential);
