@@ -227,6 +227,7 @@ pub(crate) async fn start(
         dtls_client,
         rtp_mode,
         batch: super::Batch::new(endpoint),
+        gathering: false,
         timeout: now,
         armed: now,
         direct: Default::default(),
@@ -336,8 +337,10 @@ pub(super) struct Core {
     keys: Option<Vec<(Vec<u8>, [u8; 16])>>,
     /// A player sent packets cut once for the stream (see `egress`), not frames.
     rtp_mode: bool,
-    /// What str0m has to send, sent when its output is drained.
+    /// What str0m has to send, sent when its output is drained (unless `gathering`).
     batch: super::Batch,
+    /// A fan-out pass holds `batch` (its thread's outbox, see `outbox`), sent at the pass's end.
+    gathering: bool,
     /// str0m's next timeout, as the last drain left it, and the one the task's timer is set
     /// to: a direct write that brings the first before the second wakes the task.
     pub(super) timeout: Instant,
@@ -642,6 +645,18 @@ impl Core {
         Ok(())
     }
 
+    /// Runs `turn` with what str0m sends added to this thread's outbox, which the fan-out
+    /// sends for all its players at once at the end of its pass (see `outbox`).
+    pub(super) fn gathering<T>(&mut self, turn: impl FnOnce(&mut Core) -> T) -> T {
+        let outbox = super::outbox::take(&self.endpoint);
+        let own = std::mem::replace(&mut self.batch, outbox);
+        self.gathering = true;
+        let result = turn(self);
+        self.gathering = false;
+        super::outbox::put(std::mem::replace(&mut self.batch, own));
+        result
+    }
+
     /// [`drain`](Self::drain), then str0m's timeouts that are already due, handled here rather
     /// than by a turn of the session's loop (a few at most); the time of the next one.
     fn drain_due(&mut self) -> Result<Instant, str0m::RtcError> {
@@ -666,12 +681,14 @@ impl Core {
             };
             match output? {
                 Output::Timeout(at) => {
-                    if !self.batch.is_empty() {
-                        // Counted once per batch, not per datagram: two shared counters per
-                        // packet per player showed in the profile.
-                        let n = self.batch.bytes.len() as u64;
+                    // Counted once per batch, not per datagram: two shared counters per packet
+                    // per player showed in the profile.
+                    let n = self.batch.take_uncounted();
+                    if n > 0 {
                         self.client.add_sent(n);
                         self.ctx.metrics.add_sent(n);
+                    }
+                    if !self.gathering && !self.batch.is_empty() {
                         self.endpoint.send_batch(&mut self.batch);
                     }
                     self.timeout = at;
