@@ -221,6 +221,23 @@ mod tests {
         io::Error::from(kind)
     }
 
+    async fn loopback() -> Arc<Endpoint> {
+        Endpoint::bind("127.0.0.1:0".parse().unwrap(), "127.0.0.1", "")
+            .await
+            .unwrap()
+    }
+
+    /// The first byte and length of each of the next `count` datagrams `socket` receives.
+    fn received(socket: &std::net::UdpSocket, count: usize) -> Vec<(u8, usize)> {
+        let mut buf = [0u8; 2048];
+        (0..count)
+            .map(|_| {
+                let n = socket.recv(&mut buf).unwrap();
+                (buf[0], n)
+            })
+            .collect()
+    }
+
     #[test]
     fn a_partial_send_goes_on_from_where_it_stopped() {
         let mut starts = Vec::new();
@@ -297,9 +314,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn runs_to_many_peers_go_out_together_and_a_refused_one_harms_none() {
-        let endpoint = Endpoint::bind("127.0.0.1:0".parse().unwrap(), "127.0.0.1", "")
-            .await
-            .unwrap();
+        let endpoint = loopback().await;
         let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let refused: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
@@ -314,27 +329,14 @@ mod tests {
         batch.push(b.local_addr().unwrap(), &[8; 60]);
         endpoint.send_batch(&mut batch);
         assert!(batch.is_empty());
-        let mut buf = [0u8; 2048];
-        let mut got_a = Vec::new();
-        for _ in 0..4 {
-            let n = a.recv(&mut buf).unwrap();
-            got_a.push((buf[0], n));
-        }
-        assert_eq!(got_a, [(0, 100), (1, 100), (2, 100), (3, 40)]);
-        let mut got_b = Vec::new();
-        for _ in 0..2 {
-            let n = b.recv(&mut buf).unwrap();
-            got_b.push((buf[0], n));
-        }
-        assert_eq!(got_b, [(7, 60), (8, 60)]);
+        assert_eq!(received(&a, 4), [(0, 100), (1, 100), (2, 100), (3, 40)]);
+        assert_eq!(received(&b, 2), [(7, 60), (8, 60)]);
     }
 
     /// A fan-out pass's players add to one outbox, sent once at the pass's end.
     #[tokio::test]
     async fn the_outbox_holds_a_pass_until_it_is_flushed() {
-        let endpoint = Endpoint::bind("127.0.0.1:0".parse().unwrap(), "127.0.0.1", "")
-            .await
-            .unwrap();
+        let endpoint = loopback().await;
         let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         peer.set_nonblocking(true).unwrap();
         for i in 0..2u8 {
@@ -349,9 +351,6 @@ mod tests {
         );
         flush();
         peer.set_nonblocking(false).unwrap();
-        assert_eq!(peer.recv(&mut buf).unwrap(), 10);
-        assert_eq!(buf[0], 0);
-        assert_eq!(peer.recv(&mut buf).unwrap(), 10);
-        assert_eq!(buf[0], 1);
+        assert_eq!(received(&peer, 2), [(0, 10), (1, 10)]);
     }
 }
