@@ -160,6 +160,7 @@ pub(crate) async fn start(
         .enable_h265(true)
         .enable_opus(true, false)
         .set_stats_interval(Some(Duration::from_secs(1)))
+        .set_extension_map(extensions(offer.publish))
         .build(Instant::now());
     for addr in endpoint.session_candidates(offer.eip) {
         if let Ok(candidate) = Candidate::host(addr, "udp") {
@@ -250,6 +251,27 @@ pub(crate) async fn start(
     let handle = tokio::spawn(task.run().instrument(span));
     client.set_abort(handle.abort_handle());
     Ok(Answer { sdp: answer, id })
+}
+
+/// The RTP header extensions Weir answers with: str0m's standard ones, but for a player no
+/// transport-wide sequence number. Its TWCC feedback (RFC 8888's predecessor,
+/// draft-holmer-rmcat-transport-wide-cc-extensions) would feed a bandwidth estimate Weir does
+/// not make for players (it sends the stream at the publisher's rate), yet cost per packet
+/// per player (a sequence number registered for each) and a datagram in from each player
+/// every 100 ms. A publisher keeps it: the browser adapts its rate to the feedback Weir sends.
+fn extensions(publish: bool) -> str0m::rtp::ExtensionMap {
+    use str0m::rtp::{Extension, ExtensionMap};
+    let standard = ExtensionMap::standard();
+    if publish {
+        return standard;
+    }
+    let mut exts = ExtensionMap::empty();
+    for (id, ext) in standard.iter() {
+        if *ext != Extension::TransportSequenceNumber {
+            exts.set(id, ext.clone());
+        }
+    }
+    exts
 }
 
 /// The codecs of the offer's live media sections that WebRTC carries (as the media model
@@ -739,14 +761,24 @@ impl Core {
             }
             Event::KeyframeRequest(_) => self.player_wants_keyframe(),
             Event::PeerStats(peer) => self.stats(|s| {
-                s.rtt_ms = peer.rtt.map(|d| d.as_secs_f64() * 1000.0);
+                // str0m measures it from TWCC feedback, which players do not send (see
+                // `extensions`): theirs comes from their receiver reports (below).
+                if let Some(rtt) = peer.rtt {
+                    s.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
+                }
                 s.loss_in = peer.ingress_loss_fraction;
                 s.loss_out = peer.egress_loss_fraction;
                 s.bwe_kbps = peer.bwe_tx.map(|b| (b.as_f64() / 1000.0) as u64);
             }),
             // One event per media section, each with its section's totals.
             Event::MediaIngressStats(m) => self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs]),
-            Event::MediaEgressStats(m) => self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs]),
+            Event::MediaEgressStats(m) => {
+                if let Some(rtt) = m.rtt {
+                    // From the peer's last receiver report (RFC 3550 §6.4.1).
+                    self.stats(|s| s.rtt_ms = Some(rtt.as_secs_f64() * 1000.0));
+                }
+                self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs])
+            }
             _ => {}
         }
     }
