@@ -222,13 +222,21 @@ fn chromium_publishes_by_whip_and_ffprobe_reads_it_over_rtmp_and_hls() {
 /// An offer as a WebRTC client makes it (str0m's, sending video and audio, or only what
 /// `codecs` enables), with a host candidate.
 fn offer(codecs: fn(str0m::RtcConfig) -> str0m::RtcConfig) -> String {
-    use str0m::media::{Direction, MediaKind};
+    offer_to(str0m::media::Direction::SendOnly, codecs)
+}
+
+/// [`offer`], sending (`SendOnly`) or receiving (`RecvOnly`).
+fn offer_to(
+    direction: str0m::media::Direction,
+    codecs: fn(str0m::RtcConfig) -> str0m::RtcConfig,
+) -> String {
+    use str0m::media::MediaKind;
     let mut rtc = codecs(str0m::RtcConfig::new()).build(std::time::Instant::now());
     let candidate = str0m::Candidate::host("127.0.0.1:9".parse().unwrap(), "udp").unwrap();
     rtc.add_local_candidate(candidate);
     let mut change = rtc.sdp_api();
-    change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
-    change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+    change.add_media(MediaKind::Video, direction, None, None, None);
+    change.add_media(MediaKind::Audio, direction, None, None, None);
     let (offer, _) = change.apply().expect("an offer");
     offer.to_sdp_string()
 }
@@ -343,6 +351,27 @@ fn whip_answers_refuses_and_ends_sessions_as_rfc_9725_says() {
     // §4.3: DELETE ends the session; the resource is then gone.
     assert_eq!(client.delete(&resource).send().unwrap().status(), 200);
     assert_eq!(client.delete(&resource).send().unwrap().status(), 404);
+}
+
+/// A publisher is answered with transport-wide congestion control (the browser adapts its rate
+/// to Weir's feedback), a player without it (Weir makes no estimate for its players, whose
+/// feedback would cost a datagram each every 100 ms).
+#[test]
+fn only_a_publisher_is_answered_with_transport_wide_sequence_numbers() {
+    const TWCC: &str = "transport-wide-cc-extensions";
+    let weir = Weir::start(&[]);
+    let sent = offer(|c| c);
+    assert!(sent.contains(TWCC), "{sent}");
+    let publish = post(&whip(&weir, "twcc"), "application/sdp", sent);
+    assert_eq!(publish.status(), 201);
+    let answer = publish.text().unwrap();
+    assert!(answer.contains(TWCC), "{answer}");
+    let sent = offer_to(str0m::media::Direction::RecvOnly, |c| c);
+    assert!(sent.contains(TWCC), "{sent}");
+    let play = post(&whep(&weir, "twcc"), "application/sdp", sent);
+    assert_eq!(play.status(), 201);
+    let answer = play.text().unwrap();
+    assert!(!answer.contains(TWCC), "{answer}");
 }
 
 #[test]

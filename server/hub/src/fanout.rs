@@ -24,6 +24,11 @@ pub trait Sink: Send + Sync {
     /// A hint that [`write`](Self::write) comes soon: the sink may bring what it will touch
     /// into the cache (the stream calls it for the next sink while it writes to this one).
     fn prefetch(&self) {}
+
+    /// The stream's pass over its sinks is over: a sink that holds back what it was written, to
+    /// send it with other sinks' in one system call, sends it now. Called for every sink of a
+    /// pass after all its writes, and after the write that adds a sink.
+    fn flush(&self) {}
 }
 
 /// A direct player: its sink, and its subscriber's place in the ring (the last item it has),

@@ -275,7 +275,9 @@ impl Stream {
         let skip = (last_seq + 1 - first) as usize;
         let missed: Vec<Sequenced> = state.ring.iter().skip(skip).cloned().collect();
         if let Some((last, _)) = missed.last() {
-            if !direct.sink.write(&missed, now_ms) {
+            let taken = direct.sink.write(&missed, now_ms);
+            direct.sink.flush();
+            if !taken {
                 return false;
             }
             direct.cursor.store(*last, Relaxed);
@@ -397,6 +399,9 @@ impl Stream {
                 // Its cursor stays before this batch: the ring keeps what its task resumes at.
                 false => full.push(direct.sink.clone()),
             }
+        }
+        for direct in sinks.iter() {
+            direct.sink.flush();
         }
         if !full.is_empty() {
             self.state.lock().unwrap().fanout.remove(&full);

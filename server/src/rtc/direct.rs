@@ -1,8 +1,9 @@
 //! A caught-up WebRTC player as its stream's [`Sink`] (see `weir_hub`'s fan-out, and
 //! `crate::direct` for RTMP's): the stream's task hands each frame to every such player's
 //! `Rtc` in one pass — the player's writes (shared RTP packets under its own headers, see
-//! `egress`), str0m's output drained and sent by UDP GSO — so that no player's task is woken
-//! per frame. nginx-rtmp and SRS serve their players from one loop in the same way.
+//! `egress`), str0m's output drained into the thread's outbox, sent for all the players at
+//! the end of the pass (`outbox`: one `sendmmsg`, a GSO run per player) — so that no player's
+//! task is woken per frame. nginx-rtmp and SRS serve their players from one loop in the same way.
 //!
 //! The player's task keeps all the rest: the peer's datagrams (RTCP: NACKs answered by RTX,
 //! PLIs, TWCC feedback), str0m's timers, the idle watchdog, `DELETE` and kicks. Both take
@@ -55,8 +56,10 @@ impl Sink for Shared {
         }
         // This runs on the stream's (its publisher's) task: a panic in one player's `Rtc` ends
         // that player's session, never the stream.
-        let turn = std::panic::catch_unwind(AssertUnwindSafe(|| turn(core, items)))
-            .unwrap_or_else(|_| Err("panicked in a direct write".into()));
+        let turn = core.gathering(|core| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| turn(core, items)))
+                .unwrap_or_else(|_| Err("panicked in a direct write".into()))
+        });
         let goes_on = match turn {
             Ok(goes_on) => goes_on && core.rtc.is_alive(),
             Err(error) => {
@@ -71,6 +74,12 @@ impl Sink for Shared {
             self.wake.notify_one();
         }
         goes_on
+    }
+
+    /// The pass over the stream's players is over: what they were written goes out, all
+    /// players' at once (see `outbox`).
+    fn flush(&self) {
+        super::outbox::flush();
     }
 }
 

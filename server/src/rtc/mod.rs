@@ -13,7 +13,8 @@
 //! - `ingest`: what a publisher sends, as the hub's media packets;
 //! - `egress`: hub entries as what a player is sent, made once per entry for all players;
 //! - `direct`: a caught-up player driven from its stream's task, one pass per frame for all
-//!   its players, rather than a wake of each player's task.
+//!   its players, rather than a wake of each player's task;
+//! - `outbox`: the datagrams of many peers in one `sendmmsg` (all of a pass's players').
 //!
 //! A session's datagrams queue for its task behind a bounded channel, so that nothing one peer
 //! sends blocks the socket or another session.
@@ -22,6 +23,7 @@ mod direct;
 mod egress;
 mod ingest;
 pub mod keylog;
+mod outbox;
 mod peer;
 pub mod signal;
 mod udp;
@@ -236,8 +238,46 @@ impl Endpoint {
         }
     }
 
-    /// Sends what `batch` holds, a call per run (see [`Batch`]), and empties it.
+    /// Sends what `batch` holds and empties it: on Linux every run in one `sendmmsg` (per
+    /// 1,024), each run a message with its GSO segment size (see `outbox`); elsewhere a call
+    /// per run.
     fn send_batch(&self, batch: &mut Batch) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let runs = batch.runs.iter().map(|run| {
+                let segment = (run.count > 1).then_some(run.segment as u16);
+                (
+                    self.mapped(run.to),
+                    &batch.bytes[run.start..run.end],
+                    segment,
+                )
+            });
+            let mut messages = outbox::Messages::new(runs);
+            let fd = self.socket.as_raw_fd();
+            let tally = outbox::send_all(
+                messages.len(),
+                |from| messages.send(fd, from),
+                |at, e| {
+                    let run = &batch.runs[at];
+                    tracing::debug!(error = %e, to = %run.to, "rtc send failed");
+                    if run.count > 1 {
+                        // Perhaps no segmentation offload: the run's datagrams one by one.
+                        let to = self.mapped(run.to);
+                        for datagram in batch.bytes[run.start..run.end].chunks(run.segment) {
+                            let _ = self.socket.try_send_to(datagram, to);
+                        }
+                    }
+                },
+            );
+            if tally.dropped > 0 {
+                tracing::debug!(
+                    dropped = tally.dropped,
+                    "rtc send buffer full: datagrams dropped"
+                );
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
         for run in &batch.runs {
             let transmit = quinn_udp::Transmit {
                 destination: self.mapped(run.to),
@@ -250,8 +290,7 @@ impl Endpoint {
                 tracing::debug!(error = %e, "rtc send failed");
             }
         }
-        batch.bytes.clear();
-        batch.runs.clear();
+        batch.clear();
     }
 
     /// The candidate addresses of a session, with `extra` (a request's `?eip=`) first.
@@ -389,16 +428,22 @@ impl Endpoint {
     }
 }
 
-/// Datagrams a session's turn made, sent together at its end: consecutive datagrams to one
-/// peer of one size (the last of a run may be shorter) go in one `sendmsg` with UDP GSO, as a
-/// video frame's RTP packets are (all but the last fill the MTU).
+/// Datagrams a session's turn made (or a fan-out pass, all its players'), sent together at its
+/// end: consecutive datagrams to one peer of one size (the last of a run may be shorter) go as
+/// one message with UDP GSO, as a video frame's RTP packets do (all but the last fill the MTU).
 #[derive(Default)]
 pub(crate) struct Batch {
     bytes: Vec<u8>,
     runs: Vec<Run>,
-    /// The most datagrams one call may carry (the kernel's GSO limit; 1 without GSO).
+    /// The most datagrams one message may carry (the kernel's GSO limit; 1 without GSO).
     max: usize,
+    /// How much of `bytes` is counted in the sent-bytes statistics already.
+    counted: usize,
 }
+
+/// The most bytes one GSO message may carry (its UDP length before segmentation, less the
+/// IPv6 and UDP headers).
+const MAX_GSO_BYTES: usize = 65_535 - 40 - 8;
 
 /// Datagrams of `segment` bytes (the last may be shorter) to one peer, in `bytes[start..end]`.
 struct Run {
@@ -413,9 +458,28 @@ impl Batch {
     /// A batch for `endpoint`'s socket.
     pub(crate) fn new(endpoint: &Endpoint) -> Self {
         Batch {
-            max: endpoint.gso.max_gso_segments().clamp(1, 64),
+            max: Batch::max_for(endpoint),
             ..Batch::default()
         }
+    }
+
+    /// The most datagrams one message to `endpoint`'s socket may carry.
+    fn max_for(endpoint: &Endpoint) -> usize {
+        endpoint.gso.max_gso_segments().clamp(1, 64)
+    }
+
+    /// The bytes added since the last call: each session counts its own share of a batch
+    /// that several fill.
+    pub(crate) fn take_uncounted(&mut self) -> u64 {
+        let n = self.bytes.len().saturating_sub(self.counted);
+        self.counted = self.bytes.len();
+        n as u64
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.runs.clear();
+        self.counted = 0;
     }
 
     /// Adds a datagram to `to`.
@@ -426,6 +490,8 @@ impl Batch {
         if let Some(run) = self.runs.last_mut()
             && run.to == to
             && run.count < self.max
+            // One message is one UDP datagram before segmentation: at most 64 KiB.
+            && run.end - run.start + data.len() <= MAX_GSO_BYTES
             // A run ends at its first shorter datagram (GSO: only the last may be shorter).
             && run.end - run.start == run.segment * run.count
             && data.len() <= run.segment

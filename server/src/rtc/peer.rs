@@ -160,6 +160,7 @@ pub(crate) async fn start(
         .enable_h265(true)
         .enable_opus(true, false)
         .set_stats_interval(Some(Duration::from_secs(1)))
+        .set_extension_map(extensions(offer.publish))
         .build(Instant::now());
     for addr in endpoint.session_candidates(offer.eip) {
         if let Ok(candidate) = Candidate::host(addr, "udp") {
@@ -227,6 +228,7 @@ pub(crate) async fn start(
         dtls_client,
         rtp_mode,
         batch: super::Batch::new(endpoint),
+        gathering: false,
         timeout: now,
         armed: now,
         direct: Default::default(),
@@ -249,6 +251,27 @@ pub(crate) async fn start(
     let handle = tokio::spawn(task.run().instrument(span));
     client.set_abort(handle.abort_handle());
     Ok(Answer { sdp: answer, id })
+}
+
+/// The RTP header extensions Weir answers with: str0m's standard ones, but for a player no
+/// transport-wide sequence number. Its TWCC feedback (RFC 8888's predecessor,
+/// draft-holmer-rmcat-transport-wide-cc-extensions) would feed a bandwidth estimate Weir does
+/// not make for players (it sends the stream at the publisher's rate), yet cost per packet
+/// per player (a sequence number registered for each) and a datagram in from each player
+/// every 100 ms. A publisher keeps it: the browser adapts its rate to the feedback Weir sends.
+fn extensions(publish: bool) -> str0m::rtp::ExtensionMap {
+    use str0m::rtp::{Extension, ExtensionMap};
+    let standard = ExtensionMap::standard();
+    if publish {
+        return standard;
+    }
+    let mut exts = ExtensionMap::empty();
+    for (id, ext) in standard.iter() {
+        if *ext != Extension::TransportSequenceNumber {
+            exts.set(id, ext.clone());
+        }
+    }
+    exts
 }
 
 /// The codecs of the offer's live media sections that WebRTC carries (as the media model
@@ -336,8 +359,10 @@ pub(super) struct Core {
     keys: Option<Vec<(Vec<u8>, [u8; 16])>>,
     /// A player sent packets cut once for the stream (see `egress`), not frames.
     rtp_mode: bool,
-    /// What str0m has to send, sent when its output is drained.
+    /// What str0m has to send, sent when its output is drained (unless `gathering`).
     batch: super::Batch,
+    /// A fan-out pass holds `batch` (its thread's outbox, see `outbox`), sent at the pass's end.
+    gathering: bool,
     /// str0m's next timeout, as the last drain left it, and the one the task's timer is set
     /// to: a direct write that brings the first before the second wakes the task.
     pub(super) timeout: Instant,
@@ -642,6 +667,18 @@ impl Core {
         Ok(())
     }
 
+    /// Runs `turn` with what str0m sends added to this thread's outbox, which the fan-out
+    /// sends for all its players at once at the end of its pass (see `outbox`).
+    pub(super) fn gathering<T>(&mut self, turn: impl FnOnce(&mut Core) -> T) -> T {
+        let outbox = super::outbox::take(&self.endpoint);
+        let own = std::mem::replace(&mut self.batch, outbox);
+        self.gathering = true;
+        let result = turn(self);
+        self.gathering = false;
+        super::outbox::put(std::mem::replace(&mut self.batch, own));
+        result
+    }
+
     /// [`drain`](Self::drain), then str0m's timeouts that are already due, handled here rather
     /// than by a turn of the session's loop (a few at most); the time of the next one.
     fn drain_due(&mut self) -> Result<Instant, str0m::RtcError> {
@@ -666,12 +703,14 @@ impl Core {
             };
             match output? {
                 Output::Timeout(at) => {
-                    if !self.batch.is_empty() {
-                        // Counted once per batch, not per datagram: two shared counters per
-                        // packet per player showed in the profile.
-                        let n = self.batch.bytes.len() as u64;
+                    // Counted once per batch, not per datagram: two shared counters per packet
+                    // per player showed in the profile.
+                    let n = self.batch.take_uncounted();
+                    if n > 0 {
                         self.client.add_sent(n);
                         self.ctx.metrics.add_sent(n);
+                    }
+                    if !self.gathering && !self.batch.is_empty() {
                         self.endpoint.send_batch(&mut self.batch);
                     }
                     self.timeout = at;
@@ -722,14 +761,24 @@ impl Core {
             }
             Event::KeyframeRequest(_) => self.player_wants_keyframe(),
             Event::PeerStats(peer) => self.stats(|s| {
-                s.rtt_ms = peer.rtt.map(|d| d.as_secs_f64() * 1000.0);
+                // str0m measures it from TWCC feedback, which players do not send (see
+                // `extensions`): theirs comes from their receiver reports (below).
+                if let Some(rtt) = peer.rtt {
+                    s.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
+                }
                 s.loss_in = peer.ingress_loss_fraction;
                 s.loss_out = peer.egress_loss_fraction;
                 s.bwe_kbps = peer.bwe_tx.map(|b| (b.as_f64() / 1000.0) as u64);
             }),
             // One event per media section, each with its section's totals.
             Event::MediaIngressStats(m) => self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs]),
-            Event::MediaEgressStats(m) => self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs]),
+            Event::MediaEgressStats(m) => {
+                if let Some(rtt) = m.rtt {
+                    // From the peer's last receiver report (RFC 3550 §6.4.1).
+                    self.stats(|s| s.rtt_ms = Some(rtt.as_secs_f64() * 1000.0));
+                }
+                self.feedback((m.mid, m.rid), [m.nacks, m.plis, m.firs])
+            }
             _ => {}
         }
     }
