@@ -177,9 +177,9 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
 /// which the kernel can drop and read again (they count in the process's RSS once read).
 /// The risk taken: were the file truncated by another process while mapped, reading a page
 /// past its new end would end `weir check` with SIGBUS instead of a "truncated capture"
-/// error. The capture is a file the user gave
-/// us to read, not one a peer writes; catching SIGBUS soundly would cost more than the
-/// map saves, and reading it (the fallback) costs a copy of every byte.
+/// error. The capture is a file the user gave us to read, not one a peer writes; catching
+/// SIGBUS soundly would cost more than the map saves, and reading it (the fallback) costs a
+/// copy of every byte.
 fn map(file: &File) -> Option<Bytes> {
     if !file.metadata().ok()?.is_file() {
         return None;

@@ -156,7 +156,7 @@ impl Relay {
     ) -> io::Result<()> {
         let mut buf = vec![0u8; 65_536];
         while !stop.load(Ordering::Relaxed) {
-            if heal.load(Ordering::Relaxed) {
+            if heal.swap(false, Ordering::Relaxed) {
                 self.up.heal();
                 self.down.heal();
             }

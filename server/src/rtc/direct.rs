@@ -2,11 +2,12 @@
 //! `crate::direct` for RTMP's): the stream's task hands each frame to every such player's
 //! `Rtc` in one pass — the player's writes (shared RTP packets under its own headers, see
 //! `egress`), str0m's output drained into the thread's outbox, sent for all the players at
-//! the end of the pass (`outbox`: one `sendmmsg`, a GSO run per player) — so that no player's
-//! task is woken per frame. nginx-rtmp and SRS serve their players from one loop in the same way.
+//! the end of the pass (`outbox`: one `sendmmsg`, a GSO run per player) — so that no
+//! player's task is woken per frame. nginx-rtmp and SRS serve their players from one loop in
+//! the same way.
 //!
 //! The player's task keeps all the rest: the peer's datagrams (RTCP: NACKs answered by RTX,
-//! PLIs, TWCC feedback), str0m's timers, the idle watchdog, `DELETE` and kicks. Both take
+//! PLIs, receiver reports), str0m's timers, the idle watchdog, `DELETE` and kicks. Both take
 //! turns on the `Rtc` under one mutex ([`Shared`]). The writes hand the player back to its task
 //! (which then reads the ring after the last item they took) when an item is not media (a
 //! publisher's coming and going: a new publisher's video waits for a keyframe), when str0m

@@ -1,7 +1,7 @@
 //! WebRTC, as SRS's `rtc_server`: every session's media on one UDP port (ICE-lite, DTLS-SRTP,
-//! RTP/RTCP with NACK, PLI/FIR and TWCC), signalling on the HTTP API port. str0m is the
-//! transport: each session is one `str0m::Rtc`, a sans-IO machine driven by one task (and, for
-//! a caught-up player, by its stream's fan-out: `direct`).
+//! RTP/RTCP with NACK, PLI/FIR, and TWCC from publishers), signalling on the HTTP API port.
+//! str0m is the transport: each session is one `str0m::Rtc`, a sans-IO machine driven by one
+//! task (and, for a caught-up player, by its stream's fan-out: `direct`).
 //!
 //! - [`signal`]: the HTTP side — WHIP (RFC 9725) and WHEP publish and play, SRS's JSON
 //!   `/rtc/v1/publish/` and `/rtc/v1/play/`, `PATCH` (trickle ICE, ICE restart) and `DELETE`

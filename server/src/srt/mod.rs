@@ -6,12 +6,12 @@
 //! to the listener; any other goes, by its destination socket id, to its connection's task
 //! ([`conn`]) behind a bounded queue, so that nothing one caller does blocks the socket or
 //! another caller. A caller's conclusion becomes a task that parses its stream id, asks
-//! security and the hooks (the same [`Session`] as every protocol),
-//! checks its key material, and tells the loop to accept or reject it.
+//! security and the hooks (the same [`Session`] as every protocol), checks its key material,
+//! and tells the loop to accept or reject it.
 //!
-//! While datagrams come densely the loop reads the socket every `REST` (3 ms) instead of as each
-//! arrives (`Reader`): a 20 Mbit/s publisher's 2,000 datagrams a second would otherwise wake
-//! the thread for one or two each, and the kernel's sleep and wake-up path was the largest
+//! While datagrams come densely the loop reads the socket every `REST` (3 ms) instead of as
+//! each arrives (`Reader`): a 20 Mbit/s publisher's 2,000 datagrams a second would otherwise
+//! wake the thread for one or two each, and the kernel's sleep and wake-up path was the largest
 //! item of the receive path's profile (`benches/RESULTS.md`, SRT receive).
 
 pub mod conn;
