@@ -86,7 +86,7 @@ impl ServeArgs {
 #[derive(clap::Args)]
 struct CheckArgs {
     /// pcap/pcapng captures (a raw `*client*` stream whose `*server*` sibling exists is read
-    /// as a stream pair).
+    /// as a stream pair); `-` reads standard input (`tcpdump -w - | weir check -`).
     files: Vec<std::path::PathBuf>,
     /// A raw stream pair: the client->server bytes, then the server->client bytes.
     #[arg(long, num_args = 2, value_names = ["CLIENT_FILE", "SERVER_FILE"], action = clap::ArgAction::Append)]

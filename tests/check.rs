@@ -70,6 +70,59 @@ fn a_clean_capture_exits_0_with_a_text_report() {
     assert!(out.ends_with("PASS: no MUST rule failed\n"), "{out}");
 }
 
+/// `weir check NAME` (`-` or `/dev/stdin`) with `file` on standard input, written through a
+/// pipe (`piped`) or redirected from the file: exit code and report.
+fn weir_stdin(name: &str, file: &str, piped: bool) -> (i32, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let stdin = match piped {
+        true => Stdio::piped(),
+        false => Stdio::from(std::fs::File::open(file).unwrap()),
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["check", name])
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("weir runs");
+    if let Some(mut pipe) = child.stdin.take() {
+        // Written in pieces smaller than the sniffing head, as tcpdump writes.
+        let bytes = std::fs::read(file).unwrap();
+        std::thread::spawn(move || {
+            for piece in bytes.chunks(1000) {
+                if pipe.write_all(piece).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn standard_input_reads_as_the_file_does() {
+    for file in [
+        rtmp("rtmp_sample.cap"),
+        corpus_file("mpegts/test-segment.ts"),
+    ] {
+        let (code, out, _) = weir(&[&file]);
+        let body = |report: &str| report.split_once('\n').map(|(_, rest)| rest.to_owned());
+        for (name, piped) in [("-", true), ("/dev/stdin", true), ("-", false)] {
+            let (c, o) = weir_stdin(name, &file, piped);
+            // The report names the input as given; the rest is the file's report.
+            assert_eq!(
+                (c, body(&o)),
+                (code, body(&out)),
+                "{file} as {name} (piped: {piped})"
+            );
+        }
+    }
+}
+
 #[test]
 fn strict_counts_should_rules() {
     let (code, out, _) = weir(&["--strict", &rtmp("rtmp_sample.cap")]);

@@ -107,24 +107,22 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
             Err(e) => unreadable(e),
         },
         Input::Capture(path) => {
-            let open = || File::open(path).map_err(|e| format!("{}: {e}", path.display()));
-            let file = match open() {
+            let file = match open_input(path) {
                 Ok(file) => file,
-                Err(e) => return unreadable(e),
+                Err(e) => return unreadable(format!("{}: {e}", path.display())),
             };
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let regular = file.metadata().ok().filter(|m| m.is_file());
+            let size = regular.as_ref().map_or(0, |m| m.len());
             let head = match read_head(&file) {
                 Ok(head) => head,
                 Err(e) => return unreadable(format!("{}: {e}", path.display())),
             };
-            let complete = (head.len() as u64) >= size;
+            // Whole when the read stopped short of the sniffing bound (the end came first), or
+            // when it holds a regular file's every byte.
+            let complete = head.len() < detect::MAX_SNIFF
+                || regular.is_some_and(|_| head.len() as u64 >= size);
             let as_file = detect::sniff_file(&head, complete)
                 .is_some_and(|(protocol, _)| protocol != Protocol::Unknown);
-            // The head was read from `file`: the whole is read from a fresh handle.
-            let file = match open() {
-                Ok(file) => file,
-                Err(e) => return unreadable(e),
-            };
             let progress = Progress::new(options.progress, size);
             // A capture in a regular file is read in place (see `map`); whatever else, or
             // what is no capture, is read as before.
@@ -137,7 +135,9 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
             // Unbuffered: the capture reader and the file reader each read in pieces of a
             // megabyte into their own buffers, and a buffer in between would copy every byte
             // once more.
-            let reader = progress.wrap(file);
+            // The head was read from `file` (from a pipe, it cannot be read again): the
+            // whole is the head, then the rest.
+            let reader = progress.wrap(std::io::Cursor::new(head.clone()).chain(file));
             if as_file {
                 // An offer beside its answer is one exchange: read together.
                 if let Some(answer) = sibling(path, "offer", "answer") {
@@ -191,6 +191,17 @@ fn map(file: &File) -> Option<Bytes> {
     #[cfg(unix)]
     let _ = map.advise(memmap2::Advice::Sequential);
     Some(Bytes::from_owner(map))
+}
+
+/// The file at `path`; `-` is standard input (a pipe from `tcpdump -w -`, or a file
+/// redirected, which is then read in place as any other).
+fn open_input(path: &Path) -> std::io::Result<File> {
+    #[cfg(unix)]
+    if path.as_os_str() == "-" {
+        use std::os::fd::AsFd;
+        return Ok(File::from(std::io::stdin().as_fd().try_clone_to_owned()?));
+    }
+    File::open(path)
 }
 
 /// The first bytes of a file, enough for [`detect::sniff_file`].
