@@ -17,7 +17,7 @@ use weir_rtp::{Encoding, Format};
 use super::Options;
 use super::recent::Recent;
 use super::report::{Coverage, FlowReport, InputReport};
-use super::tally::Tally;
+use super::tally::{Judged, Tally};
 use crate::capture::{CloseReason, Direction, Event, FlowEvent, FlowId, Transport};
 use crate::detect;
 use crate::media_summary::TrackSummary;
@@ -81,6 +81,8 @@ pub struct Checker<'o> {
     reloads: SharedReloads,
     /// What the options say, then what descriptions add: payload types, ICE credentials.
     learned: SharedLearned,
+    /// The rules of each protocol seen so far, worked out once for all its flows' verdicts.
+    judged: Vec<Judged>,
 }
 
 impl<'o> Checker<'o> {
@@ -96,6 +98,7 @@ impl<'o> Checker<'o> {
             scratch: Vec::new(),
             reloads: SharedReloads::default(),
             learned: SharedLearned::new(options.decode_as.given.clone().into()),
+            judged: Vec::new(),
         }
     }
 
@@ -486,9 +489,15 @@ impl<'o> Checker<'o> {
             Coverage::Full => None,
             Coverage::Partial(why) | Coverage::NotObserved(why) => Some(why.as_str()),
         };
-        state.report.verdicts = state
-            .tally
-            .verdicts(protocol, incomplete, &self.options.selection);
+        let judged = match self.judged.iter().position(|j| j.protocol == protocol) {
+            Some(at) => &self.judged[at],
+            None => {
+                let judged = Judged::new(protocol, &self.options.selection);
+                self.judged.push(judged);
+                self.judged.last().expect("just pushed")
+            }
+        };
+        state.report.verdicts = state.tally.verdicts_of(judged, incomplete);
         state.report.tracks = state
             .media
             .into_iter()

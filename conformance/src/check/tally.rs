@@ -36,12 +36,21 @@ impl Tally {
         incomplete: Option<&str>,
         selection: &Selection,
     ) -> Vec<Verdict> {
-        let prefixes = protocol.rule_prefixes();
-        catalog::all()
-            .filter(|rule| selection.selects(rule))
-            .map(|rule| {
-                let applicable = prefixes.iter().any(|p| rule.id.starts_with(p));
-                let status = match (self.failures.get(rule.id), incomplete) {
+        self.verdicts_of(&Judged::new(protocol, selection), incomplete)
+    }
+
+    /// [`verdicts`](Self::verdicts) with the rules and their applicability worked out before
+    /// (once per protocol, not once per flow).
+    pub fn verdicts_of(&self, judged: &Judged, incomplete: Option<&str>) -> Vec<Verdict> {
+        judged
+            .rules
+            .iter()
+            .map(|&(rule, applicable, counts)| {
+                let failed = match self.failures.is_empty() {
+                    true => None,
+                    false => self.failures.get(rule.id),
+                };
+                let status = match (failed, incomplete) {
                     (Some((count, first)), _) => Status::Fail {
                         count: *count,
                         first: first.clone(),
@@ -53,10 +62,36 @@ impl Tally {
                 Verdict {
                     rule,
                     status,
-                    counts: rule.level == Level::Must || selection.strict,
+                    counts,
                 }
             })
             .collect()
+    }
+}
+
+/// The rules a flow of one protocol gets a verdict on: every selected rule, whether it applies
+/// to the protocol, and whether its failure counts.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub protocol: Protocol,
+    rules: Vec<(&'static Rule, bool, bool)>,
+}
+
+impl Judged {
+    pub fn new(protocol: Protocol, selection: &Selection) -> Self {
+        let prefixes = protocol.rule_prefixes();
+        let rules = catalog::all()
+            .filter(|rule| selection.selects(rule))
+            .map(|rule| {
+                let applicable = prefixes.iter().any(|p| rule.id.starts_with(p));
+                (
+                    rule,
+                    applicable,
+                    rule.level == Level::Must || selection.strict,
+                )
+            })
+            .collect();
+        Judged { protocol, rules }
     }
 }
 

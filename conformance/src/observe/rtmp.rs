@@ -8,6 +8,7 @@
 //! A gap ends the observation of its direction: a chunk header's meaning depends on the
 //! headers before it on the same chunk stream (RTMP 1.0 §5.3.1.2), so RTMP cannot resynchronise.
 
+use std::fmt::Write as _;
 use std::time::Instant;
 
 use rand::SeedableRng;
@@ -147,18 +148,23 @@ impl RtmpObserver {
             Message::SetChunkSize(size) => format!("set chunk size {size}"),
             Message::Abort { csid } => format!("abort (chunk stream {csid})"),
             Message::Acknowledgement { sequence } => {
-                let since = match self.acked[index(dir)].replace(*sequence) {
-                    Some(last) => format!("{} since the last", sequence.wrapping_sub(last)),
-                    None => "the first".into(),
-                };
+                // One string written in pieces: acknowledgements are most of a long session's
+                // control messages.
+                let mut text = String::with_capacity(80);
+                let _ = write!(text, "acknowledgement {sequence} (");
+                match self.acked[index(dir)].replace(*sequence) {
+                    Some(last) => {
+                        let _ = write!(text, "{} since the last", sequence.wrapping_sub(last));
+                    }
+                    None => text.push_str("the first"),
+                }
                 match self.window[other] {
                     Some(window) => {
-                        format!("acknowledgement {sequence} ({since}; window {window})")
+                        let _ = write!(text, "; window {window})");
                     }
-                    None => {
-                        format!("acknowledgement {sequence} ({since}; no window seen before it)")
-                    }
+                    None => text.push_str("; no window seen before it)"),
                 }
+                text
             }
             Message::WindowAckSize(size) => {
                 self.window[index(dir)] = Some(*size);

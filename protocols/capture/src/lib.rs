@@ -176,6 +176,7 @@ impl<'a> Header<'a> {
         self.reader.position()
     }
 
+    #[cold]
     fn truncated(&self, wanted: usize) -> Unopened {
         let at = self.reader.position();
         Unopened::Truncated {
@@ -194,31 +195,41 @@ impl<'a> Header<'a> {
         }
     }
 
+    /// A field of `n` bytes; checked here, so that the reader's own error (which a header
+    /// does not report) is never built on the per-packet path.
+    #[inline]
     fn read<T>(
         &mut self,
         n: usize,
         read: impl FnOnce(&mut Reader<'a>, &str) -> Result<T, weir_media::Error>,
     ) -> Result<T, Unopened> {
-        let short = self.truncated(n);
-        read(&mut self.reader, self.layer).map_err(|_| short)
+        if self.reader.remaining() < n {
+            return Err(self.truncated(n));
+        }
+        read(&mut self.reader, self.layer).map_err(|_| self.truncated(n))
     }
 
+    #[inline]
     fn u8(&mut self) -> Result<u8, Unopened> {
         self.read(1, |r, field| r.u8(field))
     }
 
+    #[inline]
     fn u16(&mut self) -> Result<u16, Unopened> {
         self.read(2, |r, field| r.u16(field))
     }
 
+    #[inline]
     fn u32(&mut self) -> Result<u32, Unopened> {
         self.read(4, |r, field| r.u32(field))
     }
 
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], Unopened> {
         self.read(N, |r, field| r.array(field))
     }
 
+    #[inline]
     fn skip(&mut self, n: usize) -> Result<(), Unopened> {
         self.read(n, |r, field| r.skip(n, field))
     }
