@@ -1,16 +1,29 @@
 //! The capture reader and the flow table on hostile bytes: pcap and pcapng files, corrupt or
 //! truncated anywhere, with small limits so that the flow, buffer and fragment bounds are hit.
-//! Nothing panics, and every flow's data and gap offsets run on without a hole or an overlap.
+//! Nothing panics, every flow's data and gap offsets run on without a hole or an overlap, and
+//! the file read in place (as `weir check` reads a mapped file) gives the packets and errors
+//! the streamed reader gives.
 #![no_main]
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use weir_capture::flow::CaptureEvents;
+use weir_capture::CaptureReader;
 use weir_capture::{FlowEvent, Limits};
 
 fuzz_target!(|data: &[u8]| {
+    let streamed: Vec<_> = match CaptureReader::new(data) {
+        Ok(reader) => reader.collect(),
+        Err(e) => vec![Err(e)],
+    };
+    let in_place: Vec<_> = match CaptureReader::from_bytes(Bytes::copy_from_slice(data)) {
+        Ok(reader) => reader.collect(),
+        Err(e) => vec![Err(e)],
+    };
+    assert_eq!(streamed, in_place, "read in place as streamed");
     let limits = Limits {
         max_flows: 4,
         max_buffered_per_direction: 2048,

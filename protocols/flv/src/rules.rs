@@ -18,8 +18,8 @@ weir_media::rules! {
         "PreviousTagSize0, the first field after the header, is always 0.";
     PREVIOUS_TAG_SIZE = "flv.tag.previous-tag-size", Must, "FLV 10.1 §E.3",
         "Each PreviousTagSize equals the size of the tag before it: 11 plus its DataSize.";
-    TAG_RESERVED = "flv.tag.reserved", Must, "FLV 10.1 §E.4.1",
-        "The two reserved bits at the start of a tag header are zero (for FMS compatibility).";
+    TAG_RESERVED = "flv.tag.reserved", Should, "FLV 10.1 §E.4.1",
+        "The two reserved bits at the start of a tag header are zero (\"Reserved for FMS, should be 0\").";
     TAG_TYPE = "flv.tag.type", Must, "FLV 10.1 §E.4.1",
         "A tag's type is 8 (audio), 9 (video) or 18 (script data).";
     TAG_STREAM_ID = "flv.tag.stream-id", Must, "FLV 10.1 §E.4.1",
