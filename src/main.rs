@@ -150,6 +150,8 @@ fn check(args: CheckArgs) -> ExitCode {
     options.selection.strict = args.strict;
     options.selection.prefixes = args.rules;
     options.require_full_coverage = args.require_full_coverage;
+    // Only the transcript and the HTML report (its ladder and timelines) read the entries.
+    options.no_transcript = !args.transcript && args.html.is_none();
     for spec in &args.decode_as {
         if let Err(e) = options.decode_as.add(spec) {
             eprintln!("weir check: {e}");

@@ -1,5 +1,5 @@
 //! `weir check` throughput: the whole pipeline (pcap reader, flow table, TCP reassembly,
-//! detection, both RTMP observer machines, transcript and verdicts) over a ~200 MB capture made
+//! detection, both RTMP observer machines, verdicts; and the transcript in the second case) over a ~200 MB capture made
 //! by repeating a recorded session: the corpus's FMS play session (`rtmp/client_stream` and
 //! `rtmp/server_stream`, 342 kB with Sorenson video and Nellymoser audio), each copy its own
 //! TCP flow (SYN, 1448-byte segments, FIN) on Ethernet/IPv4. The file is written once to
@@ -118,7 +118,16 @@ fn bench_check(c: &mut Criterion) {
     let mut group = c.benchmark_group("check");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(size));
+    // As `weir check FILE` runs: a report, no transcript.
+    let report_only = Options {
+        no_transcript: true,
+        ..Options::default()
+    };
     group.bench_function("fms_session_x600", |b| {
+        b.iter(|| check::run(&[Input::Capture(path.clone())], &report_only))
+    });
+    // As `weir check --transcript FILE` (or `--html`) runs: every event worded and kept.
+    group.bench_function("fms_session_x600_transcript", |b| {
         b.iter(|| check::run(&[Input::Capture(path.clone())], &Options::default()))
     });
     group.finish();

@@ -103,6 +103,53 @@ fn snapshot_ffmpeg_stream_pair_and_its_real_violations() {
     insta::assert_snapshot!(report.transcript_yaml());
 }
 
+/// Without a transcript (`weir check FILE`: observers do not word their events and no entry
+/// is kept) every report says what it says with one: verdicts, failures with their bytes,
+/// coverage and media summaries.
+#[test]
+fn reports_are_the_same_without_the_transcript() {
+    let captures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../captures");
+    let mut inputs = vec![
+        Input::Capture(rtmp("rtmp_sample.cap")),
+        Input::Capture(rtmp("rtmp.pcap")),
+        Input::Pair {
+            client: rtmp("client_stream"),
+            server: rtmp("server_stream"),
+        },
+        Input::Pair {
+            client: rtmp("ffmpeg_client_stream"),
+            server: rtmp("ffmpeg_server_stream"),
+        },
+    ];
+    for entry in std::fs::read_dir(&captures).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pcapng") {
+            inputs.push(Input::Capture(path));
+        }
+    }
+    let without = Options {
+        no_transcript: true,
+        ..Options::default()
+    };
+    for input in inputs {
+        let full = check::run(std::slice::from_ref(&input), &Options::default());
+        let bare = check::run(std::slice::from_ref(&input), &without);
+        let name = input.name();
+        assert!(!full.inputs[0].entries.is_empty(), "{name}");
+        assert!(bare.inputs[0].entries.is_empty(), "{name}");
+        assert_eq!(
+            report::json::render(&bare),
+            report::json::render(&full),
+            "{name}"
+        );
+        assert_eq!(
+            report::text::render(&bare),
+            report::text::render(&full),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn transcripts_do_not_depend_on_how_the_bytes_were_split() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(4);

@@ -102,6 +102,13 @@ impl<'o> Checker<'o> {
         }
     }
 
+    /// A transcript entry, kept when something reads the transcript.
+    fn keep(&mut self, entry: Entry) {
+        if !self.options.no_transcript {
+            self.entries.push(entry);
+        }
+    }
+
     pub fn push(&mut self, event: Event) {
         let start = *self.start.get_or_insert(event.time);
         let time = event.time.saturating_sub(start);
@@ -128,7 +135,7 @@ impl<'o> Checker<'o> {
                     first_time: time,
                     last_time: time,
                 };
-                self.entries.push(Entry {
+                self.keep(Entry {
                     time,
                     flow: Some(*flow),
                     dir: None,
@@ -166,7 +173,7 @@ impl<'o> Checker<'o> {
                 let count = self.unopened.entry(reason.kind()).or_default();
                 *count += 1;
                 if self.unopened.values().sum::<u64>() <= MAX_UNOPENED_LISTED {
-                    self.entries.push(Entry {
+                    self.keep(Entry {
                         time,
                         flow: None,
                         dir: None,
@@ -260,7 +267,7 @@ impl<'o> Checker<'o> {
             proto: Some(protocol.name()),
             kind,
         };
-        self.entries.push(entry(EntryKind::Detected(reason)));
+        self.keep(entry(EntryKind::Detected(reason)));
         let observer = protocol.observer(&protocols::Flow {
             transport: report.transport,
             server: report.server,
@@ -269,10 +276,15 @@ impl<'o> Checker<'o> {
             learned: &self.learned,
         });
         let stage = match observer {
-            Ok(observer) => Stage::Observing(observer),
+            Ok(mut observer) => {
+                if self.options.no_transcript {
+                    observer.unworded();
+                }
+                Stage::Observing(observer)
+            }
             Err(why) => {
                 if protocol != Protocol::Unknown {
-                    self.entries.push(entry(EntryKind::GaveUp(why.clone())));
+                    self.keep(entry(EntryKind::GaveUp(why.clone())));
                 }
                 report.coverage = Coverage::NotObserved(why);
                 Stage::Listed
@@ -326,7 +338,7 @@ impl<'o> Checker<'o> {
                     offset: *offset,
                     len: *len,
                 };
-                self.entries.push(entry_at(Some(*direction), kind));
+                self.keep(entry_at(Some(*direction), kind));
                 state.recent[direction.index()].gap();
                 if let Some(observer) = observer {
                     observer.gap(*direction, *offset, *len, &mut out);
@@ -336,7 +348,7 @@ impl<'o> Checker<'o> {
                 direction, offset, ..
             } => {
                 let kind = EntryKind::Finished { offset: *offset };
-                self.entries.push(entry_at(Some(*direction), kind));
+                self.keep(entry_at(Some(*direction), kind));
                 if let Some(observer) = observer {
                     observer.finished(*direction, *offset, &mut out);
                 }
@@ -376,8 +388,7 @@ impl<'o> Checker<'o> {
                             continue;
                         }
                     }
-                    self.entries
-                        .push(flow_entry(&state.report, time, Some(dir), kind));
+                    self.keep(flow_entry(&state.report, time, Some(dir), kind));
                 }
                 Observation::Config(dir, config) => {
                     let track = state.media.entry((dir, config.track)).or_default();
@@ -405,8 +416,7 @@ impl<'o> Checker<'o> {
                             detail,
                             fatal: false,
                         };
-                        self.entries
-                            .push(flow_entry(&state.report, time, Some(dir), kind));
+                        self.keep(flow_entry(&state.report, time, Some(dir), kind));
                     }
                 }
                 Observation::Frame(dir, frame) => {
@@ -444,7 +454,7 @@ impl<'o> Checker<'o> {
             .collect();
         unlisted.sort();
         for ((dir, rule), seen) in unlisted {
-            self.entries.push(Entry {
+            self.keep(Entry {
                 time,
                 flow: Some(id),
                 dir: Some(*dir),
@@ -455,7 +465,11 @@ impl<'o> Checker<'o> {
                 )),
             });
         }
-        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+        let directions = match self.options.no_transcript {
+            true => &[][..],
+            false => &[Direction::ClientToServer, Direction::ServerToClient],
+        };
+        for &dir in directions {
             let tracks: Vec<_> = state
                 .media
                 .iter()
@@ -463,7 +477,7 @@ impl<'o> Checker<'o> {
                 .map(|((_, track), summary)| summary.to_node(*track))
                 .collect();
             if !tracks.is_empty() {
-                self.entries.push(Entry {
+                self.keep(Entry {
                     time,
                     flow: Some(id),
                     dir: Some(dir),
@@ -478,7 +492,7 @@ impl<'o> Checker<'o> {
             state.report.coverage = Coverage::Partial(why);
         }
         let reason = state.closed.unwrap_or(CloseReason::EndOfCapture);
-        self.entries.push(Entry {
+        self.keep(Entry {
             time,
             flow: Some(id),
             dir: None,

@@ -78,6 +78,10 @@ pub struct Options {
     /// A flow not judged in full (observed in part, or not observed) fails the check: for CI
     /// gates that must not pass on bytes nothing judged.
     pub require_full_coverage: bool,
+    /// Nothing reads the transcript (no `--transcript`, no `--html`): its entries are not
+    /// kept, and observers may skip wording what they saw. Verdicts, coverage and media
+    /// summaries are the same either way.
+    pub no_transcript: bool,
 }
 
 /// Runs the check over every input.

@@ -75,6 +75,10 @@ pub trait Observer {
     fn closed(&mut self, out: &mut Vec<Observation>);
     /// Whether the observer read everything it was given in both directions.
     fn complete(&self) -> bool;
+    /// Nothing will read the transcript: events need not be worded. Observers whose wording
+    /// costs per message (RTMP's control messages, commands and data) skip their events;
+    /// violations, frames and configurations still come out.
+    fn unworded(&mut self) {}
     /// What it did not read, in words, when it is not [`complete`](Self::complete): the flow's
     /// coverage says it. Observers that know say which; the rest, that a direction stopped.
     fn unread(&self) -> Option<String> {

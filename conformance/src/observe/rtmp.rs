@@ -47,6 +47,8 @@ pub struct RtmpObserver {
     /// two files say nothing of how the directions interleaved.
     window: [Option<u32>; 2],
     acked: [Option<u32>; 2],
+    /// Whether events are worded (see [`Observer::unworded`]).
+    worded: bool,
     /// The machines ignore time; one instant serves every call.
     now: Instant,
 }
@@ -76,6 +78,7 @@ impl RtmpObserver {
             replies_checked: false,
             window: [None; 2],
             acked: [None; 2],
+            worded: true,
             now: Instant::now(),
         }
     }
@@ -114,12 +117,14 @@ impl RtmpObserver {
                         Output::Transmit(_) => {}
                         Output::Violation(v) => out.push(violation(dir, v)),
                         Output::Event(ServerEvent::Control(m)) => {
-                            let text = self.control(dir, &m);
-                            out.push(event(dir, text));
+                            if self.worded {
+                                let text = self.control(dir, &m);
+                                out.push(event(dir, text));
+                            }
                         }
                         Output::Event(event) => {
                             accept(&mut self.server_role, &event);
-                            server_event(event, out);
+                            server_event(event, self.worded, out);
                         }
                     }
                 }
@@ -130,10 +135,12 @@ impl RtmpObserver {
                         Output::Transmit(_) => {}
                         Output::Violation(v) => out.push(violation(dir, v)),
                         Output::Event(ClientEvent::Control(m)) => {
-                            let text = self.control(dir, &m);
-                            out.push(event(dir, text));
+                            if self.worded {
+                                let text = self.control(dir, &m);
+                                out.push(event(dir, text));
+                            }
                         }
-                        Output::Event(event) => client_event(event, out),
+                        Output::Event(event) => client_event(event, self.worded, out),
                     }
                 }
             }
@@ -268,6 +275,10 @@ impl Observer for RtmpObserver {
     fn complete(&self) -> bool {
         !self.stopped.iter().any(|&s| s)
     }
+
+    fn unworded(&mut self) {
+        self.worded = false;
+    }
 }
 
 /// The observer accepts every request, so that the server machine reads on.
@@ -311,9 +322,17 @@ fn command(stream_id: u32, command: &Command) -> String {
     text
 }
 
-fn server_event(e: ServerEvent, out: &mut Vec<Observation>) {
+/// A server machine's event, worded (`worded`) or, for media and configurations, summarised.
+fn server_event(e: ServerEvent, worded: bool, out: &mut Vec<Observation>) {
     const DIR: Direction = Direction::ClientToServer;
     let text = match e {
+        ServerEvent::Data {
+            stream_id,
+            timestamp,
+            data,
+            ..
+        } => return stream_data(DIR, stream_id, timestamp, data, worded, out),
+        _ if !worded => return,
         ServerEvent::Handshake(info) => handshake(info),
         ServerEvent::Connect(req) => {
             let mut text = format!("connect {}", short(&req.object));
@@ -358,12 +377,6 @@ fn server_event(e: ServerEvent, out: &mut Vec<Observation>) {
         ServerEvent::BufferLength { stream_id, millis } => {
             format!("buffer length {millis} ms (stream {stream_id})")
         }
-        ServerEvent::Data {
-            stream_id,
-            timestamp,
-            data,
-            ..
-        } => return stream_data(DIR, stream_id, timestamp, data, out),
         ServerEvent::Command {
             stream_id,
             command: c,
@@ -378,9 +391,17 @@ fn server_event(e: ServerEvent, out: &mut Vec<Observation>) {
     out.push(event(DIR, text));
 }
 
-fn client_event(e: ClientEvent, out: &mut Vec<Observation>) {
+/// A client machine's event, as [`server_event`].
+fn client_event(e: ClientEvent, worded: bool, out: &mut Vec<Observation>) {
     const DIR: Direction = Direction::ServerToClient;
     let text = match e {
+        ClientEvent::Data {
+            stream_id,
+            timestamp,
+            data,
+            ..
+        } => return stream_data(DIR, stream_id, timestamp, data, worded, out),
+        _ if !worded => return,
         ClientEvent::Handshake(info) => handshake(info),
         ClientEvent::Connected { properties, status } => format!(
             "connected {} {} {:?}",
@@ -401,12 +422,6 @@ fn client_event(e: ClientEvent, out: &mut Vec<Observation>) {
             "onStatus (stream {stream_id}) {} {} {:?}",
             status.level, status.code, status.description
         ),
-        ClientEvent::Data {
-            stream_id,
-            timestamp,
-            data,
-            ..
-        } => return stream_data(DIR, stream_id, timestamp, data, out),
         ClientEvent::UserControl(uc) => user_control(&uc),
         ClientEvent::Command {
             stream_id,
@@ -433,12 +448,14 @@ fn user_control(uc: &UserControl) -> String {
     }
 }
 
-/// Media goes to the track summaries; configurations, metadata and data are entries too.
+/// Media goes to the track summaries; configurations, metadata and data are entries too
+/// (when `worded`).
 fn stream_data(
     dir: Direction,
     stream_id: u32,
     timestamp: u32,
     data: StreamData,
+    worded: bool,
     out: &mut Vec<Observation>,
 ) {
     let text = match data {
@@ -447,15 +464,18 @@ fn stream_data(
             return;
         }
         StreamData::Media(MediaPacket::Config(config)) => {
-            let text = format!(
-                "sequence header {} {} at {timestamp} ms (stream {stream_id})",
-                track_name(config.track),
-                config.codec
-            );
-            out.push(event(dir, text));
+            if worded {
+                let text = format!(
+                    "sequence header {} {} at {timestamp} ms (stream {stream_id})",
+                    track_name(config.track),
+                    config.codec
+                );
+                out.push(event(dir, text));
+            }
             out.push(Observation::Config(dir, config));
             return;
         }
+        _ if !worded => return,
         StreamData::Media(MediaPacket::EndOfSequence { track, codec }) => format!(
             "end of sequence {} {codec} at {timestamp} ms (stream {stream_id})",
             track_name(track)
