@@ -199,7 +199,11 @@ impl Reassembler {
             return; // a retransmission of bytes already delivered
         }
         if offset <= next {
-            let fresh = payload.slice((next - offset) as usize..);
+            // In order, the usual case, moves the segment on (no count taken and dropped).
+            let fresh = match offset == next {
+                true => payload,
+                false => payload.slice((next - offset) as usize..),
+            };
             self.emit(fresh, out);
             self.drain(out);
             return;
