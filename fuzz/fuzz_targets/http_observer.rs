@@ -3,7 +3,8 @@
 //! and verdicts. The first byte picks the piece size; the next where the input splits into the
 //! client's bytes (behind a request line, so that detection says HTTP) and the server's
 //! (behind one of a few response heads, half the time); every transcript renders, and the
-//! same pair cut into small pieces gives the same transcript.
+//! same pair cut into small pieces gives the same transcript; without a transcript the flows'
+//! reports are the same.
 #![no_main]
 
 mod support;

@@ -1,7 +1,8 @@
 //! The whole `weir check` pipeline on an arbitrary RTMP stream pair: detection, both observer
 //! machines, transcript and verdicts. The first byte picks where the input splits into the
 //! client's and the server's bytes (each behind a simple handshake half the time); every
-//! transcript renders, and the same pair cut into small pieces gives the same transcript.
+//! transcript renders, the same pair cut into small pieces gives the same transcript, and
+//! without a transcript the flows' reports are the same.
 #![no_main]
 
 mod support;
