@@ -452,6 +452,14 @@ struct Run {
     end: usize,
     segment: usize,
     count: usize,
+    /// Whether it holds RTP, the only datagrams a run gathers (see [`Batch::push`]).
+    rtp: bool,
+}
+
+/// Whether a datagram on the media port is RTP: version 2 and not an RTCP packet type
+/// (RFC 7983 §7 demultiplexes by the first byte, RFC 5761 §4 RTP from RTCP by the second).
+fn is_rtp(data: &[u8]) -> bool {
+    matches!(data, [first, second, ..] if first >> 6 == 2 && !(192..=223).contains(second))
 }
 
 impl Batch {
@@ -482,12 +490,18 @@ impl Batch {
         self.counted = 0;
     }
 
-    /// Adds a datagram to `to`.
+    /// Adds a datagram to `to`. Only RTP joins a run: media bursts are where GSO pays, and a
+    /// capture taken where GSO messages are not yet cut (loopback, a NIC that cuts them
+    /// itself) shows a run as one datagram, in which a STUN, DTLS or RTCP message followed by
+    /// another reads as a malformed one; kept alone, they read as sent.
     pub(crate) fn push(&mut self, to: SocketAddr, data: &[u8]) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(data);
         let end = self.bytes.len();
+        let rtp = is_rtp(data);
         if let Some(run) = self.runs.last_mut()
+            && run.rtp
+            && rtp
             && run.to == to
             && run.count < self.max
             // One message is one UDP datagram before segmentation: at most 64 KiB.
@@ -507,6 +521,7 @@ impl Batch {
             end,
             segment: data.len(),
             count: 1,
+            rtp,
         });
     }
 

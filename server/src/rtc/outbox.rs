@@ -319,18 +319,54 @@ mod tests {
         let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let refused: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
         let mut batch = Batch::new(&endpoint);
+        // RTP (version 2, payload type 96), which runs gather; the first byte tells them apart.
+        let rtp = |first: u8, len: usize| {
+            let mut datagram = vec![first; len];
+            datagram[1] = 96;
+            datagram
+        };
         for i in 0..3u8 {
-            batch.push(a.local_addr().unwrap(), &[i; 100]);
+            batch.push(a.local_addr().unwrap(), &rtp(0x80 + i, 100));
         }
-        batch.push(a.local_addr().unwrap(), &[3; 40]);
-        batch.push(refused, &[9; 100]);
-        batch.push(refused, &[9; 100]);
-        batch.push(b.local_addr().unwrap(), &[7; 60]);
-        batch.push(b.local_addr().unwrap(), &[8; 60]);
+        batch.push(a.local_addr().unwrap(), &rtp(0x83, 40));
+        batch.push(refused, &rtp(0x89, 100));
+        batch.push(refused, &rtp(0x89, 100));
+        batch.push(b.local_addr().unwrap(), &rtp(0x87, 60));
+        batch.push(b.local_addr().unwrap(), &rtp(0x88, 60));
+        assert_eq!(batch.runs.len(), 3, "one run per peer");
         endpoint.send_batch(&mut batch);
         assert!(batch.is_empty());
-        assert_eq!(received(&a, 4), [(0, 100), (1, 100), (2, 100), (3, 40)]);
-        assert_eq!(received(&b, 2), [(7, 60), (8, 60)]);
+        assert_eq!(
+            received(&a, 4),
+            [(0x80, 100), (0x81, 100), (0x82, 100), (0x83, 40)]
+        );
+        assert_eq!(received(&b, 2), [(0x87, 60), (0x88, 60)]);
+    }
+
+    /// STUN, DTLS and RTCP go alone (a capture on loopback shows a run as one datagram);
+    /// RTP after them starts a run of its own.
+    #[tokio::test]
+    async fn only_rtp_joins_a_run() {
+        let endpoint = loopback().await;
+        let peer: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let mut batch = Batch::new(&endpoint);
+        let stun = [0u8, 1, 0, 44];
+        let rtcp = [0x81u8, 205, 0, 4];
+        let rtp = [0x80u8, 96, 0, 1];
+        for datagram in [
+            &stun,
+            &stun,
+            &rtcp,
+            &rtcp,
+            &[22u8, 254, 253, 0],
+            &rtp,
+            &rtp,
+            &rtp,
+        ] {
+            batch.push(peer, datagram);
+        }
+        let counts: Vec<usize> = batch.runs.iter().map(|r| r.count).collect();
+        assert_eq!(counts, [1, 1, 1, 1, 1, 3]);
     }
 
     /// A fan-out pass's players add to one outbox, sent once at the pass's end.
