@@ -1,8 +1,8 @@
 //! `weir check` throughput: the whole pipeline (pcap reader, flow table, TCP reassembly,
-//! detection, both RTMP observer machines, verdicts; and the transcript in the second case) over a ~200 MB capture made
-//! by repeating a recorded session: the corpus's FMS play session (`rtmp/client_stream` and
-//! `rtmp/server_stream`, 342 kB with Sorenson video and Nellymoser audio), each copy its own
-//! TCP flow (SYN, 1448-byte segments, FIN) on Ethernet/IPv4. The file is written once to
+//! detection, both RTMP observer machines, verdicts; and the transcript in the second case)
+//! over a ~200 MB capture made by repeating a recorded session: the corpus's FMS play session
+//! (`rtmp/client_stream` and `rtmp/server_stream`, 342 kB with Sorenson video and Nellymoser
+//! audio), each copy its own TCP flow (SYN, 1448-byte segments, FIN) on Ethernet/IPv4. The file is written once to
 //! `target/tmp/check-bench.pcap` (kept, so that tshark can be timed on the same bytes).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -465,11 +465,9 @@ impl<'o> Checker<'o> {
                 )),
             });
         }
-        let directions = match self.options.no_transcript {
-            true => &[][..],
-            false => &[Direction::ClientToServer, Direction::ServerToClient],
-        };
-        for &dir in directions {
+        // The tracks' summaries as entries, for the transcript only (the report has them).
+        let worded = [Direction::ClientToServer, Direction::ServerToClient];
+        for dir in worded.into_iter().filter(|_| !self.options.no_transcript) {
             let tracks: Vec<_> = state
                 .media
                 .iter()
@@ -511,7 +509,7 @@ impl<'o> Checker<'o> {
                 self.judged.last().expect("just pushed")
             }
         };
-        state.report.verdicts = state.tally.verdicts_of(judged, incomplete);
+        state.report.verdicts = state.tally.verdicts(judged, incomplete);
         state.report.tracks = state
             .media
             .into_iter()

@@ -124,7 +124,7 @@ fn check_input(input: &Input, options: &Options) -> InputReport {
             // Whole when the read stopped short of the sniffing bound (the end came first), or
             // when it holds a regular file's every byte.
             let complete = head.len() < detect::MAX_SNIFF
-                || regular.is_some_and(|_| head.len() as u64 >= size);
+                || regular.is_some_and(|m| head.len() as u64 >= m.len());
             let as_file = detect::sniff_file(&head, complete)
                 .is_some_and(|(protocol, _)| protocol != Protocol::Unknown);
             let progress = Progress::new(options.progress, size);

@@ -29,28 +29,14 @@ impl Tally {
         }
     }
 
-    /// A verdict for every selected rule. `incomplete`: why the flow was not observed in full.
-    pub fn verdicts(
-        &self,
-        protocol: Protocol,
-        incomplete: Option<&str>,
-        selection: &Selection,
-    ) -> Vec<Verdict> {
-        self.verdicts_of(&Judged::new(protocol, selection), incomplete)
-    }
-
-    /// [`verdicts`](Self::verdicts) with the rules and their applicability worked out before
-    /// (once per protocol, not once per flow).
-    pub fn verdicts_of(&self, judged: &Judged, incomplete: Option<&str>) -> Vec<Verdict> {
+    /// A verdict for every rule `judged` holds. `incomplete`: why the flow was not observed
+    /// in full.
+    pub fn verdicts(&self, judged: &Judged, incomplete: Option<&str>) -> Vec<Verdict> {
         judged
             .rules
             .iter()
             .map(|&(rule, applicable, counts)| {
-                let failed = match self.failures.is_empty() {
-                    true => None,
-                    false => self.failures.get(rule.id),
-                };
-                let status = match (failed, incomplete) {
+                let status = match (self.failures.get(rule.id), incomplete) {
                     (Some((count, first)), _) => Status::Fail {
                         count: *count,
                         first: first.clone(),
@@ -70,7 +56,8 @@ impl Tally {
 }
 
 /// The rules a flow of one protocol gets a verdict on: every selected rule, whether it applies
-/// to the protocol, and whether its failure counts.
+/// to the protocol, and whether its failure counts. Worked out once per protocol per input,
+/// not per flow.
 #[derive(Debug, Clone)]
 pub struct Judged {
     pub protocol: Protocol,
@@ -121,7 +108,7 @@ mod tests {
             prefixes: vec!["rtmp.".into()],
             strict: false,
         };
-        let verdicts = tally.verdicts(Protocol::Rtmp, None, &lenient);
+        let verdicts = tally.verdicts(&Judged::new(Protocol::Rtmp, &lenient), None);
         let of = |v: &[Verdict], id: &str| v.iter().find(|v| v.rule.id == id).cloned().unwrap();
         assert!(of(&verdicts, CONTROL_SET_CHUNK_SIZE.id).counted_failure());
         assert!(!of(&verdicts, CHUNK_CSID_RANGE.id).counted_failure());
@@ -131,7 +118,7 @@ mod tests {
             strict: true,
             ..lenient
         };
-        let verdicts = tally.verdicts(Protocol::Rtmp, None, &strict);
+        let verdicts = tally.verdicts(&Judged::new(Protocol::Rtmp, &strict), None);
         assert!(of(&verdicts, CHUNK_CSID_RANGE.id).counted_failure());
     }
 
@@ -139,9 +126,9 @@ mod tests {
     fn other_protocols_rules_are_not_applicable_and_partial_flows_informational() {
         let tally = Tally::default();
         let all = Selection::default();
-        let verdicts = tally.verdicts(Protocol::Unknown, None, &all);
+        let verdicts = tally.verdicts(&Judged::new(Protocol::Unknown, &all), None);
         assert!(verdicts.iter().all(|v| v.status == Status::NotApplicable));
-        let verdicts = tally.verdicts(Protocol::Rtmp, Some("gap"), &all);
+        let verdicts = tally.verdicts(&Judged::new(Protocol::Rtmp, &all), Some("gap"));
         let rtmp = verdicts
             .iter()
             .find(|v| v.rule.id.starts_with("rtmp."))

@@ -46,8 +46,12 @@ pub fn failed_counts(report: &InputReport) -> Vec<(&'static str, u64)> {
 
 /// Runs events through the same pipeline `weir check` uses.
 pub fn run_events(events: impl IntoIterator<Item = Event>) -> InputReport {
-    let options = Options::default();
-    let mut checker = Checker::new("events", &options);
+    run_events_with(events, &Options::default())
+}
+
+/// [`run_events`] with `options`.
+pub fn run_events_with(events: impl IntoIterator<Item = Event>, options: &Options) -> InputReport {
+    let mut checker = Checker::new("events", options);
     for event in events {
         checker.push(event);
     }

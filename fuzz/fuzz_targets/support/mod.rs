@@ -66,19 +66,14 @@ pub fn stays_closed(session: &mut impl Machine, error: Option<Error>) {
 /// FILE`: nothing worded, no entry kept) the flows' verdicts, failures, coverage and media
 /// summaries are what they are with one.
 pub fn check_split_invariance(pair: &StreamPair, piece: usize) {
-    use pipeline::{resplit, run_events, transcript_of};
-    use weir_conformance::check::{Checker, Options};
+    use pipeline::{resplit, run_events, run_events_with, transcript_of};
     let events = pair.events();
     let report = run_events(events.clone());
-    let options = Options {
+    let options = weir_conformance::check::Options {
         no_transcript: true,
-        ..Options::default()
+        ..Default::default()
     };
-    let mut checker = Checker::new("events", &options);
-    for event in events.iter().cloned() {
-        checker.push(event);
-    }
-    let bare = checker.finish();
+    let bare = run_events_with(events.clone(), &options);
     assert!(bare.entries.is_empty());
     assert_eq!(format!("{:?}", bare.flows), format!("{:?}", report.flows));
     let whole = transcript_of(report);

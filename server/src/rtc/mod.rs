@@ -456,10 +456,11 @@ struct Run {
     rtp: bool,
 }
 
-/// Whether a datagram on the media port is RTP: version 2 and not an RTCP packet type
-/// (RFC 7983 §7 demultiplexes by the first byte, RFC 5761 §4 RTP from RTCP by the second).
+/// Whether a datagram on the media port is RTP: RFC 7983's first byte, then not RTCP by
+/// RFC 5761's second.
 fn is_rtp(data: &[u8]) -> bool {
-    matches!(data, [first, second, ..] if first >> 6 == 2 && !(192..=223).contains(second))
+    weir_stun::demux::classify(data) == weir_stun::demux::Kind::Rtp
+        && !weir_rtp::rtcp::is_rtcp(data)
 }
 
 impl Batch {
