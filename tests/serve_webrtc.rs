@@ -599,14 +599,24 @@ fn chromium_publishes_simulcast_and_each_player_gets_its_layer() {
         Duration::from_secs(60),
     );
     // RFC 8853: layer h is the stream, layer l (half the size) the stream sim@l.
-    let width = |player: &str| {
+    let width = |player: &str, rid: &str| {
         let video = &out[player]["stats"]["inbound-rtp-video"];
         let decoded = video["framesDecoded"].as_u64().unwrap_or(0);
-        assert!(decoded >= 50, "{player}: only {decoded} decoded: {out:#}");
+        // Measured against what Chromium sent of the layer while the player played: on a
+        // loaded 2-core machine its encoder keeps the size and drops frames (CPU-limited, 9 a
+        // second at 720p in one CI run), so a fixed count fails there for no fault of ours.
+        // Joining costs the frames until the first keyframe the player asks for.
+        let layer = format!("outbound-rtp-video-{rid}");
+        let sent = |stats: &Value| stats[&layer]["framesSent"].as_u64().unwrap_or(0);
+        let during = sent(&out["publish"]["stats"]) - sent(&out[player]["publisherBefore"]);
+        assert!(
+            decoded >= 10 && decoded * 10 >= during * 7,
+            "{player}: {decoded} decoded of {during} sent: {out:#}"
+        );
         assert_all_decoded(video, &out);
         video["frameWidth"].as_u64().unwrap_or(0)
     };
-    let (high, low) = (width("play"), width("play2"));
+    let (high, low) = (width("play", "h"), width("play2", "l"));
     assert!(
         low > 0 && low <= 640 && high >= 2 * low,
         "{high} and {low}: {out:#}"

@@ -74,6 +74,8 @@ async function run({
           packetsReceived: s.packetsReceived,
           packetsLost: s.packetsLost,
           framesEncoded: s.framesEncoded,
+          framesSent: s.framesSent,
+          qualityLimitationReason: s.qualityLimitationReason,
           framesReceived: s.framesReceived,
           framesDecoded: s.framesDecoded,
           keyFramesDecoded: s.keyFramesDecoded,
@@ -84,6 +86,8 @@ async function run({
           totalAudioEnergy: s.totalAudioEnergy,
           totalSamplesReceived: s.totalSamplesReceived,
         };
+        // A simulcast sender has one outbound-rtp per layer: each also under its rid.
+        if (s.rid) out[`${s.type}-${s.kind}-${s.rid}`] = out[`${s.type}-${s.kind}`];
       }
     });
     return out;
@@ -91,6 +95,7 @@ async function run({
 
   const result = {};
   const players = [];
+  let publisher = null;
   const play = async (url, key, after) => {
     await sleep(whip ? after : 0);
     const player = new RTCPeerConnection();
@@ -105,12 +110,14 @@ async function run({
     player.addTransceiver('video', { direction: 'recvonly' });
     player.addTransceiver('audio', { direction: 'recvonly' });
     result[key] = await exchange(player, url);
+    // What the publisher had sent when this player joined: what it sent while the player
+    // played is the end's count less this.
+    if (publisher) result[key].publisherBefore = await stats(publisher);
   };
   const startPlaying = (after) =>
     Promise.all([whep && play(whep, 'play', after), whep2 && play(whep2, 'play2', after)]);
   // Players first: they join a stream that has no publisher yet.
   const early = publishAfter ? startPlaying(0) : null;
-  let publisher = null;
   if (whip) {
     await sleep(publishAfter || 0);
     const media = await navigator.mediaDevices.getUserMedia({
