@@ -628,13 +628,13 @@ fn chromium_publishes_simulcast_and_each_player_gets_its_layer() {
 /// DTLS client's address and the server's as a capture shows them; `weir check --keylog`
 /// decrypts a capture of the session with it and reads its media, which without it stays
 /// encrypted. `publish` publishes the stream `keys` for about four seconds to a server started
-/// with `settings` too; `failing` are the rules the decrypted session breaks. Returns the
-/// decrypted check's transcript.
+/// with `settings` too (or plays it: the one WebRTC session); `failing` are the rules the
+/// decrypted session breaks. Returns the decrypted check's transcript and its WebRTC flow.
 fn key_log_decrypts_a_capture(
     settings: &[&str],
     publish: impl FnOnce(&Weir),
     failing: &[&str],
-) -> String {
+) -> (String, Value) {
     let dir = weir_testkit::TempPath::dir("keylog");
     let keylog = dir.path().join("keys.txt");
     let keylog_setting = format!("rtc.keylog={}", keylog.display());
@@ -699,7 +699,7 @@ fn key_log_decrypts_a_capture(
             .arg(&capture),
         Duration::from_secs(30),
     );
-    transcript
+    (transcript, clear)
 }
 
 #[test]
@@ -731,12 +731,47 @@ fn the_srtp_key_log_decrypts_a_capture_of_a_chromium_publish() {
     key_log_decrypts_a_capture(&[], |weir| chromium_publishes_keys(weir, 4), &[]);
 }
 
+/// A WHEP player's session captured on the server's host. Weir sends a player's RTP in UDP GSO
+/// runs, which a loopback capture holds uncut: one datagram, several SRTP packets, video and
+/// audio mixed. `weir check --keylog` cuts the runs, decrypts every packet, reads the player's
+/// video and sound, and finds the session breaks no rule.
+#[test]
+fn the_srtp_key_log_decrypts_a_capture_of_a_chromium_player() {
+    let (transcript, flow) = key_log_decrypts_a_capture(
+        &[],
+        |weir| {
+            let publisher = ffmpeg_publish(&weir.rtmp_url("keys"), 20);
+            weir.wait_for_stream("keys", Duration::from_secs(15));
+            let options =
+                serde_json::json!({"whep": whep(weir, "keys"), "codec": "H264", "seconds": 4});
+            let out = chromium(options, Duration::from_secs(60));
+            assert_eq!(out["play"]["status"], 201, "{out:#}");
+            drop(finish(publisher, Duration::from_secs(1)));
+        },
+        &[],
+    );
+    assert_eq!(flow["coverage"], "observed in full", "{flow:#}");
+    let frames = |codec: &str| {
+        flow["tracks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["codec"] == codec)
+            .map(|t| t["frames"].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    // Four seconds of FFmpeg's 25 fps test pattern and 20 ms Opus packets, less the time to
+    // connect.
+    assert!(frames("h264") >= 50 && frames("opus") >= 100, "{flow:#}");
+    assert!(transcript.contains("uncut UDP GSO run"), "{transcript}");
+}
+
 /// `rtc.keyframe_interval=1`: the server asks the browser for a keyframe each second (PLI), and
 /// the decrypted session shows each answered in time (`rtp.behaviour.pli-keyframe`), with the
 /// rest of the feedback behaviour rules kept.
 #[test]
 fn a_decrypted_chromium_publish_answers_each_pli_with_a_keyframe() {
-    let transcript = key_log_decrypts_a_capture(
+    let (transcript, _) = key_log_decrypts_a_capture(
         &["rtc.keyframe_interval=1"],
         |weir| chromium_publishes_keys(weir, 5),
         &[],

@@ -7,7 +7,7 @@
 //! same input.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use weir_rtp::Format;
@@ -36,6 +36,9 @@ pub struct Learned {
     /// (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2), in the last description with
     /// one: the feedback behaviour rules read them from RTP header extensions.
     pub transport_sequence_id: Option<u8>,
+    /// The SSRCs the descriptions announce (`a=ssrc`, RFC 5576 §4.1): where a GSO run's next
+    /// packet may start ([`super::gso`]), before that stream's first packet is seen.
+    pub ssrcs: BTreeSet<u32>,
 }
 
 /// [`Learned`], shared by the flows of one input.
@@ -43,6 +46,8 @@ pub type SharedLearned = Rc<RefCell<Learned>>;
 
 /// At most this many ICE credentials are kept per input.
 const MAX_ICE: usize = 256;
+/// At most this many announced SSRCs are kept per input.
+const MAX_SSRCS: usize = 1024;
 
 /// Reads one description: its violations and a line saying what it describes go to `out`;
 /// its payload types to `types`. `None` when it cannot be read.
@@ -157,6 +162,13 @@ impl Learned {
         });
         if transport.is_some() {
             self.transport_sequence_id = transport;
+        }
+        for a in rtp().flat_map(|m| &m.attributes) {
+            if let Attribute::Ssrc(ssrc) = a
+                && self.ssrcs.len() < MAX_SSRCS
+            {
+                self.ssrcs.insert(ssrc.id);
+            }
         }
         let types = &mut self.payload_types;
         for m in rtp() {

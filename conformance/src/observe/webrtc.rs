@@ -26,6 +26,7 @@ use weir_stun::{
 use weir_rtp::rtcp;
 use weir_rtp::srtp::Context as SrtpContext;
 
+use super::gso;
 use super::rtp::RtpObserver;
 use super::sdp::SharedLearned;
 use super::{Listing, Observation, Observer, violation};
@@ -36,6 +37,8 @@ use crate::transcript::EntryKind;
 const MAX_LISTED: u64 = 200;
 /// STUN transactions waited on at once.
 const MAX_TRANSACTIONS: usize = 1024;
+/// SSRCs remembered per direction, to tell where a GSO run's next packet starts.
+const MAX_SSRCS: usize = 64;
 /// DTLS datagrams whose place is kept for the violations the DTLS flow reports by index.
 const MAX_DTLS_PLACES: usize = 4096;
 
@@ -48,6 +51,10 @@ pub struct WebRtcObserver {
     srtp: [Option<SrtpContext>; 2],
     /// Per direction: packets no logged key decrypted.
     undecrypted: [u64; 2],
+    /// Per direction: datagrams that were uncut GSO runs of RTP packets ([`gso`]), and the
+    /// SSRCs of the RTP packets so far (a run's packets after the first may be of any).
+    runs: [u64; 2],
+    ssrcs: [Vec<u32>; 2],
     dtls: Flow,
     /// The direction the DTLS client (the first to send DTLS, with its ClientHello) sends in.
     dtls_client: Option<Direction>,
@@ -74,6 +81,8 @@ impl WebRtcObserver {
             clear: RtpObserver::decrypted(learned.clone()),
             srtp: [None, None],
             undecrypted: [0; 2],
+            runs: [0; 2],
+            ssrcs: Default::default(),
             learned,
             dtls: Flow::new(Side::Client, DtlsLimits::default()),
             dtls_client: None,
@@ -391,10 +400,42 @@ impl Observer for WebRtcObserver {
         match weir_stun::classify(bytes) {
             Kind::Stun => self.stun(dir, offset, bytes, out),
             Kind::Dtls => self.dtls(dir, offset, bytes, out),
-            Kind::Rtp => match self.decrypt(dir, bytes) {
-                Some(clear) => self.clear.datagram(dir, time, &clear, out),
-                None => self.rtp.datagram(dir, time, bytes, out),
-            },
+            Kind::Rtp => {
+                let i = dir.index();
+                let run = {
+                    let (learned, seen) = (self.learned.borrow(), &self.ssrcs[i]);
+                    gso::rtp_run(bytes, |ssrc| {
+                        seen.contains(&ssrc) || learned.ssrcs.contains(&ssrc)
+                    })
+                };
+                if let Some(run) = &run {
+                    self.runs[dir.index()] += 1;
+                    if self.runs[dir.index()] == 1 {
+                        let text = format!(
+                            "a datagram of {} bytes holds {} RTP packets, {} bytes each but the \
+                             last: an uncut UDP GSO run, captured on the sending host; read \
+                             packet by packet",
+                            bytes.len(),
+                            run.len(),
+                            run[0].len()
+                        );
+                        self.note(dir, text, out);
+                    }
+                }
+                for packet in run.as_deref().unwrap_or(std::slice::from_ref(bytes)) {
+                    let known = &mut self.ssrcs[i];
+                    if let Some(ssrc) = packet.get(8..12).filter(|_| !rtcp::is_rtcp(packet)) {
+                        let ssrc = u32::from_be_bytes([ssrc[0], ssrc[1], ssrc[2], ssrc[3]]);
+                        if !known.contains(&ssrc) && known.len() < MAX_SSRCS {
+                            known.push(ssrc);
+                        }
+                    }
+                    match self.decrypt(dir, packet) {
+                        Some(clear) => self.clear.datagram(dir, time, &clear, out),
+                        None => self.rtp.datagram(dir, time, packet, out),
+                    }
+                }
+            }
             kind => {
                 self.other[dir.index()] += 1;
                 if self.other[dir.index()] == 1 {
@@ -425,6 +466,13 @@ impl Observer for WebRtcObserver {
                 let text = format!(
                     "{} SRTP/SRTCP packets no key of --keylog decrypted",
                     self.undecrypted[i]
+                );
+                out.push(Observation::Entry(dir, EntryKind::Event(text)));
+            }
+            if self.runs[i] > 0 {
+                let text = format!(
+                    "{} datagrams were uncut GSO runs of RTP packets",
+                    self.runs[i]
                 );
                 out.push(Observation::Entry(dir, EntryKind::Event(text)));
             }
