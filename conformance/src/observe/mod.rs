@@ -21,7 +21,6 @@
 pub mod amf;
 pub mod es;
 pub mod flv;
-mod gso;
 pub mod http;
 pub mod mp4;
 pub mod mpegps;

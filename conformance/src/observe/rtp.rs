@@ -234,6 +234,11 @@ impl RtpObserver {
         }
     }
 
+    /// The SSRCs `dir` has carried so far (the first [`MAX_STREAMS`]).
+    pub fn sources(&self, dir: Direction) -> impl Iterator<Item = u32> + '_ {
+        self.sides[dir.index()].streams.keys().copied()
+    }
+
     /// An observer of the packets of a DTLS-SRTP flow decrypted with logged keys: clear,
     /// though the flow's descriptions say SAVP.
     pub fn decrypted(types: SharedLearned) -> Self {

@@ -37,7 +37,7 @@ pub struct Learned {
     /// one: the feedback behaviour rules read them from RTP header extensions.
     pub transport_sequence_id: Option<u8>,
     /// The SSRCs the descriptions announce (`a=ssrc`, RFC 5576 §4.1): where a GSO run's next
-    /// packet may start ([`super::gso`]), before that stream's first packet is seen.
+    /// packet may start ([`weir_rtp::gso`]), before that stream's first packet is seen.
     pub ssrcs: BTreeSet<u32>,
 }
 
@@ -46,8 +46,9 @@ pub type SharedLearned = Rc<RefCell<Learned>>;
 
 /// At most this many ICE credentials are kept per input.
 const MAX_ICE: usize = 256;
-/// At most this many announced SSRCs are kept per input.
-const MAX_SSRCS: usize = 1024;
+/// At most this many announced SSRCs are kept per input (a session announces a few; each
+/// RTP datagram of a WebRTC flow is searched for a run's next header among them).
+const MAX_SSRCS: usize = 64;
 
 /// Reads one description: its violations and a line saying what it describes go to `out`;
 /// its payload types to `types`. `None` when it cannot be read.

@@ -23,10 +23,9 @@ use weir_stun::{
     Class, Credentials, Message, Stream, StreamEvent, Transactions, ice, verify_integrity,
 };
 
-use weir_rtp::rtcp;
 use weir_rtp::srtp::Context as SrtpContext;
+use weir_rtp::{gso, rtcp};
 
-use super::gso;
 use super::rtp::RtpObserver;
 use super::sdp::SharedLearned;
 use super::{Listing, Observation, Observer, violation};
@@ -37,8 +36,6 @@ use crate::transcript::EntryKind;
 const MAX_LISTED: u64 = 200;
 /// STUN transactions waited on at once.
 const MAX_TRANSACTIONS: usize = 1024;
-/// SSRCs remembered per direction, to tell where a GSO run's next packet starts.
-const MAX_SSRCS: usize = 64;
 /// DTLS datagrams whose place is kept for the violations the DTLS flow reports by index.
 const MAX_DTLS_PLACES: usize = 4096;
 
@@ -51,10 +48,10 @@ pub struct WebRtcObserver {
     srtp: [Option<SrtpContext>; 2],
     /// Per direction: packets no logged key decrypted.
     undecrypted: [u64; 2],
-    /// Per direction: datagrams that were uncut GSO runs of RTP packets ([`gso`]), and the
-    /// SSRCs of the RTP packets so far (a run's packets after the first may be of any).
+    /// Per direction: datagrams that were uncut GSO runs of RTP packets ([`gso`]).
     runs: [u64; 2],
-    ssrcs: [Vec<u32>; 2],
+    /// Scratch: the SSRCs a run's later packets may be of, gathered for each datagram.
+    known: Vec<u32>,
     dtls: Flow,
     /// The direction the DTLS client (the first to send DTLS, with its ClientHello) sends in.
     dtls_client: Option<Direction>,
@@ -82,7 +79,7 @@ impl WebRtcObserver {
             srtp: [None, None],
             undecrypted: [0; 2],
             runs: [0; 2],
-            ssrcs: Default::default(),
+            known: Vec::new(),
             learned,
             dtls: Flow::new(Side::Client, DtlsLimits::default()),
             dtls_client: None,
@@ -402,15 +399,17 @@ impl Observer for WebRtcObserver {
             Kind::Dtls => self.dtls(dir, offset, bytes, out),
             Kind::Rtp => {
                 let i = dir.index();
-                let run = {
-                    let (learned, seen) = (self.learned.borrow(), &self.ssrcs[i]);
-                    gso::rtp_run(bytes, |ssrc| {
-                        seen.contains(&ssrc) || learned.ssrcs.contains(&ssrc)
-                    })
-                };
+                // The streams a run's later packets may be of: those the direction has carried
+                // (read clear or not) and those the descriptions announce.
+                let mut known = std::mem::take(&mut self.known);
+                known.clear();
+                known.extend(self.clear.sources(dir).chain(self.rtp.sources(dir)));
+                known.extend(self.learned.borrow().ssrcs.iter());
+                let run = gso::split(bytes, &known);
+                self.known = known;
                 if let Some(run) = &run {
-                    self.runs[dir.index()] += 1;
-                    if self.runs[dir.index()] == 1 {
+                    self.runs[i] += 1;
+                    if self.runs[i] == 1 {
                         let text = format!(
                             "a datagram of {} bytes holds {} RTP packets, {} bytes each but the \
                              last: an uncut UDP GSO run, captured on the sending host; read \
@@ -423,13 +422,6 @@ impl Observer for WebRtcObserver {
                     }
                 }
                 for packet in run.as_deref().unwrap_or(std::slice::from_ref(bytes)) {
-                    let known = &mut self.ssrcs[i];
-                    if let Some(ssrc) = packet.get(8..12).filter(|_| !rtcp::is_rtcp(packet)) {
-                        let ssrc = u32::from_be_bytes([ssrc[0], ssrc[1], ssrc[2], ssrc[3]]);
-                        if !known.contains(&ssrc) && known.len() < MAX_SSRCS {
-                            known.push(ssrc);
-                        }
-                    }
                     match self.decrypt(dir, packet) {
                         Some(clear) => self.clear.datagram(dir, time, &clear, out),
                         None => self.rtp.datagram(dir, time, packet, out),

@@ -7,7 +7,8 @@
 //!   reordering, jitter, report blocks;
 //! - [`rtcp`]: compound RTCP (§6) — SR, RR, SDES, BYE, APP, RFC 4585/5104 feedback, REMB,
 //!   transport-wide CC —, reduced-size (RFC 5506), and RFC 5761 §4's RTP/RTCP demultiplexing;
-//! - [`framing`]: RTP over TCP (RFC 4571), a [`weir_media::Machine`];
+//! - [`framing`]: RTP over TCP (RFC 4571), a [`weir_media::Machine`]; [`gso`]: a captured
+//!   datagram that is an uncut UDP GSO run of RTP packets, cut back into them;
 //! - [`format`](mod@format): a payload format as SDP names it (rtpmap, fmtp, static types);
 //! - [`payload`]: one file per format — H.264, H.265, VP8, VP9, AV1, Opus, AAC, G.711,
 //!   MPEG-TS, MPEG-PS — behind two traits;
@@ -34,6 +35,7 @@ pub mod depacketizer;
 pub mod extension;
 pub mod format;
 pub mod framing;
+pub mod gso;
 pub mod packet;
 pub mod packetizer;
 pub mod payload;

@@ -49,6 +49,8 @@ pub struct RtpPacket {
 pub struct Peek {
     /// The payload type (7 bits).
     pub payload_type: u8,
+    /// The sequence number.
+    pub sequence: u16,
     /// The synchronization source.
     pub ssrc: u32,
 }
@@ -63,6 +65,7 @@ impl Peek {
         }
         Some(Peek {
             payload_type: header[1] & 0x7f,
+            sequence: u16::from_be_bytes([header[2], header[3]]),
             ssrc: u32::from_be_bytes([header[8], header[9], header[10], header[11]]),
         })
     }

@@ -456,13 +456,6 @@ struct Run {
     rtp: bool,
 }
 
-/// Whether a datagram on the media port is RTP: RFC 7983's first byte, then not RTCP by
-/// RFC 5761's second.
-fn is_rtp(data: &[u8]) -> bool {
-    weir_stun::demux::classify(data) == weir_stun::demux::Kind::Rtp
-        && !weir_rtp::rtcp::is_rtcp(data)
-}
-
 impl Batch {
     /// A batch for `endpoint`'s socket.
     pub(crate) fn new(endpoint: &Endpoint) -> Self {
@@ -499,7 +492,7 @@ impl Batch {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(data);
         let end = self.bytes.len();
-        let rtp = is_rtp(data);
+        let rtp = weir_rtp::packet::Peek::of(data).is_some();
         if let Some(run) = self.runs.last_mut()
             && run.rtp
             && rtp

@@ -350,19 +350,13 @@ mod tests {
         let endpoint = loopback().await;
         let peer: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
         let mut batch = Batch::new(&endpoint);
-        let stun = [0u8, 1, 0, 44];
-        let rtcp = [0x81u8, 205, 0, 4];
-        let rtp = [0x80u8, 96, 0, 1];
-        for datagram in [
-            &stun,
-            &stun,
-            &rtcp,
-            &rtcp,
-            &[22u8, 254, 253, 0],
-            &rtp,
-            &rtp,
-            &rtp,
-        ] {
+        // Each a whole fixed header's length: 12 bytes, the first four telling them apart.
+        let datagram = |head: [u8; 4]| [head, [0; 4], [0; 4]].concat();
+        let stun = datagram([0, 1, 0, 44]);
+        let rtcp = datagram([0x81, 205, 0, 4]);
+        let rtp = datagram([0x80, 96, 0, 1]);
+        let dtls = datagram([22, 254, 253, 0]);
+        for datagram in [&stun, &stun, &rtcp, &rtcp, &dtls, &rtp, &rtp, &rtp] {
             batch.push(peer, datagram);
         }
         let counts: Vec<usize> = batch.runs.iter().map(|r| r.count).collect();

@@ -7,51 +7,35 @@
 //! than it). An RTP packet does not carry its length (RFC 3550 §5.1), so a run is recognised
 //! by the header that starts its second packet — in the clear in SRTP too (RFC 3711 §3.1):
 //! version 2 and either the first packet's SSRC with the next sequence number, or the SSRC of
-//! another stream the flow has carried.
+//! another stream the flow carries. `weir check` cuts runs with [`split`] before it decrypts
+//! or reads a WebRTC flow's packets.
 
 use bytes::Bytes;
-use weir_rtp::rtcp;
 
-/// The fixed RTP header (RFC 3550 §5.1).
-const HEADER: usize = 12;
+use crate::packet::{FIXED_HEADER_LEN, Peek};
 
 /// The packets of `datagram` when it is an uncut GSO run of two RTP (or SRTP) packets or more:
-/// each of the run's size but the last, which may be shorter. `known` says whether an SSRC is
-/// one the flow has carried (in this direction). `None` for anything else, RTCP included (its
+/// each of the run's size but the last, which may be shorter. `known`: the SSRCs of the other
+/// streams the flow carries (in this direction). `None` for anything else, RTCP included (its
 /// packets carry their lengths; a compound packet is one datagram).
-pub(crate) fn rtp_run(datagram: &Bytes, known: impl Fn(u32) -> bool) -> Option<Vec<Bytes>> {
+pub fn split(datagram: &Bytes, known: &[u32]) -> Option<Vec<Bytes>> {
+    let first = Peek::of(datagram)?;
+    let next = first.sequence.wrapping_add(1);
+    let header_at = |at: usize| Peek::of(&datagram[at..]);
     let len = datagram.len();
-    if len < 2 * HEADER + 2 || rtcp::is_rtcp(datagram) || datagram[0] >> 6 != 2 {
-        return None;
-    }
-    let ssrc_at = |at: usize| {
-        u32::from_be_bytes([
-            datagram[at + 8],
-            datagram[at + 9],
-            datagram[at + 10],
-            datagram[at + 11],
-        ])
-    };
-    let (first, seq) = (ssrc_at(0), u16::from_be_bytes([datagram[2], datagram[3]]));
-    let next = seq.wrapping_add(1).to_be_bytes();
-    let starts_packet = |at: usize| {
-        datagram[at] >> 6 == 2 && {
-            let ssrc = ssrc_at(at);
-            (ssrc == first && datagram[at + 2..at + 4] == next) || (ssrc != first && known(ssrc))
-        }
-    };
-    let size = (HEADER + 1..=len - HEADER).find(|&at| starts_packet(at))?;
-    // Every packet of the run starts an RTP header at a multiple of the size (of its own
-    // stream or another the flow carries), and the last one holds a whole header.
-    let starts = (0..len).step_by(size);
-    let whole = starts.clone().skip(1).all(|at| {
-        len - at >= HEADER && datagram[at] >> 6 == 2 && {
-            let ssrc = ssrc_at(at);
-            ssrc == first || known(ssrc)
-        }
-    });
+    let size = (FIXED_HEADER_LEN + 1..len).find(|&at| match header_at(at) {
+        Some(p) if p.ssrc == first.ssrc => p.sequence == next,
+        Some(p) => known.contains(&p.ssrc),
+        None => false,
+    })?;
+    // Every later packet starts an RTP header at a multiple of the size, of its own stream or
+    // another the flow carries, and holds at least that header.
+    let whole = (size..len)
+        .step_by(size)
+        .all(|at| header_at(at).is_some_and(|p| p.ssrc == first.ssrc || known.contains(&p.ssrc)));
     whole.then(|| {
-        starts
+        (0..len)
+            .step_by(size)
             .map(|at| datagram.slice(at..(at + size).min(len)))
             .collect()
     })
@@ -80,7 +64,7 @@ mod tests {
             packet(1, 7, 150, 0xCC),
         ]
         .concat();
-        let cut = rtp_run(&Bytes::from(run), |_| false).expect("a run");
+        let cut = split(&Bytes::from(run), &[]).expect("a run");
         let sizes: Vec<usize> = cut.iter().map(Bytes::len).collect();
         assert_eq!(sizes, [200, 200, 150]);
         assert_eq!(cut[2][..4], [0x80, 96, 0, 1]);
@@ -94,30 +78,30 @@ mod tests {
             packet(24211, 0x0c81, 39, 0xBB),
         ]
         .concat();
-        let cut = rtp_run(&Bytes::from(run.clone()), |ssrc| ssrc == 0x0c81).expect("a run");
+        let cut = split(&Bytes::from(run.clone()), &[0x0c81]).expect("a run");
         let sizes: Vec<usize> = cut.iter().map(Bytes::len).collect();
         assert_eq!(sizes, [111, 39]);
         // An SSRC the flow has not carried does not start a packet.
-        assert_eq!(rtp_run(&Bytes::from(run), |ssrc| ssrc == 0x1234), None);
+        assert_eq!(split(&Bytes::from(run), &[0x1234]), None);
     }
 
     #[test]
     fn one_packet_or_other_datagrams_are_not_runs() {
         let one = Bytes::from(packet(1, 7, 1200, 0));
-        assert_eq!(rtp_run(&one, |_| true), None);
+        assert_eq!(split(&one, &[7, 8]), None);
         // The next header names another SSRC, or skips a sequence number.
         let other_ssrc = [packet(1, 7, 100, 0), packet(2, 8, 100, 0)].concat();
-        assert_eq!(rtp_run(&Bytes::from(other_ssrc), |_| false), None);
+        assert_eq!(split(&Bytes::from(other_ssrc), &[]), None);
         let skipped = [packet(1, 7, 100, 0), packet(3, 7, 100, 0)].concat();
-        assert_eq!(rtp_run(&Bytes::from(skipped), |_| false), None);
+        assert_eq!(split(&Bytes::from(skipped), &[]), None);
         // A receiver report (payload type 201) whose bytes happen to look like a run.
         let mut rtcp = [packet(1, 7, 100, 0), packet(2, 7, 100, 0)].concat();
         rtcp[1] = 201;
-        assert_eq!(rtp_run(&Bytes::from(rtcp), |_| true), None);
+        assert_eq!(split(&Bytes::from(rtcp), &[7, 8]), None);
         // A tail too short for a header is not a packet.
         let mut short_tail = [packet(1, 7, 100, 0), packet(2, 7, 100, 0)].concat();
         short_tail.extend_from_slice(&[0x80, 96, 0, 3]);
-        assert_eq!(rtp_run(&Bytes::from(short_tail), |_| true), None);
+        assert_eq!(split(&Bytes::from(short_tail), &[7, 8]), None);
     }
 
     #[test]
@@ -137,7 +121,7 @@ mod tests {
                     }
                 })
                 .collect();
-            if let Some(run) = rtp_run(&Bytes::from(bytes.clone()), |ssrc| ssrc.is_multiple_of(2)) {
+            if let Some(run) = split(&Bytes::from(bytes.clone()), &[0x8080_8080, 0]) {
                 assert_eq!(run.concat(), bytes);
             }
         }
